@@ -1,0 +1,115 @@
+// Package store is clickguard's DynamoDB repository: users, items, shares,
+// the audit log, login throttling and the scs session store.
+//
+// Every write is conditional and every mutation is written together with its
+// audit record in one TransactWriteItems call. No AWS SDK type crosses the
+// package boundary; callers speak in domain types and branch on the sentinel
+// errors below with errors.Is.
+package store
+
+import (
+	"errors"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+)
+
+// Sentinel errors returned (wrapped) by Store methods.
+var (
+	// ErrNotFound means the record does not exist or is not visible to the caller.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means a condition failed: the record changed since it was
+	// read (optimistic locking) or a concurrent writer won.
+	ErrConflict = errors.New("conflict")
+	// ErrExists means a create found the key already taken.
+	ErrExists = errors.New("already exists")
+	// ErrUnavailable means DynamoDB could not be reached, throttled the call or
+	// failed on its side; the application answers 503.
+	ErrUnavailable = errors.New("dynamodb unavailable")
+	// ErrLimit means a documented limit (shares per item, item size) was reached.
+	ErrLimit = errors.New("limit reached")
+)
+
+// Tables names the DynamoDB tables clickguard uses.
+type Tables struct {
+	// Data holds users, items, shares and the audit log.
+	Data string
+	// Sessions holds scs sessions, the per-user session index and the login
+	// throttle counters; every record there carries the TTL attribute.
+	Sessions string
+}
+
+// TablesWithPrefix returns the table names for a prefix ("clickguard-" gives
+// "clickguard-data" and "clickguard-sessions").
+func TablesWithPrefix(prefix string) Tables {
+	return Tables{Data: prefix + "data", Sessions: prefix + "sessions"}
+}
+
+// Store is the DynamoDB repository. It is safe for concurrent use.
+type Store struct {
+	db     *dynamodb.Client
+	tables Tables
+	now    func() time.Time
+}
+
+// New returns a Store using client for the given tables.
+func New(client *dynamodb.Client, t Tables) *Store {
+	return &Store{db: client, tables: t, now: time.Now}
+}
+
+// Actor describes who made a change and from where; it is copied into the
+// audit record of every mutation.
+type Actor struct {
+	Username      string
+	ClientAddr    string
+	UserAgent     string
+	SecFetchSite  string
+	Origin        string
+}
+
+// User is an account.
+type User struct {
+	Username     string
+	PasswordHash string // argon2id, PHC string format
+	EmbedOrigins []string
+	CreatedAt    time.Time
+	Version      int64
+}
+
+// Item is a user's document.
+type Item struct {
+	ID         string // time-ordered, fixed width (newest sorts last)
+	Owner      string
+	Title      string
+	Body       string
+	Public     bool
+	ShareCount int
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	Version    int64
+}
+
+// Share grants Grantee read-only access to one item of Owner.
+type Share struct {
+	ItemID    string
+	Owner     string
+	Grantee   string
+	Title     string // item title when shared, for the grantee's list
+	CreatedAt time.Time
+}
+
+// Event is one audit-log record.
+type Event struct {
+	Time   time.Time
+	Action string // e.g. "item.create", "item.delete", "share.add", "export"
+	Target string // item id or other subject
+	Detail string
+	Actor  Actor
+}
+
+// Page is one page of a paginated query: Next is an opaque cursor for the
+// following page, empty on the last page.
+type Page[T any] struct {
+	Items []T
+	Next  string
+}
