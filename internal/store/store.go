@@ -60,11 +60,11 @@ func New(client *dynamodb.Client, t Tables) *Store {
 // Actor describes who made a change and from where; it is copied into the
 // audit record of every mutation.
 type Actor struct {
-	Username      string
-	ClientAddr    string
-	UserAgent     string
-	SecFetchSite  string
-	Origin        string
+	Username     string
+	ClientAddr   string
+	UserAgent    string
+	SecFetchSite string
+	Origin       string
 }
 
 // User is an account.
