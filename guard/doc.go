@@ -1,0 +1,76 @@
+// Package guard is net/http middleware that makes every response safe from
+// clickjacking and every state change safe from cross-site request forgery.
+// It uses the standard library only.
+//
+// # What it does
+//
+// [Guard.Handler] wraps an application (usually its whole mux) and:
+//
+//   - sends a framing policy on every response — handler pages, http.Error,
+//     redirects, ServeMux 404 and 405, http.FileServer files and 304s, HEAD,
+//     and the 500 page after a recovered panic. The default is
+//     Content-Security-Policy: frame-ancestors 'none' with
+//     X-Frame-Options: DENY. There is always exactly one
+//     Content-Security-Policy header: if the application writes its own,
+//     guard merges frame-ancestors into it and removes any frame-ancestors
+//     the application wrote. X-Frame-Options is sent at most once;
+//   - refuses, before any handler runs, navigations that would load a route
+//     that is not embeddable inside a frame of another origin
+//     (Sec-Fetch-Dest iframe, frame, object or embed with Sec-Fetch-Site
+//     cross-site or same-site);
+//   - refuses unsafe requests from other origins, with the standard
+//     library's [net/http.CrossOriginProtection] (Sec-Fetch-Site, then
+//     Origin against Host) and validated trusted origins;
+//   - sends X-Content-Type-Options, Referrer-Policy,
+//     Cross-Origin-Opener-Policy, and Strict-Transport-Security on TLS
+//     requests, each switchable;
+//   - recovers panics into a plain 500.
+//
+// [Guard.TokenHandler], inside the session middleware, adds a synchronizer
+// token: one per session, masked afresh by [Token] for every render,
+// compared in constant time, replaced by [Guard.RenewToken].
+//
+// # Per-route and per-request policies
+//
+// A route registered as [Policy.Handler] uses that policy instead of
+// [Guard.Framing]. A route registered as [Embeddable] starts each request at
+// frame-ancestors 'none' and may let origins chosen per request frame it with
+// [AllowFraming] (for example an allowlist read from a database); an
+// embeddable [Policy.Handler] route may narrow its policy the same way. The
+// policy is final when the response header is written; a request can never
+// widen what its route declared, and a route not declared embeddable cannot
+// be made embeddable by its handler.
+//
+// # Security model
+//
+// guard assumes that GET, HEAD and OPTIONS never change state, that pages
+// with forms or state-changing controls are never embeddable, and that the
+// application is reached through one origin (Host) or trusted origins.
+// Requests without Fetch Metadata or Origin headers are treated as
+// same-origin or non-browser requests by the cross-origin check, as the
+// standard library does; the token check has no such exemption. Framing
+// headers are enforced by browsers; the server-side refusal of framed
+// navigations is defence in depth and fails open when the browser sends no
+// Sec-Fetch-Site. Forwarded headers are trusted only from
+// [Guard.TrustedProxies].
+//
+// Report-only mode ([Guard.ReportOnly]) logs instead of refusing, for
+// adoption; the headers are still sent.
+//
+// # Order of middleware
+//
+// Outermost first: guard headers, recovery and cross-origin checks
+// ([Guard.Handler]), then session load and save, then [Guard.TokenHandler],
+// then the mux.
+//
+// References:
+//   - [CSP frame-ancestors]
+//   - [X-Frame-Options]
+//   - [Fetch Metadata]
+//   - [BREACH]
+//
+// [CSP frame-ancestors]: https://www.w3.org/TR/CSP3/#directive-frame-ancestors
+// [X-Frame-Options]: https://html.spec.whatwg.org/multipage/document-lifecycle.html#the-x-frame-options-header
+// [Fetch Metadata]: https://www.w3.org/TR/fetch-metadata/
+// [BREACH]: https://www.breachattack.com/
+package guard

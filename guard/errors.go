@@ -1,0 +1,45 @@
+package guard
+
+import (
+	"context"
+	"errors"
+	"net/http"
+)
+
+// Errors returned by the checks and by [Reason]. Callers branch on them with
+// [errors.Is]; the error a check returns wraps one of them with detail.
+var (
+	// ErrCrossOrigin means an unsafe request came from another origin.
+	ErrCrossOrigin = errors.New("guard: cross-origin request")
+	// ErrFramed means a navigation request would load a route that is not
+	// embeddable into a frame of another origin.
+	ErrFramed = errors.New("guard: framed navigation from another origin")
+	// ErrToken means an unsafe request carried no token, or one that does not
+	// belong to its session.
+	ErrToken = errors.New("guard: missing or invalid CSRF token")
+	// ErrNotEmbeddable means [AllowFraming] was called outside an embeddable
+	// route, or asked for origins the route does not allow.
+	ErrNotEmbeddable = errors.New("guard: route is not embeddable")
+	// ErrHeaderWritten means [AllowFraming] was called after the response
+	// header was written, when the framing policy is already final.
+	ErrHeaderWritten = errors.New("guard: response header already written")
+)
+
+var (
+	errNoToken       = errors.Join(ErrToken, errors.New("no token in request"))
+	errNoSessionTok  = errors.Join(ErrToken, errors.New("session has no token"))
+	errTokenMismatch = errors.Join(ErrToken, errors.New("token does not match the session"))
+)
+
+type reasonKey struct{}
+
+// Reason returns why guard refused the request, for use inside a deny
+// handler. It returns nil when the request was not refused by guard.
+func Reason(r *http.Request) error {
+	err, _ := r.Context().Value(reasonKey{}).(error)
+	return err
+}
+
+func withReason(r *http.Request, err error) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), reasonKey{}, err))
+}

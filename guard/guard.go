@@ -1,0 +1,322 @@
+package guard
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+)
+
+// Guard configures the protections. Its exported fields are read when
+// [Guard.Handler] or [Guard.TokenHandler] is called and must not change
+// afterwards; [Guard.AddTrustedOrigin] may be called at any time and applies
+// to future requests. A Guard must not be copied after first use.
+//
+// The zero value is the strictest policy: no framing by anyone (also for
+// navigations, refused before the handler runs), unsafe cross-origin
+// requests refused, every extra header sent, HSTS on TLS requests.
+type Guard struct {
+	// Framing is the default framing policy of every response. Routes wrapped
+	// by [Policy.Handler] or [Embeddable] replace it. The default, the zero
+	// Policy, is frame-ancestors 'none' with X-Frame-Options: DENY.
+	Framing Policy
+
+	// AllowFramedNavigation turns off the refusal of framed navigations: by
+	// default a request whose Sec-Fetch-Dest is iframe, frame, object or
+	// embed and whose Sec-Fetch-Site is cross-site or same-site is answered
+	// 403 before the handler runs, unless its route lets other origins frame
+	// it. The response headers stop the rendering; the refusal also stops the
+	// work and any side effect.
+	AllowFramedNavigation bool
+
+	// Routes finds the handler that will serve a request, so that a framed
+	// navigation can reach a route registered as [Embeddable] or with an
+	// embeddable [Policy.Handler]. *http.ServeMux satisfies it. If nil and
+	// the handler passed to [Guard.Handler] is a *http.ServeMux, that mux is
+	// used; otherwise only [Guard.Framing] decides.
+	Routes interface {
+		Handler(r *http.Request) (h http.Handler, pattern string)
+	}
+
+	// Sessions holds the session-bound token. The default, nil, turns the
+	// token layer off: [Guard.TokenHandler] returns its handler unchanged and
+	// [Token] returns "". *scs.SessionManager satisfies SessionStore.
+	Sessions SessionStore
+
+	// DenyHandler answers refused requests; [Reason] tells it why. The
+	// default writes a short plain-text 403 that carries guard's headers.
+	DenyHandler http.Handler
+
+	// Logger receives one Warn record per refused (or, in report-only mode,
+	// would-be-refused) request and one Error record per recovered panic.
+	// The default, nil, is silent. Tokens and cookies are never logged.
+	Logger *slog.Logger
+
+	// ReportOnly makes the framed-navigation refusal, the cross-origin check
+	// and the token check log what they would refuse and refuse nothing, so
+	// that an existing application can adopt guard safely. The response
+	// headers are still sent: browsers go on refusing to frame.
+	ReportOnly bool
+
+	// OmitNosniff turns off X-Content-Type-Options: nosniff.
+	OmitNosniff bool
+
+	// ReferrerPolicy is the Referrer-Policy header value; the default is
+	// "same-origin". OmitReferrerPolicy turns the header off.
+	ReferrerPolicy     string
+	OmitReferrerPolicy bool
+
+	// OmitCOOP turns off Cross-Origin-Opener-Policy: same-origin.
+	OmitCOOP bool
+
+	// HSTSMaxAge is the max-age of Strict-Transport-Security; the default is
+	// two years. HSTSIncludeSubdomains adds includeSubDomains. OmitHSTS turns
+	// the header off. It is only ever sent on TLS requests, or when a request
+	// from one of TrustedProxies says X-Forwarded-Proto: https.
+	HSTSMaxAge            time.Duration
+	HSTSIncludeSubdomains bool
+	OmitHSTS              bool
+
+	// TrustedProxies lists the addresses whose X-Forwarded-Proto header is
+	// believed. The default, none, believes no forwarded header.
+	TrustedProxies []netip.Prefix
+
+	cop http.CrossOriginProtection
+}
+
+// AddTrustedOrigin lets unsafe requests whose Origin header is exactly the
+// given origin pass the cross-origin check. The origin is validated and
+// normalised by [ParseOrigin]; an invalid one is an error and changes
+// nothing. AddTrustedOrigin may be called concurrently with request handling
+// and applies to future requests.
+func (g *Guard) AddTrustedOrigin(origin string) error {
+	o, err := ParseOrigin(origin)
+	if err != nil {
+		return err
+	}
+	return g.cop.AddTrustedOrigin(o)
+}
+
+// compiled holds everything computed once at setup.
+type compiled struct {
+	g       *Guard
+	framing Policy
+	refuse  bool
+	routes  interface {
+		Handler(*http.Request) (http.Handler, string)
+	}
+	nosniff    bool
+	referrer   string
+	coop       string
+	hsts       string
+	proxies    []netip.Prefix
+	deny       http.Handler
+	logger     *slog.Logger
+	reportOnly bool
+}
+
+func (g *Guard) compile() *compiled {
+	c := &compiled{
+		g:          g,
+		framing:    g.Framing,
+		refuse:     !g.AllowFramedNavigation,
+		routes:     g.Routes,
+		nosniff:    !g.OmitNosniff,
+		proxies:    append([]netip.Prefix(nil), g.TrustedProxies...),
+		deny:       g.DenyHandler,
+		logger:     g.Logger,
+		reportOnly: g.ReportOnly,
+	}
+	if !g.OmitReferrerPolicy {
+		c.referrer = g.ReferrerPolicy
+		if c.referrer == "" {
+			c.referrer = "same-origin"
+		}
+	}
+	if !g.OmitCOOP {
+		c.coop = "same-origin"
+	}
+	if !g.OmitHSTS {
+		age := g.HSTSMaxAge
+		if age <= 0 {
+			age = 2 * 365 * 24 * time.Hour
+		}
+		c.hsts = fmt.Sprintf("max-age=%d", int64(age/time.Second))
+		if g.HSTSIncludeSubdomains {
+			c.hsts += "; includeSubDomains"
+		}
+	}
+	if c.deny == nil {
+		c.deny = http.HandlerFunc(defaultDeny)
+	}
+	return c
+}
+
+func defaultDeny(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	http.Error(w, "Forbidden", http.StatusForbidden)
+}
+
+// Handler returns a handler that protects next:
+//
+//   - every response carries guard's headers, set when the header is
+//     written, with exactly one Content-Security-Policy (frame-ancestors is
+//     merged into the application's own policy, replacing any it wrote) and
+//     at most one X-Frame-Options;
+//   - framed navigations from other origins to routes that are not
+//     embeddable are refused before next runs (see AllowFramedNavigation);
+//   - unsafe requests (all methods but GET, HEAD and OPTIONS) from other
+//     origins are refused, with [http.CrossOriginProtection];
+//   - a panic in next is recovered, logged, and answered with a plain 500
+//     that carries the headers; if the response had already begun, the
+//     connection is aborted instead, as net/http does.
+//
+// Refused requests go to DenyHandler. Handler does not check tokens: that is
+// [Guard.TokenHandler], which needs the session.
+func (g *Guard) Handler(next http.Handler) http.Handler {
+	c := g.compile()
+	if c.routes == nil {
+		if mux, ok := next.(*http.ServeMux); ok {
+			c.routes = mux
+		}
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gw := &responseWriter{w: w, c: c, pol: &c.framing}
+		gw.hsts = c.hsts != "" && c.isHTTPS(r)
+		defer c.recover(gw, r)
+		if err := c.check(r); err != nil {
+			c.warn(r, err)
+			if !c.reportOnly {
+				c.deny.ServeHTTP(gw, withReason(r, err))
+				gw.apply()
+				return
+			}
+		}
+		next.ServeHTTP(gw, r)
+		gw.apply()
+	})
+}
+
+// Check applies the framed-navigation and cross-origin checks of
+// [Guard.Handler] to r and returns why it would be refused, or nil. It
+// ignores ReportOnly and does not call the deny handler.
+func (g *Guard) Check(r *http.Request) error {
+	c := g.compile()
+	return c.check(r)
+}
+
+func (c *compiled) check(r *http.Request) error {
+	if c.refuse {
+		if err := c.checkFramed(r); err != nil {
+			return err
+		}
+	}
+	if err := c.g.cop.Check(r); err != nil {
+		return fmt.Errorf("%w: %w", ErrCrossOrigin, err)
+	}
+	return nil
+}
+
+func (c *compiled) checkFramed(r *http.Request) error {
+	dest := r.Header["Sec-Fetch-Dest"]
+	if len(dest) == 0 {
+		return nil
+	}
+	switch dest[0] {
+	case "iframe", "frame", "object", "embed":
+	default:
+		return nil
+	}
+	switch site := r.Header.Get("Sec-Fetch-Site"); site {
+	case "cross-site", "same-site":
+	default:
+		// same-origin, none, or missing. Without Sec-Fetch-Site the parent's
+		// origin is unknown; we fail open here and leave it to the headers,
+		// which every browser that lacks Fetch Metadata still enforces.
+		return nil
+	}
+	if len(c.framing.origins) > 0 {
+		return nil
+	}
+	if c.routes != nil {
+		h, _ := c.routes.Handler(r)
+		switch rh := h.(type) {
+		case *embeddable:
+			return nil
+		case *policyHandler:
+			if len(rh.p.origins) > 0 {
+				return nil
+			}
+		}
+	}
+	return ErrFramed
+}
+
+func (c *compiled) isHTTPS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	if len(c.proxies) == 0 {
+		return false
+	}
+	xfp := r.Header["X-Forwarded-Proto"]
+	if len(xfp) != 1 || xfp[0] != "https" {
+		return false
+	}
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	a := ap.Addr().Unmap()
+	for _, p := range c.proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *compiled) warn(r *http.Request, err error) {
+	if c.logger == nil {
+		return
+	}
+	msg := "request refused"
+	if c.reportOnly {
+		msg = "request would be refused"
+	}
+	c.logger.WarnContext(r.Context(), msg,
+		slog.Any("error", err),
+		slog.Group("request",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.String("remote_addr", r.RemoteAddr)))
+}
+
+func (c *compiled) recover(gw *responseWriter, r *http.Request) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler {
+		panic(v)
+	}
+	if c.logger != nil {
+		c.logger.ErrorContext(r.Context(), "panic serving request",
+			slog.Any("panic", v),
+			slog.Group("request",
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path)))
+	}
+	if gw.done {
+		// The status line is gone: abort so the client sees a broken
+		// response rather than a truncated one that looks complete.
+		panic(http.ErrAbortHandler)
+	}
+	// Whatever the handler put in the header map (cookies, its own
+	// policies, a Content-Length) does not describe the 500 page.
+	clear(gw.w.Header())
+	gw.pol = nonePolicy
+	gw.Header().Set("Cache-Control", "no-store")
+	http.Error(gw, "Internal Server Error", http.StatusInternalServerError)
+}

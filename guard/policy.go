@@ -1,0 +1,212 @@
+package guard
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+const (
+	noneDirective = "frame-ancestors 'none'"
+	selfSource    = "'self'"
+)
+
+// Policy says which origins may embed a response in a frame. It becomes the
+// Content-Security-Policy frame-ancestors directive and, where one exists,
+// the matching X-Frame-Options value.
+//
+// The zero value is the strictest policy: frame-ancestors 'none' and
+// X-Frame-Options: DENY. A Policy is immutable and safe for concurrent use.
+type Policy struct {
+	self    bool
+	origins []string // normalised by ParseOrigin, no duplicates
+	fa      string   // the frame-ancestors directive; "" for the zero value
+}
+
+// SameOrigin returns the policy that lets only the response's own origin
+// frame it: frame-ancestors 'self' and X-Frame-Options: SAMEORIGIN.
+func SameOrigin() Policy {
+	p, _ := NewPolicy(selfSource)
+	return p
+}
+
+// NewPolicy returns the policy that lets the given sources frame a response.
+// Each source is the keyword 'self' (with its quotes) or an exact origin as
+// accepted by [ParseOrigin]. With no sources it returns the zero policy.
+// An allowlist of origins sends no X-Frame-Options header, since that header
+// cannot name other origins; browsers that support frame-ancestors ignore
+// X-Frame-Options anyway when both are present.
+func NewPolicy(sources ...string) (Policy, error) {
+	var p Policy
+	for _, s := range sources {
+		if s == selfSource {
+			p.self = true
+			continue
+		}
+		o, err := ParseOrigin(s)
+		if err != nil {
+			return Policy{}, fmt.Errorf("guard: new policy: %w", err)
+		}
+		if !slices.Contains(p.origins, o) {
+			p.origins = append(p.origins, o)
+		}
+	}
+	if !p.IsEmbeddable() {
+		return Policy{}, nil
+	}
+	var b strings.Builder
+	b.WriteString("frame-ancestors")
+	if p.self {
+		b.WriteString(" " + selfSource)
+	}
+	for _, o := range p.origins {
+		b.WriteString(" " + o)
+	}
+	p.fa = b.String()
+	return p, nil
+}
+
+// IsEmbeddable reports whether the policy lets any origin frame a response.
+func (p Policy) IsEmbeddable() bool { return p.self || len(p.origins) > 0 }
+
+// String returns the frame-ancestors directive of the policy.
+func (p Policy) String() string { return p.directive() }
+
+// Origins returns the origins of the allowlist, without 'self'.
+func (p Policy) Origins() []string { return slices.Clone(p.origins) }
+
+func (p *Policy) directive() string {
+	if p.fa == "" {
+		return noneDirective
+	}
+	return p.fa
+}
+
+// xfo returns the X-Frame-Options value that means the same as the policy,
+// or "" when there is none (an allowlist of other origins).
+func (p *Policy) xfo() string {
+	switch {
+	case len(p.origins) > 0:
+		return ""
+	case p.self:
+		return "SAMEORIGIN"
+	}
+	return "DENY"
+}
+
+// within reports whether every source of p is also allowed by ceiling.
+func (p *Policy) within(ceiling *Policy) bool {
+	if p.self && !ceiling.self {
+		return false
+	}
+	for _, o := range p.origins {
+		if !slices.Contains(ceiling.origins, o) {
+			return false
+		}
+	}
+	return true
+}
+
+var nonePolicy = &Policy{}
+
+type frameKey struct{}
+
+// Handler returns a handler that serves h with p as the framing policy of
+// its route, replacing the [Guard.Framing] default. It must run inside
+// [Guard.Handler], which writes the headers, and should be the handler
+// registered with the mux itself: [Guard.Handler] looks there to decide
+// whether a framed navigation may reach the route. Inside h, [AllowFraming]
+// may narrow an embeddable policy for one request; it can never widen it.
+func (p Policy) Handler(h http.Handler) http.Handler {
+	return &policyHandler{p: p, h: h}
+}
+
+type policyHandler struct {
+	p Policy
+	h http.Handler
+}
+
+func (ph *policyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	gw := findWriter(w)
+	if gw != nil && !gw.done {
+		gw.pol = &ph.p
+		gw.ceiling = &ph.p
+		gw.anyOrigin = false
+	}
+	if ph.p.IsEmbeddable() {
+		r = r.WithContext(context.WithValue(r.Context(), frameKey{}, gw))
+	} else if gw != nil {
+		gw.ceiling = nil
+	}
+	ph.h.ServeHTTP(w, r)
+}
+
+// Embeddable returns a handler that serves h as a route that other origins
+// may frame, but only those its handler chooses for each request with
+// [AllowFraming] (for example an allowlist an owner keeps in a database).
+// Until the handler chooses, the policy is the zero Policy: frame-ancestors
+// 'none'. Use it only for read-only pages: a page with a form or any
+// state-changing control must never be embeddable.
+//
+// Like [Policy.Handler], it must run inside [Guard.Handler] and should be the
+// handler registered with the mux, so that [Guard.Handler] lets framed
+// navigations reach it.
+func Embeddable(h http.Handler) http.Handler {
+	return &embeddable{h: h}
+}
+
+type embeddable struct{ h http.Handler }
+
+func (e *embeddable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	gw := findWriter(w)
+	if gw != nil && !gw.done {
+		gw.pol = nonePolicy
+		gw.ceiling = nil
+		gw.anyOrigin = true
+	}
+	e.h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), frameKey{}, gw)))
+}
+
+// AllowFraming sets the framing policy of this one response to the given
+// sources ('self' or exact origins, as for [NewPolicy]; none means 'none').
+// It works only inside [Embeddable], or inside [Policy.Handler] for a subset
+// of that route's sources, and only before the response header is written;
+// otherwise it returns an error wrapping [ErrNotEmbeddable] or
+// [ErrHeaderWritten] and the policy does not change. Calling it again
+// replaces the previous choice, within the same limits.
+//
+// AllowFraming must be called from the goroutine serving the request.
+func AllowFraming(r *http.Request, sources ...string) error {
+	gw, _ := r.Context().Value(frameKey{}).(*responseWriter)
+	if gw == nil || (!gw.anyOrigin && gw.ceiling == nil) {
+		return ErrNotEmbeddable
+	}
+	p, err := NewPolicy(sources...)
+	if err != nil {
+		return fmt.Errorf("guard: allow framing: %w", err)
+	}
+	if gw.done {
+		return ErrHeaderWritten
+	}
+	if !gw.anyOrigin && !p.within(gw.ceiling) {
+		return fmt.Errorf("%w: %s is wider than the route's %s", ErrNotEmbeddable, p.directive(), gw.ceiling.directive())
+	}
+	gw.pol = &p
+	return nil
+}
+
+// findWriter walks the chain of wrapped response writers down to guard's.
+func findWriter(w http.ResponseWriter) *responseWriter {
+	for {
+		if gw, ok := w.(*responseWriter); ok {
+			return gw
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return nil
+		}
+		w = u.Unwrap()
+	}
+}

@@ -1,0 +1,162 @@
+package guard
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+)
+
+// TokenField is the form field that carries the token.
+const TokenField = "csrf_token"
+
+// TokenHeader is the request header that may carry the token instead, for
+// scripts.
+const TokenHeader = "X-CSRF-Token"
+
+// TokenSessionKey is the session key under which the raw token is stored.
+const TokenSessionKey = "guard.csrf_token"
+
+const (
+	tokenLen  = 32
+	maskedLen = 86 // base64.RawURLEncoding.EncodedLen(2 * tokenLen)
+)
+
+// tokenEncoding refuses non-canonical encodings, so one masked token has
+// exactly one spelling.
+var tokenEncoding = base64.RawURLEncoding.Strict()
+
+// SessionStore is the part of a session manager guard needs. The
+// implementation must scope the values to the request's session through ctx.
+// *scs.SessionManager satisfies it.
+type SessionStore interface {
+	GetBytes(ctx context.Context, key string) []byte
+	Put(ctx context.Context, key string, val any)
+}
+
+type tokenKey struct{}
+
+// TokenHandler returns a handler that checks the session-bound token on
+// unsafe requests (all methods but GET, HEAD and OPTIONS) and makes [Token]
+// work inside next. It must run inside the session middleware (scs
+// LoadAndSave), and inside [Guard.Handler] so that refusals carry headers.
+//
+// The token is read from the TokenHeader header, else from the TokenField
+// form field (which parses the request body as [http.Request.PostFormValue]
+// does). One token lives as long as the session, so several tabs and the
+// back button keep working; each render masks it afresh (against BREACH);
+// the comparison takes constant time. If Sessions is nil, TokenHandler
+// returns next unchanged.
+func (g *Guard) TokenHandler(next http.Handler) http.Handler {
+	if g.Sessions == nil {
+		return next
+	}
+	c := g.compile()
+	store := g.Sessions
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := checkToken(store, r); err != nil {
+			c.warn(r, err)
+			if !c.reportOnly {
+				c.deny.ServeHTTP(w, withReason(r, err))
+				return
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, store)))
+	})
+}
+
+// CheckToken reports, as an error wrapping [ErrToken], why r would fail the
+// token check of [Guard.TokenHandler], or returns nil. Safe methods always
+// pass, and so does everything when Sessions is nil. It does not call the
+// deny handler.
+func (g *Guard) CheckToken(r *http.Request) error {
+	if g.Sessions == nil {
+		return nil
+	}
+	return checkToken(g.Sessions, r)
+}
+
+func checkToken(store SessionStore, r *http.Request) error {
+	switch r.Method {
+	case "GET", "HEAD", "OPTIONS":
+		return nil
+	}
+	sent := r.Header.Get(TokenHeader)
+	if sent == "" {
+		sent = r.PostFormValue(TokenField)
+	}
+	if sent == "" {
+		return errNoToken
+	}
+	want := store.GetBytes(r.Context(), TokenSessionKey)
+	if len(want) != tokenLen {
+		return errNoSessionTok
+	}
+	if !verifyToken(sent, want) {
+		return errTokenMismatch
+	}
+	return nil
+}
+
+// Token returns the session's token, freshly masked for this render, for a
+// hidden TokenField input or the TokenHeader of a script. It creates the
+// session's token if there is none yet. It returns "" outside
+// [Guard.TokenHandler].
+func Token(r *http.Request) string {
+	store, _ := r.Context().Value(tokenKey{}).(SessionStore)
+	if store == nil {
+		return ""
+	}
+	raw := store.GetBytes(r.Context(), TokenSessionKey)
+	if len(raw) != tokenLen {
+		raw = newRawToken()
+		store.Put(r.Context(), TokenSessionKey, raw)
+	}
+	return maskToken(raw)
+}
+
+// RenewToken replaces the session's token, invalidating every token masked
+// from the old one. Call it right after renewing the session itself (scs
+// RenewToken), at login and on any privilege change. It does nothing when
+// Sessions is nil.
+func (g *Guard) RenewToken(ctx context.Context) {
+	if g.Sessions == nil {
+		return
+	}
+	g.Sessions.Put(ctx, TokenSessionKey, newRawToken())
+}
+
+func newRawToken() []byte {
+	b := make([]byte, tokenLen)
+	rand.Read(b) // never fails; crashes the program if the system's source does
+	return b
+}
+
+// maskToken returns base64url(pad || pad XOR raw) with a fresh one-time pad,
+// so the bytes sent differ on every render while the secret does not.
+func maskToken(raw []byte) string {
+	var buf [2 * tokenLen]byte
+	rand.Read(buf[:tokenLen])
+	for i := range tokenLen {
+		buf[tokenLen+i] = buf[i] ^ raw[i]
+	}
+	return tokenEncoding.EncodeToString(buf[:])
+}
+
+// verifyToken reports whether sent is a masking of want. Its time depends
+// only on the lengths, which are public.
+func verifyToken(sent string, want []byte) bool {
+	if len(sent) != maskedLen || len(want) != tokenLen {
+		return false
+	}
+	var buf [2 * tokenLen]byte
+	n, err := tokenEncoding.Decode(buf[:], []byte(sent))
+	if err != nil || n != len(buf) {
+		return false
+	}
+	for i := range tokenLen {
+		buf[tokenLen+i] ^= buf[i]
+	}
+	return subtle.ConstantTimeCompare(buf[tokenLen:], want) == 1
+}

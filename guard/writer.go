@@ -1,0 +1,137 @@
+package guard
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+)
+
+// Canonical header keys, written into the header map directly.
+const (
+	hCSP       = "Content-Security-Policy"
+	hCSPReport = "Content-Security-Policy-Report-Only"
+	hXFO       = "X-Frame-Options"
+	hNosniff   = "X-Content-Type-Options"
+	hReferrer  = "Referrer-Policy"
+	hCOOP      = "Cross-Origin-Opener-Policy"
+	hHSTS      = "Strict-Transport-Security"
+)
+
+// responseWriter sets the final framing policy and the other headers when the
+// response header is first written (or, if the handler writes nothing, when
+// it returns). Header values live in vals, so each response has its own
+// backing array and the shared values computed at setup are never aliased.
+type responseWriter struct {
+	w    http.ResponseWriter
+	c    *compiled
+	pol  *Policy // policy for this response
+	hsts bool    // whether this request may receive HSTS
+	done bool    // headers applied
+
+	// Route limits set by Embeddable and Policy.Handler for AllowFraming.
+	ceiling   *Policy
+	anyOrigin bool
+
+	vals [6]string
+}
+
+func (w *responseWriter) Header() http.Header { return w.w.Header() }
+
+func (w *responseWriter) WriteHeader(code int) {
+	// Informational responses (103 Early Hints and the like) go out with the
+	// header map as it is now and do not end the handler's chance to choose
+	// its policy; 101 Switching Protocols is final.
+	if code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols {
+		w.w.WriteHeader(code)
+		return
+	}
+	w.apply()
+	w.w.WriteHeader(code)
+}
+
+func (w *responseWriter) Write(b []byte) (int, error) {
+	w.apply()
+	return w.w.Write(b)
+}
+
+// ReadFrom keeps the underlying writer's fast path (sendfile for
+// http.FileServer) available through the wrapper.
+func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
+	w.apply()
+	if rf, ok := w.w.(io.ReaderFrom); ok {
+		return rf.ReadFrom(src)
+	}
+	return io.Copy(w.w, src)
+}
+
+// Flush writes the headers and flushes; it does nothing if the underlying
+// writer cannot flush.
+func (w *responseWriter) Flush() {
+	w.apply()
+	_ = http.NewResponseController(w.w).Flush()
+}
+
+// Hijack hands over the connection when the underlying writer allows it.
+func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(w.w).Hijack()
+}
+
+// Unwrap returns the underlying writer, for [http.ResponseController].
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.w }
+
+func (w *responseWriter) apply() {
+	if w.done {
+		return
+	}
+	w.done = true
+	c := w.c
+	h := w.w.Header()
+	if h == nil {
+		return
+	}
+	fa := w.pol.directive()
+	if app := h[hCSP]; len(app) > 0 {
+		w.vals[0] = mergeCSP(app, fa)
+	} else {
+		w.vals[0] = fa
+	}
+	h[hCSP] = w.vals[0:1:1]
+	if ro := h[hCSPReport]; len(ro) > 0 {
+		if v := stripFrameAncestors(ro); v != "" {
+			h[hCSPReport] = []string{v}
+		} else {
+			delete(h, hCSPReport)
+		}
+	}
+	if x := w.pol.xfo(); x != "" {
+		w.vals[1] = x
+		h[hXFO] = w.vals[1:2:2]
+	} else {
+		delete(h, hXFO)
+	}
+	if c.nosniff {
+		w.vals[2] = "nosniff"
+		h[hNosniff] = w.vals[2:3:3]
+	}
+	// An application's own Referrer-Policy, Cross-Origin-Opener-Policy or
+	// Strict-Transport-Security for one page is a deliberate choice: keep it.
+	if c.referrer != "" {
+		if _, ok := h[hReferrer]; !ok {
+			w.vals[3] = c.referrer
+			h[hReferrer] = w.vals[3:4:4]
+		}
+	}
+	if c.coop != "" {
+		if _, ok := h[hCOOP]; !ok {
+			w.vals[4] = c.coop
+			h[hCOOP] = w.vals[4:5:5]
+		}
+	}
+	if w.hsts {
+		if _, ok := h[hHSTS]; !ok {
+			w.vals[5] = c.hsts
+			h[hHSTS] = w.vals[5:6:6]
+		}
+	}
+}
