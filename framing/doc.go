@@ -1,0 +1,62 @@
+// Package framing models how browsers decide whether a document may be
+// rendered inside a frame: the HTML standard's X-Frame-Options processing and
+// Content Security Policy Level 3 frame-ancestors, as Chromium implements
+// them. It is pure: standard library only, no I/O, no global state, safe for
+// concurrent use.
+//
+// Give [Evaluate] a [Response] (its final URL, its header lines in order and
+// the <meta http-equiv> tags of its body) and a chain of ancestor origins,
+// parent first and top-level document last; it returns a [Verdict]: whether
+// the document renders, which header decided ("csp", "xfo" or "none"), and a
+// reason a web developer can act on. [ParseXFO], [ParseCSP], [ParseSource]
+// and [ParseOrigin] expose the parsers for tools that report on headers.
+//
+// # Security model
+//
+// The model answers one question: given these response headers, will the
+// browser refuse to render this document for this chain of ancestors? A
+// verdict of Framable means a page of any listed origin can overlay the
+// document and trick a user into clicking it (clickjacking). The rules:
+//
+//   - An enforced Content-Security-Policy with frame-ancestors takes over:
+//     X-Frame-Options is then ignored, whatever the directive allows. Every
+//     enforced policy must allow every ancestor. A comma splits one header
+//     into several policies; the first frame-ancestors of a policy wins;
+//     'none' beside other sources is ignored; an empty list blocks; a source
+//     without a port matches only the scheme's default port; an opaque
+//     ancestor (a data: URL document, a sandboxed frame) matches nothing,
+//     not even *.
+//   - Otherwise X-Frame-Options decides. Its values, across all lines and
+//     commas, form a set: DENY blocks; SAMEORIGIN requires every ancestor,
+//     not only the top, to be same-origin with the page; ALLOWALL, and values
+//     browsers do not know (ALLOW-FROM, "DENY;", quoted or empty values),
+//     leave the page framable; several distinct values including a known one
+//     block every frame.
+//   - Content-Security-Policy-Report-Only and <meta http-equiv> tags never
+//     block and never switch X-Frame-Options off.
+//
+// Where Chromium departs from the specifications, the model follows Chromium,
+// as measured: SAMEORIGIN and 'self' compare the page's URL origin (a
+// sandboxed same-origin frame still renders); IP-address host sources match;
+// a source with a path never matches an ancestor unless the document was
+// reached through a redirect ([Response.Redirected]); and http://host:port
+// does not match https://host:port (the http-to-https upgrade applies only
+// with default ports or a wildcard port).
+//
+// What the model does not do: it does not fetch, follow redirects or read
+// HTML (the caller supplies the final response and the meta tags); it does
+// not model other browsers where they differ (Firefox, for one, checks
+// SAMEORIGIN and frame-ancestors differently in places); and it knows nothing
+// of framing by browser extensions, fenced frames or the Permissions Policy.
+// Its truth is a corpus of measurements in headless Chromium, kept beside the
+// module as ../shared/corpus/chromium-framing.jsonl; the tests require
+// agreement with every line.
+//
+// # References
+//
+//   - HTML, "The X-Frame-Options header": https://html.spec.whatwg.org/multipage/document-lifecycle.html#the-x-frame-options-header
+//   - Content Security Policy Level 3, frame-ancestors: https://www.w3.org/TR/CSP3/#directive-frame-ancestors
+//   - RFC 7034, HTTP Header Field X-Frame-Options: https://www.rfc-editor.org/rfc/rfc7034
+//   - MDN, X-Frame-Options: https://developer.mozilla.org/docs/Web/HTTP/Headers/X-Frame-Options
+//   - MDN, CSP frame-ancestors: https://developer.mozilla.org/docs/Web/HTTP/Headers/Content-Security-Policy/frame-ancestors
+package framing
