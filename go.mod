@@ -29,4 +29,5 @@ require (
 	github.com/google/go-cmp v0.7.0 // indirect
 	github.com/truora/minidyn v0.8.2 // indirect
 	golang.org/x/crypto v0.59.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
 )
