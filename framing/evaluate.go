@@ -114,7 +114,7 @@ func Evaluate(resp Response, ancestors []string) (Verdict, error) {
 		v = evaluateCSP(policies, chain, page, resp.Redirected)
 		if xfo.Mode != XFOAbsent {
 			notes = append(notes, fmt.Sprintf("X-Frame-Options: %s is ignored because an enforced frame-ancestors is present",
-				strings.Join(xfoLines, ", ")))
+				xfoText(xfoLines)))
 		}
 	default:
 		v = evaluateXFO(xfo, xfoLines, chain, page)
@@ -165,17 +165,24 @@ func evaluateCSP(policies []cspPolicy, chain []Origin, page Origin, redirected b
 		}
 	}
 	texts := make([]string, len(policies))
+	noneIgnored := false
 	for i, p := range policies {
 		texts[i] = directiveText(p.fa)
+		for _, s := range p.fa.Sources {
+			noneIgnored = noneIgnored || s.Kind == SourceNone
+		}
 	}
-	return Verdict{Framable: true, DecidedBy: DecidedByCSP,
-		Reason: fmt.Sprintf("Content-Security-Policy: %s allows every ancestor (%s)",
-			strings.Join(texts, " and "), chainText(chain))}
+	reason := fmt.Sprintf("Content-Security-Policy: %s allows every ancestor (%s)",
+		strings.Join(texts, " and "), chainText(chain))
+	if noneIgnored {
+		reason += "; 'none' beside other sources is ignored"
+	}
+	return Verdict{Framable: true, DecidedBy: DecidedByCSP, Reason: reason}
 }
 
 // evaluateXFO applies X-Frame-Options when no enforced frame-ancestors exists.
 func evaluateXFO(x XFO, lines []string, chain []Origin, page Origin) Verdict {
-	header := "X-Frame-Options: " + strings.Join(lines, ", ")
+	header := "X-Frame-Options: " + xfoText(lines)
 	switch x.Mode {
 	case XFODeny:
 		return Verdict{Framable: false, DecidedBy: DecidedByXFO,
@@ -411,13 +418,21 @@ func blockHint(d Directive, anc Origin, page Origin, redirected bool) string {
 	if anc.Opaque {
 		return "an opaque ancestor matches no source, not even *"
 	}
-	usable := 0
+	usable, none := 0, false
 	var hints []string
 	for _, s := range d.Sources {
 		switch s.Kind {
-		case SourceStar, SourceSelf, SourceScheme:
+		case SourceNone:
+			none = true
+		case SourceSelf:
+			usable++
+			hints = append(hints, fmt.Sprintf("'self' is only the page's origin %s", page))
+		case SourceStar, SourceScheme:
 			usable++
 		case SourceHost:
+			if s.Scheme == "" && s.Port == "" && s.Path == "" && (s.Host == "none" || s.Host == "self") {
+				hints = append(hints, fmt.Sprintf("%s without quotes is a host named %s; the keyword is '%s'", s.Text, s.Host, s.Host))
+			}
 			usable++
 			if h := hostHint(s, anc, page, redirected); h != "" {
 				hints = append(hints, h)
@@ -431,6 +446,9 @@ func blockHint(d Directive, anc Origin, page Origin, redirected bool) string {
 		return "'none' allows no ancestor"
 	case usable == 0:
 		return "none of its sources can match an ancestor: frame-ancestors accepts only 'self', *, schemes and hosts"
+	}
+	if none {
+		hints = append(hints, "'none' beside other sources is ignored")
 	}
 	return strings.Join(hints, "; ")
 }
@@ -495,6 +513,19 @@ func quoteTokens(tokens []string) string {
 	s := make([]string, len(tokens))
 	for i, t := range tokens {
 		s[i] = strconv.Quote(t)
+	}
+	return strings.Join(s, ", ")
+}
+
+// xfoText shows X-Frame-Options lines as one trimmed value, an empty line
+// as "".
+func xfoText(lines []string) string {
+	s := make([]string, len(lines))
+	for i, l := range lines {
+		s[i] = strings.Trim(l, asciiSpace)
+		if s[i] == "" {
+			s[i] = `""`
+		}
 	}
 	return strings.Join(s, ", ")
 }
