@@ -1,0 +1,134 @@
+package framing_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/clickguard/clickguard/framing"
+)
+
+// These cases go beyond the corpus: they pin the rules the corpus implies
+// (and Chromium's source matching) on origins and schemes it does not use.
+var evaluateCases = []struct {
+	name      string
+	url       string
+	headers   []framing.Header
+	redirect  bool
+	ancestors []string
+	framable  bool
+	decider   framing.Decider
+	reason    string // a substring the reason must contain
+}{
+	{"no headers", "https://v.example/", nil, false,
+		[]string{"https://evil.example"}, true, framing.DecidedByNone, "any origin may frame"},
+	{"not framed", "https://v.example/", xfo("DENY"), false,
+		nil, true, framing.DecidedByNone, "not in a frame"},
+	{"http source, default ports, upgrades to https", "https://v.example/", csp("frame-ancestors http://a.example"), false,
+		[]string{"https://a.example"}, true, framing.DecidedByCSP, "allows every ancestor"},
+	{"http source, explicit 80, upgrades to 443", "https://v.example/", csp("frame-ancestors http://a.example:80"), false,
+		[]string{"https://a.example"}, true, framing.DecidedByCSP, ""},
+	{"http source, same custom port, no upgrade", "https://v.example/", csp("frame-ancestors http://a.example:8443"), false,
+		[]string{"https://a.example:8443"}, false, framing.DecidedByCSP, "only on default ports"},
+	{"http source, any port, upgrades", "https://v.example/", csp("frame-ancestors http://a.example:*"), false,
+		[]string{"https://a.example:8443"}, true, framing.DecidedByCSP, ""},
+	{"https source never matches http", "https://v.example/", csp("frame-ancestors https://a.example"), false,
+		[]string{"http://a.example"}, false, framing.DecidedByCSP, "names scheme https"},
+	{"http: scheme matches https", "https://v.example/", csp("frame-ancestors http:"), false,
+		[]string{"https://a.example:8443"}, true, framing.DecidedByCSP, ""},
+	{"star skips non-network scheme", "https://v.example/", csp("frame-ancestors *"), false,
+		[]string{"chrome-extension://abcdef"}, false, framing.DecidedByCSP, ""},
+	{"star matches the page's own scheme", "custom://v/", csp("frame-ancestors *"), false,
+		[]string{"custom://other"}, true, framing.DecidedByCSP, ""},
+	{"self upgrades on default ports", "http://v.example/", csp("frame-ancestors 'self'"), false,
+		[]string{"https://v.example"}, true, framing.DecidedByCSP, ""},
+	{"self does not downgrade", "https://v.example/", csp("frame-ancestors 'self'"), false,
+		[]string{"http://v.example"}, false, framing.DecidedByCSP, "'self' is only the page's origin https://v.example"},
+	{"scheme-less source takes the page's scheme", "https://v.example/", csp("frame-ancestors a.example"), false,
+		[]string{"http://a.example"}, false, framing.DecidedByCSP, ""},
+	{"scheme-less source upgrades from an http page", "http://v.example/", csp("frame-ancestors a.example"), false,
+		[]string{"https://a.example"}, true, framing.DecidedByCSP, ""},
+	{"wildcard subdomain, deep", "https://v.example/", csp("frame-ancestors https://*.a.example"), false,
+		[]string{"https://x.y.a.example"}, true, framing.DecidedByCSP, ""},
+	{"wildcard subdomain, not the apex", "https://v.example/", csp("frame-ancestors https://*.a.example"), false,
+		[]string{"https://a.example"}, false, framing.DecidedByCSP, ""},
+	{"every ancestor must match", "https://v.example/", csp("frame-ancestors 'self'"), false,
+		[]string{"https://v.example", "https://v.example", "https://evil.example"}, false, framing.DecidedByCSP, "top-level ancestor https://evil.example"},
+	{"path ignored after redirect", "https://v.example/", csp("frame-ancestors https://a.example/embed"), true,
+		[]string{"https://a.example"}, true, framing.DecidedByCSP, ""},
+	{"path without redirect", "https://v.example/", csp("frame-ancestors https://a.example/embed"), false,
+		[]string{"https://a.example"}, false, framing.DecidedByCSP, "has a path"},
+	{"header names are case-insensitive", "https://v.example/", []framing.Header{{Name: "content-security-policy", Value: "frame-ancestors 'none'"}}, false,
+		[]string{"https://v.example"}, false, framing.DecidedByCSP, "'none' allows no ancestor"},
+	{"dropped frame-ancestors leaves XFO in charge", "https://v.example/",
+		append(csp("frame-ancestors https://ä.example"), xfo("DENY")...), false,
+		[]string{"https://xn--4ca.example"}, false, framing.DecidedByXFO, "forbids"},
+	{"sameorigin checks every ancestor", "https://v.example/", xfo("SAMEORIGIN"), false,
+		[]string{"https://v.example", "https://evil.example", "https://v.example"}, false, framing.DecidedByXFO, "ancestor https://evil.example is not same-origin"},
+	{"sameorigin, same-origin chain", "https://v.example/page?q=1", xfo("SAMEORIGIN"), false,
+		[]string{"https://v.example", "https://v.example:443"}, true, framing.DecidedByXFO, "every ancestor"},
+	{"sameorigin, opaque page URL", "", xfo("SAMEORIGIN"), false,
+		[]string{"https://v.example"}, false, framing.DecidedByXFO, "not same-origin"},
+	{"sameorigin, opaque parent", "https://v.example/", xfo("SAMEORIGIN"), false,
+		[]string{"null", "https://v.example"}, false, framing.DecidedByXFO, "opaque origin is same-origin with nothing"},
+	{"allowall", "https://v.example/", xfo("ALLOWALL"), false,
+		[]string{"https://evil.example"}, true, framing.DecidedByXFO, "no restriction"},
+	{"allow-from ignored", "https://v.example/", xfo("ALLOW-FROM https://a.example"), false,
+		[]string{"https://evil.example"}, true, framing.DecidedByNone, "not a value browsers understand"},
+	{"report-only ignored", "https://v.example/", []framing.Header{{Name: "Content-Security-Policy-Report-Only", Value: "frame-ancestors 'none'"}}, false,
+		[]string{"https://evil.example"}, true, framing.DecidedByNone, "only reports"},
+}
+
+func xfo(v string) []framing.Header { return []framing.Header{{Name: "X-Frame-Options", Value: v}} }
+func csp(v string) []framing.Header { return []framing.Header{{Name: "Content-Security-Policy", Value: v}} }
+
+func TestEvaluate(t *testing.T) {
+	t.Parallel()
+	for _, tc := range evaluateCases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			resp := framing.Response{URL: tc.url, Status: 200, Headers: tc.headers, Redirected: tc.redirect}
+			got, err := framing.Evaluate(resp, tc.ancestors)
+			if err != nil {
+				t.Fatalf("Evaluate: %v", err)
+			}
+			if got.Framable != tc.framable || got.DecidedBy != tc.decider {
+				t.Errorf("Evaluate(%q, %q) = framable %v by %s, want %v by %s (reason: %s)",
+					tc.headers, tc.ancestors, got.Framable, got.DecidedBy, tc.framable, tc.decider, got.Reason)
+			}
+			if !strings.Contains(got.Reason, tc.reason) {
+				t.Errorf("reason %q does not contain %q", got.Reason, tc.reason)
+			}
+		})
+	}
+}
+
+func TestEvaluate_meta(t *testing.T) {
+	t.Parallel()
+	resp := framing.Response{URL: "https://v.example/", Meta: []framing.Meta{
+		{HTTPEquiv: "X-Frame-Options", Content: "DENY"},
+		{HTTPEquiv: "Content-Security-Policy", Content: "frame-ancestors 'none'"},
+	}}
+	got, err := framing.Evaluate(resp, []string{"https://evil.example"})
+	if err != nil {
+		t.Fatalf("Evaluate: %v", err)
+	}
+	if !got.Framable || got.DecidedBy != framing.DecidedByNone {
+		t.Errorf("meta tags: got framable %v by %s, want true by none", got.Framable, got.DecidedBy)
+	}
+	for _, want := range []string{`<meta http-equiv="X-Frame-Options"> is ignored`, `frame-ancestors in <meta http-equiv="Content-Security-Policy"> is ignored`} {
+		if !strings.Contains(got.Reason, want) {
+			t.Errorf("reason %q does not contain %q", got.Reason, want)
+		}
+	}
+}
+
+func TestEvaluate_badAncestor(t *testing.T) {
+	t.Parallel()
+	for _, anc := range []string{"", "evil.example", "https://evil.example/path", "javascript:alert(1)"} {
+		if v, err := framing.Evaluate(framing.Response{URL: "https://v.example/"}, []string{"https://ok.example", anc}); err == nil {
+			t.Errorf("Evaluate with ancestor %q = %+v, want an error", anc, v)
+		} else if !strings.Contains(err.Error(), "ancestor 2") {
+			t.Errorf("Evaluate with ancestor %q: error %q does not name ancestor 2", anc, err)
+		}
+	}
+}

@@ -1,0 +1,67 @@
+package framing_test
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/clickguard/clickguard/framing"
+)
+
+// xfoCases are shared by TestParseXFO and the FuzzParseXFO seeds.
+var xfoCases = []struct {
+	name   string
+	values []string
+	tokens []string
+	mode   framing.XFOMode
+}{
+	{"absent", nil, nil, framing.XFOAbsent},
+	{"deny", []string{"DENY"}, []string{"deny"}, framing.XFODeny},
+	{"deny lower", []string{"deny"}, []string{"deny"}, framing.XFODeny},
+	{"deny spaces", []string{"   DENY   "}, []string{"deny"}, framing.XFODeny},
+	{"sameorigin", []string{"SameOrigin"}, []string{"sameorigin"}, framing.XFOSameOrigin},
+	{"allowall", []string{"ALLOWALL"}, []string{"allowall"}, framing.XFOAllowAll},
+	{"allow-from", []string{"ALLOW-FROM https://a.example"}, []string{"allow-from https://a.example"}, framing.XFOInvalid},
+	{"empty", []string{""}, []string{""}, framing.XFOInvalid},
+	{"semicolon", []string{"DENY;"}, []string{"deny;"}, framing.XFOInvalid},
+	{"quoted", []string{`"DENY"`}, []string{`"deny"`}, framing.XFOInvalid},
+	{"space separated", []string{"DENY SAMEORIGIN"}, []string{"deny sameorigin"}, framing.XFOInvalid},
+	{"two unknown", []string{"foo, bar"}, []string{"foo", "bar"}, framing.XFOInvalid},
+	{"duplicate collapses", []string{"SAMEORIGIN, sameorigin"}, []string{"sameorigin"}, framing.XFOSameOrigin},
+	{"two lines same", []string{"DENY", "deny"}, []string{"deny"}, framing.XFODeny},
+	{"known and unknown", []string{"SAMEORIGIN, garbage"}, []string{"sameorigin", "garbage"}, framing.XFOConflict},
+	{"trailing comma", []string{"SAMEORIGIN,"}, []string{"sameorigin", ""}, framing.XFOConflict},
+	{"leading comma", []string{", DENY"}, []string{"", "deny"}, framing.XFOConflict},
+	{"two lines differ", []string{"SAMEORIGIN", "DENY"}, []string{"sameorigin", "deny"}, framing.XFOConflict},
+	{"second line empty", []string{"SAMEORIGIN", ""}, []string{"sameorigin", ""}, framing.XFOConflict},
+	{"allowall and unknown", []string{"ALLOWALL, garbage"}, []string{"allowall", "garbage"}, framing.XFOConflict},
+}
+
+func TestParseXFO(t *testing.T) {
+	t.Parallel()
+	for _, tc := range xfoCases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := framing.ParseXFO(tc.values)
+			if got.Mode != tc.mode {
+				t.Errorf("ParseXFO(%q).Mode = %v, want %v", tc.values, got.Mode, tc.mode)
+			}
+			if diff := cmp.Diff(tc.tokens, got.Tokens); diff != "" {
+				t.Errorf("ParseXFO(%q).Tokens mismatch (-want +got):\n%s", tc.values, diff)
+			}
+		})
+	}
+}
+
+func TestXFOMode_String(t *testing.T) {
+	t.Parallel()
+	for m, want := range map[framing.XFOMode]string{
+		framing.XFOAbsent: "absent", framing.XFODeny: "deny", framing.XFOSameOrigin: "sameorigin",
+		framing.XFOAllowAll: "allowall", framing.XFOInvalid: "invalid", framing.XFOConflict: "conflict",
+		framing.XFOMode(42): "XFOMode(42)",
+	} {
+		if got := m.String(); got != want {
+			t.Errorf("XFOMode(%d).String() = %q, want %q", int(m), got, want)
+		}
+	}
+}
