@@ -79,7 +79,9 @@ var evaluateCases = []struct {
 }
 
 func xfo(v string) []framing.Header { return []framing.Header{{Name: "X-Frame-Options", Value: v}} }
-func csp(v string) []framing.Header { return []framing.Header{{Name: "Content-Security-Policy", Value: v}} }
+func csp(v string) []framing.Header {
+	return []framing.Header{{Name: "Content-Security-Policy", Value: v}}
+}
 
 func TestEvaluate(t *testing.T) {
 	t.Parallel()
