@@ -1,0 +1,779 @@
+package scan
+
+import (
+	"cmp"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+
+	"github.com/clickguard/clickguard/framing"
+)
+
+// Header names, lower-cased.
+const (
+	hdrXFO   = "x-frame-options"
+	hdrCSP   = "content-security-policy"
+	hdrCSPRO = "content-security-policy-report-only"
+)
+
+// Fixes that recur.
+const (
+	fixNone = "Content-Security-Policy: frame-ancestors 'none'"
+	fixSelf = "Content-Security-Policy: frame-ancestors 'self'"
+)
+
+// policyAt is one policy of an enforced or report-only CSP header line.
+type policyAt struct {
+	line   framing.Header
+	policy framing.Policy
+}
+
+// facts is what the checks need to know about one response.
+type facts struct {
+	resp       framing.Response
+	xfoLines   []framing.Header
+	xfo        framing.XFO
+	enforced   []policyAt // every policy of every Content-Security-Policy line
+	reportOnly []policyAt
+	hasFA      bool // an enforced policy has frame-ancestors
+
+	own               string // the page's origin
+	foreign           string // the attacker origin of the standard chains
+	foreignV, ownV    framing.Verdict
+	doubleV           framing.Verdict
+	page              *page
+	errPage           *framing.Response
+	errPageForeignV   framing.Verdict
+	errPageForeignErr error
+}
+
+// judge fills in res's verdicts and findings for a fetched page. errPage,
+// when not nil, is the same origin's response to a missing path.
+func judge(res *Result, p *page, errPage *framing.Response, chains [][]string) error {
+	f, err := newFacts(p, errPage)
+	if err != nil {
+		return err
+	}
+	if len(chains) == 0 {
+		res.Verdicts = []Verdict{
+			verdict(ChainForeign, []string{f.foreign}, f.foreignV),
+			verdict(ChainSelf, []string{f.own}, f.ownV),
+			verdict(ChainDouble, []string{f.own, f.foreign}, f.doubleV),
+		}
+	} else {
+		for _, chain := range chains {
+			v, err := framing.Evaluate(p.resp, chain)
+			if err != nil {
+				return fmt.Errorf("evaluate chain %q: %w", strings.Join(chain, ","), err)
+			}
+			res.Verdicts = append(res.Verdicts, verdict("", chain, v))
+		}
+	}
+	res.Findings = f.findings()
+	return nil
+}
+
+func verdict(name string, chain []string, v framing.Verdict) Verdict {
+	return Verdict{
+		Chain:     name,
+		Ancestors: slices.Clone(chain),
+		Framable:  v.Framable,
+		DecidedBy: string(v.DecidedBy),
+		Reason:    v.Reason,
+	}
+}
+
+func newFacts(p *page, errPage *framing.Response) (*facts, error) {
+	f := &facts{resp: p.resp, page: p, errPage: errPage}
+	var xfoValues []string
+	for _, h := range p.resp.Headers {
+		switch strings.ToLower(h.Name) {
+		case hdrXFO:
+			f.xfoLines = append(f.xfoLines, h)
+			xfoValues = append(xfoValues, h.Value)
+		case hdrCSP:
+			for _, pol := range framing.ParseCSP(h.Value) {
+				f.enforced = append(f.enforced, policyAt{h, pol})
+				if _, ok := pol.FrameAncestors(); ok {
+					f.hasFA = true
+				}
+			}
+		case hdrCSPRO:
+			for _, pol := range framing.ParseCSP(h.Value) {
+				f.reportOnly = append(f.reportOnly, policyAt{h, pol})
+			}
+		}
+	}
+	f.xfo = framing.ParseXFO(xfoValues)
+
+	own, err := framing.ParseOrigin(p.final.Scheme + "://" + p.final.Host)
+	if err != nil {
+		return nil, fmt.Errorf("origin of %s: %w", p.final, err)
+	}
+	f.own = own.String()
+	f.foreign = own.Scheme + "://" + ForeignOrigin
+	for _, e := range []struct {
+		v     *framing.Verdict
+		chain []string
+	}{
+		{&f.foreignV, []string{f.foreign}},
+		{&f.ownV, []string{f.own}},
+		{&f.doubleV, []string{f.own, f.foreign}},
+	} {
+		if *e.v, err = framing.Evaluate(p.resp, e.chain); err != nil {
+			return nil, fmt.Errorf("evaluate chain %q: %w", strings.Join(e.chain, ","), err)
+		}
+	}
+	if errPage != nil {
+		f.errPageForeignV, f.errPageForeignErr = framing.Evaluate(*errPage, []string{f.foreign})
+	}
+	return f, nil
+}
+
+// findings runs every check, most severe first; checks of equal severity
+// keep the order below.
+func (f *facts) findings() []Finding {
+	var out []Finding
+	add := func(fs ...Finding) { out = append(out, fs...) }
+	add(f.checkProtection()...)
+	add(f.checkXFO()...)
+	add(f.checkHeaderNames()...)
+	add(f.checkMeta()...)
+	add(f.checkReportOnly()...)
+	add(f.checkPolicies()...)
+	add(f.checkErrorPage()...)
+	add(f.checkDocument()...)
+	for i := range out {
+		if out[i].Evidence == nil {
+			out[i].Evidence = []string{}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Finding) int { return cmp.Compare(b.Severity, a.Severity) })
+	if out == nil {
+		out = []Finding{}
+	}
+	return out
+}
+
+// checkProtection judges the page as a whole: unprotected, framable by a
+// foreign origin through its policy, or protected only by the legacy header.
+func (f *facts) checkProtection() []Finding {
+	xfoBlocks := f.xfo.Mode == framing.XFODeny || f.xfo.Mode == framing.XFOSameOrigin || f.xfo.Mode == framing.XFOConflict
+	switch {
+	case !f.hasFA && !xfoBlocks && f.foreignV.Framable:
+		msg := "No framing protection that browsers enforce: any site can load this page in a frame and trick users into clicking on it (clickjacking)."
+		if f.xfo.Mode == framing.XFOAllowAll {
+			msg = "X-Frame-Options: ALLOWALL allows every frame and no Content-Security-Policy frame-ancestors restricts it: any site can frame this page (clickjacking)."
+		}
+		ev := headerEvidence(f.xfoLines)
+		for _, p := range f.reportOnly {
+			if _, ok := p.policy.FrameAncestors(); ok {
+				ev = appendUnique(ev, line(p.line))
+			}
+		}
+		for _, m := range f.resp.Meta {
+			ev = append(ev, metaTag(m))
+		}
+		if len(ev) == 0 {
+			ev = []string{"(no X-Frame-Options or Content-Security-Policy frame-ancestors header)"}
+		}
+		return []Finding{{ID: "no-protection", Severity: SeverityHigh, Message: msg, Evidence: ev, Fix: fixNone}}
+	case f.hasFA && f.foreignV.Framable && !f.hasOverbroad():
+		return []Finding{{
+			ID:       "framable-by-foreign",
+			Severity: SeverityHigh,
+			Message:  fmt.Sprintf("The enforced frame-ancestors policy lets a foreign site (%s) frame this page.", f.foreign),
+			Evidence: f.faEvidence(),
+			Fix:      fixSelf,
+		}}
+	case !f.hasFA && (f.xfo.Mode == framing.XFODeny || f.xfo.Mode == framing.XFOSameOrigin):
+		fix := fixNone
+		var out []Finding
+		if f.xfo.Mode == framing.XFOSameOrigin {
+			fix = fixSelf
+			out = append(out, Finding{
+				ID:       "browser-difference",
+				Severity: SeverityInfo,
+				Message:  "Chromium and Firefox differ: for X-Frame-Options: SAMEORIGIN Chromium compares the page's URL origin, so the page still renders in a sandboxed frame of its own origin; the HTML standard compares the frame's opaque origin and blocks it. frame-ancestors 'self' blocks sandboxed frames everywhere.",
+				Evidence: headerEvidence(f.xfoLines),
+				Fix:      fixSelf,
+			})
+		}
+		return append([]Finding{{
+			ID:       "xfo-only",
+			Severity: SeverityLow,
+			Message:  "Framing is blocked only by the legacy X-Frame-Options header. Browsers honour it, but Content-Security-Policy frame-ancestors is the standard that replaces it; send both.",
+			Evidence: headerEvidence(f.xfoLines),
+			Fix:      fix,
+		}}, out...)
+	}
+	return nil
+}
+
+// checkXFO looks at the X-Frame-Options values themselves.
+func (f *facts) checkXFO() []Finding {
+	if len(f.xfoLines) == 0 {
+		return nil
+	}
+	ev := headerEvidence(f.xfoLines)
+	var out []Finding
+	if f.xfo.Mode == framing.XFOConflict {
+		sev, note := SeverityMedium, "Chromium then blocks every frame, even the page's own, and older browsers may pick either value."
+		if f.hasFA {
+			sev, note = SeverityLow, "Browsers that support frame-ancestors ignore X-Frame-Options here, but older ones block every frame or pick either value."
+		}
+		fix := "X-Frame-Options: SAMEORIGIN"
+		if slices.Contains(f.xfo.Tokens, "deny") {
+			fix = "X-Frame-Options: DENY"
+		}
+		return append(out, Finding{
+			ID:       "xfo-conflict",
+			Severity: sev,
+			Message:  fmt.Sprintf("X-Frame-Options has several different values (%s). %s", quoteList(f.xfo.Tokens), note),
+			Evidence: ev,
+			Fix:      fix,
+		})
+	}
+	// Unknown values: ALLOW-FROM and the rest.
+	for _, tok := range f.xfo.Tokens {
+		if tok == "deny" || tok == "sameorigin" || tok == "allowall" {
+			continue
+		}
+		sev := SeverityMedium
+		if f.hasFA {
+			sev = SeverityInfo
+		}
+		if rest, ok := strings.CutPrefix(tok, "allow-from"); ok {
+			fix := fixNone
+			if o, err := framing.ParseOrigin(strings.TrimSpace(rest)); err == nil && !o.Opaque {
+				fix = "Content-Security-Policy: frame-ancestors 'self' " + o.String()
+			}
+			out = append(out, Finding{
+				ID:       "xfo-allow-from",
+				Severity: sev,
+				Message:  "X-Frame-Options: ALLOW-FROM is not supported by any current browser: the value is ignored, as if the header were absent. Name the allowed origins in frame-ancestors instead.",
+				Evidence: ev,
+				Fix:      fix,
+			})
+			continue
+		}
+		fix := "X-Frame-Options: DENY"
+		switch strings.Trim(tok, "\"'; ") {
+		case "sameorigin":
+			fix = "X-Frame-Options: SAMEORIGIN"
+		case "allowall":
+			fix = fixNone
+		}
+		out = append(out, Finding{
+			ID:       "xfo-invalid",
+			Severity: sev,
+			Message:  fmt.Sprintf("X-Frame-Options value %q is not one browsers know (DENY or SAMEORIGIN): it is ignored.", tok),
+			Evidence: ev,
+			Fix:      fix,
+		})
+	}
+	if f.xfo.Mode == framing.XFODeny || f.xfo.Mode == framing.XFOSameOrigin {
+		n := 0
+		for _, h := range f.xfoLines {
+			n += strings.Count(h.Value, ",") + 1
+		}
+		if n > 1 {
+			out = append(out, Finding{
+				ID:       "xfo-duplicate",
+				Severity: SeverityInfo,
+				Message:  fmt.Sprintf("X-Frame-Options carries the same value %d times; browsers treat the values as a set, so this works, but one line is enough.", n),
+				Evidence: ev,
+				Fix:      "X-Frame-Options: " + strings.ToUpper(f.xfo.Tokens[0]),
+			})
+		}
+	}
+	return out
+}
+
+// checkHeaderNames finds misspelled or obsolete framing header names.
+func (f *facts) checkHeaderNames() []Finding {
+	var out []Finding
+	for _, h := range f.resp.Headers {
+		name := strings.ToLower(h.Name)
+		switch {
+		case name == hdrXFO || name == hdrCSP || name == hdrCSPRO:
+		case name == "frame-options" || (len(name) > 8 && editDistance(name, hdrXFO) <= 2):
+			out = append(out, Finding{
+				ID:       "header-misspelled",
+				Severity: SeverityMedium,
+				Message:  fmt.Sprintf("Header %q is not X-Frame-Options: browsers ignore it.", h.Name),
+				Evidence: []string{line(h)},
+				Fix:      "X-Frame-Options: " + strings.TrimSpace(h.Value),
+			})
+		case name == "x-content-security-policy" || name == "x-webkit-csp" ||
+			(len(name) > 10 && editDistance(name, hdrCSP) <= 2):
+			out = append(out, Finding{
+				ID:       "header-misspelled",
+				Severity: SeverityMedium,
+				Message:  fmt.Sprintf("Header %q is not Content-Security-Policy (obsolete or misspelled): current browsers ignore it.", h.Name),
+				Evidence: []string{line(h)},
+				Fix:      "Content-Security-Policy: " + strings.TrimSpace(h.Value),
+			})
+		}
+	}
+	return out
+}
+
+// checkMeta reports framing policies in <meta> tags, which browsers ignore.
+func (f *facts) checkMeta() []Finding {
+	sev := SeverityLow
+	if f.foreignV.Framable {
+		sev = SeverityMedium
+	}
+	var out []Finding
+	for _, m := range f.resp.Meta {
+		switch strings.ToLower(strings.TrimSpace(m.HTTPEquiv)) {
+		case hdrXFO:
+			out = append(out, Finding{
+				ID:       "meta-xfo",
+				Severity: sev,
+				Message:  "X-Frame-Options in a <meta> tag is ignored by browsers: only the HTTP header counts.",
+				Evidence: []string{metaTag(m)},
+				Fix:      "X-Frame-Options: " + strings.TrimSpace(m.Content),
+			})
+		case hdrCSP, hdrCSPRO:
+			for _, pol := range framing.ParseCSP(m.Content) {
+				if d, ok := pol.FrameAncestors(); ok {
+					out = append(out, Finding{
+						ID:       "meta-frame-ancestors",
+						Severity: sev,
+						Message:  "frame-ancestors in a <meta> Content-Security-Policy is ignored by browsers: it only works as an HTTP header.",
+						Evidence: []string{metaTag(m)},
+						Fix:      "Content-Security-Policy: " + directiveText(d.Name, d.Sources),
+					})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// checkReportOnly reports frame-ancestors that is only report-only.
+func (f *facts) checkReportOnly() []Finding {
+	if f.hasFA {
+		return nil
+	}
+	for _, p := range f.reportOnly {
+		if d, ok := p.policy.FrameAncestors(); ok {
+			return []Finding{{
+				ID:       "csp-report-only",
+				Severity: SeverityMedium,
+				Message:  "frame-ancestors is only in Content-Security-Policy-Report-Only: browsers report violations but still render the page in the frame.",
+				Evidence: []string{line(p.line)},
+				Fix:      "Content-Security-Policy: " + directiveText(d.Name, d.Sources),
+			}}
+		}
+	}
+	return nil
+}
+
+// checkPolicies looks inside the enforced policies: comma-joined lines,
+// misspelled directives, duplicates, and each frame-ancestors source.
+func (f *facts) checkPolicies() []Finding {
+	var out []Finding
+	// Comma-joined policies, once per header line.
+	seenLine := map[string]bool{}
+	for _, p := range f.enforced {
+		key := p.line.Value
+		if seenLine[key] {
+			continue
+		}
+		seenLine[key] = true
+		pols := framing.ParseCSP(p.line.Value)
+		if len(pols) < 2 || !commaMatters(pols) {
+			continue
+		}
+		out = append(out, Finding{
+			ID:       "csp-comma",
+			Severity: SeverityMedium,
+			Message:  fmt.Sprintf("This Content-Security-Policy line holds %d policies separated by commas: each is enforced on its own, and sources after a comma are not part of the directive before it.", len(pols)),
+			Evidence: []string{line(p.line)},
+			Fix:      commaFix(pols),
+		})
+	}
+	for _, p := range f.enforced {
+		var fas []framing.Directive
+		for _, d := range p.policy.Directives {
+			if d.Name == "frame-ancestors" {
+				fas = append(fas, d)
+				continue
+			}
+			if isFATypo(d.Name) {
+				out = append(out, Finding{
+					ID:       "csp-directive-misspelled",
+					Severity: SeverityMedium,
+					Message:  fmt.Sprintf("Directive %q is not frame-ancestors: browsers ignore it.", d.Name),
+					Evidence: []string{line(p.line)},
+					Fix:      "Content-Security-Policy: " + directiveText("frame-ancestors", d.Sources),
+				})
+			}
+		}
+		if len(fas) == 0 {
+			continue
+		}
+		if len(fas) > 1 {
+			out = append(out, Finding{
+				ID:       "csp-duplicate-directive",
+				Severity: SeverityLow,
+				Message:  fmt.Sprintf("frame-ancestors appears %d times in one policy: browsers use the first (%s) and ignore the rest.", len(fas), directiveText(fas[0].Name, fas[0].Sources)),
+				Evidence: []string{line(p.line)},
+				Fix:      "Content-Security-Policy: " + directiveText(fas[0].Name, fas[0].Sources),
+			})
+		}
+		out = append(out, f.checkSources(p.line, fas[0])...)
+	}
+	return out
+}
+
+// checkSources looks at the sources of one enforced frame-ancestors.
+func (f *facts) checkSources(h framing.Header, d framing.Directive) []Finding {
+	ev := []string{line(h)}
+	if len(d.Sources) == 0 {
+		return []Finding{{
+			ID:       "empty-frame-ancestors",
+			Severity: SeverityInfo,
+			Message:  "An empty frame-ancestors blocks every frame, like 'none'; write 'none' to say so.",
+			Evidence: ev,
+			Fix:      fixNone,
+		}}
+	}
+	var out []Finding
+	var broad, kept, none []framing.Source
+	var hosts []string
+	for _, s := range d.Sources {
+		switch {
+		case isBroad(s):
+			broad = append(broad, s)
+			continue
+		case s.Kind == framing.SourceNone:
+			none = append(none, s)
+		case s.Kind == framing.SourceKeyword, s.Kind == framing.SourceInvalid:
+			out = append(out, Finding{
+				ID:       "invalid-source",
+				Severity: SeverityLow,
+				Message:  fmt.Sprintf("Source %s matches nothing in frame-ancestors (only 'self', 'none', schemes and hosts do).", s.Text),
+				Evidence: ev,
+				Fix:      "Content-Security-Policy: " + directiveText(d.Name, without(d.Sources, s)),
+			})
+		case s.Kind == framing.SourceHost:
+			hosts = append(hosts, s.Text)
+			out = append(out, f.checkHostSource(ev, d, s)...)
+		}
+		kept = append(kept, s)
+	}
+	if len(broad) > 0 {
+		sev := SeverityLow
+		if f.foreignV.Framable {
+			sev = SeverityHigh
+		}
+		fixSources := kept
+		if len(fixSources) == 0 {
+			fixSources = []framing.Source{framing.ParseSource("'self'")}
+		}
+		texts := make([]string, len(broad))
+		for i, s := range broad {
+			texts[i] = s.Text
+		}
+		out = append(out, Finding{
+			ID:       "overbroad-source",
+			Severity: sev,
+			Message:  fmt.Sprintf("frame-ancestors %s lets any site served over that scheme frame this page.", strings.Join(texts, " ")),
+			Evidence: ev,
+			Fix:      "Content-Security-Policy: " + directiveText(d.Name, fixSources),
+		})
+	}
+	if len(none) > 0 && len(d.Sources) > len(none) {
+		out = append(out, Finding{
+			ID:       "none-mixed",
+			Severity: SeverityMedium,
+			Message:  "'none' is ignored when frame-ancestors lists other sources: the directive allows them. Send 'none' alone to block every frame, or drop it.",
+			Evidence: ev,
+			Fix:      fixNone,
+		})
+	}
+	if len(hosts) > 0 && !f.foreignV.Framable && f.ownV.Framable {
+		out = append(out, Finding{
+			ID:       "embeddable",
+			Severity: SeverityInfo,
+			Message:  fmt.Sprintf("Besides its own origin, only these sources may frame the page: %s.", strings.Join(hosts, " ")),
+			Evidence: ev,
+			Fix:      "",
+		})
+	}
+	return out
+}
+
+// checkHostSource reports host-sources on which browsers disagree.
+func (f *facts) checkHostSource(ev []string, d framing.Directive, s framing.Source) []Finding {
+	var out []Finding
+	if s.Path != "" && s.Path != "/" {
+		fixed := s
+		fixed.Path = ""
+		fixed.Text = sourceText(fixed)
+		after := "The page was not reached through a redirect, so Chromium does not match it."
+		if f.resp.Redirected {
+			after = "This page was reached through a redirect, so Chromium ignores the path and the source matches."
+		}
+		out = append(out, Finding{
+			ID:       "source-path",
+			Severity: SeverityMedium,
+			Message:  fmt.Sprintf("Source %s has a path. Chromium and Firefox differ: Chromium matches such a source only when the page was reached through a redirect; the specification compares the path with the ancestor's origin, so it never matches. %s Drop the path.", s.Text, after),
+			Evidence: ev,
+			Fix:      "Content-Security-Policy: " + directiveText(d.Name, replace(d.Sources, s, fixed)),
+		})
+	}
+	if s.Scheme == "http" && s.Port != "" && s.Port != "*" {
+		https := s
+		https.Scheme = "https"
+		https.Text = sourceText(https)
+		out = append(out, Finding{
+			ID:       "browser-difference",
+			Severity: SeverityInfo,
+			Message:  fmt.Sprintf("Chromium and Firefox differ: the specification lets %s match the same host and port over https, Chromium does not. List the https origin explicitly if it should frame the page.", s.Text),
+			Evidence: ev,
+			Fix:      "Content-Security-Policy: " + directiveText(d.Name, append(slices.Clone(d.Sources), https)),
+		})
+	}
+	if net.ParseIP(strings.Trim(s.Host, "[]")) != nil {
+		out = append(out, Finding{
+			ID:       "browser-difference",
+			Severity: SeverityInfo,
+			Message:  fmt.Sprintf("Browsers differ: Chromium matches the IP-address source %s, but CSP 3 says host-sources match only host names, so browsers following it block the frame. Frame from a host name.", s.Text),
+			Evidence: ev,
+			Fix:      "",
+		})
+	}
+	return out
+}
+
+// checkErrorPage compares the origin's missing-page response with the page.
+func (f *facts) checkErrorPage() []Finding {
+	e := f.errPage
+	if e == nil || f.errPageForeignErr != nil || e.Status < 400 {
+		return nil
+	}
+	if !f.errPageForeignV.Framable || f.foreignV.Framable {
+		return nil
+	}
+	ev := []string{fmt.Sprintf("GET %s: status %d", e.URL, e.Status)}
+	for _, h := range e.Headers {
+		switch strings.ToLower(h.Name) {
+		case hdrXFO, hdrCSP, hdrCSPRO:
+			ev = append(ev, line(h))
+		}
+	}
+	return []Finding{{
+		ID:       "error-page-framable",
+		Severity: SeverityMedium,
+		Message:  fmt.Sprintf("Error pages on this origin (status %d) can be framed by any site while this page cannot: send the same framing headers on every response, errors included.", e.Status),
+		Evidence: ev,
+		Fix:      fixNone,
+	}}
+}
+
+// checkDocument notes facts about the fetch itself.
+func (f *facts) checkDocument() []Finding {
+	var out []Finding
+	if n := len(f.page.redirects); n > 0 {
+		ev := make([]string, n)
+		for i, r := range f.page.redirects {
+			ev[i] = fmt.Sprintf("%d %s -> %s", r.Status, r.URL, r.Location)
+		}
+		out = append(out, Finding{
+			ID:       "redirected",
+			Severity: SeverityInfo,
+			Message:  fmt.Sprintf("Reached through %d redirect(s): only the final response's headers decide framing.", n),
+			Evidence: ev,
+		})
+	}
+	if !f.page.isHTML {
+		ct := f.page.contentType
+		out = append(out, Finding{
+			ID:       "not-html",
+			Severity: SeverityInfo,
+			Message:  "The body is not HTML, so no <meta> tags were looked for; browsers still apply the headers when they show it in a frame.",
+			Evidence: []string{"Content-Type: " + ct},
+		})
+	} else if f.page.truncated {
+		out = append(out, Finding{
+			ID:       "body-truncated",
+			Severity: SeverityInfo,
+			Message:  "The body is longer than the scanner reads: <meta> tags after its first part were not looked for.",
+		})
+	}
+	return out
+}
+
+func (f *facts) hasOverbroad() bool {
+	for _, p := range f.enforced {
+		if d, ok := p.policy.FrameAncestors(); ok {
+			for _, s := range d.Sources {
+				if isBroad(s) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func (f *facts) faEvidence() []string {
+	var ev []string
+	for _, p := range f.enforced {
+		if _, ok := p.policy.FrameAncestors(); ok {
+			ev = appendUnique(ev, line(p.line))
+		}
+	}
+	return ev
+}
+
+// isBroad reports whether a source allows any site: "*", "https:",
+// "http:" or a host-source whose host is "*".
+func isBroad(s framing.Source) bool {
+	switch s.Kind {
+	case framing.SourceStar:
+		return true
+	case framing.SourceScheme:
+		return s.Scheme == "http" || s.Scheme == "https"
+	case framing.SourceHost:
+		return s.Host == "*"
+	}
+	return false
+}
+
+// commaMatters reports whether comma-separated policies involve framing:
+// one of them has frame-ancestors, or a later one starts with what looks
+// like a source rather than a directive name.
+func commaMatters(pols []framing.Policy) bool {
+	for i, p := range pols {
+		if _, ok := p.FrameAncestors(); ok {
+			return true
+		}
+		if i > 0 && len(p.Directives) > 0 && looksLikeSource(p.Directives[0].Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// commaFix rewrites comma-joined policies: a piece that starts with a
+// source was meant as more sources of the directive before; otherwise each
+// policy goes on its own header line.
+func commaFix(pols []framing.Policy) string {
+	var b strings.Builder
+	b.WriteString("Content-Security-Policy: ")
+	for i, p := range pols {
+		text := strings.TrimSpace(p.Text)
+		switch {
+		case i == 0:
+		case len(p.Directives) > 0 && looksLikeSource(p.Directives[0].Name):
+			b.WriteString(" ")
+		default:
+			b.WriteString("\nContent-Security-Policy: ")
+		}
+		b.WriteString(text)
+	}
+	return b.String()
+}
+
+func looksLikeSource(name string) bool {
+	return strings.ContainsAny(name, "':.*/") || name == "none" || name == "self"
+}
+
+// isFATypo reports whether a directive name is a near miss of
+// frame-ancestors.
+func isFATypo(name string) bool {
+	return name != "frame-ancestors" && len(name) > 10 && editDistance(name, "frame-ancestors") <= 2
+}
+
+// editDistance is the Levenshtein distance of two short ASCII strings.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func directiveText(name string, sources []framing.Source) string {
+	var b strings.Builder
+	b.WriteString(name)
+	for _, s := range sources {
+		b.WriteString(" ")
+		b.WriteString(s.Text)
+	}
+	return b.String()
+}
+
+// sourceText writes a host-source back from its parts.
+func sourceText(s framing.Source) string {
+	t := s.Host
+	if s.Scheme != "" {
+		t = s.Scheme + "://" + t
+	}
+	if s.Port != "" {
+		t += ":" + s.Port
+	}
+	return t + s.Path
+}
+
+func without(srcs []framing.Source, drop framing.Source) []framing.Source {
+	return slices.DeleteFunc(slices.Clone(srcs), func(s framing.Source) bool { return s.Text == drop.Text })
+}
+
+func replace(srcs []framing.Source, old, repl framing.Source) []framing.Source {
+	out := slices.Clone(srcs)
+	for i, s := range out {
+		if s.Text == old.Text {
+			out[i] = repl
+		}
+	}
+	return out
+}
+
+func line(h framing.Header) string { return h.Name + ": " + h.Value }
+
+func headerEvidence(hs []framing.Header) []string {
+	var ev []string
+	for _, h := range hs {
+		ev = append(ev, line(h))
+	}
+	return ev
+}
+
+func metaTag(m framing.Meta) string {
+	return fmt.Sprintf("<meta http-equiv=%q content=%q>", m.HTTPEquiv, m.Content)
+}
+
+func quoteList(toks []string) string {
+	q := make([]string, len(toks))
+	for i, t := range toks {
+		q[i] = fmt.Sprintf("%q", t)
+	}
+	return strings.Join(q, ", ")
+}
+
+func appendUnique(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}

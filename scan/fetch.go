@@ -1,0 +1,198 @@
+package scan
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/clickguard/clickguard/framing"
+)
+
+// UserAgent is sent with every request. It looks enough like a browser for
+// servers that vary on it, and names clickguard so site owners can tell.
+const UserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36 clickguard-scan/1"
+
+// navigationHeaders are the headers of a top-level navigation from another
+// site, as Chromium sends them.
+var navigationHeaders = [][2]string{
+	{"User-Agent", UserAgent},
+	{"Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8"},
+	{"Accept-Language", "en-US,en;q=0.9"},
+	{"Sec-Fetch-Dest", "document"},
+	{"Sec-Fetch-Mode", "navigate"},
+	{"Sec-Fetch-Site", "cross-site"},
+	{"Upgrade-Insecure-Requests", "1"},
+}
+
+// page is one fetched document.
+type page struct {
+	resp      framing.Response
+	final     *url.URL
+	redirects []Redirect
+	// isHTML reports whether the body was HTML (by Content-Type, or sniffed
+	// when there is none), so that <meta> tags were looked for.
+	isHTML bool
+	// contentType is the response's Content-Type line, if any.
+	contentType string
+	// truncated reports whether the body was longer than MaxBodyBytes.
+	truncated bool
+}
+
+func newClient(opts Options) *http.Client {
+	rt := opts.Transport
+	if rt == nil {
+		dialer := &net.Dialer{Timeout: opts.Timeout, KeepAlive: 30 * time.Second}
+		rt = &http.Transport{
+			Proxy:                  http.ProxyFromEnvironment,
+			DialContext:            dialer.DialContext,
+			ForceAttemptHTTP2:      true,
+			MaxIdleConns:           2 * opts.Concurrency,
+			MaxIdleConnsPerHost:    opts.Concurrency,
+			MaxConnsPerHost:        opts.Concurrency,
+			IdleConnTimeout:        30 * time.Second,
+			TLSHandshakeTimeout:    opts.Timeout,
+			ResponseHeaderTimeout:  opts.Timeout,
+			MaxResponseHeaderBytes: opts.MaxHeaderBytes,
+			// Fail closed: certificates are verified unless asked not to.
+			TLSClientConfig: &tls.Config{InsecureSkipVerify: opts.Insecure}, //nolint:gosec // opt-in -insecure
+		}
+	}
+	max := opts.MaxRedirects
+	return &http.Client{
+		Transport: rt,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) > max {
+				return fmt.Errorf("%w (more than %d)", ErrTooManyRedirects, max)
+			}
+			return nil
+		},
+	}
+}
+
+// fetch navigates to u and reads the final response's headers and a bounded
+// prefix of its body. The whole navigation, body included, is bounded by
+// the Timeout option.
+func (s *scanner) fetch(ctx context.Context, u *url.URL) (*page, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", u, err)
+	}
+	for _, h := range navigationHeaders {
+		req.Header.Set(h[0], h[1])
+	}
+	for name, values := range s.opts.Header {
+		req.Header.Del(name)
+		for _, v := range values {
+			req.Header.Add(name, v)
+		}
+	}
+	if s.opts.Cookie != "" {
+		req.Header.Set("Cookie", s.opts.Cookie)
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, fetchError(u, err, ctx, s.opts.Timeout)
+	}
+	defer resp.Body.Close()
+
+	p := &page{final: resp.Request.URL, contentType: resp.Header.Get("Content-Type")}
+	// The redirect chain, oldest first: each request after the first
+	// carries the response that sent the client there.
+	for r := resp.Request; r.Response != nil; r = r.Response.Request {
+		prev := r.Response
+		p.redirects = append([]Redirect{{
+			URL:      prev.Request.URL.String(),
+			Status:   prev.StatusCode,
+			Location: prev.Header.Get("Location"),
+		}}, p.redirects...)
+	}
+
+	body, err := io.ReadAll(io.LimitReader(resp.Body, s.opts.MaxBodyBytes+1))
+	if err != nil {
+		return nil, fetchError(u, fmt.Errorf("reading body: %w", err), ctx, s.opts.Timeout)
+	}
+	if int64(len(body)) > s.opts.MaxBodyBytes {
+		body = body[:s.opts.MaxBodyBytes]
+		p.truncated = true
+	}
+	p.isHTML = isHTML(p.contentType, body)
+	p.resp = framing.Response{
+		URL:        p.final.String(),
+		Status:     resp.StatusCode,
+		Headers:    headerLines(resp.Header),
+		Redirected: len(p.redirects) > 0,
+	}
+	if p.isHTML {
+		p.resp.Meta = findMeta(body)
+	}
+	return p, nil
+}
+
+// fetchError turns a client error into one that says what went wrong in
+// words, keeping the cause for errors.Is.
+func fetchError(u *url.URL, err error, ctx context.Context, timeout time.Duration) error {
+	if errors.Is(err, ErrTooManyRedirects) {
+		return fmt.Errorf("fetch %s: %w", u, errors.Unwrap(err.(*url.Error)))
+	}
+	if ctx.Err() == context.DeadlineExceeded {
+		return fmt.Errorf("fetch %s: no complete response within %s: %w", u, timeout, context.DeadlineExceeded)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return fmt.Errorf("fetch %s: %w", u, err)
+}
+
+// headerLines lists the response's header lines. net/http keeps the order
+// of the lines of one name but not across names, and canonicalises names;
+// the lines are listed by name, in their order within a name, which is all
+// the framing rules depend on.
+func headerLines(h http.Header) []framing.Header {
+	names := make([]string, 0, len(h))
+	for name := range h {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var lines []framing.Header
+	for _, name := range names {
+		for _, v := range h[name] {
+			lines = append(lines, framing.Header{Name: name, Value: v})
+		}
+	}
+	return lines
+}
+
+// isHTML reports whether a body is an HTML document: by its Content-Type,
+// or, without one, by its first non-blank byte, as browsers sniff.
+func isHTML(contentType string, body []byte) bool {
+	if contentType != "" {
+		mt, _, err := mime.ParseMediaType(contentType)
+		if err != nil {
+			return false
+		}
+		return mt == "text/html" || mt == "application/xhtml+xml"
+	}
+	trimmed := strings.TrimLeft(string(body[:min(len(body), 512)]), " \t\r\n\f")
+	return strings.HasPrefix(trimmed, "<")
+}
+
+// randomToken returns 16 random hex characters.
+func randomToken() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
+}

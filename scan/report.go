@@ -1,0 +1,238 @@
+package scan
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Format is a report format.
+type Format string
+
+// Report formats.
+const (
+	// FormatText is for people: one block per URL, a summary at the end.
+	FormatText Format = "text"
+	// FormatJSON is one JSON document {"results": [...]}, written as the
+	// results arrive.
+	FormatJSON Format = "json"
+	// FormatJSONL is one JSON result object per line.
+	FormatJSONL Format = "jsonl"
+)
+
+// ParseFormat parses a format name.
+func ParseFormat(name string) (Format, error) {
+	switch f := Format(name); f {
+	case FormatText, FormatJSON, FormatJSONL:
+		return f, nil
+	}
+	return "", fmt.Errorf("unknown format %q (want text, json or jsonl)", name)
+}
+
+// Report writes results to an io.Writer as they arrive, so that memory does
+// not grow with the number of URLs. Call Add for each result, then Close.
+// A Report is not safe for concurrent use.
+type Report struct {
+	w      io.Writer
+	format Format
+	color  bool
+
+	n        int
+	errors   int
+	bySev    [SeverityHigh + 1]int
+	framable int
+	err      error
+}
+
+// NewReport returns a Report writing format to w. Color turns on ANSI
+// colours in the text format; pass true only for a terminal.
+func NewReport(w io.Writer, format Format, color bool) *Report {
+	return &Report{w: w, format: format, color: color}
+}
+
+// Add writes one result. After a write error, Add and Close return it and
+// write nothing more.
+func (r *Report) Add(res Result) error {
+	if r.err != nil {
+		return r.err
+	}
+	r.count(res)
+	switch r.format {
+	case FormatJSON:
+		sep := ",\n  "
+		if r.n == 1 {
+			sep = "{\"results\": [\n  "
+		}
+		b, err := json.Marshal(res)
+		if err != nil {
+			return r.fail(fmt.Errorf("scan: encode result for %s: %w", res.URL, err))
+		}
+		return r.write(sep, string(b))
+	case FormatJSONL:
+		b, err := json.Marshal(res)
+		if err != nil {
+			return r.fail(fmt.Errorf("scan: encode result for %s: %w", res.URL, err))
+		}
+		return r.write(string(b), "\n")
+	default:
+		return r.write(r.text(res))
+	}
+}
+
+// Close ends the report: the closing brackets of JSON, the summary of text.
+func (r *Report) Close() error {
+	if r.err != nil {
+		return r.err
+	}
+	switch r.format {
+	case FormatJSON:
+		if r.n == 0 {
+			return r.write("{\"results\": []}\n")
+		}
+		return r.write("\n]}\n")
+	case FormatJSONL:
+		return nil
+	}
+	var parts []string
+	for s := SeverityHigh; s >= SeverityInfo; s-- {
+		if r.bySev[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", r.bySev[s], s))
+		}
+	}
+	findings := "no findings"
+	if len(parts) > 0 {
+		findings = "findings: " + strings.Join(parts, ", ")
+	}
+	return r.write(fmt.Sprintf("%s scanned, %d framable by a foreign origin, %s, %s\n",
+		plural(r.n, "URL"), r.framable, plural(r.errors, "error"), findings))
+}
+
+func (r *Report) count(res Result) {
+	r.n++
+	if res.Error != "" {
+		r.errors++
+		return
+	}
+	for _, f := range res.Findings {
+		if f.Severity >= SeverityInfo && f.Severity <= SeverityHigh {
+			r.bySev[f.Severity]++
+		}
+	}
+	for _, v := range res.Verdicts {
+		if v.Chain == ChainForeign && v.Framable {
+			r.framable++
+		}
+	}
+}
+
+func (r *Report) write(parts ...string) error {
+	for _, p := range parts {
+		if _, err := io.WriteString(r.w, p); err != nil {
+			return r.fail(fmt.Errorf("scan: write report: %w", err))
+		}
+	}
+	return nil
+}
+
+func (r *Report) fail(err error) error {
+	r.err = err
+	return err
+}
+
+// ANSI SGR sequences.
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiDim    = "\x1b[2m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiCyan   = "\x1b[36m"
+)
+
+func (r *Report) paint(code, s string) string {
+	if !r.color {
+		return s
+	}
+	return code + s + ansiReset
+}
+
+var severityColor = map[Severity]string{
+	SeverityHigh: ansiRed + ansiBold, SeverityMedium: ansiYellow, SeverityLow: ansiCyan, SeverityInfo: ansiDim,
+}
+
+// text renders one result for people. Every header value and URL printed
+// comes from the scanned site: control characters are escaped so that a
+// response cannot drive the terminal.
+func (r *Report) text(res Result) string {
+	var b strings.Builder
+	b.WriteString(r.paint(ansiBold, clean(res.URL)))
+	b.WriteString("\n")
+	if res.Error != "" {
+		fmt.Fprintf(&b, "  %s %s\n\n", r.paint(ansiRed+ansiBold, "error:"), clean(res.Error))
+		return b.String()
+	}
+	fmt.Fprintf(&b, "  status %d", res.Status)
+	if len(res.Redirects) > 0 {
+		fmt.Fprintf(&b, " at %s after %s", clean(res.FinalURL), plural(len(res.Redirects), "redirect"))
+	}
+	b.WriteString("\n  framing:\n")
+	for _, v := range res.Verdicts {
+		state := r.paint(ansiGreen, "blocked ")
+		if v.Framable {
+			col := ansiYellow
+			if v.Chain == ChainForeign || v.Chain == ChainDouble {
+				col = ansiRed + ansiBold
+			}
+			state = r.paint(col, "FRAMABLE")
+		}
+		name := strings.Join(v.Ancestors, " in ")
+		if v.Chain != "" {
+			name = v.Chain + " (" + name + ")"
+		}
+		fmt.Fprintf(&b, "    %s  %s [%s]\n", state, clean(name), v.DecidedBy)
+		fmt.Fprintf(&b, "              %s\n", clean(v.Reason))
+	}
+	if len(res.Findings) == 0 {
+		b.WriteString("  no findings\n\n")
+		return b.String()
+	}
+	b.WriteString("  findings:\n")
+	for _, f := range res.Findings {
+		sev := fmt.Sprintf("%-6s", strings.ToUpper(f.Severity.String()))
+		fmt.Fprintf(&b, "    %s  %s: %s\n", r.paint(severityColor[f.Severity], sev), f.ID, clean(f.Message))
+		for _, e := range f.Evidence {
+			fmt.Fprintf(&b, "            evidence: %s\n", clean(e))
+		}
+		if f.Fix != "" {
+			for i, l := range strings.Split(f.Fix, "\n") {
+				label := "fix:     "
+				if i > 0 {
+					label = "         "
+				}
+				fmt.Fprintf(&b, "            %s %s\n", label, r.paint(ansiGreen, clean(l)))
+			}
+		}
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// clean escapes control characters (and invalid UTF-8) for a terminal.
+func clean(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	q := fmt.Sprintf("%q", s)
+	return q[1 : len(q)-1]
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0xfffd }
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

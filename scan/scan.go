@@ -1,0 +1,346 @@
+// Package scan predicts, from a site's real HTTP responses, whether browsers
+// let other origins frame its pages, and explains why.
+//
+// [Run] fetches each URL the way a browser navigation does (GET, following
+// redirects, browser-like Accept and Sec-Fetch-* headers), hands the final
+// response to the [framing] model, and reports verdicts for framing chains
+// and findings: missing or ignored protection, risky policies, and places
+// where Chromium and Firefox disagree.
+//
+// # Security model
+//
+// The scanner only reads: it sends GET requests with the headers and cookie
+// it is given, follows at most [Options.MaxRedirects] redirects, reads at most
+// [Options.MaxBodyBytes] of each body and [Options.MaxHeaderBytes] of headers,
+// and gives up on a URL after [Options.Timeout]. Responses are untrusted:
+// they are parsed by bounded code and only ever printed as text or JSON.
+// Certificates are verified unless [Options.Insecure] is set. Cookies and
+// extra headers are sent on redirects only as net/http allows (not to another
+// domain).
+//
+// The verdicts are predictions from headers. They cannot see frame-busting
+// scripts, and they assume the browser behaves as Chromium did when the
+// project's corpus was measured.
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/clickguard/clickguard/framing"
+)
+
+// Defaults used when an [Options] field is zero.
+const (
+	DefaultTimeout        = 10 * time.Second
+	DefaultConcurrency    = 4
+	DefaultMaxRedirects   = 10
+	DefaultMaxBodyBytes   = 256 << 10
+	DefaultMaxHeaderBytes = 64 << 10
+)
+
+// ForeignOrigin is the host of the attacker origin in the standard framing
+// chains; the .example top-level domain is reserved and never a real site.
+const ForeignOrigin = "attacker.example"
+
+// Options configures [Run]. The zero value is ready to use: the three
+// standard chains, the defaults above, verified certificates.
+type Options struct {
+	// Chains are the ancestor chains to report verdicts for: each one is a
+	// list of origins, parent first, top last ("null" for an opaque origin).
+	// When empty (the default), Run reports the three standard chains: a
+	// foreign origin, the page's own origin, and the page's own origin
+	// inside a foreign top. Findings are always computed from the standard
+	// chains.
+	Chains [][]string
+
+	// Header holds extra request headers, sent on every request after the
+	// browser-like defaults, so they can replace them. The default is none.
+	Header http.Header
+
+	// Cookie is sent as the Cookie header when not empty. The default is none.
+	Cookie string
+
+	// Timeout bounds each URL: connection, redirects, headers and reading
+	// the body. The default is DefaultTimeout.
+	Timeout time.Duration
+
+	// Concurrency is the number of URLs fetched at once; all of them share
+	// one connection pool with at most this many connections per host.
+	// The default is DefaultConcurrency.
+	Concurrency int
+
+	// Insecure accepts any TLS certificate. The default is false.
+	Insecure bool
+
+	// MaxRedirects is the number of redirects followed before giving up.
+	// The default is DefaultMaxRedirects; a negative value follows none.
+	MaxRedirects int
+
+	// MaxBodyBytes is how much of a body is read to find <meta> tags.
+	// The default is DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+
+	// MaxHeaderBytes bounds the size of response headers.
+	// The default is DefaultMaxHeaderBytes.
+	MaxHeaderBytes int64
+
+	// SkipErrorPage turns off the probe that fetches a missing page
+	// (/clickguard-scan-<random>) once per origin to compare its framing
+	// protection with the page's. The default is false: probe.
+	SkipErrorPage bool
+
+	// Transport, when not nil, replaces the transport Run builds from the
+	// fields above (Insecure and MaxHeaderBytes are then the transport's
+	// business). The default is nil.
+	Transport http.RoundTripper
+}
+
+// Result is what Run reports for one URL. When Error is not empty the URL
+// could not be fetched and only URL and Error are meaningful.
+type Result struct {
+	URL       string     `json:"url"`
+	FinalURL  string     `json:"final_url"`
+	Status    int        `json:"status"`
+	Redirects []Redirect `json:"redirects,omitempty"`
+	Verdicts  []Verdict  `json:"verdicts"`
+	Findings  []Finding  `json:"findings"`
+	Error     string     `json:"error"`
+
+	// Err is the error behind Error, for errors.Is and errors.As.
+	Err error `json:"-"`
+}
+
+// Redirect is one redirect followed on the way to the final response.
+type Redirect struct {
+	URL      string `json:"url"`
+	Status   int    `json:"status"`
+	Location string `json:"location"`
+}
+
+// Verdict says whether the page may be rendered in a frame whose ancestors
+// are Ancestors (parent first, top last), and which header decided.
+type Verdict struct {
+	Chain     string   `json:"chain,omitempty"`
+	Ancestors []string `json:"ancestors"`
+	Framable  bool     `json:"framable"`
+	DecidedBy string   `json:"decided_by"`
+	Reason    string   `json:"reason"`
+}
+
+// Standard chain names, as reported in [Verdict.Chain].
+const (
+	ChainForeign = "foreign origin"
+	ChainSelf    = "own origin"
+	ChainDouble  = "own origin inside foreign top"
+)
+
+// Finding is one problem or remark about a page's framing protection.
+type Finding struct {
+	ID       string   `json:"id"`
+	Severity Severity `json:"severity"`
+	Message  string   `json:"message"`
+	Evidence []string `json:"evidence"`
+	Fix      string   `json:"fix"`
+}
+
+// ErrTooManyRedirects is wrapped by a Result's Err when a URL redirected more
+// often than [Options.MaxRedirects].
+var ErrTooManyRedirects = errors.New("too many redirects")
+
+// Run scans urls and calls emit once per URL, in the order of urls, from
+// the calling goroutine. At most Concurrency URLs are in flight and at most
+// twice that many results wait to be emitted, so memory stays flat however
+// long the list. Run returns when every URL was emitted, or early with
+// ctx's error when ctx is done (URLs not yet fetched are then not emitted).
+// A URL that cannot be fetched is reported through Result.Error, never as
+// Run's error. Run validates its options first and returns an error for
+// an invalid chain.
+func Run(ctx context.Context, opts Options, urls []string, emit func(Result)) error {
+	s, err := newScanner(opts)
+	if err != nil {
+		return err
+	}
+	defer s.client.CloseIdleConnections()
+
+	n := s.opts.Concurrency
+	type job struct {
+		raw  string
+		done chan Result
+	}
+	// order carries jobs in input order to the emitter; its buffer and the
+	// semaphore bound how far fetching runs ahead of emitting.
+	order := make(chan job, n)
+	sem := make(chan struct{}, n)
+	stop := make(chan struct{})
+	producerDone := make(chan struct{})
+	var wg sync.WaitGroup
+	go func() {
+		defer close(producerDone)
+		defer close(order)
+		for _, raw := range urls {
+			select {
+			case sem <- struct{}{}:
+			case <-stop:
+				return
+			}
+			j := job{raw: raw, done: make(chan Result, 1)}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				j.done <- s.scanOne(ctx, raw)
+			})
+			select {
+			case order <- j:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	defer func() {
+		// The producer must be gone before Wait: it is the only caller of
+		// wg.Go.
+		close(stop)
+		<-producerDone
+		wg.Wait()
+	}()
+	for j := range order {
+		r := <-j.done
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("scan: %w", err)
+		}
+		emit(r)
+	}
+	return ctx.Err()
+}
+
+// scanner holds what the URLs of one Run share: options, the client and
+// its connection pool, and the error-page probes per origin.
+type scanner struct {
+	opts   Options
+	chains [][]string
+	client *http.Client
+
+	mu     sync.Mutex
+	probes map[string]*probe
+}
+
+type probe struct {
+	done chan struct{}
+	resp framing.Response
+	err  error
+}
+
+func newScanner(opts Options) (*scanner, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	if opts.MaxRedirects == 0 {
+		opts.MaxRedirects = DefaultMaxRedirects
+	} else if opts.MaxRedirects < 0 {
+		opts.MaxRedirects = 0
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.MaxHeaderBytes <= 0 {
+		opts.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	for _, chain := range opts.Chains {
+		if len(chain) == 0 {
+			return nil, errors.New("scan: empty framing chain")
+		}
+		for _, o := range chain {
+			if _, err := framing.ParseOrigin(o); err != nil {
+				return nil, fmt.Errorf("scan: chain origin %q: %w", o, err)
+			}
+		}
+	}
+	s := &scanner{opts: opts, chains: opts.Chains, probes: make(map[string]*probe)}
+	s.client = newClient(opts)
+	return s, nil
+}
+
+// scanOne fetches and judges one URL.
+func (s *scanner) scanOne(ctx context.Context, raw string) Result {
+	res := Result{URL: raw}
+	u, err := parseTarget(raw)
+	if err != nil {
+		res.Err = err
+		res.Error = err.Error()
+		return res
+	}
+	page, err := s.fetch(ctx, u)
+	if err != nil {
+		res.Err = err
+		res.Error = err.Error()
+		return res
+	}
+	res.FinalURL = page.resp.URL
+	res.Status = page.resp.Status
+	res.Redirects = page.redirects
+
+	var errPage *framing.Response
+	if !s.opts.SkipErrorPage {
+		if p, err := s.errorPage(ctx, page.final); err == nil {
+			errPage = &p
+		}
+	}
+	if err := judge(&res, page, errPage, s.chains); err != nil {
+		res.Err = err
+		res.Error = err.Error()
+	}
+	return res
+}
+
+// errorPage fetches, once per origin of the Run, a path that should not
+// exist, and returns its response.
+func (s *scanner) errorPage(ctx context.Context, final *url.URL) (framing.Response, error) {
+	origin := final.Scheme + "://" + final.Host
+	s.mu.Lock()
+	p, ok := s.probes[origin]
+	if !ok {
+		p = &probe{done: make(chan struct{})}
+		s.probes[origin] = p
+	}
+	s.mu.Unlock()
+	if ok {
+		select {
+		case <-p.done:
+			return p.resp, p.err
+		case <-ctx.Done():
+			return framing.Response{}, ctx.Err()
+		}
+	}
+	defer close(p.done)
+	u := &url.URL{Scheme: final.Scheme, Host: final.Host, Path: "/clickguard-scan-" + randomToken()}
+	page, err := s.fetch(ctx, u)
+	if err != nil {
+		p.err = err
+		return framing.Response{}, err
+	}
+	p.resp = page.resp
+	return p.resp, nil
+}
+
+// parseTarget checks that raw is an absolute http or https URL.
+func parseTarget(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("invalid URL %q: %w", raw, errors.Unwrap(err))
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("invalid URL %q: scheme must be http or https", raw)
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return nil, fmt.Errorf("invalid URL %q: no host", raw)
+	}
+	return u, nil
+}
