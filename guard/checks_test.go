@@ -1,0 +1,535 @@
+package guard_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/clickguard/clickguard/guard"
+)
+
+func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	return rec
+}
+
+func TestHandler_CSPMerge(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		guard   *guard.Guard
+		app     http.Header // headers the application writes
+		wantCSP string
+		wantXFO []string
+		wantRO  []string // Content-Security-Policy-Report-Only
+	}{
+		{"no app policy", &guard.Guard{}, nil, "frame-ancestors 'none'", []string{"DENY"}, nil},
+		{"app policy", &guard.Guard{},
+			http.Header{"Content-Security-Policy": {"default-src 'self'; script-src 'nonce-abc'"}},
+			"default-src 'self'; script-src 'nonce-abc'; frame-ancestors 'none'", []string{"DENY"}, nil},
+		{"app frame-ancestors stripped", &guard.Guard{},
+			http.Header{"Content-Security-Policy": {"Frame-Ancestors *; default-src 'self';"}},
+			"default-src 'self'; frame-ancestors 'none'", []string{"DENY"}, nil},
+		{"only app frame-ancestors", &guard.Guard{},
+			http.Header{"Content-Security-Policy": {"frame-ancestors https://evil.example"}},
+			"frame-ancestors 'none'", []string{"DENY"}, nil},
+		{"two app headers become one", &guard.Guard{},
+			http.Header{"Content-Security-Policy": {"default-src 'self'", "img-src https:; frame-ancestors *"}},
+			"default-src 'self'; frame-ancestors 'none', img-src https:", []string{"DENY"}, nil},
+		{"frame-ancestors-like directive kept", &guard.Guard{},
+			http.Header{"Content-Security-Policy": {"frame-ancestors-x a"}},
+			"frame-ancestors-x a; frame-ancestors 'none'", []string{"DENY"}, nil},
+		{"app XFO replaced", &guard.Guard{},
+			http.Header{"X-Frame-Options": {"ALLOWALL", "SAMEORIGIN"}},
+			"frame-ancestors 'none'", []string{"DENY"}, nil},
+		{"app XFO removed for an allowlist", &guard.Guard{Framing: mustPolicy(t, originA)},
+			http.Header{"X-Frame-Options": {"DENY"}},
+			"frame-ancestors https://a.example", nil, nil},
+		{"report-only frame-ancestors stripped", &guard.Guard{},
+			http.Header{"Content-Security-Policy-Report-Only": {"frame-ancestors *; script-src 'self'"}},
+			"frame-ancestors 'none'", []string{"DENY"}, []string{"script-src 'self'"}},
+		{"report-only only frame-ancestors removed", &guard.Guard{},
+			http.Header{"Content-Security-Policy-Report-Only": {"frame-ancestors *"}},
+			"frame-ancestors 'none'", []string{"DENY"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := tc.guard.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for k, v := range tc.app {
+					w.Header()[k] = v
+				}
+				w.Write([]byte("x"))
+			}))
+			rec := serve(h, httptest.NewRequest("GET", "/", nil))
+			if got := rec.Result().Header.Values("Content-Security-Policy"); len(got) != 1 || got[0] != tc.wantCSP {
+				t.Errorf("Content-Security-Policy = %q, want [%q]", got, tc.wantCSP)
+			}
+			if got := rec.Result().Header.Values("X-Frame-Options"); !equal(got, tc.wantXFO) {
+				t.Errorf("X-Frame-Options = %q, want %q", got, tc.wantXFO)
+			}
+			if got := rec.Result().Header.Values("Content-Security-Policy-Report-Only"); !equal(got, tc.wantRO) {
+				t.Errorf("Content-Security-Policy-Report-Only = %q, want %q", got, tc.wantRO)
+			}
+		})
+	}
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestHandler_FramedNavigation(t *testing.T) {
+	t.Parallel()
+	policyA := mustPolicy(t, originA)
+	tests := []struct {
+		name      string
+		guard     *guard.Guard
+		path      string
+		dest      string
+		site      string
+		wrapMux   bool // next is not the mux itself
+		setRoutes bool // Guard.Routes names the mux
+		want      int
+	}{
+		{"iframe cross-site", &guard.Guard{}, "/plain", "iframe", "cross-site", false, false, 403},
+		{"frame cross-site", &guard.Guard{}, "/plain", "frame", "cross-site", false, false, 403},
+		{"object same-site", &guard.Guard{}, "/plain", "object", "same-site", false, false, 403},
+		{"embed cross-site", &guard.Guard{}, "/plain", "embed", "cross-site", false, false, 403},
+		{"iframe same-origin", &guard.Guard{}, "/plain", "iframe", "same-origin", false, false, 200},
+		{"iframe without Sec-Fetch-Site", &guard.Guard{}, "/plain", "iframe", "", false, false, 200},
+		{"document cross-site", &guard.Guard{}, "/plain", "document", "cross-site", false, false, 200},
+		{"image cross-site", &guard.Guard{}, "/plain", "image", "cross-site", false, false, 200},
+		{"switched off", &guard.Guard{AllowFramedNavigation: true}, "/plain", "iframe", "cross-site", false, false, 200},
+		{"self policy, cross-site", &guard.Guard{Framing: guard.SameOrigin()}, "/plain", "iframe", "cross-site", false, false, 403},
+		{"allowlist policy", &guard.Guard{Framing: policyA}, "/plain", "iframe", "cross-site", false, false, 200},
+		{"embeddable route", &guard.Guard{}, "/embed", "iframe", "cross-site", false, false, 200},
+		{"allowlist route", &guard.Guard{}, "/allow", "iframe", "cross-site", false, false, 200},
+		{"self route", &guard.Guard{}, "/self", "iframe", "cross-site", false, false, 403},
+		{"unknown route", &guard.Guard{}, "/nowhere", "iframe", "cross-site", false, false, 403},
+		{"embeddable behind middleware, no Routes", &guard.Guard{}, "/embed", "iframe", "cross-site", true, false, 403},
+		{"embeddable behind middleware, Routes", &guard.Guard{}, "/embed", "iframe", "cross-site", true, true, 200},
+		{"plain behind middleware, Routes", &guard.Guard{}, "/plain", "iframe", "cross-site", true, true, 403},
+		{"report-only", &guard.Guard{ReportOnly: true}, "/plain", "iframe", "cross-site", false, false, 200},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ran := false
+			ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ran = true })
+			mux := http.NewServeMux()
+			mux.Handle("GET /plain", ok)
+			mux.Handle("GET /embed", guard.Embeddable(ok))
+			mux.Handle("GET /allow", policyA.Handler(ok))
+			mux.Handle("GET /self", guard.SameOrigin().Handler(ok))
+			var reason error
+			g := tc.guard
+			g.DenyHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				reason = guard.Reason(r)
+				w.WriteHeader(http.StatusForbidden)
+			})
+			var next http.Handler = mux
+			if tc.wrapMux {
+				next = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { mux.ServeHTTP(w, r) })
+			}
+			if tc.setRoutes {
+				g.Routes = mux
+			}
+			req := httptest.NewRequest("GET", tc.path, nil)
+			req.Header.Set("Sec-Fetch-Dest", tc.dest)
+			req.Header.Set("Sec-Fetch-Mode", "navigate")
+			if tc.site != "" {
+				req.Header.Set("Sec-Fetch-Site", tc.site)
+			}
+			rec := serve(g.Handler(next), req)
+			if rec.Code != tc.want && !(tc.want == 200 && rec.Code == 404 && tc.path == "/nowhere") {
+				t.Errorf("got status %d, want %d", rec.Code, tc.want)
+			}
+			if tc.want == 403 {
+				if ran {
+					t.Errorf("handler ran for a refused framed navigation")
+				}
+				if !errors.Is(reason, guard.ErrFramed) {
+					t.Errorf("Reason = %v, want %v", reason, guard.ErrFramed)
+				}
+				if got, want := rec.Header().Get("Content-Security-Policy"), tc.guard.Framing.String(); got != want {
+					t.Errorf("403 carries Content-Security-Policy %q, want %q", got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestHandler_CrossOrigin(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		method  string
+		site    string
+		origin  string
+		host    string
+		trusted string
+		want    error
+	}{
+		{"GET cross-site", "GET", "cross-site", originBad, "app.example", "", nil},
+		{"HEAD cross-site", "HEAD", "cross-site", originBad, "app.example", "", nil},
+		{"OPTIONS cross-site", "OPTIONS", "cross-site", originBad, "app.example", "", nil},
+		{"POST same-origin", "POST", "same-origin", "https://app.example", "app.example", "", nil},
+		{"POST none (user typed)", "POST", "none", "", "app.example", "", nil},
+		{"POST cross-site", "POST", "cross-site", originBad, "app.example", "", guard.ErrCrossOrigin},
+		{"POST same-site", "POST", "same-site", "https://sub.app.example", "app.example", "", guard.ErrCrossOrigin},
+		{"PUT cross-site", "PUT", "cross-site", originBad, "app.example", "", guard.ErrCrossOrigin},
+		{"DELETE cross-site", "DELETE", "cross-site", originBad, "app.example", "", guard.ErrCrossOrigin},
+		{"POST old browser, Origin matches Host", "POST", "", "https://app.example", "app.example", "", nil},
+		{"POST old browser, Origin differs", "POST", "", originBad, "app.example", "", guard.ErrCrossOrigin},
+		{"POST no headers (not a browser)", "POST", "", "", "app.example", "", nil},
+		{"POST cross-site from trusted origin", "POST", "cross-site", originA, "app.example", originA, nil},
+		{"POST old browser, trusted origin", "POST", "", originA, "app.example", originA, nil},
+		{"POST trusted given with default port", "POST", "cross-site", originA, "app.example", originA + ":443", nil},
+		{"POST cross-site, other origin trusted", "POST", "cross-site", originBad, "app.example", originA, guard.ErrCrossOrigin},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var g guard.Guard
+			if tc.trusted != "" {
+				if err := g.AddTrustedOrigin(tc.trusted); err != nil {
+					t.Fatalf("AddTrustedOrigin(%q): %v", tc.trusted, err)
+				}
+			}
+			req := httptest.NewRequest(tc.method, "http://"+tc.host+"/", nil)
+			if tc.site != "" {
+				req.Header.Set("Sec-Fetch-Site", tc.site)
+			}
+			if tc.origin != "" {
+				req.Header.Set("Origin", tc.origin)
+			}
+			if err := g.Check(req); !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+				t.Errorf("Check = %v, want %v", err, tc.want)
+			}
+			ran := false
+			rec := serve(g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ran = true })), req)
+			if want := tc.want == nil; ran != want {
+				t.Errorf("handler ran = %v, want %v (status %d)", ran, want, rec.Code)
+			}
+			if tc.want != nil {
+				if rec.Code != http.StatusForbidden {
+					t.Errorf("got status %d, want 403", rec.Code)
+				}
+				if got := rec.Header().Get("X-Frame-Options"); got != "DENY" {
+					t.Errorf("default deny page X-Frame-Options = %q, want DENY", got)
+				}
+				if got := rec.Header().Get("Cache-Control"); got != "no-store" {
+					t.Errorf("default deny page Cache-Control = %q, want no-store", got)
+				}
+			}
+		})
+	}
+}
+
+func TestHandler_ReportOnly(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	g := guard.Guard{ReportOnly: true, Logger: slog.New(slog.NewTextHandler(&buf, nil))}
+	ran := false
+	h := g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ran = true }))
+	req := httptest.NewRequest("POST", "http://app.example/", nil)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	rec := serve(h, req)
+	if !ran || rec.Code != 200 {
+		t.Errorf("report-only refused: ran = %v, status %d", ran, rec.Code)
+	}
+	if log := buf.String(); !strings.Contains(log, "request would be refused") || !strings.Contains(log, "level=WARN") {
+		t.Errorf("log = %q, want a warning about the cross-origin request", log)
+	}
+	if got := rec.Header().Get("Content-Security-Policy"); got != "frame-ancestors 'none'" {
+		t.Errorf("report-only Content-Security-Policy = %q, want headers still sent", got)
+	}
+}
+
+func TestAddTrustedOrigin(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []string{"", "app.example", "https://", "https://a.example/", "https://a.example/path",
+		"https://a.example?q", "https://user@a.example", "ftp://a.example", "https://*.example", "null"} {
+		var g guard.Guard
+		if err := g.AddTrustedOrigin(bad); err == nil || !strings.Contains(err.Error(), "invalid origin") {
+			t.Errorf("AddTrustedOrigin(%q) = %v, want an invalid origin error", bad, err)
+		}
+	}
+}
+
+func TestParseOrigin(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"https://a.example", "https://a.example", true},
+		{"HTTPS://A.Example", "https://a.example", true},
+		{"https://a.example:443", "https://a.example", true},
+		{"http://a.example:80", "http://a.example", true},
+		{"http://a.example:443", "http://a.example:443", true},
+		{"https://a.example:8443", "https://a.example:8443", true},
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8080", true},
+		{"http://[::1]:8080", "http://[::1]:8080", true},
+		{"http://[0:0::1]", "http://[::1]", true},
+		{"https://xn--bcher-kva.example", "https://xn--bcher-kva.example", true},
+		{"https://bücher.example", "", false},
+		{"https://a.example.", "", false},
+		{"https://a..example", "", false},
+		{"https://-a.example", "", false},
+		{"https://a.example:0", "", false},
+		{"https://a.example:65536", "", false},
+		{"https://a.example:080", "", false},
+		{"https://a.example:", "", false},
+		{"https://a.example:+1", "", false},
+		{"https://256.1.1.1", "", false},
+		{"https://[::1", "", false},
+		{"https://[fe80::1%25eth0]", "", false},
+		{"https://a.example/", "", false},
+		{"https://a.example#f", "", false},
+		{"https://a b", "", false},
+		{"*", "", false},
+		{"'self'", "", false},
+		{"https://a.example;frame-ancestors *", "", false},
+		{"https://a.example,https://b.example", "", false},
+	}
+	for _, tc := range tests {
+		got, err := guard.ParseOrigin(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("ParseOrigin(%q) = %q, %v; want %q, ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestHandler_HSTS(t *testing.T) {
+	t.Parallel()
+	proxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	tests := []struct {
+		name   string
+		guard  *guard.Guard
+		tls    bool
+		remote string
+		xfp    string
+		want   string
+	}{
+		{"plain HTTP", &guard.Guard{}, false, "192.0.2.1:1234", "", ""},
+		{"TLS", &guard.Guard{}, true, "192.0.2.1:1234", "", "max-age=63072000"},
+		{"TLS, includeSubDomains", &guard.Guard{HSTSIncludeSubdomains: true, HSTSMaxAge: 3600e9}, true, "192.0.2.1:1234", "", "max-age=3600; includeSubDomains"},
+		{"TLS, omitted", &guard.Guard{OmitHSTS: true}, true, "192.0.2.1:1234", "", ""},
+		{"forwarded https, no proxies", &guard.Guard{}, false, "10.1.2.3:1234", "https", ""},
+		{"forwarded https, trusted proxy", &guard.Guard{TrustedProxies: proxies}, false, "10.1.2.3:1234", "https", "max-age=63072000"},
+		{"forwarded https, trusted proxy over IPv4-mapped IPv6", &guard.Guard{TrustedProxies: proxies}, false, "[::ffff:10.1.2.3]:1234", "https", "max-age=63072000"},
+		{"forwarded https, untrusted peer", &guard.Guard{TrustedProxies: proxies}, false, "192.0.2.1:1234", "https", ""},
+		{"forwarded http, trusted proxy", &guard.Guard{TrustedProxies: proxies}, false, "10.1.2.3:1234", "http", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			req := httptest.NewRequest("GET", "/", nil)
+			req.RemoteAddr = tc.remote
+			if tc.tls {
+				req.TLS = &tls.ConnectionState{}
+			}
+			if tc.xfp != "" {
+				req.Header.Set("X-Forwarded-Proto", tc.xfp)
+			}
+			rec := serve(tc.guard.Handler(http.NotFoundHandler()), req)
+			if got := rec.Header().Get("Strict-Transport-Security"); got != tc.want {
+				t.Errorf("Strict-Transport-Security = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestHandler_Switches(t *testing.T) {
+	t.Parallel()
+	g := guard.Guard{OmitNosniff: true, OmitReferrerPolicy: true, OmitCOOP: true}
+	rec := serve(g.Handler(http.NotFoundHandler()), httptest.NewRequest("GET", "/", nil))
+	for _, name := range []string{"Referrer-Policy", "Cross-Origin-Opener-Policy"} {
+		if got := rec.Header().Get(name); got != "" {
+			t.Errorf("%s = %q, want none", name, got)
+		}
+	}
+	// http.Error (inside NotFoundHandler) sets nosniff itself; a page does not.
+	rec = serve(g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("x")) })),
+		httptest.NewRequest("GET", "/", nil))
+	if got := rec.Header().Get("X-Content-Type-Options"); got != "" {
+		t.Errorf("X-Content-Type-Options = %q, want none", got)
+	}
+	g2 := &guard.Guard{ReferrerPolicy: "no-referrer"}
+	rec = serve(g2.Handler(http.NotFoundHandler()), httptest.NewRequest("GET", "/", nil))
+	if got := rec.Header().Get("Referrer-Policy"); got != "no-referrer" {
+		t.Errorf("Referrer-Policy = %q, want no-referrer", got)
+	}
+	// An application's own value for one page is kept.
+	var d guard.Guard
+	rec = serve(d.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		w.Header().Set("Cross-Origin-Opener-Policy", "same-origin-allow-popups")
+	})), httptest.NewRequest("GET", "/", nil))
+	if got := rec.Header().Values("Referrer-Policy"); !equal(got, []string{"no-referrer"}) {
+		t.Errorf("Referrer-Policy = %q, want the application's", got)
+	}
+	if got := rec.Header().Values("Cross-Origin-Opener-Policy"); !equal(got, []string{"same-origin-allow-popups"}) {
+		t.Errorf("Cross-Origin-Opener-Policy = %q, want the application's", got)
+	}
+}
+
+// recordingWriter records the headers at each WriteHeader call.
+type recordingWriter struct {
+	h       http.Header
+	codes   []int
+	headers []http.Header
+	flushed bool
+}
+
+func (w *recordingWriter) Header() http.Header { return w.h }
+func (w *recordingWriter) Write(b []byte) (int, error) {
+	if len(w.codes) == 0 || w.codes[len(w.codes)-1] < 200 {
+		w.WriteHeader(200)
+	}
+	return len(b), nil
+}
+func (w *recordingWriter) WriteHeader(code int) {
+	w.codes = append(w.codes, code)
+	w.headers = append(w.headers, w.h.Clone())
+}
+func (w *recordingWriter) Flush() { w.flushed = true }
+
+func TestHandler_Informational(t *testing.T) {
+	t.Parallel()
+	var g guard.Guard
+	h := g.Handler(guard.Embeddable(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</app.css>; rel=preload; as=style")
+		w.WriteHeader(http.StatusEarlyHints)
+		// The policy is not final yet: a 1xx is not the response header.
+		if err := guard.AllowFraming(r, originA); err != nil {
+			t.Errorf("AllowFraming after 103: %v", err)
+		}
+		w.WriteHeader(http.StatusOK)
+		if err := guard.AllowFraming(r, originB); !errors.Is(err, guard.ErrHeaderWritten) {
+			t.Errorf("AllowFraming after 200 = %v, want %v", err, guard.ErrHeaderWritten)
+		}
+	})))
+	rw := &recordingWriter{h: http.Header{}}
+	h.ServeHTTP(rw, httptest.NewRequest("GET", "/", nil))
+	if !equal(intsToStrings(rw.codes), []string{"103", "200"}) {
+		t.Fatalf("status codes = %v, want [103 200]", rw.codes)
+	}
+	if got := rw.headers[1].Get("Content-Security-Policy"); got != "frame-ancestors https://a.example" {
+		t.Errorf("final Content-Security-Policy = %q, want the allowlist chosen after the 103", got)
+	}
+	if got := rw.headers[1].Get("X-Frame-Options"); got != "" {
+		t.Errorf("final X-Frame-Options = %q, want none", got)
+	}
+}
+
+func intsToStrings(a []int) []string {
+	s := make([]string, len(a))
+	for i, v := range a {
+		s[i] = http.StatusText(v)[:0] + itoa(v)
+	}
+	return s
+}
+
+func itoa(v int) string {
+	var b [8]byte
+	i := len(b)
+	for v > 0 {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return string(b[i:])
+}
+
+func TestHandler_ResponseController(t *testing.T) {
+	t.Parallel()
+	var g guard.Guard
+	rw := &recordingWriter{h: http.Header{}}
+	h := g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := w.(http.Flusher); !ok {
+			t.Errorf("wrapped writer is not an http.Flusher")
+		}
+		if err := http.NewResponseController(w).Flush(); err != nil {
+			t.Errorf("ResponseController.Flush: %v", err)
+		}
+	}))
+	h.ServeHTTP(rw, httptest.NewRequest("GET", "/", nil))
+	if !rw.flushed {
+		t.Errorf("Flush did not reach the underlying writer")
+	}
+
+	// Through a real server: headers are in place before a flushed response.
+	srv := httptest.NewServer(g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.NewResponseController(w).Flush()
+		w.Write([]byte("late"))
+	})))
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("Content-Security-Policy"); got != "frame-ancestors 'none'" {
+		t.Errorf("flushed response Content-Security-Policy = %q", got)
+	}
+}
+
+func TestHandler_PanicAfterWrite(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	g := guard.Guard{Logger: slog.New(slog.NewTextHandler(&buf, nil))}
+	h := g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("half"))
+		panic("boom")
+	}))
+	defer func() {
+		if v := recover(); v != http.ErrAbortHandler {
+			t.Errorf("recovered %v, want http.ErrAbortHandler", v)
+		}
+		if !strings.Contains(buf.String(), "level=ERROR") {
+			t.Errorf("log = %q, want an error record", buf.String())
+		}
+	}()
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+}
+
+func TestAllowFraming_Outside(t *testing.T) {
+	t.Parallel()
+	req := httptest.NewRequest("GET", "/", nil)
+	if err := guard.AllowFraming(req, originA); !errors.Is(err, guard.ErrNotEmbeddable) {
+		t.Errorf("AllowFraming outside any route = %v, want %v", err, guard.ErrNotEmbeddable)
+	}
+	req = req.WithContext(context.WithValue(req.Context(), struct{}{}, 1))
+	if guard.Reason(req) != nil {
+		t.Errorf("Reason of an unrefused request = %v, want nil", guard.Reason(req))
+	}
+	var g guard.Guard
+	h := g.Handler(guard.Embeddable(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := guard.AllowFraming(r, "https://a.example/path"); err == nil {
+			t.Errorf("AllowFraming with an invalid origin succeeded")
+		}
+	})))
+	rec := serve(h, httptest.NewRequest("GET", "/", nil))
+	if got := rec.Header().Get("Content-Security-Policy"); got != "frame-ancestors 'none'" {
+		t.Errorf("Content-Security-Policy = %q after a refused AllowFraming", got)
+	}
+}
