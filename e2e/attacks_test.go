@@ -1,0 +1,181 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// frameAttack is one attempt to frame a target.
+type frameAttack struct {
+	Group  string // artifacts group
+	Route  string // the route pattern, for messages
+	Origin string // sameSite, crossSite or partnerSite
+	Kind   string // iframe, object, embed, nested
+	// Page is the attacker page, Target the framed URL's origin.
+	Page, TargetOrigin string
+	// WantRendered is true only for the embed page from its allowlisted
+	// origin and for the harness's deliberately open stand-in.
+	WantRendered bool
+}
+
+func (a frameAttack) name() string { return a.Kind + " from " + a.Origin }
+
+// runFrameAttack loads the attacker page in a new tab of the victim's
+// browser context, judges the framing element from the frame's document,
+// records a screenshot and reports an unexpected verdict.
+func runFrameAttack(t *testing.T, browser context.Context, a frameAttack) {
+	t.Helper()
+	tab := newTab(t, browser)
+	// Navigate returns at the top document's load event, which waits for
+	// every frame in it, nested and out-of-process ones included, to load.
+	if err := chromedp.Do(tab, chromedp.Navigate(a.Page)); err != nil {
+		t.Fatalf("%s, %s: load attacker page %s: %v", a.Route, a.name(), a.Page, err)
+	}
+	v, err := judgeElement(tab, "target", a.Kind == "nested", a.TargetOrigin)
+	if err != nil {
+		t.Fatalf("%s, %s: inspect frame: %v", a.Route, a.name(), err)
+	}
+	png, err := screenshot(tab)
+	if err != nil {
+		t.Errorf("%s, %s: %v", a.Route, a.name(), err)
+	}
+	verdict := "blocked"
+	if v.Rendered {
+		verdict = "RENDERED"
+	}
+	ok := v.Rendered == a.WantRendered
+	if err := suite.artifacts.add(shot{
+		Group: a.Group, Route: a.Route, Attack: a.name(), Verdict: verdict, What: v.What, OK: ok,
+	}, png); err != nil {
+		t.Error(err)
+	}
+	switch {
+	case ok:
+	case v.Rendered:
+		t.Errorf("route %s, attack %s: the target rendered in the attacker's frame: %s", a.Route, a.name(), v.What)
+	default:
+		t.Errorf("route %s, attack %s: the target did not render where it must: %s", a.Route, a.name(), v.What)
+	}
+}
+
+// postResult is what came back for a replayed form.
+type postResult struct {
+	Status int64
+	// Doc is the document the tab shows afterwards.
+	Doc document
+	PNG []byte
+}
+
+// submitCrossOrigin loads the attacker page that submits a form to action
+// once it has loaded, and returns the status of the document response for
+// action, read from the tab's Network events, and the page shown after it.
+func submitCrossOrigin(tab context.Context, attackPage, action string) (postResult, error) {
+	if _, err := chromedp.Call(tab, network.Enable, network.EnableParams{}); err != nil {
+		return postResult{}, fmt.Errorf("enable network events: %w", err)
+	}
+	// Subscribe before navigating, so no event is lost.
+	responses := chromedp.Events(tab, network.ResponseReceived)
+	loads := chromedp.Events(tab, page.LoadEventFired)
+	if err := chromedp.Do(tab, chromedp.Navigate(attackPage)); err != nil {
+		return postResult{}, fmt.Errorf("load attacker page: %w", err)
+	}
+	var res postResult
+	for ev, err := range responses {
+		if err != nil {
+			return postResult{}, fmt.Errorf("wait for the response of %s: %w", action, err)
+		}
+		if ev.Type == network.ResourceTypeDocument && ev.Response.URL == action {
+			res.Status = ev.Response.Status
+			break
+		}
+	}
+	// Two load events: the attacker's page, then the response's page.
+	n := 0
+	for _, err := range loads {
+		if err != nil {
+			return postResult{}, fmt.Errorf("wait for the response page to load: %w", err)
+		}
+		if n++; n == 2 {
+			break
+		}
+	}
+	ft, err := chromedp.Call(tab, page.GetFrameTree, cdp.Empty{})
+	if err != nil {
+		return postResult{}, fmt.Errorf("frame tree: %w", err)
+	}
+	res.Doc, err = readFrame(frameRef{host: tab, node: ft.FrameTree})
+	if err != nil {
+		return postResult{}, err
+	}
+	res.PNG, err = screenshot(tab)
+	return res, err
+}
+
+// buttonCenter loads u at the top level of a tab with a viewport of the
+// attacker's frame size and returns the centre of the first element matching
+// selector, so that the attacker can place that point under the decoy.
+func buttonCenter(tab context.Context, u, selector string) (x, y int, err error) {
+	if err := chromedp.Do(tab,
+		chromedp.EmulateViewport(frameWidth, frameHeight),
+		chromedp.Navigate(u),
+	); err != nil {
+		return 0, 0, fmt.Errorf("load %s: %w", u, err)
+	}
+	type point struct{ X, Y float64 }
+	p, err := chromedp.Run(tab, chromedp.Evaluate[point](fmt.Sprintf(`(() => {
+		const r = document.querySelector(%q).getBoundingClientRect();
+		return {X: r.left + r.width / 2, Y: r.top + r.height / 2};
+	})()`, selector)))
+	if err != nil {
+		return 0, 0, fmt.Errorf("find %s on %s: %w", selector, u, err)
+	}
+	if err := chromedp.Do(tab, chromedp.ResetViewport()); err != nil {
+		return 0, 0, fmt.Errorf("reset viewport: %w", err)
+	}
+	return int(math.Round(p.X)), int(math.Round(p.Y)), nil
+}
+
+// Where the decoy's centre sits on the clickjacking page.
+const decoyX, decoyY = 420, 260
+
+// clickjack loads a Clickbandit-style page that puts the point (bx, by) of
+// target under the decoy, checks that the decoy's centre hits the framed
+// page (the click goes to the frame, not to the decoy), judges the frame and
+// clicks the decoy with real mouse events through the DevTools protocol.
+// It returns the verdict on the frame.
+func clickjack(tab context.Context, origin, target, targetOrigin string, bx, by int) (frameVerdict, error) {
+	u := clickjackPage(origin, target, decoyX-bx, decoyY-by, frameWidth, frameHeight, decoyX, decoyY, "0")
+	if err := chromedp.Do(tab, chromedp.Navigate(u)); err != nil {
+		return frameVerdict{}, fmt.Errorf("load clickjacking page: %w", err)
+	}
+	hit, err := chromedp.Run(tab, chromedp.Evaluate[string](fmt.Sprintf(`document.elementFromPoint(%d, %d).id`, decoyX, decoyY)))
+	if err != nil {
+		return frameVerdict{}, fmt.Errorf("hit test: %w", err)
+	}
+	if hit != "target" {
+		return frameVerdict{}, fmt.Errorf("the decoy's centre hits #%s, not the invisible frame", hit)
+	}
+	v, err := judgeElement(tab, "target", false, targetOrigin)
+	if err != nil {
+		return frameVerdict{}, err
+	}
+	if err := chromedp.Do(tab, chromedp.MouseClickXY(decoyX, decoyY)); err != nil {
+		return frameVerdict{}, fmt.Errorf("click the decoy: %w", err)
+	}
+	return v, nil
+}
+
+// reveal makes the clickjacking frame half visible and takes a screenshot.
+func reveal(tab context.Context) ([]byte, error) {
+	if err := chromedp.Do(tab, chromedp.Evaluate[chromedp.Void](`document.getElementById("target").style.opacity = "0.5"`)); err != nil {
+		return nil, fmt.Errorf("reveal frame: %w", err)
+	}
+	return screenshot(tab)
+}
