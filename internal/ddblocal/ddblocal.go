@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,7 +31,7 @@ import (
 const Region = "us-east-1"
 
 // Server is a running embedded DynamoDB-compatible server. It is safe for
-// concurrent use; minidyn serialises every operation behind one lock.
+// concurrent use; it serves one request at a time.
 type Server struct {
 	md       *server.Server
 	http     *http.Server
@@ -50,7 +51,7 @@ func Start(ctx context.Context) (*Server, error) {
 	s := &Server{
 		md: md,
 		http: &http.Server{
-			Handler:           md,
+			Handler:           serialized(md),
 			ReadHeaderTimeout: 10 * time.Second,
 			IdleTimeout:       2 * time.Minute,
 		},
@@ -59,6 +60,18 @@ func Start(ctx context.Context) (*Server, error) {
 	}
 	go func() { s.done <- s.http.Serve(ln) }()
 	return s, nil
+}
+
+// serialized runs one request at a time: minidyn v0.8.2 guards items with a
+// lock but not its table map, so concurrent CreateTable, DeleteTable and
+// DescribeTable calls race (the race detector sees it).
+func serialized(h http.Handler) http.Handler {
+	var mu sync.Mutex
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Endpoint returns the server's base URL, such as "http://127.0.0.1:41234".

@@ -50,11 +50,17 @@ type Store struct {
 	db     *dynamodb.Client
 	tables Tables
 	now    func() time.Time
+
+	// queryLimit, when positive, caps the records one Query call returns,
+	// so that tests force pagination on backends without the 1 MB page.
+	queryLimit int
+	// throttle holds the login-throttle windows; see ThrottlePolicy.
+	throttle ThrottlePolicy
 }
 
 // New returns a Store using client for the given tables.
 func New(client *dynamodb.Client, t Tables) *Store {
-	return &Store{db: client, tables: t, now: time.Now}
+	return &Store{db: client, tables: t, now: time.Now, throttle: DefaultThrottlePolicy}
 }
 
 // Actor describes who made a change and from where; it is copied into the

@@ -1,0 +1,121 @@
+package store
+
+import (
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"strings"
+	"time"
+)
+
+// Table design.
+//
+// Two tables, both keyed by pk (S, HASH) + sk (S, RANGE), no secondary index.
+// Every partition key of user data starts with the owner's username, so no
+// query on a request path can reach another user's records; sort keys are
+// strings of fixed width, so their byte order is the wanted order on every
+// backend (minidyn sorts number keys as strings).
+//
+// <prefix>data, user data:
+//
+//	record               pk                sk                          access pattern
+//	user profile         USER#<username>   PROFILE                     get/create/update one account
+//	own item             USER#<owner>      ITEM#<id>                   get, update, delete by owner+id
+//	shared-with-me entry USER#<grantee>    ITEM#<id>#SHARED            with own items: one Query
+//	                                                                   begins_with(sk, "ITEM#"), newest
+//	                                                                   first, lists my items and those
+//	                                                                   shared with me
+//	item ref             REF#<id>          REF                         find the owner of an item id
+//	                                                                   (/items/{id}, /p/{id}, /embed/{id})
+//	share                USER#<owner>      SHARE#<id>#<grantee>        Query begins_with SHARE#<id>#: the
+//	                                                                   grantees of one item
+//	audit event          USER#<username>   AUDIT#<time>#<8 hex>        Query begins_with AUDIT#, newest
+//	                                                                   first: a user's audit log
+//
+// Item ids are 26 characters of Crockford base32 (48-bit milliseconds then 80
+// random bits), so sk order is creation order. Audit times are UTC RFC 3339
+// with exactly nine fractional digits ([auditTimeLayout]).
+//
+// <prefix>sessions, bookkeeping; every record carries the TTL attribute
+// expires_at (N, Unix seconds), which is also checked on every read because
+// DynamoDB deletes expired items lazily, up to days later:
+//
+//	record               pk                          sk
+//	scs session          SESSION#<sha256 hex token>  SESSION        data (B): load/commit/delete one session
+//	user's sessions      USERSESSIONS#<username>     <sha256 hex>   Query: end all sessions of a user
+//	login throttle       THROTTLE#user#<username>    <window start> count (N): failures per account
+//	                     THROTTLE#addr#<ip>          <window start> count (N): failures per client address
+//
+// Rules: every write is conditional (attribute_not_exists(pk) on create,
+// version = :read on update and delete); a mutation and its audit record go
+// in one TransactWriteItems; Query always follows LastEvaluatedKey; no Scan on
+// a request path; no top-level REMOVE in an update (minidyn ignores it).
+
+// Attribute names shared by every record.
+const (
+	attrPK        = "pk"
+	attrSK        = "sk"
+	attrType      = "type"
+	attrVersion   = "version"
+	attrExpiresAt = "expires_at" // TTL attribute of the sessions table
+)
+
+// Key parts.
+const (
+	userPrefix         = "USER#"
+	profileSK          = "PROFILE"
+	itemPrefix         = "ITEM#"
+	sharedSuffix       = "#SHARED"
+	refPrefix          = "REF#"
+	refSK              = "REF"
+	sharePrefix        = "SHARE#"
+	auditPrefix        = "AUDIT#"
+	sessionPrefix      = "SESSION#"
+	sessionSK          = "SESSION"
+	userSessionsPrefix = "USERSESSIONS#"
+	throttleUserPrefix = "THROTTLE#user#"
+	throttleAddrPrefix = "THROTTLE#addr#"
+)
+
+// Record types (the type attribute).
+const (
+	typeUser     = "user"
+	typeAudit    = "audit"
+	typeSession  = "session"
+	typeThrottle = "throttle"
+)
+
+// The types item, inbox, share and ref are declared with their records.
+
+// auditTimeLayout is RFC 3339 with a fixed nine-digit fraction, so that audit
+// sort keys of one partition sort by time. Times are formatted in UTC.
+const auditTimeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// throttleWindowLayout formats a throttle window start: fixed width, UTC.
+const throttleWindowLayout = "20060102T150405Z"
+
+func userPK(username string) string         { return userPrefix + username }
+func itemSK(id string) string               { return itemPrefix + id }
+func inboxSK(id string) string              { return itemPrefix + id + sharedSuffix }
+func refPK(id string) string                { return refPrefix + id }
+func shareSK(id, grantee string) string     { return sharePrefix + id + "#" + grantee }
+func shareItemPrefix(id string) string      { return sharePrefix + id + "#" }
+func sessionPK(tokenHash string) string     { return sessionPrefix + tokenHash }
+func userSessionsPK(username string) string { return userSessionsPrefix + username }
+
+// auditSK returns the sort key of an audit event at t; suffix (8 random hex
+// digits) keeps two events of the same nanosecond apart.
+func auditSK(t time.Time, suffix string) string {
+	return auditPrefix + t.UTC().Format(auditTimeLayout) + "#" + suffix
+}
+
+// key returns the primary key of a record.
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: pk},
+		attrSK: &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// usernameFromPK returns the username of a USER# partition key.
+func usernameFromPK(pk string) (string, bool) {
+	return strings.CutPrefix(pk, userPrefix)
+}

@@ -1,0 +1,256 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Sessions is an scs session store ([scs.CtxStore]) in DynamoDB, shared by
+// every app instance using the same table. It is safe for concurrent use.
+//
+// A session is stored under the SHA-256 of its token, so the table never holds
+// a usable token. Expiry is enforced on every read: DynamoDB's TTL deletes
+// expired records lazily, up to days later. Deleting a session leaves a
+// tombstone until the session would have expired, so that a request still in
+// flight on another instance cannot commit the ended session back to life.
+//
+// Sessions does not run a cleanup goroutine: TTL removes old records.
+type Sessions struct {
+	db    *dynamodb.Client
+	table string
+	now   func() time.Time
+}
+
+var _ scs.CtxStore = (*Sessions)(nil)
+
+// NewSessions returns the session store in table (the sessions table).
+func NewSessions(client *dynamodb.Client, table string) *Sessions {
+	return &Sessions{db: client, table: table, now: time.Now}
+}
+
+// Session record attributes, besides pk, sk, type and expires_at.
+const (
+	attrData  = "data"
+	attrEnded = "ended"
+)
+
+// maxTombstone is how long the tombstone of an ended session is kept at
+// least; it must exceed the sessions' lifetime.
+const maxTombstone = 31 * 24 * time.Hour
+
+// hashToken returns the hex SHA-256 of a session token.
+func hashToken(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+// FindCtx returns the data of the session token. A missing, ended, expired
+// or malformed session is found == false with a nil error, as scs requires;
+// err is non-nil only when DynamoDB could not be asked.
+func (s *Sessions) FindCtx(ctx context.Context, token string) (b []byte, found bool, err error) {
+	if token == "" {
+		return nil, false, nil
+	}
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            key(sessionPK(hashToken(token)), sessionSK),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("store: find session: %w", translate(err))
+	}
+	if len(out.Item) == 0 || out.Item[attrEnded] != nil {
+		return nil, false, nil
+	}
+	exp, ok := expiresAt(out.Item)
+	if !ok || !s.now().Before(exp) {
+		return nil, false, nil
+	}
+	data, ok := out.Item[attrData].(*types.AttributeValueMemberB)
+	if !ok {
+		return nil, false, nil
+	}
+	return data.Value, true, nil
+}
+
+// expiresAt reads the TTL attribute of a record.
+func expiresAt(item map[string]types.AttributeValue) (time.Time, bool) {
+	n, ok := item[attrExpiresAt].(*types.AttributeValueMemberN)
+	if !ok {
+		return time.Time{}, false
+	}
+	sec, err := strconv.ParseInt(n.Value, 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(sec, 0), true
+}
+
+// ttl returns the TTL attribute value for t. It rounds down to the second,
+// so a session ends up to a second early, never late.
+func ttl(t time.Time) *types.AttributeValueMemberN {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(t.Unix(), 10)}
+}
+
+// CommitCtx stores the session token with data b until expiry, creating or
+// replacing it. Committing a session that was deleted (by logout, possibly
+// on another instance) does nothing and returns nil: the session stays ended.
+func (s *Sessions) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
+	if b == nil {
+		b = []byte{}
+	}
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(s.table),
+		Key:                 key(sessionPK(hashToken(token)), sessionSK),
+		UpdateExpression:    aws.String("SET #type = :type, #data = :data, #exp = :exp"),
+		ConditionExpression: aws.String("attribute_not_exists(#ended)"),
+		ExpressionAttributeNames: map[string]string{
+			"#type": attrType, "#data": attrData, "#exp": attrExpiresAt, "#ended": attrEnded,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":type": &types.AttributeValueMemberS{Value: typeSession},
+			":data": &types.AttributeValueMemberB{Value: b},
+			":exp":  ttl(expiry),
+		},
+	})
+	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
+		// Ended meanwhile; fail closed without failing the request.
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: commit session: %w", translate(err))
+	}
+	return nil
+}
+
+// DeleteCtx ends the session token. Ending a missing session is not an error.
+func (s *Sessions) DeleteCtx(ctx context.Context, token string) error {
+	if err := s.end(ctx, hashToken(token), time.Time{}); err != nil {
+		return fmt.Errorf("store: delete session: %w", err)
+	}
+	return nil
+}
+
+// end turns the session with token hash h into a tombstone: its data is
+// emptied and it is marked ended for maxTombstone, or until until when that
+// is later, which outlives any commit still in flight. The write is
+// deliberately unconditional: ending a session must win over any concurrent
+// commit, and CommitCtx is conditional on the session not being ended.
+func (s *Sessions) end(ctx context.Context, h string, until time.Time) error {
+	fallback := s.now().Add(maxTombstone)
+	if until.After(fallback) {
+		fallback = until
+	}
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:        aws.String(s.table),
+		Key:              key(sessionPK(h), sessionSK),
+		UpdateExpression: aws.String("SET #type = :type, #data = :empty, #ended = :true, #exp = :exp"),
+		ExpressionAttributeNames: map[string]string{
+			"#type": attrType, "#data": attrData, "#exp": attrExpiresAt, "#ended": attrEnded,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":type":  &types.AttributeValueMemberS{Value: typeSession},
+			":empty": &types.AttributeValueMemberB{Value: []byte{}},
+			":true":  &types.AttributeValueMemberBOOL{Value: true},
+			":exp":   ttl(fallback),
+		},
+	})
+	return translate(err)
+}
+
+// Find is FindCtx with context.Background, for scs.Store.
+func (s *Sessions) Find(token string) ([]byte, bool, error) {
+	return s.FindCtx(context.Background(), token)
+}
+
+// Commit is CommitCtx with context.Background, for scs.Store.
+func (s *Sessions) Commit(token string, b []byte, expiry time.Time) error {
+	return s.CommitCtx(context.Background(), token, b, expiry)
+}
+
+// Delete is DeleteCtx with context.Background, for scs.Store.
+func (s *Sessions) Delete(token string) error {
+	return s.DeleteCtx(context.Background(), token)
+}
+
+// Track records that session token belongs to username until expiry, so that
+// EndAll can end it. Call it after login (with the renewed token) and
+// whenever the session's expiry moves later; tracking never shortens an
+// entry.
+func (s *Sessions) Track(ctx context.Context, username, token string, expiry time.Time) error {
+	if err := checkUsername(username); err != nil {
+		return fmt.Errorf("store: track session: %w", err)
+	}
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(s.table),
+		Key:                 key(userSessionsPK(username), hashToken(token)),
+		UpdateExpression:    aws.String("SET #type = :type, #exp = :exp"),
+		ConditionExpression: aws.String("attribute_not_exists(#exp) OR #exp < :exp"),
+		ExpressionAttributeNames: map[string]string{
+			"#type": attrType, "#exp": attrExpiresAt,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":type": &types.AttributeValueMemberS{Value: typeSession},
+			":exp":  ttl(expiry),
+		},
+	})
+	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
+		return nil // already tracked at least as long
+	}
+	if err != nil {
+		return fmt.Errorf("store: track session of %q: %w", username, translate(err))
+	}
+	return nil
+}
+
+// EndAll ends every tracked session of username, on every instance: the
+// sessions become tombstones and the index entries are deleted. It is used
+// at password change and account deletion (the caller then renews its own
+// token if the user stays logged in).
+func (s *Sessions) EndAll(ctx context.Context, username string) error {
+	pk := userSessionsPK(username)
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": attrPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
+		ConsistentRead:            aws.Bool(true),
+	}
+	// Collect first, then write: deleting while paging could skip entries.
+	var entries []map[string]types.AttributeValue
+	p := dynamodb.NewQueryPaginator(s.db, in)
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("store: end sessions of %q: %w", username, translate(err))
+		}
+		entries = append(entries, out.Items...)
+	}
+	for _, e := range entries {
+		h := attrString(e, attrSK)
+		exp, _ := expiresAt(e)
+		if err := s.end(ctx, h, exp); err != nil {
+			return fmt.Errorf("store: end sessions of %q: %w", username, err)
+		}
+		_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+			TableName:                aws.String(s.table),
+			Key:                      key(pk, h),
+			ConditionExpression:      aws.String("attribute_exists(#pk)"),
+			ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+		})
+		if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); err != nil && !ok {
+			return fmt.Errorf("store: end sessions of %q: %w", username, translate(err))
+		}
+	}
+	return nil
+}

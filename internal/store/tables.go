@@ -1,0 +1,232 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+)
+
+// keySchema is the key schema both tables must have, in SchemaError's format.
+const keySchema = "pk S HASH, sk S RANGE"
+
+// tableWaitInterval is the first pause between DescribeTable calls while a
+// table is being created; it doubles up to tableWaitMax.
+const (
+	tableWaitInterval = 50 * time.Millisecond
+	tableWaitMax      = 2 * time.Second
+)
+
+// CreateTables creates the data and sessions tables if they do not exist
+// (on-demand capacity, key pk S HASH + sk S RANGE), waits until both are
+// usable, and enables TTL on expires_at in the sessions table where the
+// server supports it (minidyn and dynalite do not; expiry is enforced on read
+// anyway). It is idempotent and safe to run from several instances at once.
+// It does not check the key schema of existing tables: see CheckTables.
+// The wait is bounded by ctx only.
+func (s *Store) CreateTables(ctx context.Context) error {
+	for _, name := range []string{s.tables.Data, s.tables.Sessions} {
+		if err := s.createTable(ctx, name); err != nil {
+			return err
+		}
+	}
+	for _, name := range []string{s.tables.Data, s.tables.Sessions} {
+		if err := s.waitTable(ctx, name); err != nil {
+			return err
+		}
+	}
+	return s.enableTTL(ctx, s.tables.Sessions)
+}
+
+func (s *Store) createTable(ctx context.Context, name string) error {
+	_, err := s.db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	if err == nil {
+		return nil
+	}
+	if _, ok := errors.AsType[*types.ResourceNotFoundException](err); !ok {
+		return fmt.Errorf("store: describe table %q: %w", name, translate(err))
+	}
+	_, err = s.db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:   aws.String(name),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String(attrPK), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(attrSK), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(attrSK), KeyType: types.KeyTypeRange},
+		},
+	})
+	if _, ok := errors.AsType[*types.ResourceInUseException](err); ok {
+		return nil // created meanwhile by another instance
+	}
+	if err != nil {
+		return fmt.Errorf("store: create table %q: %w", name, translate(err))
+	}
+	return nil
+}
+
+// waitTable waits until DescribeTable succeeds with status ACTIVE, or with
+// no status at all (minidyn never reports one, so the SDK's waiter would
+// never return).
+func (s *Store) waitTable(ctx context.Context, name string) error {
+	pause := tableWaitInterval
+	for {
+		out, err := s.db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		if err == nil && out.Table != nil {
+			switch st := out.Table.TableStatus; st {
+			case types.TableStatusActive, types.TableStatusUpdating, "":
+				return nil
+			case types.TableStatusCreating:
+			default:
+				return fmt.Errorf("store: table %q is %s", name, st)
+			}
+		} else if _, ok := errors.AsType[*types.ResourceNotFoundException](err); !ok && err != nil {
+			return fmt.Errorf("store: wait for table %q: %w", name, translate(err))
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("store: wait for table %q: %w", name, ctx.Err())
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, tableWaitMax)
+	}
+}
+
+// enableTTL turns on TTL for expires_at unless it is on already. A server
+// without the TTL API is not an error: expiry is checked on read.
+func (s *Store) enableTTL(ctx context.Context, name string) error {
+	out, err := s.db.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
+	if err == nil && out.TimeToLiveDescription != nil {
+		switch out.TimeToLiveDescription.TimeToLiveStatus {
+		case types.TimeToLiveStatusEnabled, types.TimeToLiveStatusEnabling:
+			return nil
+		}
+	} else if err != nil {
+		if ttlUnsupported(err) {
+			return nil
+		}
+		return fmt.Errorf("store: describe TTL of %q: %w", name, translate(err))
+	}
+	_, err = s.db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName: aws.String(name),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{
+			AttributeName: aws.String(attrExpiresAt),
+			Enabled:       aws.Bool(true),
+		},
+	})
+	if err != nil && !ttlUnsupported(err) {
+		return fmt.Errorf("store: enable TTL on %q: %w", name, translate(err))
+	}
+	return nil
+}
+
+// ttlUnsupported reports whether err says the server has no TTL API:
+// dynalite answers UnknownOperationException, minidyn a plain-text 400 that
+// the SDK cannot deserialize. Real DynamoDB answers ValidationException when
+// TTL is being changed already, which is fine too.
+func ttlUnsupported(err error) bool {
+	if ae, ok := errors.AsType[smithy.APIError](err); ok {
+		switch ae.ErrorCode() {
+		case "UnknownOperationException":
+			return true
+		case "ValidationException":
+			return strings.Contains(ae.ErrorMessage(), "TimeToLive")
+		}
+	}
+	if _, ok := errors.AsType[*smithy.DeserializationError](err); ok {
+		return true
+	}
+	return false
+}
+
+// CheckTables reports whether both tables exist with the key schema
+// clickguard needs. A missing table is an error wrapping ErrNotFound; a table
+// with another key schema is a *SchemaError.
+func (s *Store) CheckTables(ctx context.Context) error {
+	for _, name := range []string{s.tables.Data, s.tables.Sessions} {
+		out, err := s.db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		if err != nil {
+			return fmt.Errorf("store: check table %q: %w", name, translate(err))
+		}
+		if !keysMatch(out.Table) {
+			return &SchemaError{Table: name, Expected: keySchema, Found: describeKeys(out.Table)}
+		}
+	}
+	return nil
+}
+
+// keysMatch reports whether t is keyed pk S HASH + sk S RANGE. An attribute
+// type the server leaves out of the description (minidyn describes no
+// attribute definitions) is not held against it.
+func keysMatch(t *types.TableDescription) bool {
+	if t == nil || len(t.KeySchema) != 2 {
+		return false
+	}
+	want := []struct {
+		name string
+		kt   types.KeyType
+	}{{attrPK, types.KeyTypeHash}, {attrSK, types.KeyTypeRange}}
+	for i, k := range t.KeySchema {
+		if aws.ToString(k.AttributeName) != want[i].name || k.KeyType != want[i].kt {
+			return false
+		}
+		if at := keyAttrType(t, want[i].name); at != "" && at != types.ScalarAttributeTypeS {
+			return false
+		}
+	}
+	return true
+}
+
+func keyAttrType(t *types.TableDescription, name string) types.ScalarAttributeType {
+	for _, d := range t.AttributeDefinitions {
+		if aws.ToString(d.AttributeName) == name {
+			return d.AttributeType
+		}
+	}
+	return ""
+}
+
+// describeKeys formats a table's key schema as keySchema does, leaving out
+// types the server did not describe.
+func describeKeys(t *types.TableDescription) string {
+	if t == nil {
+		return ""
+	}
+	var parts []string
+	for _, k := range t.KeySchema {
+		name := aws.ToString(k.AttributeName)
+		parts = append(parts, strings.Join(strings.Fields(fmt.Sprintf("%s %s %s", name, keyAttrType(t, name), k.KeyType)), " "))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Ping reports whether DynamoDB answers and the data table exists, for
+// readiness checks.
+func (s *Store) Ping(ctx context.Context) error {
+	_, err := s.db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(s.tables.Data)})
+	if err != nil {
+		return fmt.Errorf("store: ping: %w", translate(err))
+	}
+	return nil
+}
+
+// DeleteTables deletes both tables and everything in them. It is meant for
+// tests and for "clickguard tables delete"; a missing table is not an error.
+func (s *Store) DeleteTables(ctx context.Context) error {
+	var errs []error
+	for _, name := range []string{s.tables.Data, s.tables.Sessions} {
+		_, err := s.db.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+		if _, ok := errors.AsType[*types.ResourceNotFoundException](err); err != nil && !ok {
+			errs = append(errs, fmt.Errorf("store: delete table %q: %w", name, translate(err)))
+		}
+	}
+	return errors.Join(errs...)
+}

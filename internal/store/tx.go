@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// maxTransactItems is DynamoDB's limit on operations in one
+// TransactWriteItems call.
+const maxTransactItems = 100
+
+// MaxTransactOps is the most operations a mutation may pass to transact:
+// DynamoDB's limit less one for the audit record.
+const MaxTransactOps = maxTransactItems - 1
+
+// auditRecord is an audit event: pk USER#<username>, sk AUDIT#<time>#<hex>.
+type auditRecord struct {
+	PK           string    `dynamodbav:"pk"`
+	SK           string    `dynamodbav:"sk"`
+	Type         string    `dynamodbav:"type"`
+	Time         time.Time `dynamodbav:"time"`
+	Action       string    `dynamodbav:"action"`
+	Target       string    `dynamodbav:"target"`
+	Detail       string    `dynamodbav:"detail"`
+	Actor        string    `dynamodbav:"actor"`
+	ClientAddr   string    `dynamodbav:"client_addr"`
+	UserAgent    string    `dynamodbav:"user_agent"`
+	SecFetchSite string    `dynamodbav:"sec_fetch_site"`
+	Origin       string    `dynamodbav:"origin"`
+}
+
+func (r auditRecord) event() Event {
+	return Event{
+		Time:   r.Time,
+		Action: r.Action,
+		Target: r.Target,
+		Detail: r.Detail,
+		Actor: Actor{
+			Username:     r.Actor,
+			ClientAddr:   r.ClientAddr,
+			UserAgent:    r.UserAgent,
+			SecFetchSite: r.SecFetchSite,
+			Origin:       r.Origin,
+		},
+	}
+}
+
+// Audit fields are cut to these lengths: they come from request headers.
+const (
+	maxAuditField  = 256
+	maxAuditDetail = 1024
+)
+
+// newAuditRecord returns the audit record of ev in username's partition; a
+// zero ev.Time means now.
+func (s *Store) newAuditRecord(username string, ev Event) (auditRecord, error) {
+	t := ev.Time
+	if t.IsZero() {
+		t = s.now()
+	}
+	t = t.UTC()
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return auditRecord{}, fmt.Errorf("audit suffix: %w", err)
+	}
+	return auditRecord{
+		PK:           userPK(username),
+		SK:           auditSK(t, hex.EncodeToString(b[:])),
+		Type:         typeAudit,
+		Time:         t,
+		Action:       cut(ev.Action, maxAuditField),
+		Target:       cut(ev.Target, maxAuditField),
+		Detail:       cut(ev.Detail, maxAuditDetail),
+		Actor:        cut(ev.Actor.Username, maxAuditField),
+		ClientAddr:   cut(ev.Actor.ClientAddr, maxAuditField),
+		UserAgent:    cut(ev.Actor.UserAgent, maxAuditField),
+		SecFetchSite: cut(ev.Actor.SecFetchSite, maxAuditField),
+		Origin:       cut(ev.Actor.Origin, maxAuditField),
+	}, nil
+}
+
+// auditPut returns the conditional Put of ev's audit record in username's
+// partition.
+func (s *Store) auditPut(username string, ev Event) (types.TransactWriteItem, error) {
+	rec, err := s.newAuditRecord(username, ev)
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	av, err := attributevalue.MarshalMap(rec)
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("marshal audit record: %w", err)
+	}
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName:           aws.String(s.tables.Data),
+		Item:                av,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	}}, nil
+}
+
+// transact writes ops and the audit record of ev (in owner's partition) in
+// one TransactWriteItems call: all of them or none. The audit Put comes
+// last, so indexes into ops keep their meaning for failedConditions and
+// conditionFailedAt. A failed condition is ErrConflict; callers that need
+// ErrNotFound or ErrExists test which op failed with conditionFailedAt.
+// transact does not retry.
+func (s *Store) transact(ctx context.Context, owner string, ev Event, ops ...types.TransactWriteItem) error {
+	if len(ops) == 0 || len(ops) > MaxTransactOps {
+		return fmt.Errorf("transact: %d operations, want 1 to %d", len(ops), MaxTransactOps)
+	}
+	audit, err := s.auditPut(owner, ev)
+	if err != nil {
+		return fmt.Errorf("transact: %w", err)
+	}
+	items := make([]types.TransactWriteItem, 0, len(ops)+1)
+	items = append(items, ops...)
+	items = append(items, audit)
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	return translate(err)
+}
+
+// cut returns s shortened to at most n bytes, on a rune boundary.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

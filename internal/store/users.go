@@ -1,0 +1,154 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// ErrInvalid means an argument can never be stored as given, such as a
+// username with a character that key formats reserve.
+var ErrInvalid = errors.New("invalid")
+
+// MaxUsernameBytes is the longest username the store accepts.
+const MaxUsernameBytes = 64
+
+// userRecord is an account: pk USER#<username>, sk PROFILE.
+type userRecord struct {
+	PK           string    `dynamodbav:"pk"`
+	SK           string    `dynamodbav:"sk"`
+	Type         string    `dynamodbav:"type"`
+	Username     string    `dynamodbav:"username"`
+	PasswordHash string    `dynamodbav:"password_hash"`
+	EmbedOrigins []string  `dynamodbav:"embed_origins"`
+	CreatedAt    time.Time `dynamodbav:"created_at"`
+	Version      int64     `dynamodbav:"version"`
+}
+
+func (r userRecord) user() User {
+	return User{
+		Username:     r.Username,
+		PasswordHash: r.PasswordHash,
+		EmbedOrigins: r.EmbedOrigins,
+		CreatedAt:    r.CreatedAt,
+		Version:      r.Version,
+	}
+}
+
+// checkUsername returns an error wrapping ErrInvalid unless name can be part
+// of a key: 1 to MaxUsernameBytes bytes of UTF-8, without '#' (the key
+// separator), spaces or control characters. The application's own rules for
+// usernames are stricter; this is the storage floor.
+func checkUsername(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("empty username: %w", ErrInvalid)
+	case len(name) > MaxUsernameBytes:
+		return fmt.Errorf("username longer than %d bytes: %w", MaxUsernameBytes, ErrInvalid)
+	case !utf8.ValidString(name):
+		return fmt.Errorf("username is not UTF-8: %w", ErrInvalid)
+	case strings.ContainsFunc(name, func(r rune) bool { return r == '#' || unicode.IsSpace(r) || unicode.IsControl(r) }):
+		return fmt.Errorf("username %q has '#', a space or a control character: %w", name, ErrInvalid)
+	}
+	return nil
+}
+
+// CreateUser stores a new account with u's username, password hash and embed
+// origins, version 1, created now, together with its audit record
+// ("user.create"). It returns ErrExists when the username is taken; nothing
+// is written then.
+func (s *Store) CreateUser(ctx context.Context, u User, a Actor) (User, error) {
+	if err := checkUsername(u.Username); err != nil {
+		return User{}, fmt.Errorf("store: create user: %w", err)
+	}
+	rec := userRecord{
+		PK:           userPK(u.Username),
+		SK:           profileSK,
+		Type:         typeUser,
+		Username:     u.Username,
+		PasswordHash: u.PasswordHash,
+		EmbedOrigins: u.EmbedOrigins,
+		CreatedAt:    s.now().UTC(),
+		Version:      1,
+	}
+	if rec.EmbedOrigins == nil {
+		rec.EmbedOrigins = []string{}
+	}
+	av, err := attributevalue.MarshalMap(rec)
+	if err != nil {
+		return User{}, fmt.Errorf("store: create user %q: marshal: %w", u.Username, err)
+	}
+	ev := Event{Action: "user.create", Target: u.Username, Actor: a}
+	err = s.transact(ctx, u.Username, ev, types.TransactWriteItem{Put: &types.Put{
+		TableName:           aws.String(s.tables.Data),
+		Item:                av,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	}})
+	if conditionFailedAt(err, 0) {
+		return User{}, fmt.Errorf("store: create user %q: %w", u.Username, ErrExists)
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("store: create user %q: %w", u.Username, err)
+	}
+	return rec.user(), nil
+}
+
+// GetUser returns the account username, read consistently, or ErrNotFound.
+func (s *Store) GetUser(ctx context.Context, username string) (User, error) {
+	if checkUsername(username) != nil {
+		return User{}, fmt.Errorf("store: get user %q: %w", username, ErrNotFound)
+	}
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.tables.Data),
+		Key:            key(userPK(username), profileSK),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("store: get user %q: %w", username, translate(err))
+	}
+	if len(out.Item) == 0 {
+		return User{}, fmt.Errorf("store: get user %q: %w", username, ErrNotFound)
+	}
+	var rec userRecord
+	if err := attributevalue.UnmarshalMap(out.Item, &rec); err != nil {
+		return User{}, fmt.Errorf("store: get user %q: unmarshal: %w", username, err)
+	}
+	return rec.user(), nil
+}
+
+// SetPassword replaces username's password hash if the account is still at
+// version (the one the caller read), with its audit record
+// ("user.password"; the hash is not in it). It returns the account at its new
+// version, or ErrConflict when the version moved on or the account is gone.
+func (s *Store) SetPassword(ctx context.Context, username, hash string, version int64, a Actor) (User, error) {
+	upd := expression.Set(expression.Name("password_hash"), expression.Value(hash)).
+		Set(expression.Name(attrVersion), expression.Value(version+1))
+	cond := expression.Name(attrVersion).Equal(expression.Value(version))
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return User{}, fmt.Errorf("store: set password of %q: build: %w", username, err)
+	}
+	ev := Event{Action: "user.password", Target: username, Actor: a}
+	err = s.transact(ctx, username, ev, types.TransactWriteItem{Update: &types.Update{
+		TableName:                 aws.String(s.tables.Data),
+		Key:                       key(userPK(username), profileSK),
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}})
+	if err != nil {
+		return User{}, fmt.Errorf("store: set password of %q: %w", username, err)
+	}
+	return s.GetUser(ctx, username)
+}
