@@ -3,6 +3,7 @@ package framing
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -91,6 +92,10 @@ func ParseOrigin(s string) (Origin, error) {
 		return Origin{}, fmt.Errorf("parse origin %q: %w: bad host %q", s, errNotOrigin, host)
 	}
 	if strings.Contains(host, ":") {
+		// Only a bracketed IPv6 literal may hold a colon.
+		if a, err := netip.ParseAddr(host); err != nil || a.Zone() != "" || !strings.HasPrefix(u.Host, "[") {
+			return Origin{}, fmt.Errorf("parse origin %q: %w: bad host %q", s, errNotOrigin, u.Host)
+		}
 		host = "[" + host + "]"
 	}
 	o.Host = host

@@ -1,0 +1,165 @@
+package framing_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/clickguard/clickguard/framing"
+)
+
+func FuzzParseXFO(f *testing.F) {
+	for _, tc := range xfoCases {
+		switch len(tc.values) {
+		case 1:
+			f.Add(tc.values[0], "", false)
+		case 2:
+			f.Add(tc.values[0], tc.values[1], true)
+		}
+	}
+	f.Fuzz(func(t *testing.T, a, b string, two bool) {
+		values := []string{a}
+		if two {
+			values = append(values, b)
+		}
+		x := framing.ParseXFO(values)
+		if diff := cmp.Diff(x, framing.ParseXFO(values)); diff != "" {
+			t.Fatalf("ParseXFO(%q) is not deterministic:\n%s", values, diff)
+		}
+		if x.Mode == framing.XFOAbsent || len(x.Tokens) == 0 {
+			t.Fatalf("ParseXFO(%q) = %+v, want tokens and a mode for a present header", values, x)
+		}
+		seen := make(map[string]bool)
+		for _, tok := range x.Tokens {
+			if seen[tok] || tok != strings.ToLower(tok) || tok != strings.TrimSpace(tok) && strings.Trim(tok, "\t\n\v\f\r ") != tok || strings.Contains(tok, ",") {
+				t.Fatalf("ParseXFO(%q) token %q is duplicated, not lower-case, not trimmed or holds a comma", values, tok)
+			}
+			seen[tok] = true
+		}
+		// The tokens, written back as one line, mean the same.
+		again := framing.ParseXFO([]string{strings.Join(x.Tokens, ",")})
+		if diff := cmp.Diff(x, again); diff != "" {
+			t.Fatalf("ParseXFO(%q) re-parsed from its tokens differs:\n%s", values, diff)
+		}
+	})
+}
+
+func FuzzParseCSP(f *testing.F) {
+	for _, tc := range cspCases {
+		f.Add(tc.value)
+	}
+	for _, tc := range sourceCases {
+		f.Add("frame-ancestors " + tc.in)
+	}
+	for _, tc := range evaluateCases {
+		for _, h := range tc.headers {
+			f.Add(h.Value)
+		}
+	}
+	f.Fuzz(func(t *testing.T, value string) {
+		policies := framing.ParseCSP(value)
+		if diff := cmp.Diff(policies, framing.ParseCSP(value)); diff != "" {
+			t.Fatalf("ParseCSP(%q) is not deterministic:\n%s", value, diff)
+		}
+		for _, p := range policies {
+			if diff := cmp.Diff([]framing.Policy{p}, framing.ParseCSP(p.Text)); diff != "" {
+				t.Fatalf("ParseCSP(%q): re-parsing policy text %q differs:\n%s", value, p.Text, diff)
+			}
+			for _, d := range p.Directives {
+				if d.Name == "" || d.Name != strings.ToLower(d.Name) {
+					t.Fatalf("ParseCSP(%q): directive name %q is empty or not lower-case", value, d.Name)
+				}
+				for _, s := range d.Sources {
+					if diff := cmp.Diff(s, framing.ParseSource(s.Text)); diff != "" {
+						t.Fatalf("ParseSource(%q) is not stable:\n%s", s.Text, diff)
+					}
+					if s.Kind == framing.SourceHost && s.Host == "" {
+						t.Fatalf("ParseSource(%q): host-source without a host", s.Text)
+					}
+				}
+			}
+			if d, ok := p.FrameAncestors(); ok && d.Name != "frame-ancestors" {
+				t.Fatalf("FrameAncestors() of %q returned directive %q", p.Text, d.Name)
+			}
+		}
+	})
+}
+
+func FuzzParseOrigin(f *testing.F) {
+	for _, tc := range originCases {
+		f.Add(tc.in)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		o, err := framing.ParseOrigin(s)
+		o2, err2 := framing.ParseOrigin(s)
+		if o != o2 || (err == nil) != (err2 == nil) {
+			t.Fatalf("ParseOrigin(%q) is not deterministic", s)
+		}
+		if err != nil {
+			return
+		}
+		back, err := framing.ParseOrigin(o.String())
+		if err != nil {
+			t.Fatalf("ParseOrigin(%q) = %+v, whose String %q does not parse: %v", s, o, o.String(), err)
+		}
+		if back != o {
+			t.Fatalf("ParseOrigin(%q) = %+v; re-parsing %q gives %+v", s, o, o.String(), back)
+		}
+	})
+}
+
+func FuzzEvaluate(f *testing.F) {
+	for _, tc := range evaluateCases {
+		var xfoValue, cspValue string
+		for _, h := range tc.headers {
+			if strings.EqualFold(h.Name, "X-Frame-Options") {
+				xfoValue = h.Value
+			} else {
+				cspValue = h.Value
+			}
+		}
+		parent := ""
+		if len(tc.ancestors) > 0 {
+			parent = tc.ancestors[0]
+		}
+		f.Add(tc.url, xfoValue, cspValue, parent, tc.redirect)
+	}
+	f.Fuzz(func(t *testing.T, url, xfoValue, cspValue, parent string, redirected bool) {
+		resp := framing.Response{URL: url, Redirected: redirected, Headers: []framing.Header{
+			{Name: "X-Frame-Options", Value: xfoValue},
+			{Name: "Content-Security-Policy", Value: cspValue},
+		}}
+		ancestors := []string{parent, "https://top.example"}
+		v, err := framing.Evaluate(resp, ancestors)
+		v2, err2 := framing.Evaluate(resp, ancestors)
+		if v != v2 || (err == nil) != (err2 == nil) {
+			t.Fatalf("Evaluate is not deterministic: %+v, %v then %+v, %v", v, err, v2, err2)
+		}
+		if err != nil {
+			if _, perr := framing.ParseOrigin(parent); perr == nil {
+				t.Fatalf("Evaluate failed for a valid ancestor %q: %v", parent, err)
+			}
+			return
+		}
+		if v.Reason == "" || !slices.Contains([]framing.Decider{framing.DecidedByCSP, framing.DecidedByXFO, framing.DecidedByNone}, v.DecidedBy) {
+			t.Fatalf("Evaluate gave %+v: empty reason or unknown decider", v)
+		}
+		hasFA := false
+		for _, p := range framing.ParseCSP(cspValue) {
+			_, ok := p.FrameAncestors()
+			hasFA = hasFA || ok
+		}
+		if hasFA != (v.DecidedBy == framing.DecidedByCSP) {
+			t.Fatalf("CSP %q: frame-ancestors present %v, but decided by %s", cspValue, hasFA, v.DecidedBy)
+		}
+		// Report-only policies and <meta> tags never change the verdict.
+		extra := resp
+		extra.Headers = append(slices.Clone(resp.Headers), framing.Header{Name: "Content-Security-Policy-Report-Only", Value: cspValue})
+		extra.Meta = []framing.Meta{{HTTPEquiv: "X-Frame-Options", Content: xfoValue}, {HTTPEquiv: "Content-Security-Policy", Content: cspValue}}
+		if w, err := framing.Evaluate(extra, ancestors); err != nil || w.Framable != v.Framable || w.DecidedBy != v.DecidedBy {
+			t.Fatalf("report-only and meta changed the verdict: %+v, then %+v (%v)", v, w, err)
+		}
+	})
+}
