@@ -113,10 +113,11 @@ func (s *Store) queryPage(ctx context.Context, in *dynamodb.QueryInput, pk, curs
 	}
 }
 
-// queryAll runs in and calls fn for every record, page by page, following
-// LastEvaluatedKey until the end. It stops at fn's first error and returns
-// it. in is modified. The SDK error is returned translated.
-func (s *Store) queryAll(ctx context.Context, in *dynamodb.QueryInput, fn func(map[string]types.AttributeValue) error) error {
+// queryAll runs in and calls fn with each page of records, following
+// LastEvaluatedKey until the end, so memory stays bounded by one page. It
+// stops at fn's first error and returns it. in is modified. The SDK error is
+// returned translated.
+func (s *Store) queryAll(ctx context.Context, in *dynamodb.QueryInput, fn func([]map[string]types.AttributeValue) error) error {
 	if n := s.pageLimit(); n < maxPage {
 		in.Limit = aws.Int32(int32(n))
 	}
@@ -126,10 +127,8 @@ func (s *Store) queryAll(ctx context.Context, in *dynamodb.QueryInput, fn func(m
 		if err != nil {
 			return translate(err)
 		}
-		for _, av := range out.Items {
-			if err := fn(av); err != nil {
-				return err
-			}
+		if err := fn(out.Items); err != nil {
+			return err
 		}
 	}
 	return nil
