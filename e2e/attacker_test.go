@@ -85,6 +85,12 @@ func postPage(origin, action string, fields []field) string {
 	return origin + "/post?" + q.Encode()
 }
 
+// linkPage returns the URL of the attacker page on origin with a link #go
+// to href, for top-level cross-site navigation.
+func linkPage(origin, href string) string {
+	return origin + "/link?" + url.Values{"href": {href}}.Encode()
+}
+
 // clickjackPage returns the URL of a Clickbandit-style page on origin: src
 // framed at (left, top) with the given size and opacity, above a decoy
 // button centred on (cx, cy).
@@ -124,6 +130,12 @@ h1 { font-size: 16px; margin: 0 0 8px; color: #7a4b00; }
 <script>
 addEventListener("load", () => setTimeout(() => document.getElementById("attack").submit(), 0));
 </script>
+</body></html>{{end}}
+{{define "link"}}<!doctype html>
+<html><head><meta charset="utf-8"><title>attacker: link</title></head>
+<body style="font: 18px system-ui, sans-serif; background: #fff6d6">
+<h1>attacker page at {{.Origin}}</h1>
+<p><a id="go" href="{{.Href}}">See the funny cat picture</a></p>
 </body></html>{{end}}
 {{define "clickjack"}}<!doctype html>
 <html><head><meta charset="utf-8"><title>attacker: clickjack</title>
@@ -165,6 +177,9 @@ func attackerHandler() http.Handler {
 			fields = append(fields, field{Name: n, Value: q["v"][i]})
 		}
 		render(w, "post", map[string]any{"Origin": origin(r), "Action": q.Get("action"), "Fields": fields})
+	})
+	mux.HandleFunc("GET /link", func(w http.ResponseWriter, r *http.Request) {
+		render(w, "link", map[string]any{"Origin": origin(r), "Href": r.URL.Query().Get("href")})
 	})
 	mux.HandleFunc("GET /clickjack", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
