@@ -1,0 +1,123 @@
+package guard_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/clickguard/clickguard/guard"
+)
+
+func ExampleGuard_Handler() {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'self'")
+		fmt.Fprintln(w, "hello")
+	})
+	var g guard.Guard // the zero value is the strictest policy
+	h := g.Handler(mux)
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	fmt.Println(rec.Header().Get("Content-Security-Policy"))
+	fmt.Println(rec.Header().Get("X-Frame-Options"))
+
+	// ServeMux's own 404 carries the headers too.
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/missing/", nil))
+	fmt.Println(rec.Code, rec.Header().Get("X-Frame-Options"))
+	// Output:
+	// default-src 'self'; frame-ancestors 'none'
+	// DENY
+	// 404 DENY
+}
+
+func ExamplePolicy_Handler() {
+	partners, err := guard.NewPolicy("https://partner.example", "'self'")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /widget", partners.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "widget")
+	})))
+	var g guard.Guard
+	rec := httptest.NewRecorder()
+	g.Handler(mux).ServeHTTP(rec, httptest.NewRequest("GET", "/widget", nil))
+	fmt.Printf("%q\n", rec.Header().Get("Content-Security-Policy"))
+	fmt.Printf("%q\n", rec.Header().Get("X-Frame-Options"))
+	// Output:
+	// "frame-ancestors 'self' https://partner.example"
+	// ""
+}
+
+func ExampleAllowFraming() {
+	// The owner's allowlist, as read from a database for this request.
+	allowlist := map[string][]string{"/w/1": {"https://blog.example"}}
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /w/{id}", guard.Embeddable(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := guard.AllowFraming(r, allowlist[r.URL.Path]...); err != nil {
+			http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, "read-only widget")
+	})))
+	var g guard.Guard
+	for _, path := range []string{"/w/1", "/w/2"} {
+		rec := httptest.NewRecorder()
+		g.Handler(mux).ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		fmt.Println(path, rec.Header().Get("Content-Security-Policy"))
+	}
+	// Output:
+	// /w/1 frame-ancestors https://blog.example
+	// /w/2 frame-ancestors 'none'
+}
+
+func ExampleGuard_AddTrustedOrigin() {
+	var g guard.Guard
+	fmt.Println(g.AddTrustedOrigin("https://sso.example:443"))
+	fmt.Println(g.AddTrustedOrigin("https://sso.example/login"))
+
+	h := g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	for _, origin := range []string{"https://sso.example", "https://evil.example"} {
+		req := httptest.NewRequest("POST", "https://app.example/", nil)
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		req.Header.Set("Origin", origin)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		fmt.Println(origin, rec.Code)
+	}
+	// Output:
+	// <nil>
+	// invalid origin "https://sso.example/login": user information, path, query and fragment are not allowed
+	// https://sso.example 200
+	// https://evil.example 403
+}
+
+func ExampleReason() {
+	g := guard.Guard{
+		DenyHandler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "refused: "+guard.Reason(r).Error(), http.StatusForbidden)
+		}),
+	}
+	h := g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("Sec-Fetch-Dest", "iframe")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	fmt.Print(rec.Code, " ", rec.Body.String())
+	// Output:
+	// 403 refused: guard: framed navigation from another origin
+}
+
+func ExampleParseOrigin() {
+	fmt.Println(guard.ParseOrigin("HTTPS://Partner.Example:443"))
+	_, err := guard.ParseOrigin("https://*.example")
+	fmt.Println(err)
+	// Output:
+	// https://partner.example <nil>
+	// invalid origin "https://*.example": invalid character in host name
+}

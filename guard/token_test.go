@@ -1,0 +1,232 @@
+package guard_test
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/alexedwards/scs/v2/memstore"
+
+	"github.com/clickguard/clickguard/guard"
+)
+
+// tokenApp is a small application: GET /form renders a token, POST /submit
+// needs one, POST /login renews the session and the token.
+type tokenApp struct {
+	srv     *httptest.Server
+	reasons chan error
+}
+
+func newTokenApp(t *testing.T) *tokenApp {
+	t.Helper()
+	sm := scs.New()
+	sm.Store = memstore.NewWithCleanupInterval(0)
+	a := &tokenApp{reasons: make(chan error, 16)}
+	g := &guard.Guard{Sessions: sm}
+	g.DenyHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.reasons <- guard.Reason(r)
+		http.Error(w, "Forbidden", http.StatusForbidden)
+	})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /form", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, guard.Token(r))
+	})
+	mux.HandleFunc("POST /submit", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "done")
+	})
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		if err := sm.RenewToken(r.Context()); err != nil {
+			t.Errorf("scs RenewToken: %v", err)
+		}
+		g.RenewToken(r.Context())
+		io.WriteString(w, guard.Token(r))
+	})
+	// Outermost first: guard headers and checks, sessions, token, mux.
+	a.srv = httptest.NewServer(g.Handler(sm.LoadAndSave(g.TokenHandler(mux))))
+	t.Cleanup(a.srv.Close)
+	return a
+}
+
+func (a *tokenApp) client(t *testing.T) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// srv.Client returns one shared client: give each caller its own jar.
+	return &http.Client{Transport: a.srv.Client().Transport, Jar: jar}
+}
+
+func getToken(t *testing.T, c *http.Client, u string) string {
+	t.Helper()
+	resp, err := c.Get(u + "/form")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || len(b) == 0 {
+		t.Fatalf("GET /form: status %d, body %q", resp.StatusCode, b)
+	}
+	return string(b)
+}
+
+func post(t *testing.T, c *http.Client, u, path, token string, inHeader bool) (int, string) {
+	t.Helper()
+	form := url.Values{}
+	if token != "" && !inHeader {
+		form.Set(guard.TokenField, token)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), "POST", u+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if inHeader {
+		req.Header.Set(guard.TokenHeader, token)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (a *tokenApp) wantRefused(t *testing.T, status int, want error) {
+	t.Helper()
+	if status != http.StatusForbidden {
+		t.Errorf("got status %d, want 403", status)
+		return
+	}
+	select {
+	case err := <-a.reasons:
+		if !errors.Is(err, want) {
+			t.Errorf("Reason = %v, want %v", err, want)
+		}
+	default:
+		t.Errorf("deny handler not called")
+	}
+}
+
+func TestTokenHandler_Flows(t *testing.T) {
+	t.Parallel()
+	a := newTokenApp(t)
+	u := a.srv.URL
+
+	t.Run("no session, no token", func(t *testing.T) {
+		st, _ := post(t, a.client(t), u, "/submit", "", false)
+		a.wantRefused(t, st, guard.ErrToken)
+	})
+	t.Run("session without a token yet", func(t *testing.T) {
+		c := a.client(t)
+		st, _ := post(t, c, u, "/submit", strings.Repeat("A", 86), false)
+		a.wantRefused(t, st, guard.ErrToken)
+	})
+	t.Run("tabs and back button", func(t *testing.T) {
+		c := a.client(t)
+		tab1 := getToken(t, c, u)
+		tab2 := getToken(t, c, u)
+		if tab1 == tab2 {
+			t.Errorf("two renders gave the same masked token %q: not masked per render", tab1)
+		}
+		for i, tok := range []string{tab2, tab1, tab1, tab2} { // tab 1 after tab 2; back button resubmits
+			if st, body := post(t, c, u, "/submit", tok, false); st != 200 || body != "done" {
+				t.Errorf("POST %d: status %d, body %q", i, st, body)
+			}
+		}
+	})
+	t.Run("header", func(t *testing.T) {
+		c := a.client(t)
+		tok := getToken(t, c, u)
+		if st, _ := post(t, c, u, "/submit", tok, true); st != 200 {
+			t.Errorf("token in %s: status %d", guard.TokenHeader, st)
+		}
+	})
+	t.Run("missing", func(t *testing.T) {
+		c := a.client(t)
+		getToken(t, c, u)
+		st, _ := post(t, c, u, "/submit", "", false)
+		a.wantRefused(t, st, guard.ErrToken)
+	})
+	t.Run("another session's token", func(t *testing.T) {
+		victim, attacker := a.client(t), a.client(t)
+		getToken(t, victim, u)
+		tok := getToken(t, attacker, u)
+		st, _ := post(t, victim, u, "/submit", tok, false)
+		a.wantRefused(t, st, guard.ErrToken)
+	})
+	t.Run("tampered", func(t *testing.T) {
+		c := a.client(t)
+		tok := getToken(t, c, u)
+		for _, bad := range []string{tok[:len(tok)-1], tok + "A", flip(tok, 0), flip(tok, 50), flip(tok, 85), strings.Repeat("A", 86)} {
+			st, _ := post(t, c, u, "/submit", bad, false)
+			a.wantRefused(t, st, guard.ErrToken)
+		}
+	})
+	t.Run("renewal", func(t *testing.T) {
+		c := a.client(t)
+		old := getToken(t, c, u)
+		st, fresh := post(t, c, u, "/login", old, false)
+		if st != 200 {
+			t.Fatalf("POST /login: status %d", st)
+		}
+		st, _ = post(t, c, u, "/submit", old, false)
+		a.wantRefused(t, st, guard.ErrToken)
+		if st, _ := post(t, c, u, "/submit", fresh, false); st != 200 {
+			t.Errorf("token rendered after renewal: status %d", st)
+		}
+		if st, _ := post(t, c, u, "/submit", getToken(t, c, u), false); st != 200 {
+			t.Errorf("token rendered on a later page: status %d", st)
+		}
+	})
+}
+
+// flip changes the character at i to another valid base64url character.
+func flip(s string, i int) string {
+	b := []byte(s)
+	if b[i] == 'A' {
+		b[i] = 'B'
+	} else {
+		b[i] = 'A'
+	}
+	return string(b)
+}
+
+func TestTokenHandler_NoSessions(t *testing.T) {
+	t.Parallel()
+	var g guard.Guard
+	got := ""
+	h := g.TokenHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = guard.Token(r) }))
+	rec := serve(h, httptest.NewRequest("POST", "/", nil))
+	if rec.Code != 200 || got != "" {
+		t.Errorf("without Sessions: status %d, Token %q; want 200 and \"\"", rec.Code, got)
+	}
+	if err := g.CheckToken(httptest.NewRequest("POST", "/", nil)); err != nil {
+		t.Errorf("CheckToken without Sessions = %v", err)
+	}
+}
+
+func TestTokenHandler_ReportOnly(t *testing.T) {
+	t.Parallel()
+	sm := scs.New()
+	sm.Store = memstore.NewWithCleanupInterval(0)
+	g := &guard.Guard{Sessions: sm, ReportOnly: true}
+	ran := false
+	h := sm.LoadAndSave(g.TokenHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ran = true })))
+	rec := serve(h, httptest.NewRequest("POST", "/", nil))
+	if !ran || rec.Code != 200 {
+		t.Errorf("report-only token check refused: ran %v, status %d", ran, rec.Code)
+	}
+	g2 := &guard.Guard{Sessions: sm}
+	if err := g2.CheckToken(httptest.NewRequest("POST", "/", nil)); !errors.Is(err, guard.ErrToken) {
+		t.Errorf("CheckToken = %v, want %v", err, guard.ErrToken)
+	}
+}
