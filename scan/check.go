@@ -497,11 +497,15 @@ func (f *facts) checkSources(h framing.Header, d framing.Directive) []Finding {
 			Fix:      fixNone,
 		})
 	}
-	if len(hosts) > 0 && !f.foreignV.Framable && f.ownV.Framable {
+	if len(hosts) > 0 && !f.foreignV.Framable {
+		also := ""
+		if f.ownV.Framable {
+			also = ", and its own origin"
+		}
 		out = append(out, Finding{
 			ID:       "embeddable",
 			Severity: SeverityInfo,
-			Message:  fmt.Sprintf("Besides its own origin, only these sources may frame the page: %s.", strings.Join(hosts, " ")),
+			Message:  fmt.Sprintf("The page may be framed only by %s%s; other sites cannot frame it.", strings.Join(hosts, " "), also),
 			Evidence: ev,
 			Fix:      "",
 		})

@@ -72,6 +72,9 @@ func newClient(opts Options) *http.Client {
 	return &http.Client{
 		Transport: rt,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if max == 0 {
+				return http.ErrUseLastResponse
+			}
 			if len(via) > max {
 				return fmt.Errorf("%w (more than %d)", ErrTooManyRedirects, max)
 			}

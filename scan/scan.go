@@ -79,7 +79,8 @@ type Options struct {
 	Insecure bool
 
 	// MaxRedirects is the number of redirects followed before giving up.
-	// The default is DefaultMaxRedirects; a negative value follows none.
+	// The default is DefaultMaxRedirects; a negative value follows none
+	// and judges the redirect response itself.
 	MaxRedirects int
 
 	// MaxBodyBytes is how much of a body is read to find <meta> tags.

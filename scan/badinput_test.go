@@ -1,0 +1,210 @@
+package scan_test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clickguard/clickguard/scan"
+)
+
+// closedPort returns a loopback address on which nothing listens.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// garbageServer answers every connection with bytes that are not HTTP.
+func garbageServer(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Write([]byte("SSH-2.0-OpenSSH_9.9\r\n\x00\x01\x02 not http\r\n\r\n"))
+			c.Close()
+		}
+	}()
+	return l.Addr().String()
+}
+
+func TestRun_badInput(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/loop", http.StatusFound)
+	})
+	mux.HandleFunc("/huge-header", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Padding", strings.Repeat("a", 1<<20))
+	})
+	mux.HandleFunc("/binary", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("X-Frame-Options", "DENY")
+		_, _ = w.Write([]byte{0, 1, 2, 0xff, '<', 'm', 'e', 't', 'a', 0})
+	})
+	mux.HandleFunc("/endless", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		chunk := []byte(strings.Repeat("<p>again</p>", 1000))
+		for r.Context().Err() == nil {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	})
+	mux.HandleFunc("/stalled-body", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte("<html><head>"))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	})
+	mux.HandleFunc("/stalled-headers", func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	})
+	// Cleanup, not defer: the subtests run after this function returns.
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	tlsSrv := httptest.NewTLSServer(mux)
+	t.Cleanup(tlsSrv.Close)
+
+	tests := []struct {
+		name     string
+		url      string
+		opts     scan.Options
+		wantErr  string // substring of Result.Error; "" means success
+		wantFind string // a finding id expected on success
+	}{
+		{"no scheme", "example.com/page", scan.Options{}, "scheme must be http or https", ""},
+		{"ftp scheme", "ftp://example.com/", scan.Options{}, "scheme must be http or https", ""},
+		{"no host", "http:///path", scan.Options{}, "no host", ""},
+		{"bad escape", "http://example.com/%zz", scan.Options{}, "invalid URL", ""},
+		{"bad IPv6", "http://[::1/", scan.Options{}, "invalid URL", ""},
+		{"control character", "http://example.com/\x7f", scan.Options{}, "invalid URL", ""},
+		{"empty", "", scan.Options{}, "invalid URL", ""},
+		{"closed port", "http://" + closedPort(t) + "/", scan.Options{}, "connection refused", ""},
+		{"not HTTP", "http://" + garbageServer(t) + "/", scan.Options{}, "malformed HTTP", ""},
+		{"endless redirects", srv.URL + "/loop", scan.Options{}, "too many redirects (more than 10)", ""},
+		{"huge headers", srv.URL + "/huge-header", scan.Options{}, "headers exceeded", ""},
+		{"self-signed certificate", tlsSrv.URL + "/binary", scan.Options{}, "certificate", ""},
+		{"self-signed certificate with Insecure", tlsSrv.URL + "/binary", scan.Options{Insecure: true}, "", "not-html"},
+		{"non-HTML body", srv.URL + "/binary", scan.Options{}, "", "not-html"},
+		{"endless body", srv.URL + "/endless", scan.Options{}, "", "body-truncated"},
+		{"stalled body", srv.URL + "/stalled-body", scan.Options{Timeout: 300 * time.Millisecond}, "no complete response within 300ms", ""},
+		{"stalled headers", srv.URL + "/stalled-headers", scan.Options{Timeout: 300 * time.Millisecond}, "no complete response within 300ms", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			var got []scan.Result
+			err := scan.Run(t.Context(), tc.opts, []string{tc.url}, func(r scan.Result) { got = append(got, r) })
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if elapsed := time.Since(start); elapsed > 5*time.Second {
+				t.Errorf("took %s, want well under 5s", elapsed)
+			}
+			if len(got) != 1 {
+				t.Fatalf("got %d results, want 1", len(got))
+			}
+			r := got[0]
+			if tc.wantErr == "" {
+				if r.Error != "" {
+					t.Fatalf("Error = %q, want none", r.Error)
+				}
+				ids := idSeverities(r)
+				if !slices.ContainsFunc(ids, func(s string) bool { return strings.HasPrefix(s, tc.wantFind+":") }) {
+					t.Errorf("findings %v, want %s", ids, tc.wantFind)
+				}
+				if len(r.Verdicts) != 3 {
+					t.Errorf("got %d verdicts, want 3", len(r.Verdicts))
+				}
+				return
+			}
+			t.Logf("error: %s", r.Error)
+			if !strings.Contains(r.Error, tc.wantErr) {
+				t.Errorf("Error = %q, want it to contain %q", r.Error, tc.wantErr)
+			}
+			if r.Err == nil || len(r.Verdicts) != 0 || len(r.Findings) != 0 {
+				t.Errorf("a failed URL has Err %v, %d verdicts, %d findings; want an error only", r.Err, len(r.Verdicts), len(r.Findings))
+			}
+		})
+	}
+}
+
+func TestRun_invalidChain(t *testing.T) {
+	t.Parallel()
+	for _, chains := range [][][]string{{{}}, {{"not an origin"}}, {{"https://a.example/path"}}} {
+		err := scan.Run(t.Context(), scan.Options{Chains: chains}, []string{"http://127.0.0.1:1/"}, func(scan.Result) {
+			t.Errorf("emit called for an invalid chain")
+		})
+		if err == nil {
+			t.Errorf("Run with chains %q: no error", chains)
+		}
+	}
+}
+
+// TestRun_order checks that results come in input order whatever order
+// the fetches finish in, and that every URL is emitted once.
+func TestRun_order(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Earlier URLs answer later.
+		d, _ := time.ParseDuration(r.URL.Query().Get("d"))
+		time.Sleep(d)
+	}))
+	defer srv.Close()
+	var urls []string
+	for i := range 20 {
+		urls = append(urls, srv.URL+"/?d="+(time.Duration(20-i)*2*time.Millisecond).String())
+	}
+	var got []string
+	err := scan.Run(t.Context(), scan.Options{Concurrency: 8, SkipErrorPage: true}, urls, func(r scan.Result) { got = append(got, r.URL) })
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if !slices.Equal(got, urls) {
+		t.Errorf("results in order %q, want %q", got, urls)
+	}
+}
+
+// TestRun_cancel checks that Run returns soon after its context ends.
+func TestRun_cancel(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	urls := slices.Repeat([]string{srv.URL + "/"}, 50)
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	n := 0
+	err := scan.Run(ctx, scan.Options{Concurrency: 4}, urls, func(scan.Result) { n++ })
+	if err == nil {
+		t.Errorf("Run after cancel: no error")
+	}
+	if elapsed := time.Since(start); elapsed > 3*time.Second {
+		t.Errorf("Run took %s after its context ended", elapsed)
+	}
+	if n != 0 {
+		t.Errorf("emitted %d results after cancellation", n)
+	}
+}

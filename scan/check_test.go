@@ -1,0 +1,356 @@
+package scan_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/clickguard/clickguard/scan"
+)
+
+// site is a test server whose pages are described by path.
+type site struct {
+	pages map[string]sitePage
+	// errorPage answers every other path; nil means a protected 404.
+	errorPage *sitePage
+}
+
+type sitePage struct {
+	status  int
+	headers [][2]string
+	body    string
+	// location, when set, makes the page a redirect.
+	location string
+}
+
+func (s site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.pages[r.URL.Path]
+	if !ok {
+		if s.errorPage != nil {
+			p = *s.errorPage
+		} else {
+			p = sitePage{status: 404, headers: [][2]string{{"Content-Security-Policy", "frame-ancestors 'none'"}}}
+		}
+	}
+	for _, h := range p.headers {
+		w.Header()[h[0]] = append(w.Header()[h[0]], h[1])
+	}
+	if p.location != "" {
+		w.Header().Set("Location", p.location)
+	}
+	if _, ok := w.Header()["Content-Type"]; !ok {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	}
+	status := p.status
+	if status == 0 {
+		status = 200
+	}
+	w.WriteHeader(status)
+	fmt.Fprint(w, p.body)
+}
+
+func scanOne(t *testing.T, srv *httptest.Server, opts scan.Options, path string) scan.Result {
+	t.Helper()
+	var got []scan.Result
+	if err := scan.Run(t.Context(), opts, []string{srv.URL + path}, func(r scan.Result) { got = append(got, r) }); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if len(got) != 1 {
+		t.Fatalf("Run emitted %d results, want 1", len(got))
+	}
+	return got[0]
+}
+
+// idSeverities lists a result's findings as "id:severity".
+func idSeverities(r scan.Result) []string {
+	var out []string
+	for _, f := range r.Findings {
+		out = append(out, f.ID+":"+f.Severity.String())
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestRun_findings(t *testing.T) {
+	t.Parallel()
+	const (
+		csp = "Content-Security-Policy"
+		ro  = "Content-Security-Policy-Report-Only"
+		xfo = "X-Frame-Options"
+	)
+	both := [][2]string{{csp, "frame-ancestors 'none'"}, {xfo, "DENY"}}
+	tests := []struct {
+		name string
+		page sitePage
+		want []string
+		// fix, when set, is the fix of the first finding of want that has
+		// one.
+		fix string
+	}{
+		{"protected", sitePage{headers: both}, nil, ""},
+		{"self with matching XFO", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self'"}, {xfo, "SAMEORIGIN"}}}, nil, ""},
+		{"nothing", sitePage{}, []string{"no-protection:high"}, "Content-Security-Policy: frame-ancestors 'none'"},
+		{"ALLOWALL", sitePage{headers: [][2]string{{xfo, "ALLOWALL"}}}, []string{"no-protection:high"}, ""},
+		{"XFO DENY only", sitePage{headers: [][2]string{{xfo, "DENY"}}}, []string{"xfo-only:low"}, "Content-Security-Policy: frame-ancestors 'none'"},
+		{"XFO SAMEORIGIN only", sitePage{headers: [][2]string{{xfo, "SAMEORIGIN"}}}, []string{"browser-difference:info", "xfo-only:low"}, ""},
+		{"ALLOW-FROM", sitePage{headers: [][2]string{{xfo, "ALLOW-FROM https://partner.example"}}},
+			[]string{"no-protection:high", "xfo-allow-from:medium"}, ""},
+		{"ALLOW-FROM beside frame-ancestors", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self'"}, {xfo, "ALLOW-FROM https://partner.example"}}},
+			[]string{"xfo-allow-from:info"}, ""},
+		{"DENY with semicolon", sitePage{headers: [][2]string{{xfo, "DENY;"}}}, []string{"no-protection:high", "xfo-invalid:medium"}, ""},
+		{"conflicting lines", sitePage{headers: [][2]string{{xfo, "SAMEORIGIN"}, {xfo, "DENY"}}}, []string{"xfo-conflict:medium"}, "X-Frame-Options: DENY"},
+		{"duplicated lines", sitePage{headers: [][2]string{{xfo, "DENY"}, {xfo, "DENY"}}}, []string{"xfo-duplicate:info", "xfo-only:low"}, ""},
+		{"misspelled header", sitePage{headers: [][2]string{{"X-Frame-Option", "DENY"}}}, []string{"header-misspelled:medium", "no-protection:high"}, ""},
+		{"XFO in meta", sitePage{body: `<meta http-equiv="X-Frame-Options" content="SAMEORIGIN">`},
+			[]string{"meta-xfo:medium", "no-protection:high"}, ""},
+		{"frame-ancestors in meta beside XFO", sitePage{headers: [][2]string{{xfo, "DENY"}}, body: `<meta http-equiv="Content-Security-Policy" content="frame-ancestors 'none'">`},
+			[]string{"meta-frame-ancestors:low", "xfo-only:low"}, ""},
+		{"report-only", sitePage{headers: [][2]string{{ro, "frame-ancestors 'none'"}}},
+			[]string{"csp-report-only:medium", "no-protection:high"}, "Content-Security-Policy: frame-ancestors 'none'"},
+		{"star", sitePage{headers: [][2]string{{csp, "frame-ancestors *"}}}, []string{"overbroad-source:high"}, "Content-Security-Policy: frame-ancestors 'self'"},
+		{"https scheme beside self", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' http:"}}}, []string{"overbroad-source:high"}, "Content-Security-Policy: frame-ancestors 'self'"},
+		{"star restricted by a second policy", sitePage{headers: [][2]string{{csp, "frame-ancestors *"}, {csp, "frame-ancestors 'none'"}}}, []string{"overbroad-source:low"}, ""},
+		{"comma-joined sources", sitePage{headers: [][2]string{{csp, "frame-ancestors https://partner.example, 'self'"}}},
+			[]string{"csp-comma:medium", "embeddable:info"}, "Content-Security-Policy: frame-ancestors https://partner.example 'self'"},
+		{"source with path", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' https://partner.example/embed/"}}},
+			[]string{"embeddable:info", "source-path:medium"}, "Content-Security-Policy: frame-ancestors 'self' https://partner.example"},
+		{"none mixed", sitePage{headers: [][2]string{{csp, "frame-ancestors 'none' https://partner.example"}}},
+			[]string{"embeddable:info", "none-mixed:medium"}, ""},
+		{"invalid keyword", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' 'unsafe-inline'"}}}, []string{"invalid-source:low"}, "Content-Security-Policy: frame-ancestors 'self'"},
+		{"duplicate directive", sitePage{headers: [][2]string{{csp, "frame-ancestors 'none'; frame-ancestors *"}}}, []string{"csp-duplicate-directive:low"}, ""},
+		{"misspelled directive", sitePage{headers: [][2]string{{csp, "frame-ancestor 'none'"}}},
+			[]string{"csp-directive-misspelled:medium", "no-protection:high"}, "Content-Security-Policy: frame-ancestors 'none'"},
+		{"empty frame-ancestors", sitePage{headers: [][2]string{{csp, "frame-ancestors"}}}, []string{"empty-frame-ancestors:info"}, ""},
+		{"http source with port", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' http://partner.example:8080"}}},
+			[]string{"browser-difference:info", "embeddable:info"}, ""},
+		{"IP source", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' https://192.0.2.1"}}},
+			[]string{"browser-difference:info", "embeddable:info"}, ""},
+		{"declared embed page", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' https://partner.example"}}},
+			[]string{"embeddable:info"}, ""},
+		{"image", sitePage{headers: append([][2]string{{"Content-Type", "image/png"}}, both...), body: "\x89PNG\r\n"}, []string{"not-html:info"}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(site{pages: map[string]sitePage{"/p": tc.page}})
+			defer srv.Close()
+			r := scanOne(t, srv, scan.Options{}, "/p")
+			if r.Error != "" {
+				t.Fatalf("Error = %q", r.Error)
+			}
+			if diff := cmp.Diff(tc.want, idSeverities(r)); diff != "" {
+				t.Errorf("findings mismatch (-want +got):\n%s\nfindings: %+v", diff, r.Findings)
+			}
+			for i, f := range r.Findings {
+				if f.Message == "" {
+					t.Errorf("finding %s has no message", f.ID)
+				}
+				if i > 0 && f.Severity > r.Findings[i-1].Severity {
+					t.Errorf("finding %s (%s) follows a less severe one", f.ID, f.Severity)
+				}
+			}
+			if tc.fix != "" {
+				var got string
+				for _, id := range tc.want {
+					for _, f := range r.Findings {
+						if got == "" && f.ID+":"+f.Severity.String() == id {
+							got = f.Fix
+						}
+					}
+				}
+				if got != tc.fix {
+					t.Errorf("fix = %q, want %q", got, tc.fix)
+				}
+			}
+		})
+	}
+}
+
+func TestRun_evidenceIsExactHeaderLines(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(site{pages: map[string]sitePage{"/p": {headers: [][2]string{
+		{"X-Frame-Options", "ALLOW-FROM https://partner.example"},
+	}}}})
+	defer srv.Close()
+	r := scanOne(t, srv, scan.Options{}, "/p")
+	for _, f := range r.Findings {
+		if f.ID == "xfo-allow-from" {
+			want := []string{"X-Frame-Options: ALLOW-FROM https://partner.example"}
+			if diff := cmp.Diff(want, f.Evidence); diff != "" {
+				t.Errorf("evidence mismatch (-want +got):\n%s", diff)
+			}
+			if f.Fix != "Content-Security-Policy: frame-ancestors 'self' https://partner.example" {
+				t.Errorf("fix = %q", f.Fix)
+			}
+			return
+		}
+	}
+	t.Fatalf("no xfo-allow-from finding in %+v", r.Findings)
+}
+
+func TestRun_verdicts(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(site{pages: map[string]sitePage{
+		"/self": {headers: [][2]string{{"X-Frame-Options", "SAMEORIGIN"}}},
+	}})
+	defer srv.Close()
+	own := srv.URL
+	r := scanOne(t, srv, scan.Options{}, "/self")
+	type v struct {
+		Chain     string
+		Ancestors []string
+		Framable  bool
+		DecidedBy string
+	}
+	var got []v
+	for _, x := range r.Verdicts {
+		got = append(got, v{x.Chain, x.Ancestors, x.Framable, x.DecidedBy})
+		if x.Reason == "" {
+			t.Errorf("verdict for %v has no reason", x.Ancestors)
+		}
+	}
+	want := []v{
+		{scan.ChainForeign, []string{"http://attacker.example"}, false, "xfo"},
+		{scan.ChainSelf, []string{own}, true, "xfo"},
+		{scan.ChainDouble, []string{own, "http://attacker.example"}, false, "xfo"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("verdicts mismatch (-want +got):\n%s", diff)
+	}
+
+	// With chains given, exactly those are reported.
+	chains := [][]string{{"null"}, {own}, {own, own}}
+	r = scanOne(t, srv, scan.Options{Chains: chains}, "/self")
+	got = nil
+	for _, x := range r.Verdicts {
+		got = append(got, v{x.Chain, x.Ancestors, x.Framable, x.DecidedBy})
+	}
+	want = []v{
+		{"", []string{"null"}, false, "xfo"},
+		{"", []string{own}, true, "xfo"},
+		{"", []string{own, own}, true, "xfo"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("verdicts with chains mismatch (-want +got):\n%s", diff)
+	}
+	// Findings still come from the standard chains.
+	if !slices.Contains(idSeverities(r), "xfo-only:low") {
+		t.Errorf("findings with chains = %v, want xfo-only", idSeverities(r))
+	}
+}
+
+func TestRun_errorPage(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		errorPage sitePage
+		want      bool
+	}{
+		{"unprotected 404", sitePage{status: 404}, true},
+		{"unprotected 500", sitePage{status: 500}, true},
+		{"protected 404", sitePage{status: 404, headers: [][2]string{{"X-Frame-Options", "DENY"}}}, false},
+		{"soft 404 with status 200", sitePage{status: 200}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(site{
+				pages:     map[string]sitePage{"/p": {headers: [][2]string{{"Content-Security-Policy", "frame-ancestors 'none'"}}}},
+				errorPage: &tc.errorPage,
+			})
+			defer srv.Close()
+			r := scanOne(t, srv, scan.Options{}, "/p")
+			got := slices.Contains(idSeverities(r), "error-page-framable:medium")
+			if got != tc.want {
+				t.Errorf("error-page-framable = %v, want %v (findings %v)", got, tc.want, idSeverities(r))
+			}
+			if got {
+				ev := r.Findings[0].Evidence[0]
+				if !strings.Contains(ev, "/clickguard-scan-") || !strings.Contains(ev, fmt.Sprint(tc.errorPage.status)) {
+					t.Errorf("evidence %q does not name the probed URL and its status", ev)
+				}
+			}
+			// Without the probe there is no such finding.
+			r = scanOne(t, srv, scan.Options{SkipErrorPage: true}, "/p")
+			if slices.Contains(idSeverities(r), "error-page-framable:medium") {
+				t.Errorf("error-page-framable reported with SkipErrorPage")
+			}
+		})
+	}
+}
+
+func TestRun_redirect(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(site{pages: map[string]sitePage{
+		"/old":  {status: 301, location: "/mid"},
+		"/mid":  {status: 302, location: "/new", headers: [][2]string{{"Content-Security-Policy", "frame-ancestors 'none'"}}},
+		"/new":  {},
+		"/loop": {status: 302, location: "/loop"},
+	}})
+	defer srv.Close()
+	r := scanOne(t, srv, scan.Options{}, "/old")
+	if r.FinalURL != srv.URL+"/new" || r.Status != 200 {
+		t.Errorf("final %s status %d, want %s/new 200", r.FinalURL, r.Status, srv.URL)
+	}
+	want := []scan.Redirect{
+		{URL: srv.URL + "/old", Status: 301, Location: "/mid"},
+		{URL: srv.URL + "/mid", Status: 302, Location: "/new"},
+	}
+	if diff := cmp.Diff(want, r.Redirects); diff != "" {
+		t.Errorf("redirects mismatch (-want +got):\n%s", diff)
+	}
+	// The redirect's own CSP does not protect the final page.
+	if got := idSeverities(r); !slices.Contains(got, "no-protection:high") || !slices.Contains(got, "redirected:info") {
+		t.Errorf("findings = %v, want no-protection and redirected", got)
+	}
+	r = scanOne(t, srv, scan.Options{MaxRedirects: 1}, "/old")
+	if !strings.Contains(r.Error, "too many redirects (more than 1)") {
+		t.Errorf("Error = %q, want too many redirects", r.Error)
+	}
+	r = scanOne(t, srv, scan.Options{MaxRedirects: -1}, "/old")
+	if r.Error != "" || r.Status != 301 {
+		t.Errorf("with redirects off: status %d, error %q, want the 301 itself", r.Status, r.Error)
+	}
+}
+
+// TestRun_requestHeaders checks the navigation headers, and that -header
+// and -cookie values reach the server.
+func TestRun_requestHeaders(t *testing.T) {
+	t.Parallel()
+	var got http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/p" {
+			got = r.Header.Clone()
+		}
+	}))
+	defer srv.Close()
+	opts := scan.Options{
+		Header: http.Header{"Authorization": {"Bearer t"}, "Accept-Language": {"fr"}},
+		Cookie: "session=abc",
+	}
+	scanOne(t, srv, opts, "/p")
+	for name, want := range map[string]string{
+		"Sec-Fetch-Dest":            "document",
+		"Sec-Fetch-Mode":            "navigate",
+		"Sec-Fetch-Site":            "cross-site",
+		"Upgrade-Insecure-Requests": "1",
+		"Authorization":             "Bearer t",
+		"Accept-Language":           "fr",
+		"Cookie":                    "session=abc",
+	} {
+		if g := got.Get(name); g != want {
+			t.Errorf("%s = %q, want %q", name, g, want)
+		}
+	}
+	if a := got.Get("Accept"); !strings.HasPrefix(a, "text/html") {
+		t.Errorf("Accept = %q, want text/html first", a)
+	}
+	if ua := got.Get("User-Agent"); !strings.Contains(ua, "clickguard") || !strings.HasPrefix(ua, "Mozilla/5.0") {
+		t.Errorf("User-Agent = %q, want a browser-like one naming clickguard", ua)
+	}
+}
