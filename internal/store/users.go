@@ -81,8 +81,10 @@ func (s *Store) CreateUser(ctx context.Context, u User, a Actor) (User, error) {
 		CreatedAt:    s.now().UTC(),
 		Version:      1,
 	}
-	if rec.EmbedOrigins == nil {
-		rec.EmbedOrigins = []string{}
+	if len(rec.EmbedOrigins) == 0 {
+		// Stored as NULL, not as an empty list: minidyn cannot store an
+		// empty list (it fails every later read of the item).
+		rec.EmbedOrigins = nil
 	}
 	av, err := attributevalue.MarshalMap(rec)
 	if err != nil {
