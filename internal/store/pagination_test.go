@@ -1,0 +1,102 @@
+package store_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/clickguard/clickguard/internal/store"
+	"github.com/clickguard/clickguard/internal/store/storetest"
+)
+
+// TestPagination writes 400 audit records of about 4 KB (1.6 MB, more than
+// one DynamoDB page) and reads them back whole and in pages. On a backend
+// without the 1 MB page, a Limit forces the pages.
+func TestPagination(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		t.Parallel()
+		s := b.Store(t)
+		if !b.Caps.OneMBPages {
+			store.SetQueryLimit(s, 50)
+			t.Logf("%s has no 1 MB page; forcing pages of 50 records", b.Name)
+		}
+		ctx := t.Context()
+		const n, size = 400, 4000
+		t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+		if err := store.PutAuditRecords(ctx, s, "gina", n, size, t0); err != nil {
+			t.Fatalf("PutAuditRecords: %v", err)
+		}
+		if err := store.PutAuditRecords(ctx, s, "hank", 3, 10, t0); err != nil {
+			t.Fatalf("PutAuditRecords: %v", err)
+		}
+		checkOrder := func(what string, evs []store.Event, from int) {
+			t.Helper()
+			for i, e := range evs {
+				if want := fmt.Sprint(from + i); e.Target != want || e.Actor.Username != "gina" {
+					t.Fatalf("%s: record %d is %q of %q, want %q of gina", what, from+i, e.Target, e.Actor.Username, want)
+				}
+			}
+		}
+
+		evs, pages, err := store.AuditEvents(ctx, s, "gina")
+		if err != nil {
+			t.Fatalf("AuditEvents: %v", err)
+		}
+		if len(evs) != n {
+			t.Fatalf("AuditEvents returned %d records, want %d", len(evs), n)
+		}
+		checkOrder("AuditEvents", evs, 0)
+		if pages < 2 {
+			t.Errorf("AuditEvents read %d page(s), want several: pagination was not exercised", pages)
+		}
+		t.Logf("%s: %d records in %d pages", b.Name, n, pages)
+
+		// One page larger than a DynamoDB page: queryPage must follow
+		// LastEvaluatedKey inside the call.
+		first, next, err := store.AuditPage(ctx, s, "gina", "", 300)
+		if err != nil {
+			t.Fatalf("AuditPage(300): %v", err)
+		}
+		if len(first) != 300 || next == "" {
+			t.Fatalf("AuditPage(300) = %d records, next %q; want 300 and a cursor", len(first), next)
+		}
+		checkOrder("AuditPage(300)", first, 0)
+		rest, next, err := store.AuditPage(ctx, s, "gina", next, 300)
+		if err != nil {
+			t.Fatalf("AuditPage(cursor, 300): %v", err)
+		}
+		if len(rest) != n-300 || next != "" {
+			t.Errorf("second page = %d records, next %q; want %d and no cursor", len(rest), next, n-300)
+		}
+		checkOrder("second page", rest, 300)
+
+		// Small pages, cursor to cursor, see every record once.
+		var all []store.Event
+		cursor := ""
+		for range n {
+			page, nx, err := store.AuditPage(ctx, s, "gina", cursor, 64)
+			if err != nil {
+				t.Fatalf("AuditPage(%q, 64): %v", cursor, err)
+			}
+			all = append(all, page...)
+			if cursor = nx; cursor == "" {
+				break
+			}
+		}
+		if len(all) != n {
+			t.Fatalf("pages of 64 gave %d records, want %d", len(all), n)
+		}
+		checkOrder("pages of 64", all, 0)
+
+		// A cursor cannot move a listing into another user's partition.
+		_, ginaCursor, _ := store.AuditPage(ctx, s, "gina", "", 1)
+		if _, _, err := store.AuditPage(ctx, s, "hank", ginaCursor, 10); !errors.Is(err, store.ErrBadCursor) {
+			t.Errorf("hank's listing with gina's cursor = %v, want ErrBadCursor", err)
+		}
+		if _, _, err := store.AuditPage(ctx, s, "hank", "not a cursor", 10); !errors.Is(err, store.ErrBadCursor) {
+			t.Errorf("listing with a garbage cursor = %v, want ErrBadCursor", err)
+		}
+	})
+}

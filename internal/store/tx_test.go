@@ -1,0 +1,92 @@
+package store_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/clickguard/clickguard/internal/store"
+	"github.com/clickguard/clickguard/internal/store/storetest"
+)
+
+func putOp(table, pk, sk string) types.TransactWriteItem {
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName: aws.String(table),
+		Item: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: pk},
+			"sk": &types.AttributeValueMemberS{Value: sk},
+		},
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	}}
+}
+
+// TestTransact_AllOrNothing forces a condition to fail in a transaction that
+// also writes another record, and proves that neither that record nor the
+// audit record was written; then that a passing transaction writes all.
+func TestTransact_AllOrNothing(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		t.Parallel()
+		b.Require(t, storetest.Transactions)
+		e := b.Env(t)
+		ctx := t.Context()
+		data := e.Tables.Data
+		if err := e.Store.Transact(ctx, "erin", store.Event{Action: "seed"}, putOp(data, "X#taken", "X")); err != nil {
+			t.Fatalf("seed: %v", err)
+		}
+		ev := store.Event{Action: "test.both", Target: "X#new"}
+		err := e.Store.Transact(ctx, "erin", ev, putOp(data, "X#new", "X"), putOp(data, "X#taken", "X"))
+		if !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("Transact with a failing condition = %v, want ErrConflict", err)
+		}
+		out, err := e.Client.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName: aws.String(data), ConsistentRead: aws.Bool(true),
+			Key: map[string]types.AttributeValue{
+				"pk": &types.AttributeValueMemberS{Value: "X#new"},
+				"sk": &types.AttributeValueMemberS{Value: "X"},
+			},
+		})
+		if err != nil {
+			t.Fatalf("GetItem: %v", err)
+		}
+		if len(out.Item) != 0 {
+			t.Errorf("the other write of a canceled transaction is present: %v", out.Item)
+		}
+		if got := auditActions(t, e.Store, "erin"); len(got) != 1 || got[0] != "seed" {
+			t.Errorf("audit actions = %v, want only [seed]: the canceled mutation must leave no record", got)
+		}
+
+		if err := e.Store.Transact(ctx, "erin", ev, putOp(data, "X#new", "X")); err != nil {
+			t.Fatalf("Transact: %v", err)
+		}
+		evs, _, err := store.AuditEvents(ctx, e.Store, "erin")
+		if err != nil {
+			t.Fatalf("AuditEvents: %v", err)
+		}
+		if len(evs) != 2 || evs[1].Action != "test.both" || evs[1].Target != "X#new" || evs[1].Time.IsZero() {
+			t.Errorf("audit = %+v, want seed then test.both on X#new with a time", evs)
+		}
+	})
+}
+
+// TestTransact_NoTransactions pins what a backend without transactions does
+// with a mutation: it fails, and writes nothing.
+func TestTransact_NoTransactions(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		t.Parallel()
+		if b.Caps.Transactions {
+			t.Skipf("%s implements transactions", b.Name)
+		}
+		s := b.Store(t)
+		if _, err := s.CreateUser(t.Context(), store.User{Username: "frank", PasswordHash: "h"}, store.Actor{}); err == nil {
+			t.Fatalf("CreateUser without transactions succeeded")
+		}
+		if _, err := s.GetUser(t.Context(), "frank"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetUser after failed create = %v, want ErrNotFound", err)
+		}
+	})
+}
