@@ -1,0 +1,240 @@
+// Package bench compares guard with the Go peers it replaces. It is its own
+// module so that the peers never become dependencies of clickguard.
+//
+// Every benchmark serves the same handler, which writes a 2 KB HTML body,
+// through one middleware stack into a fresh httptest.ResponseRecorder, with
+// one prepared request reused across iterations. Run:
+//
+//	go test -run '^$' -bench . -benchmem -benchtime=200ms -count 6 | tee new.txt
+//	benchstat new.txt
+package bench
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/alexedwards/scs/v2/memstore"
+	"github.com/justinas/nosurf"
+	"github.com/unrolled/secure"
+
+	"github.com/clickguard/clickguard/guard"
+)
+
+var body = bytes.Repeat([]byte("<p>clickguard</p>\n"), 2048/18+1)[:2048]
+
+// app is the application handler every stack serves.
+var app = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(body)
+})
+
+// floor is the least a hand-written middleware can do for framing: two
+// header writes.
+func floor(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "frame-ancestors 'none'")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// secureOptions is unrolled/secure set up for the same headers guard sends.
+var secureOptions = secure.Options{
+	FrameDeny:               true,
+	ContentTypeNosniff:      true,
+	ContentSecurityPolicy:   "frame-ancestors 'none'",
+	ReferrerPolicy:          "same-origin",
+	CrossOriginOpenerPolicy: "same-origin",
+	STSSeconds:              63072000,
+	IsDevelopment:           false,
+}
+
+// fixedStore is a SessionStore that holds one session in a map, so that
+// guard's token layer can be measured with sessions aside.
+type fixedStore struct{ m map[string][]byte }
+
+func (s *fixedStore) GetBytes(_ context.Context, key string) []byte { return s.m[key] }
+func (s *fixedStore) Put(_ context.Context, key string, val any)    { s.m[key] = val.([]byte) }
+
+func newSessions() *scs.SessionManager {
+	sm := scs.New()
+	sm.Store = memstore.NewWithCleanupInterval(0)
+	return sm
+}
+
+// prepared is a stack and the request to send it.
+type prepared struct {
+	h   http.Handler
+	req *http.Request
+}
+
+func request(method string) *http.Request {
+	r := httptest.NewRequest(method, "http://app.example/page", nil)
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	r.Header.Set("Sec-Fetch-Mode", "navigate")
+	r.Header.Set("Sec-Fetch-Dest", "document")
+	r.Header.Set("User-Agent", "Mozilla/5.0")
+	r.Header.Set("Accept", "text/html")
+	return r
+}
+
+// prime sends one GET through stack(setup) and returns the cookies it set.
+func prime(stack func(http.Handler) http.Handler, setup http.HandlerFunc) []*http.Cookie {
+	rec := httptest.NewRecorder()
+	stack(setup).ServeHTTP(rec, request("GET"))
+	return rec.Result().Cookies()
+}
+
+func withCookies(r *http.Request, cs []*http.Cookie) *http.Request {
+	for _, c := range cs {
+		r.AddCookie(c)
+	}
+	return r
+}
+
+// Stacks.
+
+func nosurfStack(next http.Handler) http.Handler { return nosurf.New(next) }
+
+func scsStack(sm *scs.SessionManager) func(http.Handler) http.Handler {
+	return sm.LoadAndSave
+}
+
+func peerStack(sm *scs.SessionManager) func(http.Handler) http.Handler {
+	s := secure.New(secureOptions)
+	return func(next http.Handler) http.Handler {
+		return s.Handler(sm.LoadAndSave(nosurf.New(next)))
+	}
+}
+
+func peerNoSessions(next http.Handler) http.Handler {
+	return secure.New(secureOptions).Handler(nosurf.New(next))
+}
+
+func guardStack(g *guard.Guard, sm *scs.SessionManager) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return g.Handler(sm.LoadAndSave(g.TokenHandler(next)))
+	}
+}
+
+func guardNoSessions(g *guard.Guard) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler { return g.Handler(g.TokenHandler(next)) }
+}
+
+// cases builds every stack with the request for method (GET or POST).
+// POSTs carry a valid token and Sec-Fetch-Site: same-origin.
+func cases(tb testing.TB, method string) []struct {
+	name string
+	p    prepared
+} {
+	type c = struct {
+		name string
+		p    prepared
+	}
+	var out []c
+	add := func(name string, h http.Handler, r *http.Request) { out = append(out, c{name, prepared{h, r}}) }
+
+	// Stacks without a token layer.
+	if method == "GET" {
+		add("bare", app, request(method))
+		add("floor", floor(app), request(method))
+		add("secure", secure.New(secureOptions).Handler(app), request(method))
+		add("guard-framing-headers", (&guard.Guard{OmitNosniff: true, OmitReferrerPolicy: true, OmitCOOP: true}).Handler(app), request(method))
+		add("guard-headers", new(guard.Guard).Handler(app), request(method))
+	}
+	add("crossoriginprotection", http.NewCrossOriginProtection().Handler(app), request(method))
+
+	// nosurf alone.
+	var nosurfToken string
+	cookies := prime(nosurfStack, func(w http.ResponseWriter, r *http.Request) { nosurfToken = nosurf.Token(r) })
+	r := withCookies(request(method), cookies)
+	r.Header.Set("X-CSRF-Token", nosurfToken)
+	add("nosurf", nosurfStack(app), r)
+
+	// scs alone, with an existing session.
+	sm := newSessions()
+	cookies = prime(scsStack(sm), func(w http.ResponseWriter, r *http.Request) { sm.Put(r.Context(), "user", "u1") })
+	add("scs", scsStack(sm)(app), withCookies(request(method), cookies))
+
+	// unrolled/secure + nosurf, sessions aside.
+	cookies = prime(peerNoSessions, func(w http.ResponseWriter, r *http.Request) { nosurfToken = nosurf.Token(r) })
+	r = withCookies(request(method), cookies)
+	r.Header.Set("X-CSRF-Token", nosurfToken)
+	add("secure+nosurf", peerNoSessions(app), r)
+
+	// guard's whole stack, sessions aside.
+	g := &guard.Guard{Sessions: &fixedStore{m: map[string][]byte{}}}
+	var guardToken string
+	prime(guardNoSessions(g), func(w http.ResponseWriter, r *http.Request) { guardToken = guard.Token(r) })
+	r = request(method)
+	r.Header.Set(guard.TokenHeader, guardToken)
+	add("guard-stack", guardNoSessions(g)(app), r)
+
+	// The typical peer stack with scs, and the same with guard instead.
+	sm = newSessions()
+	cookies = prime(peerStack(sm), func(w http.ResponseWriter, r *http.Request) {
+		sm.Put(r.Context(), "user", "u1")
+		nosurfToken = nosurf.Token(r)
+	})
+	r = withCookies(request(method), cookies)
+	r.Header.Set("X-CSRF-Token", nosurfToken)
+	add("secure+nosurf+scs", peerStack(sm)(app), r)
+
+	sm = newSessions()
+	g = &guard.Guard{Sessions: sm}
+	cookies = prime(guardStack(g, sm), func(w http.ResponseWriter, r *http.Request) {
+		sm.Put(r.Context(), "user", "u1")
+		guardToken = guard.Token(r)
+	})
+	r = withCookies(request(method), cookies)
+	r.Header.Set(guard.TokenHeader, guardToken)
+	add("guard+scs", guardStack(g, sm)(app), r)
+
+	// Every stack must actually serve the page: a benchmark of a refusal
+	// would be meaningless.
+	for _, tc := range out {
+		rec := httptest.NewRecorder()
+		tc.p.h.ServeHTTP(rec, tc.p.req)
+		if rec.Code != 200 || rec.Body.Len() != len(body) {
+			tb.Fatalf("%s %s: status %d, %d bytes: %s", method, tc.name, rec.Code, rec.Body.Len(), strings.TrimSpace(rec.Body.String()))
+		}
+	}
+	return out
+}
+
+func run(b *testing.B, method string) {
+	for _, tc := range cases(b, method) {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				tc.p.h.ServeHTTP(httptest.NewRecorder(), tc.p.req)
+			}
+		})
+	}
+}
+
+func BenchmarkGET(b *testing.B)  { run(b, "GET") }
+func BenchmarkPOST(b *testing.B) { run(b, "POST") }
+
+// TestStacks checks that every benchmarked stack serves the page, and that
+// guard's headers-only path adds no allocation beyond the hand-written floor.
+func TestStacks(t *testing.T) {
+	for _, method := range []string{"GET", "POST"} {
+		cases(t, method)
+	}
+	allocs := func(h http.Handler) float64 {
+		r := request("GET")
+		return testing.AllocsPerRun(200, func() { h.ServeHTTP(httptest.NewRecorder(), r) })
+	}
+	fl := allocs(floor(app))
+	gh := allocs(new(guard.Guard).Handler(app))
+	if gh > fl {
+		t.Errorf("guard headers-only GET: %.0f allocs/op, floor %.0f", gh, fl)
+	}
+}
