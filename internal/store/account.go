@@ -1,0 +1,219 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// MaxEmbedOrigins is the longest embed allowlist an account may keep.
+const MaxEmbedOrigins = 20
+
+// SetEmbedOrigins replaces username's embed allowlist if the profile's version
+// is still version (ErrConflict otherwise), with its audit record. origins
+// must already be validated exact origins (guard.ParseOrigin); an empty list
+// means no page of the user may be framed.
+func (s *Store) SetEmbedOrigins(ctx context.Context, username string, origins []string, version int64, a Actor) (User, error) {
+	if len(origins) > MaxEmbedOrigins {
+		return User{}, fmt.Errorf("store: set embed origins: %d origins: %w", len(origins), ErrLimit)
+	}
+	// An empty allowlist is stored as NULL, not as an empty list: minidyn
+	// mangles an empty L inside a transaction, and NULL reads back as nil.
+	var val expression.ValueBuilder
+	if len(origins) == 0 {
+		val = expression.Value(&types.AttributeValueMemberNULL{Value: true})
+	} else {
+		val = expression.Value(origins)
+	}
+	upd := expression.Set(expression.Name("embed_origins"), val).
+		Set(expression.Name(attrVersion), expression.Value(version+1))
+	cond := expression.Name(attrVersion).Equal(expression.Value(version))
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return User{}, fmt.Errorf("store: set embed origins: build: %w", err)
+	}
+	detail := fmt.Sprint(origins)
+	ev := Event{Action: "account.embed_origins", Target: username, Detail: detail, Actor: a}
+	err = s.transact(ctx, username, ev, types.TransactWriteItem{Update: &types.Update{
+		TableName:                 aws.String(s.tables.Data),
+		Key:                       key(userPK(username), profileSK),
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}})
+	if err != nil {
+		return User{}, fmt.Errorf("store: set embed origins of %q: %w", username, err)
+	}
+	return s.GetUser(ctx, username)
+}
+
+// DeleteAccount deletes username and everything that belongs to the user:
+// sessions (ended first with Sessions.EndAll, so the user cannot write
+// meanwhile), own items and
+// their refs, shares given (with the grantees' inbox entries), shares
+// received (with the owners' share records and counts), the audit log, login
+// throttle counters and, last, the profile. Records are deleted in batches,
+// one Query page at a time. The partition is swept once more after the
+// profile is gone, to catch a share that raced with the deletion (AddShare
+// requires the grantee's profile, so none can follow).
+//
+// Nothing of the deletion is kept in the user's audit log, which is deleted
+// too; the application logs it.
+func (s *Store) DeleteAccount(ctx context.Context, username string, a Actor) error {
+	if _, err := s.GetUser(ctx, username); err != nil {
+		return fmt.Errorf("store: delete account: %w", err)
+	}
+	if err := NewSessions(s.db, s.tables.Sessions).EndAll(ctx, username); err != nil {
+		return fmt.Errorf("store: delete account %q: end sessions: %w", username, err)
+	}
+	if err := s.sweepPartition(ctx, username); err != nil {
+		return fmt.Errorf("store: delete account %q: %w", username, err)
+	}
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:           aws.String(s.tables.Data),
+		Key:                 key(userPK(username), profileSK),
+		ConditionExpression: aws.String("attribute_exists(pk)"),
+	})
+	if err != nil {
+		return fmt.Errorf("store: delete account %q: profile: %w", username, translateCond(err, ErrNotFound))
+	}
+	if err := s.sweepPartition(ctx, username); err != nil {
+		return fmt.Errorf("store: delete account %q: final sweep: %w", username, err)
+	}
+	if err := s.deleteThrottle(ctx, username); err != nil {
+		return fmt.Errorf("store: delete account %q: %w", username, err)
+	}
+	return nil
+}
+
+// sweepPartition deletes every record of username's partition except the
+// profile, with the records elsewhere that point into it.
+func (s *Store) sweepPartition(ctx context.Context, username string) error {
+	pk := userPK(username)
+	kc := expression.Key(attrPK).Equal(expression.Value(pk))
+	proj := expression.NamesList(expression.Name(attrPK), expression.Name(attrSK), expression.Name(attrType),
+		expression.Name("id"), expression.Name("owner"), expression.Name("grantee"))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).WithProjection(proj).Build()
+	if err != nil {
+		return fmt.Errorf("sweep: build query: %w", err)
+	}
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.tables.Data),
+		KeyConditionExpression:    expr.KeyCondition(),
+		ProjectionExpression:      expr.Projection(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ConsistentRead:            aws.Bool(true),
+		Limit:                     aws.Int32(sweepPageSize),
+	})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("sweep: query: %w", translate(err))
+		}
+		var del [][2]string
+		for _, av := range out.Items {
+			var r struct {
+				SK      string `dynamodbav:"sk"`
+				Type    string `dynamodbav:"type"`
+				ID      string `dynamodbav:"id"`
+				Owner   string `dynamodbav:"owner"`
+				Grantee string `dynamodbav:"grantee"`
+			}
+			if err := attributevalue.UnmarshalMap(av, &r); err != nil {
+				return fmt.Errorf("sweep: unmarshal: %w", err)
+			}
+			switch {
+			case r.SK == profileSK:
+				continue
+			case r.Type == typeItem:
+				del = append(del, [2]string{pk, r.SK}, [2]string{refPK(r.ID), refSK})
+			case r.Type == typeShare:
+				del = append(del, [2]string{pk, r.SK}, [2]string{userPK(r.Grantee), inboxSK(r.ID)})
+			case r.Type == typeInbox:
+				del = append(del, [2]string{pk, r.SK}, [2]string{userPK(r.Owner), shareSK(r.ID, username)})
+				if err := s.dropShareCount(ctx, r.Owner, r.ID); err != nil {
+					return fmt.Errorf("sweep: %w", err)
+				}
+			default:
+				del = append(del, [2]string{pk, r.SK})
+			}
+		}
+		if err := s.batchDelete(ctx, s.tables.Data, del); err != nil {
+			return fmt.Errorf("sweep: %w", err)
+		}
+	}
+	return nil
+}
+
+// sweepPageSize bounds how many records DeleteAccount holds at once.
+const sweepPageSize = 100
+
+// dropShareCount decrements the share_count of owner's item id after one of
+// its grantees was deleted; an item that is gone needs nothing.
+func (s *Store) dropShareCount(ctx context.Context, owner, id string) error {
+	upd := expression.Add(expression.Name("share_count"), expression.Value(-1))
+	cond := expression.AttributeExists(expression.Name(attrPK)).
+		And(expression.Name("share_count").GreaterThan(expression.Value(0)))
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return fmt.Errorf("share count of %s: build: %w", id, err)
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.tables.Data),
+		Key:                       key(userPK(owner), itemSK(id)),
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	})
+	if err != nil && !errors.Is(translate(err), ErrConflict) {
+		return fmt.Errorf("share count of %s: %w", id, translate(err))
+	}
+	return nil
+}
+
+// deleteThrottle deletes username's login throttle counters. They expire on
+// their own; deleting them leaves nothing behind at once.
+func (s *Store) deleteThrottle(ctx context.Context, username string) error {
+	kc := expression.Key(attrPK).Equal(expression.Value(throttleUserPrefix + username))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return fmt.Errorf("throttle: build query: %w", err)
+	}
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.tables.Sessions),
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ProjectionExpression:      aws.String("pk, sk"),
+	})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("throttle: query: %w", translate(err))
+		}
+		var del [][2]string
+		for _, av := range out.Items {
+			var r struct {
+				PK string `dynamodbav:"pk"`
+				SK string `dynamodbav:"sk"`
+			}
+			if err := attributevalue.UnmarshalMap(av, &r); err != nil {
+				return fmt.Errorf("throttle: unmarshal: %w", err)
+			}
+			del = append(del, [2]string{r.PK, r.SK})
+		}
+		if err := s.batchDelete(ctx, s.tables.Sessions, del); err != nil {
+			return fmt.Errorf("throttle: %w", err)
+		}
+	}
+	return nil
+}

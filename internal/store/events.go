@@ -1,0 +1,69 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+)
+
+// ListEvents returns one page of username's audit log, newest first. cursor
+// is empty for the first page or a Page.Next of this listing.
+func (s *Store) ListEvents(ctx context.Context, username, cursor string, limit int) (Page[Event], error) {
+	var page Page[Event]
+	pk := userPK(username)
+	if _, err := decodeCursorPrefix(cursor, pk, auditPrefix); err != nil {
+		return page, fmt.Errorf("store: list events: %w", err)
+	}
+	kc := expression.Key(attrPK).Equal(expression.Value(pk)).
+		And(expression.Key(attrSK).BeginsWith(auditPrefix))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return page, fmt.Errorf("store: list events: build query: %w", err)
+	}
+	got, next, err := s.queryPage(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.tables.Data),
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ScanIndexForward:          aws.Bool(false),
+	}, pk, cursor, limit)
+	if err != nil {
+		return page, fmt.Errorf("store: list events: %w", err)
+	}
+	page.Next = next
+	page.Items = make([]Event, 0, len(got))
+	for _, av := range got {
+		var r auditRecord
+		if err := attributevalue.UnmarshalMap(av, &r); err != nil {
+			return page, fmt.Errorf("store: unmarshal audit record: %w", err)
+		}
+		page.Items = append(page.Items, r.event())
+	}
+	return page, nil
+}
+
+// RecordEvent adds ev to username's audit log on its own, for actions that
+// change no record (an export). A zero ev.Time means now.
+func (s *Store) RecordEvent(ctx context.Context, username string, ev Event) error {
+	rec, err := s.newAuditRecord(username, ev)
+	if err != nil {
+		return fmt.Errorf("store: record event: %w", err)
+	}
+	av, err := attributevalue.MarshalMap(rec)
+	if err != nil {
+		return fmt.Errorf("store: marshal audit record: %w", err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           aws.String(s.tables.Data),
+		Item:                av,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	if err != nil {
+		return fmt.Errorf("store: record event %s: %w", ev.Action, translateCond(err, ErrExists))
+	}
+	return nil
+}

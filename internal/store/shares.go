@@ -1,0 +1,213 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// ErrSelfShare is returned (wrapped) by AddShare when owner and grantee are
+// the same user.
+var ErrSelfShare = errors.New("cannot share an item with its owner")
+
+// shareRecord is a grant in the owner's partition: pk USER#<owner>,
+// sk SHARE#<id>#<grantee>.
+type shareRecord struct {
+	PK        string    `dynamodbav:"pk"`
+	SK        string    `dynamodbav:"sk"`
+	Type      string    `dynamodbav:"type"`
+	ID        string    `dynamodbav:"id"`
+	Owner     string    `dynamodbav:"owner"`
+	Grantee   string    `dynamodbav:"grantee"`
+	Title     string    `dynamodbav:"title"`
+	CreatedAt time.Time `dynamodbav:"created_at"`
+}
+
+// inboxRecord is the grantee's side of a share: pk USER#<grantee>,
+// sk ITEM#<id>#SHARED, so that it lists with the grantee's own items.
+type inboxRecord struct {
+	PK       string    `dynamodbav:"pk"`
+	SK       string    `dynamodbav:"sk"`
+	Type     string    `dynamodbav:"type"`
+	ID       string    `dynamodbav:"id"`
+	Owner    string    `dynamodbav:"owner"`
+	Title    string    `dynamodbav:"title"`
+	SharedAt time.Time `dynamodbav:"shared_at"`
+}
+
+// AddShare gives grantee read-only access to owner's item id. The share, the
+// grantee's inbox entry, the item's share_count (kept at most MaxShares by
+// the same condition) and the audit record are written in one transaction.
+// Errors: ErrNotFound (no such item or user), ErrExists (already shared),
+// ErrLimit (MaxShares reached), ErrSelfShare.
+func (s *Store) AddShare(ctx context.Context, owner, id, grantee string, a Actor) error {
+	if owner == grantee {
+		return fmt.Errorf("store: share item %s: %w", id, ErrSelfShare)
+	}
+	it, err := s.GetItem(ctx, owner, id)
+	if err != nil {
+		return fmt.Errorf("store: share item: %w", err)
+	}
+	if it.ShareCount >= MaxShares {
+		return fmt.Errorf("store: share item %s: %d shares: %w", id, it.ShareCount, ErrLimit)
+	}
+	if _, err := s.GetUser(ctx, grantee); err != nil {
+		return fmt.Errorf("store: share item %s with %q: %w", id, grantee, err)
+	}
+	now := s.now().UTC()
+	sh, err := attributevalue.MarshalMap(shareRecord{
+		PK: userPK(owner), SK: shareSK(id, grantee), Type: typeShare, ID: id,
+		Owner: owner, Grantee: grantee, Title: it.Title, CreatedAt: now,
+	})
+	if err != nil {
+		return fmt.Errorf("store: marshal share: %w", err)
+	}
+	in, err := attributevalue.MarshalMap(inboxRecord{
+		PK: userPK(grantee), SK: inboxSK(id), Type: typeInbox, ID: id,
+		Owner: owner, Title: it.Title, SharedAt: now,
+	})
+	if err != nil {
+		return fmt.Errorf("store: marshal inbox entry: %w", err)
+	}
+	upd := expression.Add(expression.Name("share_count"), expression.Value(1))
+	cond := expression.AttributeExists(expression.Name("pk")).
+		And(expression.Name("share_count").LessThan(expression.Value(MaxShares)))
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return fmt.Errorf("store: share item %s: build: %w", id, err)
+	}
+	ev := Event{Action: "share.add", Target: id, Detail: grantee, Actor: a}
+	err = s.transact(ctx, owner, ev,
+		types.TransactWriteItem{Update: &types.Update{
+			TableName:                 aws.String(s.tables.Data),
+			Key:                       key(userPK(owner), itemSK(id)),
+			UpdateExpression:          expr.Update(),
+			ConditionExpression:       expr.Condition(),
+			ExpressionAttributeNames:  expr.Names(),
+			ExpressionAttributeValues: expr.Values(),
+		}},
+		putNew(s.tables.Data, sh),
+		putNew(s.tables.Data, in),
+		// The grantee's account must still exist: DeleteAccount relies on
+		// no inbox entry arriving once the profile is gone.
+		types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			TableName:           aws.String(s.tables.Data),
+			Key:                 key(userPK(grantee), profileSK),
+			ConditionExpression: aws.String("attribute_exists(pk)"),
+		}},
+	)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, ErrConflict) || errors.Is(err, ErrExists) {
+		// Say which condition failed.
+		if cur, gerr := s.GetItem(ctx, owner, id); errors.Is(gerr, ErrNotFound) {
+			return fmt.Errorf("store: share item %s: %w", id, ErrNotFound)
+		} else if gerr == nil && cur.ShareCount >= MaxShares {
+			return fmt.Errorf("store: share item %s: %w", id, ErrLimit)
+		}
+		if ok, gerr := s.exists(ctx, userPK(owner), shareSK(id, grantee)); gerr == nil && ok {
+			return fmt.Errorf("store: share item %s with %q: %w", id, grantee, ErrExists)
+		}
+	}
+	return fmt.Errorf("store: share item %s: %w", id, err)
+}
+
+// exists reports whether the data table holds key pk, sk.
+func (s *Store) exists(ctx context.Context, pk, sk string) (bool, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:            aws.String(s.tables.Data),
+		Key:                  key(pk, sk),
+		ProjectionExpression: aws.String("pk"),
+		ConsistentRead:       aws.Bool(true),
+	})
+	if err != nil {
+		return false, translate(err)
+	}
+	return len(out.Item) > 0, nil
+}
+
+// RemoveShare revokes grantee's access to owner's item id: share, inbox entry,
+// share_count and audit record in one transaction. ErrNotFound if there was
+// no such share.
+func (s *Store) RemoveShare(ctx context.Context, owner, id, grantee string, a Actor) error {
+	if !validID(id) {
+		return fmt.Errorf("store: unshare item %q: %w", id, ErrNotFound)
+	}
+	upd := expression.Add(expression.Name("share_count"), expression.Value(-1))
+	cond := expression.AttributeExists(expression.Name("pk"))
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return fmt.Errorf("store: unshare item %s: build: %w", id, err)
+	}
+	ev := Event{Action: "share.remove", Target: id, Detail: grantee, Actor: a}
+	err = s.transact(ctx, owner, ev,
+		types.TransactWriteItem{Delete: &types.Delete{
+			TableName:           aws.String(s.tables.Data),
+			Key:                 key(userPK(owner), shareSK(id, grantee)),
+			ConditionExpression: aws.String("attribute_exists(pk)"),
+		}},
+		types.TransactWriteItem{Delete: &types.Delete{
+			TableName: aws.String(s.tables.Data),
+			Key:       key(userPK(grantee), inboxSK(id)),
+		}},
+		types.TransactWriteItem{Update: &types.Update{
+			TableName:                 aws.String(s.tables.Data),
+			Key:                       key(userPK(owner), itemSK(id)),
+			UpdateExpression:          expr.Update(),
+			ConditionExpression:       expr.Condition(),
+			ExpressionAttributeNames:  expr.Names(),
+			ExpressionAttributeValues: expr.Values(),
+		}},
+	)
+	if errors.Is(err, ErrConflict) {
+		return fmt.Errorf("store: unshare item %s from %q: %w", id, grantee, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("store: unshare item %s: %w", id, err)
+	}
+	return nil
+}
+
+// ListShares returns every share of owner's item id, ordered by grantee.
+// An item has at most MaxShares of them.
+func (s *Store) ListShares(ctx context.Context, owner, id string) ([]Share, error) {
+	if !validID(id) {
+		return nil, fmt.Errorf("store: list shares %q: %w", id, ErrNotFound)
+	}
+	kc := expression.Key("pk").Equal(expression.Value(userPK(owner))).
+		And(expression.Key("sk").BeginsWith(shareItemPrefix(id)))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, fmt.Errorf("store: list shares: build query: %w", err)
+	}
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.tables.Data),
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ConsistentRead:            aws.Bool(true),
+	})
+	var shares []Share
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("store: list shares of %s: %w", id, translate(err))
+		}
+		for _, av := range out.Items {
+			var r shareRecord
+			if err := attributevalue.UnmarshalMap(av, &r); err != nil {
+				return nil, fmt.Errorf("store: unmarshal share: %w", err)
+			}
+			shares = append(shares, Share{ItemID: r.ID, Owner: r.Owner, Grantee: r.Grantee, Title: r.Title, CreatedAt: r.CreatedAt})
+		}
+	}
+	return shares, nil
+}
