@@ -61,6 +61,31 @@ func (r *recorder) add(s shot, png []byte) error {
 	return nil
 }
 
+// addAll records shots that share one screenshot (several attacks on one
+// attacker page); name names the PNG file.
+func (r *recorder) addAll(name string, shots []shot, png []byte) error {
+	r.mu.Lock()
+	base := unsafeName.ReplaceAllString(name, "-")
+	r.names[base]++
+	if n := r.names[base]; n > 1 {
+		base = fmt.Sprintf("%s-%d", base, n)
+	}
+	for _, s := range shots {
+		if png != nil {
+			s.File = base + ".png"
+		}
+		r.shots = append(r.shots, s)
+	}
+	r.mu.Unlock()
+	if png == nil {
+		return nil
+	}
+	if err := os.WriteFile(filepath.Join(r.dir, base+".png"), png, 0o644); err != nil {
+		return fmt.Errorf("write screenshot: %w", err)
+	}
+	return nil
+}
+
 var indexTemplate = template.Must(template.New("index").Parse(`<!doctype html>
 <html lang="en">
 <head>

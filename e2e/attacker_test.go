@@ -60,15 +60,18 @@ func startAttackers(t *testing.T) attackers {
 	}}
 }
 
-// framePage returns the URL of the attacker page on origin that frames src
-// with kind: "iframe", "object", "embed", or "nested" (an iframe of the
-// middle page mid, which is of src's own origin and frames src in turn).
-func framePage(origin, kind, src, mid string) string {
-	q := url.Values{"kind": {kind}, "src": {src}}
-	if kind == "nested" {
-		q.Set("src", mid+"?"+url.Values{"src": {src}}.Encode())
-	}
-	return origin + "/frame?" + q.Encode()
+// kinds are the ways a page is framed: the three embedding elements, and
+// nested (an iframe of a page of the target's own origin that frames the
+// target in turn, so that the parent is same-origin and only the top is the
+// attacker's).
+var kinds = []string{"iframe", "object", "embed", "nested"}
+
+// framePageAll returns the URL of the attacker page on origin that frames
+// src in all four kinds at once, one element per kind with the id
+// "target-<kind>"; mid is the target origin's middle page for nesting.
+func framePageAll(origin, src, mid string) string {
+	q := url.Values{"src": {src}, "mid": {mid + "?" + url.Values{"src": {src}}.Encode()}}
+	return origin + "/frame-all?" + q.Encode()
 }
 
 // field is one form field of a replayed form.
@@ -120,6 +123,22 @@ h1 { font-size: 16px; margin: 0 0 8px; color: #7a4b00; }
 {{else if eq .Kind "embed"}}<embed id="target" src="{{.Src}}" type="text/html">
 {{else}}<iframe id="target" src="{{.Src}}"></iframe>
 {{end}}</body></html>
+{{define "all"}}<!doctype html>
+<html><head><meta charset="utf-8"><title>attacker: four frames</title>
+<style>
+body { font: 14px system-ui, sans-serif; margin: 10px; background: #fff6d6; }
+h1 { font-size: 15px; margin: 0 0 6px; color: #7a4b00; word-break: break-all; }
+.grid { display: grid; grid-template-columns: 620px 620px; gap: 8px; }
+figure { margin: 0; } figcaption { font-weight: 600; color: #7a4b00; }
+iframe, object, embed { display: block; width: 610px; height: 380px; border: 3px dashed #b3261e; background: #fff; }
+</style></head><body>
+<h1>attacker page at {{.Origin}} framing {{.Src}}</h1>
+<div class="grid">
+<figure><figcaption>&lt;iframe&gt;</figcaption><iframe id="target-iframe" src="{{.Src}}"></iframe></figure>
+<figure><figcaption>&lt;object&gt;</figcaption><object id="target-object" data="{{.Src}}" type="text/html">object fallback: the target did not render</object></figure>
+<figure><figcaption>&lt;embed&gt;</figcaption><embed id="target-embed" src="{{.Src}}" type="text/html"></figure>
+<figure><figcaption>nested: a page of the target's origin framing it</figcaption><iframe id="target-nested" src="{{.Mid}}"></iframe></figure>
+</div></body></html>{{end}}
 {{define "post"}}<!doctype html>
 <html><head><meta charset="utf-8"><title>attacker: form</title></head>
 <body style="font: 15px system-ui, sans-serif; background: #fff6d6">
@@ -170,6 +189,10 @@ func attackerHandler() http.Handler {
 			"Origin": origin(r), "Kind": q.Get("kind"), "Src": q.Get("src"), "W": frameWidth, "H": frameHeight,
 		})
 	})
+	mux.HandleFunc("GET /frame-all", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		render(w, "all", map[string]any{"Origin": origin(r), "Src": q.Get("src"), "Mid": q.Get("mid")})
+	})
 	mux.HandleFunc("GET /post", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		var fields []field
@@ -214,7 +237,7 @@ func withNestHelper(next http.Handler) http.Handler {
 		}
 		var buf bytes.Buffer
 		err = attackerPages.ExecuteTemplate(&buf, "frame", map[string]any{
-			"Origin": "http://" + r.Host, "Kind": "iframe", "Src": u.RequestURI(), "W": frameWidth - 60, "H": frameHeight - 90,
+			"Origin": "http://" + r.Host, "Kind": "iframe", "Src": u.RequestURI(), "W": 540, "H": 300,
 		})
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)

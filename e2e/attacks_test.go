@@ -3,7 +3,10 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
+	"sync"
 	"testing"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -12,57 +15,83 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// frameAttack is one attempt to frame a target.
-type frameAttack struct {
-	Group  string // artifacts group
-	Route  string // the route pattern, for messages
-	Origin string // sameSite, crossSite or partnerSite
-	Kind   string // iframe, object, embed, nested
-	// Page is the attacker page, Target the framed URL's origin.
-	Page, TargetOrigin string
-	// WantRendered is true only for the embed page from its allowlisted
-	// origin and for the harness's deliberately open stand-in.
-	WantRendered bool
+// framingPage is one attacker page that frames a target in every kind.
+type framingPage struct {
+	Group        string
+	Route        string // the route pattern, for messages
+	Origin       string // sameSite, crossSite or partnerSite
+	Page         string // from framePageAll
+	TargetOrigin string
+	// WantRendered says, per kind, where the target must render; every
+	// other kind must be blocked.
+	WantRendered map[string]bool
 }
 
-func (a frameAttack) name() string { return a.Kind + " from " + a.Origin }
-
-// runFrameAttack loads the attacker page in a new tab of the victim's
-// browser context, judges the framing element from the frame's document,
-// records a screenshot and reports an unexpected verdict.
-func runFrameAttack(t *testing.T, browser context.Context, a frameAttack) {
+// runFramingPage loads the attacker page in a new tab of browser (a
+// browser context signed in as the victim), judges each framing element
+// from its frame's document, records one screenshot for the four verdicts
+// and reports every unexpected one.
+func runFramingPage(t *testing.T, browser context.Context, p framingPage) {
 	t.Helper()
 	tab := newTab(t, browser)
 	// Navigate returns at the top document's load event, which waits for
-	// every frame in it, nested and out-of-process ones included, to load.
-	if err := chromedp.Do(tab, chromedp.Navigate(a.Page)); err != nil {
-		t.Fatalf("%s, %s: load attacker page %s: %v", a.Route, a.name(), a.Page, err)
+	// every frame in it, nested and out-of-process ones included.
+	if err := chromedp.Do(tab, chromedp.Navigate(p.Page)); err != nil {
+		t.Fatalf("route %s, attacks from %s: load attacker page %s: %v", p.Route, p.Origin, p.Page, err)
 	}
-	v, err := judgeElement(tab, "target", a.Kind == "nested", a.TargetOrigin)
-	if err != nil {
-		t.Fatalf("%s, %s: inspect frame: %v", a.Route, a.name(), err)
+	var shots []shot
+	var failures []string
+	for _, kind := range kinds {
+		attack := kind + " from " + p.Origin
+		v, err := judgeElement(tab, "target-"+kind, kind == "nested", p.TargetOrigin)
+		if err != nil {
+			t.Errorf("route %s, attack %s: inspect frame: %v", p.Route, attack, err)
+			continue
+		}
+		verdict := "blocked"
+		if v.Rendered {
+			verdict = "RENDERED"
+		}
+		want := p.WantRendered[kind]
+		shots = append(shots, shot{Group: p.Group, Route: p.Route, Attack: attack, Verdict: verdict, What: v.What, OK: v.Rendered == want})
+		switch {
+		case v.Rendered == want:
+		case v.Rendered:
+			failures = append(failures, fmt.Sprintf("route %s, attack %s: the target rendered in the attacker's frame: %s", p.Route, attack, v.What))
+		default:
+			failures = append(failures, fmt.Sprintf("route %s, attack %s: the target did not render where it must: %s", p.Route, attack, v.What))
+		}
 	}
 	png, err := screenshot(tab)
 	if err != nil {
-		t.Errorf("%s, %s: %v", a.Route, a.name(), err)
+		t.Errorf("route %s, attacks from %s: %v", p.Route, p.Origin, err)
 	}
-	verdict := "blocked"
-	if v.Rendered {
-		verdict = "RENDERED"
-	}
-	ok := v.Rendered == a.WantRendered
-	if err := suite.artifacts.add(shot{
-		Group: a.Group, Route: a.Route, Attack: a.name(), Verdict: verdict, What: v.What, OK: ok,
-	}, png); err != nil {
+	if err := suite.artifacts.addAll(p.Group+"_"+p.Route+"_from-"+p.Origin, shots, png); err != nil {
 		t.Error(err)
 	}
-	switch {
-	case ok:
-	case v.Rendered:
-		t.Errorf("route %s, attack %s: the target rendered in the attacker's frame: %s", a.Route, a.name(), v.What)
-	default:
-		t.Errorf("route %s, attack %s: the target did not render where it must: %s", a.Route, a.name(), v.What)
+	for _, f := range failures {
+		t.Error(f)
 	}
+}
+
+// tabs is how many attacker tabs run at once. Chromium does most of the
+// work; more tabs than this only queue on two cores.
+const tabs = 4
+
+// runAll runs each job as a subtest, tabs of them at a time, independent of
+// -test.parallel (t.Run may be called from several goroutines).
+func runAll(t *testing.T, jobs map[string]func(t *testing.T)) {
+	t.Helper()
+	sem := make(chan struct{}, tabs)
+	var wg sync.WaitGroup
+	for _, name := range slices.Sorted(maps.Keys(jobs)) {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			t.Run(name, jobs[name])
+		})
+	}
+	wg.Wait()
 }
 
 // postResult is what came back for a replayed form.
