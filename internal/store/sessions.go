@@ -76,11 +76,13 @@ func (s *Sessions) FindCtx(ctx context.Context, token string) (b []byte, found b
 	if !ok || !s.now().Before(exp) {
 		return nil, false, nil
 	}
-	data, ok := out.Item[attrData].(*types.AttributeValueMemberB)
-	if !ok {
-		return nil, false, nil
+	switch data := out.Item[attrData].(type) {
+	case *types.AttributeValueMemberB:
+		return data.Value, true, nil
+	case *types.AttributeValueMemberNULL:
+		return []byte{}, true, nil // committed empty
 	}
-	return data.Value, true, nil
+	return nil, false, nil
 }
 
 // expiresAt reads the TTL attribute of a record.
@@ -106,8 +108,10 @@ func ttl(t time.Time) *types.AttributeValueMemberN {
 // replacing it. Committing a session that was deleted (by logout, possibly
 // on another instance) does nothing and returns nil: the session stays ended.
 func (s *Sessions) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
-	if b == nil {
-		b = []byte{}
+	// Empty data is stored as NULL: minidyn rejects an empty binary value.
+	var data types.AttributeValue = &types.AttributeValueMemberB{Value: b}
+	if len(b) == 0 {
+		data = &types.AttributeValueMemberNULL{Value: true}
 	}
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(s.table),
@@ -119,7 +123,7 @@ func (s *Sessions) CommitCtx(ctx context.Context, token string, b []byte, expiry
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":type": &types.AttributeValueMemberS{Value: typeSession},
-			":data": &types.AttributeValueMemberB{Value: b},
+			":data": data,
 			":exp":  ttl(expiry),
 		},
 	})
@@ -160,7 +164,7 @@ func (s *Sessions) end(ctx context.Context, h string, until time.Time) error {
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":type":  &types.AttributeValueMemberS{Value: typeSession},
-			":empty": &types.AttributeValueMemberB{Value: []byte{}},
+			":empty": &types.AttributeValueMemberNULL{Value: true},
 			":true":  &types.AttributeValueMemberBOOL{Value: true},
 			":exp":   ttl(fallback),
 		},
