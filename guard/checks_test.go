@@ -119,6 +119,8 @@ func TestHandler_FramedNavigation(t *testing.T) {
 		{"switched off", &guard.Guard{AllowFramedNavigation: true}, "/plain", "iframe", "cross-site", false, false, 200},
 		{"self policy, cross-site", &guard.Guard{Framing: guard.SameOrigin()}, "/plain", "iframe", "cross-site", false, false, 403},
 		{"allowlist policy", &guard.Guard{Framing: policyA}, "/plain", "iframe", "cross-site", false, false, 200},
+		{"allowlist policy, self route", &guard.Guard{Framing: policyA}, "/self", "iframe", "cross-site", false, false, 403},
+		{"allowlist policy, none route", &guard.Guard{Framing: policyA}, "/none", "iframe", "cross-site", false, false, 403},
 		{"embeddable route", &guard.Guard{}, "/embed", "iframe", "cross-site", false, false, 200},
 		{"allowlist route", &guard.Guard{}, "/allow", "iframe", "cross-site", false, false, 200},
 		{"self route", &guard.Guard{}, "/self", "iframe", "cross-site", false, false, 403},
@@ -138,6 +140,7 @@ func TestHandler_FramedNavigation(t *testing.T) {
 			mux.Handle("GET /embed", guard.Embeddable(ok))
 			mux.Handle("GET /allow", policyA.Handler(ok))
 			mux.Handle("GET /self", guard.SameOrigin().Handler(ok))
+			mux.Handle("GET /none", guard.Policy{}.Handler(ok))
 			var reason error
 			g := tc.guard
 			g.DenyHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -236,19 +236,20 @@ func (c *compiled) checkFramed(r *http.Request) error {
 		// which every browser that lacks Fetch Metadata still enforces.
 		return nil
 	}
-	if len(c.framing.origins) > 0 {
-		return nil
-	}
+	// The route's own declaration decides; a route that declares nothing
+	// gets the default policy.
+	allowed := len(c.framing.origins) > 0
 	if c.routes != nil {
 		h, _ := c.routes.Handler(r)
 		switch rh := h.(type) {
 		case *embeddable:
 			return nil
 		case *policyHandler:
-			if len(rh.p.origins) > 0 {
-				return nil
-			}
+			allowed = len(rh.p.origins) > 0
 		}
+	}
+	if allowed {
+		return nil
 	}
 	return ErrFramed
 }

@@ -205,6 +205,7 @@ func TestHandler_ResponseKinds(t *testing.T) {
 					if got := resp.Header.Get("Strict-Transport-Security"); got != "" {
 						t.Errorf("Strict-Transport-Security = %q on plain HTTP, want none", got)
 					}
+					checkMeaning(t, srv.URL+k.path, resp, wantCSP)
 					if k.wantBody && len(body) == 0 {
 						t.Errorf("empty body, want one")
 					}
