@@ -1,0 +1,396 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/clickguard/clickguard/internal/ddblocal"
+	"github.com/clickguard/clickguard/internal/store/storetest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// runCmd runs clickguard with args and returns exit code, stdout, stderr.
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(t.Context(), args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// clearEnv removes every CLICKGUARD_ and AWS_ setting the process has, and
+// points the AWS SDK away from the user's files, so that tests see only
+// what they set.
+func clearEnv(t *testing.T) {
+	t.Helper()
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "CLICKGUARD_") && k != "CLICKGUARD_REQUIRE_ALL" && k != "CLICKGUARD_DYNALITE" || strings.HasPrefix(k, "AWS_") {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+	dir := t.TempDir()
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+}
+
+func TestHelpGolden(t *testing.T) {
+	clearEnv(t)
+	for _, tc := range []struct {
+		golden string
+		args   []string
+	}{
+		{"help.golden", []string{"help"}},
+		{"help-serve.golden", []string{"help", "serve"}},
+		{"help-tables.golden", []string{"help", "tables"}},
+		{"help-version.golden", []string{"help", "version"}},
+		{"help-help.golden", []string{"help", "help"}},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			code, stdout, stderr := runCmd(t, tc.args...)
+			if code != exitOK || stderr != "" {
+				t.Fatalf("clickguard %s: exit %d, stderr %q; want 0 and nothing", strings.Join(tc.args, " "), code, stderr)
+			}
+			path := filepath.Join("testdata", tc.golden)
+			if *update {
+				if err := os.WriteFile(path, []byte(stdout), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if diff := cmp.Diff(string(want), stdout); diff != "" {
+				t.Errorf("clickguard %s differs from %s (-want +got):\n%s", strings.Join(tc.args, " "), path, diff)
+			}
+		})
+	}
+}
+
+// TestHelpFlag: -h prints the same help as "help CMD", on stdout, exit 0.
+func TestHelpFlag(t *testing.T) {
+	clearEnv(t)
+	for _, name := range []string{"serve", "tables", "version"} {
+		_, want, _ := runCmd(t, "help", name)
+		code, got, stderr := runCmd(t, name, "-h")
+		if code != exitOK || stderr != "" || got != want {
+			t.Errorf("clickguard %s -h: exit %d, stderr %q, stdout equal to help: %v", name, code, stderr, got == want)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	clearEnv(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+		says string
+	}{
+		{"no command", nil, "usage: clickguard <command>"},
+		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
+		{"unknown flag", []string{"serve", "-nope"}, "flag provided but not defined: -nope"},
+		{"extra argument", []string{"serve", "extra"}, `unexpected argument "extra"`},
+		{"plain HTTP off loopback", []string{"serve", "-addr", "0.0.0.0:8080"}, "not a loopback address"},
+		{"all interfaces", []string{"serve", "-addr", ":8080"}, "not a loopback address"},
+		{"bad addr", []string{"serve", "-addr", "8080"}, "want host:port"},
+		{"cert without key", []string{"serve", "-tls-cert", "c.pem"}, "-tls-cert and -tls-key go together"},
+		{"same-site", []string{"serve", "-same-site", "none"}, `-same-site "none": want lax or strict`},
+		{"log format", []string{"serve", "-log-format", "xml"}, "want text or json"},
+		{"log level", []string{"serve", "-log-level", "loud"}, "-log-level"},
+		{"proxy address", []string{"serve", "-behind-proxy", "not-an-ip"}, "not an address or CIDR prefix"},
+		{"tables without action", []string{"tables"}, "say create or check"},
+		{"tables bad action", []string{"tables", "drop"}, `unknown action "drop"`},
+		{"help unknown", []string{"help", "nope"}, `unknown command "nope"`},
+		{"version argument", []string{"version", "x"}, `unexpected argument "x"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCmd(t, tc.args...)
+			if code != exitUsage {
+				t.Errorf("exit code %d, want %d", code, exitUsage)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q, want nothing", stdout)
+			}
+			if !strings.Contains(stderr, tc.says) {
+				t.Errorf("stderr does not say %q:\n%s", tc.says, stderr)
+			}
+			if len(tc.args) > 0 && tc.args[0] != "frobnicate" && !strings.Contains(stderr, "usage: clickguard") {
+				t.Errorf("stderr lacks the usage:\n%s", stderr)
+			}
+		})
+	}
+}
+
+// TestServeFlagsFromEnv: a flag takes CLICKGUARD_<NAME> when not given; the
+// command line wins over the environment.
+func TestServeFlagsFromEnv(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("CLICKGUARD_ADDR", "127.0.0.1:9999")
+	t.Setenv("CLICKGUARD_TABLE_PREFIX", "env-")
+	t.Setenv("CLICKGUARD_SAME_SITE", "strict")
+	t.Setenv("CLICKGUARD_TRUSTED_ORIGIN", "https://a.example, https://b.example")
+	t.Setenv("CLICKGUARD_SESSION_IDLE", "5m")
+	t.Setenv("CLICKGUARD_EMBEDDED", "true")
+	o, err := parseServe([]string{"-table-prefix", "flag-"}, io.Discard)
+	if err != nil {
+		t.Fatalf("parseServe: %v", err)
+	}
+	got := fmt.Sprint(o.addr, o.tablePrefix, o.sameSite, []string(o.trustedOrigins), o.sessionIdle, o.embedded)
+	want := fmt.Sprint("127.0.0.1:9999", "flag-", "strict", []string{"https://a.example", "https://b.example"}, 5*time.Minute, true)
+	if got != want {
+		t.Errorf("options %s, want %s", got, want)
+	}
+
+	t.Setenv("CLICKGUARD_SESSION_IDLE", "soon")
+	if _, err := parseServe(nil, io.Discard); err == nil || !strings.Contains(err.Error(), "CLICKGUARD_SESSION_IDLE") {
+		t.Errorf("bad CLICKGUARD_SESSION_IDLE: err = %v, want one naming the variable", err)
+	}
+}
+
+func TestServeBehindProxyAllowsAnyAddress(t *testing.T) {
+	clearEnv(t)
+	o, err := parseServe([]string{"-addr", ":8080", "-behind-proxy", "10.0.0.0/8,192.0.2.7"}, io.Discard)
+	if err != nil {
+		t.Fatalf("parseServe: %v", err)
+	}
+	if got := (prefixList{&o.behindProxy}).String(); got != "10.0.0.0/8,192.0.2.7/32" {
+		t.Errorf("behind-proxy = %q", got)
+	}
+}
+
+// lockedBuffer collects a running server's output.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
+
+// TestServeEmbedded: with no DynamoDB configured, serve starts the embedded
+// one, says so, serves, answers /readyz, and stops cleanly on cancel.
+func TestServeEmbedded(t *testing.T) {
+	clearEnv(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-log-level", "warn"}, &stdout, &stderr)
+	}()
+
+	var base string
+	deadline := time.Now().Add(20 * time.Second)
+	for base == "" {
+		if m := listenRE.FindStringSubmatch(stdout.String()); m != nil {
+			base = m[1]
+			break
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited with %d before listening\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not listen within 20s\nstdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+		}
+	}
+	for _, want := range []string{"embedded in-memory server at http://127.0.0.1:", "lost when clickguard exits"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("stdout does not say %q:\n%s", want, stdout.String())
+		}
+	}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: status %d, want 200", path, resp.StatusCode)
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("serve exit code %d after shutdown, want 0\nstderr:\n%s", code, stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop within 15s of cancel")
+	}
+}
+
+// TestServeUnreachable: a configured DynamoDB that does not answer stops
+// serve with one line naming the endpoint and the cause.
+func TestServeUnreachable(t *testing.T) {
+	clearEnv(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there now
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "x")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "x")
+	t.Setenv("AWS_MAX_ATTEMPTS", "1")
+
+	for _, args := range [][]string{
+		{"serve", "-addr", "127.0.0.1:0"},
+		{"tables", "check"},
+	} {
+		code, _, stderr := runCmd(t, args...)
+		if code != exitFailure {
+			t.Errorf("%s: exit code %d, want %d", args[0], code, exitFailure)
+		}
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		if len(lines) != 1 {
+			t.Errorf("%s: stderr has %d lines, want 1:\n%s", args[0], len(lines), stderr)
+		}
+		for _, want := range []string{"clickguard: ", endpoint, "connection refused"} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%s: stderr does not say %q:\n%s", args[0], want, stderr)
+			}
+		}
+		if strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "panic") {
+			t.Errorf("%s: stderr has a stack trace:\n%s", args[0], stderr)
+		}
+	}
+}
+
+// localDynamoDB starts a private embedded server and points the SDK at it
+// through the environment, as a user pointing at DynamoDB Local would.
+func localDynamoDB(t *testing.T) *dynamodb.Client {
+	t.Helper()
+	srv, err := ddblocal.Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", srv.Endpoint())
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "local")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
+	t.Setenv("AWS_MAX_ATTEMPTS", "1")
+	return storetest.Client(t, srv.Endpoint())
+}
+
+// TestServeSchemaMismatch: a table with the right name and the wrong key
+// schema stops serve (and tables check) with a message that says so.
+func TestServeSchemaMismatch(t *testing.T) {
+	clearEnv(t)
+	db := localDynamoDB(t)
+	_, err := db.CreateTable(t.Context(), &dynamodb.CreateTableInput{
+		TableName:            aws.String("mismatch-data"),
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"serve", "-addr", "127.0.0.1:0", "-table-prefix", "mismatch-"},
+		{"tables", "check", "-table-prefix", "mismatch-"},
+	} {
+		code, _, stderr := runCmd(t, args...)
+		if code != exitFailure {
+			t.Errorf("%s: exit code %d, want %d", args[0], code, exitFailure)
+		}
+		for _, want := range []string{`table "mismatch-data"`, "key schema", "pk S HASH, sk S RANGE"} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%s: stderr does not say %q:\n%s", args[0], want, stderr)
+			}
+		}
+	}
+}
+
+// TestTables: check fails on missing tables, create makes them (twice is
+// fine), then check passes.
+func TestTables(t *testing.T) {
+	clearEnv(t)
+	localDynamoDB(t)
+	steps := []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"tables", "check", "-table-prefix", "t-"}, exitFailure, `run "clickguard tables create"`},
+		{[]string{"tables", "create", "-table-prefix", "t-"}, exitOK, "tables t-data and t-sessions"},
+		{[]string{"tables", "-table-prefix", "t-", "create"}, exitOK, ": ok"},
+		{[]string{"tables", "check", "-table-prefix", "t-"}, exitOK, ": ok"},
+	}
+	for _, s := range steps {
+		code, stdout, stderr := runCmd(t, s.args...)
+		if code != s.code || !strings.Contains(stdout+stderr, s.out) {
+			t.Errorf("clickguard %s: exit %d, output %q; want exit %d and %q", strings.Join(s.args, " "), code, stdout+stderr, s.code, s.out)
+		}
+	}
+
+	clearEnv(t)
+	if code, _, stderr := runCmd(t, "tables", "check"); code != exitFailure || !strings.Contains(stderr, "no DynamoDB configured") {
+		t.Errorf("tables check without DynamoDB: exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, stdout, _ := runCmd(t, "version")
+	if code != exitOK || !strings.HasPrefix(stdout, "clickguard ") || !strings.Contains(stdout, "go1.") {
+		t.Errorf("version: exit %d, stdout %q", code, stdout)
+	}
+}
+
+// TestExitCodes: an error can carry its own exit code (the scanner uses 1
+// and 3), and a nil message prints nothing.
+func TestExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		err    error
+		code   int
+		stderr string
+	}{
+		{nil, exitOK, ""},
+		{flag.ErrHelp, exitOK, ""},
+		{fmt.Errorf("boom"), exitFailure, "clickguard: boom\n"},
+		{withExitCode(3, fmt.Errorf("site unreachable")), 3, "clickguard: site unreachable\n"},
+		{withExitCode(1, nil), 1, ""},
+		{fmt.Errorf("wrapped: %w", withExitCode(3, nil)), 3, ""},
+	} {
+		var stderr bytes.Buffer
+		if code := report(tc.err, &stderr); code != tc.code || stderr.String() != tc.stderr {
+			t.Errorf("report(%v) = %d, stderr %q; want %d, %q", tc.err, code, stderr.String(), tc.code, tc.stderr)
+		}
+	}
+}

@@ -1,0 +1,409 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/clickguard/clickguard/internal/app"
+	"github.com/clickguard/clickguard/internal/ddblocal"
+	"github.com/clickguard/clickguard/internal/store"
+)
+
+const serveLong = `Serve runs the web application.
+
+DynamoDB is configured the AWS SDK's standard way: AWS_REGION, AWS_PROFILE,
+the credential chain, AWS_ENDPOINT_URL_DYNAMODB (for DynamoDB Local or
+dynalite), AWS_MAX_ATTEMPTS. With no endpoint and no region configured, serve
+starts an embedded DynamoDB-compatible server in memory on a loopback port and
+uses it through the same client: all data is lost when serve exits.
+
+Missing tables are created at start (see "clickguard tables"); a table with
+another key schema stops serve with an error.
+
+Plain HTTP is served only on a loopback address. Anywhere else give -tls-cert
+and -tls-key, or -behind-proxy with the proxies' addresses when TLS ends at a
+reverse proxy in front. The session cookie is always Secure: browsers send it
+over plain HTTP only to localhost.
+
+SIGINT or SIGTERM stops serve gracefully: requests in flight get up to 10
+seconds to finish.`
+
+// serveOptions are the parsed flags of "clickguard serve".
+type serveOptions struct {
+	addr            string
+	tablePrefix     string
+	noCreateTables  bool
+	embedded        bool
+	tlsCert         string
+	tlsKey          string
+	behindProxy     []netip.Prefix
+	trustedOrigins  stringList
+	sameSite        string
+	sessionIdle     time.Duration
+	sessionLifetime time.Duration
+	logLevel        slog.Level
+	logFormat       string
+}
+
+// prefixList is a flag holding comma-separated addresses or CIDR prefixes.
+type prefixList struct{ p *[]netip.Prefix }
+
+func (l prefixList) String() string {
+	if l.p == nil {
+		return ""
+	}
+	s := make([]string, len(*l.p))
+	for i, p := range *l.p {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ",")
+}
+
+func (l prefixList) Set(v string) error {
+	for item := range strings.SplitSeq(v, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if strings.Contains(item, "/") {
+			p, err := netip.ParsePrefix(item)
+			if err != nil {
+				return fmt.Errorf("not an address or CIDR prefix: %q", item)
+			}
+			*l.p = append(*l.p, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(item)
+		if err != nil {
+			return fmt.Errorf("not an address or CIDR prefix: %q", item)
+		}
+		a = a.Unmap()
+		*l.p = append(*l.p, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return nil
+}
+
+// logLevelFlag parses debug, info, warn, error.
+type logLevelFlag struct{ l *slog.Level }
+
+func (f logLevelFlag) String() string {
+	if f.l == nil {
+		return "info"
+	}
+	return strings.ToLower(f.l.String())
+}
+func (f logLevelFlag) Set(v string) error { return f.l.UnmarshalText([]byte(v)) }
+
+func serveFlags(o *serveOptions) *flag.FlagSet {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(&o.addr, "addr", "localhost:8080", "listen on `host:port`")
+	fs.StringVar(&o.tablePrefix, "table-prefix", "clickguard-", "DynamoDB table name `prefix`: tables are <prefix>data and <prefix>sessions")
+	fs.BoolVar(&o.noCreateTables, "no-create-tables", false, "do not create missing tables at start; fail instead")
+	fs.BoolVar(&o.embedded, "embedded", false, "use the embedded in-memory DynamoDB even if AWS is configured")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with the certificate chain in `file` (PEM); needs -tls-key")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "private key `file` (PEM) for -tls-cert")
+	fs.Var(prefixList{&o.behindProxy}, "behind-proxy", "TLS ends at a reverse proxy at these comma-separated `addresses` or CIDR\nprefixes: plain HTTP is allowed on any address and their X-Forwarded-For\nand X-Forwarded-Proto headers are believed")
+	fs.Var(&o.trustedOrigins, "trusted-origin", "also accept form posts from `origin` (scheme://host[:port]); repeatable,\ncomma-separated in the environment")
+	fs.StringVar(&o.sameSite, "same-site", "lax", "SameSite attribute of the session cookie: `mode` lax or strict")
+	fs.DurationVar(&o.sessionIdle, "session-idle", time.Hour, "end a session after this `duration` without a request")
+	fs.DurationVar(&o.sessionLifetime, "session-lifetime", 12*time.Hour, "end a session this `duration` after login")
+	o.logLevel = slog.LevelInfo
+	fs.Var(logLevelFlag{&o.logLevel}, "log-level", "log `level`: debug, info, warn or error")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log `format`: text or json")
+	return fs
+}
+
+// parseServe parses and validates the flags of "clickguard serve".
+func parseServe(args []string, stdout io.Writer) (serveOptions, error) {
+	var o serveOptions
+	fs := serveFlags(&o)
+	if err := parseFlags(fs, "serve", args, stdout); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, usagef("serve", fs, "unexpected argument %q", fs.Arg(0))
+	}
+	host, _, err := net.SplitHostPort(o.addr)
+	if err != nil {
+		return o, usagef("serve", fs, "-addr %q: want host:port", o.addr)
+	}
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return o, usagef("serve", fs, "-tls-cert and -tls-key go together")
+	}
+	if o.tlsCert == "" && len(o.behindProxy) == 0 && !isLoopback(host) {
+		return o, usagef("serve", fs, "-addr %q is not a loopback address: plain HTTP is only served on loopback;\ngive -tls-cert and -tls-key, or -behind-proxy ADDRESSES when TLS ends at a proxy", o.addr)
+	}
+	if o.sameSite != "lax" && o.sameSite != "strict" {
+		return o, usagef("serve", fs, "-same-site %q: want lax or strict", o.sameSite)
+	}
+	if o.logFormat != "text" && o.logFormat != "json" {
+		return o, usagef("serve", fs, "-log-format %q: want text or json", o.logFormat)
+	}
+	if o.sessionIdle <= 0 || o.sessionLifetime <= 0 {
+		return o, usagef("serve", fs, "-session-idle and -session-lifetime must be positive")
+	}
+	if o.tablePrefix == "" || len(o.tablePrefix) > 200 {
+		return o, usagef("serve", fs, "-table-prefix must be 1 to 200 characters")
+	}
+	return o, nil
+}
+
+// isLoopback reports whether host names only loopback addresses: "localhost"
+// or a 127.0.0.0/8 or ::1 address. An empty host (all interfaces) is not.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
+}
+
+// isLoopbackURL reports whether u is an http(s) URL on a loopback host.
+func isLoopbackURL(u string) bool {
+	p, err := url.Parse(u)
+	return err == nil && p.Host != "" && isLoopback(p.Hostname())
+}
+
+// newLogger builds the process's logger on w.
+func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseServe(args, stdout)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(stderr, o.logLevel, o.logFormat)
+	slog.SetDefault(logger) // for dependencies that log through the default logger
+
+	db, err := openDynamoDB(ctx, o.embedded, stdout)
+	if err != nil {
+		return err
+	}
+	defer db.close()
+
+	tables := store.TablesWithPrefix(o.tablePrefix)
+	st := store.New(db.client, tables)
+	if err := prepareTables(ctx, st, tables, db.endpoint, !o.noCreateTables); err != nil {
+		return err
+	}
+
+	cfg := app.Config{
+		TrustedOrigins:  o.trustedOrigins,
+		TrustedProxies:  o.behindProxy,
+		SameSiteStrict:  o.sameSite == "strict",
+		SessionIdle:     o.sessionIdle,
+		SessionLifetime: o.sessionLifetime,
+	}
+	a, err := app.New(cfg, st, store.NewSessions(db.client, tables.Sessions), logger)
+	if err != nil {
+		return err
+	}
+
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", o.addr, err)
+	}
+	srv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      5 * time.Minute, // exports stream large downloads
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	scheme := "http"
+	if o.tlsCert != "" {
+		scheme = "https"
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	fmt.Fprintf(stdout, "clickguard: listening on %s://%s\n", scheme, displayAddr(o.addr, ln.Addr()))
+	logger.Info("serving",
+		slog.String("addr", ln.Addr().String()),
+		slog.String("scheme", scheme),
+		slog.String("dynamodb", db.describe),
+		slog.String("table_prefix", o.tablePrefix),
+		slog.Any("trusted_proxies", o.behindProxy),
+		slog.Any("trusted_origins", []string(o.trustedOrigins)),
+		slog.String("same_site", o.sameSite),
+		slog.Duration("session_idle", o.sessionIdle),
+		slog.Duration("session_lifetime", o.sessionLifetime),
+	)
+
+	errc := make(chan error, 1)
+	go func() {
+		if o.tlsCert != "" {
+			errc <- srv.ServeTLS(ln, o.tlsCert, o.tlsKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	fmt.Fprintln(stdout, "clickguard: stopped")
+	return nil
+}
+
+// displayAddr shows the address the user asked for with the real port (for
+// "localhost:0" it shows the port the system chose).
+func displayAddr(asked string, got net.Addr) string {
+	host, _, _ := net.SplitHostPort(asked)
+	_, port, _ := net.SplitHostPort(got.String())
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// dynamo is the DynamoDB client serve and tables use, and where it points.
+type dynamo struct {
+	client   *dynamodb.Client
+	endpoint string // the base URL, or "" for the SDK's regional endpoint
+	describe string // for messages: "embedded ...", "AWS us-east-1", "http://..."
+	close    func()
+}
+
+// errNoDynamoDB says how to configure DynamoDB for commands that have no
+// embedded fallback.
+var errNoDynamoDB = errors.New("no DynamoDB configured: set AWS_REGION (and credentials) for AWS, or AWS_ENDPOINT_URL_DYNAMODB and AWS_REGION for DynamoDB Local or dynalite")
+
+// loadDynamoDB loads the SDK's default configuration and reports whether it
+// names a DynamoDB: an endpoint or a region.
+func loadDynamoDB(ctx context.Context) (aws.Config, *dynamo, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return cfg, nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	client := dynamodb.NewFromConfig(cfg)
+	endpoint := aws.ToString(client.Options().BaseEndpoint)
+	if endpoint == "" && cfg.Region == "" {
+		return cfg, nil, nil
+	}
+	if isLoopbackURL(endpoint) {
+		// A local server (minidyn, some DynamoDB Local versions) may not send
+		// the CRC32 header; over loopback it guards against nothing anyway.
+		client = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
+	}
+	d := &dynamo{client: client, endpoint: endpoint, close: func() {}}
+	if endpoint != "" {
+		d.describe = fmt.Sprintf("%s (region %s)", endpoint, cfg.Region)
+	} else {
+		d.describe = "AWS region " + cfg.Region
+	}
+	return cfg, d, nil
+}
+
+// openConfiguredDynamoDB returns the configured DynamoDB, or errNoDynamoDB.
+func openConfiguredDynamoDB(ctx context.Context) (*dynamo, error) {
+	_, d, err := loadDynamoDB(ctx)
+	if err == nil && d == nil {
+		err = errNoDynamoDB
+	}
+	return d, err
+}
+
+// openDynamoDB returns the configured DynamoDB; with none configured, or with
+// embedded set, it starts the embedded server. It says which on stdout.
+func openDynamoDB(ctx context.Context, embedded bool, stdout io.Writer) (*dynamo, error) {
+	cfg, d, err := loadDynamoDB(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if d != nil && !embedded {
+		fmt.Fprintf(stdout, "clickguard: DynamoDB: %s\n", d.describe)
+		return d, nil
+	}
+	srv, err := ddblocal.Start(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("start embedded DynamoDB: %w", err)
+	}
+	// The embedded server gets the same SDK client, pointed at it with dummy
+	// credentials: real AWS credentials are never sent to it.
+	client := dynamodb.NewFromConfig(cfg, ddblocal.ClientOptions(srv.Endpoint()))
+	fmt.Fprintf(stdout, "clickguard: DynamoDB: embedded in-memory server at %s\n", srv.Endpoint())
+	fmt.Fprintln(stdout, "clickguard: data is kept in memory only and is lost when clickguard exits")
+	if !embedded {
+		fmt.Fprintln(stdout, "clickguard: (set AWS_REGION or AWS_ENDPOINT_URL_DYNAMODB to use another DynamoDB)")
+	}
+	return &dynamo{
+		client:   client,
+		endpoint: srv.Endpoint(),
+		describe: "embedded in-memory server at " + srv.Endpoint(),
+		close:    func() { srv.Close() }, //nolint:errcheck // exiting anyway
+	}, nil
+}
+
+// prepareTables creates missing tables (when create is set) and checks the
+// key schema of both. Its errors are one line that names the endpoint and the
+// cause, fit for the terminal.
+func prepareTables(ctx context.Context, st *store.Store, tables store.Tables, endpoint string, create bool) error {
+	where := endpoint
+	if where == "" {
+		where = "the configured AWS region"
+	}
+	if create {
+		if err := st.CreateTables(ctx); err != nil {
+			return dynamoError(where, "create tables", err)
+		}
+	}
+	if err := st.CheckTables(ctx); err != nil {
+		if se, ok := errors.AsType[*store.SchemaError](err); ok {
+			return fmt.Errorf("table %q at %s has key schema %q, clickguard needs %q: use another -table-prefix or delete the table",
+				se.Table, where, se.Found, se.Expected)
+		}
+		if errors.Is(err, store.ErrNotFound) && !create {
+			return fmt.Errorf("tables %q and %q are missing at %s: run \"clickguard tables create\" or drop -no-create-tables",
+				tables.Data, tables.Sessions, where)
+		}
+		return dynamoError(where, "check tables", err)
+	}
+	return nil
+}
+
+// dynamoError turns an SDK failure into one line: which DynamoDB, what was
+// being done, and the root cause (for a refused connection, the dial error
+// rather than the SDK's retry narrative).
+func dynamoError(where, doing string, err error) error {
+	cause := err
+	if oe, ok := errors.AsType[*net.OpError](err); ok {
+		cause = oe
+	}
+	if errors.Is(err, store.ErrUnavailable) {
+		return fmt.Errorf("cannot reach DynamoDB at %s (%s): %w", where, doing, cause)
+	}
+	return fmt.Errorf("DynamoDB at %s: %s: %w", where, doing, cause)
+}

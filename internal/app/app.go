@@ -1,0 +1,316 @@
+// Package app is the clickguard web application: handlers, the route table,
+// the middleware order, templates and static files.
+//
+// The handler chain, outermost first (see [App.Handler]):
+//
+//	request ID, client address, access log   (observe)
+//	guard.Handler: security headers, framed-navigation refusal, panic recovery, cross-origin check
+//	body size limit   (limitBody)
+//	session load/save (scs with the DynamoDB store; not for /static/, /healthz, /readyz)
+//	guard.TokenHandler: session-bound token on unsafe methods
+//	route: pattern for the log, login requirement
+//	mux (Routes)
+//
+// Handlers are methods on *App; they call a.render, a.clientError or
+// a.serverError once and return.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/clickguard/clickguard/guard"
+	"github.com/clickguard/clickguard/internal/store"
+)
+
+// Config is the application's configuration. The zero value is usable:
+// every zero field takes the default documented on it.
+type Config struct {
+	// TrustedOrigins lists extra origins ("https://admin.example.com") from
+	// which cross-origin unsafe requests are allowed. The default is none:
+	// only same-origin forms may change state.
+	TrustedOrigins []string
+
+	// TrustedProxies lists the addresses of reverse proxies in front of the
+	// app. Requests from them have their client address taken from
+	// X-Forwarded-For. The default is none: X-Forwarded-For is ignored.
+	TrustedProxies []netip.Prefix
+
+	// SameSiteStrict sets SameSite=Strict on the session cookie. The default
+	// is SameSite=Lax, which keeps users logged in when they follow a link
+	// from another site; cross-site POSTs are refused either way.
+	SameSiteStrict bool
+
+	// SessionIdle ends a session after this long without a request. The
+	// default is one hour.
+	SessionIdle time.Duration
+
+	// SessionLifetime ends a session this long after login, whatever the
+	// activity. The default is 12 hours.
+	SessionLifetime time.Duration
+
+	// MaxBodyBytes limits every request body. The default is 1 MiB.
+	MaxBodyBytes int64
+
+	// Password sets the argon2id cost of new password hashes. The default
+	// (zero value) is 19 MiB of memory, 2 passes, 1 thread; tests lower it.
+	Password PasswordParams
+
+	// Unprotected builds the same handler without the guard layers: no
+	// security headers, no framing refusal, no cross-origin or token checks.
+	// It exists only for the overhead benchmark and the browser suite's
+	// control case, which must show that an attack succeeds without the
+	// protection. No command-line flag or environment variable sets it.
+	Unprotected bool
+}
+
+// withDefaults returns c with every zero field set to its default.
+func (c Config) withDefaults() Config {
+	if c.SessionIdle <= 0 {
+		c.SessionIdle = time.Hour
+	}
+	if c.SessionLifetime <= 0 {
+		c.SessionLifetime = 12 * time.Hour
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.Password == (PasswordParams{}) {
+		c.Password = defaultPasswordParams()
+	}
+	return c
+}
+
+// App is the web application. Build it with New; it is safe for concurrent
+// use, and any number of Apps (in one process or many) may share one
+// DynamoDB: they keep no state of their own.
+type App struct {
+	cfg       Config
+	store     *store.Store
+	sessStore sessionStore
+	sessions  *scs.SessionManager
+	logger    *slog.Logger
+	pages     map[string]*template.Template
+	assets    assets
+	static    fs.FS  // the static/ directory
+	dummyHash string // spent on logins for unknown users, see login
+	mux       *http.ServeMux
+	// sessionless holds the mux patterns of routes with Sessionless set.
+	sessionless map[string]bool
+	guard       *guard.Guard // nil when cfg.Unprotected
+	handler     http.Handler
+}
+
+// sessionStore is what the app needs of store.Sessions: the scs store, and
+// the per-user index used to end every session of a user.
+type sessionStore interface {
+	scs.Store
+	scs.CtxStore
+	Track(ctx context.Context, username, token string, expiry time.Time) error
+	EndAll(ctx context.Context, username string) error
+}
+
+// New returns the application for cfg, using st for data and sessions for
+// the scs session store. A nil logger discards logs. It fails on an invalid
+// Config (an untrustworthy origin) or an embedded template that does not parse.
+func New(cfg Config, st *store.Store, sessions sessionStore, logger *slog.Logger) (*App, error) {
+	if st == nil || sessions == nil {
+		return nil, errors.New("app: New needs a store and a session store")
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	cfg = cfg.withDefaults()
+	pages, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	as, err := hashAssets()
+	if err != nil {
+		return nil, err
+	}
+	static, err := fs.Sub(files, "static")
+	if err != nil {
+		return nil, fmt.Errorf("app: static files: %w", err)
+	}
+	dummy, err := hashPassword("clickguard dummy password, never valid", cfg.Password)
+	if err != nil {
+		return nil, fmt.Errorf("app: dummy password hash: %w", err)
+	}
+	a := &App{
+		cfg:       cfg,
+		store:     st,
+		sessStore: sessions,
+		logger:    logger,
+		pages:     pages,
+		assets:    as,
+		static:    static,
+		dummyHash: dummy,
+	}
+
+	sm := scs.New()
+	sm.Store = sessions
+	sm.IdleTimeout = cfg.SessionIdle
+	sm.Lifetime = cfg.SessionLifetime
+	// The __Host- prefix makes browsers reject the cookie unless it is
+	// Secure, has Path=/ and no Domain: no subdomain can set or shadow it.
+	sm.Cookie.Name = "__Host-session"
+	sm.Cookie.Secure = true
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.Path = "/"
+	sm.Cookie.Domain = ""
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	if cfg.SameSiteStrict {
+		sm.Cookie.SameSite = http.SameSiteStrictMode
+	}
+	sm.Cookie.Persist = true
+	sm.ErrorFunc = a.sessionError
+	a.sessions = sm
+
+	a.mux = http.NewServeMux()
+	a.sessionless = map[string]bool{}
+	for _, rt := range Routes() {
+		if rt.Sessionless {
+			a.sessionless[rt.Method+" "+rt.Pattern] = true
+		}
+		var h http.Handler = a.route(rt)
+		if rt.Embeddable {
+			h = guard.Embeddable(h)
+		}
+		a.mux.Handle(rt.Method+" "+rt.Pattern, h)
+	}
+	if !cfg.Unprotected {
+		if a.guard, err = a.newGuard(a.mux); err != nil {
+			return nil, err
+		}
+	}
+	a.handler = a.buildHandler()
+	return a, nil
+}
+
+// Handler returns the application's HTTP handler with the full middleware
+// chain (see the package comment for the order and why).
+func (a *App) Handler() http.Handler { return a.handler }
+
+func (a *App) buildHandler() http.Handler {
+	mux := a.mux
+	var pages http.Handler = a.muxErrors(mux)
+	if a.guard != nil {
+		pages = a.guard.TokenHandler(pages)
+	}
+	pages = a.sessions.LoadAndSave(markSession(pages))
+
+	// Sessionless routes (static files, health checks) do not touch the
+	// session: a page view should cost one session read, not one per
+	// stylesheet, and a health check must not create session records.
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); a.sessionless[pattern] {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		pages.ServeHTTP(w, r)
+	})
+	var h http.Handler = a.limitBody(inner)
+	if a.guard != nil {
+		h = a.guard.Handler(h)
+	}
+	return a.observe(h)
+}
+
+// sessionError is scs's ErrorFunc: the session could not be loaded or saved.
+func (a *App) sessionError(w http.ResponseWriter, r *http.Request, err error) {
+	a.serverError(w, r, fmt.Errorf("app: session: %w", err))
+}
+
+// currentUser returns the logged-in username, or "" when logged out. It
+// reads the session loaded by the session layer.
+func (a *App) currentUser(r *http.Request) string {
+	if !hasSession(r) {
+		return ""
+	}
+	return a.sessions.GetString(r.Context(), sessionUserKey)
+}
+
+// Session keys.
+const (
+	sessionUserKey  = "username"
+	sessionFlashKey = "flash"
+)
+
+// setFlash stores a message that the next rendered page shows once.
+func (a *App) setFlash(r *http.Request, msg string) {
+	a.sessions.Put(r.Context(), sessionFlashKey, msg)
+}
+
+// newPage returns the common page data for a render of r: it takes the
+// flash message out of the session and masks a token for the page's forms.
+func (a *App) newPage(r *http.Request, title string) page {
+	p := a.basePage(r, title)
+	if hasSession(r) {
+		p.Flash = a.sessions.PopString(r.Context(), sessionFlashKey)
+		p.CSRFToken = a.csrfToken(r)
+	}
+	return p
+}
+
+// basePage is newPage without the flash message: error pages use it, so
+// that the message waits for the next real page.
+func (a *App) basePage(r *http.Request, title string) page {
+	p := page{
+		Title:     title,
+		User:      a.currentUser(r),
+		RequestID: requestID(r),
+		CSSURL:    a.assets.url("css/app.css"),
+		IconURL:   a.assets.url("img/icon.svg"),
+	}
+	if p.User != "" {
+		p.CSRFToken = a.csrfToken(r) // for the header's log-out form
+	}
+	return p
+}
+
+type sessionLoadedKey struct{}
+
+// markSession runs just inside the session layer and records in the context
+// that a session is loaded.
+func markSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionLoadedKey{}, true)))
+	})
+}
+
+// hasSession reports whether the session layer ran for r. It has not for
+// static files and health checks, nor for a page rendered outside it (a
+// refusal or a panic caught by the guard); scs panics on such a request.
+func hasSession(r *http.Request) bool {
+	ok, _ := r.Context().Value(sessionLoadedKey{}).(bool)
+	return ok
+}
+
+// actor describes the requester for the audit log.
+func (a *App) actor(r *http.Request) store.Actor {
+	return store.Actor{
+		Username:     a.currentUser(r),
+		ClientAddr:   clientAddr(r),
+		UserAgent:    limit(r.UserAgent(), 256),
+		SecFetchSite: limit(r.Header.Get("Sec-Fetch-Site"), 32),
+		Origin:       limit(r.Header.Get("Origin"), 256),
+	}
+}
+
+// limit cuts s to at most n bytes.
+func limit(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

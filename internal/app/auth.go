@@ -1,0 +1,259 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/clickguard/clickguard/internal/store"
+)
+
+// usernamePattern is the rule for usernames, shown on the sign-up page.
+var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{2,31}$`)
+
+// loginPage is the data of login.html.
+type loginPage struct {
+	page
+	Username string
+	Errors   []string
+}
+
+// signupPage is the data of signup.html.
+type signupPage struct {
+	page
+	Username    string
+	Errors      []string
+	MinPassword int
+	MaxPassword int
+}
+
+// homePage is the data of home.html.
+type homePage struct {
+	page
+}
+
+// showHome shows the landing page, or sends a logged-in user to their items.
+func (a *App) showHome(w http.ResponseWriter, r *http.Request) {
+	if a.currentUser(r) != "" {
+		http.Redirect(w, r, "/items", http.StatusSeeOther)
+		return
+	}
+	a.render(w, r, http.StatusOK, "home", homePage{page: a.newPage(r, "Safe from clickjacking")})
+}
+
+func (a *App) showSignup(w http.ResponseWriter, r *http.Request) {
+	if a.currentUser(r) != "" {
+		http.Redirect(w, r, "/items", http.StatusSeeOther)
+		return
+	}
+	a.renderSignup(w, r, http.StatusOK, "", nil)
+}
+
+func (a *App) renderSignup(w http.ResponseWriter, r *http.Request, status int, username string, errs []string) {
+	a.render(w, r, status, "signup", signupPage{
+		page:        a.newPage(r, "Create an account"),
+		Username:    username,
+		Errors:      errs,
+		MinPassword: minPasswordLen,
+		MaxPassword: maxPasswordLen,
+	})
+}
+
+// validateUsername returns what is wrong with a username, or "".
+func validateUsername(u string) string {
+	switch {
+	case u == "":
+		return "Enter a username."
+	case len(u) < 3 || len(u) > 32:
+		return "The username must be 3 to 32 characters long."
+	case !usernamePattern.MatchString(u):
+		return "The username may only contain lower-case letters (a–z), digits, _ and -, and must start with a letter or digit."
+	}
+	return ""
+}
+
+// validatePassword returns what is wrong with a new password, or "".
+func validatePassword(p string) string {
+	switch {
+	case p == "":
+		return "Enter a password."
+	case !utf8.ValidString(p):
+		return "The password contains bytes that are not valid text."
+	case utf8.RuneCountInString(p) < minPasswordLen:
+		return fmt.Sprintf("The password must be at least %d characters long.", minPasswordLen)
+	case len(p) > maxPasswordLen:
+		return fmt.Sprintf("The password must be at most %d bytes long.", maxPasswordLen)
+	}
+	return ""
+}
+
+// parseForm parses a POST body. On failure it renders the 4xx page (413 for
+// a body over the limit, 400 otherwise) and returns false.
+func (a *App) parseForm(w http.ResponseWriter, r *http.Request) bool {
+	if err := r.ParseForm(); err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			a.clientError(w, r, http.StatusRequestEntityTooLarge)
+			return false
+		}
+		a.clientError(w, r, http.StatusBadRequest)
+		return false
+	}
+	return true
+}
+
+// signup creates an account and logs it in.
+func (a *App) signup(w http.ResponseWriter, r *http.Request) {
+	if !a.parseForm(w, r) {
+		return
+	}
+	username := strings.TrimSpace(r.PostFormValue("username"))
+	password := r.PostFormValue("password")
+	shown := limit(username, 64) // echoed back into the form
+	var errs []string
+	if msg := validateUsername(username); msg != "" {
+		errs = append(errs, msg)
+	}
+	if msg := validatePassword(password); msg != "" {
+		errs = append(errs, msg)
+	}
+	if errs != nil {
+		a.renderSignup(w, r, http.StatusUnprocessableEntity, shown, errs)
+		return
+	}
+	hash, err := hashPassword(password, a.cfg.Password)
+	if err != nil {
+		a.serverError(w, r, fmt.Errorf("app: signup: %w", err))
+		return
+	}
+	act := a.actor(r)
+	act.Username = username
+	u, err := a.store.CreateUser(r.Context(), store.User{Username: username, PasswordHash: hash}, act)
+	switch {
+	case errors.Is(err, store.ErrExists):
+		a.renderSignup(w, r, http.StatusConflict, shown, []string{"That username is taken. Choose another one."})
+		return
+	case err != nil:
+		a.serverError(w, r, fmt.Errorf("app: signup %q: %w", username, err))
+		return
+	}
+	if err := a.startSession(r, u.Username); err != nil {
+		a.serverError(w, r, fmt.Errorf("app: signup %q: %w", username, err))
+		return
+	}
+	a.setFlash(r, "Welcome to clickguard, "+u.Username+". Your account is ready.")
+	http.Redirect(w, r, "/items", http.StatusSeeOther)
+}
+
+func (a *App) showLogin(w http.ResponseWriter, r *http.Request) {
+	if a.currentUser(r) != "" {
+		http.Redirect(w, r, "/items", http.StatusSeeOther)
+		return
+	}
+	a.render(w, r, http.StatusOK, "login", loginPage{page: a.newPage(r, "Log in")})
+}
+
+// errBadLogin is the only message a failed login gets, whether the user
+// exists or not.
+const errBadLogin = "The username or password is not correct."
+
+// login checks a username and password and starts a session.
+//
+// A failed login never reveals whether the username exists: the message is
+// the same and an unknown user's password is checked against a dummy hash,
+// spending the same argon2 time. Failures are counted per username and per
+// client address in DynamoDB, so the throttle holds across app instances.
+func (a *App) login(w http.ResponseWriter, r *http.Request) {
+	if !a.parseForm(w, r) {
+		return
+	}
+	username := strings.TrimSpace(r.PostFormValue("username"))
+	password := r.PostFormValue("password")
+	shown := limit(username, 64)
+	if username == "" || password == "" {
+		a.render(w, r, http.StatusUnprocessableEntity, "login", loginPage{
+			page: a.newPage(r, "Log in"), Username: shown,
+			Errors: []string{"Enter your username and your password."},
+		})
+		return
+	}
+	ctx := r.Context()
+	keys := []string{store.UserThrottleKey(strings.ToLower(limit(username, 64))), store.AddrThrottleKey(clientAddr(r))}
+	throttled, err := a.store.LoginThrottled(ctx, keys...)
+	if err != nil {
+		a.serverError(w, r, fmt.Errorf("app: login throttle: %w", err))
+		return
+	}
+	if throttled {
+		w.Header().Set("Retry-After", "900")
+		a.clientErrorMsg(w, r, http.StatusTooManyRequests,
+			"There have been too many failed log-in attempts for this account or from your network. Wait 15 minutes and try again.")
+		return
+	}
+
+	var u store.User
+	ok := false
+	if validateUsername(username) == "" && len(password) <= maxPasswordLen {
+		u, err = a.store.GetUser(ctx, username)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			verifyPassword(password, a.dummyHash) //nolint:errcheck // same time as a real check
+		case err != nil:
+			a.serverError(w, r, fmt.Errorf("app: login: %w", err))
+			return
+		default:
+			ok, err = verifyPassword(password, u.PasswordHash)
+			if err != nil {
+				a.serverError(w, r, fmt.Errorf("app: login %q: %w", username, err))
+				return
+			}
+		}
+	} else {
+		verifyPassword(password, a.dummyHash) //nolint:errcheck // same time as a real check
+	}
+	if !ok {
+		if err := a.store.RecordLoginFailure(ctx, keys...); err != nil {
+			a.serverError(w, r, fmt.Errorf("app: login throttle: %w", err))
+			return
+		}
+		a.render(w, r, http.StatusUnauthorized, "login", loginPage{
+			page: a.newPage(r, "Log in"), Username: shown, Errors: []string{errBadLogin},
+		})
+		return
+	}
+	if err := a.startSession(r, u.Username); err != nil {
+		a.serverError(w, r, fmt.Errorf("app: login %q: %w", username, err))
+		return
+	}
+	http.Redirect(w, r, "/items", http.StatusSeeOther)
+}
+
+// startSession logs username in on a fresh session token (against session
+// fixation) with a fresh CSRF token, and records the token in the user's
+// session index so that logging out everywhere or deleting the account can
+// end it.
+func (a *App) startSession(r *http.Request, username string) error {
+	ctx := r.Context()
+	if err := a.sessions.RenewToken(ctx); err != nil {
+		return fmt.Errorf("renew session: %w", err)
+	}
+	a.renewCSRF(r)
+	a.sessions.Put(ctx, sessionUserKey, username)
+	expiry := time.Now().Add(a.cfg.SessionLifetime)
+	if err := a.sessStore.Track(ctx, username, a.sessions.Token(ctx), expiry); err != nil {
+		return fmt.Errorf("track session: %w", err)
+	}
+	return nil
+}
+
+// logout destroys the session in DynamoDB and clears the cookie.
+func (a *App) logout(w http.ResponseWriter, r *http.Request) {
+	if err := a.sessions.Destroy(r.Context()); err != nil {
+		a.serverError(w, r, fmt.Errorf("app: logout: %w", err))
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}

@@ -1,0 +1,92 @@
+package app
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/clickguard/clickguard/internal/store"
+)
+
+// serverError logs err with the request's attributes and renders the generic
+// error page; the browser never sees err's text. When DynamoDB is unavailable
+// (store.ErrUnavailable) the page is a 503 that says to try again, and the log
+// line is a warning: the fault is not in this process.
+func (a *App) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	status, level := http.StatusInternalServerError, slog.LevelError
+	if errors.Is(err, store.ErrUnavailable) {
+		status, level = http.StatusServiceUnavailable, slog.LevelWarn
+	}
+	a.logger.Log(r.Context(), level, "request failed",
+		slog.Any("error", err),
+		slog.Group("request",
+			slog.String("id", requestID(r)),
+			slog.String("method", r.Method),
+			slog.String("pattern", r.Pattern),
+		),
+	)
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
+	a.renderError(w, r, status, "")
+}
+
+// clientError renders the error page for a 4xx status with the standard
+// explanation for that status.
+func (a *App) clientError(w http.ResponseWriter, r *http.Request, status int) {
+	a.renderError(w, r, status, "")
+}
+
+// clientErrorMsg renders the error page for a 4xx status with message saying
+// what to do about it.
+func (a *App) clientErrorMsg(w http.ResponseWriter, r *http.Request, status int, message string) {
+	a.renderError(w, r, status, message)
+}
+
+// errorTexts gives each status the error page knows a heading and a default
+// message; both are fixed text, never derived from an error.
+var errorTexts = map[int][2]string{
+	http.StatusBadRequest:            {"That request could not be understood", "The form was incomplete or malformed. Go back, check the fields and try again."},
+	http.StatusUnauthorized:          {"Please log in", "You need to log in to see this page."},
+	http.StatusForbidden:             {"Not allowed", "This request was refused. If you followed a link or submitted a form on another site, open clickguard directly and try again."},
+	http.StatusNotFound:              {"Page not found", "There is nothing here, or it is not yours to see. Check the address."},
+	http.StatusMethodNotAllowed:      {"Method not allowed", "This address does not accept that kind of request. Changes are only made by submitting the form on the page."},
+	http.StatusConflict:              {"Changed in the meantime", "Someone changed this while you were looking at it. Reload the page and try again."},
+	http.StatusRequestEntityTooLarge: {"Too much data", "The form you sent was larger than clickguard accepts. Shorten the text and try again."},
+	http.StatusUnprocessableEntity:   {"Please check the form", "Some fields were not valid. Go back, correct them and try again."},
+	http.StatusTooManyRequests:       {"Too many attempts", "There have been too many attempts. Wait a few minutes and try again."},
+	http.StatusInternalServerError:   {"Something went wrong", "The server could not complete the request. It has been logged; try again later."},
+	http.StatusServiceUnavailable:    {"Temporarily unavailable", "The database is not answering right now. Wait a moment and try again."},
+}
+
+// renderError renders templates/pages/error.html for status. A template
+// failure here falls back to plain text: the error page must not recurse.
+func (a *App) renderError(w http.ResponseWriter, r *http.Request, status int, message string) {
+	texts, ok := errorTexts[status]
+	if !ok {
+		texts = [2]string{http.StatusText(status), ""}
+	}
+	if message == "" {
+		message = texts[1]
+	}
+	data := errorPage{
+		page:    a.basePage(r, texts[0]),
+		Status:  status,
+		Heading: texts[0],
+		Message: message,
+	}
+	t := a.pages["error"]
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "base", data); err != nil {
+		a.logger.ErrorContext(r.Context(), "render error page", slog.Any("error", err), slog.String("request_id", requestID(r)))
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	addVary(h, "Cookie")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes()) //nolint:errcheck // the client went away; nothing to do
+}

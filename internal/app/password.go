@@ -1,0 +1,88 @@
+package app
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Password rules, shown on the sign-up page and enforced on every form that
+// sets a password.
+const (
+	minPasswordLen = 12
+	maxPasswordLen = 256 // bytes; argon2 hashes anything, the limit bounds the work per request
+)
+
+// PasswordParams are the argon2id parameters of new password hashes. Stored
+// hashes carry their own parameters (PHC string format), so changing these
+// does not invalidate existing passwords.
+type PasswordParams struct {
+	Memory  uint32 // KiB
+	Time    uint32 // passes
+	Threads uint8
+}
+
+// defaultPasswordParams follows the OWASP password storage recommendation
+// for argon2id: 19 MiB of memory, 2 passes, 1 thread.
+func defaultPasswordParams() PasswordParams {
+	return PasswordParams{Memory: 19 * 1024, Time: 2, Threads: 1}
+}
+
+const (
+	saltLen = 16
+	keyLen  = 32
+)
+
+var b64 = base64.RawStdEncoding
+
+// hashPassword returns the argon2id hash of password in PHC string format:
+// $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>.
+func hashPassword(password string, p PasswordParams) (string, error) {
+	salt := make([]byte, saltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("read salt: %w", err)
+	}
+	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, keyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+var errBadHash = errors.New("malformed password hash")
+
+// verifyPassword reports whether password matches the PHC-format hash,
+// comparing in constant time. It fails only on a malformed hash.
+func verifyPassword(password, hash string) (bool, error) {
+	parts := strings.Split(hash, "$")
+	// "", "argon2id", "v=19", "m=..,t=..,p=..", salt, key
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
+		return false, errBadHash
+	}
+	var version int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return false, errBadHash
+	}
+	var p PasswordParams
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
+		return false, errBadHash
+	}
+	// Refuse absurd parameters rather than let a corrupt record pin a CPU
+	// or exhaust memory.
+	if p.Memory == 0 || p.Memory > 1<<20 || p.Time == 0 || p.Time > 16 || p.Threads == 0 {
+		return false, errBadHash
+	}
+	salt, err := b64.DecodeString(parts[4])
+	if err != nil || len(salt) < 8 {
+		return false, errBadHash
+	}
+	want, err := b64.DecodeString(parts[5])
+	if err != nil || len(want) < 16 || len(want) > 64 {
+		return false, errBadHash
+	}
+	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}

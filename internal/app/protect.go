@@ -1,0 +1,60 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/clickguard/clickguard/guard"
+)
+
+// newGuard returns the guard for cfg: the strictest policy (the zero Guard)
+// plus the trusted origins and proxies, the session-bound token in scs, and
+// refusals rendered as the app's 403 page. mux lets a framed navigation
+// reach the one kind of route that may be framed (guard.Embeddable).
+func (a *App) newGuard(mux *http.ServeMux) (*guard.Guard, error) {
+	g := &guard.Guard{
+		Routes:         mux,
+		Sessions:       a.sessions,
+		DenyHandler:    http.HandlerFunc(a.denied),
+		Logger:         a.logger,
+		TrustedProxies: a.cfg.TrustedProxies,
+	}
+	for _, o := range a.cfg.TrustedOrigins {
+		if err := g.AddTrustedOrigin(o); err != nil {
+			return nil, fmt.Errorf("app: trusted origin %q: %w", o, err)
+		}
+	}
+	return g, nil
+}
+
+// denied renders guard's refusals: a 403 page saying what to do, without
+// the reason's detail (guard has logged it at Warn).
+func (a *App) denied(w http.ResponseWriter, r *http.Request) {
+	msg := "This request was refused."
+	switch err := guard.Reason(r); {
+	case errors.Is(err, guard.ErrToken):
+		msg = "The form had expired or did not come from this page. Reload the page and submit it again."
+	case errors.Is(err, guard.ErrCrossOrigin):
+		msg = "Changes can only be made from clickguard's own pages. If another site sent you here, open clickguard directly."
+	case errors.Is(err, guard.ErrFramed):
+		msg = "This page cannot be shown inside another site. Open it directly."
+	default:
+		a.logger.WarnContext(r.Context(), "request refused", slog.Any("error", err), slog.String("request_id", requestID(r)))
+	}
+	a.renderError(w, r, http.StatusForbidden, msg)
+}
+
+// csrfToken returns the masked session-bound token for a form on this page,
+// or "" outside the token layer (unprotected build, pages outside sessions).
+func (a *App) csrfToken(r *http.Request) string {
+	return guard.Token(r)
+}
+
+// renewCSRF replaces the session's token; call it after scs RenewToken.
+func (a *App) renewCSRF(r *http.Request) {
+	if a.guard != nil {
+		a.guard.RenewToken(r.Context())
+	}
+}

@@ -1,0 +1,131 @@
+package app
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+)
+
+// page is the data every page template sees; each page's own struct embeds it
+// (loginPage, itemPage, ...), so templates read .Title, .User, .CSRFToken and
+// the page's fields side by side. Build it with [App.newPage].
+type page struct {
+	Title     string // text of <title>, before " · clickguard"
+	User      string // signed-in username; empty when logged out
+	CSRFToken string // masked session-bound token for this render
+	Flash     string // one-time message from the previous request
+	RequestID string
+	CSSURL    string // content-hashed stylesheet URL
+	IconURL   string // content-hashed icon URL
+}
+
+// errorPage is the data of templates/pages/error.html.
+type errorPage struct {
+	page
+	Status  int
+	Heading string
+	Message string
+}
+
+// parseTemplates parses every file in templates/pages/ as its own template set
+// together with the layout and the partials: a page named "login" is
+// templates/pages/login.html, executed through the layout's "base". It is the
+// only place that may fail on a template syntax error, at startup.
+func parseTemplates() (map[string]*template.Template, error) {
+	shared := []string{"templates/layout/*.html", "templates/partials/*.html"}
+	names, err := fs.Glob(files, "templates/pages/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("app: list page templates: %w", err)
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("app: no page templates embedded")
+	}
+	pages := make(map[string]*template.Template, len(names))
+	for _, name := range names {
+		patterns := append(append([]string{}, shared...), name)
+		t, err := template.New(path.Base(name)).ParseFS(files, patterns...)
+		if err != nil {
+			return nil, fmt.Errorf("app: parse template %s: %w", name, err)
+		}
+		if t.Lookup("content") == nil {
+			return nil, fmt.Errorf("app: template %s defines no \"content\"", name)
+		}
+		pages[strings.TrimSuffix(path.Base(name), ".html")] = t
+	}
+	return pages, nil
+}
+
+// render executes page name with data into a buffer and only then writes the
+// status and the body, so a template error becomes a clean 500 page instead
+// of half a page. Pages are never cached: they depend on the session.
+func (a *App) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	t, ok := a.pages[name]
+	if !ok {
+		a.serverError(w, r, fmt.Errorf("app: render: no page template %q", name))
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "base", data); err != nil {
+		a.serverError(w, r, fmt.Errorf("app: render %s: %w", name, err))
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	addVary(h, "Cookie")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes()) //nolint:errcheck // the client went away; nothing to do
+}
+
+// addVary adds v to the Vary header unless it is already listed.
+func addVary(h http.Header, v string) {
+	for _, have := range h.Values("Vary") {
+		for f := range strings.SplitSeq(have, ",") {
+			if strings.EqualFold(strings.TrimSpace(f), v) {
+				return
+			}
+		}
+	}
+	h.Add("Vary", v)
+}
+
+// assets maps a static file's path inside static/ ("css/app.css") to its
+// content hash; URLs carry the hash so that the files can be cached forever.
+type assets map[string]string
+
+// hashAssets hashes every embedded static file.
+func hashAssets() (assets, error) {
+	m := assets{}
+	err := fs.WalkDir(files, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(files, p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		m[strings.TrimPrefix(p, "static/")] = hex.EncodeToString(sum[:8])
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("app: hash static files: %w", err)
+	}
+	return m, nil
+}
+
+// url returns the content-hashed URL of static file name; it panics on a name
+// that is not embedded, which is a programming error caught by every test.
+func (m assets) url(name string) string {
+	h, ok := m[name]
+	if !ok {
+		panic(fmt.Sprintf("app: no static file %q", name))
+	}
+	return "/static/" + h + "/" + name
+}

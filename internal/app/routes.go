@@ -1,0 +1,48 @@
+package app
+
+import "net/http"
+
+// Route is one row of the application's route table.
+type Route struct {
+	// Method is the HTTP method ("GET" also answers HEAD).
+	Method string
+	// Pattern is the net/http.ServeMux path pattern, such as "/items/{id}".
+	Pattern string
+	// Public reports whether the route is served without logging in.
+	Public bool
+	// Mutates reports whether the route changes state. Only POST routes may;
+	// the tests check that every GET route has Mutates false.
+	Mutates bool
+	// Embeddable reports whether another origin may frame the route (only
+	// for origins its owner allowlisted, chosen per request). Only read-only
+	// public pages may set it.
+	Embeddable bool
+	// Sessionless reports whether the route is served outside the session
+	// layer and the token layer: no session is read or written, the user is
+	// unknown, and only GET makes sense. Static files, health checks and
+	// pages that must not depend on the viewer set it.
+	Sessionless bool
+
+	handle func(*App, http.ResponseWriter, *http.Request)
+}
+
+// Routes returns the application's route table: every page and action, in
+// one place, so that "GET never mutates" is checked by reading one list. The
+// browser suite and the route tests iterate it. The table is built fresh on
+// each call; callers may modify the result.
+func Routes() []Route {
+	return []Route{
+		// Landing page, accounts.
+		{Method: "GET", Pattern: "/{$}", Public: true, handle: (*App).showHome},
+		{Method: "GET", Pattern: "/signup", Public: true, handle: (*App).showSignup},
+		{Method: "POST", Pattern: "/signup", Public: true, Mutates: true, handle: (*App).signup},
+		{Method: "GET", Pattern: "/login", Public: true, handle: (*App).showLogin},
+		{Method: "POST", Pattern: "/login", Public: true, Mutates: true, handle: (*App).login},
+		{Method: "POST", Pattern: "/logout", Mutates: true, handle: (*App).logout},
+
+		// Operations and files, served outside the session layer.
+		{Method: "GET", Pattern: "/healthz", Public: true, Sessionless: true, handle: (*App).healthz},
+		{Method: "GET", Pattern: "/readyz", Public: true, Sessionless: true, handle: (*App).readyz},
+		{Method: "GET", Pattern: "/static/{hash}/{file...}", Public: true, Sessionless: true, handle: (*App).serveStatic},
+	}
+}
