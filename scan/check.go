@@ -477,13 +477,17 @@ func (f *facts) checkSources(h framing.Header, d framing.Directive) []Finding {
 			fixSources = []framing.Source{framing.ParseSource("'self'")}
 		}
 		texts := make([]string, len(broad))
+		who := "any site served over " + broad[0].Scheme
 		for i, s := range broad {
 			texts[i] = s.Text
+			if s.Kind != framing.SourceScheme {
+				who = "any site"
+			}
 		}
 		out = append(out, Finding{
 			ID:       "overbroad-source",
 			Severity: sev,
-			Message:  fmt.Sprintf("frame-ancestors %s lets any site served over that scheme frame this page.", strings.Join(texts, " ")),
+			Message:  fmt.Sprintf("frame-ancestors %s lets %s frame this page.", strings.Join(texts, " "), who),
 			Evidence: ev,
 			Fix:      "Content-Security-Policy: " + directiveText(d.Name, fixSources),
 		})
@@ -592,7 +596,7 @@ func (f *facts) checkDocument() []Finding {
 		out = append(out, Finding{
 			ID:       "redirected",
 			Severity: SeverityInfo,
-			Message:  fmt.Sprintf("Reached through %d redirect(s): only the final response's headers decide framing.", n),
+			Message:  fmt.Sprintf("Reached through %s: only the final response's headers decide framing.", plural(n, "redirect")),
 			Evidence: ev,
 		})
 	}

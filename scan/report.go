@@ -14,8 +14,8 @@ type Format string
 const (
 	// FormatText is for people: one block per URL, a summary at the end.
 	FormatText Format = "text"
-	// FormatJSON is one JSON document {"results": [...]}, written as the
-	// results arrive.
+	// FormatJSON is one indented JSON document {"results": [...]},
+	// written as the results arrive.
 	FormatJSON Format = "json"
 	// FormatJSONL is one JSON result object per line.
 	FormatJSONL Format = "jsonl"
@@ -64,17 +64,17 @@ func (r *Report) Add(res Result) error {
 		if r.n == 1 {
 			sep = "{\"results\": [\n  "
 		}
-		b, err := json.Marshal(res)
+		b, err := encode(res, "  ")
 		if err != nil {
-			return r.fail(fmt.Errorf("scan: encode result for %s: %w", res.URL, err))
+			return r.fail(err)
 		}
-		return r.write(sep, string(b))
+		return r.write(sep, b)
 	case FormatJSONL:
-		b, err := json.Marshal(res)
+		b, err := encode(res, "")
 		if err != nil {
-			return r.fail(fmt.Errorf("scan: encode result for %s: %w", res.URL, err))
+			return r.fail(err)
 		}
-		return r.write(string(b), "\n")
+		return r.write(b, "\n")
 	default:
 		return r.write(r.text(res))
 	}
@@ -106,6 +106,21 @@ func (r *Report) Close() error {
 	}
 	return r.write(fmt.Sprintf("%s scanned, %d framable by a foreign origin, %s, %s\n",
 		plural(r.n, "URL"), r.framable, plural(r.errors, "error"), findings))
+}
+
+// encode returns res as JSON, indented by indent unless it is empty. HTML
+// characters stay as they are: evidence often quotes <meta> tags.
+func encode(res Result, indent string) (string, error) {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if indent != "" {
+		enc.SetIndent(indent, "  ")
+	}
+	if err := enc.Encode(res); err != nil {
+		return "", fmt.Errorf("scan: encode result for %s: %w", res.URL, err)
+	}
+	return strings.TrimSuffix(b.String(), "\n"), nil
 }
 
 func (r *Report) count(res Result) {

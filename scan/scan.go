@@ -216,7 +216,10 @@ func Run(ctx context.Context, opts Options, urls []string, emit func(Result)) er
 		}
 		emit(r)
 	}
-	return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("scan: %w", err)
+	}
+	return nil
 }
 
 // scanner holds what the URLs of one Run share: options, the client and
@@ -271,7 +274,8 @@ func newScanner(opts Options) (*scanner, error) {
 
 // scanOne fetches and judges one URL.
 func (s *scanner) scanOne(ctx context.Context, raw string) Result {
-	res := Result{URL: raw}
+	// Empty lists, not nil: JSON readers get [] for a failed URL too.
+	res := Result{URL: raw, Verdicts: []Verdict{}, Findings: []Finding{}}
 	u, err := parseTarget(raw)
 	if err != nil {
 		res.Err = err

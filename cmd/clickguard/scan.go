@@ -2,21 +2,247 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
+	"fmt"
 	"io"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/clickguard/clickguard/framing"
+	"github.com/clickguard/clickguard/scan"
 )
 
-// scanLong is the description "clickguard help scan" prints before the flags.
-const scanLong = `Scan fetches each URL and reports whether browsers would let another
-origin frame it, and why.`
+// exitUnreachable is scan's exit code when a URL could not be fetched.
+const exitUnreachable = 3
 
-// runScan runs "clickguard scan". It is a placeholder until the scanner is
-// wired in: it accepts -h and otherwise fails.
-func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// scanLong is the description "clickguard help scan" prints before the flags.
+const scanLong = `Scan fetches each URL the way a browser navigation does (GET, following
+redirects, browser-like Accept and Sec-Fetch-* headers) and predicts, from
+the final response's X-Frame-Options and Content-Security-Policy
+frame-ancestors, whether browsers let another origin frame the page, and why.
+
+For each URL it reports verdicts for three framing chains - a foreign origin,
+the page's own origin, and the page's own origin inside a foreign top - or
+exactly the chains given with -from; then findings, each with a severity,
+the exact header lines as evidence, and the header to send as the fix. Once
+per origin it also fetches a missing page (/clickguard-scan-<random>) to
+check that error pages are protected too.
+
+Output is text (coloured on a terminal unless NO_COLOR is set), one JSON
+document (-format json), or one JSON result per line as results arrive
+(-format jsonl). Results come in the order of the URLs.
+
+Exit status: 0 when no finding reaches -fail-on, 1 when one does, 2 for a
+usage error, 3 when no finding reaches -fail-on but a URL could not be
+fetched (the others are still reported).
+
+The cookie and headers may carry credentials: give them as @FILE (or set
+CLICKGUARD_COOKIE) to keep them out of shell history and the process list.`
+
+// scanFlags are the parsed flags of "clickguard scan".
+type scanFlags struct {
+	opts   scan.Options
+	format scan.Format
+	failOn scan.Severity // 0: never fail on findings
+	urls   []string
+}
+
+// parseScanFlags parses the command line of "clickguard scan"; it reads
+// @FILE arguments and CLICKGUARD_COOKIE but fetches nothing.
+func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
+	var (
+		from, headers stringList
+		format        = fs.String("format", "text", "report `format`: text, json or jsonl")
+		failOn        = fs.String("fail-on", "high", "exit 1 when a finding has this `severity` or more: info, low, medium, high, or never")
+		cookie        = fs.String("cookie", "", "Cookie header `value` to send (\"name=value; name2=value2\"), or @FILE to read it from a file")
+		timeout       = fs.Duration("timeout", scan.DefaultTimeout, "give up on a URL after this `duration` (connection, redirects, headers and body)")
+		concurrency   = fs.Int("concurrency", scan.DefaultConcurrency, "fetch at most `n` URLs at once, over one connection pool")
+		insecure      = fs.Bool("insecure", false, "accept any TLS certificate, such as a self-signed one")
+		maxRedirects  = fs.Int("max-redirects", scan.DefaultMaxRedirects, "follow at most `n` redirects (0: judge the first response itself)")
+		skipErrorPage = fs.Bool("skip-error-page", false, "do not fetch a missing page per origin to check error pages")
+	)
+	fs.Var(&from, "from", "report the verdict for this `chain` of origins, parent first, top last, comma-separated,\n\"null\" for an opaque origin (repeatable; replaces the three standard chains)")
+	fs.Var(&headers, "header", "send this request header, `\"Name: value\"` (repeatable), or @FILE with one header per line")
 	if err := parseFlags(fs, "scan", args, stdout); err != nil {
+		return nil, err
+	}
+	sf := &scanFlags{urls: fs.Args()}
+	if len(sf.urls) == 0 {
+		return nil, usagef("scan", fs, "no URL given")
+	}
+	for _, u := range sf.urls {
+		if strings.HasPrefix(u, "-") {
+			return nil, usagef("scan", fs, "flag %s after the URLs: flags come first", u)
+		}
+	}
+	var err error
+	if sf.format, err = scan.ParseFormat(*format); err != nil {
+		return nil, usagef("scan", fs, "-format: %v", err)
+	}
+	if *failOn != "never" {
+		if sf.failOn, err = scan.ParseSeverity(*failOn); err != nil {
+			return nil, usagef("scan", fs, "-fail-on: %v", err)
+		}
+	}
+	if *timeout <= 0 {
+		return nil, usagef("scan", fs, "-timeout must be positive, not %s", *timeout)
+	}
+	if *concurrency < 1 || *concurrency > 1024 {
+		return nil, usagef("scan", fs, "-concurrency must be between 1 and 1024, not %d", *concurrency)
+	}
+	if *maxRedirects < 0 {
+		return nil, usagef("scan", fs, "-max-redirects must not be negative")
+	}
+	o := &sf.opts
+	o.Timeout, o.Concurrency, o.Insecure, o.SkipErrorPage = *timeout, *concurrency, *insecure, *skipErrorPage
+	o.MaxRedirects = *maxRedirects
+	if *maxRedirects == 0 {
+		o.MaxRedirects = -1 // scan.Options: negative follows none
+	}
+	for _, chain := range from {
+		var origins []string
+		for o := range strings.SplitSeq(chain, ",") {
+			o = strings.TrimSpace(o)
+			if _, err := framing.ParseOrigin(o); err != nil {
+				return nil, usagef("scan", fs, "-from %q: %v", chain, err)
+			}
+			origins = append(origins, o)
+		}
+		o.Chains = append(o.Chains, origins)
+	}
+	if o.Header, err = parseHeaders(headers); err != nil {
+		return nil, usagef("scan", fs, "-header: %v", err)
+	}
+	c := *cookie
+	if c == "" {
+		c = os.Getenv("CLICKGUARD_COOKIE")
+	}
+	if o.Cookie, err = readAt(c); err != nil {
+		return nil, usagef("scan", fs, "-cookie: %v", err)
+	}
+	o.Cookie = strings.TrimSpace(o.Cookie)
+	if strings.ContainsAny(o.Cookie, "\r\n") {
+		return nil, usagef("scan", fs, "-cookie: the value has a line break")
+	}
+	return sf, nil
+}
+
+// parseHeaders parses "Name: value" lines; an item @FILE stands for the
+// lines of that file.
+func parseHeaders(items []string) (http.Header, error) {
+	var h http.Header
+	for _, item := range items {
+		text, err := readAt(item)
+		if err != nil {
+			return nil, err
+		}
+		lines := []string{text}
+		if strings.HasPrefix(item, "@") {
+			lines = strings.Split(text, "\n")
+		}
+		for _, l := range lines {
+			l = strings.TrimRight(l, "\r")
+			if strings.TrimSpace(l) == "" && strings.HasPrefix(item, "@") {
+				continue
+			}
+			name, value, ok := strings.Cut(l, ":")
+			if !ok || !isToken(name) {
+				return nil, fmt.Errorf("%q is not \"Name: value\"", l)
+			}
+			if strings.ContainsAny(value, "\r\n\x00") {
+				return nil, fmt.Errorf("header %s: the value has a line break", name)
+			}
+			if h == nil {
+				h = http.Header{}
+			}
+			h.Add(name, strings.TrimSpace(value))
+		}
+	}
+	return h, nil
+}
+
+// readAt returns s, or the content of file F when s is "@F".
+func readAt(s string) (string, error) {
+	path, ok := strings.CutPrefix(s, "@")
+	if !ok {
+		return s, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+// isToken reports whether s is an HTTP header name (RFC 9110 token).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// runScan runs "clickguard scan".
+func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	sf, err := parseScanFlags(args, stdout)
+	if err != nil {
 		return err
 	}
-	return errors.New("scan: not built yet")
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	report := scan.NewReport(stdout, sf.format, sf.format == scan.FormatText && useColor(stdout))
+	var (
+		failed, unreachable bool
+		writeErr            error
+	)
+	err = scan.Run(ctx, sf.opts, sf.urls, func(r scan.Result) {
+		if r.Error != "" {
+			unreachable = true
+		}
+		for _, f := range r.Findings {
+			if sf.failOn != 0 && f.Severity >= sf.failOn {
+				failed = true
+			}
+		}
+		if writeErr == nil {
+			if writeErr = report.Add(r); writeErr != nil {
+				cancel() // nobody reads the report: stop fetching
+			}
+		}
+	})
+	if writeErr != nil {
+		return writeErr
+	}
+	if err != nil {
+		return err
+	}
+	if err := report.Close(); err != nil {
+		return err
+	}
+	switch {
+	case failed:
+		return withExitCode(exitFailure, nil)
+	case unreachable:
+		return withExitCode(exitUnreachable, nil)
+	}
+	return nil
 }
+
+// useColor reports whether w is a terminal (a character device) and
+// NO_COLOR is not set.
+func useColor(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+

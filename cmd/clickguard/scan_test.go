@@ -1,0 +1,365 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// scanSite is a small site with the framing mistakes the scanner reports:
+// header sets from the corpus, <meta> tags, redirects and error statuses.
+// Its 404 page is unprotected, so protected pages get the error-page
+// finding.
+func scanSite() http.Handler {
+	type page struct {
+		status  int
+		headers [][2]string
+		meta    string
+	}
+	pages := map[string]page{
+		"/protected":    {200, [][2]string{{"Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'"}, {"X-Frame-Options", "DENY"}}, ""},
+		"/legacy":       {200, [][2]string{{"X-Frame-Options", "SAMEORIGIN"}}, ""},
+		"/allow-from":   {200, [][2]string{{"X-Frame-Options", "ALLOW-FROM https://partner.example"}}, `<meta http-equiv="X-Frame-Options" content="DENY">`},
+		"/report-only":  {200, [][2]string{{"Content-Security-Policy-Report-Only", "frame-ancestors 'none'"}}, ""},
+		"/star":         {200, [][2]string{{"Content-Security-Policy", "frame-ancestors *"}, {"X-Frame-Options", "DENY"}}, ""},
+		"/embed":        {200, [][2]string{{"Content-Security-Policy", "frame-ancestors 'self' https://partner.example"}}, ""},
+		"/comma":        {200, [][2]string{{"Content-Security-Policy", "frame-ancestors https://partner.example, 'self'"}}, ""},
+		"/conflict":     {200, [][2]string{{"X-Frame-Options", "SAMEORIGIN"}, {"X-Frame-Options", "DENY"}}, ""},
+		"/server-error": {500, [][2]string{{"Content-Security-Policy", "frame-ancestors 'none'"}}, ""},
+		"/meta-only":    {200, nil, `<meta http-equiv="Content-Security-Policy" content="frame-ancestors 'none'">`},
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/old" {
+			http.Redirect(w, r, "/protected", http.StatusMovedPermanently)
+			return
+		}
+		p, ok := pages[r.URL.Path]
+		if !ok {
+			p = page{status: 404}
+		}
+		for _, h := range p.headers {
+			w.Header().Add(h[0], h[1])
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(p.status)
+		fmt.Fprintf(w, "<!doctype html><html><head>%s<title>t</title></head><body><form method=post><button>Pay</button></form></body></html>", p.meta)
+	})
+}
+
+// runScanCmd runs "clickguard scan args..." and returns the exit code and
+// both streams, with the test server's port and the random probe path
+// replaced by fixed text.
+func runScanCmd(t *testing.T, srvURL string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(t.Context(), append([]string{"scan"}, args...), &stdout, &stderr)
+	return code, normalize(stdout.String(), srvURL), normalize(stderr.String(), srvURL)
+}
+
+var probePath = regexp.MustCompile(`clickguard-scan-[0-9a-f]{16}`)
+
+func normalize(s, srvURL string) string {
+	if srvURL != "" {
+		s = strings.ReplaceAll(s, strings.TrimPrefix(srvURL, "http://"), "127.0.0.1:PORT")
+	}
+	return probePath.ReplaceAllString(s, "clickguard-scan-RANDOM")
+}
+
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
+	}
+}
+
+// closedAddr returns a loopback address on which nothing listens.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+var sitePaths = []string{"/protected", "/legacy", "/allow-from", "/report-only", "/star", "/embed", "/comma", "/conflict", "/server-error", "/meta-only", "/old"}
+
+func TestScan_golden(t *testing.T) {
+	t.Setenv("NO_COLOR", "") // stdout is a buffer: no colour either way
+	srv := httptest.NewServer(scanSite())
+	defer srv.Close()
+	var urls []string
+	for _, p := range sitePaths {
+		urls = append(urls, srv.URL+p)
+	}
+	// A fixed closed port keeps the error message stable in the golden file.
+	urls = append(urls, "http://127.0.0.1:1/down", "not-a-url")
+	for _, format := range []string{"text", "json"} {
+		t.Run(format, func(t *testing.T) {
+			code, stdout, stderr := runScanCmd(t, srv.URL, append([]string{"-format", format}, urls...)...)
+			if code != exitFailure {
+				t.Errorf("exit code %d, want %d", code, exitFailure)
+			}
+			if stderr != "" {
+				t.Errorf("stderr %q, want nothing", stderr)
+			}
+			checkGolden(t, "scan-"+format+".golden", stdout)
+		})
+	}
+}
+
+// scanJSON is the documented JSON shape; decoding with unknown fields
+// disallowed at the top and in results would break on additions, so only
+// the required fields are checked to be present.
+type scanJSON struct {
+	Results []struct {
+		URL      string `json:"url"`
+		FinalURL string `json:"final_url"`
+		Status   int    `json:"status"`
+		Verdicts []struct {
+			Ancestors []string `json:"ancestors"`
+			Framable  bool     `json:"framable"`
+			DecidedBy string   `json:"decided_by"`
+			Reason    string   `json:"reason"`
+		} `json:"verdicts"`
+		Findings []struct {
+			ID       string   `json:"id"`
+			Severity string   `json:"severity"`
+			Message  string   `json:"message"`
+			Evidence []string `json:"evidence"`
+			Fix      string   `json:"fix"`
+		} `json:"findings"`
+		Error *string `json:"error"`
+	} `json:"results"`
+}
+
+// TestScan_endToEnd scans the site through the command line and checks the
+// JSON report's verdicts and findings page by page.
+func TestScan_endToEnd(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(scanSite())
+	defer srv.Close()
+	var urls []string
+	for _, p := range sitePaths {
+		urls = append(urls, srv.URL+p)
+	}
+	code, stdout, stderr := runScanCmd(t, "", append([]string{"-format", "json", "-concurrency", "3"}, urls...)...)
+	if code != exitFailure || stderr != "" {
+		t.Fatalf("exit %d, stderr %q; want 1 and nothing", code, stderr)
+	}
+	var doc scanJSON
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, stdout)
+	}
+	if len(doc.Results) != len(urls) {
+		t.Fatalf("%d results, want %d", len(doc.Results), len(urls))
+	}
+	tests := map[string]struct {
+		foreign, self, double bool
+		decidedBy             string
+		findings              []string // ids, sorted
+	}{
+		"/protected":    {false, false, false, "csp", []string{"error-page-framable"}},
+		"/legacy":       {false, true, false, "xfo", []string{"browser-difference", "error-page-framable", "xfo-only"}},
+		"/allow-from":   {true, true, true, "none", []string{"meta-xfo", "no-protection", "xfo-allow-from"}},
+		"/report-only":  {true, true, true, "none", []string{"csp-report-only", "no-protection"}},
+		"/star":         {true, true, true, "csp", []string{"overbroad-source"}},
+		"/embed":        {false, true, false, "csp", []string{"embeddable", "error-page-framable"}},
+		"/comma":        {false, false, false, "csp", []string{"csp-comma", "embeddable", "error-page-framable"}},
+		"/conflict":     {false, false, false, "xfo", []string{"error-page-framable", "xfo-conflict"}},
+		"/server-error": {false, false, false, "csp", []string{"error-page-framable"}},
+		"/meta-only":    {true, true, true, "none", []string{"meta-frame-ancestors", "no-protection"}},
+		"/old":          {false, false, false, "csp", []string{"error-page-framable", "redirected"}},
+	}
+	for i, r := range doc.Results {
+		path := sitePaths[i]
+		want := tests[path]
+		if r.URL != srv.URL+path {
+			t.Errorf("result %d is for %s, want %s (input order)", i, r.URL, srv.URL+path)
+		}
+		if r.Error == nil || *r.Error != "" {
+			t.Errorf("%s: error field %v, want present and empty", path, r.Error)
+		}
+		if len(r.Verdicts) != 3 {
+			t.Fatalf("%s: %d verdicts, want 3", path, len(r.Verdicts))
+		}
+		got := [3]bool{r.Verdicts[0].Framable, r.Verdicts[1].Framable, r.Verdicts[2].Framable}
+		if got != [3]bool{want.foreign, want.self, want.double} {
+			t.Errorf("%s: framable (foreign, self, double) = %v, want %v", path, got, [3]bool{want.foreign, want.self, want.double})
+		}
+		if r.Verdicts[0].DecidedBy != want.decidedBy {
+			t.Errorf("%s: decided_by %q, want %q", path, r.Verdicts[0].DecidedBy, want.decidedBy)
+		}
+		var ids []string
+		for _, f := range r.Findings {
+			ids = append(ids, f.ID)
+			if !slices.Contains([]string{"info", "low", "medium", "high"}, f.Severity) || f.Message == "" || f.Evidence == nil {
+				t.Errorf("%s: finding %+v lacks a severity, message or evidence", path, f)
+			}
+		}
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
+		if diff := cmp.Diff(want.findings, ids); diff != "" {
+			t.Errorf("%s: findings mismatch (-want +got):\n%s", path, diff)
+		}
+	}
+	if r := doc.Results[len(doc.Results)-1]; r.FinalURL != srv.URL+"/protected" || r.Status != 200 {
+		t.Errorf("/old: final_url %s status %d, want %s/protected 200", r.FinalURL, r.Status, srv.URL)
+	}
+}
+
+func TestScan_exitCodes(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(scanSite())
+	t.Cleanup(srv.Close) // the parallel subtests outlive this function's body
+	down := "http://" + closedAddr(t) + "/"
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"clean page", []string{"-skip-error-page", srv.URL + "/protected"}, exitOK},
+		{"flag after the URLs", []string{srv.URL + "/protected", "-skip-error-page"}, exitUsage},
+		{"error page finding below high", []string{srv.URL + "/protected"}, exitOK},
+		{"fail on medium", []string{"-fail-on", "medium", srv.URL + "/protected"}, exitFailure},
+		{"high finding", []string{srv.URL + "/allow-from"}, exitFailure},
+		{"high finding, never fail", []string{"-fail-on", "never", srv.URL + "/allow-from"}, exitOK},
+		{"low finding, fail on low", []string{"-fail-on", "low", srv.URL + "/legacy"}, exitFailure},
+		{"unreachable", []string{down}, exitUnreachable},
+		{"unreachable beside a clean page", []string{"-skip-error-page", srv.URL + "/protected", down}, exitUnreachable},
+		{"unreachable beside a high finding", []string{srv.URL + "/allow-from", down}, exitFailure},
+		{"malformed URL", []string{"http://[::1"}, exitUnreachable},
+		{"custom chain allowed", []string{"-from", "https://partner.example", srv.URL + "/embed"}, exitOK},
+		{"no URL", nil, exitUsage},
+		{"bad format", []string{"-format", "xml", srv.URL}, exitUsage},
+		{"bad severity", []string{"-fail-on", "critical", srv.URL}, exitUsage},
+		{"bad chain", []string{"-from", "https://a.example/path", srv.URL}, exitUsage},
+		{"bad header", []string{"-header", "no colon", srv.URL}, exitUsage},
+		{"bad timeout", []string{"-timeout", "0s", srv.URL}, exitUsage},
+		{"bad concurrency", []string{"-concurrency", "0", srv.URL}, exitUsage},
+		{"missing cookie file", []string{"-cookie", "@/nonexistent/cookie", srv.URL}, exitUsage},
+		{"help", []string{"-h"}, exitOK},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runScanCmd(t, "", tc.args...)
+			if code != tc.want {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.want, stdout, stderr)
+			}
+			if code == exitUsage && !strings.Contains(stderr, "usage: clickguard scan") {
+				t.Errorf("usage error without the usage:\n%s", stderr)
+			}
+		})
+	}
+}
+
+// TestScan_jsonl checks that -format jsonl writes one result object per
+// line, in input order.
+func TestScan_jsonl(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(scanSite())
+	defer srv.Close()
+	urls := []string{srv.URL + "/protected", srv.URL + "/star", srv.URL + "/legacy"}
+	code, stdout, _ := runScanCmd(t, "", append([]string{"-format", "jsonl", "-skip-error-page"}, urls...)...)
+	if code != exitFailure {
+		t.Errorf("exit code %d, want 1 (the star page)", code)
+	}
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	if len(lines) != len(urls) {
+		t.Fatalf("%d lines, want %d:\n%s", len(lines), len(urls), stdout)
+	}
+	for i, l := range lines {
+		var r struct {
+			URL      string            `json:"url"`
+			Verdicts []json.RawMessage `json:"verdicts"`
+		}
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("line %d is not a JSON object: %v", i+1, err)
+		}
+		if r.URL != urls[i] || len(r.Verdicts) != 3 {
+			t.Errorf("line %d: url %s with %d verdicts, want %s with 3", i+1, r.URL, len(r.Verdicts), urls[i])
+		}
+	}
+}
+
+// TestScan_headersAndCookie checks that -header and -cookie (also from a
+// file and from CLICKGUARD_COOKIE) reach the server.
+func TestScan_headersAndCookie(t *testing.T) {
+	dir := t.TempDir()
+	cookieFile := filepath.Join(dir, "cookie")
+	headerFile := filepath.Join(dir, "headers")
+	if err := os.WriteFile(cookieFile, []byte("session=fromfile\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(headerFile, []byte("X-A: 1\r\nX-B: two words\n\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan http.Header, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/p" {
+			got <- r.Header.Clone()
+		}
+	}))
+	defer srv.Close()
+	tests := []struct {
+		name string
+		env  string
+		args []string
+		want map[string]string
+	}{
+		{"flags", "", []string{"-header", "Authorization: Bearer x", "-cookie", "session=abc"},
+			map[string]string{"Authorization": "Bearer x", "Cookie": "session=abc"}},
+		{"files", "", []string{"-header", "@" + headerFile, "-cookie", "@" + cookieFile},
+			map[string]string{"X-A": "1", "X-B": "two words", "Cookie": "session=fromfile"}},
+		{"environment", "session=env", nil, map[string]string{"Cookie": "session=env"}},
+		{"flag beats environment", "session=env", []string{"-cookie", "session=flag"}, map[string]string{"Cookie": "session=flag"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("CLICKGUARD_COOKIE", tc.env)
+			args := append(slices.Clone(tc.args), "-skip-error-page", "-fail-on", "never", srv.URL+"/p")
+			code, _, stderr := runScanCmd(t, "", args...)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			h := <-got
+			for name, want := range tc.want {
+				if h.Get(name) != want {
+					t.Errorf("%s = %q, want %q", name, h.Get(name), want)
+				}
+			}
+		})
+	}
+}
+
+func TestScan_help(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run(t.Context(), []string{"help", "scan"}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	checkGolden(t, "help-scan.golden", stdout.String())
+}
