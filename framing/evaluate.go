@@ -467,7 +467,7 @@ func hostHint(s Source, anc Origin, page Origin, redirected bool) string {
 	case sm == matchNone:
 		return fmt.Sprintf("%s names scheme %s", s.Text, scheme)
 	case sm == matchUpgrade && pm == matchExact:
-		return fmt.Sprintf("%s does not match %s: Chromium upgrades http to https only on default ports", s.Text, anc)
+		return fmt.Sprintf("%s does not match %s: Chromium accepts https for an http source only on default ports or with port *", s.Text, anc)
 	case pm == matchNone && s.Port == "":
 		return fmt.Sprintf("%s has no port, so it matches only the default port", s.Text)
 	case pm == matchNone:

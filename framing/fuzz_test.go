@@ -33,7 +33,7 @@ func FuzzParseXFO(f *testing.F) {
 		}
 		seen := make(map[string]bool)
 		for _, tok := range x.Tokens {
-			if seen[tok] || tok != strings.ToLower(tok) || tok != strings.TrimSpace(tok) && strings.Trim(tok, "\t\n\v\f\r ") != tok || strings.Contains(tok, ",") {
+			if seen[tok] || tok != strings.ToLower(tok) || strings.Trim(tok, "\t\n\v\f\r ") != tok || strings.Contains(tok, ",") {
 				t.Fatalf("ParseXFO(%q) token %q is duplicated, not lower-case, not trimmed or holds a comma", values, tok)
 			}
 			seen[tok] = true
