@@ -4,6 +4,7 @@
 // The handler chain, outermost first (see [App.Handler]):
 //
 //	request ID, client address, access log   (observe)
+//	the app's Content-Security-Policy, which guard completes with frame-ancestors
 //	guard.Handler: security headers, framed-navigation refusal, panic recovery, cross-origin check
 //	body size limit   (limitBody)
 //	session load/save (scs with the DynamoDB store; not for /static/, /healthz, /readyz)
@@ -221,7 +222,7 @@ func (a *App) buildHandler() http.Handler {
 	})
 	var h http.Handler = a.limitBody(inner)
 	if a.guard != nil {
-		h = a.guard.Handler(h)
+		h = setContentPolicy(a.guard.Handler(h))
 	}
 	return a.observe(h)
 }

@@ -90,10 +90,10 @@ func newBrowser(t *testing.T, srv *testServer) *browser {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := srv.Client() // trusts the test certificate
+	c := *srv.Client() // a copy: its transport trusts the test certificate; the jar is this browser's own
 	c.Jar = jar
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &browser{t: t, c: c, base: srv.URL}
+	return &browser{t: t, c: &c, base: srv.URL}
 }
 
 // response is what the tests look at.

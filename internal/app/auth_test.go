@@ -1,0 +1,308 @@
+package app_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clickguard/clickguard/internal/app"
+	"github.com/clickguard/clickguard/internal/store"
+)
+
+const goodPassword = "correct horse battery"
+
+func TestSignupLoginLogout(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	srv := newServer(t, env, app.Config{})
+	b := newBrowser(t, srv)
+
+	if r := b.get("/"); r.status != http.StatusOK || !strings.Contains(r.body, "Create an account") {
+		t.Fatalf("GET / logged out: status %d, want 200 landing page", r.status)
+	}
+	r := b.signup("alice", goodPassword)
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/items" {
+		t.Fatalf("signup: status %d Location %q, want 303 /items\n%s", r.status, r.header.Get("Location"), r.body)
+	}
+	if !b.loggedIn() {
+		t.Fatal("not logged in after signup")
+	}
+	if r := b.get("/"); r.status != http.StatusSeeOther || r.header.Get("Location") != "/items" {
+		t.Errorf("GET / logged in: status %d Location %q, want 303 /items", r.status, r.header.Get("Location"))
+	}
+	u, err := env.Store.GetUser(t.Context(), "alice")
+	if err != nil {
+		t.Fatalf("GetUser after signup: %v", err)
+	}
+	if !strings.HasPrefix(u.PasswordHash, "$argon2id$v=19$") || strings.Contains(u.PasswordHash, goodPassword) {
+		t.Errorf("stored password hash %q, want an argon2id PHC string", u.PasswordHash)
+	}
+
+	if r := b.logout(); r.status != http.StatusSeeOther || r.header.Get("Location") != "/" {
+		t.Fatalf("logout: status %d Location %q, want 303 /", r.status, r.header.Get("Location"))
+	}
+	if b.loggedIn() {
+		t.Fatal("still logged in after logout")
+	}
+
+	if r := b.login("alice", goodPassword); r.status != http.StatusSeeOther || r.header.Get("Location") != "/items" {
+		t.Fatalf("login: status %d Location %q, want 303 /items\n%s", r.status, r.header.Get("Location"), r.body)
+	}
+	if !b.loggedIn() {
+		t.Fatal("not logged in after login")
+	}
+}
+
+func TestLoginFailureRevealsNothing(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	srv := newServer(t, env, app.Config{})
+	newBrowser(t, srv).signup("bob", goodPassword)
+
+	wrongPassword := newBrowser(t, srv).login("bob", "wrong password!")
+	noSuchUser := newBrowser(t, srv).login("nobody", "wrong password!")
+	for name, r := range map[string]response{"wrong password": wrongPassword, "unknown user": noSuchUser} {
+		if r.status != http.StatusUnauthorized {
+			t.Errorf("%s: status %d, want %d", name, r.status, http.StatusUnauthorized)
+		}
+		if !strings.Contains(r.body, "The username or password is not correct.") {
+			t.Errorf("%s: page lacks the one failure message", name)
+		}
+	}
+	// The pages differ only in the token and request ID.
+	strip := func(s string) string {
+		s = tokenRE.ReplaceAllString(s, "")
+		if i := strings.Index(s, "Request ID"); i >= 0 {
+			s = s[:i]
+		}
+		return strings.ReplaceAll(s, "nobody", "bob")
+	}
+	if strip(wrongPassword.body) != strip(noSuchUser.body) {
+		t.Error("the failure page for an unknown user differs from the one for a wrong password")
+	}
+}
+
+func TestSessionCookie(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		strict   bool
+		sameSite http.SameSite
+	}{
+		{"lax by default", false, http.SameSiteLaxMode},
+		{"strict by flag", true, http.SameSiteStrictMode},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newServer(t, newEnv(t), app.Config{SameSiteStrict: tc.strict})
+			b := newBrowser(t, srv)
+			r := b.get("/signup") // the form's token starts a session
+			resp := http.Response{Header: r.header}
+			var c *http.Cookie
+			for _, rc := range resp.Cookies() {
+				if rc.Name == "__Host-session" {
+					c = rc
+				}
+			}
+			if c == nil {
+				t.Fatalf("GET /signup set no __Host-session cookie; Set-Cookie: %q", r.header.Values("Set-Cookie"))
+			}
+			if !c.Secure || !c.HttpOnly || c.Path != "/" || c.Domain != "" || c.SameSite != tc.sameSite {
+				t.Errorf("cookie Secure=%v HttpOnly=%v Path=%q Domain=%q SameSite=%v, want true true \"/\" \"\" %v",
+					c.Secure, c.HttpOnly, c.Path, c.Domain, c.SameSite, tc.sameSite)
+			}
+			if got := r.header.Get("Vary"); !strings.Contains(got, "Cookie") {
+				t.Errorf("Vary = %q, want Cookie", got)
+			}
+			if got := r.header.Get("Cache-Control"); got != "no-store" {
+				t.Errorf("Cache-Control = %q, want no-store", got)
+			}
+		})
+	}
+}
+
+// TestSessionFixation: the session token changes at login, and the token a
+// visitor had before logging in is not logged in.
+func TestSessionFixation(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	srv := newServer(t, env, app.Config{})
+	newBrowser(t, srv).signup("carol", goodPassword)
+
+	b := newBrowser(t, srv)
+	b.get("/login")
+	before := b.cookie()
+	if before == "" {
+		t.Fatal("no session before login")
+	}
+	if r := b.login("carol", goodPassword); r.status != http.StatusSeeOther {
+		t.Fatalf("login: status %d, want 303", r.status)
+	}
+	after := b.cookie()
+	if after == "" || after == before {
+		t.Fatalf("session token at login: before %q, after %q; want a new token", before, after)
+	}
+	attacker := newBrowser(t, srv)
+	attacker.setCookie(before)
+	if attacker.loggedIn() {
+		t.Error("the pre-login token is logged in")
+	}
+	if !b.loggedIn() {
+		t.Error("the new token is not logged in")
+	}
+}
+
+// TestLogoutEndsSessionServerSide: a copy of the cookie kept from before the
+// logout is worthless afterwards.
+func TestLogoutEndsSessionServerSide(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	b := newBrowser(t, srv)
+	b.signup("dave", goodPassword)
+	stolen := b.cookie()
+	b.logout()
+	thief := newBrowser(t, srv)
+	thief.setCookie(stolen)
+	if thief.loggedIn() {
+		t.Error("session still valid after logout")
+	}
+}
+
+func TestSessionExpires(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		cfg  app.Config
+	}{
+		{"idle timeout", app.Config{SessionIdle: time.Second}},
+		{"absolute lifetime", app.Config{SessionLifetime: time.Second}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newServer(t, newEnv(t), tc.cfg)
+			b := newBrowser(t, srv)
+			b.signup("erin", goodPassword)
+			token := b.cookie()
+			// Expiry is stored in whole seconds and enforced on read.
+			time.Sleep(2100 * time.Millisecond)
+			// The browser would drop the expired cookie; send it anyway, as
+			// an attacker with a copy would.
+			b.setCookie(token)
+			if b.loggedIn() {
+				t.Error("expired session accepted")
+			}
+		})
+	}
+}
+
+// TestTwoInstances: two app instances on one DynamoDB are one application:
+// a session made on one works on the other, and logout on either ends it on
+// both.
+func TestTwoInstances(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	one, two := newServer(t, env, app.Config{}), newServer(t, env, app.Config{})
+	b1 := newBrowser(t, one)
+	b1.signup("frank", goodPassword)
+	b1.logout()
+	b1.login("frank", goodPassword)
+
+	b2 := newBrowser(t, two)
+	b2.setCookie(b1.cookie())
+	if !b2.loggedIn() {
+		t.Fatal("session from instance one is not logged in on instance two")
+	}
+	if r := b2.logout(); r.status != http.StatusSeeOther {
+		t.Fatalf("logout on instance two: status %d, want 303", r.status)
+	}
+	if b1.loggedIn() {
+		t.Error("logout on instance two left the session alive on instance one")
+	}
+}
+
+// TestLoginThrottle: after the policy's number of failures, logins for the
+// account are refused (even with the right password), also on another
+// instance and from another address; and so are logins from the address.
+func TestLoginThrottle(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	if err := env.Store.SetThrottlePolicy(store.ThrottlePolicy{Window: time.Hour, Max: 3}); err != nil {
+		t.Fatal(err)
+	}
+	one := newServer(t, env, app.Config{})
+	newBrowser(t, one).signup("grace", goodPassword)
+	newBrowser(t, one).signup("heidi", goodPassword)
+	for i := range 3 {
+		if r := newBrowser(t, one).login("grace", "not the password"); r.status != http.StatusUnauthorized {
+			t.Fatalf("failure %d: status %d, want 401", i+1, r.status)
+		}
+	}
+	two := newServer(t, env, app.Config{})
+	for _, tc := range []struct {
+		name string
+		srv  *testServer
+		user string
+	}{
+		{"same account, right password", one, "grace"},
+		{"same account, other instance", two, "grace"},
+		{"other account, same address", one, "heidi"},
+	} {
+		r := newBrowser(t, tc.srv).login(tc.user, goodPassword)
+		if r.status != http.StatusTooManyRequests {
+			t.Errorf("%s: status %d, want 429", tc.name, r.status)
+		}
+		if !strings.Contains(r.body, "too many failed log-in attempts") {
+			t.Errorf("%s: page does not say why", tc.name)
+		}
+	}
+}
+
+// TestBadInput: every mistake is a 4xx page that says what to fix, never a
+// 500, and nothing is written to the data table.
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	srv := newServer(t, env, app.Config{MaxBodyBytes: 64 << 10})
+	newBrowser(t, srv).signup("taken", goodPassword)
+	long := strings.Repeat("a", 300)
+	for _, tc := range []struct {
+		name, path string
+		form       url.Values
+		status     int
+		says       string
+	}{
+		{"signup empty", "/signup", url.Values{}, 422, "Enter a username."},
+		{"signup short username", "/signup", url.Values{"username": {"ab"}, "password": {goodPassword}}, 422, "3 to 32 characters"},
+		{"signup long username", "/signup", url.Values{"username": {long}, "password": {goodPassword}}, 422, "3 to 32 characters"},
+		{"signup upper case", "/signup", url.Values{"username": {"Alice"}, "password": {goodPassword}}, 422, "lower-case letters"},
+		{"signup bad character", "/signup", url.Values{"username": {"al ice"}, "password": {goodPassword}}, 422, "lower-case letters"},
+		{"signup leading dash", "/signup", url.Values{"username": {"-alice"}, "password": {goodPassword}}, 422, "start with a letter or digit"},
+		{"signup short password", "/signup", url.Values{"username": {"ivan"}, "password": {"short"}}, 422, "at least 12 characters"},
+		{"signup long password", "/signup", url.Values{"username": {"ivan"}, "password": {long}}, 422, "at most 256 bytes"},
+		{"signup invalid utf-8", "/signup", url.Values{"username": {"ivan"}, "password": {"\xff\xfe" + goodPassword}}, 422, "not valid text"},
+		{"signup taken", "/signup", url.Values{"username": {"taken"}, "password": {goodPassword}}, 409, "That username is taken"},
+		{"signup huge body", "/signup", url.Values{"username": {"ivan"}, "password": {strings.Repeat("x", 100<<10)}}, 413, "larger than clickguard accepts"},
+		{"login empty", "/login", url.Values{}, 422, "Enter your username and your password."},
+		{"login long username", "/login", url.Values{"username": {long}, "password": {goodPassword}}, 401, "not correct"},
+		{"login huge body", "/login", url.Values{"username": {"ivan"}, "password": {strings.Repeat("x", 100<<10)}}, 413, "larger than clickguard accepts"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := dataItems(t, env)
+			r := newBrowser(t, srv).submit(tc.path, tc.path, tc.form)
+			if r.status != tc.status {
+				t.Errorf("status %d, want %d", r.status, tc.status)
+			}
+			if !strings.Contains(r.body, tc.says) {
+				t.Errorf("page does not say %q:\n%s", tc.says, r.body)
+			}
+			if after := dataItems(t, env); after != before {
+				t.Errorf("data table has %d records after the request, %d before", after, before)
+			}
+		})
+	}
+	if strings.Contains(srv.logs.String(), "level=ERROR") {
+		t.Errorf("bad input logged an error:\n%s", srv.logs.String())
+	}
+}
