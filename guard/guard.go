@@ -184,6 +184,7 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		gw := &responseWriter{w: w, c: c, pol: &c.framing}
 		gw.hsts = c.hsts != "" && c.isHTTPS(r)
+		gw.setDefaults()
 		defer c.recover(gw, r)
 		if err := c.check(r); err != nil {
 			c.warn(r, err)
@@ -318,6 +319,7 @@ func (c *compiled) recover(gw *responseWriter, r *http.Request) {
 	// policies, a Content-Length) does not describe the 500 page.
 	clear(gw.w.Header())
 	gw.pol = nonePolicy
+	gw.setDefaults()
 	gw.Header().Set("Cache-Control", "no-store")
 	http.Error(gw, "Internal Server Error", http.StatusInternalServerError)
 }

@@ -150,8 +150,10 @@ func verifyToken(sent string, want []byte) bool {
 	if len(sent) != maskedLen || len(want) != tokenLen {
 		return false
 	}
+	var src [maskedLen]byte // copied, not converted, to stay off the heap
+	copy(src[:], sent)
 	var buf [2 * tokenLen]byte
-	n, err := tokenEncoding.Decode(buf[:], []byte(sent))
+	n, err := tokenEncoding.Decode(buf[:], src[:])
 	if err != nil || n != len(buf) {
 		return false
 	}

@@ -85,7 +85,6 @@ func (w *responseWriter) apply() {
 		return
 	}
 	w.done = true
-	c := w.c
 	h := w.w.Header()
 	if h == nil {
 		return
@@ -110,28 +109,32 @@ func (w *responseWriter) apply() {
 	} else {
 		delete(h, hXFO)
 	}
+}
+
+// setDefaults writes the headers that do not depend on the framing policy
+// before the handler runs, so that a handler's own Referrer-Policy,
+// Cross-Origin-Opener-Policy or Strict-Transport-Security for one page (a
+// deliberate choice) simply replaces guard's, at no cost when it does not.
+func (w *responseWriter) setDefaults() {
+	c := w.c
+	h := w.w.Header()
+	if h == nil {
+		return
+	}
 	if c.nosniff {
 		w.vals[2] = "nosniff"
 		h[hNosniff] = w.vals[2:3:3]
 	}
-	// An application's own Referrer-Policy, Cross-Origin-Opener-Policy or
-	// Strict-Transport-Security for one page is a deliberate choice: keep it.
 	if c.referrer != "" {
-		if _, ok := h[hReferrer]; !ok {
-			w.vals[3] = c.referrer
-			h[hReferrer] = w.vals[3:4:4]
-		}
+		w.vals[3] = c.referrer
+		h[hReferrer] = w.vals[3:4:4]
 	}
 	if c.coop != "" {
-		if _, ok := h[hCOOP]; !ok {
-			w.vals[4] = c.coop
-			h[hCOOP] = w.vals[4:5:5]
-		}
+		w.vals[4] = c.coop
+		h[hCOOP] = w.vals[4:5:5]
 	}
 	if w.hsts {
-		if _, ok := h[hHSTS]; !ok {
-			w.vals[5] = c.hsts
-			h[hHSTS] = w.vals[5:6:6]
-		}
+		w.vals[5] = c.hsts
+		h[hHSTS] = w.vals[5:6:6]
 	}
 }
