@@ -131,7 +131,7 @@ func parsePolicy(text string) Policy {
 		if i := strings.IndexAny(tok, asciiSpace); i >= 0 {
 			name, value = tok[:i], strings.Trim(tok[i+1:], asciiSpace)
 		}
-		d := Directive{Name: strings.ToLower(name), Value: value}
+		d := Directive{Name: lowerASCII(name), Value: value}
 		for _, t := range strings.FieldsFunc(value, isASCIISpace) {
 			d.Sources = append(d.Sources, ParseSource(t))
 		}
@@ -162,7 +162,7 @@ func isDirectiveValue(v string) bool {
 // is SourceInvalid. A bare word such as none or self is a host named so.
 func ParseSource(token string) Source {
 	s := Source{Text: token}
-	lower := strings.ToLower(token)
+	lower := lowerASCII(token)
 	switch {
 	case lower == "'none'":
 		s.Kind = SourceNone
@@ -193,13 +193,13 @@ func parseHostSource(token string, s *Source) bool {
 			if !isScheme(rest[:i]) {
 				return false
 			}
-			s.Kind, s.Scheme = SourceScheme, strings.ToLower(rest[:i])
+			s.Kind, s.Scheme = SourceScheme, lowerASCII(rest[:i])
 			return true
 		case rest[i+1] == '/': // "scheme://"
 			if !strings.HasPrefix(rest[i+1:], "//") || !isScheme(rest[:i]) {
 				return false
 			}
-			s.Scheme = strings.ToLower(rest[:i])
+			s.Scheme = lowerASCII(rest[:i])
 			rest = rest[i+3:]
 		}
 	}
@@ -210,7 +210,7 @@ func parseHostSource(token string, s *Source) bool {
 	if !isSourceHost(rest[:hostEnd]) {
 		return false
 	}
-	s.Host = strings.ToLower(rest[:hostEnd])
+	s.Host = lowerASCII(rest[:hostEnd])
 	rest = rest[hostEnd:]
 	if strings.HasPrefix(rest, ":") {
 		portEnd := strings.IndexByte(rest, '/')

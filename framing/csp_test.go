@@ -43,6 +43,7 @@ var sourceCases = []struct {
 	{"[::1]", framing.Source{Kind: framing.SourceInvalid}},
 	{"1http:", framing.Source{Kind: framing.SourceInvalid}},
 	{"'unterminated", framing.Source{Kind: framing.SourceInvalid}},
+	{"İ.example", framing.Source{Kind: framing.SourceInvalid}},
 }
 
 func TestParseSource(t *testing.T) {

@@ -74,6 +74,8 @@ var evaluateCases = []struct {
 		[]string{"https://evil.example"}, true, framing.DecidedByXFO, "no restriction"},
 	{"allow-from ignored", "https://v.example/", xfo("ALLOW-FROM https://a.example"), false,
 		[]string{"https://evil.example"}, true, framing.DecidedByNone, "not a value browsers understand"},
+	{"look-alike SAMEORIGIN is unknown", "https://v.example/", xfo("SAMEORİGİN"), false,
+		[]string{"https://evil.example"}, true, framing.DecidedByNone, "not a value browsers understand"},
 	{"report-only ignored", "https://v.example/", []framing.Header{{Name: "Content-Security-Policy-Report-Only", Value: "frame-ancestors 'none'"}}, false,
 		[]string{"https://evil.example"}, true, framing.DecidedByNone, "only reports"},
 }

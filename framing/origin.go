@@ -86,8 +86,8 @@ func ParseOrigin(s string) (Origin, error) {
 	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.ForceQuery, u.Fragment != "", u.RawFragment != "":
 		return Origin{}, fmt.Errorf("parse origin %q: %w: has a path, query or fragment", s, errNotOrigin)
 	}
-	o := Origin{Scheme: strings.ToLower(u.Scheme)}
-	host := strings.ToLower(u.Hostname())
+	o := Origin{Scheme: lowerASCII(u.Scheme)}
+	host := lowerASCII(u.Hostname())
 	if host == "" || !isOriginHost(host) {
 		return Origin{}, fmt.Errorf("parse origin %q: %w: bad host %q", s, errNotOrigin, host)
 	}

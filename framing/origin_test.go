@@ -33,6 +33,7 @@ var originCases = []struct {
 	{"http://a.example:70000", framing.Origin{}, "", true},
 	{"http://a.example:port", framing.Origin{}, "", true},
 	{"http://exämple.test", framing.Origin{}, "", true},
+	{"http://İ.example", framing.Origin{}, "", true},
 	{"mailto:a@b.example", framing.Origin{}, "", true},
 }
 

@@ -76,7 +76,7 @@ func ParseXFO(values []string) XFO {
 	mode := XFOAbsent
 	for _, v := range values {
 		for item := range strings.SplitSeq(v, ",") {
-			tok := strings.ToLower(strings.Trim(item, asciiSpace))
+			tok := lowerASCII(strings.Trim(item, asciiSpace))
 			if seen[tok] {
 				continue
 			}
@@ -111,3 +111,21 @@ func xfoTokenMode(tok string) XFOMode {
 
 // asciiSpace is the set of characters Chromium trims as ASCII whitespace.
 const asciiSpace = "\t\n\v\f\r "
+
+// lowerASCII lower-cases ASCII letters only, as browsers do for header
+// values and CSP keywords: strings.ToLower would also fold look-alikes such
+// as U+0130 (İ) into ASCII and rewrite invalid UTF-8.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'A' && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}

@@ -26,6 +26,8 @@ var xfoCases = []struct {
 	{"semicolon", []string{"DENY;"}, []string{"deny;"}, framing.XFOInvalid},
 	{"quoted", []string{`"DENY"`}, []string{`"deny"`}, framing.XFOInvalid},
 	{"space separated", []string{"DENY SAMEORIGIN"}, []string{"deny sameorigin"}, framing.XFOInvalid},
+	{"look-alike capital I", []string{"SAMEORİGİN"}, []string{"sameorİgİn"}, framing.XFOInvalid},
+	{"invalid UTF-8 kept", []string{"\xffDENY"}, []string{"\xffdeny"}, framing.XFOInvalid},
 	{"two unknown", []string{"foo, bar"}, []string{"foo", "bar"}, framing.XFOInvalid},
 	{"duplicate collapses", []string{"SAMEORIGIN, sameorigin"}, []string{"sameorigin"}, framing.XFOSameOrigin},
 	{"two lines same", []string{"DENY", "deny"}, []string{"deny"}, framing.XFODeny},
