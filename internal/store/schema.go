@@ -2,7 +2,6 @@ package store
 
 import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"strings"
 	"time"
 )
 
@@ -71,8 +70,10 @@ const (
 	sessionPrefix      = "SESSION#"
 	sessionSK          = "SESSION"
 	userSessionsPrefix = "USERSESSIONS#"
-	throttleUserPrefix = "THROTTLE#user#"
-	throttleAddrPrefix = "THROTTLE#addr#"
+	throttlePrefix     = "THROTTLE#"
+	userThrottle       = "user#" // throttle key of an account
+	addrThrottle       = "addr#" // throttle key of a client address
+	throttleUserPrefix = throttlePrefix + userThrottle
 )
 
 // Record types (the type attribute).
@@ -113,9 +114,4 @@ func key(pk, sk string) map[string]types.AttributeValue {
 		attrPK: &types.AttributeValueMemberS{Value: pk},
 		attrSK: &types.AttributeValueMemberS{Value: sk},
 	}
-}
-
-// usernameFromPK returns the username of a USER# partition key.
-func usernameFromPK(pk string) (string, bool) {
-	return strings.CutPrefix(pk, userPrefix)
 }

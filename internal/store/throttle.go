@@ -41,15 +41,15 @@ func (s *Store) SetThrottlePolicy(p ThrottlePolicy) error {
 
 // UserThrottleKey returns the throttle key counting failed logins of an
 // account, for LoginFailures and RecordLoginFailure.
-func UserThrottleKey(username string) string { return "user#" + username }
+func UserThrottleKey(username string) string { return userThrottle + username }
 
 // AddrThrottleKey returns the throttle key counting failed logins from a
 // client address (an IP address, without port).
-func AddrThrottleKey(addr string) string { return "addr#" + addr }
+func AddrThrottleKey(addr string) string { return addrThrottle + addr }
 
 // throttlePK returns the partition key of a throttle key (see schema.go:
 // THROTTLE#user#<username>, THROTTLE#addr#<ip>).
-func throttlePK(k string) string { return "THROTTLE#" + k }
+func throttlePK(k string) string { return throttlePrefix + k }
 
 // maxThrottleKey bounds a throttle key, which carries user input.
 const maxThrottleKey = 256
