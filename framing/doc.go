@@ -44,10 +44,11 @@
 // with default ports or a wildcard port).
 //
 // What the model does not do: it does not fetch, follow redirects or read
-// HTML (the caller supplies the final response and the meta tags); it does
-// not model other browsers where they differ (Firefox, for one, checks
-// SAMEORIGIN and frame-ancestors differently in places); and it knows nothing
-// of framing by browser extensions, fenced frames or the Permissions Policy.
+// HTML (the caller supplies the final response and the meta tags); it follows
+// Chromium only, so where Firefox or Safari differ (the corpus measured the
+// four departures above in Chromium alone) its verdict is Chromium's; and it
+// knows nothing of framing by browser extensions, fenced frames or the
+// Permissions Policy.
 // Its truth is a corpus of measurements in headless Chromium, kept beside the
 // module as ../shared/corpus/chromium-framing.jsonl; the tests require
 // agreement with every line.
