@@ -15,6 +15,10 @@ const TokenField = "csrf_token"
 // scripts.
 const TokenHeader = "X-CSRF-Token"
 
+// tokenHeaderKey is TokenHeader in canonical form, for a map lookup that
+// does not allocate.
+const tokenHeaderKey = "X-Csrf-Token"
+
 // TokenSessionKey is the session key under which the raw token is stored.
 const TokenSessionKey = "guard.csrf_token"
 
@@ -82,7 +86,10 @@ func checkToken(store SessionStore, r *http.Request) error {
 	case "GET", "HEAD", "OPTIONS":
 		return nil
 	}
-	sent := r.Header.Get(TokenHeader)
+	var sent string
+	if v := r.Header[tokenHeaderKey]; len(v) > 0 {
+		sent = v[0]
+	}
 	if sent == "" {
 		sent = r.PostFormValue(TokenField)
 	}
