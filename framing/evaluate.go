@@ -88,14 +88,16 @@ func Evaluate(resp Response, ancestors []string) (Verdict, error) {
 	}
 	page := pageOrigin(resp.URL)
 
-	var policies []cspPolicy
+	// policies holds the frame-ancestors directive of every enforced policy
+	// that has one.
+	var policies []Directive
 	var xfoLines []string
 	for _, h := range resp.Headers {
 		switch {
 		case strings.EqualFold(h.Name, "Content-Security-Policy"):
 			for _, p := range ParseCSP(h.Value) {
 				if d, ok := p.FrameAncestors(); ok {
-					policies = append(policies, cspPolicy{p, d})
+					policies = append(policies, d)
 				}
 			}
 		case strings.EqualFold(h.Name, "X-Frame-Options"):
@@ -125,12 +127,6 @@ func Evaluate(resp Response, ancestors []string) (Verdict, error) {
 	return v, nil
 }
 
-// cspPolicy is an enforced policy and the frame-ancestors directive it obeys.
-type cspPolicy struct {
-	policy Policy
-	fa     Directive
-}
-
 // pageOrigin returns the origin of the document's URL, opaque if the URL
 // has none.
 func pageOrigin(rawURL string) Origin {
@@ -147,15 +143,15 @@ func pageOrigin(rawURL string) Origin {
 
 // evaluateCSP applies every enforced frame-ancestors directive to every
 // ancestor.
-func evaluateCSP(policies []cspPolicy, chain []Origin, page Origin, redirected bool) Verdict {
-	for i, p := range policies {
+func evaluateCSP(policies []Directive, chain []Origin, page Origin, redirected bool) Verdict {
+	for i, fa := range policies {
 		for j, anc := range chain {
-			if allows(p.fa, anc, page, redirected) {
+			if allows(fa, anc, page, redirected) {
 				continue
 			}
 			reason := fmt.Sprintf("Content-Security-Policy: %s does not allow %s %s",
-				directiveText(p.fa), ancestorName(j, len(chain)), anc)
-			if hint := blockHint(p.fa, anc, page, redirected); hint != "" {
+				directiveText(fa), ancestorName(j, len(chain)), anc)
+			if hint := blockHint(fa, anc, page, redirected); hint != "" {
 				reason += " (" + hint + ")"
 			}
 			if len(policies) > 1 {
@@ -166,9 +162,9 @@ func evaluateCSP(policies []cspPolicy, chain []Origin, page Origin, redirected b
 	}
 	texts := make([]string, len(policies))
 	noneIgnored := false
-	for i, p := range policies {
-		texts[i] = directiveText(p.fa)
-		for _, s := range p.fa.Sources {
+	for i, fa := range policies {
+		texts[i] = directiveText(fa)
+		for _, s := range fa.Sources {
 			noneIgnored = noneIgnored || s.Kind == SourceNone
 		}
 	}
