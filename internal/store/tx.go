@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 	"unicode/utf8"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 )
 
 // maxTransactItems is DynamoDB's limit on operations in one
@@ -124,6 +126,10 @@ func (s *Store) transact(ctx context.Context, owner string, ev Event, ops ...typ
 	items = append(items, ops...)
 	items = append(items, audit)
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if ae, ok := errors.AsType[smithy.APIError](err); ok && ae.ErrorCode() == "UnknownOperationException" {
+		// dynalite: say so plainly rather than fail with an opaque 400.
+		return fmt.Errorf("this DynamoDB server does not implement TransactWriteItems, which every change needs: %w", err)
+	}
 	return translate(err)
 }
 
