@@ -20,9 +20,11 @@ import (
 //
 // A session is stored under the SHA-256 of its token, so the table never holds
 // a usable token. Expiry is enforced on every read: DynamoDB's TTL deletes
-// expired records lazily, up to days later. Deleting a session leaves a
-// tombstone until the session would have expired, so that a request still in
-// flight on another instance cannot commit the ended session back to life.
+// expired records lazily, up to days later. Reads are strongly consistent, so
+// a logout on one instance holds on every other at once. Deleting a session
+// leaves a tombstone for 31 days (longer than any session lives), so that a
+// request still in flight on another instance cannot commit the ended
+// session back to life.
 //
 // Sessions does not run a cleanup goroutine: TTL removes old records.
 type Sessions struct {
