@@ -480,6 +480,14 @@ func TestHandler_ResponseController(t *testing.T) {
 		t.Errorf("Flush did not reach the underlying writer")
 	}
 
+	// A writer that cannot flush says so through the controller.
+	h = g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := http.NewResponseController(w).Flush(); !errors.Is(err, http.ErrNotSupported) {
+			t.Errorf("ResponseController.Flush on a writer that cannot flush = %v, want %v", err, http.ErrNotSupported)
+		}
+	}))
+	h.ServeHTTP(plainWriter{http.Header{}}, httptest.NewRequest("GET", "/", nil))
+
 	// Through a real server: headers are in place before a flushed response.
 	srv := httptest.NewServer(g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.NewResponseController(w).Flush()
@@ -495,6 +503,13 @@ func TestHandler_ResponseController(t *testing.T) {
 		t.Errorf("flushed response Content-Security-Policy = %q", got)
 	}
 }
+
+// plainWriter is a ResponseWriter with nothing optional.
+type plainWriter struct{ h http.Header }
+
+func (w plainWriter) Header() http.Header         { return w.h }
+func (w plainWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w plainWriter) WriteHeader(int)             {}
 
 func TestHandler_PanicAfterWrite(t *testing.T) {
 	t.Parallel()

@@ -67,9 +67,13 @@ func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 
 // Flush writes the headers and flushes; it does nothing if the underlying
 // writer cannot flush.
-func (w *responseWriter) Flush() {
+func (w *responseWriter) Flush() { _ = w.FlushError() }
+
+// FlushError writes the headers and flushes, reporting whether the
+// underlying writer could; [http.ResponseController] prefers it to Flush.
+func (w *responseWriter) FlushError() error {
 	w.apply()
-	_ = http.NewResponseController(w.w).Flush()
+	return http.NewResponseController(w.w).Flush()
 }
 
 // Hijack hands over the connection when the underlying writer allows it.
