@@ -195,7 +195,7 @@ func (f *facts) checkProtection() []Finding {
 			out = append(out, Finding{
 				ID:       "browser-difference",
 				Severity: SeverityInfo,
-				Message:  "Chromium and Firefox differ: for X-Frame-Options: SAMEORIGIN Chromium compares the page's URL origin, so the page still renders in a sandboxed frame of its own origin; the HTML standard compares the frame's opaque origin and blocks it. frame-ancestors 'self' blocks sandboxed frames everywhere.",
+				Message:  "Chromium and Firefox may differ here: for X-Frame-Options: SAMEORIGIN Chromium compares the page's URL origin (measured), so the page still renders in a sandboxed frame of its own origin, while the HTML standard compares the sandboxed frame's opaque origin and blocks it. frame-ancestors 'self' blocks sandboxed frames in every browser.",
 				Evidence: headerEvidence(f.xfoLines),
 				Fix:      fixSelf,
 			})
@@ -531,7 +531,7 @@ func (f *facts) checkHostSource(ev []string, d framing.Directive, s framing.Sour
 		out = append(out, Finding{
 			ID:       "source-path",
 			Severity: SeverityMedium,
-			Message:  fmt.Sprintf("Source %s has a path. Chromium and Firefox differ: Chromium matches such a source only when the page was reached through a redirect; the specification compares the path with the ancestor's origin, so it never matches. %s Drop the path.", s.Text, after),
+			Message:  fmt.Sprintf("Source %s has a path, on which Chromium and Firefox may differ: Chromium (measured) matches such a source only when the page was reached through a redirect, and the specification compares the path with the ancestor's origin (path \"/\"), so it never matches, but browsers that compare the ancestor's full URL match it on pages under that path. %s Drop the path.", s.Text, after),
 			Evidence: ev,
 			Fix:      "Content-Security-Policy: " + directiveText(d.Name, replace(d.Sources, s, fixed)),
 		})
@@ -543,16 +543,18 @@ func (f *facts) checkHostSource(ev []string, d framing.Directive, s framing.Sour
 		out = append(out, Finding{
 			ID:       "browser-difference",
 			Severity: SeverityInfo,
-			Message:  fmt.Sprintf("Chromium and Firefox differ: the specification lets %s match the same host and port over https, Chromium does not. List the https origin explicitly if it should frame the page.", s.Text),
+			Message:  fmt.Sprintf("Chromium and Firefox may differ: CSP 3 lets %s also match the same host and port over https, and Chromium (measured) does not. List the https origin explicitly if it should frame the page.", s.Text),
 			Evidence: ev,
 			Fix:      "Content-Security-Policy: " + directiveText(d.Name, append(slices.Clone(d.Sources), https)),
 		})
 	}
-	if net.ParseIP(strings.Trim(s.Host, "[]")) != nil {
+	// CSP 3 lets 127.0.0.1 match and no other IP address; Chromium matches
+	// them all.
+	if ip := net.ParseIP(strings.Trim(s.Host, "[]")); ip != nil && s.Host != "127.0.0.1" {
 		out = append(out, Finding{
 			ID:       "browser-difference",
 			Severity: SeverityInfo,
-			Message:  fmt.Sprintf("Browsers differ: Chromium matches the IP-address source %s, but CSP 3 says host-sources match only host names, so browsers following it block the frame. Frame from a host name.", s.Text),
+			Message:  fmt.Sprintf("Chromium and Firefox may differ: Chromium (measured) matches the IP-address source %s, but CSP 3 says IP-address sources other than 127.0.0.1 match nothing, so browsers that follow it block the frame. Frame from a host name.", s.Text),
 			Evidence: ev,
 			Fix:      "",
 		})
