@@ -208,7 +208,7 @@ func (a *App) buildHandler() http.Handler {
 	if a.guard != nil {
 		pages = a.guard.TokenHandler(pages)
 	}
-	pages = a.sessions.LoadAndSave(markSession(pages))
+	pages = sealOnSessionError(a.sessions.LoadAndSave(markSession(pages)))
 
 	// Sessionless routes (static files, health checks) do not touch the
 	// session: a page view should cost one session read, not one per
@@ -228,8 +228,13 @@ func (a *App) buildHandler() http.Handler {
 }
 
 // sessionError is scs's ErrorFunc: the session could not be loaded or saved.
+// It renders the error page (503 when DynamoDB is unavailable) and seals the
+// response so that the page the handler goes on writing is dropped.
 func (a *App) sessionError(w http.ResponseWriter, r *http.Request, err error) {
 	a.serverError(w, r, fmt.Errorf("app: session: %w", err))
+	if ri := info(r); ri != nil && ri.seal != nil {
+		ri.seal.sealed = true
+	}
 }
 
 // currentUser returns the logged-in username, or "" when logged out. It

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -228,4 +229,17 @@ func dataItems(t *testing.T, env storetest.Env) int {
 		n += len(out.Items)
 	}
 	return n
+}
+
+func mustPrefixes(t *testing.T, ss ...string) []netip.Prefix {
+	t.Helper()
+	var ps []netip.Prefix
+	for _, s := range ss {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, p)
+	}
+	return ps
 }

@@ -19,6 +19,7 @@ type reqInfo struct {
 	id         string
 	clientAddr string
 	pattern    string
+	seal       *sealWriter // set by sealOnSessionError
 }
 
 type reqInfoKey struct{}
@@ -255,4 +256,41 @@ func (c *captureWriter) Write(b []byte) (int, error) {
 	}
 	c.body = append(c.body, b...)
 	return len(b), nil
+}
+
+// sealWriter drops everything written after it is sealed. scs commits the
+// session when the handler first writes; if that commit fails, scs calls
+// ErrorFunc (a.sessionError), which renders the error page and seals the
+// writer, and then goes on writing the handler's own status and body, which
+// must not reach the client after the error page.
+type sealWriter struct {
+	http.ResponseWriter
+	sealed bool
+}
+
+func (s *sealWriter) WriteHeader(code int) {
+	if !s.sealed {
+		s.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (s *sealWriter) Write(b []byte) (int, error) {
+	if s.sealed {
+		return len(b), nil
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (s *sealWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// sealOnSessionError runs just outside the session layer; see sealWriter.
+func sealOnSessionError(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &sealWriter{ResponseWriter: w}
+		if ri := info(r); ri != nil {
+			ri.seal = sw
+		}
+		next.ServeHTTP(sw, r)
+	})
 }

@@ -1,0 +1,55 @@
+package app
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestPasswordHash(t *testing.T) {
+	p := PasswordParams{Memory: 64, Time: 1, Threads: 1}
+	h1, err := hashPassword("correct horse battery", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2, _ := hashPassword("correct horse battery", p)
+	if h1 == h2 {
+		t.Error("two hashes of one password are equal: the salt is not random")
+	}
+	if !strings.HasPrefix(h1, "$argon2id$v=19$m=64,t=1,p=1$") {
+		t.Errorf("hash %q is not a PHC argon2id string with its parameters", h1)
+	}
+	for _, tc := range []struct {
+		password, hash string
+		ok, err        bool
+	}{
+		{"correct horse battery", h1, true, false},
+		{"correct horse battery", h2, true, false},
+		{"correct horse batterY", h1, false, false},
+		{"", h1, false, false},
+		{"correct horse battery", "", false, true},
+		{"correct horse battery", "$argon2i$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", false, true},
+		{"correct horse battery", strings.Replace(h1, "m=64", "m=99999999", 1), false, true},
+		{"correct horse battery", strings.Replace(h1, "v=19", "v=16", 1), false, true},
+		{"correct horse battery", h1 + "$extra", false, true},
+	} {
+		ok, err := verifyPassword(tc.password, tc.hash)
+		if ok != tc.ok || (err != nil) != tc.err {
+			t.Errorf("verifyPassword(%q, %q) = %v, %v; want %v, error %v", tc.password, tc.hash, ok, err, tc.ok, tc.err)
+		}
+	}
+}
+
+func TestValidateUsername(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"abc", true}, {"a-b_c9", true}, {"0abc", true}, {strings.Repeat("a", 32), true},
+		{"ab", false}, {strings.Repeat("a", 33), false}, {"Abc", false}, {"_abc", false},
+		{"a bc", false}, {"abc\n", false}, {"äbc", false}, {"", false},
+	} {
+		if got := validateUsername(tc.name) == ""; got != tc.ok {
+			t.Errorf("validateUsername(%q) ok = %v, want %v", tc.name, got, tc.ok)
+		}
+	}
+}
