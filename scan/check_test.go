@@ -130,6 +130,8 @@ func TestRun_findings(t *testing.T) {
 			[]string{"browser-difference:info", "embeddable:info"}, ""},
 		{"IP source", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' https://192.0.2.1"}}},
 			[]string{"browser-difference:info", "embeddable:info"}, ""},
+		{"wildcard that covers the foreign origin", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' *.example"}}},
+			[]string{"framable-by-foreign:high"}, "Content-Security-Policy: frame-ancestors 'self'"},
 		{"declared embed page", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' https://partner.example"}}},
 			[]string{"embeddable:info"}, ""},
 		{"image", sitePage{headers: append([][2]string{{"Content-Type", "image/png"}}, both...), body: "\x89PNG\r\n"}, []string{"not-html:info"}, ""},
@@ -323,14 +325,15 @@ func TestRun_redirect(t *testing.T) {
 func TestRun_requestHeaders(t *testing.T) {
 	t.Parallel()
 	var got http.Header
+	var host string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/p" {
-			got = r.Header.Clone()
+			got, host = r.Header.Clone(), r.Host
 		}
 	}))
 	defer srv.Close()
 	opts := scan.Options{
-		Header: http.Header{"Authorization": {"Bearer t"}, "Accept-Language": {"fr"}},
+		Header: http.Header{"Authorization": {"Bearer t"}, "Accept-Language": {"fr"}, "Host": {"site.test"}},
 		Cookie: "session=abc",
 	}
 	scanOne(t, srv, opts, "/p")
@@ -346,6 +349,9 @@ func TestRun_requestHeaders(t *testing.T) {
 		if g := got.Get(name); g != want {
 			t.Errorf("%s = %q, want %q", name, g, want)
 		}
+	}
+	if host != "site.test" {
+		t.Errorf("Host = %q, want the -header value site.test", host)
 	}
 	if a := got.Get("Accept"); !strings.HasPrefix(a, "text/html") {
 		t.Errorf("Accept = %q, want text/html first", a)

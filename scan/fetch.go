@@ -97,6 +97,10 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL) (*page, error) {
 		req.Header.Set(h[0], h[1])
 	}
 	for name, values := range s.opts.Header {
+		if http.CanonicalHeaderKey(name) == "Host" && len(values) > 0 {
+			req.Host = values[0] // net/http sends req.Host, never Header["Host"]
+			continue
+		}
 		req.Header.Del(name)
 		for _, v := range values {
 			req.Header.Add(name, v)
