@@ -28,8 +28,46 @@ const (
 )
 
 // tokenEncoding refuses non-canonical encodings, so one masked token has
-// exactly one spelling.
+// exactly one spelling. decodeToken is its inverse for exactly maskedLen
+// characters, without allocating.
 var tokenEncoding = base64.RawURLEncoding.Strict()
+
+const b64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+// b64Value maps a base64url character to its value, and anything else to
+// 0xff. It is an immutable table.
+var b64Value = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i := range len(b64URL) {
+		t[b64URL[i]] = byte(i)
+	}
+	return t
+}()
+
+// decodeToken decodes the maskedLen characters of s into dst and reports
+// whether s is the canonical unpadded base64url encoding of 64 bytes.
+func decodeToken(dst *[2 * tokenLen]byte, s string) bool {
+	if len(s) != maskedLen {
+		return false
+	}
+	var bad byte
+	j := 0
+	for i := 0; i+4 <= len(s); i += 4 { // 21 groups: 84 characters, 63 bytes
+		a, b, c, d := b64Value[s[i]], b64Value[s[i+1]], b64Value[s[i+2]], b64Value[s[i+3]]
+		bad |= (a | b | c | d) & 0xc0
+		dst[j] = a<<2 | b>>4
+		dst[j+1] = b<<4 | c>>2
+		dst[j+2] = c<<6 | d
+		j += 3
+	}
+	// Two characters left: 12 bits, of which the last 4 must be zero.
+	a, b := b64Value[s[84]], b64Value[s[85]]
+	bad |= (a|b)&0xc0 | b&0x0f
+	dst[63] = a<<2 | b>>4
+	return bad == 0
+}
 
 // SessionStore is the part of a session manager guard needs. The
 // implementation must scope the values to the request's session through ctx.
@@ -157,11 +195,8 @@ func verifyToken(sent string, want []byte) bool {
 	if len(sent) != maskedLen || len(want) != tokenLen {
 		return false
 	}
-	var src [maskedLen]byte // copied, not converted, to stay off the heap
-	copy(src[:], sent)
 	var buf [2 * tokenLen]byte
-	n, err := tokenEncoding.Decode(buf[:], src[:])
-	if err != nil || n != len(buf) {
+	if !decodeToken(&buf, sent) {
 		return false
 	}
 	for i := range tokenLen {
