@@ -60,6 +60,11 @@ type Guard struct {
 	ReportOnly bool
 
 	// OmitNosniff turns off X-Content-Type-Options: nosniff.
+	//
+	// This header and the three below are set before the handler runs, so a
+	// handler may replace (or delete) any of them for its own response; the
+	// framing headers, in contrast, are guard's alone and are set when the
+	// response header is written.
 	OmitNosniff bool
 
 	// ReferrerPolicy is the Referrer-Policy header value; the default is
