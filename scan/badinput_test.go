@@ -103,6 +103,7 @@ func TestRun_badInput(t *testing.T) {
 		{"bad IPv6", "http://[::1/", scan.Options{}, "invalid URL", ""},
 		{"control character", "http://example.com/\x7f", scan.Options{}, "invalid URL", ""},
 		{"empty", "", scan.Options{}, "invalid URL", ""},
+		{"Unicode host", "http://bücher.example/", scan.Options{}, "xn--", ""},
 		{"closed port", "http://" + closedPort(t) + "/", scan.Options{}, "connection refused", ""},
 		{"not HTTP", "http://" + garbageServer(t) + "/", scan.Options{}, "malformed HTTP", ""},
 		{"endless redirects", srv.URL + "/loop", scan.Options{}, "too many redirects (more than 10)", ""},

@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -331,7 +332,14 @@ func (s *scanner) errorPage(ctx context.Context, final *url.URL) (framing.Respon
 		p.err = err
 		return framing.Response{}, err
 	}
-	p.resp = page.resp
+	// Keep only what the checks read: the probes live as long as the Run.
+	p.resp = framing.Response{URL: page.resp.URL, Status: page.resp.Status}
+	for _, h := range page.resp.Headers {
+		switch strings.ToLower(h.Name) {
+		case hdrXFO, hdrCSP, hdrCSPRO:
+			p.resp.Headers = append(p.resp.Headers, h)
+		}
+	}
 	return p.resp, nil
 }
 
@@ -346,6 +354,13 @@ func parseTarget(raw string) (*url.URL, error) {
 	}
 	if u.Host == "" || u.Hostname() == "" {
 		return nil, fmt.Errorf("invalid URL %q: no host", raw)
+	}
+	// Origins are compared in their ASCII form; the standard library has
+	// no public IDNA mapping, so ask for it rather than guess.
+	for _, c := range []byte(u.Hostname()) {
+		if c >= 0x80 {
+			return nil, fmt.Errorf("invalid URL %q: host is not ASCII: write it in its xn-- (punycode) form", raw)
+		}
 	}
 	return u, nil
 }

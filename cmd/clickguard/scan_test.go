@@ -363,3 +363,32 @@ func TestScan_help(t *testing.T) {
 	}
 	checkGolden(t, "help-scan.golden", stdout.String())
 }
+
+// TestUseColor: colour only for a character device, and never with
+// NO_COLOR set.
+func TestUseColor(t *testing.T) {
+	t.Setenv("NO_COLOR", "")
+	file, err := os.Create(filepath.Join(t.TempDir(), "report.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	if useColor(&bytes.Buffer{}) {
+		t.Errorf("useColor(buffer) = true")
+	}
+	if useColor(file) {
+		t.Errorf("useColor(regular file) = true")
+	}
+	if !useColor(devNull) {
+		t.Errorf("useColor(%s) = false for a character device", os.DevNull)
+	}
+	t.Setenv("NO_COLOR", "1")
+	if useColor(devNull) {
+		t.Errorf("useColor with NO_COLOR set = true")
+	}
+}

@@ -1,0 +1,109 @@
+package scan
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestClean(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"plain text", "plain text"},
+		{"frame-ancestors 'none'", "frame-ancestors 'none'"},
+		{"évidence ünïcode", "évidence ünïcode"},
+		{"\x1b[31mred\x1b[0m", `\x1b[31mred\x1b[0m`},
+		{"line\nbreak", `line\nbreak`},
+		{"bell\a", `bell\a`},
+		{"c1 \u009b control", `c1 \u009b control`},
+		{"bad \xff utf-8", `bad \xff utf-8`},
+	}
+	for _, tc := range tests {
+		if got := clean(tc.in); got != tc.want {
+			t.Errorf("clean(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestReport_color checks that colour codes appear only when asked for,
+// and that a hostile header cannot inject its own.
+func TestReport_color(t *testing.T) {
+	t.Parallel()
+	res := Result{
+		URL: "http://a.example/", FinalURL: "http://a.example/", Status: 200,
+		Verdicts: []Verdict{{Chain: ChainForeign, Ancestors: []string{"http://attacker.example"}, Framable: true, DecidedBy: "none", Reason: "no header"}},
+		Findings: []Finding{{ID: "no-protection", Severity: SeverityHigh, Message: "m", Evidence: []string{"X-Evil: \x1b]0;pwned\a"}, Fix: "f"}},
+	}
+	for _, color := range []bool{false, true} {
+		var b strings.Builder
+		r := NewReport(&b, FormatText, color)
+		if err := r.Add(res); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if got := strings.Contains(out, "\x1b["); got != color {
+			t.Errorf("color %v: output has ANSI codes = %v:\n%q", color, got, out)
+		}
+		if strings.Contains(out, "\x1b]") || strings.Contains(out, "\a") {
+			t.Errorf("color %v: the header's escape sequence reached the output:\n%q", color, out)
+		}
+	}
+}
+
+type failWriter struct{ n int }
+
+func (w *failWriter) Write(p []byte) (int, error) {
+	if w.n == 0 {
+		return 0, errors.New("broken pipe")
+	}
+	w.n--
+	return len(p), nil
+}
+
+func TestReport_writeError(t *testing.T) {
+	t.Parallel()
+	for _, f := range []Format{FormatText, FormatJSON, FormatJSONL} {
+		r := NewReport(&failWriter{}, f, false)
+		err := r.Add(Result{URL: "http://a.example/", Verdicts: []Verdict{}, Findings: []Finding{}})
+		if err == nil || !strings.Contains(err.Error(), "broken pipe") {
+			t.Errorf("%s: Add error %v, want the write error", f, err)
+		}
+		if err2 := r.Close(); err2 != err {
+			t.Errorf("%s: Close error %v, want the first error again", f, err2)
+		}
+	}
+}
+
+func TestReport_emptyJSON(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	if err := NewReport(&b, FormatJSON, false).Close(); err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != "{\"results\": []}\n" {
+		t.Errorf("empty JSON report = %q", b.String())
+	}
+}
+
+func TestSeverity(t *testing.T) {
+	t.Parallel()
+	for s := SeverityInfo; s <= SeverityHigh; s++ {
+		b, err := s.MarshalText()
+		if err != nil {
+			t.Fatalf("MarshalText(%d): %v", s, err)
+		}
+		var back Severity
+		if err := back.UnmarshalText(b); err != nil || back != s {
+			t.Errorf("round trip of %s = %v, %v", s, back, err)
+		}
+	}
+	if _, err := Severity(0).MarshalText(); err == nil {
+		t.Errorf("MarshalText(0): no error")
+	}
+	if _, err := ParseSeverity("critical"); err == nil {
+		t.Errorf("ParseSeverity(critical): no error")
+	}
+}
