@@ -178,7 +178,14 @@ func (f *facts) checkProtection() []Finding {
 		if len(ev) == 0 {
 			ev = []string{"(no X-Frame-Options or Content-Security-Policy frame-ancestors header)"}
 		}
-		return []Finding{{ID: "no-protection", Severity: SeverityHigh, Message: msg, Evidence: ev, Fix: fixNone}}
+		sev := SeverityHigh
+		if !f.page.isHTML {
+			// An image or a JSON document in a frame offers nothing to
+			// click; it is still worth protecting, but it is not a page.
+			sev = SeverityLow
+			msg += " The response is not HTML, so there is little to click on."
+		}
+		return []Finding{{ID: "no-protection", Severity: sev, Message: msg, Evidence: ev, Fix: fixNone}}
 	case f.hasFA && f.foreignV.Framable && !f.hasOverbroad():
 		return []Finding{{
 			ID:       "framable-by-foreign",

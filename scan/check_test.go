@@ -135,6 +135,7 @@ func TestRun_findings(t *testing.T) {
 		{"declared embed page", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' https://partner.example"}}},
 			[]string{"embeddable:info"}, ""},
 		{"image", sitePage{headers: append([][2]string{{"Content-Type", "image/png"}}, both...), body: "\x89PNG\r\n"}, []string{"not-html:info"}, ""},
+		{"unprotected JSON", sitePage{headers: [][2]string{{"Content-Type", "application/json"}}, body: `{"ok":true}`}, []string{"no-protection:low", "not-html:info"}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
