@@ -71,7 +71,7 @@ func validateUsername(u string) string {
 	case len(u) < 3 || len(u) > 32:
 		return "The username must be 3 to 32 characters long."
 	case !usernamePattern.MatchString(u):
-		return "The username may only contain lower-case letters (a–z), digits, _ and -, and must start with a letter or digit."
+		return "The username may only contain lower-case letters (a–z), digits, underscores (_) and hyphens (-), and must start with a letter or a digit."
 	}
 	return ""
 }

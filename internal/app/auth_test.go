@@ -278,7 +278,7 @@ func TestBadInput(t *testing.T) {
 		{"signup long username", "/signup", url.Values{"username": {long}, "password": {goodPassword}}, 422, "3 to 32 characters"},
 		{"signup upper case", "/signup", url.Values{"username": {"Alice"}, "password": {goodPassword}}, 422, "lower-case letters"},
 		{"signup bad character", "/signup", url.Values{"username": {"al ice"}, "password": {goodPassword}}, 422, "lower-case letters"},
-		{"signup leading dash", "/signup", url.Values{"username": {"-alice"}, "password": {goodPassword}}, 422, "start with a letter or digit"},
+		{"signup leading dash", "/signup", url.Values{"username": {"-alice"}, "password": {goodPassword}}, 422, "start with a letter or a digit"},
 		{"signup short password", "/signup", url.Values{"username": {"ivan"}, "password": {"short"}}, 422, "at least 12 characters"},
 		{"signup long password", "/signup", url.Values{"username": {"ivan"}, "password": {long}}, 422, "at most 256 bytes"},
 		{"signup invalid utf-8", "/signup", url.Values{"username": {"ivan"}, "password": {"\xff\xfe" + goodPassword}}, 422, "not valid text"},
