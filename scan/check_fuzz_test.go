@@ -1,0 +1,73 @@
+package scan
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/clickguard/clickguard/framing"
+)
+
+// FuzzJudge feeds arbitrary header lines and <meta> tags to the checks:
+// they must not panic, must be deterministic, and every finding must be
+// well formed.
+func FuzzJudge(f *testing.F) {
+	seeds := []string{
+		"X-Frame-Options: ALLOW-FROM https://a.example",
+		"Content-Security-Policy: frame-ancestors 'none' https://a.example/p/, frame-ancestors *",
+		"Content-Security-Policy: frame-ancestor 'self'; frame-ancestors; frame-ancestors http://1.2.3.4:80",
+		"X-Frame-Options: SAMEORIGIN\nX-Frame-Options: DENY,\nContent-Security-Policy-Report-Only: frame-ancestors 'self'",
+		"X-Frame-Option: deny\nx-content-security-policy: frame-ancestors 'none'",
+	}
+	for _, s := range seeds {
+		f.Add(s, `<meta http-equiv="Content-Security-Policy" content="frame-ancestors 'none'">`, false)
+	}
+	final, _ := url.Parse("https://site.example/page")
+	f.Fuzz(func(t *testing.T, headers, body string, redirected bool) {
+		p := &page{final: final, isHTML: true}
+		p.resp = framing.Response{URL: final.String(), Status: 200, Redirected: redirected, Meta: findMeta([]byte(body))}
+		for l := range strings.SplitSeq(headers, "\n") {
+			name, value, _ := strings.Cut(l, ":")
+			p.resp.Headers = append(p.resp.Headers, framing.Header{Name: name, Value: strings.TrimSpace(value)})
+		}
+		if redirected {
+			p.redirects = []Redirect{{URL: "https://site.example/old", Status: 302, Location: "/page"}}
+		}
+		errPage := &framing.Response{URL: "https://site.example/missing", Status: 404}
+		var first Result
+		if err := judge(&first, p, errPage, nil); err != nil {
+			t.Fatalf("judge: %v", err)
+		}
+		var second Result
+		if err := judge(&second, p, errPage, nil); err != nil {
+			t.Fatalf("judge: %v", err)
+		}
+		if diff := cmp.Diff(first, second); diff != "" {
+			t.Fatalf("judge is not deterministic:\n%s", diff)
+		}
+		if len(first.Verdicts) != 3 {
+			t.Fatalf("%d verdicts, want 3", len(first.Verdicts))
+		}
+		for _, fd := range first.Findings {
+			if fd.ID == "" || fd.Message == "" || fd.Evidence == nil || fd.Severity < SeverityInfo || fd.Severity > SeverityHigh {
+				t.Fatalf("malformed finding %+v", fd)
+			}
+		}
+		// The foreign verdict and the headline finding agree: a page any
+		// site can frame has a high finding, and only such a page has
+		// no-protection or framable-by-foreign.
+		foreign := first.Verdicts[0].Framable
+		high := false
+		for _, fd := range first.Findings {
+			if (fd.ID == "no-protection" || fd.ID == "framable-by-foreign") && !foreign {
+				t.Fatalf("%s reported for a page the foreign origin cannot frame", fd.ID)
+			}
+			high = high || fd.Severity == SeverityHigh
+		}
+		if foreign && !high {
+			t.Fatalf("a page the foreign origin can frame has no high finding: %+v", first.Findings)
+		}
+	})
+}
