@@ -221,6 +221,8 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return writeErr
 	}
 	if err != nil {
+		// Interrupted: still end the report, so that JSON stays valid.
+		_ = report.Close()
 		return err
 	}
 	if err := report.Close(); err != nil {

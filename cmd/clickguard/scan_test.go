@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -390,5 +392,29 @@ func TestUseColor(t *testing.T) {
 	t.Setenv("NO_COLOR", "1")
 	if useColor(devNull) {
 		t.Errorf("useColor with NO_COLOR set = true")
+	}
+}
+
+// TestScan_interrupted: when the context ends mid-scan, the command fails
+// but the JSON report is still a complete document.
+func TestScan_interrupted(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"scan", "-format", "json", srv.URL + "/a", srv.URL + "/b"}, &stdout, &stderr)
+	if code != exitFailure {
+		t.Errorf("exit code %d, want %d", code, exitFailure)
+	}
+	if !strings.Contains(stderr.String(), "context deadline exceeded") {
+		t.Errorf("stderr %q does not say why", stderr.String())
+	}
+	var doc scanJSON
+	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
+		t.Errorf("interrupted report is not JSON: %v\n%s", err, stdout.String())
 	}
 }
