@@ -158,11 +158,15 @@ var ErrTooManyRedirects = errors.New("too many redirects")
 // Run scans urls and calls emit once per URL, in the order of urls, from
 // the calling goroutine. At most Concurrency URLs are in flight and at most
 // twice that many results wait to be emitted, so memory stays flat however
-// long the list. Run returns when every URL was emitted, or early with
-// ctx's error when ctx is done (URLs not yet fetched are then not emitted).
-// A URL that cannot be fetched is reported through Result.Error, never as
-// Run's error. Run validates its options first and returns an error for
-// an invalid chain.
+// long the list; the price of the order is that a slow URL holds back the
+// results after it (for at most Timeout).
+//
+// Run returns when every URL was emitted, or early with ctx's error when
+// ctx is done (results not yet emitted are then dropped). A URL that
+// cannot be fetched is reported through Result.Error, never as Run's
+// error. Run validates its options first and returns an error for an
+// invalid chain. Each call builds its own connection pool and closes it
+// on return.
 func Run(ctx context.Context, opts Options, urls []string, emit func(Result)) error {
 	s, err := newScanner(opts)
 	if err != nil {
