@@ -263,7 +263,6 @@ func (a *App) newPage(r *http.Request, title string) page {
 	p := a.basePage(r, title)
 	if hasSession(r) {
 		p.Flash = a.sessions.PopString(r.Context(), sessionFlashKey)
-		p.CSRFToken = a.csrfToken(r)
 	}
 	return p
 }
@@ -278,8 +277,8 @@ func (a *App) basePage(r *http.Request, title string) page {
 		CSSURL:    a.assets.url("css/app.css"),
 		IconURL:   a.assets.url("img/icon.svg"),
 	}
-	if p.User != "" {
-		p.CSRFToken = a.csrfToken(r) // for the header's log-out form
+	if hasSession(r) {
+		p.csrf = func() string { return a.csrfToken(r) }
 	}
 	return p
 }

@@ -282,3 +282,22 @@ func TestClientAddr(t *testing.T) {
 		})
 	}
 }
+
+// TestLandingPageNeedsNoSession: a page without a form gives a visitor no
+// session, so it costs no DynamoDB write; a page with a form does.
+func TestLandingPageNeedsNoSession(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	for _, tc := range []struct {
+		path   string
+		cookie bool
+	}{
+		{"/", false},
+		{"/login", true},
+	} {
+		r := newBrowser(t, srv).get(tc.path)
+		if got := r.header.Get("Set-Cookie") != ""; got != tc.cookie {
+			t.Errorf("GET %s sets a cookie: %v, want %v", tc.path, got, tc.cookie)
+		}
+	}
+}

@@ -18,11 +18,23 @@ import (
 type page struct {
 	Title     string // text of <title>, before " · clickguard"
 	User      string // signed-in username; empty when logged out
-	CSRFToken string // masked session-bound token for this render
 	Flash     string // one-time message from the previous request
 	RequestID string
 	CSSURL    string // content-hashed stylesheet URL
 	IconURL   string // content-hashed icon URL
+
+	csrf func() string // see CSRFToken
+}
+
+// CSRFToken returns a freshly masked session-bound token for a form on the
+// page ("" outside the token layer). It is computed only when a template asks:
+// a page without a form (the landing page for a visitor) then creates no
+// session, and costs no DynamoDB write.
+func (p page) CSRFToken() string {
+	if p.csrf == nil {
+		return ""
+	}
+	return p.csrf()
 }
 
 // errorPage is the data of templates/pages/error.html.
