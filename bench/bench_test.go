@@ -194,6 +194,15 @@ func cases(tb testing.TB, method string) []struct {
 	r.Header.Set(guard.TokenHeader, guardToken)
 	add("guard-stack", guardNoSessions(g)(app), r)
 
+	// The same with only the framing headers (no nosniff, Referrer-Policy,
+	// Cross-Origin-Opener-Policy): the protection against framing and CSRF
+	// alone.
+	g = &guard.Guard{Sessions: &fixedStore{m: map[string][]byte{}}, OmitNosniff: true, OmitReferrerPolicy: true, OmitCOOP: true}
+	prime(guardNoSessions(g), func(w http.ResponseWriter, r *http.Request) { guardToken = guard.Token(r) })
+	r = request(method)
+	r.Header.Set(guard.TokenHeader, guardToken)
+	add("guard-stack-framing", guardNoSessions(g)(app), r)
+
 	// The typical peer stack with scs, and the same with guard instead.
 	sm = newSessions()
 	cookies = prime(peerStack(sm), func(w http.ResponseWriter, r *http.Request) {
@@ -288,6 +297,9 @@ func BenchmarkRatio(b *testing.B) {
 		{"guard-headers/floor-full/GET", get["guard-headers"], get["floor-full"], "guard", "floor"},
 		{"guard-stack/bare/GET", get["guard-stack"], get["bare"], "guard", "bare"},
 		{"guard-stack/bare/POST", post["guard-stack"], post["bare"], "guard", "bare"},
+		{"guard-stack-framing/bare/GET", get["guard-stack-framing"], get["bare"], "guard", "bare"},
+		{"guard-stack-framing/bare/POST", post["guard-stack-framing"], post["bare"], "guard", "bare"},
+		{"guard-stack/secure/GET", get["guard-stack"], get["secure"], "guard", "peers"},
 		{"guard-stack/secure+nosurf/GET", get["guard-stack"], get["secure+nosurf"], "guard", "peers"},
 		{"guard-stack/secure+nosurf/POST", post["guard-stack"], post["secure+nosurf"], "guard", "peers"},
 		{"guard+scs/secure+nosurf+scs/GET", get["guard+scs"], get["secure+nosurf+scs"], "guard", "peers"},
