@@ -118,7 +118,7 @@ body { font: 15px system-ui, sans-serif; margin: 16px; background: #fff6d6; }
 h1 { font-size: 16px; margin: 0 0 8px; color: #7a4b00; }
 #target { width: {{.W}}px; height: {{.H}}px; border: 3px dashed #b3261e; background: #fff; }
 </style></head><body>
-<h1>attacker page at {{.Origin}} — &lt;{{.Kind}}&gt; of {{.Src}}</h1>
+<h1>{{if .Label}}{{.Label}}{{else}}attacker page{{end}} at {{.Origin}} — &lt;{{.Kind}}&gt; of {{.Src}}</h1>
 {{if eq .Kind "object"}}<object id="target" data="{{.Src}}" type="text/html">object fallback: the target did not render</object>
 {{else if eq .Kind "embed"}}<embed id="target" src="{{.Src}}" type="text/html">
 {{else}}<iframe id="target" src="{{.Src}}"></iframe>
@@ -130,7 +130,7 @@ body { font: 14px system-ui, sans-serif; margin: 10px; background: #fff6d6; }
 h1 { font-size: 15px; margin: 0 0 6px; color: #7a4b00; word-break: break-all; }
 .grid { display: grid; grid-template-columns: 620px 620px; gap: 8px; }
 figure { margin: 0; } figcaption { font-weight: 600; color: #7a4b00; }
-iframe, object, embed { display: block; width: 610px; height: 380px; border: 3px dashed #b3261e; background: #fff; }
+iframe, object, embed { display: block; width: 610px; height: 350px; border: 3px dashed #b3261e; background: #fff; }
 </style></head><body>
 <h1>attacker page at {{.Origin}} framing {{.Src}}</h1>
 <div class="grid">
@@ -186,7 +186,7 @@ func attackerHandler() http.Handler {
 	mux.HandleFunc("GET /frame", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		render(w, "frame", map[string]any{
-			"Origin": origin(r), "Kind": q.Get("kind"), "Src": q.Get("src"), "W": frameWidth, "H": frameHeight,
+			"Origin": origin(r), "Kind": q.Get("kind"), "Src": q.Get("src"), "W": frameWidth, "H": frameHeight, "Label": "",
 		})
 	})
 	mux.HandleFunc("GET /frame-all", func(w http.ResponseWriter, r *http.Request) {
@@ -237,7 +237,8 @@ func withNestHelper(next http.Handler) http.Handler {
 		}
 		var buf bytes.Buffer
 		err = attackerPages.ExecuteTemplate(&buf, "frame", map[string]any{
-			"Origin": "http://" + r.Host, "Kind": "iframe", "Src": u.RequestURI(), "W": 540, "H": 300,
+			"Origin": "http://" + r.Host, "Kind": "iframe", "Src": u.RequestURI(), "W": 540, "H": 260,
+			"Label": "middle page of the target's origin",
 		})
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)

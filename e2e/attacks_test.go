@@ -147,7 +147,8 @@ func submitCrossOrigin(tab context.Context, attackPage, action string) (postResu
 	return res, err
 }
 
-// buttonCenter loads u at the top level of a tab with a viewport of the
+// buttonCenter loads u at the top level of tab (which it leaves with that
+// viewport: use a tab of its own) with a viewport of the
 // attacker's frame size and returns the centre of the first element matching
 // selector, so that the attacker can place that point under the decoy.
 func buttonCenter(tab context.Context, u, selector string) (x, y int, err error) {
@@ -165,9 +166,6 @@ func buttonCenter(tab context.Context, u, selector string) (x, y int, err error)
 	if err != nil {
 		return 0, 0, fmt.Errorf("find %s on %s: %w", selector, u, err)
 	}
-	if err := chromedp.Do(tab, chromedp.ResetViewport()); err != nil {
-		return 0, 0, fmt.Errorf("reset viewport: %w", err)
-	}
 	return int(math.Round(p.X)), int(math.Round(p.Y)), nil
 }
 
@@ -178,33 +176,61 @@ const decoyX, decoyY = 420, 260
 // target under the decoy, checks that the decoy's centre hits the framed
 // page (the click goes to the frame, not to the decoy), judges the frame and
 // clicks the decoy with real mouse events through the DevTools protocol.
-// It returns the verdict on the frame.
-func clickjack(tab context.Context, origin, target, targetOrigin string, bx, by int) (frameVerdict, error) {
+// With waitLanding, it waits until the framed page has navigated after the
+// click (only for a same-site frame, whose events reach the tab). It returns
+// the verdict on the frame and a screenshot taken before the click with the
+// frame made half visible.
+func clickjack(tab context.Context, origin, target, targetOrigin string, bx, by int, waitLanding bool) (frameVerdict, []byte, error) {
 	u := clickjackPage(origin, target, decoyX-bx, decoyY-by, frameWidth, frameHeight, decoyX, decoyY, "0")
 	if err := chromedp.Do(tab, chromedp.Navigate(u)); err != nil {
-		return frameVerdict{}, fmt.Errorf("load clickjacking page: %w", err)
+		return frameVerdict{}, nil, fmt.Errorf("load clickjacking page: %w", err)
 	}
 	hit, err := chromedp.Run(tab, chromedp.Evaluate[string](fmt.Sprintf(`document.elementFromPoint(%d, %d).id`, decoyX, decoyY)))
 	if err != nil {
-		return frameVerdict{}, fmt.Errorf("hit test: %w", err)
+		return frameVerdict{}, nil, fmt.Errorf("hit test: %w", err)
 	}
 	if hit != "target" {
-		return frameVerdict{}, fmt.Errorf("the decoy's centre hits #%s, not the invisible frame", hit)
+		return frameVerdict{}, nil, fmt.Errorf("the decoy's centre hits #%s, not the invisible frame", hit)
 	}
 	v, err := judgeElement(tab, "target", false, targetOrigin)
 	if err != nil {
-		return frameVerdict{}, err
+		return frameVerdict{}, nil, err
 	}
+	// For the picture: the frame half visible shows what lies under the
+	// decoy. The click itself is made with the frame invisible again.
+	png, err := setOpacityAndShoot(tab, "0.5")
+	if err != nil {
+		return frameVerdict{}, nil, err
+	}
+	if err := chromedp.Do(tab, chromedp.Evaluate[chromedp.Void](`document.getElementById("target").style.opacity = "0"`)); err != nil {
+		return frameVerdict{}, nil, fmt.Errorf("hide frame: %w", err)
+	}
+	// Subscribe before the click: a click that lands submits the framed
+	// form, and the frame then commits the response's document, which the
+	// server sends only once the POST's handler is done.
+	navigated := chromedp.Events(tab, page.FrameNavigated)
 	if err := chromedp.Do(tab, chromedp.MouseClickXY(decoyX, decoyY)); err != nil {
-		return frameVerdict{}, fmt.Errorf("click the decoy: %w", err)
+		return frameVerdict{}, nil, fmt.Errorf("click the decoy: %w", err)
 	}
-	return v, nil
+	if waitLanding {
+		for ev, err := range navigated {
+			if err != nil {
+				return frameVerdict{}, nil, fmt.Errorf("wait for the framed form's response: %w", err)
+			}
+			if ev.Frame.ParentID != "" {
+				break
+			}
+		}
+	}
+	return v, png, nil
 }
 
-// reveal makes the clickjacking frame half visible and takes a screenshot.
-func reveal(tab context.Context) ([]byte, error) {
-	if err := chromedp.Do(tab, chromedp.Evaluate[chromedp.Void](`document.getElementById("target").style.opacity = "0.5"`)); err != nil {
-		return nil, fmt.Errorf("reveal frame: %w", err)
+// setOpacityAndShoot sets the clickjacking frame's opacity and takes a
+// screenshot.
+func setOpacityAndShoot(tab context.Context, opacity string) ([]byte, error) {
+	js := fmt.Sprintf(`document.getElementById("target").style.opacity = %q`, opacity)
+	if err := chromedp.Do(tab, chromedp.Evaluate[chromedp.Void](js)); err != nil {
+		return nil, fmt.Errorf("set frame opacity: %w", err)
 	}
 	return screenshot(tab)
 }

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/chromedp"
 )
 
 // standIn is a tiny site with one page per framing policy and two forms, one
@@ -146,28 +145,14 @@ func TestHarness(t *testing.T) {
 			{"/open", true},
 		} {
 			tab := newTab(t, browser)
-			bx, by, err := buttonCenter(tab, base+tc.path, "form button")
+			bx, by, err := buttonCenter(newTab(t, browser), base+tc.path, "form button")
 			if err != nil {
 				t.Fatal(err)
 			}
 			before := site.posts.Load()
-			if _, err := chromedp.Call(tab, network.Enable, network.EnableParams{}); err != nil {
-				t.Fatal(err)
-			}
-			responses := chromedp.Events(tab, network.ResponseReceived)
-			v, err := clickjack(tab, atk.byName[sameSite], base+tc.path, base, bx, by)
+			v, png, err := clickjack(tab, atk.byName[sameSite], base+tc.path, base, bx, by, tc.wantLand)
 			if err != nil {
 				t.Fatalf("clickjack %s: %v", tc.path, err)
-			}
-			if tc.wantLand {
-				// The framed form posts; wait for its response.
-				if _, err := waitResponse(responses, base+"/open-post"); err != nil {
-					t.Fatal(err)
-				}
-			}
-			png, err := reveal(tab)
-			if err != nil {
-				t.Error(err)
 			}
 			landed := site.posts.Load() > before
 			if err := suite.artifacts.add(shot{

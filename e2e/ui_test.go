@@ -31,7 +31,7 @@ func submitForm(tab context.Context, pageURL, formSel string, values map[string]
 	submit := chromedp.Evaluate[bool](fmt.Sprintf(`(() => {
 		const f = document.querySelector(%q);
 		if (!f) throw new Error("no form " + %q + " on " + location.href);
-		const vals = %s;
+		const vals = %s || {};
 		let sub = null;
 		for (const [k, v] of Object.entries(vals)) {
 			let el = f.elements.namedItem(k);
@@ -63,9 +63,10 @@ type crawledForm struct {
 }
 
 const listForms = `JSON.stringify([...document.forms]
-	.filter(f => f.method.toLowerCase() === "post")
+	.filter(f => (f.getAttribute("method") || "").toLowerCase() === "post")
 	.map(f => ({
-		action: f.action,
+		// getAttribute, not f.action: a field named "action" shadows it.
+		action: new URL(f.getAttribute("action") || "", location.href).href,
 		fields: [...new FormData(f)].filter(([k, v]) => typeof v === "string").map(([k, v]) => ({Name: k, Value: v}))
 			.concat([...f.querySelectorAll("button[name], input[type=submit][name]")].slice(0, 1).map(b => ({Name: b.name, Value: b.value}))),
 	})))`

@@ -1,0 +1,520 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/clickguard/clickguard/guard"
+	"github.com/clickguard/clickguard/internal/app"
+	"github.com/clickguard/clickguard/internal/store"
+	"github.com/clickguard/clickguard/internal/store/storetest"
+)
+
+const (
+	victim   = "victim"
+	other    = "mallory"
+	password = "correct horse battery staple"
+	// titleSuffix is what the application's layout puts after every page
+	// title: seeing it in a frame means the application's page rendered.
+	titleSuffix = "· clickguard"
+)
+
+// fixture is the running application with its users and data.
+type fixture struct {
+	env     storetest.Env
+	base    string // the application, protected
+	control string // the same application built with Config.Unprotected
+	atk     attackers
+	routes  []app.Route
+	// victim and other are browser contexts (cookie jars) signed in as
+	// victim and other.
+	victim, other context.Context
+	itemID        string // the victim's item every {id} route is shown with
+	controlID     string // the victim's item the unprotected control deletes
+}
+
+func (f *fixture) has(method, pattern string) bool {
+	return slices.ContainsFunc(f.routes, func(r app.Route) bool { return r.Method == method && r.Pattern == pattern })
+}
+
+// newBrowserContext returns a context for a fresh browser context (its own
+// cookie jar) of the shared browser, disposed of when the test ends.
+func newBrowserContext(t *testing.T, browser context.Context) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("new browser context: %v", err)
+	}
+	return ctx
+}
+
+// TestApp attacks the real application in Chromium, signed in as the victim.
+func TestApp(t *testing.T) {
+	browser := needBrowser(t)
+	f := setUp(t, browser)
+	snap := func(t *testing.T) snapshot {
+		t.Helper()
+		s, err := scanTable(t.Context(), f.env.Client, f.env.Tables.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+
+	t.Run("framing", func(t *testing.T) {
+		css := f.stylesheetPath(t)
+		jobs := map[string]func(t *testing.T){}
+		for _, rt := range f.routes {
+			if rt.Method != http.MethodGet {
+				continue
+			}
+			target, err := f.fill(rt.Pattern, css)
+			if err != nil {
+				t.Errorf("route GET %s: %v", rt.Pattern, err)
+				continue
+			}
+			origins := []string{sameSite, crossSite}
+			if rt.Embeddable {
+				origins = append(origins, partnerSite)
+			}
+			for _, origin := range origins {
+				// Only an embeddable page renders, and only directly in
+				// the origin its owner allowlisted: nested, the
+				// application's own origin is an ancestor too, and the
+				// allowlist does not name it.
+				want := map[string]bool{}
+				for _, kind := range kinds {
+					want[kind] = rt.Embeddable && origin == partnerSite && kind != "nested"
+				}
+				p := framingPage{
+					Group: "framing", Route: "GET " + rt.Pattern, Origin: origin,
+					Page:         framePageAll(f.atk.byName[origin], f.base+target, f.base+nestPath),
+					TargetOrigin: f.base, WantRendered: want,
+				}
+				jobs[rt.Pattern+" from "+origin] = func(t *testing.T) { runFramingPage(t, f.victim, p) }
+			}
+		}
+		runAll(t, jobs)
+	})
+
+	t.Run("forms", func(t *testing.T) {
+		forms, tokens := f.crawl(t)
+		if len(forms) == 0 {
+			t.Fatal("crawling the signed-in pages found no POST form")
+		}
+		variants := []struct {
+			name  string
+			token *string // nil: the field is left out
+		}{
+			{"no token", nil},
+			{"token of " + other, &tokens.other},
+			{"token of the victim's earlier session", &tokens.earlier},
+		}
+		// The six replays of one form run at once between two scans of
+		// the data table, so a change is pinned to one form; the statuses
+		// are checked per replay.
+		for _, fm := range forms {
+			route := "POST " + f.pattern(fm.Action)
+			type result struct {
+				attack string
+				res    postResult
+			}
+			var mu sync.Mutex
+			var results []result
+			before := snap(t)
+			jobs := map[string]func(t *testing.T){}
+			for _, origin := range []string{sameSite, crossSite} {
+				for _, tv := range variants {
+					attack := fmt.Sprintf("%s from %s", tv.name, origin)
+					fields := withField(fm.Fields, guard.TokenField, tv.token)
+					jobs[route+"/"+attack] = func(t *testing.T) {
+						tab := newTab(t, f.victim)
+						res, err := submitCrossOrigin(tab, postPage(f.atk.byName[origin], fm.Action, fields), fm.Action)
+						if err != nil {
+							t.Fatalf("route %s, attack %s: %v", route, attack, err)
+						}
+						if res.Status != http.StatusForbidden {
+							t.Errorf("route %s (form on %s), attack %s: got status %d, want %d; the tab shows %s",
+								route, fm.Page, attack, res.Status, http.StatusForbidden, res.Doc)
+						}
+						mu.Lock()
+						results = append(results, result{attack, res})
+						mu.Unlock()
+					}
+				}
+			}
+			runAll(t, jobs)
+			d := before.diff(snap(t))
+			if d != "" {
+				t.Errorf("route %s (form on %s): the data table changed during the cross-origin replays:\n%s", route, fm.Page, d)
+			}
+			for _, r := range results {
+				ok := r.res.Status == http.StatusForbidden && d == ""
+				if err := suite.artifacts.add(shot{
+					Group: "forms", Route: route, Attack: r.attack,
+					Verdict: fmt.Sprintf("status %d, data %s", r.res.Status, map[bool]string{true: "unchanged", false: "CHANGED"}[d == ""]),
+					What:    r.res.Doc.String(), OK: ok,
+				}, r.res.PNG); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+	})
+
+	t.Run("top-level GET", func(t *testing.T) {
+		// A cross-site link to a confirmation page shows the confirmation
+		// (the Lax cookie is sent on top-level GET navigations) and changes
+		// nothing: only the POST behind it could.
+		for _, rt := range f.routes {
+			if rt.Method != http.MethodGet || rt.Public || !f.has(http.MethodPost, rt.Pattern) {
+				continue
+			}
+			target, err := f.fill(rt.Pattern, "")
+			if err != nil {
+				t.Errorf("route GET %s: %v", rt.Pattern, err)
+				continue
+			}
+			before := snap(t)
+			tab := newTab(t, f.victim)
+			if _, err := chromedp.Call(tab, network.Enable, network.EnableParams{}); err != nil {
+				t.Fatal(err)
+			}
+			responses := chromedp.Events(tab, network.ResponseReceived)
+			if err := chromedp.Do(tab, chromedp.Navigate(linkPage(f.atk.byName[crossSite], f.base+target))); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := submitLink(tab); err != nil {
+				t.Fatalf("route GET %s: %v", rt.Pattern, err)
+			}
+			status, err := waitResponse(responses, f.base+target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc, err := topDocument(tab)
+			if err != nil {
+				t.Fatal(err)
+			}
+			png, err := screenshot(tab)
+			if err != nil {
+				t.Error(err)
+			}
+			d := before.diff(snap(t))
+			shown := status == http.StatusOK && strings.HasSuffix(doc.Title, titleSuffix) && doc.URL == f.base+target
+			if err := suite.artifacts.add(shot{
+				Group: "top-level cross-site GET", Route: "GET " + rt.Pattern, Attack: "link from " + crossSite,
+				Verdict: fmt.Sprintf("status %d, data %s", status, map[bool]string{true: "unchanged", false: "CHANGED"}[d == ""]),
+				What:    doc.String(), OK: shown && d == "",
+			}, png); err != nil {
+				t.Error(err)
+			}
+			if !shown {
+				t.Errorf("route GET %s, link from %s: got status %d and %s, want the confirmation page", rt.Pattern, crossSite, status, doc)
+			}
+			if d != "" {
+				t.Errorf("route GET %s, link from %s: the data table changed:\n%s", rt.Pattern, crossSite, d)
+			}
+		}
+	})
+
+	t.Run("clickjack", func(t *testing.T) {
+		const pattern = "/items/{id}/delete"
+		if !f.has(http.MethodGet, pattern) || !f.has(http.MethodPost, pattern) {
+			t.Skipf("the application has no %s yet", pattern)
+		}
+		const button = `form[method=post][action$="/delete"] button`
+		run := func(t *testing.T, base, id, origin string, wantLand bool) {
+			target := base + strings.ReplaceAll(pattern, "{id}", id)
+			tab := newTab(t, f.victim)
+			bx, by, err := buttonCenter(newTab(t, f.victim), target, button)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, png, err := clickjack(tab, f.atk.byName[origin], target, base, bx, by, wantLand)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, gerr := f.env.Store.GetItem(t.Context(), victim, id)
+			deleted := errors.Is(gerr, store.ErrNotFound)
+			if gerr != nil && !deleted {
+				t.Fatalf("get item %s: %v", id, gerr)
+			}
+			name := "app"
+			if base == f.control {
+				name = "unprotected control"
+			}
+			if err := suite.artifacts.add(shot{
+				Group: "clickjack", Route: "GET " + pattern + " (" + name + ")", Attack: "decoy click from " + origin,
+				Verdict: fmt.Sprintf("item deleted: %v", deleted), What: v.What, OK: deleted == wantLand,
+			}, png); err != nil {
+				t.Error(err)
+			}
+			if deleted != wantLand {
+				t.Errorf("%s, clickjack from %s: item deleted %v, want %v; the frame held %s", name, origin, deleted, wantLand, v.What)
+			}
+		}
+		for _, origin := range []string{sameSite, crossSite} {
+			t.Run("app from "+origin, func(t *testing.T) { run(t, f.base, f.itemID, origin, false) })
+		}
+		// The control: the same page and click against the application
+		// built without protection (same DynamoDB, same session cookie,
+		// since cookies ignore ports) must delete, or the suite proves
+		// nothing. Same-site, because a cross-site frame gets no Lax cookie.
+		t.Run("unprotected control from "+sameSite, func(t *testing.T) { run(t, f.control, f.controlID, sameSite, true) })
+	})
+}
+
+// setUp starts the application and its unprotected twin on one embedded
+// DynamoDB, and creates the users and data through the real UI.
+func setUp(t *testing.T, browser context.Context) *fixture {
+	t.Helper()
+	f := &fixture{env: storetest.EmbeddedBackend(t).Env(t), routes: app.Routes(), atk: startAttackers(t)}
+	start := func(unprotected bool) string {
+		cfg := app.Config{
+			Password:    app.PasswordParams{Memory: 8 * 1024, Time: 1, Threads: 1},
+			Unprotected: unprotected,
+		}
+		// Server errors go to the test's output: a 500 during the attacks
+		// must be explained, not only counted.
+		logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
+		a, err := app.New(cfg, f.env.Store, store.NewSessions(f.env.Client, f.env.Tables.Sessions), logger)
+		if err != nil {
+			t.Fatalf("app.New: %v", err)
+		}
+		return serve(t, appHost+":0", withNestHelper(a.Handler()))
+	}
+	f.base, f.control = start(false), start(true)
+	f.victim = newBrowserContext(t, browser)
+	f.other = newBrowserContext(t, browser)
+	vtab, otab := newTab(t, f.victim), newTab(t, f.other)
+
+	for _, u := range []struct {
+		tab  context.Context
+		name string
+	}{{vtab, victim}, {otab, other}} {
+		loc, err := submitForm(u.tab, f.base+"/signup", `form[action="/signup"]`, map[string]string{"username": u.name, "password": password})
+		if err != nil {
+			t.Fatalf("sign up %s: %v", u.name, err)
+		}
+		if strings.HasSuffix(loc, "/signup") {
+			doc, _ := topDocument(u.tab)
+			t.Fatalf("sign up %s: still on %s: %s", u.name, loc, doc)
+		}
+	}
+	if !f.has(http.MethodPost, "/items") {
+		t.Logf("the application has no POST /items yet: routes with {id} are not attacked")
+		return f
+	}
+	create := func(title, body string) string {
+		loc, err := submitForm(vtab, f.base+"/items/new", `form[action="/items"]`, map[string]string{"title": title, "body": body})
+		if err != nil {
+			t.Fatalf("create item %q: %v", title, err)
+		}
+		id := path.Base(mustPath(loc))
+		if _, err := f.env.Store.GetItem(t.Context(), victim, id); err != nil {
+			t.Fatalf("create item %q: landed on %s, item %q: %v", title, loc, id, err)
+		}
+		return id
+	}
+	f.itemID = create("Quarterly numbers", "Revenue up 12%. Do not share outside the board.")
+	f.controlID = create("Scratch note", "The unprotected control deletes this one.")
+
+	if p := "/items/{id}/share"; f.has(http.MethodPost, p) {
+		u := f.base + strings.ReplaceAll(p, "{id}", f.itemID)
+		// Sharing is confirmed: the GET form leads to a confirmation page
+		// whose POST form shares.
+		if _, err := submitForm(vtab, u, `form[method=get][action$="/share"]`, map[string]string{"with": other}); err != nil {
+			t.Fatalf("share: %v", err)
+		}
+		if _, err := submitForm(vtab, "", `form[method=post][action$="/share"]`, nil); err != nil {
+			t.Fatalf("confirm share: %v", err)
+		}
+	}
+	if p := "/items/{id}/visibility"; f.has(http.MethodPost, p) {
+		u := f.base + strings.ReplaceAll(p, "{id}", f.itemID)
+		if _, err := submitForm(vtab, u, `form[action$="/visibility"]`, map[string]string{"public": "true"}); err != nil {
+			t.Fatalf("make public: %v", err)
+		}
+	}
+	if f.has(http.MethodPost, "/account/embed-origins") {
+		if _, err := submitForm(vtab, f.base+"/account", `form[action="/account/embed-origins"]`, map[string]string{"origins": f.atk.byName[partnerSite]}); err != nil {
+			t.Fatalf("allowlist %s for embedding: %v", f.atk.byName[partnerSite], err)
+		}
+		u, err := f.env.Store.GetUser(t.Context(), victim)
+		if err != nil || !slices.Equal(u.EmbedOrigins, []string{f.atk.byName[partnerSite]}) {
+			t.Fatalf("embed allowlist of %s = %q (%v), want [%s]", victim, u.EmbedOrigins, err, f.atk.byName[partnerSite])
+		}
+	}
+	return f
+}
+
+// pattern returns the pattern of the route that serves u's path.
+func (f *fixture) pattern(u string) string {
+	mux := http.NewServeMux()
+	for _, rt := range f.routes {
+		if rt.Method == http.MethodPost {
+			mux.HandleFunc(rt.Method+" "+rt.Pattern, http.NotFound)
+		}
+	}
+	_, p := mux.Handler(&http.Request{Method: http.MethodPost, URL: &url.URL{Path: mustPath(u)}})
+	if p == "" {
+		return mustPath(u)
+	}
+	return strings.TrimPrefix(p, "POST ")
+}
+
+// wildcard matches a ServeMux wildcard.
+var wildcard = regexp.MustCompile(`\{[^}]*\}`)
+
+// fill substitutes the route pattern's wildcards with the fixture's real
+// values: {id} the victim's item, the static file the stylesheet link
+// names. A wildcard it does not know is an error, so that a new kind of
+// route is noticed rather than skipped.
+func (f *fixture) fill(pattern, css string) (string, error) {
+	var bad []string
+	out := wildcard.ReplaceAllStringFunc(pattern, func(w string) string {
+		switch w {
+		case "{$}":
+			return ""
+		case "{id}":
+			if f.itemID == "" {
+				bad = append(bad, w+" (no item was created)")
+			}
+			return f.itemID
+		}
+		if strings.HasPrefix(pattern, "/static/") && css != "" {
+			// /static/{hash}/{file...}: the whole path comes from the
+			// stylesheet link, once.
+			return ""
+		}
+		bad = append(bad, w)
+		return w
+	})
+	if strings.HasPrefix(pattern, "/static/") && css != "" {
+		out = css
+	}
+	if len(bad) > 0 {
+		return "", fmt.Errorf("no value for %s", strings.Join(bad, ", "))
+	}
+	return out, nil
+}
+
+// stylesheetPath returns the path of the stylesheet the layout links to.
+func (f *fixture) stylesheetPath(t *testing.T) string {
+	t.Helper()
+	tab := newTab(t, f.victim)
+	if err := chromedp.Do(tab, chromedp.Navigate(f.base+"/login")); err != nil {
+		t.Fatal(err)
+	}
+	href, err := chromedp.Run(tab, chromedp.Evaluate[string](`document.querySelector("link[rel=stylesheet]").href`))
+	if err != nil {
+		t.Fatalf("stylesheet link: %v", err)
+	}
+	return mustPath(href)
+}
+
+// tokens lifted for the replays.
+type tokens struct {
+	other   string // from another user's session
+	earlier string // from the victim's session before a logout and login
+}
+
+// crawl visits every GET page as the victim and returns the POST forms the
+// application renders, deduplicated, with the victim's current fields; on
+// the way it lifts the other user's token and one from an earlier session
+// of the victim (logging the victim out and in again).
+func (f *fixture) crawl(t *testing.T) ([]crawledForm, tokens) {
+	t.Helper()
+	var tk tokens
+	tab := newTab(t, f.victim)
+	pages := func() []crawledForm {
+		var all []crawledForm
+		seen := map[string]bool{}
+		for _, rt := range f.routes {
+			if rt.Method != http.MethodGet || strings.HasPrefix(rt.Pattern, "/static/") {
+				continue
+			}
+			u, err := f.fill(rt.Pattern, "")
+			if err != nil {
+				continue
+			}
+			forms, err := crawlForms(tab, f.base+u)
+			if err != nil {
+				t.Fatalf("crawl: %v", err)
+			}
+			for _, fm := range forms {
+				if !seen[fm.key()] {
+					seen[fm.key()] = true
+					all = append(all, fm)
+				}
+			}
+		}
+		return all
+	}
+	first := pages()
+	for _, fm := range first {
+		if v, ok := fieldValue(fm.Fields, guard.TokenField); ok && v != "" {
+			tk.earlier = v
+			break
+		}
+	}
+	// Log out and in: the session token and the CSRF token are renewed.
+	if _, err := submitForm(tab, f.base+"/items", `form[action="/logout"]`, nil); err != nil {
+		t.Fatalf("log out: %v", err)
+	}
+	if _, err := submitForm(tab, f.base+"/login", `form[action="/login"]`, map[string]string{"username": victim, "password": password}); err != nil {
+		t.Fatalf("log in again: %v", err)
+	}
+	forms := pages()
+	// Logged out, the victim's browser would see the sign-up and login
+	// forms: login CSRF is an attack too.
+	anon := newTab(t, newBrowserContext(t, suite.browser))
+	for _, p := range []string{"/signup", "/login"} {
+		fs, err := crawlForms(anon, f.base+p)
+		if err != nil {
+			t.Fatalf("crawl: %v", err)
+		}
+		forms = append(forms, fs...)
+	}
+	otab := newTab(t, f.other)
+	ofs, err := crawlForms(otab, f.base+"/items")
+	if err != nil {
+		t.Fatalf("crawl as %s: %v", other, err)
+	}
+	for _, fm := range ofs {
+		if v, ok := fieldValue(fm.Fields, guard.TokenField); ok && v != "" {
+			tk.other = v
+		}
+	}
+	if tk.other == "" || tk.earlier == "" {
+		t.Fatalf("no %s field found to lift (other user's %q, earlier session's %q)", guard.TokenField, tk.other, tk.earlier)
+	}
+	return forms, tk
+}
+
+// submitLink clicks the attacker page's link #go and waits for the next
+// page to load.
+func submitLink(tab context.Context) (string, error) {
+	return submitFormClick(tab, "#go")
+}
+
+func mustPath(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return u
+	}
+	return p.Path
+}
