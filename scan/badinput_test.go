@@ -41,6 +41,9 @@ func garbageServer(t *testing.T) string {
 			if err != nil {
 				return
 			}
+			// Read the request first: a reply before it is a different
+			// failure (an unsolicited response on an idle connection).
+			_, _ = c.Read(make([]byte, 4096))
 			_, _ = c.Write([]byte("SSH-2.0-OpenSSH_9.9\r\n\x00\x01\x02 not http\r\n\r\n"))
 			c.Close()
 		}

@@ -54,15 +54,16 @@ func newClient(opts Options) *http.Client {
 	if rt == nil {
 		dialer := &net.Dialer{Timeout: opts.Timeout, KeepAlive: 30 * time.Second}
 		rt = &http.Transport{
-			Proxy:                  http.ProxyFromEnvironment,
-			DialContext:            dialer.DialContext,
-			ForceAttemptHTTP2:      true,
-			MaxIdleConns:           2 * opts.Concurrency,
-			MaxIdleConnsPerHost:    opts.Concurrency,
-			MaxConnsPerHost:        opts.Concurrency,
-			IdleConnTimeout:        30 * time.Second,
-			TLSHandshakeTimeout:    opts.Timeout,
-			ResponseHeaderTimeout:  opts.Timeout,
+			Proxy:               http.ProxyFromEnvironment,
+			DialContext:         dialer.DialContext,
+			ForceAttemptHTTP2:   true,
+			MaxIdleConns:        2 * opts.Concurrency,
+			MaxIdleConnsPerHost: opts.Concurrency,
+			MaxConnsPerHost:     opts.Concurrency,
+			IdleConnTimeout:     30 * time.Second,
+			TLSHandshakeTimeout: opts.Timeout,
+			// No ResponseHeaderTimeout: the per-URL deadline covers the
+			// headers, and a second clock would only change the message.
 			MaxResponseHeaderBytes: opts.MaxHeaderBytes,
 			// Fail closed: certificates are verified unless asked not to.
 			TLSClientConfig: &tls.Config{InsecureSkipVerify: opts.Insecure}, //nolint:gosec // opt-in -insecure
@@ -111,7 +112,7 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL) (*page, error) {
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return nil, fetchError(u, err, ctx, s.opts.Timeout)
+		return nil, fetchError(ctx, u, err, s.opts.Timeout)
 	}
 	defer resp.Body.Close()
 
@@ -129,7 +130,7 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL) (*page, error) {
 
 	body, err := io.ReadAll(io.LimitReader(resp.Body, s.opts.MaxBodyBytes+1))
 	if err != nil {
-		return nil, fetchError(u, fmt.Errorf("reading body: %w", err), ctx, s.opts.Timeout)
+		return nil, fetchError(ctx, u, fmt.Errorf("reading body: %w", err), s.opts.Timeout)
 	}
 	if int64(len(body)) > s.opts.MaxBodyBytes {
 		body = body[:s.opts.MaxBodyBytes]
@@ -150,15 +151,12 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL) (*page, error) {
 
 // fetchError turns a client error into one that says what went wrong in
 // words, keeping the cause for errors.Is.
-func fetchError(u *url.URL, err error, ctx context.Context, timeout time.Duration) error {
-	if errors.Is(err, ErrTooManyRedirects) {
-		return fmt.Errorf("fetch %s: %w", u, errors.Unwrap(err.(*url.Error)))
-	}
-	if ctx.Err() == context.DeadlineExceeded {
+func fetchError(ctx context.Context, u *url.URL, err error, timeout time.Duration) error {
+	if ne, ok := errors.AsType[net.Error](err); (ok && ne.Timeout() || errors.Is(ctx.Err(), context.DeadlineExceeded)) && !errors.Is(err, ErrTooManyRedirects) {
 		return fmt.Errorf("fetch %s: no complete response within %s: %w", u, timeout, context.DeadlineExceeded)
 	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
+	// *url.Error repeats the method and URL; say them once.
+	if ue, ok := errors.AsType[*url.Error](err); ok {
 		err = ue.Err
 	}
 	return fmt.Errorf("fetch %s: %w", u, err)
