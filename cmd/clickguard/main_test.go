@@ -3,9 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"flag"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -196,29 +204,41 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
+var listenRE = regexp.MustCompile(`listening on (https?://\S+)`)
 
-// TestServeEmbedded: with no DynamoDB configured, serve starts the embedded
-// one, says so, serves, answers /readyz, and stops cleanly on cancel.
-func TestServeEmbedded(t *testing.T) {
-	clearEnv(t)
+// startServe runs "clickguard serve args..." until the test ends and returns
+// the base URL it prints, its stdout and a function that stops it and
+// returns its exit code.
+func startServe(t *testing.T, args ...string) (base string, stdout *lockedBuffer, stop func() int) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var stdout, stderr lockedBuffer
+	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
 	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-log-level", "warn"}, &stdout, &stderr)
-	}()
-
-	var base string
+	go func() { done <- run(ctx, append([]string{"serve"}, args...), stdout, stderr) }()
+	stopped := false
+	stop = func() int {
+		if stopped {
+			return -1
+		}
+		stopped = true
+		cancel()
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(15 * time.Second):
+			t.Fatal("serve did not stop within 15s of cancel")
+			return -1
+		}
+	}
+	t.Cleanup(func() { stop() })
 	deadline := time.Now().Add(20 * time.Second)
-	for base == "" {
+	for {
 		if m := listenRE.FindStringSubmatch(stdout.String()); m != nil {
-			base = m[1]
-			break
+			return m[1], stdout, stop
 		}
 		select {
 		case code := <-done:
+			stopped = true
 			t.Fatalf("serve exited with %d before listening\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 		case <-time.After(20 * time.Millisecond):
 		}
@@ -226,6 +246,13 @@ func TestServeEmbedded(t *testing.T) {
 			t.Fatalf("serve did not listen within 20s\nstdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
 		}
 	}
+}
+
+// TestServeEmbedded: with no DynamoDB configured, serve starts the embedded
+// one, says so, serves, answers /readyz, and stops cleanly on cancel.
+func TestServeEmbedded(t *testing.T) {
+	clearEnv(t)
+	base, stdout, stop := startServe(t, "-addr", "127.0.0.1:0", "-log-level", "warn")
 	for _, want := range []string{"embedded in-memory server at http://127.0.0.1:", "lost when clickguard exits"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("stdout does not say %q:\n%s", want, stdout.String())
@@ -241,15 +268,74 @@ func TestServeEmbedded(t *testing.T) {
 			t.Errorf("GET %s: status %d, want 200", path, resp.StatusCode)
 		}
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != exitOK {
-			t.Errorf("serve exit code %d after shutdown, want 0\nstderr:\n%s", code, stderr.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not stop within 15s of cancel")
+	if code := stop(); code != exitOK {
+		t.Errorf("serve exit code %d after shutdown, want 0", code)
 	}
+}
+
+// TestServeTLS: with -tls-cert and -tls-key, serve speaks HTTPS (here on
+// loopback; with TLS any address is allowed) and sends HSTS.
+func TestServeTLS(t *testing.T) {
+	clearEnv(t)
+	certFile, keyFile, pool := selfSigned(t)
+	base, _, _ := startServe(t, "-addr", "127.0.0.1:0", "-tls-cert", certFile, "-tls-key", keyFile, "-log-level", "warn")
+	if !strings.HasPrefix(base, "https://127.0.0.1:") {
+		t.Fatalf("serve listens on %s, want https://127.0.0.1:PORT", base)
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := client.Get(base + "/login")
+	if err != nil {
+		t.Fatalf("GET /login over TLS: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Strict-Transport-Security") == "" {
+		t.Errorf("GET /login: status %d, HSTS %q; want 200 and HSTS", resp.StatusCode, resp.Header.Get("Strict-Transport-Security"))
+	}
+	if _, err := parseServe([]string{"-addr", "0.0.0.0:8443", "-tls-cert", certFile, "-tls-key", keyFile}, io.Discard); err != nil {
+		t.Errorf("TLS on all interfaces refused: %v", err)
+	}
+}
+
+// selfSigned writes a certificate and key for 127.0.0.1 and returns their
+// files and a pool trusting the certificate.
+func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
 }
 
 // TestServeUnreachable: a configured DynamoDB that does not answer stops
