@@ -40,6 +40,37 @@ func Routes() []Route {
 		{Method: "POST", Pattern: "/login", Public: true, Mutates: true, handle: (*App).login},
 		{Method: "POST", Pattern: "/logout", Mutates: true, handle: (*App).logout},
 
+		// Items, sharing and visibility (items.go, shares.go, visibility.go).
+		// Only the owner may use the edit, delete, share and visibility
+		// routes; anyone else gets 404, a grantee a read-only 403.
+		{Method: "GET", Pattern: "/items", handle: (*App).listItems},
+		{Method: "GET", Pattern: "/items/new", handle: (*App).showNewItem},
+		{Method: "POST", Pattern: "/items", Mutates: true, handle: (*App).createItem},
+		{Method: "GET", Pattern: "/items/{id}", handle: (*App).showItem},
+		{Method: "GET", Pattern: "/items/{id}/edit", handle: (*App).showEditItem},
+		{Method: "POST", Pattern: "/items/{id}/edit", Mutates: true, handle: (*App).editItem},
+		{Method: "GET", Pattern: "/items/{id}/delete", handle: (*App).showDeleteItem},
+		{Method: "POST", Pattern: "/items/{id}/delete", Mutates: true, handle: (*App).deleteItem},
+		{Method: "GET", Pattern: "/items/{id}/share", handle: (*App).showShares},
+		{Method: "POST", Pattern: "/items/{id}/share", Mutates: true, handle: (*App).changeShares},
+		{Method: "GET", Pattern: "/items/{id}/visibility", handle: (*App).showVisibility},
+		{Method: "POST", Pattern: "/items/{id}/visibility", Mutates: true, handle: (*App).setVisibility},
+
+		// Public items (public.go). /embed/ is the one embeddable route: read
+		// only, no session, framed only by the owner's allowlisted origins.
+		{Method: "GET", Pattern: "/p/{id}", Public: true, handle: (*App).showPublic},
+		{Method: "GET", Pattern: "/embed/{id}", Public: true, Embeddable: true, Sessionless: true, handle: (*App).showEmbed},
+
+		// Export, activity log, account (export.go, activity.go, account.go).
+		{Method: "GET", Pattern: "/export", handle: (*App).showExport},
+		{Method: "POST", Pattern: "/export", Mutates: true, handle: (*App).exportItems},
+		{Method: "GET", Pattern: "/activity", handle: (*App).showActivity},
+		{Method: "GET", Pattern: "/account", handle: (*App).showAccount},
+		{Method: "POST", Pattern: "/account/password", Mutates: true, handle: (*App).changePassword},
+		{Method: "POST", Pattern: "/account/embed-origins", Mutates: true, handle: (*App).setEmbedOrigins},
+		{Method: "GET", Pattern: "/account/delete", handle: (*App).showDeleteAccount},
+		{Method: "POST", Pattern: "/account/delete", Mutates: true, handle: (*App).deleteAccount},
+
 		// Operations and files, served outside the session layer.
 		{Method: "GET", Pattern: "/healthz", Public: true, Sessionless: true, handle: (*App).healthz},
 		{Method: "GET", Pattern: "/readyz", Public: true, Sessionless: true, handle: (*App).readyz},

@@ -1,0 +1,242 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/clickguard/clickguard/guard"
+	"github.com/clickguard/clickguard/internal/store"
+)
+
+// accountPage is the data of account.html: password change and embed
+// allowlist, each with its own errors, and the way to account deletion.
+type accountPage struct {
+	page
+	Version        int64  // profile version the allowlist form was made for
+	Origins        string // allowlist as typed, one origin per line
+	OriginErrors   []string
+	PasswordErrors []string
+	MaxOrigins     int
+	MinPassword    int
+}
+
+// accountDeletePage is the data of account_delete.html.
+type accountDeletePage struct {
+	page
+	Errors []string
+}
+
+// goodbyePage is the data of goodbye.html, shown once an account is gone.
+type goodbyePage struct {
+	page
+}
+
+// showAccount shows the account settings.
+func (a *App) showAccount(w http.ResponseWriter, r *http.Request) {
+	u, err := a.store.GetUser(r.Context(), a.currentUser(r))
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	a.renderAccount(w, r, http.StatusOK, u.Version, strings.Join(u.EmbedOrigins, "\n"), nil, nil)
+}
+
+func (a *App) renderAccount(w http.ResponseWriter, r *http.Request, status int, version int64, origins string, originErrs, passErrs []string) {
+	a.render(w, r, status, "account", accountPage{
+		page:           a.newPage(r, "Account"),
+		Version:        version,
+		Origins:        origins,
+		OriginErrors:   originErrs,
+		PasswordErrors: passErrs,
+		MaxOrigins:     store.MaxEmbedOrigins,
+		MinPassword:    minPasswordLen,
+	})
+}
+
+// checkPassword reports whether password is the user's current one. Wrong
+// guesses count against the same per-account throttle as failed logins, so
+// this form cannot be used to guess faster. On a store failure, or when the
+// throttle is exceeded, it has answered and returns ok false with done true.
+func (a *App) checkPassword(w http.ResponseWriter, r *http.Request, u store.User, password string) (ok, done bool) {
+	ctx := r.Context()
+	userKey := store.UserThrottleKey(u.Username)
+	throttled, err := a.store.LoginThrottled(ctx, userKey)
+	if err != nil {
+		a.serverError(w, r, fmt.Errorf("app: password check throttle: %w", err))
+		return false, true
+	}
+	if throttled {
+		w.Header().Set("Retry-After", "900")
+		a.clientErrorMsg(w, r, http.StatusTooManyRequests, "There have been too many wrong passwords for this account. Wait 15 minutes and try again.")
+		return false, true
+	}
+	if len(password) > maxPasswordLen {
+		password = ""
+	}
+	match, err := verifyPassword(password, u.PasswordHash)
+	if err != nil {
+		a.serverError(w, r, fmt.Errorf("app: verify password of %q: %w", u.Username, err))
+		return false, true
+	}
+	if !match {
+		if err := a.store.RecordLoginFailure(ctx, userKey); err != nil {
+			a.serverError(w, r, fmt.Errorf("app: password check throttle: %w", err))
+			return false, true
+		}
+	}
+	return match, false
+}
+
+// changePassword sets a new password after checking the current one, ends
+// every other session of the user and renews this one (new session token,
+// new CSRF token).
+func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
+	if !a.parseForm(w, r) {
+		return
+	}
+	ctx := r.Context()
+	u, err := a.store.GetUser(ctx, a.currentUser(r))
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	current, next, confirm := r.PostFormValue("current_password"), r.PostFormValue("new_password"), r.PostFormValue("confirm_password")
+	origins := strings.Join(u.EmbedOrigins, "\n")
+	ok, done := a.checkPassword(w, r, u, current)
+	if done {
+		return
+	}
+	var errs []string
+	if !ok {
+		errs = append(errs, "The current password is not correct.")
+	}
+	if msg := validatePassword(next); msg != "" {
+		errs = append(errs, "New password: "+msg)
+	} else if next != confirm {
+		errs = append(errs, "The new password and its confirmation differ.")
+	}
+	if errs != nil {
+		a.renderAccount(w, r, http.StatusUnprocessableEntity, u.Version, origins, nil, errs)
+		return
+	}
+	hash, err := hashPassword(next, a.cfg.Password)
+	if err != nil {
+		a.serverError(w, r, fmt.Errorf("app: hash password: %w", err))
+		return
+	}
+	if _, err := a.store.SetPassword(ctx, u.Username, hash, u.Version, a.actor(r)); err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	// End every session, this one included, then start a fresh one: a
+	// stolen session cookie stops working with the old password.
+	if err := a.sessStore.EndAll(ctx, u.Username); err != nil {
+		a.serverError(w, r, fmt.Errorf("app: end sessions of %q: %w", u.Username, err))
+		return
+	}
+	if err := a.startSession(r, u.Username); err != nil {
+		a.serverError(w, r, fmt.Errorf("app: renew session of %q: %w", u.Username, err))
+		return
+	}
+	a.setFlash(r, "Password changed. Every other session of your account has been logged out.")
+	http.Redirect(w, r, "/account", http.StatusSeeOther)
+}
+
+// parseOrigins splits the allowlist field (one origin per line; commas and
+// spaces also separate) and validates each origin exactly. It returns the
+// normalised, de-duplicated list and one message per problem.
+func parseOrigins(field string) ([]string, []string) {
+	var origins, errs []string
+	fields := strings.FieldsFunc(field, func(c rune) bool { return c == ',' || c == ' ' || c == '\n' || c == '\r' || c == '\t' })
+	for _, f := range fields {
+		o, err := guard.ParseOrigin(f)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%q is not an exact origin such as https://blog.example.com or http://localhost:8081 (scheme, host and optional port; no path, no wildcard).", limit(f, 100)))
+			continue
+		}
+		if !slices.Contains(origins, o) {
+			origins = append(origins, o)
+		}
+	}
+	if len(origins) > store.MaxEmbedOrigins {
+		errs = append(errs, fmt.Sprintf("That is %d origins; at most %d are allowed.", len(origins), store.MaxEmbedOrigins))
+	}
+	return origins, errs
+}
+
+// setEmbedOrigins saves the embed allowlist.
+func (a *App) setEmbedOrigins(w http.ResponseWriter, r *http.Request) {
+	if !a.parseForm(w, r) {
+		return
+	}
+	version, ok := a.formVersion(w, r)
+	if !ok {
+		return
+	}
+	field := r.PostFormValue("origins")
+	origins, errs := parseOrigins(field)
+	if errs != nil {
+		a.renderAccount(w, r, http.StatusUnprocessableEntity, version, limit(field, 4096), errs, nil)
+		return
+	}
+	_, err := a.store.SetEmbedOrigins(r.Context(), a.currentUser(r), origins, version, a.actor(r))
+	if errors.Is(err, store.ErrConflict) {
+		a.renderAccount(w, r, http.StatusConflict, version, field,
+			[]string{"Your account changed since this page was loaded (in another tab?). Reload the page and make the change again."}, nil)
+		return
+	}
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	if len(origins) == 0 {
+		a.setFlash(r, "Embed allowlist cleared: no other site may frame your public items.")
+	} else {
+		a.setFlash(r, fmt.Sprintf("Embed allowlist saved: %s may frame your public items.", strings.Join(origins, ", ")))
+	}
+	http.Redirect(w, r, "/account", http.StatusSeeOther)
+}
+
+// showDeleteAccount asks to confirm account deletion with the password.
+func (a *App) showDeleteAccount(w http.ResponseWriter, r *http.Request) {
+	a.render(w, r, http.StatusOK, "account_delete", accountDeletePage{page: a.newPage(r, "Delete your account?")})
+}
+
+// deleteAccount deletes the account and everything in it, ends every
+// session, and logs out.
+func (a *App) deleteAccount(w http.ResponseWriter, r *http.Request) {
+	if !a.parseForm(w, r) {
+		return
+	}
+	ctx := r.Context()
+	u, err := a.store.GetUser(ctx, a.currentUser(r))
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	ok, done := a.checkPassword(w, r, u, r.PostFormValue("password"))
+	if done {
+		return
+	}
+	if !ok {
+		a.render(w, r, http.StatusUnprocessableEntity, "account_delete", accountDeletePage{
+			page:   a.newPage(r, "Delete your account?"),
+			Errors: []string{"The password is not correct. Your account was not deleted."},
+		})
+		return
+	}
+	if err := a.store.DeleteAccount(ctx, u.Username, a.actor(r)); err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	a.logger.InfoContext(ctx, "account deleted", slog.String("username", u.Username), slog.String("request_id", requestID(r)))
+	if err := a.sessions.Destroy(ctx); err != nil {
+		a.serverError(w, r, fmt.Errorf("app: log out deleted account: %w", err))
+		return
+	}
+	a.render(w, r, http.StatusOK, "goodbye", goodbyePage{page: a.newPage(r, "Account deleted")})
+}

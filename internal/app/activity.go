@@ -1,0 +1,75 @@
+package app
+
+import (
+	"net/http"
+
+	"github.com/clickguard/clickguard/internal/store"
+)
+
+// eventsPerPage is the length of one page of /activity.
+const eventsPerPage = 25
+
+// activityPage is the data of activity.html.
+type activityPage struct {
+	page
+	Events []eventRow
+	Next   string
+	Paged  bool
+}
+
+// eventRow is one audit event with its action in words.
+type eventRow struct {
+	store.Event
+	Label string
+}
+
+// showActivity shows the user's audit log, newest first, one page at a time:
+// what changed, when, and from which address, browser and site, so that a
+// change the user did not make stands out.
+func (a *App) showActivity(w http.ResponseWriter, r *http.Request) {
+	cursor := r.URL.Query().Get("cursor")
+	p, err := a.store.ListEvents(r.Context(), a.currentUser(r), cursor, eventsPerPage)
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	rows := make([]eventRow, len(p.Items))
+	for i, e := range p.Items {
+		rows[i] = eventRow{Event: e, Label: actionText(e.Action)}
+	}
+	a.render(w, r, http.StatusOK, "activity", activityPage{
+		page:   a.newPage(r, "Activity"),
+		Events: rows,
+		Next:   p.Next,
+		Paged:  cursor != "",
+	})
+}
+
+// actionText says what an audit action means, for the activity page.
+func actionText(action string) string {
+	switch action {
+	case "user.create":
+		return "Account created"
+	case "user.password":
+		return "Password changed"
+	case "item.create":
+		return "Item created"
+	case "item.update":
+		return "Item edited"
+	case "item.delete":
+		return "Item deleted"
+	case "item.public":
+		return "Item made public"
+	case "item.private":
+		return "Item made private"
+	case "share.add":
+		return "Item shared"
+	case "share.remove":
+		return "Share revoked"
+	case "export":
+		return "Items exported"
+	case "account.embed_origins":
+		return "Embed allowlist changed"
+	}
+	return action
+}

@@ -1,0 +1,316 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/clickguard/clickguard/internal/store"
+)
+
+// itemsPerPage is the length of one page of /items.
+const itemsPerPage = 20
+
+// itemsPage is the data of items.html: one page of the user's items and
+// the items shared with the user, newest first.
+type itemsPage struct {
+	page
+	Entries []store.ListEntry
+	Next    string // cursor of the following page, "" on the last
+	Paged   bool   // this is not the first page
+}
+
+// itemFormPage is the data of item_form.html, for a new item and an edit.
+type itemFormPage struct {
+	page
+	Item      store.Item // ID and Version are set when editing
+	ItemTitle string     // the user's input
+	Body      string
+	Errors    []string
+	MaxTitle  int
+	MaxBody   int
+}
+
+// itemPage is the data of item.html.
+type itemPage struct {
+	page
+	Item    store.Item
+	IsOwner bool
+	Size    string
+}
+
+// conflictPage is the data of item_conflict.html: an edit based on an old
+// version, shown beside the current text.
+type conflictPage struct {
+	page
+	Current   store.Item
+	MineTitle string
+	MineBody  string
+	MaxTitle  int
+	MaxBody   int
+}
+
+// deletePage is the data of item_delete.html: exactly what a delete removes.
+type deletePage struct {
+	page
+	Item   store.Item
+	Size   string
+	Shares []store.Share
+}
+
+// listItems shows one page of the user's items, newest first.
+func (a *App) listItems(w http.ResponseWriter, r *http.Request) {
+	cursor := r.URL.Query().Get("cursor")
+	p, err := a.store.ListItems(r.Context(), a.currentUser(r), cursor, itemsPerPage)
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, "items", itemsPage{
+		page:    a.newPage(r, "Your items"),
+		Entries: p.Items,
+		Next:    p.Next,
+		Paged:   cursor != "",
+	})
+}
+
+// showNewItem shows the empty item form.
+func (a *App) showNewItem(w http.ResponseWriter, r *http.Request) {
+	a.renderItemForm(w, r, http.StatusOK, store.Item{}, "", "", nil)
+}
+
+func (a *App) renderItemForm(w http.ResponseWriter, r *http.Request, status int, it store.Item, title, body string, errs []string) {
+	heading := "New item"
+	if it.ID != "" {
+		heading = "Edit item"
+	}
+	a.render(w, r, status, "item_form", itemFormPage{
+		page:      a.newPage(r, heading),
+		Item:      it,
+		ItemTitle: title,
+		Body:      body,
+		Errors:    errs,
+		MaxTitle:  store.MaxTitleRunes,
+		MaxBody:   store.MaxBodyBytes,
+	})
+}
+
+// validateItem returns what is wrong with an item's fields, one message per
+// problem, precise enough to fix them.
+func validateItem(title, body string) []string {
+	var errs []string
+	switch n := utf8.RuneCountInString(title); {
+	case strings.TrimSpace(title) == "":
+		errs = append(errs, "Enter a title.")
+	case n > store.MaxTitleRunes:
+		errs = append(errs, fmt.Sprintf("The title is %d characters long; the limit is %d.", n, store.MaxTitleRunes))
+	}
+	if len(body) > store.MaxBodyBytes {
+		errs = append(errs, fmt.Sprintf("The text is %s; the limit is %s.", formatSize(len(body)), formatSize(store.MaxBodyBytes)))
+	}
+	if !utf8.ValidString(title) || !utf8.ValidString(body) {
+		errs = append(errs, "The text contains bytes that are not valid UTF-8.")
+	}
+	return errs
+}
+
+// createItem stores a new item from the form and shows it.
+func (a *App) createItem(w http.ResponseWriter, r *http.Request) {
+	if !a.parseForm(w, r) {
+		return
+	}
+	title, body := r.PostFormValue("title"), r.PostFormValue("body")
+	if errs := validateItem(title, body); errs != nil {
+		a.renderItemForm(w, r, http.StatusUnprocessableEntity, store.Item{}, title, body, errs)
+		return
+	}
+	it, err := a.store.CreateItem(r.Context(), a.currentUser(r), title, body, a.actor(r))
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	a.setFlash(r, "Item created.")
+	http.Redirect(w, r, "/items/"+it.ID, http.StatusSeeOther)
+}
+
+// showItem shows an item its owner or a grantee may read.
+func (a *App) showItem(w http.ResponseWriter, r *http.Request) {
+	user := a.currentUser(r)
+	it, err := a.store.ReadableItem(r.Context(), user, r.PathValue("id"))
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, "item", itemPage{
+		page:    a.newPage(r, it.Title),
+		Item:    it,
+		IsOwner: it.Owner == user,
+		Size:    formatSize(len(it.Body)),
+	})
+}
+
+// ownItem loads the item of the request's {id} for a change only its owner
+// may make. Another user's item is a 404, whether it exists or not; an item
+// shared with the user is a 403 that says it is read-only. On failure it has
+// answered and returns false.
+func (a *App) ownItem(w http.ResponseWriter, r *http.Request) (store.Item, bool) {
+	user := a.currentUser(r)
+	it, err := a.store.ReadableItem(r.Context(), user, r.PathValue("id"))
+	if err != nil {
+		a.storeError(w, r, err)
+		return store.Item{}, false
+	}
+	if it.Owner != user {
+		a.clientErrorMsg(w, r, http.StatusForbidden,
+			fmt.Sprintf("%s shared this item with you read-only: only they can edit, delete, share or publish it.", it.Owner))
+		return store.Item{}, false
+	}
+	return it, true
+}
+
+// showEditItem shows the edit form with the current text and version.
+func (a *App) showEditItem(w http.ResponseWriter, r *http.Request) {
+	it, ok := a.ownItem(w, r)
+	if !ok {
+		return
+	}
+	a.renderItemForm(w, r, http.StatusOK, it, it.Title, it.Body, nil)
+}
+
+// formVersion reads the version field of a confirmation or edit form. A
+// missing or malformed version is a 400: the form did not come from us.
+func (a *App) formVersion(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	v, err := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
+	if err != nil || v < 1 {
+		a.clientErrorMsg(w, r, http.StatusBadRequest, "The form is missing the version of the item it was made for. Reload the page and try again.")
+		return 0, false
+	}
+	return v, true
+}
+
+// editItem saves an edit if nobody changed the item since the form was
+// rendered; otherwise it answers 409 with both texts side by side.
+func (a *App) editItem(w http.ResponseWriter, r *http.Request) {
+	if !a.parseForm(w, r) {
+		return
+	}
+	it, ok := a.ownItem(w, r)
+	if !ok {
+		return
+	}
+	version, ok := a.formVersion(w, r)
+	if !ok {
+		return
+	}
+	title, body := r.PostFormValue("title"), r.PostFormValue("body")
+	if errs := validateItem(title, body); errs != nil {
+		it.Version = version // keep the version the user started from
+		a.renderItemForm(w, r, http.StatusUnprocessableEntity, it, title, body, errs)
+		return
+	}
+	_, err := a.store.UpdateItem(r.Context(), it.Owner, it.ID, version, title, body, a.actor(r))
+	if errors.Is(err, store.ErrConflict) {
+		cur, gerr := a.store.GetItem(r.Context(), it.Owner, it.ID)
+		if gerr != nil {
+			a.storeError(w, r, gerr)
+			return
+		}
+		a.render(w, r, http.StatusConflict, "item_conflict", conflictPage{
+			page:      a.newPage(r, "Changed in the meantime"),
+			Current:   cur,
+			MineTitle: title,
+			MineBody:  body,
+			MaxTitle:  store.MaxTitleRunes,
+			MaxBody:   store.MaxBodyBytes,
+		})
+		return
+	}
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	a.setFlash(r, "Changes saved.")
+	http.Redirect(w, r, "/items/"+it.ID, http.StatusSeeOther)
+}
+
+// showDeleteItem asks to confirm a delete, saying exactly what goes: the
+// item (title, size) and every share of it.
+func (a *App) showDeleteItem(w http.ResponseWriter, r *http.Request) {
+	it, ok := a.ownItem(w, r)
+	if !ok {
+		return
+	}
+	shares, err := a.store.ListShares(r.Context(), it.Owner, it.ID)
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, "item_delete", deletePage{
+		page:   a.newPage(r, "Delete “"+it.Title+"”?"),
+		Item:   it,
+		Size:   formatSize(len(it.Body)),
+		Shares: shares,
+	})
+}
+
+// deleteItem deletes the item at the version the confirmation page showed.
+func (a *App) deleteItem(w http.ResponseWriter, r *http.Request) {
+	if !a.parseForm(w, r) {
+		return
+	}
+	it, ok := a.ownItem(w, r)
+	if !ok {
+		return
+	}
+	version, ok := a.formVersion(w, r)
+	if !ok {
+		return
+	}
+	err := a.store.DeleteItem(r.Context(), it.Owner, it.ID, version, a.actor(r))
+	if errors.Is(err, store.ErrConflict) {
+		a.clientErrorMsg(w, r, http.StatusConflict,
+			"The item changed after the confirmation page was shown, so it was not deleted. Open the item and review it again before deleting it.")
+		return
+	}
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	a.setFlash(r, "Deleted “"+it.Title+"”.")
+	http.Redirect(w, r, "/items", http.StatusSeeOther)
+}
+
+// storeError answers a store error: not found (or not the user's) is 404,
+// a lost race 409, a bad page cursor 400, a broken limit 422; anything else
+// is logged and shown as 500 (503 when DynamoDB is unavailable).
+func (a *App) storeError(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		a.clientError(w, r, http.StatusNotFound)
+	case errors.Is(err, store.ErrConflict):
+		a.clientError(w, r, http.StatusConflict)
+	case errors.Is(err, store.ErrBadCursor):
+		a.clientErrorMsg(w, r, http.StatusBadRequest, "That page link is not valid. Start again from the first page.")
+	case errors.Is(err, store.ErrLimit):
+		a.clientErrorMsg(w, r, http.StatusUnprocessableEntity, "A limit was reached. Go back and shorten the text or remove something first.")
+	default:
+		a.serverError(w, r, err)
+	}
+}
+
+// formatSize writes n bytes for people: "512 bytes", "1.5 KiB".
+func formatSize(n int) string {
+	switch {
+	case n == 1:
+		return "1 byte"
+	case n < 1024:
+		return fmt.Sprintf("%d bytes", n)
+	case n%1024 == 0:
+		return fmt.Sprintf("%d KiB", n/1024)
+	default:
+		return fmt.Sprintf("%.1f KiB", float64(n)/1024)
+	}
+}

@@ -1,0 +1,596 @@
+package app_test
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/clickguard/clickguard/internal/app"
+	"github.com/clickguard/clickguard/internal/store"
+)
+
+const testPassword = "correct horse battery staple"
+
+// newTab returns a browser with its own cookie jar. (srv.Client returns the
+// same *http.Client on every call, so each browser needs its own copy.)
+func newTab(t *testing.T, srv *testServer) *browser {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := *srv.Client()
+	c.Jar = jar
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &browser{t: t, c: &c, base: srv.URL}
+}
+
+// user signs a new account up in a fresh browser.
+func user(t *testing.T, srv *testServer, name string) *browser {
+	t.Helper()
+	b := newTab(t, srv)
+	if r := b.signup(name, testPassword); r.status != http.StatusSeeOther {
+		t.Fatalf("signup %s: status %d", name, r.status)
+	}
+	return b
+}
+
+// createItem creates an item through the form and returns its id.
+func (b *browser) createItem(title, body string) string {
+	b.t.Helper()
+	r := b.submit("/items/new", "/items", url.Values{"title": {title}, "body": {body}})
+	loc := r.header.Get("Location")
+	if r.status != http.StatusSeeOther || !strings.HasPrefix(loc, "/items/") {
+		b.t.Fatalf("create item: status %d, Location %q", r.status, loc)
+	}
+	return strings.TrimPrefix(loc, "/items/")
+}
+
+var versionRE = regexp.MustCompile(`name="version" value="(\d+)"`)
+
+// version returns the version field of the form on page path.
+func (b *browser) version(path string) string {
+	b.t.Helper()
+	r := b.get(path)
+	m := versionRE.FindStringSubmatch(r.body)
+	if m == nil {
+		b.t.Fatalf("GET %s: no version field (status %d)", path, r.status)
+	}
+	return m[1]
+}
+
+// head sends a HEAD request like a browser navigation.
+func (b *browser) head(path string) response {
+	b.t.Helper()
+	req, err := http.NewRequestWithContext(b.t.Context(), http.MethodHead, b.base+path, nil)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Header.Set("Sec-Fetch-Site", "none")
+	return b.do(req)
+}
+
+// fill replaces the wildcards of a route pattern.
+func fill(pattern, id, static string) string {
+	if strings.HasPrefix(pattern, "/static/") {
+		return static
+	}
+	p := strings.ReplaceAll(pattern, "{id}", id)
+	return strings.TrimSuffix(p, "{$}")
+}
+
+// postForms are valid forms for each mutation, so that a refusal in the
+// tests below is the app's decision and not a form error.
+func postForm(pattern, version string) url.Values {
+	switch pattern {
+	case "/items/{id}/edit":
+		return url.Values{"title": {"changed"}, "body": {"changed"}, "version": {version}}
+	case "/items/{id}/delete":
+		return url.Values{"version": {version}}
+	case "/items/{id}/share":
+		return url.Values{"action": {"add"}, "grantee": {"carol"}}
+	case "/items/{id}/visibility":
+		return url.Values{"public": {"true"}, "version": {version}}
+	}
+	return url.Values{}
+}
+
+var staticRE = regexp.MustCompile(`href="(/static/[^"]+\.css)"`)
+
+// frameAncestors returns the frame-ancestors directive of a response's CSP.
+func frameAncestors(h http.Header) string {
+	for _, csp := range h.Values("Content-Security-Policy") {
+		for d := range strings.SplitSeq(csp, ";") {
+			d = strings.TrimSpace(d)
+			if strings.HasPrefix(d, "frame-ancestors") {
+				return d
+			}
+		}
+	}
+	return ""
+}
+
+// TestRoutes covers every row of the route table: GET never mutates, GET and
+// HEAD on a mutation-only path are 405 with Allow, and every response, public
+// or not, signed in or out, carries one CSP with frame-ancestors 'none' and
+// X-Frame-Options DENY (the embed route with an empty allowlist included).
+func TestRoutes(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	alice := user(t, srv, "alice")
+	id := alice.createItem("Plan", "private text")
+	home := alice.get("/items")
+	m := staticRE.FindStringSubmatch(home.body)
+	if m == nil {
+		t.Fatal("no stylesheet link on /items")
+	}
+	static := m[1]
+	anon := newTab(t, srv)
+
+	routes := app.Routes()
+	getPatterns := map[string]bool{}
+	for _, rt := range routes {
+		if rt.Method == "GET" {
+			getPatterns[rt.Pattern] = true
+			if rt.Mutates {
+				t.Errorf("GET %s is marked Mutates", rt.Pattern)
+			}
+		}
+		if rt.Mutates && rt.Method != "POST" {
+			t.Errorf("%s %s mutates but is not a POST", rt.Method, rt.Pattern)
+		}
+		if rt.Embeddable && (rt.Method != "GET" || rt.Pattern != "/embed/{id}") {
+			t.Errorf("%s %s is embeddable; only GET /embed/{id} may be", rt.Method, rt.Pattern)
+		}
+	}
+	for _, rt := range routes {
+		path := fill(rt.Pattern, id, static)
+		if rt.Method == "POST" && !getPatterns[rt.Pattern] {
+			for _, method := range []string{"GET", "HEAD"} {
+				var r response
+				if method == "GET" {
+					r = alice.get(path)
+				} else {
+					r = alice.head(path)
+				}
+				if r.status != http.StatusMethodNotAllowed {
+					t.Errorf("%s %s: status %d, want 405", method, path, r.status)
+				}
+				if allow := r.header.Get("Allow"); !strings.Contains(allow, "POST") {
+					t.Errorf("%s %s: Allow %q, want POST", method, path, allow)
+				}
+			}
+		}
+		if rt.Method != "GET" {
+			continue
+		}
+		for _, who := range []struct {
+			name string
+			b    *browser
+		}{{"alice", alice}, {"anonymous", anon}} {
+			for _, method := range []string{"GET", "HEAD"} {
+				var r response
+				if method == "GET" {
+					r = who.b.get(path)
+				} else {
+					r = who.b.head(path)
+				}
+				if n := len(r.header.Values("Content-Security-Policy")); n != 1 {
+					t.Errorf("%s %s as %s: %d CSP headers, want 1", method, path, who.name, n)
+				}
+				if fa := frameAncestors(r.header); fa != "frame-ancestors 'none'" {
+					t.Errorf("%s %s as %s (status %d): %q, want frame-ancestors 'none'", method, path, who.name, r.status, fa)
+				}
+				if xfo := r.header.Values("X-Frame-Options"); len(xfo) != 1 || xfo[0] != "DENY" {
+					t.Errorf("%s %s as %s: X-Frame-Options %q, want DENY", method, path, who.name, xfo)
+				}
+				if r.status >= 500 {
+					t.Errorf("%s %s as %s: status %d", method, path, who.name, r.status)
+				}
+			}
+		}
+	}
+}
+
+// ownerOnly are the item routes only the owner may use.
+var ownerOnly = []string{"/items/{id}/edit", "/items/{id}/delete", "/items/{id}/share", "/items/{id}/visibility"}
+
+// TestOwnership: user B gets 404 on every path of A's private item (the same
+// answer as for an id that does not exist), and a grantee may read the item
+// but is refused every owner-only page and action; the item stays unchanged.
+func TestOwnership(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	srv := newServer(t, env, app.Config{})
+	alice := user(t, srv, "alice")
+	bob := user(t, srv, "bob")
+	carol := user(t, srv, "carol")
+	id := alice.createItem("Secret", "do not tell")
+	version := alice.version("/items/" + id + "/edit")
+	shared := alice.createItem("Shared", "bob may read")
+	if r := alice.submit("/items/"+shared+"/share?with=bob", "/items/"+shared+"/share", url.Values{"action": {"add"}, "grantee": {"bob"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("share with bob: status %d", r.status)
+	}
+	sharedVersion := alice.version("/items/" + shared + "/edit")
+	before := dataItems(t, env)
+
+	var paths []string
+	for _, rt := range app.Routes() {
+		if strings.Contains(rt.Pattern, "{id}") && !strings.HasPrefix(rt.Pattern, "/embed/") && !strings.HasPrefix(rt.Pattern, "/p/") {
+			paths = append(paths, rt.Method+" "+rt.Pattern)
+		}
+	}
+	slices.Sort(paths)
+	paths = slices.Compact(paths)
+	if len(paths) < 9 {
+		t.Fatalf("only %d item routes in the table: %q", len(paths), paths)
+	}
+	// A form token for bob's own session, so that his POSTs reach the
+	// handlers instead of being refused by the token check.
+	tok := tokenIn(bob.get("/items/new").body)
+	for _, p := range paths {
+		method, pattern, _ := strings.Cut(p, " ")
+		t.Run(strings.ReplaceAll(p, "/", "_"), func(t *testing.T) {
+			path := fill(pattern, id, "")
+			var r response
+			if method == "GET" {
+				r = bob.get(path)
+			} else {
+				f := postForm(pattern, version)
+				f.Set("csrf_token", tok)
+				r = bob.postRaw(path, f)
+			}
+			if r.status != http.StatusNotFound {
+				t.Errorf("bob %s %s (alice's private item): status %d, want 404", method, path, r.status)
+			}
+			if strings.Contains(r.body, "Secret") || strings.Contains(r.body, "do not tell") {
+				t.Errorf("bob %s %s: the page shows alice's item", method, path)
+			}
+			// A grantee: read-only.
+			path = fill(pattern, shared, "")
+			if method == "GET" {
+				r = bob.get(path)
+			} else {
+				f := postForm(pattern, sharedVersion)
+				f.Set("csrf_token", tok)
+				r = bob.postRaw(path, f)
+			}
+			readable := method == "GET" && pattern == "/items/{id}"
+			switch {
+			case readable && r.status != http.StatusOK:
+				t.Errorf("grantee GET %s: status %d, want 200", path, r.status)
+			case readable && strings.Contains(r.body, "/edit\""):
+				t.Errorf("grantee GET %s: page offers an edit link", path)
+			case !readable && r.status != http.StatusForbidden:
+				t.Errorf("grantee %s %s: status %d, want 403", method, path, r.status)
+			}
+		})
+	}
+	// carol, with no share, gets 404 on the shared item too.
+	if r := carol.get("/items/" + shared); r.status != http.StatusNotFound {
+		t.Errorf("carol GET shared item: status %d, want 404", r.status)
+	}
+	if after := dataItems(t, env); after != before {
+		t.Errorf("refused requests changed the data table: %d records, then %d", before, after)
+	}
+	if r := alice.get("/items/" + id); r.status != http.StatusOK || !strings.Contains(r.body, "do not tell") {
+		t.Errorf("alice's item after the attempts: status %d", r.status)
+	}
+}
+
+// TestEditConflict: two edits from the same version; the second gets a 409
+// page with both texts, and the first one's text is kept.
+func TestEditConflict(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	alice := user(t, srv, "alice")
+	id := alice.createItem("Notes", "original")
+	edit := "/items/" + id + "/edit"
+	page := alice.get(edit)
+	v := versionRE.FindStringSubmatch(page.body)[1]
+	tok := tokenIn(page.body)
+
+	r1 := alice.postRaw(edit, url.Values{"csrf_token": {tok}, "version": {v}, "title": {"Notes"}, "body": {"first tab's text"}})
+	if r1.status != http.StatusSeeOther {
+		t.Fatalf("first edit: status %d", r1.status)
+	}
+	r2 := alice.postRaw(edit, url.Values{"csrf_token": {tok}, "version": {v}, "title": {"Notes"}, "body": {"second tab's text"}})
+	if r2.status != http.StatusConflict {
+		t.Fatalf("second edit from the same version: status %d, want 409", r2.status)
+	}
+	for _, want := range []string{"first tab&#39;s text", "second tab&#39;s text", "not saved"} {
+		if !strings.Contains(r2.body, want) {
+			t.Errorf("conflict page lacks %q", want)
+		}
+	}
+	if r := alice.get("/items/" + id); !strings.Contains(r.body, "first tab&#39;s text") || strings.Contains(r.body, "second tab") {
+		t.Errorf("item after the conflict does not hold the first edit only")
+	}
+	// The conflict page's form carries the current version: saving from it
+	// is a deliberate overwrite, and works.
+	v2 := versionRE.FindStringSubmatch(r2.body)[1]
+	if v2 == v {
+		t.Fatalf("conflict form carries the stale version %s", v)
+	}
+	r3 := alice.postRaw(edit, url.Values{"csrf_token": {tokenIn(r2.body)}, "version": {v2}, "title": {"Notes"}, "body": {"merged"}})
+	if r3.status != http.StatusSeeOther {
+		t.Errorf("save from the conflict page: status %d", r3.status)
+	}
+}
+
+// TestItemFlow walks create, limits, delete confirmation, visibility and
+// sharing through the pages.
+func TestItemFlow(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	alice := user(t, srv, "alice")
+	user(t, srv, "bob")
+
+	long := strings.Repeat("ü", store.MaxTitleRunes+1)
+	r := alice.submit("/items/new", "/items", url.Values{"title": {long}, "body": {"kept"}})
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "201 characters long; the limit is 200") || !strings.Contains(r.body, ">kept</textarea>") {
+		t.Errorf("over-long title: status %d, want 422 with the message and the input kept", r.status)
+	}
+	r = alice.submit("/items/new", "/items", url.Values{"title": {"big"}, "body": {strings.Repeat("x", store.MaxBodyBytes+1)}})
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "the limit is 64 KiB") {
+		t.Errorf("over-large body: status %d, want 422 with the limit", r.status)
+	}
+
+	id := alice.createItem("Report", "twelve bytes")
+	if r := alice.get("/items"); !strings.Contains(r.body, "Item created.") || !strings.Contains(r.body, "/items/"+id) {
+		t.Errorf("/items after create: no flash or no link to the item")
+	}
+	// Sharing is confirmed: ?with= shows a page and changes nothing.
+	r = alice.get("/items/" + id + "/share?with=bob")
+	if r.status != http.StatusOK || !strings.Contains(r.body, "Share with bob?") {
+		t.Errorf("share confirmation: status %d", r.status)
+	}
+	if r := alice.get("/items/" + id + "/share?with=nobody"); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "no user named") {
+		t.Errorf("share with unknown user: status %d", r.status)
+	}
+	if r := alice.get("/items/" + id); strings.Contains(r.body, "Shared with 1") {
+		t.Errorf("a GET of the confirmation shared the item")
+	}
+	if r := alice.submit("/items/"+id+"/share?with=bob", "/items/"+id+"/share", url.Values{"action": {"add"}, "grantee": {"bob"}}); r.status != http.StatusSeeOther {
+		t.Errorf("share: status %d", r.status)
+	}
+	// Visibility is confirmed and versioned.
+	vis := alice.get("/items/" + id + "/visibility")
+	if !strings.Contains(vis.body, "Anyone with the link") || !strings.Contains(vis.body, "button-danger") {
+		t.Errorf("visibility page does not explain making public with a destructive-looking button")
+	}
+	if r := newTab(t, srv).get("/p/" + id); r.status != http.StatusNotFound {
+		t.Errorf("/p/ of a private item: status %d, want 404", r.status)
+	}
+	if r := alice.submit("/items/"+id+"/visibility", "/items/"+id+"/visibility", url.Values{"public": {"true"}, "version": {versionRE.FindStringSubmatch(vis.body)[1]}}); r.status != http.StatusSeeOther {
+		t.Fatalf("make public: status %d", r.status)
+	}
+	if r := newTab(t, srv).get("/p/" + id); r.status != http.StatusOK || !strings.Contains(r.body, "twelve bytes") {
+		t.Errorf("/p/ of a public item: status %d", r.status)
+	}
+	// Delete: the confirmation says what goes; a GET deletes nothing.
+	del := alice.get("/items/" + id + "/delete")
+	for _, want := range []string{"Report", "12 bytes", "Shares revoked</dt><dd>1: bob", "button-danger"} {
+		if !strings.Contains(del.body, want) {
+			t.Errorf("delete confirmation lacks %q", want)
+		}
+	}
+	if r := alice.get("/items/" + id); r.status != http.StatusOK {
+		t.Fatalf("GET of the delete page deleted the item (status %d)", r.status)
+	}
+	stale := url.Values{"version": {"1"}}
+	if r := alice.submit("/items/"+id+"/delete", "/items/"+id+"/delete", stale); r.status != http.StatusConflict {
+		t.Errorf("delete at a stale version: status %d, want 409", r.status)
+	}
+	v := versionRE.FindStringSubmatch(del.body)[1]
+	if r := alice.submit("/items/"+id+"/delete", "/items/"+id+"/delete", url.Values{"version": {v}}); r.status != http.StatusSeeOther {
+		t.Fatalf("delete: status %d", r.status)
+	}
+	if r := alice.get("/items/" + id); r.status != http.StatusNotFound {
+		t.Errorf("deleted item: status %d, want 404", r.status)
+	}
+	// The activity log shows all of it, newest first.
+	act := alice.get("/activity")
+	order := []string{"Item deleted", "Item made public", "Item shared", "Item created", "Account created"}
+	last := -1
+	for _, s := range order {
+		i := strings.Index(act.body, s)
+		if i < 0 || i < last {
+			t.Errorf("activity page: %q missing or out of order", s)
+		}
+		last = i
+	}
+}
+
+// TestEmbed: the embed page's frame-ancestors is exactly the owner's
+// allowlist, and 'none' when it is empty; it has no form, sets no cookie and
+// is the same for a logged-in viewer.
+func TestEmbed(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	alice := user(t, srv, "alice")
+	id := alice.createItem("Widget", "embedded text")
+	vis := alice.get("/items/" + id + "/visibility")
+	alice.submit("/items/"+id+"/visibility", "/items/"+id+"/visibility", url.Values{"public": {"true"}, "version": {versionRE.FindStringSubmatch(vis.body)[1]}})
+	anon := newTab(t, srv)
+
+	check := func(name, want string, wantXFO bool) {
+		t.Helper()
+		for _, b := range []*browser{anon, alice} {
+			r := b.get("/embed/" + id)
+			if r.status != http.StatusOK || !strings.Contains(r.body, "embedded text") {
+				t.Fatalf("%s: GET /embed/: status %d", name, r.status)
+			}
+			if fa := frameAncestors(r.header); fa != want {
+				t.Errorf("%s: %q, want %q", name, fa, want)
+			}
+			if xfo := r.header.Get("X-Frame-Options"); (xfo != "") != wantXFO {
+				t.Errorf("%s: X-Frame-Options %q", name, xfo)
+			}
+			if strings.Contains(r.body, "<form") || strings.Contains(r.body, "csrf_token") {
+				t.Errorf("%s: the embed page has a form", name)
+			}
+			if c := r.header.Values("Set-Cookie"); len(c) != 0 {
+				t.Errorf("%s: the embed page sets cookies: %q", name, c)
+			}
+		}
+	}
+	check("empty allowlist", "frame-ancestors 'none'", true)
+
+	acct := alice.get("/account")
+	v := versionRE.FindStringSubmatch(acct.body)[1]
+	r := alice.submit("/account", "/account/embed-origins", url.Values{"version": {v}, "origins": {"https://blog.example\nhttp://localhost:8081/path\n*.example"}})
+	if r.status != http.StatusUnprocessableEntity || strings.Count(r.body, "is not an exact origin") != 2 {
+		t.Errorf("invalid origins: status %d, want 422 naming both bad lines", r.status)
+	}
+	r = alice.submit("/account", "/account/embed-origins", url.Values{"version": {v}, "origins": {"https://Blog.Example:443\nhttp://localhost:8081"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("save origins: status %d", r.status)
+	}
+	check("two origins", "frame-ancestors https://blog.example http://localhost:8081", false)
+
+	// A framed navigation from an allowlisted site reaches the page.
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"/embed/"+id, nil)
+	req.Header.Set("Sec-Fetch-Dest", "iframe")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if r := anon.do(req); r.status != http.StatusOK {
+		t.Errorf("framed GET /embed/: status %d, want 200", r.status)
+	}
+	// The public page and every other page stay 'none'.
+	if fa := frameAncestors(anon.get("/p/" + id).header); fa != "frame-ancestors 'none'" {
+		t.Errorf("/p/: %q, want 'none'", fa)
+	}
+	v = versionRE.FindStringSubmatch(alice.get("/account").body)[1]
+	alice.submit("/account", "/account/embed-origins", url.Values{"version": {v}, "origins": {""}})
+	check("cleared allowlist", "frame-ancestors 'none'", true)
+}
+
+// TestExport streams both formats as attachments with every own item, and
+// records each export in the activity log.
+func TestExport(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	alice := user(t, srv, "alice")
+	bob := user(t, srv, "bob")
+	for _, title := range []string{"one", "two, with \"quotes\"", "three"} {
+		alice.createItem(title, "body of "+title+"\nline 2")
+	}
+	theirs := bob.createItem("bob's", "not alice's")
+	bob.submit("/items/"+theirs+"/share?with=alice", "/items/"+theirs+"/share", url.Values{"action": {"add"}, "grantee": {"alice"}})
+
+	r := alice.submit("/export", "/export", url.Values{"format": {"json"}})
+	if r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Disposition"), "attachment; filename=\"clickguard-alice-") {
+		t.Fatalf("JSON export: status %d, Content-Disposition %q", r.status, r.header.Get("Content-Disposition"))
+	}
+	var items []struct {
+		ID, Title, Body string
+	}
+	if err := json.Unmarshal([]byte(r.body), &items); err != nil {
+		t.Fatalf("JSON export does not parse: %v\n%s", err, r.body)
+	}
+	var titles []string
+	for _, it := range items {
+		titles = append(titles, it.Title)
+	}
+	if want := []string{"one", "two, with \"quotes\"", "three"}; !slices.Equal(titles, want) {
+		t.Errorf("JSON export titles = %q, want %q", titles, want)
+	}
+
+	r = alice.submit("/export", "/export", url.Values{"format": {"csv"}})
+	if r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("CSV export: status %d, Content-Type %q", r.status, r.header.Get("Content-Type"))
+	}
+	rows, err := csv.NewReader(strings.NewReader(r.body)).ReadAll()
+	if err != nil {
+		t.Fatalf("CSV export does not parse: %v", err)
+	}
+	if len(rows) != 4 || rows[0][1] != "title" || rows[2][1] != "two, with \"quotes\"" || rows[2][2] != "body of two, with \"quotes\"\nline 2" {
+		t.Errorf("CSV export rows = %q", rows)
+	}
+	if r := alice.submit("/export", "/export", url.Values{"format": {"xml"}}); r.status != http.StatusBadRequest {
+		t.Errorf("unknown format: status %d, want 400", r.status)
+	}
+	if act := alice.get("/activity"); strings.Count(act.body, "Items exported") != 2 {
+		t.Errorf("activity log shows %d exports, want 2", strings.Count(act.body, "Items exported"))
+	}
+}
+
+// TestDeleteAccount deletes an account with items, shares both ways, an
+// allowlist and two sessions, then scans the whole data table: nothing of
+// the user is left, and the other user's data is intact.
+func TestDeleteAccount(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	srv := newServer(t, env, app.Config{})
+	alice := user(t, srv, "alice")
+	other := newTab(t, srv) // a second session of alice
+	if r := other.login("alice", testPassword); r.status != http.StatusSeeOther {
+		t.Fatalf("second login: status %d", r.status)
+	}
+	bob := user(t, srv, "bob")
+	for i := range 3 {
+		id := alice.createItem("item "+string(rune('a'+i)), "text")
+		if i == 0 {
+			alice.submit("/items/"+id+"/share?with=bob", "/items/"+id+"/share", url.Values{"action": {"add"}, "grantee": {"bob"}})
+		}
+	}
+	bobs := bob.createItem("bob's", "kept")
+	bob.submit("/items/"+bobs+"/share?with=alice", "/items/"+bobs+"/share", url.Values{"action": {"add"}, "grantee": {"alice"}})
+	v := versionRE.FindStringSubmatch(alice.get("/account").body)[1]
+	alice.submit("/account", "/account/embed-origins", url.Values{"version": {v}, "origins": {"https://blog.example"}})
+
+	if r := alice.submit("/account/delete", "/account/delete", url.Values{"password": {"wrong password here"}}); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("delete with a wrong password: status %d, want 422", r.status)
+	}
+	if r := alice.submit("/account/delete", "/account/delete", url.Values{"password": {testPassword}}); r.status != http.StatusOK || !strings.Contains(r.body, "has been deleted") {
+		t.Fatalf("delete account: status %d", r.status)
+	}
+	if alice.loggedIn() || other.loggedIn() {
+		t.Errorf("a session of the deleted account still works")
+	}
+
+	ctx := context.WithoutCancel(t.Context())
+	p := dynamodb.NewScanPaginator(env.Client, &dynamodb.ScanInput{TableName: aws.String(env.Tables.Data), ConsistentRead: aws.Bool(true)})
+	left := 0
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, av := range out.Items {
+			var rec map[string]any
+			if err := attributevalue.UnmarshalMap(av, &rec); err != nil {
+				t.Fatal(err)
+			}
+			pk, _ := rec["pk"].(string)
+			if !strings.HasPrefix(pk, "USER#bob") && !strings.HasPrefix(pk, "REF#") {
+				t.Errorf("record left outside bob's data: %v", rec)
+			}
+			if rec["owner"] == "alice" || rec["grantee"] == "alice" || rec["username"] == "alice" ||
+				strings.Contains(pk, "alice") || strings.HasSuffix(rec["sk"].(string), "#alice") {
+				t.Errorf("record of alice left: %v", rec)
+			}
+			if rec["type"] == "audit" {
+				continue // bob's log may say he shared with alice
+			}
+			left++
+		}
+	}
+	if left != 3 { // bob's profile, item, ref
+		t.Errorf("%d records other than bob's audit log, want 3 (profile, item, ref)", left)
+	}
+	if r := bob.get("/items/" + bobs); r.status != http.StatusOK || strings.Contains(r.body, "Shared with 1") {
+		t.Errorf("bob's item after alice left: status %d, share count not reset", r.status)
+	}
+}

@@ -1,0 +1,146 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/clickguard/clickguard/internal/store"
+)
+
+// sharesPage is the data of shares.html: who can read an item, the form to
+// add someone, and the revoke buttons.
+type sharesPage struct {
+	page
+	Item    store.Item
+	Shares  []store.Share
+	Grantee string // the user's input
+	Errors  []string
+	Max     int
+}
+
+// shareConfirmPage is the data of share_confirm.html.
+type shareConfirmPage struct {
+	page
+	Item    store.Item
+	Grantee string
+}
+
+// showShares lists an item's shares. With ?with=<username> (what the
+// "Share" form submits, by GET) it shows the confirmation for sharing with
+// that user instead: sharing takes a second, explicit POST.
+func (a *App) showShares(w http.ResponseWriter, r *http.Request) {
+	it, ok := a.ownItem(w, r)
+	if !ok {
+		return
+	}
+	if _, asked := r.URL.Query()["with"]; asked {
+		grantee := strings.TrimSpace(r.URL.Query().Get("with"))
+		if msg := a.checkGrantee(r, it, grantee); msg != "" {
+			a.renderShares(w, r, http.StatusUnprocessableEntity, it, grantee, []string{msg})
+			return
+		}
+		a.render(w, r, http.StatusOK, "share_confirm", shareConfirmPage{
+			page:    a.newPage(r, "Share “"+it.Title+"”?"),
+			Item:    it,
+			Grantee: grantee,
+		})
+		return
+	}
+	a.renderShares(w, r, http.StatusOK, it, "", nil)
+}
+
+func (a *App) renderShares(w http.ResponseWriter, r *http.Request, status int, it store.Item, grantee string, errs []string) {
+	shares, err := a.store.ListShares(r.Context(), it.Owner, it.ID)
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	a.render(w, r, status, "shares", sharesPage{
+		page:    a.newPage(r, "Sharing “"+it.Title+"”"),
+		Item:    it,
+		Shares:  shares,
+		Grantee: limit(grantee, 64),
+		Errors:  errs,
+		Max:     store.MaxShares,
+	})
+}
+
+// checkGrantee returns what is wrong with sharing it with grantee, or "".
+func (a *App) checkGrantee(r *http.Request, it store.Item, grantee string) string {
+	if msg := validateUsername(grantee); msg != "" {
+		return msg
+	}
+	if grantee == it.Owner {
+		return "This is your own item: you can already read it."
+	}
+	if it.ShareCount >= store.MaxShares {
+		return fmt.Sprintf("This item is already shared with %d users, the most allowed. Revoke a share first.", store.MaxShares)
+	}
+	if _, err := a.store.GetUser(r.Context(), grantee); errors.Is(err, store.ErrNotFound) {
+		return fmt.Sprintf("There is no user named %q. Check the spelling.", grantee)
+	}
+	return ""
+}
+
+// changeShares adds (action=add, after the confirmation page) or revokes
+// (action=revoke) one user's read-only access.
+func (a *App) changeShares(w http.ResponseWriter, r *http.Request) {
+	if !a.parseForm(w, r) {
+		return
+	}
+	it, ok := a.ownItem(w, r)
+	if !ok {
+		return
+	}
+	grantee := strings.TrimSpace(r.PostFormValue("grantee"))
+	ctx := r.Context()
+	switch r.PostFormValue("action") {
+	case "add":
+		if msg := validateUsername(grantee); msg != "" {
+			a.renderShares(w, r, http.StatusUnprocessableEntity, it, grantee, []string{msg})
+			return
+		}
+		err := a.store.AddShare(ctx, it.Owner, it.ID, grantee, a.actor(r))
+		var msg string
+		status := http.StatusUnprocessableEntity
+		switch {
+		case err == nil:
+			a.setFlash(r, fmt.Sprintf("Shared with %s. They can read this item but not change it.", grantee))
+			http.Redirect(w, r, "/items/"+it.ID+"/share", http.StatusSeeOther)
+			return
+		case errors.Is(err, store.ErrSelfShare):
+			msg = "This is your own item: you can already read it."
+		case errors.Is(err, store.ErrExists):
+			msg, status = fmt.Sprintf("This item is already shared with %s.", grantee), http.StatusConflict
+		case errors.Is(err, store.ErrLimit):
+			msg = fmt.Sprintf("This item is already shared with %d users, the most allowed. Revoke a share first.", store.MaxShares)
+		case errors.Is(err, store.ErrNotFound):
+			// The item was there a moment ago (ownItem), so it is the user.
+			if _, gerr := a.store.GetItem(ctx, it.Owner, it.ID); gerr != nil {
+				a.storeError(w, r, gerr)
+				return
+			}
+			msg = fmt.Sprintf("There is no user named %q. Check the spelling.", grantee)
+		default:
+			a.storeError(w, r, err)
+			return
+		}
+		a.renderShares(w, r, status, it, grantee, []string{msg})
+	case "revoke":
+		err := a.store.RemoveShare(ctx, it.Owner, it.ID, grantee, a.actor(r))
+		if errors.Is(err, store.ErrNotFound) {
+			a.renderShares(w, r, http.StatusConflict, it, "", []string{fmt.Sprintf("This item was not shared with %q (any more).", limit(grantee, 64))})
+			return
+		}
+		if err != nil {
+			a.storeError(w, r, err)
+			return
+		}
+		a.setFlash(r, fmt.Sprintf("%s can no longer read this item.", grantee))
+		http.Redirect(w, r, "/items/"+it.ID+"/share", http.StatusSeeOther)
+	default:
+		a.clientError(w, r, http.StatusBadRequest)
+	}
+}
