@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -215,5 +216,38 @@ func TestRun_cancel(t *testing.T) {
 	}
 	if n != 0 {
 		t.Errorf("emitted %d results after cancellation", n)
+	}
+}
+
+// TestRunSeq_lazy checks that RunSeq pulls URLs only as workers free up:
+// when the first result is emitted, only a bounded number were read.
+func TestRunSeq_lazy(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	var pulled atomic.Int64
+	urls := func(yield func(string) bool) {
+		for range 300 {
+			pulled.Add(1)
+			if !yield(srv.URL + "/") {
+				return
+			}
+		}
+	}
+	const c = 4
+	first, n := int64(-1), 0
+	err := scan.RunSeq(t.Context(), scan.Options{Concurrency: c, SkipErrorPage: true}, urls, func(scan.Result) {
+		if n++; n == 1 {
+			first = pulled.Load()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 300 {
+		t.Errorf("emitted %d results, want 300", n)
+	}
+	if first > 2*c+2 {
+		t.Errorf("%d URLs pulled before the first result, want at most %d", first, 2*c+2)
 	}
 }

@@ -27,8 +27,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -168,6 +170,13 @@ var ErrTooManyRedirects = errors.New("too many redirects")
 // invalid chain. Each call builds its own connection pool and closes it
 // on return.
 func Run(ctx context.Context, opts Options, urls []string, emit func(Result)) error {
+	return RunSeq(ctx, opts, slices.Values(urls), emit)
+}
+
+// RunSeq is [Run] for URLs that arrive one by one, such as the lines of a
+// file: it asks urls for the next URL only when a worker is free, so a list
+// of any length is never held in memory.
+func RunSeq(ctx context.Context, opts Options, urls iter.Seq[string], emit func(Result)) error {
 	s, err := newScanner(opts)
 	if err != nil {
 		return err
@@ -189,7 +198,7 @@ func Run(ctx context.Context, opts Options, urls []string, emit func(Result)) er
 	go func() {
 		defer close(producerDone)
 		defer close(order)
-		for _, raw := range urls {
+		for raw := range urls {
 			select {
 			case sem <- struct{}{}:
 			case <-stop:

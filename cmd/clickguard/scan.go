@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"os"
 	"strings"
@@ -46,6 +48,9 @@ type scanFlags struct {
 	format scan.Format
 	failOn scan.Severity // 0: never fail on findings
 	urls   []string
+	// urlFile, when not empty, names a file of more URLs, one per line
+	// ("-" for standard input).
+	urlFile string
 }
 
 // parseScanFlags parses the command line of "clickguard scan"; it reads
@@ -62,15 +67,21 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 		insecure      = fs.Bool("insecure", false, "accept any TLS certificate, such as a self-signed one")
 		maxRedirects  = fs.Int("max-redirects", scan.DefaultMaxRedirects, "follow at most `n` redirects (0: judge the first response itself)")
 		skipErrorPage = fs.Bool("skip-error-page", false, "do not fetch a missing page per origin to check error pages")
+		urlFile       = fs.String("urls", "", "also scan the URLs in this `file`, one per line (blank lines and # comments skipped; - for standard input),\nread as the scan goes")
 	)
 	fs.Var(&from, "from", "report the verdict for this `chain` of origins, parent first, top last, comma-separated,\n\"null\" for an opaque origin (repeatable; replaces the three standard chains)")
 	fs.Var(&headers, "header", "send this request header, `\"Name: value\"` (repeatable), or @FILE with one header per line")
 	if err := parseFlags(fs, "scan", args, stdout); err != nil {
 		return nil, err
 	}
-	sf := &scanFlags{urls: fs.Args()}
-	if len(sf.urls) == 0 {
+	sf := &scanFlags{urls: fs.Args(), urlFile: *urlFile}
+	if len(sf.urls) == 0 && sf.urlFile == "" {
 		return nil, usagef("scan", fs, "no URL given")
+	}
+	if sf.urlFile != "" && sf.urlFile != "-" {
+		if _, err := os.Stat(sf.urlFile); err != nil {
+			return nil, usagef("scan", fs, "-urls: %v", err)
+		}
 	}
 	for _, u := range sf.urls {
 		if strings.HasPrefix(u, "-") {
@@ -202,7 +213,12 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		failed, unreachable bool
 		writeErr            error
 	)
-	err = scan.Run(ctx, sf.opts, sf.urls, func(r scan.Result) {
+	urls, readErr, closeFile, err := sf.urlSeq()
+	if err != nil {
+		return err
+	}
+	defer closeFile()
+	err = scan.RunSeq(ctx, sf.opts, urls, func(r scan.Result) {
 		if r.Error != "" {
 			unreachable = true
 		}
@@ -228,6 +244,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := report.Close(); err != nil {
 		return err
 	}
+	if err := readErr(); err != nil {
+		return fmt.Errorf("scan: read -urls %s: %w", sf.urlFile, err)
+	}
 	switch {
 	case failed:
 		return withExitCode(exitFailure, nil)
@@ -235,6 +254,48 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return withExitCode(exitUnreachable, nil)
 	}
 	return nil
+}
+
+// urlSeq returns the URLs of the command line followed by those of the
+// -urls file, read lazily; readErr reports a read error once the sequence
+// is done, and closeFile closes the file.
+func (sf *scanFlags) urlSeq() (urls iter.Seq[string], readErr func() error, closeFile func(), err error) {
+	var r io.Reader
+	closeFile = func() {}
+	switch sf.urlFile {
+	case "":
+	case "-":
+		r = os.Stdin
+	default:
+		f, err := os.Open(sf.urlFile)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("scan: %w", err)
+		}
+		r, closeFile = f, func() { f.Close() }
+	}
+	var scanErr error
+	urls = func(yield func(string) bool) {
+		for _, u := range sf.urls {
+			if !yield(u) {
+				return
+			}
+		}
+		if r == nil {
+			return
+		}
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			line := strings.TrimSpace(sc.Text())
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			if !yield(line) {
+				return
+			}
+		}
+		scanErr = sc.Err()
+	}
+	return urls, func() error { return scanErr }, closeFile, nil
 }
 
 // useColor reports whether w is a terminal (a character device) and

@@ -263,6 +263,7 @@ func TestScan_exitCodes(t *testing.T) {
 		{"bad timeout", []string{"-timeout", "0s", srv.URL}, exitUsage},
 		{"bad concurrency", []string{"-concurrency", "0", srv.URL}, exitUsage},
 		{"missing cookie file", []string{"-cookie", "@/nonexistent/cookie", srv.URL}, exitUsage},
+		{"missing URL file", []string{"-urls", "/nonexistent/urls.txt"}, exitUsage},
 		{"help", []string{"-h"}, exitOK},
 	}
 	for _, tc := range tests {
@@ -416,5 +417,35 @@ func TestScan_interrupted(t *testing.T) {
 	var doc scanJSON
 	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
 		t.Errorf("interrupted report is not JSON: %v\n%s", err, stdout.String())
+	}
+}
+
+// TestScan_urlsFile: -urls adds the URLs of a file, after those of the
+// command line, skipping blank lines and comments.
+func TestScan_urlsFile(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(scanSite())
+	defer srv.Close()
+	list := filepath.Join(t.TempDir(), "urls.txt")
+	content := "# pages to check\n" + srv.URL + "/protected\n\n   " + srv.URL + "/legacy  \r\n" + srv.URL + "/star"
+	if err := os.WriteFile(list, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runScanCmd(t, "", "-format", "jsonl", "-skip-error-page", "-urls", list, srv.URL+"/embed")
+	if code != exitFailure {
+		t.Errorf("exit code %d, want 1 (the star page); stderr %s", code, stderr)
+	}
+	var got []string
+	dec := json.NewDecoder(strings.NewReader(stdout))
+	for dec.More() {
+		var r struct{ URL string }
+		if err := dec.Decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, strings.TrimPrefix(r.URL, srv.URL))
+	}
+	want := []string{"/embed", "/protected", "/legacy", "/star"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("scanned URLs mismatch (-want +got):\n%s", diff)
 	}
 }
