@@ -536,7 +536,8 @@ func TestAllowFraming_Outside(t *testing.T) {
 	if err := guard.AllowFraming(req, originA); !errors.Is(err, guard.ErrNotEmbeddable) {
 		t.Errorf("AllowFraming outside any route = %v, want %v", err, guard.ErrNotEmbeddable)
 	}
-	req = req.WithContext(context.WithValue(req.Context(), struct{}{}, 1))
+	type otherKey struct{}
+	req = req.WithContext(context.WithValue(req.Context(), otherKey{}, 1))
 	if guard.Reason(req) != nil {
 		t.Errorf("Reason of an unrefused request = %v, want nil", guard.Reason(req))
 	}
