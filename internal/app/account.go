@@ -146,20 +146,25 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/account", http.StatusSeeOther)
 }
 
-// parseOrigins splits the allowlist field (one origin per line; commas and
-// spaces also separate) and validates each origin exactly. It returns the
-// normalised, de-duplicated list and one message per problem.
+// parseOrigins splits the allowlist field (one origin per line; commas also
+// separate) and validates each origin exactly. It returns the normalised,
+// de-duplicated list and one message per problem.
 func parseOrigins(field string) ([]string, []string) {
 	var origins, errs []string
-	fields := strings.FieldsFunc(field, func(c rune) bool { return c == ',' || c == ' ' || c == '\n' || c == '\r' || c == '\t' })
-	for _, f := range fields {
-		o, err := guard.ParseOrigin(f)
-		if err != nil {
-			errs = append(errs, fmt.Sprintf("%q is not an exact origin such as https://blog.example.com or http://localhost:8081 (scheme, host and optional port; no path, no wildcard).", limit(f, 100)))
-			continue
-		}
-		if !slices.Contains(origins, o) {
-			origins = append(origins, o)
+	for n, line := range strings.Split(field, "\n") {
+		for f := range strings.SplitSeq(line, ",") {
+			f = strings.TrimSpace(f)
+			if f == "" {
+				continue
+			}
+			o, err := guard.ParseOrigin(f)
+			if err != nil {
+				errs = append(errs, fmt.Sprintf("Line %d: %q is not an exact origin. Write scheme, host and optional port only, such as https://blog.example.com.", n+1, limit(f, 100)))
+				continue
+			}
+			if !slices.Contains(origins, o) {
+				origins = append(origins, o)
+			}
 		}
 	}
 	if len(origins) > store.MaxEmbedOrigins {

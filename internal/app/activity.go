@@ -2,6 +2,7 @@ package app
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/clickguard/clickguard/internal/store"
 )
@@ -17,10 +18,12 @@ type activityPage struct {
 	Paged  bool
 }
 
-// eventRow is one audit event with its action in words.
+// eventRow is one audit event with its action in words and, for an item
+// that may still exist, a link to it.
 type eventRow struct {
 	store.Event
 	Label string
+	Link  string
 }
 
 // showActivity shows the user's audit log, newest first, one page at a time:
@@ -36,6 +39,11 @@ func (a *App) showActivity(w http.ResponseWriter, r *http.Request) {
 	rows := make([]eventRow, len(p.Items))
 	for i, e := range p.Items {
 		rows[i] = eventRow{Event: e, Label: actionText(e.Action)}
+		if strings.HasPrefix(e.Action, "item.") || strings.HasPrefix(e.Action, "share.") {
+			if e.Action != "item.delete" {
+				rows[i].Link = "/items/" + e.Target
+			}
+		}
 	}
 	a.render(w, r, http.StatusOK, "activity", activityPage{
 		page:   a.newPage(r, "Activity"),

@@ -451,7 +451,7 @@ func TestEmbed(t *testing.T) {
 	acct := alice.get("/account")
 	v := versionRE.FindStringSubmatch(acct.body)[1]
 	r := alice.submit("/account", "/account/embed-origins", url.Values{"version": {v}, "origins": {"https://blog.example\nhttp://localhost:8081/path\n*.example"}})
-	if r.status != http.StatusUnprocessableEntity || strings.Count(r.body, "is not an exact origin") != 2 {
+	if r.status != http.StatusUnprocessableEntity || strings.Count(r.body, "is not an exact origin") != 2 || !strings.Contains(r.body, "Line 3: &#34;*.example&#34;") {
 		t.Errorf("invalid origins: status %d, want 422 naming both bad lines", r.status)
 	}
 	r = alice.submit("/account", "/account/embed-origins", url.Values{"version": {v}, "origins": {"https://Blog.Example:443\nhttp://localhost:8081"}})
