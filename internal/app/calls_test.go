@@ -1,0 +1,101 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/clickguard/clickguard/internal/app"
+	"github.com/clickguard/clickguard/internal/store"
+	"github.com/clickguard/clickguard/internal/store/storetest"
+)
+
+// callCounter records the DynamoDB operations a client makes, through an
+// SDK middleware.
+type callCounter struct {
+	mu  sync.Mutex
+	ops []string
+}
+
+func (c *callCounter) reset() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ops := c.ops
+	c.ops = nil
+	return ops
+}
+
+// countingEnv is env with its store and client replaced by ones whose every
+// DynamoDB call is recorded.
+func countingEnv(t *testing.T, env storetest.Env) (storetest.Env, *callCounter) {
+	t.Helper()
+	cc := &callCounter{}
+	count := middleware.InitializeMiddlewareFunc("CountCalls", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+		cc.mu.Lock()
+		cc.ops = append(cc.ops, middleware.GetOperationName(ctx))
+		cc.mu.Unlock()
+		return next.HandleInitialize(ctx, in)
+	})
+	client := dynamodb.New(env.Client.Options(), func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+			return s.Initialize.Add(count, middleware.Before)
+		})
+	})
+	env.Client = client
+	env.Store = store.New(client, env.Tables)
+	return env, cc
+}
+
+// TestCallsPerPageView counts the DynamoDB calls of the main page views of a
+// logged-in user and of a visitor: the session read, the page's data, and
+// the session's idle-timeout commit.
+func TestCallsPerPageView(t *testing.T) {
+	t.Parallel()
+	env, cc := countingEnv(t, newEnv(t))
+	srv := newServer(t, env, app.Config{})
+	alice := user(t, srv, "alice")
+	var id string
+	for i := range 20 {
+		id = alice.createItem(fmt.Sprintf("item %d", i), "text")
+	}
+	vis := alice.get("/items/" + id + "/visibility")
+	alice.submit("/items/"+id+"/visibility", "/items/"+id+"/visibility", url.Values{"public": {"true"}, "version": {versionRE.FindStringSubmatch(vis.body)[1]}})
+	anon := newTab(t, srv)
+
+	tests := []struct {
+		name string
+		b    *browser
+		path string
+		max  int
+	}{
+		{"items list, 20 items", alice, "/items", 3},
+		{"own item", alice, "/items/" + id, 3},
+		{"activity", alice, "/activity", 3},
+		{"public page, visitor", anon, "/p/" + id, 2},
+		{"embed, visitor", anon, "/embed/" + id, 2},
+		{"embed, logged in", alice, "/embed/" + id, 2},
+	}
+	for _, tc := range tests {
+		tc.b.get(tc.path) // warm: a first view may create the token
+		cc.reset()
+		r := tc.b.get(tc.path)
+		ops := cc.reset()
+		if r.status != http.StatusOK {
+			t.Errorf("%s: status %d", tc.name, r.status)
+		}
+		t.Logf("%s: %d DynamoDB calls %q", tc.name, len(ops), ops)
+		if len(ops) > tc.max {
+			t.Errorf("%s: %d DynamoDB calls %q, want at most %d", tc.name, len(ops), ops, tc.max)
+		}
+		if slices.Contains(ops, "Scan") {
+			t.Errorf("%s: a Scan on a request path", tc.name)
+		}
+	}
+}
