@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clickguard/clickguard/framing"
 	"github.com/clickguard/clickguard/guard"
 )
 
@@ -37,8 +38,25 @@ func FuzzParseOrigin(f *testing.F) {
 		if err != nil || u.Scheme+"://"+u.Host != o || u.User != nil || u.Path != "" {
 			t.Fatalf("ParseOrigin(%q) = %q, which url.Parse reads as %#v, %v", s, o, u, err)
 		}
-		if _, err := guard.NewPolicy(o); err != nil {
-			t.Fatalf("NewPolicy(%q): %v", o, err)
+		p, err := guard.NewPolicy(o)
+		if isIPv6 := strings.Contains(o, "://["); isIPv6 != (err != nil) {
+			t.Fatalf("NewPolicy(%q) = %v; want an error exactly for IPv6 addresses", o, err)
+		} else if isIPv6 {
+			return
+		}
+		// The browser model reads the policy as allowing exactly that origin.
+		resp := framing.Response{URL: "https://page.invalid/", Headers: []framing.Header{{Name: "Content-Security-Policy", Value: p.String()}}}
+		for _, tc := range []struct {
+			ancestor string
+			want     bool
+		}{{o, true}, {"https://other.invalid", false}} {
+			v, err := framing.Evaluate(resp, []string{tc.ancestor})
+			if err != nil {
+				t.Fatalf("framing.Evaluate(%q, %q): %v", p.String(), tc.ancestor, err)
+			}
+			if v.Framable != tc.want {
+				t.Fatalf("%q framed by %q: framable = %v, want %v (%s)", p.String(), tc.ancestor, v.Framable, tc.want, v.Reason)
+			}
 		}
 	})
 }
