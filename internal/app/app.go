@@ -14,6 +14,12 @@
 //
 // Handlers are methods on *App; they call a.render, a.clientError or
 // a.serverError once and return.
+//
+// A request refused by guard.Handler never reaches the session layer. One
+// refused by the token layer has loaded its session, and scs re-commits a
+// loaded session on every request when an idle timeout is set, so the refusal
+// refreshes that session's expiry in the sessions table; it changes no user
+// data (accounts, items, shares, audit log).
 package app
 
 import (

@@ -81,6 +81,15 @@ func (sw *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (sw *statusWriter) Unwrap() http.ResponseWriter { return sw.ResponseWriter }
 
+// Flush passes a flush on, for handlers that assert http.Flusher rather than
+// use http.ResponseController (a streamed export).
+func (sw *statusWriter) Flush() {
+	if sw.status == 0 {
+		sw.status = http.StatusOK
+	}
+	http.NewResponseController(sw.ResponseWriter).Flush() //nolint:errcheck // not flushable: nothing to do
+}
+
 // observe is the outermost layer: it gives the request an ID (also sent as
 // the X-Request-ID response header), works out the client address, and
 // writes one access-log line when the request is done. The line holds no
@@ -283,6 +292,13 @@ func (s *sealWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (s *sealWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Flush passes a flush on unless the writer is sealed.
+func (s *sealWriter) Flush() {
+	if !s.sealed {
+		http.NewResponseController(s.ResponseWriter).Flush() //nolint:errcheck // not flushable: nothing to do
+	}
+}
 
 // sealOnSessionError runs just outside the session layer; see sealWriter.
 func sealOnSessionError(next http.Handler) http.Handler {
