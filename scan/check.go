@@ -112,6 +112,10 @@ func newFacts(p *page, errPage *framing.Response) (*facts, error) {
 		return nil, fmt.Errorf("origin of %s: %w", p.final, err)
 	}
 	f.own = own.String()
+	// The attacker uses the page's scheme: an http page cannot be framed
+	// by an https document (browsers block it as mixed content), and the
+	// sources that admit http attackers to an https page (http:, http://
+	// hosts without a port) admit https ones too.
 	f.foreign = own.Scheme + "://" + ForeignOrigin
 	for _, e := range []struct {
 		v     *framing.Verdict
@@ -475,26 +479,30 @@ func (f *facts) checkSources(h framing.Header, d framing.Directive) []Finding {
 		kept = append(kept, s)
 	}
 	if len(broad) > 0 {
-		sev := SeverityLow
-		if f.foreignV.Framable {
-			sev = SeverityHigh
+		sev, broadNote := SeverityHigh, ""
+		if !f.foreignV.Framable {
+			sev, broadNote = SeverityLow, fmt.Sprintf(" Today %s still cannot (another policy or the page's scheme keeps it out), but the source is broader than intended.", f.foreign)
 		}
 		fixSources := kept
 		if len(fixSources) == 0 {
 			fixSources = []framing.Source{framing.ParseSource("'self'")}
 		}
 		texts := make([]string, len(broad))
-		who := "any site served over " + broad[0].Scheme
+		who := "any site served over https"
 		for i, s := range broad {
 			texts[i] = s.Text
-			if s.Kind != framing.SourceScheme {
+			switch {
+			case s.Kind != framing.SourceScheme:
 				who = "any site"
+			case s.Scheme == "http":
+				// http: also matches https ancestors (CSP 3 upgrade).
+				who = "any site served over http or https"
 			}
 		}
 		out = append(out, Finding{
 			ID:       "overbroad-source",
 			Severity: sev,
-			Message:  fmt.Sprintf("frame-ancestors %s lets %s frame this page.", strings.Join(texts, " "), who),
+			Message:  fmt.Sprintf("frame-ancestors %s lets %s frame this page.%s", strings.Join(texts, " "), who, broadNote),
 			Evidence: ev,
 			Fix:      "Content-Security-Policy: " + directiveText(d.Name, fixSources),
 		})

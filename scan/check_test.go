@@ -114,6 +114,7 @@ func TestRun_findings(t *testing.T) {
 			[]string{"csp-report-only:medium", "no-protection:high"}, "Content-Security-Policy: frame-ancestors 'none'"},
 		{"star", sitePage{headers: [][2]string{{csp, "frame-ancestors *"}}}, []string{"overbroad-source:high"}, "Content-Security-Policy: frame-ancestors 'self'"},
 		{"https scheme beside self", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' http:"}}}, []string{"overbroad-source:high"}, "Content-Security-Policy: frame-ancestors 'self'"},
+		{"https scheme on an http page", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' https:"}}}, []string{"overbroad-source:low"}, "Content-Security-Policy: frame-ancestors 'self'"},
 		{"star restricted by a second policy", sitePage{headers: [][2]string{{csp, "frame-ancestors *"}, {csp, "frame-ancestors 'none'"}}}, []string{"overbroad-source:low"}, ""},
 		{"comma-joined sources", sitePage{headers: [][2]string{{csp, "frame-ancestors https://partner.example, 'self'"}}},
 			[]string{"csp-comma:medium", "embeddable:info"}, "Content-Security-Policy: frame-ancestors https://partner.example 'self'"},
