@@ -10,6 +10,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -124,7 +125,9 @@ func TestApp(t *testing.T) {
 			{"token of " + other, &tokens.other},
 			{"token of the victim's earlier session", &tokens.earlier},
 		}
-		// The six replays of one form run at once between two scans of
+		// Cross-origin replays are refused by the origin check; the
+		// same-origin ones show that the token layer refuses too. The
+		// replays of one form run at once between two scans of
 		// the data table, so a change is pinned to one form; the statuses
 		// are checked per replay.
 		for _, fm := range forms {
@@ -137,13 +140,17 @@ func TestApp(t *testing.T) {
 			var results []result
 			before := snap(t)
 			jobs := map[string]func(t *testing.T){}
-			for _, origin := range []string{sameSite, crossSite} {
+			for _, origin := range []string{sameSite, crossSite, sameOrigin} {
+				from := f.atk.byName[origin]
+				if origin == sameOrigin {
+					from = f.base + helperPrefix
+				}
 				for _, tv := range variants {
 					attack := fmt.Sprintf("%s from %s", tv.name, origin)
 					fields := withField(fm.Fields, guard.TokenField, tv.token)
 					jobs[route+"/"+attack] = func(t *testing.T) {
 						tab := newTab(t, f.victim)
-						res, err := submitCrossOrigin(tab, postPage(f.atk.byName[origin], fm.Action, fields), fm.Action)
+						res, err := submitCrossOrigin(tab, postPage(from, fm.Action, fields), fm.Action)
 						if err != nil {
 							t.Fatalf("route %s, attack %s: %v", route, attack, err)
 						}
@@ -172,6 +179,35 @@ func TestApp(t *testing.T) {
 					t.Error(err)
 				}
 			}
+		}
+		// The control: the same replay, from the application's own origin
+		// with the victim's current token, must be accepted and change the
+		// data; otherwise the 403s above could come from a broken replay.
+		i := slices.IndexFunc(forms, func(fm crawledForm) bool { return f.pattern(fm.Action) == "/items" })
+		if i < 0 {
+			t.Logf("no POST /items form was crawled: the replay control is not run")
+			return
+		}
+		fm := forms[i]
+		title, body := "Added by the replay control", "A same-origin replay with the current token."
+		fields := withField(withField(fm.Fields, "title", &title), "body", &body)
+		before := snap(t)
+		res, err := submitCrossOrigin(newTab(t, f.victim), postPage(f.base+helperPrefix, fm.Action, fields), fm.Action)
+		if err != nil {
+			t.Fatalf("replay control: %v", err)
+		}
+		d := before.diff(snap(t))
+		ok := res.Status == http.StatusSeeOther && strings.Contains(d, strconv.Quote(title))
+		if err := suite.artifacts.add(shot{
+			Group: "forms", Route: "POST /items", Attack: "control: current token from " + sameOrigin,
+			Verdict: fmt.Sprintf("status %d, data %s", res.Status, map[bool]string{true: "unchanged", false: "changed"}[d == ""]),
+			What:    res.Doc.String(), OK: ok,
+		}, res.PNG); err != nil {
+			t.Error(err)
+		}
+		if !ok {
+			t.Errorf("replay control: the same-origin replay of POST /items with the current token got status %d and changed the data by %q; want %d and a new item %q",
+				res.Status, d, http.StatusSeeOther, title)
 		}
 	})
 

@@ -18,9 +18,13 @@ import (
 // cookie is sent in its frames. 127.0.0.2 is another site, 127.0.0.3 the
 // partner a user allowlisted for embedding.
 const (
-	appHost     = "127.0.0.1"
-	sameSite    = "same-site"
-	crossSite   = "cross-site"
+	appHost   = "127.0.0.1"
+	sameSite  = "same-site"
+	crossSite = "cross-site"
+	// sameOrigin is a page on the application's own origin (see
+	// withNestHelper): it passes the cross-origin check, so only the
+	// session-bound token stands in the way.
+	sameOrigin  = "same-origin page"
 	partnerSite = "allowlisted"
 )
 
@@ -219,16 +223,23 @@ func attackerHandler() http.Handler {
 // the target's own origin beside the application (see withNestHelper).
 const nestPath = "/__e2e/nest"
 
+// helperPrefix is where withNestHelper mounts the attacker pages on the
+// target's own origin.
+const helperPrefix = "/__e2e"
+
 // withNestHelper serves next, plus at nestPath a page of next's origin that
-// frames the same-origin path given in src. It stands for any document the
-// attacker gets onto the application's origin (an HTML injection, a user
-// upload): it sends no framing headers of its own, so the attacker's page
-// can frame it, and the question is whether the target then renders inside
-// a same-origin parent whose top is the attacker. Only a path is accepted,
-// so the helper frames nothing but its own origin.
+// frames the same-origin path given in src, and under helperPrefix the
+// attacker pages. They stand for any document the attacker gets onto the
+// application's origin (an HTML injection, a user upload): they send no
+// headers of their own, so the attacker's page can frame the middle page,
+// and the questions are whether the target then renders inside a
+// same-origin parent whose top is the attacker, and whether a same-origin
+// form post without the victim's current token is refused. The nest page
+// accepts only its own origin.
 func withNestHelper(next http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", next)
+	mux.Handle(helperPrefix+"/", http.StripPrefix(helperPrefix, attackerHandler()))
 	mux.HandleFunc("GET "+nestPath, func(w http.ResponseWriter, r *http.Request) {
 		u, err := url.Parse(r.URL.Query().Get("src"))
 		if err != nil || u.Host != r.Host {

@@ -109,22 +109,51 @@ func submitCrossOrigin(tab context.Context, attackPage, action string) (postResu
 	if _, err := chromedp.Call(tab, network.Enable, network.EnableParams{}); err != nil {
 		return postResult{}, fmt.Errorf("enable network events: %w", err)
 	}
-	// Subscribe before navigating, so no event is lost.
-	responses := chromedp.Events(tab, network.ResponseReceived)
+	// Subscribe before navigating, so no event is lost. The answer to
+	// the POST is a response, or a redirect whose response arrives with
+	// the next request.
+	ectx, cancel := context.WithCancel(tab)
+	defer cancel()
+	responses := chromedp.Events(ectx, network.ResponseReceived)
+	requests := chromedp.Events(ectx, network.RequestWillBeSent)
 	loads := chromedp.Events(tab, page.LoadEventFired)
 	if err := chromedp.Do(tab, chromedp.Navigate(attackPage)); err != nil {
 		return postResult{}, fmt.Errorf("load attacker page: %w", err)
 	}
-	var res postResult
-	for ev, err := range responses {
-		if err != nil {
-			return postResult{}, fmt.Errorf("wait for the response of %s: %w", action, err)
-		}
-		if ev.Type == network.ResourceTypeDocument && ev.Response.URL == action {
-			res.Status = ev.Response.Status
-			break
-		}
+	type answer struct {
+		status int64
+		err    error
 	}
+	answers := make(chan answer, 2)
+	go func() {
+		for ev, err := range responses {
+			if err != nil {
+				answers <- answer{err: err}
+				return
+			}
+			if ev.Type == network.ResourceTypeDocument && ev.Response.URL == action {
+				answers <- answer{status: ev.Response.Status}
+				return
+			}
+		}
+	}()
+	go func() {
+		for ev, err := range requests {
+			if err != nil {
+				answers <- answer{err: err}
+				return
+			}
+			if r := ev.RedirectResponse; r != nil && r.URL == action {
+				answers <- answer{status: r.Status}
+				return
+			}
+		}
+	}()
+	ans := <-answers
+	if ans.err != nil {
+		return postResult{}, fmt.Errorf("wait for the response of %s: %w", action, ans.err)
+	}
+	res := postResult{Status: ans.status}
 	// Two load events: the attacker's page, then the response's page.
 	n := 0
 	for _, err := range loads {
