@@ -88,6 +88,9 @@ func TestApp(t *testing.T) {
 				t.Errorf("route GET %s: %v", rt.Pattern, err)
 				continue
 			}
+			if strings.HasPrefix(rt.Pattern, "/embed/") && !rt.Embeddable {
+				t.Errorf("route GET %s is not Embeddable: the embed page cannot render from the allowlisted origin", rt.Pattern)
+			}
 			origins := []string{sameSite, crossSite}
 			if rt.Embeddable {
 				origins = append(origins, partnerSite)
