@@ -34,9 +34,7 @@ func SameOrigin() Policy {
 
 // NewPolicy returns the policy that lets the given sources frame a response.
 // Each source is the keyword 'self' (with its quotes) or an exact origin as
-// accepted by [ParseOrigin], except that IPv6 addresses are refused: CSP
-// source expressions cannot name them. With no sources it returns the zero
-// policy.
+// accepted by [ParseOrigin]. With no sources it returns the zero policy.
 // An allowlist of origins sends no X-Frame-Options header, since that header
 // cannot name other origins; browsers that support frame-ancestors ignore
 // X-Frame-Options anyway when both are present.
@@ -50,11 +48,6 @@ func NewPolicy(sources ...string) (Policy, error) {
 		o, err := ParseOrigin(s)
 		if err != nil {
 			return Policy{}, fmt.Errorf("guard: new policy: %w", err)
-		}
-		if strings.Contains(o, "://[") {
-			// CSP's host-source grammar has no IPv6 literals: browsers
-			// would drop the source and refuse the framing it meant to allow.
-			return Policy{}, fmt.Errorf("guard: new policy: origin %q: frame-ancestors cannot name an IPv6 address", s)
 		}
 		if !slices.Contains(p.origins, o) {
 			p.origins = append(p.origins, o)
