@@ -42,7 +42,7 @@ func BenchmarkExport(b *testing.B) {
 					b.Skipf("%s unavailable: %s", be.Name, be.Unavailable)
 				}
 				env := be.Env(b)
-				srv, c := benchLogin(b, env, "alice")
+				srv, c := benchLogin(b, env, "alice", app.Config{})
 				seedItems(b, env, "alice", n)
 				resp, err := c.Get(srv.URL + "/export")
 				if err != nil {
@@ -79,12 +79,13 @@ func BenchmarkExport(b *testing.B) {
 	}
 }
 
-// benchLogin starts the full stack on env, writes the account username
+// benchLogin starts the app for cfg (cheap password hashing) on env, writes the account username
 // straight into the data table (sign-up is transactional, and dynalite has
 // no transactions) and returns a client logged in through the form.
-func benchLogin(b *testing.B, env storetest.Env, username string) (*httptest.Server, *http.Client) {
+func benchLogin(b *testing.B, env storetest.Env, username string, cfg app.Config) (*httptest.Server, *http.Client) {
 	b.Helper()
-	a, err := app.New(app.Config{Password: cheapPassword}, env.Store, store.NewSessions(env.Client, env.Tables.Sessions), nil)
+	cfg.Password = cheapPassword
+	a, err := app.New(cfg, env.Store, store.NewSessions(env.Client, env.Tables.Sessions), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

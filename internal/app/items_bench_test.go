@@ -1,0 +1,79 @@
+package app_test
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/clickguard/clickguard/internal/app"
+	"github.com/clickguard/clickguard/internal/store/storetest"
+)
+
+// BenchmarkItemsPageWrk loads GET /items (20 items, logged in) with wrk on
+// loopback, against the full stack and against the same app built with
+// Config.Unprotected (no guard layers), each on fresh tables of the embedded
+// DynamoDB, and reports page views per second. It skips when wrk is not
+// installed. Each case runs wrk once for 5 seconds, so use -benchtime 1x:
+//
+//	go test -run '^$' -bench BenchmarkItemsPageWrk -benchtime 1x ./internal/app/
+func BenchmarkItemsPageWrk(b *testing.B) {
+	wrk, err := exec.LookPath("wrk")
+	if err != nil {
+		b.Skip("wrk is not installed")
+	}
+	for _, tc := range []struct {
+		name string
+		cfg  app.Config
+	}{
+		{"protected", app.Config{}},
+		{"unprotected", app.Config{Unprotected: true}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			env := storetest.EmbeddedBackend(b).Env(b)
+			srv, c := benchLogin(b, env, "alice", tc.cfg)
+			seedItems(b, env, "alice", 20)
+			resp, err := c.Get(srv.URL + "/items")
+			if err != nil {
+				b.Fatal(err)
+			}
+			page, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || strings.Count(string(page), `class="item-row"`) != 20 {
+				b.Fatalf("GET /items: status %d, %d items, want 200 and 20", resp.StatusCode, strings.Count(string(page), `class="item-row"`))
+			}
+			u, _ := url.Parse(srv.URL)
+			var cookie string
+			for _, ck := range c.Jar.Cookies(u) {
+				if ck.Name == "__Host-session" {
+					cookie = ck.Name + "=" + ck.Value
+				}
+			}
+			if cookie == "" {
+				b.Fatal("no session cookie after login")
+			}
+			var rps float64
+			for range b.N {
+				out, err := exec.CommandContext(b.Context(), wrk, "-t2", "-c16", "-d5s", "-H", "Cookie: "+cookie, srv.URL+"/items").CombinedOutput()
+				if err != nil {
+					b.Fatalf("wrk: %v\n%s", err, out)
+				}
+				m := rpsRE.FindSubmatch(out)
+				if m == nil || non2xxRE.Match(out) {
+					b.Fatalf("wrk output without a clean result:\n%s", out)
+				}
+				rps, _ = strconv.ParseFloat(string(m[1]), 64)
+			}
+			b.ReportMetric(rps, "pages/s")
+		})
+	}
+}
+
+var (
+	rpsRE    = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	non2xxRE = regexp.MustCompile(`Non-2xx or 3xx responses`)
+)
