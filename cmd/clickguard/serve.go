@@ -204,7 +204,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	tables := store.TablesWithPrefix(o.tablePrefix)
 	st := store.New(db.client, tables)
-	if err := prepareTables(ctx, st, tables, db.endpoint, !o.noCreateTables); err != nil {
+	if err := prepareTables(ctx, st, tables, db.where, !o.noCreateTables); err != nil {
 		return err
 	}
 
@@ -293,7 +293,8 @@ func displayAddr(asked string, got net.Addr) string {
 type dynamo struct {
 	client   *dynamodb.Client
 	endpoint string // the base URL, or "" for the SDK's regional endpoint
-	describe string // for messages: "embedded ...", "AWS us-east-1", "http://..."
+	where    string // for errors: the endpoint, or "AWS region eu-west-1"
+	describe string // for the start-up line: where, with the region of an endpoint
 	close    func()
 }
 
@@ -320,9 +321,11 @@ func loadDynamoDB(ctx context.Context) (aws.Config, *dynamo, error) {
 	}
 	d := &dynamo{client: client, endpoint: endpoint, close: func() {}}
 	if endpoint != "" {
-		d.describe = fmt.Sprintf("%s (region %s)", endpoint, cfg.Region)
+		d.where = endpoint
+		d.describe = fmt.Sprintf("%s (region %q)", endpoint, cfg.Region)
 	} else {
-		d.describe = "AWS region " + cfg.Region
+		d.where = "AWS region " + cfg.Region
+		d.describe = d.where
 	}
 	return cfg, d, nil
 }
@@ -362,19 +365,16 @@ func openDynamoDB(ctx context.Context, embedded bool, stdout io.Writer) (*dynamo
 	return &dynamo{
 		client:   client,
 		endpoint: srv.Endpoint(),
+		where:    srv.Endpoint(),
 		describe: "embedded in-memory server at " + srv.Endpoint(),
 		close:    func() { srv.Close() }, //nolint:errcheck // exiting anyway
 	}, nil
 }
 
 // prepareTables creates missing tables (when create is set) and checks the
-// key schema of both. Its errors are one line that names the endpoint and the
-// cause, fit for the terminal.
-func prepareTables(ctx context.Context, st *store.Store, tables store.Tables, endpoint string, create bool) error {
-	where := endpoint
-	if where == "" {
-		where = "the configured AWS region"
-	}
+// key schema of both. Its errors are one line that names where DynamoDB is
+// and the cause, fit for the terminal.
+func prepareTables(ctx context.Context, st *store.Store, tables store.Tables, where string, create bool) error {
 	if create {
 		if err := st.CreateTables(ctx); err != nil {
 			return dynamoError(where, "create tables", err)
