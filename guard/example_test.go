@@ -1,9 +1,12 @@
 package guard_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 
 	"github.com/clickguard/clickguard/guard"
 )
@@ -120,4 +123,43 @@ func ExampleParseOrigin() {
 	// Output:
 	// https://partner.example <nil>
 	// invalid origin "https://*.example": invalid character in host name
+}
+
+// oneSession is a SessionStore holding a single session in memory; a real
+// application passes its *scs.SessionManager.
+type oneSession map[string][]byte
+
+func (s oneSession) GetBytes(_ context.Context, key string) []byte { return s[key] }
+func (s oneSession) Put(_ context.Context, key string, val any)    { s[key] = val.([]byte) }
+
+func ExampleGuard_TokenHandler() {
+	g := &guard.Guard{Sessions: oneSession{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /form", func(w http.ResponseWriter, r *http.Request) {
+		// In a template: <input type="hidden" name="csrf_token" value="{{.CSRFToken}}">
+		fmt.Fprint(w, guard.Token(r))
+	})
+	mux.HandleFunc("POST /save", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "saved")
+	})
+	// With scs: g.Handler(sessions.LoadAndSave(g.TokenHandler(mux))).
+	h := g.Handler(g.TokenHandler(mux))
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/form", nil))
+	token := rec.Body.String()
+	fmt.Println(len(token), "characters")
+
+	for _, sent := range []string{token, ""} {
+		form := url.Values{guard.TokenField: {sent}}
+		req := httptest.NewRequest("POST", "/save", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		fmt.Println(rec.Code, strings.TrimSpace(rec.Body.String()))
+	}
+	// Output:
+	// 86 characters
+	// 200 saved
+	// 403 Forbidden
 }
