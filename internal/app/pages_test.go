@@ -594,3 +594,52 @@ func TestDeleteAccount(t *testing.T) {
 		t.Errorf("bob's item after alice left: status %d, share count not reset", r.status)
 	}
 }
+
+// TestChangePassword: the current password is required, the new one is
+// validated and confirmed, and a change ends every other session while
+// renewing this one.
+func TestChangePassword(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	alice := user(t, srv, "alice")
+	other := newTab(t, srv)
+	if r := other.login("alice", testPassword); r.status != http.StatusSeeOther {
+		t.Fatalf("second login: status %d", r.status)
+	}
+	const next = "a different long passphrase"
+	for _, tc := range []struct {
+		name, current, next, confirm, want string
+	}{
+		{"wrong current", "not the password", next, next, "current password is not correct"},
+		{"too short", testPassword, "short", "short", "at least 12 characters"},
+		{"confirmation differs", testPassword, next, next + "!", "confirmation differ"},
+	} {
+		r := alice.submit("/account", "/account/password", url.Values{"current_password": {tc.current}, "new_password": {tc.next}, "confirm_password": {tc.confirm}})
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, tc.want) {
+			t.Errorf("%s: status %d, want 422 saying %q", tc.name, r.status, tc.want)
+		}
+	}
+	before := alice.cookie()
+	r := alice.submit("/account", "/account/password", url.Values{"current_password": {testPassword}, "new_password": {next}, "confirm_password": {next}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("change password: status %d", r.status)
+	}
+	if alice.cookie() == before || alice.cookie() == "" {
+		t.Errorf("session token not renewed by the password change")
+	}
+	if !alice.loggedIn() {
+		t.Errorf("the session that changed the password was logged out")
+	}
+	if other.loggedIn() {
+		t.Errorf("another session survived the password change")
+	}
+	if r := newTab(t, srv).login("alice", testPassword); r.status == http.StatusSeeOther {
+		t.Errorf("the old password still logs in")
+	}
+	if r := newTab(t, srv).login("alice", next); r.status != http.StatusSeeOther {
+		t.Errorf("the new password does not log in: status %d", r.status)
+	}
+	if act := alice.get("/activity"); !strings.Contains(act.body, "Password changed") {
+		t.Errorf("password change not in the activity log")
+	}
+}

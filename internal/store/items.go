@@ -323,7 +323,43 @@ func (s *Store) UpdateItem(ctx context.Context, owner, id string, version int64,
 	set := expression.Set(expression.Name("title"), expression.Value(title)).
 		Set(expression.Name("body"), expression.Value(body))
 	ev := Event{Action: "item.update", Target: id, Detail: title, Actor: a}
-	return s.updateItem(ctx, owner, id, version, set, ev)
+	it, err := s.updateItem(ctx, owner, id, version, set, ev)
+	if err != nil || it.ShareCount == 0 {
+		return it, err
+	}
+	s.refreshSharedTitles(ctx, it)
+	return it, nil
+}
+
+// refreshSharedTitles copies it's title to its shares and the grantees'
+// inbox entries, which keep one so that a grantee's list costs a single
+// Query. The edit itself is already committed: this is a best-effort
+// update of display copies, each conditional on the record still existing,
+// and a failure leaves an old title in a list, never wrong access, so it is
+// not reported as a failed edit.
+func (s *Store) refreshSharedTitles(ctx context.Context, it Item) {
+	shares, err := s.ListShares(ctx, it.Owner, it.ID)
+	if err != nil {
+		return
+	}
+	for _, sh := range shares {
+		if sh.Title == it.Title {
+			continue
+		}
+		for _, k := range [][2]string{{userPK(sh.Grantee), inboxSK(it.ID)}, {userPK(it.Owner), shareSK(it.ID, sh.Grantee)}} {
+			_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+				TableName:                 aws.String(s.tables.Data),
+				Key:                       key(k[0], k[1]),
+				UpdateExpression:          aws.String("SET #title = :title"),
+				ConditionExpression:       aws.String("attribute_exists(pk)"),
+				ExpressionAttributeNames:  map[string]string{"#title": "title"},
+				ExpressionAttributeValues: map[string]types.AttributeValue{":title": &types.AttributeValueMemberS{Value: it.Title}},
+			})
+			if err != nil && ctx.Err() != nil {
+				return
+			}
+		}
+	}
 }
 
 // SetVisibility makes owner's item id public or private, under the same

@@ -176,8 +176,15 @@ func TestShares(t *testing.T) {
 	if len(page.Items) != 1 || !page.Items[0].Shared || page.Items[0].Owner != "alice" || page.Items[0].ID != it.ID {
 		t.Errorf("ListItems(bob) = %+v, want alice's item as shared", page.Items)
 	}
+	// The grantee's list follows the owner's edits of the title.
+	if _, err := s.UpdateItem(ctx, "alice", it.ID, it.Version, "Plan v2", "secret", store.Actor{}); err != nil {
+		t.Fatal(err)
+	}
+	if page, _ := s.ListItems(ctx, "bob", "", 10); len(page.Items) != 1 || page.Items[0].Title != "Plan v2" {
+		t.Errorf("bob's list after the title changed = %+v, want title Plan v2", page.Items)
+	}
 	shares, err := s.ListShares(ctx, "alice", it.ID)
-	if err != nil || len(shares) != 1 || shares[0].Grantee != "bob" {
+	if err != nil || len(shares) != 1 || shares[0].Grantee != "bob" || shares[0].Title != "Plan v2" {
 		t.Errorf("ListShares = %+v, %v; want bob", shares, err)
 	}
 	if err := s.RemoveShare(ctx, "alice", it.ID, "bob", store.Actor{}); err != nil {
