@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -24,7 +25,7 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if err := a.store.Ping(ctx); err != nil {
-		a.logger.WarnContext(r.Context(), "readiness check failed", "error", err, "request_id", requestID(r))
+		a.logger.WarnContext(r.Context(), "readiness check failed", slog.Any("error", err), slog.String("request_id", requestID(r)))
 		w.WriteHeader(http.StatusServiceUnavailable)
 		io.WriteString(w, "dynamodb unavailable\n") //nolint:errcheck // the client went away
 		return

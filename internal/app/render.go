@@ -129,15 +129,24 @@ func hashAssets() (assets, error) {
 	if err != nil {
 		return nil, fmt.Errorf("app: hash static files: %w", err)
 	}
+	for _, name := range layoutAssets {
+		if _, ok := m[name]; !ok {
+			return nil, fmt.Errorf("app: static file %q is not embedded", name)
+		}
+	}
 	return m, nil
 }
 
-// url returns the content-hashed URL of static file name; it panics on a name
-// that is not embedded, which is a programming error caught by every test.
+// url returns the content-hashed URL of static file name. For a name that is
+// not embedded it returns a URL that answers 404; New checks at startup that
+// the files the layout links exist.
 func (m assets) url(name string) string {
 	h, ok := m[name]
 	if !ok {
-		panic(fmt.Sprintf("app: no static file %q", name))
+		h = "missing"
 	}
 	return "/static/" + h + "/" + name
 }
+
+// layoutAssets are the static files every page links.
+var layoutAssets = []string{"css/app.css", "img/icon.svg"}
