@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"strings"
 	"time"
@@ -181,7 +182,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	keys := []string{store.UserThrottleKey(strings.ToLower(limit(username, 64))), store.AddrThrottleKey(clientAddr(r))}
+	keys := []string{store.UserThrottleKey(strings.ToLower(limit(username, 64))), store.AddrThrottleKey(throttleAddr(clientAddr(r)))}
 	throttled, err := a.store.LoginThrottled(ctx, keys...)
 	if err != nil {
 		a.serverError(w, r, fmt.Errorf("app: login throttle: %w", err))
@@ -229,6 +230,22 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/items", http.StatusSeeOther)
+}
+
+// throttleAddr returns the part of a client address the login throttle
+// counts: an IPv4 address, or the /64 network of an IPv6 address (one
+// subscriber usually holds a whole /64, so counting single addresses would
+// let them rotate through it).
+func throttleAddr(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil || a.Is4() {
+		return addr
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return addr
+	}
+	return p.String()
 }
 
 // startSession logs username in on a fresh session token (against session

@@ -64,3 +64,17 @@ func BenchmarkPasswordHash(b *testing.B) {
 		}
 	}
 }
+
+func TestThrottleAddr(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"192.0.2.7", "192.0.2.7"},
+		{"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"},
+		{"::1", "::/64"},
+		{"not an address", "not an address"},
+	} {
+		if got := throttleAddr(tc.in); got != tc.want {
+			t.Errorf("throttleAddr(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
