@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"html"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -641,5 +643,49 @@ func TestChangePassword(t *testing.T) {
 	}
 	if act := alice.get("/activity"); !strings.Contains(act.body, "Password changed") {
 		t.Errorf("password change not in the activity log")
+	}
+}
+
+var olderRE = regexp.MustCompile(`href="(/items\?cursor=[^"]+)"`)
+
+// TestItemsPagination: /items shows 20 items per page, newest first, and
+// links to the next page with a DynamoDB cursor; a forged cursor is a 400.
+func TestItemsPagination(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	srv := newServer(t, env, app.Config{})
+	alice := user(t, srv, "alice")
+	user(t, srv, "bob")
+	for i := range 25 {
+		if _, err := env.Store.CreateItem(t.Context(), "alice", fmt.Sprintf("item %02d", i), "", store.Actor{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := alice.get("/items")
+	if n := strings.Count(first.body, `class="item-row"`); n != 20 {
+		t.Errorf("first page: %d items, want 20", n)
+	}
+	if !strings.Contains(first.body, "item 24") || strings.Contains(first.body, "item 04") {
+		t.Errorf("first page is not the 20 newest items")
+	}
+	m := olderRE.FindStringSubmatch(first.body)
+	if m == nil {
+		t.Fatal("first page has no link to older items")
+	}
+	second := alice.get(html.UnescapeString(m[1]))
+	if n := strings.Count(second.body, `class="item-row"`); n != 5 || !strings.Contains(second.body, "item 00") {
+		t.Errorf("second page: %d items, want the 5 oldest", n)
+	}
+	if olderRE.MatchString(second.body) {
+		t.Errorf("last page links to an older page")
+	}
+	// alice's cursor is refused in bob's listing.
+	bob := newTab(t, srv)
+	bob.login("bob", testPassword)
+	if r := bob.get(html.UnescapeString(m[1])); r.status != http.StatusBadRequest {
+		t.Errorf("another user's cursor: status %d, want 400", r.status)
+	}
+	if r := alice.get("/items?cursor=%25%25garbage"); r.status != http.StatusBadRequest {
+		t.Errorf("garbage cursor: status %d, want 400", r.status)
 	}
 }
