@@ -119,7 +119,7 @@ func serveFlags(o *serveOptions) *flag.FlagSet {
 	fs.StringVar(&o.tlsKey, "tls-key", "", "private key `file` (PEM) for -tls-cert")
 	fs.Var(prefixList{&o.behindProxy}, "behind-proxy", "TLS ends at a reverse proxy at these comma-separated `addresses` or CIDR\nprefixes: plain HTTP is allowed on any address and their X-Forwarded-For\nand X-Forwarded-Proto headers are believed")
 	fs.Var(&o.trustedOrigins, "trusted-origin", "also accept form posts from `origin` (scheme://host[:port]); repeatable,\ncomma-separated in the environment")
-	fs.StringVar(&o.sameSite, "same-site", "lax", "SameSite attribute of the session cookie: `mode` lax or strict")
+	fs.StringVar(&o.sameSite, "same-site", "lax", "SameSite `mode` of the session cookie: lax or strict")
 	fs.DurationVar(&o.sessionIdle, "session-idle", time.Hour, "end a session after this `duration` without a request")
 	fs.DurationVar(&o.sessionLifetime, "session-lifetime", 12*time.Hour, "end a session this `duration` after login")
 	o.logLevel = slog.LevelInfo
