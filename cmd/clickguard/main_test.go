@@ -480,3 +480,19 @@ func TestExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestServeNoCreateTables: with -no-create-tables, missing tables stop serve
+// with a message saying how to create them.
+func TestServeNoCreateTables(t *testing.T) {
+	clearEnv(t)
+	localDynamoDB(t)
+	code, _, stderr := runCmd(t, "serve", "-addr", "127.0.0.1:0", "-no-create-tables", "-table-prefix", "absent-")
+	if code != exitFailure {
+		t.Errorf("exit code %d, want %d", code, exitFailure)
+	}
+	for _, want := range []string{`"absent-data"`, "missing", `clickguard tables create`} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, stderr)
+		}
+	}
+}
