@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -48,5 +49,44 @@ func TestAddShare_Limit(t *testing.T) {
 	}
 	if p, _ := s.ListItems(ctx, "bob", "", 10); len(p.Items) != 0 {
 		t.Errorf("refused share left an inbox entry: %+v", p.Items)
+	}
+}
+
+// TestDeleteItem_ManyShares deletes an item shared with more users than fit
+// in its transaction (48 shares do): the rest are deleted in batches, and no
+// grantee keeps an entry.
+func TestDeleteItem_ManyShares(t *testing.T) {
+	t.Parallel()
+	s := newUsers(t, "alice")
+	ctx := t.Context()
+	it, err := s.CreateItem(ctx, "alice", "widely shared", "", store.Actor{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 60
+	for i := range n {
+		g := fmt.Sprintf("user%02d", i)
+		if _, err := s.CreateUser(ctx, store.User{Username: g, PasswordHash: "x"}, store.Actor{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddShare(ctx, "alice", it.ID, g, store.Actor{}); err != nil {
+			t.Fatalf("AddShare(%s): %v", g, err)
+		}
+	}
+	cur, err := s.GetItem(ctx, "alice", it.ID)
+	if err != nil || cur.ShareCount != n {
+		t.Fatalf("GetItem = %+v, %v; want %d shares", cur, err, n)
+	}
+	if err := s.DeleteItem(ctx, "alice", it.ID, cur.Version, store.Actor{}); err != nil {
+		t.Fatalf("DeleteItem: %v", err)
+	}
+	if sh, err := s.ListShares(ctx, "alice", it.ID); err != nil || len(sh) != 0 {
+		t.Errorf("shares left: %d, %v", len(sh), err)
+	}
+	for i := range n {
+		g := fmt.Sprintf("user%02d", i)
+		if p, err := s.ListItems(ctx, g, "", 5); err != nil || len(p.Items) != 0 {
+			t.Errorf("%s still lists %+v (%v)", g, p.Items, err)
+		}
 	}
 }
