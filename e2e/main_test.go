@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,11 +17,14 @@ import (
 const chromiumPath = "/usr/bin/chromium"
 
 // suite is what every test of the binary shares: one browser (tabs are cheap,
-// browsers are not) and the artifacts recorder. It is set once by TestMain
-// before any test runs and only read afterwards; the recorder locks itself.
+// browsers are not), started by the first test that needs it, and the
+// artifacts recorder. The browser fields are written once under start; the
+// recorder locks itself.
 var suite struct {
+	start     sync.Once
 	browser   context.Context // a chromedp context whose browser is running; nil when unavailable
-	unusable  string          // why there is no browser
+	stop      context.CancelFunc
+	unusable  string // why there is no browser
 	artifacts *recorder
 }
 
@@ -36,20 +40,10 @@ func runMain(m *testing.M) int {
 	}
 	suite.artifacts = newRecorder(dir)
 
-	if _, err := os.Stat(chromiumPath); err != nil {
-		suite.unusable = fmt.Sprintf("Chromium not found at %s (apt-get install chromium): %v", chromiumPath, err)
-	} else {
-		// TestMain is this binary's main: the root context starts here.
-		ctx, cancel, err := startBrowser(context.Background())
-		if err != nil {
-			suite.unusable = fmt.Sprintf("Chromium at %s did not start: %v", chromiumPath, err)
-		} else {
-			defer cancel()
-			suite.browser = ctx
-		}
-	}
-
 	code := m.Run()
+	if suite.stop != nil {
+		suite.stop()
+	}
 	if err := suite.artifacts.writeIndex(); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: write artifacts index: %v\n", err)
 		if code == 0 {
@@ -102,6 +96,20 @@ func startBrowser(parent context.Context) (context.Context, context.CancelFunc, 
 // reason, or fails it when CLICKGUARD_REQUIRE_ALL=1 says nothing may be skipped.
 func needBrowser(t *testing.T) context.Context {
 	t.Helper()
+	suite.start.Do(func() {
+		if _, err := os.Stat(chromiumPath); err != nil {
+			suite.unusable = fmt.Sprintf("Chromium not found at %s (apt-get install chromium): %v", chromiumPath, err)
+			return
+		}
+		// The browser outlives every test, so its context is the
+		// binary's root, not a test's; runMain stops it.
+		ctx, cancel, err := startBrowser(context.WithoutCancel(t.Context()))
+		if err != nil {
+			suite.unusable = fmt.Sprintf("Chromium at %s did not start: %v", chromiumPath, err)
+			return
+		}
+		suite.browser, suite.stop = ctx, cancel
+	})
 	if suite.browser != nil {
 		return suite.browser
 	}
@@ -143,6 +151,7 @@ func artifactsDir() (string, error) {
 		return "", fmt.Errorf("artifacts dir: %w", err)
 	}
 	old, _ := filepath.Glob(filepath.Join(dir, "*.png"))
+	old = append(old, filepath.Join(dir, "index.html"))
 	for _, f := range old {
 		os.Remove(f)
 	}
