@@ -73,6 +73,38 @@ func BenchmarkItemsPageWrk(b *testing.B) {
 	}
 }
 
+// BenchmarkItemsPage serves GET /items (20 items, logged in) one request
+// at a time over the TLS test server, with the full stack and with
+// Config.Unprotected; allocations count both the server and the client.
+//
+//	go test -run '^$' -bench 'BenchmarkItemsPage$' -benchmem -count 3 ./internal/app/
+func BenchmarkItemsPage(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		cfg  app.Config
+	}{
+		{"protected", app.Config{}},
+		{"unprotected", app.Config{Unprotected: true}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			env := storetest.EmbeddedBackend(b).Env(b)
+			srv, c := benchLogin(b, env, "alice", tc.cfg)
+			seedItems(b, env, "alice", 20)
+			for b.Loop() {
+				resp, err := c.Get(srv.URL + "/items")
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body) //nolint:errcheck // the status is what matters
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Fatalf("status %d", resp.StatusCode)
+				}
+			}
+		})
+	}
+}
+
 var (
 	rpsRE    = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
 	non2xxRE = regexp.MustCompile(`Non-2xx or 3xx responses`)
