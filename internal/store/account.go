@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -38,7 +39,10 @@ func (s *Store) SetEmbedOrigins(ctx context.Context, username string, origins []
 	if err != nil {
 		return User{}, fmt.Errorf("store: set embed origins: build: %w", err)
 	}
-	detail := fmt.Sprint(origins)
+	detail := "none"
+	if len(origins) > 0 {
+		detail = strings.Join(origins, ", ")
+	}
 	ev := Event{Action: "account.embed_origins", Target: username, Detail: detail, Actor: a}
 	err = s.transact(ctx, username, ev, types.TransactWriteItem{Update: &types.Update{
 		TableName:                 aws.String(s.tables.Data),
