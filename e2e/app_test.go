@@ -112,6 +112,19 @@ func TestApp(t *testing.T) {
 				jobs[rt.Pattern+" from "+origin] = func(t *testing.T) { runFramingPage(t, f.victim, p) }
 			}
 		}
+		// The control: the item page of the unprotected build renders in
+		// every kind of frame from the same site, so the verdicts above are
+		// not an artefact of the harness.
+		if f.itemID != "" {
+			target := f.control + "/items/" + f.itemID
+			p := framingPage{
+				Group: "framing", Route: "GET /items/{id} (unprotected control)", Origin: sameSite,
+				Page:         framePageAll(f.atk.byName[sameSite], target, f.control+nestPath),
+				TargetOrigin: f.control,
+				WantRendered: map[string]bool{"iframe": true, "object": true, "embed": true, "nested": true},
+			}
+			jobs["control: unprotected /items/{id} from "+sameSite] = func(t *testing.T) { runFramingPage(t, f.victim, p) }
+		}
 		runAll(t, jobs)
 	})
 
@@ -183,34 +196,47 @@ func TestApp(t *testing.T) {
 				}
 			}
 		}
-		// The control: the same replay, from the application's own origin
-		// with the victim's current token, must be accepted and change the
-		// data; otherwise the 403s above could come from a broken replay.
+		// The controls: the same replay, from the application's own origin
+		// with the victim's current token, and from the same site without
+		// a token against the unprotected build, must each be accepted and
+		// add an item; otherwise the 403s above could come from a broken
+		// replay rather than from the protection.
 		i := slices.IndexFunc(forms, func(fm crawledForm) bool { return f.pattern(fm.Action) == "/items" })
 		if i < 0 {
-			t.Logf("no POST /items form was crawled: the replay control is not run")
+			t.Logf("no POST /items form was crawled: the replay controls are not run")
 			return
 		}
 		fm := forms[i]
-		title, body := "Added by the replay control", "A same-origin replay with the current token."
-		fields := withField(withField(fm.Fields, "title", &title), "body", &body)
-		before := snap(t)
-		res, err := submitCrossOrigin(newTab(t, f.victim), postPage(f.base+helperPrefix, fm.Action, fields), fm.Action)
-		if err != nil {
-			t.Fatalf("replay control: %v", err)
-		}
-		d := before.diff(snap(t))
-		ok := res.Status == http.StatusSeeOther && strings.Contains(d, strconv.Quote(title))
-		if err := suite.artifacts.add(shot{
-			Group: "forms", Route: "POST /items", Attack: "control: current token from " + sameOrigin,
-			Verdict: fmt.Sprintf("status %d, data %s", res.Status, map[bool]string{true: "unchanged", false: "changed"}[d == ""]),
-			What:    res.Doc.String(), OK: ok,
-		}, res.PNG); err != nil {
-			t.Error(err)
-		}
-		if !ok {
-			t.Errorf("replay control: the same-origin replay of POST /items with the current token got status %d and changed the data by %q; want %d and a new item %q",
-				res.Status, d, http.StatusSeeOther, title)
+		for _, c := range []struct {
+			name, from, action, title string
+			drop                      bool // leave the token out; else send the current one
+		}{
+			{"control: current token from " + sameOrigin, f.base + helperPrefix, fm.Action, "Added by the same-origin replay control", false},
+			{"control: no token from " + sameSite + " against the unprotected build", f.atk.byName[sameSite], f.control + mustPath(fm.Action), "Added by the unprotected replay control", true},
+		} {
+			body := "A replay control: this one must be accepted."
+			fields := withField(withField(fm.Fields, "title", &c.title), "body", &body)
+			if c.drop {
+				fields = withField(fields, guard.TokenField, nil)
+			}
+			before := snap(t)
+			res, err := submitCrossOrigin(newTab(t, f.victim), postPage(c.from, c.action, fields), c.action)
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			d := before.diff(snap(t))
+			ok := res.Status == http.StatusSeeOther && strings.Contains(d, strconv.Quote(c.title))
+			if err := suite.artifacts.add(shot{
+				Group: "forms", Route: "POST /items", Attack: c.name,
+				Verdict: fmt.Sprintf("status %d, data %s", res.Status, map[bool]string{true: "unchanged", false: "changed"}[d == ""]),
+				What:    res.Doc.String(), OK: ok,
+			}, res.PNG); err != nil {
+				t.Error(err)
+			}
+			if !ok {
+				t.Errorf("route POST /items, %s: got status %d and data change %q; want %d and a new item %q",
+					c.name, res.Status, d, http.StatusSeeOther, c.title)
+			}
 		}
 	})
 

@@ -53,14 +53,17 @@ func runFramingPage(t *testing.T, browser context.Context, p framingPage) {
 			verdict = "RENDERED"
 		}
 		want := p.WantRendered[kind]
-		shots = append(shots, shot{Group: p.Group, Route: p.Route, Attack: attack, Verdict: verdict, What: v.What, OK: v.Rendered == want})
+		n := len(failures)
 		switch {
+		case want && v.Rendered && v.Doc.Origin != p.TargetOrigin:
+			failures = append(failures, fmt.Sprintf("route %s, attack %s: a document of another origin rendered: %s", p.Route, attack, v.What))
 		case v.Rendered == want:
 		case v.Rendered:
 			failures = append(failures, fmt.Sprintf("route %s, attack %s: the target rendered in the attacker's frame: %s", p.Route, attack, v.What))
 		default:
 			failures = append(failures, fmt.Sprintf("route %s, attack %s: the target did not render where it must: %s", p.Route, attack, v.What))
 		}
+		shots = append(shots, shot{Group: p.Group, Route: p.Route, Attack: attack, Verdict: verdict, What: v.What, OK: len(failures) == n})
 	}
 	png, err := screenshot(tab)
 	if err != nil {

@@ -48,6 +48,8 @@ type frameVerdict struct {
 	// What says what the frame holds, for failure messages and the
 	// artifacts page.
 	What string
+	// Doc is the frame's document; zero when there is none.
+	Doc document
 }
 
 // frameRef is a frame found in the tab: the context of the target (the tab,
@@ -232,7 +234,7 @@ func judgeElement(tab context.Context, id string, nested bool, targetOrigin stri
 	if err != nil {
 		return frameVerdict{}, err
 	}
-	return frameVerdict{Rendered: !d.isErrorPage(), What: prefix + d.String()}, nil
+	return frameVerdict{Rendered: !d.isErrorPage(), What: prefix + d.String(), Doc: d}, nil
 }
 
 // screenshot captures the tab's viewport as PNG.
