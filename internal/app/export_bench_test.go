@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -39,6 +40,9 @@ func BenchmarkExport(b *testing.B) {
 		for _, n := range []int{1000, 10000} {
 			b.Run(fmt.Sprintf("%s/items=%d", be.Name, n), func(b *testing.B) {
 				if be.Unavailable != "" {
+					if os.Getenv("CLICKGUARD_REQUIRE_ALL") == "1" {
+						b.Fatalf("%s is required (CLICKGUARD_REQUIRE_ALL=1) but unavailable: %s", be.Name, be.Unavailable)
+					}
 					b.Skipf("%s unavailable: %s", be.Name, be.Unavailable)
 				}
 				env := be.Env(b)
