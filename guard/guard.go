@@ -218,6 +218,15 @@ func (c *compiled) check(r *http.Request) error {
 			return err
 		}
 	}
+	switch r.Method {
+	case "GET", "HEAD", "OPTIONS":
+		return nil
+	}
+	// The first test of CrossOriginProtection.Check, without canonicalising
+	// the header name: a same-origin or user-initiated request passes.
+	if v := r.Header["Sec-Fetch-Site"]; len(v) > 0 && (v[0] == "same-origin" || v[0] == "none") {
+		return nil
+	}
 	if err := c.g.cop.Check(r); err != nil {
 		return fmt.Errorf("%w: %w", ErrCrossOrigin, err)
 	}

@@ -47,24 +47,24 @@ var b64Value = func() (t [256]byte) {
 }()
 
 // decodeToken decodes the maskedLen characters of s into dst and reports
-// whether s is the canonical unpadded base64url encoding of 64 bytes.
+// whether s is the canonical unpadded base64url encoding of 64 bytes. Its
+// time does not depend on the characters.
 func decodeToken(dst *[2 * tokenLen]byte, s string) bool {
 	if len(s) != maskedLen {
 		return false
 	}
 	var bad byte
-	j := 0
-	for i := 0; i+4 <= len(s); i += 4 { // 21 groups: 84 characters, 63 bytes
-		a, b, c, d := b64Value[s[i]], b64Value[s[i+1]], b64Value[s[i+2]], b64Value[s[i+3]]
-		bad |= (a | b | c | d) & 0xc0
-		dst[j] = a<<2 | b>>4
-		dst[j+1] = b<<4 | c>>2
-		dst[j+2] = c<<6 | d
-		j += 3
+	for g := range maskedLen / 4 { // 21 groups: 84 characters, 63 bytes
+		q, d := s[4*g:4*g+4], dst[3*g:3*g+3]
+		a, b, c, e := b64Value[q[0]], b64Value[q[1]], b64Value[q[2]], b64Value[q[3]]
+		bad |= a | b | c | e
+		d[0] = a<<2 | b>>4
+		d[1] = b<<4 | c>>2
+		d[2] = c<<6 | e
 	}
 	// Two characters left: 12 bits, of which the last 4 must be zero.
 	a, b := b64Value[s[84]], b64Value[s[85]]
-	bad |= (a|b)&0xc0 | b&0x0f
+	bad = bad&0xc0 | (a|b)&0xc0 | b&0x0f
 	dst[63] = a<<2 | b>>4
 	return bad == 0
 }
@@ -104,8 +104,37 @@ func (g *Guard) TokenHandler(next http.Handler) http.Handler {
 				return
 			}
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, store)))
+		next.ServeHTTP(w, r.WithContext(withStore(w, r.Context(), store)))
 	})
+}
+
+// tokenContext is the context [Guard.TokenHandler] gives its handler: the
+// request's context plus the session store, for [Token]. It is what
+// context.WithValue would build, but inside [Guard.Handler] it lives in the
+// response's own writer, which is allocated for each request anyway, so the
+// token layer costs one allocation (the request copy) instead of two.
+type tokenContext struct {
+	context.Context
+	store SessionStore
+}
+
+func (c *tokenContext) Value(key any) any {
+	if _, ok := key.(tokenKey); ok {
+		return c.store
+	}
+	return c.Context.Value(key)
+}
+
+// withStore returns parent with store attached for [Token]. It uses the
+// writer's tokenContext the first time only: a second token layer on the
+// same response (never useful, but possible) gets its own context, so a
+// context already handed out never changes.
+func withStore(w http.ResponseWriter, parent context.Context, store SessionStore) context.Context {
+	if gw := findWriter(w); gw != nil && gw.tok.Context == nil {
+		gw.tok = tokenContext{Context: parent, store: store}
+		return &gw.tok
+	}
+	return context.WithValue(parent, tokenKey{}, store)
 }
 
 // CheckToken reports, as an error wrapping [ErrToken], why r would fail the
@@ -186,7 +215,9 @@ func maskToken(raw []byte) string {
 	for i := range tokenLen {
 		buf[tokenLen+i] = buf[i] ^ raw[i]
 	}
-	return tokenEncoding.EncodeToString(buf[:])
+	var out [maskedLen]byte
+	tokenEncoding.Encode(out[:], buf[:])
+	return string(out[:])
 }
 
 // verifyToken reports whether sent is a masking of want. Its time depends
@@ -196,11 +227,11 @@ func verifyToken(sent string, want []byte) bool {
 		return false
 	}
 	var buf [2 * tokenLen]byte
-	if !decodeToken(&buf, sent) {
-		return false
-	}
+	ok := decodeToken(&buf, sent)
+	w := (*[tokenLen]byte)(want)
+	var diff byte
 	for i := range tokenLen {
-		buf[tokenLen+i] ^= buf[i]
+		diff |= buf[i] ^ buf[tokenLen+i] ^ w[i]
 	}
-	return subtle.ConstantTimeCompare(buf[tokenLen:], want) == 1
+	return ok && subtle.ConstantTimeByteEq(diff, 0) == 1
 }

@@ -1,6 +1,7 @@
 package guard_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/alexedwards/scs/v2/memstore"
@@ -228,5 +230,63 @@ func TestTokenHandler_ReportOnly(t *testing.T) {
 	g2 := &guard.Guard{Sessions: sm}
 	if err := g2.CheckToken(httptest.NewRequest("POST", "/", nil)); !errors.Is(err, guard.ErrToken) {
 		t.Errorf("CheckToken = %v, want %v", err, guard.ErrToken)
+	}
+}
+
+type ctxKey string
+
+// TestTokenHandler_Context checks the context the token layer gives the
+// handler, inside guard.Handler (where it lives in the response writer) and
+// outside it, also with the layer twice on one response: Token works, values,
+// deadline and cancellation of the parent still reach the handler, and a
+// token it renders passes the check.
+func TestTokenHandler_Context(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		stack func(g *guard.Guard, h http.Handler) http.Handler
+	}{
+		{"inside Handler", func(g *guard.Guard, h http.Handler) http.Handler { return g.Handler(g.TokenHandler(h)) }},
+		{"twice inside Handler", func(g *guard.Guard, h http.Handler) http.Handler {
+			return g.Handler(g.TokenHandler(g.TokenHandler(h)))
+		}},
+		{"alone", func(g *guard.Guard, h http.Handler) http.Handler { return g.TokenHandler(h) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := &guard.Guard{Sessions: &mapStore{m: map[string][]byte{}}}
+			deadline := time.Now().Add(time.Hour)
+			parent, cancel := context.WithDeadline(context.WithValue(context.Background(), ctxKey("k"), "v"), deadline)
+			var token string
+			h := tc.stack(g, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				ctx := r.Context()
+				if got := ctx.Value(ctxKey("k")); got != "v" {
+					t.Errorf("parent value = %v, want v", got)
+				}
+				if d, ok := ctx.Deadline(); !ok || !d.Equal(deadline) {
+					t.Errorf("Deadline() = %v, %v; want %v, true", d, ok, deadline)
+				}
+				cancel()
+				select {
+				case <-ctx.Done():
+				case <-time.After(5 * time.Second):
+					t.Error("cancelling the parent did not reach the handler's context")
+				}
+				if !errors.Is(ctx.Err(), context.Canceled) {
+					t.Errorf("Err() = %v, want %v", ctx.Err(), context.Canceled)
+				}
+				if token = guard.Token(r); token == "" {
+					t.Error(`Token = ""`)
+				}
+			}))
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(parent, "GET", "/", nil))
+
+			post := httptest.NewRequest("POST", "/", nil)
+			post.Header.Set("Sec-Fetch-Site", "same-origin")
+			post.Header.Set(guard.TokenHeader, token)
+			rec := httptest.NewRecorder()
+			tc.stack(g, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})).ServeHTTP(rec, post)
+			if rec.Code != http.StatusOK {
+				t.Errorf("POST with the rendered token: status %d, want 200", rec.Code)
+			}
+		})
 	}
 }

@@ -34,6 +34,9 @@ type responseWriter struct {
 	anyOrigin bool
 
 	vals [6]string
+
+	// tok is the context the token layer gives the handler; see withStore.
+	tok tokenContext
 }
 
 func (w *responseWriter) Header() http.Header { return w.w.Header() }
