@@ -242,7 +242,7 @@ func (s *Store) ReadableItem(ctx context.Context, viewer, id string) (Item, erro
 	return Item{}, fmt.Errorf("store: read item %s: %w", id, ErrNotFound)
 }
 
-// owner returns the owner recorded in item id's ref.
+// ownerOf returns the owner recorded in item id's ref.
 func (s *Store) ownerOf(ctx context.Context, id string) (string, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(s.tables.Data),
@@ -331,7 +331,7 @@ func (s *Store) UpdateItem(ctx context.Context, owner, id string, version int64,
 	return it, nil
 }
 
-// refreshSharedTitles copies it's title to its shares and the grantees'
+// refreshSharedTitles copies it.Title to its shares and the grantees'
 // inbox entries, which keep one so that a grantee's list costs a single
 // Query. The edit itself is already committed: this is a best-effort
 // update of display copies, each conditional on the record still existing,
