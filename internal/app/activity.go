@@ -39,6 +39,13 @@ func (a *App) showActivity(w http.ResponseWriter, r *http.Request) {
 	rows := make([]eventRow, len(p.Items))
 	for i, e := range p.Items {
 		rows[i] = eventRow{Event: e, Label: actionText(e.Action)}
+		switch e.Action {
+		case "share.add", "share.remove":
+			// The detail is the other user: say it in the label, and
+			// let the link name the item.
+			rows[i].Label += " " + e.Detail
+			rows[i].Detail = ""
+		}
 		if strings.HasPrefix(e.Action, "item.") || strings.HasPrefix(e.Action, "share.") {
 			if e.Action != "item.delete" {
 				rows[i].Link = "/items/" + e.Target
@@ -71,9 +78,9 @@ func actionText(action string) string {
 	case "item.private":
 		return "Item made private"
 	case "share.add":
-		return "Item shared"
+		return "Item shared with"
 	case "share.remove":
-		return "Share revoked"
+		return "Share revoked for"
 	case "export":
 		return "Items exported"
 	case "account.embed_origins":
