@@ -61,6 +61,8 @@ func clearEnv(t *testing.T) {
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 }
 
+func TestMain(m *testing.M) { storetest.Main(m) }
+
 func TestHelpGolden(t *testing.T) {
 	clearEnv(t)
 	for _, tc := range []struct {
@@ -422,6 +424,32 @@ func TestServeSchemaMismatch(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestServeWithoutTransactions: on a DynamoDB without TransactWriteItems
+// (dynalite), serve refuses to start with one line that says why, instead of
+// failing on the first sign-up.
+func TestServeWithoutTransactions(t *testing.T) {
+	clearEnv(t)
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		if b.Caps.Transactions {
+			t.Skipf("%s implements transactions; TestServeEmbedded serves on it", b.Name)
+		}
+		t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", b.Endpoint)
+		t.Setenv("AWS_REGION", "us-east-1")
+		t.Setenv("AWS_ACCESS_KEY_ID", "local")
+		t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
+		t.Setenv("AWS_MAX_ATTEMPTS", "1")
+		prefix := fmt.Sprintf("notx%d-", time.Now().UnixNano())
+		code, _, stderr := runCmd(t, "serve", "-addr", "127.0.0.1:0", "-table-prefix", prefix)
+		if code != exitFailure {
+			t.Errorf("exit code %d, want %d", code, exitFailure)
+		}
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		if len(lines) != 1 || !strings.Contains(stderr, "does not implement TransactWriteItems") || !strings.Contains(stderr, b.Endpoint) {
+			t.Errorf("stderr = %q, want one line naming %s and the missing TransactWriteItems", stderr, b.Endpoint)
+		}
+	})
 }
 
 // TestTables: check fails on missing tables, create makes them (twice is

@@ -391,6 +391,12 @@ func prepareTables(ctx context.Context, st *store.Store, tables store.Tables, wh
 		}
 		return dynamoError(where, "check tables", err)
 	}
+	if err := st.CheckTransactions(ctx); err != nil {
+		if errors.Is(err, store.ErrNoTransactions) {
+			return fmt.Errorf("DynamoDB at %s does not implement TransactWriteItems (dynalite lacks it), and clickguard writes every change together with its audit record in one transaction: use AWS, DynamoDB Local or the embedded server", where)
+		}
+		return dynamoError(where, "check transactions", err)
+	}
 	return nil
 }
 

@@ -17,6 +17,12 @@ import (
 // ErrBadCursor means a page cursor is malformed or belongs to another listing.
 var ErrBadCursor = errors.New("bad cursor")
 
+// ErrNoTransactions means the DynamoDB server does not implement
+// TransactWriteItems (dynalite, for one). Every change clickguard makes is
+// written together with its audit record in one transaction, so the
+// application cannot run on such a server.
+var ErrNoTransactions = errors.New("this DynamoDB server does not implement TransactWriteItems, which every change needs")
+
 // SchemaError reports a table whose key schema is not the one clickguard
 // needs; the application refuses to start on it.
 type SchemaError struct {

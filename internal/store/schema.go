@@ -73,6 +73,7 @@ const (
 	throttlePrefix     = "THROTTLE#"
 	userThrottle       = "user#" // throttle key of an account
 	addrThrottle       = "addr#" // throttle key of a client address
+	probePK            = "PROBE" // never written: CheckTransactions' condition check
 	throttleUserPrefix = throttlePrefix + userThrottle
 )
 

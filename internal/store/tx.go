@@ -126,11 +126,39 @@ func (s *Store) transact(ctx context.Context, owner string, ev Event, ops ...typ
 	items = append(items, ops...)
 	items = append(items, audit)
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if ae, ok := errors.AsType[smithy.APIError](err); ok && ae.ErrorCode() == "UnknownOperationException" {
+	if unknownOperation(err) {
 		// dynalite: say so plainly rather than fail with an opaque 400.
-		return fmt.Errorf("this DynamoDB server does not implement TransactWriteItems, which every change needs: %w", err)
+		return fmt.Errorf("%w: %w", ErrNoTransactions, err)
 	}
 	return translate(err)
+}
+
+// CheckTransactions reports whether the server implements
+// TransactWriteItems, by a transaction whose only operation is a condition
+// check on a key no record uses: it writes nothing. It returns an error
+// wrapping ErrNoTransactions on a server without transactions, so that the
+// application refuses to start there rather than fail on the first change.
+func (s *Store) CheckTransactions(ctx context.Context) error {
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{
+		ConditionCheck: &types.ConditionCheck{
+			TableName:           aws.String(s.tables.Data),
+			Key:                 key(probePK, probePK),
+			ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		},
+	}}})
+	if unknownOperation(err) {
+		return fmt.Errorf("store: check transactions: %w: %w", ErrNoTransactions, err)
+	}
+	if err := translate(err); err != nil && !errors.Is(err, ErrConflict) {
+		// A failed condition still proves that transactions work.
+		return fmt.Errorf("store: check transactions: %w", err)
+	}
+	return nil
+}
+
+func unknownOperation(err error) bool {
+	ae, ok := errors.AsType[smithy.APIError](err)
+	return ok && ae.ErrorCode() == "UnknownOperationException"
 }
 
 // cut returns s shortened to at most n bytes, on a rune boundary.

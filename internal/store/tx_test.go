@@ -84,11 +84,35 @@ func TestTransact_NoTransactions(t *testing.T) {
 		}
 		s := b.Store(t)
 		_, err := s.CreateUser(t.Context(), store.User{Username: "frank", PasswordHash: "h"}, store.Actor{})
-		if err == nil || !strings.Contains(err.Error(), "does not implement TransactWriteItems") {
-			t.Fatalf("CreateUser without transactions = %v, want an error saying transactions are missing", err)
+		if !errors.Is(err, store.ErrNoTransactions) || !strings.Contains(err.Error(), "does not implement TransactWriteItems") {
+			t.Fatalf("CreateUser without transactions = %v, want ErrNoTransactions saying transactions are missing", err)
 		}
 		if _, err := s.GetUser(t.Context(), "frank"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("GetUser after failed create = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// TestCheckTransactions: the start-up probe tells a server with transactions
+// from one without, and writes nothing either way.
+func TestCheckTransactions(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		t.Parallel()
+		e := b.Env(t)
+		err := e.Store.CheckTransactions(t.Context())
+		if b.Caps.Transactions && err != nil {
+			t.Errorf("CheckTransactions on %s = %v, want nil", b.Name, err)
+		}
+		if !b.Caps.Transactions && !errors.Is(err, store.ErrNoTransactions) {
+			t.Errorf("CheckTransactions on %s = %v, want ErrNoTransactions", b.Name, err)
+		}
+		out, err := e.Client.Scan(t.Context(), &dynamodb.ScanInput{TableName: aws.String(e.Tables.Data)})
+		if err != nil {
+			t.Fatalf("Scan: %v", err)
+		}
+		if len(out.Items) != 0 {
+			t.Errorf("data table holds %d records after the probe, want 0", len(out.Items))
 		}
 	})
 }
