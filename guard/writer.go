@@ -23,15 +23,16 @@ const (
 // it returns). Header values live in vals, so each response has its own
 // backing array and the shared values computed at setup are never aliased.
 type responseWriter struct {
-	w    http.ResponseWriter
-	c    *compiled
-	pol  *Policy // policy for this response
-	hsts bool    // whether this request may receive HSTS
-	done bool    // headers applied
+	w   http.ResponseWriter
+	c   *compiled
+	pol *Policy // policy for this response
 
 	// Route limits set by Embeddable and Policy.Handler for AllowFraming.
 	ceiling   *Policy
 	anyOrigin bool
+
+	hsts bool // whether this request may receive HSTS
+	done bool // headers applied
 
 	vals [6]string
 
