@@ -29,8 +29,9 @@ import (
 //	audit event          USER#<username>   AUDIT#<time>#<8 hex>        Query begins_with AUDIT#, newest
 //	                                                                   first: a user's audit log
 //
-// Item ids are 26 characters of Crockford base32 (48-bit milliseconds then 80
-// random bits), so sk order is creation order. Audit times are UTC RFC 3339
+// Item ids are 26 characters of Crockford base32 (48-bit milliseconds, 20
+// bits of nanoseconds within the millisecond, then 60 random bits), so sk
+// order is creation order. Audit times are UTC RFC 3339
 // with exactly nine fractional digits ([auditTimeLayout]).
 //
 // <prefix>sessions, bookkeeping; every record carries the TTL attribute
