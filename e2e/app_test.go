@@ -95,21 +95,23 @@ func TestApp(t *testing.T) {
 			if rt.Embeddable {
 				origins = append(origins, partnerSite)
 			}
-			for _, origin := range origins {
-				// Only an embeddable page renders, and only directly in
-				// the origin its owner allowlisted: nested, the
-				// application's own origin is an ancestor too, and the
-				// allowlist does not name it.
-				want := map[string]bool{}
-				for _, kind := range kinds {
-					want[kind] = rt.Embeddable && origin == partnerSite && kind != "nested"
+			for _, q := range f.queries(rt.Pattern) {
+				for _, origin := range origins {
+					// Only an embeddable page renders, and only directly in
+					// the origin its owner allowlisted: nested, the
+					// application's own origin is an ancestor too, and the
+					// allowlist does not name it.
+					want := map[string]bool{}
+					for _, kind := range kinds {
+						want[kind] = rt.Embeddable && origin == partnerSite && kind != "nested"
+					}
+					p := framingPage{
+						Group: "framing", Route: "GET " + rt.Pattern + q, Origin: origin,
+						Page:         framePageAll(f.atk.byName[origin], f.base+target+q, f.base+nestPath),
+						TargetOrigin: f.base, WantRendered: want,
+					}
+					jobs[rt.Pattern+q+" from "+origin] = func(t *testing.T) { runFramingPage(t, f.victim, p) }
 				}
-				p := framingPage{
-					Group: "framing", Route: "GET " + rt.Pattern, Origin: origin,
-					Page:         framePageAll(f.atk.byName[origin], f.base+target, f.base+nestPath),
-					TargetOrigin: f.base, WantRendered: want,
-				}
-				jobs[rt.Pattern+" from "+origin] = func(t *testing.T) { runFramingPage(t, f.victim, p) }
 			}
 		}
 		// The control: the item page of the unprotected build renders in
@@ -248,49 +250,52 @@ func TestApp(t *testing.T) {
 			if rt.Method != http.MethodGet || rt.Public || !f.has(http.MethodPost, rt.Pattern) {
 				continue
 			}
-			target, err := f.fill(rt.Pattern, "")
+			base, err := f.fill(rt.Pattern, "")
 			if err != nil {
 				t.Errorf("route GET %s: %v", rt.Pattern, err)
 				continue
 			}
-			before := snap(t)
-			tab := newTab(t, f.victim)
-			if _, err := chromedp.Call(tab, network.Enable, network.EnableParams{}); err != nil {
-				t.Fatal(err)
-			}
-			responses := chromedp.Events(tab, network.ResponseReceived)
-			if err := chromedp.Do(tab, chromedp.Navigate(linkPage(f.atk.byName[crossSite], f.base+target))); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := submitLink(tab); err != nil {
-				t.Fatalf("route GET %s: %v", rt.Pattern, err)
-			}
-			status, err := waitResponse(responses, f.base+target)
-			if err != nil {
-				t.Fatal(err)
-			}
-			doc, err := topDocument(tab)
-			if err != nil {
-				t.Fatal(err)
-			}
-			png, err := screenshot(tab)
-			if err != nil {
-				t.Error(err)
-			}
-			d := before.diff(snap(t))
-			shown := status == http.StatusOK && strings.HasSuffix(doc.Title, titleSuffix) && doc.URL == f.base+target
-			if err := suite.artifacts.add(shot{
-				Group: "top-level cross-site GET", Route: "GET " + rt.Pattern, Attack: "link from " + crossSite,
-				Verdict: fmt.Sprintf("status %d, data %s", status, map[bool]string{true: "unchanged", false: "CHANGED"}[d == ""]),
-				What:    doc.String(), OK: shown && d == "",
-			}, png); err != nil {
-				t.Error(err)
-			}
-			if !shown {
-				t.Errorf("route GET %s, link from %s: got status %d and %s, want the confirmation page", rt.Pattern, crossSite, status, doc)
-			}
-			if d != "" {
-				t.Errorf("route GET %s, link from %s: the data table changed:\n%s", rt.Pattern, crossSite, d)
+			for _, q := range f.queries(rt.Pattern) {
+				target, route := base+q, rt.Pattern+q
+				before := snap(t)
+				tab := newTab(t, f.victim)
+				if _, err := chromedp.Call(tab, network.Enable, network.EnableParams{}); err != nil {
+					t.Fatal(err)
+				}
+				responses := chromedp.Events(tab, network.ResponseReceived)
+				if err := chromedp.Do(tab, chromedp.Navigate(linkPage(f.atk.byName[crossSite], f.base+target))); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := submitLink(tab); err != nil {
+					t.Fatalf("route GET %s: %v", route, err)
+				}
+				status, err := waitResponse(responses, f.base+target)
+				if err != nil {
+					t.Fatal(err)
+				}
+				doc, err := topDocument(tab)
+				if err != nil {
+					t.Fatal(err)
+				}
+				png, err := screenshot(tab)
+				if err != nil {
+					t.Error(err)
+				}
+				d := before.diff(snap(t))
+				shown := status == http.StatusOK && strings.HasSuffix(doc.Title, titleSuffix) && doc.URL == f.base+target
+				if err := suite.artifacts.add(shot{
+					Group: "top-level cross-site GET", Route: "GET " + route, Attack: "link from " + crossSite,
+					Verdict: fmt.Sprintf("status %d, data %s", status, map[bool]string{true: "unchanged", false: "CHANGED"}[d == ""]),
+					What:    doc.String(), OK: shown && d == "",
+				}, png); err != nil {
+					t.Error(err)
+				}
+				if !shown {
+					t.Errorf("route GET %s, link from %s: got status %d and %s, want the confirmation page", route, crossSite, status, doc)
+				}
+				if d != "" {
+					t.Errorf("route GET %s, link from %s: the data table changed:\n%s", route, crossSite, d)
+				}
 			}
 		}
 	})
@@ -441,6 +446,16 @@ func (f *fixture) pattern(u string) string {
 	return strings.TrimPrefix(p, "POST ")
 }
 
+// queries returns the query strings a GET route is shown with: "" always,
+// and the confirmation that a GET form of the page leads to (sharing is
+// confirmed at /items/{id}/share?with=<grantee>).
+func (f *fixture) queries(pattern string) []string {
+	if pattern == "/items/{id}/share" {
+		return []string{"", "?" + url.Values{"with": {other}}.Encode()}
+	}
+	return []string{""}
+}
+
 // wildcard matches a ServeMux wildcard.
 var wildcard = regexp.MustCompile(`\{[^}]*\}`)
 
@@ -516,14 +531,16 @@ func (f *fixture) crawl(t *testing.T) ([]crawledForm, tokens) {
 			if err != nil {
 				continue
 			}
-			forms, err := crawlForms(tab, f.base+u)
-			if err != nil {
-				t.Fatalf("crawl: %v", err)
-			}
-			for _, fm := range forms {
-				if !seen[fm.key()] {
-					seen[fm.key()] = true
-					all = append(all, fm)
+			for _, q := range f.queries(rt.Pattern) {
+				forms, err := crawlForms(tab, f.base+u+q)
+				if err != nil {
+					t.Fatalf("crawl: %v", err)
+				}
+				for _, fm := range forms {
+					if !seen[fm.key()] {
+						seen[fm.key()] = true
+						all = append(all, fm)
+					}
 				}
 			}
 		}

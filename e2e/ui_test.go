@@ -10,6 +10,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/clickguard/clickguard/guard"
 )
 
 // submitForm loads pageURL, sets the named fields of the first form matching
@@ -94,11 +96,17 @@ func crawlForms(tab context.Context, u string) ([]crawledForm, error) {
 	return forms, nil
 }
 
-// key identifies a form by where it posts and which fields it has.
+// key identifies a form by where it posts and what it sends, the token
+// aside (two forms that differ only in a hidden value, such as "public" or
+// "action", do different things).
 func (f crawledForm) key() string {
 	names := make([]string, 0, len(f.Fields))
 	for _, fl := range f.Fields {
-		names = append(names, fl.Name)
+		if fl.Name == guard.TokenField {
+			names = append(names, fl.Name)
+			continue
+		}
+		names = append(names, fl.Name+"="+fl.Value)
 	}
 	u, _ := url.Parse(f.Action)
 	return u.Path + "?" + strings.Join(names, ",")
