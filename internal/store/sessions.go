@@ -26,8 +26,23 @@ import (
 // request still in flight on another instance cannot commit the ended
 // session back to life.
 //
+// With scs's idle timeout, scs commits every session it loads, to move its
+// expiry later. In a request whose context comes from [WithSessionMemo],
+// such a commit is skipped when it would write the bytes just read and only
+// move the expiry later by less than CommitGrace: a page view then costs one
+// session read and no write. The stored expiry therefore trails the last
+// request by at most CommitGrace (and at most a tenth of the idle timeout),
+// so a session may end that much before its idle timeout, never after it.
+// Use [SessionCodec] so that unchanged data encodes to the same bytes.
+//
 // Sessions does not run a cleanup goroutine: TTL removes old records.
 type Sessions struct {
+	// CommitGrace is how much later than the stored expiry an unchanged
+	// session's commit may ask for and still be skipped. Zero means
+	// DefaultCommitGrace; a negative value writes every commit. Set it
+	// before use.
+	CommitGrace time.Duration
+
 	db    *dynamodb.Client
 	table string
 	now   func() time.Time
@@ -58,14 +73,18 @@ func hashToken(token string) string {
 
 // FindCtx returns the data of the session token. A missing, ended, expired
 // or malformed session is found == false with a nil error, as scs requires;
-// err is non-nil only when DynamoDB could not be asked.
+// err is non-nil only when DynamoDB could not be asked. A found session is
+// remembered in ctx's memo, if any (see [WithSessionMemo]).
 func (s *Sessions) FindCtx(ctx context.Context, token string) (b []byte, found bool, err error) {
+	memo := memoFrom(ctx)
+	memo.forget()
 	if token == "" {
 		return nil, false, nil
 	}
+	h := hashToken(token)
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.table),
-		Key:            key(sessionPK(hashToken(token)), sessionSK),
+		Key:            key(sessionPK(h), sessionSK),
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
@@ -80,11 +99,14 @@ func (s *Sessions) FindCtx(ctx context.Context, token string) (b []byte, found b
 	}
 	switch data := out.Item[attrData].(type) {
 	case *types.AttributeValueMemberB:
-		return data.Value, true, nil
+		b = data.Value
 	case *types.AttributeValueMemberNULL:
-		return []byte{}, true, nil // committed empty
+		b = []byte{} // committed empty
+	default:
+		return nil, false, nil
 	}
-	return nil, false, nil
+	memo.remember(h, b, exp)
+	return b, true, nil
 }
 
 // expiresAt reads the TTL attribute of a record.
@@ -109,7 +131,19 @@ func ttl(t time.Time) *types.AttributeValueMemberN {
 // CommitCtx stores the session token with data b until expiry, creating or
 // replacing it. Committing a session that was deleted (by logout, possibly
 // on another instance) does nothing and returns nil: the session stays ended.
+//
+// In a request with a memo ([WithSessionMemo]), a commit of the same token
+// with the bytes this request read and an expiry later than the stored one
+// by less than the grace (see [Sessions.CommitGrace]) writes nothing: the
+// record keeps its data and its slightly earlier expiry. Skipping writes
+// nothing, so it can neither revive an ended session nor undo a change made
+// meanwhile by another request.
 func (s *Sessions) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
+	h := hashToken(token)
+	memo := memoFrom(ctx)
+	if memo.unchanged(h, b, expiry, s.now(), s.grace()) {
+		return nil
+	}
 	// Empty data is stored as NULL: minidyn rejects an empty binary value.
 	var data types.AttributeValue = &types.AttributeValueMemberB{Value: b}
 	if len(b) == 0 {
@@ -117,7 +151,7 @@ func (s *Sessions) CommitCtx(ctx context.Context, token string, b []byte, expiry
 	}
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(s.table),
-		Key:                 key(sessionPK(hashToken(token)), sessionSK),
+		Key:                 key(sessionPK(h), sessionSK),
 		UpdateExpression:    aws.String("SET #type = :type, #data = :data, #exp = :exp"),
 		ConditionExpression: aws.String("attribute_not_exists(#ended)"),
 		ExpressionAttributeNames: map[string]string{
@@ -131,16 +165,28 @@ func (s *Sessions) CommitCtx(ctx context.Context, token string, b []byte, expiry
 	})
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
 		// Ended meanwhile; fail closed without failing the request.
+		memo.forget()
 		return nil
 	}
 	if err != nil {
+		memo.forget()
 		return fmt.Errorf("store: commit session: %w", translate(err))
 	}
+	memo.remember(h, b, time.Unix(expiry.Unix(), 0)) // as ttl stores it
 	return nil
+}
+
+// grace returns the effective CommitGrace.
+func (s *Sessions) grace() time.Duration {
+	if s.CommitGrace == 0 {
+		return DefaultCommitGrace
+	}
+	return s.CommitGrace
 }
 
 // DeleteCtx ends the session token. Ending a missing session is not an error.
 func (s *Sessions) DeleteCtx(ctx context.Context, token string) error {
+	memoFrom(ctx).forget()
 	if err := s.end(ctx, hashToken(token), time.Time{}); err != nil {
 		return fmt.Errorf("store: delete session: %w", err)
 	}
