@@ -7,6 +7,7 @@
 //	the app's Content-Security-Policy, which guard completes with frame-ancestors
 //	guard.Handler: security headers, framed-navigation refusal, panic recovery, cross-origin check
 //	body size limit   (limitBody)
+//	session memo: what the session read found, so an unchanged re-commit is skipped
 //	session load/save (scs with the DynamoDB store; not for /static/, /healthz, /readyz)
 //	guard.TokenHandler: session-bound token on unsafe methods
 //	route: pattern for the log, login requirement
@@ -18,8 +19,9 @@
 // A request refused by guard.Handler never reaches the session layer. One
 // refused by the token layer has loaded its session, and scs re-commits a
 // loaded session on every request when an idle timeout is set, so the refusal
-// refreshes that session's expiry in the sessions table; it changes no user
-// data (accounts, items, shares, audit log).
+// may refresh that session's expiry in the sessions table (the store skips
+// the write when the expiry would move by less than its commit grace); it
+// changes no user data (accounts, items, shares, audit log).
 package app
 
 import (
@@ -166,6 +168,10 @@ func New(cfg Config, st *store.Store, sessions sessionStore, logger *slog.Logger
 
 	sm := scs.New()
 	sm.Store = sessions
+	// Equal data encodes to equal bytes, so that the store recognises the
+	// idle-timeout re-commit of an unchanged session and skips its write
+	// (see withSessionMemo).
+	sm.Codec = store.SessionCodec{}
 	sm.IdleTimeout = cfg.SessionIdle
 	sm.Lifetime = cfg.SessionLifetime
 	// The __Host- prefix makes browsers reject the cookie unless it is
@@ -214,7 +220,7 @@ func (a *App) buildHandler() http.Handler {
 	if a.guard != nil {
 		pages = a.guard.TokenHandler(pages)
 	}
-	pages = sealOnSessionError(a.sessions.LoadAndSave(markSession(pages)))
+	pages = withSessionMemo(sealOnSessionError(a.sessions.LoadAndSave(markSession(pages))))
 
 	// Sessionless routes (static files, health checks) do not touch the
 	// session: a page view should cost one session read, not one per

@@ -10,6 +10,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/clickguard/clickguard/internal/store"
 )
 
 // reqInfo is the request-scoped record the outermost middleware creates; the
@@ -308,5 +310,16 @@ func sealOnSessionError(next http.Handler) http.Handler {
 			ri.seal = sw
 		}
 		next.ServeHTTP(sw, r)
+	})
+}
+
+// withSessionMemo gives each request a fresh memo of the session record it
+// reads (store.WithSessionMemo), just outside the session layer: scs's
+// idle-timeout re-commit of a session the request did not change then costs
+// no write unless the expiry moves by at least the store's commit grace, so
+// a logged-in page view takes one session read and no session write.
+func withSessionMemo(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(store.WithSessionMemo(r.Context())))
 	})
 }
