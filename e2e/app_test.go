@@ -63,7 +63,16 @@ func newBrowserContext(t *testing.T, browser context.Context) context.Context {
 	return ctx
 }
 
-// TestApp attacks the real application in Chromium, signed in as the victim.
+// TestApp attacks the real application in Chromium, signed in as the
+// victim, in four phases: every GET route of app.Routes() framed four ways
+// from the same site and another site (and the embed page from its
+// allowlisted origin); every POST form the pages render replayed from both
+// and from the application's own origin with no token, another user's
+// token and a token of an earlier session (403, data table unchanged); a
+// cross-site link to every confirmation page (shown, nothing changed); and
+// the clickjacking of the delete confirmation. Controls against the build
+// with Config.Unprotected show that each kind of attack succeeds where the
+// protection is missing.
 func TestApp(t *testing.T) {
 	browser := needBrowser(t)
 	f := setUp(t, browser)

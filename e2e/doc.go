@@ -4,6 +4,12 @@
 // of the application and to submit every form it renders, while the browser
 // is signed in as the victim.
 //
+// Controls against a build of the application with its protection switched
+// off (app.Config.Unprotected) show that the same frames render, the same
+// replays change data and the same click deletes, so a green run means
+// something; TestHarness proves the machinery on a stand-in site whose
+// answers are known.
+//
 // The package holds only tests. They drive /usr/bin/chromium through the
 // DevTools protocol with github.com/chromedp/chromedp, decide every verdict
 // from the document Chromium actually committed in the frame (its error page,
