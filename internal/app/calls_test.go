@@ -4,9 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"os"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,5 +141,93 @@ func TestSessionIdleWithSkippedCommits(t *testing.T) {
 	b.setCookie(token)
 	if b.loggedIn() {
 		t.Error("session left idle beyond its timeout accepted")
+	}
+}
+
+// TestServeForWrk serves GET /items (20 items of one user) for an outside
+// load generator: two instances on fresh tables of the embedded DynamoDB,
+// the full stack and the same app with Config.Unprotected. It prints their
+// URLs and session cookies, serves for the duration in CLICKGUARD_WRK_SERVE
+// (at most 10 minutes) and then prints, for each, the DynamoDB calls per
+// GET /items it served. Without the variable it skips.
+//
+//	CLICKGUARD_WRK_SERVE=3m go test -run TestServeForWrk -v -timeout 11m ./internal/app/
+func TestServeForWrk(t *testing.T) {
+	d, err := time.ParseDuration(os.Getenv("CLICKGUARD_WRK_SERVE"))
+	if err != nil {
+		t.Skip("set CLICKGUARD_WRK_SERVE to a duration to serve GET /items for wrk")
+	}
+	d = min(d, 10*time.Minute)
+	type instance struct {
+		name  string
+		cc    *callCounter
+		views atomic.Int64
+	}
+	// Both instances share the tables (as two instances behind a load
+	// balancer would), so the user, items and session made through the
+	// full stack serve the unprotected one too; each counts its own calls.
+	shared := newEnv(t)
+	var instances []*instance
+	var cookie string
+	for _, tc := range []struct {
+		name string
+		cfg  app.Config
+	}{
+		{"protected", app.Config{}},
+		{"unprotected", app.Config{Unprotected: true}},
+	} {
+		in := &instance{name: tc.name}
+		var env storetest.Env
+		env, in.cc = countingEnv(t, shared)
+		tc.cfg.Password = cheapPassword
+		a, err := app.New(tc.cfg, env.Store, store.NewSessions(env.Client, env.Tables.Sessions), nil)
+		if err != nil {
+			t.Fatalf("app.New: %v", err)
+		}
+		h := a.Handler()
+		srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/items" {
+				in.views.Add(1)
+			}
+			h.ServeHTTP(w, r)
+		}))
+		t.Cleanup(srv.Close)
+		ts := &testServer{Server: srv, env: env, logs: &syncBuffer{}}
+		var b *browser
+		if cookie == "" {
+			b = user(t, ts, "alice")
+			for i := range 20 {
+				b.createItem(fmt.Sprintf("item %d", i), strings.Repeat("x", 200))
+			}
+			cookie = b.cookie()
+		} else {
+			b = newBrowser(t, ts)
+			b.setCookie(cookie)
+		}
+		if r := b.get("/items"); r.status != http.StatusOK || strings.Count(r.body, `class="item-row"`) != 20 {
+			t.Fatalf("%s: GET /items: status %d, %d items, want 200 and 20", tc.name, r.status, strings.Count(r.body, `class="item-row"`))
+		}
+		in.cc.reset()
+		in.views.Store(0)
+		fmt.Printf("%s %s/items Cookie: __Host-session=%s\n", tc.name, srv.URL, cookie)
+		instances = append(instances, in)
+	}
+	fmt.Printf("serving for %v\n", d)
+	select {
+	case <-time.After(d):
+	case <-t.Context().Done():
+	}
+	for _, in := range instances {
+		ops := in.cc.reset()
+		byOp := map[string]int{}
+		for _, op := range ops {
+			byOp[op]++
+		}
+		views := in.views.Load()
+		if views == 0 {
+			t.Errorf("%s: no GET /items served", in.name)
+			continue
+		}
+		fmt.Printf("%s: %d GET /items, %d DynamoDB calls (%.3f per view) %v\n", in.name, views, len(ops), float64(len(ops))/float64(views), byOp)
 	}
 }
