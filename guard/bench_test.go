@@ -51,7 +51,7 @@ func BenchmarkGuard(b *testing.B) {
 	post.Header.Set(guard.TokenHeader, tok)
 	nop := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
 	w := plainWriter{http.Header{}}
-	handler, tokens := g.Handler(nop), g.TokenHandler(nop)
+	handler, tokens, stack := g.Handler(nop), g.TokenHandler(nop), g.Handler(g.TokenHandler(nop))
 	secret := make([]byte, 32)
 	masked := guard.MaskToken(secret)
 
@@ -59,6 +59,8 @@ func BenchmarkGuard(b *testing.B) {
 	b.Run("Handler/POST", func(b *testing.B) { fastestChunk(b, func() { clear(w.h); handler.ServeHTTP(w, post) }) })
 	b.Run("TokenHandler/GET", func(b *testing.B) { fastestChunk(b, func() { tokens.ServeHTTP(w, get) }) })
 	b.Run("TokenHandler/POST", func(b *testing.B) { fastestChunk(b, func() { tokens.ServeHTTP(w, post) }) })
+	b.Run("Stack/GET", func(b *testing.B) { fastestChunk(b, func() { clear(w.h); stack.ServeHTTP(w, get) }) })
+	b.Run("Stack/POST", func(b *testing.B) { fastestChunk(b, func() { clear(w.h); stack.ServeHTTP(w, post) }) })
 	b.Run("VerifyToken", func(b *testing.B) { fastestChunk(b, func() { guard.VerifyToken(masked, secret) }) })
 	b.Run("Token", func(b *testing.B) {
 		r := httptest.NewRequest("GET", "/", nil)
