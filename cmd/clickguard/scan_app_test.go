@@ -1,0 +1,168 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/clickguard/clickguard/internal/app"
+	"github.com/clickguard/clickguard/internal/store"
+	"github.com/clickguard/clickguard/internal/store/storetest"
+)
+
+// TestScan_ownApp scans every GET page of the application, signed in, with
+// clickguard scan: no finding may reach low, and the one embeddable page
+// must be described as framable only by its owner's allowlisted origin.
+func TestScan_ownApp(t *testing.T) {
+	t.Parallel()
+	env := storetest.EmbeddedBackend(t).Env(t)
+	a, err := app.New(app.Config{Password: app.PasswordParams{Memory: 64, Time: 1, Threads: 1}},
+		env.Store, store.NewSessions(env.Client, env.Tables.Sessions), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(a.Handler())
+	t.Cleanup(srv.Close)
+	c := &appClient{t: t, base: srv.URL, http: srv.Client()}
+	c.http.Jar, _ = cookiejar.New(nil)
+
+	c.post("/signup", "/signup", url.Values{"username": {"scanner"}, "password": {"a long enough password"}})
+	itemURL := c.post("/items/new", "/items", url.Values{"title": {"Scanned"}, "body": {"text"}})
+	id := itemURL[strings.LastIndex(itemURL, "/")+1:]
+	vis := c.get("/items/" + id + "/visibility")
+	version := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(vis)
+	if version == nil {
+		t.Fatalf("no version on the visibility page:\n%s", vis)
+	}
+	c.post("/items/"+id+"/visibility", "/items/"+id+"/visibility", url.Values{"public": {"true"}, "version": {version[1]}})
+	acct := c.get("/account")
+	uversion := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(acct)
+	if uversion == nil {
+		t.Fatalf("no version on the account page:\n%s", acct)
+	}
+	c.post("/account", "/account/embed-origins", url.Values{"origins": {"https://partner.example"}, "version": {uversion[1]}})
+
+	var session string
+	u, _ := url.Parse(srv.URL)
+	for _, ck := range c.http.Jar.Cookies(u) {
+		if ck.Name == "__Host-session" {
+			session = ck.Name + "=" + ck.Value
+		}
+	}
+	if session == "" {
+		t.Fatal("no session cookie after signing up")
+	}
+
+	var urls []string
+	for _, r := range app.Routes() {
+		if r.Method != "GET" || strings.HasPrefix(r.Pattern, "/static/") {
+			continue
+		}
+		p := strings.ReplaceAll(strings.TrimSuffix(r.Pattern, "{$}"), "{id}", id)
+		urls = append(urls, srv.URL+p)
+	}
+	args := append([]string{"scan", "-insecure", "-format", "json", "-fail-on", "low", "-cookie", session}, urls...)
+	code, stdout, stderr := runCmd(t, args...)
+	if code != exitOK {
+		t.Errorf("scan exit code %d, want %d (no finding at low or above); stderr:\n%s\nstdout:\n%s", code, exitOK, stderr, stdout)
+	}
+	var report struct {
+		Results []struct {
+			URL      string `json:"url"`
+			FinalURL string `json:"final_url"`
+			Status   int    `json:"status"`
+			Error    string `json:"error"`
+			Verdicts []struct {
+				Ancestors []string `json:"ancestors"`
+				Framable  bool     `json:"framable"`
+			} `json:"verdicts"`
+			Findings []struct {
+				ID       string `json:"id"`
+				Severity string `json:"severity"`
+				Message  string `json:"message"`
+			} `json:"findings"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &report); err != nil {
+		t.Fatalf("scan output is not JSON: %v\n%s", err, stdout)
+	}
+	if len(report.Results) != len(urls) {
+		t.Fatalf("scan reported %d results, want %d", len(report.Results), len(urls))
+	}
+	for _, r := range report.Results {
+		if r.Error != "" || r.Status != http.StatusOK {
+			t.Errorf("%s: status %d, error %q; want 200 (signed in, no redirect to the login page)", r.URL, r.Status, r.Error)
+		}
+		embed := strings.Contains(r.URL, "/embed/")
+		for _, v := range r.Verdicts {
+			if v.Framable {
+				t.Errorf("%s: framable by %v, want refused (only https://partner.example may frame the embed page)", r.URL, v.Ancestors)
+			}
+		}
+		var ids []string
+		for _, f := range r.Findings {
+			ids = append(ids, f.ID)
+			if f.Severity != "info" {
+				t.Errorf("%s: finding %s is %s: %s", r.URL, f.ID, f.Severity, f.Message)
+			}
+			if f.ID == "embeddable" && !strings.Contains(f.Message, "https://partner.example") {
+				t.Errorf("%s: embeddable finding does not name the allowlisted origin: %s", r.URL, f.Message)
+			}
+		}
+		if got := slices.Contains(ids, "embeddable"); got != embed {
+			t.Errorf("%s: embeddable finding present = %v, want %v (findings %v)", r.URL, got, embed, ids)
+		}
+	}
+}
+
+// appClient drives the application like a browser with a cookie jar: it
+// fetches a form's page for its token, then posts the form.
+type appClient struct {
+	t    *testing.T
+	base string
+	http *http.Client
+}
+
+var tokenRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+func (c *appClient) get(path string) string {
+	c.t.Helper()
+	resp, err := c.http.Get(c.base + path)
+	if err != nil {
+		c.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		c.t.Fatalf("GET %s: status %d:\n%s", path, resp.StatusCode, body)
+	}
+	return string(body)
+}
+
+// post submits form to action with the token of the page at formPage, and
+// returns the URL the answer ended on (after redirects).
+func (c *appClient) post(formPage, action string, form url.Values) string {
+	c.t.Helper()
+	m := tokenRE.FindStringSubmatch(c.get(formPage))
+	if m == nil {
+		c.t.Fatalf("no csrf_token on %s", formPage)
+	}
+	form.Set("csrf_token", m[1])
+	resp, err := c.http.PostForm(c.base+action, form)
+	if err != nil {
+		c.t.Fatalf("POST %s: %v", action, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		c.t.Fatalf("POST %s: status %d:\n%s", action, resp.StatusCode, body)
+	}
+	return resp.Request.URL.String()
+}
