@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -353,6 +354,28 @@ func TestStacks(t *testing.T) {
 	for _, method := range []string{"GET", "POST"} {
 		cases(t, method)
 	}
+	// Stacks compared with each other send the same response headers (nosurf
+	// adds Vary: Cookie, its own doing).
+	get := index(cases(t, "GET"))
+	headers := func(name string) http.Header {
+		rec := httptest.NewRecorder()
+		get[name].serve(rec)
+		h := rec.Result().Header
+		h.Del("Vary")
+		return h
+	}
+	for _, group := range [][]string{
+		{"floor", "guard-framing-headers", "guard-stack-framing"},
+		{"floor-full", "floor-shared", "secure", "guard-headers", "guard-stack", "secure+nosurf", "guard+scs", "secure+nosurf+scs"},
+	} {
+		want := headers(group[0])
+		for _, name := range group[1:] {
+			if got := headers(name); !reflect.DeepEqual(got, want) {
+				t.Errorf("GET %s sends %v, %s sends %v", name, got, group[0], want)
+			}
+		}
+	}
+
 	// The form stacks read the token from the body: a wrong one is refused.
 	// guard parses the form once, and the application finds it parsed.
 	g := &guard.Guard{Sessions: &fixedStore{m: map[string][]byte{}}}
