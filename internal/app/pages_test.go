@@ -205,9 +205,6 @@ func TestRoutes(t *testing.T) {
 	}
 }
 
-// ownerOnly are the item routes only the owner may use.
-var ownerOnly = []string{"/items/{id}/edit", "/items/{id}/delete", "/items/{id}/share", "/items/{id}/visibility"}
-
 // TestOwnership: user B gets 404 on every path of A's private item (the same
 // answer as for an id that does not exist), and a grantee may read the item
 // but is refused every owner-only page and action; the item stays unchanged.
