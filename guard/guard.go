@@ -119,6 +119,7 @@ type compiled struct {
 	deny       http.Handler
 	logger     *slog.Logger
 	reportOnly bool
+	tokens     bool // Sessions is set: a token layer probably runs inside
 }
 
 func (g *Guard) compile() *compiled {
@@ -132,6 +133,7 @@ func (g *Guard) compile() *compiled {
 		deny:       g.DenyHandler,
 		logger:     g.Logger,
 		reportOnly: g.ReportOnly,
+		tokens:     g.Sessions != nil,
 	}
 	if !g.OmitReferrerPolicy {
 		c.referrer = g.ReferrerPolicy
@@ -187,7 +189,14 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 		}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		gw := &responseWriter{w: w, c: c, pol: &c.framing}
+		var gw *responseWriter
+		if c.tokens {
+			wr := &writerAndRequest{responseWriter: responseWriter{w: w, c: c, pol: &c.framing}}
+			gw = &wr.responseWriter
+			gw.req = &wr.req
+		} else {
+			gw = &responseWriter{w: w, c: c, pol: &c.framing}
+		}
 		gw.hsts = c.hsts != "" && c.isHTTPS(r)
 		gw.setDefaults()
 		defer c.recover(gw, r)

@@ -104,7 +104,7 @@ func (g *Guard) TokenHandler(next http.Handler) http.Handler {
 				return
 			}
 		}
-		next.ServeHTTP(w, r.WithContext(withStore(w, r.Context(), store)))
+		next.ServeHTTP(w, withStore(w, r, store))
 	})
 }
 
@@ -125,16 +125,22 @@ func (c *tokenContext) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-// withStore returns parent with store attached for [Token]. It uses the
-// writer's tokenContext the first time only: a second token layer on the
-// same response (never useful, but possible) gets its own context, so a
-// context already handed out never changes.
-func withStore(w http.ResponseWriter, parent context.Context, store SessionStore) context.Context {
-	if gw := findWriter(w); gw != nil && gw.tok.Context == nil {
-		gw.tok = tokenContext{Context: parent, store: store}
-		return &gw.tok
+// withStore returns a copy of r whose context carries store for [Token]. It
+// uses the writer's tokenContext, and the writer's room for the request if
+// it has some, the first time only: a second token layer on the same
+// response (never useful, but possible) gets its own context and request,
+// so nothing already handed out ever changes.
+func withStore(w http.ResponseWriter, r *http.Request, store SessionStore) *http.Request {
+	gw := findWriter(w)
+	if gw == nil || gw.tok.Context != nil {
+		return r.WithContext(context.WithValue(r.Context(), tokenKey{}, store))
 	}
-	return context.WithValue(parent, tokenKey{}, store)
+	gw.tok = tokenContext{Context: r.Context(), store: store}
+	if gw.req == nil {
+		return r.WithContext(&gw.tok)
+	}
+	*gw.req = *r.WithContext(&gw.tok)
+	return gw.req
 }
 
 // CheckToken reports, as an error wrapping [ErrToken], why r would fail the
