@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/clickguard/clickguard/framing"
+	"github.com/clickguard/clickguard/internal/corpustest"
 )
 
 // The accuracy table scores, over the Chromium corpus, the framing model and
@@ -148,7 +149,7 @@ func headerValues(r framing.Response, name string) []string {
 
 // isAttack reports whether some ancestor of c is not same-origin with the
 // page.
-func (c corpusCase) isAttack(t *testing.T) bool {
+func isAttack(t *testing.T, c corpustest.Record) bool {
 	page, err := framing.ParseOrigin(c.VictimOrigin)
 	if err != nil {
 		t.Fatalf("%s: victim origin: %v", c.ID, err)
@@ -178,7 +179,7 @@ var tools = []tool{
 
 func TestAccuracy(t *testing.T) {
 	t.Parallel()
-	cases := loadCorpus(t)
+	cases := corpustest.Read(t)
 
 	// Score every line for the model, and the attack lines for everyone.
 	type score struct{ lines, wrongLines, cases, wrongCases int }
@@ -193,7 +194,7 @@ func TestAccuracy(t *testing.T) {
 	var caseOrder []string
 	modelAll, modelAllWrong := 0, 0
 	for _, c := range cases {
-		resp := c.response()
+		resp := response(c)
 		v, err := framing.Evaluate(resp, c.Ancestors)
 		if err != nil {
 			t.Fatalf("%s: Evaluate: %v", c.ID, err)
@@ -203,7 +204,7 @@ func TestAccuracy(t *testing.T) {
 			modelAllWrong++
 			t.Errorf("model disagrees with Chromium on %s: framable %v, want %v (%s)", c.ID, v.Framable, c.Framed, v.Reason)
 		}
-		if !c.isAttack(t) {
+		if !isAttack(t, c) {
 			continue
 		}
 		model.lines++

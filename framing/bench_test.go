@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/clickguard/clickguard/framing"
+	"github.com/clickguard/clickguard/internal/corpustest"
 )
 
 // BenchmarkEvaluate measures one verdict for a typical protected page: an
@@ -32,10 +33,10 @@ func BenchmarkEvaluate(b *testing.B) {
 // BenchmarkCorpus evaluates every line of the Chromium corpus once per
 // iteration.
 func BenchmarkCorpus(b *testing.B) {
-	cases := loadCorpus(b)
+	cases := corpustest.Read(b)
 	resps := make([]framing.Response, len(cases))
 	for i, c := range cases {
-		resps[i] = c.response()
+		resps[i] = response(c)
 	}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -1,0 +1,154 @@
+// Package corpustest is test support for reading the Chromium framing corpus
+// and serving its cases over HTTP.
+//
+// The corpus (../shared/corpus/chromium-framing.jsonl beside the module, with
+// a README describing each field) records what headless Chromium did with a
+// victim response in a framing context. It is part of the project's truth: a
+// test that needs it fails, never skips, when it is missing or malformed.
+package corpustest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Record is one line of the corpus: one victim response loaded in one framing
+// context, and whether Chromium rendered it inside the frame.
+type Record struct {
+	ID              string   `json:"id"` // Case "@" ContextKey, unique
+	Case            string   `json:"case"`
+	Group           string   `json:"group"`
+	Headers         []Header `json:"headers"` // exact header lines, in order
+	Meta            []Meta   `json:"meta"`    // <meta http-equiv> tags in the body
+	RedirectHeaders []Header `json:"redirect_headers"`
+	Status          int      `json:"status"`
+	Context         string   `json:"context"`
+	ContextKey      string   `json:"context_key"`
+	Element         string   `json:"element"`
+	Sandbox         string   `json:"sandbox"`
+	VictimOrigin    string   `json:"victim_origin"`
+	Ancestors       []string `json:"ancestors"` // parent first, top last
+	Framed          bool     `json:"framed"`
+	ChromiumVersion string   `json:"chromium_version"`
+	Note            string   `json:"note"`
+}
+
+// Header is one header line of a corpus response.
+type Header struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Meta is one <meta http-equiv> tag in the body of a corpus response.
+type Meta struct {
+	HTTPEquiv string `json:"http_equiv"`
+	Content   string `json:"content"`
+}
+
+// requiredKeys are the fields every record carries; the others (meta,
+// redirect_headers, sandbox, note) are optional. A missing "framed" would
+// otherwise read as false.
+var requiredKeys = []string{
+	"id", "case", "group", "headers", "status", "context", "context_key",
+	"element", "victim_origin", "ancestors", "framed", "chromium_version",
+}
+
+// fileName is the corpus file inside ../shared/corpus beside the module root.
+const fileName = "chromium-framing.jsonl"
+
+// Path returns the corpus path: ../shared/corpus/chromium-framing.jsonl from
+// the module root, the nearest directory above the test's working directory
+// (its package directory) that holds go.mod. It fails the test when there is
+// no such directory.
+func Path(t testing.TB) string {
+	t.Helper()
+	p, err := path()
+	if err != nil {
+		t.Fatalf("corpus: %v", err)
+	}
+	return p
+}
+
+func path() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("find module root: %w", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "..", "shared", "corpus", fileName), nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("find module root: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Read reads every line of the corpus. A missing, unreadable, empty or
+// malformed corpus (a blank line, a line that is not one JSON object, an
+// unknown field, a missing required field) fails the test.
+func Read(t testing.TB) []Record {
+	t.Helper()
+	p := Path(t)
+	records, err := read(p)
+	if err != nil {
+		t.Fatalf("corpus %s (part of the project's truth, expected beside the module): %v", p, err)
+	}
+	return records
+}
+
+func read(name string) ([]Record, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var records []Record
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		r, err := parse(sc.Bytes())
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", n, err)
+		}
+		records = append(records, r)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	if len(records) == 0 {
+		return nil, errors.New("no records")
+	}
+	return records, nil
+}
+
+// parse decodes one line into a record, strictly.
+func parse(line []byte) (Record, error) {
+	if len(bytes.TrimSpace(line)) == 0 {
+		return Record{}, errors.New("blank line")
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(line, &keys); err != nil {
+		return Record{}, err
+	}
+	for _, k := range requiredKeys {
+		if _, ok := keys[k]; !ok {
+			return Record{}, fmt.Errorf("no %q field", k)
+		}
+	}
+	var r Record
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return Record{}, err
+	}
+	return r, nil
+}
