@@ -1,39 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"fmt"
-	"html"
-	"io"
-	"log"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/clickguard/clickguard/internal/corpustest"
 )
-
-// corpusLine is one line of the Chromium corpus, as far as the CLI test
-// needs it.
-type corpusLine struct {
-	ID              string
-	Case            string
-	Headers         []struct{ Name, Value string }
-	Meta            []corpusMeta
-	RedirectHeaders []struct{ Name, Value string } `json:"redirect_headers"`
-	Status          int
-	VictimOrigin    string `json:"victim_origin"`
-	Ancestors       []string
-	Framed          bool
-}
-
-type corpusMeta struct {
-	HTTPEquiv string `json:"http_equiv"`
-	Content   string
-}
 
 // TestScan_corpus runs "clickguard scan -format jsonl -from CHAIN" over
 // local servers that serve every case of the Chromium corpus (headers,
@@ -42,87 +16,22 @@ type corpusMeta struct {
 // Chromium did.
 func TestScan_corpus(t *testing.T) {
 	t.Parallel()
-	f, err := os.Open("../../../shared/corpus/chromium-framing.jsonl")
-	if err != nil {
-		t.Fatalf("open corpus: %v", err)
+	lines := corpustest.Read(t)
+	if len(lines) < 300 {
+		t.Fatalf("read %d corpus lines, want the whole corpus (300 or more)", len(lines))
 	}
-	defer f.Close()
-	var lines []corpusLine
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var l corpusLine
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			t.Fatalf("corpus line %d: %v", len(lines)+1, err)
-		}
-		lines = append(lines, l)
-	}
-	if err := sc.Err(); err != nil || len(lines) < 300 {
-		t.Fatalf("read %d corpus lines: %v", len(lines), err)
-	}
-
-	byCase := map[string]corpusLine{}
-	for _, l := range lines {
-		byCase[l.Case] = l
-	}
-	var rewrite func(string) string
-	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name, redirect := strings.CutPrefix(r.URL.Path, "/redirect/")
-		if !redirect {
-			name = strings.TrimPrefix(r.URL.Path, "/case/")
-		}
-		c, ok := byCase[name]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		if redirect {
-			for _, h := range c.RedirectHeaders {
-				if h.Name != "Location" {
-					w.Header()[h.Name] = append(w.Header()[h.Name], rewrite(h.Value))
-				}
-			}
-			w.Header().Set("Location", "/case/"+url.PathEscape(name))
-			w.WriteHeader(http.StatusFound)
-			return
-		}
-		for _, h := range c.Headers {
-			w.Header()[h.Name] = append(w.Header()[h.Name], rewrite(h.Value))
-		}
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(c.Status)
-		fmt.Fprint(w, "<!doctype html><head>")
-		for _, m := range c.Meta {
-			fmt.Fprintf(w, `<meta http-equiv="%s" content="%s">`, html.EscapeString(m.HTTPEquiv), html.EscapeString(rewrite(m.Content)))
-		}
-		fmt.Fprint(w, "</head><body><button>Buy</button></body>")
-	})
-	plain := httptest.NewServer(handler)
-	defer plain.Close()
-	tls := httptest.NewUnstartedServer(handler)
-	// Connections the scanner drops at exit make the server log.
-	tls.Config.ErrorLog = log.New(io.Discard, "", 0)
-	tls.StartTLS()
-	defer tls.Close()
-	plainHost, tlsHost := strings.TrimPrefix(plain.URL, "http://"), strings.TrimPrefix(tls.URL, "https://")
-	rewrite = strings.NewReplacer("127.0.0.1:18081", plainHost, "127.0.0.1:18443", tlsHost).Replace
-	if strings.HasSuffix(plainHost, ":18083") {
-		t.Skip("the test server got the corpus's cross-port origin; run again")
-	}
+	srv := corpustest.Serve(t, lines)
 
 	// Group the lines by chain: one command line per chain.
 	type group struct {
 		chain []string
 		urls  []string
-		lines []corpusLine
+		lines []corpustest.Record
 	}
 	groups := map[string]*group{}
 	var order []string
 	for _, l := range lines {
-		chain := make([]string, len(l.Ancestors))
-		for i, a := range l.Ancestors {
-			chain[i] = rewrite(a)
-		}
+		chain := srv.Ancestors(l)
 		key := strings.Join(chain, ",")
 		g, ok := groups[key]
 		if !ok {
@@ -130,14 +39,7 @@ func TestScan_corpus(t *testing.T) {
 			groups[key] = g
 			order = append(order, key)
 		}
-		base, path := plain.URL, "/case/"
-		if strings.HasPrefix(l.VictimOrigin, "https:") {
-			base = tls.URL
-		}
-		if len(l.RedirectHeaders) > 0 {
-			path = "/redirect/"
-		}
-		g.urls = append(g.urls, base+path+url.PathEscape(l.Case))
+		g.urls = append(g.urls, srv.URL(l))
 		g.lines = append(g.lines, l)
 	}
 	checked := 0
