@@ -191,14 +191,14 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var gw *responseWriter
 		if c.tokens {
-			wr := &writerAndRequest{responseWriter: responseWriter{w: w, c: c, pol: &c.framing}}
-			gw = &wr.responseWriter
-			gw.req = &wr.req
+			wt := &writerAndToken{responseWriter: responseWriter{w: w, pol: &c.framing}}
+			gw = &wt.responseWriter
+			gw.tl = &wt.tl
 		} else {
-			gw = &responseWriter{w: w, c: c, pol: &c.framing}
+			gw = &responseWriter{w: w, pol: &c.framing}
 		}
 		gw.hsts = c.hsts != "" && c.isHTTPS(r)
-		gw.setDefaults()
+		gw.setDefaults(c)
 		defer c.recover(gw, r)
 		if err := c.check(r); err != nil {
 			c.warn(r, err)
@@ -342,7 +342,7 @@ func (c *compiled) recover(gw *responseWriter, r *http.Request) {
 	// policies, a Content-Length) does not describe the 500 page.
 	clear(gw.w.Header())
 	gw.pol = nonePolicy
-	gw.setDefaults()
+	gw.setDefaults(c)
 	gw.Header().Set("Cache-Control", "no-store")
 	http.Error(gw, "Internal Server Error", http.StatusInternalServerError)
 }

@@ -125,22 +125,21 @@ func (c *tokenContext) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-// withStore returns a copy of r whose context carries store for [Token]. It
-// uses the writer's tokenContext, and the writer's room for the request if
-// it has some, the first time only: a second token layer on the same
-// response (never useful, but possible) gets its own context and request,
-// so nothing already handed out ever changes.
+// withStore returns a copy of r whose context carries store for [Token].
+// Inside [Guard.Handler] of a Guard with Sessions it builds both in the
+// writer's tokenLayer, the first time only: a second token layer on the
+// same response (never useful, but possible) gets its own context and
+// request, so nothing already handed out ever changes.
 func withStore(w http.ResponseWriter, r *http.Request, store SessionStore) *http.Request {
 	gw := findWriter(w)
-	if gw == nil || gw.tok.Context != nil {
+	if gw == nil || gw.tl == nil || gw.tl.used {
 		return r.WithContext(context.WithValue(r.Context(), tokenKey{}, store))
 	}
-	gw.tok = tokenContext{Context: r.Context(), store: store}
-	if gw.req == nil {
-		return r.WithContext(&gw.tok)
-	}
-	*gw.req = *r.WithContext(&gw.tok)
-	return gw.req
+	tl := gw.tl
+	tl.used = true
+	tl.ctx = tokenContext{Context: r.Context(), store: store}
+	tl.req = *r.WithContext(&tl.ctx)
+	return &tl.req
 }
 
 // CheckToken reports, as an error wrapping [ErrToken], why r would fail the

@@ -249,6 +249,9 @@ func TestTokenHandler_Context(t *testing.T) {
 		{"twice inside Handler", func(g *guard.Guard, h http.Handler) http.Handler {
 			return g.Handler(g.TokenHandler(g.TokenHandler(h)))
 		}},
+		{"inside the Handler of a Guard without sessions", func(g *guard.Guard, h http.Handler) http.Handler {
+			return new(guard.Guard).Handler(g.TokenHandler(h))
+		}},
 		{"alone", func(g *guard.Guard, h http.Handler) http.Handler { return g.TokenHandler(h) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -24,7 +24,6 @@ const (
 // backing array and the shared values computed at setup are never aliased.
 type responseWriter struct {
 	w   http.ResponseWriter
-	c   *compiled
 	pol *Policy // policy for this response
 
 	// Route limits set by Embeddable and Policy.Handler for AllowFraming.
@@ -36,18 +35,26 @@ type responseWriter struct {
 
 	vals [6]string
 
-	// tok is the context the token layer gives the handler, and req, when
-	// not nil, the memory for the request that carries it; see withStore.
-	tok tokenContext
-	req *http.Request
+	// tl is room for the token layer's context and request copy, allocated
+	// with the writer when the Guard has Sessions; see withStore.
+	tl *tokenLayer
 }
 
-// writerAndRequest is a responseWriter with room for the request the token
-// layer hands on, so that a guarded response with a token layer costs one
+// tokenLayer holds what [Guard.TokenHandler] hands on for one request: the
+// context that carries the store for [Token] and the request copy that
+// carries the context.
+type tokenLayer struct {
+	used bool
+	ctx  tokenContext
+	req  http.Request
+}
+
+// writerAndToken is a responseWriter allocated together with its
+// tokenLayer, so that a guarded request with a token layer costs one
 // allocation instead of two. Both belong to this one request.
-type writerAndRequest struct {
+type writerAndToken struct {
 	responseWriter
-	req http.Request
+	tl tokenLayer
 }
 
 func (w *responseWriter) Header() http.Header { return w.w.Header() }
@@ -133,8 +140,7 @@ func (w *responseWriter) apply() {
 // before the handler runs, so that a handler's own Referrer-Policy,
 // Cross-Origin-Opener-Policy or Strict-Transport-Security for one page (a
 // deliberate choice) simply replaces guard's, at no cost when it does not.
-func (w *responseWriter) setDefaults() {
-	c := w.c
+func (w *responseWriter) setDefaults(c *compiled) {
 	h := w.w.Header()
 	if h == nil {
 		return
