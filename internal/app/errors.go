@@ -83,10 +83,5 @@ func (a *App) renderError(w http.ResponseWriter, r *http.Request, status int, me
 		http.Error(w, http.StatusText(status), status)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	addVary(h, "Cookie")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes()) //nolint:errcheck // the client went away; nothing to do
+	writePage(w, status, buf.Bytes())
 }

@@ -87,12 +87,18 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, status int, name st
 		a.serverError(w, r, fmt.Errorf("app: render %s: %w", name, err))
 		return
 	}
+	writePage(w, status, buf.Bytes())
+}
+
+// writePage writes a rendered page: HTML, never cached (pages depend on the
+// session, so they vary by Cookie), with status and body.
+func writePage(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	addVary(h, "Cookie")
 	w.WriteHeader(status)
-	w.Write(buf.Bytes()) //nolint:errcheck // the client went away; nothing to do
+	w.Write(body) //nolint:errcheck // the client went away; nothing to do
 }
 
 // addVary adds v to the Vary header unless it is already listed.
