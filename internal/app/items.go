@@ -191,17 +191,29 @@ func (a *App) formVersion(w http.ResponseWriter, r *http.Request) (int64, bool) 
 	return v, true
 }
 
-// editItem saves an edit if nobody changed the item since the form was
-// rendered; otherwise it answers 409 with both texts side by side.
-func (a *App) editItem(w http.ResponseWriter, r *http.Request) {
+// ownItemForm reads a form that changes the request's item at a version:
+// it parses the form, loads the item for its owner (ownItem) and reads the
+// version the form was made for (formVersion). On failure it has answered
+// and returns false.
+func (a *App) ownItemForm(w http.ResponseWriter, r *http.Request) (store.Item, int64, bool) {
 	if !a.parseForm(w, r) {
-		return
+		return store.Item{}, 0, false
 	}
 	it, ok := a.ownItem(w, r)
 	if !ok {
-		return
+		return store.Item{}, 0, false
 	}
 	version, ok := a.formVersion(w, r)
+	if !ok {
+		return store.Item{}, 0, false
+	}
+	return it, version, true
+}
+
+// editItem saves an edit if nobody changed the item since the form was
+// rendered; otherwise it answers 409 with both texts side by side.
+func (a *App) editItem(w http.ResponseWriter, r *http.Request) {
+	it, version, ok := a.ownItemForm(w, r)
 	if !ok {
 		return
 	}
@@ -258,14 +270,7 @@ func (a *App) showDeleteItem(w http.ResponseWriter, r *http.Request) {
 
 // deleteItem deletes the item at the version the confirmation page showed.
 func (a *App) deleteItem(w http.ResponseWriter, r *http.Request) {
-	if !a.parseForm(w, r) {
-		return
-	}
-	it, ok := a.ownItem(w, r)
-	if !ok {
-		return
-	}
-	version, ok := a.formVersion(w, r)
+	it, version, ok := a.ownItemForm(w, r)
 	if !ok {
 		return
 	}

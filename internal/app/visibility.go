@@ -44,14 +44,7 @@ func (a *App) showVisibility(w http.ResponseWriter, r *http.Request) {
 // setVisibility applies the confirmed switch at the version the
 // confirmation page showed.
 func (a *App) setVisibility(w http.ResponseWriter, r *http.Request) {
-	if !a.parseForm(w, r) {
-		return
-	}
-	it, ok := a.ownItem(w, r)
-	if !ok {
-		return
-	}
-	version, ok := a.formVersion(w, r)
+	it, version, ok := a.ownItemForm(w, r)
 	if !ok {
 		return
 	}
