@@ -37,12 +37,22 @@ type goodbyePage struct {
 
 // showAccount shows the account settings.
 func (a *App) showAccount(w http.ResponseWriter, r *http.Request) {
-	u, err := a.store.GetUser(r.Context(), a.currentUser(r))
-	if err != nil {
-		a.storeError(w, r, err)
+	u, ok := a.currentAccount(w, r)
+	if !ok {
 		return
 	}
 	a.renderAccount(w, r, http.StatusOK, u.Version, strings.Join(u.EmbedOrigins, "\n"), nil, nil)
+}
+
+// currentAccount loads the account of the logged-in user. On failure it has
+// answered and returns false.
+func (a *App) currentAccount(w http.ResponseWriter, r *http.Request) (store.User, bool) {
+	u, err := a.store.GetUser(r.Context(), a.currentUser(r))
+	if err != nil {
+		a.storeError(w, r, err)
+		return store.User{}, false
+	}
+	return u, true
 }
 
 func (a *App) renderAccount(w http.ResponseWriter, r *http.Request, status int, version int64, origins string, originErrs, passErrs []string) {
@@ -99,9 +109,8 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	u, err := a.store.GetUser(ctx, a.currentUser(r))
-	if err != nil {
-		a.storeError(w, r, err)
+	u, ok := a.currentAccount(w, r)
+	if !ok {
 		return
 	}
 	current, next, confirm := r.PostFormValue("current_password"), r.PostFormValue("new_password"), r.PostFormValue("confirm_password")
@@ -218,9 +227,8 @@ func (a *App) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	u, err := a.store.GetUser(ctx, a.currentUser(r))
-	if err != nil {
-		a.storeError(w, r, err)
+	u, ok := a.currentAccount(w, r)
+	if !ok {
 		return
 	}
 	ok, done := a.checkPassword(w, r, u, r.PostFormValue("password"))
