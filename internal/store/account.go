@@ -44,14 +44,7 @@ func (s *Store) SetEmbedOrigins(ctx context.Context, username string, origins []
 		detail = strings.Join(origins, ", ")
 	}
 	ev := Event{Action: "account.embed_origins", Target: username, Detail: detail, Actor: a}
-	err = s.transact(ctx, username, ev, types.TransactWriteItem{Update: &types.Update{
-		TableName:                 aws.String(s.tables.Data),
-		Key:                       key(userPK(username), profileSK),
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	}})
+	err = s.transact(ctx, username, ev, conditionalUpdate(s.tables.Data, key(userPK(username), profileSK), expr))
 	if err != nil {
 		return User{}, fmt.Errorf("store: set embed origins of %q: %w", username, err)
 	}

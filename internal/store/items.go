@@ -167,15 +167,6 @@ func (s *Store) CreateItem(ctx context.Context, owner, title, body string, a Act
 	return rec.item(), nil
 }
 
-// putNew is a transactional Put that refuses to overwrite.
-func putNew(table string, av map[string]types.AttributeValue) types.TransactWriteItem {
-	return types.TransactWriteItem{Put: &types.Put{
-		TableName:           aws.String(table),
-		Item:                av,
-		ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	}}
-}
-
 // GetItem returns owner's item id. Another user's item is ErrNotFound.
 func (s *Store) GetItem(ctx context.Context, owner, id string) (Item, error) {
 	if !validID(id) {
@@ -388,14 +379,7 @@ func (s *Store) updateItem(ctx context.Context, owner, id string, version int64,
 	if err != nil {
 		return Item{}, fmt.Errorf("store: update item %s: build: %w", id, err)
 	}
-	err = s.transact(ctx, owner, ev, types.TransactWriteItem{Update: &types.Update{
-		TableName:                 aws.String(s.tables.Data),
-		Key:                       key(userPK(owner), itemSK(id)),
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	}})
+	err = s.transact(ctx, owner, ev, conditionalUpdate(s.tables.Data, key(userPK(owner), itemSK(id)), expr))
 	if err != nil {
 		if errors.Is(err, ErrConflict) {
 			// The condition also fails when the item is gone: say which.

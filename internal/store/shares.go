@@ -85,14 +85,7 @@ func (s *Store) AddShare(ctx context.Context, owner, id, grantee string, a Actor
 	}
 	ev := Event{Action: "share.add", Target: id, Detail: grantee, Actor: a}
 	err = s.transact(ctx, owner, ev,
-		types.TransactWriteItem{Update: &types.Update{
-			TableName:                 aws.String(s.tables.Data),
-			Key:                       key(userPK(owner), itemSK(id)),
-			UpdateExpression:          expr.Update(),
-			ConditionExpression:       expr.Condition(),
-			ExpressionAttributeNames:  expr.Names(),
-			ExpressionAttributeValues: expr.Values(),
-		}},
+		conditionalUpdate(s.tables.Data, key(userPK(owner), itemSK(id)), expr),
 		putNew(s.tables.Data, sh),
 		putNew(s.tables.Data, in),
 		// The grantee's account must still exist: DeleteAccount relies on
@@ -158,14 +151,7 @@ func (s *Store) RemoveShare(ctx context.Context, owner, id, grantee string, a Ac
 			TableName: aws.String(s.tables.Data),
 			Key:       key(userPK(grantee), inboxSK(id)),
 		}},
-		types.TransactWriteItem{Update: &types.Update{
-			TableName:                 aws.String(s.tables.Data),
-			Key:                       key(userPK(owner), itemSK(id)),
-			UpdateExpression:          expr.Update(),
-			ConditionExpression:       expr.Condition(),
-			ExpressionAttributeNames:  expr.Names(),
-			ExpressionAttributeValues: expr.Values(),
-		}},
+		conditionalUpdate(s.tables.Data, key(userPK(owner), itemSK(id)), expr),
 	)
 	if errors.Is(err, ErrConflict) {
 		return fmt.Errorf("store: unshare item %s from %q: %w", id, grantee, ErrNotFound)

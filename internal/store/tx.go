@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
@@ -101,11 +102,29 @@ func (s *Store) auditPut(username string, ev Event) (types.TransactWriteItem, er
 	if err != nil {
 		return types.TransactWriteItem{}, fmt.Errorf("marshal audit record: %w", err)
 	}
+	return putNew(s.tables.Data, av), nil
+}
+
+// putNew is a transactional Put that refuses to overwrite.
+func putNew(table string, av map[string]types.AttributeValue) types.TransactWriteItem {
 	return types.TransactWriteItem{Put: &types.Put{
-		TableName:           aws.String(s.tables.Data),
+		TableName:           aws.String(table),
 		Item:                av,
 		ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	}}, nil
+	}}
+}
+
+// conditionalUpdate is a transactional Update of the record at k in table,
+// with the update, the condition and their names and values from expr.
+func conditionalUpdate(table string, k map[string]types.AttributeValue, expr expression.Expression) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:                 aws.String(table),
+		Key:                       k,
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}}
 }
 
 // transact writes ops and the audit record of ev (in owner's partition) in

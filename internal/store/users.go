@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // ErrInvalid means an argument can never be stored as given, such as a
@@ -91,11 +90,7 @@ func (s *Store) CreateUser(ctx context.Context, u User, a Actor) (User, error) {
 		return User{}, fmt.Errorf("store: create user %q: marshal: %w", u.Username, err)
 	}
 	ev := Event{Action: "user.create", Target: u.Username, Actor: a}
-	err = s.transact(ctx, u.Username, ev, types.TransactWriteItem{Put: &types.Put{
-		TableName:           aws.String(s.tables.Data),
-		Item:                av,
-		ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	}})
+	err = s.transact(ctx, u.Username, ev, putNew(s.tables.Data, av))
 	if conditionFailedAt(err, 0) {
 		return User{}, fmt.Errorf("store: create user %q: %w", u.Username, ErrExists)
 	}
@@ -141,14 +136,7 @@ func (s *Store) SetPassword(ctx context.Context, username, hash string, version 
 		return User{}, fmt.Errorf("store: set password of %q: build: %w", username, err)
 	}
 	ev := Event{Action: "user.password", Target: username, Actor: a}
-	err = s.transact(ctx, username, ev, types.TransactWriteItem{Update: &types.Update{
-		TableName:                 aws.String(s.tables.Data),
-		Key:                       key(userPK(username), profileSK),
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	}})
+	err = s.transact(ctx, username, ev, conditionalUpdate(s.tables.Data, key(userPK(username), profileSK), expr))
 	if err != nil {
 		return User{}, fmt.Errorf("store: set password of %q: %w", username, err)
 	}
