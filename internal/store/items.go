@@ -172,19 +172,12 @@ func (s *Store) GetItem(ctx context.Context, owner, id string) (Item, error) {
 	if !validID(id) {
 		return Item{}, fmt.Errorf("store: get item %q: %w", id, ErrNotFound)
 	}
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.tables.Data),
-		Key:            key(userPK(owner), itemSK(id)),
-		ConsistentRead: aws.Bool(true),
-	})
+	av, err := s.getRecord(ctx, userPK(owner), itemSK(id))
 	if err != nil {
-		return Item{}, fmt.Errorf("store: get item %s: %w", id, translate(err))
-	}
-	if len(out.Item) == 0 {
-		return Item{}, fmt.Errorf("store: get item %s: %w", id, ErrNotFound)
+		return Item{}, fmt.Errorf("store: get item %s: %w", id, err)
 	}
 	var rec itemRecord
-	if err := attributevalue.UnmarshalMap(out.Item, &rec); err != nil {
+	if err := attributevalue.UnmarshalMap(av, &rec); err != nil {
 		return Item{}, fmt.Errorf("store: unmarshal item %s: %w", id, err)
 	}
 	return rec.item(), nil

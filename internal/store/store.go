@@ -8,10 +8,13 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // Sentinel errors returned (wrapped) by Store methods.
@@ -61,6 +64,23 @@ type Store struct {
 // New returns a Store using client for the given tables.
 func New(client *dynamodb.Client, t Tables) *Store {
 	return &Store{db: client, tables: t, now: time.Now, throttle: DefaultThrottlePolicy}
+}
+
+// getRecord reads the data table's record at pk, sk consistently. A missing
+// record is ErrNotFound; an SDK error is translated.
+func (s *Store) getRecord(ctx context.Context, pk, sk string) (map[string]types.AttributeValue, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.tables.Data),
+		Key:            key(pk, sk),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, translate(err)
+	}
+	if len(out.Item) == 0 {
+		return nil, ErrNotFound
+	}
+	return out.Item, nil
 }
 
 // Actor describes who made a change and from where; it is copied into the

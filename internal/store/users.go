@@ -9,10 +9,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
 // ErrInvalid means an argument can never be stored as given, such as a
@@ -105,19 +103,12 @@ func (s *Store) GetUser(ctx context.Context, username string) (User, error) {
 	if checkUsername(username) != nil {
 		return User{}, fmt.Errorf("store: get user %q: %w", username, ErrNotFound)
 	}
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.tables.Data),
-		Key:            key(userPK(username), profileSK),
-		ConsistentRead: aws.Bool(true),
-	})
+	av, err := s.getRecord(ctx, userPK(username), profileSK)
 	if err != nil {
-		return User{}, fmt.Errorf("store: get user %q: %w", username, translate(err))
-	}
-	if len(out.Item) == 0 {
-		return User{}, fmt.Errorf("store: get user %q: %w", username, ErrNotFound)
+		return User{}, fmt.Errorf("store: get user %q: %w", username, err)
 	}
 	var rec userRecord
-	if err := attributevalue.UnmarshalMap(out.Item, &rec); err != nil {
+	if err := attributevalue.UnmarshalMap(av, &rec); err != nil {
 		return User{}, fmt.Errorf("store: get user %q: unmarshal: %w", username, err)
 	}
 	return rec.user(), nil
