@@ -32,10 +32,7 @@ func (s *Store) SetEmbedOrigins(ctx context.Context, username string, origins []
 	} else {
 		val = expression.Value(origins)
 	}
-	upd := expression.Set(expression.Name("embed_origins"), val).
-		Set(expression.Name(attrVersion), expression.Value(version+1))
-	cond := expression.Name(attrVersion).Equal(expression.Value(version))
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	op, err := s.profileUpdate(username, version, expression.Set(expression.Name("embed_origins"), val))
 	if err != nil {
 		return User{}, fmt.Errorf("store: set embed origins: build: %w", err)
 	}
@@ -44,7 +41,7 @@ func (s *Store) SetEmbedOrigins(ctx context.Context, username string, origins []
 		detail = strings.Join(origins, ", ")
 	}
 	ev := Event{Action: "account.embed_origins", Target: username, Detail: detail, Actor: a}
-	err = s.transact(ctx, username, ev, conditionalUpdate(s.tables.Data, key(userPK(username), profileSK), expr))
+	err = s.transact(ctx, username, ev, op)
 	if err != nil {
 		return User{}, fmt.Errorf("store: set embed origins of %q: %w", username, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // ErrInvalid means an argument can never be stored as given, such as a
@@ -119,17 +120,28 @@ func (s *Store) GetUser(ctx context.Context, username string) (User, error) {
 // ("user.password"; the hash is not in it). It returns the account at its new
 // version, or ErrConflict when the version moved on or the account is gone.
 func (s *Store) SetPassword(ctx context.Context, username, hash string, version int64, a Actor) (User, error) {
-	upd := expression.Set(expression.Name("password_hash"), expression.Value(hash)).
-		Set(expression.Name(attrVersion), expression.Value(version+1))
-	cond := expression.Name(attrVersion).Equal(expression.Value(version))
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	op, err := s.profileUpdate(username, version, expression.Set(expression.Name("password_hash"), expression.Value(hash)))
 	if err != nil {
 		return User{}, fmt.Errorf("store: set password of %q: build: %w", username, err)
 	}
 	ev := Event{Action: "user.password", Target: username, Actor: a}
-	err = s.transact(ctx, username, ev, conditionalUpdate(s.tables.Data, key(userPK(username), profileSK), expr))
+	err = s.transact(ctx, username, ev, op)
 	if err != nil {
 		return User{}, fmt.Errorf("store: set password of %q: %w", username, err)
 	}
 	return s.GetUser(ctx, username)
+}
+
+// profileUpdate is the transactional Update of username's profile that
+// applies set and bumps the version, on condition that the profile is still
+// at version (the one the caller read): a failed condition in transact is
+// ErrConflict, whether the version moved on or the profile is gone.
+func (s *Store) profileUpdate(username string, version int64, set expression.UpdateBuilder) (types.TransactWriteItem, error) {
+	set = set.Set(expression.Name(attrVersion), expression.Value(version+1))
+	cond := expression.Name(attrVersion).Equal(expression.Value(version))
+	expr, err := expression.NewBuilder().WithUpdate(set).WithCondition(cond).Build()
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return conditionalUpdate(s.tables.Data, key(userPK(username), profileSK), expr), nil
 }
