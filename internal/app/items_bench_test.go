@@ -3,6 +3,7 @@ package app_test
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os/exec"
 	"regexp"
@@ -26,17 +27,9 @@ func BenchmarkItemsPageWrk(b *testing.B) {
 	if err != nil {
 		b.Skip("wrk is not installed")
 	}
-	for _, tc := range []struct {
-		name string
-		cfg  app.Config
-	}{
-		{"protected", app.Config{}},
-		{"unprotected", app.Config{Unprotected: true}},
-	} {
+	for _, tc := range itemsPageConfigs {
 		b.Run(tc.name, func(b *testing.B) {
-			env := storetest.EmbeddedBackend(b).Env(b)
-			srv, c := benchLogin(b, env, "alice", tc.cfg)
-			seedItems(b, env, "alice", 20)
+			srv, c := itemsPageServer(b, tc.cfg)
 			resp, err := c.Get(srv.URL + "/items")
 			if err != nil {
 				b.Fatal(err)
@@ -79,17 +72,9 @@ func BenchmarkItemsPageWrk(b *testing.B) {
 //
 //	go test -run '^$' -bench 'BenchmarkItemsPage$' -benchmem -count 3 ./internal/app/
 func BenchmarkItemsPage(b *testing.B) {
-	for _, tc := range []struct {
-		name string
-		cfg  app.Config
-	}{
-		{"protected", app.Config{}},
-		{"unprotected", app.Config{Unprotected: true}},
-	} {
+	for _, tc := range itemsPageConfigs {
 		b.Run(tc.name, func(b *testing.B) {
-			env := storetest.EmbeddedBackend(b).Env(b)
-			srv, c := benchLogin(b, env, "alice", tc.cfg)
-			seedItems(b, env, "alice", 20)
+			srv, c := itemsPageServer(b, tc.cfg)
 			for b.Loop() {
 				resp, err := c.Get(srv.URL + "/items")
 				if err != nil {
@@ -103,6 +88,26 @@ func BenchmarkItemsPage(b *testing.B) {
 			}
 		})
 	}
+}
+
+// itemsPageConfigs are the stacks the GET /items benchmarks compare: the
+// full one and the same app built with Config.Unprotected.
+var itemsPageConfigs = []struct {
+	name string
+	cfg  app.Config
+}{
+	{"protected", app.Config{}},
+	{"unprotected", app.Config{Unprotected: true}},
+}
+
+// itemsPageServer serves the app built with cfg on fresh tables of the
+// embedded DynamoDB, with alice logged in on the returned client and owning
+// 20 items.
+func itemsPageServer(b *testing.B, cfg app.Config) (*httptest.Server, *http.Client) {
+	env := storetest.EmbeddedBackend(b).Env(b)
+	srv, c := benchLogin(b, env, "alice", cfg)
+	seedItems(b, env, "alice", 20)
+	return srv, c
 }
 
 var (
