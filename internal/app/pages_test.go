@@ -240,16 +240,19 @@ func TestOwnership(t *testing.T) {
 	tok := tokenIn(bob.get("/items/new").body)
 	for _, p := range paths {
 		method, pattern, _ := strings.Cut(p, " ")
-		t.Run(strings.ReplaceAll(p, "/", "_"), func(t *testing.T) {
-			path := fill(pattern, id, "")
-			var r response
+		// asBob sends this route for item itemID as bob, a POST with the
+		// form the route expects at itemVersion.
+		asBob := func(itemID, itemVersion string) (string, response) {
+			path := fill(pattern, itemID, "")
 			if method == "GET" {
-				r = bob.get(path)
-			} else {
-				f := postForm(pattern, version)
-				f.Set("csrf_token", tok)
-				r = bob.postRaw(path, f)
+				return path, bob.get(path)
 			}
+			f := postForm(pattern, itemVersion)
+			f.Set("csrf_token", tok)
+			return path, bob.postRaw(path, f)
+		}
+		t.Run(strings.ReplaceAll(p, "/", "_"), func(t *testing.T) {
+			path, r := asBob(id, version)
 			if r.status != http.StatusNotFound {
 				t.Errorf("bob %s %s (alice's private item): status %d, want 404", method, path, r.status)
 			}
@@ -257,14 +260,7 @@ func TestOwnership(t *testing.T) {
 				t.Errorf("bob %s %s: the page shows alice's item", method, path)
 			}
 			// A grantee: read-only.
-			path = fill(pattern, shared, "")
-			if method == "GET" {
-				r = bob.get(path)
-			} else {
-				f := postForm(pattern, sharedVersion)
-				f.Set("csrf_token", tok)
-				r = bob.postRaw(path, f)
-			}
+			path, r = asBob(shared, sharedVersion)
 			readable := method == "GET" && pattern == "/items/{id}"
 			switch {
 			case readable && r.status != http.StatusOK:
