@@ -13,29 +13,19 @@ func mergeCSP(values []string, fa string) string {
 	first := true
 	for _, v := range values {
 		for policy := range strings.SplitSeq(v, ",") {
-			var p strings.Builder
-			for d := range strings.SplitSeq(policy, ";") {
-				d = strings.Trim(d, " \t\r\n\f")
-				if d == "" || isDirective(d, "frame-ancestors") {
-					continue
-				}
-				if p.Len() > 0 {
-					p.WriteString("; ")
-				}
-				p.WriteString(d)
-			}
+			p := withoutFrameAncestors(policy)
 			if first {
 				first = false
-				if p.Len() > 0 {
-					b.WriteString(p.String())
+				if p != "" {
+					b.WriteString(p)
 					b.WriteString("; ")
 				}
 				b.WriteString(fa)
 				continue
 			}
-			if p.Len() > 0 {
+			if p != "" {
 				b.WriteString(", ")
-				b.WriteString(p.String())
+				b.WriteString(p)
 			}
 		}
 	}
@@ -51,26 +41,33 @@ func stripFrameAncestors(values []string) string {
 	var b strings.Builder
 	for _, v := range values {
 		for policy := range strings.SplitSeq(v, ",") {
-			var p strings.Builder
-			for d := range strings.SplitSeq(policy, ";") {
-				d = strings.Trim(d, " \t\r\n\f")
-				if d == "" || isDirective(d, "frame-ancestors") {
-					continue
-				}
-				if p.Len() > 0 {
-					p.WriteString("; ")
-				}
-				p.WriteString(d)
-			}
-			if p.Len() > 0 {
+			if p := withoutFrameAncestors(policy); p != "" {
 				if b.Len() > 0 {
 					b.WriteString(", ")
 				}
-				b.WriteString(p.String())
+				b.WriteString(p)
 			}
 		}
 	}
 	return b.String()
+}
+
+// withoutFrameAncestors returns one serialized policy with its directives
+// trimmed, empty ones dropped and every frame-ancestors directive removed,
+// joined by "; ".
+func withoutFrameAncestors(policy string) string {
+	var p strings.Builder
+	for d := range strings.SplitSeq(policy, ";") {
+		d = strings.Trim(d, " \t\r\n\f")
+		if d == "" || isDirective(d, "frame-ancestors") {
+			continue
+		}
+		if p.Len() > 0 {
+			p.WriteString("; ")
+		}
+		p.WriteString(d)
+	}
+	return p.String()
 }
 
 // isDirective reports whether the trimmed directive d has the given name,
