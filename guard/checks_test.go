@@ -9,9 +9,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/clickguard/clickguard/framing"
 	"github.com/clickguard/clickguard/guard"
 )
 
@@ -261,8 +263,75 @@ func TestHandler_ReportOnly(t *testing.T) {
 	if log := buf.String(); !strings.Contains(log, "request would be refused") || !strings.Contains(log, "level=WARN") {
 		t.Errorf("log = %q, want a warning about the cross-origin request", log)
 	}
-	if got := rec.Header().Get("Content-Security-Policy"); got != "frame-ancestors 'none'" {
-		t.Errorf("report-only Content-Security-Policy = %q, want headers still sent", got)
+	if got := rec.Header().Values("Content-Security-Policy-Report-Only"); len(got) != 1 || got[0] != "frame-ancestors 'none'" {
+		t.Errorf("report-only Content-Security-Policy-Report-Only = %q, want [frame-ancestors 'none']", got)
+	}
+	for _, name := range []string{"Content-Security-Policy", "X-Frame-Options"} {
+		if got := rec.Header().Values(name); len(got) != 0 {
+			t.Errorf("report-only %s = %q, want none: the policy is reported, not enforced", name, got)
+		}
+	}
+	if got := rec.Header().Get("X-Content-Type-Options"); got != "nosniff" {
+		t.Errorf("report-only X-Content-Type-Options = %q, want nosniff as usual", got)
+	}
+}
+
+// TestHandler_ReportOnlyHeaders: in report-only mode guard's frame-ancestors
+// joins the application's own report-only policy, the application's
+// enforced framing headers go out untouched, and a browser's verdict is the
+// one those enforced headers alone give.
+func TestHandler_ReportOnlyHeaders(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name                string
+		app                 map[string][]string
+		wantCSP, wantReport []string
+		wantXFO             []string
+		foreignFramable     bool
+	}{
+		{"nothing of the app's", nil, nil, []string{"frame-ancestors 'none'"}, nil, true},
+		{"app's enforced CSP kept", map[string][]string{"Content-Security-Policy": {"default-src 'self'; frame-ancestors https://partner.example"}},
+			[]string{"default-src 'self'; frame-ancestors https://partner.example"}, []string{"frame-ancestors 'none'"}, nil, false},
+		{"app's report-only policy merged", map[string][]string{"Content-Security-Policy-Report-Only": {"script-src 'self'; frame-ancestors *; report-to csp"}},
+			nil, []string{"script-src 'self'; report-to csp; frame-ancestors 'none'"}, nil, true},
+		{"app's X-Frame-Options kept", map[string][]string{"X-Frame-Options": {"SAMEORIGIN"}},
+			nil, []string{"frame-ancestors 'none'"}, []string{"SAMEORIGIN"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			g := guard.Guard{ReportOnly: true}
+			h := g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for k, v := range tc.app {
+					w.Header()[k] = v
+				}
+				w.Write([]byte("page"))
+			}))
+			rec := serve(h, httptest.NewRequest("GET", "https://app.example/", nil))
+			hdr := rec.Header()
+			if got := hdr.Values("Content-Security-Policy"); !slices.Equal(got, tc.wantCSP) {
+				t.Errorf("Content-Security-Policy = %q, want %q", got, tc.wantCSP)
+			}
+			if got := hdr.Values("Content-Security-Policy-Report-Only"); !slices.Equal(got, tc.wantReport) {
+				t.Errorf("Content-Security-Policy-Report-Only = %q, want %q", got, tc.wantReport)
+			}
+			if got := hdr.Values("X-Frame-Options"); !slices.Equal(got, tc.wantXFO) {
+				t.Errorf("X-Frame-Options = %q, want %q", got, tc.wantXFO)
+			}
+			var lines []framing.Header
+			for name, vs := range hdr {
+				for _, v := range vs {
+					lines = append(lines, framing.Header{Name: name, Value: v})
+				}
+			}
+			v, err := framing.Evaluate(framing.Response{URL: "https://app.example/", Status: 200, Headers: lines}, []string{"https://evil.example"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Framable != tc.foreignFramable {
+				t.Errorf("framable by a foreign origin = %v (%s), want %v: report-only must not change the verdict", v.Framable, v.Reason, tc.foreignFramable)
+			}
+		})
 	}
 }
 

@@ -55,7 +55,9 @@
 // [Guard.TrustedProxies].
 //
 // Report-only mode ([Guard.ReportOnly]) logs instead of refusing, for
-// adoption; the headers are still sent.
+// adoption, and sends the framing policy as
+// Content-Security-Policy-Report-Only, so that browsers report framings it
+// would block without blocking them.
 //
 // # Order of middleware
 //

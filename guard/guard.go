@@ -55,8 +55,17 @@ type Guard struct {
 
 	// ReportOnly makes the framed-navigation refusal, the cross-origin check
 	// and the token check log what they would refuse and refuse nothing, so
-	// that an existing application can adopt guard safely. The response
-	// headers are still sent: browsers go on refusing to frame.
+	// that an existing application can adopt guard safely. The framing policy
+	// is then reported, not enforced: guard's frame-ancestors directive goes
+	// into Content-Security-Policy-Report-Only (merged into the
+	// application's own report-only policy, if any), and guard neither adds
+	// frame-ancestors to the enforced Content-Security-Policy nor sends
+	// X-Frame-Options; whatever enforced framing headers the application
+	// sets itself are left as they are. Browsers then report, in the
+	// console and to any report-to endpoint the application's report-only
+	// policy names, each framing the policy would block. The other headers
+	// (nosniff, Referrer-Policy, Cross-Origin-Opener-Policy, HSTS) are sent
+	// as usual. The default is false: every check and header is enforced.
 	ReportOnly bool
 
 	// OmitNosniff turns off X-Content-Type-Options: nosniff.
@@ -198,6 +207,7 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 			gw = &responseWriter{w: w, pol: &c.framing}
 		}
 		gw.hsts = c.hsts != "" && c.isHTTPS(r)
+		gw.report = c.reportOnly
 		gw.setDefaults(c)
 		defer c.recover(gw, r)
 		if err := c.check(r); err != nil {

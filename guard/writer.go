@@ -30,8 +30,9 @@ type responseWriter struct {
 	ceiling   *Policy
 	anyOrigin bool
 
-	hsts bool // whether this request may receive HSTS
-	done bool // headers applied
+	hsts   bool // whether this request may receive HSTS
+	report bool // ReportOnly: the framing policy is reported, not enforced
+	done   bool // headers applied
 
 	vals [6]string
 
@@ -115,6 +116,18 @@ func (w *responseWriter) apply() {
 		return
 	}
 	fa := w.pol.directive()
+	if w.report {
+		// Report, do not enforce: guard's frame-ancestors joins the
+		// report-only policy, and the enforced headers stay exactly as the
+		// application wrote them, so adopting guard changes no verdict.
+		if ro := h[hCSPReport]; len(ro) > 0 {
+			w.vals[0] = mergeCSP(ro, fa)
+		} else {
+			w.vals[0] = fa
+		}
+		h[hCSPReport] = w.vals[0:1:1]
+		return
+	}
 	if app := h[hCSP]; len(app) > 0 {
 		w.vals[0] = mergeCSP(app, fa)
 	} else {
