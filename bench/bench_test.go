@@ -264,7 +264,7 @@ func cases(tb testing.TB, method string) []struct {
 	// guard's whole stack, sessions aside.
 	g := &guard.Guard{Sessions: &fixedStore{m: map[string][]byte{}}}
 	var guardToken string
-	prime(guardNoSessions(g), func(w http.ResponseWriter, r *http.Request) { guardToken = guard.Token(r) })
+	prime(guardNoSessions(g), func(w http.ResponseWriter, r *http.Request) { guardToken = g.Token(r) })
 	r = request(method)
 	r.Header.Set(guard.TokenHeader, guardToken)
 	add("guard-stack", guardNoSessions(g)(app), r)
@@ -283,7 +283,7 @@ func cases(tb testing.TB, method string) []struct {
 	// Cross-Origin-Opener-Policy): the protection against framing and CSRF
 	// alone.
 	g = &guard.Guard{Sessions: &fixedStore{m: map[string][]byte{}}, OmitNosniff: true, OmitReferrerPolicy: true, OmitCOOP: true}
-	prime(guardNoSessions(g), func(w http.ResponseWriter, r *http.Request) { guardToken = guard.Token(r) })
+	prime(guardNoSessions(g), func(w http.ResponseWriter, r *http.Request) { guardToken = g.Token(r) })
 	r = request(method)
 	r.Header.Set(guard.TokenHeader, guardToken)
 	add("guard-stack-framing", guardNoSessions(g)(app), r)
@@ -302,7 +302,7 @@ func cases(tb testing.TB, method string) []struct {
 	g = &guard.Guard{Sessions: sm}
 	cookies = prime(guardStack(g, sm), func(w http.ResponseWriter, r *http.Request) {
 		sm.Put(r.Context(), "user", "u1")
-		guardToken = guard.Token(r)
+		guardToken = g.Token(r)
 	})
 	r = withCookies(request(method), cookies)
 	r.Header.Set(guard.TokenHeader, guardToken)
@@ -380,7 +380,7 @@ func TestStacks(t *testing.T) {
 	// guard parses the form once, and the application finds it parsed.
 	g := &guard.Guard{Sessions: &fixedStore{m: map[string][]byte{}}}
 	var token string
-	prime(guardNoSessions(g), func(w http.ResponseWriter, r *http.Request) { token = guard.Token(r) })
+	prime(guardNoSessions(g), func(w http.ResponseWriter, r *http.Request) { token = g.Token(r) })
 	for _, tc := range []struct {
 		token string
 		code  int

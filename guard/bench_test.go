@@ -41,7 +41,7 @@ func fastestChunk(b *testing.B, f func()) {
 func BenchmarkGuard(b *testing.B) {
 	g := &guard.Guard{Sessions: &mapStore{m: map[string][]byte{}}}
 	var tok string
-	g.TokenHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tok = guard.Token(r) })).
+	g.TokenHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tok = g.Token(r) })).
 		ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
 	get := httptest.NewRequest("GET", "/", nil)
 	get.Header.Set("Sec-Fetch-Site", "same-origin")
@@ -64,7 +64,6 @@ func BenchmarkGuard(b *testing.B) {
 	b.Run("VerifyToken", func(b *testing.B) { fastestChunk(b, func() { guard.VerifyToken(masked, secret) }) })
 	b.Run("Token", func(b *testing.B) {
 		r := httptest.NewRequest("GET", "/", nil)
-		g.TokenHandler(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { r = req })).ServeHTTP(w, r)
-		fastestChunk(b, func() { guard.Token(r) })
+		fastestChunk(b, func() { g.Token(r) })
 	})
 }

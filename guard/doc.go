@@ -27,7 +27,7 @@
 //   - recovers panics into a plain 500.
 //
 // [Guard.TokenHandler], inside the session middleware, adds a synchronizer
-// token: one per session, masked afresh by [Token] for every render,
+// token: one per session, masked afresh by [Guard.Token] for every render,
 // compared in constant time, replaced by [Guard.RenewToken].
 //
 // # Per-route and per-request policies

@@ -137,7 +137,7 @@ func ExampleGuard_TokenHandler() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /form", func(w http.ResponseWriter, r *http.Request) {
 		// In a template: <input type="hidden" name="csrf_token" value="{{.CSRFToken}}">
-		fmt.Fprint(w, guard.Token(r))
+		fmt.Fprint(w, g.Token(r))
 	})
 	mux.HandleFunc("POST /save", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "saved")

@@ -41,7 +41,7 @@ type Guard struct {
 
 	// Sessions holds the session-bound token. The default, nil, turns the
 	// token layer off: [Guard.TokenHandler] returns its handler unchanged and
-	// [Token] returns "". *scs.SessionManager satisfies SessionStore.
+	// [Guard.Token] returns "". *scs.SessionManager satisfies SessionStore.
 	Sessions SessionStore
 
 	// DenyHandler answers refused requests; [Reason] tells it why. The
@@ -128,7 +128,6 @@ type compiled struct {
 	deny       http.Handler
 	logger     *slog.Logger
 	reportOnly bool
-	tokens     bool // Sessions is set: a token layer probably runs inside
 }
 
 func (g *Guard) compile() *compiled {
@@ -142,7 +141,6 @@ func (g *Guard) compile() *compiled {
 		deny:       g.DenyHandler,
 		logger:     g.Logger,
 		reportOnly: g.ReportOnly,
-		tokens:     g.Sessions != nil,
 	}
 	if !g.OmitReferrerPolicy {
 		c.referrer = g.ReferrerPolicy
@@ -198,14 +196,7 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 		}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var gw *responseWriter
-		if c.tokens {
-			wt := &writerAndToken{responseWriter: responseWriter{w: w, pol: &c.framing}}
-			gw = &wt.responseWriter
-			gw.tl = &wt.tl
-		} else {
-			gw = &responseWriter{w: w, pol: &c.framing}
-		}
+		gw := &responseWriter{w: w, pol: &c.framing}
 		gw.hsts = c.hsts != "" && c.isHTTPS(r)
 		gw.report = c.reportOnly
 		gw.setDefaults(c)

@@ -77,12 +77,11 @@ type SessionStore interface {
 	Put(ctx context.Context, key string, val any)
 }
 
-type tokenKey struct{}
-
 // TokenHandler returns a handler that checks the session-bound token on
-// unsafe requests (all methods but GET, HEAD and OPTIONS) and makes [Token]
-// work inside next. It must run inside the session middleware (scs
-// LoadAndSave), and inside [Guard.Handler] so that refusals carry headers.
+// unsafe requests (all methods but GET, HEAD and OPTIONS). It must run
+// inside the session middleware (scs LoadAndSave), and inside
+// [Guard.Handler] so that refusals carry headers. It hands next the request
+// unchanged: [Guard.Token] needs nothing from it but the session.
 //
 // The token is read from the TokenHeader header, else from the TokenField
 // form field (which parses the request body as [http.Request.PostFormValue]
@@ -104,42 +103,8 @@ func (g *Guard) TokenHandler(next http.Handler) http.Handler {
 				return
 			}
 		}
-		next.ServeHTTP(w, withStore(w, r, store))
+		next.ServeHTTP(w, r)
 	})
-}
-
-// tokenContext is the context [Guard.TokenHandler] gives its handler: the
-// request's context plus the session store, for [Token]. It is what
-// context.WithValue would build, but inside [Guard.Handler] it lives in the
-// response's own writer, which is allocated for each request anyway, so the
-// token layer costs one allocation (the request copy) instead of two.
-type tokenContext struct {
-	context.Context
-	store SessionStore
-}
-
-func (c *tokenContext) Value(key any) any {
-	if _, ok := key.(tokenKey); ok {
-		return c.store
-	}
-	return c.Context.Value(key)
-}
-
-// withStore returns a copy of r whose context carries store for [Token].
-// Inside [Guard.Handler] of a Guard with Sessions it builds both in the
-// writer's tokenLayer, the first time only: a second token layer on the
-// same response (never useful, but possible) gets its own context and
-// request, so nothing already handed out ever changes.
-func withStore(w http.ResponseWriter, r *http.Request, store SessionStore) *http.Request {
-	gw := findWriter(w)
-	if gw == nil || gw.tl == nil || gw.tl.used {
-		return r.WithContext(context.WithValue(r.Context(), tokenKey{}, store))
-	}
-	tl := gw.tl
-	tl.used = true
-	tl.ctx = tokenContext{Context: r.Context(), store: store}
-	tl.req = *r.WithContext(&tl.ctx)
-	return &tl.req
 }
 
 // CheckToken reports, as an error wrapping [ErrToken], why r would fail the
@@ -180,17 +145,18 @@ func checkToken(store SessionStore, r *http.Request) error {
 
 // Token returns the session's token, freshly masked for this render, for a
 // hidden TokenField input or the TokenHeader of a script. It creates the
-// session's token if there is none yet. It returns "" outside
-// [Guard.TokenHandler].
-func Token(r *http.Request) string {
-	store, _ := r.Context().Value(tokenKey{}).(SessionStore)
-	if store == nil {
+// session's token if there is none yet. It returns "" when Sessions is nil.
+// Like any session access, it must be called inside the session middleware
+// (with scs, a request outside LoadAndSave panics).
+func (g *Guard) Token(r *http.Request) string {
+	if g.Sessions == nil {
 		return ""
 	}
-	raw := store.GetBytes(r.Context(), TokenSessionKey)
+	ctx := r.Context()
+	raw := g.Sessions.GetBytes(ctx, TokenSessionKey)
 	if len(raw) != tokenLen {
 		raw = newRawToken()
-		store.Put(r.Context(), TokenSessionKey, raw)
+		g.Sessions.Put(ctx, TokenSessionKey, raw)
 	}
 	return maskToken(raw)
 }

@@ -35,27 +35,6 @@ type responseWriter struct {
 	done   bool // headers applied
 
 	vals [6]string
-
-	// tl is room for the token layer's context and request copy, allocated
-	// with the writer when the Guard has Sessions; see withStore.
-	tl *tokenLayer
-}
-
-// tokenLayer holds what [Guard.TokenHandler] hands on for one request: the
-// context that carries the store for [Token] and the request copy that
-// carries the context.
-type tokenLayer struct {
-	used bool
-	ctx  tokenContext
-	req  http.Request
-}
-
-// writerAndToken is a responseWriter allocated together with its
-// tokenLayer, so that a guarded request with a token layer costs one
-// allocation instead of two. Both belong to this one request.
-type writerAndToken struct {
-	responseWriter
-	tl tokenLayer
 }
 
 func (w *responseWriter) Header() http.Header { return w.w.Header() }

@@ -49,7 +49,10 @@ func (a *App) denied(w http.ResponseWriter, r *http.Request) {
 // csrfToken returns the masked session-bound token for a form on this page,
 // or "" outside the token layer (unprotected build, pages outside sessions).
 func (a *App) csrfToken(r *http.Request) string {
-	return guard.Token(r)
+	if a.guard == nil || !hasSession(r) {
+		return ""
+	}
+	return a.guard.Token(r)
 }
 
 // renewCSRF replaces the session's token; call it after scs RenewToken.
