@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,26 +16,35 @@ import (
 
 // ThrottlePolicy sets the login throttle: failures are counted per key
 // (account or client address) in fixed windows of length Window; a key with
-// Max failures or more in the current window is throttled.
+// its limit of failures or more in the current window is throttled.
 type ThrottlePolicy struct {
 	// Window is the length of a counting window. It must be positive.
 	Window time.Duration
-	// Max is the number of failures in one window at which LoginThrottled
-	// reports true. It must be positive.
+	// Max is the number of failures of one account in one window at which
+	// LoginThrottled reports true. It must be positive.
 	Max int
+	// MaxPerAddr is the same for one client address (AddrThrottleKey). It is
+	// higher than Max by default because many people can share an address
+	// (an office or a carrier's NAT): with Max alone, a few colleagues'
+	// typos would lock them all out. Zero means Max.
+	MaxPerAddr int
 }
 
-// DefaultThrottlePolicy allows 10 failed logins per account and per client
-// address in each 15-minute window.
-var DefaultThrottlePolicy = ThrottlePolicy{Window: 15 * time.Minute, Max: 10}
+// DefaultThrottlePolicy allows 10 failed logins per account and 100 per
+// client address in each 15-minute window.
+var DefaultThrottlePolicy = ThrottlePolicy{Window: 15 * time.Minute, Max: 10, MaxPerAddr: 100}
 
 // SetThrottlePolicy replaces the login throttle policy (the default is
 // DefaultThrottlePolicy). Call it before the Store is used: it is not safe
 // to call concurrently with other methods. Every instance sharing the tables
 // should use the same policy.
 func (s *Store) SetThrottlePolicy(p ThrottlePolicy) error {
-	if p.Window < time.Second || p.Max < 1 {
-		return fmt.Errorf("store: throttle policy window %v, max %d: want window ≥ 1s and max ≥ 1", p.Window, p.Max)
+	if p.Window < time.Second || p.Max < 1 || p.MaxPerAddr < 0 {
+		return fmt.Errorf("store: throttle policy window %v, max %d, max per address %d: want window ≥ 1s, max ≥ 1 and max per address ≥ 0",
+			p.Window, p.Max, p.MaxPerAddr)
+	}
+	if p.MaxPerAddr == 0 {
+		p.MaxPerAddr = p.Max
 	}
 	s.throttle = p
 	return nil
@@ -84,19 +95,28 @@ func checkThrottleKeys(keys []string) error {
 // AddrThrottleKey). Reads are consistent, so every instance sees the same
 // counts.
 func (s *Store) LoginFailures(ctx context.Context, keys ...string) (int, error) {
-	if err := checkThrottleKeys(keys); err != nil {
+	counts, err := s.loginFailures(ctx, keys)
+	if err != nil {
 		return 0, fmt.Errorf("store: login failures: %w", err)
 	}
+	return slices.Max(counts), nil
+}
+
+// loginFailures returns the count of each key in the current window.
+func (s *Store) loginFailures(ctx context.Context, keys []string) ([]int, error) {
+	if err := checkThrottleKeys(keys); err != nil {
+		return nil, err
+	}
 	sk, end := s.window()
-	most := 0
-	for _, k := range keys {
+	counts := make([]int, len(keys))
+	for i, k := range keys {
 		out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 			TableName:      aws.String(s.tables.Sessions),
 			Key:            key(throttlePK(k), sk),
 			ConsistentRead: aws.Bool(true),
 		})
 		if err != nil {
-			return 0, fmt.Errorf("store: login failures: %w", translate(err))
+			return nil, translate(err)
 		}
 		// Expiry is checked on read like everywhere in the sessions table,
 		// although a window's sort key already dates it.
@@ -107,20 +127,31 @@ func (s *Store) LoginFailures(ctx context.Context, keys ...string) (int, error) 
 		if !ok {
 			continue
 		}
-		c, err := strconv.Atoi(n.Value)
-		if err != nil {
-			continue
+		if c, err := strconv.Atoi(n.Value); err == nil {
+			counts[i] = c
 		}
-		most = max(most, c)
 	}
-	return most, nil
+	return counts, nil
 }
 
-// LoginThrottled reports whether any of keys reached the policy's Max
-// failures in the current window.
+// LoginThrottled reports whether any of keys reached its limit in the
+// current window: the policy's MaxPerAddr for a key made by AddrThrottleKey,
+// its Max for any other.
 func (s *Store) LoginThrottled(ctx context.Context, keys ...string) (bool, error) {
-	n, err := s.LoginFailures(ctx, keys...)
-	return n >= s.throttle.Max, err
+	counts, err := s.loginFailures(ctx, keys)
+	if err != nil {
+		return false, fmt.Errorf("store: login throttled: %w", err)
+	}
+	for i, k := range keys {
+		limit := s.throttle.Max
+		if strings.HasPrefix(k, addrThrottle) {
+			limit = s.throttle.MaxPerAddr
+		}
+		if counts[i] >= limit {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // RecordLoginFailure counts one failed login against each of keys in the

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -89,13 +90,35 @@ func TestLoginThrottle(t *testing.T) {
 		if n := failures(two, other); n != 10 {
 			t.Errorf("after 10 concurrent failures, count = %d, want 10", n)
 		}
+
+		// A client address has its own, higher limit: many people can share
+		// one. Here 5 per address against 3 per account.
+		if err := one.SetThrottlePolicy(store.ThrottlePolicy{Window: 15 * time.Minute, Max: 3, MaxPerAddr: 5}); err != nil {
+			t.Fatalf("SetThrottlePolicy: %v", err)
+		}
+		shared := store.AddrThrottleKey("198.51.100.9")
+		for i := range 5 {
+			acct := store.UserThrottleKey(fmt.Sprintf("colleague%d", i))
+			if throttled(one, acct, shared) {
+				t.Fatalf("after %d failures from the address, one each for other accounts: throttled, want not (limit 5)", i)
+			}
+			if err := one.RecordLoginFailure(ctx, acct, shared); err != nil {
+				t.Fatalf("RecordLoginFailure: %v", err)
+			}
+		}
+		if !throttled(one, store.UserThrottleKey("newcomer"), shared) {
+			t.Error("after 5 failures from the address: not throttled, want throttled")
+		}
+		if !throttled(one, other) {
+			t.Error("account with 10 failures: not throttled under Max 3")
+		}
 	})
 }
 
 func TestThrottlePolicy_Invalid(t *testing.T) {
 	t.Parallel()
 	s := storetest.Embedded(t)
-	for _, p := range []store.ThrottlePolicy{{}, {Window: time.Minute}, {Max: 3}, {Window: time.Millisecond, Max: 3}} {
+	for _, p := range []store.ThrottlePolicy{{}, {Window: time.Minute}, {Max: 3}, {Window: time.Millisecond, Max: 3}, {Window: time.Minute, Max: 3, MaxPerAddr: -1}} {
 		if err := s.SetThrottlePolicy(p); err == nil {
 			t.Errorf("SetThrottlePolicy(%+v) = nil, want an error", p)
 		}
