@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -16,6 +17,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -272,6 +274,95 @@ func TestServeEmbedded(t *testing.T) {
 	}
 	if code := stop(); code != exitOK {
 		t.Errorf("serve exit code %d after shutdown, want 0", code)
+	}
+}
+
+// TestServeGracefulShutdown: a request whose handler is running when serve
+// is told to stop is answered in full, with DynamoDB still up behind it, and
+// serve exits 0 afterwards. The request is a sign-up whose body arrives in
+// two parts: the server's 100 Continue shows that the handler has started
+// reading it, and the second part is sent only once the listener is closed
+// (new connections are refused), so the sign-up spans the start of the
+// shutdown. (net/http drops a request whose header is still incomplete
+// then; that is its documented behaviour, not tested here.)
+func TestServeGracefulShutdown(t *testing.T) {
+	clearEnv(t)
+	base, _, stop := startServe(t, "-addr", "127.0.0.1:0", "-log-level", "warn")
+	host := strings.TrimPrefix(base, "http://")
+
+	// The sign-up page gives the session cookie and the form's token.
+	resp, err := http.Get(base + "/signup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := tokenRE.FindSubmatch(page)
+	cookies := resp.Cookies()
+	if m == nil || len(cookies) != 1 {
+		t.Fatalf("GET /signup: %d cookies, token found %v", len(cookies), m != nil)
+	}
+	form := url.Values{"username": {"late"}, "password": {"a long enough password"}, "csrf_token": {string(m[1])}}.Encode()
+	first, rest := form[:len(form)/2], form[len(form)/2:]
+
+	conn, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	fmt.Fprintf(conn, "POST /signup HTTP/1.1\r\nHost: %s\r\nCookie: %s=%s\r\nSec-Fetch-Site: same-origin\r\n"+
+		"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n",
+		host, cookies[0].Name, cookies[0].Value, len(form))
+	br := bufio.NewReader(conn)
+	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != http.StatusContinue {
+		t.Fatalf("before the body: %v, %v; want 100 Continue", resp, err)
+	}
+	io.WriteString(conn, first)
+
+	stopped := make(chan int, 1)
+	go func() { stopped <- stop() }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", host, time.Second)
+		if err != nil {
+			break // the listener is closed: the shutdown has begun
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("the listener still accepts connections 10s after the stop")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	select {
+	case code := <-stopped:
+		t.Fatalf("serve exited (%d) with a request in flight", code)
+	default:
+	}
+
+	if _, err := io.WriteString(conn, rest); err != nil {
+		t.Fatalf("finishing the request: %v", err)
+	}
+	resp, err = http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("reading the response: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/items" {
+		t.Errorf("POST /signup during shutdown: status %d, Location %q; want 303 to /items\n%s",
+			resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	if !resp.Close {
+		t.Error("the response during shutdown does not close the connection")
+	}
+	select {
+	case code := <-stopped:
+		if code != exitOK {
+			t.Errorf("serve exit code %d after a graceful shutdown, want 0", code)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not exit after the last request was answered")
 	}
 }
 
