@@ -37,24 +37,30 @@ func TestAddShare_Limit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Stand in for a thousand earlier shares: set the counter directly.
-	_, err = env.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(env.Tables.Data),
-		Key: map[string]types.AttributeValue{
-			"pk": &types.AttributeValueMemberS{Value: "USER#alice"},
-			"sk": &types.AttributeValueMemberS{Value: "ITEM#" + it.ID},
-		},
-		UpdateExpression:          aws.String("SET share_count = :n"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":n": &types.AttributeValueMemberN{Value: "1000"}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	setShareCount(t, env, "alice", it.ID, store.MaxShares)
 	if err := s.AddShare(ctx, "alice", it.ID, "bob", store.Actor{}); !errors.Is(err, store.ErrLimit) {
 		t.Errorf("AddShare at %d shares: error %v, want ErrLimit", store.MaxShares, err)
 	}
 	if p, _ := s.ListItems(ctx, "bob", "", 10); len(p.Items) != 0 {
 		t.Errorf("refused share left an inbox entry: %+v", p.Items)
+	}
+}
+
+// setShareCount stands in for n earlier shares of owner's item id by
+// setting its counter directly.
+func setShareCount(t *testing.T, env storetest.Env, owner, id string, n int) {
+	t.Helper()
+	_, err := env.Client.UpdateItem(t.Context(), &dynamodb.UpdateItemInput{
+		TableName: aws.String(env.Tables.Data),
+		Key: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: "USER#" + owner},
+			"sk": &types.AttributeValueMemberS{Value: "ITEM#" + id},
+		},
+		UpdateExpression:          aws.String("SET share_count = :n"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":n": &types.AttributeValueMemberN{Value: strconv.Itoa(n)}},
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -81,18 +87,7 @@ func TestAddShare_Race(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = env.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(env.Tables.Data),
-		Key: map[string]types.AttributeValue{
-			"pk": &types.AttributeValueMemberS{Value: "USER#alice"},
-			"sk": &types.AttributeValueMemberS{Value: "ITEM#" + it.ID},
-		},
-		UpdateExpression:          aws.String("SET share_count = :n"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":n": &types.AttributeValueMemberN{Value: strconv.Itoa(store.MaxShares - 1)}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	setShareCount(t, env, "alice", it.ID, store.MaxShares-1)
 
 	var arrived atomic.Int32
 	release := make(chan struct{})
