@@ -1,6 +1,9 @@
 package guard_test
 
 import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"io"
 	"net/http"
@@ -271,5 +274,36 @@ func TestTokenHandler_SameRequest(t *testing.T) {
 				t.Errorf("POST with the rendered token: status %d, want 200", rec.Code)
 			}
 		})
+	}
+}
+
+// TestDecodeToken holds the token decoder to the standard library's strict
+// base64url: on random 64-byte values, and on every one-character change of
+// a valid token, to every byte value (a fuzz run rarely reaches a string of
+// 86 characters that is almost valid).
+func TestDecodeToken(t *testing.T) {
+	strict := base64.RawURLEncoding.Strict()
+	check := func(s string) {
+		t.Helper()
+		got, ok := guard.DecodeToken(s)
+		want, err := strict.DecodeString(s)
+		stdOK := err == nil && len(want) == 64 && !strings.ContainsAny(s, "\r\n")
+		if ok != stdOK || (ok && !bytes.Equal(got, want)) {
+			t.Fatalf("DecodeToken(%q) = %x, %v; strict base64url gives %x, %v", s, got, ok, want, err)
+		}
+	}
+	var raw [64]byte
+	for range 200 {
+		rand.Read(raw[:])
+		s := strict.EncodeToString(raw[:])
+		if got, ok := guard.DecodeToken(s); !ok || !bytes.Equal(got, raw[:]) {
+			t.Fatalf("DecodeToken(%q) = %x, %v; want %x, true", s, got, ok, raw)
+		}
+	}
+	valid := strict.EncodeToString(raw[:])
+	for i := range len(valid) {
+		for c := range 256 {
+			check(valid[:i] + string(byte(c)) + valid[i+1:])
+		}
 	}
 }
