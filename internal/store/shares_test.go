@@ -185,3 +185,70 @@ func TestDeleteItem_ManyShares(t *testing.T) {
 		}
 	}
 }
+
+// TestReadableItem_OrphanEntry: when a DeleteItem stopped after its
+// transaction, a grantee beyond it keeps a shared-with-me entry for an item
+// that is gone (here the item and its ref are deleted directly, as the
+// transaction would). The first read answers ErrNotFound and removes the
+// entry, so it leaves the grantee's list; another grantee's entry for a live
+// item stays.
+func TestReadableItem_OrphanEntry(t *testing.T) {
+	t.Parallel()
+	env := storetest.EmbeddedBackend(t).Env(t)
+	s, ctx := env.Store, t.Context()
+	for _, u := range []string{"alice", "bob"} {
+		if _, err := s.CreateUser(ctx, store.User{Username: u, PasswordHash: "x"}, store.Actor{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gone, err := s.CreateItem(ctx, "alice", "gone", "", store.Actor{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := s.CreateItem(ctx, "alice", "live", "", store.Actor{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range []store.Item{gone, live} {
+		if err := s.AddShare(ctx, "alice", it.ID, "bob", store.Actor{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, k := range [][2]string{{"USER#alice", "ITEM#" + gone.ID}, {"REF#" + gone.ID, "REF"}} {
+		_, err := env.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+			TableName: aws.String(env.Tables.Data),
+			Key: map[string]types.AttributeValue{
+				"pk": &types.AttributeValueMemberS{Value: k[0]},
+				"sk": &types.AttributeValueMemberS{Value: k[1]},
+			},
+			ConditionExpression: aws.String("attribute_exists(pk)"),
+		})
+		if err != nil {
+			t.Fatalf("delete %v: %v", k, err)
+		}
+	}
+	titles := func() []string {
+		t.Helper()
+		p, err := s.ListItems(ctx, "bob", "", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range p.Items {
+			out = append(out, e.Title)
+		}
+		return out
+	}
+	if got := titles(); len(got) != 2 {
+		t.Fatalf("bob's list before the read: %v, want both entries", got)
+	}
+	if _, err := s.ReadableItem(ctx, "bob", gone.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("ReadableItem(gone) = %v, want ErrNotFound", err)
+	}
+	if _, err := s.ReadableItem(ctx, "bob", live.ID); err != nil {
+		t.Errorf("ReadableItem(live) = %v", err)
+	}
+	if got := titles(); len(got) != 1 || got[0] != "live" {
+		t.Errorf("bob's list after the reads: %v, want [live]", got)
+	}
+}
