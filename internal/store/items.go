@@ -186,8 +186,7 @@ func (s *Store) GetItem(ctx context.Context, owner, id string) (Item, error) {
 // ReadableItem returns item id if viewer owns it or it was shared with viewer;
 // otherwise ErrNotFound, with no hint that it exists. It costs one Query in
 // the viewer's partition (own item or inbox entry, which share a prefix) and,
-// for a shared item, one GetItem in the owner's. A shared-with-me entry whose
-// item is gone is removed on the way (see dropOrphanInbox).
+// for a shared item, one GetItem in the owner's.
 func (s *Store) ReadableItem(ctx context.Context, viewer, id string) (Item, error) {
 	if !validID(id) {
 		return Item{}, fmt.Errorf("store: read item %q: %w", id, ErrNotFound)
@@ -218,9 +217,6 @@ func (s *Store) ReadableItem(ctx context.Context, viewer, id string) (Item, erro
 			return rec.item(), nil
 		case rec.Type == typeInbox && rec.SK == inboxSK(id) && rec.Owner != "":
 			it, err := s.GetItem(ctx, rec.Owner, id)
-			if errors.Is(err, ErrNotFound) {
-				s.dropOrphanInbox(ctx, viewer, id, rec.Owner)
-			}
 			if err != nil {
 				return Item{}, fmt.Errorf("store: read shared item: %w", err)
 			}
@@ -228,27 +224,6 @@ func (s *Store) ReadableItem(ctx context.Context, viewer, id string) (Item, erro
 		}
 	}
 	return Item{}, fmt.Errorf("store: read item %s: %w", id, ErrNotFound)
-}
-
-// dropOrphanInbox deletes viewer's shared-with-me entry for item id when the
-// item itself is gone. That happens only when DeleteItem stopped between its
-// transaction and the batch deletes of shares beyond what one transaction
-// holds; without this the entry would stay in the viewer's list, leading to
-// a 404, for good. Items are never recreated under the same id, so the entry
-// can only be stale. The delete is conditional on the record still being an
-// entry for that owner, and best effort: if it fails, the next read tries
-// again.
-func (s *Store) dropOrphanInbox(ctx context.Context, viewer, id, owner string) {
-	_, _ = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                aws.String(s.tables.Data),
-		Key:                      key(userPK(viewer), inboxSK(id)),
-		ConditionExpression:      aws.String("#type = :inbox AND #owner = :owner"),
-		ExpressionAttributeNames: map[string]string{"#type": attrType, "#owner": "owner"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":inbox": &types.AttributeValueMemberS{Value: typeInbox},
-			":owner": &types.AttributeValueMemberS{Value: owner},
-		},
-	})
 }
 
 // ownerOf returns the owner recorded in item id's ref.
