@@ -106,6 +106,19 @@ func FuzzMergeCSP(f *testing.F) {
 	})
 }
 
+// checkDecodeToken fails t unless the token decoder agrees with the
+// standard library's strict base64url decoder on s (which also skips CR and
+// LF; ours refuses them).
+func checkDecodeToken(t testing.TB, s string) {
+	t.Helper()
+	got, ok := guard.DecodeToken(s)
+	want, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	stdOK := err == nil && len(want) == 64 && len(s) == 86 && !strings.ContainsAny(s, "\r\n")
+	if ok != stdOK || (ok && !bytes.Equal(got, want)) {
+		t.Fatalf("DecodeToken(%q) = %x, %v; strict base64url gives %x, %v", s, got, ok, want, err)
+	}
+}
+
 func FuzzToken(f *testing.F) {
 	secret := make([]byte, 32)
 	rand.Read(secret)
@@ -116,14 +129,7 @@ func FuzzToken(f *testing.F) {
 	f.Add("", 0, byte(0))
 	f.Add(strings.Repeat("A", 86), 10, byte('='))
 	f.Fuzz(func(t *testing.T, s string, i int, c byte) {
-		// The decoder agrees with the standard library's strict one (which
-		// also skips CR and LF; ours refuses them).
-		got, ok := guard.DecodeToken(s)
-		want, err := base64.RawURLEncoding.Strict().DecodeString(s)
-		stdOK := err == nil && len(want) == 64 && len(s) == 86 && !strings.ContainsAny(s, "\r\n")
-		if ok != stdOK || (ok && !bytes.Equal(got, want)) {
-			t.Fatalf("DecodeToken(%q) = %x, %v; strict base64url gives %x, %v", s, got, ok, want, err)
-		}
+		checkDecodeToken(t, s)
 		// An arbitrary string is not a masking of a secret it never saw.
 		if s != valid && guard.VerifyToken(s, secret) {
 			t.Fatalf("VerifyToken(%q) accepted a forged token", s)

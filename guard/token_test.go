@@ -283,15 +283,6 @@ func TestTokenHandler_SameRequest(t *testing.T) {
 // 86 characters that is almost valid).
 func TestDecodeToken(t *testing.T) {
 	strict := base64.RawURLEncoding.Strict()
-	check := func(s string) {
-		t.Helper()
-		got, ok := guard.DecodeToken(s)
-		want, err := strict.DecodeString(s)
-		stdOK := err == nil && len(want) == 64 && !strings.ContainsAny(s, "\r\n")
-		if ok != stdOK || (ok && !bytes.Equal(got, want)) {
-			t.Fatalf("DecodeToken(%q) = %x, %v; strict base64url gives %x, %v", s, got, ok, want, err)
-		}
-	}
 	var raw [64]byte
 	for range 200 {
 		rand.Read(raw[:])
@@ -303,7 +294,7 @@ func TestDecodeToken(t *testing.T) {
 	valid := strict.EncodeToString(raw[:])
 	for i := range len(valid) {
 		for c := range 256 {
-			check(valid[:i] + string(byte(c)) + valid[i+1:])
+			checkDecodeToken(t, valid[:i]+string(byte(c))+valid[i+1:])
 		}
 	}
 }
