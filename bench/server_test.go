@@ -2,11 +2,9 @@ package bench
 
 import (
 	"io"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 )
 
 // BenchmarkServerRatio puts the recorder figures in proportion: the same
@@ -35,23 +33,7 @@ func BenchmarkServerRatio(b *testing.B) {
 	for _, p := range pairs {
 		b.Run(p.name, func(b *testing.B) {
 			x, y := newLoopback(b, p.x), newLoopback(b, p.y)
-			const n = 16
-			timeChunk := func(l *loopback) float64 {
-				start := time.Now()
-				for range n {
-					l.do(b)
-				}
-				return float64(time.Since(start).Nanoseconds()) / n
-			}
-			bestX, bestY := math.Inf(1), math.Inf(1)
-			for b.Loop() {
-				bestX = min(bestX, timeChunk(x))
-				bestY = min(bestY, timeChunk(y))
-			}
-			b.ReportMetric(0, "ns/op")
-			b.ReportMetric(bestX, "stack-ns/req")
-			b.ReportMetric(bestY, "base-ns/req")
-			b.ReportMetric(bestX/bestY, "ratio")
+			reportRatio(b, 16, func() { x.do(b) }, func() { y.do(b) }, "stack", "base")
 		})
 	}
 }
