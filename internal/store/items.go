@@ -184,7 +184,8 @@ func (s *Store) GetItem(ctx context.Context, owner, id string) (Item, error) {
 }
 
 // ReadableItem returns item id if viewer owns it or it was shared with viewer;
-// otherwise ErrNotFound, with no hint that it exists. It costs one Query in
+// otherwise ErrNotFound, with no hint that it exists. An entry for a shared
+// item that was since deleted is ErrSharedItemGone. It costs one Query in
 // the viewer's partition (own item or inbox entry, which share a prefix) and,
 // for a shared item, one GetItem in the owner's.
 func (s *Store) ReadableItem(ctx context.Context, viewer, id string) (Item, error) {
@@ -217,6 +218,9 @@ func (s *Store) ReadableItem(ctx context.Context, viewer, id string) (Item, erro
 			return rec.item(), nil
 		case rec.Type == typeInbox && rec.SK == inboxSK(id) && rec.Owner != "":
 			it, err := s.GetItem(ctx, rec.Owner, id)
+			if errors.Is(err, ErrNotFound) {
+				return Item{}, fmt.Errorf("store: read item %s shared by %s: %w", id, rec.Owner, ErrSharedItemGone)
+			}
 			if err != nil {
 				return Item{}, fmt.Errorf("store: read shared item: %w", err)
 			}

@@ -197,3 +197,96 @@ func (s *Store) ListShares(ctx context.Context, owner, id string) ([]Share, erro
 	}
 	return shares, nil
 }
+
+// SharedEntry returns grantee's entry for item id, shared with them: the
+// owner, and the title as of the last change. ErrNotFound if grantee has no
+// such entry (their own items have none).
+func (s *Store) SharedEntry(ctx context.Context, grantee, id string) (Share, error) {
+	if !validID(id) {
+		return Share{}, fmt.Errorf("store: shared entry %q: %w", id, ErrNotFound)
+	}
+	av, err := s.getRecord(ctx, userPK(grantee), inboxSK(id))
+	if err != nil {
+		return Share{}, fmt.Errorf("store: shared entry %s: %w", id, err)
+	}
+	var r inboxRecord
+	if err := attributevalue.UnmarshalMap(av, &r); err != nil {
+		return Share{}, fmt.Errorf("store: unmarshal inbox entry: %w", err)
+	}
+	return Share{ItemID: r.ID, Owner: r.Owner, Grantee: grantee, Title: r.Title, CreatedAt: r.SharedAt}, nil
+}
+
+// LeaveShare removes item id, shared with grantee, from grantee's items: the
+// grantee gives up their read access. The entry, the owner's share record
+// and the item's share_count change in one transaction, audited in both
+// users' logs ("share.leave" for the owner, "inbox.remove" for the grantee).
+//
+// If the item is gone (ErrSharedItemGone), the entry and the owner's share
+// record are what an interrupted delete left behind: they are removed in one
+// transaction audited in the grantee's log only. ErrNotFound if grantee has
+// no entry for id, including when the owner revoked it in the meantime.
+func (s *Store) LeaveShare(ctx context.Context, grantee, id string, a Actor) error {
+	sh, err := s.SharedEntry(ctx, grantee, id)
+	if err != nil {
+		return fmt.Errorf("store: leave share: %w", err)
+	}
+	owner := sh.Owner
+	inbox := types.TransactWriteItem{Delete: &types.Delete{
+		TableName:           aws.String(s.tables.Data),
+		Key:                 key(userPK(grantee), inboxSK(id)),
+		ConditionExpression: aws.String("attribute_exists(pk)"),
+	}}
+	mine := Event{Action: "inbox.remove", Target: id, Detail: "“" + sh.Title + "” from " + owner, Actor: a}
+	mineAudit, err := s.auditPut(grantee, mine)
+	if err != nil {
+		return fmt.Errorf("store: leave share: %w", err)
+	}
+	upd := expression.Add(expression.Name("share_count"), expression.Value(-1))
+	expr, err := expression.NewBuilder().WithUpdate(upd).
+		WithCondition(expression.AttributeExists(expression.Name("pk"))).Build()
+	if err != nil {
+		return fmt.Errorf("store: leave share %s: build: %w", id, err)
+	}
+	err = s.transact(ctx, owner, Event{Action: "share.leave", Target: id, Detail: grantee, Actor: a},
+		inbox,
+		types.TransactWriteItem{Delete: &types.Delete{
+			TableName:           aws.String(s.tables.Data),
+			Key:                 key(userPK(owner), shareSK(id, grantee)),
+			ConditionExpression: aws.String("attribute_exists(pk)"),
+		}},
+		conditionalUpdate(s.tables.Data, key(userPK(owner), itemSK(id)), expr),
+		mineAudit,
+	)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, ErrConflict) {
+		return fmt.Errorf("store: leave share %s: %w", id, err)
+	}
+	switch _, gerr := s.GetItem(ctx, owner, id); {
+	case errors.Is(gerr, ErrNotFound):
+		// The item is gone: remove what its delete left behind.
+	case gerr != nil:
+		return fmt.Errorf("store: leave share %s: %w", id, gerr)
+	default:
+		// The item is there, so the share went first: a revoke won.
+		return fmt.Errorf("store: leave share %s: %w", id, ErrNotFound)
+	}
+	mine.Detail += ", who had deleted it"
+	err = s.transact(ctx, grantee, mine,
+		inbox,
+		// The owner's share record has no item to belong to any more; it
+		// may be gone already.
+		types.TransactWriteItem{Delete: &types.Delete{
+			TableName: aws.String(s.tables.Data),
+			Key:       key(userPK(owner), shareSK(id, grantee)),
+		}},
+	)
+	if errors.Is(err, ErrConflict) {
+		return fmt.Errorf("store: leave share %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("store: leave share %s: %w", id, err)
+	}
+	return nil
+}

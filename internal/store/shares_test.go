@@ -64,6 +64,22 @@ func setShareCount(t *testing.T, env storetest.Env, owner, id string, n int) {
 	}
 }
 
+// intercepted returns a Store on env's tables whose client calls before with
+// the name of each DynamoDB operation before sending it; an error from
+// before fails the call instead.
+func intercepted(env storetest.Env, before func(op string) error) *store.Store {
+	mw := middleware.InitializeMiddlewareFunc("Intercept", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+		if err := before(middleware.GetOperationName(ctx)); err != nil {
+			return middleware.InitializeOutput{}, middleware.Metadata{}, err
+		}
+		return next.HandleInitialize(ctx, in)
+	})
+	client := dynamodb.New(env.Client.Options(), func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error { return s.Initialize.Add(mw, middleware.Before) })
+	})
+	return store.New(client, env.Tables)
+}
+
 // TestAddShare_Race: eight shares of an item one short of MaxShares, all
 // past AddShare's first check before any is written (a barrier on the
 // TransactWriteItems calls holds them until all eight are there): the
@@ -91,23 +107,19 @@ func TestAddShare_Race(t *testing.T) {
 
 	var arrived atomic.Int32
 	release := make(chan struct{})
-	barrier := middleware.InitializeMiddlewareFunc("Barrier", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-		if middleware.GetOperationName(ctx) == "TransactWriteItems" {
+	racing := intercepted(env, func(op string) error {
+		if op == "TransactWriteItems" {
 			if arrived.Add(1) == n {
 				close(release)
 			}
 			select {
 			case <-release:
 			case <-time.After(10 * time.Second):
-				return middleware.InitializeOutput{}, middleware.Metadata{}, errors.New("barrier: not all shares reached their transaction")
+				return errors.New("barrier: not all shares reached their transaction")
 			}
 		}
-		return next.HandleInitialize(ctx, in)
+		return nil
 	})
-	client := dynamodb.New(env.Client.Options(), func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error { return s.Initialize.Add(barrier, middleware.Before) })
-	})
-	racing := store.New(client, env.Tables)
 
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -183,5 +195,182 @@ func TestDeleteItem_ManyShares(t *testing.T) {
 		if p, err := s.ListItems(ctx, g, "", 5); err != nil || len(p.Items) != 0 {
 			t.Errorf("%s still lists %+v (%v)", g, p.Items, err)
 		}
+	}
+}
+
+// lastEvent returns username's newest audit event.
+func lastEvent(t *testing.T, s *store.Store, username string) store.Event {
+	t.Helper()
+	evs, _, err := store.AuditEvents(t.Context(), s, username)
+	if err != nil || len(evs) == 0 {
+		t.Fatalf("audit events of %s: %d, %v", username, len(evs), err)
+	}
+	return evs[len(evs)-1]
+}
+
+// TestLeaveShare: a grantee gives up an item shared with them; the owner's
+// share list, share_count and both logs say so, and the other grantee keeps
+// access. Nobody else can remove an entry they do not have.
+func TestLeaveShare(t *testing.T) {
+	t.Parallel()
+	s := newUsers(t, "alice", "bob", "carol")
+	ctx := t.Context()
+	it, err := s.CreateItem(ctx, "alice", "Plan", "text", store.Actor{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []string{"bob", "carol"} {
+		if err := s.AddShare(ctx, "alice", it.ID, g, store.Actor{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sh, err := s.SharedEntry(ctx, "bob", it.ID); err != nil || sh.Owner != "alice" || sh.Title != "Plan" || sh.ItemID != it.ID {
+		t.Errorf("SharedEntry(bob) = %+v, %v", sh, err)
+	}
+	for _, tc := range []struct{ who, id string }{{"alice", it.ID}, {"bob", "00000000000000000000000000"}, {"bob", "../x"}} {
+		if _, err := s.SharedEntry(ctx, tc.who, tc.id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("SharedEntry(%s, %q) error = %v, want ErrNotFound", tc.who, tc.id, err)
+		}
+		if err := s.LeaveShare(ctx, tc.who, tc.id, store.Actor{}); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("LeaveShare(%s, %q) error = %v, want ErrNotFound", tc.who, tc.id, err)
+		}
+	}
+
+	if err := s.LeaveShare(ctx, "bob", it.ID, store.Actor{Username: "bob"}); err != nil {
+		t.Fatalf("LeaveShare: %v", err)
+	}
+	if _, err := s.ReadableItem(ctx, "bob", it.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("bob still reads the item: %v", err)
+	}
+	if p, err := s.ListItems(ctx, "bob", "", 10); err != nil || len(p.Items) != 0 {
+		t.Errorf("bob still lists %+v (%v)", p.Items, err)
+	}
+	if _, err := s.ReadableItem(ctx, "carol", it.ID); err != nil {
+		t.Errorf("carol lost the item: %v", err)
+	}
+	if sh, err := s.ListShares(ctx, "alice", it.ID); err != nil || len(sh) != 1 || sh[0].Grantee != "carol" {
+		t.Errorf("alice's shares = %+v, %v; want carol only", sh, err)
+	}
+	if cur, err := s.GetItem(ctx, "alice", it.ID); err != nil || cur.ShareCount != 1 || cur.Body != "text" {
+		t.Errorf("item after bob left = %+v, %v; want share_count 1, text unchanged", cur, err)
+	}
+	if ev := lastEvent(t, s, "alice"); ev.Action != "share.leave" || ev.Target != it.ID || ev.Detail != "bob" || ev.Actor.Username != "bob" {
+		t.Errorf("alice's last event = %+v, want share.leave by bob", ev)
+	}
+	if ev := lastEvent(t, s, "bob"); ev.Action != "inbox.remove" || ev.Target != it.ID || ev.Detail != "“Plan” from alice" {
+		t.Errorf("bob's last event = %+v, want inbox.remove of “Plan” from alice", ev)
+	}
+	if err := s.LeaveShare(ctx, "bob", it.ID, store.Actor{}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("second LeaveShare error = %v, want ErrNotFound", err)
+	}
+}
+
+// TestLeaveShare_RevokeWins: the owner revokes the share between the
+// grantee's read of their entry and the transaction. The grantee gets
+// ErrNotFound and share_count drops once, not twice.
+func TestLeaveShare_RevokeWins(t *testing.T) {
+	t.Parallel()
+	env := storetest.EmbeddedBackend(t).Env(t)
+	ctx := t.Context()
+	for _, u := range []string{"alice", "bob"} {
+		if _, err := env.Store.CreateUser(ctx, store.User{Username: u, PasswordHash: "x"}, store.Actor{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	it, err := env.Store.CreateItem(ctx, "alice", "Plan", "", store.Actor{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Store.AddShare(ctx, "alice", it.ID, "bob", store.Actor{}); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	leaving := intercepted(env, func(op string) error {
+		var err error
+		if op == "TransactWriteItems" {
+			once.Do(func() { err = env.Store.RemoveShare(ctx, "alice", it.ID, "bob", store.Actor{}) })
+		}
+		return err
+	})
+	if err := leaving.LeaveShare(ctx, "bob", it.ID, store.Actor{}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("LeaveShare after a revoke: %v, want ErrNotFound", err)
+	}
+	if cur, err := env.Store.GetItem(ctx, "alice", it.ID); err != nil || cur.ShareCount != 0 {
+		t.Errorf("item = %+v, %v; want share_count 0", cur, err)
+	}
+	if ev := lastEvent(t, env.Store, "alice"); ev.Action != "share.remove" {
+		t.Errorf("alice's last event = %+v, want the revoke", ev)
+	}
+}
+
+// TestLeaveShare_ItemGone: the delete of an item shared with 60 users is
+// cut off after its transaction, before the batches that remove the last
+// grantees' entries. Those grantees still list the item, read
+// ErrSharedItemGone, and can remove the entry; the owner's leftover share
+// record goes with it.
+func TestLeaveShare_ItemGone(t *testing.T) {
+	t.Parallel()
+	env := storetest.EmbeddedBackend(t).Env(t)
+	s := env.Store
+	ctx := t.Context()
+	if _, err := s.CreateUser(ctx, store.User{Username: "alice", PasswordHash: "x"}, store.Actor{}); err != nil {
+		t.Fatal(err)
+	}
+	it, err := s.CreateItem(ctx, "alice", "widely shared", "", store.Actor{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 60
+	for i := range n {
+		g := fmt.Sprintf("user%02d", i)
+		if _, err := s.CreateUser(ctx, store.User{Username: g, PasswordHash: "x"}, store.Actor{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddShare(ctx, "alice", it.ID, g, store.Actor{}); err != nil {
+			t.Fatalf("AddShare(%s): %v", g, err)
+		}
+	}
+	cut := intercepted(env, func(op string) error {
+		if op == "BatchWriteItem" {
+			return errors.New("connection lost")
+		}
+		return nil
+	})
+	if err := cut.DeleteItem(ctx, "alice", it.ID, 1, store.Actor{}); err == nil {
+		t.Fatal("DeleteItem with its batches cut off succeeded")
+	}
+	if _, err := s.GetItem(ctx, "alice", it.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("item after the cut-off delete: %v, want ErrNotFound", err)
+	}
+	const last = "user59" // grantees are deleted in order; the last ones are left
+	if p, err := s.ListItems(ctx, last, "", 5); err != nil || len(p.Items) != 1 {
+		t.Fatalf("%s lists %+v (%v); the test needs the leftover entry", last, p.Items, err)
+	}
+	if _, err := s.ReadableItem(ctx, last, it.ID); !errors.Is(err, store.ErrSharedItemGone) || !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("ReadableItem of the leftover = %v, want ErrSharedItemGone wrapping ErrNotFound", err)
+	}
+	if err := s.LeaveShare(ctx, last, it.ID, store.Actor{Username: last}); err != nil {
+		t.Fatalf("LeaveShare of the leftover: %v", err)
+	}
+	if p, err := s.ListItems(ctx, last, "", 5); err != nil || len(p.Items) != 0 {
+		t.Errorf("%s still lists %+v (%v)", last, p.Items, err)
+	}
+	sh, err := s.ListShares(ctx, "alice", it.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range sh {
+		if x.Grantee == last {
+			t.Errorf("alice's share record for %s is left", last)
+		}
+	}
+	if len(sh) == 0 {
+		t.Errorf("no other leftover share records: the cut-off did not leave the state this test is about")
+	}
+	if ev := lastEvent(t, s, last); ev.Action != "inbox.remove" || ev.Detail != "“widely shared” from alice, who had deleted it" {
+		t.Errorf("%s's last event = %+v", last, ev)
+	}
+	if err := s.LeaveShare(ctx, last, it.ID, store.Actor{}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("second LeaveShare of the leftover: %v, want ErrNotFound", err)
 	}
 }

@@ -10,6 +10,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -31,6 +32,11 @@ var (
 	ErrUnavailable = errors.New("dynamodb unavailable")
 	// ErrLimit means a documented limit (shares per item, item size) was reached.
 	ErrLimit = errors.New("limit reached")
+	// ErrSharedItemGone means an item shared with the user was deleted but
+	// the user's entry for it is still there: the delete of an item shared
+	// with more users than one transaction holds was interrupted. It wraps
+	// ErrNotFound; [Store.LeaveShare] removes the entry.
+	ErrSharedItemGone = fmt.Errorf("shared item was deleted: %w", ErrNotFound)
 )
 
 // Tables names the DynamoDB tables clickguard uses.
