@@ -40,7 +40,7 @@ func (a *App) showActivity(w http.ResponseWriter, r *http.Request) {
 	for i, e := range p.Items {
 		rows[i] = eventRow{Event: e, Label: actionText(e.Action)}
 		switch e.Action {
-		case "share.add", "share.remove":
+		case "share.add", "share.remove", "share.leave":
 			// The detail is the other user: say it in the label, and
 			// let the link name the item.
 			rows[i].Label += " " + e.Detail
@@ -81,6 +81,10 @@ func actionText(action string) string {
 		return "Item shared with"
 	case "share.remove":
 		return "Share revoked for"
+	case "share.leave":
+		return "Share given up by"
+	case "inbox.remove":
+		return "Shared item removed from your list"
 	case "export":
 		return "Items exported"
 	case "account.embed_origins":

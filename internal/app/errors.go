@@ -44,6 +44,16 @@ func (a *App) clientErrorMsg(w http.ResponseWriter, r *http.Request, status int,
 	a.renderError(w, r, status, message)
 }
 
+// sharedItemGone renders the page of an item that was shared with the user
+// and deleted since, while the user's entry for it is still there (see
+// store.ErrSharedItemGone): 410, and the way to remove the entry.
+func (a *App) sharedItemGone(w http.ResponseWriter, r *http.Request) {
+	data := a.errorData(r, http.StatusGone,
+		"Its owner deleted this item after sharing it with you. It is still in your list because the delete did not finish.")
+	data.NextHref, data.NextText = "/items/"+r.PathValue("id")+"/leave", "Remove it from your list…"
+	a.renderErrorPage(w, r, data)
+}
+
 // errorTexts gives each status the error page knows a heading and a default
 // message; both are fixed text, never derived from an error.
 var errorTexts = map[int][2]string{
@@ -52,6 +62,7 @@ var errorTexts = map[int][2]string{
 	http.StatusForbidden:             {"Not allowed", "This request was refused. If you followed a link or submitted a form on another site, open clickguard directly and try again."},
 	http.StatusNotFound:              {"Page not found", "There is nothing here, or it is not yours to see. Check the address."},
 	http.StatusMethodNotAllowed:      {"Method not allowed", "This address does not accept that kind of request. Changes are only made by submitting the form on the page."},
+	http.StatusGone:                  {"Deleted by its owner", "This item was deleted by its owner."},
 	http.StatusConflict:              {"Changed in the meantime", "Someone changed this while you were looking at it. Reload the page and try again."},
 	http.StatusRequestEntityTooLarge: {"Too much data", "The form you sent was larger than clickguard accepts. Shorten the text and try again."},
 	http.StatusUnprocessableEntity:   {"Please check the form", "Some fields were not valid. Go back, correct them and try again."},
@@ -63,6 +74,12 @@ var errorTexts = map[int][2]string{
 // renderError renders templates/pages/error.html for status. A template
 // failure here falls back to plain text: the error page must not recurse.
 func (a *App) renderError(w http.ResponseWriter, r *http.Request, status int, message string) {
+	a.renderErrorPage(w, r, a.errorData(r, status, message))
+}
+
+// errorData returns the data of the error page for status, with message or
+// the status's default one.
+func (a *App) errorData(r *http.Request, status int, message string) errorPage {
 	texts, ok := errorTexts[status]
 	if !ok {
 		texts = [2]string{http.StatusText(status), ""}
@@ -70,18 +87,22 @@ func (a *App) renderError(w http.ResponseWriter, r *http.Request, status int, me
 	if message == "" {
 		message = texts[1]
 	}
-	data := errorPage{
+	return errorPage{
 		page:    a.basePage(r, texts[0]),
 		Status:  status,
 		Heading: texts[0],
 		Message: message,
 	}
+}
+
+// renderErrorPage renders templates/pages/error.html with data.
+func (a *App) renderErrorPage(w http.ResponseWriter, r *http.Request, data errorPage) {
 	t := a.pages["error"]
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "base", data); err != nil {
 		a.logger.ErrorContext(r.Context(), "render error page", slog.Any("error", err), slog.String("request_id", requestID(r)))
-		http.Error(w, http.StatusText(status), status)
+		http.Error(w, http.StatusText(data.Status), data.Status)
 		return
 	}
-	writePage(w, status, buf.Bytes())
+	writePage(w, data.Status, buf.Bytes())
 }

@@ -293,6 +293,8 @@ func (a *App) deleteItem(w http.ResponseWriter, r *http.Request) {
 // is logged and shown as 500 (503 when DynamoDB is unavailable).
 func (a *App) storeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
+	case errors.Is(err, store.ErrSharedItemGone):
+		a.sharedItemGone(w, r)
 	case errors.Is(err, store.ErrNotFound):
 		a.clientError(w, r, http.StatusNotFound)
 	case errors.Is(err, store.ErrConflict):

@@ -259,9 +259,12 @@ func TestOwnership(t *testing.T) {
 			if strings.Contains(r.body, "Secret") || strings.Contains(r.body, "do not tell") {
 				t.Errorf("bob %s %s: the page shows alice's item", method, path)
 			}
+			if method == "POST" && pattern == "/items/{id}/leave" {
+				return // bob may leave the shared item: below, once the refusals are done
+			}
 			// A grantee: read-only.
 			path, r = asBob(shared, sharedVersion)
-			readable := method == "GET" && pattern == "/items/{id}"
+			readable := method == "GET" && (pattern == "/items/{id}" || pattern == "/items/{id}/leave")
 			switch {
 			case readable && r.status != http.StatusOK:
 				t.Errorf("grantee GET %s: status %d, want 200", path, r.status)
@@ -276,11 +279,28 @@ func TestOwnership(t *testing.T) {
 	if r := carol.get("/items/" + shared); r.status != http.StatusNotFound {
 		t.Errorf("carol GET shared item: status %d, want 404", r.status)
 	}
+	// The owner cannot "leave" her own item.
+	aliceTok := tokenIn(alice.get("/items/new").body)
+	for _, r := range []response{alice.get("/items/" + shared + "/leave"), alice.postRaw("/items/"+shared+"/leave", url.Values{"csrf_token": {aliceTok}})} {
+		if r.status != http.StatusForbidden || !strings.Contains(r.body, "your own item") {
+			t.Errorf("alice leaves her own item: status %d, want 403 that says it is hers", r.status)
+		}
+	}
 	if after := dataItems(t, env); after != before {
 		t.Errorf("refused requests changed the data table: %d records, then %d", before, after)
 	}
 	if r := alice.get("/items/" + id); r.status != http.StatusOK || !strings.Contains(r.body, "do not tell") {
 		t.Errorf("alice's item after the attempts: status %d", r.status)
+	}
+	// The one change a grantee may make: leave.
+	if r := bob.postRaw("/items/"+shared+"/leave", url.Values{"csrf_token": {tok}}); r.status != http.StatusSeeOther {
+		t.Errorf("bob leaves the shared item: status %d, want 303", r.status)
+	}
+	if r := bob.get("/items/" + shared); r.status != http.StatusNotFound {
+		t.Errorf("bob GET the item he left: status %d, want 404", r.status)
+	}
+	if r := alice.get("/items/" + shared); r.status != http.StatusOK || !strings.Contains(r.body, "bob may read") {
+		t.Errorf("alice's shared item after bob left: status %d", r.status)
 	}
 }
 

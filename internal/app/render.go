@@ -43,6 +43,9 @@ type errorPage struct {
 	Status  int
 	Heading string
 	Message string
+	// NextHref and NextText, when set, are the way forward the page offers
+	// before "Back to the start".
+	NextHref, NextText string
 }
 
 // parseTemplates parses every file in templates/pages/ as its own template set

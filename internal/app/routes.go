@@ -42,7 +42,8 @@ func Routes() []Route {
 
 		// Items, sharing and visibility (items.go, shares.go, visibility.go).
 		// Only the owner may use the edit, delete, share and visibility
-		// routes; anyone else gets 404, a grantee a read-only 403.
+		// routes; anyone else gets 404, a grantee a read-only 403. Only a
+		// grantee may use leave.
 		{Method: "GET", Pattern: "/items", handle: (*App).listItems},
 		{Method: "GET", Pattern: "/items/new", handle: (*App).showNewItem},
 		{Method: "POST", Pattern: "/items", Mutates: true, handle: (*App).createItem},
@@ -55,6 +56,9 @@ func Routes() []Route {
 		{Method: "POST", Pattern: "/items/{id}/share", Mutates: true, handle: (*App).changeShares},
 		{Method: "GET", Pattern: "/items/{id}/visibility", handle: (*App).showVisibility},
 		{Method: "POST", Pattern: "/items/{id}/visibility", Mutates: true, handle: (*App).setVisibility},
+		// A grantee removes an item shared with them from their list.
+		{Method: "GET", Pattern: "/items/{id}/leave", handle: (*App).showLeave},
+		{Method: "POST", Pattern: "/items/{id}/leave", Mutates: true, handle: (*App).leaveItem},
 
 		// Public items (public.go). /embed/ is the one embeddable route: read
 		// only, no session, framed only by the owner's allowlisted origins.

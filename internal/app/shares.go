@@ -144,3 +144,75 @@ func (a *App) changeShares(w http.ResponseWriter, r *http.Request) {
 		a.clientError(w, r, http.StatusBadRequest)
 	}
 }
+
+// leavePage is the data of item_leave.html: an item shared with the user,
+// to be removed from their list.
+type leavePage struct {
+	page
+	Entry store.Share
+	Gone  bool // the owner deleted the item; only the entry is left
+}
+
+// sharedEntry loads the user's entry for the item of the request's {id},
+// which someone shared with them. The user's own item is a 403 that says
+// only shared items leave a list; an item they cannot read is a 404. On
+// failure it has answered and returns false.
+func (a *App) sharedEntry(w http.ResponseWriter, r *http.Request) (store.Share, bool) {
+	user, id := a.currentUser(r), r.PathValue("id")
+	sh, err := a.store.SharedEntry(r.Context(), user, id)
+	if errors.Is(err, store.ErrNotFound) {
+		if it, rerr := a.store.ReadableItem(r.Context(), user, id); rerr == nil && it.Owner == user {
+			a.clientErrorMsg(w, r, http.StatusForbidden,
+				"This is your own item. Only items others shared with you can be removed from your list; to remove your own, delete it.")
+			return store.Share{}, false
+		}
+	}
+	if err != nil {
+		a.storeError(w, r, err)
+		return store.Share{}, false
+	}
+	return sh, true
+}
+
+// showLeave asks to confirm removing an item shared with the user from
+// their list: they lose read access, and only the owner can give it back.
+func (a *App) showLeave(w http.ResponseWriter, r *http.Request) {
+	sh, ok := a.sharedEntry(w, r)
+	if !ok {
+		return
+	}
+	_, err := a.store.GetItem(r.Context(), sh.Owner, sh.ItemID)
+	gone := errors.Is(err, store.ErrNotFound)
+	if err != nil && !gone {
+		a.storeError(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, "item_leave", leavePage{
+		page:  a.newPage(r, "Remove “"+sh.Title+"” from your list?"),
+		Entry: sh,
+		Gone:  gone,
+	})
+}
+
+// leaveItem removes an item shared with the user from their list (after the
+// confirmation page), or the entry a deleted item left behind.
+func (a *App) leaveItem(w http.ResponseWriter, r *http.Request) {
+	if !a.parseForm(w, r) {
+		return
+	}
+	sh, ok := a.sharedEntry(w, r)
+	if !ok {
+		return
+	}
+	err := a.store.LeaveShare(r.Context(), sh.Grantee, sh.ItemID, a.actor(r))
+	if errors.Is(err, store.ErrNotFound) {
+		a.clientErrorMsg(w, r, http.StatusNotFound, fmt.Sprintf("“%s” is no longer shared with you.", sh.Title))
+		return
+	}
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	a.setFlash(r, fmt.Sprintf("“%s” is no longer in your list.", sh.Title))
+	http.Redirect(w, r, "/items", http.StatusSeeOther)
+}

@@ -1,0 +1,121 @@
+package app_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/clickguard/clickguard/internal/app"
+)
+
+// share shares owner's item id with grantee through the confirmation page.
+func share(t *testing.T, owner *browser, id, grantee string) {
+	t.Helper()
+	if r := owner.submit("/items/"+id+"/share?with="+grantee, "/items/"+id+"/share", url.Values{"action": {"add"}, "grantee": {grantee}}); r.status != http.StatusSeeOther {
+		t.Fatalf("share %s with %s: status %d", id, grantee, r.status)
+	}
+}
+
+// mustContain fails the test for each of wants that r's body lacks.
+func mustContain(t *testing.T, what string, r response, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("%s (status %d) lacks %q", what, r.status, want)
+		}
+	}
+}
+
+// TestLeave: a grantee removes an item shared with them from their list,
+// through the item page and a confirmation; both activity logs say so and
+// the owner's item stays.
+func TestLeave(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	alice, bob, carol := user(t, srv, "alice"), user(t, srv, "bob"), user(t, srv, "carol")
+	id := alice.createItem("Plan", "the plan")
+	share(t, alice, id, "bob")
+	leave := "/items/" + id + "/leave"
+
+	mustContain(t, "bob's item page", bob.get("/items/"+id), `href="`+leave+`"`, "Remove from my list")
+	if r := alice.get("/items/" + id); strings.Contains(r.body, leave) {
+		t.Errorf("the owner's item page offers to leave it")
+	}
+	page := bob.get(leave)
+	if page.status != http.StatusOK {
+		t.Fatalf("GET %s: status %d", leave, page.status)
+	}
+	mustContain(t, "the confirmation", page, "Remove “Plan” from your list?", "only alice can share it with you again", `action="`+leave+`"`)
+	if r := carol.get(leave); r.status != http.StatusNotFound || strings.Contains(r.body, "Plan") {
+		t.Errorf("carol, with no share, GET %s: status %d, want 404 that names nothing", leave, r.status)
+	}
+
+	r := bob.submit(leave, leave, nil)
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/items" {
+		t.Fatalf("POST %s: status %d, Location %q; want 303 to /items", leave, r.status, r.header.Get("Location"))
+	}
+	list := bob.get("/items")
+	mustContain(t, "bob's list after leaving", list, "“Plan” is no longer in your list.")
+	if strings.Contains(list.body, "/items/"+id+`"`) {
+		t.Errorf("bob's list still links the item")
+	}
+	if r := bob.get("/items/" + id); r.status != http.StatusNotFound {
+		t.Errorf("bob GET the item he left: status %d, want 404", r.status)
+	}
+	if r := bob.get(leave); r.status != http.StatusNotFound {
+		t.Errorf("bob GET %s again: status %d, want 404", leave, r.status)
+	}
+	mustContain(t, "alice's item", alice.get("/items/"+id), "the plan")
+	mustContain(t, "alice's share page", alice.get("/items/"+id+"/share"), "Nobody else can read this item.")
+	mustContain(t, "alice's activity", alice.get("/activity"), "Share given up by bob")
+	mustContain(t, "bob's activity", bob.get("/activity"), "Shared item removed from your list", "“Plan” from alice")
+}
+
+// TestLeave_ItemGone: an item deleted while shared, whose grantee's entry
+// survived (an interrupted delete, made here by removing the item record
+// alone), answers 410 with the way out, and the grantee removes the entry.
+func TestLeave_ItemGone(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	srv := newServer(t, env, app.Config{})
+	alice, bob := user(t, srv, "alice"), user(t, srv, "bob")
+	id := alice.createItem("Old plan", "gone soon")
+	share(t, alice, id, "bob")
+	_, err := env.Client.DeleteItem(t.Context(), &dynamodb.DeleteItemInput{
+		TableName: aws.String(env.Tables.Data),
+		Key: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: "USER#alice"},
+			"sk": &types.AttributeValueMemberS{Value: "ITEM#" + id},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leave := "/items/" + id + "/leave"
+	mustContain(t, "bob's list with the leftover", bob.get("/items"), "Old plan")
+	for _, p := range []string{"/items/" + id, "/items/" + id + "/edit"} {
+		r := bob.get(p)
+		if r.status != http.StatusGone {
+			t.Errorf("bob GET %s: status %d, want 410", p, r.status)
+		}
+		mustContain(t, "bob GET "+p, r, "Deleted by its owner", `href="`+leave+`"`)
+	}
+	mustContain(t, "the confirmation", bob.get(leave), "alice</strong> deleted this item", "Remove from my list")
+	if r := bob.submit(leave, leave, nil); r.status != http.StatusSeeOther {
+		t.Fatalf("POST %s: status %d", leave, r.status)
+	}
+	if r := bob.get("/items"); strings.Contains(r.body, "/items/"+id+`"`) || !strings.Contains(r.body, "No items yet") {
+		t.Errorf("bob's list still shows the leftover")
+	}
+	if r := bob.get("/items/" + id); r.status != http.StatusNotFound {
+		t.Errorf("bob GET the removed leftover: status %d, want 404", r.status)
+	}
+	if sh, err := env.Store.ListShares(t.Context(), "alice", id); err != nil || len(sh) != 0 {
+		t.Errorf("alice's leftover share records: %+v, %v", sh, err)
+	}
+}
