@@ -45,6 +45,9 @@ type fixture struct {
 	victim, other context.Context
 	itemID        string // the victim's item every {id} route is shown with
 	controlID     string // the victim's item the unprotected control deletes
+	// sharedID is an item other shared with the victim, which the /leave
+	// routes are shown with: the victim's own items have no such page.
+	sharedID string
 }
 
 func (f *fixture) has(method, pattern string) bool {
@@ -422,6 +425,22 @@ func setUp(t *testing.T, browser context.Context) *fixture {
 			t.Fatalf("confirm share: %v", err)
 		}
 	}
+	if p := "/items/{id}/leave"; f.has(http.MethodPost, p) && f.has(http.MethodPost, "/items/{id}/share") {
+		loc, err := submitForm(otab, f.base+"/items/new", `form[action="/items"]`, map[string]string{"title": "Team notes", "body": "Shared with " + victim + "."})
+		if err != nil {
+			t.Fatalf("create %s's item: %v", other, err)
+		}
+		f.sharedID = path.Base(mustPath(loc))
+		if _, err := submitForm(otab, f.base+"/items/"+f.sharedID+"/share", `form[method=get][action$="/share"]`, map[string]string{"with": victim}); err != nil {
+			t.Fatalf("share with %s: %v", victim, err)
+		}
+		if _, err := submitForm(otab, "", `form[method=post][action$="/share"]`, nil); err != nil {
+			t.Fatalf("confirm share with %s: %v", victim, err)
+		}
+		if _, err := f.env.Store.ReadableItem(t.Context(), victim, f.sharedID); err != nil {
+			t.Fatalf("%s's item %q shared with %s: %v", other, f.sharedID, victim, err)
+		}
+	}
 	if p := "/items/{id}/visibility"; f.has(http.MethodPost, p) {
 		u := f.base + strings.ReplaceAll(p, "{id}", f.itemID)
 		if _, err := submitForm(vtab, u, `form[action$="/visibility"]`, map[string]string{"public": "true"}); err != nil {
@@ -469,9 +488,10 @@ func (f *fixture) queries(pattern string) []string {
 var wildcard = regexp.MustCompile(`\{[^}]*\}`)
 
 // fill substitutes the route pattern's wildcards with the fixture's real
-// values: {id} the victim's item, the static file the stylesheet link
-// names. A wildcard it does not know is an error, so that a new kind of
-// route is noticed rather than skipped.
+// values: {id} the victim's item (in /leave, the item shared with the
+// victim), the static file the stylesheet link names. A wildcard it does
+// not know is an error, so that a new kind of route is noticed rather than
+// skipped.
 func (f *fixture) fill(pattern, css string) (string, error) {
 	var bad []string
 	out := wildcard.ReplaceAllStringFunc(pattern, func(w string) string {
@@ -479,6 +499,12 @@ func (f *fixture) fill(pattern, css string) (string, error) {
 		case "{$}":
 			return ""
 		case "{id}":
+			if strings.HasSuffix(pattern, "/leave") {
+				if f.sharedID == "" {
+					bad = append(bad, w+" (no item was shared with "+victim+")")
+				}
+				return f.sharedID
+			}
 			if f.itemID == "" {
 				bad = append(bad, w+" (no item was created)")
 			}
