@@ -159,18 +159,15 @@ func TestAddShare_Race(t *testing.T) {
 	}
 }
 
-// TestDeleteItem_ManyShares deletes an item shared with more users than fit
-// in its transaction (48 shares do): the rest are deleted in batches, and no
-// grantee keeps an entry.
-func TestDeleteItem_ManyShares(t *testing.T) {
-	t.Parallel()
-	s := newUsers(t, "alice")
+// shareWidely creates alice's item "widely shared" and shares it with n new
+// users, user00, user01 and so on.
+func shareWidely(t *testing.T, s *store.Store, n int) store.Item {
+	t.Helper()
 	ctx := t.Context()
 	it, err := s.CreateItem(ctx, "alice", "widely shared", "", store.Actor{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 60
 	for i := range n {
 		g := fmt.Sprintf("user%02d", i)
 		if _, err := s.CreateUser(ctx, store.User{Username: g, PasswordHash: "x"}, store.Actor{}); err != nil {
@@ -180,6 +177,18 @@ func TestDeleteItem_ManyShares(t *testing.T) {
 			t.Fatalf("AddShare(%s): %v", g, err)
 		}
 	}
+	return it
+}
+
+// TestDeleteItem_ManyShares deletes an item shared with more users than fit
+// in its transaction (48 shares do): the rest are deleted in batches, and no
+// grantee keeps an entry.
+func TestDeleteItem_ManyShares(t *testing.T) {
+	t.Parallel()
+	s := newUsers(t, "alice")
+	ctx := t.Context()
+	const n = 60
+	it := shareWidely(t, s, n)
 	cur, err := s.GetItem(ctx, "alice", it.ID)
 	if err != nil || cur.ShareCount != n {
 		t.Fatalf("GetItem = %+v, %v; want %d shares", cur, err, n)
@@ -316,20 +325,7 @@ func TestLeaveShare_ItemGone(t *testing.T) {
 	if _, err := s.CreateUser(ctx, store.User{Username: "alice", PasswordHash: "x"}, store.Actor{}); err != nil {
 		t.Fatal(err)
 	}
-	it, err := s.CreateItem(ctx, "alice", "widely shared", "", store.Actor{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const n = 60
-	for i := range n {
-		g := fmt.Sprintf("user%02d", i)
-		if _, err := s.CreateUser(ctx, store.User{Username: g, PasswordHash: "x"}, store.Actor{}); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.AddShare(ctx, "alice", it.ID, g, store.Actor{}); err != nil {
-			t.Fatalf("AddShare(%s): %v", g, err)
-		}
-	}
+	it := shareWidely(t, s, 60)
 	cut := intercepted(env, func(op string) error {
 		if op == "BatchWriteItem" {
 			return errors.New("connection lost")
