@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -13,9 +12,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/smithy-go/middleware"
 
 	"github.com/clickguard/clickguard/internal/app"
 	"github.com/clickguard/clickguard/internal/store"
@@ -42,19 +38,12 @@ func (c *callCounter) reset() []string {
 func countingEnv(t *testing.T, env storetest.Env) (storetest.Env, *callCounter) {
 	t.Helper()
 	cc := &callCounter{}
-	count := middleware.InitializeMiddlewareFunc("CountCalls", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+	env = env.Intercepted(func(op string) error {
 		cc.mu.Lock()
-		cc.ops = append(cc.ops, middleware.GetOperationName(ctx))
+		cc.ops = append(cc.ops, op)
 		cc.mu.Unlock()
-		return next.HandleInitialize(ctx, in)
+		return nil
 	})
-	client := dynamodb.New(env.Client.Options(), func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
-			return s.Initialize.Add(count, middleware.Before)
-		})
-	})
-	env.Client = client
-	env.Store = store.New(client, env.Tables)
 	return env, cc
 }
 

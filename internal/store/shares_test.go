@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -13,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go/middleware"
 
 	"github.com/clickguard/clickguard/internal/store"
 	"github.com/clickguard/clickguard/internal/store/storetest"
@@ -64,22 +62,6 @@ func setShareCount(t *testing.T, env storetest.Env, owner, id string, n int) {
 	}
 }
 
-// intercepted returns a Store on env's tables whose client calls before with
-// the name of each DynamoDB operation before sending it; an error from
-// before fails the call instead.
-func intercepted(env storetest.Env, before func(op string) error) *store.Store {
-	mw := middleware.InitializeMiddlewareFunc("Intercept", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-		if err := before(middleware.GetOperationName(ctx)); err != nil {
-			return middleware.InitializeOutput{}, middleware.Metadata{}, err
-		}
-		return next.HandleInitialize(ctx, in)
-	})
-	client := dynamodb.New(env.Client.Options(), func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error { return s.Initialize.Add(mw, middleware.Before) })
-	})
-	return store.New(client, env.Tables)
-}
-
 // TestAddShare_Race: eight shares of an item one short of MaxShares, all
 // past AddShare's first check before any is written (a barrier on the
 // TransactWriteItems calls holds them until all eight are there): the
@@ -107,7 +89,7 @@ func TestAddShare_Race(t *testing.T) {
 
 	var arrived atomic.Int32
 	release := make(chan struct{})
-	racing := intercepted(env, func(op string) error {
+	racing := env.Intercepted(func(op string) error {
 		if op == "TransactWriteItems" {
 			if arrived.Add(1) == n {
 				close(release)
@@ -119,7 +101,7 @@ func TestAddShare_Race(t *testing.T) {
 			}
 		}
 		return nil
-	})
+	}).Store
 
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -294,13 +276,13 @@ func TestLeaveShare_RevokeWins(t *testing.T) {
 		t.Fatal(err)
 	}
 	var once sync.Once
-	leaving := intercepted(env, func(op string) error {
+	leaving := env.Intercepted(func(op string) error {
 		var err error
 		if op == "TransactWriteItems" {
 			once.Do(func() { err = env.Store.RemoveShare(ctx, "alice", it.ID, "bob", store.Actor{}) })
 		}
 		return err
-	})
+	}).Store
 	if err := leaving.LeaveShare(ctx, "bob", it.ID, store.Actor{}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("LeaveShare after a revoke: %v, want ErrNotFound", err)
 	}
@@ -326,12 +308,12 @@ func TestLeaveShare_ItemGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	it := shareWidely(t, s, 60)
-	cut := intercepted(env, func(op string) error {
+	cut := env.Intercepted(func(op string) error {
 		if op == "BatchWriteItem" {
 			return errors.New("connection lost")
 		}
 		return nil
-	})
+	}).Store
 	if err := cut.DeleteItem(ctx, "alice", it.ID, 1, store.Actor{}); err == nil {
 		t.Fatal("DeleteItem with its batches cut off succeeded")
 	}

@@ -38,6 +38,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/truora/minidyn/server"
 
 	"github.com/clickguard/clickguard/internal/ddblocal"
@@ -158,6 +159,24 @@ func (b Backend) Env(t testing.TB) Env {
 		}
 	})
 	return Env{Backend: b, Client: c, Tables: tables, Store: s}
+}
+
+// Intercepted returns e with its client and store replaced by ones that call
+// before with the name of each DynamoDB operation ("TransactWriteItems")
+// before sending it; an error from before fails that call instead. Tests use
+// it to count calls, hold them at a barrier or cut one off.
+func (e Env) Intercepted(before func(op string) error) Env {
+	mw := middleware.InitializeMiddlewareFunc("Intercept", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+		if err := before(middleware.GetOperationName(ctx)); err != nil {
+			return middleware.InitializeOutput{}, middleware.Metadata{}, err
+		}
+		return next.HandleInitialize(ctx, in)
+	})
+	e.Client = dynamodb.New(e.Client.Options(), func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error { return s.Initialize.Add(mw, middleware.Before) })
+	})
+	e.Store = store.New(e.Client, e.Tables)
+	return e
 }
 
 // Store is b.Env(t).Store.
