@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -278,6 +279,14 @@ func (a *App) deleteItem(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, store.ErrConflict) {
 		a.clientErrorMsg(w, r, http.StatusConflict,
 			"The item changed after the confirmation page was shown, so it was not deleted. Open the item and review it again before deleting it.")
+		return
+	}
+	if errors.Is(err, store.ErrIncomplete) {
+		// The item is gone; some grantees still list it, marked as
+		// deleted, until they remove it.
+		a.logger.WarnContext(r.Context(), "item deleted, grantees' entries left", slog.Any("error", err), slog.String("request_id", requestID(r)))
+		a.setFlash(r, "Deleted “"+it.Title+"”. Some of the people it was shared with may still see it in their list, marked as deleted, until they remove it.")
+		http.Redirect(w, r, "/items", http.StatusSeeOther)
 		return
 	}
 	if err != nil {

@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/clickguard/clickguard/internal/app"
+	"github.com/clickguard/clickguard/internal/store"
 )
 
 // share shares owner's item id with grantee through the confirmation page.
@@ -117,5 +120,47 @@ func TestLeave_ItemGone(t *testing.T) {
 	}
 	if sh, err := env.Store.ListShares(t.Context(), "alice", id); err != nil || len(sh) != 0 {
 		t.Errorf("alice's leftover share records: %+v, %v", sh, err)
+	}
+}
+
+// TestDeleteItem_Leftovers: the delete of an item shared with more users
+// than its transaction holds loses DynamoDB after the transaction. The item
+// is gone, so the owner is told it is deleted (not "try again"), the server
+// logs the leftovers, and the last grantee finds a 410 with the way out.
+func TestDeleteItem_Leftovers(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	srv := newServer(t, env.Intercepted(func(op string) error {
+		if op == "BatchWriteItem" {
+			return errors.New("connection lost")
+		}
+		return nil
+	}), app.Config{})
+	alice := user(t, srv, "alice")
+	id := alice.createItem("Big list", "shared widely")
+	const n = 50 // more than the 48 shares the delete's transaction holds
+	for i := range n {
+		g := fmt.Sprintf("user%02d", i)
+		if _, err := env.Store.CreateUser(t.Context(), store.User{Username: g, PasswordHash: "x"}, store.Actor{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := env.Store.AddShare(t.Context(), "alice", id, g, store.Actor{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	del := "/items/" + id + "/delete"
+	r := alice.submit(del, del, url.Values{"version": {alice.version(del)}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/items" {
+		t.Fatalf("delete: status %d, Location %q; want 303 to /items", r.status, r.header.Get("Location"))
+	}
+	mustContain(t, "alice's list after the delete", alice.get("/items"), "Deleted “Big list”. Some of the people it was shared with may still see it")
+	if r := alice.get("/items/" + id); r.status != http.StatusNotFound {
+		t.Errorf("alice GET the deleted item: status %d, want 404", r.status)
+	}
+	if logs := srv.logs.String(); !strings.Contains(logs, "grantees' entries left") || !strings.Contains(logs, "connection lost") {
+		t.Errorf("the server did not log the leftovers:\n%s", logs)
+	}
+	if _, err := env.Store.ReadableItem(t.Context(), fmt.Sprintf("user%02d", n-1), id); !errors.Is(err, store.ErrSharedItemGone) {
+		t.Errorf("the last grantee reads %v, want ErrSharedItemGone", err)
 	}
 }

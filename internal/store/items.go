@@ -393,8 +393,10 @@ func (s *Store) updateItem(ctx context.Context, owner, id string, version int64,
 // its ref, its shares and the grantees' inbox entries. The item, its ref, the
 // audit record and as many shares as fit go in one transaction; shares beyond
 // that (items shared with many users) are removed right after in batches.
-// An inbox entry whose item is gone reads as ErrNotFound, so a crash between
-// the two steps hides nothing it should not.
+// If those batches fail, the item is deleted all the same and the error
+// wraps ErrIncomplete: an inbox entry whose item is gone reads as
+// ErrSharedItemGone (an ErrNotFound), so it exposes nothing, and its grantee
+// removes it with LeaveShare.
 func (s *Store) DeleteItem(ctx context.Context, owner, id string, version int64, a Actor) error {
 	if !validID(id) {
 		return fmt.Errorf("store: delete item %q: %w", id, ErrNotFound)
@@ -448,7 +450,7 @@ func (s *Store) DeleteItem(ctx context.Context, owner, id string, version int64,
 		return fmt.Errorf("store: delete item %s: %w", id, err)
 	}
 	if err := s.batchDelete(ctx, s.tables.Data, rest); err != nil {
-		return fmt.Errorf("store: delete item %s: remaining shares: %w", id, err)
+		return fmt.Errorf("store: delete item %s: %w: remaining shares: %w", id, ErrIncomplete, err)
 	}
 	return nil
 }

@@ -37,6 +37,10 @@ var (
 	// with more users than one transaction holds was interrupted. It wraps
 	// ErrNotFound; [Store.LeaveShare] removes the entry.
 	ErrSharedItemGone = fmt.Errorf("shared item was deleted: %w", ErrNotFound)
+	// ErrIncomplete means a change was made but the cleanup that follows it
+	// in separate calls did not finish: DeleteItem deleted the item, and
+	// some grantees' entries for it remain (see ErrSharedItemGone).
+	ErrIncomplete = errors.New("done, but the cleanup after it did not finish")
 )
 
 // Tables names the DynamoDB tables clickguard uses.
