@@ -60,12 +60,30 @@ func TestScan_ownApp(t *testing.T) {
 		t.Fatal("no session cookie after signing up")
 	}
 
+	// An item shared with the scanning user, for the pages only a grantee
+	// sees (/items/{id}/leave).
+	ctx := t.Context()
+	if _, err := env.Store.CreateUser(ctx, store.User{Username: "sharer", PasswordHash: "x"}, store.Actor{}); err != nil {
+		t.Fatal(err)
+	}
+	shared, err := env.Store.CreateItem(ctx, "sharer", "Shared", "text", store.Actor{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Store.AddShare(ctx, "sharer", shared.ID, "scanner", store.Actor{}); err != nil {
+		t.Fatal(err)
+	}
+
 	var urls []string
 	for _, r := range app.Routes() {
 		if r.Method != "GET" || strings.HasPrefix(r.Pattern, "/static/") {
 			continue
 		}
-		p := strings.ReplaceAll(strings.TrimSuffix(r.Pattern, "{$}"), "{id}", id)
+		pid := id
+		if strings.HasSuffix(r.Pattern, "/leave") {
+			pid = shared.ID
+		}
+		p := strings.ReplaceAll(strings.TrimSuffix(r.Pattern, "{$}"), "{id}", pid)
 		urls = append(urls, srv.URL+p)
 	}
 	args := append([]string{"scan", "-insecure", "-format", "json", "-fail-on", "low", "-cookie", session}, urls...)
