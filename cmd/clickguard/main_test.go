@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -277,19 +278,13 @@ func TestServeEmbedded(t *testing.T) {
 	}
 }
 
-// TestServeGracefulShutdown: a request whose handler is running when serve
-// is told to stop is answered in full, with DynamoDB still up behind it, and
-// serve exits 0 afterwards. The request is a sign-up whose body arrives in
-// two parts: the server's 100 Continue shows that the handler has started
-// reading it, and the second part is sent only once the listener is closed
-// (new connections are refused), so the sign-up spans the start of the
-// shutdown. (net/http drops a request whose header is still incomplete
-// then; that is its documented behaviour, not tested here.)
-func TestServeGracefulShutdown(t *testing.T) {
-	clearEnv(t)
-	base, _, stop := startServe(t, "-addr", "127.0.0.1:0", "-log-level", "warn")
+// halfSignup starts a sign-up on the serve at base and leaves it in flight:
+// the server has answered 100 Continue, so its handler is reading the body,
+// of which half was sent. It returns the connection, its reader and the rest
+// of the body.
+func halfSignup(t *testing.T, base string) (net.Conn, *bufio.Reader, string) {
+	t.Helper()
 	host := strings.TrimPrefix(base, "http://")
-
 	// The sign-up page gives the session cookie and the form's token.
 	resp, err := http.Get(base + "/signup")
 	if err != nil {
@@ -309,7 +304,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
 	conn.SetDeadline(time.Now().Add(30 * time.Second))
 	fmt.Fprintf(conn, "POST /signup HTTP/1.1\r\nHost: %s\r\nCookie: %s=%s\r\nSec-Fetch-Site: same-origin\r\n"+
 		"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n",
@@ -319,6 +314,48 @@ func TestServeGracefulShutdown(t *testing.T) {
 		t.Fatalf("before the body: %v, %v; want 100 Continue", resp, err)
 	}
 	io.WriteString(conn, first)
+	return conn, br, rest
+}
+
+// TestServeShutdownGrace: a request still in flight when -shutdown-grace
+// runs out is cut off, and serve exits with an error rather than 0.
+func TestServeShutdownGrace(t *testing.T) {
+	clearEnv(t)
+	base, _, stop := startServe(t, "-addr", "127.0.0.1:0", "-log-level", "warn", "-shutdown-grace", "300ms")
+	conn, br, _ := halfSignup(t, base)
+	if code := stop(); code != exitFailure {
+		t.Errorf("serve exit code %d with a request cut off, want %d", code, exitFailure)
+	}
+	// The rest of the body never came: the server closes the connection,
+	// with no response, rather than leave it hanging.
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(br, nil)
+	var ne net.Error
+	switch {
+	case err == nil:
+		t.Errorf("the cut-off request got a response: %s", resp.Status)
+	case errors.As(err, &ne) && ne.Timeout():
+		t.Errorf("the connection of the cut-off request is still open 5s after serve returned")
+	}
+	conn.Close()
+	if _, err := parseServe([]string{"-shutdown-grace", "0s"}, io.Discard); err == nil {
+		t.Error("-shutdown-grace 0s accepted")
+	}
+}
+
+// TestServeGracefulShutdown: a request whose handler is running when serve
+// is told to stop is answered in full, with DynamoDB still up behind it, and
+// serve exits 0 afterwards. The request is a sign-up whose body arrives in
+// two parts: the server's 100 Continue shows that the handler has started
+// reading it, and the second part is sent only once the listener is closed
+// (new connections are refused), so the sign-up spans the start of the
+// shutdown. (net/http drops a request whose header is still incomplete
+// then; that is its documented behaviour, not tested here.)
+func TestServeGracefulShutdown(t *testing.T) {
+	clearEnv(t)
+	base, _, stop := startServe(t, "-addr", "127.0.0.1:0", "-log-level", "warn")
+	host := strings.TrimPrefix(base, "http://")
+	conn, br, rest := halfSignup(t, base)
 
 	stopped := make(chan int, 1)
 	go func() { stopped <- stop() }()
@@ -343,7 +380,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 	if _, err := io.WriteString(conn, rest); err != nil {
 		t.Fatalf("finishing the request: %v", err)
 	}
-	resp, err = http.ReadResponse(br, nil)
+	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
 		t.Fatalf("reading the response: %v", err)
 	}

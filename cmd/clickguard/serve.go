@@ -40,8 +40,9 @@ and -tls-key, or -behind-proxy with the proxies' addresses when TLS ends at a
 reverse proxy in front. The session cookie is always Secure: browsers send it
 over plain HTTP only to localhost.
 
-SIGINT or SIGTERM stops serve gracefully: requests in flight get up to 10
-seconds to finish.`
+SIGINT or SIGTERM stops serve gracefully: requests in flight get up to
+-shutdown-grace (10 seconds by default) to finish; a longer one, such as a
+large export, is cut off then.`
 
 // serveOptions are the parsed flags of "clickguard serve".
 type serveOptions struct {
@@ -56,6 +57,7 @@ type serveOptions struct {
 	sameSite        string
 	sessionIdle     time.Duration
 	sessionLifetime time.Duration
+	shutdownGrace   time.Duration
 	logLevel        slog.Level
 	logFormat       string
 }
@@ -122,6 +124,7 @@ func serveFlags(o *serveOptions) *flag.FlagSet {
 	fs.StringVar(&o.sameSite, "same-site", "lax", "SameSite `mode` of the session cookie: lax or strict")
 	fs.DurationVar(&o.sessionIdle, "session-idle", time.Hour, "end a session after this `duration` without a request")
 	fs.DurationVar(&o.sessionLifetime, "session-lifetime", 12*time.Hour, "end a session this `duration` after login")
+	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 10*time.Second, "on SIGINT or SIGTERM, give requests in flight this `duration` to finish")
 	o.logLevel = slog.LevelInfo
 	fs.Var(logLevelFlag{&o.logLevel}, "log-level", "log `level`: debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log `format`: text or json")
@@ -156,6 +159,9 @@ func parseServe(args []string, stdout io.Writer) (serveOptions, error) {
 	}
 	if o.sessionIdle <= 0 || o.sessionLifetime <= 0 {
 		return o, usagef("serve", fs, "-session-idle and -session-lifetime must be positive")
+	}
+	if o.shutdownGrace <= 0 {
+		return o, usagef("serve", fs, "-shutdown-grace must be positive")
 	}
 	if o.tablePrefix == "" || len(o.tablePrefix) > 200 {
 		return o, usagef("serve", fs, "-table-prefix must be 1 to 200 characters")
@@ -250,6 +256,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		slog.String("same_site", o.sameSite),
 		slog.Duration("session_idle", o.sessionIdle),
 		slog.Duration("session_lifetime", o.sessionLifetime),
+		slog.Duration("shutdown_grace", o.shutdownGrace),
 	)
 
 	errc := make(chan error, 1)
@@ -266,9 +273,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down")
-	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {
+		// Shutdown leaves the connections still busy open: close them, so
+		// that their clients see the end now rather than at their timeout.
+		srv.Close()
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("shutdown: requests still in flight after -shutdown-grace %s were cut off", o.shutdownGrace)
+		}
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
