@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -132,10 +131,10 @@ func (s *Store) sweepPartition(ctx context.Context, username string) error {
 			case r.Type == typeShare:
 				del = append(del, [2]string{pk, r.SK}, [2]string{userPK(r.Grantee), inboxSK(r.ID)})
 			case r.Type == typeInbox:
-				del = append(del, [2]string{pk, r.SK}, [2]string{userPK(r.Owner), shareSK(r.ID, username)})
-				if err := s.dropShareCount(ctx, r.Owner, r.ID); err != nil {
+				if err := s.releaseShare(ctx, r.Owner, r.ID, username); err != nil {
 					return fmt.Errorf("sweep: %w", err)
 				}
+				del = append(del, [2]string{pk, r.SK})
 			default:
 				del = append(del, [2]string{pk, r.SK})
 			}
@@ -150,26 +149,37 @@ func (s *Store) sweepPartition(ctx context.Context, username string) error {
 // sweepPageSize bounds how many records DeleteAccount holds at once.
 const sweepPageSize = 100
 
-// dropShareCount decrements the share_count of owner's item id after one of
-// its grantees was deleted; an item that is gone needs nothing.
-func (s *Store) dropShareCount(ctx context.Context, owner, id string) error {
+// releaseShare deletes owner's share record of item id for grantee, whose
+// account is being deleted, and decrements the item's share_count in the
+// same transaction: a deletion that is retried after a failure finds the
+// record gone and does not count the share twice. If the item is gone, the
+// record is deleted alone.
+func (s *Store) releaseShare(ctx context.Context, owner, id, grantee string) error {
+	rec := key(userPK(owner), shareSK(id, grantee))
 	upd := expression.Add(expression.Name("share_count"), expression.Value(-1))
 	cond := expression.AttributeExists(expression.Name(attrPK)).
 		And(expression.Name("share_count").GreaterThan(expression.Value(0)))
 	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
 	if err != nil {
-		return fmt.Errorf("share count of %s: build: %w", id, err)
+		return fmt.Errorf("release share of %s: build: %w", id, err)
 	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.tables.Data),
-		Key:                       key(userPK(owner), itemSK(id)),
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	})
-	if err != nil && !errors.Is(translate(err), ErrConflict) {
-		return fmt.Errorf("share count of %s: %w", id, translate(err))
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Delete: &types.Delete{
+			TableName:           aws.String(s.tables.Data),
+			Key:                 rec,
+			ConditionExpression: aws.String("attribute_exists(pk)"),
+		}},
+		conditionalUpdate(s.tables.Data, key(userPK(owner), itemSK(id)), expr),
+	}})
+	switch {
+	case err == nil, conditionFailedAt(err, 0):
+		// Released now, or by an earlier attempt.
+		return nil
+	case conditionFailedAt(err, 1):
+		_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.tables.Data), Key: rec})
+	}
+	if err != nil {
+		return fmt.Errorf("release share of %s: %w", id, translate(err))
 	}
 	return nil
 }

@@ -5,7 +5,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/clickguard/clickguard/internal/store"
+	"github.com/clickguard/clickguard/internal/store/storetest"
 )
 
 func TestDeleteAccount(t *testing.T) {
@@ -51,5 +56,70 @@ func TestDeleteAccount(t *testing.T) {
 	}
 	if err := s.DeleteAccount(ctx, "alice", a); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("second DeleteAccount error = %v, want ErrNotFound", err)
+	}
+}
+
+// TestDeleteAccount_Retry: alice's account deletion loses DynamoDB at its
+// first batch and is run again. bob's item, shared with alice and carol,
+// ends with share_count 1 (carol), counted once for alice however many
+// times the sweep passes.
+func TestDeleteAccount_Retry(t *testing.T) {
+	t.Parallel()
+	env := storetest.EmbeddedBackend(t).Env(t)
+	s := env.Store
+	ctx := t.Context()
+	for _, u := range []string{"alice", "bob", "carol"} {
+		if _, err := s.CreateUser(ctx, store.User{Username: u, PasswordHash: "x"}, store.Actor{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	theirs, err := s.CreateItem(ctx, "bob", "theirs", "y", store.Actor{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []string{"alice", "carol"} {
+		if err := s.AddShare(ctx, "bob", theirs.ID, g, store.Actor{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A leftover: an item of bob's shared with alice, whose record alone
+	// was deleted (an interrupted delete).
+	gone, err := s.CreateItem(ctx, "bob", "gone", "", store.Actor{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddShare(ctx, "bob", gone.ID, "alice", store.Actor{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: aws.String(env.Tables.Data),
+		Key: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: "USER#bob"},
+			"sk": &types.AttributeValueMemberS{Value: "ITEM#" + gone.ID},
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	cut := env.Intercepted(func(op string) error {
+		if op == "BatchWriteItem" {
+			return errors.New("connection lost")
+		}
+		return nil
+	}).Store
+	if err := cut.DeleteAccount(ctx, "alice", store.Actor{}); err == nil {
+		t.Fatal("DeleteAccount with its batches cut off succeeded")
+	}
+	if err := s.DeleteAccount(ctx, "alice", store.Actor{}); err != nil {
+		t.Fatalf("DeleteAccount, second attempt: %v", err)
+	}
+	it, err := s.GetItem(ctx, "bob", theirs.ID)
+	if err != nil || it.ShareCount != 1 {
+		t.Errorf("bob's item = %+v, %v; want share_count 1 (carol)", it, err)
+	}
+	if sh, err := s.ListShares(ctx, "bob", theirs.ID); err != nil || len(sh) != 1 || sh[0].Grantee != "carol" {
+		t.Errorf("bob's shares = %+v, %v; want carol only", sh, err)
+	}
+	if sh, err := s.ListShares(ctx, "bob", gone.ID); err != nil || len(sh) != 0 {
+		t.Errorf("bob's leftover share record of a deleted item: %+v, %v; want none", sh, err)
 	}
 }
