@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/clickguard/clickguard/internal/store"
-	"github.com/clickguard/clickguard/internal/store/storetest"
 )
 
 func TestDeleteAccount(t *testing.T) {
@@ -65,14 +64,9 @@ func TestDeleteAccount(t *testing.T) {
 // times the sweep passes.
 func TestDeleteAccount_Retry(t *testing.T) {
 	t.Parallel()
-	env := storetest.EmbeddedBackend(t).Env(t)
+	env := newUsersEnv(t, "alice", "bob", "carol")
 	s := env.Store
 	ctx := t.Context()
-	for _, u := range []string{"alice", "bob", "carol"} {
-		if _, err := s.CreateUser(ctx, store.User{Username: u, PasswordHash: "x"}, store.Actor{}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	theirs, err := s.CreateItem(ctx, "bob", "theirs", "y", store.Actor{})
 	if err != nil {
 		t.Fatal(err)
@@ -100,12 +94,7 @@ func TestDeleteAccount_Retry(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	cut := env.Intercepted(func(op string) error {
-		if op == "BatchWriteItem" {
-			return errors.New("connection lost")
-		}
-		return nil
-	}).Store
+	cut := env.CutOff("BatchWriteItem").Store
 	if err := cut.DeleteAccount(ctx, "alice", store.Actor{}); err == nil {
 		t.Fatal("DeleteAccount with its batches cut off succeeded")
 	}

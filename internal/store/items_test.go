@@ -15,13 +15,19 @@ import (
 // newUsers returns an embedded store holding the named accounts.
 func newUsers(t *testing.T, names ...string) *store.Store {
 	t.Helper()
-	s := storetest.Embedded(t)
+	return newUsersEnv(t, names...).Store
+}
+
+// newUsersEnv is newUsers with the tables and client of the store too.
+func newUsersEnv(t *testing.T, names ...string) storetest.Env {
+	t.Helper()
+	env := storetest.EmbeddedBackend(t).Env(t)
 	for _, n := range names {
-		if _, err := s.CreateUser(t.Context(), store.User{Username: n, PasswordHash: "x"}, store.Actor{Username: n}); err != nil {
+		if _, err := env.Store.CreateUser(t.Context(), store.User{Username: n, PasswordHash: "x"}, store.Actor{Username: n}); err != nil {
 			t.Fatalf("CreateUser(%q): %v", n, err)
 		}
 	}
-	return s
+	return env
 }
 
 func TestCreateGetItem(t *testing.T) {

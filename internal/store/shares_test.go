@@ -261,13 +261,8 @@ func TestLeaveShare(t *testing.T) {
 // ErrNotFound and share_count drops once, not twice.
 func TestLeaveShare_RevokeWins(t *testing.T) {
 	t.Parallel()
-	env := storetest.EmbeddedBackend(t).Env(t)
+	env := newUsersEnv(t, "alice", "bob")
 	ctx := t.Context()
-	for _, u := range []string{"alice", "bob"} {
-		if _, err := env.Store.CreateUser(ctx, store.User{Username: u, PasswordHash: "x"}, store.Actor{}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	it, err := env.Store.CreateItem(ctx, "alice", "Plan", "", store.Actor{})
 	if err != nil {
 		t.Fatal(err)
@@ -301,19 +296,11 @@ func TestLeaveShare_RevokeWins(t *testing.T) {
 // record goes with it.
 func TestLeaveShare_ItemGone(t *testing.T) {
 	t.Parallel()
-	env := storetest.EmbeddedBackend(t).Env(t)
+	env := newUsersEnv(t, "alice")
 	s := env.Store
 	ctx := t.Context()
-	if _, err := s.CreateUser(ctx, store.User{Username: "alice", PasswordHash: "x"}, store.Actor{}); err != nil {
-		t.Fatal(err)
-	}
 	it := shareWidely(t, s, 60)
-	cut := env.Intercepted(func(op string) error {
-		if op == "BatchWriteItem" {
-			return errors.New("connection lost")
-		}
-		return nil
-	}).Store
+	cut := env.CutOff("BatchWriteItem").Store
 	if err := cut.DeleteItem(ctx, "alice", it.ID, 1, store.Actor{}); !errors.Is(err, store.ErrIncomplete) {
 		t.Fatalf("DeleteItem with its batches cut off: %v, want ErrIncomplete", err)
 	}

@@ -179,6 +179,17 @@ func (e Env) Intercepted(before func(op string) error) Env {
 	return e
 }
 
+// CutOff returns e with every call of operation op failing, as if the
+// connection to DynamoDB were lost just then.
+func (e Env) CutOff(op string) Env {
+	return e.Intercepted(func(o string) error {
+		if o == op {
+			return fmt.Errorf("storetest: %s cut off", op)
+		}
+		return nil
+	})
+}
+
 // Store is b.Env(t).Store.
 func (b Backend) Store(t testing.TB) *store.Store {
 	t.Helper()
