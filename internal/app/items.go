@@ -282,10 +282,10 @@ func (a *App) deleteItem(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if errors.Is(err, store.ErrIncomplete) {
-		// The item is gone; some grantees still list it, marked as
-		// deleted, until they remove it.
+		// The item is gone; some grantees still list it until they open
+		// it (a 410 page) and remove it.
 		a.logger.WarnContext(r.Context(), "item deleted, grantees' entries left", slog.Any("error", err), slog.String("request_id", requestID(r)))
-		a.setFlash(r, "Deleted “"+it.Title+"”. Some of the people it was shared with may still see it in their list, marked as deleted, until they remove it.")
+		a.setFlash(r, "Deleted “"+it.Title+"”. Some of the people it was shared with may still see it in their list until they open it and remove it.")
 		http.Redirect(w, r, "/items", http.StatusSeeOther)
 		return
 	}
