@@ -134,25 +134,12 @@ func (s *Store) RemoveShare(ctx context.Context, owner, id, grantee string, a Ac
 	if !validID(id) {
 		return fmt.Errorf("store: unshare item %q: %w", id, ErrNotFound)
 	}
-	upd := expression.Add(expression.Name("share_count"), expression.Value(-1))
-	cond := expression.AttributeExists(expression.Name("pk"))
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	ops, err := s.unshareOps(owner, id, grantee)
 	if err != nil {
-		return fmt.Errorf("store: unshare item %s: build: %w", id, err)
+		return fmt.Errorf("store: unshare item %s: %w", id, err)
 	}
 	ev := Event{Action: "share.remove", Target: id, Detail: grantee, Actor: a}
-	err = s.transact(ctx, owner, ev,
-		types.TransactWriteItem{Delete: &types.Delete{
-			TableName:           aws.String(s.tables.Data),
-			Key:                 key(userPK(owner), shareSK(id, grantee)),
-			ConditionExpression: aws.String("attribute_exists(pk)"),
-		}},
-		types.TransactWriteItem{Delete: &types.Delete{
-			TableName: aws.String(s.tables.Data),
-			Key:       key(userPK(grantee), inboxSK(id)),
-		}},
-		conditionalUpdate(s.tables.Data, key(userPK(owner), itemSK(id)), expr),
-	)
+	err = s.transact(ctx, owner, ev, ops...)
 	if errors.Is(err, ErrConflict) {
 		return fmt.Errorf("store: unshare item %s from %q: %w", id, grantee, ErrNotFound)
 	}
@@ -160,6 +147,30 @@ func (s *Store) RemoveShare(ctx context.Context, owner, id, grantee string, a Ac
 		return fmt.Errorf("store: unshare item %s: %w", id, err)
 	}
 	return nil
+}
+
+// unshareOps returns the operations that end grantee's share of owner's
+// item id: the share record (which must exist), the grantee's entry, and
+// the item's share_count (the item must exist).
+func (s *Store) unshareOps(owner, id, grantee string) ([]types.TransactWriteItem, error) {
+	upd := expression.Add(expression.Name("share_count"), expression.Value(-1))
+	cond := expression.AttributeExists(expression.Name("pk"))
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	return []types.TransactWriteItem{
+		{Delete: &types.Delete{
+			TableName:           aws.String(s.tables.Data),
+			Key:                 key(userPK(owner), shareSK(id, grantee)),
+			ConditionExpression: aws.String("attribute_exists(pk)"),
+		}},
+		{Delete: &types.Delete{
+			TableName: aws.String(s.tables.Data),
+			Key:       key(userPK(grantee), inboxSK(id)),
+		}},
+		conditionalUpdate(s.tables.Data, key(userPK(owner), itemSK(id)), expr),
+	}, nil
 }
 
 // ListShares returns every share of owner's item id, ordered by grantee.
@@ -241,22 +252,14 @@ func (s *Store) LeaveShare(ctx context.Context, grantee, id string, a Actor) err
 	if err != nil {
 		return fmt.Errorf("store: leave share: %w", err)
 	}
-	upd := expression.Add(expression.Name("share_count"), expression.Value(-1))
-	expr, err := expression.NewBuilder().WithUpdate(upd).
-		WithCondition(expression.AttributeExists(expression.Name("pk"))).Build()
+	ops, err := s.unshareOps(owner, id, grantee)
 	if err != nil {
-		return fmt.Errorf("store: leave share %s: build: %w", id, err)
+		return fmt.Errorf("store: leave share %s: %w", id, err)
 	}
+	// The entry must exist too: it is what the grantee asked to remove.
+	ops[1] = inbox
 	err = s.transact(ctx, owner, Event{Action: "share.leave", Target: id, Detail: grantee, Actor: a},
-		inbox,
-		types.TransactWriteItem{Delete: &types.Delete{
-			TableName:           aws.String(s.tables.Data),
-			Key:                 key(userPK(owner), shareSK(id, grantee)),
-			ConditionExpression: aws.String("attribute_exists(pk)"),
-		}},
-		conditionalUpdate(s.tables.Data, key(userPK(owner), itemSK(id)), expr),
-		mineAudit,
-	)
+		append(ops, mineAudit)...)
 	if err == nil {
 		return nil
 	}
