@@ -16,14 +16,6 @@ import (
 	"github.com/clickguard/clickguard/internal/store"
 )
 
-// share shares owner's item id with grantee through the confirmation page.
-func share(t *testing.T, owner *browser, id, grantee string) {
-	t.Helper()
-	if r := owner.submit("/items/"+id+"/share?with="+grantee, "/items/"+id+"/share", url.Values{"action": {"add"}, "grantee": {grantee}}); r.status != http.StatusSeeOther {
-		t.Fatalf("share %s with %s: status %d", id, grantee, r.status)
-	}
-}
-
 // mustContain fails the test for each of wants that r's body lacks.
 func mustContain(t *testing.T, what string, r response, wants ...string) {
 	t.Helper()
@@ -42,7 +34,7 @@ func TestLeave(t *testing.T) {
 	srv := newServer(t, newEnv(t), app.Config{})
 	alice, bob, carol := user(t, srv, "alice"), user(t, srv, "bob"), user(t, srv, "carol")
 	id := alice.createItem("Plan", "the plan")
-	share(t, alice, id, "bob")
+	alice.share(id, "bob")
 	leave := "/items/" + id + "/leave"
 
 	mustContain(t, "bob's item page", bob.get("/items/"+id), `href="`+leave+`"`, "Remove from my list")
@@ -88,7 +80,7 @@ func TestLeave_ItemGone(t *testing.T) {
 	srv := newServer(t, env, app.Config{})
 	alice, bob := user(t, srv, "alice"), user(t, srv, "bob")
 	id := alice.createItem("Old plan", "gone soon")
-	share(t, alice, id, "bob")
+	alice.share(id, "bob")
 	_, err := env.Client.DeleteItem(t.Context(), &dynamodb.DeleteItemInput{
 		TableName: aws.String(env.Tables.Data),
 		Key: map[string]types.AttributeValue{

@@ -59,6 +59,14 @@ func (b *browser) createItem(title, body string) string {
 	return strings.TrimPrefix(loc, "/items/")
 }
 
+// share shares b's item id with grantee through the confirmation page.
+func (b *browser) share(id, grantee string) {
+	b.t.Helper()
+	if r := b.submit("/items/"+id+"/share?with="+grantee, "/items/"+id+"/share", url.Values{"action": {"add"}, "grantee": {grantee}}); r.status != http.StatusSeeOther {
+		b.t.Fatalf("share %s with %s: status %d", id, grantee, r.status)
+	}
+}
+
 var versionRE = regexp.MustCompile(`name="version" value="(\d+)"`)
 
 // version returns the version field of the form on page path.
@@ -218,9 +226,7 @@ func TestOwnership(t *testing.T) {
 	id := alice.createItem("Secret", "do not tell")
 	version := alice.version("/items/" + id + "/edit")
 	shared := alice.createItem("Shared", "bob may read")
-	if r := alice.submit("/items/"+shared+"/share?with=bob", "/items/"+shared+"/share", url.Values{"action": {"add"}, "grantee": {"bob"}}); r.status != http.StatusSeeOther {
-		t.Fatalf("share with bob: status %d", r.status)
-	}
+	alice.share(shared, "bob")
 	sharedVersion := alice.version("/items/" + shared + "/edit")
 	before := dataItems(t, env)
 
@@ -377,9 +383,7 @@ func TestItemFlow(t *testing.T) {
 	if r := alice.get("/items/" + id); strings.Contains(r.body, "Shared with 1") {
 		t.Errorf("a GET of the confirmation shared the item")
 	}
-	if r := alice.submit("/items/"+id+"/share?with=bob", "/items/"+id+"/share", url.Values{"action": {"add"}, "grantee": {"bob"}}); r.status != http.StatusSeeOther {
-		t.Errorf("share: status %d", r.status)
-	}
+	alice.share(id, "bob")
 	// Visibility is confirmed and versioned.
 	vis := alice.get("/items/" + id + "/visibility")
 	if !strings.Contains(vis.body, "Anyone with the link") || !strings.Contains(vis.body, "button-danger") {
@@ -502,7 +506,7 @@ func TestExport(t *testing.T) {
 		alice.createItem(title, "body of "+title+"\nline 2")
 	}
 	theirs := bob.createItem("bob's", "not alice's")
-	bob.submit("/items/"+theirs+"/share?with=alice", "/items/"+theirs+"/share", url.Values{"action": {"add"}, "grantee": {"alice"}})
+	bob.share(theirs, "alice")
 
 	r := alice.submit("/export", "/export", url.Values{"format": {"json"}})
 	if r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Disposition"), "attachment; filename=\"clickguard-alice-") {
@@ -557,11 +561,11 @@ func TestDeleteAccount(t *testing.T) {
 	for i := range 3 {
 		id := alice.createItem("item "+string(rune('a'+i)), "text")
 		if i == 0 {
-			alice.submit("/items/"+id+"/share?with=bob", "/items/"+id+"/share", url.Values{"action": {"add"}, "grantee": {"bob"}})
+			alice.share(id, "bob")
 		}
 	}
 	bobs := bob.createItem("bob's", "kept")
-	bob.submit("/items/"+bobs+"/share?with=alice", "/items/"+bobs+"/share", url.Values{"action": {"add"}, "grantee": {"alice"}})
+	bob.share(bobs, "alice")
 	v := versionRE.FindStringSubmatch(alice.get("/account").body)[1]
 	alice.submit("/account", "/account/embed-origins", url.Values{"version": {v}, "origins": {"https://blog.example"}})
 
