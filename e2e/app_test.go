@@ -400,45 +400,40 @@ func setUp(t *testing.T, browser context.Context) *fixture {
 		t.Logf("the application has no POST /items yet: routes with {id} are not attacked")
 		return f
 	}
-	create := func(title, body string) string {
-		loc, err := submitForm(vtab, f.base+"/items/new", `form[action="/items"]`, map[string]string{"title": title, "body": body})
+	// create makes an item as user, in tab, through the form.
+	create := func(tab context.Context, user, title, body string) string {
+		loc, err := submitForm(tab, f.base+"/items/new", `form[action="/items"]`, map[string]string{"title": title, "body": body})
 		if err != nil {
 			t.Fatalf("create item %q: %v", title, err)
 		}
 		id := path.Base(mustPath(loc))
-		if _, err := f.env.Store.GetItem(t.Context(), victim, id); err != nil {
+		if _, err := f.env.Store.GetItem(t.Context(), user, id); err != nil {
 			t.Fatalf("create item %q: landed on %s, item %q: %v", title, loc, id, err)
 		}
 		return id
 	}
-	f.itemID = create("Quarterly numbers", "Revenue up 12%. Do not share outside the board.")
-	f.controlID = create("Scratch note", "The unprotected control deletes this one.")
-
-	if p := "/items/{id}/share"; f.has(http.MethodPost, p) {
-		u := f.base + strings.ReplaceAll(p, "{id}", f.itemID)
-		// Sharing is confirmed: the GET form leads to a confirmation page
-		// whose POST form shares.
-		if _, err := submitForm(vtab, u, `form[method=get][action$="/share"]`, map[string]string{"with": other}); err != nil {
-			t.Fatalf("share: %v", err)
+	// share shares item id with grantee, in its owner's tab. Sharing is
+	// confirmed: the GET form leads to a confirmation page whose POST form
+	// shares.
+	share := func(tab context.Context, id, grantee string) {
+		if _, err := submitForm(tab, f.base+"/items/"+id+"/share", `form[method=get][action$="/share"]`, map[string]string{"with": grantee}); err != nil {
+			t.Fatalf("share with %s: %v", grantee, err)
 		}
-		if _, err := submitForm(vtab, "", `form[method=post][action$="/share"]`, nil); err != nil {
-			t.Fatalf("confirm share: %v", err)
+		if _, err := submitForm(tab, "", `form[method=post][action$="/share"]`, nil); err != nil {
+			t.Fatalf("confirm share with %s: %v", grantee, err)
+		}
+		if _, err := f.env.Store.ReadableItem(t.Context(), grantee, id); err != nil {
+			t.Fatalf("item %q shared with %s: %v", id, grantee, err)
 		}
 	}
-	if p := "/items/{id}/leave"; f.has(http.MethodPost, p) && f.has(http.MethodPost, "/items/{id}/share") {
-		loc, err := submitForm(otab, f.base+"/items/new", `form[action="/items"]`, map[string]string{"title": "Team notes", "body": "Shared with " + victim + "."})
-		if err != nil {
-			t.Fatalf("create %s's item: %v", other, err)
-		}
-		f.sharedID = path.Base(mustPath(loc))
-		if _, err := submitForm(otab, f.base+"/items/"+f.sharedID+"/share", `form[method=get][action$="/share"]`, map[string]string{"with": victim}); err != nil {
-			t.Fatalf("share with %s: %v", victim, err)
-		}
-		if _, err := submitForm(otab, "", `form[method=post][action$="/share"]`, nil); err != nil {
-			t.Fatalf("confirm share with %s: %v", victim, err)
-		}
-		if _, err := f.env.Store.ReadableItem(t.Context(), victim, f.sharedID); err != nil {
-			t.Fatalf("%s's item %q shared with %s: %v", other, f.sharedID, victim, err)
+	f.itemID = create(vtab, victim, "Quarterly numbers", "Revenue up 12%. Do not share outside the board.")
+	f.controlID = create(vtab, victim, "Scratch note", "The unprotected control deletes this one.")
+
+	if f.has(http.MethodPost, "/items/{id}/share") {
+		share(vtab, f.itemID, other)
+		if f.has(http.MethodPost, "/items/{id}/leave") {
+			f.sharedID = create(otab, other, "Team notes", "Shared with "+victim+".")
+			share(otab, f.sharedID, victim)
 		}
 	}
 	if p := "/items/{id}/visibility"; f.has(http.MethodPost, p) {
