@@ -30,6 +30,16 @@
 // token: one per session, masked afresh by [Guard.Token] for every render,
 // compared in constant time, replaced by [Guard.RenewToken].
 //
+// # Confirmation pages
+//
+// A page on which one click changes state (the "Are you sure?" page with the
+// Delete button) can be attacked without any frame: in DoubleClickjacking, a
+// decoy on another site asks for a double-click, its first press navigates
+// the tab to the page, and the second click lands on the button. Routes
+// registered with [Guard.ConfirmationHandler] refuse requests whose
+// Sec-Fetch-Site is cross-site or same-site before their handler runs, so
+// that only the application's own links and the user can open them.
+//
 // # Per-route and per-request policies
 //
 // A route registered as [Policy.Handler] uses that policy instead of
@@ -51,7 +61,8 @@
 // standard library does; the token check has no such exemption. Framing
 // headers are enforced by browsers; the server-side refusal of framed
 // navigations is defence in depth and fails open when the browser sends no
-// Sec-Fetch-Site. Forwarded headers are trusted only from
+// Sec-Fetch-Site; so does the refusal of confirmation pages opened from other
+// sites, which only Fetch Metadata can tell apart. Forwarded headers are trusted only from
 // [Guard.TrustedProxies].
 //
 // Report-only mode ([Guard.ReportOnly]) logs instead of refusing, for

@@ -14,6 +14,9 @@ var (
 	// ErrFramed means a navigation request would load a route that is not
 	// embeddable into a frame of another origin.
 	ErrFramed = errors.New("guard: framed navigation from another origin")
+	// ErrCrossSiteConfirmation means a confirmation page
+	// ([Guard.ConfirmationHandler]) was requested from another site.
+	ErrCrossSiteConfirmation = errors.New("guard: confirmation page requested from another site")
 	// ErrToken means an unsafe request carried no token, or one that does not
 	// belong to its session.
 	ErrToken = errors.New("guard: missing or invalid CSRF token")

@@ -163,3 +163,26 @@ func ExampleGuard_TokenHandler() {
 	// 200 saved
 	// 403 Forbidden
 }
+
+func ExampleGuard_ConfirmationHandler() {
+	var g guard.Guard
+	mux := http.NewServeMux()
+	// The page whose one button deletes: only the application itself, or
+	// the user, may open it.
+	mux.Handle("GET /items/{id}/delete", g.ConfirmationHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, `<form method="post"><button>Delete</button></form>`)
+	})))
+	h := g.Handler(mux)
+
+	for _, site := range []string{"same-origin", "none", "cross-site"} {
+		req := httptest.NewRequest("GET", "/items/1/delete", nil)
+		req.Header.Set("Sec-Fetch-Site", site)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		fmt.Println(site, rec.Code)
+	}
+	// Output:
+	// same-origin 200
+	// none 200
+	// cross-site 403
+}

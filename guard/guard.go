@@ -9,9 +9,9 @@ import (
 )
 
 // Guard configures the protections. Its exported fields are read when
-// [Guard.Handler] or [Guard.TokenHandler] is called and must not change
-// afterwards; [Guard.AddTrustedOrigin] may be called at any time and applies
-// to future requests. A Guard must not be copied after first use.
+// [Guard.Handler], [Guard.TokenHandler] or [Guard.ConfirmationHandler] is
+// called and must not change afterwards; [Guard.AddTrustedOrigin] may be
+// called at any time and applies to future requests. A Guard must not be copied after first use.
 //
 // The zero value is the strictest policy: no framing by anyone (also for
 // navigations, refused before the handler runs), unsafe cross-origin
@@ -53,19 +53,19 @@ type Guard struct {
 	// The default, nil, is silent. Tokens and cookies are never logged.
 	Logger *slog.Logger
 
-	// ReportOnly makes the framed-navigation refusal, the cross-origin check
-	// and the token check log what they would refuse and refuse nothing, so
-	// that an existing application can adopt guard safely. The framing policy
-	// is then reported, not enforced: guard's frame-ancestors directive goes
-	// into Content-Security-Policy-Report-Only (merged into the
-	// application's own report-only policy, if any), and guard neither adds
-	// frame-ancestors to the enforced Content-Security-Policy nor sends
-	// X-Frame-Options; whatever enforced framing headers the application
-	// sets itself are left as they are. Browsers then report, in the
-	// console and to any report-to endpoint the application's report-only
-	// policy names, each framing the policy would block. The other headers
-	// (nosniff, Referrer-Policy, Cross-Origin-Opener-Policy, HSTS) are sent
-	// as usual. The default is false: every check and header is enforced.
+	// ReportOnly makes the framed-navigation refusal, the cross-origin check,
+	// the token check and the confirmation-page refusal log what they would
+	// refuse and refuse nothing, so that an existing application can adopt guard
+	// safely. The framing policy is then reported, not enforced: guard's
+	// frame-ancestors directive goes into Content-Security-Policy-Report-Only
+	// (merged into the application's own report-only policy, if any), and guard
+	// neither adds frame-ancestors to the enforced Content-Security-Policy nor
+	// sends X-Frame-Options; whatever enforced framing headers the application
+	// sets itself are left as they are. Browsers then report, in the console and
+	// to any report-to endpoint the application's report-only policy names, each
+	// framing the policy would block. The other headers (nosniff,
+	// Referrer-Policy, Cross-Origin-Opener-Policy, HSTS) are sent as usual. The
+	// default is false: every check and header is enforced.
 	ReportOnly bool
 
 	// OmitNosniff turns off X-Content-Type-Options: nosniff.

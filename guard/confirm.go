@@ -1,0 +1,45 @@
+package guard
+
+import "net/http"
+
+// ConfirmationHandler returns a handler that serves h as a confirmation
+// page: a page on which one click changes state, such as the "Delete" button
+// that asks whether to delete. It refuses, before h runs, every request whose
+// Sec-Fetch-Site is cross-site or same-site, so that such a page can only be
+// opened from the application itself or by the user (a bookmark, the address
+// bar, another application: Sec-Fetch-Site none).
+//
+// This stops DoubleClickjacking, which needs no frame: a decoy on another
+// site asks for a double-click, its first press navigates the tab (or a
+// window the site opened) to the confirmation page, a top-level GET that
+// carries SameSite=Lax cookies, and the second click lands on the page's
+// button. Framing headers cannot stop it and the token check passes, since
+// the form is the application's own. Since a redirect chain is as
+// cross-site as any request in it, an open redirect on the application does
+// not launder the navigation.
+//
+// A request without Sec-Fetch-Site (a browser without Fetch Metadata, or not
+// a browser) passes: the refusal fails open, like the framed-navigation
+// refusal. Refusals go to [Guard.DenyHandler] with a reason wrapping
+// [ErrCrossSiteConfirmation] and are logged; with [Guard.ReportOnly] they
+// are only logged. It may run inside or outside [Guard.Handler], but only
+// inside does the refusal carry guard's headers.
+func (g *Guard) ConfirmationHandler(h http.Handler) http.Handler {
+	return &confirmation{c: g.compile(), h: h}
+}
+
+type confirmation struct {
+	c *compiled
+	h http.Handler
+}
+
+func (cf *confirmation) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if v := r.Header["Sec-Fetch-Site"]; len(v) > 0 && (v[0] == "cross-site" || v[0] == "same-site") {
+		cf.c.warn(r, ErrCrossSiteConfirmation)
+		if !cf.c.reportOnly {
+			cf.c.deny.ServeHTTP(w, withReason(r, ErrCrossSiteConfirmation))
+			return
+		}
+	}
+	cf.h.ServeHTTP(w, r)
+}
