@@ -45,6 +45,9 @@ type fixture struct {
 	victim, other context.Context
 	itemID        string // the victim's item every {id} route is shown with
 	controlID     string // the victim's item the unprotected control deletes
+	// doubleID is the victim's item the unprotected control of the
+	// double-click attack deletes.
+	doubleID string
 	// sharedID is an item other shared with the victim, which the /leave
 	// routes are shown with: the victim's own items have no such page.
 	sharedID string
@@ -91,15 +94,8 @@ func TestApp(t *testing.T) {
 	t.Run("framing", func(t *testing.T) {
 		css := f.stylesheetPath(t)
 		jobs := map[string]func(t *testing.T){}
-		for _, rt := range f.routes {
-			if rt.Method != http.MethodGet {
-				continue
-			}
-			target, err := f.fill(rt.Pattern, css)
-			if err != nil {
-				t.Errorf("route GET %s: %v", rt.Pattern, err)
-				continue
-			}
+		for _, pg := range f.getPages(t, css, func(app.Route) bool { return true }) {
+			rt := pg.Route
 			if strings.HasPrefix(rt.Pattern, "/embed/") && !rt.Embeddable {
 				t.Errorf("route GET %s is not Embeddable: the embed page cannot render from the allowlisted origin", rt.Pattern)
 			}
@@ -107,23 +103,21 @@ func TestApp(t *testing.T) {
 			if rt.Embeddable {
 				origins = append(origins, partnerSite)
 			}
-			for _, q := range f.queries(rt.Pattern) {
-				for _, origin := range origins {
-					// Only an embeddable page renders, and only directly in
-					// the origin its owner allowlisted: nested, the
-					// application's own origin is an ancestor too, and the
-					// allowlist does not name it.
-					want := map[string]bool{}
-					for _, kind := range kinds {
-						want[kind] = rt.Embeddable && origin == partnerSite && kind != "nested"
-					}
-					p := framingPage{
-						Group: "framing", Route: "GET " + rt.Pattern + q, Origin: origin,
-						Page:         framePageAll(f.atk.byName[origin], f.base+target+q, f.base+nestPath),
-						TargetOrigin: f.base, WantRendered: want,
-					}
-					jobs[rt.Pattern+q+" from "+origin] = func(t *testing.T) { runFramingPage(t, f.victim, p) }
+			for _, origin := range origins {
+				// Only an embeddable page renders, and only directly in the
+				// origin its owner allowlisted: nested, the application's
+				// own origin is an ancestor too, and the allowlist does not
+				// name it.
+				want := map[string]bool{}
+				for _, kind := range kinds {
+					want[kind] = rt.Embeddable && origin == partnerSite && kind != "nested"
 				}
+				p := framingPage{
+					Group: "framing", Route: "GET " + pg.Name, Origin: origin,
+					Page:         framePageAll(f.atk.byName[origin], f.base+pg.Path, f.base+nestPath),
+					TargetOrigin: f.base, WantRendered: want,
+				}
+				jobs[pg.Name+" from "+origin] = func(t *testing.T) { runFramingPage(t, f.victim, p) }
 			}
 		}
 		// The control: the item page of the unprotected build renders in
@@ -255,59 +249,61 @@ func TestApp(t *testing.T) {
 	})
 
 	t.Run("top-level GET", func(t *testing.T) {
-		// A cross-site link to a confirmation page shows the confirmation
-		// (the Lax cookie is sent on top-level GET navigations) and changes
-		// nothing: only the POST behind it could.
-		for _, rt := range f.routes {
-			if rt.Method != http.MethodGet || rt.Public || !f.has(http.MethodPost, rt.Pattern) {
-				continue
+		// A cross-site link to a page with a form shows the page (the Lax
+		// cookie is sent on top-level GET navigations) and changes nothing:
+		// only the POST behind it could. A confirmation page, whose one
+		// click would change state, refuses it instead and offers no form
+		// (see double-clickjack).
+		for _, pg := range f.getPages(t, "", func(rt app.Route) bool { return !rt.Public && f.has(http.MethodPost, rt.Pattern) }) {
+			rt, target, route := pg.Route, pg.Path, pg.Name
+			before := snap(t)
+			tab := newTab(t, f.victim)
+			if _, err := chromedp.Call(tab, network.Enable, network.EnableParams{}); err != nil {
+				t.Fatal(err)
 			}
-			base, err := f.fill(rt.Pattern, "")
+			responses := chromedp.Events(tab, network.ResponseReceived)
+			if err := chromedp.Do(tab, chromedp.Navigate(linkPage(f.atk.byName[crossSite], f.base+target))); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := submitLink(tab); err != nil {
+				t.Fatalf("route GET %s: %v", route, err)
+			}
+			status, err := waitResponse(responses, f.base+target)
 			if err != nil {
-				t.Errorf("route GET %s: %v", rt.Pattern, err)
-				continue
+				t.Fatal(err)
 			}
-			for _, q := range f.queries(rt.Pattern) {
-				target, route := base+q, rt.Pattern+q
-				before := snap(t)
-				tab := newTab(t, f.victim)
-				if _, err := chromedp.Call(tab, network.Enable, network.EnableParams{}); err != nil {
-					t.Fatal(err)
-				}
-				responses := chromedp.Events(tab, network.ResponseReceived)
-				if err := chromedp.Do(tab, chromedp.Navigate(linkPage(f.atk.byName[crossSite], f.base+target))); err != nil {
-					t.Fatal(err)
-				}
-				if _, err := submitLink(tab); err != nil {
-					t.Fatalf("route GET %s: %v", route, err)
-				}
-				status, err := waitResponse(responses, f.base+target)
-				if err != nil {
-					t.Fatal(err)
-				}
-				doc, err := topDocument(tab)
-				if err != nil {
-					t.Fatal(err)
-				}
-				png, err := screenshot(tab)
-				if err != nil {
-					t.Error(err)
-				}
-				d := before.diff(snap(t))
-				shown := status == http.StatusOK && strings.HasSuffix(doc.Title, titleSuffix) && doc.URL == f.base+target
-				if err := suite.artifacts.add(shot{
-					Group: "top-level cross-site GET", Route: "GET " + route, Attack: "link from " + crossSite,
-					Verdict: fmt.Sprintf("status %d, data %s", status, map[bool]string{true: "unchanged", false: "CHANGED"}[d == ""]),
-					What:    doc.String(), OK: shown && d == "",
-				}, png); err != nil {
-					t.Error(err)
-				}
-				if !shown {
-					t.Errorf("route GET %s, link from %s: got status %d and %s, want the confirmation page", route, crossSite, status, doc)
-				}
-				if d != "" {
-					t.Errorf("route GET %s, link from %s: the data table changed:\n%s", route, crossSite, d)
-				}
+			doc, err := topDocument(tab)
+			if err != nil {
+				t.Fatal(err)
+			}
+			png, err := screenshot(tab)
+			if err != nil {
+				t.Error(err)
+			}
+			forms, err := chromedp.Run(tab, chromedp.Evaluate[int](
+				`[...document.forms].filter(f => f.method === "post" && f.getAttribute("action") !== "/logout").length`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := before.diff(snap(t))
+			want, what := http.StatusOK, "the page"
+			if rt.Confirms {
+				want, what = http.StatusForbidden, "the refusal, with no form that posts"
+			}
+			shown := status == int64(want) && strings.HasSuffix(doc.Title, titleSuffix) && doc.URL == f.base+target &&
+				(!rt.Confirms || forms == 0)
+			if err := suite.artifacts.add(shot{
+				Group: "top-level cross-site GET", Route: "GET " + route, Attack: "link from " + crossSite,
+				Verdict: fmt.Sprintf("status %d, %d forms that post, data %s", status, forms, map[bool]string{true: "unchanged", false: "CHANGED"}[d == ""]),
+				What:    doc.String(), OK: shown && d == "",
+			}, png); err != nil {
+				t.Error(err)
+			}
+			if !shown {
+				t.Errorf("route GET %s, link from %s: got status %d, %d forms that post, and %s; want %s", route, crossSite, status, forms, doc, what)
+			}
+			if d != "" {
+				t.Errorf("route GET %s, link from %s: the data table changed:\n%s", route, crossSite, d)
 			}
 		}
 	})
@@ -356,6 +352,71 @@ func TestApp(t *testing.T) {
 		// since cookies ignore ports) must delete, or the suite proves
 		// nothing. Same-site, because a cross-site frame gets no Lax cookie.
 		t.Run("unprotected control from "+sameSite, func(t *testing.T) { run(t, f.control, f.controlID, sameSite, true) })
+	})
+
+	t.Run("double-clickjack", func(t *testing.T) {
+		// DoubleClickjacking: no frame at all. The attacker's decoy asks
+		// for a double-click; its first press navigates the tab to a
+		// confirmation page (a top-level GET, so the Lax cookie goes along)
+		// and the second click lands where the page's button is. Every
+		// confirmation page refuses the navigation, so the second click
+		// finds no form; the unprotected control shows that the same
+		// double-click deletes.
+		const button = `form[method=post]:not([action="/logout"]) button`
+		attack := func(t *testing.T, target, origin string) doubleClick {
+			bx, by, err := buttonCenter(newTab(t, f.victim), target, button)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dc, err := doubleClickjack(newTab(t, f.victim), f.atk.byName[origin], target, bx, by)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return dc
+		}
+		record := func(t *testing.T, route, name, origin, verdict string, dc doubleClick, ok bool) {
+			if err := suite.artifacts.add(shot{
+				Group: "double-clickjack", Route: "GET " + route + " (" + name + ")", Attack: "double-click decoy from " + origin,
+				Verdict: verdict, What: "second click on " + dc.Under + "; then " + dc.Doc.String(), OK: ok,
+			}, dc.PNG); err != nil {
+				t.Error(err)
+			}
+		}
+		pages := f.getPages(t, "", func(rt app.Route) bool { return rt.Confirms })
+		for _, pg := range pages {
+			for _, origin := range []string{sameSite, crossSite} {
+				t.Run(pg.Name+" from "+origin, func(t *testing.T) {
+					before := snap(t)
+					dc := attack(t, f.base+pg.Path, origin)
+					d := before.diff(snap(t))
+					ok := dc.Status == http.StatusForbidden && !dc.InPostForm && d == ""
+					record(t, pg.Name, "app", origin, fmt.Sprintf("status %d, data %s", dc.Status, map[bool]string{true: "unchanged", false: "CHANGED"}[d == ""]), dc, ok)
+					if !ok {
+						t.Errorf("double-click from %s: the page answered %d and the second click landed on %s; want 403, no form that posts and no change%s",
+							origin, dc.Status, dc.Under, map[bool]string{true: "", false: "; the data changed:\n" + d}[d == ""])
+					}
+				})
+			}
+		}
+		if len(pages) == 0 {
+			t.Skip("the application has no confirmation pages yet")
+		}
+		// The control: against the build without protection, the same
+		// double-click deletes, or the suite proves nothing.
+		const pattern = "/items/{id}/delete"
+		t.Run("unprotected control "+pattern+" from "+crossSite, func(t *testing.T) {
+			dc := attack(t, f.control+strings.ReplaceAll(pattern, "{id}", f.doubleID), crossSite)
+			_, gerr := f.env.Store.GetItem(t.Context(), victim, f.doubleID)
+			deleted := errors.Is(gerr, store.ErrNotFound)
+			if gerr != nil && !deleted {
+				t.Fatalf("get item %s: %v", f.doubleID, gerr)
+			}
+			record(t, pattern, "unprotected control", crossSite, fmt.Sprintf("status %d, item deleted: %v", dc.Status, deleted), dc, deleted)
+			if !deleted {
+				t.Errorf("unprotected control, double-click from %s: the item was not deleted; the page answered %d and the second click landed on %s",
+					crossSite, dc.Status, dc.Under)
+			}
+		})
 	})
 }
 
@@ -428,6 +489,7 @@ func setUp(t *testing.T, browser context.Context) *fixture {
 	}
 	f.itemID = create(vtab, victim, "Quarterly numbers", "Revenue up 12%. Do not share outside the board.")
 	f.controlID = create(vtab, victim, "Scratch note", "The unprotected control deletes this one.")
+	f.doubleID = create(vtab, victim, "Second scratch note", "The double-click control deletes this one.")
 
 	if f.has(http.MethodPost, "/items/{id}/share") {
 		share(vtab, f.itemID, other)
@@ -477,6 +539,38 @@ func (f *fixture) queries(pattern string) []string {
 		return []string{"", "?" + url.Values{"with": {other}}.Encode()}
 	}
 	return []string{""}
+}
+
+// getPage is a GET route at one of the paths the suite loads it at.
+type getPage struct {
+	app.Route
+	// Path is the route's pattern with its wildcards filled (see fill) and
+	// one of its queries (see queries) added.
+	Path string
+	// Name is the pattern with that query, for subtests and messages.
+	Name string
+}
+
+// getPages returns the GET routes for which keep is true, each at every path
+// the suite loads it at; css fills the static route. A route whose wildcards
+// the fixture cannot fill is an error of t, and left out.
+func (f *fixture) getPages(t *testing.T, css string, keep func(app.Route) bool) []getPage {
+	t.Helper()
+	var pages []getPage
+	for _, rt := range f.routes {
+		if rt.Method != http.MethodGet || !keep(rt) {
+			continue
+		}
+		base, err := f.fill(rt.Pattern, css)
+		if err != nil {
+			t.Errorf("route GET %s: %v", rt.Pattern, err)
+			continue
+		}
+		for _, q := range f.queries(rt.Pattern) {
+			pages = append(pages, getPage{Route: rt, Path: base + q, Name: rt.Pattern + q})
+		}
+	}
+	return pages
 }
 
 // wildcard matches a ServeMux wildcard.

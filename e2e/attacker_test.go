@@ -109,6 +109,17 @@ func clickjackPage(origin, src string, left, top, width, height, cx, cy int, opa
 	return origin + "/clickjack?" + q.Encode()
 }
 
+// doubleClickPage returns the URL of a DoubleClickjacking page on origin: a
+// decoy centred on (cx, cy) asks for a double-click, and the first press of
+// it navigates the tab to target, so that the second click lands on
+// whatever target shows at that point. (The published attack opens a popup
+// over the decoy and navigates its opener; the server sees the same
+// cross-site top-level navigation and the same click.)
+func doubleClickPage(origin, target string, cx, cy int) string {
+	q := url.Values{"target": {target}, "cx": {strconv.Itoa(cx)}, "cy": {strconv.Itoa(cy)}}
+	return origin + "/double-click?" + q.Encode()
+}
+
 // Frame sizes of the attacker pages.
 const (
 	frameWidth  = 900
@@ -173,6 +184,20 @@ h1 { position: absolute; left: 16px; top: 4px; font-size: 16px; color: #0b3d91; 
 <h1>You have won! Click the green button to claim your prize.</h1>
 <button id="decoy">Claim prize</button>
 <iframe id="target" src="{{.Src}}"></iframe>
+</body></html>{{end}}
+{{define "double-click"}}<!doctype html>
+<html><head><meta charset="utf-8"><title>attacker: double-click</title>
+<style>
+body { font: 15px system-ui, sans-serif; margin: 0; background: #eef6ff; height: 1000px; }
+h1 { position: absolute; left: 16px; top: 4px; font-size: 16px; color: #0b3d91; }
+#decoy { position: absolute; left: {{.DecoyLeft}}px; top: {{.DecoyTop}}px; width: 240px; height: 60px;
+  font-size: 18px; background: #1a7f37; color: #fff; border: 0; border-radius: 8px; }
+</style></head><body>
+<h1>Prove you are human: double-click the green button.</h1>
+<button id="decoy">Double-click here</button>
+<script>
+document.getElementById("decoy").addEventListener("mousedown", () => { location.href = {{.Target}}; }, {once: true});
+</script>
 </body></html>{{end}}`))
 
 func attackerHandler() http.Handler {
@@ -214,6 +239,13 @@ func attackerHandler() http.Handler {
 		render(w, "clickjack", map[string]any{
 			"Src": q.Get("src"), "Left": n("left"), "Top": n("top"), "W": n("w"), "H": n("h"),
 			"DecoyLeft": n("cx") - 120, "DecoyTop": n("cy") - 30, "Opacity": template.CSS(q.Get("opacity")),
+		})
+	})
+	mux.HandleFunc("GET /double-click", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		n := func(k string) int { v, _ := strconv.Atoi(q.Get(k)); return v }
+		render(w, "double-click", map[string]any{
+			"Target": q.Get("target"), "DecoyLeft": n("cx") - 120, "DecoyTop": n("cy") - 30,
 		})
 	})
 	return mux

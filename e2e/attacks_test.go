@@ -266,3 +266,84 @@ func setOpacityAndShoot(tab context.Context, opacity string) ([]byte, error) {
 	}
 	return screenshot(tab)
 }
+
+// doubleClick is what a DoubleClickjacking attack met.
+type doubleClick struct {
+	// Status is the status the target was answered with when the decoy's
+	// press navigated to it.
+	Status int64
+	// Under is the element under the decoy's centre once the target had
+	// loaded, where the second click landed; InPostForm reports whether it
+	// belongs to a form that posts.
+	Under      string
+	InPostForm bool
+	// Doc is the tab's document after the second click.
+	Doc document
+	// PNG shows the target as the second click found it.
+	PNG []byte
+}
+
+// doubleClickjack loads the attacker's double-click page on origin in tab,
+// with the decoy centred on (bx, by) of a viewport of the attacker's frame
+// size, and double-clicks the decoy with real mouse events: the first press
+// navigates the tab to target, and once target has loaded, the second click
+// lands at the same point. If that point is in a form that posts, it waits
+// for the page the submission leads to.
+func doubleClickjack(tab context.Context, origin, target string, bx, by int) (doubleClick, error) {
+	var dc doubleClick
+	if err := chromedp.Do(tab,
+		chromedp.EmulateViewport(frameWidth, frameHeight),
+		chromedp.Navigate(doubleClickPage(origin, target, bx, by)),
+	); err != nil {
+		return dc, fmt.Errorf("load double-click page: %w", err)
+	}
+	hit, err := chromedp.Run(tab, chromedp.Evaluate[string](fmt.Sprintf(`document.elementFromPoint(%d, %d).id`, bx, by)))
+	if err != nil {
+		return dc, fmt.Errorf("hit test: %w", err)
+	}
+	if hit != "decoy" {
+		return dc, fmt.Errorf("the point (%d, %d) hits #%s, not the decoy", bx, by, hit)
+	}
+	if _, err := chromedp.Call(tab, network.Enable, network.EnableParams{}); err != nil {
+		return dc, err
+	}
+	responses := chromedp.Events(tab, network.ResponseReceived)
+	if _, err := chromedp.Run(tab, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.MouseClickXY(float64(bx), float64(by)))); err != nil {
+		return dc, fmt.Errorf("first click: %w", err)
+	}
+	if dc.Status, err = waitResponse(responses, target); err != nil {
+		return dc, err
+	}
+	type under struct {
+		What       string
+		InPostForm bool
+	}
+	u, err := chromedp.Run(tab, chromedp.Evaluate[under](fmt.Sprintf(`(() => {
+		const e = document.elementFromPoint(%d, %d);
+		if (!e) return {What: "nothing", InPostForm: false};
+		const f = e.closest("form");
+		const what = "<" + e.localName + "> " + JSON.stringify(e.textContent.trim().slice(0, 60)) +
+			(f ? " in a form " + f.method + " to " + f.getAttribute("action") : "");
+		return {What: what, InPostForm: !!f && f.method === "post"};
+	})()`, bx, by)))
+	if err != nil {
+		return dc, fmt.Errorf("what lies under the decoy: %w", err)
+	}
+	dc.Under, dc.InPostForm = u.What, u.InPostForm
+	if dc.PNG, err = screenshot(tab); err != nil {
+		return dc, err
+	}
+	second := chromedp.MouseClickXY(float64(bx), float64(by), chromedp.ClickCount(2))
+	if dc.InPostForm {
+		_, err = chromedp.Run(tab, chromedp.WaitEvent(page.LoadEventFired, nil, second))
+	} else {
+		err = chromedp.Do(tab, second)
+	}
+	if err != nil {
+		return dc, fmt.Errorf("second click: %w", err)
+	}
+	if dc.Doc, err = topDocument(tab); err != nil {
+		return dc, err
+	}
+	return dc, nil
+}

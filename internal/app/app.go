@@ -10,6 +10,7 @@
 //	session memo: what the session read found, so an unchanged re-commit is skipped
 //	session load/save (scs with the DynamoDB store; not for /static/, /healthz, /readyz)
 //	guard.TokenHandler: session-bound token on unsafe methods
+//	guard.ConfirmationHandler, on confirmation pages only: refuses other sites
 //	route: pattern for the log, login requirement
 //	mux (Routes)
 //
@@ -190,21 +191,24 @@ func New(cfg Config, st *store.Store, sessions sessionStore, logger *slog.Logger
 	a.sessions = sm
 
 	a.mux = http.NewServeMux()
+	if !cfg.Unprotected {
+		if a.guard, err = a.newGuard(a.mux); err != nil {
+			return nil, err
+		}
+	}
 	a.sessionless = map[string]bool{}
 	for _, rt := range Routes() {
 		if rt.Sessionless {
 			a.sessionless[rt.Method+" "+rt.Pattern] = true
 		}
 		var h http.Handler = a.route(rt)
+		if rt.Confirms && a.guard != nil {
+			h = a.guard.ConfirmationHandler(h)
+		}
 		if rt.Embeddable {
 			h = guard.Embeddable(h)
 		}
 		a.mux.Handle(rt.Method+" "+rt.Pattern, h)
-	}
-	if !cfg.Unprotected {
-		if a.guard, err = a.newGuard(a.mux); err != nil {
-			return nil, err
-		}
 	}
 	a.handler = a.buildHandler()
 	return a, nil

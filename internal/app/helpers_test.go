@@ -118,15 +118,25 @@ func (b *browser) do(req *http.Request) response {
 	return response{status: resp.StatusCode, header: resp.Header, body: string(body)}
 }
 
+// get loads path as a browser does when the user types its address.
 func (b *browser) get(path string) response {
 	b.t.Helper()
-	req, err := http.NewRequestWithContext(b.t.Context(), http.MethodGet, b.base+path, nil)
+	return b.navigate(http.MethodGet, path, "none")
+}
+
+// navigate sends a top-level navigation request with Sec-Fetch-Site site, or
+// without Fetch Metadata if site is "".
+func (b *browser) navigate(method, path, site string) response {
+	b.t.Helper()
+	req, err := http.NewRequestWithContext(b.t.Context(), method, b.base+path, nil)
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	req.Header.Set("Sec-Fetch-Site", "none")
-	req.Header.Set("Sec-Fetch-Mode", "navigate")
-	req.Header.Set("Sec-Fetch-Dest", "document")
+	if site != "" {
+		req.Header.Set("Sec-Fetch-Site", site)
+		req.Header.Set("Sec-Fetch-Mode", "navigate")
+		req.Header.Set("Sec-Fetch-Dest", "document")
+	}
 	return b.do(req)
 }
 

@@ -83,12 +83,7 @@ func (b *browser) version(path string) string {
 // head sends a HEAD request like a browser navigation.
 func (b *browser) head(path string) response {
 	b.t.Helper()
-	req, err := http.NewRequestWithContext(b.t.Context(), http.MethodHead, b.base+path, nil)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	req.Header.Set("Sec-Fetch-Site", "none")
-	return b.do(req)
+	return b.navigate(http.MethodHead, path, "none")
 }
 
 // fill replaces the wildcards of a route pattern.

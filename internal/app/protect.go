@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 
 	"github.com/clickguard/clickguard/guard"
 )
@@ -34,6 +35,14 @@ func (a *App) newGuard(mux *http.ServeMux) (*guard.Guard, error) {
 func (a *App) denied(w http.ResponseWriter, r *http.Request) {
 	msg := "This request was refused."
 	switch err := guard.Reason(r); {
+	case errors.Is(err, guard.ErrCrossSiteConfirmation):
+		// A confirmation page opened from another site: the way on is the
+		// page it confirms from, the item or the account.
+		data := a.errorData(r, http.StatusForbidden,
+			"This page changes your data with one click, so it opens only from clickguard's own pages, never from another site. Nothing was changed.")
+		data.NextHref, data.NextText = confirmedFrom(r.URL.Path)
+		a.renderErrorPage(w, r, data)
+		return
 	case errors.Is(err, guard.ErrToken):
 		msg = "The form had expired or did not come from this page. Reload the page and submit it again."
 	case errors.Is(err, guard.ErrCrossOrigin):
@@ -60,4 +69,15 @@ func (a *App) renewCSRF(r *http.Request) {
 	if a.guard != nil {
 		a.guard.RenewToken(r.Context())
 	}
+}
+
+// confirmedFrom returns the page whose link leads to the confirmation page
+// at p, and the text of a link to it: /items/{id} for the item routes,
+// /account for /account/delete.
+func confirmedFrom(p string) (href, text string) {
+	href = path.Dir(p)
+	if href == "/account" {
+		return href, "Go to your account"
+	}
+	return href, "Go to the item"
 }

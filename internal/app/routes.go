@@ -17,6 +17,13 @@ type Route struct {
 	// for origins its owner allowlisted, chosen per request). Only read-only
 	// public pages may set it.
 	Embeddable bool
+	// Confirms reports whether the GET page is a confirmation page: one
+	// click on it changes state (its form has no field to fill in). Such a
+	// page refuses requests from other sites (guard.ConfirmationHandler), so
+	// that a double-click on another site cannot open it and land its second
+	// click on the button. The tests check that every GET page with a
+	// one-click form sets it.
+	Confirms bool
 	// Sessionless reports whether the route is served outside the session
 	// layer and the token layer: no session is read or written, the user is
 	// unknown, and only GET makes sense. Static files, health checks and
@@ -50,14 +57,14 @@ func Routes() []Route {
 		{Method: "GET", Pattern: "/items/{id}", handle: (*App).showItem},
 		{Method: "GET", Pattern: "/items/{id}/edit", handle: (*App).showEditItem},
 		{Method: "POST", Pattern: "/items/{id}/edit", Mutates: true, handle: (*App).editItem},
-		{Method: "GET", Pattern: "/items/{id}/delete", handle: (*App).showDeleteItem},
+		{Method: "GET", Pattern: "/items/{id}/delete", Confirms: true, handle: (*App).showDeleteItem},
 		{Method: "POST", Pattern: "/items/{id}/delete", Mutates: true, handle: (*App).deleteItem},
-		{Method: "GET", Pattern: "/items/{id}/share", handle: (*App).showShares},
+		{Method: "GET", Pattern: "/items/{id}/share", Confirms: true, handle: (*App).showShares},
 		{Method: "POST", Pattern: "/items/{id}/share", Mutates: true, handle: (*App).changeShares},
-		{Method: "GET", Pattern: "/items/{id}/visibility", handle: (*App).showVisibility},
+		{Method: "GET", Pattern: "/items/{id}/visibility", Confirms: true, handle: (*App).showVisibility},
 		{Method: "POST", Pattern: "/items/{id}/visibility", Mutates: true, handle: (*App).setVisibility},
 		// A grantee removes an item shared with them from their list.
-		{Method: "GET", Pattern: "/items/{id}/leave", handle: (*App).showLeave},
+		{Method: "GET", Pattern: "/items/{id}/leave", Confirms: true, handle: (*App).showLeave},
 		{Method: "POST", Pattern: "/items/{id}/leave", Mutates: true, handle: (*App).leaveItem},
 
 		// Public items (public.go). /embed/ is the one embeddable route: read
@@ -72,7 +79,7 @@ func Routes() []Route {
 		{Method: "GET", Pattern: "/account", handle: (*App).showAccount},
 		{Method: "POST", Pattern: "/account/password", Mutates: true, handle: (*App).changePassword},
 		{Method: "POST", Pattern: "/account/embed-origins", Mutates: true, handle: (*App).setEmbedOrigins},
-		{Method: "GET", Pattern: "/account/delete", handle: (*App).showDeleteAccount},
+		{Method: "GET", Pattern: "/account/delete", Confirms: true, handle: (*App).showDeleteAccount},
 		{Method: "POST", Pattern: "/account/delete", Mutates: true, handle: (*App).deleteAccount},
 
 		// Operations and files, served outside the session layer.
