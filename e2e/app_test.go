@@ -362,9 +362,8 @@ func TestApp(t *testing.T) {
 		// confirmation page refuses the navigation, so the second click
 		// finds no form; the unprotected control shows that the same
 		// double-click deletes.
-		const button = `form[method=post]:not([action="/logout"]) button`
 		attack := func(t *testing.T, target, origin string) doubleClick {
-			bx, by, err := buttonCenter(newTab(t, f.victim), target, button)
+			bx, by, err := buttonCenter(newTab(t, f.victim), target, oneClickButton)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -417,6 +416,46 @@ func TestApp(t *testing.T) {
 					crossSite, dc.Status, dc.Under)
 			}
 		})
+	})
+
+	t.Run("one-click arming", func(t *testing.T) {
+		// Where the refusal cannot help (a browser without Fetch Metadata,
+		// or a chain of clicks on clickguard's own pages), the buttons of
+		// one-click forms ignore the pointer for the first second a page is
+		// shown. Each confirmation page, opened by the user: a click at its
+		// first instant reaches no button and submits nothing; once armed,
+		// the same click submits (the test cancels the submission).
+		pages := f.getPages(t, "", func(rt app.Route) bool { return rt.Confirms })
+		for _, pg := range pages {
+			t.Run(pg.Name, func(t *testing.T) {
+				tab := newTab(t, f.victim)
+				bx, by, err := buttonCenter(tab, f.base+pg.Path, oneClickButton)
+				if err != nil {
+					t.Fatal(err)
+				}
+				before := snap(t)
+				early, err := clickArmed(tab, bx, by, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				late, err := clickArmed(tab, bx, by, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := before.diff(snap(t)); d != "" {
+					t.Errorf("the data table changed:\n%s", d)
+				}
+				if early.Target == "button" || early.Submitted {
+					t.Errorf("a click at the page's first instant reached %s and submitted %v; want no button and no submission", early.Target, early.Submitted)
+				}
+				if late.Target != "button" || !late.Submitted {
+					t.Errorf("a click once armed reached %s and submitted %v; want the button and a submission", late.Target, late.Submitted)
+				}
+			})
+		}
+		if len(pages) == 0 {
+			t.Skip("the application has no confirmation pages yet")
+		}
 	})
 }
 
@@ -540,6 +579,9 @@ func (f *fixture) queries(pattern string) []string {
 	}
 	return []string{""}
 }
+
+// oneClickButton selects the button of a page's first one-click form.
+const oneClickButton = `form[method=post]:not([action="/logout"]) button`
 
 // getPage is a GET route at one of the paths the suite loads it at.
 type getPage struct {

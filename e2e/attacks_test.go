@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -12,6 +13,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -228,6 +230,13 @@ func clickjack(tab context.Context, origin, target, targetOrigin string, bx, by 
 	if err != nil {
 		return frameVerdict{}, nil, err
 	}
+	if v.Rendered {
+		// A victim reads the decoy for a while before clicking: the
+		// one-click forms' arming delay is over by then.
+		if err := settleFrame(tab, "target"); err != nil {
+			return frameVerdict{}, nil, err
+		}
+	}
 	// For the picture: the frame half visible shows what lies under the
 	// decoy. The click itself is made with the frame invisible again.
 	png, err := setOpacityAndShoot(tab, "0.5")
@@ -255,6 +264,39 @@ func clickjack(tab context.Context, origin, target, targetOrigin string, bx, by 
 		}
 	}
 	return v, png, nil
+}
+
+// settleFrame waits until the animations of the document in the frame that
+// the element with the given id owns have finished.
+func settleFrame(tab context.Context, id string) error {
+	fid, _, err := elementFrame(tab, id)
+	if err != nil || fid == "" {
+		return err
+	}
+	f, cleanup, err := locateFrame(tab, []context.Context{tab}, fid)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	w, err := chromedp.Call(f.host, page.CreateIsolatedWorld, page.CreateIsolatedWorldParams{
+		FrameID: fid, WorldName: "clickguard-e2e",
+	})
+	if err != nil {
+		return fmt.Errorf("isolated world in frame %s: %w", fid, err)
+	}
+	res, err := chromedp.Call(f.host, runtime.Evaluate, runtime.EvaluateParams{
+		Expression:    `Promise.all(document.getAnimations().map(a => a.finished)).then(() => true)`,
+		ContextID:     w.ExecutionContextID,
+		AwaitPromise:  new(true),
+		ReturnByValue: new(true),
+	})
+	if err != nil {
+		return fmt.Errorf("wait for the animations in frame %s: %w", fid, err)
+	}
+	if res.ExceptionDetails != nil {
+		return fmt.Errorf("wait for the animations in frame %s: %s", fid, res.ExceptionDetails.Text)
+	}
+	return nil
 }
 
 // setOpacityAndShoot sets the clickjacking frame's opacity and takes a
@@ -287,8 +329,9 @@ type doubleClick struct {
 // with the decoy centred on (bx, by) of a viewport of the attacker's frame
 // size, and double-clicks the decoy with real mouse events: the first press
 // navigates the tab to target, and once target has loaded, the second click
-// lands at the same point. If that point is in a form that posts, it waits
-// for the page the submission leads to.
+// lands at the same point, after the page's animations have finished. If that
+// point is in a form that posts, it waits for the page the submission leads
+// to.
 func doubleClickjack(tab context.Context, origin, target string, bx, by int) (doubleClick, error) {
 	var dc doubleClick
 	if err := chromedp.Do(tab,
@@ -313,6 +356,13 @@ func doubleClickjack(tab context.Context, origin, target string, bx, by int) (do
 	}
 	if dc.Status, err = waitResponse(responses, target); err != nil {
 		return dc, err
+	}
+	// The second click comes once the page's animations have finished, as
+	// an attacker who asks for a slow double-click would have it: the
+	// one-click forms' arming delay must not be what stops the attack here.
+	if _, err := chromedp.Run(tab, chromedp.Evaluate[bool](
+		`Promise.all(document.getAnimations().map(a => a.finished)).then(() => true)`, chromedp.EvalAwaitPromise)); err != nil {
+		return dc, fmt.Errorf("wait for the page's animations: %w", err)
 	}
 	type under struct {
 		What       string
@@ -346,4 +396,45 @@ func doubleClickjack(tab context.Context, origin, target string, bx, by int) (do
 		return dc, err
 	}
 	return dc, nil
+}
+
+// armedClick is what a click on a one-click form's button met.
+type armedClick struct {
+	// Target is what the click event reached: "button", or the element
+	// under the button that took the click instead.
+	Target string
+	// Submitted reports whether the click submitted the form. The test's
+	// listener cancels the submission, so nothing changes either way.
+	Submitted bool
+}
+
+// clickArmed clicks (bx, by) on the page in tab with real mouse events,
+// either while the page's animations are held at their start (finished
+// false: the first instant the page is shown) or after finishing them, and
+// reports what the click reached. The page must have animations to hold.
+func clickArmed(tab context.Context, bx, by int, finished bool) (armedClick, error) {
+	var c armedClick
+	n, err := chromedp.Run(tab, chromedp.Evaluate[int](fmt.Sprintf(`(() => {
+		window.__armed = {Target: "", Submitted: false};
+		if (!window.__armedListening) {
+			window.__armedListening = true;
+			document.addEventListener("click", e => { __armed.Target = e.target.closest("button") ? "button" : "<" + e.target.localName + ">"; }, true);
+			document.addEventListener("submit", e => { __armed.Submitted = true; e.preventDefault(); }, true);
+		}
+		const as = document.getAnimations();
+		for (const a of as) {
+			if (%t) { a.finish(); } else { a.pause(); a.currentTime = 0; }
+		}
+		return as.length;
+	})()`, finished)))
+	if err != nil {
+		return c, fmt.Errorf("hold the animations: %w", err)
+	}
+	if n == 0 {
+		return c, errors.New("the page has no animations to hold: the one-click style is not applied")
+	}
+	if err := chromedp.Do(tab, chromedp.MouseClickXY(float64(bx), float64(by))); err != nil {
+		return c, fmt.Errorf("click: %w", err)
+	}
+	return chromedp.Run(tab, chromedp.Evaluate[armedClick](`window.__armed`))
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,8 +17,8 @@ var (
 	attrRE  = func(name string) *regexp.Regexp {
 		return regexp.MustCompile(`(?i)\b` + name + `="([^"]*)"`)
 	}
-	methodRE, actionRE, typeRE, autoRE = attrRE("method"), attrRE("action"), attrRE("type"), attrRE("autocomplete")
-	hiddenAttrRE                       = regexp.MustCompile(`(?i)\shidden(\s|>|$)`)
+	methodRE, actionRE, typeRE, autoRE, classRE = attrRE("method"), attrRE("action"), attrRE("type"), attrRE("autocomplete"), attrRE("class")
+	hiddenAttrRE                                = regexp.MustCompile(`(?i)\shidden(\s|>|$)`)
 )
 
 func attr(re *regexp.Regexp, tag string) string {
@@ -27,12 +28,20 @@ func attr(re *regexp.Regexp, tag string) string {
 	return ""
 }
 
-// oneClickForms returns the actions of the forms on a page that post with
-// one click: every field is hidden, preset (a radio or checkbox) or filled
-// in by the browser's password manager (the username and current password).
-// The header's logout form is left out: it only ends the session.
-func oneClickForms(body string) []string {
-	var actions []string
+// oneClickForm is a form on a page that posts with one click: every field is
+// hidden, preset (a radio or checkbox) or filled in by the browser's
+// password manager (the username and current password).
+type oneClickForm struct {
+	action string
+	// armed reports whether the form has the one-click class, whose style
+	// makes its buttons ignore the pointer for the page's first second.
+	armed bool
+}
+
+// oneClickForms returns the one-click forms of a page. The header's logout
+// form is left out: it only ends the session.
+func oneClickForms(body string) []oneClickForm {
+	var forms []oneClickForm
 	for _, f := range formRE.FindAllStringSubmatch(body, -1) {
 		if attr(methodRE, f[1]) != "post" || attr(actionRE, f[1]) == "/logout" {
 			continue
@@ -55,10 +64,11 @@ func oneClickForms(body string) []string {
 			}
 		}
 		if oneClick {
-			actions = append(actions, attr(actionRE, f[1]))
+			armed := slices.Contains(strings.Fields(attr(classRE, f[1])), "one-click")
+			forms = append(forms, oneClickForm{action: attr(actionRE, f[1]), armed: armed})
 		}
 	}
-	return actions
+	return forms
 }
 
 // noConfirmationNeeded lists GET pages with a one-click form that need not
@@ -107,7 +117,8 @@ func newConfirmationFixture(t *testing.T, srv *testServer) confirmationFixture {
 }
 
 // TestConfirmationPages: every GET page on which one click changes state is
-// a confirmation page, and every confirmation page has such a click.
+// a confirmation page, and every confirmation page has such a click, whose
+// form is armed (see the one-click style).
 func TestConfirmationPages(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, newEnv(t), app.Config{})
@@ -119,7 +130,7 @@ func TestConfirmationPages(t *testing.T) {
 			}
 			continue
 		}
-		var found []string
+		var found []oneClickForm
 		for _, p := range f.paths[rt.Pattern] {
 			r := f.alice.get(p)
 			if r.status != http.StatusOK {
@@ -127,10 +138,15 @@ func TestConfirmationPages(t *testing.T) {
 			}
 			found = append(found, oneClickForms(r.body)...)
 		}
+		for _, form := range found {
+			if rt.Confirms && !form.armed {
+				t.Errorf("GET %s: the form posting to %s lacks the one-click class", rt.Pattern, form.action)
+			}
+		}
 		_, exempt := noConfirmationNeeded[rt.Pattern]
 		switch {
 		case len(found) > 0 && !rt.Confirms && !exempt:
-			t.Errorf("GET %s has one-click forms posting to %q; mark it Confirms", rt.Pattern, found)
+			t.Errorf("GET %s has one-click forms %v; mark it Confirms", rt.Pattern, found)
 		case len(found) == 0 && (rt.Confirms || exempt):
 			t.Errorf("GET %s is marked Confirms or exempt but has no one-click form", rt.Pattern)
 		}
@@ -168,7 +184,7 @@ func TestConfirmationRefusal(t *testing.T) {
 					t.Errorf("GET %s from %s: the refusal does not link to %s", p, site, parent)
 				}
 				if forms := oneClickForms(r.body); len(forms) > 0 {
-					t.Errorf("GET %s from %s: the refusal has forms posting to %q", p, site, forms)
+					t.Errorf("GET %s from %s: the refusal has one-click forms %v", p, site, forms)
 				}
 				if xfo := r.header.Get("X-Frame-Options"); xfo != "DENY" {
 					t.Errorf("GET %s from %s: X-Frame-Options %q, want DENY", p, site, xfo)
