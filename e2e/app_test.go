@@ -438,11 +438,26 @@ func TestApp(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				// The picture shows the page at its first instant, with the
+				// button dimmed.
+				png, err := screenshot(tab)
+				if err != nil {
+					t.Error(err)
+				}
 				late, err := clickArmed(tab, bx, by, true)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if d := before.diff(snap(t)); d != "" {
+				d := before.diff(snap(t))
+				if err := suite.artifacts.add(shot{
+					Group: "one-click arming", Route: "GET " + pg.Name, Attack: "click at the page's first instant, then once armed",
+					Verdict: fmt.Sprintf("first click reached %s (submitted %v); armed click reached %s (submitted %v)", early.Target, early.Submitted, late.Target, late.Submitted),
+					What:    "the submission is cancelled by the test; data " + map[bool]string{true: "unchanged", false: "CHANGED"}[d == ""],
+					OK:      early.Target != "button" && !early.Submitted && late.Target == "button" && late.Submitted && d == "",
+				}, png); err != nil {
+					t.Error(err)
+				}
+				if d != "" {
 					t.Errorf("the data table changed:\n%s", d)
 				}
 				if early.Target == "button" || early.Submitted {

@@ -14,7 +14,7 @@ import (
 
 // shot is one attack's picture and verdict, shown on the artifacts page.
 type shot struct {
-	Group   string // "framing", "forms", "clickjack", "harness"
+	Group   string // "framing", "forms", "clickjack", "double-clickjack", "harness", …
 	Route   string // route pattern, such as "GET /items/{id}"
 	Attack  string // such as "iframe from cross-site"
 	Verdict string // what the suite decided, such as "blocked"
