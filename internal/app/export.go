@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/clickguard/clickguard/internal/store"
@@ -141,7 +142,7 @@ func (a *App) exportCSV(r *http.Request, user string, w *bufio.Writer) error {
 	}
 	err := a.store.ExportItems(r.Context(), user, func(it store.Item) error {
 		return cw.Write([]string{
-			it.ID, it.Title, it.Body, strconv.FormatBool(it.Public), strconv.Itoa(it.ShareCount),
+			it.ID, spreadsheetText(it.Title), spreadsheetText(it.Body), strconv.FormatBool(it.Public), strconv.Itoa(it.ShareCount),
 			it.CreatedAt.UTC().Format(time.RFC3339Nano), it.UpdatedAt.UTC().Format(time.RFC3339Nano),
 			strconv.FormatInt(it.Version, 10),
 		})
@@ -151,4 +152,16 @@ func (a *App) exportCSV(r *http.Request, user string, w *bufio.Writer) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// spreadsheetText returns s as a CSV cell that spreadsheets show as text: a
+// cell that begins with =, +, -, @, a tab or a carriage return would be run
+// as a formula (CSV injection: =HYPERLINK(…) can send the sheet's data
+// away), so it gets a leading apostrophe, which spreadsheets hide and treat
+// as "this is text". The JSON export keeps the exact text.
+func spreadsheetText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }

