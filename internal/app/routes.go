@@ -18,11 +18,14 @@ type Route struct {
 	// public pages may set it.
 	Embeddable bool
 	// Confirms reports whether the GET page is a confirmation page: one
-	// click on it changes state (its form has no field to fill in). Such a
-	// page refuses requests from other sites (guard.ConfirmationHandler), so
-	// that a double-click on another site cannot open it and land its second
-	// click on the button. The tests check that every GET page with a
-	// one-click form sets it.
+	// click on it changes state (its form has no field the user must type:
+	// fields are hidden, preset, or filled in by the password manager).
+	// Such a page refuses requests from other sites
+	// (guard.ConfirmationHandler), so that a double-click on another site
+	// cannot open it and land its second click on the button, and its
+	// one-click forms carry the one-click class, whose buttons ignore the
+	// pointer for the page's first second. The tests check that every GET
+	// page with a one-click form sets it.
 	Confirms bool
 	// Sessionless reports whether the route is served outside the session
 	// layer and the token layer: no session is read or written, the user is
