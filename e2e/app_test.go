@@ -197,7 +197,7 @@ func TestApp(t *testing.T) {
 				ok := r.res.Status == http.StatusForbidden && d == ""
 				if err := suite.artifacts.add(shot{
 					Group: "forms", Route: route, Attack: r.attack,
-					Verdict: fmt.Sprintf("status %d, data %s", r.res.Status, map[bool]string{true: "unchanged", false: "CHANGED"}[d == ""]),
+					Verdict: fmt.Sprintf("status %d, data %s", r.res.Status, dataVerdict(d)),
 					What:    r.res.Doc.String(), OK: ok,
 				}, r.res.PNG); err != nil {
 					t.Error(err)
@@ -236,7 +236,7 @@ func TestApp(t *testing.T) {
 			ok := res.Status == http.StatusSeeOther && strings.Contains(d, strconv.Quote(c.title))
 			if err := suite.artifacts.add(shot{
 				Group: "forms", Route: "POST /items", Attack: c.name,
-				Verdict: fmt.Sprintf("status %d, data %s", res.Status, map[bool]string{true: "unchanged", false: "changed"}[d == ""]),
+				Verdict: fmt.Sprintf("status %d, data %s", res.Status, dataVerdict(d)),
 				What:    res.Doc.String(), OK: ok,
 			}, res.PNG); err != nil {
 				t.Error(err)
@@ -294,7 +294,7 @@ func TestApp(t *testing.T) {
 				(!rt.Confirms || forms == 0)
 			if err := suite.artifacts.add(shot{
 				Group: "top-level cross-site GET", Route: "GET " + route, Attack: "link from " + crossSite,
-				Verdict: fmt.Sprintf("status %d, %d forms that post, data %s", status, forms, map[bool]string{true: "unchanged", false: "CHANGED"}[d == ""]),
+				Verdict: fmt.Sprintf("status %d, %d forms that post, data %s", status, forms, dataVerdict(d)),
 				What:    doc.String(), OK: shown && d == "",
 			}, png); err != nil {
 				t.Error(err)
@@ -389,7 +389,7 @@ func TestApp(t *testing.T) {
 					dc := attack(t, f.base+pg.Path, origin)
 					d := before.diff(snap(t))
 					ok := dc.Status == http.StatusForbidden && !dc.InPostForm && d == ""
-					record(t, pg.Name, "app", origin, fmt.Sprintf("status %d, data %s", dc.Status, map[bool]string{true: "unchanged", false: "CHANGED"}[d == ""]), dc, ok)
+					record(t, pg.Name, "app", origin, fmt.Sprintf("status %d, data %s", dc.Status, dataVerdict(d)), dc, ok)
 					if !ok {
 						t.Errorf("double-click from %s: the page answered %d and the second click landed on %s; want 403, no form that posts and no change%s",
 							origin, dc.Status, dc.Under, map[bool]string{true: "", false: "; the data changed:\n" + d}[d == ""])
@@ -452,7 +452,7 @@ func TestApp(t *testing.T) {
 				if err := suite.artifacts.add(shot{
 					Group: "one-click arming", Route: "GET " + pg.Name, Attack: "click at the page's first instant, then once armed",
 					Verdict: fmt.Sprintf("first click reached %s (submitted %v); armed click reached %s (submitted %v)", early.Target, early.Submitted, late.Target, late.Submitted),
-					What:    "the submission is cancelled by the test; data " + map[bool]string{true: "unchanged", false: "CHANGED"}[d == ""],
+					What:    "the submission is cancelled by the test; data " + dataVerdict(d),
 					OK:      early.Target != "button" && !early.Submitted && late.Target == "button" && late.Submitted && d == "",
 				}, png); err != nil {
 					t.Error(err)
@@ -593,6 +593,14 @@ func (f *fixture) queries(pattern string) []string {
 		return []string{"", "?" + url.Values{"with": {other}}.Encode()}
 	}
 	return []string{""}
+}
+
+// dataVerdict says whether a diff of the data table shows a change.
+func dataVerdict(diff string) string {
+	if diff == "" {
+		return "unchanged"
+	}
+	return "changed"
 }
 
 // oneClickButton selects the button of a page's first one-click form.
