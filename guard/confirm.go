@@ -34,12 +34,9 @@ type confirmation struct {
 }
 
 func (cf *confirmation) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if v := r.Header["Sec-Fetch-Site"]; len(v) > 0 && (v[0] == "cross-site" || v[0] == "same-site") {
-		cf.c.warn(r, ErrCrossSiteConfirmation)
-		if !cf.c.reportOnly {
-			cf.c.deny.ServeHTTP(w, withReason(r, ErrCrossSiteConfirmation))
-			return
-		}
+	if v := r.Header["Sec-Fetch-Site"]; len(v) > 0 && (v[0] == "cross-site" || v[0] == "same-site") &&
+		cf.c.reject(w, r, ErrCrossSiteConfirmation) {
+		return
 	}
 	cf.h.ServeHTTP(w, r)
 }

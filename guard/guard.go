@@ -201,13 +201,9 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 		gw.report = c.reportOnly
 		gw.setDefaults(c)
 		defer c.recover(gw, r)
-		if err := c.check(r); err != nil {
-			c.warn(r, err)
-			if !c.reportOnly {
-				c.deny.ServeHTTP(gw, withReason(r, err))
-				gw.apply()
-				return
-			}
+		if err := c.check(r); err != nil && c.reject(gw, r, err) {
+			gw.apply()
+			return
 		}
 		next.ServeHTTP(gw, r)
 		gw.apply()
@@ -301,6 +297,17 @@ func (c *compiled) isHTTPS(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// reject logs why r is refused and, unless in report-only mode, answers it
+// with the deny handler and reports true: the caller must then not serve r.
+func (c *compiled) reject(w http.ResponseWriter, r *http.Request, err error) bool {
+	c.warn(r, err)
+	if c.reportOnly {
+		return false
+	}
+	c.deny.ServeHTTP(w, withReason(r, err))
+	return true
 }
 
 func (c *compiled) warn(r *http.Request, err error) {

@@ -105,12 +105,8 @@ func (g *Guard) TokenHandler(next http.Handler) http.Handler {
 	c := g.compile()
 	store := g.Sessions
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := checkToken(store, r); err != nil {
-			c.warn(r, err)
-			if !c.reportOnly {
-				c.deny.ServeHTTP(w, withReason(r, err))
-				return
-			}
+		if err := checkToken(store, r); err != nil && c.reject(w, r, err) {
+			return
 		}
 		next.ServeHTTP(w, r)
 	})
