@@ -13,7 +13,6 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -278,26 +277,13 @@ func settleFrame(tab context.Context, id string) error {
 		return err
 	}
 	defer cleanup()
-	w, err := chromedp.Call(f.host, page.CreateIsolatedWorld, page.CreateIsolatedWorldParams{
-		FrameID: fid, WorldName: "clickguard-e2e",
-	})
-	if err != nil {
-		return fmt.Errorf("isolated world in frame %s: %w", fid, err)
-	}
-	res, err := chromedp.Call(f.host, runtime.Evaluate, runtime.EvaluateParams{
-		Expression:    `Promise.all(document.getAnimations().map(a => a.finished)).then(() => true)`,
-		ContextID:     w.ExecutionContextID,
-		AwaitPromise:  new(true),
-		ReturnByValue: new(true),
-	})
-	if err != nil {
-		return fmt.Errorf("wait for the animations in frame %s: %w", fid, err)
-	}
-	if res.ExceptionDetails != nil {
-		return fmt.Errorf("wait for the animations in frame %s: %s", fid, res.ExceptionDetails.Text)
-	}
-	return nil
+	_, err = evalInFrame(f, "wait for the animations", animationsFinished)
+	return err
 }
+
+// animationsFinished is a script whose promise resolves once every
+// animation of the document has finished.
+const animationsFinished = `Promise.all(document.getAnimations().map(a => a.finished)).then(() => true)`
 
 // setOpacityAndShoot sets the clickjacking frame's opacity and takes a
 // screenshot.
@@ -360,8 +346,7 @@ func doubleClickjack(tab context.Context, origin, target string, bx, by int) (do
 	// The second click comes once the page's animations have finished, as
 	// an attacker who asks for a slow double-click would have it: the
 	// one-click forms' arming delay must not be what stops the attack here.
-	if _, err := chromedp.Run(tab, chromedp.Evaluate[bool](
-		`Promise.all(document.getAnimations().map(a => a.finished)).then(() => true)`, chromedp.EvalAwaitPromise)); err != nil {
+	if _, err := chromedp.Run(tab, chromedp.Evaluate[bool](animationsFinished, chromedp.EvalAwaitPromise)); err != nil {
 		return dc, fmt.Errorf("wait for the page's animations: %w", err)
 	}
 	type under struct {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/chromedp/cdproto/cdp"
+	jsonv2 "github.com/chromedp/cdproto/cdp/jsonv2"
 	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
@@ -153,25 +154,36 @@ const readDocument = `JSON.stringify({
 	stylesheets: document.querySelectorAll("link[rel=stylesheet]").length,
 })`
 
-// readFrame reads the document committed in f from a fresh isolated world.
-func readFrame(f frameRef) (document, error) {
+// evalInFrame evaluates expr in a fresh isolated world of the document
+// committed in f, waiting for the promise it returns, and returns the result
+// by value; what says what the evaluation is for, in errors.
+func evalInFrame(f frameRef, what, expr string) (jsonv2.Value, error) {
 	w, err := chromedp.Call(f.host, page.CreateIsolatedWorld, page.CreateIsolatedWorldParams{
 		FrameID: f.node.Frame.ID, WorldName: "clickguard-e2e",
 	})
 	if err != nil {
-		return document{}, fmt.Errorf("isolated world in frame %s: %w", f.node.Frame.ID, err)
+		return nil, fmt.Errorf("isolated world in frame %s: %w", f.node.Frame.ID, err)
 	}
 	res, err := chromedp.Call(f.host, runtime.Evaluate, runtime.EvaluateParams{
-		Expression: readDocument, ContextID: w.ExecutionContextID, ReturnByValue: new(true),
+		Expression: expr, ContextID: w.ExecutionContextID, AwaitPromise: new(true), ReturnByValue: new(true),
 	})
 	if err != nil {
-		return document{}, fmt.Errorf("read frame %s: %w", f.node.Frame.ID, err)
+		return nil, fmt.Errorf("%s in frame %s: %w", what, f.node.Frame.ID, err)
 	}
 	if res.ExceptionDetails != nil {
-		return document{}, fmt.Errorf("read frame %s: %s", f.node.Frame.ID, res.ExceptionDetails.Text)
+		return nil, fmt.Errorf("%s in frame %s: %s", what, f.node.Frame.ID, res.ExceptionDetails.Text)
+	}
+	return res.Result.Value, nil
+}
+
+// readFrame reads the document committed in f from a fresh isolated world.
+func readFrame(f frameRef) (document, error) {
+	v, err := evalInFrame(f, "read the document", readDocument)
+	if err != nil {
+		return document{}, err
 	}
 	var s string
-	if err := json.Unmarshal(res.Result.Value, &s); err != nil {
+	if err := json.Unmarshal(v, &s); err != nil {
 		return document{}, fmt.Errorf("decode frame %s: %w", f.node.Frame.ID, err)
 	}
 	var d document
