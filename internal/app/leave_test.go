@@ -8,10 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/clickguard/clickguard/internal/app"
 	"github.com/clickguard/clickguard/internal/store"
 )
@@ -81,16 +77,7 @@ func TestLeave_ItemGone(t *testing.T) {
 	alice, bob := user(t, srv, "alice"), user(t, srv, "bob")
 	id := alice.createItem("Old plan", "gone soon")
 	alice.share(id, "bob")
-	_, err := env.Client.DeleteItem(t.Context(), &dynamodb.DeleteItemInput{
-		TableName: aws.String(env.Tables.Data),
-		Key: map[string]types.AttributeValue{
-			"pk": &types.AttributeValueMemberS{Value: "USER#alice"},
-			"sk": &types.AttributeValueMemberS{Value: "ITEM#" + id},
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	env.InterruptDelete(t, "alice", id)
 	leave := "/items/" + id + "/leave"
 	mustContain(t, "bob's list with the leftover", bob.get("/items"), "Old plan")
 	for _, p := range []string{"/items/" + id, "/items/" + id + "/edit"} {

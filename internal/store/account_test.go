@@ -5,10 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/clickguard/clickguard/internal/store"
 )
 
@@ -85,15 +81,7 @@ func TestDeleteAccount_Retry(t *testing.T) {
 	if err := s.AddShare(ctx, "bob", gone.ID, "alice", store.Actor{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: aws.String(env.Tables.Data),
-		Key: map[string]types.AttributeValue{
-			"pk": &types.AttributeValueMemberS{Value: "USER#bob"},
-			"sk": &types.AttributeValueMemberS{Value: "ITEM#" + gone.ID},
-		},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	env.InterruptDelete(t, "bob", gone.ID)
 	cut := env.CutOff("BatchWriteItem").Store
 	if err := cut.DeleteAccount(ctx, "alice", store.Actor{}); err == nil {
 		t.Fatal("DeleteAccount with its batches cut off succeeded")

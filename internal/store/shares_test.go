@@ -49,11 +49,8 @@ func TestAddShare_Limit(t *testing.T) {
 func setShareCount(t *testing.T, env storetest.Env, owner, id string, n int) {
 	t.Helper()
 	_, err := env.Client.UpdateItem(t.Context(), &dynamodb.UpdateItemInput{
-		TableName: aws.String(env.Tables.Data),
-		Key: map[string]types.AttributeValue{
-			"pk": &types.AttributeValueMemberS{Value: "USER#" + owner},
-			"sk": &types.AttributeValueMemberS{Value: "ITEM#" + id},
-		},
+		TableName:                 aws.String(env.Tables.Data),
+		Key:                       storetest.ItemKey(owner, id),
 		UpdateExpression:          aws.String("SET share_count = :n"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":n": &types.AttributeValueMemberN{Value: strconv.Itoa(n)}},
 	})

@@ -35,9 +35,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/truora/minidyn/server"
 
@@ -188,6 +190,30 @@ func (e Env) CutOff(op string) Env {
 		}
 		return nil
 	})
+}
+
+// InterruptDelete removes the record of owner's item id and nothing else,
+// leaving its share records and its grantees' entries behind, as a delete
+// cut off after its first write would; tests use it to make the leftovers
+// the store must cope with.
+func (e Env) InterruptDelete(t testing.TB, owner, id string) {
+	t.Helper()
+	_, err := e.Client.DeleteItem(t.Context(), &dynamodb.DeleteItemInput{
+		TableName: aws.String(e.Tables.Data),
+		Key:       ItemKey(owner, id),
+	})
+	if err != nil {
+		t.Fatalf("storetest: delete the record of %s's item %s: %v", owner, id, err)
+	}
+}
+
+// ItemKey is the primary key of the record of owner's item id in the data
+// table, for tests that write past the store.
+func ItemKey(owner, id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: "USER#" + owner},
+		"sk": &types.AttributeValueMemberS{Value: "ITEM#" + id},
+	}
 }
 
 // Store is b.Env(t).Store.
