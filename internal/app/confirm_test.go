@@ -204,6 +204,25 @@ func TestConfirmationRefusal(t *testing.T) {
 		t.Fatal("no route is marked Confirms")
 	}
 
+	// An {id} that is not an item id, made to climb out of its segment: the
+	// refusal's link must not lead to another confirmation page.
+	id := strings.TrimPrefix(f.paths["/items/{id}/delete"][0], "/items/")
+	id = strings.TrimSuffix(id, "/delete")
+	for _, crafted := range []string{
+		"/items/..%2Fitems%2F" + id + "%2Fdelete/delete",
+		"/items/..%2F..%2Faccount%2Fdelete/share",
+		"/items/" + strings.ToLower(id) + "/visibility",
+	} {
+		r := f.alice.navigate(http.MethodGet, crafted, "cross-site")
+		if r.status != http.StatusForbidden {
+			t.Errorf("GET %s from cross-site: status %d, want 403", crafted, r.status)
+			continue
+		}
+		if !strings.Contains(r.body, `href="/items"`) || strings.Contains(r.body, "/delete") {
+			t.Errorf("GET %s from cross-site: the refusal links elsewhere than /items:\n%s", crafted, r.body)
+		}
+	}
+
 	// The unprotected build has no tokens: its forms post without one.
 	open := newTab(t, newServer(t, newEnv(t), app.Config{Unprotected: true}))
 	if r := open.postRaw("/signup", url.Values{"username": {"dave"}, "password": {testPassword}}); r.status != http.StatusSeeOther {

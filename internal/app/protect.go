@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"path"
 
 	"github.com/clickguard/clickguard/guard"
+	"github.com/clickguard/clickguard/internal/store"
 )
 
 // newGuard returns the guard for cfg: the strictest policy (the zero Guard)
@@ -40,7 +40,7 @@ func (a *App) denied(w http.ResponseWriter, r *http.Request) {
 		// page it confirms from, the item or the account.
 		data := a.errorData(r, http.StatusForbidden,
 			"This page changes your data with one click, so it opens only from clickguard's own pages, never from another site. Nothing was changed.")
-		data.NextHref, data.NextText = confirmedFrom(r.URL.Path)
+		data.NextHref, data.NextText = confirmedFrom(r)
 		a.renderErrorPage(w, r, data)
 		return
 	case errors.Is(err, guard.ErrToken):
@@ -72,12 +72,17 @@ func (a *App) renewCSRF(r *http.Request) {
 }
 
 // confirmedFrom returns the page whose link leads to the confirmation page
-// at p, and the text of a link to it: /items/{id} for the item routes,
-// /account for /account/delete.
-func confirmedFrom(p string) (href, text string) {
-	href = path.Dir(p)
-	if href == "/account" {
-		return href, "Go to your account"
+// that r asked for, and the text of a link to it: /account for
+// /account/delete, the item for the item routes. The link is built from the
+// route's {id} only when it has the shape of an item id, never from the raw
+// path: an id like "..%2Fitems%2F<id>%2Fdelete" would otherwise turn the
+// refusal's link into a same-origin link to another confirmation page.
+func confirmedFrom(r *http.Request) (href, text string) {
+	if r.URL.Path == "/account/delete" {
+		return "/account", "Go to your account"
 	}
-	return href, "Go to the item"
+	if id := r.PathValue("id"); store.ValidID(id) {
+		return "/items/" + id, "Go to the item"
+	}
+	return "/items", "Go to your items"
 }

@@ -119,6 +119,10 @@ func newItemID(now time.Time) (string, error) {
 	return string(out[:]), nil
 }
 
+// ValidID reports whether id has the shape of an item id: 26 characters of
+// Crockford base32. It says nothing of whether the item exists.
+func ValidID(id string) bool { return validID(id) }
+
 // validID reports whether id has the shape of an item id, so that a
 // malformed path never reaches DynamoDB as a key.
 func validID(id string) bool {
