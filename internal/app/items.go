@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/clickguard/clickguard/internal/store"
@@ -104,7 +104,7 @@ func (a *App) renderItemForm(w http.ResponseWriter, r *http.Request, status int,
 func validateItem(title, body string) []string {
 	var errs []string
 	switch n := utf8.RuneCountInString(title); {
-	case strings.TrimSpace(title) == "":
+	case !hasVisible(title):
 		errs = append(errs, "Enter a title.")
 	case n > store.MaxTitleRunes:
 		errs = append(errs, fmt.Sprintf("The title is %d characters long; the limit is %d.", n, store.MaxTitleRunes))
@@ -114,8 +114,65 @@ func validateItem(title, body string) []string {
 	}
 	if !utf8.ValidString(title) || !utf8.ValidString(body) {
 		errs = append(errs, "The text contains bytes that are not valid UTF-8.")
+		return errs
+	}
+	if r, ok := firstDisallowed(title, titleRune); !ok {
+		errs = append(errs, fmt.Sprintf("The title contains %U, an invisible character a title may not hold (a line break, a control or a text-direction character); remove it.", r))
+	}
+	if r, ok := firstDisallowed(body, bodyRune); !ok {
+		errs = append(errs, fmt.Sprintf("The text contains %U, an invisible control character; remove it.", r))
 	}
 	return errs
+}
+
+// hasVisible reports whether s has a character that shows: a title made
+// only of spaces or zero-width characters would be an invisible link.
+func hasVisible(s string) bool {
+	for _, r := range s {
+		if unicode.IsGraphic(r) && !unicode.IsSpace(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// firstDisallowed returns the first rune of s that allowed refuses, and
+// false; or true when every rune is allowed.
+func firstDisallowed(s string, allowed func(rune) bool) (rune, bool) {
+	for _, r := range s {
+		if !allowed(r) {
+			return r, false
+		}
+	}
+	return 0, true
+}
+
+// bodyRune reports whether r may appear in an item's text: anything but the
+// C0 and C1 control characters and DEL, except tab and the line breaks a
+// textarea sends.
+func bodyRune(r rune) bool {
+	switch r {
+	case '\t', '\n', '\r':
+		return true
+	}
+	return !unicode.IsControl(r)
+}
+
+// titleRune reports whether r may appear in a title. A title is shown on
+// one line beside text the application writes ("shared by alice"), also in
+// other users' lists, so besides control characters (line breaks included)
+// it may not hold the bidirectional embeddings, overrides and isolates
+// (U+202A–U+202E, U+2066–U+2069) that would reorder that text and make it
+// say something else. The marks U+200E, U+200F and U+061C, which right-to-left
+// text needs, are allowed.
+func titleRune(r rune) bool {
+	switch {
+	case unicode.IsControl(r):
+		return false
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+		return false
+	}
+	return true
 }
 
 // createItem stores a new item from the form and shows it.

