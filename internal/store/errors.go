@@ -93,7 +93,9 @@ func classify(err error, onCondition error) error {
 		return classifyCancel(tce, onCondition)
 	}
 	if _, ok := errors.AsType[*types.TransactionConflictException](err); ok {
-		return ErrConflict
+		// Another transaction held the item for a moment: nothing was
+		// decided, so this is "try again", not a lost race.
+		return ErrUnavailable
 	}
 	if _, ok := errors.AsType[*types.ResourceNotFoundException](err); ok {
 		return ErrNotFound
@@ -120,7 +122,11 @@ func classify(err error, onCondition error) error {
 }
 
 // classifyCancel reads a TransactionCanceledException's reasons, one per
-// operation in request order.
+// operation in request order. A failed condition decides; a conflict with
+// another transaction in flight, like throttling, only means that this one
+// was not tried: ErrUnavailable, so that nobody is told a change lost a race
+// (or that a share is gone, or an edit was overtaken) when nothing was
+// compared.
 func classifyCancel(tce *types.TransactionCanceledException, onCondition error) error {
 	var kind error
 	for _, r := range tce.CancellationReasons {
@@ -128,12 +134,8 @@ func classifyCancel(tce *types.TransactionCanceledException, onCondition error) 
 		case "", "None":
 		case "ConditionalCheckFailed":
 			return onCondition
-		case "TransactionConflict":
-			kind = ErrConflict
-		case "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded", "InternalServerError":
-			if kind == nil {
-				kind = ErrUnavailable
-			}
+		case "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded", "InternalServerError":
+			kind = ErrUnavailable
 		}
 	}
 	return kind

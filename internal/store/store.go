@@ -27,8 +27,10 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrExists means a create found the key already taken.
 	ErrExists = errors.New("already exists")
-	// ErrUnavailable means DynamoDB could not be reached, throttled the call or
-	// failed on its side; the application answers 503.
+	// ErrUnavailable means DynamoDB could not be reached, throttled the call,
+	// failed on its side or cancelled a transaction for another one in flight
+	// on the same records: nothing was written and trying again may work.
+	// The application answers 503.
 	ErrUnavailable = errors.New("dynamodb unavailable")
 	// ErrLimit means a documented limit (shares per item, item size) was reached.
 	ErrLimit = errors.New("limit reached")
