@@ -41,7 +41,7 @@ func TestLeave(t *testing.T) {
 	if page.status != http.StatusOK {
 		t.Fatalf("GET %s: status %d", leave, page.status)
 	}
-	mustContain(t, "the confirmation", page, "Remove “Plan” from your list?", "only alice can share it with you again", `action="`+leave+`"`)
+	mustContain(t, "the confirmation", page, "Remove “<bdi>Plan</bdi>” from your list?", "only alice can share it with you again", `action="`+leave+`"`)
 	if r := carol.get(leave); r.status != http.StatusNotFound || strings.Contains(r.body, "Plan") {
 		t.Errorf("carol, with no share, GET %s: status %d, want 404 that names nothing", leave, r.status)
 	}

@@ -389,6 +389,11 @@ func TestItemValidation(t *testing.T) {
 			}
 		}
 	}
+	// A title in another direction is isolated from the words around it.
+	rtl := alice.createItem("\u05ea\u05db\u05e0\u05d9\u05ea", "")
+	for _, p := range []string{"/items", "/items/" + rtl + "/delete"} {
+		mustContain(t, p, alice.get(p), "<bdi>\u05ea\u05db\u05e0\u05d9\u05ea</bdi>")
+	}
 }
 
 // TestItemFlow walks create, limits, delete confirmation, visibility and
