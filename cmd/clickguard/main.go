@@ -44,6 +44,7 @@ func commands() []command {
 		{name: "serve", args: "[flags]", short: "run the web application", long: serveLong, env: true, run: runServe},
 		{name: "tables", args: "create|check [flags]", short: "create or check the DynamoDB tables", long: tablesLong, env: true, run: runTables},
 		{name: "scan", args: "[flags] URL...", short: "tell whether a site can be clickjacked", long: scanLong, run: runScan},
+		{name: "poc", args: "[flags] URL", short: "write a page that shows a person how URL could be clickjacked", long: pocLong, run: runPoc},
 		{name: "version", args: "", short: "print the version", long: "Version prints clickguard's version, the commit it was built from and the Go version.", run: runVersion},
 		{name: "help", args: "[command]", short: "show help for clickguard or a command", long: "Help prints the list of commands, or the full help of one command.", run: runHelp},
 	}

@@ -76,6 +76,7 @@ func TestHelpGolden(t *testing.T) {
 		{"help-serve.golden", []string{"help", "serve"}},
 		{"help-tables.golden", []string{"help", "tables"}},
 		{"help-version.golden", []string{"help", "version"}},
+		{"help-poc.golden", []string{"help", "poc"}},
 		{"help-help.golden", []string{"help", "help"}},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
@@ -103,7 +104,7 @@ func TestHelpGolden(t *testing.T) {
 // TestHelpFlag: -h prints the same help as "help CMD", on stdout, exit 0.
 func TestHelpFlag(t *testing.T) {
 	clearEnv(t)
-	for _, name := range []string{"serve", "tables", "version"} {
+	for _, name := range []string{"serve", "tables", "version", "poc"} {
 		_, want, _ := runCmd(t, "help", name)
 		code, got, stderr := runCmd(t, name, "-h")
 		if code != exitOK || stderr != "" || got != want {
@@ -128,6 +129,12 @@ func TestUsageErrors(t *testing.T) {
 		{"bad addr", []string{"serve", "-addr", "8080"}, "want host:port"},
 		{"cert without key", []string{"serve", "-tls-cert", "c.pem"}, "-tls-cert and -tls-key go together"},
 		{"same-site", []string{"serve", "-same-site", "none"}, `-same-site "none": want lax or strict`},
+		{"poc without URL", []string{"poc"}, "no URL given"},
+		{"poc with two URLs", []string{"poc", "http://a.example/", "http://b.example/"}, "poc takes one URL, got 2"},
+		{"poc of a script URL", []string{"poc", "javascript:alert(1)"}, "scheme must be http or https"},
+		{"poc opacity", []string{"poc", "-opacity", "1.5", "http://a.example/"}, "opacity 1.5: want a value from 0 to 1"},
+		{"poc decoy outside", []string{"poc", "-x", "1200", "http://a.example/"}, "decoy at 1200,40: want a point inside the 1000×700 frame"},
+		{"poc -o and -serve", []string{"poc", "-o", "p.html", "-serve", "127.0.0.1:0", "http://a.example/"}, "-o and -serve exclude each other"},
 		{"log format", []string{"serve", "-log-format", "xml"}, "want text or json"},
 		{"log level", []string{"serve", "-log-level", "loud"}, "-log-level"},
 		{"proxy address", []string{"serve", "-behind-proxy", "not-an-ip"}, "not an address or CIDR prefix"},

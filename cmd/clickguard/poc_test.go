@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestPoc_Outputs: the page goes to standard output, or to the -o file and
+// nowhere else, and frames the URL given.
+func TestPoc_Outputs(t *testing.T) {
+	clearEnv(t)
+	const target = "https://bank.example/account"
+	code, stdout, stderr := runCmd(t, "poc", target)
+	if code != exitOK || stderr != "" || !strings.Contains(stdout, `<iframe id="target" src="`+target+`"`) {
+		t.Fatalf("poc: exit %d, stderr %q, page framing the target: %v", code, stderr, strings.Contains(stdout, target))
+	}
+	out := filepath.Join(t.TempDir(), "poc.html")
+	code, stdout2, stderr := runCmd(t, "poc", "-o", out, target)
+	if code != exitOK || stderr != "" || stdout2 != "" {
+		t.Fatalf("poc -o: exit %d, stdout %q, stderr %q; want 0 and nothing", code, stdout2, stderr)
+	}
+	if b, err := os.ReadFile(out); err != nil || string(b) != stdout {
+		t.Errorf("poc -o wrote %d bytes (%v), want the page poc prints", len(b), err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var servingAt = regexp.MustCompile(`proof of concept at (http://\S+/)`)
+
+// servePocCmd runs "clickguard poc -serve 127.0.0.2:0 args..." until the
+// test ends and returns the page's address.
+func servePocCmd(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	var stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- runPoc(ctx, append([]string{"-serve", "127.0.0.2:0"}, args...), io.Discard, &stderr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("poc -serve after interrupt: %v", err)
+		}
+	})
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := servingAt.FindStringSubmatch(stderr.String()); m != nil {
+			return m[1]
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("poc -serve did not say where it serves: %q", stderr.String())
+	return ""
+}
+
+// TestPoc_Chromium proves the page in headless Chromium, the way a person
+// would use it: served from 127.0.0.2, it frames a page of 127.0.0.1 whose
+// "Delete" button covers the decoy, invisibly (-opacity 0); a click on the
+// decoy submits the framed page's form when that page can be framed, and
+// submits nothing when it sends X-Frame-Options: DENY.
+func TestPoc_Chromium(t *testing.T) {
+	const chromiumPath = "/usr/bin/chromium"
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CLICKGUARD_REQUIRE_ALL") == "1" {
+			t.Fatalf("Chromium is required (CLICKGUARD_REQUIRE_ALL=1): %v", err)
+		}
+		t.Skipf("Chromium not installed at %s: %v", chromiumPath, err)
+	}
+	var mu sync.Mutex
+	clicked := map[string]int{}
+	victim := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			mu.Lock()
+			clicked[r.URL.Path]++
+			mu.Unlock()
+			io.WriteString(w, "deleted")
+			return
+		}
+		if r.URL.Path == "/deny" {
+			w.Header().Set("X-Frame-Options", "DENY")
+		}
+		fmt.Fprintf(w, `<!doctype html><form method="post" action="%s"><button style="position:absolute;left:0;top:0;width:400px;height:200px">Delete</button></form>`, r.URL.Path)
+	}))
+	defer victim.Close()
+
+	actx, cancel := chromedp.NewExecAllocator(t.Context(),
+		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.WindowSize(1200, 1000))
+	defer cancel()
+	browser, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	if err := chromedp.Do(browser); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+
+	type point struct{ X, Y float64 }
+	for _, tc := range []struct {
+		path  string
+		posts int
+	}{{"/open", 1}, {"/deny", 0}} {
+		page := servePocCmd(t, "-opacity", "0", victim.URL+tc.path)
+		tab, cancel := chromedp.NewContext(browser)
+		ctx, cancelTimeout := context.WithTimeout(tab, 30*time.Second)
+		landed, err := func() (string, error) {
+			err := chromedp.Do(ctx,
+				chromedp.Navigate(page),
+				// The frame has committed its document or the error page.
+				chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+					_, err := chromedp.Poll[bool](`document.getElementById("target").dataset.loaded === "1"`,
+						chromedp.WithPollingTimeout(10*time.Second))(ctx, t)
+					return err
+				}),
+			)
+			if err != nil {
+				return "", err
+			}
+			c, err := chromedp.Run(ctx, chromedp.Evaluate[point](`(() => { const r = document.getElementById("decoy").getBoundingClientRect(); return {X: r.x + r.width / 2, Y: r.y + r.height / 2}; })()`))
+			if err != nil {
+				return "", err
+			}
+			// Click as a person would, again if nothing happened: a frame
+			// that has just loaded may not take input at once. A
+			// submission takes a moment to arrive; the one that must not
+			// come gets as long as the one that must.
+			for range 3 {
+				if err := chromedp.Do(ctx, chromedp.MouseClickXY(c.X, c.Y)); err != nil {
+					return "", err
+				}
+				for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+					mu.Lock()
+					n := clicked[tc.path]
+					mu.Unlock()
+					if n > 0 {
+						return chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("landed").textContent`))
+					}
+				}
+			}
+			return chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("landed").textContent`))
+		}()
+		cancelTimeout()
+		cancel()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.path, err)
+		}
+		mu.Lock()
+		n := clicked[tc.path]
+		mu.Unlock()
+		if n != tc.posts {
+			t.Errorf("%s: clicks on the decoy submitted the framed form %d times, want %d", tc.path, n, tc.posts)
+		}
+		if tc.posts > 0 && !strings.Contains(landed, "landed in the framed site") {
+			t.Errorf("%s: the page says %q, want that the click landed in the framed site", tc.path, landed)
+		}
+	}
+}
