@@ -99,7 +99,11 @@ type Source struct {
 	// Port is "" (the scheme's default port only), "*" (any port) or the
 	// digits as written.
 	Port string
-	// Path is the path as written, starting with "/", or "".
+	// Path is the path as written, starting with "/", or "". A query or
+	// fragment is not part of it: browsers drop everything from the first
+	// '?' or '#' after the host and port ("https://a.example/?x" has the
+	// path "/"). Right after the host or the port, '?' and '#' are not
+	// allowed: "https://a.example?x" is SourceInvalid.
 	Path string
 }
 
@@ -158,8 +162,8 @@ func isDirectiveValue(v string) bool {
 // as Chromium implements it: keywords are case-insensitive; "scheme:" is a
 // scheme-source; otherwise [scheme "://"] host [":" port] [path] is a
 // host-source, where host is "*", "*." followed by a name, or dot-separated
-// labels of letters, digits and '-' (IP addresses included); anything else
-// is SourceInvalid. A bare word such as none or self is a host named so.
+// labels of letters, digits and '-' (IP addresses included), and path starts
+// with '/' and ends before any '?' or '#'; anything else is SourceInvalid. A bare word such as none or self is a host named so.
 func ParseSource(token string) Source {
 	s := Source{Text: token}
 	lower := lowerASCII(token)
@@ -224,7 +228,11 @@ func parseHostSource(token string, s *Source) bool {
 		s.Port = port
 		rest = rest[portEnd:]
 	}
-	// rest is "" or starts with "/": the path.
+	// rest is "" or starts with "/": the path, up to any query or fragment,
+	// which Chromium drops (with a console message) as CSP3 requires.
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		rest = rest[:i]
+	}
 	s.Path = rest
 	s.Kind = SourceHost
 	return true

@@ -112,6 +112,9 @@ func FuzzParseCSP(f *testing.F) {
 					if s.Kind == framing.SourceHost && s.Host == "" {
 						t.Fatalf("ParseSource(%q): host-source without a host", s.Text)
 					}
+					if strings.ContainsAny(s.Path, "?#") || s.Path != "" && s.Path[0] != '/' {
+						t.Fatalf("ParseSource(%q): path %q holds a query or fragment or does not start with /", s.Text, s.Path)
+					}
 				}
 			}
 			if d, ok := p.FrameAncestors(); ok && d.Name != "frame-ancestors" {
