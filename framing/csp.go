@@ -20,9 +20,9 @@ type Policy struct {
 // FrameAncestors returns the frame-ancestors directive a browser obeys: the
 // first one in the policy. ok is false when the policy has none, and also when
 // the first one's value holds a character browsers reject (anything but
-// ASCII whitespace and printable ASCII); Chromium then drops the directive
-// and ignores any later duplicate, so the policy has no frame-ancestors at
-// all.
+// ASCII whitespace and printable ASCII, so U+000B (VT) too); Chromium then
+// drops the directive and ignores any later duplicate, so the policy has no
+// frame-ancestors at all.
 func (p Policy) FrameAncestors() (d Directive, ok bool) {
 	for _, d := range p.Directives {
 		if d.Name == "frame-ancestors" {
@@ -111,6 +111,11 @@ type Source struct {
 // Commas split it into policies, as in CSP Level 3 and Chromium; empty
 // policies are dropped. Within a policy, ";" splits directives; a directive's
 // name is its text up to the first ASCII whitespace.
+//
+// ASCII whitespace is Infra's: TAB, LF, FF, CR and SPACE. U+000B (VT) is not
+// one of them, as Chromium measures: "frame-ancestors\v'none'" is a directive
+// of that whole name, unknown to browsers, and a VT inside a frame-ancestors
+// value makes the directive invalid (see [Policy.FrameAncestors]).
 func ParseCSP(value string) []Policy {
 	var policies []Policy
 	for part := range strings.SplitSeq(value, ",") {

@@ -146,8 +146,9 @@ func splitHeaderValue(v string) []string {
 // Fetch trims only tabs and spaces; header lines cannot hold CR or LF.
 const xfoSpace = "\t\n\v\f\r "
 
-// asciiSpace is the set of characters Chromium trims as ASCII whitespace.
-const asciiSpace = "\t\n\v\f\r "
+// asciiSpace is Infra's ASCII whitespace (TAB, LF, FF, CR, SPACE; not VT),
+// which separates and surrounds the parts of a Content Security Policy.
+const asciiSpace = "\t\n\f\r "
 
 // lowerASCII lower-cases ASCII letters only, as browsers do for header
 // values and CSP keywords: strings.ToLower would also fold look-alikes such
