@@ -20,9 +20,9 @@ type Policy struct {
 // FrameAncestors returns the frame-ancestors directive a browser obeys: the
 // first one in the policy. ok is false when the policy has none, and also when
 // the first one's value holds a character browsers reject (anything but
-// ASCII whitespace and printable ASCII); Chromium then drops the directive
-// and ignores any later duplicate, so the policy has no frame-ancestors at
-// all.
+// ASCII whitespace and printable ASCII, so U+000B (VT) too); Chromium then
+// drops the directive and ignores any later duplicate, so the policy has no
+// frame-ancestors at all.
 func (p Policy) FrameAncestors() (d Directive, ok bool) {
 	for _, d := range p.Directives {
 		if d.Name == "frame-ancestors" {
@@ -99,7 +99,11 @@ type Source struct {
 	// Port is "" (the scheme's default port only), "*" (any port) or the
 	// digits as written.
 	Port string
-	// Path is the path as written, starting with "/", or "".
+	// Path is the path as written, starting with "/", or "". A query or
+	// fragment is not part of it: browsers drop everything from the first
+	// '?' or '#' after the host and port ("https://a.example/?x" has the
+	// path "/"). Right after the host or the port, '?' and '#' are not
+	// allowed: "https://a.example?x" is SourceInvalid.
 	Path string
 }
 
@@ -107,6 +111,11 @@ type Source struct {
 // Commas split it into policies, as in CSP Level 3 and Chromium; empty
 // policies are dropped. Within a policy, ";" splits directives; a directive's
 // name is its text up to the first ASCII whitespace.
+//
+// ASCII whitespace is Infra's: TAB, LF, FF, CR and SPACE. U+000B (VT) is not
+// one of them, as Chromium measures: "frame-ancestors\v'none'" is a directive
+// of that whole name, unknown to browsers, and a VT inside a frame-ancestors
+// value makes the directive invalid (see [Policy.FrameAncestors]).
 func ParseCSP(value string) []Policy {
 	var policies []Policy
 	for part := range strings.SplitSeq(value, ",") {
@@ -158,8 +167,8 @@ func isDirectiveValue(v string) bool {
 // as Chromium implements it: keywords are case-insensitive; "scheme:" is a
 // scheme-source; otherwise [scheme "://"] host [":" port] [path] is a
 // host-source, where host is "*", "*." followed by a name, or dot-separated
-// labels of letters, digits and '-' (IP addresses included); anything else
-// is SourceInvalid. A bare word such as none or self is a host named so.
+// labels of letters, digits and '-' (IP addresses included), and path starts
+// with '/' and ends before any '?' or '#'; anything else is SourceInvalid. A bare word such as none or self is a host named so.
 func ParseSource(token string) Source {
 	s := Source{Text: token}
 	lower := lowerASCII(token)
@@ -224,7 +233,11 @@ func parseHostSource(token string, s *Source) bool {
 		s.Port = port
 		rest = rest[portEnd:]
 	}
-	// rest is "" or starts with "/": the path.
+	// rest is "" or starts with "/": the path, up to any query or fragment,
+	// which Chromium drops (with a console message) as CSP3 requires.
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		rest = rest[:i]
+	}
 	s.Path = rest
 	s.Kind = SourceHost
 	return true

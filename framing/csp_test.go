@@ -32,6 +32,19 @@ var sourceCases = []struct {
 	{"http://*", framing.Source{Kind: framing.SourceHost, Scheme: "http", Host: "*"}},
 	{"http://a.example:8080/sub/", framing.Source{Kind: framing.SourceHost, Scheme: "http", Host: "a.example", Port: "8080", Path: "/sub/"}},
 	{"a.example/x", framing.Source{Kind: framing.SourceHost, Host: "a.example", Path: "/x"}},
+	// A query or fragment after the path is dropped; right after the host
+	// or port it makes the source invalid.
+	{"http://127.0.0.2:18082/?x", framing.Source{Kind: framing.SourceHost, Scheme: "http", Host: "127.0.0.2", Port: "18082", Path: "/"}},
+	{"http://127.0.0.2:18082/#x", framing.Source{Kind: framing.SourceHost, Scheme: "http", Host: "127.0.0.2", Port: "18082", Path: "/"}},
+	{"https://partner.example/?embed", framing.Source{Kind: framing.SourceHost, Scheme: "https", Host: "partner.example", Path: "/"}},
+	{"https://a.example/?", framing.Source{Kind: framing.SourceHost, Scheme: "https", Host: "a.example", Path: "/"}},
+	{"https://a.example/path?x", framing.Source{Kind: framing.SourceHost, Scheme: "https", Host: "a.example", Path: "/path"}},
+	{"a.example/p#f?q", framing.Source{Kind: framing.SourceHost, Host: "a.example", Path: "/p"}},
+	{"a.example/p?q#f/x", framing.Source{Kind: framing.SourceHost, Host: "a.example", Path: "/p"}},
+	{"http://a.example?x", framing.Source{Kind: framing.SourceInvalid}},
+	{"http://a.example#x", framing.Source{Kind: framing.SourceInvalid}},
+	{"http://a.example:8080?x", framing.Source{Kind: framing.SourceInvalid}},
+	{"a.example:80#x/", framing.Source{Kind: framing.SourceInvalid}},
 	{"http://a.example:abc", framing.Source{Kind: framing.SourceInvalid}},
 	{"http://a.example:", framing.Source{Kind: framing.SourceInvalid}},
 	{"http://a.example:99999999999", framing.Source{Kind: framing.SourceInvalid}},
@@ -97,6 +110,27 @@ var cspCases = []struct {
 		{Text: "frame-ancestors *", Directives: []framing.Directive{{Name: "frame-ancestors", Value: "*",
 			Sources: []framing.Source{{Text: "*", Kind: framing.SourceStar}}}}},
 	}},
+	// VT (U+000B) is not ASCII whitespace: it neither ends a name nor
+	// separates sources, nor is it trimmed.
+	{"vertical tab after the name", "frame-ancestors\v'none'", []framing.Policy{{
+		Text:       "frame-ancestors\v'none'",
+		Directives: []framing.Directive{{Name: "frame-ancestors\v'none'"}},
+	}}},
+	{"vertical tab between sources", "frame-ancestors *\v* ", []framing.Policy{{
+		Text: "frame-ancestors *\v*",
+		Directives: []framing.Directive{{Name: "frame-ancestors", Value: "*\v*",
+			Sources: []framing.Source{{Text: "*\v*", Kind: framing.SourceInvalid}}}},
+	}}},
+	{"vertical tab not trimmed", "\vframe-ancestors 'none'\v", []framing.Policy{{
+		Text: "\vframe-ancestors 'none'\v",
+		Directives: []framing.Directive{{Name: "\vframe-ancestors", Value: "'none'\v",
+			Sources: []framing.Source{{Text: "'none'\v", Kind: framing.SourceInvalid}}}},
+	}}},
+	{"form feed is whitespace", "\fframe-ancestors\f'none'\f", []framing.Policy{{
+		Text: "frame-ancestors\f'none'",
+		Directives: []framing.Directive{{Name: "frame-ancestors", Value: "'none'",
+			Sources: []framing.Source{{Text: "'none'", Kind: framing.SourceNone}}}},
+	}}},
 	{"empty directives skipped", ";;upgrade-insecure-requests;;", []framing.Policy{{
 		Text:       ";;upgrade-insecure-requests;;",
 		Directives: []framing.Directive{{Name: "upgrade-insecure-requests"}},
@@ -132,6 +166,10 @@ func TestPolicy_FrameAncestors(t *testing.T) {
 		// Chromium drops a directive whose value has a non-ASCII
 		// character, and ignores later duplicates of its name.
 		{"bad character", "frame-ancestors https://ä.example; frame-ancestors 'none'", "", false},
+		// VT is such a character in a value; in a name it makes another
+		// (unknown) directive, so a later frame-ancestors is obeyed.
+		{"vertical tab in value", "frame-ancestors *\v*; frame-ancestors 'none'", "", false},
+		{"vertical tab after name", "frame-ancestors\v*; frame-ancestors 'none'", "'none'", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

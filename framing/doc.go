@@ -31,7 +31,14 @@
 //     not only the top, to be same-origin with the page; ALLOWALL, and values
 //     browsers do not know (ALLOW-FROM, "DENY;", quoted or empty values),
 //     leave the page framable; several distinct values including a known one
-//     block every frame.
+//     block every frame. Lines are split as Fetch's "get, decode, and split"
+//     does: commas inside a "quoted string" do not split ("a,DENY is one
+//     unknown value), single quotes are ordinary characters, and each value
+//     is trimmed of ASCII whitespace, VT included, as Chromium does.
+//   - In a Content Security Policy, whitespace is Infra's ASCII whitespace
+//     (TAB, LF, FF, CR, SPACE), not VT: a VT in a frame-ancestors value drops
+//     the directive. A source's path ends before any '?' or '#'
+//     (https://a.example/?x has the path "/").
 //   - Content-Security-Policy-Report-Only and <meta http-equiv> tags never
 //     block and never switch X-Frame-Options off.
 //
@@ -50,13 +57,18 @@
 // knows nothing of framing by browser extensions, fenced frames or the
 // Permissions Policy.
 // Its truth is a corpus of measurements in headless Chromium, kept beside the
-// module as ../shared/corpus/chromium-framing.jsonl; the tests require
-// agreement with every line.
+// module as ../shared/corpus/chromium-framing.jsonl, and the project's own
+// further measurements in testdata/chromium-extra.jsonl (X-Frame-Options
+// quoting, queries in sources, VT in CSP), which internal/chromiumlive
+// measures again in the local Chromium; the tests require agreement with
+// every line of both.
 //
 // # References
 //
 //   - HTML, "The X-Frame-Options header": https://html.spec.whatwg.org/multipage/document-lifecycle.html#the-x-frame-options-header
 //   - Content Security Policy Level 3, frame-ancestors: https://www.w3.org/TR/CSP3/#directive-frame-ancestors
+//   - Fetch, "get, decode, and split": https://fetch.spec.whatwg.org/#header-value-get-decode-and-split
+//   - Infra, ASCII whitespace: https://infra.spec.whatwg.org/#ascii-whitespace
 //   - RFC 7034, HTTP Header Field X-Frame-Options: https://www.rfc-editor.org/rfc/rfc7034
 //   - MDN, X-Frame-Options: https://developer.mozilla.org/docs/Web/HTTP/Headers/X-Frame-Options
 //   - MDN, CSP frame-ancestors: https://developer.mozilla.org/docs/Web/HTTP/Headers/Content-Security-Policy/frame-ancestors

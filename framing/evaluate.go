@@ -518,7 +518,7 @@ func quoteTokens(tokens []string) string {
 func xfoText(lines []string) string {
 	s := make([]string, len(lines))
 	for i, l := range lines {
-		s[i] = strings.Trim(l, asciiSpace)
+		s[i] = strings.Trim(l, xfoSpace)
 		if s[i] == "" {
 			s[i] = `""`
 		}

@@ -33,22 +33,51 @@ func FuzzParseXFO(f *testing.F) {
 		}
 		seen := make(map[string]bool)
 		for _, tok := range x.Tokens {
-			if seen[tok] || strings.ContainsAny(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") || strings.Trim(tok, "\t\n\v\f\r ") != tok || strings.Contains(tok, ",") {
-				t.Fatalf("ParseXFO(%q) token %q is duplicated, not lower-case, not trimmed or holds a comma", values, tok)
+			if seen[tok] || strings.ContainsAny(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") || strings.Trim(tok, "\t\n\v\f\r ") != tok {
+				t.Fatalf("ParseXFO(%q) token %q is duplicated, not lower-case or not trimmed", values, tok)
 			}
 			seen[tok] = true
+			// A token is one value: any comma in it is inside a quoted
+			// string, so it does not split again.
+			if again := framing.ParseXFO([]string{tok}).Tokens; len(again) != 1 || again[0] != tok {
+				t.Fatalf("ParseXFO(%q) token %q re-parsed alone gives %q", values, tok, again)
+			}
 		}
 		// Only the exact ASCII names are known values.
 		known := map[string]framing.XFOMode{"deny": framing.XFODeny, "sameorigin": framing.XFOSameOrigin, "allowall": framing.XFOAllowAll}
 		if m, ok := known[x.Tokens[0]]; len(x.Tokens) == 1 && (ok != (x.Mode != framing.XFOInvalid) || ok && m != x.Mode) {
 			t.Fatalf("ParseXFO(%q) = %+v: mode does not follow the token", values, x)
 		}
-		// The tokens, written back as one line, mean the same.
-		again := framing.ParseXFO([]string{strings.Join(x.Tokens, ",")})
-		if diff := cmp.Diff(x, again); diff != "" {
+		// The tokens, written back one per line, mean the same.
+		if diff := cmp.Diff(x, framing.ParseXFO(x.Tokens)); diff != "" {
 			t.Fatalf("ParseXFO(%q) re-parsed from its tokens differs:\n%s", values, diff)
 		}
+		// Without a double quote, every comma splits.
+		if !strings.Contains(strings.Join(values, ""), `"`) {
+			var want []string
+			for _, v := range values {
+				for item := range strings.SplitSeq(v, ",") {
+					if tok := lowerASCII(strings.Trim(item, "\t\n\v\f\r ")); !slices.Contains(want, tok) {
+						want = append(want, tok)
+					}
+				}
+			}
+			if !slices.Equal(x.Tokens, want) {
+				t.Fatalf("ParseXFO(%q) tokens %q, want %q: without quotes every comma splits", values, x.Tokens, want)
+			}
+		}
 	})
+}
+
+// lowerASCII lower-cases ASCII letters only.
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 func FuzzParseCSP(f *testing.F) {
@@ -82,6 +111,9 @@ func FuzzParseCSP(f *testing.F) {
 					}
 					if s.Kind == framing.SourceHost && s.Host == "" {
 						t.Fatalf("ParseSource(%q): host-source without a host", s.Text)
+					}
+					if strings.ContainsAny(s.Path, "?#") || s.Path != "" && s.Path[0] != '/' {
+						t.Fatalf("ParseSource(%q): path %q holds a query or fragment or does not start with /", s.Text, s.Path)
 					}
 				}
 			}

@@ -51,9 +51,9 @@ func (m XFOMode) String() string {
 
 // XFO is the parsed X-Frame-Options of one response.
 type XFO struct {
-	// Tokens are the distinct values of every line, split on commas,
-	// trimmed and lower-cased, in first-seen order. An empty line or an
-	// empty item between commas is the token "".
+	// Tokens are the distinct values of every line, split on commas
+	// outside quoted strings, trimmed and lower-cased, in first-seen order.
+	// An empty line or an empty item between commas is the token "".
 	Tokens []string
 	// Mode is what the browser makes of Tokens.
 	Mode XFOMode
@@ -62,11 +62,16 @@ type XFO struct {
 // ParseXFO parses the values of every X-Frame-Options header line of one
 // response, in order (pass nil when there is none).
 //
-// As the HTML standard's "get, decode and split" and Chromium do, each value
-// is split on commas and each item is trimmed of ASCII whitespace and
-// compared case-insensitively; quotes are not special ("\"DENY\"" is an
-// unknown value). A lone known value gives its mode; only unknown values
-// give XFOInvalid; known and other values together give XFOConflict.
+// Each line is split as Fetch's "get, decode, and split" does and the HTML
+// standard requires: on commas, except inside a quoted string, which starts
+// at a '"' and runs to the next '"' not escaped by a backslash, or to the end
+// of the line when there is none; the quotes stay part of the value, so
+// "\"a, DENY\"" is one unknown value, not DENY. Single quotes are ordinary
+// characters. Each item is trimmed of tabs, spaces and, as Chromium does
+// (Fetch trims only tabs and spaces), the other ASCII whitespace including
+// U+000B, then compared case-insensitively. A lone known value gives its
+// mode; only unknown values give XFOInvalid; known and other values together
+// give XFOConflict.
 func ParseXFO(values []string) XFO {
 	if len(values) == 0 {
 		return XFO{Mode: XFOAbsent}
@@ -75,8 +80,8 @@ func ParseXFO(values []string) XFO {
 	seen := make(map[string]bool)
 	mode := XFOAbsent
 	for _, v := range values {
-		for item := range strings.SplitSeq(v, ",") {
-			tok := lowerASCII(strings.Trim(item, asciiSpace))
+		for _, item := range splitHeaderValue(v) {
+			tok := lowerASCII(strings.Trim(item, xfoSpace))
 			if seen[tok] {
 				continue
 			}
@@ -109,8 +114,41 @@ func xfoTokenMode(tok string) XFOMode {
 	return XFOInvalid
 }
 
-// asciiSpace is the set of characters Chromium trims as ASCII whitespace.
-const asciiSpace = "\t\n\v\f\r "
+// splitHeaderValue splits one header line as Fetch's "get, decode, and
+// split" does (https://fetch.spec.whatwg.org/#header-value-get-decode-and-split),
+// without trimming: on commas outside quoted strings. A quoted string starts
+// at '"' and ends at the next '"' not preceded by a backslash escape, or at
+// the end of the value; it stays in the item as written, quotes and
+// backslashes included. The items, joined with commas, give v back.
+func splitHeaderValue(v string) []string {
+	var items []string
+	start := 0
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '"':
+			// Skip the quoted string: i ends on its closing quote, or
+			// past the end when it is unterminated.
+			for i++; i < len(v) && v[i] != '"'; i++ {
+				if v[i] == '\\' {
+					i++ // the escaped character, if any
+				}
+			}
+		case ',':
+			items = append(items, v[start:i])
+			start = i + 1
+		}
+	}
+	return append(items, v[start:])
+}
+
+// xfoSpace is what Chromium trims around an X-Frame-Options value: every
+// ASCII whitespace character of its base library, U+000B (VT) included.
+// Fetch trims only tabs and spaces; header lines cannot hold CR or LF.
+const xfoSpace = "\t\n\v\f\r "
+
+// asciiSpace is Infra's ASCII whitespace (TAB, LF, FF, CR, SPACE; not VT),
+// which separates and surrounds the parts of a Content Security Policy.
+const asciiSpace = "\t\n\f\r "
 
 // lowerASCII lower-cases ASCII letters only, as browsers do for header
 // values and CSP keywords: strings.ToLower would also fold look-alikes such

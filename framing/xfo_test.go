@@ -37,6 +37,22 @@ var xfoCases = []struct {
 	{"two lines differ", []string{"SAMEORIGIN", "DENY"}, []string{"sameorigin", "deny"}, framing.XFOConflict},
 	{"second line empty", []string{"SAMEORIGIN", ""}, []string{"sameorigin", ""}, framing.XFOConflict},
 	{"allowall and unknown", []string{"ALLOWALL, garbage"}, []string{"allowall", "garbage"}, framing.XFOConflict},
+	// Fetch's "get, decode, and split": a comma inside a quoted string does
+	// not split, and the quotes stay in the value.
+	{"quoted commas", []string{`"a, DENY, "`}, []string{`"a, deny, "`}, framing.XFOInvalid},
+	{"unterminated quote runs to the end", []string{`"a,DENY`}, []string{`"a,deny`}, framing.XFOInvalid},
+	{"quote inside a value", []string{`a"b,DENY`}, []string{`a"b,deny`}, framing.XFOInvalid},
+	{"escaped quote inside quotes", []string{`"a\", DENY"`}, []string{`"a\", deny"`}, framing.XFOInvalid},
+	{"escaped comma inside quotes", []string{`"a\,DENY`}, []string{`"a\,deny`}, framing.XFOInvalid},
+	{"backslash ends an unterminated quote", []string{`DENY, "a\`}, []string{"deny", `"a\`}, framing.XFOConflict},
+	{"backslash outside quotes is ordinary", []string{`a\,DENY`}, []string{`a\`, "deny"}, framing.XFOConflict},
+	{"comma after a closed quote splits", []string{`"x", DENY`}, []string{`"x"`, "deny"}, framing.XFOConflict},
+	{"text after a closed quote", []string{`"a,b"c, DENY`}, []string{`"a,b"c`, "deny"}, framing.XFOConflict},
+	{"unterminated quote after a value", []string{`DENY, "x`}, []string{"deny", `"x`}, framing.XFOConflict},
+	{"single quotes are ordinary", []string{"'a, DENY, '"}, []string{"'a", "deny", "'"}, framing.XFOConflict},
+	{"quotes do not span lines", []string{`"a`, `DENY"`}, []string{`"a`, `deny"`}, framing.XFOInvalid},
+	// Chromium trims every ASCII whitespace character, VT included.
+	{"vertical tab and form feed trimmed", []string{"\vDENY\v", "\fDENY"}, []string{"deny"}, framing.XFODeny},
 }
 
 func TestParseXFO(t *testing.T) {

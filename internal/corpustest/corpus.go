@@ -62,6 +62,10 @@ var requiredKeys = []string{
 // fileName is the corpus file inside ../shared/corpus beside the module root.
 const fileName = "chromium-framing.jsonl"
 
+// extraName is the project's own file of further measurements, in the
+// corpus's line format, from the module root.
+const extraName = "framing/testdata/chromium-extra.jsonl"
+
 // Path returns the corpus path: ../shared/corpus/chromium-framing.jsonl from
 // the module root, the nearest directory above the test's working directory
 // (its package directory) that holds go.mod. It fails the test when there is
@@ -76,13 +80,49 @@ func Path(t testing.TB) string {
 }
 
 func path() (string, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, "..", "shared", "corpus", fileName), nil
+}
+
+// ExtraPath returns the path of the project's extra measurements,
+// framing/testdata/chromium-extra.jsonl from the module root. It fails the
+// test when there is no module root.
+func ExtraPath(t testing.TB) string {
+	t.Helper()
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatalf("extra corpus: %v", err)
+	}
+	return filepath.Join(root, filepath.FromSlash(extraName))
+}
+
+// ReadExtra reads every line of the project's extra measurements: cases
+// measured in Chromium the same way as the shared corpus, kept in the
+// module because the shared corpus is read-only here. The rules of [Read]
+// apply.
+func ReadExtra(t testing.TB) []Record {
+	t.Helper()
+	p := ExtraPath(t)
+	records, err := read(p)
+	if err != nil {
+		t.Fatalf("extra corpus %s: %v", p, err)
+	}
+	return records
+}
+
+// moduleRoot returns the nearest directory above the working directory
+// that holds go.mod.
+func moduleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", fmt.Errorf("find module root: %w", err)
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "corpus", fileName), nil
+			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
