@@ -73,15 +73,14 @@ func (a *App) renderAccount(w http.ResponseWriter, r *http.Request, status int, 
 // throttle is exceeded, it has answered and returns ok false with done true.
 func (a *App) checkPassword(w http.ResponseWriter, r *http.Request, u store.User, password string) (ok, done bool) {
 	ctx := r.Context()
-	userKey := store.UserThrottleKey(u.Username)
-	throttled, err := a.store.LoginThrottled(ctx, userKey)
-	if err != nil {
-		a.serverError(w, r, fmt.Errorf("app: password check throttle: %w", err))
-		return false, true
-	}
-	if throttled {
+	attempt, err := a.store.ReserveAttempt(ctx, store.UserThrottleKey(u.Username))
+	if errors.Is(err, store.ErrTooManyAttempts) {
 		w.Header().Set("Retry-After", "900")
 		a.clientErrorMsg(w, r, http.StatusTooManyRequests, "There have been too many wrong passwords for this account. Wait 15 minutes and try again.")
+		return false, true
+	}
+	if err != nil {
+		a.serverError(w, r, fmt.Errorf("app: password check throttle: %w", err))
 		return false, true
 	}
 	if len(password) > maxPasswordLen {
@@ -92,11 +91,8 @@ func (a *App) checkPassword(w http.ResponseWriter, r *http.Request, u store.User
 		a.serverError(w, r, fmt.Errorf("app: verify password of %q: %w", u.Username, err))
 		return false, true
 	}
-	if !match {
-		if err := a.store.RecordLoginFailure(ctx, userKey); err != nil {
-			a.serverError(w, r, fmt.Errorf("app: password check throttle: %w", err))
-			return false, true
-		}
+	if match {
+		a.releaseAttempt(r, attempt)
 	}
 	return match, false
 }
