@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -112,5 +113,140 @@ func TestLoginThrottle_RightPassword(t *testing.T) {
 	}
 	if r := newBrowser(t, srv).login("grace", goodPassword); r.status != http.StatusTooManyRequests {
 		t.Errorf("right password after 3 of 3 failures: status %d, want 429", r.status)
+	}
+}
+
+// changePassword submits the password form of b's account page.
+func (b *browser) changePassword(current, next string) response {
+	b.t.Helper()
+	return b.submit("/account", "/account/password", url.Values{
+		"current_password": {current}, "new_password": {next}, "confirm_password": {next},
+	})
+}
+
+// TestAccountForms_NotLockedByFailedLogins: failed logins for an account,
+// up to its limit, do not lock its logged-in owner out of changing the
+// password, which is how the owner would shut out a stolen session; and
+// the right current password uses none of the form's limit.
+func TestAccountForms_NotLockedByFailedLogins(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	if err := env.Store.SetThrottlePolicy(store.ThrottlePolicy{Window: time.Hour, Max: 3, MaxPerAddr: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t, env, app.Config{})
+	owner := newBrowser(t, srv)
+	owner.signup("alice", goodPassword)
+	for i := range 3 {
+		if r := newBrowser(t, srv).login("alice", "not the password"); r.status != http.StatusUnauthorized {
+			t.Fatalf("failed login %d: status %d, want 401", i+1, r.status)
+		}
+	}
+	if r := newBrowser(t, srv).login("alice", goodPassword); r.status != http.StatusTooManyRequests {
+		t.Fatalf("login after 3 of 3 failures: status %d, want 429", r.status)
+	}
+	// The right current password with a new one mistyped, as often as
+	// the limit: each is refused for the mistake, and uses none of the
+	// session's limit.
+	const next = "a brand new password"
+	for i := range 3 {
+		r := owner.submit("/account", "/account/password", url.Values{
+			"current_password": {goodPassword}, "new_password": {next}, "confirm_password": {next + "!"},
+		})
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "differ") {
+			t.Fatalf("mistyped confirmation %d: status %d, want 422 saying they differ", i+1, r.status)
+		}
+	}
+	if r := owner.changePassword(goodPassword, next); r.status != http.StatusSeeOther {
+		t.Fatalf("owner's password change after failed logins for the account: status %d, want 303:\n%s", r.status, r.body)
+	}
+	if !owner.loggedIn() {
+		t.Error("owner not logged in after changing the password")
+	}
+}
+
+// TestAccountForms_ThrottledPerSession: wrong current passwords on the
+// account forms are counted per session: a stolen session gets the limit of
+// guesses across both forms and then none, not even the right password;
+// the owner's own session is not affected, and neither are logins.
+func TestAccountForms_ThrottledPerSession(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	if err := env.Store.SetThrottlePolicy(store.ThrottlePolicy{Window: time.Hour, Max: 3, MaxPerAddr: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t, env, app.Config{})
+	owner := newBrowser(t, srv)
+	owner.signup("alice", goodPassword)
+	thief := newBrowser(t, srv)
+	thief.login("alice", goodPassword) // a session the owner did not open
+	if !thief.loggedIn() {
+		t.Fatal("second session not logged in")
+	}
+
+	const next = "a brand new password"
+	for i := range 2 {
+		if r := thief.changePassword(fmt.Sprintf("guess number %d", i+1), next); r.status != http.StatusUnprocessableEntity {
+			t.Fatalf("wrong guess %d on the password form: status %d, want 422", i+1, r.status)
+		}
+	}
+	r := thief.submit("/account/delete", "/account/delete", url.Values{"password": {"guess number 3"}})
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("wrong guess 3 on the delete form: status %d, want 422", r.status)
+	}
+	for _, tc := range []struct {
+		name string
+		do   func() response
+	}{
+		{"password form", func() response { return thief.changePassword(goodPassword, next) }},
+		{"delete form", func() response {
+			return thief.submit("/account/delete", "/account/delete", url.Values{"password": {goodPassword}})
+		}},
+	} {
+		r := tc.do()
+		if r.status != http.StatusTooManyRequests {
+			t.Errorf("%s, right password after 3 wrong ones in the session: status %d, want 429", tc.name, r.status)
+		}
+		if !strings.Contains(r.body, "too many wrong passwords") || r.header.Get("Retry-After") != "900" {
+			t.Errorf("%s: 429 page does not say why or lacks Retry-After 900 (got %q)", tc.name, r.header.Get("Retry-After"))
+		}
+	}
+
+	// The guesses in that session count neither against the account's
+	// logins nor against the owner's session.
+	if r := newBrowser(t, srv).login("alice", goodPassword); r.status != http.StatusSeeOther {
+		t.Errorf("login after 3 wrong passwords in another session: status %d, want 303", r.status)
+	}
+	if r := owner.changePassword(goodPassword, next); r.status != http.StatusSeeOther {
+		t.Fatalf("owner's password change: status %d, want 303:\n%s", r.status, r.body)
+	}
+	if thief.loggedIn() {
+		t.Error("the other session survived the password change")
+	}
+}
+
+// TestAccountForms_ThrottledPerAddress: wrong passwords on the account
+// forms also count against the client address, so opening more sessions
+// (which takes the password anyway) does not buy more guesses from one
+// network than the address limit.
+func TestAccountForms_ThrottledPerAddress(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	if err := env.Store.SetThrottlePolicy(store.ThrottlePolicy{Window: time.Hour, Max: 3, MaxPerAddr: 4}); err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t, env, app.Config{})
+	one := newBrowser(t, srv)
+	one.signup("alice", goodPassword)
+	two := newBrowser(t, srv)
+	two.login("alice", goodPassword)
+	const next = "a brand new password"
+	for i, b := range []*browser{one, one, one, two} {
+		if r := b.changePassword("not the password", next); r.status != http.StatusUnprocessableEntity {
+			t.Fatalf("wrong guess %d from the address: status %d, want 422", i+1, r.status)
+		}
+	}
+	if r := two.changePassword(goodPassword, next); r.status != http.StatusTooManyRequests {
+		t.Errorf("second session, after 4 wrong passwords from the address (limit 4): status %d, want 429", r.status)
 	}
 }

@@ -15,15 +15,15 @@ import (
 )
 
 // ThrottlePolicy sets the login throttle: password attempts are counted per
-// key (account or client address) in fixed windows of length Window, and a
-// key that used up its limit in the current window gets no more attempts
-// (see ReserveAttempt).
+// key (account, logged-in session or client address) in fixed windows of
+// length Window, and a key that used up its limit in the current window gets
+// no more attempts (see ReserveAttempt).
 type ThrottlePolicy struct {
 	// Window is the length of a counting window. It must be at least a
 	// second.
 	Window time.Duration
-	// Max is the number of failed attempts one account may have in one
-	// window. It must be between 1 and 1<<20.
+	// Max is the number of failed attempts one account, or one logged-in
+	// session, may have in one window. It must be between 1 and 1<<20.
 	Max int
 	// MaxPerAddr is the same for one client address (AddrThrottleKey). It is
 	// higher than Max by default because many people can share an address
@@ -56,12 +56,22 @@ func (s *Store) SetThrottlePolicy(p ThrottlePolicy) error {
 // account, for ReserveAttempt and LoginFailures.
 func UserThrottleKey(username string) string { return userThrottle + username }
 
+// SessionThrottleKey returns the throttle key counting wrong passwords given
+// in one logged-in session, whose token is token: the password-change and
+// account-delete forms ask for the current password, and are counted per
+// session rather than per account, so that failed logins for an account
+// cannot lock its owner out of them, while a stolen session still gets no
+// more guesses than the limit. The key holds the token's SHA-256, as the
+// session's own record does, never the token.
+func SessionThrottleKey(token string) string { return sessionThrottle + hashToken(token) }
+
 // AddrThrottleKey returns the throttle key counting failed logins from a
 // client address (an IP address, without port).
 func AddrThrottleKey(addr string) string { return addrThrottle + addr }
 
 // throttlePK returns the partition key of a throttle key (see schema.go:
-// THROTTLE#user#<username>, THROTTLE#addr#<ip>).
+// THROTTLE#user#<username>, THROTTLE#addr#<ip>,
+// THROTTLE#sess#<sha256 hex token>).
 func throttlePK(k string) string { return throttlePrefix + k }
 
 // maxThrottleKey bounds a throttle key, which carries user input.
@@ -114,9 +124,10 @@ func checkThrottleKeys(keys []string) error {
 }
 
 // LoginFailures returns the largest number of attempts counted in the
-// current window for any of keys (made by UserThrottleKey and
-// AddrThrottleKey): failed ones, and those still being checked. Reads are
-// consistent, so every instance sees the same counts.
+// current window for any of keys (made by UserThrottleKey,
+// SessionThrottleKey and AddrThrottleKey): failed ones, and those still
+// being checked. Reads are consistent, so every instance sees the same
+// counts.
 func (s *Store) LoginFailures(ctx context.Context, keys ...string) (int, error) {
 	if err := checkThrottleKeys(keys); err != nil {
 		return 0, fmt.Errorf("store: login failures: %w", err)
@@ -157,14 +168,14 @@ type Attempt struct {
 }
 
 // ReserveAttempt takes a slot for one password attempt in the current
-// window of each of keys (made by UserThrottleKey and AddrThrottleKey), and
-// must be called before the password is checked. Each slot is one
-// conditional ADD, which counts the attempt only if the key is below its
-// limit (the policy's MaxPerAddr for an address, its Max for any other key):
-// test and count are one atomic write, so however many attempts run at
-// once, on however many instances, no more than the limit get a slot in a
-// window. If a key is at its limit, the slots already taken for the other
-// keys are given back and the error is ErrTooManyAttempts.
+// window of each of keys (made by UserThrottleKey, SessionThrottleKey and
+// AddrThrottleKey), and must be called before the password is checked. Each
+// slot is one conditional ADD, which counts the attempt only if the key is
+// below its limit (the policy's MaxPerAddr for an address, its Max for any
+// other key): test and count are one atomic write, so however many attempts
+// run at once, on however many instances, no more than the limit get a slot
+// in a window. If a key is at its limit, the slots already taken for the
+// other keys are given back and the error is ErrTooManyAttempts.
 //
 // A wrong password keeps its slots: they are the failures the throttle
 // counts, and they expire with their window. A right password gives them

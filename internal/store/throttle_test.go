@@ -3,6 +3,7 @@ package store_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -147,6 +148,15 @@ func TestReserveAttempt(t *testing.T) {
 		if !refused(t, one, store.UserThrottleKey("newcomer"), shared) {
 			t.Error("after 5 attempts from the address: not refused, want refused (limit 5)")
 		}
+
+		// A session has the limit of an account, not of an address.
+		sess := store.SessionThrottleKey("token of a session")
+		for range 3 {
+			reserve(t, two, sess)
+		}
+		if !refused(t, one, sess) {
+			t.Error("after 3 attempts in a session: not refused, want refused (limit 3)")
+		}
 	})
 }
 
@@ -285,6 +295,20 @@ func TestReserveAttempt_Windows(t *testing.T) {
 			t.Errorf("after a Release of a deleted record, %d attempts allowed, want the limit, 3", allowed)
 		}
 	})
+}
+
+// TestSessionThrottleKey: a session's key is the same for the same token,
+// differs between tokens, and does not hold the token.
+func TestSessionThrottleKey(t *testing.T) {
+	t.Parallel()
+	const token = "Sv3cvN5gXbCJvY1qL0n8a7pQ2wR4tU6y"
+	k := store.SessionThrottleKey(token)
+	if k != store.SessionThrottleKey(token) || k == store.SessionThrottleKey(token+"x") {
+		t.Errorf("SessionThrottleKey is not one key per token: %q", k)
+	}
+	if strings.Contains(k, token) || !strings.Contains(k, store.HashToken(token)) {
+		t.Errorf("SessionThrottleKey(%q) = %q, want the token's hash and not the token", token, k)
+	}
 }
 
 func TestThrottlePolicy_Invalid(t *testing.T) {
