@@ -68,20 +68,24 @@ func (a *App) renderAccount(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 // checkPassword reports whether password is the user's current one. Wrong
-// guesses count against the same per-account throttle as failed logins, so
-// this form cannot be used to guess faster. On a store failure, or when the
+// guesses are throttled per session and per client address (the address
+// counter is the one logins use), with the same limits as logins: a stolen
+// session cannot guess the password any faster here than at the login
+// form. They are not counted per account, so that failing logins for an
+// account cannot lock its owner out of changing the password, which is how
+// the owner shuts out a stolen session. On a store failure, or when the
 // throttle is exceeded, it has answered and returns ok false with done true.
 func (a *App) checkPassword(w http.ResponseWriter, r *http.Request, u store.User, password string) (ok, done bool) {
 	ctx := r.Context()
-	userKey := store.UserThrottleKey(u.Username)
-	throttled, err := a.store.LoginThrottled(ctx, userKey)
-	if err != nil {
-		a.serverError(w, r, fmt.Errorf("app: password check throttle: %w", err))
+	keys := []string{store.SessionThrottleKey(a.sessions.Token(ctx)), store.AddrThrottleKey(throttleAddr(clientAddr(r)))}
+	attempt, err := a.store.ReserveAttempt(ctx, keys...)
+	if errors.Is(err, store.ErrTooManyAttempts) {
+		w.Header().Set("Retry-After", "900")
+		a.clientErrorMsg(w, r, http.StatusTooManyRequests, "There have been too many wrong passwords in this session or from your network. Wait 15 minutes and try again.")
 		return false, true
 	}
-	if throttled {
-		w.Header().Set("Retry-After", "900")
-		a.clientErrorMsg(w, r, http.StatusTooManyRequests, "There have been too many wrong passwords for this account. Wait 15 minutes and try again.")
+	if err != nil {
+		a.serverError(w, r, fmt.Errorf("app: password check throttle: %w", err))
 		return false, true
 	}
 	if len(password) > maxPasswordLen {
@@ -92,11 +96,8 @@ func (a *App) checkPassword(w http.ResponseWriter, r *http.Request, u store.User
 		a.serverError(w, r, fmt.Errorf("app: verify password of %q: %w", u.Username, err))
 		return false, true
 	}
-	if !match {
-		if err := a.store.RecordLoginFailure(ctx, userKey); err != nil {
-			a.serverError(w, r, fmt.Errorf("app: password check throttle: %w", err))
-			return false, true
-		}
+	if match {
+		a.releaseAttempt(r, attempt)
 	}
 	return match, false
 }

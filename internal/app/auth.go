@@ -165,8 +165,13 @@ const errBadLogin = "The username or password is not correct."
 //
 // A failed login never reveals whether the username exists: the message is
 // the same and an unknown user's password is checked against a dummy hash,
-// spending the same argon2 time. Failures are counted per username and per
-// client address in DynamoDB, so the throttle holds across app instances.
+// spending the same argon2 time. Attempts are counted per username and per
+// client address in DynamoDB, so the throttle holds across app instances:
+// each attempt takes a slot before its password is checked
+// (store.ReserveAttempt) and gives it back if the password is right, so only
+// failures use up the limit, and parallel guesses cannot outrun it. A server
+// error after the slot is taken keeps it, like a crash would (see
+// store.ReserveAttempt).
 func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	if !a.parseForm(w, r) {
 		return
@@ -183,15 +188,15 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	keys := []string{store.UserThrottleKey(strings.ToLower(limit(username, 64))), store.AddrThrottleKey(throttleAddr(clientAddr(r)))}
-	throttled, err := a.store.LoginThrottled(ctx, keys...)
-	if err != nil {
-		a.serverError(w, r, fmt.Errorf("app: login throttle: %w", err))
-		return
-	}
-	if throttled {
+	attempt, err := a.store.ReserveAttempt(ctx, keys...)
+	if errors.Is(err, store.ErrTooManyAttempts) {
 		w.Header().Set("Retry-After", "900")
 		a.clientErrorMsg(w, r, http.StatusTooManyRequests,
 			"There have been too many failed log-in attempts for this account or from your network. Wait 15 minutes and try again.")
+		return
+	}
+	if err != nil {
+		a.serverError(w, r, fmt.Errorf("app: login throttle: %w", err))
 		return
 	}
 
@@ -216,15 +221,13 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 		verifyPassword(password, a.dummyHash) //nolint:errcheck // same time as a real check
 	}
 	if !ok {
-		if err := a.store.RecordLoginFailure(ctx, keys...); err != nil {
-			a.serverError(w, r, fmt.Errorf("app: login throttle: %w", err))
-			return
-		}
+		// The attempt keeps its slot: that is the failure counted.
 		a.render(w, r, http.StatusUnauthorized, "login", loginPage{
 			page: a.newPage(r, "Log in"), Username: shown, Errors: []string{errBadLogin},
 		})
 		return
 	}
+	a.releaseAttempt(r, attempt)
 	if err := a.startSession(r, u.Username); err != nil {
 		a.serverError(w, r, fmt.Errorf("app: login %q: %w", username, err))
 		return

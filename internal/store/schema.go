@@ -41,8 +41,10 @@ import (
 //	record               pk                          sk
 //	scs session          SESSION#<sha256 hex token>  SESSION        data (B): load/commit/delete one session
 //	user's sessions      USERSESSIONS#<username>     <sha256 hex>   Query: end all sessions of a user
-//	login throttle       THROTTLE#user#<username>    <window start> count (N): failures per account
-//	                     THROTTLE#addr#<ip>          <window start> count (N): failures per client address
+//	login throttle       THROTTLE#user#<username>    <window start> count (N): attempts per account
+//	                     THROTTLE#addr#<ip>          <window start> count (N): attempts per client address
+//	                     THROTTLE#sess#<sha256 hex token>
+//	                                                 <window start> count (N): attempts per logged-in session
 //
 // Rules: every write is conditional (attribute_not_exists(pk) on create,
 // version = :read on update and delete); a mutation and its audit record go
@@ -74,6 +76,7 @@ const (
 	throttlePrefix     = "THROTTLE#"
 	userThrottle       = "user#" // throttle key of an account
 	addrThrottle       = "addr#" // throttle key of a client address
+	sessionThrottle    = "sess#" // throttle key of a logged-in session
 	probePK            = "PROBE" // never written: CheckTransactions' condition check
 	throttleUserPrefix = throttlePrefix + userThrottle
 )

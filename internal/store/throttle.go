@@ -14,19 +14,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// ThrottlePolicy sets the login throttle: failures are counted per key
-// (account or client address) in fixed windows of length Window; a key with
-// its limit of failures or more in the current window is throttled.
+// ThrottlePolicy sets the login throttle: password attempts are counted per
+// key (account, logged-in session or client address) in fixed windows of
+// length Window, and a key that used up its limit in the current window gets
+// no more attempts (see ReserveAttempt).
 type ThrottlePolicy struct {
-	// Window is the length of a counting window. It must be positive.
+	// Window is the length of a counting window. It must be at least a
+	// second.
 	Window time.Duration
-	// Max is the number of failures of one account in one window at which
-	// LoginThrottled reports true. It must be positive.
+	// Max is the number of failed attempts one account, or one logged-in
+	// session, may have in one window. It must be between 1 and 1<<20.
 	Max int
 	// MaxPerAddr is the same for one client address (AddrThrottleKey). It is
 	// higher than Max by default because many people can share an address
 	// (an office or a carrier's NAT): with Max alone, a few colleagues'
-	// typos would lock them all out. Zero means Max.
+	// typos would lock them all out. Zero means Max; at most 1<<20.
 	MaxPerAddr int
 }
 
@@ -39,9 +41,9 @@ var DefaultThrottlePolicy = ThrottlePolicy{Window: 15 * time.Minute, Max: 10, Ma
 // to call concurrently with other methods. Every instance sharing the tables
 // should use the same policy.
 func (s *Store) SetThrottlePolicy(p ThrottlePolicy) error {
-	if p.Window < time.Second || p.Max < 1 || p.MaxPerAddr < 0 {
-		return fmt.Errorf("store: throttle policy window %v, max %d, max per address %d: want window ≥ 1s, max ≥ 1 and max per address ≥ 0",
-			p.Window, p.Max, p.MaxPerAddr)
+	if p.Window < time.Second || p.Max < 1 || p.MaxPerAddr < 0 || p.Max > maxThrottleCount || p.MaxPerAddr > maxThrottleCount {
+		return fmt.Errorf("store: throttle policy window %v, max %d, max per address %d: want window ≥ 1s, max from 1 to %d and max per address from 0 to %d",
+			p.Window, p.Max, p.MaxPerAddr, maxThrottleCount, maxThrottleCount)
 	}
 	if p.MaxPerAddr == 0 {
 		p.MaxPerAddr = p.Max
@@ -51,25 +53,45 @@ func (s *Store) SetThrottlePolicy(p ThrottlePolicy) error {
 }
 
 // UserThrottleKey returns the throttle key counting failed logins of an
-// account, for LoginFailures and RecordLoginFailure.
+// account, for ReserveAttempt and LoginFailures.
 func UserThrottleKey(username string) string { return userThrottle + username }
+
+// SessionThrottleKey returns the throttle key counting wrong passwords given
+// in one logged-in session, whose token is token: the password-change and
+// account-delete forms ask for the current password, and are counted per
+// session rather than per account, so that failed logins for an account
+// cannot lock its owner out of them, while a stolen session still gets no
+// more guesses than the limit. The key holds the token's SHA-256, as the
+// session's own record does, never the token.
+func SessionThrottleKey(token string) string { return sessionThrottle + hashToken(token) }
 
 // AddrThrottleKey returns the throttle key counting failed logins from a
 // client address (an IP address, without port).
 func AddrThrottleKey(addr string) string { return addrThrottle + addr }
 
 // throttlePK returns the partition key of a throttle key (see schema.go:
-// THROTTLE#user#<username>, THROTTLE#addr#<ip>).
+// THROTTLE#user#<username>, THROTTLE#addr#<ip>,
+// THROTTLE#sess#<sha256 hex token>).
 func throttlePK(k string) string { return throttlePrefix + k }
 
 // maxThrottleKey bounds a throttle key, which carries user input.
 const maxThrottleKey = 256
 
-// maxThrottleCount stops a counter from growing without bound under attack;
-// it is far above any sensible ThrottlePolicy.Max.
+// maxThrottleCount bounds the limits of a ThrottlePolicy, and so every
+// counter, which never exceeds its limit: an attacker cannot make one grow
+// without bound. It is far above any sensible limit.
 const maxThrottleCount = 1 << 20
 
+// releaseTimeout bounds the writes that give slots back (Attempt.Release and
+// the undoing of a refused ReserveAttempt), which do not end with the
+// request's context.
+const releaseTimeout = 10 * time.Second
+
 const attrCount = "count"
+
+// ErrTooManyAttempts means that a throttle key has used up its attempts in
+// the current window: ReserveAttempt refused to take a slot.
+var ErrTooManyAttempts = errors.New("too many attempts")
 
 // window returns the start of the throttle window containing now, as a sort
 // key, and the window's end.
@@ -78,45 +100,48 @@ func (s *Store) window() (string, time.Time) {
 	return start.Format(throttleWindowLayout), start.Add(s.throttle.Window)
 }
 
+// limit returns the number of attempts key k may have in one window.
+func (s *Store) limit(k string) int {
+	if strings.HasPrefix(k, addrThrottle) {
+		return s.throttle.MaxPerAddr
+	}
+	return s.throttle.Max
+}
+
 func checkThrottleKeys(keys []string) error {
 	if len(keys) == 0 {
 		return errors.New("no throttle key")
 	}
-	for _, k := range keys {
+	for i, k := range keys {
 		if k == "" || len(k) > maxThrottleKey {
 			return fmt.Errorf("throttle key of %d bytes: %w", len(k), ErrInvalid)
+		}
+		if slices.Contains(keys[:i], k) {
+			return fmt.Errorf("throttle key %q given twice: %w", k, ErrInvalid)
 		}
 	}
 	return nil
 }
 
-// LoginFailures returns the largest number of failed logins recorded in the
-// current window for any of keys (made by UserThrottleKey and
-// AddrThrottleKey). Reads are consistent, so every instance sees the same
+// LoginFailures returns the largest number of attempts counted in the
+// current window for any of keys (made by UserThrottleKey,
+// SessionThrottleKey and AddrThrottleKey): failed ones, and those still
+// being checked. Reads are consistent, so every instance sees the same
 // counts.
 func (s *Store) LoginFailures(ctx context.Context, keys ...string) (int, error) {
-	counts, err := s.loginFailures(ctx, keys)
-	if err != nil {
+	if err := checkThrottleKeys(keys); err != nil {
 		return 0, fmt.Errorf("store: login failures: %w", err)
 	}
-	return slices.Max(counts), nil
-}
-
-// loginFailures returns the count of each key in the current window.
-func (s *Store) loginFailures(ctx context.Context, keys []string) ([]int, error) {
-	if err := checkThrottleKeys(keys); err != nil {
-		return nil, err
-	}
 	sk, end := s.window()
-	counts := make([]int, len(keys))
-	for i, k := range keys {
+	most := 0
+	for _, k := range keys {
 		out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 			TableName:      aws.String(s.tables.Sessions),
 			Key:            key(throttlePK(k), sk),
 			ConsistentRead: aws.Bool(true),
 		})
 		if err != nil {
-			return nil, translate(err)
+			return 0, fmt.Errorf("store: login failures: %w", translate(err))
 		}
 		// Expiry is checked on read like everywhere in the sessions table,
 		// although a window's sort key already dates it.
@@ -128,62 +153,115 @@ func (s *Store) loginFailures(ctx context.Context, keys []string) ([]int, error)
 			continue
 		}
 		if c, err := strconv.Atoi(n.Value); err == nil {
-			counts[i] = c
+			most = max(most, c)
 		}
 	}
-	return counts, nil
+	return most, nil
 }
 
-// LoginThrottled reports whether any of keys reached its limit in the
-// current window: the policy's MaxPerAddr for a key made by AddrThrottleKey,
-// its Max for any other.
-func (s *Store) LoginThrottled(ctx context.Context, keys ...string) (bool, error) {
-	counts, err := s.loginFailures(ctx, keys)
-	if err != nil {
-		return false, fmt.Errorf("store: login throttled: %w", err)
-	}
-	for i, k := range keys {
-		limit := s.throttle.Max
-		if strings.HasPrefix(k, addrThrottle) {
-			limit = s.throttle.MaxPerAddr
-		}
-		if counts[i] >= limit {
-			return true, nil
-		}
-	}
-	return false, nil
+// Attempt is a password attempt that holds a slot in the current throttle
+// window of each of its keys; see ReserveAttempt.
+type Attempt struct {
+	s    *Store
+	sk   string   // the window the slots were taken in
+	keys []string // the keys holding a slot
 }
 
-// RecordLoginFailure counts one failed login against each of keys in the
-// current window, atomically (ADD), so that concurrent failures on several
-// instances all count. The counters expire with their window.
-func (s *Store) RecordLoginFailure(ctx context.Context, keys ...string) error {
+// ReserveAttempt takes a slot for one password attempt in the current
+// window of each of keys (made by UserThrottleKey, SessionThrottleKey and
+// AddrThrottleKey), and must be called before the password is checked. Each
+// slot is one conditional ADD, which counts the attempt only if the key is
+// below its limit (the policy's MaxPerAddr for an address, its Max for any
+// other key): test and count are one atomic write, so however many attempts
+// run at once, on however many instances, no more than the limit get a slot
+// in a window. If a key is at its limit, the slots already taken for the
+// other keys are given back and the error is ErrTooManyAttempts.
+//
+// A wrong password keeps its slots: they are the failures the throttle
+// counts, and they expire with their window. A right password gives them
+// back with Release, so that successes do not use up the limit. Attempts
+// still being checked hold their slots too, so a burst can be refused
+// attempts that would have had room once the others succeeded: the
+// throttle errs towards refusing.
+//
+// An instance that stops between ReserveAttempt and Release (a crash, or
+// DynamoDB unreachable just then) leaves the slots taken, as if the
+// password had been wrong; they are freed when the window ends, at most
+// Window later. That is the price of counting before checking, which is
+// what makes the limit hold.
+func (s *Store) ReserveAttempt(ctx context.Context, keys ...string) (*Attempt, error) {
 	if err := checkThrottleKeys(keys); err != nil {
-		return fmt.Errorf("store: record login failure: %w", err)
+		return nil, fmt.Errorf("store: reserve attempt: %w", err)
 	}
 	sk, end := s.window()
+	a := &Attempt{s: s, sk: sk, keys: make([]string, 0, len(keys))}
 	for _, k := range keys {
 		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:           aws.String(s.tables.Sessions),
 			Key:                 key(throttlePK(k), sk),
 			UpdateExpression:    aws.String("SET #type = :type, #exp = :exp ADD #count :one"),
-			ConditionExpression: aws.String("attribute_not_exists(#count) OR #count < :cap"),
+			ConditionExpression: aws.String("attribute_not_exists(#count) OR #count < :limit"),
 			ExpressionAttributeNames: map[string]string{
 				"#type": attrType, "#exp": attrExpiresAt, "#count": attrCount,
 			},
 			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":type": &types.AttributeValueMemberS{Value: typeThrottle},
-				":exp":  ttl(end),
-				":one":  &types.AttributeValueMemberN{Value: "1"},
-				":cap":  &types.AttributeValueMemberN{Value: strconv.Itoa(maxThrottleCount)},
+				":type":  &types.AttributeValueMemberS{Value: typeThrottle},
+				":exp":   ttl(end),
+				":one":   &types.AttributeValueMemberN{Value: "1"},
+				":limit": &types.AttributeValueMemberN{Value: strconv.Itoa(s.limit(k))},
+			},
+		})
+		if err == nil {
+			a.keys = append(a.keys, k)
+			continue
+		}
+		if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
+			err = ErrTooManyAttempts
+		} else {
+			err = translate(err)
+		}
+		if rerr := a.Release(ctx); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return nil, fmt.Errorf("store: reserve attempt: %w", err)
+	}
+	return a, nil
+}
+
+// Release gives back the attempt's slots; call it once the password proved
+// right. The slots are given back in the window they were taken in, even
+// if that window has ended since. Release does not end with ctx (a client
+// that leaves while its right password is checked would otherwise leave
+// its slots taken), but gives up after 10 seconds. Calling it again does
+// nothing.
+func (a *Attempt) Release(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	var errs []error
+	for _, k := range a.keys {
+		// The condition keeps a record that is gone (expired, or deleted
+		// with its account) from coming back with a negative count.
+		_, err := a.s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                aws.String(a.s.tables.Sessions),
+			Key:                      key(throttlePK(k), a.sk),
+			UpdateExpression:         aws.String("ADD #count :minusOne"),
+			ConditionExpression:      aws.String("#count > :zero"),
+			ExpressionAttributeNames: map[string]string{"#count": attrCount},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":minusOne": &types.AttributeValueMemberN{Value: "-1"},
+				":zero":     &types.AttributeValueMemberN{Value: "0"},
 			},
 		})
 		if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
-			continue // at the cap: throttled anyway
+			continue
 		}
 		if err != nil {
-			return fmt.Errorf("store: record login failure: %w", translate(err))
+			errs = append(errs, translate(err))
 		}
+	}
+	a.keys = nil
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("store: release attempt: %w", err)
 	}
 	return nil
 }

@@ -36,7 +36,7 @@ func TestUnavailable_ClosedPort(t *testing.T) {
 		{"CheckTables", s.CheckTables(t.Context())},
 		{"CreateTables", s.CreateTables(t.Context())},
 		{"GetUser", func() error { _, err := s.GetUser(t.Context(), "alice"); return err }()},
-		{"RecordLoginFailure", s.RecordLoginFailure(t.Context(), store.UserThrottleKey("alice"))},
+		{"ReserveAttempt", func() error { _, err := s.ReserveAttempt(t.Context(), store.UserThrottleKey("alice")); return err }()},
 	}
 	for _, c := range checks {
 		if !errors.Is(c.err, store.ErrUnavailable) {
@@ -76,6 +76,9 @@ func TestUnavailable_ServerErrors(t *testing.T) {
 	}
 	if _, err := e.Store.LoginFailures(ctx, store.UserThrottleKey("alice")); !errors.Is(err, store.ErrUnavailable) {
 		t.Errorf("LoginFailures during server errors = %v, want ErrUnavailable", err)
+	}
+	if _, err := e.Store.ReserveAttempt(ctx, store.UserThrottleKey("alice")); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("ReserveAttempt during server errors = %v, want ErrUnavailable", err)
 	}
 	ss := store.NewSessions(e.Client, e.Tables.Sessions)
 	if _, found, err := ss.FindCtx(ctx, "tok"); found || !errors.Is(err, store.ErrUnavailable) {

@@ -1,0 +1,252 @@
+package app_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clickguard/clickguard/internal/app"
+	"github.com/clickguard/clickguard/internal/store"
+)
+
+// tryPost is postRaw for another goroutine than the test's: it returns the
+// error instead of ending the test.
+func (b *browser) tryPost(path string, form url.Values) (int, error) {
+	req, err := http.NewRequestWithContext(b.t.Context(), http.MethodPost, b.base+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", b.base)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.Header.Set("Sec-Fetch-Mode", "navigate")
+	req.Header.Set("Sec-Fetch-Dest", "document")
+	resp, err := b.c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// TestLoginThrottle_Parallel: wrong guesses sent all at once cannot outrun
+// the throttle. Each takes its slot before its password is checked, so of
+// n parallel guesses against one account exactly the limit are checked
+// (401) and the rest refused (429), however long the check takes.
+func TestLoginThrottle_Parallel(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	const limit, n = 5, 30
+	// The address limit is out of the way: every request comes from
+	// 127.0.0.1.
+	if err := env.Store.SetThrottlePolicy(store.ThrottlePolicy{Window: time.Hour, Max: limit, MaxPerAddr: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	// Each check spends some argon2id time (1 MiB), as a real one does, so
+	// that the guesses are all in flight together.
+	srv := newServer(t, env, app.Config{Password: app.PasswordParams{Memory: 1 << 10, Time: 1, Threads: 1}})
+	newBrowser(t, srv).signup("victim", goodPassword)
+
+	forms := make([]url.Values, n)
+	browsers := make([]*browser, n)
+	for i := range n {
+		browsers[i] = newBrowser(t, srv)
+		tok := tokenIn(browsers[i].get("/login").body)
+		forms[i] = url.Values{"csrf_token": {tok}, "username": {"victim"}, "password": {"wrong guess " + tok[:8]}}
+	}
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			status, err := browsers[i].tryPost("/login", forms[i])
+			if err != nil {
+				t.Errorf("guess %d: %v", i, err)
+				return
+			}
+			mu.Lock()
+			statuses[status]++
+			mu.Unlock()
+		})
+	}
+	close(start)
+	wg.Wait()
+	if statuses[http.StatusUnauthorized] != limit || statuses[http.StatusTooManyRequests] != n-limit || len(statuses) != 2 {
+		t.Errorf("%d parallel wrong guesses, limit %d: statuses %v, want %d × 401 and %d × 429", n, limit, statuses, limit, n-limit)
+	}
+}
+
+// TestLoginThrottle_RightPassword: a right password after failures logs in
+// and does not use up any of the limit; only failures do.
+func TestLoginThrottle_RightPassword(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	if err := env.Store.SetThrottlePolicy(store.ThrottlePolicy{Window: time.Hour, Max: 3, MaxPerAddr: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t, env, app.Config{})
+	newBrowser(t, srv).signup("grace", goodPassword)
+	for i := range 2 {
+		if r := newBrowser(t, srv).login("grace", "not the password"); r.status != http.StatusUnauthorized {
+			t.Fatalf("failure %d: status %d, want 401", i+1, r.status)
+		}
+	}
+	b := newBrowser(t, srv)
+	if r := b.login("grace", goodPassword); r.status != http.StatusSeeOther || !b.loggedIn() {
+		t.Fatalf("right password after 2 of 3 failures: status %d, logged in %v; want 303 and logged in", r.status, b.loggedIn())
+	}
+	n, err := env.Store.LoginFailures(t.Context(), store.UserThrottleKey("grace"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Errorf("after 2 failures and a success the account counts %d attempts, want 2", n)
+	}
+	if r := newBrowser(t, srv).login("grace", "not the password"); r.status != http.StatusUnauthorized {
+		t.Errorf("third failure: status %d, want 401 (the success used none of the limit)", r.status)
+	}
+	if r := newBrowser(t, srv).login("grace", goodPassword); r.status != http.StatusTooManyRequests {
+		t.Errorf("right password after 3 of 3 failures: status %d, want 429", r.status)
+	}
+}
+
+// changePassword submits the password form of b's account page.
+func (b *browser) changePassword(current, next string) response {
+	b.t.Helper()
+	return b.submit("/account", "/account/password", url.Values{
+		"current_password": {current}, "new_password": {next}, "confirm_password": {next},
+	})
+}
+
+// TestAccountForms_NotLockedByFailedLogins: failed logins for an account,
+// up to its limit, do not lock its logged-in owner out of changing the
+// password, which is how the owner would shut out a stolen session; and
+// the right current password uses none of the form's limit.
+func TestAccountForms_NotLockedByFailedLogins(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	if err := env.Store.SetThrottlePolicy(store.ThrottlePolicy{Window: time.Hour, Max: 3, MaxPerAddr: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t, env, app.Config{})
+	owner := newBrowser(t, srv)
+	owner.signup("alice", goodPassword)
+	for i := range 3 {
+		if r := newBrowser(t, srv).login("alice", "not the password"); r.status != http.StatusUnauthorized {
+			t.Fatalf("failed login %d: status %d, want 401", i+1, r.status)
+		}
+	}
+	if r := newBrowser(t, srv).login("alice", goodPassword); r.status != http.StatusTooManyRequests {
+		t.Fatalf("login after 3 of 3 failures: status %d, want 429", r.status)
+	}
+	// The right current password with a new one mistyped, as often as
+	// the limit: each is refused for the mistake, and uses none of the
+	// session's limit.
+	const next = "a brand new password"
+	for i := range 3 {
+		r := owner.submit("/account", "/account/password", url.Values{
+			"current_password": {goodPassword}, "new_password": {next}, "confirm_password": {next + "!"},
+		})
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "differ") {
+			t.Fatalf("mistyped confirmation %d: status %d, want 422 saying they differ", i+1, r.status)
+		}
+	}
+	if r := owner.changePassword(goodPassword, next); r.status != http.StatusSeeOther {
+		t.Fatalf("owner's password change after failed logins for the account: status %d, want 303:\n%s", r.status, r.body)
+	}
+	if !owner.loggedIn() {
+		t.Error("owner not logged in after changing the password")
+	}
+}
+
+// TestAccountForms_ThrottledPerSession: wrong current passwords on the
+// account forms are counted per session: a stolen session gets the limit of
+// guesses across both forms and then none, not even the right password;
+// the owner's own session is not affected, and neither are logins.
+func TestAccountForms_ThrottledPerSession(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	if err := env.Store.SetThrottlePolicy(store.ThrottlePolicy{Window: time.Hour, Max: 3, MaxPerAddr: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t, env, app.Config{})
+	owner := newBrowser(t, srv)
+	owner.signup("alice", goodPassword)
+	thief := newBrowser(t, srv)
+	thief.login("alice", goodPassword) // a session the owner did not open
+	if !thief.loggedIn() {
+		t.Fatal("second session not logged in")
+	}
+
+	const next = "a brand new password"
+	for i := range 2 {
+		if r := thief.changePassword(fmt.Sprintf("guess number %d", i+1), next); r.status != http.StatusUnprocessableEntity {
+			t.Fatalf("wrong guess %d on the password form: status %d, want 422", i+1, r.status)
+		}
+	}
+	r := thief.submit("/account/delete", "/account/delete", url.Values{"password": {"guess number 3"}})
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("wrong guess 3 on the delete form: status %d, want 422", r.status)
+	}
+	for _, tc := range []struct {
+		name string
+		do   func() response
+	}{
+		{"password form", func() response { return thief.changePassword(goodPassword, next) }},
+		{"delete form", func() response {
+			return thief.submit("/account/delete", "/account/delete", url.Values{"password": {goodPassword}})
+		}},
+	} {
+		r := tc.do()
+		if r.status != http.StatusTooManyRequests {
+			t.Errorf("%s, right password after 3 wrong ones in the session: status %d, want 429", tc.name, r.status)
+		}
+		if !strings.Contains(r.body, "too many wrong passwords") || r.header.Get("Retry-After") != "900" {
+			t.Errorf("%s: 429 page does not say why or lacks Retry-After 900 (got %q)", tc.name, r.header.Get("Retry-After"))
+		}
+	}
+
+	// The guesses in that session count neither against the account's
+	// logins nor against the owner's session.
+	if r := newBrowser(t, srv).login("alice", goodPassword); r.status != http.StatusSeeOther {
+		t.Errorf("login after 3 wrong passwords in another session: status %d, want 303", r.status)
+	}
+	if r := owner.changePassword(goodPassword, next); r.status != http.StatusSeeOther {
+		t.Fatalf("owner's password change: status %d, want 303:\n%s", r.status, r.body)
+	}
+	if thief.loggedIn() {
+		t.Error("the other session survived the password change")
+	}
+}
+
+// TestAccountForms_ThrottledPerAddress: wrong passwords on the account
+// forms also count against the client address, so opening more sessions
+// (which takes the password anyway) does not buy more guesses from one
+// network than the address limit.
+func TestAccountForms_ThrottledPerAddress(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	if err := env.Store.SetThrottlePolicy(store.ThrottlePolicy{Window: time.Hour, Max: 3, MaxPerAddr: 4}); err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t, env, app.Config{})
+	one := newBrowser(t, srv)
+	one.signup("alice", goodPassword)
+	two := newBrowser(t, srv)
+	two.login("alice", goodPassword)
+	const next = "a brand new password"
+	for i, b := range []*browser{one, one, one, two} {
+		if r := b.changePassword("not the password", next); r.status != http.StatusUnprocessableEntity {
+			t.Fatalf("wrong guess %d from the address: status %d, want 422", i+1, r.status)
+		}
+	}
+	if r := two.changePassword(goodPassword, next); r.status != http.StatusTooManyRequests {
+		t.Errorf("second session, after 4 wrong passwords from the address (limit 4): status %d, want 429", r.status)
+	}
+}
