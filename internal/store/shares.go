@@ -44,7 +44,8 @@ type inboxRecord struct {
 
 // AddShare gives grantee read-only access to owner's item id. The share, the
 // grantee's inbox entry, the item's share_count (kept at most MaxShares by
-// the same condition) and the audit record are written in one transaction.
+// the same condition) and shares_added (see DeleteItem) and the audit record
+// are written in one transaction.
 // Errors: ErrNotFound (no such item or user), ErrExists (already shared),
 // ErrLimit (MaxShares reached), ErrSelfShare.
 func (s *Store) AddShare(ctx context.Context, owner, id, grantee string, a Actor) error {
@@ -76,7 +77,8 @@ func (s *Store) AddShare(ctx context.Context, owner, id, grantee string, a Actor
 	if err != nil {
 		return fmt.Errorf("store: marshal inbox entry: %w", err)
 	}
-	upd := expression.Add(expression.Name("share_count"), expression.Value(1))
+	upd := expression.Add(expression.Name("share_count"), expression.Value(1)).
+		Add(expression.Name("shares_added"), expression.Value(1))
 	cond := expression.AttributeExists(expression.Name("pk")).
 		And(expression.Name("share_count").LessThan(expression.Value(MaxShares)))
 	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()

@@ -336,3 +336,70 @@ func TestLeaveShare_ItemGone(t *testing.T) {
 		t.Errorf("second LeaveShare of the leftover: %v, want ErrNotFound", err)
 	}
 }
+
+// TestDeleteItem_RacesAddShare: the owner deletes an item in one tab while
+// sharing it in another, the share landing between DeleteItem's listing of
+// the shares and its transaction. The delete must fail with ErrConflict and
+// change nothing, never succeed and leave the new share behind; run again,
+// it removes every share. In the second case a revoke in the same window
+// puts share_count back where it was, which must not hide the new share.
+func TestDeleteItem_RacesAddShare(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		before []string // grantees the item is shared with first
+		revoke string   // revoked in the window, with the share to bob
+	}{
+		{name: "share"},
+		{name: "revoke and share", before: []string{"carol"}, revoke: "carol"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			env := newUsersEnv(t, "alice", "bob", "carol")
+			s := env.Store
+			ctx := t.Context()
+			it, err := s.CreateItem(ctx, "alice", "Plan", "", store.Actor{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, g := range tc.before {
+				if err := s.AddShare(ctx, "alice", it.ID, g, store.Actor{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var once sync.Once
+			racing := env.Intercepted(func(op string) error {
+				var err error
+				if op == "TransactWriteItems" {
+					once.Do(func() {
+						if tc.revoke != "" {
+							if err = s.RemoveShare(ctx, "alice", it.ID, tc.revoke, store.Actor{}); err != nil {
+								return
+							}
+						}
+						err = s.AddShare(ctx, "alice", it.ID, "bob", store.Actor{})
+					})
+				}
+				return err
+			}).Store
+			if err := racing.DeleteItem(ctx, "alice", it.ID, it.Version, store.Actor{}); !errors.Is(err, store.ErrConflict) {
+				t.Fatalf("DeleteItem racing a share: %v, want ErrConflict", err)
+			}
+			if _, err := s.ReadableItem(ctx, "bob", it.ID); err != nil {
+				t.Errorf("bob cannot read the item the failed delete left: %v", err)
+			}
+			if err := s.DeleteItem(ctx, "alice", it.ID, it.Version, store.Actor{}); err != nil {
+				t.Fatalf("DeleteItem, second attempt: %v", err)
+			}
+			if sh, err := s.ListShares(ctx, "alice", it.ID); err != nil || len(sh) != 0 {
+				t.Errorf("share records left: %+v, %v", sh, err)
+			}
+			for _, g := range []string{"bob", "carol"} {
+				if p, err := s.ListItems(ctx, g, "", 5); err != nil || len(p.Items) != 0 {
+					t.Errorf("%s still lists %+v (%v)", g, p.Items, err)
+				}
+			}
+		})
+	}
+}
