@@ -257,7 +257,8 @@ func (s *Store) ownerOf(ctx context.Context, id string) (string, error) {
 }
 
 // PublicItem returns item id and its owner's embed allowlist if the item is
-// public; otherwise ErrNotFound. It costs one GetItem (the ref) and one
+// public and its owner's account is not being deleted; otherwise
+// ErrNotFound. It costs one GetItem (the ref) and one
 // BatchGetItem (item and owner's profile).
 func (s *Store) PublicItem(ctx context.Context, id string) (Item, []string, error) {
 	if !validID(id) {
@@ -281,20 +282,22 @@ func (s *Store) PublicItem(ctx context.Context, id string) (Item, []string, erro
 		req = out.UnprocessedKeys
 	}
 	var (
-		it      Item
-		found   bool
-		origins []string
+		it       Item
+		found    bool
+		origins  []string
+		deleting bool
 	)
 	for _, av := range got {
 		var r struct {
-			SK      string   `dynamodbav:"sk"`
-			Origins []string `dynamodbav:"embed_origins"`
+			SK       string   `dynamodbav:"sk"`
+			Origins  []string `dynamodbav:"embed_origins"`
+			Deleting string   `dynamodbav:"deleting"`
 		}
 		if err := attributevalue.UnmarshalMap(av, &r); err != nil {
 			return Item{}, nil, fmt.Errorf("store: unmarshal public item %s: %w", id, err)
 		}
 		if r.SK == profileSK {
-			origins = r.Origins
+			origins, deleting = r.Origins, r.Deleting != ""
 			continue
 		}
 		var rec itemRecord
@@ -303,7 +306,7 @@ func (s *Store) PublicItem(ctx context.Context, id string) (Item, []string, erro
 		}
 		it, found = rec.item(), true
 	}
-	if !found || !it.Public {
+	if !found || !it.Public || deleting {
 		return Item{}, nil, fmt.Errorf("store: public item %s: %w", id, ErrNotFound)
 	}
 	return it, origins, nil

@@ -160,11 +160,14 @@ func shareWidely(t *testing.T, s *store.Store, n int) store.Item {
 }
 
 // TestDeleteItem_ManyShares deletes an item shared with more users than fit
-// in its transaction (48 shares do): the rest are deleted in batches, and no
-// grantee keeps an entry.
+// in its transaction (48 shares do): the transaction holds exactly
+// DynamoDB's limit of 100 operations (the embedded server does not enforce
+// it, so the test counts), the rest are deleted in batches, and no grantee
+// keeps an entry.
 func TestDeleteItem_ManyShares(t *testing.T) {
 	t.Parallel()
-	s := newUsers(t, "alice")
+	env := newUsersEnv(t, "alice")
+	s := env.Store
 	ctx := t.Context()
 	const n = 60
 	it := shareWidely(t, s, n)
@@ -172,8 +175,18 @@ func TestDeleteItem_ManyShares(t *testing.T) {
 	if err != nil || cur.ShareCount != n {
 		t.Fatalf("GetItem = %+v, %v; want %d shares", cur, err, n)
 	}
-	if err := s.DeleteItem(ctx, "alice", it.ID, cur.Version, store.Actor{}); err != nil {
+	var sizes []int
+	counting := env.InterceptedInput(func(_ string, in any) error {
+		if tx, ok := in.(*dynamodb.TransactWriteItemsInput); ok {
+			sizes = append(sizes, len(tx.TransactItems))
+		}
+		return nil
+	}).Store
+	if err := counting.DeleteItem(ctx, "alice", it.ID, cur.Version, store.Actor{}); err != nil {
 		t.Fatalf("DeleteItem: %v", err)
+	}
+	if len(sizes) != 1 || sizes[0] != 100 {
+		t.Errorf("DeleteItem's transactions hold %v operations, want one of 100", sizes)
 	}
 	if sh, err := s.ListShares(ctx, "alice", it.ID); err != nil || len(sh) != 0 {
 		t.Errorf("shares left: %d, %v", len(sh), err)
