@@ -198,3 +198,44 @@ func scanData(t *testing.T, env storetest.Env) []map[string]types.AttributeValue
 	}
 	return all
 }
+
+// TestDeleteAccount_Concurrent: two deletions of one account run at once (a
+// login finishing an interrupted deletion while the first still runs). The
+// first finishes, and the name is signed up again, before the second sweeps:
+// the second must leave the new account and its records alone.
+func TestDeleteAccount_Concurrent(t *testing.T) {
+	t.Parallel()
+	env := newUsersEnv(t, "alice")
+	s := env.Store
+	ctx := t.Context()
+	if _, err := s.CreateItem(ctx, "alice", "old", "x", store.Actor{}); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	second := env.InterceptedInput(func(op string, in any) error {
+		if q, ok := in.(*dynamodb.QueryInput); ok && aws.ToString(q.TableName) == env.Tables.Data {
+			once.Do(func() {
+				if err := s.DeleteAccount(ctx, "alice", store.Actor{}); err != nil {
+					t.Errorf("first DeleteAccount: %v", err)
+				}
+				if _, err := s.CreateUser(ctx, store.User{Username: "alice", PasswordHash: "new"}, store.Actor{}); err != nil {
+					t.Errorf("CreateUser of the freed name: %v", err)
+				}
+				if _, err := s.CreateItem(ctx, "alice", "fresh", "y", store.Actor{}); err != nil {
+					t.Errorf("the new alice's CreateItem: %v", err)
+				}
+			})
+		}
+		return nil
+	}).Store
+	if err := second.DeleteAccount(ctx, "alice", store.Actor{}); err != nil {
+		t.Fatalf("second DeleteAccount: %v", err)
+	}
+	if u, err := s.GetUser(ctx, "alice"); err != nil || u.PasswordHash != "new" {
+		t.Errorf("the new alice = %+v, %v", u, err)
+	}
+	p, err := s.ListItems(ctx, "alice", "", 10)
+	if err != nil || len(p.Items) != 1 || p.Items[0].Title != "fresh" {
+		t.Errorf("the new alice lists %+v, %v; want only her fresh item", p.Items, err)
+	}
+}
