@@ -148,7 +148,11 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, fmt.Errorf("app: end sessions of %q: %w", u.Username, err))
 		return
 	}
-	if err := a.startSession(r, u.Username); err != nil {
+	if err := a.startSession(r, u.Username, hash); errors.Is(err, errAccountChanged) {
+		a.clientErrorMsg(w, r, http.StatusConflict,
+			"Your password was changed, but your account changed again at the same moment (in another tab?), so you have been logged out. Log in again.")
+		return
+	} else if err != nil {
 		a.serverError(w, r, fmt.Errorf("app: renew session of %q: %w", u.Username, err))
 		return
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/netip"
 	"regexp"
@@ -141,7 +142,11 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, fmt.Errorf("app: signup %q: %w", username, err))
 		return
 	}
-	if err := a.startSession(r, u.Username); err != nil {
+	if err := a.startSession(r, u.Username, u.PasswordHash); errors.Is(err, errAccountChanged) {
+		// Deleted, or its password changed, the moment it was made.
+		a.clientErrorMsg(w, r, http.StatusConflict, "Your account changed while it was being created. Log in to continue.")
+		return
+	} else if err != nil {
 		a.serverError(w, r, fmt.Errorf("app: signup %q: %w", username, err))
 		return
 	}
@@ -172,6 +177,12 @@ const errBadLogin = "The username or password is not correct."
 // failures use up the limit, and parallel guesses cannot outrun it. A server
 // error after the slot is taken keeps it, like a crash would (see
 // store.ReserveAttempt).
+//
+// An account whose deletion was interrupted (store.ErrAccountGone) has no
+// session left to retry it from: the right password finishes the deletion
+// and says so, and starts no session. A password changed, or the account
+// deleted, while the password was being checked makes the login fail (see
+// startSession).
 func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	if !a.parseForm(w, r) {
 		return
@@ -201,10 +212,18 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	}
 
 	var u store.User
-	ok := false
+	ok, deleting := false, false
 	if validateUsername(username) == "" && len(password) <= maxPasswordLen {
 		u, err = a.store.GetUser(ctx, username)
 		switch {
+		case errors.Is(err, store.ErrAccountGone):
+			// Its deletion was interrupted; u still has the password hash.
+			deleting = true
+			ok, err = verifyPassword(password, u.PasswordHash)
+			if err != nil {
+				a.serverError(w, r, fmt.Errorf("app: login %q: %w", username, err))
+				return
+			}
 		case errors.Is(err, store.ErrNotFound):
 			verifyPassword(password, a.dummyHash) //nolint:errcheck // same time as a real check
 		case err != nil:
@@ -220,6 +239,19 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	} else {
 		verifyPassword(password, a.dummyHash) //nolint:errcheck // same time as a real check
 	}
+	if ok && deleting {
+		a.releaseAttempt(r, attempt)
+		a.finishDeleteAccount(w, r, u.Username)
+		return
+	}
+	if ok {
+		err = a.startSession(r, u.Username, u.PasswordHash)
+		if err != nil && !errors.Is(err, errAccountChanged) {
+			a.serverError(w, r, fmt.Errorf("app: login %q: %w", username, err))
+			return
+		}
+		ok = err == nil
+	}
 	if !ok {
 		// The attempt keeps its slot: that is the failure counted.
 		a.render(w, r, http.StatusUnauthorized, "login", loginPage{
@@ -228,11 +260,20 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.releaseAttempt(r, attempt)
-	if err := a.startSession(r, u.Username); err != nil {
-		a.serverError(w, r, fmt.Errorf("app: login %q: %w", username, err))
+	http.Redirect(w, r, "/items", http.StatusSeeOther)
+}
+
+// finishDeleteAccount finishes the interrupted deletion of username's
+// account, whose password was just given, and shows the page that says the
+// account is gone.
+func (a *App) finishDeleteAccount(w http.ResponseWriter, r *http.Request, username string) {
+	ctx := r.Context()
+	if err := a.store.DeleteAccount(ctx, username, a.actor(r)); err != nil {
+		a.serverError(w, r, fmt.Errorf("app: finish deleting %q: %w", username, err))
 		return
 	}
-	http.Redirect(w, r, "/items", http.StatusSeeOther)
+	a.logger.InfoContext(ctx, "account deleted (finishing an interrupted deletion)", slog.String("username", username), slog.String("request_id", requestID(r)))
+	a.render(w, r, http.StatusOK, "goodbye", goodbyePage{page: a.newPage(r, "Account deleted")})
 }
 
 // throttleAddr returns the part of a client address the login throttle
@@ -251,20 +292,51 @@ func throttleAddr(addr string) string {
 	return p.String()
 }
 
+// errAccountChanged means the account changed while a session was being
+// started for it: its password is no longer the one just checked, or it is
+// being deleted. startSession then starts no session.
+var errAccountChanged = errors.New("account changed while its session was starting")
+
 // startSession logs username in on a fresh session token (against session
 // fixation) with a fresh CSRF token, and records the token in the user's
 // session index so that logging out everywhere or deleting the account can
-// end it.
-func (a *App) startSession(r *http.Request, username string) error {
+// end it. hash is the password hash the caller just checked (or set).
+//
+// The token is recorded first, and the username goes into the session only
+// after a consistent read finds the account live with that hash still: if
+// the read sees the hash, the record was written before any password change
+// or deletion committed, so the EndAll that follows either queries after it
+// and ends the session (whose later commit by scs then does nothing: an
+// ended session stays ended); otherwise the session is destroyed and
+// startSession returns errAccountChanged. Without this order a login that
+// checked the old password could record its session just after the EndAll
+// of a password change and outlive it. When recording fails, the session,
+// which never held the username, is destroyed and the error returned.
+func (a *App) startSession(r *http.Request, username, hash string) error {
 	ctx := r.Context()
 	if err := a.sessions.RenewToken(ctx); err != nil {
 		return fmt.Errorf("renew session: %w", err)
 	}
 	a.renewCSRF(r)
-	a.sessions.Put(ctx, sessionUserKey, username)
 	expiry := time.Now().Add(a.cfg.SessionLifetime)
 	if err := a.sessStore.Track(ctx, username, a.sessions.Token(ctx), expiry); err != nil {
-		return fmt.Errorf("track session: %w", err)
+		return errors.Join(fmt.Errorf("track session: %w", err), a.destroySession(r))
+	}
+	u, err := a.store.GetUser(ctx, username)
+	switch {
+	case errors.Is(err, store.ErrNotFound), err == nil && u.PasswordHash != hash:
+		return errors.Join(errAccountChanged, a.destroySession(r))
+	case err != nil:
+		return errors.Join(fmt.Errorf("check account: %w", err), a.destroySession(r))
+	}
+	a.sessions.Put(ctx, sessionUserKey, username)
+	return nil
+}
+
+// destroySession ends the request's session, saying why it failed if it did.
+func (a *App) destroySession(r *http.Request) error {
+	if err := a.sessions.Destroy(r.Context()); err != nil {
+		return fmt.Errorf("destroy session: %w", err)
 	}
 	return nil
 }

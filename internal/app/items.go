@@ -359,6 +359,10 @@ func (a *App) deleteItem(w http.ResponseWriter, r *http.Request) {
 // is logged and shown as 500 (503 when DynamoDB is unavailable).
 func (a *App) storeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
+	case errors.Is(err, store.ErrAccountGone):
+		// The user's own account: its deletion started after this
+		// request's session was loaded. The session has ended too.
+		a.clientErrorMsg(w, r, http.StatusNotFound, "This account has been deleted. Nothing was changed.")
 	case errors.Is(err, store.ErrSharedItemGone):
 		a.sharedItemGone(w, r)
 	case errors.Is(err, store.ErrNotFound):

@@ -116,6 +116,9 @@ func (a *App) changeShares(w http.ResponseWriter, r *http.Request) {
 			msg, status = fmt.Sprintf("This item is already shared with %s.", grantee), http.StatusConflict
 		case errors.Is(err, store.ErrLimit):
 			msg = fmt.Sprintf("This item is already shared with %d users, the most allowed. Revoke a share first.", store.MaxShares)
+		case errors.Is(err, store.ErrAccountGone):
+			a.storeError(w, r, err)
+			return
 		case errors.Is(err, store.ErrNotFound):
 			// The item was there a moment ago (ownItem), so it is the user.
 			if _, gerr := a.store.GetItem(ctx, it.Owner, it.ID); gerr != nil {
@@ -130,7 +133,7 @@ func (a *App) changeShares(w http.ResponseWriter, r *http.Request) {
 		a.renderShares(w, r, status, it, grantee, []string{msg})
 	case "revoke":
 		err := a.store.RemoveShare(ctx, it.Owner, it.ID, grantee, a.actor(r))
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrAccountGone) {
 			a.renderShares(w, r, http.StatusConflict, it, "", []string{fmt.Sprintf("This item was not shared with %q (any more).", limit(grantee, 64))})
 			return
 		}
@@ -205,7 +208,7 @@ func (a *App) leaveItem(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := a.store.LeaveShare(r.Context(), sh.Grantee, sh.ItemID, a.actor(r))
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrAccountGone) {
 		a.clientErrorMsg(w, r, http.StatusNotFound, fmt.Sprintf("“%s” is no longer shared with you.", sh.Title))
 		return
 	}

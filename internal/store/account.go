@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -16,7 +18,8 @@ import (
 const MaxEmbedOrigins = 20
 
 // SetEmbedOrigins replaces username's embed allowlist if the profile's version
-// is still version (ErrConflict otherwise), with its audit record. origins
+// is still version (ErrConflict otherwise; ErrNotFound if the account is
+// gone), with its audit record. origins
 // must already be validated exact origins (guard.ParseOrigin); an empty list
 // means no page of the user may be framed.
 func (s *Store) SetEmbedOrigins(ctx context.Context, username string, origins []string, version int64, a Actor) (User, error) {
@@ -40,27 +43,34 @@ func (s *Store) SetEmbedOrigins(ctx context.Context, username string, origins []
 		detail = strings.Join(origins, ", ")
 	}
 	ev := Event{Action: "account.embed_origins", Target: username, Detail: detail, Actor: a}
-	err = s.transact(ctx, username, ev, op)
+	err = s.profileGone(ctx, username, s.transact(ctx, username, ev, op))
 	if err != nil {
 		return User{}, fmt.Errorf("store: set embed origins of %q: %w", username, err)
 	}
 	return s.GetUser(ctx, username)
 }
 
-// DeleteAccount deletes username and everything that belongs to the user:
-// sessions (ended first with Sessions.EndAll, so the user cannot write
-// meanwhile), own items and
-// their refs, shares given (with the grantees' inbox entries), shares
-// received (with the owners' share records and counts), the audit log, login
-// throttle counters and, last, the profile. Records are deleted in batches,
-// one Query page at a time. The partition is swept once more after the
-// profile is gone, to catch a share that raced with the deletion (AddShare
-// requires the grantee's profile, so none can follow).
+// DeleteAccount deletes username and everything that belongs to the user.
+// It first marks the profile as being deleted (the deleting attribute), after
+// which the account is gone for every other method: GetUser answers
+// ErrAccountGone and no transaction writes into the partition any more (see
+// the package's table design). Then it ends the user's sessions
+// (Sessions.EndAll) and deletes, in batches, one Query page at a time: own
+// items and their refs, shares given (with the grantees' inbox entries),
+// shares received (with the owners' share records and counts), the audit log
+// and the login throttle counters. The profile goes last, so the username
+// stays taken until everything else is gone, and a signup of the same name
+// starts from nothing.
+//
+// Because the mark came first, the sweep sees every record the partition
+// will ever hold, and no second sweep is needed. An interrupted deletion
+// leaves the mark; calling DeleteAccount again finishes it. It returns
+// ErrNotFound if there is no such account.
 //
 // Nothing of the deletion is kept in the user's audit log, which is deleted
 // too; the application logs it.
 func (s *Store) DeleteAccount(ctx context.Context, username string, a Actor) error {
-	if _, err := s.GetUser(ctx, username); err != nil {
+	if err := s.markDeleting(ctx, username); err != nil {
 		return fmt.Errorf("store: delete account: %w", err)
 	}
 	if err := NewSessions(s.db, s.tables.Sessions).EndAll(ctx, username); err != nil {
@@ -69,25 +79,62 @@ func (s *Store) DeleteAccount(ctx context.Context, username string, a Actor) err
 	if err := s.sweepPartition(ctx, username); err != nil {
 		return fmt.Errorf("store: delete account %q: %w", username, err)
 	}
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:           aws.String(s.tables.Data),
-		Key:                 key(userPK(username), profileSK),
-		ConditionExpression: aws.String("attribute_exists(pk)"),
-	})
-	if err != nil {
-		return fmt.Errorf("store: delete account %q: profile: %w", username, translateCond(err, ErrNotFound))
-	}
-	if err := s.sweepPartition(ctx, username); err != nil {
-		return fmt.Errorf("store: delete account %q: final sweep: %w", username, err)
-	}
 	if err := s.deleteThrottle(ctx, username); err != nil {
 		return fmt.Errorf("store: delete account %q: %w", username, err)
+	}
+	// Only the marked profile: if another call finished the deletion
+	// meanwhile and the name was taken again, the new profile stays.
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                aws.String(s.tables.Data),
+		Key:                      key(userPK(username), profileSK),
+		ConditionExpression:      aws.String("attribute_exists(#deleting)"),
+		ExpressionAttributeNames: map[string]string{"#deleting": attrDeleting},
+	})
+	if err := translate(err); err != nil && !errors.Is(err, ErrConflict) {
+		return fmt.Errorf("store: delete account %q: profile: %w", username, err)
 	}
 	return nil
 }
 
+// markDeleting sets deleting on username's profile to now, or keeps it
+// when a deletion was started before. ErrNotFound if there is no profile.
+func (s *Store) markDeleting(ctx context.Context, username string) error {
+	if checkUsername(username) != nil {
+		return fmt.Errorf("mark %q: %w", username, ErrNotFound)
+	}
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.tables.Data),
+		Key:                      key(userPK(username), profileSK),
+		UpdateExpression:         aws.String("SET #deleting = if_not_exists(#deleting, :now)"),
+		ConditionExpression:      aws.String("attribute_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#deleting": attrDeleting},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":now": &types.AttributeValueMemberS{Value: s.now().UTC().Format(time.RFC3339)},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("mark %q: %w", username, translateCond(err, ErrNotFound))
+	}
+	return nil
+}
+
+// stillDeleting reports whether username's profile is still the one marked
+// by DeleteAccount. When another call has finished the deletion, the name
+// may belong to a new account already, whose records a sweep must not touch.
+func (s *Store) stillDeleting(ctx context.Context, username string) (bool, error) {
+	av, err := s.getRecord(ctx, userPK(username), profileSK)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return attrString(av, attrDeleting) != "", nil
+}
+
 // sweepPartition deletes every record of username's partition except the
-// profile, with the records elsewhere that point into it.
+// profile, with the records elsewhere that point into it. It stops, without
+// an error, when the profile is no longer the one DeleteAccount marked.
 func (s *Store) sweepPartition(ctx context.Context, username string) error {
 	pk := userPK(username)
 	kc := expression.Key(attrPK).Equal(expression.Value(pk))
@@ -110,6 +157,9 @@ func (s *Store) sweepPartition(ctx context.Context, username string) error {
 		out, err := p.NextPage(ctx)
 		if err != nil {
 			return fmt.Errorf("sweep: query: %w", translate(err))
+		}
+		if ok, err := s.stillDeleting(ctx, username); err != nil || !ok {
+			return err // nil when another call finished the deletion
 		}
 		var del [][2]string
 		for _, av := range out.Items {

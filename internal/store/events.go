@@ -47,23 +47,12 @@ func (s *Store) ListEvents(ctx context.Context, username, cursor string, limit i
 }
 
 // RecordEvent adds ev to username's audit log on its own, for actions that
-// change no record (an export). A zero ev.Time means now.
+// change no record (an export). A zero ev.Time means now. Like every write
+// into a user's partition it is a transaction that requires the account to
+// be live: ErrAccountGone once its deletion has started.
 func (s *Store) RecordEvent(ctx context.Context, username string, ev Event) error {
-	rec, err := s.newAuditRecord(username, ev)
-	if err != nil {
-		return fmt.Errorf("store: record event: %w", err)
-	}
-	av, err := attributevalue.MarshalMap(rec)
-	if err != nil {
-		return fmt.Errorf("store: marshal audit record: %w", err)
-	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:           aws.String(s.tables.Data),
-		Item:                av,
-		ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	})
-	if err != nil {
-		return fmt.Errorf("store: record event %s: %w", ev.Action, translateCond(err, ErrExists))
+	if err := s.transact(ctx, username, ev); err != nil {
+		return fmt.Errorf("store: record event %s: %w", ev.Action, err)
 	}
 	return nil
 }

@@ -49,6 +49,13 @@ type itemRecord struct {
 	CreatedAt  time.Time `dynamodbav:"created_at"`
 	UpdatedAt  time.Time `dynamodbav:"updated_at"`
 	Version    int64     `dynamodbav:"version"`
+	// SharesAdded counts every share ever added and never goes down:
+	// DeleteItem's transaction requires it unchanged since DeleteItem
+	// listed the shares, so that a share added meanwhile makes the delete
+	// fail rather than leave that share behind. (share_count would not do:
+	// a revoke and a share in between leave it where it was.) Items
+	// created before it existed lack it, which reads as 0.
+	SharesAdded int64 `dynamodbav:"shares_added"`
 }
 
 func (r itemRecord) item() Item {
@@ -254,7 +261,8 @@ func (s *Store) ownerOf(ctx context.Context, id string) (string, error) {
 }
 
 // PublicItem returns item id and its owner's embed allowlist if the item is
-// public; otherwise ErrNotFound. It costs one GetItem (the ref) and one
+// public and its owner's account is not being deleted; otherwise
+// ErrNotFound. It costs one GetItem (the ref) and one
 // BatchGetItem (item and owner's profile).
 func (s *Store) PublicItem(ctx context.Context, id string) (Item, []string, error) {
 	if !validID(id) {
@@ -278,20 +286,22 @@ func (s *Store) PublicItem(ctx context.Context, id string) (Item, []string, erro
 		req = out.UnprocessedKeys
 	}
 	var (
-		it      Item
-		found   bool
-		origins []string
+		it       Item
+		found    bool
+		origins  []string
+		deleting bool
 	)
 	for _, av := range got {
 		var r struct {
-			SK      string   `dynamodbav:"sk"`
-			Origins []string `dynamodbav:"embed_origins"`
+			SK       string   `dynamodbav:"sk"`
+			Origins  []string `dynamodbav:"embed_origins"`
+			Deleting string   `dynamodbav:"deleting"`
 		}
 		if err := attributevalue.UnmarshalMap(av, &r); err != nil {
 			return Item{}, nil, fmt.Errorf("store: unmarshal public item %s: %w", id, err)
 		}
 		if r.SK == profileSK {
-			origins = r.Origins
+			origins, deleting = r.Origins, r.Deleting != ""
 			continue
 		}
 		var rec itemRecord
@@ -300,7 +310,7 @@ func (s *Store) PublicItem(ctx context.Context, id string) (Item, []string, erro
 		}
 		it, found = rec.item(), true
 	}
-	if !found || !it.Public {
+	if !found || !it.Public || deleting {
 		return Item{}, nil, fmt.Errorf("store: public item %s: %w", id, ErrNotFound)
 	}
 	return it, origins, nil
@@ -401,15 +411,36 @@ func (s *Store) updateItem(ctx context.Context, owner, id string, version int64,
 // wraps ErrIncomplete: an inbox entry whose item is gone reads as
 // ErrSharedItemGone (an ErrNotFound), so it exposes nothing, and its grantee
 // removes it with LeaveShare.
+//
+// The shares are listed after the item is read, and the transaction requires
+// the item's shares_added to be the one read: a share added in between makes
+// the delete fail with ErrConflict instead of leaving that share behind.
+// Errors: ErrNotFound (no such item), ErrConflict (the item changed or was
+// shared meanwhile).
 func (s *Store) DeleteItem(ctx context.Context, owner, id string, version int64, a Actor) error {
 	if !validID(id) {
 		return fmt.Errorf("store: delete item %q: %w", id, ErrNotFound)
+	}
+	av, err := s.getRecord(ctx, userPK(owner), itemSK(id))
+	if err != nil {
+		return fmt.Errorf("store: delete item %s: %w", id, err)
+	}
+	var rec itemRecord
+	if err := attributevalue.UnmarshalMap(av, &rec); err != nil {
+		return fmt.Errorf("store: unmarshal item %s: %w", id, err)
+	}
+	if rec.Version != version {
+		return fmt.Errorf("store: delete item %s: version %d, not %d: %w", id, rec.Version, version, ErrConflict)
 	}
 	shares, err := s.ListShares(ctx, owner, id)
 	if err != nil {
 		return fmt.Errorf("store: delete item %s: %w", id, err)
 	}
-	cond := expression.Name("version").Equal(expression.Value(version))
+	added := expression.Name("shares_added").Equal(expression.Value(rec.SharesAdded))
+	if rec.SharesAdded == 0 {
+		added = expression.AttributeNotExists(expression.Name("shares_added")).Or(added)
+	}
+	cond := expression.Name("version").Equal(expression.Value(version)).And(added)
 	expr, err := expression.NewBuilder().WithCondition(cond).Build()
 	if err != nil {
 		return fmt.Errorf("store: delete item %s: build: %w", id, err)

@@ -50,6 +50,17 @@ import (
 // version = :read on update and delete); a mutation and its audit record go
 // in one TransactWriteItems; Query always follows LastEvaluatedKey; no Scan on
 // a request path; no top-level REMOVE in an update (minidyn ignores it).
+//
+// Account deletion: DeleteAccount first sets deleting on the profile, and
+// every transaction that writes into a user's partition requires that
+// user's profile to exist without deleting ([Store.transact] adds the
+// check for the owner; AddShare and LeaveShare check the other user;
+// updates of the profile carry it in their own condition). So once the mark
+// is set nothing new reaches the partition: the sweep that follows sees
+// every record there will ever be, and the profile, deleted last, keeps the
+// username taken (CreateUser's attribute_not_exists) until the sweep is
+// done. Writes outside transactions only update or delete records that
+// exist, so they cannot bring a record back.
 
 // Attribute names shared by every record.
 const (
@@ -58,6 +69,7 @@ const (
 	attrType      = "type"
 	attrVersion   = "version"
 	attrExpiresAt = "expires_at" // TTL attribute of the sessions table
+	attrDeleting  = "deleting"   // on a profile whose deletion has started: when it started
 )
 
 // Key parts.

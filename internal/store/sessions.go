@@ -236,9 +236,10 @@ func (s *Sessions) Delete(token string) error {
 }
 
 // Track records that session token belongs to username until expiry, so that
-// EndAll can end it. Call it after login (with the renewed token) and
-// whenever the session's expiry moves later; tracking never shortens an
-// entry.
+// EndAll can end it. Call it at login with the renewed token before the
+// session holds the user (a session EndAll cannot find must never be
+// logged in), and whenever the session's expiry moves later; tracking never
+// shortens an entry.
 func (s *Sessions) Track(ctx context.Context, username, token string, expiry time.Time) error {
 	if err := checkUsername(username); err != nil {
 		return fmt.Errorf("store: track session: %w", err)

@@ -44,9 +44,11 @@ type inboxRecord struct {
 
 // AddShare gives grantee read-only access to owner's item id. The share, the
 // grantee's inbox entry, the item's share_count (kept at most MaxShares by
-// the same condition) and the audit record are written in one transaction.
-// Errors: ErrNotFound (no such item or user), ErrExists (already shared),
-// ErrLimit (MaxShares reached), ErrSelfShare.
+// the same condition) and shares_added (see DeleteItem) and the audit record
+// are written in one transaction.
+// Errors: ErrNotFound (no such item or user, or the grantee's account is
+// being deleted), ErrAccountGone (the owner's account is being deleted),
+// ErrExists (already shared), ErrLimit (MaxShares reached), ErrSelfShare.
 func (s *Store) AddShare(ctx context.Context, owner, id, grantee string, a Actor) error {
 	if owner == grantee {
 		return fmt.Errorf("store: share item %s: %w", id, ErrSelfShare)
@@ -58,7 +60,10 @@ func (s *Store) AddShare(ctx context.Context, owner, id, grantee string, a Actor
 	if it.ShareCount >= MaxShares {
 		return fmt.Errorf("store: share item %s: %d shares: %w", id, it.ShareCount, ErrLimit)
 	}
-	if _, err := s.GetUser(ctx, grantee); err != nil {
+	if _, err := s.GetUser(ctx, grantee); errors.Is(err, ErrNotFound) {
+		// Not ErrAccountGone, which would speak of the owner's account.
+		return fmt.Errorf("store: share item %s with %q: no such user: %w", id, grantee, ErrNotFound)
+	} else if err != nil {
 		return fmt.Errorf("store: share item %s with %q: %w", id, grantee, err)
 	}
 	now := s.now().UTC()
@@ -76,7 +81,8 @@ func (s *Store) AddShare(ctx context.Context, owner, id, grantee string, a Actor
 	if err != nil {
 		return fmt.Errorf("store: marshal inbox entry: %w", err)
 	}
-	upd := expression.Add(expression.Name("share_count"), expression.Value(1))
+	upd := expression.Add(expression.Name("share_count"), expression.Value(1)).
+		Add(expression.Name("shares_added"), expression.Value(1))
 	cond := expression.AttributeExists(expression.Name("pk")).
 		And(expression.Name("share_count").LessThan(expression.Value(MaxShares)))
 	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
@@ -88,16 +94,15 @@ func (s *Store) AddShare(ctx context.Context, owner, id, grantee string, a Actor
 		conditionalUpdate(s.tables.Data, key(userPK(owner), itemSK(id)), expr),
 		putNew(s.tables.Data, sh),
 		putNew(s.tables.Data, in),
-		// The grantee's account must still exist: DeleteAccount relies on
-		// no inbox entry arriving once the profile is gone.
-		types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-			TableName:           aws.String(s.tables.Data),
-			Key:                 key(userPK(grantee), profileSK),
-			ConditionExpression: aws.String("attribute_exists(pk)"),
-		}},
+		// The inbox entry goes into the grantee's partition: their account
+		// must be live, as DeleteAccount relies on.
+		s.accountCheck(grantee),
 	)
 	if err == nil {
 		return nil
+	}
+	if conditionFailedAt(err, 3) {
+		return fmt.Errorf("store: share item %s with %q: account gone: %w", id, grantee, ErrNotFound)
 	}
 	if errors.Is(err, ErrConflict) || errors.Is(err, ErrExists) {
 		// Say which condition failed.
@@ -234,8 +239,11 @@ func (s *Store) SharedEntry(ctx context.Context, grantee, id string) (Share, err
 //
 // If the item is gone (ErrSharedItemGone), the entry and the owner's share
 // record are what an interrupted delete left behind: they are removed in one
-// transaction audited in the grantee's log only. ErrNotFound if grantee has
-// no entry for id, including when the owner revoked it in the meantime.
+// transaction audited in the grantee's log only. So are they when the
+// owner's account is being deleted, which writes nothing into it any more.
+// ErrNotFound if grantee has no entry for id, including when the owner
+// revoked it in the meantime; ErrAccountGone if grantee's own account is
+// being deleted.
 func (s *Store) LeaveShare(ctx context.Context, grantee, id string, a Actor) error {
 	sh, err := s.SharedEntry(ctx, grantee, id)
 	if err != nil {
@@ -258,22 +266,32 @@ func (s *Store) LeaveShare(ctx context.Context, grantee, id string, a Actor) err
 	}
 	// The entry must exist too: it is what the grantee asked to remove.
 	ops[1] = inbox
-	err = s.transact(ctx, owner, Event{Action: "share.leave", Target: id, Detail: grantee, Actor: a},
-		append(ops, mineAudit)...)
+	// mineAudit goes into the grantee's partition: their account must be
+	// live (transact checks the owner's).
+	ops = append(ops, mineAudit, s.accountCheck(grantee))
+	err = s.transact(ctx, owner, Event{Action: "share.leave", Target: id, Detail: grantee, Actor: a}, ops...)
 	if err == nil {
 		return nil
 	}
-	if !errors.Is(err, ErrConflict) {
-		return fmt.Errorf("store: leave share %s: %w", id, err)
+	if conditionFailedAt(err, len(ops)-1) {
+		return fmt.Errorf("store: leave share %s: %w", id, ErrAccountGone)
 	}
-	switch _, gerr := s.GetItem(ctx, owner, id); {
-	case errors.Is(gerr, ErrNotFound):
-		// The item is gone: remove what its delete left behind.
-	case gerr != nil:
-		return fmt.Errorf("store: leave share %s: %w", id, gerr)
+	switch {
+	case errors.Is(err, ErrAccountGone):
+		// The owner's account is being deleted: remove what is left on
+		// the grantee's side.
+	case !errors.Is(err, ErrConflict):
+		return fmt.Errorf("store: leave share %s: %w", id, err)
 	default:
-		// The item is there, so the share went first: a revoke won.
-		return fmt.Errorf("store: leave share %s: %w", id, ErrNotFound)
+		switch _, gerr := s.GetItem(ctx, owner, id); {
+		case errors.Is(gerr, ErrNotFound):
+			// The item is gone: remove what its delete left behind.
+		case gerr != nil:
+			return fmt.Errorf("store: leave share %s: %w", id, gerr)
+		default:
+			// The item is there, so the share went first: a revoke won.
+			return fmt.Errorf("store: leave share %s: %w", id, ErrNotFound)
+		}
 	}
 	mine.Detail += ", who had deleted it"
 	err = s.transact(ctx, grantee, mine,

@@ -160,11 +160,14 @@ func shareWidely(t *testing.T, s *store.Store, n int) store.Item {
 }
 
 // TestDeleteItem_ManyShares deletes an item shared with more users than fit
-// in its transaction (48 shares do): the rest are deleted in batches, and no
-// grantee keeps an entry.
+// in its transaction (48 shares do): the transaction holds exactly
+// DynamoDB's limit of 100 operations (the embedded server does not enforce
+// it, so the test counts), the rest are deleted in batches, and no grantee
+// keeps an entry.
 func TestDeleteItem_ManyShares(t *testing.T) {
 	t.Parallel()
-	s := newUsers(t, "alice")
+	env := newUsersEnv(t, "alice")
+	s := env.Store
 	ctx := t.Context()
 	const n = 60
 	it := shareWidely(t, s, n)
@@ -172,8 +175,18 @@ func TestDeleteItem_ManyShares(t *testing.T) {
 	if err != nil || cur.ShareCount != n {
 		t.Fatalf("GetItem = %+v, %v; want %d shares", cur, err, n)
 	}
-	if err := s.DeleteItem(ctx, "alice", it.ID, cur.Version, store.Actor{}); err != nil {
+	var sizes []int
+	counting := env.InterceptedInput(func(_ string, in any) error {
+		if tx, ok := in.(*dynamodb.TransactWriteItemsInput); ok {
+			sizes = append(sizes, len(tx.TransactItems))
+		}
+		return nil
+	}).Store
+	if err := counting.DeleteItem(ctx, "alice", it.ID, cur.Version, store.Actor{}); err != nil {
 		t.Fatalf("DeleteItem: %v", err)
+	}
+	if len(sizes) != 1 || sizes[0] != 100 {
+		t.Errorf("DeleteItem's transactions hold %v operations, want one of 100", sizes)
 	}
 	if sh, err := s.ListShares(ctx, "alice", it.ID); err != nil || len(sh) != 0 {
 		t.Errorf("shares left: %d, %v", len(sh), err)
@@ -334,5 +347,72 @@ func TestLeaveShare_ItemGone(t *testing.T) {
 	}
 	if err := s.LeaveShare(ctx, last, it.ID, store.Actor{}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("second LeaveShare of the leftover: %v, want ErrNotFound", err)
+	}
+}
+
+// TestDeleteItem_RacesAddShare: the owner deletes an item in one tab while
+// sharing it in another, the share landing between DeleteItem's listing of
+// the shares and its transaction. The delete must fail with ErrConflict and
+// change nothing, never succeed and leave the new share behind; run again,
+// it removes every share. In the second case a revoke in the same window
+// puts share_count back where it was, which must not hide the new share.
+func TestDeleteItem_RacesAddShare(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		before []string // grantees the item is shared with first
+		revoke string   // revoked in the window, with the share to bob
+	}{
+		{name: "share"},
+		{name: "revoke and share", before: []string{"carol"}, revoke: "carol"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			env := newUsersEnv(t, "alice", "bob", "carol")
+			s := env.Store
+			ctx := t.Context()
+			it, err := s.CreateItem(ctx, "alice", "Plan", "", store.Actor{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, g := range tc.before {
+				if err := s.AddShare(ctx, "alice", it.ID, g, store.Actor{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var once sync.Once
+			racing := env.Intercepted(func(op string) error {
+				var err error
+				if op == "TransactWriteItems" {
+					once.Do(func() {
+						if tc.revoke != "" {
+							if err = s.RemoveShare(ctx, "alice", it.ID, tc.revoke, store.Actor{}); err != nil {
+								return
+							}
+						}
+						err = s.AddShare(ctx, "alice", it.ID, "bob", store.Actor{})
+					})
+				}
+				return err
+			}).Store
+			if err := racing.DeleteItem(ctx, "alice", it.ID, it.Version, store.Actor{}); !errors.Is(err, store.ErrConflict) {
+				t.Fatalf("DeleteItem racing a share: %v, want ErrConflict", err)
+			}
+			if _, err := s.ReadableItem(ctx, "bob", it.ID); err != nil {
+				t.Errorf("bob cannot read the item the failed delete left: %v", err)
+			}
+			if err := s.DeleteItem(ctx, "alice", it.ID, it.Version, store.Actor{}); err != nil {
+				t.Fatalf("DeleteItem, second attempt: %v", err)
+			}
+			if sh, err := s.ListShares(ctx, "alice", it.ID); err != nil || len(sh) != 0 {
+				t.Errorf("share records left: %+v, %v", sh, err)
+			}
+			for _, g := range []string{"bob", "carol"} {
+				if p, err := s.ListItems(ctx, g, "", 5); err != nil || len(p.Items) != 0 {
+					t.Errorf("%s still lists %+v (%v)", g, p.Items, err)
+				}
+			}
+		})
 	}
 }

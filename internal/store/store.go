@@ -43,6 +43,10 @@ var (
 	// in separate calls did not finish: DeleteItem deleted the item, and
 	// some grantees' entries for it remain (see ErrSharedItemGone).
 	ErrIncomplete = errors.New("done, but the cleanup after it did not finish")
+	// ErrAccountGone means the account a change or a read belongs to is
+	// deleted, or its deletion has started ([Store.DeleteAccount]): nothing
+	// may be written into it any more. It wraps ErrNotFound.
+	ErrAccountGone = fmt.Errorf("account deleted: %w", ErrNotFound)
 )
 
 // Tables names the DynamoDB tables clickguard uses.

@@ -22,8 +22,9 @@ import (
 const maxTransactItems = 100
 
 // MaxTransactOps is the most operations a mutation may pass to transact:
-// DynamoDB's limit less one for the audit record.
-const MaxTransactOps = maxTransactItems - 1
+// DynamoDB's limit less two, for the audit record and the check that the
+// owner's account is live.
+const MaxTransactOps = maxTransactItems - 2
 
 // auditRecord is an audit event: pk USER#<username>, sk AUDIT#<time>#<hex>.
 type auditRecord struct {
@@ -127,29 +128,76 @@ func conditionalUpdate(table string, k map[string]types.AttributeValue, expr exp
 	}}
 }
 
+// accountCheck is the condition check that username's account exists and
+// its deletion has not started: a transaction that writes into username's
+// partition carries it, so that nothing reaches the partition once
+// DeleteAccount has marked the profile.
+func (s *Store) accountCheck(username string) types.TransactWriteItem {
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName:                aws.String(s.tables.Data),
+		Key:                      key(userPK(username), profileSK),
+		ConditionExpression:      aws.String("attribute_exists(#pk) AND attribute_not_exists(#deleting)"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#deleting": attrDeleting},
+	}}
+}
+
 // transact writes ops and the audit record of ev (in owner's partition) in
-// one TransactWriteItems call: all of them or none. The audit Put comes
-// last, so indexes into ops keep their meaning for failedConditions and
-// conditionFailedAt. A failed condition is ErrConflict; callers that need
-// ErrNotFound or ErrExists test which op failed with conditionFailedAt.
+// one TransactWriteItems call: all of them or none. Unless an op writes
+// owner's profile itself (a transaction may not name one record twice, so
+// that op must carry the condition), the transaction also checks that
+// owner's account is live (accountCheck); when that check fails, transact
+// returns ErrAccountGone. The check and the audit Put come after ops, so
+// indexes into ops keep their meaning for failedConditions and
+// conditionFailedAt. Any other failed condition is ErrConflict; callers
+// that need ErrNotFound or ErrExists test which op failed with
+// conditionFailedAt. With no ops, transact writes the audit record alone.
 // transact does not retry.
 func (s *Store) transact(ctx context.Context, owner string, ev Event, ops ...types.TransactWriteItem) error {
-	if len(ops) == 0 || len(ops) > MaxTransactOps {
-		return fmt.Errorf("transact: %d operations, want 1 to %d", len(ops), MaxTransactOps)
+	if len(ops) > MaxTransactOps {
+		return fmt.Errorf("transact: %d operations, want at most %d", len(ops), MaxTransactOps)
 	}
 	audit, err := s.auditPut(owner, ev)
 	if err != nil {
 		return fmt.Errorf("transact: %w", err)
 	}
-	items := make([]types.TransactWriteItem, 0, len(ops)+1)
+	check := !s.touches(ops, userPK(owner), profileSK)
+	items := make([]types.TransactWriteItem, 0, len(ops)+2)
 	items = append(items, ops...)
+	if check {
+		items = append(items, s.accountCheck(owner))
+	}
 	items = append(items, audit)
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if unknownOperation(err) {
 		// dynalite: say so plainly rather than fail with an opaque 400.
 		return fmt.Errorf("%w: %w", ErrNoTransactions, err)
 	}
+	if check && conditionFailedAt(err, len(ops)) {
+		return &dbError{kind: ErrAccountGone, err: err}
+	}
 	return translate(err)
+}
+
+// touches reports whether one of ops names the data table's record pk, sk.
+func (s *Store) touches(ops []types.TransactWriteItem, pk, sk string) bool {
+	for _, op := range ops {
+		var table *string
+		var k map[string]types.AttributeValue
+		switch {
+		case op.Put != nil:
+			table, k = op.Put.TableName, op.Put.Item
+		case op.Update != nil:
+			table, k = op.Update.TableName, op.Update.Key
+		case op.Delete != nil:
+			table, k = op.Delete.TableName, op.Delete.Key
+		case op.ConditionCheck != nil:
+			table, k = op.ConditionCheck.TableName, op.ConditionCheck.Key
+		}
+		if deref(table) == s.tables.Data && attrString(k, attrPK) == pk && attrString(k, attrSK) == sk {
+			return true
+		}
+	}
+	return false
 }
 
 // CheckTransactions reports whether the server implements

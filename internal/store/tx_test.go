@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"errors"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -35,6 +37,9 @@ func TestTransact_AllOrNothing(t *testing.T) {
 		e := b.Env(t)
 		ctx := t.Context()
 		data := e.Tables.Data
+		if _, err := e.Store.CreateUser(ctx, store.User{Username: "erin", PasswordHash: "h"}, store.Actor{}); err != nil {
+			t.Fatalf("CreateUser: %v", err)
+		}
 		if err := e.Store.Transact(ctx, "erin", store.Event{Action: "seed"}, putOp(data, "X#taken", "X")); err != nil {
 			t.Fatalf("seed: %v", err)
 		}
@@ -56,8 +61,8 @@ func TestTransact_AllOrNothing(t *testing.T) {
 		if len(out.Item) != 0 {
 			t.Errorf("the other write of a canceled transaction is present: %v", out.Item)
 		}
-		if got := auditActions(t, e.Store, "erin"); len(got) != 1 || got[0] != "seed" {
-			t.Errorf("audit actions = %v, want only [seed]: the canceled mutation must leave no record", got)
+		if got := auditActions(t, e.Store, "erin"); !slices.Equal(got, []string{"user.create", "seed"}) {
+			t.Errorf("audit actions = %v, want only [user.create seed]: the canceled mutation must leave no record", got)
 		}
 
 		if err := e.Store.Transact(ctx, "erin", ev, putOp(data, "X#new", "X")); err != nil {
@@ -67,8 +72,8 @@ func TestTransact_AllOrNothing(t *testing.T) {
 		if err != nil {
 			t.Fatalf("AuditEvents: %v", err)
 		}
-		if len(evs) != 2 || evs[1].Action != "test.both" || evs[1].Target != "X#new" || evs[1].Time.IsZero() {
-			t.Errorf("audit = %+v, want seed then test.both on X#new with a time", evs)
+		if len(evs) != 3 || evs[2].Action != "test.both" || evs[2].Target != "X#new" || evs[2].Time.IsZero() {
+			t.Errorf("audit = %+v, want user.create, seed, then test.both on X#new with a time", evs)
 		}
 	})
 }
@@ -115,4 +120,35 @@ func TestCheckTransactions(t *testing.T) {
 			t.Errorf("data table holds %d records after the probe, want 0", len(out.Items))
 		}
 	})
+}
+
+// TestTransact_Limit: a mutation of MaxTransactOps operations goes out as
+// one transaction of exactly DynamoDB's 100 operations, its audit record
+// and the check of the owner's account included (the embedded server does
+// not enforce the limit, so the test counts); one more is refused before
+// anything is sent.
+func TestTransact_Limit(t *testing.T) {
+	t.Parallel()
+	env := newUsersEnv(t, "erin")
+	var sizes []int
+	counting := env.InterceptedInput(func(_ string, in any) error {
+		if tx, ok := in.(*dynamodb.TransactWriteItemsInput); ok {
+			sizes = append(sizes, len(tx.TransactItems))
+		}
+		return nil
+	}).Store
+	ops := make([]types.TransactWriteItem, store.MaxTransactOps+1)
+	for i := range ops {
+		ops[i] = putOp(env.Tables.Data, "X#"+strconv.Itoa(i), "X")
+	}
+	ev := store.Event{Action: "test.many"}
+	if err := counting.Transact(t.Context(), "erin", ev, ops[:store.MaxTransactOps]...); err != nil {
+		t.Fatalf("Transact of MaxTransactOps operations: %v", err)
+	}
+	if err := counting.Transact(t.Context(), "erin", ev, ops...); err == nil {
+		t.Errorf("Transact of MaxTransactOps+1 operations succeeded")
+	}
+	if len(sizes) != 1 || sizes[0] != 100 {
+		t.Errorf("transactions sent hold %v operations, want one of 100", sizes)
+	}
 }

@@ -31,6 +31,9 @@ type userRecord struct {
 	EmbedOrigins []string  `dynamodbav:"embed_origins"`
 	CreatedAt    time.Time `dynamodbav:"created_at"`
 	Version      int64     `dynamodbav:"version"`
+	// Deleting is set (to the time it started) once DeleteAccount has
+	// begun; the account is gone from then on.
+	Deleting string `dynamodbav:"deleting,omitempty"`
 }
 
 func (r userRecord) user() User {
@@ -100,6 +103,10 @@ func (s *Store) CreateUser(ctx context.Context, u User, a Actor) (User, error) {
 }
 
 // GetUser returns the account username, read consistently, or ErrNotFound.
+// An account whose deletion has started and not finished (DeleteAccount was
+// interrupted) is ErrAccountGone, an ErrNotFound, returned together with the
+// account, so that a login can check the password before finishing the
+// deletion; every other caller treats it as not found.
 func (s *Store) GetUser(ctx context.Context, username string) (User, error) {
 	if checkUsername(username) != nil {
 		return User{}, fmt.Errorf("store: get user %q: %w", username, ErrNotFound)
@@ -112,20 +119,24 @@ func (s *Store) GetUser(ctx context.Context, username string) (User, error) {
 	if err := attributevalue.UnmarshalMap(av, &rec); err != nil {
 		return User{}, fmt.Errorf("store: get user %q: unmarshal: %w", username, err)
 	}
+	if rec.Deleting != "" {
+		return rec.user(), fmt.Errorf("store: get user %q: deletion started %s: %w", username, rec.Deleting, ErrAccountGone)
+	}
 	return rec.user(), nil
 }
 
 // SetPassword replaces username's password hash if the account is still at
 // version (the one the caller read), with its audit record
 // ("user.password"; the hash is not in it). It returns the account at its new
-// version, or ErrConflict when the version moved on or the account is gone.
+// version, ErrConflict when the version moved on, or ErrNotFound
+// (ErrAccountGone while its deletion runs) when the account is gone.
 func (s *Store) SetPassword(ctx context.Context, username, hash string, version int64, a Actor) (User, error) {
 	op, err := s.profileUpdate(username, version, expression.Set(expression.Name("password_hash"), expression.Value(hash)))
 	if err != nil {
 		return User{}, fmt.Errorf("store: set password of %q: build: %w", username, err)
 	}
 	ev := Event{Action: "user.password", Target: username, Actor: a}
-	err = s.transact(ctx, username, ev, op)
+	err = s.profileGone(ctx, username, s.transact(ctx, username, ev, op))
 	if err != nil {
 		return User{}, fmt.Errorf("store: set password of %q: %w", username, err)
 	}
@@ -134,14 +145,31 @@ func (s *Store) SetPassword(ctx context.Context, username, hash string, version 
 
 // profileUpdate is the transactional Update of username's profile that
 // applies set and bumps the version, on condition that the profile is still
-// at version (the one the caller read): a failed condition in transact is
-// ErrConflict, whether the version moved on or the profile is gone.
+// at version (the one the caller read) and its deletion has not started
+// (transact adds no account check to a transaction that writes the profile):
+// a failed condition in transact is ErrConflict, whatever the reason; see
+// profileGone.
 func (s *Store) profileUpdate(username string, version int64, set expression.UpdateBuilder) (types.TransactWriteItem, error) {
 	set = set.Set(expression.Name(attrVersion), expression.Value(version+1))
-	cond := expression.Name(attrVersion).Equal(expression.Value(version))
+	cond := expression.Name(attrVersion).Equal(expression.Value(version)).
+		And(expression.AttributeNotExists(expression.Name(attrDeleting)))
 	expr, err := expression.NewBuilder().WithUpdate(set).WithCondition(cond).Build()
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
 	return conditionalUpdate(s.tables.Data, key(userPK(username), profileSK), expr), nil
+}
+
+// profileGone returns err, the result of a profileUpdate transaction, or the
+// reason the account is gone (ErrNotFound or ErrAccountGone) when err is a
+// failed condition and the account is gone: that, not a version that moved
+// on, is what the caller must hear.
+func (s *Store) profileGone(ctx context.Context, username string, err error) error {
+	if !errors.Is(err, ErrConflict) {
+		return err
+	}
+	if _, gerr := s.GetUser(ctx, username); errors.Is(gerr, ErrNotFound) {
+		return gerr
+	}
+	return err
 }

@@ -140,8 +140,8 @@ func TestSetPassword(t *testing.T) {
 		if got := auditActions(t, s, "dave"); !slices.Equal(got, want) {
 			t.Errorf("audit actions = %v, want %v (no record of the refused change)", got, want)
 		}
-		if _, err := s.SetPassword(ctx, "nobody", "x", 1, a); !errors.Is(err, store.ErrConflict) {
-			t.Errorf("SetPassword(nobody) = %v, want ErrConflict", err)
+		if _, err := s.SetPassword(ctx, "nobody", "x", 1, a); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("SetPassword(nobody) = %v, want ErrNotFound", err)
 		}
 		if got := auditActions(t, s, "nobody"); len(got) != 0 {
 			t.Errorf("audit log of a missing user = %v, want empty", got)

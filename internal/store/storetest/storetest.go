@@ -168,8 +168,14 @@ func (b Backend) Env(t testing.TB) Env {
 // before sending it; an error from before fails that call instead. Tests use
 // it to count calls, hold them at a barrier or cut one off.
 func (e Env) Intercepted(before func(op string) error) Env {
+	return e.InterceptedInput(func(op string, _ any) error { return before(op) })
+}
+
+// InterceptedInput is Intercepted with the operation's input too (such as a
+// *dynamodb.TransactWriteItemsInput), for tests that look at what is sent.
+func (e Env) InterceptedInput(before func(op string, in any) error) Env {
 	mw := middleware.InitializeMiddlewareFunc("Intercept", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-		if err := before(middleware.GetOperationName(ctx)); err != nil {
+		if err := before(middleware.GetOperationName(ctx), in.Parameters); err != nil {
 			return middleware.InitializeOutput{}, middleware.Metadata{}, err
 		}
 		return next.HandleInitialize(ctx, in)

@@ -1,0 +1,233 @@
+package app_test
+
+import (
+	"bufio"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/clickguard/clickguard/internal/app"
+	"github.com/clickguard/clickguard/internal/store"
+)
+
+// tracks reports whether a DynamoDB call is the write of an entry in a
+// user's session index: store.Sessions.Track.
+func tracks(op string, in any) bool {
+	u, ok := in.(*dynamodb.UpdateItemInput)
+	if !ok || op != "UpdateItem" {
+		return false
+	}
+	pk, _ := u.Key["pk"].(*types.AttributeValueMemberS)
+	return pk != nil && strings.HasPrefix(pk.Value, "USERSESSIONS#")
+}
+
+// TestStartSession_TrackFails: when the session cannot be recorded in the
+// user's session index, login and signup answer 503 and leave no logged-in
+// session behind: one that EndAll could not find would outlive a password
+// change and the account, and show the next account of that name.
+func TestStartSession_TrackFails(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		start func(b *browser) response
+	}{
+		{"login", func(b *browser) response { return b.login("alice", testPassword) }},
+		{"signup", func(b *browser) response { return b.signup("alice", testPassword) }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var failing atomic.Bool
+			env := newEnv(t).InterceptedInput(func(op string, in any) error {
+				if failing.Load() && tracks(op, in) {
+					return fmt.Errorf("track cut off: %w", store.ErrUnavailable)
+				}
+				return nil
+			})
+			srv := newServer(t, env, app.Config{})
+			if tc.name == "login" {
+				user(t, srv, "alice")
+			}
+			thief := newTab(t, srv)
+			failing.Store(true)
+			r := tc.start(thief)
+			failing.Store(false)
+			if r.status != http.StatusServiceUnavailable {
+				t.Errorf("%s with Track failing: status %d, want 503", tc.name, r.status)
+			}
+			if thief.loggedIn() {
+				t.Fatalf("%s with Track failing left a logged-in session", tc.name)
+			}
+			// What such a session would reach: the next account of the name.
+			if err := env.Store.DeleteAccount(t.Context(), "alice", store.Actor{}); err != nil {
+				t.Fatal(err)
+			}
+			user(t, srv, "alice").createItem("new alice's note", "secret")
+			if body := thief.get("/items").body; strings.Contains(body, "new alice's note") {
+				t.Errorf("the session of the failed %s shows the new account's items", tc.name)
+			}
+		})
+	}
+}
+
+// TestLogin_RacesPasswordChange: a login checks the old password, and
+// before it records its session the owner changes the password, which ends
+// every session it finds. The login must not end up logged in: it fails
+// like a wrong password. (A barrier holds the login's Track until the
+// change is done.)
+func TestLogin_RacesPasswordChange(t *testing.T) {
+	t.Parallel()
+	var armed atomic.Bool
+	arrived, release := make(chan struct{}), make(chan struct{})
+	env := newEnv(t).InterceptedInput(func(op string, in any) error {
+		if tracks(op, in) && armed.CompareAndSwap(true, false) {
+			close(arrived)
+			select {
+			case <-release:
+			case <-time.After(10 * time.Second):
+				return errors.New("barrier: the password change did not finish")
+			}
+		}
+		return nil
+	})
+	srv := newServer(t, env, app.Config{})
+	owner := user(t, srv, "alice")
+	thief := newTab(t, srv)
+	tok := tokenIn(thief.get("/login").body)
+	armed.Store(true)
+	done := make(chan response)
+	go func() {
+		done <- thief.postRaw("/login", url.Values{"csrf_token": {tok}, "username": {"alice"}, "password": {testPassword}})
+	}()
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the login never reached Track")
+	}
+	const next = "a brand new passphrase"
+	r := owner.submit("/account", "/account/password", url.Values{"current_password": {testPassword}, "new_password": {next}, "confirm_password": {next}})
+	close(release)
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("password change: status %d", r.status)
+	}
+	if r := <-done; r.status != http.StatusUnauthorized || !strings.Contains(r.body, "The username or password is not correct.") {
+		t.Errorf("login with the old password racing the change: status %d, want 401 with the failed-login message", r.status)
+	}
+	if thief.loggedIn() {
+		t.Errorf("the login with the old password outlived the password change")
+	}
+	if !owner.loggedIn() {
+		t.Errorf("the owner's renewed session was lost")
+	}
+}
+
+// TestLogin_HalfDeletedAccount: an account whose deletion was interrupted
+// (its sessions already ended) cannot be logged in to or signed up for; its
+// owner's password finishes the deletion and says so, a wrong one fails
+// like any other, and then the name is free.
+func TestLogin_HalfDeletedAccount(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	srv := newServer(t, env, app.Config{})
+	alice := user(t, srv, "alice")
+	alice.createItem("old", "x")
+	if err := env.CutOff("Query").Store.DeleteAccount(t.Context(), "alice", store.Actor{}); err == nil {
+		t.Fatal("DeleteAccount with Query cut off succeeded")
+	}
+	if r := newTab(t, srv).signup("alice", "someone else entirely"); r.status != http.StatusConflict {
+		t.Errorf("signup of a name being deleted: status %d, want 409", r.status)
+	}
+	wrong := newTab(t, srv)
+	if r := wrong.login("alice", "not the password"); r.status != http.StatusUnauthorized || !strings.Contains(r.body, "The username or password is not correct.") {
+		t.Errorf("wrong password for a half-deleted account: status %d, want the usual 401", r.status)
+	}
+	if _, err := env.Store.GetUser(t.Context(), "alice"); !errors.Is(err, store.ErrAccountGone) {
+		t.Fatalf("after a wrong password, GetUser = %v, want the deletion still pending (ErrAccountGone)", err)
+	}
+	owner := newTab(t, srv)
+	r := owner.login("alice", testPassword)
+	if r.status != http.StatusOK || !strings.Contains(r.body, "has been deleted") {
+		t.Errorf("login to a half-deleted account: status %d, want 200 saying it has been deleted", r.status)
+	}
+	if owner.loggedIn() {
+		t.Errorf("the login to a half-deleted account started a session")
+	}
+	if _, err := env.Store.GetUser(t.Context(), "alice"); !errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrAccountGone) {
+		t.Errorf("after the login, GetUser = %v, want the account gone for good", err)
+	}
+	fresh := user(t, srv, "alice")
+	if body := fresh.get("/items").body; strings.Contains(body, "old") {
+		t.Errorf("the new alice sees the old account's item")
+	}
+}
+
+// TestCreateItem_AfterAccountDeleted: a form post whose session was loaded
+// before the account was deleted, and whose body arrives after, saves
+// nothing: it answers 404, and the next account of that name starts empty.
+func TestCreateItem_AfterAccountDeleted(t *testing.T) {
+	t.Parallel()
+	var loaded atomic.Pointer[chan struct{}]
+	env := newEnv(t).InterceptedInput(func(op string, in any) error {
+		if g, ok := in.(*dynamodb.GetItemInput); ok && op == "GetItem" {
+			if pk, _ := g.Key["pk"].(*types.AttributeValueMemberS); pk != nil && strings.HasPrefix(pk.Value, "SESSION#") {
+				if c := loaded.Swap(nil); c != nil {
+					close(*c)
+				}
+			}
+		}
+		return nil
+	})
+	srv := newServer(t, env, app.Config{})
+	alice := user(t, srv, "alice")
+	body := url.Values{"csrf_token": {tokenIn(alice.get("/items/new").body)}, "title": {"planted"}, "body": {"x"}}.Encode()
+
+	// Send POST /items without its body: the app loads the session, then
+	// waits for the body.
+	conn, err := tls.Dial("tcp", srv.Listener.Addr().String(), &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	c := make(chan struct{})
+	loaded.Store(&c)
+	fmt.Fprintf(conn, "POST /items HTTP/1.1\r\nHost: %s\r\nCookie: __Host-session=%s\r\nOrigin: %s\r\nSec-Fetch-Site: same-origin\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n",
+		strings.TrimPrefix(srv.URL, "https://"), alice.cookie(), srv.URL, len(body))
+	select {
+	case <-c:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the app never loaded the session")
+	}
+	time.Sleep(50 * time.Millisecond) // let the read finish
+
+	if r := alice.submit("/account/delete", "/account/delete", url.Values{"password": {testPassword}}); r.status != http.StatusOK {
+		t.Fatalf("delete account: status %d", r.status)
+	}
+	if _, err := io.WriteString(conn, body); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("late POST /items: status %d, want 404", resp.StatusCode)
+	}
+	if n := dataItems(t, env); n != 0 {
+		t.Errorf("%d records left after the account and the late post, want 0", n)
+	}
+	fresh := user(t, srv, "alice")
+	if strings.Contains(fresh.get("/items").body, "planted") {
+		t.Errorf("the new alice inherited the item posted after the deletion")
+	}
+}
