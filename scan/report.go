@@ -208,6 +208,9 @@ func (r *Report) text(res Result) string {
 		}
 		fmt.Fprintf(&b, "    %s  %s [%s]\n", state, clean(name), v.DecidedBy)
 		fmt.Fprintf(&b, "              %s\n", clean(v.Reason))
+		if v.Browser != nil {
+			b.WriteString(r.browserLine(v))
+		}
 	}
 	if len(res.Findings) == 0 {
 		b.WriteString("  no findings\n\n")
@@ -232,6 +235,33 @@ func (r *Report) text(res Result) string {
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// browserLine renders the browser's proof of a verdict: rendered or
+// blocked, and whether that agrees with the prediction.
+func (r *Report) browserLine(v Verdict) string {
+	bv := v.Browser
+	name := bv.Browser
+	if name == "" {
+		name = "browser"
+	}
+	var state string
+	switch {
+	case bv.Error != "":
+		state = r.paint(ansiYellow, "no proof") + ": " + clean(bv.Error)
+	case bv.Rendered:
+		state = "rendered: " + clean(bv.What)
+	default:
+		state = "blocked: " + clean(bv.What)
+	}
+	if bv.Error == "" && bv.Rendered != v.Framable {
+		state += " " + r.paint(ansiRed+ansiBold, "(DISAGREES with the prediction)")
+	}
+	line := fmt.Sprintf("              %s %s\n", clean(name)+":", state)
+	if bv.Screenshot != "" {
+		line += fmt.Sprintf("              screenshot: %s\n", clean(bv.Screenshot))
+	}
+	return line
 }
 
 // clean escapes control characters (and invalid UTF-8) for a terminal.

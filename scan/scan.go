@@ -103,6 +103,13 @@ type Options struct {
 	// fields above (Insecure and MaxHeaderBytes are then the transport's
 	// business). The default is nil.
 	Transport http.RoundTripper
+
+	// Browser, when not nil, proves every verdict in a real browser: Run
+	// calls its Prove once per verdict of a fetched page, each bounded by
+	// Timeout, records the outcome in [Verdict.Browser], and adds a
+	// browser-disagrees finding where the browser contradicts the
+	// prediction. The default is nil: predictions only.
+	Browser Prover
 }
 
 // Result is what Run reports for one URL. When Error is not empty the URL
@@ -135,6 +142,10 @@ type Verdict struct {
 	Framable  bool     `json:"framable"`
 	DecidedBy string   `json:"decided_by"`
 	Reason    string   `json:"reason"`
+
+	// Browser is what a real browser did in this chain, when
+	// [Options.Browser] is set.
+	Browser *BrowserVerdict `json:"browser,omitempty"`
 }
 
 // Standard chain names, as reported in [Verdict.Chain].
@@ -315,6 +326,10 @@ func (s *scanner) scanOne(ctx context.Context, raw string) Result {
 	if err := judge(&res, page, errPage, s.chains); err != nil {
 		res.Err = err
 		res.Error = err.Error()
+		return res
+	}
+	if s.opts.Browser != nil {
+		prove(ctx, s.opts.Browser, s.opts.Timeout, &res)
 	}
 	return res
 }

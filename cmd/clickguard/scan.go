@@ -13,9 +13,11 @@ import (
 
 	"github.com/clickguard/clickguard/framing"
 	"github.com/clickguard/clickguard/scan"
+	"github.com/clickguard/clickguard/scan/proof"
 )
 
-// exitUnreachable is scan's exit code when a URL could not be fetched.
+// exitUnreachable is scan's exit code when a URL could not be fetched, or
+// a verdict not proved with -browser.
 const exitUnreachable = 3
 
 // scanLong is the description "clickguard help scan" prints before the flags.
@@ -35,9 +37,21 @@ Output is text (coloured on a terminal unless NO_COLOR is set), one JSON
 document (-format json), or one JSON result per line as results arrive
 (-format jsonl). Results come in the order of the URLs.
 
-Exit status: 0 when no finding reaches -fail-on, 1 when one does, 2 for a
-usage error, 3 when no finding reaches -fail-on but a URL could not be
-fetched (the others are still reported).
+With -browser, headless Chromium proves each verdict: it loads the final
+URL in a frame inside each chain, the ancestors being synthetic pages that
+Chromium is told to serve for those origins (no request reaches them), and
+the report says beside each verdict whether Chromium rendered the page or
+refused it. Where Chromium contradicts the prediction, a high finding
+browser-disagrees says so. Chromium sends no -header values, and keeps the
+-cookie without a SameSite attribute (Lax, so it is not sent in a frame of
+another site), as a victim's browser would. -screenshot saves a PNG of each
+proof. Chromium is -chromium, CLICKGUARD_CHROMIUM, or chromium,
+chromium-browser, google-chrome or google-chrome-stable on PATH.
+
+Exit status: 0 when no finding reaches -fail-on, 1 when one does (or when
+Chromium does not start), 2 for a usage error, 3 when no finding reaches
+-fail-on but a URL could not be fetched or proved (the others are still
+reported).
 
 The cookie and headers may carry credentials: give them as @FILE (or set
 CLICKGUARD_COOKIE) to keep them out of shell history and the process list.`
@@ -51,6 +65,8 @@ type scanFlags struct {
 	// urlFile, when not empty, names a file of more URLs, one per line
 	// ("-" for standard input).
 	urlFile string
+	// browser, when not nil, starts Chromium to prove the verdicts.
+	browser *proof.Options
 }
 
 // parseScanFlags parses the command line of "clickguard scan"; it reads
@@ -62,11 +78,14 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 		format        = fs.String("format", "text", "report `format`: text, json or jsonl")
 		failOn        = fs.String("fail-on", "high", "exit 1 when a finding has this `severity` or more: info, low, medium, high, or never")
 		cookie        = fs.String("cookie", "", "Cookie header `value` to send (\"name=value; name2=value2\"), or @FILE to read it from a file")
-		timeout       = fs.Duration("timeout", scan.DefaultTimeout, "give up on a URL after this `duration` (connection, redirects, headers and body)")
+		timeout       = fs.Duration("timeout", scan.DefaultTimeout, "give up on a URL after this `duration` (connection, redirects, headers and body; with -browser, also\neach proof)")
 		concurrency   = fs.Int("concurrency", scan.DefaultConcurrency, "fetch at most `n` URLs at once, over one connection pool")
 		insecure      = fs.Bool("insecure", false, "accept any TLS certificate, such as a self-signed one")
 		maxRedirects  = fs.Int("max-redirects", scan.DefaultMaxRedirects, "follow at most `n` redirects (0: judge the first response itself)")
 		skipErrorPage = fs.Bool("skip-error-page", false, "do not fetch a missing page per origin to check error pages")
+		browser       = fs.Bool("browser", false, "prove each verdict in headless Chromium (see above)")
+		chromium      = fs.String("chromium", "", "with -browser, run this Chromium `executable` (default: CLICKGUARD_CHROMIUM, or chromium,\nchromium-browser, google-chrome or google-chrome-stable on PATH)")
+		screenshot    = fs.String("screenshot", "", "with -browser, save a PNG of each proof in this `directory` (created if missing)")
 		urlFile       = fs.String("urls", "", "also scan the URLs in this `file`, one per line (blank lines and # comments skipped; - for standard input),\nread as the scan goes")
 	)
 	fs.Var(&from, "from", "report the verdict for this `chain` of origins, parent first, top last, comma-separated,\n\"null\" for an opaque origin (repeatable; replaces the three standard chains)")
@@ -137,6 +156,21 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 	if strings.ContainsAny(o.Cookie, "\r\n") {
 		return nil, usagef("scan", fs, "-cookie: the value has a line break")
 	}
+	if !*browser {
+		if *chromium != "" || *screenshot != "" {
+			return nil, usagef("scan", fs, "-chromium and -screenshot need -browser")
+		}
+		return sf, nil
+	}
+	name := *chromium
+	if name == "" {
+		name = os.Getenv("CLICKGUARD_CHROMIUM")
+	}
+	path, err := proof.FindChromium(name)
+	if err != nil {
+		return nil, usagef("scan", fs, "-browser: %v (name one with -chromium or CLICKGUARD_CHROMIUM)", err)
+	}
+	sf.browser = &proof.Options{Chromium: path, Insecure: o.Insecure, Cookie: o.Cookie, ScreenshotDir: *screenshot}
 	return sf, nil
 }
 
@@ -208,6 +242,19 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if sf.browser != nil {
+		if dir := sf.browser.ScreenshotDir; dir != "" {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return fmt.Errorf("scan: -screenshot: %w", err)
+			}
+		}
+		b, err := proof.Start(ctx, *sf.browser)
+		if err != nil {
+			return fmt.Errorf("scan: -browser: %w", err)
+		}
+		defer b.Close()
+		sf.opts.Browser = b
+	}
 	report := scan.NewReport(stdout, sf.format, sf.format == scan.FormatText && useColor(stdout))
 	var (
 		failed, unreachable bool
@@ -221,6 +268,11 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	err = scan.RunSeq(ctx, sf.opts, urls, func(r scan.Result) {
 		if r.Error != "" {
 			unreachable = true
+		}
+		for _, v := range r.Verdicts {
+			if v.Browser != nil && v.Browser.Error != "" {
+				unreachable = true // not proved
+			}
 		}
 		for _, f := range r.Findings {
 			if sf.failOn != 0 && f.Severity >= sf.failOn {

@@ -1,0 +1,85 @@
+package scan
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// A Prover loads a page in a real browser inside a chain of framing
+// ancestors and says whether the browser rendered it: the proof of a
+// [Verdict]. The package [github.com/clickguard/clickguard/scan/proof]
+// implements it with headless Chromium.
+//
+// Prove is called with the final URL of a fetch and the ancestors of one
+// verdict (parent first, top last, "null" for an opaque origin), under a
+// context that ends after [Options.Timeout]. It returns an error when it
+// could not tell whether the browser rendered the page; Run then records
+// the error in [BrowserVerdict.Error] and derives no finding from it. Prove
+// is called from several goroutines at once.
+type Prover interface {
+	Prove(ctx context.Context, url string, ancestors []string) (BrowserVerdict, error)
+}
+
+// BrowserVerdict is what a real browser did with the page in a verdict's
+// chain. When Error is not empty the proof failed and Rendered means
+// nothing.
+type BrowserVerdict struct {
+	// Browser names the browser, such as "Chromium 156.0.8078.114".
+	Browser string `json:"browser"`
+	// Rendered reports whether the browser rendered a document in the
+	// innermost frame rather than its error page.
+	Rendered bool `json:"rendered"`
+	// What says what the frame held: the document's URL and title, or the
+	// browser's error page.
+	What string `json:"what"`
+	// Screenshot is the path of a PNG of the framing page, if one was
+	// saved.
+	Screenshot string `json:"screenshot,omitempty"`
+	// Error says why the proof failed.
+	Error string `json:"error,omitempty"`
+}
+
+// prove runs the prover for every verdict of res, in order, each bounded
+// by timeout, and adds a browser-disagrees finding for each verdict the
+// browser contradicts.
+func prove(ctx context.Context, p Prover, timeout time.Duration, res *Result) {
+	var disagree []Finding
+	for i := range res.Verdicts {
+		v := &res.Verdicts[i]
+		pctx, cancel := context.WithTimeout(ctx, timeout)
+		bv, err := p.Prove(pctx, res.FinalURL, v.Ancestors)
+		cancel()
+		if err != nil {
+			bv = BrowserVerdict{Browser: bv.Browser, Error: err.Error()}
+		}
+		v.Browser = &bv
+		if err == nil && bv.Rendered != v.Framable {
+			disagree = append(disagree, disagreement(*v))
+		}
+	}
+	// The findings are ordered most severe first; these are high.
+	res.Findings = append(disagree, res.Findings...)
+}
+
+// disagreement is the finding for a verdict that the browser contradicts.
+func disagreement(v Verdict) Finding {
+	b := v.Browser
+	chain := strings.Join(v.Ancestors, " in ")
+	if v.Chain != "" {
+		chain = v.Chain + " (" + chain + ")"
+	}
+	f := Finding{
+		ID:       "browser-disagrees",
+		Severity: SeverityHigh,
+		Evidence: []string{"predicted: " + v.Reason, b.Browser + ": " + b.What},
+	}
+	if b.Rendered {
+		f.Message = fmt.Sprintf("%s rendered the page in a frame of %s although the headers the scanner received forbid it: the page is framable there, and the prediction is wrong for this site. The site may answer framed requests (Sec-Fetch-Dest: iframe, no cookie) with other headers.", b.Browser, chain)
+		f.Fix = fixNone + "\n(on every response, framed requests included)"
+	} else {
+		f.Message = fmt.Sprintf("%s refused to render the page in a frame of %s although the headers the scanner received allow it: the prediction is wrong for this site. The site may answer framed requests (Sec-Fetch-Dest: iframe, no cookie) with other headers.", b.Browser, chain)
+	}
+	return f
+}

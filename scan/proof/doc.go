@@ -1,0 +1,69 @@
+// Package proof loads pages in headless Chromium inside chains of framing
+// ancestors and reports whether Chromium rendered them: the browser proof of
+// the verdicts of package [github.com/clickguard/clickguard/scan].
+//
+// [Start] launches one Chromium with a fresh profile; [Browser.Load] opens a
+// tab, builds the chain of ancestors and reads what the innermost frame
+// committed; [Browser.Prove] does the same for a [scan.Prover]; [Browser.Close]
+// stops Chromium and removes the profile.
+//
+// # How a chain is built
+//
+// The ancestors are synthetic documents that Chromium never fetches. The
+// browser intercepts, through the DevTools protocol's Fetch domain, every
+// request whose path starts with /__clickguard-proof-<token>/, where the
+// token is random for each Browser, and answers it with a tiny HTML document
+// that holds one <iframe> to the next level; the innermost one frames the
+// page. So an ancestor origin such as https://attacker.example needs no DNS
+// name, server or certificate, and the page's own origin can be an ancestor
+// without a request to the site. A "null" ancestor is a document served with
+// Content-Security-Policy: sandbox allow-scripts from opaque.invalid over the
+// page's scheme, and Load checks that Chromium gave it an opaque origin. The
+// page itself is fetched by Chromium over the network like any frame's
+// document, with Sec-Fetch-Dest: iframe.
+//
+// Load checks the origin of every ancestor document as Chromium reports it
+// (self.origin); a chain Chromium cannot build is an error, not a verdict.
+// For example an ancestor inside a "null" one is sandboxed too, so it is not
+// the origin the chain names.
+//
+// # What the verdict means
+//
+// Load waits until the innermost frame commits a document and reads it from
+// an isolated world (the page's scripts cannot change what is read).
+// Chromium's error page is "blocked"; any other document is "rendered",
+// whatever its origin: the proof fails closed. Chromium's error page in a
+// frame reads the same ("<host> refused to connect.") for a framing refusal
+// and for a refused connection, so before it answers "blocked" Load checks,
+// once per page, that Chromium can load the page as a top-level document;
+// when it cannot (a network or certificate error) Load returns an error. A
+// frame that commits nothing (a 204, a download) and a chain not complete
+// before the context's deadline are errors too.
+//
+// # What the browser sends
+//
+// Chromium sends what a victim's browser would: no extra request headers.
+// [Options.Cookie] is stored in Chromium's cookie jar for the page's host
+// without a SameSite attribute, so Chromium's default (Lax) applies: the
+// cookie reaches the page in a frame of its own site, and not in a frame of
+// another site, just as a victim's Lax session cookie would not. The page may
+// then answer the frame with other headers than the scanner's request (which
+// sends the cookie always); a disagreement finding says so.
+//
+// # Security model
+//
+// The pages loaded are untrusted and run with JavaScript in Chromium, which
+// is as safe as Chromium is. Chromium's sandbox stays on, except when the
+// process runs as root, where Chromium cannot start with it and chromedp
+// turns it off: scan as an ordinary user. Chromium's Local Network Access
+// checks are turned off, so that a page on a loopback or private address is
+// judged by its framing headers alone (a real attacker's page on the public
+// internet would also need the user's permission to frame it). With
+// [Options.Insecure] Chromium accepts any certificate.
+//
+// The proof is one browser: headless Chromium of the version installed.
+// Firefox and Safari may decide otherwise (see the scanner's
+// browser-difference finding), and headful Chrome with extensions or
+// enterprise policies may too. Frame-busting scripts run, but Chromium stops
+// a cross-origin frame from navigating its top without a user's click.
+package proof

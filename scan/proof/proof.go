@@ -1,0 +1,792 @@
+package proof
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/storage"
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+
+	"github.com/clickguard/clickguard/framing"
+	"github.com/clickguard/clickguard/scan"
+)
+
+// ErrNoChromium is returned by [FindChromium] and [Start] when no Chromium
+// is named and none is found on PATH.
+var ErrNoChromium = errors.New("no Chromium found: looked for chromium, chromium-browser, google-chrome and google-chrome-stable on PATH")
+
+// Names looked up on PATH, in order, when no Chromium is named.
+var chromiumNames = []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
+
+// opaqueHost serves the "null" ancestors: the .invalid top-level domain is
+// reserved, so its origin (the precursor of the opaque one) matches no
+// source a site could name.
+const opaqueHost = "opaque.invalid"
+
+// pollInterval is how often Load looks at the frames while it waits.
+const pollInterval = 50 * time.Millisecond
+
+// Options configures [Start]. The zero value looks Chromium up on PATH,
+// verifies certificates, sets no cookie and takes no screenshot.
+type Options struct {
+	// Chromium is the path (or name on PATH) of the Chromium or Chrome
+	// executable. The default, empty, looks for chromium, chromium-browser,
+	// google-chrome and google-chrome-stable on PATH.
+	Chromium string
+
+	// Insecure makes Chromium accept any TLS certificate
+	// (--ignore-certificate-errors). The default is false.
+	Insecure bool
+
+	// Cookie is a Cookie header value ("name=value; name2=value2") stored
+	// in Chromium's cookie jar for the host of each page before it loads,
+	// without a SameSite attribute (see the package documentation). The
+	// default is none.
+	Cookie string
+
+	// ScreenshotDir, when not empty, makes [Browser.Prove] save a PNG of the
+	// tab (the ancestors with the page inside) for each call into this
+	// existing directory. The default is none.
+	ScreenshotDir string
+}
+
+// Browser is a running Chromium. Its methods are safe for concurrent use;
+// each Load runs in its own tab.
+type Browser struct {
+	opts    Options
+	cookies []*http.Cookie
+	version string
+	prefix  string // "/__clickguard-proof-<token>/"
+	profile string
+
+	// bctx is the chromedp context of Chromium's first tab: not a
+	// request's context but the handle through which chromedp opens tabs
+	// in this browser, which is why it is kept. stop ends it and Chromium.
+	bctx context.Context
+	stop context.CancelFunc
+	loop sync.WaitGroup
+
+	mu    sync.Mutex
+	next  int
+	pages map[string]ancestor // by path
+	// reached holds, by page URL, whether Chromium could load it outside
+	// a frame (nil) or why not.
+	reached map[string]error
+	err     error // the Close error, once closed
+	done    bool
+}
+
+// ancestor is one synthetic document of a chain.
+type ancestor struct {
+	origin string // as the chain names it: "null" for an opaque origin
+	url    string
+	body   []byte
+}
+
+// Frame is what Chromium committed in the innermost frame of a chain.
+type Frame struct {
+	// Rendered reports whether the frame holds a document rather than
+	// Chromium's error page.
+	Rendered bool
+	// URL is the URL of the committed document: chrome-error://chromewebdata/
+	// when Chromium refused the page.
+	URL string
+	// Title is the document's title; Text the start of its visible text
+	// (for the error page, Chromium's message).
+	Title, Text string
+	// Ancestors are the origins of the ancestor documents as Chromium
+	// reported them (self.origin), parent first; they are those of the
+	// chain, or Load returns an error.
+	Ancestors []string
+	// Screenshot is a PNG of the tab, when asked for.
+	Screenshot []byte
+}
+
+// What says in words what the frame holds.
+func (f Frame) What() string {
+	if !f.Rendered {
+		return fmt.Sprintf("Chromium's error page (%s): %q", f.URL, f.Text)
+	}
+	return fmt.Sprintf("document %s titled %q", f.URL, f.Title)
+}
+
+// FindChromium returns the path of the Chromium to run: name (a path, or a
+// name looked up on PATH) when not empty, else the first of chromium,
+// chromium-browser, google-chrome and google-chrome-stable found on PATH, or
+// [ErrNoChromium].
+func FindChromium(name string) (string, error) {
+	if name != "" {
+		p, err := exec.LookPath(name)
+		if err != nil {
+			return "", fmt.Errorf("chromium %q: %w", name, err)
+		}
+		return p, nil
+	}
+	for _, n := range chromiumNames {
+		if p, err := exec.LookPath(n); err == nil {
+			return p, nil
+		}
+	}
+	return "", ErrNoChromium
+}
+
+// Start launches headless Chromium with a fresh profile in a temporary
+// directory. The browser runs until Close, or until ctx is done. Start
+// returns an error when no Chromium is found, when it does not start, or
+// when the cookie does not parse. A goroutine answers the ancestor requests
+// until Close.
+func Start(ctx context.Context, opts Options) (*Browser, error) {
+	path, err := FindChromium(opts.Chromium)
+	if err != nil {
+		return nil, fmt.Errorf("proof: %w", err)
+	}
+	b := &Browser{opts: opts, pages: map[string]ancestor{}, reached: map[string]error{}}
+	if opts.Cookie != "" {
+		if b.cookies, err = http.ParseCookie(opts.Cookie); err != nil {
+			return nil, fmt.Errorf("proof: cookie: %w", err)
+		}
+	}
+	var tok [8]byte
+	_, _ = rand.Read(tok[:]) // crypto/rand.Read never fails (Go 1.24+)
+	b.prefix = "/__clickguard-proof-" + hex.EncodeToString(tok[:]) + "/"
+	if b.profile, err = os.MkdirTemp("", "clickguard-proof-"); err != nil {
+		return nil, fmt.Errorf("proof: profile: %w", err)
+	}
+	flags := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(b.profile),
+		chromedp.WindowSize(1024, 768),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("metrics-recording-only", true),
+		chromedp.Flag("lang", "en-US"),
+		// Judge loopback and private pages by their headers alone, and keep
+		// http ancestors http (see the package documentation).
+		chromedp.Flag("disable-features", "LocalNetworkAccessChecks,HttpsUpgrades,Translate"),
+	}
+	if opts.Insecure {
+		flags = append(flags, chromedp.Flag("ignore-certificate-errors", true))
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, flags...)
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	b.bctx = bctx
+	b.stop = func() { cancelBrowser(); cancelAlloc() }
+	fail := func(what string, err error) (*Browser, error) {
+		b.stop()
+		os.RemoveAll(b.profile)
+		return nil, fmt.Errorf("proof: %s %s: %w", what, path, err)
+	}
+	if err := chromedp.Do(bctx); err != nil {
+		return fail("start Chromium", err)
+	}
+	v, err := chromedp.CallBrowser(bctx, browser.GetVersion, cdp.Empty{})
+	if err != nil {
+		return fail("version of", err)
+	}
+	b.version = "Chromium"
+	if _, n, ok := strings.Cut(v.Product, "/"); ok {
+		b.version += " " + n
+	}
+	// Subscribe before enabling, so that no request is paused unseen.
+	paused := chromedp.BrowserEvents(bctx, fetch.RequestPaused)
+	_, err = chromedp.CallBrowser(bctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{
+		URLPattern: "*" + b.prefix + "*", RequestStage: fetch.RequestStageRequest,
+	}}})
+	if err != nil {
+		return fail("intercept requests in", err)
+	}
+	b.loop.Go(func() {
+		for ev, err := range paused {
+			if err != nil {
+				return
+			}
+			b.answer(ev)
+		}
+	})
+	return b, nil
+}
+
+// Version names the browser, such as "Chromium 156.0.8078.114".
+func (b *Browser) Version() string { return b.version }
+
+// Close stops Chromium, closing its tabs, and removes its profile. It
+// waits for calls in flight to end, which their contexts bound.
+func (b *Browser) Close() error {
+	b.mu.Lock()
+	if b.done {
+		b.mu.Unlock()
+		return b.err
+	}
+	b.done = true
+	b.mu.Unlock()
+	b.stop()
+	b.loop.Wait()
+	var err error
+	if e := os.RemoveAll(b.profile); e != nil {
+		err = fmt.Errorf("proof: remove profile: %w", e)
+	}
+	b.mu.Lock()
+	b.err = err
+	b.mu.Unlock()
+	return err
+}
+
+// answer fulfils one intercepted request with its ancestor document, or
+// fails it when it names none (a stale or forged URL).
+func (b *Browser) answer(ev fetch.EventRequestPaused) {
+	var a ancestor
+	ok := false
+	if u, err := url.Parse(ev.Request.URL); err == nil {
+		b.mu.Lock()
+		a, ok = b.pages[u.Path]
+		b.mu.Unlock()
+	}
+	if !ok {
+		// The tab is closing or the URL is not ours: errors are moot.
+		_, _ = chromedp.CallBrowser(b.bctx, fetch.FailRequest, fetch.FailRequestParams{
+			RequestID: ev.RequestID, ErrorReason: network.ErrorReasonBlockedByClient,
+		})
+		return
+	}
+	headers := []*fetch.HeaderEntry{
+		{Name: "Content-Type", Value: "text/html; charset=utf-8"},
+		{Name: "Cache-Control", Value: "no-store"},
+	}
+	if a.origin == "null" {
+		headers = append(headers, &fetch.HeaderEntry{Name: "Content-Security-Policy", Value: "sandbox allow-scripts"})
+	}
+	_, _ = chromedp.CallBrowser(b.bctx, fetch.FulfillRequest, fetch.FulfillRequestParams{
+		RequestID: ev.RequestID, ResponseCode: http.StatusOK, ResponseHeaders: headers, Body: a.body,
+	})
+}
+
+// register builds the ancestor documents of one Load, top last, and
+// returns them with a func that forgets them.
+func (b *Browser) register(page *url.URL, ancestors []string) ([]ancestor, func(), error) {
+	b.mu.Lock()
+	if b.done {
+		b.mu.Unlock()
+		return nil, nil, errors.New("proof: browser closed")
+	}
+	b.next++
+	id := b.next
+	b.mu.Unlock()
+
+	levels := make([]ancestor, len(ancestors))
+	for i, o := range ancestors {
+		base := o
+		if o == "null" {
+			base = page.Scheme + "://" + opaqueHost
+		} else {
+			parsed, err := framing.ParseOrigin(o)
+			if err != nil || parsed.Opaque {
+				return nil, nil, fmt.Errorf("proof: ancestor %q: not an origin", o)
+			}
+			base = parsed.String()
+		}
+		levels[i] = ancestor{origin: o, url: base + b.prefix + strconv.Itoa(id) + "/" + strconv.Itoa(i)}
+	}
+	for i := range levels {
+		inner := page.String()
+		if i > 0 {
+			inner = levels[i-1].url
+		}
+		levels[i].body = ancestorDocument(levels[i].origin, inner)
+	}
+	b.mu.Lock()
+	for _, a := range levels {
+		b.pages[pathOf(a.url)] = a
+	}
+	b.mu.Unlock()
+	return levels, func() {
+		b.mu.Lock()
+		for _, a := range levels {
+			delete(b.pages, pathOf(a.url))
+		}
+		b.mu.Unlock()
+	}, nil
+}
+
+func pathOf(raw string) string {
+	u, _ := url.Parse(raw) // built by register from a parsed origin
+	return u.Path
+}
+
+// ancestorDocument is the synthetic document of one ancestor: its origin
+// as a caption (for screenshots) and one frame filling the rest.
+func ancestorDocument(origin, inner string) []byte {
+	return []byte(`<!doctype html><html><head><meta charset="utf-8"><title>clickguard proof: ` + html.EscapeString(origin) + `</title>
+<style>html,body{margin:0;height:100%;font:12px sans-serif;background:#fde8e8}p{margin:0;padding:2px 6px;color:#7a1212}iframe{display:block;box-sizing:border-box;width:100%;height:calc(100% - 20px);border:2px solid #c22;background:#fff}</style>
+</head><body><p>ancestor ` + html.EscapeString(origin) + `</p><iframe src="` + html.EscapeString(inner) + `"></iframe></body></html>`)
+}
+
+// Load opens a tab, builds the chain of ancestors (parent first, top last,
+// "null" for an opaque origin) around pageURL, an absolute http or https
+// URL, and returns what Chromium committed in the innermost frame. ctx
+// bounds the whole call and should carry a deadline: Load waits for the
+// frames until it is done. The tab is closed before Load returns.
+//
+// Load returns an error, and no verdict, when the chain cannot be built as
+// named, when the frame holds an error page that is not a framing refusal,
+// or when the frame commits nothing before ctx is done.
+func (b *Browser) Load(ctx context.Context, pageURL string, ancestors []string) (Frame, error) {
+	u, err := url.Parse(pageURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return Frame{}, fmt.Errorf("proof: %q is not an absolute http or https URL", pageURL)
+	}
+	if len(ancestors) == 0 {
+		return Frame{}, errors.New("proof: empty chain of ancestors")
+	}
+	levels, forget, err := b.register(u, ancestors)
+	if err != nil {
+		return Frame{}, err
+	}
+	defer forget()
+	if err := b.setCookies(ctx, u); err != nil {
+		return Frame{}, err
+	}
+
+	tab, closeTab := chromedp.NewContext(b.bctx)
+	defer closeTab()
+	// The tab's context descends from the browser's; end it with ctx.
+	defer context.AfterFunc(ctx, closeTab)()
+	w := &walker{tab: tab, attached: map[target.ID]context.Context{}}
+	defer w.close()
+	f, err := w.walk(levels, u.String())
+	if err != nil {
+		if ctx.Err() != nil {
+			return Frame{}, fmt.Errorf("proof: %s: no verdict before the deadline (%s): %w", pageURL, w.state, ctx.Err())
+		}
+		return Frame{}, fmt.Errorf("proof: %s: %w", pageURL, err)
+	}
+	if b.opts.ScreenshotDir != "" {
+		// Best effort: the verdict stands without the picture.
+		if png, err := chromedp.Run(tab, chromedp.CaptureScreenshot()); err == nil {
+			f.Screenshot = png
+		}
+	}
+	if !f.Rendered {
+		if err := b.reachable(w, u.String()); err != nil {
+			if ctx.Err() != nil {
+				return Frame{}, fmt.Errorf("proof: %s: no verdict before the deadline (%s): %w", pageURL, w.state, ctx.Err())
+			}
+			return Frame{}, fmt.Errorf("proof: %s: %w", pageURL, err)
+		}
+	}
+	return f, nil
+}
+
+// reachable checks, once per page for the Browser's life, that Chromium
+// can load pageURL outside a frame, in w's tab: Chromium's error page in a
+// frame reads the same for a framing refusal and for a refused connection,
+// so "blocked" needs the page to load where no framing rule applies.
+func (b *Browser) reachable(w *walker, pageURL string) error {
+	b.mu.Lock()
+	err, ok := b.reached[pageURL]
+	b.mu.Unlock()
+	if ok {
+		return err
+	}
+	w.state = "loading " + pageURL + " outside a frame, to tell a refusal from a network error"
+	ft, err := chromedp.Call(w.tab, page.GetFrameTree, cdp.Empty{})
+	if err != nil {
+		return fmt.Errorf("frame tree: %w", err)
+	}
+	top := ft.FrameTree.Frame
+	if _, err := chromedp.Call(w.tab, page.Navigate, page.NavigateParams{URL: pageURL}); err != nil {
+		return fmt.Errorf("navigate to %s: %w", pageURL, err)
+	}
+	w.hosts = []context.Context{w.tab}
+	_, d, err := w.waitDocument(top.ID, func(d document) bool { return d.URL != top.URL })
+	if err != nil {
+		return err
+	}
+	if d.isErrorPage() {
+		err = fmt.Errorf("chromium cannot load the page even outside a frame: %q", d.Text)
+	}
+	b.mu.Lock()
+	b.reached[pageURL] = err
+	b.mu.Unlock()
+	return err
+}
+
+// setCookies stores the cookie for u's host, as a Set-Cookie without
+// attributes from u would.
+func (b *Browser) setCookies(ctx context.Context, u *url.URL) error {
+	if len(b.cookies) == 0 {
+		return nil
+	}
+	params := storage.SetCookiesParams{}
+	for _, c := range b.cookies {
+		params.Cookies = append(params.Cookies, &network.CookieParam{Name: c.Name, Value: c.Value, URL: u.Scheme + "://" + u.Host + "/"})
+	}
+	cctx, cancel := context.WithCancel(b.bctx)
+	defer cancel()
+	defer context.AfterFunc(ctx, cancel)()
+	if _, err := chromedp.CallBrowser(cctx, storage.SetCookies, params); err != nil {
+		return fmt.Errorf("proof: set cookie for %s: %w", u.Host, err)
+	}
+	return nil
+}
+
+// Prove implements [scan.Prover]: it loads url inside ancestors and, when
+// [Options.ScreenshotDir] is set, saves the screenshot there.
+func (b *Browser) Prove(ctx context.Context, url string, ancestors []string) (scan.BrowserVerdict, error) {
+	bv := scan.BrowserVerdict{Browser: b.version}
+	f, err := b.Load(ctx, url, ancestors)
+	if err != nil {
+		return bv, err
+	}
+	bv.Rendered, bv.What = f.Rendered, f.What()
+	if f.Screenshot != nil {
+		path := filepath.Join(b.opts.ScreenshotDir, screenshotName(url, ancestors))
+		if err := os.WriteFile(path, f.Screenshot, 0o644); err != nil {
+			return bv, fmt.Errorf("proof: save screenshot: %w", err)
+		}
+		bv.Screenshot = path
+	}
+	return bv, nil
+}
+
+// screenshotName names the PNG of a page in a chain: readable, safe in a
+// file name, and unique through a hash of the exact URL and chain.
+func screenshotName(pageURL string, ancestors []string) string {
+	sum := sha256.Sum256([]byte(pageURL + "\n" + strings.Join(ancestors, "\n")))
+	name := safeName(strings.TrimPrefix(strings.TrimPrefix(pageURL, "https://"), "http://"))
+	for _, a := range ancestors {
+		name += "--in--" + safeName(a)
+	}
+	if len(name) > 160 {
+		name = name[:160]
+	}
+	return name + "-" + hex.EncodeToString(sum[:4]) + ".png"
+}
+
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-':
+			return r
+		}
+		return '_'
+	}, strings.TrimPrefix(strings.TrimPrefix(s, "https://"), "http://"))
+}
+
+// frameRef is a frame found in the tab: the context of the target (the
+// tab, or an out-of-process iframe attached to) whose frame tree holds it.
+type frameRef struct {
+	host context.Context
+	node *page.FrameTree
+}
+
+// walker finds the frames of one chain in one tab.
+type walker struct {
+	tab      context.Context
+	attached map[target.ID]context.Context
+	hosts    []context.Context // where frames were found, newest first
+	state    string            // what the walk waits for, for errors
+	detach   []context.CancelFunc
+}
+
+// close detaches from the iframe targets; the frames stay until the tab
+// closes.
+func (w *walker) close() {
+	for _, d := range w.detach {
+		d()
+	}
+}
+
+// document is what a frame holds, read from an isolated world.
+type document struct {
+	URL    string `json:"url"`
+	Title  string `json:"title"`
+	Origin string `json:"origin"`
+	Ready  string `json:"ready"`
+	Text   string `json:"text"`
+}
+
+func (d document) isErrorPage() bool { return strings.HasPrefix(d.URL, "chrome-error://") }
+
+// committed reports whether the frame holds more than its initial empty
+// document.
+func (d document) committed() bool { return d.URL != "" && d.URL != "about:blank" }
+
+const readDocument = `JSON.stringify({
+	url: document.URL,
+	title: document.title,
+	origin: self.origin,
+	ready: document.readyState,
+	text: (document.body ? document.body.innerText : "").replace(/\s+/g, " ").trim().slice(0, 160),
+})`
+
+// walk navigates the tab to the top ancestor, follows the chain down and
+// reads the innermost frame.
+func (w *walker) walk(levels []ancestor, pageURL string) (Frame, error) {
+	n := len(levels)
+	w.state = "opening a tab"
+	if err := chromedp.Do(w.tab); err != nil {
+		return Frame{}, fmt.Errorf("open a tab: %w", err)
+	}
+	w.hosts = []context.Context{w.tab}
+	ft, err := chromedp.Call(w.tab, page.GetFrameTree, cdp.Empty{})
+	if err != nil {
+		return Frame{}, fmt.Errorf("frame tree: %w", err)
+	}
+	id := ft.FrameTree.Frame.ID
+	w.state = "loading the top ancestor " + levels[n-1].url
+	nav, err := chromedp.Call(w.tab, page.Navigate, page.NavigateParams{URL: levels[n-1].url})
+	if err != nil {
+		return Frame{}, fmt.Errorf("navigate to %s: %w", levels[n-1].url, err)
+	}
+	if nav.ErrorText != "" {
+		return Frame{}, fmt.Errorf("navigate to %s: %s", levels[n-1].url, nav.ErrorText)
+	}
+	var got []string
+	for k := n - 1; k >= 0; k-- {
+		a := levels[k]
+		w.state = "waiting for the ancestor " + a.url
+		f, d, err := w.waitDocument(id, anyDocument)
+		if err != nil {
+			return Frame{}, err
+		}
+		if d.URL != a.url {
+			return Frame{}, fmt.Errorf("the frame of ancestor %s holds %s, not %s", a.origin, d.URL, a.url)
+		}
+		if d.Origin != a.origin && !(a.origin != "null" && sameOrigin(d.Origin, a.origin)) {
+			return Frame{}, fmt.Errorf("chromium gave ancestor %s the origin %s (an ancestor inside a sandboxed, \"null\", one is sandboxed too)", a.origin, d.Origin)
+		}
+		got = append([]string{d.Origin}, got...)
+		w.state = "waiting for the frame inside " + a.url
+		if id, err = w.waitChild(f); err != nil {
+			return Frame{}, err
+		}
+	}
+	w.state = "waiting for " + pageURL + " to commit in its frame"
+	_, d, err := w.waitDocument(id, anyDocument)
+	if err != nil {
+		return Frame{}, err
+	}
+	if !d.isErrorPage() {
+		// Give the title a moment; the verdict is already known.
+		for i := 0; i < 40 && d.Ready == "loading"; i++ {
+			if !sleep(w.tab, pollInterval) {
+				break
+			}
+			f, ok, err := w.locate(id)
+			if err != nil || !ok {
+				break
+			}
+			if d2, err := readFrame(f); err == nil && d2.URL == d.URL {
+				d = d2
+			}
+		}
+	}
+	return Frame{Rendered: !d.isErrorPage(), URL: d.URL, Title: d.Title, Text: d.Text, Ancestors: got}, nil
+}
+
+func anyDocument(document) bool { return true }
+
+// sameOrigin compares two serialised origins after normalising them.
+func sameOrigin(a, b string) bool {
+	oa, err1 := framing.ParseOrigin(a)
+	ob, err2 := framing.ParseOrigin(b)
+	return err1 == nil && err2 == nil && oa.String() == ob.String()
+}
+
+// waitDocument waits until frame id has committed a document for which
+// done reports true, and returns the frame and the document. Errors while the frame moves between
+// processes are retried until the tab's context ends.
+func (w *walker) waitDocument(id cdp.FrameID, done func(document) bool) (frameRef, document, error) {
+	var last error
+	for {
+		f, ok, err := w.locate(id)
+		if err == nil && ok {
+			d, rerr := readFrame(f)
+			if rerr == nil && d.committed() && done(d) {
+				return f, d, nil
+			}
+			err = rerr
+		}
+		if err != nil {
+			last = err
+		}
+		if !sleep(w.tab, pollInterval) {
+			if last != nil {
+				w.state += " (last error: " + last.Error() + ")"
+			}
+			return frameRef{}, document{}, w.tab.Err()
+		}
+	}
+}
+
+// waitChild waits until frame f holds exactly one frame and returns its ID.
+func (w *walker) waitChild(f frameRef) (cdp.FrameID, error) {
+	for {
+		kids, err := w.children(f)
+		if err == nil {
+			switch len(kids) {
+			case 0:
+			case 1:
+				return kids[0], nil
+			default:
+				return "", fmt.Errorf("an ancestor holds %d frames, want 1", len(kids))
+			}
+		}
+		if !sleep(w.tab, pollInterval) {
+			return "", w.tab.Err()
+		}
+	}
+}
+
+// locate finds frame id in the frame trees of the hosts seen so far or,
+// when another process renders it (a cross-site frame under site
+// isolation, which stays on), attaches to its target, whose ID is the
+// frame's ID. It reports false when the frame is nowhere yet.
+func (w *walker) locate(id cdp.FrameID) (frameRef, bool, error) {
+	for _, h := range w.hosts {
+		ft, err := chromedp.Call(h, page.GetFrameTree, cdp.Empty{})
+		if err != nil {
+			continue // a detached iframe target
+		}
+		if n := findFrame(ft.FrameTree, id); n != nil {
+			return frameRef{host: h, node: n}, true, nil
+		}
+	}
+	tid := target.ID(id)
+	fctx, ok := w.attached[tid]
+	if !ok {
+		infos, err := chromedp.Targets(w.tab)
+		if err != nil {
+			return frameRef{}, false, fmt.Errorf("targets: %w", err)
+		}
+		found := false
+		for _, info := range infos {
+			found = found || info.TargetID == tid
+		}
+		if !found {
+			return frameRef{}, false, nil
+		}
+		var detach context.CancelFunc
+		fctx, detach = chromedp.NewContext(w.tab, chromedp.WithTargetID(tid), chromedp.WithDetachOnCancel())
+		w.detach = append(w.detach, detach)
+		w.attached[tid] = fctx
+		w.hosts = append([]context.Context{fctx}, w.hosts...)
+	}
+	ft, err := chromedp.Call(fctx, page.GetFrameTree, cdp.Empty{})
+	if err != nil {
+		return frameRef{}, false, fmt.Errorf("frame tree of iframe target %s: %w", id, err)
+	}
+	if n := findFrame(ft.FrameTree, id); n != nil {
+		return frameRef{host: fctx, node: n}, true, nil
+	}
+	return frameRef{}, false, nil
+}
+
+// children returns the IDs of the frames directly inside f, wherever they
+// are rendered, from a fresh frame tree.
+func (w *walker) children(f frameRef) ([]cdp.FrameID, error) {
+	ft, err := chromedp.Call(f.host, page.GetFrameTree, cdp.Empty{})
+	if err != nil {
+		return nil, fmt.Errorf("frame tree: %w", err)
+	}
+	n := findFrame(ft.FrameTree, f.node.Frame.ID)
+	if n == nil {
+		return nil, fmt.Errorf("frame %s left its tree", f.node.Frame.ID)
+	}
+	var ids []cdp.FrameID
+	for _, c := range n.ChildFrames {
+		ids = append(ids, c.Frame.ID)
+	}
+	infos, err := chromedp.Targets(w.tab)
+	if err != nil {
+		return nil, fmt.Errorf("targets: %w", err)
+	}
+	for _, info := range infos {
+		if info.Type == "iframe" && info.ParentFrameID == n.Frame.ID {
+			ids = append(ids, cdp.FrameID(info.TargetID))
+		}
+	}
+	return ids, nil
+}
+
+func findFrame(ft *page.FrameTree, id cdp.FrameID) *page.FrameTree {
+	if ft == nil || ft.Frame == nil {
+		return nil
+	}
+	if ft.Frame.ID == id {
+		return ft
+	}
+	for _, c := range ft.ChildFrames {
+		if f := findFrame(c, id); f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+// readFrame reads the document committed in f from a fresh isolated world,
+// so that the page's own scripts cannot change what is read.
+func readFrame(f frameRef) (document, error) {
+	iw, err := chromedp.Call(f.host, page.CreateIsolatedWorld, page.CreateIsolatedWorldParams{
+		FrameID: f.node.Frame.ID, WorldName: "clickguard-proof",
+	})
+	if err != nil {
+		return document{}, fmt.Errorf("isolated world in frame %s: %w", f.node.Frame.ID, err)
+	}
+	res, err := chromedp.Call(f.host, runtime.Evaluate, runtime.EvaluateParams{
+		Expression: readDocument, ContextID: iw.ExecutionContextID, ReturnByValue: new(true),
+	})
+	if err != nil {
+		return document{}, fmt.Errorf("read frame %s: %w", f.node.Frame.ID, err)
+	}
+	if res.ExceptionDetails != nil {
+		return document{}, fmt.Errorf("read frame %s: %s", f.node.Frame.ID, res.ExceptionDetails.Text)
+	}
+	var s string
+	if err := json.Unmarshal(res.Result.Value, &s); err != nil {
+		return document{}, fmt.Errorf("decode frame %s: %w", f.node.Frame.ID, err)
+	}
+	var d document
+	if err := json.Unmarshal([]byte(s), &d); err != nil {
+		return document{}, fmt.Errorf("decode frame %s: %w", f.node.Frame.ID, err)
+	}
+	return d, nil
+}
+
+// sleep waits d and reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,231 @@
+package proof_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/clickguard/clickguard/scan/proof"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// startBrowser starts Chromium for a test, skipping the test when Chromium
+// is missing unless CLICKGUARD_REQUIRE_ALL=1 says nothing may be skipped.
+func startBrowser(t *testing.T, opts proof.Options) *proof.Browser {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CLICKGUARD_REQUIRE_ALL") == "1" {
+			t.Fatalf("Chromium is required (CLICKGUARD_REQUIRE_ALL=1): %v", err)
+		}
+		t.Skipf("Chromium not installed at %s: %v", chromiumPath, err)
+	}
+	opts.Chromium = chromiumPath
+	b, err := proof.Start(t.Context(), opts)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return b
+}
+
+// framingSite serves one page per framing policy.
+func framingSite() http.Handler {
+	pages := map[string][2]string{
+		"/none":       {},
+		"/deny":       {"X-Frame-Options", "DENY"},
+		"/sameorigin": {"X-Frame-Options", "SAMEORIGIN"},
+		"/self":       {"Content-Security-Policy", "frame-ancestors 'self'"},
+		"/attacker":   {"Content-Security-Policy", "frame-ancestors https://attacker.example"},
+		"/nobody":     {"Content-Security-Policy", "frame-ancestors 'none'"},
+		"/partner":    {"Content-Security-Policy", "frame-ancestors 'self' https://partner.example"},
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, ok := pages[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		if h[0] != "" {
+			w.Header().Set(h[0], h[1])
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, "<!doctype html><title>page %s</title><p>the page %s", r.URL.Path, r.URL.Path)
+	})
+}
+
+// TestLoad_framingRules checks Chromium's verdict for each framing policy
+// in the foreign, same-origin and double-framed chains, and in chains with
+// an https attacker and an allowlisted partner, against what the HTML
+// standard and CSP require.
+func TestLoad_framingRules(t *testing.T) {
+	b := startBrowser(t, proof.Options{})
+	srv := httptest.NewServer(framingSite())
+	t.Cleanup(srv.Close) // the subtests run in parallel, after this function returns
+	own := srv.URL
+	chains := []struct {
+		name      string
+		ancestors []string
+	}{
+		{"foreign", []string{"http://attacker.example"}},
+		{"self", []string{own}},
+		{"double", []string{own, "http://attacker.example"}},
+		{"https attacker", []string{"https://attacker.example"}},
+		{"partner", []string{"https://partner.example"}},
+	}
+	// rendered per chain, in the order above.
+	want := map[string][]bool{
+		"/none":       {true, true, true, true, true},
+		"/deny":       {false, false, false, false, false},
+		"/sameorigin": {false, true, false, false, false},
+		"/self":       {false, true, false, false, false},
+		"/attacker":   {false, false, false, true, false},
+		"/nobody":     {false, false, false, false, false},
+		"/partner":    {false, true, false, false, true},
+	}
+	for path, rendered := range want {
+		for i, c := range chains {
+			t.Run(path+" in "+c.name, func(t *testing.T) {
+				t.Parallel()
+				ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+				defer cancel()
+				f, err := b.Load(ctx, own+path, c.ancestors)
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				if f.Rendered != rendered[i] {
+					t.Errorf("Load(%s, %q): rendered %v, want %v: %s", path, c.ancestors, f.Rendered, rendered[i], f.What())
+				}
+				if f.Rendered && f.Title != "page "+path {
+					t.Errorf("Load(%s, %q) rendered %s, want the page's title %q", path, c.ancestors, f.What(), "page "+path)
+				}
+				if !f.Rendered && !strings.HasPrefix(f.URL, "chrome-error://") {
+					t.Errorf("blocked frame holds %s, want Chromium's error page", f.URL)
+				}
+				if diff := cmp.Diff(c.ancestors, f.Ancestors); diff != "" {
+					t.Errorf("ancestor origins as Chromium reports them (-want +got):\n%s", diff)
+				}
+			})
+		}
+	}
+}
+
+// TestLoad_opaqueAncestor checks that a "null" ancestor really has an
+// opaque origin in Chromium, that an ancestor inside it cannot keep the
+// origin a chain names (sandboxing is inherited) and is refused as a
+// chain, and that frame-ancestors 'self' does not admit it.
+func TestLoad_opaqueAncestor(t *testing.T) {
+	b := startBrowser(t, proof.Options{})
+	srv := httptest.NewServer(framingSite())
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+
+	f, err := b.Load(ctx, srv.URL+"/none", []string{"null"})
+	if err != nil {
+		t.Fatalf("Load(/none, null): %v", err)
+	}
+	if !f.Rendered || !cmp.Equal(f.Ancestors, []string{"null"}) {
+		t.Errorf("Load(/none, null): rendered %v with ancestors %q, want rendered in [null]: %s", f.Rendered, f.Ancestors, f.What())
+	}
+	f, err = b.Load(ctx, srv.URL+"/self", []string{"null"})
+	if err != nil {
+		t.Fatalf("Load(/self, null): %v", err)
+	}
+	if f.Rendered {
+		t.Errorf("Load(/self, null) rendered, want blocked: %s", f.What())
+	}
+	_, err = b.Load(ctx, srv.URL+"/none", []string{srv.URL, "null"})
+	if err == nil || !strings.Contains(err.Error(), "sandboxed") {
+		t.Errorf("Load(/none, own in null) = %v, want an error about the sandboxed ancestor", err)
+	}
+}
+
+// TestLoad_noVerdict checks that a page Chromium cannot load, and one that
+// never answers, give errors rather than verdicts, within the deadline.
+func TestLoad_noVerdict(t *testing.T) {
+	b := startBrowser(t, proof.Options{})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer hang.Close()
+	defer close(release)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	if f, err := b.Load(ctx, "http://"+closed+"/", []string{"http://attacker.example"}); err == nil || !strings.Contains(err.Error(), "even outside a frame") {
+		t.Errorf("Load(closed port) = %s, %v; want an error that is not a framing refusal", f.What(), err)
+	}
+
+	ctx, cancel = context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	f, err := b.Load(ctx, hang.URL+"/", []string{"http://attacker.example"})
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "no verdict before the deadline") {
+		t.Errorf("Load(hanging page) = %s, %v; want a deadline error", f.What(), err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Load(hanging page) returned after %s, want about 2s", d)
+	}
+}
+
+// TestLoad_cookie checks that the cookie reaches the page in a frame of its
+// own origin and not in a frame of another site (SameSite=Lax by default).
+func TestLoad_cookie(t *testing.T) {
+	b := startBrowser(t, proof.Options{Cookie: "sid=s3cret"})
+	var mu sync.Mutex
+	got := map[string]string{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got[r.URL.Path] = r.Header.Get("Cookie")
+		mu.Unlock()
+		fmt.Fprint(w, "<!doctype html><title>t</title>")
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	for path, chain := range map[string][]string{"/self": {srv.URL}, "/foreign": {"http://attacker.example"}} {
+		if f, err := b.Load(ctx, srv.URL+path, chain); err != nil || !f.Rendered {
+			t.Fatalf("Load(%s) = %s, %v; want rendered", path, f.What(), err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got["/self"] != "sid=s3cret" || got["/foreign"] != "" {
+		t.Errorf("cookies received: own-origin frame %q, foreign frame %q; want sid=s3cret and none", got["/self"], got["/foreign"])
+	}
+}
+
+func TestFindChromium(t *testing.T) {
+	if _, err := proof.FindChromium("/nonexistent/chromium"); err == nil {
+		t.Errorf("FindChromium(/nonexistent/chromium) succeeded")
+	}
+	t.Setenv("PATH", t.TempDir())
+	if _, err := proof.FindChromium(""); !errors.Is(err, proof.ErrNoChromium) {
+		t.Errorf("FindChromium(\"\") with an empty PATH = %v, want ErrNoChromium", err)
+	}
+}
