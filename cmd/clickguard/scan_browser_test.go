@@ -48,9 +48,9 @@ func TestScan_browser(t *testing.T) {
 	for _, p := range []string{"/none", "/deny", "/sameorigin", "/self", "/attacker"} {
 		urls = append(urls, srv.URL+p)
 	}
-	code, stdout, stderr := runScanCmd(t, "", append([]string{"-browser", "-chromium", chromiumPath, "-skip-error-page", "-fail-on", "never", "-format", "json"}, urls...)...)
+	code, stdout, stderr := runScanCmd(t, "", append([]string{"-browser", "-chromium", chromiumPath, "-timeout", "60s", "-skip-error-page", "-fail-on", "never", "-format", "json"}, urls...)...)
 	if code != exitOK || stderr != "" {
-		t.Fatalf("exit code %d, stderr %q; want 0 and nothing", code, stderr)
+		t.Fatalf("exit code %d, stderr %q; want 0 and nothing:\n%s", code, stderr, stdout)
 	}
 	var doc struct{ Results []scan.Result }
 	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
@@ -97,7 +97,7 @@ func TestScan_browserDisagrees(t *testing.T) {
 	}))
 	defer srv.Close()
 	dir := filepath.Join(t.TempDir(), "shots")
-	code, stdout, stderr := runScanCmd(t, srv.URL, "-browser", "-chromium", chromiumPath, "-skip-error-page", "-screenshot", dir,
+	code, stdout, stderr := runScanCmd(t, srv.URL, "-browser", "-chromium", chromiumPath, "-timeout", "60s", "-skip-error-page", "-screenshot", dir,
 		srv.URL+"/open-to-frames", srv.URL+"/closed-to-frames")
 	if code != exitFailure || stderr != "" {
 		t.Errorf("exit code %d, stderr %q; want %d and nothing", code, stderr, exitFailure)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -728,8 +729,10 @@ func (w *walker) children(f frameRef) ([]cdp.FrameID, error) {
 		return nil, fmt.Errorf("targets: %w", err)
 	}
 	for _, info := range infos {
-		if info.Type == "iframe" && info.ParentFrameID == n.Frame.ID {
-			ids = append(ids, cdp.FrameID(info.TargetID))
+		// A frame moving to another process is, for a moment, both in the
+		// tree and a target of its own, under the same ID.
+		if id := cdp.FrameID(info.TargetID); info.Type == "iframe" && info.ParentFrameID == n.Frame.ID && !slices.Contains(ids, id) {
+			ids = append(ids, id)
 		}
 	}
 	return ids, nil
