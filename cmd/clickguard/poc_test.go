@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -37,24 +36,6 @@ func TestPoc_Outputs(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 var servingAt = regexp.MustCompile(`proof of concept at (http://\S+/)`)
 
 // servePocCmd runs "clickguard poc -serve 127.0.0.2:0 args..." until the
@@ -62,7 +43,7 @@ var servingAt = regexp.MustCompile(`proof of concept at (http://\S+/)`)
 func servePocCmd(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
-	var stderr syncBuffer
+	var stderr lockedBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- runPoc(ctx, append([]string{"-serve", "127.0.0.2:0"}, args...), io.Discard, &stderr)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/clickguard/clickguard/internal/app"
 	"github.com/clickguard/clickguard/internal/store"
+	"github.com/clickguard/clickguard/internal/store/storetest"
 )
 
 // tryPost is postRaw for another goroutine than the test's: it returns the
@@ -39,13 +40,10 @@ func (b *browser) tryPost(path string, form url.Values) (int, error) {
 // (401) and the rest refused (429), however long the check takes.
 func TestLoginThrottle_Parallel(t *testing.T) {
 	t.Parallel()
-	env := newEnv(t)
 	const limit, n = 5, 30
 	// The address limit is out of the way: every request comes from
 	// 127.0.0.1.
-	if err := env.Store.SetThrottlePolicy(store.ThrottlePolicy{Window: time.Hour, Max: limit, MaxPerAddr: 1000}); err != nil {
-		t.Fatal(err)
-	}
+	env := throttledEnv(t, limit, 1000)
 	// Each check spends some argon2id time (1 MiB), as a real one does, so
 	// that the guesses are all in flight together.
 	srv := newServer(t, env, app.Config{Password: app.PasswordParams{Memory: 1 << 10, Time: 1, Threads: 1}})
@@ -86,10 +84,7 @@ func TestLoginThrottle_Parallel(t *testing.T) {
 // and does not use up any of the limit; only failures do.
 func TestLoginThrottle_RightPassword(t *testing.T) {
 	t.Parallel()
-	env := newEnv(t)
-	if err := env.Store.SetThrottlePolicy(store.ThrottlePolicy{Window: time.Hour, Max: 3, MaxPerAddr: 1000}); err != nil {
-		t.Fatal(err)
-	}
+	env := throttledEnv(t, 3, 1000)
 	srv := newServer(t, env, app.Config{})
 	newBrowser(t, srv).signup("grace", goodPassword)
 	for i := range 2 {
@@ -130,10 +125,7 @@ func (b *browser) changePassword(current, next string) response {
 // the right current password uses none of the form's limit.
 func TestAccountForms_NotLockedByFailedLogins(t *testing.T) {
 	t.Parallel()
-	env := newEnv(t)
-	if err := env.Store.SetThrottlePolicy(store.ThrottlePolicy{Window: time.Hour, Max: 3, MaxPerAddr: 1000}); err != nil {
-		t.Fatal(err)
-	}
+	env := throttledEnv(t, 3, 1000)
 	srv := newServer(t, env, app.Config{})
 	owner := newBrowser(t, srv)
 	owner.signup("alice", goodPassword)
@@ -171,10 +163,7 @@ func TestAccountForms_NotLockedByFailedLogins(t *testing.T) {
 // the owner's own session is not affected, and neither are logins.
 func TestAccountForms_ThrottledPerSession(t *testing.T) {
 	t.Parallel()
-	env := newEnv(t)
-	if err := env.Store.SetThrottlePolicy(store.ThrottlePolicy{Window: time.Hour, Max: 3, MaxPerAddr: 1000}); err != nil {
-		t.Fatal(err)
-	}
+	env := throttledEnv(t, 3, 1000)
 	srv := newServer(t, env, app.Config{})
 	owner := newBrowser(t, srv)
 	owner.signup("alice", goodPassword)
@@ -231,10 +220,7 @@ func TestAccountForms_ThrottledPerSession(t *testing.T) {
 // network than the address limit.
 func TestAccountForms_ThrottledPerAddress(t *testing.T) {
 	t.Parallel()
-	env := newEnv(t)
-	if err := env.Store.SetThrottlePolicy(store.ThrottlePolicy{Window: time.Hour, Max: 3, MaxPerAddr: 4}); err != nil {
-		t.Fatal(err)
-	}
+	env := throttledEnv(t, 3, 4)
 	srv := newServer(t, env, app.Config{})
 	one := newBrowser(t, srv)
 	one.signup("alice", goodPassword)
@@ -249,4 +235,15 @@ func TestAccountForms_ThrottledPerAddress(t *testing.T) {
 	if r := two.changePassword(goodPassword, next); r.status != http.StatusTooManyRequests {
 		t.Errorf("second session, after 4 wrong passwords from the address (limit 4): status %d, want 429", r.status)
 	}
+}
+
+// throttledEnv is a fresh environment whose throttle allows max failures
+// per account or session and perAddr per address in an hour.
+func throttledEnv(t *testing.T, max, perAddr int) storetest.Env {
+	t.Helper()
+	env := newEnv(t)
+	if err := env.Store.SetThrottlePolicy(store.ThrottlePolicy{Window: time.Hour, Max: max, MaxPerAddr: perAddr}); err != nil {
+		t.Fatal(err)
+	}
+	return env
 }
