@@ -176,12 +176,7 @@ func TestDeleteItem_ManyShares(t *testing.T) {
 		t.Fatalf("GetItem = %+v, %v; want %d shares", cur, err, n)
 	}
 	var sizes []int
-	counting := env.InterceptedInput(func(_ string, in any) error {
-		if tx, ok := in.(*dynamodb.TransactWriteItemsInput); ok {
-			sizes = append(sizes, len(tx.TransactItems))
-		}
-		return nil
-	}).Store
+	counting := env.TransactionSizes(&sizes).Store
 	if err := counting.DeleteItem(ctx, "alice", it.ID, cur.Version, store.Actor{}); err != nil {
 		t.Fatalf("DeleteItem: %v", err)
 	}

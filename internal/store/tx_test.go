@@ -131,12 +131,7 @@ func TestTransact_Limit(t *testing.T) {
 	t.Parallel()
 	env := newUsersEnv(t, "erin")
 	var sizes []int
-	counting := env.InterceptedInput(func(_ string, in any) error {
-		if tx, ok := in.(*dynamodb.TransactWriteItemsInput); ok {
-			sizes = append(sizes, len(tx.TransactItems))
-		}
-		return nil
-	}).Store
+	counting := env.TransactionSizes(&sizes).Store
 	ops := make([]types.TransactWriteItem, store.MaxTransactOps+1)
 	for i := range ops {
 		ops[i] = putOp(env.Tables.Data, "X#"+strconv.Itoa(i), "X")

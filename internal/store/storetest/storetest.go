@@ -187,6 +187,21 @@ func (e Env) InterceptedInput(before func(op string, in any) error) Env {
 	return e
 }
 
+// TransactionSizes returns e with its client and store replaced by ones
+// that append the number of operations of each TransactWriteItems call to
+// *sizes, for tests of DynamoDB's limit of 100 operations a transaction.
+func (e Env) TransactionSizes(sizes *[]int) Env {
+	var mu sync.Mutex
+	return e.InterceptedInput(func(_ string, in any) error {
+		if tx, ok := in.(*dynamodb.TransactWriteItemsInput); ok {
+			mu.Lock()
+			*sizes = append(*sizes, len(tx.TransactItems))
+			mu.Unlock()
+		}
+		return nil
+	})
+}
+
 // CutOff returns e with every call of operation op failing, as if the
 // connection to DynamoDB were lost just then.
 func (e Env) CutOff(op string) Env {
