@@ -141,6 +141,26 @@ func classifyCancel(tce *types.TransactionCanceledException, onCondition error) 
 	return kind
 }
 
+// inFlightConflict reports whether err is a transaction cancelled because
+// another transaction was writing one of its records, with no condition of
+// its own failed: nothing was decided, and the same request may succeed.
+func inFlightConflict(err error) bool {
+	tce, ok := errors.AsType[*types.TransactionCanceledException](err)
+	if !ok {
+		return false
+	}
+	conflict := false
+	for _, r := range tce.CancellationReasons {
+		switch deref(r.Code) {
+		case "ConditionalCheckFailed":
+			return false
+		case "TransactionConflict":
+			conflict = true
+		}
+	}
+	return conflict
+}
+
 // failedConditions returns the indexes, in request order, of the operations
 // of a canceled transaction whose condition failed. It returns nil for any
 // other error.

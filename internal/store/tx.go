@@ -151,7 +151,8 @@ func (s *Store) accountCheck(username string) types.TransactWriteItem {
 // conditionFailedAt. Any other failed condition is ErrConflict; callers
 // that need ErrNotFound or ErrExists test which op failed with
 // conditionFailedAt. With no ops, transact writes the audit record alone.
-// transact does not retry.
+// A transaction cancelled only because another one held the same records
+// is tried again, twice, before it is ErrUnavailable.
 func (s *Store) transact(ctx context.Context, owner string, ev Event, ops ...types.TransactWriteItem) error {
 	if len(ops) > MaxTransactOps {
 		return fmt.Errorf("transact: %d operations, want at most %d", len(ops), MaxTransactOps)
@@ -167,7 +168,19 @@ func (s *Store) transact(ctx context.Context, owner string, ev Event, ops ...typ
 		items = append(items, s.accountCheck(owner))
 	}
 	items = append(items, audit)
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	in := &dynamodb.TransactWriteItemsInput{TransactItems: items}
+	_, err = s.db.TransactWriteItems(ctx, in)
+	// Another transaction in flight on the same records cancels this one
+	// before any condition is compared; it is usually over within
+	// milliseconds, so try again twice before answering ErrUnavailable.
+	for attempt := 1; attempt <= 2 && inFlightConflict(err); attempt++ {
+		select {
+		case <-ctx.Done():
+			return translate(err)
+		case <-time.After(time.Duration(attempt) * 15 * time.Millisecond):
+		}
+		_, err = s.db.TransactWriteItems(ctx, in)
+	}
 	if unknownOperation(err) {
 		// dynalite: say so plainly rather than fail with an opaque 400.
 		return fmt.Errorf("%w: %w", ErrNoTransactions, err)

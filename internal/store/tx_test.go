@@ -147,3 +147,61 @@ func TestTransact_Limit(t *testing.T) {
 		t.Errorf("transactions sent hold %v operations, want one of 100", sizes)
 	}
 }
+
+// TestTransact_InFlightConflict: a transaction cancelled because another one
+// held its records (DynamoDB's TransactionConflict, which the local servers
+// do not produce, so it is made here) is tried again and succeeds once the
+// other is done; one that keeps conflicting is ErrUnavailable, never the
+// ErrConflict of a lost race; and a failed condition is not retried.
+func TestTransact_InFlightConflict(t *testing.T) {
+	t.Parallel()
+	env := newUsersEnv(t, "erin")
+	conflicting := func(codes ...string) error {
+		tce := &types.TransactionCanceledException{Message: aws.String("Transaction cancelled")}
+		for _, c := range codes {
+			tce.CancellationReasons = append(tce.CancellationReasons, types.CancellationReason{Code: aws.String(c)})
+		}
+		return tce
+	}
+	for _, tc := range []struct {
+		name      string
+		cancel    error // what the first calls get
+		cancelled int   // how many calls get it
+		calls     int   // calls made in all
+		want      error // nil: the item is created
+	}{
+		{"conflict once", conflicting("TransactionConflict", "None", "None"), 1, 2, nil},
+		{"conflict twice", conflicting("None", "TransactionConflict", "None"), 2, 3, nil},
+		{"conflict throughout", conflicting("TransactionConflict", "None", "None"), 99, 3, store.ErrUnavailable},
+		{"a failed condition beside it", conflicting("TransactionConflict", "ConditionalCheckFailed", "None"), 99, 1, store.ErrConflict},
+	} {
+		calls := 0
+		s := env.Intercepted(func(op string) error {
+			if op != "TransactWriteItems" {
+				return nil
+			}
+			calls++
+			if calls <= tc.cancelled {
+				return tc.cancel
+			}
+			return nil
+		}).Store
+		it, err := s.CreateItem(t.Context(), "erin", tc.name, "", store.Actor{})
+		switch {
+		case tc.want == nil && err != nil:
+			t.Errorf("%s: CreateItem: %v", tc.name, err)
+		case tc.want != nil && !errors.Is(err, tc.want):
+			t.Errorf("%s: CreateItem error %v, want %v", tc.name, err, tc.want)
+		case tc.want != nil && errors.Is(err, store.ErrConflict) != errors.Is(tc.want, store.ErrConflict):
+			t.Errorf("%s: CreateItem error %v is also ErrConflict", tc.name, err)
+		}
+		if calls != tc.calls {
+			t.Errorf("%s: %d TransactWriteItems calls, want %d", tc.name, calls, tc.calls)
+		}
+		if tc.want == nil {
+			if _, err := env.Store.GetItem(t.Context(), "erin", it.ID); err != nil {
+				t.Errorf("%s: the item is not there: %v", tc.name, err)
+			}
+		}
+	}
+}
