@@ -10,6 +10,7 @@
 //	serve     run the web application
 //	tables    create or check the DynamoDB tables (create|check)
 //	scan      tell whether a site can be clickjacked
+//	poc       write a page that shows a person how a URL could be clickjacked
 //	version   print the version
 //	help      show help for clickguard or a command
 //
@@ -29,6 +30,18 @@
 // with the addresses of the reverse proxies where TLS ends. Missing tables are
 // created at start unless -no-create-tables is given; a table with another key
 // schema stops serve. SIGINT and SIGTERM shut it down gracefully.
+//
+// # Scan and poc
+//
+//	clickguard scan [-from chain]... [-format text|json|jsonl] [-fail-on severity]
+//	                [-browser [-chromium path] [-screenshot dir]] [flags] URL...
+//	clickguard poc [-serve addr | -o file] [-decoy text] [-x px -y px] [-opacity o] URL
+//
+// Scan predicts, from each page's real responses, whether other origins can
+// frame it, and why; with -browser it loads the page in headless Chromium
+// inside every framing chain it reports and says where Chromium disagrees.
+// Poc writes (or serves) a page that frames URL over a decoy button, to show
+// the risk to a person.
 //
 // # Environment
 //
