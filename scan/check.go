@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/net/publicsuffix"
+
 	"github.com/clickguard/clickguard/framing"
 )
 
@@ -39,6 +41,7 @@ type facts struct {
 	hasFA      bool // an enforced policy has frame-ancestors
 
 	own               string // the page's origin
+	ownScheme         string // the page's scheme
 	foreign           string // the attacker origin of the standard chains
 	foreignV, ownV    framing.Verdict
 	doubleV           framing.Verdict
@@ -112,6 +115,7 @@ func newFacts(p *page, errPage *framing.Response) (*facts, error) {
 		return nil, fmt.Errorf("origin of %s: %w", p.final, err)
 	}
 	f.own = own.String()
+	f.ownScheme = own.Scheme
 	// The attacker uses the page's scheme: an http page cannot be framed
 	// by an https document (browsers block it as mixed content), and the
 	// sources that admit http attackers to an https page (http:, http://
@@ -456,7 +460,7 @@ func (f *facts) checkSources(h framing.Header, d framing.Directive) []Finding {
 	}
 	var out []Finding
 	var broad, kept, none []framing.Source
-	var hosts []string
+	var hosts []framing.Source
 	for _, s := range d.Sources {
 		switch {
 		case isBroad(s):
@@ -473,31 +477,55 @@ func (f *facts) checkSources(h framing.Header, d framing.Directive) []Finding {
 				Fix:      "Content-Security-Policy: " + directiveText(d.Name, without(d.Sources, s)),
 			})
 		case s.Kind == framing.SourceHost:
-			hosts = append(hosts, s.Text)
+			hosts = append(hosts, s)
 			out = append(out, f.checkHostSource(ev, d, s)...)
 		}
 		kept = append(kept, s)
 	}
 	if len(broad) > 0 {
-		sev, broadNote := SeverityHigh, ""
-		if !f.foreignV.Framable {
-			sev, broadNote = SeverityLow, fmt.Sprintf(" Today %s still cannot (another policy or the page's scheme keeps it out), but the source is broader than intended.", f.foreign)
-		}
-		fixSources := kept
-		if len(fixSources) == 0 {
-			fixSources = []framing.Source{framing.ParseSource("'self'")}
-		}
-		texts := make([]string, len(broad))
+		// High when a site that the broad sources let in may frame the
+		// page today; another policy, or the page's scheme, may still keep
+		// every such site out.
+		sev, broadNote := SeverityLow, ""
+		var outsiders []string
 		who := "any site served over https"
+		texts := make([]string, len(broad))
 		for i, s := range broad {
 			texts[i] = s.Text
-			switch {
+			sample := f.foreign
+			switch suffix, wild := wildcardSuffix(s); {
+			case wild:
+				sample = f.ownScheme + "://attacker." + suffix
+				if s.Port != "" && s.Port != "*" {
+					sample += ":" + s.Port
+				}
+				outsiders = append(outsiders, "a site under ."+suffix)
 			case s.Kind != framing.SourceScheme:
 				who = "any site"
 			case s.Scheme == "http":
 				// http: also matches https ancestors (CSP 3 upgrade).
 				who = "any site served over http or https"
 			}
+			if v, err := framing.Evaluate(f.resp, []string{sample}); err == nil && v.Framable {
+				sev = SeverityHigh
+			}
+		}
+		if len(outsiders) == len(broad) {
+			// Only wildcards over a public suffix: name the suffixes.
+			who = "any site whose host ends in " + strings.Join(suffixList(broad), " or ") + " (anyone can register one)"
+		} else if len(outsiders) > 0 {
+			who += ", and any site whose host ends in " + strings.Join(suffixList(broad), " or ")
+		}
+		if sev != SeverityHigh {
+			them := outsiders
+			if len(outsiders) < len(broad) {
+				them = append([]string{f.foreign}, outsiders...)
+			}
+			broadNote = fmt.Sprintf(" Today %s still cannot (another policy or the page's scheme keeps it out), but the source is broader than intended.", strings.Join(them, " or "))
+		}
+		fixSources := kept
+		if len(fixSources) == 0 {
+			fixSources = []framing.Source{framing.ParseSource("'self'")}
 		}
 		out = append(out, Finding{
 			ID:       "overbroad-source",
@@ -516,20 +544,52 @@ func (f *facts) checkSources(h framing.Header, d framing.Directive) []Finding {
 			Fix:      fixNone,
 		})
 	}
-	if len(hosts) > 0 && !f.foreignV.Framable {
-		also := ""
-		if f.ownV.Framable {
-			also = ", and its own origin"
-		}
+	if len(hosts) > 0 && len(broad) == 0 && !f.foreignV.Framable {
 		out = append(out, Finding{
 			ID:       "embeddable",
 			Severity: SeverityInfo,
-			Message:  fmt.Sprintf("The page may be framed only by %s%s; other sites cannot frame it.", strings.Join(hosts, " "), also),
+			Message:  f.embeddableMessage(hosts),
 			Evidence: ev,
 			Fix:      "",
 		})
 	}
 	return out
+}
+
+// embeddableMessage says exactly who may frame a page whose frame-ancestors
+// names hosts: a wildcard host lets in every subdomain, whoever runs it, so
+// the message never claims that other sites are kept out then.
+func (f *facts) embeddableMessage(hosts []framing.Source) string {
+	var who []string
+	wild := false
+	for _, s := range hosts {
+		rest, ok := strings.CutPrefix(s.Host, "*.")
+		if !ok {
+			who = append(who, s.Text)
+			continue
+		}
+		wild = true
+		who = append(who, fmt.Sprintf("every site on a subdomain of %s, at any depth, whoever runs it (%s)", rest, s.Text))
+	}
+	if f.ownV.Framable {
+		who = append(who, "its own origin")
+	}
+	list := who[0]
+	if n := len(who); n > 1 {
+		list = strings.Join(who[:n-1], ", ") + " and " + who[n-1]
+	}
+	if wild {
+		return fmt.Sprintf("The page may be framed by %s. A wildcard source trusts every subdomain: make sure nobody else can serve pages on one.", list)
+	}
+	also := ""
+	if f.ownV.Framable {
+		also = ", and its own origin"
+	}
+	texts := make([]string, len(hosts))
+	for i, s := range hosts {
+		texts[i] = s.Text
+	}
+	return fmt.Sprintf("The page may be framed only by %s%s; other sites cannot frame it.", strings.Join(texts, " "), also)
 }
 
 // checkHostSource reports host-sources on which browsers disagree.
@@ -658,8 +718,10 @@ func (f *facts) faEvidence() []string {
 	return ev
 }
 
-// isBroad reports whether a source allows any site: "*", "https:",
-// "http:" or a host-source whose host is "*".
+// isBroad reports whether a source allows any site, or any site under a
+// suffix that anyone can register under: "*", "https:", "http:", a
+// host-source whose host is "*", or one whose wildcard covers a public
+// suffix or a single label ("*.com", "*.co.uk", "*.github.io", "*.local").
 func isBroad(s framing.Source) bool {
 	switch s.Kind {
 	case framing.SourceStar:
@@ -667,9 +729,41 @@ func isBroad(s framing.Source) bool {
 	case framing.SourceScheme:
 		return s.Scheme == "http" || s.Scheme == "https"
 	case framing.SourceHost:
-		return s.Host == "*"
+		if s.Host == "*" {
+			return true
+		}
+		_, wild := wildcardSuffix(s)
+		return wild
 	}
 	return false
+}
+
+// wildcardSuffix reports whether s is a host-source "*.suffix" whose suffix
+// is a public suffix (by the Public Suffix List, private domains such as
+// github.io included) or a single label, and returns the suffix.
+func wildcardSuffix(s framing.Source) (string, bool) {
+	rest, ok := strings.CutPrefix(s.Host, "*.")
+	if s.Kind != framing.SourceHost || !ok {
+		return "", false
+	}
+	rest = strings.TrimSuffix(rest, ".")
+	if rest == "" || !strings.Contains(rest, ".") {
+		return rest, true
+	}
+	ps, _ := publicsuffix.PublicSuffix(rest)
+	return rest, ps == rest
+}
+
+// suffixList returns the suffixes, with their leading dot, of the
+// wildcard-over-suffix sources among srcs.
+func suffixList(srcs []framing.Source) []string {
+	var out []string
+	for _, s := range srcs {
+		if suffix, ok := wildcardSuffix(s); ok {
+			out = appendUnique(out, "."+suffix)
+		}
+	}
+	return out
 }
 
 // commaMatters reports whether comma-separated policies involve framing:

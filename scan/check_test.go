@@ -131,8 +131,22 @@ func TestRun_findings(t *testing.T) {
 			[]string{"browser-difference:info", "embeddable:info"}, ""},
 		{"IP source", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' https://192.0.2.1"}}},
 			[]string{"browser-difference:info", "embeddable:info"}, ""},
-		{"wildcard that covers the foreign origin", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' *.example"}}},
+		{"source naming the foreign origin", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' http://attacker.example"}}},
 			[]string{"framable-by-foreign:high"}, "Content-Security-Policy: frame-ancestors 'self'"},
+		{"wildcard over a single label", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' *.example"}}},
+			[]string{"overbroad-source:high"}, "Content-Security-Policy: frame-ancestors 'self'"},
+		{"wildcard over a public suffix", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' *.com"}}},
+			[]string{"overbroad-source:high"}, "Content-Security-Policy: frame-ancestors 'self'"},
+		{"wildcard over a two-label public suffix", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' http://*.co.uk:*"}}},
+			[]string{"overbroad-source:high"}, "Content-Security-Policy: frame-ancestors 'self'"},
+		{"wildcard over a private public suffix", sitePage{headers: [][2]string{{csp, "frame-ancestors *.github.io https://partner.example"}}},
+			[]string{"overbroad-source:high"}, "Content-Security-Policy: frame-ancestors https://partner.example"},
+		{"wildcard over a public suffix restricted by a second policy", sitePage{headers: [][2]string{{csp, "frame-ancestors *.com"}, {csp, "frame-ancestors 'self'"}}},
+			[]string{"overbroad-source:low"}, ""},
+		{"https wildcard over a public suffix on an http page", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' https://*.com"}}},
+			[]string{"overbroad-source:low"}, ""},
+		{"wildcard under a registrable domain", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' *.partner.example.com"}}},
+			[]string{"embeddable:info"}, ""},
 		{"declared embed page", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' https://partner.example"}}},
 			[]string{"embeddable:info"}, ""},
 		{"image", sitePage{headers: append([][2]string{{"Content-Type", "image/png"}}, both...), body: "\x89PNG\r\n"}, []string{"not-html:info"}, ""},
@@ -360,5 +374,69 @@ func TestRun_requestHeaders(t *testing.T) {
 	}
 	if ua := got.Get("User-Agent"); !strings.Contains(ua, "clickguard") || !strings.HasPrefix(ua, "Mozilla/5.0") {
 		t.Errorf("User-Agent = %q, want a browser-like one naming clickguard", ua)
+	}
+}
+
+// TestRun_wildcardSources checks how findings describe wildcard host
+// sources: one over a public suffix lets anyone in, and one under a
+// registrable domain lets in every subdomain, which the message must say
+// rather than claim that other sites are kept out.
+func TestRun_wildcardSources(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		tls    bool
+		csp    string
+		want   []string
+		id     string // the finding whose message is checked
+		has    []string
+		hasNot []string
+	}{
+		{"public suffix on an https page", true, "frame-ancestors 'self' https://*.com", []string{"overbroad-source:high"},
+			"overbroad-source", []string{"any site whose host ends in .com"}, []string{"cannot"}},
+		{"single label", false, "frame-ancestors 'self' *.local", []string{"overbroad-source:high"},
+			"overbroad-source", []string{"ends in .local"}, nil},
+		{"restricted by a second policy", false, "frame-ancestors *.com, frame-ancestors 'self'", []string{"csp-comma:medium", "overbroad-source:low"},
+			"overbroad-source", []string{"Today a site under .com still cannot"}, []string{"attacker.example"}},
+		{"subdomains of a partner", true, "frame-ancestors 'self' https://*.partner.example", []string{"embeddable:info"},
+			"embeddable", []string{"every site on a subdomain of partner.example", "whoever runs it", "its own origin"}, []string{"other sites cannot"}},
+		{"a partner and its subdomains", true, "frame-ancestors https://partner.example https://*.partner.example", []string{"embeddable:info"},
+			"embeddable", []string{"https://partner.example and every site on a subdomain"}, []string{"other sites cannot", "own origin"}},
+		{"exact partner", true, "frame-ancestors 'self' https://partner.example", []string{"embeddable:info"},
+			"embeddable", []string{"only by https://partner.example, and its own origin; other sites cannot frame it"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := site{pages: map[string]sitePage{"/p": {headers: [][2]string{{"Content-Security-Policy", tc.csp}}}}}
+			var srv *httptest.Server
+			var opts scan.Options
+			if tc.tls {
+				srv = httptest.NewTLSServer(h)
+				opts.Transport = srv.Client().Transport
+			} else {
+				srv = httptest.NewServer(h)
+			}
+			defer srv.Close()
+			r := scanOne(t, srv, opts, "/p")
+			if diff := cmp.Diff(tc.want, idSeverities(r)); diff != "" {
+				t.Fatalf("findings mismatch (-want +got):\n%s\nfindings: %+v", diff, r.Findings)
+			}
+			for _, f := range r.Findings {
+				if f.ID != tc.id {
+					continue
+				}
+				for _, s := range tc.has {
+					if !strings.Contains(f.Message, s) {
+						t.Errorf("%s message %q does not contain %q", f.ID, f.Message, s)
+					}
+				}
+				for _, s := range tc.hasNot {
+					if strings.Contains(f.Message, s) {
+						t.Errorf("%s message %q contains %q", f.ID, f.Message, s)
+					}
+				}
+			}
+		})
 	}
 }
