@@ -1,6 +1,7 @@
 package scan_test
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -330,9 +331,53 @@ func TestRun_redirect(t *testing.T) {
 	if !strings.Contains(r.Error, "too many redirects (more than 1)") {
 		t.Errorf("Error = %q, want too many redirects", r.Error)
 	}
+	// With redirects off a redirect is not judged: browsers never render
+	// one, whatever its headers say.
 	r = scanOne(t, srv, scan.Options{MaxRedirects: -1}, "/old")
-	if r.Error != "" || r.Status != 301 {
-		t.Errorf("with redirects off: status %d, error %q, want the 301 itself", r.Status, r.Error)
+	if !errors.Is(r.Err, scan.ErrRedirectNotFollowed) || !strings.Contains(r.Error, "redirect not followed: status 301 to /mid") {
+		t.Errorf("with redirects off: Error = %q, want redirect not followed: status 301 to /mid", r.Error)
+	}
+	if len(r.Verdicts) != 0 || len(r.Findings) != 0 {
+		t.Errorf("with redirects off: verdicts %+v findings %+v, want none", r.Verdicts, r.Findings)
+	}
+}
+
+// TestRun_redirectsOff checks which responses are judged when redirects
+// are off: those browsers would render, never a redirect with a Location.
+func TestRun_redirectsOff(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		page    sitePage
+		judged  bool
+		wantIDs []string
+	}{
+		{"301 with Location", sitePage{status: 301, location: "/new"}, false, nil},
+		{"302 with Location and framing headers", sitePage{status: 302, location: "/new", headers: [][2]string{{"X-Frame-Options", "DENY"}}}, false, nil},
+		{"303 with Location", sitePage{status: 303, location: "/new"}, false, nil},
+		{"307 with Location", sitePage{status: 307, location: "/new"}, false, nil},
+		{"308 with Location", sitePage{status: 308, location: "/new"}, false, nil},
+		// Browsers render these like any other response.
+		{"302 without Location", sitePage{status: 302}, true, []string{"no-protection:high"}},
+		{"300 with Location", sitePage{status: 300, location: "/new"}, true, []string{"no-protection:high"}},
+		{"200", sitePage{}, true, []string{"no-protection:high"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(site{pages: map[string]sitePage{"/p": tc.page, "/new": {}}})
+			defer srv.Close()
+			r := scanOne(t, srv, scan.Options{MaxRedirects: -1, SkipErrorPage: true}, "/p")
+			if got := !errors.Is(r.Err, scan.ErrRedirectNotFollowed); got != tc.judged {
+				t.Fatalf("judged = %v, want %v (error %q)", got, tc.judged, r.Error)
+			}
+			if diff := cmp.Diff(tc.wantIDs, idSeverities(r)); diff != "" {
+				t.Errorf("findings mismatch (-want +got):\n%s", diff)
+			}
+			if !tc.judged && len(r.Verdicts) != 0 {
+				t.Errorf("verdicts %+v for a redirect, want none", r.Verdicts)
+			}
+		})
 	}
 }
 

@@ -115,6 +115,12 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL) (*page, error) {
 		return nil, fetchError(ctx, u, err, s.opts.Timeout)
 	}
 	defer resp.Body.Close()
+	if loc := resp.Header.Get("Location"); loc != "" && isRedirectStatus(resp.StatusCode) {
+		// Only reached with redirects off: the client follows every other
+		// redirect or fails. A browser never renders a redirect, so there is
+		// no page to judge.
+		return nil, fmt.Errorf("fetch %s: %w: status %d to %s", u, ErrRedirectNotFollowed, resp.StatusCode, loc)
+	}
 
 	p := &page{final: resp.Request.URL, contentType: resp.Header.Get("Content-Type")}
 	// The redirect chain, oldest first: each request after the first
@@ -147,6 +153,17 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL) (*page, error) {
 		p.resp.Meta = findMeta(body)
 	}
 	return p, nil
+}
+
+// isRedirectStatus reports whether browsers follow a response with this
+// status and a Location header (the Fetch standard's redirect statuses).
+func isRedirectStatus(code int) bool {
+	switch code {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
 }
 
 // fetchError turns a client error into one that says what went wrong in

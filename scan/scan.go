@@ -82,8 +82,10 @@ type Options struct {
 	Insecure bool
 
 	// MaxRedirects is the number of redirects followed before giving up.
-	// The default is DefaultMaxRedirects; a negative value follows none
-	// and judges the redirect response itself.
+	// The default is DefaultMaxRedirects; a negative value follows none.
+	// A redirect that is not followed is reported as an error wrapping
+	// ErrRedirectNotFollowed (with no verdict: browsers never render a
+	// redirect), and one more than MaxRedirects as ErrTooManyRedirects.
 	MaxRedirects int
 
 	// MaxBodyBytes is how much of a body is read to find <meta> tags.
@@ -156,6 +158,11 @@ type Finding struct {
 // ErrTooManyRedirects is wrapped by a Result's Err when a URL redirected more
 // often than [Options.MaxRedirects].
 var ErrTooManyRedirects = errors.New("too many redirects")
+
+// ErrRedirectNotFollowed is wrapped by a Result's Err when a URL answered
+// with a redirect and redirects are off (a negative [Options.MaxRedirects]):
+// browsers never render a redirect response, so there is nothing to judge.
+var ErrRedirectNotFollowed = errors.New("redirect not followed")
 
 // Run scans urls and calls emit once per URL, in the order of urls, from
 // the calling goroutine. At most Concurrency URLs are in flight and at most

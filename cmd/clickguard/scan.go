@@ -37,7 +37,8 @@ document (-format json), or one JSON result per line as results arrive
 
 Exit status: 0 when no finding reaches -fail-on, 1 when one does, 2 for a
 usage error, 3 when no finding reaches -fail-on but a URL could not be
-fetched (the others are still reported).
+fetched or judged, such as a redirect beyond -max-redirects (the others are
+still reported).
 
 The cookie and headers may carry credentials: give them as @FILE (or set
 CLICKGUARD_COOKIE) to keep them out of shell history and the process list.`
@@ -65,7 +66,7 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 		timeout       = fs.Duration("timeout", scan.DefaultTimeout, "give up on a URL after this `duration` (connection, redirects, headers and body)")
 		concurrency   = fs.Int("concurrency", scan.DefaultConcurrency, "fetch at most `n` URLs at once, over one connection pool")
 		insecure      = fs.Bool("insecure", false, "accept any TLS certificate, such as a self-signed one")
-		maxRedirects  = fs.Int("max-redirects", scan.DefaultMaxRedirects, "follow at most `n` redirects (0: judge the first response itself)")
+		maxRedirects  = fs.Int("max-redirects", scan.DefaultMaxRedirects, "follow at most `n` redirects (0: none; browsers never render a redirect, so one is\nreported as not followed, without a verdict, and exits 3)")
 		skipErrorPage = fs.Bool("skip-error-page", false, "do not fetch a missing page per origin to check error pages")
 		urlFile       = fs.String("urls", "", "also scan the URLs in this `file`, one per line (blank lines and # comments skipped; - for standard input),\nread as the scan goes")
 	)

@@ -42,8 +42,12 @@ func scanSite() http.Handler {
 		"/meta-only":    {200, nil, `<meta http-equiv="Content-Security-Policy" content="frame-ancestors 'none'">`},
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/old" {
+		switch r.URL.Path {
+		case "/old":
 			http.Redirect(w, r, "/protected", http.StatusMovedPermanently)
+			return
+		case "/twice":
+			http.Redirect(w, r, "/old", http.StatusFound)
 			return
 		}
 		p, ok := pages[r.URL.Path]
@@ -254,6 +258,9 @@ func TestScan_exitCodes(t *testing.T) {
 		{"unreachable beside a clean page", []string{"-skip-error-page", srv.URL + "/protected", down}, exitUnreachable},
 		{"unreachable beside a high finding", []string{srv.URL + "/allow-from", down}, exitFailure},
 		{"malformed URL", []string{"http://[::1"}, exitUnreachable},
+		{"redirect not followed", []string{"-max-redirects", "0", srv.URL + "/old"}, exitUnreachable},
+		{"redirect followed", []string{"-max-redirects", "1", "-skip-error-page", srv.URL + "/old"}, exitOK},
+		{"too many redirects", []string{"-max-redirects", "1", srv.URL + "/twice"}, exitUnreachable},
 		{"custom chain allowed", []string{"-from", "https://partner.example", srv.URL + "/embed"}, exitOK},
 		{"no URL", nil, exitUsage},
 		{"bad format", []string{"-format", "xml", srv.URL}, exitUsage},
