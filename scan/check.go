@@ -46,15 +46,19 @@ type facts struct {
 	foreignV, ownV    framing.Verdict
 	doubleV           framing.Verdict
 	page              *page
+	top               *page // the top-level navigation; nil if it failed
+	topForeignV       framing.Verdict
 	errPage           *framing.Response
 	errPageForeignV   framing.Verdict
 	errPageForeignErr error
 }
 
-// judge fills in res's verdicts and findings for a fetched page. errPage,
-// when not nil, is the same origin's response to a missing path.
-func judge(res *Result, p *page, errPage *framing.Response, chains [][]string) error {
-	f, err := newFacts(p, errPage)
+// judge fills in res's verdicts and findings for a page fetched as a framed
+// navigation. top, when not nil, is the same URL fetched as a top-level
+// navigation; errPage, when not nil, is the same origin's response to a
+// missing path.
+func judge(res *Result, p, top *page, errPage *framing.Response, chains [][]string) error {
+	f, err := newFacts(p, top, errPage)
 	if err != nil {
 		return err
 	}
@@ -87,8 +91,8 @@ func verdict(name string, chain []string, v framing.Verdict) Verdict {
 	}
 }
 
-func newFacts(p *page, errPage *framing.Response) (*facts, error) {
-	f := &facts{resp: p.resp, page: p, errPage: errPage}
+func newFacts(p, top *page, errPage *framing.Response) (*facts, error) {
+	f := &facts{resp: p.resp, page: p, top: top, errPage: errPage}
 	var xfoValues []string
 	for _, h := range p.resp.Headers {
 		switch strings.ToLower(h.Name) {
@@ -136,6 +140,12 @@ func newFacts(p *page, errPage *framing.Response) (*facts, error) {
 	if errPage != nil {
 		f.errPageForeignV, f.errPageForeignErr = framing.Evaluate(*errPage, []string{f.foreign})
 	}
+	if top != nil {
+		var err error
+		if f.topForeignV, err = framing.Evaluate(top.resp, []string{f.foreign}); err != nil {
+			f.top = nil
+		}
+	}
 	return f, nil
 }
 
@@ -151,6 +161,7 @@ func (f *facts) findings() []Finding {
 	add(f.checkReportOnly()...)
 	add(f.checkPolicies()...)
 	add(f.checkErrorPage()...)
+	add(f.checkTopLevel()...)
 	add(f.checkDocument()...)
 	for i := range out {
 		if out[i].Evidence == nil {
@@ -187,7 +198,13 @@ func (f *facts) checkProtection() []Finding {
 			ev = []string{"(no X-Frame-Options or Content-Security-Policy frame-ancestors header)"}
 		}
 		sev := SeverityHigh
-		if !f.page.isHTML {
+		switch {
+		case f.refused():
+			// The frame shows the refusal, not the page; the top-level
+			// response is judged by checkTopLevel.
+			sev = SeverityLow
+			msg = fmt.Sprintf("The server refuses a framed navigation with status %d but sends no framing protection that browsers enforce with the refusal: any site can frame that response, though it offers little to click on.", f.resp.Status)
+		case !f.page.isHTML:
 			// An image or a JSON document in a frame offers nothing to
 			// click; it is still worth protecting, but it is not a page.
 			sev = SeverityLow
@@ -662,6 +679,112 @@ func (f *facts) checkErrorPage() []Finding {
 	}}
 }
 
+// refused reports whether the server answers the framed navigation with an
+// error while it serves the top-level navigation: it refuses frames by
+// their Fetch Metadata (Sec-Fetch-Dest), as clickguard's guard package does.
+func (f *facts) refused() bool {
+	return f.top != nil && f.resp.Status >= 400 && f.top.resp.Status < 400
+}
+
+// checkTopLevel compares the framed navigation with the top-level one.
+func (f *facts) checkTopLevel() []Finding {
+	if f.top == nil {
+		return nil
+	}
+	var out []Finding
+	if f.refused() {
+		out = append(out, Finding{
+			ID:       "framed-navigation-refused",
+			Severity: SeverityInfo,
+			Message:  fmt.Sprintf("The server refuses framed navigations from other sites with Fetch Metadata: it answers a request with Sec-Fetch-Dest: iframe and Sec-Fetch-Site: cross-site with status %d, and the top-level navigation with status %d. A foreign frame shows the refusal, not the page; browsers that send no Fetch Metadata still rely on the framing headers.", f.resp.Status, f.top.resp.Status),
+			Evidence: []string{
+				fmt.Sprintf("%s (Sec-Fetch-Dest: iframe): GET %s: status %d", frameNavigation.name, f.resp.URL, f.resp.Status),
+				fmt.Sprintf("%s (Sec-Fetch-Dest: document): GET %s: status %d", topNavigation.name, f.top.resp.URL, f.top.resp.Status),
+			},
+		})
+	}
+	frame, top := framingLines(f.resp), framingLines(f.top.resp)
+	if slices.Equal(framingSignature(f.resp), framingSignature(f.top.resp)) {
+		return out
+	}
+	sev := SeverityInfo
+	msg := "The server sends different framing headers to a framed navigation (Sec-Fetch-Dest: iframe) than to a top-level one (Sec-Fetch-Dest: document). The verdicts judge what a frame receives."
+	switch {
+	case f.foreignV.Framable && !f.topForeignV.Framable && !f.refused():
+		sev = SeverityMedium
+		msg = "The server protects the page from framing only when it is fetched as a top-level page (Sec-Fetch-Dest: document): a framed navigation (Sec-Fetch-Dest: iframe), which is what a frame of another site sends, gets a response that any site can frame. A check made with a top-level request, such as curl or a browser's address bar, shows protection that frames do not get."
+	case !f.foreignV.Framable && f.topForeignV.Framable:
+		sev = SeverityLow
+		msg = "The server protects the page from framing only when a request says it is for a frame (Sec-Fetch-Dest: iframe): the top-level response carries no protection that stops a foreign frame, so browsers that send no Fetch Metadata, and any other way of loading the page into a frame without that header, get a page any site can frame. Send the framing headers on every response."
+	}
+	var ev []string
+	for _, l := range frame {
+		ev = append(ev, frameNavigation.name+": "+l)
+	}
+	if len(frame) == 0 {
+		ev = append(ev, frameNavigation.name+": (no X-Frame-Options or Content-Security-Policy frame-ancestors)")
+	}
+	for _, l := range top {
+		ev = append(ev, topNavigation.name+": "+l)
+	}
+	if len(top) == 0 {
+		ev = append(ev, topNavigation.name+": (no X-Frame-Options or Content-Security-Policy frame-ancestors)")
+	}
+	fix := ""
+	if sev > SeverityInfo {
+		fix = fixNone
+	}
+	return append(out, Finding{
+		ID:       "framing-headers-differ",
+		Severity: sev,
+		Message:  msg,
+		Evidence: ev,
+		Fix:      fix,
+	})
+}
+
+// framingLines lists a response's X-Frame-Options lines and the
+// Content-Security-Policy(-Report-Only) lines that hold frame-ancestors.
+func framingLines(r framing.Response) []string {
+	var out []string
+	for _, h := range r.Headers {
+		switch strings.ToLower(h.Name) {
+		case hdrXFO:
+			out = append(out, line(h))
+		case hdrCSP, hdrCSPRO:
+			for _, p := range framing.ParseCSP(h.Value) {
+				if _, ok := p.FrameAncestors(); ok {
+					out = appendUnique(out, line(h))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// framingSignature is what decides framing in a response: its
+// X-Frame-Options values and, per policy, the frame-ancestors directive of
+// its enforced and report-only Content-Security-Policy, so that other
+// directives may differ without a finding.
+func framingSignature(r framing.Response) []string {
+	var out []string
+	for _, h := range r.Headers {
+		name := strings.ToLower(h.Name)
+		switch name {
+		case hdrXFO:
+			out = append(out, name+": "+strings.TrimSpace(h.Value))
+		case hdrCSP, hdrCSPRO:
+			for _, p := range framing.ParseCSP(h.Value) {
+				if d, ok := p.FrameAncestors(); ok {
+					out = append(out, name+": "+directiveText(d.Name, d.Sources))
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // checkDocument notes facts about the fetch itself.
 func (f *facts) checkDocument() []Finding {
 	var out []Finding
@@ -677,7 +800,8 @@ func (f *facts) checkDocument() []Finding {
 			Evidence: ev,
 		})
 	}
-	if !f.page.isHTML {
+	if !f.page.isHTML && !f.refused() {
+		// (A refusal's body is not the page: its type says nothing.)
 		ct := f.page.contentType
 		out = append(out, Finding{
 			ID:       "not-html",

@@ -3,14 +3,17 @@ package scan_test
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/clickguard/clickguard/guard"
 	"github.com/clickguard/clickguard/scan"
 )
 
@@ -381,15 +384,20 @@ func TestRun_redirectsOff(t *testing.T) {
 	}
 }
 
-// TestRun_requestHeaders checks the navigation headers, and that -header
-// and -cookie values reach the server.
+// TestRun_requestHeaders checks the navigation headers of the two fetches
+// of a page, the framed navigation that is judged and the top-level one it
+// is compared with, and that -header and -cookie values reach the server.
 func TestRun_requestHeaders(t *testing.T) {
 	t.Parallel()
-	var got http.Header
-	var host string
+	var mu sync.Mutex
+	got := map[string]http.Header{} // by Sec-Fetch-Dest
+	hosts := map[string]string{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/p" {
-			got, host = r.Header.Clone(), r.Host
+			mu.Lock()
+			defer mu.Unlock()
+			dest := r.Header.Get("Sec-Fetch-Dest")
+			got[dest], hosts[dest] = r.Header.Clone(), r.Host
 		}
 	}))
 	defer srv.Close()
@@ -398,27 +406,107 @@ func TestRun_requestHeaders(t *testing.T) {
 		Cookie: "session=abc",
 	}
 	scanOne(t, srv, opts, "/p")
-	for name, want := range map[string]string{
-		"Sec-Fetch-Dest":            "document",
-		"Sec-Fetch-Mode":            "navigate",
-		"Sec-Fetch-Site":            "cross-site",
-		"Upgrade-Insecure-Requests": "1",
-		"Authorization":             "Bearer t",
-		"Accept-Language":           "fr",
-		"Cookie":                    "session=abc",
-	} {
-		if g := got.Get(name); g != want {
-			t.Errorf("%s = %q, want %q", name, g, want)
+	for _, dest := range []string{"iframe", "document"} {
+		h := got[dest]
+		if h == nil {
+			t.Errorf("no request with Sec-Fetch-Dest: %s (got %v)", dest, slices.Collect(maps.Keys(got)))
+			continue
+		}
+		for name, want := range map[string]string{
+			"Sec-Fetch-Mode":            "navigate",
+			"Sec-Fetch-Site":            "cross-site",
+			"Upgrade-Insecure-Requests": "1",
+			"Authorization":             "Bearer t",
+			"Accept-Language":           "fr",
+			"Cookie":                    "session=abc",
+		} {
+			if g := h.Get(name); g != want {
+				t.Errorf("%s: %s = %q, want %q", dest, name, g, want)
+			}
+		}
+		if _, ok := h["Sec-Fetch-User"]; ok && dest == "iframe" {
+			t.Errorf("iframe: Sec-Fetch-User sent; a frame navigation has no user activation")
+		}
+		if hosts[dest] != "site.test" {
+			t.Errorf("%s: Host = %q, want the -header value site.test", dest, hosts[dest])
+		}
+		if a := h.Get("Accept"); !strings.HasPrefix(a, "text/html") {
+			t.Errorf("%s: Accept = %q, want text/html first", dest, a)
+		}
+		if ua := h.Get("User-Agent"); !strings.Contains(ua, "clickguard") || !strings.HasPrefix(ua, "Mozilla/5.0") {
+			t.Errorf("%s: User-Agent = %q, want a browser-like one naming clickguard", dest, ua)
 		}
 	}
-	if host != "site.test" {
-		t.Errorf("Host = %q, want the -header value site.test", host)
+}
+
+// byDest answers a framed navigation (Sec-Fetch-Dest: iframe) with frame
+// and every other request with top.
+type byDest struct{ frame, top sitePage }
+
+func (b byDest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := b.top
+	if r.Header.Get("Sec-Fetch-Dest") == "iframe" {
+		p = b.frame
 	}
-	if a := got.Get("Accept"); !strings.HasPrefix(a, "text/html") {
-		t.Errorf("Accept = %q, want text/html first", a)
+	site{pages: map[string]sitePage{r.URL.Path: p}}.ServeHTTP(w, r)
+}
+
+// TestRun_fetchMetadata checks that the verdicts judge what a frame of
+// another site receives, and the findings when a server answers framed
+// and top-level navigations differently.
+func TestRun_fetchMetadata(t *testing.T) {
+	t.Parallel()
+	const csp, xfo = "Content-Security-Policy", "X-Frame-Options"
+	none := [][2]string{{csp, "frame-ancestors 'none'"}, {xfo, "DENY"}}
+	// clickguard's own guard: a framed navigation from another site is
+	// refused with 403 before the handler runs, with the framing headers.
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /p", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(csp, "default-src 'self'")
+		fmt.Fprint(w, "<!doctype html><button>Pay</button>")
+	})
+	var g guard.Guard
+	tests := []struct {
+		name          string
+		h             http.Handler
+		framable      bool // the foreign verdict
+		status, topSt int
+		want          []string
+	}{
+		{"XFO only for top-level navigations", byDest{frame: sitePage{}, top: sitePage{headers: [][2]string{{xfo, "DENY"}}}},
+			true, 200, 200, []string{"framing-headers-differ:medium", "no-protection:high"}},
+		{"frame-ancestors only for top-level navigations", byDest{frame: sitePage{}, top: sitePage{headers: none}},
+			true, 200, 200, []string{"framing-headers-differ:medium", "no-protection:high"}},
+		{"guard refuses framed navigations", g.Handler(mux),
+			false, 403, 200, []string{"framed-navigation-refused:info"}},
+		{"refusal without framing headers", byDest{frame: sitePage{status: 403}, top: sitePage{headers: none}},
+			true, 403, 200, []string{"framed-navigation-refused:info", "framing-headers-differ:info", "no-protection:low"}},
+		{"protection only for framed navigations", byDest{frame: sitePage{headers: none}, top: sitePage{}},
+			false, 200, 200, []string{"framing-headers-differ:low"}},
+		{"other directives differ", byDest{frame: sitePage{headers: [][2]string{{csp, "frame-ancestors 'none'"}}}, top: sitePage{headers: [][2]string{{csp, "default-src 'self'; frame-ancestors  'none'"}}}},
+			false, 200, 200, nil},
+		{"same answer", byDest{frame: sitePage{headers: none}, top: sitePage{headers: none}},
+			false, 200, 200, nil},
 	}
-	if ua := got.Get("User-Agent"); !strings.Contains(ua, "clickguard") || !strings.HasPrefix(ua, "Mozilla/5.0") {
-		t.Errorf("User-Agent = %q, want a browser-like one naming clickguard", ua)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(tc.h)
+			defer srv.Close()
+			r := scanOne(t, srv, scan.Options{SkipErrorPage: true}, "/p")
+			if r.Error != "" {
+				t.Fatalf("Error = %q", r.Error)
+			}
+			if r.Verdicts[0].Framable != tc.framable {
+				t.Errorf("foreign verdict framable = %v, want %v (%s)", r.Verdicts[0].Framable, tc.framable, r.Verdicts[0].Reason)
+			}
+			if r.TopLevel == nil || r.Status != tc.status || r.TopLevel.Status != tc.topSt {
+				t.Errorf("status %d, top-level %+v; want %d and %d", r.Status, r.TopLevel, tc.status, tc.topSt)
+			}
+			if diff := cmp.Diff(tc.want, idSeverities(r)); diff != "" {
+				t.Errorf("findings mismatch (-want +got):\n%s\nfindings: %+v", diff, r.Findings)
+			}
+		})
 	}
 }
 

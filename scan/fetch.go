@@ -23,16 +23,34 @@ import (
 // servers that vary on it, and names clickguard so site owners can tell.
 const UserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36 clickguard-scan/1"
 
-// navigationHeaders are the headers of a top-level navigation from another
-// site, as Chromium sends them.
-var navigationHeaders = [][2]string{
-	{"User-Agent", UserAgent},
-	{"Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8"},
-	{"Accept-Language", "en-US,en;q=0.9"},
-	{"Sec-Fetch-Dest", "document"},
-	{"Sec-Fetch-Mode", "navigate"},
-	{"Sec-Fetch-Site", "cross-site"},
-	{"Upgrade-Insecure-Requests", "1"},
+// navigation is the set of request headers of one kind of navigation.
+type navigation struct {
+	name    string // as the findings call it
+	headers [][2]string
+}
+
+// Navigations, with the headers Chromium sends for them when the page's
+// site differs from the initiator's.
+var (
+	// frameNavigation is a frame of another site navigating to the page:
+	// what an attacker's frame receives, and so what the verdicts judge.
+	frameNavigation = navigation{"framed navigation", navigationHeaders("iframe")}
+	// topNavigation is a top-level navigation to the page from a link on
+	// another site: what a visitor, or a check made without Fetch
+	// Metadata in mind, sees.
+	topNavigation = navigation{"top-level navigation", navigationHeaders("document")}
+)
+
+func navigationHeaders(dest string) [][2]string {
+	return [][2]string{
+		{"User-Agent", UserAgent},
+		{"Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8"},
+		{"Accept-Language", "en-US,en;q=0.9"},
+		{"Sec-Fetch-Dest", dest},
+		{"Sec-Fetch-Mode", "navigate"},
+		{"Sec-Fetch-Site", "cross-site"},
+		{"Upgrade-Insecure-Requests", "1"},
+	}
 }
 
 // page is one fetched document.
@@ -84,17 +102,17 @@ func newClient(opts Options) *http.Client {
 	}
 }
 
-// fetch navigates to u and reads the final response's headers and a bounded
-// prefix of its body. The whole navigation, body included, is bounded by
-// the Timeout option.
-func (s *scanner) fetch(ctx context.Context, u *url.URL) (*page, error) {
+// fetch navigates to u as nav does and reads the final response's headers
+// and a bounded prefix of its body. The whole navigation, body included, is
+// bounded by the Timeout option.
+func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation) (*page, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", u, err)
 	}
-	for _, h := range navigationHeaders {
+	for _, h := range nav.headers {
 		req.Header.Set(h[0], h[1])
 	}
 	for name, values := range s.opts.Header {

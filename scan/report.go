@@ -218,6 +218,9 @@ func (r *Report) text(res Result) string {
 	if len(res.Redirects) > 0 {
 		fmt.Fprintf(&b, " at %s after %s", clean(res.FinalURL), plural(len(res.Redirects), "redirect"))
 	}
+	if t := res.TopLevel; t != nil && t.Error == "" && t.Status != res.Status {
+		fmt.Fprintf(&b, " as a framed navigation, %d as a top-level navigation", t.Status)
+	}
 	b.WriteString("\n  framing:\n")
 	for _, v := range res.Verdicts {
 		state := r.paint(ansiGreen, "blocked ")

@@ -1,11 +1,14 @@
 // Package scan predicts, from a site's real HTTP responses, whether browsers
 // let other origins frame its pages, and explains why.
 //
-// [Run] fetches each URL the way a browser navigation does (GET, following
-// redirects, browser-like Accept and Sec-Fetch-* headers), hands the final
-// response to the [framing] model, and reports verdicts for framing chains
-// and findings: missing or ignored protection, risky policies, and places
-// where Chromium and Firefox disagree.
+// [Run] fetches each URL the way a frame of another site navigates to it
+// (GET, following redirects, browser-like Accept headers, Sec-Fetch-Dest:
+// iframe, Sec-Fetch-Site: cross-site), hands the final response to the
+// [framing] model, and reports verdicts for framing chains and findings:
+// missing or ignored protection, risky policies, and places where Chromium
+// and Firefox disagree. It fetches each URL a second time as a top-level
+// navigation (Sec-Fetch-Dest: document) and reports when the server
+// answers the two differently.
 //
 // # Security model
 //
@@ -69,7 +72,8 @@ type Options struct {
 	// Cookie is sent as the Cookie header when not empty. The default is none.
 	Cookie string
 
-	// Timeout bounds each URL: connection, redirects, headers and reading
+	// Timeout bounds each fetch (the framed navigation, the top-level one
+	// and the error-page probe): connection, redirects, headers and reading
 	// the body. The default is DefaultTimeout.
 	Timeout time.Duration
 
@@ -109,10 +113,16 @@ type Options struct {
 
 // Result is what Run reports for one URL. When Error is not empty the URL
 // could not be fetched and only URL and Error are meaningful.
+//
+// FinalURL, Status, Redirects, the verdicts and the findings are those of
+// the framed navigation: the URL fetched as a frame of another site
+// (Sec-Fetch-Dest: iframe) fetches it, which is what an attacker's frame
+// receives. TopLevel is the same URL fetched as a top-level navigation.
 type Result struct {
 	URL       string     `json:"url"`
 	FinalURL  string     `json:"final_url"`
 	Status    int        `json:"status"`
+	TopLevel  *TopLevel  `json:"top_level,omitempty"`
 	Redirects []Redirect `json:"redirects,omitempty"`
 	Verdicts  []Verdict  `json:"verdicts"`
 	Findings  []Finding  `json:"findings"`
@@ -120,6 +130,16 @@ type Result struct {
 
 	// Err is the error behind Error, for errors.Is and errors.As.
 	Err error `json:"-"`
+}
+
+// TopLevel is the response to a URL fetched as a top-level navigation from
+// another site (Sec-Fetch-Dest: document), for comparison with the framed
+// navigation that the verdicts judge. When Error is not empty that fetch
+// failed and only Error is meaningful.
+type TopLevel struct {
+	FinalURL string `json:"final_url"`
+	Status   int    `json:"status"`
+	Error    string `json:"error,omitempty"`
 }
 
 // Redirect is one redirect followed on the way to the final response.
@@ -303,7 +323,7 @@ func (s *scanner) scanOne(ctx context.Context, raw string) Result {
 		res.Error = err.Error()
 		return res
 	}
-	page, err := s.fetch(ctx, u)
+	page, err := s.fetch(ctx, u, frameNavigation)
 	if err != nil {
 		res.Err = err
 		res.Error = err.Error()
@@ -312,6 +332,15 @@ func (s *scanner) scanOne(ctx context.Context, raw string) Result {
 	res.FinalURL = page.resp.URL
 	res.Status = page.resp.Status
 	res.Redirects = page.redirects
+	// The same URL as a top-level navigation, to tell when the server
+	// answers frames differently.
+	top, err := s.fetch(ctx, u, topNavigation)
+	if err != nil {
+		res.TopLevel = &TopLevel{Error: err.Error()}
+		top = nil
+	} else {
+		res.TopLevel = &TopLevel{FinalURL: top.resp.URL, Status: top.resp.Status}
+	}
 
 	var errPage *framing.Response
 	if !s.opts.SkipErrorPage {
@@ -319,7 +348,7 @@ func (s *scanner) scanOne(ctx context.Context, raw string) Result {
 			errPage = &p
 		}
 	}
-	if err := judge(&res, page, errPage, s.chains); err != nil {
+	if err := judge(&res, page, top, errPage, s.chains); err != nil {
 		res.Err = err
 		res.Error = err.Error()
 	}
@@ -347,7 +376,7 @@ func (s *scanner) errorPage(ctx context.Context, final *url.URL) (framing.Respon
 	}
 	defer close(p.done)
 	u := &url.URL{Scheme: final.Scheme, Host: final.Host, Path: "/clickguard-scan-" + randomToken()}
-	page, err := s.fetch(ctx, u)
+	page, err := s.fetch(ctx, u, frameNavigation)
 	if err != nil {
 		p.err = err
 		return framing.Response{}, err

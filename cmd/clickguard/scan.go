@@ -19,10 +19,13 @@ import (
 const exitUnreachable = 3
 
 // scanLong is the description "clickguard help scan" prints before the flags.
-const scanLong = `Scan fetches each URL the way a browser navigation does (GET, following
-redirects, browser-like Accept and Sec-Fetch-* headers) and predicts, from
-the final response's X-Frame-Options and Content-Security-Policy
-frame-ancestors, whether browsers let another origin frame the page, and why.
+const scanLong = `Scan fetches each URL the way a frame of another site navigates to it (GET,
+following redirects, browser-like Accept headers, Sec-Fetch-Dest: iframe,
+Sec-Fetch-Site: cross-site) and predicts, from the final response's
+X-Frame-Options and Content-Security-Policy frame-ancestors, whether browsers
+let another origin frame the page, and why. It fetches each URL again as a
+top-level navigation (Sec-Fetch-Dest: document) and reports when the server
+answers the two differently, or refuses framed navigations.
 
 For each URL it reports verdicts for three framing chains - a foreign origin,
 the page's own origin, and the page's own origin inside a foreign top - or
@@ -63,7 +66,7 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 		format        = fs.String("format", "text", "report `format`: text, json or jsonl")
 		failOn        = fs.String("fail-on", "high", "exit 1 when a finding has this `severity` or more: info, low, medium, high, or never")
 		cookie        = fs.String("cookie", "", "Cookie header `value` to send (\"name=value; name2=value2\"), or @FILE to read it from a file")
-		timeout       = fs.Duration("timeout", scan.DefaultTimeout, "give up on a URL after this `duration` (connection, redirects, headers and body)")
+		timeout       = fs.Duration("timeout", scan.DefaultTimeout, "give up on a fetch after this `duration` (connection, redirects, headers and body)")
 		concurrency   = fs.Int("concurrency", scan.DefaultConcurrency, "fetch at most `n` URLs at once, over one connection pool")
 		insecure      = fs.Bool("insecure", false, "accept any TLS certificate, such as a self-signed one")
 		maxRedirects  = fs.Int("max-redirects", scan.DefaultMaxRedirects, "follow at most `n` redirects (0: none; browsers never render a redirect, so one is\nreported as not followed, without a verdict, and exits 3)")
