@@ -698,8 +698,8 @@ func (f *facts) checkTopLevel() []Finding {
 			Severity: SeverityInfo,
 			Message:  fmt.Sprintf("The server refuses framed navigations from other sites with Fetch Metadata: it answers a request with Sec-Fetch-Dest: iframe and Sec-Fetch-Site: cross-site with status %d, and the top-level navigation with status %d. A foreign frame shows the refusal, not the page; browsers that send no Fetch Metadata still rely on the framing headers.", f.resp.Status, f.top.resp.Status),
 			Evidence: []string{
-				fmt.Sprintf("%s (Sec-Fetch-Dest: iframe): GET %s: status %d", frameNavigation.name, f.resp.URL, f.resp.Status),
-				fmt.Sprintf("%s (Sec-Fetch-Dest: document): GET %s: status %d", topNavigation.name, f.top.resp.URL, f.top.resp.Status),
+				fmt.Sprintf("%s (Sec-Fetch-Dest: iframe): GET %s: status %d", frameNavigation.name, f.page.final.Redacted(), f.resp.Status),
+				fmt.Sprintf("%s (Sec-Fetch-Dest: document): GET %s: status %d", topNavigation.name, f.top.final.Redacted(), f.top.resp.Status),
 			},
 		})
 	}
@@ -802,12 +802,15 @@ func (f *facts) checkDocument() []Finding {
 	}
 	if !f.page.isHTML && !f.refused() {
 		// (A refusal's body is not the page: its type says nothing.)
-		ct := f.page.contentType
+		ev := "(no Content-Type header)"
+		if ct := f.page.contentType; ct != "" {
+			ev = "Content-Type: " + ct
+		}
 		out = append(out, Finding{
 			ID:       "not-html",
 			Severity: SeverityInfo,
 			Message:  "The body is not HTML, so no <meta> tags were looked for; browsers still apply the headers when they show it in a frame.",
-			Evidence: []string{"Content-Type: " + ct},
+			Evidence: []string{ev},
 		})
 	} else if f.page.truncated {
 		out = append(out, Finding{

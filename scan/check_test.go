@@ -1,6 +1,7 @@
 package scan_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -570,6 +571,89 @@ func TestRun_wildcardSources(t *testing.T) {
 					}
 				}
 			}
+		})
+	}
+}
+
+// TestRun_redactsCredentials checks that a password in a URL never reaches
+// the result: not in url, final_url, top_level, redirects, evidence or
+// errors.
+func TestRun_redactsCredentials(t *testing.T) {
+	t.Parallel()
+	const secret = "s3cr3t-pw"
+	mux := http.NewServeMux()
+	mux.Handle("/p", site{pages: map[string]sitePage{"/p": {}}})
+	mux.Handle("/old", site{pages: map[string]sitePage{"/old": {status: 302, location: "/p"}}})
+	var g guard.Guard
+	mux.Handle("/guarded", g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	withUser := strings.Replace(srv.URL, "http://", "http://user:"+secret+"@", 1)
+	tests := []struct {
+		name, url string
+		opts      scan.Options
+		wantURL   string
+	}{
+		{"page", withUser + "/p", scan.Options{}, "http://user:xxxxx@" + strings.TrimPrefix(srv.URL, "http://") + "/p"},
+		{"redirect", withUser + "/old", scan.Options{}, ""},
+		{"redirect not followed", withUser + "/old", scan.Options{MaxRedirects: -1}, ""},
+		{"refused framed navigation", withUser + "/guarded", scan.Options{}, ""},
+		{"unreachable", "http://user:" + secret + "@127.0.0.1:1/", scan.Options{}, "http://user:xxxxx@127.0.0.1:1/"},
+		{"not http", "ftp://user:" + secret + "@127.0.0.1/", scan.Options{}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var got []scan.Result
+			if err := scan.Run(t.Context(), tc.opts, []string{tc.url}, func(r scan.Result) { got = append(got, r) }); err != nil {
+				t.Fatal(err)
+			}
+			b, err := json.Marshal(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(b), secret) {
+				t.Errorf("the password reached the result: %s", b)
+			}
+			if tc.wantURL != "" && got[0].URL != tc.wantURL {
+				t.Errorf("url = %q, want %q", got[0].URL, tc.wantURL)
+			}
+		})
+	}
+}
+
+// TestRun_notHTMLEvidence checks the evidence of the not-html finding.
+func TestRun_notHTMLEvidence(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		contentType string // "" sends none
+		want        string
+	}{
+		{"no Content-Type and no body", "", "(no Content-Type header)"},
+		{"image", "image/png", "Content-Type: image/png"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
+				if tc.contentType != "" {
+					w.Header().Set("Content-Type", tc.contentType)
+				}
+				w.WriteHeader(http.StatusNoContent)
+			}))
+			defer srv.Close()
+			r := scanOne(t, srv, scan.Options{SkipErrorPage: true}, "/p")
+			for _, f := range r.Findings {
+				if f.ID == "not-html" {
+					if diff := cmp.Diff([]string{tc.want}, f.Evidence); diff != "" {
+						t.Errorf("evidence mismatch (-want +got):\n%s", diff)
+					}
+					return
+				}
+			}
+			t.Errorf("no not-html finding in %+v", r.Findings)
 		})
 	}
 }

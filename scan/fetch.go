@@ -110,7 +110,7 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation) (*page,
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", u, err)
+		return nil, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
 	}
 	for _, h := range nav.headers {
 		req.Header.Set(h[0], h[1])
@@ -137,7 +137,7 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation) (*page,
 		// Only reached with redirects off: the client follows every other
 		// redirect or fails. A browser never renders a redirect, so there is
 		// no page to judge.
-		return nil, fmt.Errorf("fetch %s: %w: status %d to %s", u, ErrRedirectNotFollowed, resp.StatusCode, loc)
+		return nil, fmt.Errorf("fetch %s: %w: status %d to %s", u.Redacted(), ErrRedirectNotFollowed, resp.StatusCode, redact(loc))
 	}
 
 	p := &page{final: resp.Request.URL, contentType: resp.Header.Get("Content-Type")}
@@ -146,9 +146,9 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation) (*page,
 	for r := resp.Request; r.Response != nil; r = r.Response.Request {
 		prev := r.Response
 		p.redirects = append([]Redirect{{
-			URL:      prev.Request.URL.String(),
+			URL:      prev.Request.URL.Redacted(),
 			Status:   prev.StatusCode,
-			Location: prev.Header.Get("Location"),
+			Location: redact(prev.Header.Get("Location")),
 		}}, p.redirects...)
 	}
 
@@ -188,13 +188,23 @@ func isRedirectStatus(code int) bool {
 // words, keeping the cause for errors.Is.
 func fetchError(ctx context.Context, u *url.URL, err error, timeout time.Duration) error {
 	if ne, ok := errors.AsType[net.Error](err); (ok && ne.Timeout() || errors.Is(ctx.Err(), context.DeadlineExceeded)) && !errors.Is(err, ErrTooManyRedirects) {
-		return fmt.Errorf("fetch %s: no complete response within %s: %w", u, timeout, context.DeadlineExceeded)
+		return fmt.Errorf("fetch %s: no complete response within %s: %w", u.Redacted(), timeout, context.DeadlineExceeded)
 	}
 	// *url.Error repeats the method and URL; say them once.
 	if ue, ok := errors.AsType[*url.Error](err); ok {
 		err = ue.Err
 	}
-	return fmt.Errorf("fetch %s: %w", u, err)
+	return fmt.Errorf("fetch %s: %w", u.Redacted(), err)
+}
+
+// redact returns raw with the password of its user information, if any,
+// replaced by "xxxxx", so that reports never echo a credential.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
 }
 
 // headerLines lists the response's header lines. net/http keeps the order

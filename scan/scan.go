@@ -316,7 +316,7 @@ func newScanner(opts Options) (*scanner, error) {
 // scanOne fetches and judges one URL.
 func (s *scanner) scanOne(ctx context.Context, raw string) Result {
 	// Empty lists, not nil: JSON readers get [] for a failed URL too.
-	res := Result{URL: raw, Verdicts: []Verdict{}, Findings: []Finding{}}
+	res := Result{URL: redact(raw), Verdicts: []Verdict{}, Findings: []Finding{}}
 	u, err := parseTarget(raw)
 	if err != nil {
 		res.Err = err
@@ -329,7 +329,7 @@ func (s *scanner) scanOne(ctx context.Context, raw string) Result {
 		res.Error = err.Error()
 		return res
 	}
-	res.FinalURL = page.resp.URL
+	res.FinalURL = page.final.Redacted()
 	res.Status = page.resp.Status
 	res.Redirects = page.redirects
 	// The same URL as a top-level navigation, to tell when the server
@@ -339,7 +339,7 @@ func (s *scanner) scanOne(ctx context.Context, raw string) Result {
 		res.TopLevel = &TopLevel{Error: err.Error()}
 		top = nil
 	} else {
-		res.TopLevel = &TopLevel{FinalURL: top.resp.URL, Status: top.resp.Status}
+		res.TopLevel = &TopLevel{FinalURL: top.final.Redacted(), Status: top.resp.Status}
 	}
 
 	var errPage *framing.Response
@@ -392,23 +392,38 @@ func (s *scanner) errorPage(ctx context.Context, final *url.URL) (framing.Respon
 	return p.resp, nil
 }
 
+// CheckURL reports why raw cannot be scanned, or nil: it must be an
+// absolute http or https URL with an ASCII host. Run reports such a URL
+// through Result.Error; a command line can call CheckURL first to treat it
+// as a usage error.
+func CheckURL(raw string) error {
+	_, err := parseTarget(raw)
+	return err
+}
+
 // parseTarget checks that raw is an absolute http or https URL.
 func parseTarget(raw string) (*url.URL, error) {
+	lower := strings.ToLower(raw)
+	if !strings.Contains(raw, "://") && !strings.HasPrefix(lower, "http:") && !strings.HasPrefix(lower, "https:") {
+		// "example.com", "127.0.0.1:8080/ok" and "localhost:8080" are host
+		// names without a scheme, whatever url.Parse makes of them.
+		return nil, fmt.Errorf("invalid URL %q: no http:// or https:// scheme (did you mean %q?)", raw, "https://"+raw)
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("invalid URL %q: %w", raw, errors.Unwrap(err))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("invalid URL %q: scheme must be http or https", raw)
+		return nil, fmt.Errorf("invalid URL %q: scheme must be http or https", u.Redacted())
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return nil, fmt.Errorf("invalid URL %q: no host", raw)
+		return nil, fmt.Errorf("invalid URL %q: no host", u.Redacted())
 	}
 	// Origins are compared in their ASCII form; the standard library has
 	// no public IDNA mapping, so ask for it rather than guess.
 	for _, c := range []byte(u.Hostname()) {
 		if c >= 0x80 {
-			return nil, fmt.Errorf("invalid URL %q: host is not ASCII: write it in its xn-- (punycode) form", raw)
+			return nil, fmt.Errorf("invalid URL %q: host is not ASCII: write it in its xn-- (punycode) form", u.Redacted())
 		}
 	}
 	return u, nil

@@ -39,9 +39,10 @@ document (-format json), or one JSON result per line as results arrive
 (-format jsonl). Results come in the order of the URLs.
 
 Exit status: 0 when no finding reaches -fail-on, 1 when one does, 2 for a
-usage error, 3 when no finding reaches -fail-on but a URL could not be
-fetched or judged, such as a redirect beyond -max-redirects (the others are
-still reported).
+usage error (a malformed URL on the command line included), 3 when no
+finding reaches -fail-on but a URL could not be fetched or judged, such as
+a redirect beyond -max-redirects or a malformed line of -urls (the others
+are still reported).
 
 The cookie and headers may carry credentials: give them as @FILE (or set
 CLICKGUARD_COOKIE) to keep them out of shell history and the process list.`
@@ -90,6 +91,11 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 	for _, u := range sf.urls {
 		if strings.HasPrefix(u, "-") {
 			return nil, usagef("scan", fs, "flag %s after the URLs: flags come first", u)
+		}
+		// A malformed URL of the command line is a usage error; one of a
+		// -urls file is reported with the results, as it is read.
+		if err := scan.CheckURL(u); err != nil {
+			return nil, usagef("scan", fs, "%v", err)
 		}
 	}
 	var err error

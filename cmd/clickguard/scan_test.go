@@ -122,10 +122,12 @@ func TestScan_golden(t *testing.T) {
 		urls = append(urls, srv.URL+p)
 	}
 	// A fixed closed port keeps the error message stable in the golden file.
-	urls = append(urls, "http://127.0.0.1:1/down", "not-a-url")
+	urls = append(urls, "http://127.0.0.1:1/down")
 	for _, format := range []string{"text", "json"} {
 		t.Run(format, func(t *testing.T) {
-			code, stdout, stderr := runScanCmd(t, srv.URL, append([]string{"-format", format}, urls...)...)
+			// A malformed URL on the command line is a usage error; in a
+			// -urls file it is reported with the others.
+			code, stdout, stderr := runScanCmd(t, srv.URL, append([]string{"-format", format, "-urls", badURLFile(t)}, urls...)...)
 			if code != exitFailure {
 				t.Errorf("exit code %d, want %d", code, exitFailure)
 			}
@@ -135,6 +137,16 @@ func TestScan_golden(t *testing.T) {
 			checkGolden(t, "scan-"+format+".golden", stdout)
 		})
 	}
+}
+
+// badURLFile returns a -urls file that holds one malformed URL.
+func badURLFile(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "urls")
+	if err := os.WriteFile(path, []byte("not-a-url\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // scanJSON is the documented JSON shape; decoding with unknown fields
@@ -257,7 +269,11 @@ func TestScan_exitCodes(t *testing.T) {
 		{"unreachable", []string{down}, exitUnreachable},
 		{"unreachable beside a clean page", []string{"-skip-error-page", srv.URL + "/protected", down}, exitUnreachable},
 		{"unreachable beside a high finding", []string{srv.URL + "/allow-from", down}, exitFailure},
-		{"malformed URL", []string{"http://[::1"}, exitUnreachable},
+		{"malformed URL", []string{"http://[::1"}, exitUsage},
+		{"host and port without a scheme", []string{"127.0.0.1:18091/ok"}, exitUsage},
+		{"host name without a scheme", []string{"example.com"}, exitUsage},
+		{"ftp URL", []string{"ftp://example.com/"}, exitUsage},
+		{"malformed URL in a -urls file", []string{"-urls", badURLFile(t)}, exitUnreachable},
 		{"redirect not followed", []string{"-max-redirects", "0", srv.URL + "/old"}, exitUnreachable},
 		{"redirect followed", []string{"-max-redirects", "1", "-skip-error-page", srv.URL + "/old"}, exitOK},
 		{"too many redirects", []string{"-max-redirects", "1", srv.URL + "/twice"}, exitUnreachable},
