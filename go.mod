@@ -29,5 +29,6 @@ require (
 	github.com/google/go-cmp v0.7.0 // indirect
 	github.com/truora/minidyn v0.8.2 // indirect
 	golang.org/x/crypto v0.59.0 // indirect
+	golang.org/x/net v0.62.0
 	golang.org/x/sys v0.50.0 // indirect
 )

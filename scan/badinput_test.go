@@ -100,8 +100,13 @@ func TestRun_badInput(t *testing.T) {
 		wantErr  string // substring of Result.Error; "" means success
 		wantFind string // a finding id expected on success
 	}{
-		{"no scheme", "example.com/page", scan.Options{}, "scheme must be http or https", ""},
+		{"no scheme", "example.com/page", scan.Options{}, `no http:// or https:// scheme (did you mean "https://example.com/page"?)`, ""},
+		{"host and port without a scheme", "127.0.0.1:18091/ok", scan.Options{}, `no http:// or https:// scheme (did you mean "https://127.0.0.1:18091/ok"?)`, ""},
+		{"host name and port without a scheme", "localhost:8080", scan.Options{}, `(did you mean "https://localhost:8080"?)`, ""},
 		{"ftp scheme", "ftp://example.com/", scan.Options{}, "scheme must be http or https", ""},
+		{"script scheme", "javascript:alert(1)", scan.Options{}, `"javascript:alert(1)": scheme must be http or https`, ""},
+		{"mail scheme", "mailto:a@example.com", scan.Options{}, "scheme must be http or https", ""},
+		{"relative", "/account", scan.Options{}, `"/account": a relative URL`, ""},
 		{"no host", "http:///path", scan.Options{}, "no host", ""},
 		{"bad escape", "http://example.com/%zz", scan.Options{}, "invalid URL", ""},
 		{"bad IPv6", "http://[::1/", scan.Options{}, "invalid URL", ""},

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/net/publicsuffix"
+
 	"github.com/clickguard/clickguard/framing"
 )
 
@@ -39,19 +41,24 @@ type facts struct {
 	hasFA      bool // an enforced policy has frame-ancestors
 
 	own               string // the page's origin
+	ownScheme         string // the page's scheme
 	foreign           string // the attacker origin of the standard chains
 	foreignV, ownV    framing.Verdict
 	doubleV           framing.Verdict
 	page              *page
+	top               *page // the top-level navigation; nil if it failed
+	topForeignV       framing.Verdict
 	errPage           *framing.Response
 	errPageForeignV   framing.Verdict
 	errPageForeignErr error
 }
 
-// judge fills in res's verdicts and findings for a fetched page. errPage,
-// when not nil, is the same origin's response to a missing path.
-func judge(res *Result, p *page, errPage *framing.Response, chains [][]string) error {
-	f, err := newFacts(p, errPage)
+// judge fills in res's verdicts and findings for a page fetched as a framed
+// navigation. top, when not nil, is the same URL fetched as a top-level
+// navigation; errPage, when not nil, is the same origin's response to a
+// missing path.
+func judge(res *Result, p, top *page, errPage *framing.Response, chains [][]string) error {
+	f, err := newFacts(p, top, errPage)
 	if err != nil {
 		return err
 	}
@@ -84,8 +91,8 @@ func verdict(name string, chain []string, v framing.Verdict) Verdict {
 	}
 }
 
-func newFacts(p *page, errPage *framing.Response) (*facts, error) {
-	f := &facts{resp: p.resp, page: p, errPage: errPage}
+func newFacts(p, top *page, errPage *framing.Response) (*facts, error) {
+	f := &facts{resp: p.resp, page: p, top: top, errPage: errPage}
 	var xfoValues []string
 	for _, h := range p.resp.Headers {
 		switch strings.ToLower(h.Name) {
@@ -112,6 +119,7 @@ func newFacts(p *page, errPage *framing.Response) (*facts, error) {
 		return nil, fmt.Errorf("origin of %s: %w", p.final, err)
 	}
 	f.own = own.String()
+	f.ownScheme = own.Scheme
 	// The attacker uses the page's scheme: an http page cannot be framed
 	// by an https document (browsers block it as mixed content), and the
 	// sources that admit http attackers to an https page (http:, http://
@@ -132,6 +140,12 @@ func newFacts(p *page, errPage *framing.Response) (*facts, error) {
 	if errPage != nil {
 		f.errPageForeignV, f.errPageForeignErr = framing.Evaluate(*errPage, []string{f.foreign})
 	}
+	if top != nil {
+		var err error
+		if f.topForeignV, err = framing.Evaluate(top.resp, []string{f.foreign}); err != nil {
+			f.top = nil
+		}
+	}
 	return f, nil
 }
 
@@ -147,6 +161,7 @@ func (f *facts) findings() []Finding {
 	add(f.checkReportOnly()...)
 	add(f.checkPolicies()...)
 	add(f.checkErrorPage()...)
+	add(f.checkTopLevel()...)
 	add(f.checkDocument()...)
 	for i := range out {
 		if out[i].Evidence == nil {
@@ -183,7 +198,13 @@ func (f *facts) checkProtection() []Finding {
 			ev = []string{"(no X-Frame-Options or Content-Security-Policy frame-ancestors header)"}
 		}
 		sev := SeverityHigh
-		if !f.page.isHTML {
+		switch {
+		case f.refused():
+			// The frame shows the refusal, not the page; the top-level
+			// response is judged by checkTopLevel.
+			sev = SeverityLow
+			msg = fmt.Sprintf("The server refuses a framed navigation with status %d but sends no framing protection that browsers enforce with the refusal: any site can frame that response, though it offers little to click on.", f.resp.Status)
+		case !f.page.isHTML:
 			// An image or a JSON document in a frame offers nothing to
 			// click; it is still worth protecting, but it is not a page.
 			sev = SeverityLow
@@ -456,7 +477,7 @@ func (f *facts) checkSources(h framing.Header, d framing.Directive) []Finding {
 	}
 	var out []Finding
 	var broad, kept, none []framing.Source
-	var hosts []string
+	var hosts []framing.Source
 	for _, s := range d.Sources {
 		switch {
 		case isBroad(s):
@@ -473,31 +494,55 @@ func (f *facts) checkSources(h framing.Header, d framing.Directive) []Finding {
 				Fix:      "Content-Security-Policy: " + directiveText(d.Name, without(d.Sources, s)),
 			})
 		case s.Kind == framing.SourceHost:
-			hosts = append(hosts, s.Text)
+			hosts = append(hosts, s)
 			out = append(out, f.checkHostSource(ev, d, s)...)
 		}
 		kept = append(kept, s)
 	}
 	if len(broad) > 0 {
-		sev, broadNote := SeverityHigh, ""
-		if !f.foreignV.Framable {
-			sev, broadNote = SeverityLow, fmt.Sprintf(" Today %s still cannot (another policy or the page's scheme keeps it out), but the source is broader than intended.", f.foreign)
-		}
-		fixSources := kept
-		if len(fixSources) == 0 {
-			fixSources = []framing.Source{framing.ParseSource("'self'")}
-		}
-		texts := make([]string, len(broad))
+		// High when a site that the broad sources let in may frame the
+		// page today; another policy, or the page's scheme, may still keep
+		// every such site out.
+		sev, broadNote := SeverityLow, ""
+		var outsiders []string
 		who := "any site served over https"
+		texts := make([]string, len(broad))
 		for i, s := range broad {
 			texts[i] = s.Text
-			switch {
+			sample := f.foreign
+			switch suffix, wild := wildcardSuffix(s); {
+			case wild:
+				sample = f.ownScheme + "://attacker." + suffix
+				if s.Port != "" && s.Port != "*" {
+					sample += ":" + s.Port
+				}
+				outsiders = append(outsiders, "a site under ."+suffix)
 			case s.Kind != framing.SourceScheme:
 				who = "any site"
 			case s.Scheme == "http":
 				// http: also matches https ancestors (CSP 3 upgrade).
 				who = "any site served over http or https"
 			}
+			if v, err := framing.Evaluate(f.resp, []string{sample}); err == nil && v.Framable {
+				sev = SeverityHigh
+			}
+		}
+		if len(outsiders) == len(broad) {
+			// Only wildcards over a public suffix: name the suffixes.
+			who = "any site whose host ends in " + strings.Join(suffixList(broad), " or ") + " (anyone can register one)"
+		} else if len(outsiders) > 0 {
+			who += ", and any site whose host ends in " + strings.Join(suffixList(broad), " or ")
+		}
+		if sev != SeverityHigh {
+			them := outsiders
+			if len(outsiders) < len(broad) {
+				them = append([]string{f.foreign}, outsiders...)
+			}
+			broadNote = fmt.Sprintf(" Today %s still cannot (another policy or the page's scheme keeps it out), but the source is broader than intended.", strings.Join(them, " or "))
+		}
+		fixSources := kept
+		if len(fixSources) == 0 {
+			fixSources = []framing.Source{framing.ParseSource("'self'")}
 		}
 		out = append(out, Finding{
 			ID:       "overbroad-source",
@@ -516,20 +561,52 @@ func (f *facts) checkSources(h framing.Header, d framing.Directive) []Finding {
 			Fix:      fixNone,
 		})
 	}
-	if len(hosts) > 0 && !f.foreignV.Framable {
-		also := ""
-		if f.ownV.Framable {
-			also = ", and its own origin"
-		}
+	if len(hosts) > 0 && len(broad) == 0 && !f.foreignV.Framable {
 		out = append(out, Finding{
 			ID:       "embeddable",
 			Severity: SeverityInfo,
-			Message:  fmt.Sprintf("The page may be framed only by %s%s; other sites cannot frame it.", strings.Join(hosts, " "), also),
+			Message:  f.embeddableMessage(hosts),
 			Evidence: ev,
 			Fix:      "",
 		})
 	}
 	return out
+}
+
+// embeddableMessage says exactly who may frame a page whose frame-ancestors
+// names hosts: a wildcard host lets in every subdomain, whoever runs it, so
+// the message never claims that other sites are kept out then.
+func (f *facts) embeddableMessage(hosts []framing.Source) string {
+	var who []string
+	wild := false
+	for _, s := range hosts {
+		rest, ok := strings.CutPrefix(s.Host, "*.")
+		if !ok {
+			who = append(who, s.Text)
+			continue
+		}
+		wild = true
+		who = append(who, fmt.Sprintf("every site on a subdomain of %s, at any depth, whoever runs it (%s)", rest, s.Text))
+	}
+	if f.ownV.Framable {
+		who = append(who, "its own origin")
+	}
+	list := who[0]
+	if n := len(who); n > 1 {
+		list = strings.Join(who[:n-1], ", ") + " and " + who[n-1]
+	}
+	if wild {
+		return fmt.Sprintf("The page may be framed by %s. A wildcard source trusts every subdomain: make sure nobody else can serve pages on one.", list)
+	}
+	also := ""
+	if f.ownV.Framable {
+		also = ", and its own origin"
+	}
+	texts := make([]string, len(hosts))
+	for i, s := range hosts {
+		texts[i] = s.Text
+	}
+	return fmt.Sprintf("The page may be framed only by %s%s; other sites cannot frame it.", strings.Join(texts, " "), also)
 }
 
 // checkHostSource reports host-sources on which browsers disagree.
@@ -602,6 +679,112 @@ func (f *facts) checkErrorPage() []Finding {
 	}}
 }
 
+// refused reports whether the server answers the framed navigation with an
+// error while it serves the top-level navigation: it refuses frames by
+// their Fetch Metadata (Sec-Fetch-Dest), as clickguard's guard package does.
+func (f *facts) refused() bool {
+	return f.top != nil && f.resp.Status >= 400 && f.top.resp.Status < 400
+}
+
+// checkTopLevel compares the framed navigation with the top-level one.
+func (f *facts) checkTopLevel() []Finding {
+	if f.top == nil {
+		return nil
+	}
+	var out []Finding
+	if f.refused() {
+		out = append(out, Finding{
+			ID:       "framed-navigation-refused",
+			Severity: SeverityInfo,
+			Message:  fmt.Sprintf("The server refuses framed navigations from other sites with Fetch Metadata: it answers a request with Sec-Fetch-Dest: iframe and Sec-Fetch-Site: cross-site with status %d, and the top-level navigation with status %d. A foreign frame shows the refusal, not the page; browsers that send no Fetch Metadata still rely on the framing headers.", f.resp.Status, f.top.resp.Status),
+			Evidence: []string{
+				fmt.Sprintf("%s (Sec-Fetch-Dest: iframe): GET %s: status %d", frameNavigation.name, f.page.final.Redacted(), f.resp.Status),
+				fmt.Sprintf("%s (Sec-Fetch-Dest: document): GET %s: status %d", topNavigation.name, f.top.final.Redacted(), f.top.resp.Status),
+			},
+		})
+	}
+	frame, top := framingLines(f.resp), framingLines(f.top.resp)
+	if slices.Equal(framingSignature(f.resp), framingSignature(f.top.resp)) {
+		return out
+	}
+	sev := SeverityInfo
+	msg := "The server sends different framing headers to a framed navigation (Sec-Fetch-Dest: iframe) than to a top-level one (Sec-Fetch-Dest: document). The verdicts judge what a frame receives."
+	switch {
+	case f.foreignV.Framable && !f.topForeignV.Framable && !f.refused():
+		sev = SeverityMedium
+		msg = "The server protects the page from framing only when it is fetched as a top-level page (Sec-Fetch-Dest: document): a framed navigation (Sec-Fetch-Dest: iframe), which is what a frame of another site sends, gets a response that any site can frame. A check made with a top-level request, such as curl or a browser's address bar, shows protection that frames do not get."
+	case !f.foreignV.Framable && f.topForeignV.Framable:
+		sev = SeverityLow
+		msg = "The server protects the page from framing only when a request says it is for a frame (Sec-Fetch-Dest: iframe): the top-level response carries no protection that stops a foreign frame, so browsers that send no Fetch Metadata, and any other way of loading the page into a frame without that header, get a page any site can frame. Send the framing headers on every response."
+	}
+	var ev []string
+	for _, l := range frame {
+		ev = append(ev, frameNavigation.name+": "+l)
+	}
+	if len(frame) == 0 {
+		ev = append(ev, frameNavigation.name+": (no X-Frame-Options or Content-Security-Policy frame-ancestors)")
+	}
+	for _, l := range top {
+		ev = append(ev, topNavigation.name+": "+l)
+	}
+	if len(top) == 0 {
+		ev = append(ev, topNavigation.name+": (no X-Frame-Options or Content-Security-Policy frame-ancestors)")
+	}
+	fix := ""
+	if sev > SeverityInfo {
+		fix = fixNone
+	}
+	return append(out, Finding{
+		ID:       "framing-headers-differ",
+		Severity: sev,
+		Message:  msg,
+		Evidence: ev,
+		Fix:      fix,
+	})
+}
+
+// framingLines lists a response's X-Frame-Options lines and the
+// Content-Security-Policy(-Report-Only) lines that hold frame-ancestors.
+func framingLines(r framing.Response) []string {
+	var out []string
+	for _, h := range r.Headers {
+		switch strings.ToLower(h.Name) {
+		case hdrXFO:
+			out = append(out, line(h))
+		case hdrCSP, hdrCSPRO:
+			for _, p := range framing.ParseCSP(h.Value) {
+				if _, ok := p.FrameAncestors(); ok {
+					out = appendUnique(out, line(h))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// framingSignature is what decides framing in a response: its
+// X-Frame-Options values and, per policy, the frame-ancestors directive of
+// its enforced and report-only Content-Security-Policy, so that other
+// directives may differ without a finding.
+func framingSignature(r framing.Response) []string {
+	var out []string
+	for _, h := range r.Headers {
+		name := strings.ToLower(h.Name)
+		switch name {
+		case hdrXFO:
+			out = append(out, name+": "+strings.TrimSpace(h.Value))
+		case hdrCSP, hdrCSPRO:
+			for _, p := range framing.ParseCSP(h.Value) {
+				if d, ok := p.FrameAncestors(); ok {
+					out = append(out, name+": "+directiveText(d.Name, d.Sources))
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // checkDocument notes facts about the fetch itself.
 func (f *facts) checkDocument() []Finding {
 	var out []Finding
@@ -617,13 +800,17 @@ func (f *facts) checkDocument() []Finding {
 			Evidence: ev,
 		})
 	}
-	if !f.page.isHTML {
-		ct := f.page.contentType
+	if !f.page.isHTML && !f.refused() {
+		// (A refusal's body is not the page: its type says nothing.)
+		ev := "(no Content-Type header)"
+		if ct := f.page.contentType; ct != "" {
+			ev = "Content-Type: " + ct
+		}
 		out = append(out, Finding{
 			ID:       "not-html",
 			Severity: SeverityInfo,
 			Message:  "The body is not HTML, so no <meta> tags were looked for; browsers still apply the headers when they show it in a frame.",
-			Evidence: []string{"Content-Type: " + ct},
+			Evidence: []string{ev},
 		})
 	} else if f.page.truncated {
 		out = append(out, Finding{
@@ -658,8 +845,10 @@ func (f *facts) faEvidence() []string {
 	return ev
 }
 
-// isBroad reports whether a source allows any site: "*", "https:",
-// "http:" or a host-source whose host is "*".
+// isBroad reports whether a source allows any site, or any site under a
+// suffix that anyone can register under: "*", "https:", "http:", a
+// host-source whose host is "*", or one whose wildcard covers a public
+// suffix or a single label ("*.com", "*.co.uk", "*.github.io", "*.local").
 func isBroad(s framing.Source) bool {
 	switch s.Kind {
 	case framing.SourceStar:
@@ -667,9 +856,41 @@ func isBroad(s framing.Source) bool {
 	case framing.SourceScheme:
 		return s.Scheme == "http" || s.Scheme == "https"
 	case framing.SourceHost:
-		return s.Host == "*"
+		if s.Host == "*" {
+			return true
+		}
+		_, wild := wildcardSuffix(s)
+		return wild
 	}
 	return false
+}
+
+// wildcardSuffix reports whether s is a host-source "*.suffix" whose suffix
+// is a public suffix (by the Public Suffix List, private domains such as
+// github.io included) or a single label, and returns the suffix.
+func wildcardSuffix(s framing.Source) (string, bool) {
+	rest, ok := strings.CutPrefix(s.Host, "*.")
+	if s.Kind != framing.SourceHost || !ok {
+		return "", false
+	}
+	rest = strings.TrimSuffix(rest, ".")
+	if rest == "" || !strings.Contains(rest, ".") {
+		return rest, true
+	}
+	ps, _ := publicsuffix.PublicSuffix(rest)
+	return rest, ps == rest
+}
+
+// suffixList returns the suffixes, with their leading dot, of the
+// wildcard-over-suffix sources among srcs.
+func suffixList(srcs []framing.Source) []string {
+	var out []string
+	for _, s := range srcs {
+		if suffix, ok := wildcardSuffix(s); ok {
+			out = appendUnique(out, "."+suffix)
+		}
+	}
+	return out
 }
 
 // commaMatters reports whether comma-separated policies involve framing:

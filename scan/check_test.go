@@ -1,15 +1,20 @@
 package scan_test
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/clickguard/clickguard/guard"
 	"github.com/clickguard/clickguard/scan"
 )
 
@@ -131,8 +136,22 @@ func TestRun_findings(t *testing.T) {
 			[]string{"browser-difference:info", "embeddable:info"}, ""},
 		{"IP source", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' https://192.0.2.1"}}},
 			[]string{"browser-difference:info", "embeddable:info"}, ""},
-		{"wildcard that covers the foreign origin", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' *.example"}}},
+		{"source naming the foreign origin", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' http://attacker.example"}}},
 			[]string{"framable-by-foreign:high"}, "Content-Security-Policy: frame-ancestors 'self'"},
+		{"wildcard over a single label", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' *.example"}}},
+			[]string{"overbroad-source:high"}, "Content-Security-Policy: frame-ancestors 'self'"},
+		{"wildcard over a public suffix", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' *.com"}}},
+			[]string{"overbroad-source:high"}, "Content-Security-Policy: frame-ancestors 'self'"},
+		{"wildcard over a two-label public suffix", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' http://*.co.uk:*"}}},
+			[]string{"overbroad-source:high"}, "Content-Security-Policy: frame-ancestors 'self'"},
+		{"wildcard over a private public suffix", sitePage{headers: [][2]string{{csp, "frame-ancestors *.github.io https://partner.example"}}},
+			[]string{"overbroad-source:high"}, "Content-Security-Policy: frame-ancestors https://partner.example"},
+		{"wildcard over a public suffix restricted by a second policy", sitePage{headers: [][2]string{{csp, "frame-ancestors *.com"}, {csp, "frame-ancestors 'self'"}}},
+			[]string{"overbroad-source:low"}, ""},
+		{"https wildcard over a public suffix on an http page", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' https://*.com"}}},
+			[]string{"overbroad-source:low"}, ""},
+		{"wildcard under a registrable domain", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' *.partner.example.com"}}},
+			[]string{"embeddable:info"}, ""},
 		{"declared embed page", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' https://partner.example"}}},
 			[]string{"embeddable:info"}, ""},
 		{"image", sitePage{headers: append([][2]string{{"Content-Type", "image/png"}}, both...), body: "\x89PNG\r\n"}, []string{"not-html:info"}, ""},
@@ -316,21 +335,70 @@ func TestRun_redirect(t *testing.T) {
 	if !strings.Contains(r.Error, "too many redirects (more than 1)") {
 		t.Errorf("Error = %q, want too many redirects", r.Error)
 	}
+	// With redirects off a redirect is not judged: browsers never render
+	// one, whatever its headers say.
 	r = scanOne(t, srv, scan.Options{MaxRedirects: -1}, "/old")
-	if r.Error != "" || r.Status != 301 {
-		t.Errorf("with redirects off: status %d, error %q, want the 301 itself", r.Status, r.Error)
+	if !errors.Is(r.Err, scan.ErrRedirectNotFollowed) || !strings.Contains(r.Error, "redirect not followed: status 301 to /mid") {
+		t.Errorf("with redirects off: Error = %q, want redirect not followed: status 301 to /mid", r.Error)
+	}
+	if len(r.Verdicts) != 0 || len(r.Findings) != 0 {
+		t.Errorf("with redirects off: verdicts %+v findings %+v, want none", r.Verdicts, r.Findings)
 	}
 }
 
-// TestRun_requestHeaders checks the navigation headers, and that -header
-// and -cookie values reach the server.
+// TestRun_redirectsOff checks which responses are judged when redirects
+// are off: those browsers would render, never a redirect with a Location.
+func TestRun_redirectsOff(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		page    sitePage
+		judged  bool
+		wantIDs []string
+	}{
+		{"301 with Location", sitePage{status: 301, location: "/new"}, false, nil},
+		{"302 with Location and framing headers", sitePage{status: 302, location: "/new", headers: [][2]string{{"X-Frame-Options", "DENY"}}}, false, nil},
+		{"303 with Location", sitePage{status: 303, location: "/new"}, false, nil},
+		{"307 with Location", sitePage{status: 307, location: "/new"}, false, nil},
+		{"308 with Location", sitePage{status: 308, location: "/new"}, false, nil},
+		// Browsers render these like any other response.
+		{"302 without Location", sitePage{status: 302}, true, []string{"no-protection:high"}},
+		{"300 with Location", sitePage{status: 300, location: "/new"}, true, []string{"no-protection:high"}},
+		{"200", sitePage{}, true, []string{"no-protection:high"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(site{pages: map[string]sitePage{"/p": tc.page, "/new": {}}})
+			defer srv.Close()
+			r := scanOne(t, srv, scan.Options{MaxRedirects: -1, SkipErrorPage: true}, "/p")
+			if got := !errors.Is(r.Err, scan.ErrRedirectNotFollowed); got != tc.judged {
+				t.Fatalf("judged = %v, want %v (error %q)", got, tc.judged, r.Error)
+			}
+			if diff := cmp.Diff(tc.wantIDs, idSeverities(r)); diff != "" {
+				t.Errorf("findings mismatch (-want +got):\n%s", diff)
+			}
+			if !tc.judged && len(r.Verdicts) != 0 {
+				t.Errorf("verdicts %+v for a redirect, want none", r.Verdicts)
+			}
+		})
+	}
+}
+
+// TestRun_requestHeaders checks the navigation headers of the two fetches
+// of a page, the framed navigation that is judged and the top-level one it
+// is compared with, and that -header and -cookie values reach the server.
 func TestRun_requestHeaders(t *testing.T) {
 	t.Parallel()
-	var got http.Header
-	var host string
+	var mu sync.Mutex
+	got := map[string]http.Header{} // by Sec-Fetch-Dest
+	hosts := map[string]string{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/p" {
-			got, host = r.Header.Clone(), r.Host
+			mu.Lock()
+			defer mu.Unlock()
+			dest := r.Header.Get("Sec-Fetch-Dest")
+			got[dest], hosts[dest] = r.Header.Clone(), r.Host
 		}
 	}))
 	defer srv.Close()
@@ -339,26 +407,253 @@ func TestRun_requestHeaders(t *testing.T) {
 		Cookie: "session=abc",
 	}
 	scanOne(t, srv, opts, "/p")
-	for name, want := range map[string]string{
-		"Sec-Fetch-Dest":            "document",
-		"Sec-Fetch-Mode":            "navigate",
-		"Sec-Fetch-Site":            "cross-site",
-		"Upgrade-Insecure-Requests": "1",
-		"Authorization":             "Bearer t",
-		"Accept-Language":           "fr",
-		"Cookie":                    "session=abc",
-	} {
-		if g := got.Get(name); g != want {
-			t.Errorf("%s = %q, want %q", name, g, want)
+	for _, dest := range []string{"iframe", "document"} {
+		h := got[dest]
+		if h == nil {
+			t.Errorf("no request with Sec-Fetch-Dest: %s (got %v)", dest, slices.Collect(maps.Keys(got)))
+			continue
+		}
+		for name, want := range map[string]string{
+			"Sec-Fetch-Mode":            "navigate",
+			"Sec-Fetch-Site":            "cross-site",
+			"Upgrade-Insecure-Requests": "1",
+			"Authorization":             "Bearer t",
+			"Accept-Language":           "fr",
+			"Cookie":                    "session=abc",
+		} {
+			if g := h.Get(name); g != want {
+				t.Errorf("%s: %s = %q, want %q", dest, name, g, want)
+			}
+		}
+		if _, ok := h["Sec-Fetch-User"]; ok && dest == "iframe" {
+			t.Errorf("iframe: Sec-Fetch-User sent; a frame navigation has no user activation")
+		}
+		if hosts[dest] != "site.test" {
+			t.Errorf("%s: Host = %q, want the -header value site.test", dest, hosts[dest])
+		}
+		if a := h.Get("Accept"); !strings.HasPrefix(a, "text/html") {
+			t.Errorf("%s: Accept = %q, want text/html first", dest, a)
+		}
+		if ua := h.Get("User-Agent"); !strings.Contains(ua, "clickguard") || !strings.HasPrefix(ua, "Mozilla/5.0") {
+			t.Errorf("%s: User-Agent = %q, want a browser-like one naming clickguard", dest, ua)
 		}
 	}
-	if host != "site.test" {
-		t.Errorf("Host = %q, want the -header value site.test", host)
+}
+
+// byDest answers a framed navigation (Sec-Fetch-Dest: iframe) with frame
+// and every other request with top.
+type byDest struct{ frame, top sitePage }
+
+func (b byDest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := b.top
+	if r.Header.Get("Sec-Fetch-Dest") == "iframe" {
+		p = b.frame
 	}
-	if a := got.Get("Accept"); !strings.HasPrefix(a, "text/html") {
-		t.Errorf("Accept = %q, want text/html first", a)
+	site{pages: map[string]sitePage{r.URL.Path: p}}.ServeHTTP(w, r)
+}
+
+// TestRun_fetchMetadata checks that the verdicts judge what a frame of
+// another site receives, and the findings when a server answers framed
+// and top-level navigations differently.
+func TestRun_fetchMetadata(t *testing.T) {
+	t.Parallel()
+	const csp, xfo = "Content-Security-Policy", "X-Frame-Options"
+	none := [][2]string{{csp, "frame-ancestors 'none'"}, {xfo, "DENY"}}
+	// clickguard's own guard: a framed navigation from another site is
+	// refused with 403 before the handler runs, with the framing headers.
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /p", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(csp, "default-src 'self'")
+		fmt.Fprint(w, "<!doctype html><button>Pay</button>")
+	})
+	var g guard.Guard
+	tests := []struct {
+		name          string
+		h             http.Handler
+		framable      bool // the foreign verdict
+		status, topSt int
+		want          []string
+	}{
+		{"XFO only for top-level navigations", byDest{frame: sitePage{}, top: sitePage{headers: [][2]string{{xfo, "DENY"}}}},
+			true, 200, 200, []string{"framing-headers-differ:medium", "no-protection:high"}},
+		{"frame-ancestors only for top-level navigations", byDest{frame: sitePage{}, top: sitePage{headers: none}},
+			true, 200, 200, []string{"framing-headers-differ:medium", "no-protection:high"}},
+		{"guard refuses framed navigations", g.Handler(mux),
+			false, 403, 200, []string{"framed-navigation-refused:info"}},
+		{"refusal without framing headers", byDest{frame: sitePage{status: 403}, top: sitePage{headers: none}},
+			true, 403, 200, []string{"framed-navigation-refused:info", "framing-headers-differ:info", "no-protection:low"}},
+		{"protection only for framed navigations", byDest{frame: sitePage{headers: none}, top: sitePage{}},
+			false, 200, 200, []string{"framing-headers-differ:low"}},
+		{"other directives differ", byDest{frame: sitePage{headers: [][2]string{{csp, "frame-ancestors 'none'"}}}, top: sitePage{headers: [][2]string{{csp, "default-src 'self'; frame-ancestors  'none'"}}}},
+			false, 200, 200, nil},
+		{"same answer", byDest{frame: sitePage{headers: none}, top: sitePage{headers: none}},
+			false, 200, 200, nil},
 	}
-	if ua := got.Get("User-Agent"); !strings.Contains(ua, "clickguard") || !strings.HasPrefix(ua, "Mozilla/5.0") {
-		t.Errorf("User-Agent = %q, want a browser-like one naming clickguard", ua)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(tc.h)
+			defer srv.Close()
+			r := scanOne(t, srv, scan.Options{SkipErrorPage: true}, "/p")
+			if r.Error != "" {
+				t.Fatalf("Error = %q", r.Error)
+			}
+			if r.Verdicts[0].Framable != tc.framable {
+				t.Errorf("foreign verdict framable = %v, want %v (%s)", r.Verdicts[0].Framable, tc.framable, r.Verdicts[0].Reason)
+			}
+			if r.TopLevel == nil || r.Status != tc.status || r.TopLevel.Status != tc.topSt {
+				t.Errorf("status %d, top-level %+v; want %d and %d", r.Status, r.TopLevel, tc.status, tc.topSt)
+			}
+			if diff := cmp.Diff(tc.want, idSeverities(r)); diff != "" {
+				t.Errorf("findings mismatch (-want +got):\n%s\nfindings: %+v", diff, r.Findings)
+			}
+		})
+	}
+}
+
+// TestRun_wildcardSources checks how findings describe wildcard host
+// sources: one over a public suffix lets anyone in, and one under a
+// registrable domain lets in every subdomain, which the message must say
+// rather than claim that other sites are kept out.
+func TestRun_wildcardSources(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		tls    bool
+		csp    string
+		want   []string
+		id     string // the finding whose message is checked
+		has    []string
+		hasNot []string
+	}{
+		{"public suffix on an https page", true, "frame-ancestors 'self' https://*.com", []string{"overbroad-source:high"},
+			"overbroad-source", []string{"any site whose host ends in .com"}, []string{"cannot"}},
+		{"single label", false, "frame-ancestors 'self' *.local", []string{"overbroad-source:high"},
+			"overbroad-source", []string{"ends in .local"}, nil},
+		{"restricted by a second policy", false, "frame-ancestors *.com, frame-ancestors 'self'", []string{"csp-comma:medium", "overbroad-source:low"},
+			"overbroad-source", []string{"Today a site under .com still cannot"}, []string{"attacker.example"}},
+		{"subdomains of a partner", true, "frame-ancestors 'self' https://*.partner.example", []string{"embeddable:info"},
+			"embeddable", []string{"every site on a subdomain of partner.example", "whoever runs it", "its own origin"}, []string{"other sites cannot"}},
+		{"a partner and its subdomains", true, "frame-ancestors https://partner.example https://*.partner.example", []string{"embeddable:info"},
+			"embeddable", []string{"https://partner.example and every site on a subdomain"}, []string{"other sites cannot", "own origin"}},
+		{"exact partner", true, "frame-ancestors 'self' https://partner.example", []string{"embeddable:info"},
+			"embeddable", []string{"only by https://partner.example, and its own origin; other sites cannot frame it"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := site{pages: map[string]sitePage{"/p": {headers: [][2]string{{"Content-Security-Policy", tc.csp}}}}}
+			var srv *httptest.Server
+			var opts scan.Options
+			if tc.tls {
+				srv = httptest.NewTLSServer(h)
+				opts.Transport = srv.Client().Transport
+			} else {
+				srv = httptest.NewServer(h)
+			}
+			defer srv.Close()
+			r := scanOne(t, srv, opts, "/p")
+			if diff := cmp.Diff(tc.want, idSeverities(r)); diff != "" {
+				t.Fatalf("findings mismatch (-want +got):\n%s\nfindings: %+v", diff, r.Findings)
+			}
+			for _, f := range r.Findings {
+				if f.ID != tc.id {
+					continue
+				}
+				for _, s := range tc.has {
+					if !strings.Contains(f.Message, s) {
+						t.Errorf("%s message %q does not contain %q", f.ID, f.Message, s)
+					}
+				}
+				for _, s := range tc.hasNot {
+					if strings.Contains(f.Message, s) {
+						t.Errorf("%s message %q contains %q", f.ID, f.Message, s)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestRun_redactsCredentials checks that a password in a URL never reaches
+// the result: not in url, final_url, top_level, redirects, evidence or
+// errors.
+func TestRun_redactsCredentials(t *testing.T) {
+	t.Parallel()
+	const secret = "s3cr3t-pw"
+	mux := http.NewServeMux()
+	mux.Handle("/p", site{pages: map[string]sitePage{"/p": {}}})
+	mux.Handle("/old", site{pages: map[string]sitePage{"/old": {status: 302, location: "/p"}}})
+	var g guard.Guard
+	mux.Handle("/guarded", g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	withUser := strings.Replace(srv.URL, "http://", "http://user:"+secret+"@", 1)
+	tests := []struct {
+		name, url string
+		opts      scan.Options
+		wantURL   string
+	}{
+		{"page", withUser + "/p", scan.Options{}, "http://user:xxxxx@" + strings.TrimPrefix(srv.URL, "http://") + "/p"},
+		{"redirect", withUser + "/old", scan.Options{}, ""},
+		{"redirect not followed", withUser + "/old", scan.Options{MaxRedirects: -1}, ""},
+		{"refused framed navigation", withUser + "/guarded", scan.Options{}, ""},
+		{"unreachable", "http://user:" + secret + "@127.0.0.1:1/", scan.Options{}, "http://user:xxxxx@127.0.0.1:1/"},
+		{"not http", "ftp://user:" + secret + "@127.0.0.1/", scan.Options{}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var got []scan.Result
+			if err := scan.Run(t.Context(), tc.opts, []string{tc.url}, func(r scan.Result) { got = append(got, r) }); err != nil {
+				t.Fatal(err)
+			}
+			b, err := json.Marshal(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(b), secret) {
+				t.Errorf("the password reached the result: %s", b)
+			}
+			if tc.wantURL != "" && got[0].URL != tc.wantURL {
+				t.Errorf("url = %q, want %q", got[0].URL, tc.wantURL)
+			}
+		})
+	}
+}
+
+// TestRun_notHTMLEvidence checks the evidence of the not-html finding.
+func TestRun_notHTMLEvidence(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		contentType string // "" sends none
+		want        string
+	}{
+		{"no Content-Type and no body", "", "(no Content-Type header)"},
+		{"image", "image/png", "Content-Type: image/png"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
+				if tc.contentType != "" {
+					w.Header().Set("Content-Type", tc.contentType)
+				}
+				w.WriteHeader(http.StatusNoContent)
+			}))
+			defer srv.Close()
+			r := scanOne(t, srv, scan.Options{SkipErrorPage: true}, "/p")
+			for _, f := range r.Findings {
+				if f.ID == "not-html" {
+					if diff := cmp.Diff([]string{tc.want}, f.Evidence); diff != "" {
+						t.Errorf("evidence mismatch (-want +got):\n%s", diff)
+					}
+					return
+				}
+			}
+			t.Errorf("no not-html finding in %+v", r.Findings)
+		})
 	}
 }

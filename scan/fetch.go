@@ -23,16 +23,34 @@ import (
 // servers that vary on it, and names clickguard so site owners can tell.
 const UserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36 clickguard-scan/1"
 
-// navigationHeaders are the headers of a top-level navigation from another
-// site, as Chromium sends them.
-var navigationHeaders = [][2]string{
-	{"User-Agent", UserAgent},
-	{"Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8"},
-	{"Accept-Language", "en-US,en;q=0.9"},
-	{"Sec-Fetch-Dest", "document"},
-	{"Sec-Fetch-Mode", "navigate"},
-	{"Sec-Fetch-Site", "cross-site"},
-	{"Upgrade-Insecure-Requests", "1"},
+// navigation is the set of request headers of one kind of navigation.
+type navigation struct {
+	name    string // as the findings call it
+	headers [][2]string
+}
+
+// Navigations, with the headers Chromium sends for them when the page's
+// site differs from the initiator's.
+var (
+	// frameNavigation is a frame of another site navigating to the page:
+	// what an attacker's frame receives, and so what the verdicts judge.
+	frameNavigation = navigation{"framed navigation", navigationHeaders("iframe")}
+	// topNavigation is a top-level navigation to the page from a link on
+	// another site: what a visitor, or a check made without Fetch
+	// Metadata in mind, sees.
+	topNavigation = navigation{"top-level navigation", navigationHeaders("document")}
+)
+
+func navigationHeaders(dest string) [][2]string {
+	return [][2]string{
+		{"User-Agent", UserAgent},
+		{"Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8"},
+		{"Accept-Language", "en-US,en;q=0.9"},
+		{"Sec-Fetch-Dest", dest},
+		{"Sec-Fetch-Mode", "navigate"},
+		{"Sec-Fetch-Site", "cross-site"},
+		{"Upgrade-Insecure-Requests", "1"},
+	}
 }
 
 // page is one fetched document.
@@ -84,17 +102,17 @@ func newClient(opts Options) *http.Client {
 	}
 }
 
-// fetch navigates to u and reads the final response's headers and a bounded
-// prefix of its body. The whole navigation, body included, is bounded by
-// the Timeout option.
-func (s *scanner) fetch(ctx context.Context, u *url.URL) (*page, error) {
+// fetch navigates to u as nav does and reads the final response's headers
+// and a bounded prefix of its body. The whole navigation, body included, is
+// bounded by the Timeout option.
+func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation) (*page, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", u, err)
+		return nil, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
 	}
-	for _, h := range navigationHeaders {
+	for _, h := range nav.headers {
 		req.Header.Set(h[0], h[1])
 	}
 	for name, values := range s.opts.Header {
@@ -115,6 +133,12 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL) (*page, error) {
 		return nil, fetchError(ctx, u, err, s.opts.Timeout)
 	}
 	defer resp.Body.Close()
+	if loc := resp.Header.Get("Location"); loc != "" && isRedirectStatus(resp.StatusCode) {
+		// Only reached with redirects off: the client follows every other
+		// redirect or fails. A browser never renders a redirect, so there is
+		// no page to judge.
+		return nil, fmt.Errorf("fetch %s: %w: status %d to %s", u.Redacted(), ErrRedirectNotFollowed, resp.StatusCode, redact(loc))
+	}
 
 	p := &page{final: resp.Request.URL, contentType: resp.Header.Get("Content-Type")}
 	// The redirect chain, oldest first: each request after the first
@@ -122,9 +146,9 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL) (*page, error) {
 	for r := resp.Request; r.Response != nil; r = r.Response.Request {
 		prev := r.Response
 		p.redirects = append([]Redirect{{
-			URL:      prev.Request.URL.String(),
+			URL:      prev.Request.URL.Redacted(),
 			Status:   prev.StatusCode,
-			Location: prev.Header.Get("Location"),
+			Location: redact(prev.Header.Get("Location")),
 		}}, p.redirects...)
 	}
 
@@ -149,17 +173,38 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL) (*page, error) {
 	return p, nil
 }
 
+// isRedirectStatus reports whether browsers follow a response with this
+// status and a Location header (the Fetch standard's redirect statuses).
+func isRedirectStatus(code int) bool {
+	switch code {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
+}
+
 // fetchError turns a client error into one that says what went wrong in
 // words, keeping the cause for errors.Is.
 func fetchError(ctx context.Context, u *url.URL, err error, timeout time.Duration) error {
 	if ne, ok := errors.AsType[net.Error](err); (ok && ne.Timeout() || errors.Is(ctx.Err(), context.DeadlineExceeded)) && !errors.Is(err, ErrTooManyRedirects) {
-		return fmt.Errorf("fetch %s: no complete response within %s: %w", u, timeout, context.DeadlineExceeded)
+		return fmt.Errorf("fetch %s: no complete response within %s: %w", u.Redacted(), timeout, context.DeadlineExceeded)
 	}
 	// *url.Error repeats the method and URL; say them once.
 	if ue, ok := errors.AsType[*url.Error](err); ok {
 		err = ue.Err
 	}
-	return fmt.Errorf("fetch %s: %w", u, err)
+	return fmt.Errorf("fetch %s: %w", u.Redacted(), err)
+}
+
+// redact returns raw with the password of its user information, if any,
+// replaced by "xxxxx", so that reports never echo a credential.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
 }
 
 // headerLines lists the response's header lines. net/http keeps the order

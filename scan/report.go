@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
+
+	"github.com/clickguard/clickguard/framing"
 )
 
 // Format is a report format.
@@ -41,7 +44,7 @@ type Report struct {
 	n        int
 	errors   int
 	bySev    [SeverityHigh + 1]int
-	framable int
+	framable int // results framable by an origin other than the page's
 	err      error
 }
 
@@ -134,11 +137,34 @@ func (r *Report) count(res Result) {
 			r.bySev[f.Severity]++
 		}
 	}
-	for _, v := range res.Verdicts {
-		if v.Chain == ChainForeign && v.Framable {
-			r.framable++
+	if framableByForeign(res) {
+		r.framable++
+	}
+}
+
+// framableByForeign reports whether one of res's verdicts lets the page be
+// framed in a chain with an ancestor of another origin than the page's
+// final URL (an opaque origin is another origin): the standard foreign
+// chains, and any -from chain naming another origin.
+func framableByForeign(res Result) bool {
+	page := ""
+	if u, err := url.Parse(res.FinalURL); err == nil {
+		if o, err := framing.ParseOrigin(u.Scheme + "://" + u.Host); err == nil {
+			page = o.String()
 		}
 	}
+	for _, v := range res.Verdicts {
+		if !v.Framable {
+			continue
+		}
+		for _, a := range v.Ancestors {
+			o, err := framing.ParseOrigin(a)
+			if err != nil || o.Opaque || o.String() != page {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (r *Report) write(parts ...string) error {
@@ -191,6 +217,9 @@ func (r *Report) text(res Result) string {
 	fmt.Fprintf(&b, "  status %d", res.Status)
 	if len(res.Redirects) > 0 {
 		fmt.Fprintf(&b, " at %s after %s", clean(res.FinalURL), plural(len(res.Redirects), "redirect"))
+	}
+	if t := res.TopLevel; t != nil && t.Error == "" && t.Status != res.Status {
+		fmt.Fprintf(&b, " as a framed navigation, %d as a top-level navigation", t.Status)
 	}
 	b.WriteString("\n  framing:\n")
 	for _, v := range res.Verdicts {

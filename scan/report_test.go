@@ -2,6 +2,7 @@ package scan
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -105,5 +106,49 @@ func TestSeverity(t *testing.T) {
 	}
 	if _, err := ParseSeverity("critical"); err == nil {
 		t.Errorf("ParseSeverity(critical): no error")
+	}
+}
+
+// TestReport_framableSummary checks the summary's count of pages framable
+// by a foreign origin: any framable verdict whose chain has an ancestor of
+// another origin than the page counts, standard chain or -from chain, once
+// per page.
+func TestReport_framableSummary(t *testing.T) {
+	t.Parallel()
+	const page = "https://site.example/p"
+	v := func(framable bool, ancestors ...string) Verdict {
+		return Verdict{Ancestors: ancestors, Framable: framable}
+	}
+	tests := []struct {
+		name     string
+		finalURL string
+		verdicts []Verdict
+		want     int
+	}{
+		{"standard foreign chain", page, []Verdict{{Chain: ChainForeign, Ancestors: []string{"https://attacker.example"}, Framable: true}}, 1},
+		{"-from foreign origin", page, []Verdict{v(true, "https://partner.example")}, 1},
+		{"-from foreign top", page, []Verdict{v(true, "https://site.example", "https://partner.example")}, 1},
+		{"-from opaque origin", page, []Verdict{v(true, "null")}, 1},
+		{"-from own origin only", page, []Verdict{v(true, "https://site.example"), v(true, "https://site.example:443", "https://site.example")}, 0},
+		{"-from foreign origin blocked", page, []Verdict{v(false, "https://partner.example"), v(true, "https://site.example")}, 0},
+		{"own origin of the final URL after a redirect", "https://other.example/p", []Verdict{v(true, "https://site.example")}, 1},
+		{"several foreign chains count once", page, []Verdict{v(true, "https://a.example"), v(true, "https://b.example")}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var b strings.Builder
+			r := NewReport(&b, FormatText, false)
+			if err := r.Add(Result{URL: page, FinalURL: tc.finalURL, Status: 200, Verdicts: tc.verdicts, Findings: []Finding{}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			want := fmt.Sprintf("1 URL scanned, %d framable by a foreign origin,", tc.want)
+			if !strings.Contains(b.String(), want) {
+				t.Errorf("summary does not say %q:\n%s", want, b.String())
+			}
+		})
 	}
 }

@@ -1,11 +1,14 @@
 // Package scan predicts, from a site's real HTTP responses, whether browsers
 // let other origins frame its pages, and explains why.
 //
-// [Run] fetches each URL the way a browser navigation does (GET, following
-// redirects, browser-like Accept and Sec-Fetch-* headers), hands the final
-// response to the [framing] model, and reports verdicts for framing chains
-// and findings: missing or ignored protection, risky policies, and places
-// where Chromium and Firefox disagree.
+// [Run] fetches each URL the way a frame of another site navigates to it
+// (GET, following redirects, browser-like Accept headers, Sec-Fetch-Dest:
+// iframe, Sec-Fetch-Site: cross-site), hands the final response to the
+// [framing] model, and reports verdicts for framing chains and findings:
+// missing or ignored protection, risky policies, and places where Chromium
+// and Firefox disagree. It fetches each URL a second time as a top-level
+// navigation (Sec-Fetch-Dest: document) and reports when the server
+// answers the two differently.
 //
 // # Security model
 //
@@ -69,7 +72,8 @@ type Options struct {
 	// Cookie is sent as the Cookie header when not empty. The default is none.
 	Cookie string
 
-	// Timeout bounds each URL: connection, redirects, headers and reading
+	// Timeout bounds each fetch (the framed navigation, the top-level one
+	// and the error-page probe): connection, redirects, headers and reading
 	// the body. The default is DefaultTimeout.
 	Timeout time.Duration
 
@@ -82,8 +86,10 @@ type Options struct {
 	Insecure bool
 
 	// MaxRedirects is the number of redirects followed before giving up.
-	// The default is DefaultMaxRedirects; a negative value follows none
-	// and judges the redirect response itself.
+	// The default is DefaultMaxRedirects; a negative value follows none.
+	// A redirect that is not followed is reported as an error wrapping
+	// ErrRedirectNotFollowed (with no verdict: browsers never render a
+	// redirect), and one more than MaxRedirects as ErrTooManyRedirects.
 	MaxRedirects int
 
 	// MaxBodyBytes is how much of a body is read to find <meta> tags.
@@ -114,10 +120,16 @@ type Options struct {
 
 // Result is what Run reports for one URL. When Error is not empty the URL
 // could not be fetched and only URL and Error are meaningful.
+//
+// FinalURL, Status, Redirects, the verdicts and the findings are those of
+// the framed navigation: the URL fetched as a frame of another site
+// (Sec-Fetch-Dest: iframe) fetches it, which is what an attacker's frame
+// receives. TopLevel is the same URL fetched as a top-level navigation.
 type Result struct {
 	URL       string     `json:"url"`
 	FinalURL  string     `json:"final_url"`
 	Status    int        `json:"status"`
+	TopLevel  *TopLevel  `json:"top_level,omitempty"`
 	Redirects []Redirect `json:"redirects,omitempty"`
 	Verdicts  []Verdict  `json:"verdicts"`
 	Findings  []Finding  `json:"findings"`
@@ -125,6 +137,16 @@ type Result struct {
 
 	// Err is the error behind Error, for errors.Is and errors.As.
 	Err error `json:"-"`
+}
+
+// TopLevel is the response to a URL fetched as a top-level navigation from
+// another site (Sec-Fetch-Dest: document), for comparison with the framed
+// navigation that the verdicts judge. When Error is not empty that fetch
+// failed and only Error is meaningful.
+type TopLevel struct {
+	FinalURL string `json:"final_url"`
+	Status   int    `json:"status"`
+	Error    string `json:"error,omitempty"`
 }
 
 // Redirect is one redirect followed on the way to the final response.
@@ -167,6 +189,11 @@ type Finding struct {
 // ErrTooManyRedirects is wrapped by a Result's Err when a URL redirected more
 // often than [Options.MaxRedirects].
 var ErrTooManyRedirects = errors.New("too many redirects")
+
+// ErrRedirectNotFollowed is wrapped by a Result's Err when a URL answered
+// with a redirect and redirects are off (a negative [Options.MaxRedirects]):
+// browsers never render a redirect response, so there is nothing to judge.
+var ErrRedirectNotFollowed = errors.New("redirect not followed")
 
 // Run scans urls and calls emit once per URL, in the order of urls, from
 // the calling goroutine. At most Concurrency URLs are in flight and at most
@@ -300,22 +327,31 @@ func newScanner(opts Options) (*scanner, error) {
 // scanOne fetches and judges one URL.
 func (s *scanner) scanOne(ctx context.Context, raw string) Result {
 	// Empty lists, not nil: JSON readers get [] for a failed URL too.
-	res := Result{URL: raw, Verdicts: []Verdict{}, Findings: []Finding{}}
+	res := Result{URL: redact(raw), Verdicts: []Verdict{}, Findings: []Finding{}}
 	u, err := parseTarget(raw)
 	if err != nil {
 		res.Err = err
 		res.Error = err.Error()
 		return res
 	}
-	page, err := s.fetch(ctx, u)
+	page, err := s.fetch(ctx, u, frameNavigation)
 	if err != nil {
 		res.Err = err
 		res.Error = err.Error()
 		return res
 	}
-	res.FinalURL = page.resp.URL
+	res.FinalURL = page.final.Redacted()
 	res.Status = page.resp.Status
 	res.Redirects = page.redirects
+	// The same URL as a top-level navigation, to tell when the server
+	// answers frames differently.
+	top, err := s.fetch(ctx, u, topNavigation)
+	if err != nil {
+		res.TopLevel = &TopLevel{Error: err.Error()}
+		top = nil
+	} else {
+		res.TopLevel = &TopLevel{FinalURL: top.final.Redacted(), Status: top.resp.Status}
+	}
 
 	var errPage *framing.Response
 	if !s.opts.SkipErrorPage {
@@ -323,7 +359,7 @@ func (s *scanner) scanOne(ctx context.Context, raw string) Result {
 			errPage = &p
 		}
 	}
-	if err := judge(&res, page, errPage, s.chains); err != nil {
+	if err := judge(&res, page, top, errPage, s.chains); err != nil {
 		res.Err = err
 		res.Error = err.Error()
 		return res
@@ -355,7 +391,7 @@ func (s *scanner) errorPage(ctx context.Context, final *url.URL) (framing.Respon
 	}
 	defer close(p.done)
 	u := &url.URL{Scheme: final.Scheme, Host: final.Host, Path: "/clickguard-scan-" + randomToken()}
-	page, err := s.fetch(ctx, u)
+	page, err := s.fetch(ctx, u, frameNavigation)
 	if err != nil {
 		p.err = err
 		return framing.Response{}, err
@@ -371,23 +407,45 @@ func (s *scanner) errorPage(ctx context.Context, final *url.URL) (framing.Respon
 	return p.resp, nil
 }
 
+// CheckURL reports why raw cannot be scanned, or nil: it must be an
+// absolute http or https URL with an ASCII host. Run reports such a URL
+// through Result.Error; a command line can call CheckURL first to treat it
+// as a usage error.
+func CheckURL(raw string) error {
+	_, err := parseTarget(raw)
+	return err
+}
+
 // parseTarget checks that raw is an absolute http or https URL.
 func parseTarget(raw string) (*url.URL, error) {
+	lower := strings.ToLower(raw)
+	if !strings.Contains(raw, "://") && !strings.HasPrefix(lower, "http:") && !strings.HasPrefix(lower, "https:") {
+		switch colon := strings.IndexByte(raw, ':'); {
+		case strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, "?") || strings.HasPrefix(raw, "#"):
+			return nil, fmt.Errorf("invalid URL %q: a relative URL; scheme must be http or https, with a host", raw)
+		case colon > 0 && (colon == len(raw)-1 || raw[colon+1] < '0' || raw[colon+1] > '9'):
+			// A scheme of its own: "javascript:…", "data:…", "mailto:…".
+			return nil, fmt.Errorf("invalid URL %q: scheme must be http or https", raw)
+		}
+		// "example.com", "127.0.0.1:8080/ok" and "localhost:8080" are host
+		// names without a scheme, whatever url.Parse makes of them.
+		return nil, fmt.Errorf("invalid URL %q: no http:// or https:// scheme (did you mean %q?)", raw, "https://"+raw)
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("invalid URL %q: %w", raw, errors.Unwrap(err))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("invalid URL %q: scheme must be http or https", raw)
+		return nil, fmt.Errorf("invalid URL %q: scheme must be http or https", u.Redacted())
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return nil, fmt.Errorf("invalid URL %q: no host", raw)
+		return nil, fmt.Errorf("invalid URL %q: no host", u.Redacted())
 	}
 	// Origins are compared in their ASCII form; the standard library has
 	// no public IDNA mapping, so ask for it rather than guess.
 	for _, c := range []byte(u.Hostname()) {
 		if c >= 0x80 {
-			return nil, fmt.Errorf("invalid URL %q: host is not ASCII: write it in its xn-- (punycode) form", raw)
+			return nil, fmt.Errorf("invalid URL %q: host is not ASCII: write it in its xn-- (punycode) form", u.Redacted())
 		}
 	}
 	return u, nil

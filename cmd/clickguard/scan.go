@@ -21,10 +21,13 @@ import (
 const exitUnreachable = 3
 
 // scanLong is the description "clickguard help scan" prints before the flags.
-const scanLong = `Scan fetches each URL the way a browser navigation does (GET, following
-redirects, browser-like Accept and Sec-Fetch-* headers) and predicts, from
-the final response's X-Frame-Options and Content-Security-Policy
-frame-ancestors, whether browsers let another origin frame the page, and why.
+const scanLong = `Scan fetches each URL the way a frame of another site navigates to it (GET,
+following redirects, browser-like Accept headers, Sec-Fetch-Dest: iframe,
+Sec-Fetch-Site: cross-site) and predicts, from the final response's
+X-Frame-Options and Content-Security-Policy frame-ancestors, whether browsers
+let another origin frame the page, and why. It fetches each URL again as a
+top-level navigation (Sec-Fetch-Dest: document) and reports when the server
+answers the two differently, or refuses framed navigations.
 
 For each URL it reports verdicts for three framing chains - a foreign origin,
 the page's own origin, and the page's own origin inside a foreign top - or
@@ -49,9 +52,10 @@ proof. Chromium is -chromium, CLICKGUARD_CHROMIUM, or chromium,
 chromium-browser, google-chrome or google-chrome-stable on PATH.
 
 Exit status: 0 when no finding reaches -fail-on, 1 when one does (or when
-Chromium does not start), 2 for a usage error, 3 when no finding reaches
--fail-on but a URL could not be fetched or proved (the others are still
-reported).
+Chromium does not start), 2 for a usage error (a malformed URL on the
+command line included), 3 when no finding reaches -fail-on but a URL could
+not be fetched, judged or proved, such as a redirect beyond -max-redirects
+or a malformed line of -urls (the others are still reported).
 
 The cookie and headers may carry credentials: give them as @FILE (or set
 CLICKGUARD_COOKIE) to keep them out of shell history and the process list.`
@@ -78,10 +82,10 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 		format        = fs.String("format", "text", "report `format`: text, json or jsonl")
 		failOn        = fs.String("fail-on", "high", "exit 1 when a finding has this `severity` or more: info, low, medium, high, or never")
 		cookie        = fs.String("cookie", "", "Cookie header `value` to send (\"name=value; name2=value2\"), or @FILE to read it from a file")
-		timeout       = fs.Duration("timeout", scan.DefaultTimeout, "give up on a URL after this `duration` (connection, redirects, headers and body; with -browser, also\neach proof)")
+		timeout       = fs.Duration("timeout", scan.DefaultTimeout, "give up on a fetch after this `duration` (connection, redirects, headers and body; with -browser,\nalso on each proof)")
 		concurrency   = fs.Int("concurrency", scan.DefaultConcurrency, "fetch at most `n` URLs at once, over one connection pool")
 		insecure      = fs.Bool("insecure", false, "accept any TLS certificate, such as a self-signed one")
-		maxRedirects  = fs.Int("max-redirects", scan.DefaultMaxRedirects, "follow at most `n` redirects (0: judge the first response itself)")
+		maxRedirects  = fs.Int("max-redirects", scan.DefaultMaxRedirects, "follow at most `n` redirects (0: none; browsers never render a redirect, so one is\nreported as not followed, without a verdict, and exits 3)")
 		skipErrorPage = fs.Bool("skip-error-page", false, "do not fetch a missing page per origin to check error pages")
 		browser       = fs.Bool("browser", false, "prove each verdict in headless Chromium (see above)")
 		chromium      = fs.String("chromium", "", "with -browser, run this Chromium `executable` (default: CLICKGUARD_CHROMIUM, or chromium,\nchromium-browser, google-chrome or google-chrome-stable on PATH)")
@@ -105,6 +109,11 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 	for _, u := range sf.urls {
 		if strings.HasPrefix(u, "-") {
 			return nil, usagef("scan", fs, "flag %s after the URLs: flags come first", u)
+		}
+		// A malformed URL of the command line is a usage error; one of a
+		// -urls file is reported with the results, as it is read.
+		if err := scan.CheckURL(u); err != nil {
+			return nil, usagef("scan", fs, "%v", err)
 		}
 	}
 	var err error

@@ -20,6 +20,10 @@ import (
 // TestScan_ownApp scans every GET page of the application, signed in, with
 // clickguard scan: no finding may reach low, and the one embeddable page
 // must be described as framable only by its owner's allowlisted origin.
+// The scan judges what a frame of another site receives: guard refuses
+// such framed navigations with 403 (and its framing headers) on every page
+// but the embeddable one, and the scan must say so, while the top-level
+// navigation shows that each page is served, signed in.
 func TestScan_ownApp(t *testing.T) {
 	t.Parallel()
 	env := storetest.EmbeddedBackend(t).Env(t)
@@ -75,7 +79,7 @@ func TestScan_ownApp(t *testing.T) {
 	}
 
 	var urls []string
-	// The scanner's requests are cross-site navigations, which
+	// The scanner's top-level requests are cross-site navigations, which
 	// confirmation pages refuse, with the same framing headers.
 	wantStatus := map[string]int{}
 	for _, r := range app.Routes() {
@@ -103,6 +107,11 @@ func TestScan_ownApp(t *testing.T) {
 			URL      string `json:"url"`
 			FinalURL string `json:"final_url"`
 			Status   int    `json:"status"`
+			TopLevel *struct {
+				FinalURL string `json:"final_url"`
+				Status   int    `json:"status"`
+				Error    string `json:"error"`
+			} `json:"top_level"`
 			Error    string `json:"error"`
 			Verdicts []struct {
 				Ancestors []string `json:"ancestors"`
@@ -122,10 +131,22 @@ func TestScan_ownApp(t *testing.T) {
 		t.Fatalf("scan reported %d results, want %d", len(report.Results), len(urls))
 	}
 	for _, r := range report.Results {
-		if want := wantStatus[r.URL]; r.Error != "" || r.Status != want {
-			t.Errorf("%s: status %d, error %q; want %d (signed in, no redirect to the login page)", r.URL, r.Status, r.Error, want)
-		}
 		embed := strings.Contains(r.URL, "/embed/")
+		top := r.TopLevel
+		if want := wantStatus[r.URL]; top == nil || top.Error != "" || top.Status != want || top.FinalURL == srv.URL+"/login" && r.URL != top.FinalURL {
+			t.Errorf("%s: top-level navigation %+v; want status %d (signed in, no redirect to the login page)", r.URL, top, want)
+			continue
+		}
+		// A framed navigation from another site: refused before the
+		// handler runs, except on the page that lets other origins in.
+		wantFramed := http.StatusForbidden
+		if embed {
+			wantFramed = http.StatusOK
+		}
+		if r.Error != "" || r.Status != wantFramed || r.FinalURL != r.URL {
+			t.Errorf("%s: framed navigation: status %d at %s, error %q; want %d at the same URL", r.URL, r.Status, r.FinalURL, r.Error, wantFramed)
+		}
+		refused := r.Status == http.StatusForbidden && top.Status == http.StatusOK
 		for _, v := range r.Verdicts {
 			if v.Framable {
 				t.Errorf("%s: framable by %v, want refused (only https://partner.example may frame the embed page)", r.URL, v.Ancestors)
@@ -143,6 +164,13 @@ func TestScan_ownApp(t *testing.T) {
 		}
 		if got := slices.Contains(ids, "embeddable"); got != embed {
 			t.Errorf("%s: embeddable finding present = %v, want %v (findings %v)", r.URL, got, embed, ids)
+		}
+		if got := slices.Contains(ids, "framed-navigation-refused"); got != refused {
+			t.Errorf("%s: framed-navigation-refused present = %v, want %v (findings %v)", r.URL, got, refused, ids)
+		}
+		// guard's refusal carries the same framing headers as the page.
+		if slices.Contains(ids, "framing-headers-differ") {
+			t.Errorf("%s: the framed and top-level navigations get different framing headers (findings %v)", r.URL, ids)
 		}
 	}
 }

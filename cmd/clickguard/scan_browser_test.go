@@ -82,15 +82,16 @@ func TestScan_browser(t *testing.T) {
 	}
 }
 
-// TestScan_browserDisagrees scans pages that answer Chromium's framed
-// request (Sec-Fetch-Dest: iframe) with other headers than the scanner's
-// navigation, both ways: each contradicted verdict must become a
-// browser-disagrees finding, exit 1, and -screenshot must save the PNGs.
+// TestScan_browserDisagrees scans pages that answer Chromium with other
+// headers than they give the scanner (told apart by the scanner's
+// User-Agent, as a site that cloaks for scanners would), both ways: each
+// contradicted verdict must become a browser-disagrees finding, exit 1, and
+// -screenshot must save the PNGs.
 func TestScan_browserDisagrees(t *testing.T) {
 	requireChromium(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		framed := r.Header.Get("Sec-Fetch-Dest") == "iframe"
-		if r.URL.Path == "/open-to-frames" && !framed || r.URL.Path == "/closed-to-frames" && framed {
+		browser := r.Header.Get("User-Agent") != scan.UserAgent
+		if r.URL.Path == "/open-to-frames" && !browser || r.URL.Path == "/closed-to-frames" && browser {
 			w.Header().Set("X-Frame-Options", "DENY")
 		}
 		fmt.Fprint(w, "<!doctype html><title>two-faced</title><p>two-faced page")

@@ -42,8 +42,12 @@ func scanSite() http.Handler {
 		"/meta-only":    {200, nil, `<meta http-equiv="Content-Security-Policy" content="frame-ancestors 'none'">`},
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/old" {
+		switch r.URL.Path {
+		case "/old":
 			http.Redirect(w, r, "/protected", http.StatusMovedPermanently)
+			return
+		case "/twice":
+			http.Redirect(w, r, "/old", http.StatusFound)
 			return
 		}
 		p, ok := pages[r.URL.Path]
@@ -118,10 +122,12 @@ func TestScan_golden(t *testing.T) {
 		urls = append(urls, srv.URL+p)
 	}
 	// A fixed closed port keeps the error message stable in the golden file.
-	urls = append(urls, "http://127.0.0.1:1/down", "not-a-url")
+	urls = append(urls, "http://127.0.0.1:1/down")
 	for _, format := range []string{"text", "json"} {
 		t.Run(format, func(t *testing.T) {
-			code, stdout, stderr := runScanCmd(t, srv.URL, append([]string{"-format", format}, urls...)...)
+			// A malformed URL on the command line is a usage error; in a
+			// -urls file it is reported with the others.
+			code, stdout, stderr := runScanCmd(t, srv.URL, append([]string{"-format", format, "-urls", badURLFile(t)}, urls...)...)
 			if code != exitFailure {
 				t.Errorf("exit code %d, want %d", code, exitFailure)
 			}
@@ -131,6 +137,16 @@ func TestScan_golden(t *testing.T) {
 			checkGolden(t, "scan-"+format+".golden", stdout)
 		})
 	}
+}
+
+// badURLFile returns a -urls file that holds one malformed URL.
+func badURLFile(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "urls")
+	if err := os.WriteFile(path, []byte("not-a-url\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // scanJSON is the documented JSON shape; decoding with unknown fields
@@ -253,7 +269,14 @@ func TestScan_exitCodes(t *testing.T) {
 		{"unreachable", []string{down}, exitUnreachable},
 		{"unreachable beside a clean page", []string{"-skip-error-page", srv.URL + "/protected", down}, exitUnreachable},
 		{"unreachable beside a high finding", []string{srv.URL + "/allow-from", down}, exitFailure},
-		{"malformed URL", []string{"http://[::1"}, exitUnreachable},
+		{"malformed URL", []string{"http://[::1"}, exitUsage},
+		{"host and port without a scheme", []string{"127.0.0.1:18091/ok"}, exitUsage},
+		{"host name without a scheme", []string{"example.com"}, exitUsage},
+		{"ftp URL", []string{"ftp://example.com/"}, exitUsage},
+		{"malformed URL in a -urls file", []string{"-urls", badURLFile(t)}, exitUnreachable},
+		{"redirect not followed", []string{"-max-redirects", "0", srv.URL + "/old"}, exitUnreachable},
+		{"redirect followed", []string{"-max-redirects", "1", "-skip-error-page", srv.URL + "/old"}, exitOK},
+		{"too many redirects", []string{"-max-redirects", "1", srv.URL + "/twice"}, exitUnreachable},
 		{"custom chain allowed", []string{"-from", "https://partner.example", srv.URL + "/embed"}, exitOK},
 		{"no URL", nil, exitUsage},
 		{"bad format", []string{"-format", "xml", srv.URL}, exitUsage},
@@ -321,7 +344,8 @@ func TestScan_headersAndCookie(t *testing.T) {
 	if err := os.WriteFile(headerFile, []byte("X-A: 1\r\nX-B: two words\n\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	got := make(chan http.Header, 1)
+	// Two requests per run: the framed navigation and the top-level one.
+	got := make(chan http.Header, 2)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/p" {
 			got <- r.Header.Clone()
@@ -349,10 +373,12 @@ func TestScan_headersAndCookie(t *testing.T) {
 			if code != exitOK {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
-			h := <-got
-			for name, want := range tc.want {
-				if h.Get(name) != want {
-					t.Errorf("%s = %q, want %q", name, h.Get(name), want)
+			for range 2 {
+				h := <-got
+				for name, want := range tc.want {
+					if h.Get(name) != want {
+						t.Errorf("%s: %s = %q, want %q", h.Get("Sec-Fetch-Dest"), name, h.Get(name), want)
+					}
 				}
 			}
 		})
