@@ -154,6 +154,21 @@ func TestRun_findings(t *testing.T) {
 			[]string{"embeddable:info"}, ""},
 		{"declared embed page", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' https://partner.example"}}},
 			[]string{"embeddable:info"}, ""},
+		// One unknown value each, so no conflict: the header is ignored.
+		{"quote inside a value", sitePage{headers: [][2]string{{xfo, `a"b,DENY`}}},
+			[]string{"no-protection:high", "xfo-invalid:medium"}, ""},
+		{"quoted commas", sitePage{headers: [][2]string{{xfo, `"a, DENY, "`}}},
+			[]string{"no-protection:high", "xfo-invalid:medium"}, ""},
+		// Single quotes are ordinary: three values, a conflict that blocks.
+		{"single quotes", sitePage{headers: [][2]string{{xfo, "'a, DENY, '"}}},
+			[]string{"xfo-conflict:medium"}, "X-Frame-Options: DENY"},
+		// A source whose only path is "/" before a query has no path.
+		{"query after the root path", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' https://partner.example/?embed"}}},
+			[]string{"embeddable:info"}, ""},
+		{"fragment after the root path", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' https://partner.example/#x"}}},
+			[]string{"embeddable:info"}, ""},
+		{"query after a path", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' https://partner.example/embed?x"}}},
+			[]string{"embeddable:info", "source-path:medium"}, "Content-Security-Policy: frame-ancestors 'self' https://partner.example"},
 		{"image", sitePage{headers: append([][2]string{{"Content-Type", "image/png"}}, both...), body: "\x89PNG\r\n"}, []string{"not-html:info"}, ""},
 		{"unprotected JSON", sitePage{headers: [][2]string{{"Content-Type", "application/json"}}, body: `{"ok":true}`}, []string{"no-protection:low", "not-html:info"}, ""},
 	}
