@@ -1,0 +1,210 @@
+package scan
+
+// Rule describes one kind of [Finding]: every finding's ID is the ID of a
+// rule in [Rules]. Reports that describe their checks up front, such as
+// SARIF, list the rules.
+type Rule struct {
+	// ID is the finding id, such as "no-protection".
+	ID string
+	// Name is the id in CamelCase, as SARIF consumers show rule names.
+	Name string
+	// Short is a one-line summary.
+	Short string
+	// Full says what the check looks at and why it matters.
+	Full string
+	// Help says how to fix the page; each finding also carries the exact
+	// header to send in [Finding.Fix].
+	Help string
+	// Severity is the most serious severity a finding of this rule has;
+	// a finding may have a lower one (see [Finding.Severity]).
+	Severity Severity
+}
+
+// rules is the one table of finding ids: a test fails when a finding id
+// emitted anywhere in the package has no rule here, or a rule is never
+// emitted.
+var rules = []Rule{
+	{
+		ID: "no-protection", Name: "NoProtection", Severity: SeverityHigh,
+		Short: "No framing protection that browsers enforce",
+		Full:  "The response has neither an X-Frame-Options header nor a Content-Security-Policy frame-ancestors directive that browsers enforce (X-Frame-Options: ALLOWALL included), so any site can load the page in a frame and trick users into clicking on it (clickjacking). Low when the response is not HTML or is a refusal of the framed navigation.",
+		Help:  "Send Content-Security-Policy: frame-ancestors 'none' (or 'self', or the origins allowed to embed the page) on every response, and X-Frame-Options: DENY or SAMEORIGIN for older browsers.",
+	},
+	{
+		ID: "framable-by-foreign", Name: "FramableByForeign", Severity: SeverityHigh,
+		Short: "The enforced frame-ancestors lets a foreign site frame the page",
+		Full:  "The enforced Content-Security-Policy frame-ancestors directive allows an arbitrary foreign origin to frame the page.",
+		Help:  "List only 'self' and the origins that must embed the page in frame-ancestors, such as Content-Security-Policy: frame-ancestors 'self'.",
+	},
+	{
+		ID: "overbroad-source", Name: "OverbroadSource", Severity: SeverityHigh,
+		Short: "frame-ancestors admits any site, or any site under a public suffix",
+		Full:  "An enforced frame-ancestors source such as *, https:, http:, http://*, *.com, *.co.uk or *.github.io (by the Public Suffix List) lets sites that anyone can register frame the page. Low when another policy still keeps such sites out.",
+		Help:  "Replace the broad source with the exact origins that must embed the page.",
+	},
+	{
+		ID: "browser-disagrees", Name: "BrowserDisagrees", Severity: SeverityHigh,
+		Short: "Chromium contradicts the prediction from the headers",
+		Full:  "With the browser proof, Chromium rendered the page in a frame the headers forbid, or refused a frame the headers allow: the site answers framed requests differently from the scanner's, and the prediction is wrong for this site.",
+		Help:  "Send the framing headers on every response, framed requests (Sec-Fetch-Dest: iframe, no cookie) included.",
+	},
+	{
+		ID: "xfo-conflict", Name: "XfoConflict", Severity: SeverityMedium,
+		Short: "X-Frame-Options has several different values",
+		Full:  "Several distinct X-Frame-Options values: Chromium then blocks every frame, the page's own included, and older browsers may pick either value. Low when frame-ancestors decides instead.",
+		Help:  "Send one X-Frame-Options line with one value, DENY or SAMEORIGIN.",
+	},
+	{
+		ID: "xfo-allow-from", Name: "XfoAllowFrom", Severity: SeverityMedium,
+		Short: "X-Frame-Options: ALLOW-FROM is ignored by browsers",
+		Full:  "No current browser supports ALLOW-FROM: the header is ignored, as if it were absent. Info when frame-ancestors decides instead.",
+		Help:  "Name the allowed origins in Content-Security-Policy frame-ancestors instead.",
+	},
+	{
+		ID: "xfo-invalid", Name: "XfoInvalid", Severity: SeverityMedium,
+		Short: "X-Frame-Options value browsers do not know",
+		Full:  "A value other than DENY or SAMEORIGIN (DENY;, \"DENY\", …) is ignored by browsers. Info when frame-ancestors decides instead.",
+		Help:  "Send exactly X-Frame-Options: DENY or X-Frame-Options: SAMEORIGIN.",
+	},
+	{
+		ID: "header-misspelled", Name: "HeaderMisspelled", Severity: SeverityMedium,
+		Short: "Misspelled or obsolete framing header",
+		Full:  "A header such as X-Frame-Option, Frame-Options or X-Content-Security-Policy is not one browsers read: it protects nothing.",
+		Help:  "Send the value under its standard name, X-Frame-Options or Content-Security-Policy.",
+	},
+	{
+		ID: "meta-xfo", Name: "MetaXfo", Severity: SeverityMedium,
+		Short: "X-Frame-Options in a <meta> tag is ignored",
+		Full:  "Browsers read X-Frame-Options only from the HTTP header, never from <meta http-equiv>. Medium when the page has no other protection, low otherwise.",
+		Help:  "Send X-Frame-Options as an HTTP response header.",
+	},
+	{
+		ID: "meta-frame-ancestors", Name: "MetaFrameAncestors", Severity: SeverityMedium,
+		Short: "frame-ancestors in a <meta> tag is ignored",
+		Full:  "Browsers ignore frame-ancestors in a <meta http-equiv=\"Content-Security-Policy\"> policy. Medium when the page has no other protection, low otherwise.",
+		Help:  "Send frame-ancestors in the Content-Security-Policy HTTP response header.",
+	},
+	{
+		ID: "csp-report-only", Name: "CspReportOnly", Severity: SeverityMedium,
+		Short: "frame-ancestors only in Content-Security-Policy-Report-Only",
+		Full:  "A report-only policy reports violations but still lets the page render in the frame.",
+		Help:  "Send frame-ancestors in the enforced Content-Security-Policy header.",
+	},
+	{
+		ID: "csp-comma", Name: "CspComma", Severity: SeverityMedium,
+		Short: "A comma splits a Content-Security-Policy header into several policies",
+		Full:  "Each comma-separated policy is enforced on its own: sources after a comma are not part of the directive before it.",
+		Help:  "Separate sources with spaces and directives with semicolons.",
+	},
+	{
+		ID: "csp-directive-misspelled", Name: "CspDirectiveMisspelled", Severity: SeverityMedium,
+		Short: "Misspelled frame-ancestors directive",
+		Full:  "A directive such as frame-ancestor is not frame-ancestors: browsers ignore it.",
+		Help:  "Spell the directive frame-ancestors.",
+	},
+	{
+		ID: "source-path", Name: "SourcePath", Severity: SeverityMedium,
+		Short: "frame-ancestors source with a path",
+		Full:  "Chromium matches a source with a path only when the page was reached through a redirect, and the specification compares the origin alone: browsers may differ.",
+		Help:  "Write the source as an origin, without a path.",
+	},
+	{
+		ID: "none-mixed", Name: "NoneMixed", Severity: SeverityMedium,
+		Short: "'none' beside other sources is ignored",
+		Full:  "When frame-ancestors lists other sources, 'none' is ignored and the directive allows them.",
+		Help:  "Send 'none' alone to block every frame, or drop it.",
+	},
+	{
+		ID: "error-page-framable", Name: "ErrorPageFramable", Severity: SeverityMedium,
+		Short: "Error pages of the origin can be framed",
+		Full:  "A missing page (404) or server error of the same origin can be framed by any site while the scanned page cannot.",
+		Help:  "Send the same framing headers on every response, errors included.",
+	},
+	{
+		ID: "framing-headers-differ", Name: "FramingHeadersDiffer", Severity: SeverityMedium,
+		Short: "Framed and top-level navigations get different framing headers",
+		Full:  "The server answers a framed navigation (Sec-Fetch-Dest: iframe) with other X-Frame-Options or frame-ancestors than a top-level one (Sec-Fetch-Dest: document). Medium when only the top-level page is protected, low when only the framed one is, info otherwise.",
+		Help:  "Send the framing headers on every response, whatever the request's Fetch Metadata.",
+	},
+	{
+		ID: "xfo-only", Name: "XfoOnly", Severity: SeverityLow,
+		Short: "Protected by the legacy X-Frame-Options alone",
+		Full:  "Browsers honour X-Frame-Options, but Content-Security-Policy frame-ancestors is the standard that replaces it.",
+		Help:  "Send Content-Security-Policy frame-ancestors beside X-Frame-Options.",
+	},
+	{
+		ID: "csp-duplicate-directive", Name: "CspDuplicateDirective", Severity: SeverityLow,
+		Short: "frame-ancestors appears more than once in a policy",
+		Full:  "Browsers use the first frame-ancestors directive of a policy and ignore the rest.",
+		Help:  "Keep one frame-ancestors directive per policy.",
+	},
+	{
+		ID: "invalid-source", Name: "InvalidSource", Severity: SeverityLow,
+		Short: "frame-ancestors source that matches nothing",
+		Full:  "Sources such as 'unsafe-inline' or malformed hosts match nothing in frame-ancestors: only 'self', 'none', schemes and hosts do.",
+		Help:  "Remove the source, or write the origin it was meant to be.",
+	},
+	{
+		ID: "xfo-duplicate", Name: "XfoDuplicate", Severity: SeverityInfo,
+		Short: "X-Frame-Options repeats one value",
+		Full:  "Browsers treat the values as a set, so this works, but one line is enough.",
+		Help:  "Send one X-Frame-Options line.",
+	},
+	{
+		ID: "empty-frame-ancestors", Name: "EmptyFrameAncestors", Severity: SeverityInfo,
+		Short: "Empty frame-ancestors",
+		Full:  "An empty frame-ancestors blocks every frame, like 'none'.",
+		Help:  "Write frame-ancestors 'none' to say so.",
+	},
+	{
+		ID: "browser-difference", Name: "BrowserDifference", Severity: SeverityInfo,
+		Short: "Chromium and Firefox may differ on this policy",
+		Full:  "Chromium and the specification (and Firefox) differ on http://host:port sources and https ancestors, on IP-address sources, and on X-Frame-Options: SAMEORIGIN in a sandboxed frame.",
+		Help:  "List the https origins explicitly, avoid IP-address sources, and prefer frame-ancestors 'self' to SAMEORIGIN.",
+	},
+	{
+		ID: "embeddable", Name: "Embeddable", Severity: SeverityInfo,
+		Short: "The page is framable only by the listed origins",
+		Full:  "A declared embed page: frame-ancestors lets exactly these origins frame it, a wildcard such as https://*.partner.example meaning every subdomain, whoever runs it.",
+		Help:  "Check that every listed origin, and everyone who runs a subdomain a wildcard admits, should be able to frame the page.",
+	},
+	{
+		ID: "framed-navigation-refused", Name: "FramedNavigationRefused", Severity: SeverityInfo,
+		Short: "The server refuses framed navigations by their Fetch Metadata",
+		Full:  "The server answers a framed navigation from another site with an error (such as 403) and a top-level navigation with the page. Browsers that send no Fetch Metadata still rely on the framing headers.",
+		Help:  "Keep sending the framing headers as well.",
+	},
+	{
+		ID: "redirected", Name: "Redirected", Severity: SeverityInfo,
+		Short: "The page was reached through redirects",
+		Full:  "Only the final response's headers decide framing.",
+		Help:  "Scan the final URL, or protect it.",
+	},
+	{
+		ID: "not-html", Name: "NotHtml", Severity: SeverityInfo,
+		Short: "The response is not HTML",
+		Full:  "No <meta> tags were looked for; browsers still apply the headers when they show the response in a frame.",
+		Help:  "Nothing to do unless the response should be HTML.",
+	},
+	{
+		ID: "body-truncated", Name: "BodyTruncated", Severity: SeverityInfo,
+		Short: "The body is longer than the scanner reads",
+		Full:  "<meta> tags after the first part of the body were not looked for.",
+		Help:  "Nothing to do: browsers ignore framing policies in <meta> tags anyway.",
+	},
+}
+
+// ruleIndex maps a rule id to its index in rules.
+var ruleIndex = func() map[string]int {
+	m := make(map[string]int, len(rules))
+	for i, r := range rules {
+		m[r.ID] = i
+	}
+	return m
+}()
+
+// Rules returns every rule, most serious first: one per finding id the
+// scanner can report.
+func Rules() []Rule {
+	return append([]Rule(nil), rules...)
+}
