@@ -22,15 +22,19 @@ const (
 	FormatJSON Format = "json"
 	// FormatJSONL is one JSON result object per line.
 	FormatJSONL Format = "jsonl"
+	// FormatSARIF is one SARIF 2.1.0 log with one run: the rules first,
+	// then one result per finding as the results arrive, then the
+	// invocation with the URLs that failed.
+	FormatSARIF Format = "sarif"
 )
 
 // ParseFormat parses a format name.
 func ParseFormat(name string) (Format, error) {
 	switch f := Format(name); f {
-	case FormatText, FormatJSON, FormatJSONL:
+	case FormatText, FormatJSON, FormatJSONL, FormatSARIF:
 		return f, nil
 	}
-	return "", fmt.Errorf("unknown format %q (want text, json or jsonl)", name)
+	return "", fmt.Errorf("unknown format %q (want text, json, jsonl or sarif)", name)
 }
 
 // Report writes results to an io.Writer as they arrive, so that memory does
@@ -46,6 +50,9 @@ type Report struct {
 	bySev    [SeverityHigh + 1]int
 	framable int // results framable by an origin other than the page's
 	err      error
+
+	toolVersion string     // for FormatSARIF
+	sarif       sarifState // for FormatSARIF
 }
 
 // NewReport returns a Report writing format to w. Color turns on ANSI
@@ -78,6 +85,8 @@ func (r *Report) Add(res Result) error {
 			return r.fail(err)
 		}
 		return r.write(b, "\n")
+	case FormatSARIF:
+		return r.sarifAdd(res)
 	default:
 		return r.write(r.text(res))
 	}
@@ -96,6 +105,8 @@ func (r *Report) Close() error {
 		return r.write("\n]}\n")
 	case FormatJSONL:
 		return nil
+	case FormatSARIF:
+		return r.sarifClose()
 	}
 	var parts []string
 	for s := SeverityHigh; s >= SeverityInfo; s-- {

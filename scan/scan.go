@@ -16,7 +16,8 @@
 // it is given, follows at most [Options.MaxRedirects] redirects, reads at most
 // [Options.MaxBodyBytes] of each body and [Options.MaxHeaderBytes] of headers,
 // and gives up on a URL after [Options.Timeout]. Responses are untrusted:
-// they are parsed by bounded code and only ever printed as text or JSON.
+// they are parsed by bounded code and only ever printed as text, JSON or
+// SARIF.
 // Certificates are verified unless [Options.Insecure] is set. Cookies and
 // extra headers are sent on redirects only as net/http allows (not to another
 // domain).
@@ -24,6 +25,14 @@
 // The verdicts are predictions from headers. They cannot see frame-busting
 // scripts, and they assume the browser behaves as Chromium did when the
 // project's corpus was measured.
+//
+// # Reports
+//
+// [Report] writes results as they arrive, as text, JSON, JSON lines or a
+// SARIF 2.1.0 log for code-scanning dashboards ([FormatSARIF]): one run
+// whose tool lists one rule per finding id ([Rules]), one result per
+// finding located at the page's final URL, and the URLs that could not be
+// fetched or proved as notifications of the invocation.
 package scan
 
 import (

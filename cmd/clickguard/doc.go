@@ -33,7 +33,7 @@
 //
 // # Scan and poc
 //
-//	clickguard scan [-from chain]... [-format text|json|jsonl] [-fail-on severity]
+//	clickguard scan [-from chain]... [-format text|json|jsonl|sarif] [-fail-on severity]
 //	                [-browser [-chromium path] [-screenshot dir]] [flags] URL...
 //	clickguard poc [-serve addr | -o file] [-decoy text] [-x px -y px] [-opacity o] URL
 //

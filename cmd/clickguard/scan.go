@@ -37,8 +37,12 @@ per origin it also fetches a missing page (/clickguard-scan-<random>) to
 check that error pages are protected too.
 
 Output is text (coloured on a terminal unless NO_COLOR is set), one JSON
-document (-format json), or one JSON result per line as results arrive
-(-format jsonl). Results come in the order of the URLs.
+document (-format json), one JSON result per line as results arrive
+(-format jsonl), or one SARIF 2.1.0 log for code-scanning dashboards
+(-format sarif): a rule per finding id, a result per finding located at the
+page's final URL, and the URLs that could not be fetched or proved as
+notifications of the invocation, which is then not successful. Results come
+in the order of the URLs.
 
 With -browser, headless Chromium proves each verdict: it loads the final
 URL in a frame inside each chain, the ancestors being synthetic pages that
@@ -79,7 +83,7 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
 	var (
 		from, headers stringList
-		format        = fs.String("format", "text", "report `format`: text, json or jsonl")
+		format        = fs.String("format", "text", "report `format`: text, json, jsonl or sarif (SARIF 2.1.0, for code scanning)")
 		failOn        = fs.String("fail-on", "high", "exit 1 when a finding has this `severity` or more: info, low, medium, high, or never")
 		cookie        = fs.String("cookie", "", "Cookie header `value` to send (\"name=value; name2=value2\"), or @FILE to read it from a file")
 		timeout       = fs.Duration("timeout", scan.DefaultTimeout, "give up on a fetch after this `duration` (connection, redirects, headers and body; with -browser,\nalso on each proof)")
@@ -265,6 +269,8 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		sf.opts.Browser = b
 	}
 	report := scan.NewReport(stdout, sf.format, sf.format == scan.FormatText && useColor(stdout))
+	v, _ := buildVersion()
+	report.SetToolVersion(v)
 	var (
 		failed, unreachable bool
 		writeErr            error
@@ -299,6 +305,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if err != nil {
 		// Interrupted: still end the report, so that JSON stays valid.
+		report.Interrupted(err)
 		_ = report.Close()
 		return err
 	}

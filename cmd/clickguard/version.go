@@ -20,6 +20,15 @@ func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if fs.NArg() > 0 {
 		return usagef("version", fs, "unexpected argument %q", fs.Arg(0))
 	}
+	v, goVersion := buildVersion()
+	fmt.Fprintf(stdout, "clickguard %s %s\n", v, goVersion)
+	return nil
+}
+
+// buildVersion returns clickguard's version from the build info, "devel"
+// for a build from source, with the commit when it is known ("devel
+// (commit 0123456789ab)"), and the Go version.
+func buildVersion() (v, goVersion string) {
 	v, commit, goVersion := version, "", "unknown"
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		goVersion = bi.GoVersion
@@ -32,10 +41,8 @@ func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			}
 		}
 	}
-	fmt.Fprintf(stdout, "clickguard %s", v)
 	if commit != "" {
-		fmt.Fprintf(stdout, " (commit %.12s)", commit)
+		v += fmt.Sprintf(" (commit %.12s)", commit)
 	}
-	fmt.Fprintf(stdout, " %s\n", goVersion)
-	return nil
+	return v, goVersion
 }
