@@ -65,6 +65,9 @@ type page struct {
 	contentType string
 	// truncated reports whether the body was longer than MaxBodyBytes.
 	truncated bool
+	// body is the prefix of an HTML body that was read, kept only when
+	// the Crawl option is on, for its links.
+	body []byte
 }
 
 func newClient(opts Options) *http.Client {
@@ -96,6 +99,9 @@ func newClient(opts Options) *http.Client {
 			}
 			if len(via) > max {
 				return fmt.Errorf("%w (more than %d)", ErrTooManyRedirects, max)
+			}
+			if origin, ok := req.Context().Value(originKey{}).(string); ok && originOf(req.URL) != origin {
+				return fmt.Errorf("%w: %s (the crawl stays on %s)", ErrLeftOrigin, req.URL.Redacted(), origin)
 			}
 			return nil
 		},
@@ -169,6 +175,9 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation) (*page,
 	}
 	if p.isHTML {
 		p.resp.Meta = findMeta(body)
+		if s.opts.Crawl > 0 {
+			p.body = body
+		}
 	}
 	return p, nil
 }

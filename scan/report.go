@@ -221,6 +221,9 @@ func (r *Report) text(res Result) string {
 	var b strings.Builder
 	b.WriteString(r.paint(ansiBold, clean(res.URL)))
 	b.WriteString("\n")
+	if res.FoundOn != "" {
+		fmt.Fprintf(&b, "  found on %s\n", clean(res.FoundOn))
+	}
 	if res.Error != "" {
 		fmt.Fprintf(&b, "  %s %s\n\n", r.paint(ansiRed+ansiBold, "error:"), clean(res.Error))
 		return b.String()

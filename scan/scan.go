@@ -22,6 +22,28 @@
 // extra headers are sent on redirects only as net/http allows (not to another
 // domain).
 //
+// # Crawling
+//
+// With [Options.Crawl] set to N, Run also scans up to N more pages per URL
+// given, breadth-first from it, reported right after it in the order they
+// were found, each with [Result.FoundOn]. Links are read from the HTML the
+// scanner already reads (the first [Options.MaxBodyBytes] of the top-level
+// navigation's body): <a href>, <area href>, <iframe src>, <frame src>,
+// and the action URL of a <form> whose method is GET (the URL alone: no
+// form is ever filled in or submitted, and POST forms are ignored). Links
+// resolve against <base href> and the final URL; only http(s) URLs of
+// exactly the start URL's origin are kept, without their fragment. The
+// crawl carries the cookie and headers, so it stays away from links whose
+// path or query contains, case-insensitively and percent-decoded, a word
+// of a state change (logout, logoff, signout, signoff, each also with "-"
+// or "_" inside, delete, remove, destroy, erase, purge, unsubscribe,
+// deactivate, disable, revoke, cancel, reset: applications still change
+// state on GET), from non-pages by extension
+// (images, fonts, CSS, JavaScript, media, PDF and office documents,
+// archives), and a crawled page may not redirect to another origin (its
+// Err wraps [ErrLeftOrigin]). Each page is scanned once per URL given; the
+// pages found share the Concurrency bound and the Timeout of the URLs.
+//
 // The verdicts are predictions from headers. They cannot see frame-busting
 // scripts, and they assume the browser behaves as Chromium did when the
 // project's corpus was measured.
@@ -125,6 +147,11 @@ type Options struct {
 	// browser-disagrees finding where the browser contradicts the
 	// prediction. The default is nil: predictions only.
 	Browser Prover
+
+	// Crawl, when positive, also scans up to Crawl more pages per URL
+	// given, found by following its links breadth-first: see [Run]. The
+	// default is 0: only the URLs given.
+	Crawl int
 }
 
 // Result is what Run reports for one URL. When Error is not empty the URL
@@ -135,7 +162,11 @@ type Options struct {
 // (Sec-Fetch-Dest: iframe) fetches it, which is what an attacker's frame
 // receives. TopLevel is the same URL fetched as a top-level navigation.
 type Result struct {
-	URL       string     `json:"url"`
+	URL string `json:"url"`
+	// FoundOn, for a page found by [Options.Crawl], is the URL (as in
+	// the URL field of its Result) of the page that linked to it; empty
+	// for a URL given.
+	FoundOn   string     `json:"found_on,omitempty"`
 	FinalURL  string     `json:"final_url"`
 	Status    int        `json:"status"`
 	TopLevel  *TopLevel  `json:"top_level,omitempty"`
@@ -205,7 +236,8 @@ var ErrTooManyRedirects = errors.New("too many redirects")
 var ErrRedirectNotFollowed = errors.New("redirect not followed")
 
 // Run scans urls and calls emit once per URL, in the order of urls, from
-// the calling goroutine. At most Concurrency URLs are in flight and at most
+// the calling goroutine (with [Options.Crawl], each URL is followed by the
+// pages found from it, in the order they were found). At most Concurrency URLs are in flight and at most
 // twice that many results wait to be emitted, so memory stays flat however
 // long the list; the price of the order is that a slow URL holds back the
 // results after it (for at most Timeout).
@@ -232,8 +264,11 @@ func RunSeq(ctx context.Context, opts Options, urls iter.Seq[string], emit func(
 
 	n := s.opts.Concurrency
 	type job struct {
-		raw  string
+		url  string // as reported, for the pages it links to
 		done chan Result
+		// links, with the Crawl option, receives the pages the job's
+		// page links to (see crawlLinks) once it is scanned.
+		links chan crawled
 	}
 	// order carries jobs in input order to the emitter; its buffer and the
 	// semaphore bound how far fetching runs ahead of emitting.
@@ -242,24 +277,79 @@ func RunSeq(ctx context.Context, opts Options, urls iter.Seq[string], emit func(
 	stop := make(chan struct{})
 	producerDone := make(chan struct{})
 	var wg sync.WaitGroup
+	// start scans raw on a worker once one is free and queues its result
+	// for the emitter; false means the Run is over.
+	start := func(raw, foundOn string, c *crawl) (job, bool) {
+		select {
+		case sem <- struct{}{}:
+		case <-stop:
+			return job{}, false
+		}
+		j := job{done: make(chan Result, 1)}
+		if c != nil {
+			j.links = make(chan crawled, 1)
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			r, links := s.scanOne(ctx, raw, c, foundOn != "")
+			r.FoundOn = foundOn
+			j.done <- r
+			if j.links != nil {
+				j.links <- links
+			}
+		})
+		j.url = redact(raw)
+		select {
+		case order <- j:
+			return j, true
+		case <-stop:
+			return job{}, false
+		}
+	}
 	go func() {
 		defer close(producerDone)
 		defer close(order)
 		for raw := range urls {
-			select {
-			case sem <- struct{}{}:
-			case <-stop:
+			var c *crawl
+			if s.opts.Crawl > 0 {
+				if u, err := parseTarget(raw); err == nil {
+					c = newCrawl(u, s.opts.Crawl)
+				}
+			}
+			j, ok := start(raw, "", c)
+			if !ok {
 				return
 			}
-			j := job{raw: raw, done: make(chan Result, 1)}
-			wg.Go(func() {
-				defer func() { <-sem }()
-				j.done <- s.scanOne(ctx, raw)
-			})
-			select {
-			case order <- j:
-			case <-stop:
-				return
+			if c == nil {
+				continue
+			}
+			// Breadth-first: the pages linked from each page, in the
+			// order the pages were found, each page's links in document
+			// order. Only the expansion waits for a page; the pages found
+			// so far are being fetched meanwhile.
+			queue := []job{j}
+			for len(queue) > 0 {
+				parent := queue[0]
+				queue = queue[1:]
+				var found crawled
+				select {
+				case found = <-parent.links:
+				case <-stop:
+					return
+				}
+				if found.final != "" {
+					c.seen(found.final)
+				}
+				for _, l := range found.links {
+					if !c.take(l) {
+						continue
+					}
+					j, ok := start(l, parent.url, c)
+					if !ok {
+						return
+					}
+					queue = append(queue, j)
+				}
 			}
 		}
 	}()
@@ -333,21 +423,34 @@ func newScanner(opts Options) (*scanner, error) {
 	return s, nil
 }
 
-// scanOne fetches and judges one URL.
-func (s *scanner) scanOne(ctx context.Context, raw string) Result {
+// crawled is what the crawl learns from a scanned page: its final URL,
+// normalised, when of the crawl's origin, and the links it may follow.
+type crawled struct {
+	final string
+	links []string
+}
+
+// scanOne fetches and judges one URL. With c, it also returns the page's
+// links for the crawl; a page found by the crawl (inner) may not redirect
+// off the crawl's origin.
+func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool) (Result, crawled) {
 	// Empty lists, not nil: JSON readers get [] for a failed URL too.
 	res := Result{URL: redact(raw), Verdicts: []Verdict{}, Findings: []Finding{}}
+	var found crawled
 	u, err := parseTarget(raw)
 	if err != nil {
 		res.Err = err
 		res.Error = err.Error()
-		return res
+		return res, found
+	}
+	if inner {
+		ctx = stayOn(ctx, c.origin)
 	}
 	page, err := s.fetch(ctx, u, frameNavigation)
 	if err != nil {
 		res.Err = err
 		res.Error = err.Error()
-		return res
+		return res, found
 	}
 	res.FinalURL = page.final.Redacted()
 	res.Status = page.resp.Status
@@ -361,6 +464,22 @@ func (s *scanner) scanOne(ctx context.Context, raw string) Result {
 	} else {
 		res.TopLevel = &TopLevel{FinalURL: top.final.Redacted(), Status: top.resp.Status}
 	}
+	if c != nil {
+		// The links a visitor follows are those of the top-level
+		// navigation; a server that refuses frames shows them only there.
+		from := page
+		if top != nil {
+			from = top
+		}
+		if originOf(from.final) == c.origin {
+			found.final = normalizeURL(from.final)
+			// Up to 2*Crawl+2 of them may have been seen already (the
+			// visited set's bound): so many more leave room for Crawl new
+			// ones, however many links every page repeats.
+			found.links = crawlLinks(from.body, from.final, c.origin, 3*s.opts.Crawl+2)
+		}
+		page.body, from.body = nil, nil
+	}
 
 	var errPage *framing.Response
 	if !s.opts.SkipErrorPage {
@@ -371,12 +490,12 @@ func (s *scanner) scanOne(ctx context.Context, raw string) Result {
 	if err := judge(&res, page, top, errPage, s.chains); err != nil {
 		res.Err = err
 		res.Error = err.Error()
-		return res
+		return res, found
 	}
 	if s.opts.Browser != nil {
 		prove(ctx, s.opts.Browser, s.opts.Timeout, &res)
 	}
-	return res
+	return res, found
 }
 
 // errorPage fetches, once per origin of the Run, a path that should not

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,6 +20,9 @@ import (
 // exitUnreachable is scan's exit code when a URL could not be fetched, or
 // a verdict not proved with -browser.
 const exitUnreachable = 3
+
+// maxCrawl bounds -crawl: the pages remembered per URL given grow with it.
+const maxCrawl = 100000
 
 // scanLong is the description "clickguard help scan" prints before the flags.
 const scanLong = `Scan fetches each URL the way a frame of another site navigates to it (GET,
@@ -44,6 +48,20 @@ page's final URL, and the URLs that could not be fetched or proved as
 notifications of the invocation, which is then not successful. Results come
 in the order of the URLs.
 
+With -crawl N, each URL is followed by up to N more pages of exactly its
+origin, found breadth-first by following the links of the HTML already read
+(a, area, iframe, frame, the action URL of GET forms; <base href>
+honoured), in the order they were found, each saying which page linked it
+(found_on in JSON). The crawl sends the same cookie and headers, so it only
+ever GETs: it submits no form (a GET form's action URL is fetched bare, as a
+link, and POST forms are ignored), skips links whose path or query contains
+logout, logoff, signout, signoff (also with - or _), delete, remove,
+destroy, erase, purge, unsubscribe, deactivate, disable, revoke, cancel or
+reset, because applications still change state on GET, skips non-pages by
+extension (images, fonts, CSS, JavaScript, media, PDF and office documents,
+archives), and does not follow a crawled page's redirect to another origin.
+Crawled pages share -concurrency and -timeout with the URLs given.
+
 With -browser, headless Chromium proves each verdict: it loads the final
 URL in a frame inside each chain, the ancestors being synthetic pages that
 Chromium is told to serve for those origins (no request reaches them), and
@@ -59,7 +77,9 @@ Exit status: 0 when no finding reaches -fail-on, 1 when one does (or when
 Chromium does not start), 2 for a usage error (a malformed URL on the
 command line included), 3 when no finding reaches -fail-on but a URL could
 not be fetched, judged or proved, such as a redirect beyond -max-redirects
-or a malformed line of -urls (the others are still reported).
+or a malformed line of -urls (the others are still reported). A page found
+by -crawl counts like a URL given, except one that redirects to another
+origin: that is reported but not an error, as the crawl chose not to follow it.
 
 The cookie and headers may carry credentials: give them as @FILE (or set
 CLICKGUARD_COOKIE) to keep them out of shell history and the process list.`
@@ -94,6 +114,7 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 		browser       = fs.Bool("browser", false, "prove each verdict in headless Chromium (see above)")
 		chromium      = fs.String("chromium", "", "with -browser, run this Chromium `executable` (default: CLICKGUARD_CHROMIUM, or chromium,\nchromium-browser, google-chrome or google-chrome-stable on PATH)")
 		screenshot    = fs.String("screenshot", "", "with -browser, save a PNG of each proof in this `directory` (created if missing)")
+		crawl         = fs.Int("crawl", 0, "also scan up to `n` more pages of each URL's origin, found by following its links (see above)")
 		urlFile       = fs.String("urls", "", "also scan the URLs in this `file`, one per line (blank lines and # comments skipped; - for standard input),\nread as the scan goes")
 	)
 	fs.Var(&from, "from", "report the verdict for this `chain` of origins, parent first, top last, comma-separated,\n\"null\" for an opaque origin (repeatable; replaces the three standard chains)")
@@ -138,6 +159,10 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 	if *maxRedirects < 0 {
 		return nil, usagef("scan", fs, "-max-redirects must not be negative")
 	}
+	if *crawl < 0 || *crawl > maxCrawl {
+		return nil, usagef("scan", fs, "-crawl must be between 0 and %d, not %d", maxCrawl, *crawl)
+	}
+	sf.opts.Crawl = *crawl
 	o := &sf.opts
 	o.Timeout, o.Concurrency, o.Insecure, o.SkipErrorPage = *timeout, *concurrency, *insecure, *skipErrorPage
 	o.MaxRedirects = *maxRedirects
@@ -281,7 +306,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer closeFile()
 	err = scan.RunSeq(ctx, sf.opts, urls, func(r scan.Result) {
-		if r.Error != "" {
+		// A crawled page that redirects off the origin was not followed
+		// on purpose: reported, not an error.
+		if r.Error != "" && !errors.Is(r.Err, scan.ErrLeftOrigin) {
 			unreachable = true
 		}
 		for _, v := range r.Verdicts {

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -473,5 +474,94 @@ func TestScan_urlsFile(t *testing.T) {
 	want := []string{"/embed", "/protected", "/legacy", "/star"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("scanned URLs mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestScan_crawl checks -crawl end to end: the pages found follow their
+// start URL with found_on, the limit holds, no logout link is requested,
+// and the exit codes: a crawled page that cannot be fetched exits 3, one
+// that redirects to another origin does not.
+func TestScan_crawl(t *testing.T) {
+	t.Parallel()
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("request to the other origin: %s", r.URL)
+	}))
+	defer other.Close()
+	var (
+		mu       sync.Mutex
+		requests []string
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests = append(requests, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/away":
+			http.Redirect(w, r, other.URL+"/", http.StatusFound)
+			return
+		case "/broken":
+			if c, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				c.Close()
+			}
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
+		switch r.URL.Path {
+		case "/":
+			fmt.Fprint(w, `<a href="/one">1</a> <a href="two">2</a> <a href="/logout">bye</a> <a href="/broken">?</a>`)
+		case "/leaves":
+			fmt.Fprint(w, `<a href="/away">elsewhere</a>`)
+		}
+	}))
+	defer srv.Close()
+	s := srv.URL
+
+	code, stdout, stderr := runScanCmd(t, "", "-crawl", "2", "-format", "jsonl", "-skip-error-page", s+"/")
+	if code != exitOK {
+		t.Errorf("-crawl 2: exit code %d, want 0\n%s%s", code, stdout, stderr)
+	}
+	var got []string
+	for l := range strings.Lines(stdout) {
+		var r struct {
+			URL     string `json:"url"`
+			FoundOn string `json:"found_on"`
+		}
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, r.URL+" <- "+r.FoundOn)
+	}
+	if want := []string{s + "/ <- ", s + "/one <- " + s + "/", s + "/two <- " + s + "/"}; !slices.Equal(got, want) {
+		t.Errorf("-crawl 2 reported %q, want %q", got, want)
+	}
+
+	code, stdout, _ = runScanCmd(t, "", "-crawl", "10", "-skip-error-page", s+"/")
+	if code != exitUnreachable {
+		t.Errorf("a crawled page unreachable: exit code %d, want 3\n%s", code, stdout)
+	}
+	if want := s + "/broken\n  found on " + s + "/\n  error: "; !strings.Contains(stdout, want) {
+		t.Errorf("text report without %q:\n%s", want, stdout)
+	}
+
+	code, stdout, _ = runScanCmd(t, "", "-crawl", "10", "-skip-error-page", s+"/leaves")
+	if code != exitOK || !strings.Contains(stdout, "redirect to another origin not followed") {
+		t.Errorf("a crawled page redirecting away: exit code %d, want 0, and the redirect reported:\n%s", code, stdout)
+	}
+
+	code, stdout, _ = runScanCmd(t, "", "-skip-error-page", s+"/")
+	if code != exitOK || strings.Count(stdout, s+"/") != 1 {
+		t.Errorf("without -crawl: exit code %d, want only the URL given:\n%s", code, stdout)
+	}
+	if code, _, stderr := runScanCmd(t, "", "-crawl", "-1", s+"/"); code != exitUsage || !strings.Contains(stderr, "-crawl must be") {
+		t.Errorf("-crawl -1: exit code %d, want 2\n%s", code, stderr)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	for _, r := range requests {
+		if r != "GET "+strings.Fields(r)[1] || strings.Contains(r, "logout") {
+			t.Errorf("request %s: the crawl only GETs pages that do not log out", r)
+		}
 	}
 }

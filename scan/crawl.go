@@ -1,0 +1,219 @@
+package scan
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/url"
+	"path"
+	"strings"
+
+	"golang.org/x/net/html"
+)
+
+// ErrLeftOrigin is wrapped by the Err of a crawled page (see
+// [Options.Crawl]) that redirected to another origin: the crawl does not
+// follow it, so there is no page to judge.
+var ErrLeftOrigin = errors.New("redirect to another origin not followed by the crawl")
+
+// crawl is the state of the crawl from one start URL: its origin and the
+// pages already taken, bounded by the Crawl option.
+type crawl struct {
+	origin  string // scheme://host[:port], default port dropped
+	left    int    // pages that may still be scheduled
+	visited map[string]bool
+}
+
+func newCrawl(start *url.URL, n int) *crawl {
+	c := &crawl{origin: originOf(start), left: n, visited: make(map[string]bool, n+2)}
+	c.visited[normalizeURL(start)] = true
+	return c
+}
+
+// take reports whether u is a page not seen yet and there is room for it,
+// and marks it seen.
+func (c *crawl) take(u string) bool {
+	if c.left <= 0 || c.visited[u] {
+		return false
+	}
+	c.visited[u] = true
+	c.left--
+	return true
+}
+
+// seen marks u, such as the final URL of a redirected page, as scanned
+// without counting it against the limit; the set stays bounded by twice
+// the limit plus two.
+func (c *crawl) seen(u string) { c.visited[u] = true }
+
+// originOf returns u's origin as the crawl compares it: lower-case scheme
+// and host, the port only when it is not the scheme's default.
+func originOf(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	host := strings.ToLower(u.Hostname())
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if p := u.Port(); p != "" && !(scheme == "http" && p == "80") && !(scheme == "https" && p == "443") {
+		host += ":" + p
+	}
+	return scheme + "://" + host
+}
+
+// normalizeURL returns u in the form the crawl compares pages by: its
+// origin as originOf writes it, the path ("/" when empty) and the query as
+// written, no fragment. Two links to the same page differ only when their
+// paths or queries are spelled differently.
+func normalizeURL(u *url.URL) string {
+	n := &url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: u.RawQuery, ForceQuery: u.ForceQuery && u.RawQuery == ""}
+	if n.Path == "" {
+		n.Path = "/"
+	}
+	if u.User != nil {
+		// Keep the credentials the start URL carried, so that each
+		// crawled page is fetched as it was; reports redact them.
+		o, _ := url.Parse(originOf(u))
+		o.User = u.User
+		return o.String() + n.String()
+	}
+	return originOf(u) + n.String()
+}
+
+// unsafeWords are the words that, found anywhere in a link's path or query
+// (case-insensitively, after percent-decoding), keep the crawl away from
+// it: real applications still sign out, delete or unsubscribe on a GET, and
+// the crawl carries the user's cookie. Matching is by substring, so the
+// rule errs on the side of skipping (/removed-features is skipped too).
+var unsafeWords = []string{
+	"logout", "log-out", "log_out", "logoff", "log-off", "log_off",
+	"signout", "sign-out", "sign_out", "signoff", "sign-off", "sign_off",
+	"delete", "remove", "destroy", "erase", "purge",
+	"unsubscribe", "deactivate", "disable", "revoke", "cancel", "reset",
+}
+
+// isUnsafeLink reports whether u's path or query suggests that a GET of it
+// changes state.
+func isUnsafeLink(u *url.URL) bool {
+	s := u.Path + "?" + u.RawQuery
+	if d, err := url.QueryUnescape(u.EscapedPath() + "?" + u.RawQuery); err == nil {
+		s = d
+	}
+	s = strings.ToLower(s)
+	for _, w := range unsafeWords {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// nonPageExt are the file extensions (of the last path segment,
+// case-insensitively) that the crawl takes for something other than a
+// page: images, fonts, style sheets, scripts, media, documents, archives
+// and binaries.
+var nonPageExt = map[string]bool{
+	".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".webp": true, ".avif": true,
+	".svg": true, ".ico": true, ".bmp": true, ".tif": true, ".tiff": true,
+	".css": true, ".js": true, ".mjs": true, ".map": true,
+	".woff": true, ".woff2": true, ".ttf": true, ".otf": true, ".eot": true,
+	".mp3": true, ".mp4": true, ".m4a": true, ".webm": true, ".ogg": true, ".wav": true, ".avi": true, ".mov": true,
+	".pdf": true, ".doc": true, ".docx": true, ".xls": true, ".xlsx": true, ".ppt": true, ".pptx": true,
+	".zip": true, ".gz": true, ".tgz": true, ".tar": true, ".bz2": true, ".xz": true, ".7z": true, ".rar": true,
+	".exe": true, ".dmg": true, ".iso": true, ".apk": true, ".msi": true, ".deb": true, ".rpm": true,
+}
+
+// crawlLinks returns the links of an HTML prefix that the crawl may follow,
+// normalised, deduplicated and in document order, at most limit of them:
+// <a href>, <area href>, <iframe src>, <frame src> and the action of
+// <form method=get> (the URL alone: no field is ever filled in or
+// submitted), resolved against <base href> (the first one, as browsers do)
+// or else docURL; only http(s) URLs of origin, without unsafe words or a
+// non-page extension. docURL is not among them.
+func crawlLinks(body []byte, docURL *url.URL, origin string, limit int) []string {
+	if limit <= 0 {
+		return nil
+	}
+	base := docURL
+	baseSet := false
+	self := normalizeURL(docURL)
+	seen := map[string]bool{self: true}
+	var links []string
+	z := html.NewTokenizer(bytes.NewReader(body))
+	for len(links) < limit {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			break
+		}
+		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+			continue
+		}
+		name, hasAttr := z.TagName()
+		if !hasAttr {
+			continue
+		}
+		attrs := map[string]string{}
+		for {
+			k, v, more := z.TagAttr()
+			if _, dup := attrs[string(k)]; !dup {
+				attrs[string(k)] = string(v)
+			}
+			if !more {
+				break
+			}
+		}
+		var ref string
+		switch string(name) {
+		case "base":
+			if h, ok := attrs["href"]; ok && !baseSet {
+				baseSet = true
+				if b, err := docURL.Parse(strings.TrimSpace(h)); err == nil && (b.Scheme == "http" || b.Scheme == "https") {
+					base = b
+				}
+			}
+			continue
+		case "a", "area":
+			ref = attrs["href"]
+		case "iframe", "frame":
+			ref = attrs["src"]
+		case "form":
+			if m := strings.ToLower(strings.TrimSpace(attrs["method"])); m != "" && m != "get" {
+				continue // POST, dialog: never
+			}
+			a, ok := attrs["action"]
+			if !ok {
+				continue // the page itself
+			}
+			ref = a
+		default:
+			continue
+		}
+		ref = strings.TrimSpace(ref)
+		if ref == "" {
+			continue
+		}
+		u, err := base.Parse(ref)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Opaque != "" {
+			continue
+		}
+		u.Fragment, u.RawFragment = "", ""
+		if originOf(u) != origin || isUnsafeLink(u) || nonPageExt[strings.ToLower(path.Ext(u.Path))] {
+			continue
+		}
+		n := normalizeURL(u)
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		links = append(links, n)
+	}
+	return links
+}
+
+// originKey is the context key of the origin a crawled page's fetches may
+// not leave.
+type originKey struct{}
+
+// stayOn returns ctx with the origin that redirects may not leave.
+func stayOn(ctx context.Context, origin string) context.Context {
+	return context.WithValue(ctx, originKey{}, origin)
+}

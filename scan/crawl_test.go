@@ -1,0 +1,321 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// recorder is a handler that records every request it receives and counts
+// the requests in flight.
+type recorder struct {
+	mu       sync.Mutex
+	requests []string // "METHOD host path?query"
+	inFlight int
+	maxIn    int
+	delay    time.Duration
+	next     http.Handler
+}
+
+func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec.mu.Lock()
+	rec.requests = append(rec.requests, r.Method+" "+r.Host+" "+r.URL.RequestURI())
+	rec.inFlight++
+	rec.maxIn = max(rec.maxIn, rec.inFlight)
+	rec.mu.Unlock()
+	defer func() {
+		rec.mu.Lock()
+		rec.inFlight--
+		rec.mu.Unlock()
+	}()
+	if rec.delay > 0 {
+		time.Sleep(rec.delay)
+	}
+	rec.next.ServeHTTP(w, r)
+}
+
+func (rec *recorder) list() []string {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return slices.Clone(rec.requests)
+}
+
+// crawlSite starts a small site with links of every kind, and another
+// origin it links and redirects to. Pages not listed answer 200 with no
+// links.
+func crawlSite(t *testing.T) (site, other *httptest.Server, siteRec, otherRec *recorder) {
+	t.Helper()
+	otherRec = &recorder{next: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<a href="/x">x</a>`)
+	})}
+	other = httptest.NewServer(otherRec)
+	t.Cleanup(other.Close)
+
+	var siteURL string
+	pages := map[string]func() string{
+		"/": func() string {
+			u, _ := url.Parse(siteURL)
+			localhost := "http://localhost:" + u.Port()
+			return `<!doctype html><title>home</title>
+<a href="/a">relative to the root</a>
+<a href="b">relative</a>
+<a href="#top">fragment of this page</a>
+<a href="/a#section">the same page again, with a fragment</a>
+<a href="` + siteURL + `/c">absolute, same origin</a>
+<a href="` + other.URL + `/x">another origin</a>
+<a href="` + localhost + `/other-host">same server, another host name: another origin</a>
+<a href="https://` + u.Host + `/https">another scheme: another origin</a>
+<a href="/logout">log out</a>
+<a href="/Account/Sign-Out?next=/">sign out</a>
+<a href="/items/7/delete">delete</a>
+<a href="/items?action=remove&amp;id=7">remove</a>
+<a href="/newsletter/un%73ubscribe">unsubscribe, percent-encoded</a>
+<a href="/img/logo.PNG">an image</a>
+<a href="/static/app.css">a style sheet</a>
+<a href="/files/report.pdf">a PDF</a>
+<a href="mailto:someone@example.com">mail</a>
+<a href="javascript:alert(1)">script</a>
+<a>no href</a>
+<map><area href="/d" alt="area"></map>
+<iframe src="/e"></iframe>
+<form action="/search"><input name="q"></form>
+<form method="POST" action="/post-only"><input name="q"></form>
+<form method="get" action="/search?in=docs"><input name="q"></form>`
+		},
+		"/a": func() string { return `<a href="/">home: a loop</a><a href="/f">f</a><a href="/a">itself</a>` },
+		"/b": func() string {
+			return `<head><base href="/sub/"><base href="/ignored/"></head><a href="g">g under the base</a>`
+		},
+		"/c": func() string {
+			return `<a href="/away">redirects to another origin</a><a href="/moved">redirects on this origin</a>`
+		},
+		"/search": func() string { return `<a href="/h">h</a>` },
+		"/sub/g":  func() string { return `<frameset><frame src="../i"></frameset>` },
+	}
+	siteRec = &recorder{next: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/away":
+			http.Redirect(w, r, other.URL+"/landing", http.StatusFound)
+			return
+		case "/moved":
+			http.Redirect(w, r, "/moved-here", http.StatusFound)
+			return
+		case "/go-other":
+			http.Redirect(w, r, other.URL+"/landing", http.StatusFound)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
+		if p, ok := pages[r.URL.Path]; ok {
+			fmt.Fprint(w, p())
+			return
+		}
+		fmt.Fprint(w, "<p>a page without links</p>")
+	})}
+	site = httptest.NewServer(siteRec)
+	t.Cleanup(site.Close)
+	siteURL = site.URL
+	return site, other, siteRec, otherRec
+}
+
+// crawlRun scans urls with opts and returns "url <- found_on" per result,
+// and the results.
+func crawlRun(t *testing.T, opts Options, urls ...string) ([]string, []Result) {
+	t.Helper()
+	var got []string
+	var results []Result
+	err := Run(context.Background(), opts, urls, func(r Result) {
+		line := r.URL
+		if r.FoundOn != "" {
+			line += " <- " + r.FoundOn
+		}
+		got = append(got, line)
+		results = append(results, r)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got, results
+}
+
+func TestCrawl_site(t *testing.T) {
+	site, _, siteRec, otherRec := crawlSite(t)
+	s := site.URL
+	for _, conc := range []int{1, 4} {
+		t.Run(fmt.Sprint("concurrency ", conc), func(t *testing.T) {
+			siteRec.mu.Lock()
+			siteRec.requests = nil
+			siteRec.mu.Unlock()
+			got, results := crawlRun(t, Options{Crawl: 50, Concurrency: conc}, s+"/")
+			// Breadth-first, in the order of discovery: the links of "/"
+			// in document order, then those of /a, /b, /c, ...
+			want := []string{
+				s + "/",
+				s + "/a <- " + s + "/",
+				s + "/b <- " + s + "/",
+				s + "/c <- " + s + "/",
+				s + "/d <- " + s + "/",
+				s + "/e <- " + s + "/",
+				s + "/search <- " + s + "/",
+				s + "/search?in=docs <- " + s + "/",
+				s + "/f <- " + s + "/a",
+				s + "/sub/g <- " + s + "/b",
+				s + "/away <- " + s + "/c",
+				s + "/moved <- " + s + "/c",
+				s + "/h <- " + s + "/search",
+				s + "/i <- " + s + "/sub/g",
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("scanned:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+			}
+			for _, r := range results {
+				switch {
+				case strings.HasSuffix(r.URL, "/away"):
+					if !errors.Is(r.Err, ErrLeftOrigin) {
+						t.Errorf("%s: error %v, want ErrLeftOrigin", r.URL, r.Err)
+					}
+				case r.Error != "":
+					t.Errorf("%s: %s", r.URL, r.Error)
+				case strings.HasSuffix(r.URL, "/moved") && r.FinalURL != s+"/moved-here":
+					t.Errorf("%s: final URL %s, want the redirect on the same origin followed", r.URL, r.FinalURL)
+				}
+			}
+
+			// Only GET, never a state-changing or skipped link, never
+			// another host name of the same server.
+			for _, req := range siteRec.list() {
+				method, rest, _ := strings.Cut(req, " ")
+				host, uri, _ := strings.Cut(rest, " ")
+				if method != http.MethodGet {
+					t.Errorf("request %s: only GET is allowed", req)
+				}
+				if host != site.Listener.Addr().String() {
+					t.Errorf("request %s: to another host name", req)
+				}
+				for _, bad := range []string{"logout", "Sign-Out", "delete", "remove", "subscribe", "post-only", ".PNG", ".css", ".pdf", "other-host", "/https", "#"} {
+					if strings.Contains(uri, bad) {
+						t.Errorf("request %s: the crawl must not follow it", req)
+					}
+				}
+				if strings.HasPrefix(uri, "/ignored/") {
+					t.Errorf("request %s: only the first <base> counts", req)
+				}
+			}
+		})
+	}
+	// The other origin is never requested: not the link to it, not the
+	// redirect of a crawled page.
+	if reqs := otherRec.list(); len(reqs) != 0 {
+		t.Errorf("requests to the other origin: %q", reqs)
+	}
+}
+
+func TestCrawl_limit(t *testing.T) {
+	site, _, _, _ := crawlSite(t)
+	s := site.URL
+	got, _ := crawlRun(t, Options{Crawl: 3, SkipErrorPage: true}, s+"/")
+	want := []string{s + "/", s + "/a <- " + s + "/", s + "/b <- " + s + "/", s + "/c <- " + s + "/"}
+	if !slices.Equal(got, want) {
+		t.Errorf("-crawl 3 scanned %q, want %q", got, want)
+	}
+
+	// The limit is per URL given; each is followed by its own pages, in
+	// the order of the URLs.
+	got, _ = crawlRun(t, Options{Crawl: 1, SkipErrorPage: true}, s+"/b", s+"/a")
+	want = []string{s + "/b", s + "/sub/g <- " + s + "/b", s + "/a", s + "/ <- " + s + "/a"}
+	if !slices.Equal(got, want) {
+		t.Errorf("two URLs scanned %q, want %q", got, want)
+	}
+}
+
+func TestCrawl_zeroChangesNothing(t *testing.T) {
+	site, _, siteRec, _ := crawlSite(t)
+	got, results := crawlRun(t, Options{SkipErrorPage: true}, site.URL+"/", site.URL+"/a")
+	if want := []string{site.URL + "/", site.URL + "/a"}; !slices.Equal(got, want) {
+		t.Errorf("scanned %q, want %q", got, want)
+	}
+	for _, r := range results {
+		if r.FoundOn != "" {
+			t.Errorf("%s: found_on %q without a crawl", r.URL, r.FoundOn)
+		}
+	}
+	// Two fetches per URL (framed and top-level), nothing else.
+	if reqs := siteRec.list(); len(reqs) != 4 {
+		t.Errorf("requests %q, want 4", reqs)
+	}
+}
+
+// TestCrawl_startRedirectsAway: a URL given may redirect to another origin
+// (it is judged there, as without a crawl), but the crawl never follows
+// the links of that other origin.
+func TestCrawl_startRedirectsAway(t *testing.T) {
+	site, other, _, otherRec := crawlSite(t)
+	got, results := crawlRun(t, Options{Crawl: 5, SkipErrorPage: true}, site.URL+"/go-other")
+	if want := []string{site.URL + "/go-other"}; !slices.Equal(got, want) {
+		t.Errorf("scanned %q, want %q", got, want)
+	}
+	if results[0].FinalURL != other.URL+"/landing" {
+		t.Errorf("final URL %s", results[0].FinalURL)
+	}
+	for _, req := range otherRec.list() {
+		if !strings.HasSuffix(req, " /landing") {
+			t.Errorf("request %s to the other origin: only the redirect's target may be fetched", req)
+		}
+	}
+}
+
+// TestCrawl_concurrency: URLs given and crawled pages share one bound.
+func TestCrawl_concurrency(t *testing.T) {
+	site, _, siteRec, _ := crawlSite(t)
+	siteRec.delay = 20 * time.Millisecond
+	s := site.URL
+	got, _ := crawlRun(t, Options{Crawl: 50, Concurrency: 2, SkipErrorPage: true}, s+"/", s+"/c", s+"/a")
+	if len(got) != 14+3+14 { // the site from /, /c and its two links, the site from /a
+		t.Errorf("%d results: %q", len(got), got)
+	}
+	if siteRec.maxIn > 2 {
+		t.Errorf("%d requests at once, want at most 2", siteRec.maxIn)
+	}
+}
+
+func TestCrawl_links(t *testing.T) {
+	doc, _ := url.Parse("http://Example.COM:80/dir/page?x=1")
+	body := `<base href="https://example.com/elsewhere/">` // another origin: nothing is kept
+	if got := crawlLinks([]byte(body+`<a href="a">`), doc, originOf(doc), 10); len(got) != 0 {
+		t.Errorf("links under a base of another origin: %q", got)
+	}
+	body = `<a href="a"><a href="./a"><a href="/dir/a#x"><a href="?x=1"><a href="page?x=1#f">` +
+		`<a href="http://example.com/dir/b"><a href=" /c "><a href="HTTP://EXAMPLE.COM:80/d">` +
+		`<form method=dialog action=/dialog></form><form action></form><form method=GET action="/s">` +
+		`<a href="/Reset-Password"><a href="/js/app.JS"><a href="/e"><a href="/f">`
+	got := crawlLinks([]byte(body), doc, originOf(doc), 5)
+	want := []string{"http://example.com/dir/a", "http://example.com/dir/b", "http://example.com/c", "http://example.com/d", "http://example.com/s"}
+	if !slices.Equal(got, want) {
+		t.Errorf("links:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestCrawl_visitedBounded(t *testing.T) {
+	start, _ := url.Parse("http://example.com/")
+	c := newCrawl(start, 2)
+	if c.take("http://example.com/") {
+		t.Error("the start URL taken again")
+	}
+	for i, want := range []bool{true, true, false, false} {
+		if got := c.take(fmt.Sprintf("http://example.com/%d", i)); got != want {
+			t.Errorf("take %d = %v, want %v", i, got, want)
+		}
+	}
+	if len(c.visited) != 3 {
+		t.Errorf("visited holds %d URLs, want 3", len(c.visited))
+	}
+}
