@@ -42,7 +42,11 @@ over plain HTTP only to localhost.
 
 SIGINT or SIGTERM stops serve gracefully: requests in flight get up to
 -shutdown-grace (10 seconds by default) to finish; a longer one, such as a
-large export, is cut off then.`
+large export, is cut off then.
+
+In the background, serve finishes account deletions that were interrupted
+(by a crash or a DynamoDB failure) and started more than 10 minutes ago: at
+start and every 5 minutes, logging each. Several instances may do so at once.`
 
 // serveOptions are the parsed flags of "clickguard serve".
 type serveOptions struct {
@@ -225,6 +229,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+
+	// The deletion finisher ends with ctx (SIGINT/SIGTERM) or at any
+	// return, and serve waits for it before the DynamoDB client goes: a
+	// deletion it abandons is finished by its next round, here or on
+	// another instance.
+	finisherCtx, stopFinisher := context.WithCancel(ctx)
+	finisherDone := make(chan struct{})
+	go func() {
+		defer close(finisherDone)
+		a.FinishDeletions(finisherCtx)
+	}()
+	defer func() {
+		stopFinisher()
+		<-finisherDone
+	}()
 
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", o.addr)

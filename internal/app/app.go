@@ -75,6 +75,15 @@ type Config struct {
 	// (zero value) is 19 MiB of memory, 2 passes, 1 thread; tests lower it.
 	Password PasswordParams
 
+	// DeletionFinishInterval is how often FinishDeletions looks for account
+	// deletions that were interrupted. The default is 5 minutes.
+	DeletionFinishInterval time.Duration
+
+	// DeletionGrace is how long ago an account deletion must have started
+	// before FinishDeletions finishes it, so that one still running is not
+	// raced for nothing (racing it is safe). The default is 10 minutes.
+	DeletionGrace time.Duration
+
 	// Unprotected builds the same handler without the guard layers: no
 	// security headers, no framing refusal, no cross-origin or token checks.
 	// It exists only for the overhead benchmark and the browser suite's
@@ -90,6 +99,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SessionLifetime <= 0 {
 		c.SessionLifetime = 12 * time.Hour
+	}
+	if c.DeletionFinishInterval <= 0 {
+		c.DeletionFinishInterval = 5 * time.Minute
+	}
+	if c.DeletionGrace <= 0 {
+		c.DeletionGrace = 10 * time.Minute
 	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 1 << 20

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -51,77 +50,75 @@ func (s *Store) SetEmbedOrigins(ctx context.Context, username string, origins []
 }
 
 // DeleteAccount deletes username and everything that belongs to the user.
-// It first marks the profile as being deleted (the deleting attribute), after
-// which the account is gone for every other method: GetUser answers
-// ErrAccountGone and no transaction writes into the partition any more (see
-// the package's table design). Then it ends the user's sessions
-// (Sessions.EndAll) and deletes, in batches, one Query page at a time: own
-// items and their refs, shares given (with the grantees' inbox entries),
-// shares received (with the owners' share records and counts), the audit log
-// and the login throttle counters. The profile goes last, so the username
-// stays taken until everything else is gone, and a signup of the same name
-// starts from nothing.
+// It first marks the profile as being deleted (the deleting attribute) and,
+// in the same transaction, records the pending deletion in the DELETIONS
+// partition (see [Store.PendingDeletions]). From then on the account is gone
+// for every other method: GetUser answers ErrAccountGone and no transaction
+// writes into the partition any more (see the package's table design). Then
+// it ends the user's sessions (Sessions.EndAll) and deletes, in batches, one
+// Query page at a time: own items and their refs, shares given (with the
+// grantees' inbox entries), shares received (with the owners' share records
+// and counts), the audit log and the login throttle counters. The profile
+// goes next, so the username stays taken until everything else is gone, and
+// a signup of the same name starts from nothing; the pending-deletion record
+// goes last.
 //
 // Because the mark came first, the sweep sees every record the partition
 // will ever hold, and no second sweep is needed. An interrupted deletion
-// leaves the mark; calling DeleteAccount again finishes it. It returns
-// ErrNotFound if there is no such account.
+// leaves the mark and its record; calling DeleteAccount again, or
+// FinishDeletion with the record, finishes it. Any number of these calls may
+// run at once for one account. It returns ErrNotFound if there is no such
+// account.
 //
 // Nothing of the deletion is kept in the user's audit log, which is deleted
 // too; the application logs it.
 func (s *Store) DeleteAccount(ctx context.Context, username string, a Actor) error {
-	if err := s.markDeleting(ctx, username); err != nil {
+	mark, err := s.markDeleting(ctx, username)
+	if err != nil {
 		return fmt.Errorf("store: delete account: %w", err)
 	}
-	if err := NewSessions(s.db, s.tables.Sessions).EndAll(ctx, username); err != nil {
-		return fmt.Errorf("store: delete account %q: end sessions: %w", username, err)
-	}
-	if err := s.sweepPartition(ctx, username); err != nil {
+	if err := s.finishDeletion(ctx, username, mark); err != nil {
 		return fmt.Errorf("store: delete account %q: %w", username, err)
+	}
+	return nil
+}
+
+// finishDeletion does the steps of DeleteAccount that follow the mark, for
+// the deletion whose profile carries mark. Each step is idempotent, and the
+// sweep stops (without an error) once the profile no longer carries mark:
+// another call has finished this deletion, and the name may belong to a new
+// account already.
+func (s *Store) finishDeletion(ctx context.Context, username, mark string) error {
+	if err := NewSessions(s.db, s.tables.Sessions).EndAll(ctx, username); err != nil {
+		return fmt.Errorf("end sessions: %w", err)
+	}
+	if err := s.sweepPartition(ctx, username, mark); err != nil {
+		return err
 	}
 	if err := s.deleteThrottle(ctx, username); err != nil {
-		return fmt.Errorf("store: delete account %q: %w", username, err)
+		return err
 	}
-	// Only the marked profile: if another call finished the deletion
+	// Only the profile of this deletion: if another call finished it
 	// meanwhile and the name was taken again, the new profile stays.
 	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                aws.String(s.tables.Data),
-		Key:                      key(userPK(username), profileSK),
-		ConditionExpression:      aws.String("attribute_exists(#deleting)"),
-		ExpressionAttributeNames: map[string]string{"#deleting": attrDeleting},
+		TableName:                 aws.String(s.tables.Data),
+		Key:                       key(userPK(username), profileSK),
+		ConditionExpression:       aws.String("#deleting = :mark"),
+		ExpressionAttributeNames:  map[string]string{"#deleting": attrDeleting},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":mark": &types.AttributeValueMemberS{Value: mark}},
 	})
 	if err := translate(err); err != nil && !errors.Is(err, ErrConflict) {
-		return fmt.Errorf("store: delete account %q: profile: %w", username, err)
+		return fmt.Errorf("profile: %w", err)
 	}
-	return nil
+	// Last: until here, PendingDeletions finds the deletion.
+	return s.deleteDeletionRecord(ctx, username, mark)
 }
 
-// markDeleting sets deleting on username's profile to now, or keeps it
-// when a deletion was started before. ErrNotFound if there is no profile.
-func (s *Store) markDeleting(ctx context.Context, username string) error {
-	if checkUsername(username) != nil {
-		return fmt.Errorf("mark %q: %w", username, ErrNotFound)
-	}
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(s.tables.Data),
-		Key:                      key(userPK(username), profileSK),
-		UpdateExpression:         aws.String("SET #deleting = if_not_exists(#deleting, :now)"),
-		ConditionExpression:      aws.String("attribute_exists(#pk)"),
-		ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#deleting": attrDeleting},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":now": &types.AttributeValueMemberS{Value: s.now().UTC().Format(time.RFC3339)},
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("mark %q: %w", username, translateCond(err, ErrNotFound))
-	}
-	return nil
-}
-
-// stillDeleting reports whether username's profile is still the one marked
-// by DeleteAccount. When another call has finished the deletion, the name
-// may belong to a new account already, whose records a sweep must not touch.
-func (s *Store) stillDeleting(ctx context.Context, username string) (bool, error) {
+// stillDeleting reports whether username's profile still carries mark, the
+// mark of the deletion in progress. When another call has finished the
+// deletion, the name may belong to a new account already, whose records a
+// sweep must not touch.
+func (s *Store) stillDeleting(ctx context.Context, username, mark string) (bool, error) {
 	av, err := s.getRecord(ctx, userPK(username), profileSK)
 	if errors.Is(err, ErrNotFound) {
 		return false, nil
@@ -129,13 +126,13 @@ func (s *Store) stillDeleting(ctx context.Context, username string) (bool, error
 	if err != nil {
 		return false, err
 	}
-	return attrString(av, attrDeleting) != "", nil
+	return attrString(av, attrDeleting) == mark, nil
 }
 
 // sweepPartition deletes every record of username's partition except the
 // profile, with the records elsewhere that point into it. It stops, without
-// an error, when the profile is no longer the one DeleteAccount marked.
-func (s *Store) sweepPartition(ctx context.Context, username string) error {
+// an error, when the profile no longer carries mark.
+func (s *Store) sweepPartition(ctx context.Context, username, mark string) error {
 	pk := userPK(username)
 	kc := expression.Key(attrPK).Equal(expression.Value(pk))
 	proj := expression.NamesList(expression.Name(attrPK), expression.Name(attrSK), expression.Name(attrType),
@@ -158,7 +155,7 @@ func (s *Store) sweepPartition(ctx context.Context, username string) error {
 		if err != nil {
 			return fmt.Errorf("sweep: query: %w", translate(err))
 		}
-		if ok, err := s.stillDeleting(ctx, username); err != nil || !ok {
+		if ok, err := s.stillDeleting(ctx, username, mark); err != nil || !ok {
 			return err // nil when another call finished the deletion
 		}
 		var del [][2]string

@@ -28,6 +28,9 @@ import (
 //	                                                                   grantees of one item
 //	audit event          USER#<username>   AUDIT#<time>#<8 hex>        Query begins_with AUDIT#, newest
 //	                                                                   first: a user's audit log
+//	pending deletion     DELETIONS         <username>                  consistent Query of the partition:
+//	                                                                   account deletions not yet ended
+//	                                                                   (marked, mark), for the finisher
 //
 // Item ids are 26 characters of Crockford base32 (48-bit milliseconds, 20
 // bits of nanoseconds within the millisecond, then 60 random bits), so sk
@@ -61,6 +64,15 @@ import (
 // username taken (CreateUser's attribute_not_exists) until the sweep is
 // done. Writes outside transactions only update or delete records that
 // exist, so they cannot bring a record back.
+//
+// The mark ("<RFC 3339 time>#<8 hex>", unique to one deletion) is set in
+// one transaction with the pending-deletion record DELETIONS/<username>,
+// which carries it; the record is deleted after the profile, only while it
+// still carries that mark. So every marked profile has its record, and a
+// deletion that was interrupted and never run again is found without a
+// Scan ([Store.PendingDeletions]) and finished ([Store.FinishDeletion]),
+// which goes on only while the profile carries the record's mark: a stale
+// record never touches a later account of the same name.
 
 // Attribute names shared by every record.
 const (
@@ -69,7 +81,7 @@ const (
 	attrType      = "type"
 	attrVersion   = "version"
 	attrExpiresAt = "expires_at" // TTL attribute of the sessions table
-	attrDeleting  = "deleting"   // on a profile whose deletion has started: when it started
+	attrDeleting  = "deleting"   // on a profile whose deletion has started: its mark, "<RFC 3339 time>#<8 hex>"
 )
 
 // Key parts.
@@ -90,6 +102,7 @@ const (
 	addrThrottle       = "addr#" // throttle key of a client address
 	sessionThrottle    = "sess#" // throttle key of a logged-in session
 	probePK            = "PROBE" // never written: CheckTransactions' condition check
+	deletionsPK        = "DELETIONS"
 	throttleUserPrefix = throttlePrefix + userThrottle
 )
 

@@ -31,8 +31,9 @@ type userRecord struct {
 	EmbedOrigins []string  `dynamodbav:"embed_origins"`
 	CreatedAt    time.Time `dynamodbav:"created_at"`
 	Version      int64     `dynamodbav:"version"`
-	// Deleting is set (to the time it started) once DeleteAccount has
-	// begun; the account is gone from then on.
+	// Deleting is set (to the deletion's mark: the time it started and 8
+	// random hex digits) once DeleteAccount has begun; the account is gone
+	// from then on.
 	Deleting string `dynamodbav:"deleting,omitempty"`
 }
 
