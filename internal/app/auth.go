@@ -241,7 +241,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if ok && deleting {
 		a.releaseAttempt(r, attempt)
-		a.finishDeleteAccount(w, r, u.Username)
+		a.finishDeleteAccount(w, r, u)
 		return
 	}
 	if ok {
@@ -263,12 +263,19 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/items", http.StatusSeeOther)
 }
 
-// finishDeleteAccount finishes the interrupted deletion of username's
-// account, whose password was just given, and shows the page that says the
-// account is gone.
-func (a *App) finishDeleteAccount(w http.ResponseWriter, r *http.Request, username string) {
+// finishDeleteAccount finishes the interrupted deletion of u's account, as
+// read with the password just given, and shows the page that says the
+// account is gone. It finishes that deletion only: if it has ended meanwhile
+// and the name belongs to a new account, the new account is left alone.
+func (a *App) finishDeleteAccount(w http.ResponseWriter, r *http.Request, u store.User) {
 	ctx := r.Context()
-	if err := a.store.DeleteAccount(ctx, username, a.actor(r)); err != nil {
+	username := u.Username
+	p, ok := u.Deletion()
+	if !ok {
+		a.serverError(w, r, fmt.Errorf("app: finish deleting %q: the account read has no deletion under way", username))
+		return
+	}
+	if _, err := a.store.FinishDeletion(ctx, p); err != nil {
 		a.serverError(w, r, fmt.Errorf("app: finish deleting %q: %w", username, err))
 		return
 	}

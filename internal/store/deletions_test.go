@@ -391,3 +391,39 @@ func TestFinishDeletion_Stale(t *testing.T) {
 		t.Errorf("left behind: %v", av)
 	}
 }
+
+// TestUser_Deletion: the account as read during an interrupted deletion
+// names that deletion, and finishing it after the name was deleted and
+// signed up again leaves the new account alone, as a login that read the
+// old account must.
+func TestUser_Deletion(t *testing.T) {
+	t.Parallel()
+	env := newUsersEnv(t, "alice", "bob")
+	s, ctx := env.Store, t.Context()
+	if bob, err := s.GetUser(ctx, "bob"); err != nil {
+		t.Fatal(err)
+	} else if p, ok := bob.Deletion(); ok {
+		t.Errorf("a live account names a deletion: %+v", p)
+	}
+	interruptDeleteAccount(t, env, "alice")
+	old, err := s.GetUser(ctx, "alice")
+	if !errors.Is(err, store.ErrAccountGone) {
+		t.Fatalf("GetUser of a half-deleted account: %v, want ErrAccountGone", err)
+	}
+	p, ok := old.Deletion()
+	if !ok || p.Username != "alice" || p.Marked.IsZero() {
+		t.Fatalf("Deletion() = %+v, %v; want alice's, with its time", p, ok)
+	}
+	if err := s.DeleteAccount(ctx, "alice", store.Actor{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateUser(ctx, store.User{Username: "alice", PasswordHash: "new"}, store.Actor{}); err != nil {
+		t.Fatal(err)
+	}
+	if finished, err := s.FinishDeletion(ctx, p); err != nil || finished {
+		t.Errorf("FinishDeletion of the deletion the old read named = %v, %v; want false, nil", finished, err)
+	}
+	if u, err := s.GetUser(ctx, "alice"); err != nil || u.PasswordHash != "new" {
+		t.Errorf("the new alice = %+v, %v; want her live account", u, err)
+	}
+}

@@ -116,6 +116,18 @@ type User struct {
 	EmbedOrigins []string
 	CreatedAt    time.Time
 	Version      int64
+
+	deleting string // the mark of a deletion under way, "" for a live account
+}
+
+// Deletion returns the deletion under way of the account as it was read,
+// for FinishDeletion, and false for a live account. Finishing that deletion
+// never touches a later account of the same name.
+func (u User) Deletion() (PendingDeletion, bool) {
+	if u.deleting == "" {
+		return PendingDeletion{}, false
+	}
+	return PendingDeletion{Username: u.Username, Marked: markTime(u.deleting, time.Time{}), mark: u.deleting}, true
 }
 
 // Item is a user's document.

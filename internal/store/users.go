@@ -44,6 +44,7 @@ func (r userRecord) user() User {
 		EmbedOrigins: r.EmbedOrigins,
 		CreatedAt:    r.CreatedAt,
 		Version:      r.Version,
+		deleting:     r.Deleting,
 	}
 }
 
