@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,18 +13,19 @@ import (
 	"github.com/clickguard/clickguard/internal/store/storetest"
 )
 
-// newFinisher returns an app on env.Store, whose logs go to the returned
-// buffer, for the deletion finisher's tests.
-func newFinisher(t *testing.T, env storetest.Env, cfg app.Config) (*app.App, *syncBuffer) {
-	t.Helper()
-	cfg.Password = cheapPassword
-	logs := &syncBuffer{}
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := app.New(cfg, env.Store, store.NewSessions(env.Client, env.Tables.Sessions), logger)
-	if err != nil {
-		t.Fatalf("app.New: %v", err)
+// runFinisher runs a's deletion finisher, a round at once and one for each
+// value sent on tick, until stop, which waits for it to return.
+func runFinisher(ctx context.Context, a *app.App) (tick chan<- time.Time, stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	ticks, done := make(chan time.Time), make(chan struct{})
+	go func() {
+		defer close(done)
+		a.FinishDeletionsOn(ctx, ticks)
+	}()
+	return ticks, func() {
+		cancel()
+		<-done
 	}
-	return a, logs
 }
 
 // interruptDeletion creates username with an item shared with grantee and
@@ -69,14 +69,8 @@ func TestFinishDeletions(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t)
 	interruptDeletion(t, env, "alice", "bob")
-	a, logs := newFinisher(t, env, app.Config{DeletionGrace: time.Nanosecond})
-	ctx, cancel := context.WithCancel(t.Context())
-	tick := make(chan time.Time)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		a.FinishDeletionsOn(ctx, tick)
-	}()
+	a, logs := newApp(t, env, app.Config{DeletionGrace: time.Nanosecond})
+	tick, stop := runFinisher(t.Context(), a)
 	tick <- time.Time{} // received after the first round
 	checkGone(t, env, "alice", "bob")
 
@@ -85,8 +79,7 @@ func TestFinishDeletions(t *testing.T) {
 	tick <- time.Time{} // and is over
 	checkGone(t, env, "carol", "bob")
 
-	cancel()
-	<-done
+	stop()
 	for _, u := range []string{"alice", "carol"} {
 		if !strings.Contains(logs.String(), "level=INFO msg=\"deletion finisher: finished an interrupted account deletion\" username="+u) {
 			t.Errorf("no Info line for %s's deletion in the logs:\n%s", u, logs)
@@ -103,17 +96,10 @@ func TestFinishDeletions_Grace(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t)
 	interruptDeletion(t, env, "alice", "bob")
-	a, _ := newFinisher(t, env, app.Config{}) // 10 minutes
-	ctx, cancel := context.WithCancel(t.Context())
-	tick := make(chan time.Time)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		a.FinishDeletionsOn(ctx, tick)
-	}()
+	a, _ := newApp(t, env, app.Config{}) // 10 minutes
+	tick, stop := runFinisher(t.Context(), a)
 	tick <- time.Time{}
-	cancel()
-	<-done
+	stop()
 	if _, err := env.Store.GetUser(t.Context(), "alice"); !errors.Is(err, store.ErrAccountGone) {
 		t.Errorf("GetUser(alice) after a round within the grace period: %v, want ErrAccountGone (still pending)", err)
 	}
@@ -133,14 +119,8 @@ func TestFinishDeletions_Failures(t *testing.T) {
 		}
 		return nil
 	})
-	a, logs := newFinisher(t, flaky, app.Config{DeletionGrace: time.Nanosecond})
-	ctx, cancel := context.WithCancel(t.Context())
-	tick := make(chan time.Time)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		a.FinishDeletionsOn(ctx, tick)
-	}()
+	a, logs := newApp(t, flaky, app.Config{DeletionGrace: time.Nanosecond})
+	tick, stop := runFinisher(t.Context(), a)
 	tick <- time.Time{} // the first round failed
 	if !strings.Contains(logs.String(), "level=WARN msg=\"deletion finisher: finishing an account deletion failed\" username=alice") {
 		t.Errorf("no Warn line for the failed round:\n%s", logs)
@@ -151,8 +131,7 @@ func TestFinishDeletions_Failures(t *testing.T) {
 	down.Store(false)
 	tick <- time.Time{}
 	tick <- time.Time{}
-	cancel()
-	<-done
+	stop()
 	checkGone(t, env, "alice", "bob")
 }
 
@@ -164,29 +143,23 @@ func TestFinishDeletions_TwoInstances(t *testing.T) {
 	for _, u := range []string{"alice", "carol", "dave"} {
 		interruptDeletion(t, env, u, "bob")
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	var dones []chan struct{}
-	var ticks []chan time.Time
+	var stops []func()
+	var ticks []chan<- time.Time
 	for range 2 {
-		a, logs := newFinisher(t, env, app.Config{DeletionGrace: time.Nanosecond})
+		a, logs := newApp(t, env, app.Config{DeletionGrace: time.Nanosecond})
 		t.Cleanup(func() {
 			if strings.Contains(logs.String(), "level=WARN") {
 				t.Errorf("warnings logged:\n%s", logs)
 			}
 		})
-		tick, done := make(chan time.Time), make(chan struct{})
-		go func() {
-			defer close(done)
-			a.FinishDeletionsOn(ctx, tick)
-		}()
-		ticks, dones = append(ticks, tick), append(dones, done)
+		tick, stop := runFinisher(t.Context(), a)
+		ticks, stops = append(ticks, tick), append(stops, stop)
 	}
 	for _, tick := range ticks {
 		tick <- time.Time{}
 	}
-	cancel()
-	for _, done := range dones {
-		<-done
+	for _, stop := range stops {
+		stop()
 	}
 	for _, u := range []string{"alice", "carol", "dave"} {
 		checkGone(t, env, u, "bob")

@@ -45,6 +45,16 @@ func newEnv(t *testing.T) storetest.Env {
 // cfg sets its own).
 func newServer(t *testing.T, env storetest.Env, cfg app.Config) *testServer {
 	t.Helper()
+	a, logs := newApp(t, env, cfg)
+	srv := httptest.NewTLSServer(a.Handler())
+	t.Cleanup(srv.Close)
+	return &testServer{Server: srv, env: env, logs: logs}
+}
+
+// newApp returns an app on env's tables, with cheap password hashing unless
+// cfg sets its own, whose logs go to the returned buffer.
+func newApp(t *testing.T, env storetest.Env, cfg app.Config) (*app.App, *syncBuffer) {
+	t.Helper()
 	if cfg.Password == (app.PasswordParams{}) {
 		cfg.Password = cheapPassword
 	}
@@ -54,9 +64,7 @@ func newServer(t *testing.T, env storetest.Env, cfg app.Config) *testServer {
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
 	}
-	srv := httptest.NewTLSServer(a.Handler())
-	t.Cleanup(srv.Close)
-	return &testServer{Server: srv, env: env, logs: logs}
+	return a, logs
 }
 
 // syncBuffer is a bytes.Buffer safe for the concurrent writes of a server.
