@@ -86,7 +86,8 @@ func (s *Store) deletionPut(username, mark string) (types.TransactWriteItem, err
 }
 
 // markAttempts bounds markDeleting's rounds: each one loses only to a
-// deletion of the same name that ended, or to a transaction in flight.
+// deletion of the same name that ended (a transaction in flight is waited
+// out within the round, by transactWrite).
 const markAttempts = 4
 
 // markDeleting marks username's profile as being deleted and records the
@@ -118,7 +119,7 @@ func (s *Store) markDeleting(ctx context.Context, username string) (string, erro
 		if put, err = s.deletionPut(username, mark); err != nil {
 			return "", fmt.Errorf("mark %q: %w", username, err)
 		}
-		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		err = s.transactWrite(ctx, []types.TransactWriteItem{
 			{Update: &types.Update{
 				TableName:                 aws.String(s.tables.Data),
 				Key:                       key(userPK(username), profileSK),
@@ -128,14 +129,12 @@ func (s *Store) markDeleting(ctx context.Context, username string) (string, erro
 				ExpressionAttributeValues: map[string]types.AttributeValue{":mark": &types.AttributeValueMemberS{Value: mark}},
 			}},
 			put,
-		}})
+		})
 		switch {
 		case err == nil:
 			return mark, nil
 		case unknownOperation(err):
 			return "", fmt.Errorf("mark %q: %w: %w", username, ErrNoTransactions, err)
-		case inFlightConflict(err):
-			continue
 		case !conditionFailedAt(err, 0):
 			return "", fmt.Errorf("mark %q: %w", username, translate(err))
 		}
@@ -150,7 +149,7 @@ func (s *Store) markDeleting(ctx context.Context, username string) (string, erro
 		if put, err = s.deletionPut(username, mark); err != nil {
 			return "", fmt.Errorf("mark %q: %w", username, err)
 		}
-		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		err = s.transactWrite(ctx, []types.TransactWriteItem{
 			{ConditionCheck: &types.ConditionCheck{
 				TableName:                 aws.String(s.tables.Data),
 				Key:                       key(userPK(username), profileSK),
@@ -159,12 +158,12 @@ func (s *Store) markDeleting(ctx context.Context, username string) (string, erro
 				ExpressionAttributeValues: map[string]types.AttributeValue{":mark": &types.AttributeValueMemberS{Value: mark}},
 			}},
 			put,
-		}})
+		})
 		switch {
 		case err == nil:
 			return mark, nil
-		case inFlightConflict(err), conditionFailedAt(err, 0):
-			continue // that deletion ended meanwhile, or is being written
+		case conditionFailedAt(err, 0):
+			continue // that deletion ended meanwhile
 		}
 		return "", fmt.Errorf("mark %q: %w", username, translate(err))
 	}

@@ -168,19 +168,7 @@ func (s *Store) transact(ctx context.Context, owner string, ev Event, ops ...typ
 		items = append(items, s.accountCheck(owner))
 	}
 	items = append(items, audit)
-	in := &dynamodb.TransactWriteItemsInput{TransactItems: items}
-	_, err = s.db.TransactWriteItems(ctx, in)
-	// Another transaction in flight on the same records cancels this one
-	// before any condition is compared; it is usually over within
-	// milliseconds, so try again twice before answering ErrUnavailable.
-	for attempt := 1; attempt <= 2 && inFlightConflict(err); attempt++ {
-		select {
-		case <-ctx.Done():
-			return translate(err)
-		case <-time.After(time.Duration(attempt) * 15 * time.Millisecond):
-		}
-		_, err = s.db.TransactWriteItems(ctx, in)
-	}
+	err = s.transactWrite(ctx, items)
 	if unknownOperation(err) {
 		// dynalite: say so plainly rather than fail with an opaque 400.
 		return fmt.Errorf("%w: %w", ErrNoTransactions, err)
@@ -189,6 +177,25 @@ func (s *Store) transact(ctx context.Context, owner string, ev Event, ops ...typ
 		return &dbError{kind: ErrAccountGone, err: err}
 	}
 	return translate(err)
+}
+
+// transactWrite sends items in one TransactWriteItems call and returns the
+// SDK's error untranslated. Another transaction in flight on the same
+// records cancels this one before any condition is compared; it is usually
+// over within milliseconds, so transactWrite tries again twice before it
+// returns that cancellation (which translate makes ErrUnavailable).
+func (s *Store) transactWrite(ctx context.Context, items []types.TransactWriteItem) error {
+	in := &dynamodb.TransactWriteItemsInput{TransactItems: items}
+	_, err := s.db.TransactWriteItems(ctx, in)
+	for attempt := 1; attempt <= 2 && inFlightConflict(err); attempt++ {
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt) * 15 * time.Millisecond):
+		}
+		_, err = s.db.TransactWriteItems(ctx, in)
+	}
+	return err
 }
 
 // touches reports whether one of ops names the data table's record pk, sk.
