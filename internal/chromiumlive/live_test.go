@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"html"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -37,7 +36,7 @@ const (
 type lab struct {
 	victim, attacker *httptest.Server
 	rewrite          func(string) string
-	byCase           map[string]corpustest.Record
+	cases            http.Handler // corpustest.Handler
 
 	mu     sync.Mutex
 	loaded map[string]bool // record ids whose victim document loaded
@@ -45,10 +44,8 @@ type lab struct {
 
 func newLab(t *testing.T, records []corpustest.Record) *lab {
 	t.Helper()
-	l := &lab{byCase: make(map[string]corpustest.Record), loaded: make(map[string]bool)}
-	for _, r := range records {
-		l.byCase[r.Case] = r
-	}
+	l := &lab{loaded: make(map[string]bool)}
+	l.cases = corpustest.Handler(records, func(v string) string { return l.rewrite(v) })
 	l.victim = serveOn(t, "127.0.0.1:0", l)
 	l.attacker = serveOn(t, "127.0.0.2:0", l)
 	l.rewrite = strings.NewReplacer(
@@ -81,8 +78,9 @@ func serveOn(t *testing.T, addr string, h http.Handler) *httptest.Server {
 //     the case's redirect headers;
 //   - /frame?src=<url>: a page holding one iframe of src;
 //   - /beacon/<id>: records that id's victim document loaded.
+//
+// The first two are corpustest.Handler's.
 func (l *lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id := r.URL.Query().Get("id")
 	switch {
 	case r.URL.Path == "/frame":
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -92,42 +90,9 @@ func (l *lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		l.loaded[strings.TrimPrefix(r.URL.Path, "/beacon/")] = true
 		l.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
-	case strings.HasPrefix(r.URL.Path, "/redirect/"):
-		c, ok := l.byCase[strings.TrimPrefix(r.URL.Path, "/redirect/")]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		for _, h := range c.RedirectHeaders {
-			if h.Name != "Location" {
-				w.Header()[h.Name] = append(w.Header()[h.Name], l.rewrite(h.Value))
-			}
-		}
-		w.Header().Set("Location", "/case/"+url.PathEscape(c.Case)+"?id="+url.QueryEscape(id))
-		w.WriteHeader(http.StatusFound)
-	case strings.HasPrefix(r.URL.Path, "/case/"):
-		c, ok := l.byCase[strings.TrimPrefix(r.URL.Path, "/case/")]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		// Raw names keep the case's spelling; Go writes the values as
-		// they are, trimming only spaces and tabs at either end.
-		for _, h := range c.Headers {
-			w.Header()[h.Name] = append(w.Header()[h.Name], l.rewrite(h.Value))
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(c.Status)
-		var b strings.Builder
-		b.WriteString("<!doctype html><html><head>")
-		for _, m := range c.Meta {
-			fmt.Fprintf(&b, `<meta http-equiv="%s" content="%s">`, html.EscapeString(m.HTTPEquiv), html.EscapeString(l.rewrite(m.Content)))
-		}
-		fmt.Fprintf(&b, `<title>victim</title></head><body><img src="/beacon/%s" alt=""><button>Delete account</button></body></html>`,
-			html.EscapeString(url.PathEscape(id)))
-		_, _ = io.WriteString(w, b.String())
 	default:
-		http.NotFound(w, r)
+		// /case/ and /redirect/, with the beacon for ?id=.
+		l.cases.ServeHTTP(w, r)
 	}
 }
 

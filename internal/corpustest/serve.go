@@ -29,9 +29,12 @@ var corpusPorts = []int{18081, 18082, 18083, 18443, 18444}
 // Handler serves every case of records at /case/<case>: the case's header
 // lines in order and with their spelling, its status, and an HTML body with
 // its <meta http-equiv> tags. At /redirect/<case> it serves a same-origin 302
-// to /case/<case> carrying the case's redirect headers. Any other path is
-// 404. rewrite maps the corpus's victim origins in header values and meta
-// content to the test servers'; it is called on every request.
+// to /case/<case> carrying the case's redirect headers and the request's
+// query. Any other path is 404. rewrite maps the corpus's victim origins in
+// header values and meta content to the test servers'; it is called on
+// every request. A request with a query parameter id gets, in the body, an
+// image at /beacon/<id>, so that a server answering that path learns that
+// the document loaded in a browser.
 func Handler(records []Record, rewrite func(string) string) http.Handler {
 	byCase := make(map[string]Record)
 	for _, r := range records {
@@ -57,7 +60,11 @@ func Handler(records []Record, rewrite func(string) string) http.Handler {
 					w.Header()[h.Name] = append(w.Header()[h.Name], rewrite(h.Value))
 				}
 			}
-			w.Header().Set("Location", "/case/"+url.PathEscape(name))
+			loc := "/case/" + url.PathEscape(name)
+			if r.URL.RawQuery != "" {
+				loc += "?" + r.URL.RawQuery
+			}
+			w.Header().Set("Location", loc)
 			w.WriteHeader(http.StatusFound)
 			return
 		}
@@ -72,7 +79,11 @@ func Handler(records []Record, rewrite func(string) string) http.Handler {
 		for _, m := range c.Meta {
 			fmt.Fprintf(&b, `<meta http-equiv="%s" content="%s">`, html.EscapeString(m.HTTPEquiv), html.EscapeString(rewrite(m.Content)))
 		}
-		b.WriteString("<title>victim</title></head><body><button>Delete account</button></body></html>")
+		b.WriteString("<title>victim</title></head><body>")
+		if id := r.URL.Query().Get("id"); id != "" {
+			fmt.Fprintf(&b, `<img src="/beacon/%s" alt="">`, html.EscapeString(url.PathEscape(id)))
+		}
+		b.WriteString("<button>Delete account</button></body></html>")
 		_, _ = io.WriteString(w, b.String())
 	})
 }
