@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,9 +13,10 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/clickguard/clickguard/guard"
+	"github.com/clickguard/clickguard/internal/chromiumtest"
 )
 
-const chromiumPath = "/usr/bin/chromium"
+const chromiumPath = chromiumtest.Path
 
 // seen is what the server observed for one path.
 type seen struct {
@@ -33,12 +33,7 @@ type seen struct {
 // not embeddable answers 403 without its handler running, and the
 // embeddable route that allows the attacker's origin runs.
 func TestHandler_FramedNavigationChromium(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CLICKGUARD_REQUIRE_ALL") == "1" {
-			t.Fatalf("Chromium is required (CLICKGUARD_REQUIRE_ALL=1): %v", err)
-		}
-		t.Skipf("Chromium not installed at %s: %v", chromiumPath, err)
-	}
+	chromiumtest.Require(t)
 
 	var mu sync.Mutex
 	log := map[string]*seen{}

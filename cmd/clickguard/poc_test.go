@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/clickguard/clickguard/internal/chromiumtest"
 )
 
 // TestPoc_Outputs: the page goes to standard output, or to the -o file and
@@ -71,13 +73,7 @@ func servePocCmd(t *testing.T, args ...string) string {
 // decoy submits the framed page's form when that page can be framed, and
 // submits nothing when it sends X-Frame-Options: DENY.
 func TestPoc_Chromium(t *testing.T) {
-	const chromiumPath = "/usr/bin/chromium"
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CLICKGUARD_REQUIRE_ALL") == "1" {
-			t.Fatalf("Chromium is required (CLICKGUARD_REQUIRE_ALL=1): %v", err)
-		}
-		t.Skipf("Chromium not installed at %s: %v", chromiumPath, err)
-	}
+	chromiumtest.Require(t)
 	var mu sync.Mutex
 	clicked := map[string]int{}
 	victim := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -11,26 +11,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clickguard/clickguard/internal/chromiumtest"
 	"github.com/clickguard/clickguard/scan"
 )
 
-const chromiumPath = "/usr/bin/chromium"
-
-func requireChromium(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CLICKGUARD_REQUIRE_ALL") == "1" {
-			t.Fatalf("Chromium is required (CLICKGUARD_REQUIRE_ALL=1): %v", err)
-		}
-		t.Skipf("Chromium not installed at %s: %v", chromiumPath, err)
-	}
-}
+const chromiumPath = chromiumtest.Path
 
 // TestScan_browser scans pages whose headers are the same for every
 // request with -browser: Chromium must render exactly where the model
 // predicts, with no browser-disagrees finding.
 func TestScan_browser(t *testing.T) {
-	requireChromium(t)
+	chromiumtest.Require(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/deny":
@@ -89,7 +80,7 @@ func TestScan_browser(t *testing.T) {
 // contradicted verdict must become a browser-disagrees finding, exit 1, and
 // -screenshot must save the PNGs.
 func TestScan_browserDisagrees(t *testing.T) {
-	requireChromium(t)
+	chromiumtest.Require(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		browser := r.Header.Get("User-Agent") != scan.UserAgent
 		if r.URL.Path == "/open-to-frames" && !browser || r.URL.Path == "/closed-to-frames" && browser {

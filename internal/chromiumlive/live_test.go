@@ -18,11 +18,12 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
 
+	"github.com/clickguard/clickguard/internal/chromiumtest"
 	"github.com/clickguard/clickguard/internal/corpustest"
 )
 
 // chromiumPath is Debian's Chromium, the browser the corpus was measured in.
-const chromiumPath = "/usr/bin/chromium"
+const chromiumPath = chromiumtest.Path
 
 // The corpus's victim and attacker hosts, which the test replaces by its
 // own servers' (same IP addresses, other ports).
@@ -126,12 +127,7 @@ func (l *lab) wasLoaded(id string) bool {
 // skipped.
 func needChromium(t *testing.T) context.Context {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CLICKGUARD_REQUIRE_ALL") == "1" {
-			t.Fatalf("Chromium is required (CLICKGUARD_REQUIRE_ALL=1) but not found at %s: %v", chromiumPath, err)
-		}
-		t.Skipf("skipping the live Chromium measurement: Chromium not found at %s (apt-get install chromium): %v", chromiumPath, err)
-	}
+	chromiumtest.Require(t)
 	actx, cancel := chromedp.NewExecAllocator(t.Context(),
 		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -15,21 +14,17 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/clickguard/clickguard/internal/chromiumtest"
 	"github.com/clickguard/clickguard/scan/proof"
 )
 
-const chromiumPath = "/usr/bin/chromium"
+const chromiumPath = chromiumtest.Path
 
 // startBrowser starts Chromium for a test, skipping the test when Chromium
 // is missing unless CLICKGUARD_REQUIRE_ALL=1 says nothing may be skipped.
 func startBrowser(t *testing.T, opts proof.Options) *proof.Browser {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CLICKGUARD_REQUIRE_ALL") == "1" {
-			t.Fatalf("Chromium is required (CLICKGUARD_REQUIRE_ALL=1): %v", err)
-		}
-		t.Skipf("Chromium not installed at %s: %v", chromiumPath, err)
-	}
+	chromiumtest.Require(t)
 	opts.Chromium = chromiumPath
 	b, err := proof.Start(t.Context(), opts)
 	if err != nil {
