@@ -31,10 +31,10 @@ why, for every framing chain.`
 
 // pocFlags are the parsed flags of "clickguard poc".
 type pocFlags struct {
-	target string
-	out    string // file to write, "" for standard output
-	serve  string // address to serve on, "" to write instead
-	poc    scan.PoC
+	page  []byte // the page, built from the URL and the flags
+	out   string // file to write, "" for standard output
+	serve string // address to serve on, "" to write instead
+	poc   scan.PoC
 }
 
 func parsePocFlags(args []string, stdout io.Writer) (*pocFlags, error) {
@@ -59,12 +59,13 @@ func parsePocFlags(args []string, stdout io.Writer) (*pocFlags, error) {
 	case pf.out != "" && pf.serve != "":
 		return nil, usagef("poc", fs, "-o and -serve exclude each other")
 	}
-	pf.target = fs.Arg(0)
-	// Build the page once now, so that a bad URL or value is a usage error
+	// Build the page now, so that a bad URL or value is a usage error
 	// before any file is created or port opened.
-	if err := scan.WritePoC(io.Discard, pf.target, pf.poc); err != nil {
+	var page bytes.Buffer
+	if err := scan.WritePoC(&page, fs.Arg(0), pf.poc); err != nil {
 		return nil, usagef("poc", fs, "%v", err)
 	}
+	pf.page = page.Bytes()
 	return &pf, nil
 }
 
@@ -73,20 +74,16 @@ func runPoc(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	var page bytes.Buffer
-	if err := scan.WritePoC(&page, pf.target, pf.poc); err != nil {
-		return err
-	}
 	switch {
 	case pf.serve != "":
-		return servePoc(ctx, pf.serve, page.Bytes(), stderr)
+		return servePoc(ctx, pf.serve, pf.page, stderr)
 	case pf.out != "":
-		if err := os.WriteFile(pf.out, page.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(pf.out, pf.page, 0o644); err != nil {
 			return fmt.Errorf("poc: %w", err)
 		}
 		return nil
 	default:
-		_, err := stdout.Write(page.Bytes())
+		_, err := stdout.Write(pf.page)
 		return err
 	}
 }
