@@ -16,8 +16,6 @@ import (
 	"github.com/clickguard/clickguard/internal/chromiumtest"
 )
 
-const chromiumPath = chromiumtest.Path
-
 // seen is what the server observed for one path.
 type seen struct {
 	dest, site string
@@ -33,7 +31,7 @@ type seen struct {
 // not embeddable answers 403 without its handler running, and the
 // embeddable route that allows the attacker's origin runs.
 func TestHandler_FramedNavigationChromium(t *testing.T) {
-	chromiumtest.Require(t)
+	ctx := chromiumtest.Start(t)
 
 	var mu sync.Mutex
 	log := map[string]*seen{}
@@ -91,14 +89,6 @@ func TestHandler_FramedNavigationChromium(t *testing.T) {
 		fmt.Fprintf(w, `<!doctype html><iframe src="%[1]s/plain"></iframe><iframe src="%[1]s/embed"></iframe>`, victim.URL)
 	})
 
-	profile := t.TempDir()
-	actx, cancel := chromedp.NewExecAllocator(t.Context(),
-		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(profile),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-background-networking", true))
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
 	if _, err := chromedp.Run(ctx, chromedp.Navigate(attackerOrigin+"/")); err != nil {
 		t.Fatalf("navigate to the attacker page: %v", err)
 	}

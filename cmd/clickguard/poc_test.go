@@ -73,7 +73,7 @@ func servePocCmd(t *testing.T, args ...string) string {
 // decoy submits the framed page's form when that page can be framed, and
 // submits nothing when it sends X-Frame-Options: DENY.
 func TestPoc_Chromium(t *testing.T) {
-	chromiumtest.Require(t)
+	browser := chromiumtest.Start(t, chromedp.WindowSize(1200, 1000))
 	var mu sync.Mutex
 	clicked := map[string]int{}
 	victim := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -90,18 +90,6 @@ func TestPoc_Chromium(t *testing.T) {
 		fmt.Fprintf(w, `<!doctype html><form method="post" action="%s"><button style="position:absolute;left:0;top:0;width:400px;height:200px">Delete</button></form>`, r.URL.Path)
 	}))
 	defer victim.Close()
-
-	actx, cancel := chromedp.NewExecAllocator(t.Context(),
-		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.WindowSize(1200, 1000))
-	defer cancel()
-	browser, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	if err := chromedp.Do(browser); err != nil {
-		t.Fatalf("start Chromium: %v", err)
-	}
 
 	type point struct{ X, Y float64 }
 	for _, tc := range []struct {

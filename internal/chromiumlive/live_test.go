@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -21,9 +20,6 @@ import (
 	"github.com/clickguard/clickguard/internal/chromiumtest"
 	"github.com/clickguard/clickguard/internal/corpustest"
 )
-
-// chromiumPath is Debian's Chromium, the browser the corpus was measured in.
-const chromiumPath = chromiumtest.Path
 
 // The corpus's victim and attacker hosts, which the test replaces by its
 // own servers' (same IP addresses, other ports).
@@ -122,30 +118,6 @@ func (l *lab) wasLoaded(id string) bool {
 	return l.loaded[url.PathEscape(id)]
 }
 
-// needChromium returns a tab of a headless Chromium, or skips the test when there is
-// none, or fails it when CLICKGUARD_REQUIRE_ALL=1 says nothing may be
-// skipped.
-func needChromium(t *testing.T) context.Context {
-	t.Helper()
-	chromiumtest.Require(t)
-	actx, cancel := chromedp.NewExecAllocator(t.Context(),
-		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true))
-	t.Cleanup(cancel)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx); err != nil {
-		if os.Getenv("CLICKGUARD_REQUIRE_ALL") == "1" {
-			t.Fatalf("Chromium at %s did not start (CLICKGUARD_REQUIRE_ALL=1): %v", chromiumPath, err)
-		}
-		t.Skipf("skipping the live Chromium measurement: Chromium at %s did not start: %v", chromiumPath, err)
-	}
-	return ctx
-}
-
 // TestExtraCorpus_chromium measures every line of the extra corpus again in
 // the local Chromium and requires the recorded verdict. The file's control
 // lines (no header frames, DENY blocks, ...) make the test fail when the
@@ -167,7 +139,7 @@ func TestExtraCorpus_chromium(t *testing.T) {
 		t.Fatalf("extra corpus has %d framed and %d blocked lines; it needs both, controls included, for the measurement to be able to fail", framed, blocked)
 	}
 
-	tab := needChromium(t)
+	tab := chromiumtest.Start(t)
 	l := newLab(t, records)
 	version, err := chromedp.Call(tab, cdpbrowser.GetVersion, cdp.Empty{})
 	if err != nil {

@@ -5,8 +5,11 @@
 package chromiumtest
 
 import (
+	"context"
 	"os"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 )
 
 // Path is where the tests expect Chromium: Debian's chromium package, which
@@ -18,10 +21,41 @@ const Path = "/usr/bin/chromium"
 func Require(t testing.TB) string {
 	t.Helper()
 	if _, err := os.Stat(Path); err != nil {
-		if os.Getenv("CLICKGUARD_REQUIRE_ALL") == "1" {
-			t.Fatalf("Chromium is required (CLICKGUARD_REQUIRE_ALL=1) but not found at %s: %v", Path, err)
-		}
-		t.Skipf("Chromium not found at %s (apt-get install chromium): %v", Path, err)
+		unavailable(t, "Chromium not found at %s (apt-get install chromium): %v", Path, err)
 	}
 	return Path
+}
+
+// Start starts a headless Chromium for t, with a fresh profile and the
+// options given after the common ones (headless, no sandbox, as root in CI
+// containers, no GPU, no first-run or background traffic), and returns the
+// context of its first tab; it stops when t ends. When Chromium is missing
+// or does not start, t is skipped, or fails under CLICKGUARD_REQUIRE_ALL=1.
+func Start(t testing.TB, opts ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	path := Require(t)
+	flags := append([]chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+	}, opts...)
+	actx, cancel := chromedp.NewExecAllocator(t.Context(), flags...)
+	t.Cleanup(cancel)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		unavailable(t, "Chromium at %s did not start: %v", path, err)
+	}
+	return ctx
+}
+
+// unavailable skips t, or fails it under CLICKGUARD_REQUIRE_ALL=1.
+func unavailable(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CLICKGUARD_REQUIRE_ALL") == "1" {
+		t.Fatalf("Chromium is required (CLICKGUARD_REQUIRE_ALL=1): "+format, args...)
+	}
+	t.Skipf(format, args...)
 }
