@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/url"
 	"strings"
+	"time"
+	"unicode"
 
 	"github.com/clickguard/clickguard/framing"
 )
@@ -26,15 +28,19 @@ const (
 	// then one result per finding as the results arrive, then the
 	// invocation with the URLs that failed.
 	FormatSARIF Format = "sarif"
+	// FormatHTML is one self-contained HTML page for people: a section per
+	// URL as the results arrive, then the summary, which the page shows
+	// first. It runs no script and loads nothing.
+	FormatHTML Format = "html"
 )
 
 // ParseFormat parses a format name.
 func ParseFormat(name string) (Format, error) {
 	switch f := Format(name); f {
-	case FormatText, FormatJSON, FormatJSONL, FormatSARIF:
+	case FormatText, FormatJSON, FormatJSONL, FormatSARIF, FormatHTML:
 		return f, nil
 	}
-	return "", fmt.Errorf("unknown format %q (want text, json, jsonl or sarif)", name)
+	return "", fmt.Errorf("unknown format %q (want text, json, jsonl, sarif or html)", name)
 }
 
 // Report writes results to an io.Writer as they arrive, so that memory does
@@ -51,14 +57,16 @@ type Report struct {
 	framable int // results framable by an origin other than the page's
 	err      error
 
-	toolVersion string     // for FormatSARIF
+	toolVersion string     // for FormatSARIF and FormatHTML
 	sarif       sarifState // for FormatSARIF
+	html        htmlState  // for FormatHTML
+	now         func() time.Time
 }
 
 // NewReport returns a Report writing format to w. Color turns on ANSI
 // colours in the text format; pass true only for a terminal.
 func NewReport(w io.Writer, format Format, color bool) *Report {
-	return &Report{w: w, format: format, color: color}
+	return &Report{w: w, format: format, color: color, now: time.Now}
 }
 
 // Add writes one result. After a write error, Add and Close return it and
@@ -87,12 +95,15 @@ func (r *Report) Add(res Result) error {
 		return r.write(b, "\n")
 	case FormatSARIF:
 		return r.sarifAdd(res)
+	case FormatHTML:
+		return r.htmlAdd(res)
 	default:
 		return r.write(r.text(res))
 	}
 }
 
-// Close ends the report: the closing brackets of JSON, the summary of text.
+// Close ends the report: the closing brackets of JSON, the summary of text
+// and HTML.
 func (r *Report) Close() error {
 	if r.err != nil {
 		return r.err
@@ -107,6 +118,8 @@ func (r *Report) Close() error {
 		return nil
 	case FormatSARIF:
 		return r.sarifClose()
+	case FormatHTML:
+		return r.htmlClose()
 	}
 	var parts []string
 	for s := SeverityHigh; s >= SeverityInfo; s-- {
@@ -158,21 +171,33 @@ func (r *Report) count(res Result) {
 // final URL (an opaque origin is another origin): the standard foreign
 // chains, and any -from chain naming another origin.
 func framableByForeign(res Result) bool {
-	page := ""
-	if u, err := url.Parse(res.FinalURL); err == nil {
-		if o, err := framing.ParseOrigin(u.Scheme + "://" + u.Host); err == nil {
-			page = o.String()
+	page := pageOrigin(res)
+	for _, v := range res.Verdicts {
+		if v.Framable && hasForeign(page, v) {
+			return true
 		}
 	}
-	for _, v := range res.Verdicts {
-		if !v.Framable {
-			continue
+	return false
+}
+
+// pageOrigin is the serialized origin of res's final URL, or "" when it has
+// none.
+func pageOrigin(res Result) string {
+	if u, err := url.Parse(res.FinalURL); err == nil {
+		if o, err := framing.ParseOrigin(u.Scheme + "://" + u.Host); err == nil {
+			return o.String()
 		}
-		for _, a := range v.Ancestors {
-			o, err := framing.ParseOrigin(a)
-			if err != nil || o.Opaque || o.String() != page {
-				return true
-			}
+	}
+	return ""
+}
+
+// hasForeign reports whether v's chain has an ancestor whose origin is not
+// page.
+func hasForeign(page string, v Verdict) bool {
+	for _, a := range v.Ancestors {
+		o, err := framing.ParseOrigin(a)
+		if err != nil || o.Opaque || o.String() != page {
+			return true
 		}
 	}
 	return false
@@ -236,11 +261,12 @@ func (r *Report) text(res Result) string {
 		fmt.Fprintf(&b, " as a framed navigation, %d as a top-level navigation", t.Status)
 	}
 	b.WriteString("\n  framing:\n")
+	page := pageOrigin(res)
 	for _, v := range res.Verdicts {
 		state := r.paint(ansiGreen, "blocked ")
 		if v.Framable {
 			col := ansiYellow
-			if v.Chain == ChainForeign || v.Chain == ChainDouble {
+			if hasForeign(page, v) {
 				col = ansiRed + ansiBold
 			}
 			state = r.paint(col, "FRAMABLE")
@@ -307,7 +333,9 @@ func (r *Report) browserLine(v Verdict) string {
 	return line
 }
 
-// clean escapes control characters (and invalid UTF-8) for a terminal.
+// clean escapes control characters, bidirectional formatting characters
+// (which could make a header read backwards) and invalid UTF-8, for a
+// terminal or a page.
 func clean(s string) string {
 	if !strings.ContainsFunc(s, isControl) {
 		return s
@@ -316,7 +344,9 @@ func clean(s string) string {
 	return q[1 : len(q)-1]
 }
 
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0xfffd }
+func isControl(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0xfffd || unicode.Is(unicode.Bidi_Control, r)
+}
 
 func plural(n int, noun string) string {
 	if n == 1 {

@@ -18,6 +18,8 @@ func TestClean(t *testing.T) {
 		{"bell\a", `bell\a`},
 		{"c1 \u009b control", `c1 \u009b control`},
 		{"bad \xff utf-8", `bad \xff utf-8`},
+		{"frame-ancestors \u202e'enon'", `frame-ancestors \u202e'enon'`},
+		{"isolate \u2067x\u2069, marks \u200e\u200f\u061c", `isolate \u2067x\u2069, marks \u200e\u200f\u061c`},
 	}
 	for _, tc := range tests {
 		if got := clean(tc.in); got != tc.want {
@@ -66,7 +68,7 @@ func (w *failWriter) Write(p []byte) (int, error) {
 
 func TestReport_writeError(t *testing.T) {
 	t.Parallel()
-	for _, f := range []Format{FormatText, FormatJSON, FormatJSONL} {
+	for _, f := range []Format{FormatText, FormatJSON, FormatJSONL, FormatSARIF, FormatHTML} {
 		r := NewReport(&failWriter{}, f, false)
 		err := r.Add(Result{URL: "http://a.example/", Verdicts: []Verdict{}, Findings: []Finding{}})
 		if err == nil || !strings.Contains(err.Error(), "broken pipe") {

@@ -169,13 +169,15 @@ func securitySeverity(s Severity) string {
 }
 
 // SetToolVersion sets the version of clickguard that the sarif format
-// reports in tool.driver.version. Call it before the first Add.
+// reports in tool.driver.version and the html format in its heading. Call
+// it before the first Add.
 func (r *Report) SetToolVersion(v string) { r.toolVersion = v }
 
 // Interrupted records that the scan stopped before every URL was reported:
-// the sarif format then says the run was not successful. Call it before
-// Close.
+// the sarif format then says the run was not successful, and the html
+// format says so in its summary. Call it before Close.
 func (r *Report) Interrupted(err error) {
+	r.html.interrupted = clean(err.Error())
 	r.sarif.failed = true
 	r.notify(sarifNotification{Level: "error", Message: sarifText{"scan interrupted: " + err.Error()},
 		Descriptor: sarifDescRef{ID: sarifNotificationRules[notifyInterrupted].ID, Index: notifyInterrupted}})

@@ -34,7 +34,18 @@ type sarifOut struct {
 func sarifReport(t *testing.T, results []Result, interrupted error) sarifOut {
 	t.Helper()
 	var b strings.Builder
-	r := NewReport(&b, FormatSARIF, false)
+	fill(t, NewReport(&b, FormatSARIF, false), results, interrupted)
+	var out sarifOut
+	if err := json.Unmarshal([]byte(b.String()), &out); err != nil {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+	return out
+}
+
+// fill adds results to r, records the interruption if there is one, and
+// closes r.
+func fill(t *testing.T, r *Report, results []Result, interrupted error) {
+	t.Helper()
 	for _, res := range results {
 		if err := r.Add(res); err != nil {
 			t.Fatal(err)
@@ -46,11 +57,6 @@ func sarifReport(t *testing.T, results []Result, interrupted error) sarifOut {
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	var out sarifOut
-	if err := json.Unmarshal([]byte(b.String()), &out); err != nil {
-		t.Fatalf("%v\n%s", err, b.String())
-	}
-	return out
 }
 
 func framable(browserErr string) Result {

@@ -16,8 +16,8 @@
 // it is given, follows at most [Options.MaxRedirects] redirects, reads at most
 // [Options.MaxBodyBytes] of each body and [Options.MaxHeaderBytes] of headers,
 // and gives up on a URL after [Options.Timeout]. Responses are untrusted:
-// they are parsed by bounded code and only ever printed as text, JSON or
-// SARIF.
+// they are parsed by bounded code and only ever printed as text, JSON,
+// SARIF or escaped HTML.
 // Certificates are verified unless [Options.Insecure] is set. Cookies and
 // extra headers are sent on redirects only as net/http allows (not to another
 // domain).
@@ -54,7 +54,9 @@
 // SARIF 2.1.0 log for code-scanning dashboards ([FormatSARIF]): one run
 // whose tool lists one rule per finding id ([Rules]), one result per
 // finding located at the page's final URL, and the URLs that could not be
-// fetched or proved as notifications of the invocation.
+// fetched or proved as notifications of the invocation; or as one HTML page
+// ([FormatHTML]) that runs no script and loads nothing, whatever the
+// scanned sites sent.
 package scan
 
 import (

@@ -45,8 +45,11 @@ document (-format json), one JSON result per line as results arrive
 (-format jsonl), or one SARIF 2.1.0 log for code-scanning dashboards
 (-format sarif): a rule per finding id, a result per finding located at the
 page's final URL, and the URLs that could not be fetched or proved as
-notifications of the invocation, which is then not successful. Results come
-in the order of the URLs.
+notifications of the invocation, which is then not successful; or one
+self-contained HTML page for people (-format html): a section per URL, with
+the -browser screenshots embedded, and a summary that lists the URLs that
+need attention. The page runs no script and loads nothing; what the sites
+sent is shown as text. Results come in the order of the URLs.
 
 With -crawl N, each URL is followed by up to N more pages of exactly its
 origin, found breadth-first by following the links of the HTML already read
@@ -103,7 +106,7 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
 	var (
 		from, headers stringList
-		format        = fs.String("format", "text", "report `format`: text, json, jsonl or sarif (SARIF 2.1.0, for code scanning)")
+		format        = fs.String("format", "text", "report `format`: text, json, jsonl, sarif (SARIF 2.1.0, for code scanning) or html (one page)")
 		failOn        = fs.String("fail-on", "high", "exit 1 when a finding has this `severity` or more: info, low, medium, high, or never")
 		cookie        = fs.String("cookie", "", "Cookie header `value` to send (\"name=value; name2=value2\"), or @FILE to read it from a file")
 		timeout       = fs.Duration("timeout", scan.DefaultTimeout, "give up on a fetch after this `duration` (connection, redirects, headers and body; with -browser,\nalso on each proof)")

@@ -1,0 +1,369 @@
+package scan
+
+import (
+	"bytes"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// The html format writes one self-contained page: no script, no request
+// for anything (its own Content-Security-Policy allows only its one style
+// sheet, by hash, and data: images), so that a report opened from disk or
+// attached to a ticket cannot be turned against its reader by what the
+// scanned sites put in their headers. Every string from a scan is escaped
+// by html/template after clean has made control and bidirectional
+// formatting characters visible.
+
+//go:embed report.html
+var reportHTML string
+
+//go:embed report.css
+var reportCSS string
+
+var reportTemplate = template.Must(template.New("report.html").Parse(reportHTML))
+
+// reportCSP is the Content-Security-Policy of the html format.
+var reportCSP = func() string {
+	sum := sha256.Sum256([]byte(reportCSS))
+	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
+		"'; img-src data:; base-uri 'none'; form-action 'none'"
+}()
+
+const (
+	// maxAttention bounds the summary's list of URLs that need attention,
+	// so that memory stays flat however many URLs are scanned; the rest
+	// are counted.
+	maxAttention = 1000
+
+	// maxScreenshotBytes bounds a screenshot embedded in the html format;
+	// a larger one is named by its path.
+	maxScreenshotBytes = 8 << 20
+)
+
+var pngMagic = []byte("\x89PNG\r\n\x1a\n")
+
+// htmlState is what a Report in the html format keeps between results:
+// the summary's bounded list, and the anchors of the current crawl, never
+// the results themselves.
+type htmlState struct {
+	started     bool
+	proved      bool
+	attention   []htmlAttention
+	more        int
+	interrupted string
+	// group maps the URL of each result since the last URL given (not
+	// found by a crawl) to its anchor, for "found on" links: a crawled
+	// page is always found on a page of its own group, so the map holds
+	// at most Options.Crawl+1 entries.
+	group map[string]int
+}
+
+type htmlHead struct {
+	CSS       template.CSS
+	CSP       string
+	Version   string
+	Generated string
+}
+
+type htmlResult struct {
+	N         int
+	URL, Link string
+	FoundOn   string
+	FoundOnID int
+	Error     string
+
+	Status        int
+	Foreign       bool
+	FinalURL      string
+	RedirectCount string
+	Redirects     []Redirect
+	TopLevel      string
+	Proved        bool
+	Verdicts      []htmlVerdict
+	Findings      []htmlFinding
+}
+
+type htmlVerdict struct {
+	Chain     string
+	Ancestors []string
+	Framable  bool
+	Class     string
+	DecidedBy string
+	Reason    string
+	Browser   *htmlBrowser
+}
+
+type htmlBrowser struct {
+	Name, State, What string
+	Error             string
+	Disagrees         bool
+	Screenshot        string
+	Image             template.URL
+}
+
+type htmlFinding struct {
+	Severity, SeverityUpper string
+	ID, Short, Message      string
+	Evidence                []string
+	Fix                     string
+	Full, Help              string
+}
+
+type htmlAttention struct {
+	N   int
+	URL string
+	Why []string
+}
+
+type htmlSeverityCount struct {
+	Name, Upper string
+	N           int
+}
+
+type htmlSummary struct {
+	N, Framable, Errors int
+	URLs, ErrorWord     string
+	Severities          []htmlSeverityCount
+	Attention           []htmlAttention
+	More                int
+	Proved              bool
+	Interrupted         string
+}
+
+// htmlStart writes the page up to the first result, once.
+func (r *Report) htmlStart() error {
+	if r.html.started {
+		return nil
+	}
+	r.html.started = true
+	version := r.toolVersion
+	if version == "" {
+		version = "(version unknown)"
+	}
+	return r.render("head", htmlHead{
+		CSS:       template.CSS(reportCSS),
+		CSP:       reportCSP,
+		Version:   clean(version),
+		Generated: r.now().UTC().Format(time.RFC3339),
+	})
+}
+
+func (r *Report) htmlAdd(res Result) error {
+	if err := r.htmlStart(); err != nil {
+		return err
+	}
+	n := r.n
+	if res.FoundOn == "" || r.html.group == nil {
+		r.html.group = map[string]int{}
+	}
+	v := htmlResult{N: n, URL: clean(res.URL), Link: webLink(res.URL), Error: clean(res.Error)}
+	if res.FoundOn != "" {
+		v.FoundOn, v.FoundOnID = clean(res.FoundOn), r.html.group[res.FoundOn]
+	}
+	r.html.group[res.URL] = n
+	var why []string
+	if res.Error != "" {
+		why = append(why, "error: "+v.Error)
+	} else {
+		r.htmlPage(&v, res)
+		why = attentionReasons(res, v.Foreign)
+	}
+	if len(why) > 0 {
+		if len(r.html.attention) < maxAttention {
+			r.html.attention = append(r.html.attention, htmlAttention{N: n, URL: v.URL, Why: why})
+		} else {
+			r.html.more++
+		}
+	}
+	return r.render("result", v)
+}
+
+// htmlPage fills in v from a fetched page's result.
+func (r *Report) htmlPage(v *htmlResult, res Result) {
+	v.Status = res.Status
+	v.Foreign = framableByForeign(res)
+	if len(res.Redirects) > 0 {
+		v.FinalURL = clean(res.FinalURL)
+		v.RedirectCount = plural(len(res.Redirects), "redirect")
+		for _, rd := range res.Redirects {
+			v.Redirects = append(v.Redirects, Redirect{URL: clean(rd.URL), Status: rd.Status, Location: clean(rd.Location)})
+		}
+	}
+	switch t := res.TopLevel; {
+	case t == nil:
+	case t.Error != "":
+		v.TopLevel = "the top-level navigation failed: " + clean(t.Error)
+	case t.Status != res.Status:
+		v.TopLevel = fmt.Sprintf("%d as a top-level navigation", t.Status)
+	}
+	page := pageOrigin(res)
+	for _, vd := range res.Verdicts {
+		hv := htmlVerdict{
+			Chain:     vd.Chain,
+			Ancestors: make([]string, len(vd.Ancestors)),
+			Framable:  vd.Framable,
+			Class:     "framable-own",
+			DecidedBy: vd.DecidedBy,
+			Reason:    clean(vd.Reason),
+		}
+		for i, a := range vd.Ancestors {
+			hv.Ancestors[i] = clean(a)
+		}
+		if hasForeign(page, vd) {
+			hv.Class = "framable-foreign"
+		}
+		if bv := vd.Browser; bv != nil {
+			v.Proved, r.html.proved = true, true
+			hv.Browser = htmlBrowserVerdict(*bv, vd.Framable)
+		}
+		v.Verdicts = append(v.Verdicts, hv)
+	}
+	for _, f := range res.Findings {
+		hf := htmlFinding{
+			Severity:      f.Severity.String(),
+			SeverityUpper: strings.ToUpper(f.Severity.String()),
+			ID:            clean(f.ID),
+			Message:       clean(f.Message),
+			Fix:           cleanLines(f.Fix),
+		}
+		for _, e := range f.Evidence {
+			hf.Evidence = append(hf.Evidence, clean(e))
+		}
+		if i, ok := ruleIndex[f.ID]; ok {
+			hf.Short, hf.Full, hf.Help = rules[i].Short, rules[i].Full, rules[i].Help
+		}
+		v.Findings = append(v.Findings, hf)
+	}
+}
+
+func htmlBrowserVerdict(bv BrowserVerdict, framable bool) *htmlBrowser {
+	hb := &htmlBrowser{Name: clean(bv.Browser), Error: clean(bv.Error), What: clean(bv.What), Screenshot: clean(bv.Screenshot)}
+	if hb.Name == "" {
+		hb.Name = "browser"
+	}
+	hb.State = "blocked"
+	if bv.Rendered {
+		hb.State = "rendered"
+	}
+	hb.Disagrees = bv.Error == "" && bv.Rendered != framable
+	if bv.Screenshot != "" {
+		hb.Image = embedPNG(bv.Screenshot)
+	}
+	return hb
+}
+
+// embedPNG returns the PNG file at path as a data: URL, or "" when it
+// cannot be read, is not a PNG or is larger than maxScreenshotBytes.
+func embedPNG(path string) template.URL {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxScreenshotBytes+1))
+	if err != nil || len(b) > maxScreenshotBytes || !bytes.HasPrefix(b, pngMagic) {
+		return ""
+	}
+	// A data: URL of base64 alone: nothing in it can end the attribute.
+	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b))
+}
+
+// attentionReasons says why a fetched page needs attention: framable by a
+// foreign origin, medium or high findings, verdicts not proved.
+func attentionReasons(res Result, foreign bool) []string {
+	var why []string
+	if foreign {
+		why = append(why, "framable by a foreign origin")
+	}
+	var high, medium int
+	for _, f := range res.Findings {
+		switch f.Severity {
+		case SeverityHigh:
+			high++
+		case SeverityMedium:
+			medium++
+		}
+	}
+	var parts []string
+	if high > 0 {
+		parts = append(parts, fmt.Sprintf("%d high", high))
+	}
+	if medium > 0 {
+		parts = append(parts, fmt.Sprintf("%d medium", medium))
+	}
+	if len(parts) > 0 {
+		noun := " findings"
+		if high+medium == 1 {
+			noun = " finding"
+		}
+		why = append(why, strings.Join(parts, " and ")+noun)
+	}
+	unproved := 0
+	for _, v := range res.Verdicts {
+		if v.Browser != nil && v.Browser.Error != "" {
+			unproved++
+		}
+	}
+	if unproved > 0 {
+		why = append(why, plural(unproved, "verdict")+" not proved in the browser")
+	}
+	return why
+}
+
+func (r *Report) htmlClose() error {
+	if err := r.htmlStart(); err != nil {
+		return err
+	}
+	s := htmlSummary{
+		N: r.n, Framable: r.framable, Errors: r.errors,
+		URLs: "URLs", ErrorWord: "errors",
+		Attention: r.html.attention, More: r.html.more,
+		Proved: r.html.proved, Interrupted: r.html.interrupted,
+	}
+	if r.n == 1 {
+		s.URLs = "URL"
+	}
+	if r.errors == 1 {
+		s.ErrorWord = "error"
+	}
+	for sev := SeverityHigh; sev >= SeverityInfo; sev-- {
+		if r.bySev[sev] > 0 {
+			s.Severities = append(s.Severities, htmlSeverityCount{Name: sev.String(), Upper: strings.ToUpper(sev.String()), N: r.bySev[sev]})
+		}
+	}
+	return r.render("summary", s)
+}
+
+func (r *Report) render(name string, data any) error {
+	var b strings.Builder
+	if err := reportTemplate.ExecuteTemplate(&b, name, data); err != nil {
+		return r.fail(fmt.Errorf("scan: render report: %w", err))
+	}
+	return r.write(b.String())
+}
+
+// webLink returns raw when it is an http(s) URL worth a link, else "".
+func webLink(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return raw
+}
+
+// cleanLines is clean for text of several lines: the line breaks stay.
+func cleanLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = clean(l)
+	}
+	return strings.Join(lines, "\n")
+}

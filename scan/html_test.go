@@ -1,0 +1,391 @@
+package scan
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/html"
+)
+
+// htmlReport renders results in the html format, with a fixed clock.
+func htmlReport(t *testing.T, results []Result, interrupted error) string {
+	t.Helper()
+	var b strings.Builder
+	r := NewReport(&b, FormatHTML, false)
+	r.now = func() time.Time { return time.Date(2026, 12, 5, 13, 0, 0, 0, time.UTC) }
+	r.SetToolVersion("v1.2.3")
+	fill(t, r, results, interrupted)
+	return b.String()
+}
+
+// htmlDoc is a parsed report.
+type htmlDoc struct {
+	root *html.Node
+	src  string
+}
+
+func parsePage(t *testing.T, src string) htmlDoc {
+	t.Helper()
+	root, err := html.Parse(strings.NewReader(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return htmlDoc{root, src}
+}
+
+// all returns the elements named tag, in document order.
+func (p htmlDoc) all(tag string) []*html.Node {
+	var out []*html.Node
+	for n := range p.root.Descendants() {
+		if n.Type == html.ElementNode && n.Data == tag {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func attr(n *html.Node, key string) (string, bool) {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val, true
+		}
+	}
+	return "", false
+}
+
+func text(n *html.Node) string {
+	var b strings.Builder
+	for d := range n.Descendants() {
+		if d.Type == html.TextNode {
+			b.WriteString(d.Data)
+		}
+	}
+	return b.String()
+}
+
+// byID returns the element with the given id, or nil.
+func (p htmlDoc) byID(id string) *html.Node {
+	for n := range p.root.Descendants() {
+		if v, ok := attr(n, "id"); ok && v == id && n.Type == html.ElementNode {
+			return n
+		}
+	}
+	return nil
+}
+
+// hostile is a scan of a site that puts markup, a javascript: URL and a
+// right-to-left override in everything it controls.
+func hostile() []Result {
+	const markup = `"><script>alert(1)</script><img src=x onerror=alert(2)></style><a href="javascript:alert(3)">x</a>`
+	first := Result{
+		URL: "http://a.example/" + markup, FinalURL: "http://a.example/final" + markup, Status: 200,
+		TopLevel:  &TopLevel{FinalURL: "http://a.example/", Status: 403},
+		Redirects: []Redirect{{URL: "http://a.example/" + markup, Status: 302, Location: "javascript:alert(4)" + markup}},
+		Verdicts: []Verdict{{Chain: ChainForeign, Ancestors: []string{"http://attacker.example" + markup}, Framable: true, DecidedBy: "none",
+			Reason:  "Content-Security-Policy: frame-ancestors \u202e'enon'" + markup,
+			Browser: &BrowserVerdict{Browser: "Chromium" + markup, Rendered: true, What: "title " + markup, Screenshot: "/nonexistent/" + markup}}},
+		Findings: []Finding{{ID: "no-protection", Severity: SeverityHigh, Message: "message " + markup,
+			Evidence: []string{"X-Evil: " + markup, "X-Bidi: \u202eenon\u202c"}, Fix: "line one\nContent-Security-Policy: " + markup}},
+	}
+	return []Result{
+		first,
+		{URL: "http://a.example/found" + markup, FoundOn: first.URL, Error: "error " + markup, Verdicts: []Verdict{}, Findings: []Finding{}},
+		{URL: "javascript:alert(5)", Error: "unsupported scheme " + markup, Verdicts: []Verdict{}, Findings: []Finding{}},
+	}
+}
+
+// TestHTML_hostile checks that nothing a scanned site controls becomes
+// markup: the report has no script, no event handler, no link but to http(s)
+// pages and its own sections, no image but embedded PNGs, and its one style
+// sheet is the one its Content-Security-Policy allows by hash.
+func TestHTML_hostile(t *testing.T) {
+	t.Parallel()
+	src := htmlReport(t, hostile(), errors.New("interrupt "+`<script>alert(6)</script>`))
+	p := parsePage(t, src)
+
+	for n := range p.root.Descendants() {
+		if n.Type != html.ElementNode {
+			continue
+		}
+		switch n.Data {
+		case "script", "iframe", "frame", "object", "embed", "form", "base", "link", "svg", "math", "input", "button":
+			t.Errorf("the report has a <%s> element", n.Data)
+		}
+		for _, a := range n.Attr {
+			if strings.HasPrefix(a.Key, "on") {
+				t.Errorf("<%s> has an event handler %s=%q", n.Data, a.Key, a.Val)
+			}
+			switch a.Key {
+			case "href":
+				if !regexp.MustCompile(`^(#r\d+|https?://)`).MatchString(a.Val) {
+					t.Errorf("<%s href=%q>: not a web page or a section of the report", n.Data, a.Val)
+				}
+			case "src":
+				t.Errorf("<%s src=%q>: the report refers to something outside it", n.Data, a.Val)
+			}
+		}
+	}
+
+	// The one meta CSP comes before the one style element, and allows it.
+	metas := p.all("meta")
+	var csp string
+	for _, m := range metas {
+		if v, _ := attr(m, "http-equiv"); strings.EqualFold(v, "Content-Security-Policy") {
+			if csp != "" {
+				t.Error("two Content-Security-Policy meta elements")
+			}
+			csp, _ = attr(m, "content")
+		}
+	}
+	styles := p.all("style")
+	if len(styles) != 1 {
+		t.Fatalf("%d style elements, want 1", len(styles))
+	}
+	if strings.Index(src, `http-equiv="Content-Security-Policy"`) > strings.Index(src, "<style>") {
+		t.Error("the style element comes before the policy")
+	}
+	sum := sha256.Sum256([]byte(text(styles[0])))
+	wantCSP := "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; img-src data:; base-uri 'none'; form-action 'none'"
+	if csp != wantCSP {
+		t.Errorf("Content-Security-Policy %q, want %q", csp, wantCSP)
+	}
+
+	// The hostile strings are there, as text; the override is visible.
+	body := text(p.all("body")[0])
+	for _, want := range []string{
+		`"><script>alert(1)</script><img src=x onerror=alert(2)>`,
+		`X-Bidi: \u202eenon\u202c`,
+		`frame-ancestors \u202e'enon'`,
+		`error "><script>`,
+		`javascript:alert(4)`,
+		`interrupt <script>alert(6)</script>`,
+		`screenshot: /nonexistent/"><script>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the report does not show %q as text", want)
+		}
+	}
+	if strings.ContainsRune(src, '\u202e') {
+		t.Error("a right-to-left override reached the page")
+	}
+	// javascript: is shown, never linked; http(s) URLs are.
+	links := 0
+	for _, a := range p.all("a") {
+		if h, _ := attr(a, "href"); strings.HasPrefix(h, "http://a.example/") {
+			links++
+			if rel, _ := attr(a, "rel"); rel != "noreferrer noopener" {
+				t.Errorf("link to %q has rel %q", h, rel)
+			}
+		}
+	}
+	if links != 2 {
+		t.Errorf("%d links to the scanned pages, want 2 (the page and the page found on it)", links)
+	}
+}
+
+// TestHTML_summary checks the counts and the list of URLs that need
+// attention, each linked to its section, in the order scanned.
+func TestHTML_summary(t *testing.T) {
+	t.Parallel()
+	protected := Result{URL: "http://ok.example/", FinalURL: "http://ok.example/", Status: 200,
+		Verdicts: []Verdict{{Chain: ChainForeign, Ancestors: []string{"http://attacker.example"}, DecidedBy: "csp", Reason: "r"}},
+		Findings: []Finding{{ID: "meta-xfo", Severity: SeverityLow, Message: "m"}}}
+	medium := protected
+	medium.URL = "http://medium.example/"
+	medium.Findings = []Finding{{ID: "xfo-only", Severity: SeverityMedium, Message: "m"}, {ID: "xfo-only", Severity: SeverityMedium, Message: "m"}}
+	ownOnly := protected
+	ownOnly.URL, ownOnly.FinalURL = "http://own.example/", "http://own.example/"
+	ownOnly.Verdicts = []Verdict{{Chain: ChainSelf, Ancestors: []string{"http://own.example"}, Framable: true, DecidedBy: "xfo", Reason: "r"}}
+	results := []Result{
+		protected,
+		framable(""),
+		{URL: "http://down.example/", Error: "connection refused", Verdicts: []Verdict{}, Findings: []Finding{}},
+		medium,
+		framable("chromium crashed"),
+		ownOnly,
+	}
+	p := parsePage(t, htmlReport(t, results, nil))
+
+	if h := strings.Join(strings.Fields(text(p.all("header")[0])), " "); h != "clickguard scan report clickguard v1.2.3 · generated 2026-12-05T13:00:00Z" {
+		t.Errorf("header %q", h)
+	}
+	summary := p.byID("summary")
+	if summary == nil {
+		t.Fatal("no summary")
+	}
+	counts := strings.Join(strings.Fields(text(summary)), " ")
+	for _, want := range []string{"6 URLs scanned", "2 framable by a foreign origin", "1 error", "2 HIGH", "2 MEDIUM", "2 LOW"} {
+		if !strings.Contains(counts, want) {
+			t.Errorf("summary %q does not say %q", counts, want)
+		}
+	}
+	type row struct{ href, url, why string }
+	var got []row
+	for _, tr := range p.all("tr") {
+		a := tr.FirstChild.FirstChild
+		if a == nil || a.Data != "a" || !isDescendant(summary, tr) {
+			continue
+		}
+		href, _ := attr(a, "href")
+		got = append(got, row{href, text(a), text(tr.LastChild)})
+	}
+	want := []row{
+		{"#r2", "http://a.example/", "framable by a foreign origin; 1 high finding"},
+		{"#r3", "http://down.example/", "error: connection refused"},
+		{"#r4", "http://medium.example/", "2 medium findings"},
+		{"#r5", "http://a.example/", "framable by a foreign origin; 1 high finding; 1 verdict not proved in the browser"},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("needs attention:\n got %q\nwant %q", got, want)
+	}
+	for i, res := range results {
+		sec := p.byID(fmt.Sprintf("r%d", i+1))
+		if sec == nil || !strings.Contains(text(sec), res.URL) {
+			t.Errorf("section r%d does not hold %s", i+1, res.URL)
+		}
+	}
+
+	// With nothing to attend to, the summary says so.
+	p = parsePage(t, htmlReport(t, []Result{protected}, nil))
+	if s := text(p.byID("summary")); !strings.Contains(s, "Nothing needs attention") {
+		t.Errorf("summary of a protected page: %q", s)
+	}
+	// An empty report is still a complete page.
+	src := htmlReport(t, nil, nil)
+	if !strings.Contains(src, "0</strong> URLs scanned") || !strings.HasSuffix(src, "</html>\n") {
+		t.Errorf("empty report:\n%s", src)
+	}
+}
+
+func isDescendant(ancestor, n *html.Node) bool {
+	for p := n.Parent; p != nil; p = p.Parent {
+		if p == ancestor {
+			return true
+		}
+	}
+	return false
+}
+
+// TestHTML_attentionBounded checks that the summary keeps at most
+// maxAttention URLs and counts the rest.
+func TestHTML_attentionBounded(t *testing.T) {
+	t.Parallel()
+	results := make([]Result, maxAttention+2)
+	for i := range results {
+		results[i] = framable("")
+		results[i].URL = fmt.Sprintf("http://a.example/%d", i)
+	}
+	p := parsePage(t, htmlReport(t, results, nil))
+	summary := p.byID("summary")
+	rows := 0
+	for _, a := range p.all("a") {
+		if isDescendant(summary, a) {
+			rows++
+		}
+	}
+	if rows != maxAttention {
+		t.Errorf("%d URLs listed, want %d", rows, maxAttention)
+	}
+	if s := text(summary); !strings.Contains(s, "… and 2 more, in the report below.") {
+		t.Errorf("the summary does not count the rest: %q", s[len(s)-200:])
+	}
+}
+
+// TestHTML_streams checks that each result is written when it is added,
+// and the summary only at Close.
+func TestHTML_streams(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	r := NewReport(&b, FormatHTML, false)
+	if err := r.Add(framable("")); err != nil {
+		t.Fatal(err)
+	}
+	if out := b.String(); !strings.Contains(out, `<section class="result" id="r1"`) || strings.Contains(out, `id="summary"`) {
+		t.Fatalf("after one Add:\n%s", out)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `id="summary"`) {
+		t.Fatal("no summary after Close")
+	}
+}
+
+// TestHTML_foundOn checks that a crawled page links to the section of the
+// page it was found on.
+func TestHTML_foundOn(t *testing.T) {
+	t.Parallel()
+	page := func(u, foundOn string) Result {
+		res := framable("")
+		res.URL, res.FoundOn = u, foundOn
+		return res
+	}
+	p := parsePage(t, htmlReport(t, []Result{
+		page("http://a.example/", ""),
+		page("http://a.example/b", "http://a.example/"),
+		page("http://a.example/c", "http://a.example/b"),
+		page("http://z.example/", ""),
+		page("http://z.example/y", "http://z.example/"),
+	}, nil))
+	for sec, want := range map[string]string{"r2": "#r1", "r3": "#r2", "r5": "#r4"} {
+		n := p.byID(sec)
+		var got string
+		for d := range n.Descendants() {
+			if d.Type == html.ElementNode && d.Data == "p" && strings.HasPrefix(text(d), "found on") {
+				got, _ = attr(d.LastChild, "href")
+			}
+		}
+		if got != want {
+			t.Errorf("%s: found-on link %q, want %q", sec, got, want)
+		}
+	}
+}
+
+// TestHTML_screenshot checks that a PNG screenshot is embedded, and that a
+// file that is not a PNG, or is missing, is only named.
+func TestHTML_screenshot(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	png := append([]byte("\x89PNG\r\n\x1a\n"), "rest of the image"...)
+	pngPath, notPNG := filepath.Join(dir, "a.png"), filepath.Join(dir, "b.png")
+	if err := os.WriteFile(pngPath, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(notPNG, []byte("<svg onload=alert(1)>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path string
+		img  string // the img's src, or "" for none
+	}{
+		{pngPath, "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)},
+		{notPNG, ""},
+		{filepath.Join(dir, "missing.png"), ""},
+	} {
+		res := framable("")
+		res.Verdicts[0].Browser.Rendered = true
+		res.Verdicts[0].Browser.Screenshot = tc.path
+		p := parsePage(t, htmlReport(t, []Result{res}, nil))
+		imgs := p.all("img")
+		switch {
+		case tc.img == "" && len(imgs) != 0:
+			t.Errorf("%s: %d images, want none", tc.path, len(imgs))
+		case tc.img == "" && !strings.Contains(text(p.root), "screenshot: "+tc.path):
+			t.Errorf("%s: the path is not shown", tc.path)
+		case tc.img != "" && len(imgs) != 1:
+			t.Errorf("%s: %d images, want 1", tc.path, len(imgs))
+		case tc.img != "":
+			if src, _ := attr(imgs[0], "src"); src != tc.img {
+				t.Errorf("%s: img src %.60q, want %.60q", tc.path, src, tc.img)
+			}
+		}
+	}
+}
