@@ -79,9 +79,8 @@ func (a *App) checkPassword(w http.ResponseWriter, r *http.Request, u store.User
 	ctx := r.Context()
 	keys := []string{store.SessionThrottleKey(a.sessions.Token(ctx)), store.AddrThrottleKey(throttleAddr(clientAddr(r)))}
 	attempt, err := a.store.ReserveAttempt(ctx, keys...)
-	if errors.Is(err, store.ErrTooManyAttempts) {
-		w.Header().Set("Retry-After", "900")
-		a.clientErrorMsg(w, r, http.StatusTooManyRequests, "There have been too many wrong passwords in this session or from your network. Wait 15 minutes and try again.")
+	if tm, ok := errors.AsType[*store.TooManyAttemptsError](err); ok {
+		a.tooManyAttempts(w, r, tm.RetryAfter, "There have been too many wrong passwords in this session or from your network.")
 		return false, true
 	}
 	if err != nil {

@@ -200,10 +200,8 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	keys := []string{store.UserThrottleKey(strings.ToLower(limit(username, 64))), store.AddrThrottleKey(throttleAddr(clientAddr(r)))}
 	attempt, err := a.store.ReserveAttempt(ctx, keys...)
-	if errors.Is(err, store.ErrTooManyAttempts) {
-		w.Header().Set("Retry-After", "900")
-		a.clientErrorMsg(w, r, http.StatusTooManyRequests,
-			"There have been too many failed log-in attempts for this account or from your network. Wait 15 minutes and try again.")
+	if tm, ok := errors.AsType[*store.TooManyAttemptsError](err); ok {
+		a.tooManyAttempts(w, r, tm.RetryAfter, "There have been too many failed log-in attempts for this account or from your network.")
 		return
 	}
 	if err != nil {

@@ -249,6 +249,7 @@ func TestLoginThrottle(t *testing.T) {
 		{"same account, other instance", two, "grace"},
 		{"other account, same address", one, "heidi"},
 	} {
+		before := time.Now()
 		r := newBrowser(t, tc.srv).login(tc.user, goodPassword)
 		if r.status != http.StatusTooManyRequests {
 			t.Errorf("%s: status %d, want 429", tc.name, r.status)
@@ -256,6 +257,7 @@ func TestLoginThrottle(t *testing.T) {
 		if !strings.Contains(r.body, "too many failed log-in attempts") {
 			t.Errorf("%s: page does not say why", tc.name)
 		}
+		checkRetryAfter(t, tc.name, r, time.Hour, before, time.Now())
 	}
 }
 

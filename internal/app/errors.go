@@ -3,8 +3,12 @@ package app
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/clickguard/clickguard/internal/store"
 )
@@ -42,6 +46,19 @@ func (a *App) clientError(w http.ResponseWriter, r *http.Request, status int) {
 // what to do about it.
 func (a *App) clientErrorMsg(w http.ResponseWriter, r *http.Request, status int, message string) {
 	a.renderError(w, r, status, message)
+}
+
+// tooManyAttempts answers 429 to a password attempt the throttle refused:
+// Retry-After is the time left in the throttle's window, and the page says
+// why, then when to try again.
+func (a *App) tooManyAttempts(w http.ResponseWriter, r *http.Request, retry time.Duration, why string) {
+	secs := max(1, int(math.Ceil(retry.Seconds())))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	when := "in a minute"
+	if secs > 60 {
+		when = fmt.Sprintf("in %d minutes", (secs+59)/60)
+	}
+	a.clientErrorMsg(w, r, http.StatusTooManyRequests, why+" Try again "+when+".")
 }
 
 // sharedItemGone renders the page of an item that was shared with the user

@@ -90,8 +90,23 @@ const releaseTimeout = 10 * time.Second
 const attrCount = "count"
 
 // ErrTooManyAttempts means that a throttle key has used up its attempts in
-// the current window: ReserveAttempt refused to take a slot.
+// the current window: ReserveAttempt refused to take a slot. The error
+// ReserveAttempt returns is a *TooManyAttemptsError, which says when.
 var ErrTooManyAttempts = errors.New("too many attempts")
+
+// TooManyAttemptsError is the error (wrapped) of a ReserveAttempt refused
+// because a key used up its attempts; errors.Is matches it with
+// ErrTooManyAttempts.
+type TooManyAttemptsError struct {
+	// RetryAfter is the time left in the current window, after which the
+	// key has its whole limit again.
+	RetryAfter time.Duration
+}
+
+func (e *TooManyAttemptsError) Error() string { return ErrTooManyAttempts.Error() }
+
+// Is reports whether target is ErrTooManyAttempts.
+func (e *TooManyAttemptsError) Is(target error) bool { return target == ErrTooManyAttempts }
 
 // window returns the start of the throttle window containing now, as a sort
 // key, and the window's end.
@@ -175,7 +190,7 @@ type Attempt struct {
 // other key): test and count are one atomic write, so however many attempts
 // run at once, on however many instances, no more than the limit get a slot
 // in a window. If a key is at its limit, the slots already taken for the
-// other keys are given back and the error is ErrTooManyAttempts.
+// other keys are given back and the error is a *TooManyAttemptsError.
 //
 // A wrong password keeps its slots: they are the failures the throttle
 // counts, and they expire with their window. A right password gives them
@@ -216,7 +231,7 @@ func (s *Store) ReserveAttempt(ctx context.Context, keys ...string) (*Attempt, e
 			continue
 		}
 		if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
-			err = ErrTooManyAttempts
+			err = &TooManyAttemptsError{RetryAfter: end.Sub(s.now())}
 		} else {
 			err = translate(err)
 		}

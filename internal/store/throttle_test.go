@@ -97,9 +97,11 @@ func TestReserveAttempt(t *testing.T) {
 		}
 
 		// The address is at its limit: an attempt with it is refused, and
-		// the slot it took on the account first is given back.
-		if !refused(t, one, user, addr) {
-			t.Error("attempt from an address at its limit was not refused")
+		// the slot it took on the account first is given back. The
+		// refusal says how long the window has left.
+		_, err := one.ReserveAttempt(t.Context(), user, addr)
+		if tm, ok := errors.AsType[*store.TooManyAttemptsError](err); !ok || tm.RetryAfter != 15*time.Minute-time.Second {
+			t.Errorf("attempt from an address at its limit: %v, want a TooManyAttemptsError with RetryAfter 14m59s", err)
 		}
 		if !refused(t, two, other, addr) {
 			t.Error("attempt for another account from an address at its limit was not refused")
