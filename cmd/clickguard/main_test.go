@@ -33,6 +33,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/clickguard/clickguard/internal/ddblocal"
+	"github.com/clickguard/clickguard/internal/store"
 	"github.com/clickguard/clickguard/internal/store/storetest"
 )
 
@@ -347,6 +348,53 @@ func TestServeShutdownGrace(t *testing.T) {
 	conn.Close()
 	if _, err := parseServe([]string{"-shutdown-grace", "0s"}, io.Discard); err == nil {
 		t.Error("-shutdown-grace 0s accepted")
+	}
+}
+
+// TestServeFinishesDeletions: serve finishes an account deletion that was
+// interrupted after its mark, once it is -deletion-grace old, in a round of
+// -deletion-interval. With the defaults (10 minutes, 5 minutes) the
+// deletion below would still be there when the test gives up.
+func TestServeFinishesDeletions(t *testing.T) {
+	clearEnv(t)
+	client := localDynamoDB(t)
+	tables := store.TablesWithPrefix("fin-")
+	env := storetest.Env{Client: client, Tables: tables, Store: store.New(client, tables)}
+	ctx := t.Context()
+	if err := env.Store.CreateTables(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Store.CreateUser(ctx, store.User{Username: "alice", PasswordHash: "x"}, store.Actor{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Store.CreateItem(ctx, "alice", "note", "text", store.Actor{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.CutOff("Query").Store.DeleteAccount(ctx, "alice", store.Actor{}); err == nil {
+		t.Fatal("DeleteAccount with Query cut off succeeded")
+	}
+	if _, err := env.Store.GetUser(ctx, "alice"); !errors.Is(err, store.ErrAccountGone) {
+		t.Fatalf("GetUser after the interrupted deletion: %v, want ErrAccountGone", err)
+	}
+
+	startServe(t, "-addr", "127.0.0.1:0", "-table-prefix", "fin-", "-log-level", "warn",
+		"-deletion-interval", "100ms", "-deletion-grace", "1s")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := env.Store.GetUser(ctx, "alice")
+		if errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrAccountGone) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the interrupted deletion is not finished 30s after serve started: GetUser: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	for _, args := range [][]string{{"-deletion-interval", "0s"}, {"-deletion-grace", "-1s"}} {
+		if _, err := parseServe(args, io.Discard); err == nil {
+			t.Errorf("%s %s accepted", args[0], args[1])
+		}
 	}
 }
 

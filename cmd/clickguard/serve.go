@@ -62,6 +62,8 @@ type serveOptions struct {
 	sessionIdle     time.Duration
 	sessionLifetime time.Duration
 	shutdownGrace   time.Duration
+	deletionEvery   time.Duration
+	deletionGrace   time.Duration
 	logLevel        slog.Level
 	logFormat       string
 }
@@ -129,6 +131,8 @@ func serveFlags(o *serveOptions) *flag.FlagSet {
 	fs.DurationVar(&o.sessionIdle, "session-idle", time.Hour, "end a session after this `duration` without a request")
 	fs.DurationVar(&o.sessionLifetime, "session-lifetime", 12*time.Hour, "end a session this `duration` after login")
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 10*time.Second, "on SIGINT or SIGTERM, give requests in flight this `duration` to finish")
+	fs.DurationVar(&o.deletionEvery, "deletion-interval", 5*time.Minute, "look for interrupted account deletions every `duration`")
+	fs.DurationVar(&o.deletionGrace, "deletion-grace", 10*time.Minute, "finish an interrupted account deletion once it started this `duration` ago")
 	o.logLevel = slog.LevelInfo
 	fs.Var(logLevelFlag{&o.logLevel}, "log-level", "log `level`: debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log `format`: text or json")
@@ -166,6 +170,9 @@ func parseServe(args []string, stdout io.Writer) (serveOptions, error) {
 	}
 	if o.shutdownGrace <= 0 {
 		return o, usagef("serve", fs, "-shutdown-grace must be positive")
+	}
+	if o.deletionEvery <= 0 || o.deletionGrace <= 0 {
+		return o, usagef("serve", fs, "-deletion-interval and -deletion-grace must be positive")
 	}
 	if o.tablePrefix == "" || len(o.tablePrefix) > 200 {
 		return o, usagef("serve", fs, "-table-prefix must be 1 to 200 characters")
@@ -224,6 +231,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		SameSiteStrict:  o.sameSite == "strict",
 		SessionIdle:     o.sessionIdle,
 		SessionLifetime: o.sessionLifetime,
+
+		DeletionFinishInterval: o.deletionEvery,
+		DeletionGrace:          o.deletionGrace,
 	}
 	a, err := app.New(cfg, st, store.NewSessions(db.client, tables.Sessions), logger)
 	if err != nil {
@@ -276,6 +286,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		slog.Duration("session_idle", o.sessionIdle),
 		slog.Duration("session_lifetime", o.sessionLifetime),
 		slog.Duration("shutdown_grace", o.shutdownGrace),
+		slog.Duration("deletion_interval", o.deletionEvery),
+		slog.Duration("deletion_grace", o.deletionGrace),
 	)
 
 	errc := make(chan error, 1)
