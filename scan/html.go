@@ -80,15 +80,17 @@ type htmlResult struct {
 	FoundOnID int
 	Error     string
 
-	Status        int
-	Foreign       bool
-	FinalURL      string
-	RedirectCount string
-	Redirects     []Redirect
-	TopLevel      string
-	Proved        bool
-	Verdicts      []htmlVerdict
-	Findings      []htmlFinding
+	Status int
+	// Foreign is whether a foreign chain may frame the page; Judged
+	// whether any verdict's chain has a foreign ancestor at all.
+	Foreign, Judged bool
+	FinalURL        string
+	RedirectCount   string
+	Redirects       []Redirect
+	TopLevel        string
+	Proved          bool
+	Verdicts        []htmlVerdict
+	Findings        []htmlFinding
 }
 
 type htmlVerdict struct {
@@ -218,7 +220,7 @@ func (r *Report) htmlPage(v *htmlResult, res Result) {
 			hv.Ancestors[i] = clean(a)
 		}
 		if hasForeign(page, vd) {
-			hv.Class = "framable-foreign"
+			hv.Class, v.Judged = "framable-foreign", true
 		}
 		if bv := vd.Browser; bv != nil {
 			v.Proved, r.html.proved = true, true

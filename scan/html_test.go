@@ -389,3 +389,35 @@ func TestHTML_screenshot(t *testing.T) {
 		}
 	}
 }
+
+// TestHTML_headline checks the line under each page's URL: framable or
+// protected from foreign origins, or neither when no verdict's chain has a
+// foreign ancestor (only -from chains of the page's own origin).
+func TestHTML_headline(t *testing.T) {
+	t.Parallel()
+	verdict := func(ancestor string, framable bool) Result {
+		return Result{URL: "http://a.example/", FinalURL: "http://a.example/", Status: 200,
+			Verdicts: []Verdict{{Ancestors: []string{ancestor}, Framable: framable, DecidedBy: "none", Reason: "r"}}}
+	}
+	for _, tc := range []struct {
+		name string
+		res  Result
+		want string
+	}{
+		{"foreign, framable", verdict("https://partner.example", true), "FRAMABLE by a foreign origin · status 200"},
+		{"foreign, blocked", verdict("https://partner.example", false), "PROTECTED from foreign origins · status 200"},
+		{"own origin only", verdict("http://a.example", true), "status 200"},
+	} {
+		p := parsePage(t, htmlReport(t, []Result{tc.res}, nil))
+		var got string
+		for _, n := range p.all("p") {
+			if isDescendant(p.byID("r1"), n) {
+				got = strings.Join(strings.Fields(text(n)), " ")
+				break
+			}
+		}
+		if got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
