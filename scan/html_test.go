@@ -111,28 +111,7 @@ func TestHTML_hostile(t *testing.T) {
 	src := htmlReport(t, hostile(), errors.New("interrupt "+`<script>alert(6)</script>`))
 	p := parsePage(t, src)
 
-	for n := range p.root.Descendants() {
-		if n.Type != html.ElementNode {
-			continue
-		}
-		switch n.Data {
-		case "script", "iframe", "frame", "object", "embed", "form", "base", "link", "svg", "math", "input", "button":
-			t.Errorf("the report has a <%s> element", n.Data)
-		}
-		for _, a := range n.Attr {
-			if strings.HasPrefix(a.Key, "on") {
-				t.Errorf("<%s> has an event handler %s=%q", n.Data, a.Key, a.Val)
-			}
-			switch a.Key {
-			case "href":
-				if !regexp.MustCompile(`^(#r\d+|https?://)`).MatchString(a.Val) {
-					t.Errorf("<%s href=%q>: not a web page or a section of the report", n.Data, a.Val)
-				}
-			case "src":
-				t.Errorf("<%s src=%q>: the report refers to something outside it", n.Data, a.Val)
-			}
-		}
-	}
+	checkInert(t, p)
 
 	// The one meta CSP comes before the one style element, and allows it.
 	metas := p.all("meta")
@@ -189,6 +168,68 @@ func TestHTML_hostile(t *testing.T) {
 	if links != 2 {
 		t.Errorf("%d links to the scanned pages, want 2 (the page and the page found on it)", links)
 	}
+}
+
+// checkInert fails t when the report has an element that runs or loads
+// something, an event handler, a link other than to an http(s) page or a
+// section of the report, or a src.
+func checkInert(t *testing.T, p htmlDoc) {
+	t.Helper()
+	for n := range p.root.Descendants() {
+		if n.Type != html.ElementNode {
+			continue
+		}
+		switch n.Data {
+		case "script", "iframe", "frame", "object", "embed", "form", "base", "link", "svg", "math", "input", "button":
+			t.Errorf("the report has a <%s> element", n.Data)
+		}
+		for _, a := range n.Attr {
+			if strings.HasPrefix(a.Key, "on") {
+				t.Errorf("<%s> has an event handler %s=%q", n.Data, a.Key, a.Val)
+			}
+			switch a.Key {
+			case "href":
+				if !safeHref.MatchString(a.Val) {
+					t.Errorf("<%s href=%q>: not a web page or a section of the report", n.Data, a.Val)
+				}
+			case "src":
+				t.Errorf("<%s src=%q>: the report refers to something outside it", n.Data, a.Val)
+			}
+		}
+	}
+
+}
+
+var safeHref = regexp.MustCompile(`^(#r\d+|https?://)`)
+
+// FuzzHTML checks that whatever a scanned site puts in the strings of a
+// result, the report stays inert and shows each string as text.
+func FuzzHTML(f *testing.F) {
+	for _, res := range hostile() {
+		f.Add(res.URL, res.Error, "X-Evil: <script>alert(1)</script>", "\u202e</style><svg onload=alert(1)>")
+	}
+	f.Add("http://a.example/\x00", "", "\xff\xfe", "javascript:alert(1)")
+	f.Fuzz(func(t *testing.T, u, fetchErr, evidence, reason string) {
+		res := framable("")
+		res.URL, res.FinalURL = u, u
+		res.Findings[0].Evidence = []string{evidence}
+		res.Findings[0].Message = evidence
+		res.Findings[0].Fix = reason
+		res.Verdicts[0].Reason = reason
+		res.Verdicts[0].Browser.What = reason
+		errRes := Result{URL: u, FoundOn: u, Error: fetchErr, Verdicts: []Verdict{}, Findings: []Finding{}}
+		if fetchErr == "" {
+			errRes.Error = "e"
+		}
+		p := parsePage(t, htmlReport(t, []Result{res, errRes}, nil))
+		checkInert(t, p)
+		body := text(p.all("body")[0])
+		for _, s := range []string{u, fetchErr, evidence, reason} {
+			if !strings.Contains(body, clean(s)) {
+				t.Errorf("the report does not show %q as text", clean(s))
+			}
+		}
+	})
 }
 
 // TestHTML_summary checks the counts and the list of URLs that need
