@@ -88,9 +88,12 @@ type htmlResult struct {
 	RedirectCount   string
 	Redirects       []Redirect
 	TopLevel        string
-	Proved          bool
-	Verdicts        []htmlVerdict
-	Findings        []htmlFinding
+	// PoC is the command that builds the attack page, for a page framable
+	// by a foreign origin.
+	PoC      string
+	Proved   bool
+	Verdicts []htmlVerdict
+	Findings []htmlFinding
 }
 
 type htmlVerdict struct {
@@ -192,6 +195,9 @@ func (r *Report) htmlAdd(res Result) error {
 func (r *Report) htmlPage(v *htmlResult, res Result) {
 	v.Status = res.Status
 	v.Foreign = framableByForeign(res)
+	if v.Foreign {
+		v.PoC = "clickguard poc -serve 127.0.0.1:8099 " + shellQuote(clean(res.URL))
+	}
 	if len(res.Redirects) > 0 {
 		v.FinalURL = clean(res.FinalURL)
 		v.RedirectCount = plural(len(res.Redirects), "redirect")
@@ -368,4 +374,10 @@ func cleanLines(s string) string {
 		lines[i] = clean(l)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// shellQuote quotes s for a POSIX shell: in single quotes, each single
+// quote written as '\”.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -460,5 +461,52 @@ func TestHTML_headline(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestHTML_poc checks the command shown under a page framable by a foreign
+// origin: run by a shell, it passes the scanned URL to clickguard poc as
+// one argument, whatever the URL holds.
+func TestHTML_poc(t *testing.T) {
+	t.Parallel()
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh to run the command with")
+	}
+	for _, u := range []string{
+		"http://a.example/",
+		"http://a.example/it's",
+		"http://a.example/'; touch pwned; echo '$(id)`id`\\",
+	} {
+		res := framable("")
+		res.URL = u
+		p := parsePage(t, htmlReport(t, []Result{res}, nil))
+		var cmd string
+		for _, c := range p.all("code") {
+			if s := text(c); strings.HasPrefix(s, "clickguard poc ") {
+				cmd = s
+			}
+		}
+		const prefix = "clickguard poc -serve 127.0.0.1:8099 "
+		if !strings.HasPrefix(cmd, prefix) {
+			t.Fatalf("%s: command %q", u, cmd)
+		}
+		// The shell prints the argument the command would pass.
+		dir := t.TempDir()
+		c := exec.Command(sh, "-c", "printf '%s\\n' "+strings.TrimPrefix(cmd, prefix))
+		c.Dir = dir
+		out, err := c.Output()
+		if err != nil || string(out) != u+"\n" {
+			t.Errorf("%s: the shell reads %q (%v)", u, out, err)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("%s: the command ran something", u)
+		}
+	}
+	// A page that is not framable by a foreign origin gets no command.
+	res := framable("")
+	res.Verdicts[0].Framable = false
+	if src := htmlReport(t, []Result{res}, nil); strings.Contains(src, "clickguard poc") {
+		t.Error("a protected page has a poc command")
 	}
 }
