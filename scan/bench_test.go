@@ -141,3 +141,67 @@ func TestRun_memoryFlat(t *testing.T) {
 		t.Errorf("live heap grew by %d KiB between 400 and 2000 URLs, want under 1024 KiB", grew)
 	}
 }
+
+// TestReport_htmlMemoryFlat checks that the html report's memory does not
+// grow with the number of results, every one of which needs attention: the
+// summary keeps the first 1,000 and counts the rest.
+func TestReport_htmlMemoryFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 20,000 results")
+	}
+	rep := scan.NewReport(io.Discard, scan.FormatHTML, false)
+	base := liveHeap()
+	var early, late uint64
+	for i := range 20000 {
+		u := fmt.Sprintf("http://a.example/page/%d", i)
+		err := rep.Add(scan.Result{
+			URL: u, FinalURL: u, Status: 200,
+			Verdicts: []scan.Verdict{{Chain: scan.ChainForeign, Ancestors: []string{"http://attacker.example"}, Framable: true, DecidedBy: "none", Reason: "no header"}},
+			Findings: []scan.Finding{{ID: "no-protection", Severity: scan.SeverityHigh, Message: "m", Evidence: []string{"(none)"}, Fix: "f"}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch i + 1 {
+		case 2000:
+			early = liveHeap()
+		case 20000:
+			late = liveHeap()
+		}
+	}
+	if err := rep.Close(); err != nil {
+		t.Fatal(err)
+	}
+	kib := func(h uint64) int64 { return (int64(h) - int64(base)) / 1024 }
+	t.Logf("live heap above start: %d KiB after 2,000 results, %d KiB after 20,000", kib(early), kib(late))
+	// 18,000 more entries in the summary would cost well over 1 MiB.
+	if grew := kib(late) - kib(early); grew > 256 {
+		t.Errorf("live heap grew by %d KiB between 2,000 and 20,000 results, want under 256 KiB", grew)
+	}
+}
+
+// BenchmarkReport measures writing one result with findings, in each
+// format, to io.Discard.
+func BenchmarkReport(b *testing.B) {
+	res := scan.Result{
+		URL: "http://a.example/page", FinalURL: "http://a.example/page", Status: 200,
+		Verdicts: []scan.Verdict{
+			{Chain: scan.ChainForeign, Ancestors: []string{"http://attacker.example"}, Framable: true, DecidedBy: "none", Reason: "neither Content-Security-Policy frame-ancestors nor X-Frame-Options is set: any origin may frame the page"},
+			{Chain: scan.ChainSelf, Ancestors: []string{"http://a.example"}, Framable: true, DecidedBy: "none", Reason: "neither Content-Security-Policy frame-ancestors nor X-Frame-Options is set: any origin may frame the page"},
+			{Chain: scan.ChainDouble, Ancestors: []string{"http://a.example", "http://attacker.example"}, Framable: true, DecidedBy: "none", Reason: "neither Content-Security-Policy frame-ancestors nor X-Frame-Options is set: any origin may frame the page"},
+		},
+		Findings: []scan.Finding{{ID: "no-protection", Severity: scan.SeverityHigh, Message: "No framing protection that browsers enforce: any site can load this page in a frame and trick users into clicking on it (clickjacking).",
+			Evidence: []string{"(no X-Frame-Options or Content-Security-Policy frame-ancestors header)"}, Fix: "Content-Security-Policy: frame-ancestors 'none'"}},
+	}
+	for _, f := range []scan.Format{scan.FormatText, scan.FormatJSONL, scan.FormatSARIF, scan.FormatHTML} {
+		b.Run(string(f), func(b *testing.B) {
+			b.ReportAllocs()
+			rep := scan.NewReport(io.Discard, f, false)
+			for b.Loop() {
+				if err := rep.Add(res); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
