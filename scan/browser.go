@@ -41,16 +41,23 @@ type BrowserVerdict struct {
 	Error string `json:"error,omitempty"`
 }
 
-// prove runs the prover for every verdict of res, in order, each bounded
-// by timeout, and adds a browser-disagrees finding for each verdict the
+// prove runs the prover for every verdict of res, in order, each after a
+// turn of limit (when not nil) and bounded by timeout from then, and adds a browser-disagrees finding for each verdict the
 // browser contradicts.
-func prove(ctx context.Context, p Prover, timeout time.Duration, res *Result) {
+func prove(ctx context.Context, p Prover, timeout time.Duration, limit *limiter, res *Result) {
 	var disagree []Finding
 	for i := range res.Verdicts {
 		v := &res.Verdicts[i]
-		pctx, cancel := context.WithTimeout(ctx, timeout)
-		bv, err := p.Prove(pctx, res.FinalURL, v.Ancestors)
-		cancel()
+		var bv BrowserVerdict
+		err := ctx.Err()
+		if limit != nil {
+			err = limit.wait(ctx)
+		}
+		if err == nil {
+			pctx, cancel := context.WithTimeout(ctx, timeout)
+			bv, err = p.Prove(pctx, res.FinalURL, v.Ancestors)
+			cancel()
+		}
 		if err != nil {
 			bv = BrowserVerdict{Browser: bv.Browser, Error: err.Error()}
 		}

@@ -70,7 +70,7 @@ type page struct {
 	body []byte
 }
 
-func newClient(opts Options) *http.Client {
+func newClient(opts Options, limit *limiter) *http.Client {
 	rt := opts.Transport
 	if rt == nil {
 		dialer := &net.Dialer{Timeout: opts.Timeout, KeepAlive: 30 * time.Second}
@@ -89,6 +89,9 @@ func newClient(opts Options) *http.Client {
 			// Fail closed: certificates are verified unless asked not to.
 			TLSClientConfig: &tls.Config{InsecureSkipVerify: opts.Insecure}, //nolint:gosec // opt-in -insecure
 		}
+	}
+	if limit != nil {
+		rt = rateTransport{base: rt, l: limit}
 	}
 	max := opts.MaxRedirects
 	return &http.Client{
@@ -110,8 +113,13 @@ func newClient(opts Options) *http.Client {
 
 // fetch navigates to u as nav does and reads the final response's headers
 // and a bounded prefix of its body. The whole navigation, body included, is
-// bounded by the Timeout option.
+// bounded by the Timeout option. With the Rate option, every request waits
+// for its turn; the wait for the first one comes before the Timeout starts.
 func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation) (*page, error) {
+	ctx, err := withTurn(ctx, s.limit)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)

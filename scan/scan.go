@@ -13,7 +13,8 @@
 // # Security model
 //
 // The scanner only reads: it sends GET requests with the headers and cookie
-// it is given, follows at most [Options.MaxRedirects] redirects, reads at most
+// it is given, at most [Options.Rate] a second when that is set, follows at
+// most [Options.MaxRedirects] redirects, reads at most
 // [Options.MaxBodyBytes] of each body and [Options.MaxHeaderBytes] of headers,
 // and gives up on a URL after [Options.Timeout]. Responses are untrusted:
 // they are parsed by bounded code and only ever printed as text, JSON,
@@ -154,6 +155,16 @@ type Options struct {
 	// given, found by following its links breadth-first: see [Run]. The
 	// default is 0: only the URLs given.
 	Crawl int
+
+	// Rate, when not 0, is the most requests a second the Run sends to
+	// the sites, from MinRate to MaxRate: every request (each fetch's
+	// redirects and the error-page probes included) waits for its turn,
+	// and turns are 1/Rate apart, in the order asked for, with no burst.
+	// The wait for a fetch's first request does not count against
+	// Timeout. With Browser, each proof also waits for a turn before it
+	// starts (a proof loads the page once, or twice when the browser
+	// refused it). The default is 0: no limit.
+	Rate float64
 }
 
 // Result is what Run reports for one URL. When Error is not empty the URL
@@ -381,6 +392,7 @@ type scanner struct {
 	opts   Options
 	chains [][]string
 	client *http.Client
+	limit  *limiter // nil without the Rate option
 
 	mu     sync.Mutex
 	probes map[string]*probe
@@ -421,7 +433,14 @@ func newScanner(opts Options) (*scanner, error) {
 		}
 	}
 	s := &scanner{opts: opts, chains: opts.Chains, probes: make(map[string]*probe)}
-	s.client = newClient(opts)
+	if opts.Rate != 0 {
+		l, err := newLimiter(opts.Rate)
+		if err != nil {
+			return nil, err
+		}
+		s.limit = l
+	}
+	s.client = newClient(opts, s.limit)
 	return s, nil
 }
 
@@ -495,7 +514,7 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 		return res, found
 	}
 	if s.opts.Browser != nil {
-		prove(ctx, s.opts.Browser, s.opts.Timeout, &res)
+		prove(ctx, s.opts.Browser, s.opts.Timeout, s.limit, &res)
 	}
 	return res, found
 }

@@ -10,6 +10,7 @@ import (
 	"iter"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/clickguard/clickguard/framing"
@@ -63,7 +64,8 @@ destroy, erase, purge, unsubscribe, deactivate, disable, revoke, cancel or
 reset, because applications still change state on GET, skips non-pages by
 extension (images, fonts, CSS, JavaScript, media, PDF and office documents,
 archives), and does not follow a crawled page's redirect to another origin.
-Crawled pages share -concurrency and -timeout with the URLs given.
+Crawled pages share -concurrency and -timeout with the URLs given. On a
+site you do not run, add -rate to bound the requests a second.
 
 With -browser, headless Chromium proves each verdict: it loads the final
 URL in a frame inside each chain, the ancestors being synthetic pages that
@@ -118,6 +120,7 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 		chromium      = fs.String("chromium", "", "with -browser, run this Chromium `executable` (default: CLICKGUARD_CHROMIUM, or chromium,\nchromium-browser, google-chrome or google-chrome-stable on PATH)")
 		screenshot    = fs.String("screenshot", "", "with -browser, save a PNG of each proof in this `directory` (created if missing)")
 		crawl         = fs.Int("crawl", 0, "also scan up to `n` more pages of each URL's origin, found by following its links (see above)")
+		rate          = fs.Float64("rate", 0, "send at most `n` requests a second to the sites, spaced evenly, redirects, probes and -browser\nproofs included (0: no limit; from 0.001 to 1000000); waiting does not count against -timeout")
 		urlFile       = fs.String("urls", "", "also scan the URLs in this `file`, one per line (blank lines and # comments skipped; - for standard input),\nread as the scan goes")
 	)
 	fs.Var(&from, "from", "report the verdict for this `chain` of origins, parent first, top last, comma-separated,\n\"null\" for an opaque origin (repeatable; replaces the three standard chains)")
@@ -165,7 +168,10 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 	if *crawl < 0 || *crawl > maxCrawl {
 		return nil, usagef("scan", fs, "-crawl must be between 0 and %d, not %d", maxCrawl, *crawl)
 	}
-	sf.opts.Crawl = *crawl
+	if r := *rate; r != 0 && !(r >= scan.MinRate && r <= scan.MaxRate) {
+		return nil, usagef("scan", fs, "-rate must be 0 (no limit) or between %s and %s requests a second, not %g", strconv.FormatFloat(scan.MinRate, 'f', -1, 64), strconv.FormatFloat(scan.MaxRate, 'f', -1, 64), r)
+	}
+	sf.opts.Crawl, sf.opts.Rate = *crawl, *rate
 	o := &sf.opts
 	o.Timeout, o.Concurrency, o.Insecure, o.SkipErrorPage = *timeout, *concurrency, *insecure, *skipErrorPage
 	o.MaxRedirects = *maxRedirects

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -286,6 +287,10 @@ func TestScan_exitCodes(t *testing.T) {
 		{"bad header", []string{"-header", "no colon", srv.URL}, exitUsage},
 		{"bad timeout", []string{"-timeout", "0s", srv.URL}, exitUsage},
 		{"bad concurrency", []string{"-concurrency", "0", srv.URL}, exitUsage},
+		{"negative rate", []string{"-rate", "-1", srv.URL}, exitUsage},
+		{"rate not a number", []string{"-rate", "NaN", srv.URL}, exitUsage},
+		{"rate too low", []string{"-rate", "0.0001", srv.URL}, exitUsage},
+		{"rate", []string{"-rate", "100", "-skip-error-page", srv.URL + "/protected"}, exitOK},
 		{"missing cookie file", []string{"-cookie", "@/nonexistent/cookie", srv.URL}, exitUsage},
 		{"missing URL file", []string{"-urls", "/nonexistent/urls.txt"}, exitUsage},
 		{"help", []string{"-h"}, exitOK},
@@ -563,5 +568,18 @@ func TestScan_crawl(t *testing.T) {
 		if r != "GET "+strings.Fields(r)[1] || strings.Contains(r, "logout") {
 			t.Errorf("request %s: the crawl only GETs pages that do not log out", r)
 		}
+	}
+}
+
+// TestScan_rateOption checks that -rate reaches the scan's options (its
+// effect is scan.TestRun_rate's business).
+func TestScan_rateOption(t *testing.T) {
+	t.Parallel()
+	sf, err := parseScanFlags([]string{"-rate", "2.5", "http://a.example/"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sf.opts.Rate != 2.5 {
+		t.Errorf("-rate 2.5 gives Options.Rate %v", sf.opts.Rate)
 	}
 }

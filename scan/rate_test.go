@@ -1,0 +1,132 @@
+package scan_test
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clickguard/clickguard/scan"
+)
+
+// stampTransport records when each request leaves, after any wait for its
+// turn.
+type stampTransport struct {
+	base  http.RoundTripper
+	mu    sync.Mutex
+	times []time.Time
+}
+
+func (t *stampTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.mu.Lock()
+	t.times = append(t.times, time.Now())
+	t.mu.Unlock()
+	return t.base.RoundTrip(req)
+}
+
+func rateSite() *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/old" {
+			http.Redirect(w, r, "/page", http.StatusFound)
+			return
+		}
+		w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
+	}))
+}
+
+// TestRun_rate checks that with Rate every request the scan sends (both
+// fetches of each URL, the redirects they follow and the error-page probe)
+// waits for a turn: the k-th request leaves no earlier than k turns after
+// the scan starts, however many run at once.
+func TestRun_rate(t *testing.T) {
+	t.Parallel()
+	srv := rateSite()
+	defer srv.Close()
+	stamps := &stampTransport{base: http.DefaultTransport.(*http.Transport).Clone()}
+	const rate, every = 20, 50 * time.Millisecond
+	opts := scan.Options{Rate: rate, Concurrency: 8, Transport: stamps}
+	start := time.Now()
+	var errs []string
+	err := scan.Run(t.Context(), opts, []string{srv.URL + "/a", srv.URL + "/b", srv.URL + "/old"}, func(r scan.Result) {
+		if r.Error != "" {
+			errs = append(errs, r.Error)
+		}
+	})
+	if err != nil || len(errs) > 0 {
+		t.Fatalf("Run: %v %q", err, errs)
+	}
+	// Two fetches of /a and /b, two of /old with two requests each, one
+	// probe of the missing page.
+	if len(stamps.times) != 9 {
+		t.Fatalf("%d requests, want 9", len(stamps.times))
+	}
+	slices.SortFunc(stamps.times, func(a, b time.Time) int { return a.Compare(b) })
+	for k, at := range stamps.times {
+		if early := time.Duration(k)*every - at.Sub(start); early > 0 {
+			t.Errorf("request %d left %v before its turn", k, early)
+		}
+	}
+}
+
+// TestRun_rateNotTimeout checks that waiting for a turn does not count
+// against Timeout: with turns far apart and a Timeout shorter than the
+// queue, every URL is still fetched.
+func TestRun_rateNotTimeout(t *testing.T) {
+	t.Parallel()
+	srv := rateSite()
+	defer srv.Close()
+	opts := scan.Options{Rate: 10, Concurrency: 8, Timeout: 250 * time.Millisecond, SkipErrorPage: true}
+	urls := []string{srv.URL + "/1", srv.URL + "/2", srv.URL + "/3", srv.URL + "/4", srv.URL + "/5", srv.URL + "/6"}
+	n := 0
+	err := scan.Run(t.Context(), opts, urls, func(r scan.Result) {
+		n++
+		if r.Error != "" {
+			t.Errorf("%s: %s", r.URL, r.Error)
+		}
+	})
+	if err != nil || n != len(urls) {
+		t.Fatalf("Run: %v, %d results", err, n)
+	}
+}
+
+// TestRun_rateInvalid checks that a rate out of bounds is refused before
+// anything is fetched.
+func TestRun_rateInvalid(t *testing.T) {
+	t.Parallel()
+	for _, rate := range []float64{-1, math.NaN(), math.Inf(1), scan.MinRate / 2, scan.MaxRate * 2} {
+		err := scan.Run(t.Context(), scan.Options{Rate: rate}, []string{"http://127.0.0.1:1/"}, func(scan.Result) {
+			t.Errorf("rate %v: a URL was scanned", rate)
+		})
+		if err == nil {
+			t.Errorf("rate %v accepted", rate)
+		}
+	}
+}
+
+// TestRun_rateCancel checks that a scan waiting for its turn ends when its
+// context does.
+func TestRun_rateCancel(t *testing.T) {
+	t.Parallel()
+	srv := rateSite()
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	opts := scan.Options{Rate: scan.MinRate, SkipErrorPage: true} // one request in 1,000 s
+	done := make(chan error, 1)
+	go func() {
+		done <- scan.Run(ctx, opts, []string{srv.URL + "/a"}, func(scan.Result) {})
+	}()
+	time.Sleep(50 * time.Millisecond) // the first fetch has its turn; the second waits
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("Run returned no error after its context ended")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run still waits for its turn 10s after its context ended")
+	}
+}
