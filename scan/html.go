@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -59,6 +61,8 @@ type htmlState struct {
 	attention   []htmlAttention
 	more        int
 	interrupted string
+	// settings describe the scan's options (see SetOptions).
+	settings []htmlSetting
 	// group maps the URL of each result since the last URL given (not
 	// found by a crawl) to its anchor, for "found on" links: a crawled
 	// page is always found on a page of its own group, so the map holds
@@ -71,7 +75,11 @@ type htmlHead struct {
 	CSP       string
 	Version   string
 	Generated string
+	Settings  []htmlSetting
 }
+
+// htmlSetting is one line of the options a scan ran with.
+type htmlSetting struct{ Name, Value string }
 
 type htmlResult struct {
 	N         int
@@ -158,7 +166,75 @@ func (r *Report) htmlStart() error {
 		CSP:       reportCSP,
 		Version:   clean(version),
 		Generated: r.now().UTC().Format(time.RFC3339),
+		Settings:  r.html.settings,
 	})
+}
+
+// SetOptions records the options the results come from, which the html
+// format lists under its heading: the chains, the proof, the crawl, the
+// rate and the limits, the names of the extra headers and whether a cookie
+// was sent, never the values of either. Call it before the first Add.
+func (r *Report) SetOptions(o Options) {
+	o = o.withDefaults()
+	yesNo := func(b bool) string {
+		if b {
+			return "yes"
+		}
+		return "no"
+	}
+	chains := "the standard three: " + ChainForeign + ", " + ChainSelf + ", " + ChainDouble
+	if len(o.Chains) > 0 {
+		var cs []string
+		for _, c := range o.Chains {
+			cs = append(cs, strings.Join(c, " in "))
+		}
+		chains = strings.Join(cs, "; ")
+	}
+	crawl := "no"
+	if o.Crawl > 0 {
+		crawl = fmt.Sprintf("up to %d more pages per URL", o.Crawl)
+	}
+	rate := "no limit"
+	if o.Rate != 0 {
+		rate = fmt.Sprintf("at most %g requests a second", o.Rate)
+	}
+	redirects := "none followed"
+	if o.MaxRedirects > 0 {
+		redirects = fmt.Sprintf("at most %d followed", o.MaxRedirects)
+	}
+	certs := "verified"
+	if o.Insecure {
+		certs = "not verified"
+	}
+	headers := "none"
+	if len(o.Header) > 0 {
+		names := make([]string, 0, len(o.Header))
+		for name := range o.Header {
+			names = append(names, http.CanonicalHeaderKey(name))
+		}
+		slices.Sort(names)
+		headers = strings.Join(names, ", ") + " (values not shown)"
+	}
+	cookie := "none"
+	if o.Cookie != "" {
+		cookie = "sent (value not shown)"
+	}
+	r.html.settings = nil
+	for _, kv := range [][2]string{
+		{"Framing chains", chains},
+		{"Proof in a browser", yesNo(o.Browser != nil)},
+		{"Crawl", crawl},
+		{"Error-page probe", yesNo(!o.SkipErrorPage)},
+		{"Rate", rate},
+		{"Concurrency", fmt.Sprint(o.Concurrency)},
+		{"Timeout", o.Timeout.String()},
+		{"Redirects", redirects},
+		{"TLS certificates", certs},
+		{"Extra headers", headers},
+		{"Cookie", cookie},
+	} {
+		r.html.settings = append(r.html.settings, htmlSetting{kv[0], clean(kv[1])})
+	}
 }
 
 func (r *Report) htmlAdd(res Result) error {

@@ -1,10 +1,12 @@
 package scan
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -509,4 +511,81 @@ func TestHTML_poc(t *testing.T) {
 	if src := htmlReport(t, []Result{res}, nil); strings.Contains(src, "clickguard poc") {
 		t.Error("a protected page has a poc command")
 	}
+}
+
+// TestHTML_settings checks the options listed under the heading: what the
+// scan did, and never the value of a header or of the cookie.
+func TestHTML_settings(t *testing.T) {
+	t.Parallel()
+	settings := func(o Options) map[string]string {
+		var b strings.Builder
+		r := NewReport(&b, FormatHTML, false)
+		r.SetOptions(o)
+		fill(t, r, nil, nil)
+		if strings.Contains(b.String(), "SECRET") {
+			t.Errorf("a credential reached the report:\n%s", b.String())
+		}
+		got := map[string]string{}
+		for _, tr := range parsePage(t, b.String()).all("tr") {
+			if th := tr.FirstChild; th != nil && th.Data == "th" {
+				if v, _ := attr(th, "scope"); v == "row" {
+					got[text(th)] = text(th.NextSibling)
+				}
+			}
+		}
+		return got
+	}
+	check := func(label string, got, want map[string]string) {
+		t.Helper()
+		for name, w := range want {
+			if got[name] != w {
+				t.Errorf("%s: %s = %q, want %q", label, name, got[name], w)
+			}
+		}
+	}
+	check("defaults", settings(Options{}), map[string]string{
+		"Framing chains":     "the standard three: foreign origin, own origin, own origin inside foreign top",
+		"Proof in a browser": "no",
+		"Crawl":              "no",
+		"Error-page probe":   "yes",
+		"Rate":               "no limit",
+		"Concurrency":        "4",
+		"Timeout":            "10s",
+		"Redirects":          "at most 10 followed",
+		"TLS certificates":   "verified",
+		"Extra headers":      "none",
+		"Cookie":             "none",
+	})
+	check("set", settings(Options{
+		Chains:        [][]string{{"https://a.example"}, {"null", "https://b.example"}},
+		Browser:       nopProver{},
+		Crawl:         5,
+		SkipErrorPage: true,
+		Rate:          2.5,
+		Concurrency:   8,
+		Timeout:       time.Minute,
+		MaxRedirects:  -1,
+		Insecure:      true,
+		Header:        http.Header{"authorization": {"Bearer SECRET"}, "X-Api-Key": {"SECRET"}},
+		Cookie:        "sid=SECRET",
+	}), map[string]string{
+		"Framing chains":     "https://a.example; null in https://b.example",
+		"Proof in a browser": "yes",
+		"Crawl":              "up to 5 more pages per URL",
+		"Error-page probe":   "no",
+		"Rate":               "at most 2.5 requests a second",
+		"Concurrency":        "8",
+		"Timeout":            "1m0s",
+		"Redirects":          "none followed",
+		"TLS certificates":   "not verified",
+		"Extra headers":      "Authorization, X-Api-Key (values not shown)",
+		"Cookie":             "sent (value not shown)",
+	})
+}
+
+// nopProver proves nothing; its presence is what SetOptions reports.
+type nopProver struct{}
+
+func (nopProver) Prove(context.Context, string, []string) (BrowserVerdict, error) {
+	return BrowserVerdict{}, errors.New("not a browser")
 }

@@ -404,24 +404,31 @@ type probe struct {
 	err  error
 }
 
+// withDefaults returns o with the defaults in place of zero fields, and
+// MaxRedirects as the number of redirects followed (0 for none).
+func (o Options) withDefaults() Options {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.MaxRedirects == 0 {
+		o.MaxRedirects = DefaultMaxRedirects
+	} else if o.MaxRedirects < 0 {
+		o.MaxRedirects = 0
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.MaxHeaderBytes <= 0 {
+		o.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	return o
+}
+
 func newScanner(opts Options) (*scanner, error) {
-	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultTimeout
-	}
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = DefaultConcurrency
-	}
-	if opts.MaxRedirects == 0 {
-		opts.MaxRedirects = DefaultMaxRedirects
-	} else if opts.MaxRedirects < 0 {
-		opts.MaxRedirects = 0
-	}
-	if opts.MaxBodyBytes <= 0 {
-		opts.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if opts.MaxHeaderBytes <= 0 {
-		opts.MaxHeaderBytes = DefaultMaxHeaderBytes
-	}
+	opts = opts.withDefaults()
 	for _, chain := range opts.Chains {
 		if len(chain) == 0 {
 			return nil, errors.New("scan: empty framing chain")

@@ -305,6 +305,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	report := scan.NewReport(stdout, sf.format, sf.format == scan.FormatText && useColor(stdout))
 	v, _ := buildVersion()
 	report.SetToolVersion(v)
+	report.SetOptions(sf.opts)
 	var (
 		failed, unreachable bool
 		writeErr            error
