@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bytes"
+	"container/heap"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
@@ -41,8 +42,8 @@ var reportCSP = func() string {
 
 const (
 	// maxAttention bounds the summary's list of URLs that need attention,
-	// so that memory stays flat however many URLs are scanned; the rest
-	// are counted.
+	// so that memory stays flat however many URLs are scanned: it keeps
+	// the most urgent and counts the rest.
 	maxAttention = 1000
 
 	// maxScreenshotBytes bounds a screenshot embedded in the html format;
@@ -131,9 +132,68 @@ type htmlFinding struct {
 }
 
 type htmlAttention struct {
-	N   int
-	URL string
-	Why []string
+	N    int
+	URL  string
+	Why  []string
+	rank int // see the rank constants
+}
+
+// How urgent a URL that needs attention is, least first: the summary lists
+// the most urgent first, in the order scanned within a rank.
+const (
+	rankMinor   = iota + 1 // a medium finding, a verdict not proved
+	rankError              // could not be fetched or judged
+	rankHigh               // a high finding
+	rankForeign            // framable by a foreign origin
+)
+
+// less reports whether a is less urgent than b: lower rank, or the same rank
+// and scanned later.
+func (a htmlAttention) less(b htmlAttention) bool {
+	if a.rank != b.rank {
+		return a.rank < b.rank
+	}
+	return a.N > b.N
+}
+
+// urgentFirst orders URLs that need attention most urgent first.
+func urgentFirst(a, b htmlAttention) int {
+	switch {
+	case b.less(a):
+		return -1
+	case a.less(b):
+		return 1
+	}
+	return 0
+}
+
+// attend adds a to the summary's list, which keeps the maxAttention most
+// urgent URLs and counts the others.
+func (h *htmlState) attend(a htmlAttention) {
+	if len(h.attention) < maxAttention {
+		heap.Push((*attentionHeap)(&h.attention), a)
+		return
+	}
+	h.more++
+	if h.attention[0].less(a) {
+		h.attention[0] = a
+		heap.Fix((*attentionHeap)(&h.attention), 0)
+	}
+}
+
+// attentionHeap is a min-heap of URLs that need attention: the least
+// urgent at the root, the first to go when a more urgent one comes.
+type attentionHeap []htmlAttention
+
+func (h attentionHeap) Len() int           { return len(h) }
+func (h attentionHeap) Less(i, j int) bool { return h[i].less(h[j]) }
+func (h attentionHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *attentionHeap) Push(x any)        { *h = append(*h, x.(htmlAttention)) }
+func (h *attentionHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 type htmlSeverityCount struct {
@@ -250,19 +310,15 @@ func (r *Report) htmlAdd(res Result) error {
 		v.FoundOn, v.FoundOnID = clean(res.FoundOn), r.html.group[res.FoundOn]
 	}
 	r.html.group[res.URL] = n
-	var why []string
+	a := htmlAttention{N: n, URL: v.URL}
 	if res.Error != "" {
-		why = append(why, "error: "+v.Error)
+		a.Why, a.rank = []string{"error: " + v.Error}, rankError
 	} else {
 		r.htmlPage(&v, res)
-		why = attentionReasons(res, v.Foreign)
+		a.Why, a.rank = attentionReasons(res, v.Foreign)
 	}
-	if len(why) > 0 {
-		if len(r.html.attention) < maxAttention {
-			r.html.attention = append(r.html.attention, htmlAttention{N: n, URL: v.URL, Why: why})
-		} else {
-			r.html.more++
-		}
+	if len(a.Why) > 0 {
+		r.html.attend(a)
 	}
 	return r.render("result", v)
 }
@@ -360,12 +416,13 @@ func embedPNG(path string) template.URL {
 	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b))
 }
 
-// attentionReasons says why a fetched page needs attention: framable by a
-// foreign origin, medium or high findings, verdicts not proved.
-func attentionReasons(res Result, foreign bool) []string {
-	var why []string
+// attentionReasons says why a fetched page needs attention (framable by a
+// foreign origin, medium or high findings, verdicts not proved) and how
+// urgently.
+func attentionReasons(res Result, foreign bool) (why []string, rank int) {
 	if foreign {
 		why = append(why, "framable by a foreign origin")
+		rank = rankForeign
 	}
 	var high, medium int
 	for _, f := range res.Findings {
@@ -383,6 +440,12 @@ func attentionReasons(res Result, foreign bool) []string {
 	if medium > 0 {
 		parts = append(parts, fmt.Sprintf("%d medium", medium))
 	}
+	switch {
+	case high > 0:
+		rank = max(rank, rankHigh)
+	case medium > 0:
+		rank = max(rank, rankMinor)
+	}
 	if len(parts) > 0 {
 		noun := " findings"
 		if high+medium == 1 {
@@ -398,8 +461,9 @@ func attentionReasons(res Result, foreign bool) []string {
 	}
 	if unproved > 0 {
 		why = append(why, plural(unproved, "verdict")+" not proved in the browser")
+		rank = max(rank, rankMinor)
 	}
-	return why
+	return why, rank
 }
 
 func (r *Report) htmlClose() error {
@@ -409,8 +473,9 @@ func (r *Report) htmlClose() error {
 	s := htmlSummary{
 		N: r.n, Framable: r.framable, Errors: r.errors,
 		URLs: "URLs", ErrorWord: "errors",
-		Attention: r.html.attention, More: r.html.more,
-		Proved: r.html.proved, Interrupted: r.html.interrupted,
+		Attention: slices.SortedFunc(slices.Values(r.html.attention), urgentFirst),
+		More:      r.html.more,
+		Proved:    r.html.proved, Interrupted: r.html.interrupted,
 	}
 	if r.n == 1 {
 		s.URLs = "URL"

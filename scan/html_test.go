@@ -6,11 +6,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -236,7 +238,7 @@ func FuzzHTML(f *testing.F) {
 }
 
 // TestHTML_summary checks the counts and the list of URLs that need
-// attention, each linked to its section, in the order scanned.
+// attention, each linked to its section, most urgent first.
 func TestHTML_summary(t *testing.T) {
 	t.Parallel()
 	protected := Result{URL: "http://ok.example/", FinalURL: "http://ok.example/", Status: 200,
@@ -281,11 +283,13 @@ func TestHTML_summary(t *testing.T) {
 		href, _ := attr(a, "href")
 		got = append(got, row{href, text(a), text(tr.LastChild)})
 	}
+	// Most urgent first (framable by a foreign origin, a high finding, an
+	// error, the rest), in the order scanned within each.
 	want := []row{
 		{"#r2", "http://a.example/", "framable by a foreign origin; 1 high finding"},
+		{"#r5", "http://a.example/", "framable by a foreign origin; 1 high finding; 1 verdict not proved in the browser"},
 		{"#r3", "http://down.example/", "error: connection refused"},
 		{"#r4", "http://medium.example/", "2 medium findings"},
-		{"#r5", "http://a.example/", "framable by a foreign origin; 1 high finding; 1 verdict not proved in the browser"},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("needs attention:\n got %q\nwant %q", got, want)
@@ -340,6 +344,33 @@ func TestHTML_attentionBounded(t *testing.T) {
 	}
 	if s := text(summary); !strings.Contains(s, "… and 2 more, in the report below.") {
 		t.Errorf("the summary does not count the rest: %q", s[len(s)-200:])
+	}
+
+	// Full of minor ones, the list still makes room for a worse one found
+	// late, at its head; the minor one scanned last goes.
+	results = make([]Result, maxAttention+1)
+	for i := range maxAttention {
+		results[i] = framable("")
+		results[i].URL = fmt.Sprintf("http://a.example/%d", i)
+		results[i].Verdicts[0].Framable = false
+		results[i].Findings[0].Severity = SeverityMedium
+	}
+	results[maxAttention] = framable("")
+	results[maxAttention].URL = "http://a.example/worst"
+	p = parsePage(t, htmlReport(t, results, nil))
+	summary = p.byID("summary")
+	var listed []string
+	for _, a := range p.all("a") {
+		if isDescendant(summary, a) {
+			listed = append(listed, text(a))
+		}
+	}
+	if len(listed) != maxAttention || listed[0] != "http://a.example/worst" || listed[1] != "http://a.example/0" ||
+		slices.Contains(listed, fmt.Sprintf("http://a.example/%d", maxAttention-1)) {
+		t.Errorf("%d listed, first %q, then %q: want the worst first, then the minor ones but the last", len(listed), listed[0], listed[1])
+	}
+	if s := text(summary); !strings.Contains(s, "… and 1 more, in the report below.") {
+		t.Errorf("the summary does not count the one left out: %q", s[len(s)-200:])
 	}
 }
 
@@ -588,4 +619,25 @@ type nopProver struct{}
 
 func (nopProver) Prove(context.Context, string, []string) (BrowserVerdict, error) {
 	return BrowserVerdict{}, errors.New("not a browser")
+}
+
+// TestHTML_attendKeepsMostUrgent checks the summary's bounded list against
+// sorting everything: it keeps exactly the maxAttention most urgent URLs.
+func TestHTML_attendKeepsMostUrgent(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	var h htmlState
+	var all []htmlAttention
+	for n := 1; n <= 3*maxAttention; n++ {
+		a := htmlAttention{N: n, rank: rankMinor + rng.IntN(rankForeign)}
+		all = append(all, a)
+		h.attend(a)
+	}
+	slices.SortFunc(all, urgentFirst)
+	kept := slices.SortedFunc(slices.Values(h.attention), urgentFirst)
+	same := func(a, b htmlAttention) bool { return a.N == b.N && a.rank == b.rank }
+	if !slices.EqualFunc(kept, all[:maxAttention], same) || h.more != 2*maxAttention {
+		t.Errorf("kept %d (first %+v), counted %d more; want the %d most urgent (first %+v) and %d more",
+			len(kept), kept[0], h.more, maxAttention, all[0], 2*maxAttention)
+	}
 }
