@@ -42,8 +42,8 @@ type BrowserVerdict struct {
 }
 
 // prove runs the prover for every verdict of res, in order, each after a
-// turn of limit (when not nil) and bounded by timeout from then, and adds a browser-disagrees finding for each verdict the
-// browser contradicts.
+// turn of limit (when not nil) and bounded by timeout from then, and adds
+// a browser-disagrees finding for each verdict the browser contradicts.
 func prove(ctx context.Context, p Prover, timeout time.Duration, limit *limiter, res *Result) {
 	var disagree []Finding
 	for i := range res.Verdicts {
