@@ -130,3 +130,41 @@ func TestRun_rateCancel(t *testing.T) {
 		t.Fatal("Run still waits for its turn 10s after its context ended")
 	}
 }
+
+// stampProver records when each proof starts and agrees with every
+// prediction it is asked about.
+type stampProver struct {
+	mu    sync.Mutex
+	times []time.Time
+}
+
+func (p *stampProver) Prove(ctx context.Context, url string, ancestors []string) (scan.BrowserVerdict, error) {
+	p.mu.Lock()
+	p.times = append(p.times, time.Now())
+	p.mu.Unlock()
+	return scan.BrowserVerdict{Browser: "Stamp 1", What: "blocked"}, nil
+}
+
+// TestRun_rateProofs checks that each proof in the browser takes a turn
+// too, after the page's two fetches.
+func TestRun_rateProofs(t *testing.T) {
+	t.Parallel()
+	srv := rateSite()
+	defer srv.Close()
+	p := &stampProver{}
+	const every = 50 * time.Millisecond
+	start := time.Now()
+	err := scan.Run(t.Context(), scan.Options{Rate: 20, Browser: p, SkipErrorPage: true}, []string{srv.URL + "/a"}, func(scan.Result) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.times) != 3 {
+		t.Fatalf("%d proofs, want 3", len(p.times))
+	}
+	for i, at := range p.times {
+		k := 2 + i // the framed and the top-level fetch went first
+		if early := time.Duration(k)*every - at.Sub(start); early > 0 {
+			t.Errorf("proof %d started %v before its turn", i, early)
+		}
+	}
+}
