@@ -511,6 +511,14 @@ func setUp(t *testing.T, browser context.Context) *fixture {
 			t.Fatalf("sign up %s: still on %s: %s", u.name, loc, doc)
 		}
 	}
+	// A second session of the victim, in a browser context of its own, so
+	// that the victim's list of sessions has a button that signs it out.
+	if f.has(http.MethodGet, "/account/sessions") {
+		second := newTab(t, newBrowserContext(t, browser))
+		if _, err := submitForm(second, f.base+"/login", `form[action="/login"]`, map[string]string{"username": victim, "password": password}); err != nil {
+			t.Fatalf("second login of %s: %v", victim, err)
+		}
+	}
 	if !f.has(http.MethodPost, "/items") {
 		t.Logf("the application has no POST /items yet: routes with {id} are not attacked")
 		return f

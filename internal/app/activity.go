@@ -89,6 +89,10 @@ func actionText(action string) string {
 		return "Items exported"
 	case "account.embed_origins":
 		return "Embed allowlist changed"
+	case "session.end":
+		return "Session signed out"
+	case "session.end_others":
+		return "Other sessions signed out"
 	}
 	return action
 }

@@ -140,7 +140,10 @@ type App struct {
 type sessionStore interface {
 	scs.Store
 	scs.CtxStore
-	Track(ctx context.Context, username, token string, expiry time.Time) error
+	Track(ctx context.Context, username, token string, expiry time.Time, info store.SessionInfo) error
+	Untrack(ctx context.Context, username, token string) error
+	List(ctx context.Context, username string) ([]store.TrackedSession, error)
+	End(ctx context.Context, username, id string) error
 	EndAll(ctx context.Context, username string) error
 }
 

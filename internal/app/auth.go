@@ -324,7 +324,8 @@ func (a *App) startSession(r *http.Request, username, hash string) error {
 	}
 	a.renewCSRF(r)
 	expiry := time.Now().Add(a.cfg.SessionLifetime)
-	if err := a.sessStore.Track(ctx, username, a.sessions.Token(ctx), expiry); err != nil {
+	info := store.SessionInfo{SignedIn: time.Now(), UserAgent: r.UserAgent(), Addr: clientAddr(r)}
+	if err := a.sessStore.Track(ctx, username, a.sessions.Token(ctx), expiry, info); err != nil {
 		return errors.Join(fmt.Errorf("track session: %w", err), a.destroySession(r))
 	}
 	u, err := a.store.GetUser(ctx, username)
@@ -346,11 +347,14 @@ func (a *App) destroySession(r *http.Request) error {
 	return nil
 }
 
-// logout destroys the session in DynamoDB and clears the cookie.
+// logout destroys the session in DynamoDB, clears the cookie and forgets
+// the session from the user's list.
 func (a *App) logout(w http.ResponseWriter, r *http.Request) {
+	user, token := a.currentUser(r), a.sessions.Token(r.Context())
 	if err := a.sessions.Destroy(r.Context()); err != nil {
 		a.serverError(w, r, fmt.Errorf("app: logout: %w", err))
 		return
 	}
+	a.untrack(r, user, token)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

@@ -104,6 +104,10 @@ func newConfirmationFixture(t *testing.T, srv *testServer) confirmationFixture {
 		case "/items/{id}/leave":
 			// Only a grantee has this page.
 			f.paths[rt.Pattern] = []string{fill(rt.Pattern, theirs, m[1])}
+		case "/account/sessions":
+			// The list has a button for each session but this one.
+			loginAgain(t, srv, "alice")
+			f.paths[rt.Pattern] = []string{rt.Pattern}
 		case "/items/{id}/share":
 			// The list of grantees, and the page that shares with one.
 			p := fill(rt.Pattern, id, m[1])

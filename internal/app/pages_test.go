@@ -48,6 +48,17 @@ func user(t *testing.T, srv *testServer, name string) *browser {
 	return b
 }
 
+// loginAgain logs name in again, in a fresh browser: a second session of
+// the account.
+func loginAgain(t *testing.T, srv *testServer, name string) *browser {
+	t.Helper()
+	b := newTab(t, srv)
+	if r := b.login(name, testPassword); r.status != http.StatusSeeOther {
+		t.Fatalf("second login of %s: status %d", name, r.status)
+	}
+	return b
+}
+
 // createItem creates an item through the form and returns its id.
 func (b *browser) createItem(title, body string) string {
 	b.t.Helper()
@@ -727,10 +738,7 @@ func TestChangePassword(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, newEnv(t), app.Config{})
 	alice := user(t, srv, "alice")
-	other := newTab(t, srv)
-	if r := other.login("alice", testPassword); r.status != http.StatusSeeOther {
-		t.Fatalf("second login: status %d", r.status)
-	}
+	other := loginAgain(t, srv, "alice")
 	const next = "a different long passphrase"
 	for _, tc := range []struct {
 		name, current, next, confirm, want string

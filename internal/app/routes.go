@@ -82,6 +82,9 @@ func Routes() []Route {
 		{Method: "GET", Pattern: "/account", handle: (*App).showAccount},
 		{Method: "POST", Pattern: "/account/password", Mutates: true, handle: (*App).changePassword},
 		{Method: "POST", Pattern: "/account/embed-origins", Mutates: true, handle: (*App).setEmbedOrigins},
+		{Method: "GET", Pattern: "/account/sessions", Confirms: true, handle: (*App).showSessions},
+		{Method: "POST", Pattern: "/account/sessions/end", Mutates: true, handle: (*App).endSession},
+		{Method: "POST", Pattern: "/account/sessions/end-others", Mutates: true, handle: (*App).endOtherSessions},
 		{Method: "GET", Pattern: "/account/delete", Confirms: true, handle: (*App).showDeleteAccount},
 		{Method: "POST", Pattern: "/account/delete", Mutates: true, handle: (*App).deleteAccount},
 

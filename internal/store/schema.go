@@ -43,7 +43,7 @@ import (
 //
 //	record               pk                          sk
 //	scs session          SESSION#<sha256 hex token>  SESSION        data (B): load/commit/delete one session
-//	user's sessions      USERSESSIONS#<username>     <sha256 hex>   Query: end all sessions of a user
+//	user's sessions      USERSESSIONS#<username>     <sha256 hex>   Query: end or list the sessions of a user
 //	login throttle       THROTTLE#user#<username>    <window start> count (N): attempts per account
 //	                     THROTTLE#addr#<ip>          <window start> count (N): attempts per client address
 //	                     THROTTLE#sess#<sha256 hex token>

@@ -111,7 +111,12 @@ func (s *Sessions) FindCtx(ctx context.Context, token string) (b []byte, found b
 
 // expiresAt reads the TTL attribute of a record.
 func expiresAt(item map[string]types.AttributeValue) (time.Time, bool) {
-	n, ok := item[attrExpiresAt].(*types.AttributeValueMemberN)
+	return unixAttr(item, attrExpiresAt)
+}
+
+// unixAttr reads a time stored as Unix seconds in attribute name.
+func unixAttr(item map[string]types.AttributeValue, name string) (time.Time, bool) {
+	n, ok := item[name].(*types.AttributeValueMemberN)
 	if !ok {
 		return time.Time{}, false
 	}
@@ -235,27 +240,58 @@ func (s *Sessions) Delete(token string) error {
 	return s.DeleteCtx(context.Background(), token)
 }
 
+// SessionInfo describes a login, for the user's list of sessions.
+type SessionInfo struct {
+	SignedIn  time.Time
+	UserAgent string // kept to maxSessionField bytes
+	Addr      string // the client address, kept to maxSessionField bytes
+}
+
+// Session index entry attributes, besides pk, sk, type and expires_at.
+const (
+	attrSignedIn  = "signed_in"
+	attrUserAgent = "user_agent"
+	attrAddr      = "addr"
+)
+
+// maxSessionField bounds the strings of a SessionInfo as stored.
+const maxSessionField = 256
+
 // Track records that session token belongs to username until expiry, so that
-// EndAll can end it. Call it at login with the renewed token before the
-// session holds the user (a session EndAll cannot find must never be
-// logged in), and whenever the session's expiry moves later; tracking never
-// shortens an entry.
-func (s *Sessions) Track(ctx context.Context, username, token string, expiry time.Time) error {
+// EndAll can end it and List can show it with info. Call it at login with
+// the renewed token before the session holds the user (a session EndAll
+// cannot find must never be logged in), and whenever the session's expiry
+// moves later; tracking never shortens an entry.
+func (s *Sessions) Track(ctx context.Context, username, token string, expiry time.Time, info SessionInfo) error {
 	if err := checkUsername(username); err != nil {
 		return fmt.Errorf("store: track session: %w", err)
 	}
+	update := "SET #type = :type, #exp = :exp, #si = :si"
+	names := map[string]string{"#type": attrType, "#exp": attrExpiresAt, "#si": attrSignedIn}
+	values := map[string]types.AttributeValue{
+		":type": &types.AttributeValueMemberS{Value: typeSession},
+		":exp":  ttl(expiry),
+		":si":   ttl(info.SignedIn),
+	}
+	// Empty strings are left out: not every DynamoDB implementation
+	// stores them.
+	for _, f := range []struct{ attr, name, value string }{
+		{attrUserAgent, "#ua", info.UserAgent},
+		{attrAddr, "#addr", info.Addr},
+	} {
+		if v := cut(f.value, maxSessionField); v != "" {
+			update += ", " + f.name + " = :" + f.attr
+			names[f.name] = f.attr
+			values[":"+f.attr] = &types.AttributeValueMemberS{Value: v}
+		}
+	}
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(s.table),
-		Key:                 key(userSessionsPK(username), hashToken(token)),
-		UpdateExpression:    aws.String("SET #type = :type, #exp = :exp"),
-		ConditionExpression: aws.String("attribute_not_exists(#exp) OR #exp < :exp"),
-		ExpressionAttributeNames: map[string]string{
-			"#type": attrType, "#exp": attrExpiresAt,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":type": &types.AttributeValueMemberS{Value: typeSession},
-			":exp":  ttl(expiry),
-		},
+		TableName:                 aws.String(s.table),
+		Key:                       key(userSessionsPK(username), hashToken(token)),
+		UpdateExpression:          aws.String(update),
+		ConditionExpression:       aws.String("attribute_not_exists(#exp) OR #exp < :exp"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
 	})
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
 		return nil // already tracked at least as long

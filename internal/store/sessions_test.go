@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -183,23 +184,30 @@ func TestSessions_Malformed(t *testing.T) {
 	})
 }
 
+// twoInstances returns two session stores with their own clients on the
+// sessions table of a fresh environment on b, as two app instances.
+func twoInstances(t *testing.T, b storetest.Backend) (*store.Sessions, *store.Sessions) {
+	t.Helper()
+	e := b.Env(t)
+	return store.NewSessions(storetest.Client(t, b.Endpoint), e.Tables.Sessions),
+		store.NewSessions(storetest.Client(t, b.Endpoint), e.Tables.Sessions)
+}
+
 // TestSessions_TwoInstances runs two session stores with their own clients on
 // one table, as two app instances behind a load balancer.
 func TestSessions_TwoInstances(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		t.Parallel()
-		e := b.Env(t)
 		ctx := t.Context()
-		a := store.NewSessions(storetest.Client(t, b.Endpoint), e.Tables.Sessions)
-		bb := store.NewSessions(storetest.Client(t, b.Endpoint), e.Tables.Sessions)
+		a, bb := twoInstances(t, b)
 		exp := time.Now().Add(time.Hour)
 		for _, tok := range []string{"alice-1", "alice-2", "bob-1"} {
 			if err := a.CommitCtx(ctx, tok, []byte(tok), exp); err != nil {
 				t.Fatalf("CommitCtx(%s): %v", tok, err)
 			}
 			user := strings.Split(tok, "-")[0]
-			if err := a.Track(ctx, user, tok, exp); err != nil {
+			if err := a.Track(ctx, user, tok, exp, store.SessionInfo{SignedIn: time.Now()}); err != nil {
 				t.Fatalf("Track(%s): %v", tok, err)
 			}
 		}
@@ -291,4 +299,83 @@ func TestSessions_Unavailable(t *testing.T) {
 	if _, found, err := ss.FindCtx(t.Context(), "tok"); found || !errors.Is(err, store.ErrUnavailable) {
 		t.Errorf("FindCtx on a closed port = %v, %v, want not found and ErrUnavailable", found, err)
 	}
+}
+
+// TestSessions_ListEnd: List shows a user's live sessions with what Track
+// recorded, newest login first, and not those ended by logout (DeleteCtx,
+// then Untrack) or by End, which ends a session on every instance; End
+// never reaches another user's session and refuses a malformed id.
+func TestSessions_ListEnd(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		t.Parallel()
+		ctx := t.Context()
+		a, bb := twoInstances(t, b)
+		exp := time.Now().Add(time.Hour).Truncate(time.Second)
+		signedIn := time.Now().Add(-time.Hour).Truncate(time.Second)
+		for i, tok := range []string{"alice-1", "alice-2", "alice-3", "bob-1"} {
+			if err := a.CommitCtx(ctx, tok, []byte(tok), exp); err != nil {
+				t.Fatalf("CommitCtx(%s): %v", tok, err)
+			}
+			info := store.SessionInfo{SignedIn: signedIn.Add(time.Duration(i) * time.Minute), UserAgent: "Agent " + tok, Addr: "192.0.2.1"}
+			if tok == "alice-3" {
+				info.UserAgent = strings.Repeat("é", 200) // 400 bytes: kept to 256, whole characters
+			}
+			if err := a.Track(ctx, strings.Split(tok, "-")[0], tok, exp, info); err != nil {
+				t.Fatalf("Track(%s): %v", tok, err)
+			}
+		}
+		list := func(s *store.Sessions, user string) []store.TrackedSession {
+			t.Helper()
+			l, err := s.List(ctx, user)
+			if err != nil {
+				t.Fatalf("List(%s): %v", user, err)
+			}
+			return l
+		}
+		got := list(bb, "alice")
+		if len(got) != 3 || got[0].ID != store.SessionID("alice-3") || got[2].ID != store.SessionID("alice-1") {
+			t.Fatalf("List(alice) = %+v, want alice-3, alice-2, alice-1", got)
+		}
+		if s := got[1]; s.UserAgent != "Agent alice-2" || s.Addr != "192.0.2.1" || !s.SignedIn.Equal(signedIn.Add(time.Minute)) || !s.Expires.Equal(exp) {
+			t.Errorf("alice-2 listed as %+v", s)
+		}
+		if ua := got[0].UserAgent; len(ua) != 256 || !utf8.ValidString(ua) {
+			t.Errorf("a 400-byte user agent is kept as %d bytes (valid UTF-8: %v)", len(ua), utf8.ValidString(ua))
+		}
+
+		// Logout: the session ends and is forgotten.
+		if err := a.DeleteCtx(ctx, "alice-2"); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Untrack(ctx, "alice", "alice-2"); err != nil {
+			t.Fatal(err)
+		}
+		// End on one instance holds on the other at once.
+		if err := a.End(ctx, "alice", store.SessionID("alice-1")); err != nil {
+			t.Fatalf("End(alice-1): %v", err)
+		}
+		if _, found := mustFind(t, bb, "alice-1"); found {
+			t.Error("a session End ended is still found on the other instance")
+		}
+		if got := list(bb, "alice"); len(got) != 1 || got[0].ID != store.SessionID("alice-3") {
+			t.Errorf("after a logout and an End, List(alice) = %+v, want alice-3 alone", got)
+		}
+
+		// Another user's session, an ended one, a malformed id.
+		if err := a.End(ctx, "alice", store.SessionID("bob-1")); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("alice ends bob's session: %v, want ErrNotFound", err)
+		}
+		if _, found := mustFind(t, bb, "bob-1"); !found {
+			t.Error("bob's session ended by alice's End")
+		}
+		if err := a.End(ctx, "alice", store.SessionID("alice-1")); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("End of an ended session: %v, want ErrNotFound", err)
+		}
+		for _, id := range []string{"", "xyz", strings.ToUpper(store.SessionID("alice-3")), store.SessionID("alice-3") + "0"} {
+			if err := a.End(ctx, "alice", id); !errors.Is(err, store.ErrInvalid) {
+				t.Errorf("End(%q): %v, want ErrInvalid", id, err)
+			}
+		}
+	})
 }

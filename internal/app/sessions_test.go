@@ -1,0 +1,121 @@
+package app_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/clickguard/clickguard/internal/app"
+)
+
+var sessionIDRE = regexp.MustCompile(`name="id" value="([0-9a-f]{64})"`)
+
+// sessionIDs returns the ids of the sign-out buttons on b's list of
+// sessions: every session but b's own.
+func sessionIDs(b *browser) []string {
+	b.t.Helper()
+	r := b.get("/account/sessions")
+	if r.status != http.StatusOK {
+		b.t.Fatalf("GET /account/sessions: status %d", r.status)
+	}
+	var ids []string
+	for _, m := range sessionIDRE.FindAllStringSubmatch(r.body, -1) {
+		ids = append(ids, m[1])
+	}
+	return ids
+}
+
+// TestSessions: the list shows every session of the account, this one
+// marked; signing one out logs that browser out on the spot and nothing
+// else; nobody can sign out another user's session or their own from the
+// list; a logout leaves the list; "sign out the others" keeps only this one.
+func TestSessions(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	alice := user(t, srv, "alice")
+	phone := loginAgain(t, srv, "alice")
+	bob := user(t, srv, "bob")
+
+	r := alice.get("/account/sessions")
+	if n := strings.Count(r.body, "This session"); n != 1 || !strings.Contains(r.body, "Go-http-client") || !strings.Contains(r.body, "from <bdi>127.0.0.1</bdi>") {
+		t.Errorf("the list marks %d sessions as this one, or lacks the browser and address:\n%s", n, r.body)
+	}
+	ids := sessionIDs(alice)
+	if len(ids) != 1 {
+		t.Fatalf("alice's list has %d sign-out buttons, want 1 (the phone's)", len(ids))
+	}
+	phoneID := ids[0]
+
+	// bob cannot reach alice's session; nobody signs out their own session
+	// here; a malformed id is refused.
+	if r := bob.submit("/account/sessions", "/account/sessions/end", url.Values{"id": {phoneID}}); r.status != http.StatusSeeOther {
+		t.Errorf("bob signs out alice's session: status %d, want 303", r.status)
+	}
+	if !phone.loggedIn() {
+		t.Fatal("bob signed out alice's phone")
+	}
+	if r := bob.get("/account/sessions"); !strings.Contains(r.body, "That session had already ended.") {
+		t.Error("bob is not told that there was no such session")
+	}
+	own := sessionIDs(phone)[0] // the phone's list shows alice's first session
+	if r := alice.submit("/account/sessions", "/account/sessions/end", url.Values{"id": {own}}); r.status != http.StatusBadRequest {
+		t.Errorf("alice signs out her own session from the list: status %d, want 400", r.status)
+	}
+	if r := alice.submit("/account/sessions", "/account/sessions/end", url.Values{"id": {"not-an-id"}}); r.status != http.StatusBadRequest {
+		t.Errorf("malformed id: status %d, want 400", r.status)
+	}
+
+	// alice signs the phone out: it is logged out at once, she is not.
+	if r := alice.submit("/account/sessions", "/account/sessions/end", url.Values{"id": {phoneID}}); r.status != http.StatusSeeOther {
+		t.Fatalf("alice signs out her phone: status %d", r.status)
+	}
+	if phone.loggedIn() {
+		t.Error("the phone is still logged in after alice signed it out")
+	}
+	if !alice.loggedIn() {
+		t.Error("signing out the phone logged alice out")
+	}
+	if r := alice.get("/account/sessions"); !strings.Contains(r.body, "Signed out that session.") || len(sessionIDRE.FindAllString(r.body, -1)) != 0 {
+		t.Errorf("after signing the phone out the list still offers %d buttons", len(sessionIDRE.FindAllString(r.body, -1)))
+	}
+	// The activity log says which session was signed out; bob's attempt
+	// left nothing in his.
+	if r := alice.get("/activity"); !strings.Contains(r.body, "Session signed out") || !regexp.MustCompile(`Go-http-client/[0-9.]+, logged in \d`).MatchString(r.body) {
+		t.Error("alice's activity log does not show the sign-out and the session's browser")
+	}
+	if r := bob.get("/activity"); strings.Contains(r.body, "signed out") {
+		t.Error("bob's activity log shows a sign-out that did not happen")
+	}
+
+	// A logout leaves the list.
+	laptop := loginAgain(t, srv, "alice")
+	if n := len(sessionIDs(alice)); n != 1 {
+		t.Fatalf("with the laptop logged in, %d other sessions listed, want 1", n)
+	}
+	laptop.logout()
+	if n := len(sessionIDs(alice)); n != 0 {
+		t.Errorf("after the laptop logged out, %d other sessions listed, want 0", n)
+	}
+
+	// Signing out the others keeps this session alone.
+	others := []*browser{loginAgain(t, srv, "alice"), loginAgain(t, srv, "alice")}
+	if r := alice.submit("/account/sessions", "/account/sessions/end-others", nil); r.status != http.StatusSeeOther {
+		t.Fatalf("sign out the others: status %d", r.status)
+	}
+	for i, o := range others {
+		if o.loggedIn() {
+			t.Errorf("session %d is still logged in after alice signed out the others", i)
+		}
+	}
+	if r := alice.get("/account/sessions"); !alice.loggedIn() || !strings.Contains(r.body, "Signed out 2 other sessions.") {
+		t.Errorf("after signing out the others: alice logged in %v, page:\n%s", alice.loggedIn(), r.body)
+	}
+	if r := alice.get("/activity"); !strings.Contains(r.body, "Other sessions signed out") || !strings.Contains(r.body, "2 sessions") {
+		t.Error("alice's activity log does not show the sign-out of the 2 others")
+	}
+	if !bob.loggedIn() {
+		t.Error("alice signing out her other sessions logged bob out")
+	}
+}
