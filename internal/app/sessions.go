@@ -136,6 +136,9 @@ func describeSession(s store.TrackedSession) string {
 	if ua == "" {
 		ua = "unknown browser"
 	}
+	if s.SignedIn.IsZero() { // tracked before logins were described
+		return ua
+	}
 	return ua + ", logged in " + s.SignedIn.UTC().Format("2 Jan 2006 15:04") + " UTC"
 }
 

@@ -266,12 +266,15 @@ func (s *Sessions) Track(ctx context.Context, username, token string, expiry tim
 	if err := checkUsername(username); err != nil {
 		return fmt.Errorf("store: track session: %w", err)
 	}
-	update := "SET #type = :type, #exp = :exp, #si = :si"
-	names := map[string]string{"#type": attrType, "#exp": attrExpiresAt, "#si": attrSignedIn}
+	update := "SET #type = :type, #exp = :exp"
+	names := map[string]string{"#type": attrType, "#exp": attrExpiresAt}
 	values := map[string]types.AttributeValue{
 		":type": &types.AttributeValueMemberS{Value: typeSession},
 		":exp":  ttl(expiry),
-		":si":   ttl(info.SignedIn),
+	}
+	if !info.SignedIn.IsZero() {
+		update += ", #si = :si"
+		names["#si"], values[":si"] = attrSignedIn, ttl(info.SignedIn)
 	}
 	// Empty strings are left out: not every DynamoDB implementation
 	// stores them.

@@ -344,6 +344,18 @@ func TestSessions_ListEnd(t *testing.T) {
 			t.Errorf("a 400-byte user agent is kept as %d bytes (valid UTF-8: %v)", len(ua), utf8.ValidString(ua))
 		}
 
+		// A login tracked without a description (before logins were
+		// described) lists with none.
+		if err := a.CommitCtx(ctx, "carol-1", []byte("carol-1"), exp); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Track(ctx, "carol", "carol-1", exp, store.SessionInfo{}); err != nil {
+			t.Fatalf("Track without info: %v", err)
+		}
+		if got := list(bb, "carol"); len(got) != 1 || !got[0].SignedIn.IsZero() || got[0].UserAgent != "" || got[0].Addr != "" {
+			t.Errorf("List(carol) = %+v, want one session with no description", got)
+		}
+
 		// Logout: the session ends and is forgotten.
 		if err := a.DeleteCtx(ctx, "alice-2"); err != nil {
 			t.Fatal(err)
