@@ -65,6 +65,8 @@ func actionText(action string) string {
 	switch action {
 	case "user.create":
 		return "Account created"
+	case "user.login":
+		return "Logged in"
 	case "user.password":
 		return "Password changed"
 	case "item.create":

@@ -244,6 +244,9 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if ok {
 		err = a.startSession(r, u.Username, u.PasswordHash)
+		if err == nil {
+			err = a.recordLogin(r, u.Username)
+		}
 		if err != nil && !errors.Is(err, errAccountChanged) {
 			a.serverError(w, r, fmt.Errorf("app: login %q: %w", username, err))
 			return
@@ -259,6 +262,23 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	}
 	a.releaseAttempt(r, attempt)
 	http.Redirect(w, r, "/items", http.StatusSeeOther)
+}
+
+// recordLogin adds the login just made to the account's activity log, with
+// where it came from. A login it cannot record does not happen: the session
+// is destroyed, and an account whose deletion has just started gives
+// errAccountChanged.
+func (a *App) recordLogin(r *http.Request, username string) error {
+	actor := a.actor(r)
+	actor.Username = username
+	err := a.store.RecordEvent(r.Context(), username, store.Event{Action: "user.login", Actor: actor})
+	switch {
+	case errors.Is(err, store.ErrAccountGone):
+		return errors.Join(errAccountChanged, a.destroySession(r))
+	case err != nil:
+		return errors.Join(fmt.Errorf("record login: %w", err), a.destroySession(r))
+	}
+	return nil
 }
 
 // finishDeleteAccount finishes the interrupted deletion of u's account, as

@@ -1,10 +1,12 @@
 package app_test
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/clickguard/clickguard/internal/app"
@@ -117,5 +119,44 @@ func TestSessions(t *testing.T) {
 	}
 	if !bob.loggedIn() {
 		t.Error("alice signing out her other sessions logged bob out")
+	}
+}
+
+// TestLoginRecorded: a login is in the account's activity log, a sign-up
+// and a failed login are not; a login the log cannot take does not happen.
+func TestLoginRecorded(t *testing.T) {
+	t.Parallel()
+	var cut atomic.Bool
+	env := newEnv(t).Intercepted(func(op string) error {
+		if op == "TransactWriteItems" && cut.Load() {
+			return errors.New("transactions cut off")
+		}
+		return nil
+	})
+	srv := newServer(t, env, app.Config{})
+	alice := user(t, srv, "alice")
+	logins := func() int { return strings.Count(alice.get("/activity").body, "Logged in") }
+	if n := logins(); n != 0 {
+		t.Errorf("after sign-up the activity log shows %d logins, want 0", n)
+	}
+	if r := newBrowser(t, srv).login("alice", "wrong password"); r.status != http.StatusUnauthorized {
+		t.Fatalf("wrong password: status %d", r.status)
+	}
+	loginAgain(t, srv, "alice")
+	if n := logins(); n != 1 {
+		t.Errorf("after a failed and a good login the activity log shows %d logins, want 1", n)
+	}
+
+	cut.Store(true)
+	b := newBrowser(t, srv)
+	if r := b.login("alice", testPassword); r.status != http.StatusServiceUnavailable && r.status != http.StatusInternalServerError {
+		t.Errorf("login that cannot be recorded: status %d, want a 5xx", r.status)
+	}
+	cut.Store(false)
+	if b.loggedIn() {
+		t.Error("a login that could not be recorded is logged in")
+	}
+	if n := logins(); n != 1 {
+		t.Errorf("the activity log shows %d logins, want still 1", n)
 	}
 }
