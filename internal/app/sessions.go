@@ -56,25 +56,30 @@ func (a *App) endSession(w http.ResponseWriter, r *http.Request) {
 		a.clientErrorMsg(w, r, http.StatusBadRequest, "That is the session you are using: log out instead.")
 		return
 	}
-	// The activity log says which session, and records it first, as the
-	// export does: a sign-out it could not record does not happen.
+	if !store.IsSessionID(id) {
+		a.clientError(w, r, http.StatusBadRequest)
+		return
+	}
+	// Only a session the list shows can be signed out here, and the
+	// activity log says which, recorded first, as the export does: a
+	// sign-out it could not record does not happen.
 	list, err := a.sessStore.List(ctx, user)
 	if err != nil {
 		a.serverError(w, r, fmt.Errorf("app: list sessions: %w", err))
 		return
 	}
-	if i := slices.IndexFunc(list, func(s store.TrackedSession) bool { return s.ID == id }); i >= 0 {
-		if err := a.store.RecordEvent(ctx, user, store.Event{Action: "session.end", Detail: describeSession(list[i]), Actor: a.actor(r)}); err != nil {
-			a.storeError(w, r, err)
-			return
-		}
-	}
-	err = a.sessStore.End(ctx, user, id)
-	switch {
-	case errors.Is(err, store.ErrInvalid):
-		a.clientError(w, r, http.StatusBadRequest)
+	i := slices.IndexFunc(list, func(s store.TrackedSession) bool { return s.ID == id })
+	if i < 0 {
+		a.setFlash(r, "That session had already ended.")
+		http.Redirect(w, r, "/account/sessions", http.StatusSeeOther)
 		return
-	case errors.Is(err, store.ErrNotFound):
+	}
+	if err := a.store.RecordEvent(ctx, user, store.Event{Action: "session.end", Detail: describeSession(list[i]), Actor: a.actor(r)}); err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	switch err := a.sessStore.End(ctx, user, id); {
+	case errors.Is(err, store.ErrNotFound): // ended meanwhile
 		a.setFlash(r, "That session had already ended.")
 	case err != nil:
 		a.serverError(w, r, fmt.Errorf("app: end session: %w", err))

@@ -31,6 +31,9 @@ func SessionID(token string) string { return hashToken(token) }
 
 var sessionIDRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
+// IsSessionID reports whether id has the form of a session ID.
+func IsSessionID(id string) bool { return sessionIDRE.MatchString(id) }
+
 // List returns the live sessions of username (tracked, neither ended nor
 // expired), newest login first: of the MaxListedSessions newest logins
 // whose tracking has not expired, those still live.
@@ -109,7 +112,7 @@ func (s *Sessions) End(ctx context.Context, username, id string) error {
 	if err := checkUsername(username); err != nil {
 		return fmt.Errorf("store: end session: %w", err)
 	}
-	if !sessionIDRE.MatchString(id) {
+	if !IsSessionID(id) {
 		return fmt.Errorf("store: end session: malformed id: %w", ErrInvalid)
 	}
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
