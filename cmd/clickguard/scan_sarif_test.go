@@ -222,10 +222,7 @@ func TestScan_sarifSite(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(scanSite())
 	defer srv.Close()
-	var urls []string
-	for _, p := range sitePaths {
-		urls = append(urls, srv.URL+p)
-	}
+	urls := siteURLs(srv.URL)
 	code, stdout, _ := runScanCmd(t, "", append([]string{"-format", "sarif"}, urls...)...)
 	if code != exitFailure {
 		t.Errorf("exit code %d, want %d", code, exitFailure)

@@ -115,14 +115,20 @@ func closedAddr(t *testing.T) string {
 
 var sitePaths = []string{"/protected", "/legacy", "/allow-from", "/report-only", "/star", "/embed", "/comma", "/conflict", "/server-error", "/meta-only", "/old"}
 
+// siteURLs returns the URLs of sitePaths on the scanSite served at base.
+func siteURLs(base string) []string {
+	urls := make([]string, len(sitePaths))
+	for i, p := range sitePaths {
+		urls[i] = base + p
+	}
+	return urls
+}
+
 func TestScan_golden(t *testing.T) {
 	t.Setenv("NO_COLOR", "") // stdout is a buffer: no colour either way
 	srv := httptest.NewServer(scanSite())
 	defer srv.Close()
-	var urls []string
-	for _, p := range sitePaths {
-		urls = append(urls, srv.URL+p)
-	}
+	urls := siteURLs(srv.URL)
 	// A fixed closed port keeps the error message stable in the golden file.
 	urls = append(urls, "http://127.0.0.1:1/down")
 	for _, format := range []string{"text", "json"} {
@@ -182,10 +188,7 @@ func TestScan_endToEnd(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(scanSite())
 	defer srv.Close()
-	var urls []string
-	for _, p := range sitePaths {
-		urls = append(urls, srv.URL+p)
-	}
+	urls := siteURLs(srv.URL)
 	code, stdout, stderr := runScanCmd(t, "", append([]string{"-format", "json", "-concurrency", "3"}, urls...)...)
 	if code != exitFailure || stderr != "" {
 		t.Fatalf("exit %d, stderr %q; want 1 and nothing", code, stderr)
