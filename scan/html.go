@@ -10,7 +10,6 @@ import (
 	"html/template"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -499,10 +498,10 @@ func (r *Report) render(name string, data any) error {
 	return r.write(b.String())
 }
 
-// webLink returns raw when it is an http(s) URL worth a link, else "".
+// webLink returns raw when it is a URL the scanner would fetch (an
+// absolute http or https URL), else "".
 func webLink(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if _, err := parseTarget(raw); err != nil {
 		return ""
 	}
 	return raw
