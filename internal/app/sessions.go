@@ -27,13 +27,10 @@ type sessionRow struct {
 // showSessions lists the sessions of the logged-in user, each but this one
 // with a button that signs it out.
 func (a *App) showSessions(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	list, err := a.sessStore.List(ctx, a.currentUser(r))
-	if err != nil {
-		a.serverError(w, r, fmt.Errorf("app: list sessions: %w", err))
+	list, current, ok := a.listSessions(w, r)
+	if !ok {
 		return
 	}
-	current := store.SessionID(a.sessions.Token(ctx))
 	data := sessionsPage{page: a.newPage(r, "Signed-in sessions"), Max: store.MaxListedSessions}
 	for _, s := range list {
 		row := sessionRow{TrackedSession: s, Current: s.ID == current}
@@ -52,10 +49,6 @@ func (a *App) endSession(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	user, id := a.currentUser(r), r.PostFormValue("id")
-	if id == store.SessionID(a.sessions.Token(ctx)) {
-		a.clientErrorMsg(w, r, http.StatusBadRequest, "That is the session you are using: log out instead.")
-		return
-	}
 	if !store.IsSessionID(id) {
 		a.clientError(w, r, http.StatusBadRequest)
 		return
@@ -63,9 +56,12 @@ func (a *App) endSession(w http.ResponseWriter, r *http.Request) {
 	// Only a session the list shows can be signed out here, and the
 	// activity log says which, recorded first, as the export does: a
 	// sign-out it could not record does not happen.
-	list, err := a.sessStore.List(ctx, user)
-	if err != nil {
-		a.serverError(w, r, fmt.Errorf("app: list sessions: %w", err))
+	list, current, ok := a.listSessions(w, r)
+	if !ok {
+		return
+	}
+	if id == current {
+		a.clientErrorMsg(w, r, http.StatusBadRequest, "That is the session you are using: log out instead.")
 		return
 	}
 	i := slices.IndexFunc(list, func(s store.TrackedSession) bool { return s.ID == id })
@@ -93,14 +89,11 @@ func (a *App) endSession(w http.ResponseWriter, r *http.Request) {
 // endOtherSessions signs out every session of the logged-in user but this
 // one, recorded in the activity log first.
 func (a *App) endOtherSessions(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	user := a.currentUser(r)
-	list, err := a.sessStore.List(ctx, user)
-	if err != nil {
-		a.serverError(w, r, fmt.Errorf("app: list sessions: %w", err))
+	ctx, user := r.Context(), a.currentUser(r)
+	list, current, ok := a.listSessions(w, r)
+	if !ok {
 		return
 	}
-	current := store.SessionID(a.sessions.Token(ctx))
 	others := slices.DeleteFunc(list, func(s store.TrackedSession) bool { return s.ID == current })
 	if len(others) == 0 {
 		a.setFlash(r, "No other session was signed in.")
@@ -124,6 +117,17 @@ func (a *App) endOtherSessions(w http.ResponseWriter, r *http.Request) {
 	}
 	a.setFlash(r, "Signed out "+countOf(n, "other session")+".")
 	http.Redirect(w, r, "/account/sessions", http.StatusSeeOther)
+}
+
+// listSessions returns the live sessions of the logged-in user and the ID
+// of the request's own. On failure it has answered and returns false.
+func (a *App) listSessions(w http.ResponseWriter, r *http.Request) (list []store.TrackedSession, current string, ok bool) {
+	list, err := a.sessStore.List(r.Context(), a.currentUser(r))
+	if err != nil {
+		a.serverError(w, r, fmt.Errorf("app: list sessions: %w", err))
+		return nil, "", false
+	}
+	return list, store.SessionID(a.sessions.Token(r.Context())), true
 }
 
 // countOf says n of noun, in English: "1 session", "2 sessions".
