@@ -72,7 +72,7 @@ func (s *Sessions) List(ctx context.Context, username string) ([]TrackedSession,
 	tracked = tracked[:min(len(tracked), MaxListedSessions)]
 	live := tracked[:0]
 	for _, t := range tracked {
-		exp, ok, err := s.liveUntil(ctx, t.ID)
+		_, exp, ok, err := s.getLive(ctx, t.ID)
 		if err != nil {
 			return nil, fmt.Errorf("store: list sessions of %q: %w", username, err)
 		}
@@ -84,25 +84,26 @@ func (s *Sessions) List(ctx context.Context, username string) ([]TrackedSession,
 	return live, nil
 }
 
-// liveUntil reads the session record of token hash h and returns its
-// expiry, with false when it is missing, ended or expired.
-func (s *Sessions) liveUntil(ctx context.Context, h string) (time.Time, bool, error) {
+// getLive reads the session record of token hash h with a consistent read
+// and returns it with its expiry, or live false when it is missing, ended
+// or expired.
+func (s *Sessions) getLive(ctx context.Context, h string) (item map[string]types.AttributeValue, exp time.Time, live bool, err error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.table),
 		Key:            key(sessionPK(h), sessionSK),
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return time.Time{}, false, translate(err)
+		return nil, time.Time{}, false, translate(err)
 	}
 	if len(out.Item) == 0 || out.Item[attrEnded] != nil {
-		return time.Time{}, false, nil
+		return nil, time.Time{}, false, nil
 	}
 	exp, ok := expiresAt(out.Item)
 	if !ok || !s.now().Before(exp) {
-		return time.Time{}, false, nil
+		return nil, time.Time{}, false, nil
 	}
-	return exp, true, nil
+	return out.Item, exp, true, nil
 }
 
 // End ends the session id of username, on every instance, and forgets it.

@@ -82,22 +82,14 @@ func (s *Sessions) FindCtx(ctx context.Context, token string) (b []byte, found b
 		return nil, false, nil
 	}
 	h := hashToken(token)
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
-		Key:            key(sessionPK(h), sessionSK),
-		ConsistentRead: aws.Bool(true),
-	})
+	item, exp, live, err := s.getLive(ctx, h)
 	if err != nil {
-		return nil, false, fmt.Errorf("store: find session: %w", translate(err))
+		return nil, false, fmt.Errorf("store: find session: %w", err)
 	}
-	if len(out.Item) == 0 || out.Item[attrEnded] != nil {
+	if !live {
 		return nil, false, nil
 	}
-	exp, ok := expiresAt(out.Item)
-	if !ok || !s.now().Before(exp) {
-		return nil, false, nil
-	}
-	switch data := out.Item[attrData].(type) {
+	switch data := item[attrData].(type) {
 	case *types.AttributeValueMemberB:
 		b = data.Value
 	case *types.AttributeValueMemberNULL:
