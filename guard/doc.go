@@ -13,7 +13,9 @@
 //     X-Frame-Options: DENY. There is always exactly one
 //     Content-Security-Policy header: if the application writes its own,
 //     guard merges frame-ancestors into it and removes any frame-ancestors
-//     the application wrote. X-Frame-Options is sent at most once;
+//     the application wrote. X-Frame-Options is sent at most once. (guard
+//     reads the header map by canonical key, as [http.Header]'s methods
+//     write it; a value stored under another spelling is a second header);
 //   - refuses, before any handler runs, navigations that would load a route
 //     that is not embeddable inside a frame of another origin
 //     (Sec-Fetch-Dest iframe, frame, object or embed with Sec-Fetch-Site
@@ -49,7 +51,16 @@
 // embeddable [Policy.Handler] route may narrow its policy the same way. The
 // policy is final when the response header is written; a request can never
 // widen what its route declared, and a route not declared embeddable cannot
-// be made embeddable by its handler.
+// be made embeddable by its handler. Declarations nest, and an inner one
+// only narrows an outer one. A declaration finds guard through the Unwrap
+// methods of the response writers wrapped around guard's (as
+// [http.ResponseController] does); where it cannot, as behind
+// [http.TimeoutHandler], it panics, and guard answers 500, rather than serve
+// the route under a policy it did not declare.
+//
+// A Guard.Handler inside another one (a sub-application with its own guard)
+// leaves the framing headers to the outer one, which sends the policy both
+// allow when both enforce (or both only report).
 //
 // # Security model
 //

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"runtime/debug"
 	"time"
 )
 
@@ -49,8 +50,10 @@ type Guard struct {
 	DenyHandler http.Handler
 
 	// Logger receives one Warn record per refused (or, in report-only mode,
-	// would-be-refused) request and one Error record per recovered panic.
-	// The default, nil, is silent. Tokens and cookies are never logged.
+	// would-be-refused) request and one Error record, with the stack, per
+	// recovered panic. The default, nil, logs no refusal, and panics go to
+	// [slog.Default], so that none is lost. Tokens and cookies are never
+	// logged.
 	Logger *slog.Logger
 
 	// ReportOnly makes the framed-navigation refusal, the cross-origin check,
@@ -212,7 +215,9 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 
 // Check applies the framed-navigation and cross-origin checks of
 // [Guard.Handler] to r and returns why it would be refused, or nil. It
-// ignores ReportOnly and does not call the deny handler.
+// ignores ReportOnly and does not call the deny handler. Check sees route
+// declarations only through [Guard.Routes]: where Handler finds them in the
+// *http.ServeMux it wraps, set Routes to that mux for Check to agree.
 func (g *Guard) Check(r *http.Request) error {
 	c := g.compile()
 	return c.check(r)
@@ -334,16 +339,20 @@ func (c *compiled) recover(gw *responseWriter, r *http.Request) {
 	if v == http.ErrAbortHandler {
 		panic(v)
 	}
-	if c.logger != nil {
-		c.logger.ErrorContext(r.Context(), "panic serving request",
-			slog.Any("panic", v),
-			slog.Group("request",
-				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path)))
+	logger := c.logger
+	if logger == nil {
+		logger = slog.Default()
 	}
+	logger.ErrorContext(r.Context(), "panic serving request",
+		slog.Any("panic", v),
+		slog.Group("request",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path)),
+		slog.String("stack", string(debug.Stack())))
 	if gw.done {
-		// The status line is gone: abort so the client sees a broken
-		// response rather than a truncated one that looks complete.
+		// The status line is gone, or the connection was hijacked: abort
+		// so the client sees a broken response rather than a truncated one
+		// that looks complete.
 		panic(http.ErrAbortHandler)
 	}
 	// Whatever the handler put in the header map (cookies, its own

@@ -109,6 +109,29 @@ func (p *Policy) within(ceiling *Policy) bool {
 	return true
 }
 
+// intersect returns the policy that allows only what both p and q allow.
+// 'self' and an origin are different sources here even when the origin is
+// the response's own, which can only make the result stricter.
+func intersect(p, q *Policy) *Policy {
+	if p.within(q) {
+		return p
+	}
+	if q.within(p) {
+		return q
+	}
+	var sources []string
+	if p.self && q.self {
+		sources = append(sources, selfSource)
+	}
+	for _, o := range p.origins {
+		if slices.Contains(q.origins, o) {
+			sources = append(sources, o)
+		}
+	}
+	r, _ := NewPolicy(sources...) // sources were validated by p and q
+	return &r
+}
+
 var nonePolicy = &Policy{}
 
 type frameKey struct{}
@@ -119,6 +142,14 @@ type frameKey struct{}
 // registered with the mux itself: [Guard.Handler] looks there to decide
 // whether a framed navigation may reach the route. Inside h, [AllowFraming]
 // may narrow an embeddable policy for one request; it can never widen it.
+//
+// Route declarations nest: a Policy.Handler or [Embeddable] inside another
+// one only narrows what the outer one allows. Guard's response writer must
+// be reachable from the writer h is given, through the Unwrap methods of any
+// writers wrapped around it in between (as [http.ResponseController]
+// requires); if it is not, for example behind [http.TimeoutHandler], the
+// route's policy cannot be enforced and the handler panics rather than
+// serve the response under another policy.
 func (p Policy) Handler(h http.Handler) http.Handler {
 	return &policyHandler{p: p, h: h}
 }
@@ -129,16 +160,10 @@ type policyHandler struct {
 }
 
 func (ph *policyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	gw := findWriter(w)
-	if gw != nil && !gw.done {
-		gw.pol = &ph.p
-		gw.ceiling = &ph.p
-		gw.anyOrigin = false
-	}
+	gw := mustFindWriter(w, "Policy.Handler")
+	gw.declare(&ph.p)
 	if ph.p.IsEmbeddable() {
 		r = r.WithContext(context.WithValue(r.Context(), frameKey{}, gw))
-	} else if gw != nil {
-		gw.ceiling = nil
 	}
 	ph.h.ServeHTTP(w, r)
 }
@@ -152,7 +177,8 @@ func (ph *policyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 //
 // Like [Policy.Handler], it must run inside [Guard.Handler] and should be the
 // handler registered with the mux, so that [Guard.Handler] lets framed
-// navigations reach it.
+// navigations reach it; inside a [Policy.Handler], the handler may choose
+// only among that policy's sources.
 func Embeddable(h http.Handler) http.Handler {
 	return &embeddable{h: h}
 }
@@ -160,12 +186,8 @@ func Embeddable(h http.Handler) http.Handler {
 type embeddable struct{ h http.Handler }
 
 func (e *embeddable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	gw := findWriter(w)
-	if gw != nil && !gw.done {
-		gw.pol = nonePolicy
-		gw.ceiling = nil
-		gw.anyOrigin = true
-	}
+	gw := mustFindWriter(w, "Embeddable")
+	gw.declare(nil)
 	e.h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), frameKey{}, gw)))
 }
 
@@ -180,7 +202,7 @@ func (e *embeddable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // AllowFraming must be called from the goroutine serving the request.
 func AllowFraming(r *http.Request, sources ...string) error {
 	gw, _ := r.Context().Value(frameKey{}).(*responseWriter)
-	if gw == nil || (!gw.anyOrigin && gw.ceiling == nil) {
+	if gw == nil || !gw.declared || (!gw.anyOrigin && !gw.ceiling.IsEmbeddable()) {
 		return ErrNotEmbeddable
 	}
 	p, err := NewPolicy(sources...)
@@ -194,7 +216,19 @@ func AllowFraming(r *http.Request, sources ...string) error {
 		return fmt.Errorf("%w: %s is wider than the route's %s", ErrNotEmbeddable, p.directive(), gw.ceiling.directive())
 	}
 	gw.pol = &p
+	gw.chosen = true
 	return nil
+}
+
+// mustFindWriter returns guard's writer under w, or panics: a route
+// declaration that cannot reach it would leave the response to a policy
+// the route did not declare.
+func mustFindWriter(w http.ResponseWriter, who string) *responseWriter {
+	gw := findWriter(w)
+	if gw == nil {
+		panic("guard: " + who + ": guard's response writer is not reachable: the route must run inside Guard.Handler, and every ResponseWriter wrapped around guard's in between needs an Unwrap method")
+	}
+	return gw
 }
 
 // findWriter walks the chain of wrapped response writers down to guard's.

@@ -26,9 +26,11 @@ type responseWriter struct {
 	w   http.ResponseWriter
 	pol *Policy // policy for this response
 
-	// Route limits set by Embeddable and Policy.Handler for AllowFraming.
-	ceiling   *Policy
-	anyOrigin bool
+	// Route limits set by Embeddable and Policy.Handler (see declare).
+	declared  bool    // a route declaration has run
+	ceiling   *Policy // the most the route allows, unless anyOrigin
+	anyOrigin bool    // Embeddable with no bound: any origin AllowFraming chooses
+	chosen    bool    // AllowFraming has chosen this response's policy
 
 	hsts   bool // whether this request may receive HSTS
 	report bool // ReportOnly: the framing policy is reported, not enforced
@@ -77,9 +79,14 @@ func (w *responseWriter) FlushError() error {
 	return http.NewResponseController(w.w).Flush()
 }
 
-// Hijack hands over the connection when the underlying writer allows it.
+// Hijack hands over the connection when the underlying writer allows it;
+// from then on guard writes nothing to it.
 func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return http.NewResponseController(w.w).Hijack()
+	c, rw, err := http.NewResponseController(w.w).Hijack()
+	if err == nil {
+		w.done = true
+	}
+	return c, rw, err
 }
 
 // Unwrap returns the underlying writer, for [http.ResponseController].
@@ -90,6 +97,12 @@ func (w *responseWriter) apply() {
 		return
 	}
 	w.done = true
+	// Inside another guard working in the same mode, the outer one writes
+	// the policy both allow.
+	if outer := findWriter(w.w); outer != nil && outer.report == w.report {
+		outer.narrow(w.pol)
+		return
+	}
 	h := w.w.Header()
 	if h == nil {
 		return
@@ -126,6 +139,44 @@ func (w *responseWriter) apply() {
 	} else {
 		delete(h, hXFO)
 	}
+}
+
+// declare limits the response to its route's policy p, or with p nil to an
+// Embeddable route's. The first declaration replaces the guard's default;
+// one inside a Policy.Handler only narrows that policy, so that nesting
+// never widens what an outer route declared.
+func (w *responseWriter) declare(p *Policy) {
+	if w.done {
+		return
+	}
+	bounded := w.declared && !w.anyOrigin
+	switch {
+	case p == nil && !bounded:
+		w.anyOrigin, w.ceiling = true, nil
+	case p == nil:
+		// Embeddable inside a Policy.Handler: choices within its ceiling.
+	case bounded:
+		w.ceiling = intersect(w.ceiling, p)
+	default:
+		w.anyOrigin, w.ceiling = false, p
+	}
+	if p == nil {
+		w.pol = nonePolicy
+	} else {
+		w.pol = w.ceiling
+	}
+	w.declared, w.chosen = true, false
+}
+
+// narrow limits the response to what p, an inner guard's final policy, also
+// allows. An Embeddable route whose handler has not chosen yet takes p as
+// it is: the inner guard's choice is then the route's.
+func (w *responseWriter) narrow(p *Policy) {
+	if w.anyOrigin && !w.chosen {
+		w.pol = p
+		return
+	}
+	w.pol = intersect(w.pol, p)
 }
 
 // setDefaults writes the headers that do not depend on the framing policy
