@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -46,7 +47,9 @@ type Guard struct {
 	Sessions SessionStore
 
 	// DenyHandler answers refused requests; [Reason] tells it why. The
-	// default writes a short plain-text 403 that carries guard's headers.
+	// default writes a short plain-text 403 that carries guard's headers, or
+	// a 413 when the token check could not read a body cut off by
+	// [http.MaxBytesReader] (the reason then wraps [http.MaxBytesError]).
 	DenyHandler http.Handler
 
 	// Logger receives one Warn record per refused (or, in report-only mode,
@@ -172,6 +175,10 @@ func (g *Guard) compile() *compiled {
 
 func defaultDeny(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
+	if _, ok := errors.AsType[*http.MaxBytesError](Reason(r)); ok {
+		http.Error(w, "Request Entity Too Large", http.StatusRequestEntityTooLarge)
+		return
+	}
 	http.Error(w, "Forbidden", http.StatusForbidden)
 }
 

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"net/http"
 )
 
@@ -133,7 +135,12 @@ func checkToken(store SessionStore, r *http.Request) error {
 		sent = v[0]
 	}
 	if sent == "" {
-		sent = r.PostFormValue(TokenField)
+		if err := parsePostForm(r); err != nil {
+			return fmt.Errorf("%w: the body could not be read: %w", ErrToken, err)
+		}
+		if v := r.PostForm[TokenField]; len(v) > 0 {
+			sent = v[0]
+		}
 	}
 	if sent == "" {
 		return errNoToken
@@ -146,6 +153,25 @@ func checkToken(store SessionStore, r *http.Request) error {
 		return errTokenMismatch
 	}
 	return nil
+}
+
+// parsePostForm parses the body as [http.Request.PostFormValue] does, but
+// returns the error, so that a refusal can say the body was too large
+// ([http.MaxBytesError]) or malformed rather than without a token.
+func parsePostForm(r *http.Request) error {
+	if r.PostForm != nil {
+		return nil
+	}
+	// ParseMultipartForm would hide ParseForm's error behind
+	// ErrNotMultipart.
+	if err := r.ParseForm(); err != nil {
+		return err
+	}
+	err := r.ParseMultipartForm(32 << 20)
+	if errors.Is(err, http.ErrNotMultipart) {
+		return nil
+	}
+	return err
 }
 
 // Token returns the session's token, freshly masked for this render, for a

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -231,6 +232,75 @@ func TestTokenHandler_ReportOnly(t *testing.T) {
 	g2 := &guard.Guard{Sessions: sm}
 	if err := g2.CheckToken(httptest.NewRequest("POST", "/", nil)); !errors.Is(err, guard.ErrToken) {
 		t.Errorf("CheckToken = %v, want %v", err, guard.ErrToken)
+	}
+}
+
+// TestTokenHandler_Body: the token is read from urlencoded and multipart
+// bodies, and the handler finds the form parsed; a body cut off by
+// http.MaxBytesReader is refused as too large, not as tokenless.
+func TestTokenHandler_Body(t *testing.T) {
+	t.Parallel()
+	g := &guard.Guard{Sessions: oneSession{}}
+	token := g.Token(httptest.NewRequest("GET", "/", nil))
+	multi := func(fields ...string) (string, string) {
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		for i := 0; i < len(fields); i += 2 {
+			mw.WriteField(fields[i], fields[i+1])
+		}
+		mw.Close()
+		return mw.FormDataContentType(), b.String()
+	}
+	urlencoded := "application/x-www-form-urlencoded"
+	mct, mbody := multi("title", "t", guard.TokenField, token)
+	huge := strings.Repeat("x", 2<<10)
+	for _, tc := range []struct {
+		name, contentType, body string
+		wantStatus              int
+		wantTooLarge            bool
+	}{
+		{"urlencoded", urlencoded, "title=t&" + guard.TokenField + "=" + token, 200, false},
+		{"multipart", mct, mbody, 200, false},
+		{"too large, token first", urlencoded, guard.TokenField + "=" + token + "&title=" + huge, 413, true},
+		{"too large, token last", urlencoded, "title=" + huge + "&" + guard.TokenField + "=" + token, 413, true},
+		{"malformed", urlencoded, "title=%zz&" + guard.TokenField + "=" + token, 403, false},
+		{"no token", urlencoded, "title=t", 403, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var title string
+			h := g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				r.Body = http.MaxBytesReader(w, r.Body, 1<<10)
+				g.TokenHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.PostForm != nil {
+						title = r.PostForm.Get("title")
+					}
+				})).ServeHTTP(w, r)
+			}))
+			req := httptest.NewRequest("POST", "/", strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", tc.contentType)
+			req.Header.Set("Sec-Fetch-Site", "same-origin")
+			rec := serve(h, req)
+			if rec.Code != tc.wantStatus {
+				t.Errorf("status %d, want %d: %s", rec.Code, tc.wantStatus, rec.Body.String())
+			}
+			if tc.wantStatus == 200 && title != "t" {
+				t.Errorf("the handler found title %q in r.PostForm, want it parsed", title)
+			}
+			// A deny handler of its own learns why from Reason.
+			var reason error
+			g2 := &guard.Guard{Sessions: g.Sessions, DenyHandler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				reason = guard.Reason(r)
+			})}
+			req = httptest.NewRequest("POST", "/", strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", tc.contentType)
+			rec = httptest.NewRecorder()
+			req.Body = http.MaxBytesReader(rec, req.Body, 1<<10)
+			g2.TokenHandler(http.NotFoundHandler()).ServeHTTP(rec, req)
+			if _, tooLarge := errors.AsType[*http.MaxBytesError](reason); tooLarge != tc.wantTooLarge || (tc.wantStatus == 200) != (reason == nil) {
+				t.Errorf("Reason = %v", reason)
+			}
+		})
 	}
 }
 

@@ -97,7 +97,7 @@ func validatePassword(p string) string {
 // a body over the limit, 400 otherwise) and returns false.
 func (a *App) parseForm(w http.ResponseWriter, r *http.Request) bool {
 	if err := r.ParseForm(); err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		if isTooLarge(err) {
 			a.clientError(w, r, http.StatusRequestEntityTooLarge)
 			return false
 		}
@@ -105,6 +105,13 @@ func (a *App) parseForm(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	return true
+}
+
+// isTooLarge reports whether err comes from reading a body cut off at the
+// limit (limitBody).
+func isTooLarge(err error) bool {
+	_, ok := errors.AsType[*http.MaxBytesError](err)
+	return ok
 }
 
 // signup creates an account and logs it in.

@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -306,5 +308,55 @@ func TestBadInput(t *testing.T) {
 	}
 	if strings.Contains(srv.logs.String(), "level=ERROR") {
 		t.Errorf("bad input logged an error:\n%s", srv.logs.String())
+	}
+}
+
+// TestBodyLimit_undeclared: a body over the limit that does not say its
+// length (chunked) is a 413 too, wherever the token is in it, and saves
+// nothing.
+func TestBodyLimit_undeclared(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	srv := newServer(t, env, app.Config{MaxBodyBytes: 64 << 10})
+	visitor := newBrowser(t, srv)
+	alice := user(t, srv, "alice")
+	huge := strings.Repeat("x", 100<<10)
+	for _, tc := range []struct {
+		name           string
+		b              *browser
+		formPage, path string
+		field          string
+	}{
+		{"signup", visitor, "/signup", "/signup", "password"},
+		{"new item", alice, "/items/new", "/items", "body"},
+	} {
+		for _, tokenFirst := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/token first %v", tc.name, tokenFirst), func(t *testing.T) {
+				before := dataItems(t, env)
+				tok := "csrf_token=" + url.QueryEscape(tokenIn(tc.b.get(tc.formPage).body))
+				body := "username=ivan&title=big&" + tc.field + "=" + huge
+				if tokenFirst {
+					body = tok + "&" + body
+				} else {
+					body += "&" + tok
+				}
+				// An io.Reader the client cannot measure: the body goes
+				// chunked, with no Content-Length.
+				req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, tc.b.base+tc.path, io.MultiReader(strings.NewReader(body)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("Origin", tc.b.base)
+				req.Header.Set("Sec-Fetch-Site", "same-origin")
+				r := tc.b.do(req)
+				if r.status != http.StatusRequestEntityTooLarge || !strings.Contains(r.body, "larger than clickguard accepts") {
+					t.Errorf("status %d, want 413 saying so:\n%s\n%s", r.status, r.body, srv.logs.String())
+				}
+				if after := dataItems(t, env); after != before {
+					t.Errorf("data table has %d records after the request, %d before", after, before)
+				}
+			})
+		}
 	}
 }
