@@ -356,6 +356,56 @@ func TestEditConflict(t *testing.T) {
 	}
 }
 
+// textareaValue returns what a browser puts in the textarea with the given
+// id: the HTML parser drops one line feed right after the start tag.
+func textareaValue(t *testing.T, page, id string) string {
+	t.Helper()
+	start := strings.Index(page, `<textarea id="`+id+`"`)
+	if start < 0 {
+		t.Fatalf("no textarea %q in the page", id)
+	}
+	rest := page[start:]
+	open, end := strings.Index(rest, ">"), strings.Index(rest, "</textarea>")
+	if open < 0 || end < open {
+		t.Fatalf("textarea %q is not closed", id)
+	}
+	return html.UnescapeString(strings.TrimPrefix(rest[open+1:end], "\n"))
+}
+
+// TestEdit_keepsLeadingNewlines: saving an edit page unchanged saves the
+// text unchanged, leading line breaks included, and so does the conflict
+// page's form.
+func TestEdit_keepsLeadingNewlines(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	alice := user(t, srv, "alice")
+	const body = "\n\n  indented poem\n"
+	id := alice.createItem("Poem", body)
+	edit := "/items/" + id + "/edit"
+	page := alice.get(edit)
+	if got := textareaValue(t, page.body, "body"); got != body {
+		t.Fatalf("edit page shows %q, want %q", got, body)
+	}
+	v := versionRE.FindStringSubmatch(page.body)[1]
+	save := func(version, text string) response {
+		return alice.postRaw(edit, url.Values{"csrf_token": {tokenIn(page.body)}, "version": {version}, "title": {"Poem"}, "body": {text}})
+	}
+	if r := save(v, textareaValue(t, page.body, "body")); r.status != http.StatusSeeOther {
+		t.Fatalf("save unchanged: status %d", r.status)
+	}
+	if got := textareaValue(t, alice.get(edit).body, "body"); got != body {
+		t.Errorf("after an unchanged save the text is %q, want %q", got, body)
+	}
+	// From the old version: the conflict page shows mine as I wrote it.
+	r := save(v, "\nmine")
+	if r.status != http.StatusConflict {
+		t.Fatalf("stale save: status %d, want 409", r.status)
+	}
+	if got := textareaValue(t, r.body, "body"); got != "\nmine" {
+		t.Errorf("conflict page shows mine as %q, want %q", got, "\nmine")
+	}
+}
+
 // TestItemValidation: titles and texts that would hide or reorder what
 // the pages show are refused with a precise message and the input kept,
 // on create and on edit; ordinary text in any script is accepted.
@@ -417,7 +467,7 @@ func TestItemFlow(t *testing.T) {
 
 	long := strings.Repeat("ü", store.MaxTitleRunes+1)
 	r := alice.submit("/items/new", "/items", url.Values{"title": {long}, "body": {"kept"}})
-	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "201 characters long; the limit is 200") || !strings.Contains(r.body, ">kept</textarea>") {
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "201 characters long; the limit is 200") || textareaValue(t, r.body, "body") != "kept" {
 		t.Errorf("over-long title: status %d, want 422 with the message and the input kept", r.status)
 	}
 	r = alice.submit("/items/new", "/items", url.Values{"title": {"big"}, "body": {strings.Repeat("x", store.MaxBodyBytes+1)}})
