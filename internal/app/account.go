@@ -87,7 +87,7 @@ func (a *App) checkPassword(w http.ResponseWriter, r *http.Request, u store.User
 		a.serverError(w, r, fmt.Errorf("app: password check throttle: %w", err))
 		return false, true
 	}
-	if len(password) > maxPasswordLen {
+	if passwordTooLong(password) {
 		password = ""
 	}
 	match, err := verifyPassword(password, u.PasswordHash)
@@ -160,7 +160,8 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
 }
 
 // parseOrigins splits the allowlist field (one origin per line; commas also
-// separate) and validates each origin exactly. It returns the normalised,
+// separate) and validates each origin exactly, allowing only a lone
+// trailing "/". It returns the normalised,
 // de-duplicated list and one message per problem.
 func parseOrigins(field string) ([]string, []string) {
 	var origins, errs []string
@@ -170,7 +171,9 @@ func parseOrigins(field string) ([]string, []string) {
 			if f == "" {
 				continue
 			}
-			o, err := guard.ParseOrigin(f)
+			// An origin copied from the address bar ends in the path "/",
+			// which names the same origin; any other path does not.
+			o, err := guard.ParseOrigin(strings.TrimSuffix(f, "/"))
 			if err != nil {
 				errs = append(errs, fmt.Sprintf("Line %d: %q is not an exact origin. Write scheme, host and optional port only, such as https://blog.example.com.", n+1, limit(f, 100)))
 				continue

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -210,9 +211,10 @@ func TestReadyz(t *testing.T) {
 		t.Errorf("/readyz with DynamoDB up: status %d, want 200", r.status)
 	}
 
-	// The same tables behind an endpoint where nothing listens.
+	// The same tables behind an endpoint that hangs up on every connection
+	// (a fixed port where nothing should listen could be taken).
 	down := env
-	down.Client = storetest.Client(t, "http://127.0.0.1:1")
+	down.Client = storetest.Client(t, hangUp(t))
 	down.Store = store.New(down.Client, env.Tables)
 	srv := newServer(t, down, app.Config{})
 	b := newBrowser(t, srv)
@@ -225,6 +227,27 @@ func TestReadyz(t *testing.T) {
 	if r := b.get("/login"); r.status != http.StatusServiceUnavailable {
 		t.Errorf("/login with DynamoDB down: status %d, want 503", r.status)
 	}
+}
+
+// hangUp returns the URL of a loopback listener that closes every
+// connection as soon as it accepts it.
+func hangUp(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return "http://" + ln.Addr().String()
 }
 
 // TestAccessLog: one line per request with the request ID and pattern, and
@@ -255,6 +278,31 @@ func TestAccessLog(t *testing.T) {
 	if lines != 1 {
 		t.Errorf("%d access-log lines for request %s, want 1", lines, id)
 	}
+}
+
+// TestRefusalLogged: guard's Warn line for a refused request carries the
+// request ID its 403 page shows.
+func TestRefusalLogged(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	b := newBrowser(t, srv)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/signup", strings.NewReader("username=kim"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	r := b.do(req)
+	id := r.header.Get("X-Request-Id")
+	if r.status != http.StatusForbidden || id == "" || !strings.Contains(r.body, id) {
+		t.Fatalf("cross-site POST: status %d, request ID %q; want a 403 showing the ID", r.status, id)
+	}
+	for line := range strings.SplitSeq(srv.logs.String(), "\n") {
+		if strings.Contains(line, `msg="request refused"`) && strings.Contains(line, "request_id="+id) && strings.Contains(line, "cross-origin") {
+			return
+		}
+	}
+	t.Errorf("no refusal line with request_id=%s:\n%s", id, srv.logs.String())
 }
 
 // TestClientAddr: X-Forwarded-For counts only from a trusted proxy.

@@ -87,8 +87,8 @@ func validatePassword(p string) string {
 		return "The password contains bytes that are not valid text."
 	case utf8.RuneCountInString(p) < minPasswordLen:
 		return fmt.Sprintf("The password must be at least %d characters long.", minPasswordLen)
-	case len(p) > maxPasswordLen:
-		return fmt.Sprintf("The password must be at most %d bytes long.", maxPasswordLen)
+	case passwordTooLong(p):
+		return fmt.Sprintf("The password must be at most %d characters long.", maxPasswordLen)
 	}
 	return ""
 }
@@ -218,7 +218,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 
 	var u store.User
 	ok, deleting := false, false
-	if validateUsername(username) == "" && len(password) <= maxPasswordLen {
+	if validateUsername(username) == "" && !passwordTooLong(password) {
 		u, err = a.store.GetUser(ctx, username)
 		switch {
 		case errors.Is(err, store.ErrAccountGone):

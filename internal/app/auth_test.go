@@ -284,7 +284,8 @@ func TestBadInput(t *testing.T) {
 		{"signup bad character", "/signup", url.Values{"username": {"al ice"}, "password": {goodPassword}}, 422, "lower-case letters"},
 		{"signup leading dash", "/signup", url.Values{"username": {"-alice"}, "password": {goodPassword}}, 422, "start with a letter or a digit"},
 		{"signup short password", "/signup", url.Values{"username": {"ivan"}, "password": {"short"}}, 422, "at least 12 characters"},
-		{"signup long password", "/signup", url.Values{"username": {"ivan"}, "password": {long}}, 422, "at most 256 bytes"},
+		{"signup long password", "/signup", url.Values{"username": {"ivan"}, "password": {long}}, 422, "at most 256 characters"},
+		{"signup long password in characters", "/signup", url.Values{"username": {"ivan"}, "password": {strings.Repeat("漢", 257)}}, 422, "at most 256 characters"},
 		{"signup invalid utf-8", "/signup", url.Values{"username": {"ivan"}, "password": {"\xff\xfe" + goodPassword}}, 422, "not valid text"},
 		{"signup taken", "/signup", url.Values{"username": {"taken"}, "password": {goodPassword}}, 409, "That username is taken"},
 		{"signup huge body", "/signup", url.Values{"username": {"ivan"}, "password": {strings.Repeat("x", 100<<10)}}, 413, "larger than clickguard accepts"},
@@ -308,6 +309,22 @@ func TestBadInput(t *testing.T) {
 	}
 	if strings.Contains(srv.logs.String(), "level=ERROR") {
 		t.Errorf("bad input logged an error:\n%s", srv.logs.String())
+	}
+}
+
+// TestPassword_characters: the password limit counts characters, as the
+// form says, not bytes: 256 three-byte characters sign up and log in.
+func TestPassword_characters(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	b := newBrowser(t, srv)
+	password := strings.Repeat("漢", 256)
+	if r := b.signup("kanji", password); r.status != http.StatusSeeOther {
+		t.Fatalf("signup with 256 characters (768 bytes): status %d", r.status)
+	}
+	b.logout()
+	if r := b.login("kanji", password); r.status != http.StatusSeeOther {
+		t.Errorf("login with 256 characters (768 bytes): status %d", r.status)
 	}
 }
 

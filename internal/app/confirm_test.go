@@ -71,12 +71,6 @@ func oneClickForms(body string) []oneClickForm {
 	return forms
 }
 
-// noConfirmationNeeded lists GET pages with a one-click form that need not
-// be confirmation pages, and why.
-var noConfirmationNeeded = map[string]string{
-	"/export": "its one click downloads the user's own data to the user; nothing changes and nothing leaves",
-}
-
 // confirmationFixture is a user with an item shared with bob and an item
 // bob shared with them, and the path of every GET route for that user.
 type confirmationFixture struct {
@@ -147,12 +141,11 @@ func TestConfirmationPages(t *testing.T) {
 				t.Errorf("GET %s: the form posting to %s lacks the one-click class", rt.Pattern, form.action)
 			}
 		}
-		_, exempt := noConfirmationNeeded[rt.Pattern]
 		switch {
-		case len(found) > 0 && !rt.Confirms && !exempt:
+		case len(found) > 0 && !rt.Confirms:
 			t.Errorf("GET %s has one-click forms %v; mark it Confirms", rt.Pattern, found)
-		case len(found) == 0 && (rt.Confirms || exempt):
-			t.Errorf("GET %s is marked Confirms or exempt but has no one-click form", rt.Pattern)
+		case len(found) == 0 && rt.Confirms:
+			t.Errorf("GET %s is marked Confirms but has no one-click form", rt.Pattern)
 		}
 	}
 }
@@ -183,9 +176,14 @@ func TestConfirmationRefusal(t *testing.T) {
 				if !strings.Contains(r.body, "opens only from clickguard&#39;s own pages") {
 					t.Errorf("GET %s from %s: the refusal does not say why:\n%s", p, site, r.body)
 				}
+				// The way on is the page the confirmation is opened from
+				// (not just any link: the header links /account too).
 				parent := p[:strings.LastIndex(strings.SplitN(p, "?", 2)[0], "/")]
-				if !strings.Contains(r.body, `href="`+parent+`"`) {
-					t.Errorf("GET %s from %s: the refusal does not link to %s", p, site, parent)
+				if parent == "" {
+					parent = "/account" // /export
+				}
+				if !strings.Contains(r.body, `<a class="button" href="`+parent+`">`) {
+					t.Errorf("GET %s from %s: the refusal does not lead to %s", p, site, parent)
 				}
 				if forms := oneClickForms(r.body); len(forms) > 0 {
 					t.Errorf("GET %s from %s: the refusal has one-click forms %v", p, site, forms)

@@ -110,10 +110,16 @@ func validateItem(title, body string) []string {
 		errs = append(errs, fmt.Sprintf("The title is %d characters long; the limit is %d.", n, store.MaxTitleRunes))
 	}
 	if len(body) > store.MaxBodyBytes {
-		errs = append(errs, fmt.Sprintf("The text is %s; the limit is %s.", formatSize(len(body)), formatSize(store.MaxBodyBytes)))
+		errs = append(errs, fmt.Sprintf("The text is %d bytes long; the limit is %d bytes (%s).", len(body), store.MaxBodyBytes, formatSize(store.MaxBodyBytes)))
 	}
-	if !utf8.ValidString(title) || !utf8.ValidString(body) {
+	titleOK, bodyOK := utf8.ValidString(title), utf8.ValidString(body)
+	if !titleOK {
+		errs = append(errs, "The title contains bytes that are not valid UTF-8.")
+	}
+	if !bodyOK {
 		errs = append(errs, "The text contains bytes that are not valid UTF-8.")
+	}
+	if !titleOK || !bodyOK {
 		return errs
 	}
 	if r, ok := firstDisallowed(title, titleRune); !ok {

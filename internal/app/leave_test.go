@@ -29,6 +29,7 @@ func TestLeave(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, newEnv(t), app.Config{})
 	alice, bob, carol := user(t, srv, "alice"), user(t, srv, "bob"), user(t, srv, "carol")
+	bob.c.Transport = userAgent{bob.c.Transport, "BobPrivateBrowser/9.9"}
 	id := alice.createItem("Plan", "the plan")
 	alice.share(id, "bob")
 	leave := "/items/" + id + "/leave"
@@ -63,8 +64,26 @@ func TestLeave(t *testing.T) {
 	}
 	mustContain(t, "alice's item", alice.get("/items/"+id), "the plan")
 	mustContain(t, "alice's share page", alice.get("/items/"+id+"/share"), "Nobody else can read this item.")
-	mustContain(t, "alice's activity", alice.get("/activity"), "Share given up by bob")
-	mustContain(t, "bob's activity", bob.get("/activity"), "Shared item removed from your list", "“Plan” from alice")
+	// Each log says who did what; only the actor's own says with which
+	// browser (and from where).
+	aliceLog := alice.get("/activity")
+	mustContain(t, "alice's activity", aliceLog, "Share given up by bob")
+	if strings.Contains(aliceLog.body, "BobPrivateBrowser") {
+		t.Errorf("alice's activity shows bob's browser")
+	}
+	mustContain(t, "bob's activity", bob.get("/activity"), "Shared item removed from your list", "“Plan” from alice", "BobPrivateBrowser/9.9")
+}
+
+// userAgent is a transport that sends its User-Agent on every request.
+type userAgent struct {
+	rt http.RoundTripper
+	ua string
+}
+
+func (t userAgent) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("User-Agent", t.ua)
+	return t.rt.RoundTrip(r)
 }
 
 // TestLeave_ItemGone: an item deleted while shared, whose grantee's entry

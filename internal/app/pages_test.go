@@ -423,6 +423,8 @@ func TestItemValidation(t *testing.T) {
 		{"right to left with marks", "\u05ea\u05db\u05e0\u05d9\u05ea \u200f(2)", "\u0645\u0631\u062d\u0628\u0627 \u061c", ""},
 		{"emoji and joiners", "Trip \U0001F469\u200D\U0001F4BB", "", ""},
 		{"blank", "   ", "", "Enter a title."},
+		{"title not UTF-8", "Plan \xff", "text", "The title contains bytes that are not valid UTF-8."},
+		{"text not UTF-8", "Plan", "text \xff", "The text contains bytes that are not valid UTF-8."},
 		{"zero-width only", "\u200b\u2060\u200b", "", "Enter a title."},
 		{"right-to-left override", "Invoice \u202egnp.exe", "", "U+202E"},
 		{"isolate", "a\u2067b", "", "U+2067"},
@@ -471,7 +473,7 @@ func TestItemFlow(t *testing.T) {
 		t.Errorf("over-long title: status %d, want 422 with the message and the input kept", r.status)
 	}
 	r = alice.submit("/items/new", "/items", url.Values{"title": {"big"}, "body": {strings.Repeat("x", store.MaxBodyBytes+1)}})
-	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "the limit is 64 KiB") {
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "The text is 65537 bytes long; the limit is 65536 bytes (64 KiB).") {
 		t.Errorf("over-large body: status %d, want 422 with the limit", r.status)
 	}
 
@@ -491,6 +493,9 @@ func TestItemFlow(t *testing.T) {
 		t.Errorf("a GET of the confirmation shared the item")
 	}
 	alice.share(id, "bob")
+	if r := alice.get("/items/" + id + "/share?with=bob"); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "already shared with bob") || strings.Contains(r.body, "Share with bob?") {
+		t.Errorf("share confirmation for a user who already has the item: status %d, want the share page saying so", r.status)
+	}
 	// Visibility is confirmed and versioned.
 	vis := alice.get("/items/" + id + "/visibility")
 	if !strings.Contains(vis.body, "Anyone with the link") || !strings.Contains(vis.body, "button-danger") {
@@ -498,6 +503,20 @@ func TestItemFlow(t *testing.T) {
 	}
 	if r := newTab(t, srv).get("/p/" + id); r.status != http.StatusNotFound {
 		t.Errorf("/p/ of a private item: status %d, want 404", r.status)
+	}
+	// Asking for what already is (a second tab) writes nothing.
+	before := alice.version("/items/" + id + "/edit")
+	if r := alice.submit("/items/"+id+"/visibility", "/items/"+id+"/visibility", url.Values{"public": {"false"}, "version": {before}}); r.status != http.StatusSeeOther {
+		t.Fatalf("make a private item private: status %d", r.status)
+	}
+	if !strings.Contains(alice.get("/items/"+id).body, "already private") {
+		t.Errorf("making a private item private: no message saying it already was")
+	}
+	if after := alice.version("/items/" + id + "/edit"); after != before {
+		t.Errorf("making a private item private: version %s → %s", before, after)
+	}
+	if strings.Contains(alice.get("/activity").body, "Item made private") {
+		t.Errorf("making a private item private was logged as a change")
 	}
 	if r := alice.submit("/items/"+id+"/visibility", "/items/"+id+"/visibility", url.Values{"public": {"true"}, "version": {versionRE.FindStringSubmatch(vis.body)[1]}}); r.status != http.StatusSeeOther {
 		t.Fatalf("make public: status %d", r.status)
@@ -528,7 +547,7 @@ func TestItemFlow(t *testing.T) {
 	}
 	// The activity log shows all of it, newest first.
 	act := alice.get("/activity")
-	order := []string{"Item deleted", "Item made public", "Item shared", "Item created", "Account created"}
+	order := []string{"Item deleted", "Report; shares revoked: 1", "Item made public", "Item shared", "Item created", "Account created"}
 	last := -1
 	for _, s := range order {
 		i := strings.Index(act.body, s)
@@ -576,11 +595,12 @@ func TestEmbed(t *testing.T) {
 
 	acct := alice.get("/account")
 	v := versionRE.FindStringSubmatch(acct.body)[1]
-	r := alice.submit("/account", "/account/embed-origins", url.Values{"version": {v}, "origins": {"https://blog.example\nhttp://localhost:8081/path\n*.example"}})
-	if r.status != http.StatusUnprocessableEntity || strings.Count(r.body, "is not an exact origin") != 2 || !strings.Contains(r.body, "Line 3: &#34;*.example&#34;") {
-		t.Errorf("invalid origins: status %d, want 422 naming both bad lines", r.status)
+	r := alice.submit("/account", "/account/embed-origins", url.Values{"version": {v}, "origins": {"https://blog.example\nhttp://localhost:8081/path\n*.example\nhttps://blog.example//"}})
+	if r.status != http.StatusUnprocessableEntity || strings.Count(r.body, "is not an exact origin") != 3 || !strings.Contains(r.body, "Line 3: &#34;*.example&#34;") {
+		t.Errorf("invalid origins: status %d, want 422 naming the three bad lines", r.status)
 	}
-	r = alice.submit("/account", "/account/embed-origins", url.Values{"version": {v}, "origins": {"https://Blog.Example:443\nhttp://localhost:8081"}})
+	// As copied from the address bar: a lone trailing "/" is the origin.
+	r = alice.submit("/account", "/account/embed-origins", url.Values{"version": {v}, "origins": {"https://Blog.Example:443/\nhttp://localhost:8081"}})
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("save origins: status %d", r.status)
 	}

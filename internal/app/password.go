@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -15,7 +16,7 @@ import (
 // sets a password.
 const (
 	minPasswordLen = 12
-	maxPasswordLen = 256 // bytes; argon2 hashes anything, the limit bounds the work per request
+	maxPasswordLen = 256 // characters (at most 1 KiB); argon2 hashes anything, the limit bounds the work per request
 )
 
 // PasswordParams are the argon2id parameters of new password hashes. Stored
@@ -86,3 +87,7 @@ func verifyPassword(password, hash string) (bool, error) {
 	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
+
+// passwordTooLong reports whether p is longer than any password accepted:
+// such a password is never hashed.
+func passwordTooLong(p string) bool { return utf8.RuneCountInString(p) > maxPasswordLen }

@@ -1,10 +1,12 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/clickguard/clickguard/guard"
 	"github.com/clickguard/clickguard/internal/store"
@@ -19,7 +21,7 @@ func (a *App) newGuard(mux *http.ServeMux) (*guard.Guard, error) {
 		Routes:         mux,
 		Sessions:       a.sessions,
 		DenyHandler:    http.HandlerFunc(a.denied),
-		Logger:         a.logger,
+		Logger:         slog.New(requestIDHandler{a.logger.Handler()}),
 		TrustedProxies: a.cfg.TrustedProxies,
 	}
 	for _, o := range a.cfg.TrustedOrigins {
@@ -28,6 +30,25 @@ func (a *App) newGuard(mux *http.ServeMux) (*guard.Guard, error) {
 		}
 	}
 	return g, nil
+}
+
+// requestIDHandler adds the request's ID to every record guard logs, so
+// that a refusal's Warn line has the ID its 403 page shows.
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, rec slog.Record) error {
+	if ri, _ := ctx.Value(reqInfoKey{}).(*reqInfo); ri != nil {
+		rec.AddAttrs(slog.String("request_id", ri.id))
+	}
+	return h.Handler.Handle(ctx, rec)
+}
+
+func (h requestIDHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(as)}
+}
+
+func (h requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(name)}
 }
 
 // denied renders guard's refusals: a 403 page saying what to do, without
@@ -77,13 +98,13 @@ func (a *App) renewCSRF(r *http.Request) {
 }
 
 // confirmedFrom returns the page whose link leads to the confirmation page
-// that r asked for, and the text of a link to it: /account for
-// /account/delete, the item for the item routes. The link is built from the
+// that r asked for, and the text of a link to it: /account for the account's
+// pages and /export, the item for the item routes. The link is built from the
 // route's {id} only when it has the shape of an item id, never from the raw
 // path: an id like "..%2Fitems%2F<id>%2Fdelete" would otherwise turn the
 // refusal's link into a same-origin link to another confirmation page.
 func confirmedFrom(r *http.Request) (href, text string) {
-	if r.URL.Path == "/account/delete" {
+	if strings.HasPrefix(r.URL.Path, "/account/") || r.URL.Path == "/export" {
 		return "/account", "Go to your account"
 	}
 	if id := r.PathValue("id"); store.ValidID(id) {

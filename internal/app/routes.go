@@ -76,7 +76,7 @@ func Routes() []Route {
 		{Method: "GET", Pattern: "/embed/{id}", Public: true, Embeddable: true, Sessionless: true, handle: (*App).showEmbed},
 
 		// Export, activity log, account (export.go, activity.go, account.go).
-		{Method: "GET", Pattern: "/export", handle: (*App).showExport},
+		{Method: "GET", Pattern: "/export", Confirms: true, handle: (*App).showExport},
 		{Method: "POST", Pattern: "/export", Mutates: true, handle: (*App).exportItems},
 		{Method: "GET", Pattern: "/activity", handle: (*App).showActivity},
 		{Method: "GET", Pattern: "/account", handle: (*App).showAccount},

@@ -81,6 +81,9 @@ func (a *App) checkGrantee(r *http.Request, it store.Item, grantee string) strin
 	if _, err := a.store.GetUser(r.Context(), grantee); errors.Is(err, store.ErrNotFound) {
 		return fmt.Sprintf("There is no user named %q. Check the spelling.", grantee)
 	}
+	if _, err := a.store.SharedEntry(r.Context(), grantee, it.ID); err == nil {
+		return fmt.Sprintf("This item is already shared with %s.", grantee)
+	}
 	return ""
 }
 

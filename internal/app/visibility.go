@@ -57,6 +57,17 @@ func (a *App) setVisibility(w http.ResponseWriter, r *http.Request) {
 		a.clientError(w, r, http.StatusBadRequest)
 		return
 	}
+	if it.Public == public {
+		// Already so (a second tab, a double submit): nothing to write, and
+		// no new version to make an edit open elsewhere conflict.
+		if public {
+			a.setFlash(r, "The item was already public.")
+		} else {
+			a.setFlash(r, "The item was already private.")
+		}
+		http.Redirect(w, r, "/items/"+it.ID, http.StatusSeeOther)
+		return
+	}
 	_, err := a.store.SetVisibility(r.Context(), it.Owner, it.ID, version, public, a.actor(r))
 	if errors.Is(err, store.ErrConflict) {
 		a.clientErrorMsg(w, r, http.StatusConflict,

@@ -471,9 +471,10 @@ func (s *Store) DeleteItem(ctx context.Context, owner, id string, version int64,
 		}
 		rest = append(rest, [2]string{userPK(owner), shareSK(id, sh.Grantee)}, [2]string{userPK(sh.Grantee), inboxSK(id)})
 	}
-	detail := ""
+	// The item is gone after this: the log keeps its title.
+	detail := rec.Title
 	if len(shares) > 0 {
-		detail = fmt.Sprintf("%d shares revoked", len(shares))
+		detail = fmt.Sprintf("%s; shares revoked: %d", rec.Title, len(shares))
 	}
 	ev := Event{Action: "item.delete", Target: id, Detail: detail, Actor: a}
 	if err := s.transact(ctx, owner, ev, ops...); err != nil {

@@ -65,7 +65,8 @@ const (
 )
 
 // newAuditRecord returns the audit record of ev in username's partition; a
-// zero ev.Time means now.
+// zero ev.Time means now. The request's address, browser and Fetch Metadata
+// are kept only when username is the actor.
 func (s *Store) newAuditRecord(username string, ev Event) (auditRecord, error) {
 	t := ev.Time
 	if t.IsZero() {
@@ -75,6 +76,11 @@ func (s *Store) newAuditRecord(username string, ev Event) (auditRecord, error) {
 	var b [4]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return auditRecord{}, fmt.Errorf("audit suffix: %w", err)
+	}
+	if ev.Actor.Username != username {
+		// Another user's action in this log (a grantee giving up a share):
+		// what they did, never where from or with which browser.
+		ev.Actor = Actor{Username: ev.Actor.Username}
 	}
 	return auditRecord{
 		PK:           userPK(username),
