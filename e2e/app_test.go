@@ -471,6 +471,28 @@ func TestApp(t *testing.T) {
 		if len(pages) == 0 {
 			t.Skip("the application has no confirmation pages yet")
 		}
+		// The header's Log out, on every signed-in page, is armed too.
+		t.Run("Log out on GET /items", func(t *testing.T) {
+			tab := newTab(t, f.victim)
+			bx, by, err := buttonCenter(tab, f.base+"/items", `form[action="/logout"] button`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			early, err := clickArmed(tab, bx, by, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			late, err := clickArmed(tab, bx, by, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if early.Target == "button" || early.Submitted {
+				t.Errorf("a click on Log out at the page's first instant reached %s and submitted %v; want no button and no submission", early.Target, early.Submitted)
+			}
+			if late.Target != "button" || !late.Submitted {
+				t.Errorf("a click on Log out once armed reached %s and submitted %v; want the button and a submission", late.Target, late.Submitted)
+			}
+		})
 	})
 }
 

@@ -135,6 +135,13 @@ func TestConfirmationPages(t *testing.T) {
 				continue
 			}
 			found = append(found, oneClickForms(r.body)...)
+			// The header's Log out, on every signed-in page, is armed
+			// without the dimming.
+			for _, fm := range formRE.FindAllStringSubmatch(r.body, -1) {
+				if attr(actionRE, fm[1]) == "/logout" && !slices.Contains(strings.Fields(attr(classRE, fm[1])), "one-click-quiet") {
+					t.Errorf("GET %s: the Log out form lacks the one-click-quiet class", p)
+				}
+			}
 		}
 		for _, form := range found {
 			if rt.Confirms && !form.armed {
