@@ -4,28 +4,36 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"net/url"
 	"path"
 	"strings"
 
 	"golang.org/x/net/html"
+	"golang.org/x/net/publicsuffix"
 )
 
 // ErrLeftOrigin is wrapped by the Err of a crawled page (see
 // [Options.Crawl]) that redirected to another origin: the crawl does not
-// follow it, so there is no page to judge.
+// follow it, so there is no page to judge. It is not an error of the
+// scan: the Result has Skipped, not Error.
 var ErrLeftOrigin = errors.New("redirect to another origin not followed by the crawl")
 
 // crawl is the state of the crawl from one start URL: its origin and the
 // pages already taken, bounded by the Crawl option.
 type crawl struct {
-	origin  string // scheme://host[:port], default port dropped
-	left    int    // pages that may still be scheduled
+	// origin, scheme://host[:port] with the default port dropped, is the
+	// start URL's, or the one of its site it redirected to.
+	origin string
+	// given is the start URL's origin, the only one that gets the cookie
+	// and headers.
+	given   string
+	left    int // pages that may still be scheduled
 	visited map[string]bool
 }
 
 func newCrawl(start *url.URL, n int) *crawl {
-	c := &crawl{origin: originOf(start), left: n, visited: make(map[string]bool, n+2)}
+	c := &crawl{origin: originOf(start), given: originOf(start), left: n, visited: make(map[string]bool, n+2)}
 	c.visited[normalizeURL(start)] = true
 	return c
 }
@@ -58,6 +66,23 @@ func originOf(u *url.URL) string {
 		host += ":" + p
 	}
 	return scheme + "://" + host
+}
+
+// sameSite reports whether a and b are of the same site, whatever their
+// schemes and ports: the same registrable domain (example.com and
+// www.example.com, by the public suffix list), or the same host when it
+// has none (an IP address, localhost).
+func sameSite(a, b *url.URL) bool {
+	ha, hb := strings.ToLower(a.Hostname()), strings.ToLower(b.Hostname())
+	if ha == hb {
+		return true
+	}
+	sa, err := publicsuffix.EffectiveTLDPlusOne(ha)
+	if err != nil || net.ParseIP(ha) != nil || net.ParseIP(hb) != nil {
+		return false
+	}
+	sb, err := publicsuffix.EffectiveTLDPlusOne(hb)
+	return err == nil && sa == sb
 }
 
 // normalizeURL returns u in the form the crawl compares pages by: its

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -148,7 +149,7 @@ func crawlRun(t *testing.T, opts Options, urls ...string) ([]string, []Result) {
 }
 
 func TestCrawl_site(t *testing.T) {
-	site, _, siteRec, otherRec := crawlSite(t)
+	site, other, siteRec, otherRec := crawlSite(t)
 	s := site.URL
 	for _, conc := range []int{1, 4} {
 		t.Run(fmt.Sprint("concurrency ", conc), func(t *testing.T) {
@@ -180,8 +181,9 @@ func TestCrawl_site(t *testing.T) {
 			for _, r := range results {
 				switch {
 				case strings.HasSuffix(r.URL, "/away"):
-					if !errors.Is(r.Err, ErrLeftOrigin) {
-						t.Errorf("%s: error %v, want ErrLeftOrigin", r.URL, r.Err)
+					// Not followed on purpose: not an error.
+					if !errors.Is(r.Err, ErrLeftOrigin) || r.Error != "" || !strings.Contains(r.Skipped, other.URL+"/landing") {
+						t.Errorf("%s: error %v, Error %q, Skipped %q; want ErrLeftOrigin, no Error, and Skipped naming the target", r.URL, r.Err, r.Error, r.Skipped)
 					}
 				case r.Error != "":
 					t.Errorf("%s: %s", r.URL, r.Error)
@@ -254,21 +256,75 @@ func TestCrawl_zeroChangesNothing(t *testing.T) {
 	}
 }
 
-// TestCrawl_startRedirectsAway: a URL given may redirect to another origin
-// (it is judged there, as without a crawl), but the crawl never follows
-// the links of that other origin.
-func TestCrawl_startRedirectsAway(t *testing.T) {
+// TestCrawl_startRedirects: a URL given that redirects to another origin
+// of its site (here the same host on another port, as http:// to https://
+// or example.com to www.example.com) is crawled where it landed, and its
+// Result says so; one that redirects to another site is judged there, as
+// without a crawl, but not crawled, and its Result says so too.
+func TestCrawl_startRedirects(t *testing.T) {
 	site, other, _, otherRec := crawlSite(t)
 	got, results := crawlRun(t, Options{Crawl: 5, SkipErrorPage: true}, site.URL+"/go-other")
-	if want := []string{site.URL + "/go-other"}; !slices.Equal(got, want) {
-		t.Errorf("scanned %q, want %q", got, want)
+	if want := []string{site.URL + "/go-other", other.URL + "/x <- " + site.URL + "/go-other"}; !slices.Equal(got, want) {
+		t.Errorf("same site: scanned %q, want %q", got, want)
 	}
-	if results[0].FinalURL != other.URL+"/landing" {
-		t.Errorf("final URL %s", results[0].FinalURL)
+	if r := results[0]; r.FinalURL != other.URL+"/landing" || !strings.Contains(r.Crawl, "follows the links of "+other.URL) {
+		t.Errorf("same site: final URL %s, crawl %q; want %s/landing and the crawl's origin named", r.FinalURL, r.Crawl, other.URL)
 	}
-	for _, req := range otherRec.list() {
+	if reqs := otherRec.list(); len(reqs) != 4 { // /landing and /x, framed and top-level
+		t.Errorf("same site: requests %q, want 4", reqs)
+	}
+
+	// 127.0.0.2 is another site than 127.0.0.1.
+	l, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Skipf("no second loopback address: %v", err)
+	}
+	elsewhereRec := &recorder{next: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<a href="/y">y</a>`)
+	})}
+	elsewhere := httptest.NewUnstartedServer(elsewhereRec)
+	elsewhere.Listener.Close()
+	elsewhere.Listener = l
+	elsewhere.Start()
+	defer elsewhere.Close()
+	redirect := httptest.NewServer(http.RedirectHandler(elsewhere.URL+"/landing", http.StatusFound))
+	defer redirect.Close()
+	got, results = crawlRun(t, Options{Crawl: 5, SkipErrorPage: true}, redirect.URL+"/")
+	if want := []string{redirect.URL + "/"}; !slices.Equal(got, want) {
+		t.Errorf("another site: scanned %q, want %q", got, want)
+	}
+	if r := results[0]; r.FinalURL != elsewhere.URL+"/landing" || !strings.Contains(r.Crawl, "not crawled") {
+		t.Errorf("another site: final URL %s, crawl %q; want %s/landing and why it was not crawled", r.FinalURL, r.Crawl, elsewhere.URL)
+	}
+	for _, req := range elsewhereRec.list() {
 		if !strings.HasSuffix(req, " /landing") {
-			t.Errorf("request %s to the other origin: only the redirect's target may be fetched", req)
+			t.Errorf("request %s to the other site: only the redirect's target may be fetched", req)
+		}
+	}
+}
+
+// TestCrawl_sameSite checks which origins are of one site.
+func TestCrawl_sameSite(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"http://example.com/", "https://example.com/", true},
+		{"http://example.com/", "https://www.example.com/", true},
+		{"https://a.example.com:8443/", "http://b.example.com/", true},
+		{"https://example.com/", "https://example.org/", false},
+		{"https://a.github.io/", "https://b.github.io/", false}, // a public suffix
+		{"http://127.0.0.1:1/", "http://127.0.0.1:2/", true},
+		{"http://127.0.0.1/", "http://127.0.0.2/", false},
+		{"http://localhost/", "http://localhost:8080/", true},
+		{"http://[::1]/", "http://[::2]/", false},
+	}
+	for _, tc := range tests {
+		a, _ := url.Parse(tc.a)
+		b, _ := url.Parse(tc.b)
+		if got := sameSite(a, b); got != tc.want {
+			t.Errorf("sameSite(%s, %s) = %v, want %v", tc.a, tc.b, got, tc.want)
 		}
 	}
 }

@@ -106,30 +106,61 @@ func newClient(opts Options, limit *limiter) *http.Client {
 			if origin, ok := req.Context().Value(originKey{}).(string); ok && originOf(req.URL) != origin {
 				return fmt.Errorf("%w: %s (the crawl stays on %s)", ErrLeftOrigin, req.URL.Redacted(), origin)
 			}
+			if c, ok := req.Context().Value(credentialsKey{}).(credentials); ok && !c.allRecipients(via, req) {
+				c.strip(req)
+			}
 			return nil
 		},
 	}
 }
 
-// fetch navigates to u as nav does and reads the final response's headers
-// and a bounded prefix of its body. The whole navigation, body included, is
-// bounded by the Timeout option. With the Rate option, every request waits
-// for its turn; the wait for the first one comes before the Timeout starts.
-func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation) (*page, error) {
-	ctx, err := withTurn(ctx, s.limit)
-	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
+// credentialsKey is the context key of a fetch's [credentials].
+type credentialsKey struct{}
+
+// credentials are the Cookie and Header options of a fetch, and the one
+// origin they may go to: that of the URL given (for a page found by the
+// crawl, of the URL it was found from), or its https:// upgrade, the
+// same host on the default ports.
+type credentials struct {
+	origin string
+	cookie string
+	header http.Header
+	nav    navigation // the defaults that Header replaced
+}
+
+// mayReceive reports whether u may receive the credentials.
+func (c credentials) mayReceive(u *url.URL) bool {
+	o := originOf(u)
+	if o == c.origin {
+		return true
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
+	// http://host to https://host is the upgrade sites redirect every
+	// visitor to; the credentials were offered to that host in clear, so
+	// TLS to it exposes them no more. The reverse would.
+	if host, ok := strings.CutPrefix(c.origin, "http://"); ok && o == "https://"+host {
+		ou, err := url.Parse(c.origin)
+		return err == nil && ou.Port() == "" // originOf dropped port 80
 	}
-	for _, h := range nav.headers {
-		req.Header.Set(h[0], h[1])
+	return false
+}
+
+// allRecipients reports whether every request of a redirect chain, the
+// next one (req) included, may receive the credentials. Once a chain left
+// their origin it gets none: a site it passed through may have chosen the
+// way back.
+func (c credentials) allRecipients(via []*http.Request, req *http.Request) bool {
+	for _, r := range via {
+		if !c.mayReceive(r.URL) {
+			return false
+		}
 	}
-	for name, values := range s.opts.Header {
+	return c.mayReceive(req.URL)
+}
+
+// apply sets the credentials on req, after the navigation's headers, so
+// that Header can replace them.
+func (c credentials) apply(req *http.Request) {
+	for name, values := range c.header {
 		if http.CanonicalHeaderKey(name) == "Host" && len(values) > 0 {
 			req.Host = values[0] // net/http sends req.Host, never Header["Host"]
 			continue
@@ -139,8 +170,49 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation) (*page,
 			req.Header.Add(name, v)
 		}
 	}
-	if s.opts.Cookie != "" {
-		req.Header.Set("Cookie", s.opts.Cookie)
+	if c.cookie != "" {
+		req.Header.Set("Cookie", c.cookie)
+	}
+}
+
+// strip removes the credentials from a redirected request, which net/http
+// built with the first request's headers (it drops Cookie and
+// Authorization only on the way to another domain, and keeps every other
+// header), and puts back the navigation's headers that Header replaced.
+func (c credentials) strip(req *http.Request) {
+	for name := range c.header {
+		req.Header.Del(name)
+	}
+	req.Header.Del("Cookie")
+	for _, h := range c.nav.headers {
+		if req.Header.Get(h[0]) == "" {
+			req.Header.Set(h[0], h[1])
+		}
+	}
+}
+
+// fetch navigates to u as nav does and reads the final response's headers
+// and a bounded prefix of its body. The whole navigation, body included, is
+// bounded by the Timeout option. With the Rate option, every request waits
+// for its turn, and no wait counts against the Timeout. The Cookie and
+// Header options are sent only to credOrigin (see [credentials]): not to
+// u when it is of another origin, nor on a redirect that leaves it.
+func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation, credOrigin string) (*page, error) {
+	ctx, b := withBudget(ctx, s.opts.Timeout)
+	defer b.release()
+	creds := credentials{origin: credOrigin, cookie: s.opts.Cookie, header: s.opts.Header, nav: nav}
+	if creds.cookie != "" || len(creds.header) > 0 {
+		ctx = context.WithValue(ctx, credentialsKey{}, creds)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
+	}
+	for _, h := range nav.headers {
+		req.Header.Set(h[0], h[1])
+	}
+	if creds.mayReceive(u) {
+		creds.apply(req)
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
@@ -204,7 +276,7 @@ func isRedirectStatus(code int) bool {
 // fetchError turns a client error into one that says what went wrong in
 // words, keeping the cause for errors.Is.
 func fetchError(ctx context.Context, u *url.URL, err error, timeout time.Duration) error {
-	if ne, ok := errors.AsType[net.Error](err); (ok && ne.Timeout() || errors.Is(ctx.Err(), context.DeadlineExceeded)) && !errors.Is(err, ErrTooManyRedirects) {
+	if ne, ok := errors.AsType[net.Error](err); (ok && ne.Timeout() || errors.Is(context.Cause(ctx), context.DeadlineExceeded)) && !errors.Is(err, ErrTooManyRedirects) {
 		return fmt.Errorf("fetch %s: no complete response within %s: %w", u.Redacted(), timeout, context.DeadlineExceeded)
 	}
 	// *url.Error repeats the method and URL; say them once.

@@ -87,6 +87,9 @@ type htmlResult struct {
 	FoundOn   string
 	FoundOnID int
 	Error     string
+	// Skipped and Crawl are those of the Result: a page the crawl did not
+	// follow, where the crawl from a URL given went.
+	Skipped, Crawl string
 
 	Status int
 	// Foreign is whether a foreign chain may frame the page; Judged
@@ -304,15 +307,18 @@ func (r *Report) htmlAdd(res Result) error {
 	if res.FoundOn == "" || r.html.group == nil {
 		r.html.group = map[string]int{}
 	}
-	v := htmlResult{N: n, URL: clean(res.URL), Link: webLink(res.URL), Error: clean(res.Error)}
+	v := htmlResult{N: n, URL: clean(res.URL), Link: webLink(res.URL), Error: clean(res.Error), Skipped: clean(res.Skipped), Crawl: clean(res.Crawl)}
 	if res.FoundOn != "" {
 		v.FoundOn, v.FoundOnID = clean(res.FoundOn), r.html.group[res.FoundOn]
 	}
 	r.html.group[res.URL] = n
 	a := htmlAttention{N: n, URL: v.URL}
-	if res.Error != "" {
+	switch {
+	case res.Error != "":
 		a.Why, a.rank = []string{"error: " + v.Error}, rankError
-	} else {
+	case res.Skipped != "":
+		// Not followed on purpose: nothing needs attention.
+	default:
 		r.htmlPage(&v, res)
 		a.Why, a.rank = attentionReasons(res, v.Foreign)
 	}

@@ -6,7 +6,6 @@ import (
 	"math"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -56,39 +55,78 @@ func (l *limiter) wait(ctx context.Context) error {
 	}
 }
 
-// turnKey marks the context of a fetch whose first request already took
-// its turn: see [scanner.fetch].
-type turnKey struct{}
+// budgetKey is the context key of a fetch's *budget.
+type budgetKey struct{}
 
-// withTurn waits for a turn of l under ctx and returns a context whose first
-// request through a rateTransport takes no other. A nil l gives ctx back.
-func withTurn(ctx context.Context, l *limiter) (context.Context, error) {
-	if l == nil {
-		return ctx, nil
-	}
-	if err := l.wait(ctx); err != nil {
-		return ctx, err
-	}
-	taken := new(atomic.Bool)
-	taken.Store(true)
-	return context.WithValue(ctx, turnKey{}, taken), nil
+// budget is the Timeout of one fetch: a clock that runs while the fetch
+// deals with the server and stops while it waits for a turn of the Rate
+// option, so that waiting never costs a fetch its Timeout, on any hop.
+type budget struct {
+	cancel context.CancelCauseFunc
+
+	mu    sync.Mutex
+	left  time.Duration
+	since time.Time   // when the clock last started
+	timer *time.Timer // nil while stopped
 }
 
-// rateTransport takes a turn of its limiter before each request, but for
-// the first request of a context made by withTurn.
+// withBudget returns a context that is done when ctx is, or when a clock of
+// d, started now, runs out; the context's cause is then
+// context.DeadlineExceeded. Call the budget's release when done.
+func withBudget(ctx context.Context, d time.Duration) (context.Context, *budget) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	b := &budget{cancel: cancel, left: d}
+	b.resume()
+	return context.WithValue(ctx, budgetKey{}, b), b
+}
+
+// pause stops the clock.
+func (b *budget) pause() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.timer != nil && b.timer.Stop() {
+		b.left -= time.Since(b.since)
+	}
+	b.timer = nil
+}
+
+// resume starts the clock again with the time left.
+func (b *budget) resume() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.timer == nil {
+		b.since = time.Now()
+		b.timer = time.AfterFunc(max(b.left, 0), func() { b.cancel(context.DeadlineExceeded) })
+	}
+}
+
+// release stops the clock for good and cancels the context.
+func (b *budget) release() {
+	b.pause()
+	b.cancel(context.Canceled)
+}
+
+// rateTransport takes a turn of its limiter before each request, with the
+// clock of the request's budget (see withBudget), if any, stopped meanwhile.
 type rateTransport struct {
 	base http.RoundTripper
 	l    *limiter
 }
 
 func (t rateTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if taken, ok := req.Context().Value(turnKey{}).(*atomic.Bool); !ok || !taken.Swap(false) {
-		if err := t.l.wait(req.Context()); err != nil {
-			if req.Body != nil {
-				req.Body.Close()
-			}
-			return nil, err
+	b, _ := req.Context().Value(budgetKey{}).(*budget)
+	if b != nil {
+		b.pause()
+	}
+	err := t.l.wait(req.Context())
+	if b != nil {
+		b.resume()
+	}
+	if err != nil {
+		if req.Body != nil {
+			req.Body.Close()
 		}
+		return nil, err
 	}
 	return t.base.RoundTrip(req)
 }

@@ -2,6 +2,8 @@ package scan_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -90,6 +92,39 @@ func TestRun_rateNotTimeout(t *testing.T) {
 	})
 	if err != nil || n != len(urls) {
 		t.Fatalf("Run: %v, %d results", err, n)
+	}
+}
+
+// TestRun_rateNotTimeoutRedirects checks that no wait for a turn counts
+// against Timeout, on any redirect: three redirects, each waiting longer
+// than a Timeout it fits in many times over, are still followed; and that
+// Timeout still bounds the time the server takes.
+func TestRun_rateNotTimeoutRedirects(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/1", "/2", "/3":
+			http.Redirect(w, r, fmt.Sprint("/", r.URL.Path[1]-'0'+1), http.StatusFound)
+			return
+		case "/slow":
+			time.Sleep(500 * time.Millisecond)
+		}
+		w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
+	}))
+	defer srv.Close()
+	opts := scan.Options{Rate: 5, Timeout: 150 * time.Millisecond, SkipErrorPage: true} // a turn every 200ms
+	var results []scan.Result
+	err := scan.Run(t.Context(), opts, []string{srv.URL + "/1", srv.URL + "/slow"}, func(r scan.Result) {
+		results = append(results, r)
+	})
+	if err != nil || len(results) != 2 {
+		t.Fatalf("Run: %v, %d results", err, len(results))
+	}
+	if r := results[0]; r.Error != "" || len(r.Redirects) != 3 || r.TopLevel == nil || r.TopLevel.Error != "" {
+		t.Errorf("%s: error %q, %d redirects, top-level %+v; want the three redirects followed, twice", r.URL, r.Error, len(r.Redirects), r.TopLevel)
+	}
+	if r := results[1]; !errors.Is(r.Err, context.DeadlineExceeded) {
+		t.Errorf("%s: error %v, want the Timeout of a slow server", r.URL, r.Err)
 	}
 }
 

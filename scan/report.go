@@ -53,9 +53,14 @@ type Report struct {
 
 	n        int
 	errors   int
+	skipped  int // pages the crawl chose not to follow: not errors
 	bySev    [SeverityHigh + 1]int
 	framable int // results framable by an origin other than the page's
 	err      error
+
+	// interrupted, when not empty, says why the scan stopped before every
+	// URL was reported (see Interrupted).
+	interrupted string
 
 	toolVersion string     // for FormatSARIF and FormatHTML
 	sarif       sarifState // for FormatSARIF
@@ -110,10 +115,18 @@ func (r *Report) Close() error {
 	}
 	switch r.format {
 	case FormatJSON:
+		end := "\n]"
 		if r.n == 0 {
-			return r.write("{\"results\": []}\n")
+			end = "{\"results\": []"
 		}
-		return r.write("\n]}\n")
+		if r.interrupted != "" {
+			b, err := json.Marshal(r.interrupted)
+			if err != nil {
+				return r.fail(fmt.Errorf("scan: encode report: %w", err))
+			}
+			end += ", \"interrupted\": " + string(b)
+		}
+		return r.write(end, "}\n")
 	case FormatJSONL:
 		return nil
 	case FormatSARIF:
@@ -131,8 +144,16 @@ func (r *Report) Close() error {
 	if len(parts) > 0 {
 		findings = "findings: " + strings.Join(parts, ", ")
 	}
-	return r.write(fmt.Sprintf("%s scanned, %d framable by a foreign origin, %s, %s\n",
-		plural(r.n, "URL"), r.framable, plural(r.errors, "error"), findings))
+	skipped := ""
+	if r.skipped > 0 {
+		skipped = fmt.Sprintf(", %d not followed by the crawl", r.skipped)
+	}
+	summary := fmt.Sprintf("%s scanned%s, %d framable by a foreign origin, %s, %s\n",
+		plural(r.n, "URL"), skipped, r.framable, plural(r.errors, "error"), findings)
+	if r.interrupted != "" {
+		summary = r.paint(ansiRed+ansiBold, "INTERRUPTED") + " before every URL was scanned (" + clean(r.interrupted) + "): " + summary
+	}
+	return r.write(summary)
 }
 
 // encode returns res as JSON, indented by indent unless it is empty. HTML
@@ -152,6 +173,10 @@ func encode(res Result, indent string) (string, error) {
 
 func (r *Report) count(res Result) {
 	r.n++
+	if res.Skipped != "" {
+		r.skipped++
+		return
+	}
 	if res.Error != "" {
 		r.errors++
 		return
@@ -253,12 +278,19 @@ func (r *Report) text(res Result) string {
 		fmt.Fprintf(&b, "  %s %s\n\n", r.paint(ansiRed+ansiBold, "error:"), clean(res.Error))
 		return b.String()
 	}
+	if res.Skipped != "" {
+		fmt.Fprintf(&b, "  not followed: %s\n\n", clean(res.Skipped))
+		return b.String()
+	}
 	fmt.Fprintf(&b, "  status %d", res.Status)
 	if len(res.Redirects) > 0 {
 		fmt.Fprintf(&b, " at %s after %s", clean(res.FinalURL), plural(len(res.Redirects), "redirect"))
 	}
 	if t := res.TopLevel; t != nil && t.Error == "" && t.Status != res.Status {
 		fmt.Fprintf(&b, " as a framed navigation, %d as a top-level navigation", t.Status)
+	}
+	if res.Crawl != "" {
+		fmt.Fprintf(&b, "\n  crawl: %s", clean(res.Crawl))
 	}
 	b.WriteString("\n  framing:\n")
 	page := pageOrigin(res)

@@ -35,6 +35,8 @@ var sarifNotificationRules = []sarifDescriptor{
 		DefaultConfiguration: sarifConfig{Level: "warning"}},
 	{ID: "scan-interrupted", Name: "ScanInterrupted", ShortDescription: sarifText{"The scan stopped before every URL was reported"},
 		DefaultConfiguration: sarifConfig{Level: "error"}},
+	{ID: "crawl-scope", Name: "CrawlScope", ShortDescription: sarifText{"The crawl did not follow a redirect to another origin, or moved to the origin of its site a URL redirected to"},
+		DefaultConfiguration: sarifConfig{Level: "note"}},
 }
 
 const (
@@ -42,6 +44,7 @@ const (
 	notifyProof
 	notifyTopLevel
 	notifyInterrupted
+	notifyCrawl
 )
 
 type sarifText struct {
@@ -174,9 +177,12 @@ func securitySeverity(s Severity) string {
 func (r *Report) SetToolVersion(v string) { r.toolVersion = v }
 
 // Interrupted records that the scan stopped before every URL was reported:
-// the sarif format then says the run was not successful, and the html
-// format says so in its summary. Call it before Close.
+// the sarif format then says the run was not successful, the json format
+// adds "interrupted" with err's message beside the results, and the text
+// and html formats say so in their summary (jsonl, one result a line, does
+// not). Call it before Close.
 func (r *Report) Interrupted(err error) {
+	r.interrupted = err.Error()
 	r.html.interrupted = clean(err.Error())
 	r.sarif.failed = true
 	r.notify(sarifNotification{Level: "error", Message: sarifText{"scan interrupted: " + err.Error()},
@@ -229,6 +235,19 @@ func (r *Report) sarifAdd(res Result) error {
 			Descriptor: sarifDescRef{ID: sarifNotificationRules[notifyFetch].ID, Index: notifyFetch},
 			Properties: &sarifURLProp{URL: res.URL}})
 		return nil
+	}
+	if res.Skipped != "" || res.Crawl != "" {
+		// Choices of the crawl, not failures: the run stays successful.
+		msg := res.Crawl
+		if res.Skipped != "" {
+			msg = "not followed: " + res.Skipped
+		}
+		r.notify(sarifNotification{Level: "note", Message: sarifText{res.URL + ": " + msg},
+			Descriptor: sarifDescRef{ID: sarifNotificationRules[notifyCrawl].ID, Index: notifyCrawl},
+			Properties: &sarifURLProp{URL: res.URL}})
+		if res.Skipped != "" {
+			return nil
+		}
 	}
 	if t := res.TopLevel; t != nil && t.Error != "" {
 		r.notify(sarifNotification{Level: "warning", Message: sarifText{res.URL + ": top-level navigation: " + t.Error},

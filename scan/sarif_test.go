@@ -85,6 +85,13 @@ func TestSARIF_invocation(t *testing.T) {
 		{"not fetched", []Result{{URL: "http://b.example/", Error: "connection refused", Verdicts: []Verdict{}, Findings: []Finding{}}}, nil, false, []string{"fetch-error"}},
 		{"top level failed", []Result{{URL: "http://a.example/", FinalURL: "http://a.example/", TopLevel: &TopLevel{Error: "timeout"}, Verdicts: []Verdict{}, Findings: []Finding{}}}, nil, true, []string{"top-level-fetch-error"}},
 		{"interrupted", []Result{framable("")}, errors.New("context canceled"), false, []string{"scan-interrupted"}},
+		// The crawl's choices are not failures.
+		{"crawled page not followed", []Result{{URL: "http://a.example/away", FoundOn: "http://a.example/", Skipped: "redirect to another origin not followed by the crawl: http://b.example/", Err: ErrLeftOrigin, Verdicts: []Verdict{}, Findings: []Finding{}}}, nil, true, []string{"crawl-scope"}},
+		{"crawl moved", []Result{func() Result {
+			r := framable("")
+			r.Crawl = "the crawl follows the links of https://a.example"
+			return r
+		}()}, nil, true, []string{"crawl-scope"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

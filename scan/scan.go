@@ -19,9 +19,11 @@
 // and gives up on a URL after [Options.Timeout]. Responses are untrusted:
 // they are parsed by bounded code and only ever printed as text, JSON,
 // SARIF or escaped HTML.
-// Certificates are verified unless [Options.Insecure] is set. Cookies and
-// extra headers are sent on redirects only as net/http allows (not to another
-// domain).
+// Certificates are verified unless [Options.Insecure] is set. The cookie
+// and extra headers go only to the origin of the URL given (or its
+// https:// upgrade, the same host on the default ports): a redirect to
+// another origin, the rest of its chain, and the error-page probe of
+// another origin are fetched without them.
 //
 // # Crawling
 //
@@ -33,16 +35,23 @@
 // and the action URL of a <form> whose method is GET (the URL alone: no
 // form is ever filled in or submitted, and POST forms are ignored). Links
 // resolve against <base href> and the final URL; only http(s) URLs of
-// exactly the start URL's origin are kept, without their fragment. The
-// crawl carries the cookie and headers, so it stays away from links whose
+// exactly the crawl's origin are kept, without their fragment. The crawl's
+// origin is the start URL's, or, when the start URL redirects to another
+// origin of the same site (the same host, or the same registrable domain
+// by the public suffix list: http:// to https://, example.com to
+// www.example.com), that origin, which the start URL's [Result.Crawl]
+// names; a start URL that redirects to another site is not crawled, and
+// its Result.Crawl says so. The crawl carries the cookie and headers (to
+// the start URL's origin only), so it stays away from links whose
 // path or query contains, case-insensitively and percent-decoded, a word
 // of a state change (logout, logoff, signout, signoff, each also with "-"
 // or "_" inside, delete, remove, destroy, erase, purge, unsubscribe,
 // deactivate, disable, revoke, cancel, reset: applications still change
 // state on GET), from non-pages by extension
 // (images, fonts, CSS, JavaScript, media, PDF and office documents,
-// archives), and a crawled page may not redirect to another origin (its
-// Err wraps [ErrLeftOrigin]). Each page is scanned once per URL given; the
+// archives), and a crawled page may not redirect to another origin (it is
+// reported with [Result.Skipped], not as an error, and its Err wraps
+// [ErrLeftOrigin]). Each page is scanned once per URL given; the
 // pages found share the Concurrency bound and the Timeout of the URLs.
 //
 // The verdicts are predictions from headers. They cannot see frame-busting
@@ -68,6 +77,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -99,16 +109,20 @@ type Options struct {
 	// chains.
 	Chains [][]string
 
-	// Header holds extra request headers, sent on every request after the
-	// browser-like defaults, so they can replace them. The default is none.
+	// Header holds extra request headers, sent after the browser-like
+	// defaults, so they can replace them, on every request to the origin
+	// of the URL given (see the package's security model) and on no other.
+	// The default is none.
 	Header http.Header
 
-	// Cookie is sent as the Cookie header when not empty. The default is none.
+	// Cookie is sent as the Cookie header when not empty, to the origin of
+	// the URL given only, as Header is. The default is none.
 	Cookie string
 
 	// Timeout bounds each fetch (the framed navigation, the top-level one
 	// and the error-page probe): connection, redirects, headers and reading
-	// the body. The default is DefaultTimeout.
+	// the body, but not the waits of the Rate option. The default is
+	// DefaultTimeout.
 	Timeout time.Duration
 
 	// Concurrency is the number of URLs fetched at once; all of them share
@@ -160,10 +174,10 @@ type Options struct {
 	// the sites, from MinRate to MaxRate: every request (each fetch's
 	// redirects and the error-page probes included) waits for its turn,
 	// and turns are 1/Rate apart, in the order asked for, with no burst.
-	// The wait for a fetch's first request does not count against
-	// Timeout. With Browser, each proof also waits for a turn before it
-	// starts (a proof loads the page once, or twice when the browser
-	// refused it). The default is 0: no limit.
+	// No wait, on any redirect, counts against Timeout. With Browser,
+	// each proof also waits for a turn before it starts (a proof loads the
+	// page once, or twice when the browser refused it). The default is 0:
+	// no limit.
 	Rate float64
 }
 
@@ -187,8 +201,19 @@ type Result struct {
 	Verdicts  []Verdict  `json:"verdicts"`
 	Findings  []Finding  `json:"findings"`
 	Error     string     `json:"error"`
+	// Skipped, for a page found by [Options.Crawl] that redirected to
+	// another origin, says so: the crawl chose not to follow, which is not
+	// an error. Error is then empty and Err wraps [ErrLeftOrigin]; only
+	// URL and FoundOn are meaningful.
+	Skipped string `json:"skipped,omitempty"`
+	// Crawl, for a URL given with [Options.Crawl] that redirected to
+	// another origin, says where the crawl from it went: to the pages of
+	// that origin when it is of the same site (see [Options.Crawl]),
+	// else nowhere.
+	Crawl string `json:"crawl,omitempty"`
 
-	// Err is the error behind Error, for errors.Is and errors.As.
+	// Err is the error behind Error or Skipped, for errors.Is and
+	// errors.As.
 	Err error `json:"-"`
 }
 
@@ -350,6 +375,9 @@ func RunSeq(ctx context.Context, opts Options, urls iter.Seq[string], emit func(
 				case <-stop:
 					return
 				}
+				if found.origin != "" {
+					c.origin = found.origin
+				}
 				if found.final != "" {
 					c.seen(found.final)
 				}
@@ -452,10 +480,13 @@ func newScanner(opts Options) (*scanner, error) {
 }
 
 // crawled is what the crawl learns from a scanned page: its final URL,
-// normalised, when of the crawl's origin, and the links it may follow.
+// normalised, when of the crawl's origin, and the links it may follow;
+// for a URL given, origin is the crawl's new origin when the URL
+// redirected to another origin of its site.
 type crawled struct {
-	final string
-	links []string
+	final  string
+	links  []string
+	origin string
 }
 
 // scanOne fetches and judges one URL. With c, it also returns the page's
@@ -471,12 +502,20 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 		res.Error = err.Error()
 		return res, found
 	}
+	// The cookie and headers go to the origin of the URL given only.
+	creds := originOf(u)
 	if inner {
 		ctx = stayOn(ctx, c.origin)
+		creds = c.given
 	}
-	page, err := s.fetch(ctx, u, frameNavigation)
+	page, err := s.fetch(ctx, u, frameNavigation, creds)
 	if err != nil {
 		res.Err = err
+		if errors.Is(err, ErrLeftOrigin) {
+			// Not an error: the crawl chose not to follow.
+			res.Skipped = errors.Unwrap(err).Error()
+			return res, found
+		}
 		res.Error = err.Error()
 		return res, found
 	}
@@ -485,7 +524,7 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 	res.Redirects = page.redirects
 	// The same URL as a top-level navigation, to tell when the server
 	// answers frames differently.
-	top, err := s.fetch(ctx, u, topNavigation)
+	top, err := s.fetch(ctx, u, topNavigation, creds)
 	if err != nil {
 		res.TopLevel = &TopLevel{Error: err.Error()}
 		top = nil
@@ -499,19 +538,35 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 		if top != nil {
 			from = top
 		}
-		if originOf(from.final) == c.origin {
+		scope := c.origin
+		if final := originOf(from.final); !inner && final != scope {
+			// A URL given that redirects to another origin of its site
+			// (http:// to https://, example.com to www.example.com) is
+			// crawled where it landed; one that lands on another site
+			// (a login service) is not crawled at all.
+			if sameSite(from.final, u) {
+				scope, found.origin = final, final
+				res.Crawl = "the crawl follows the links of " + final + ", where the URL redirected"
+				if s.hasCredentials() && !(credentials{origin: creds}).mayReceive(from.final) {
+					res.Crawl += ", without the cookie and headers, which go to " + creds + " only"
+				}
+			} else {
+				res.Crawl = "not crawled: the URL redirected to " + final + ", another site than " + c.origin
+			}
+		}
+		if originOf(from.final) == scope {
 			found.final = normalizeURL(from.final)
 			// Up to 2*Crawl+2 of them may have been seen already (the
 			// visited set's bound): so many more leave room for Crawl new
 			// ones, however many links every page repeats.
-			found.links = crawlLinks(from.body, from.final, c.origin, 3*s.opts.Crawl+2)
+			found.links = crawlLinks(from.body, from.final, scope, 3*s.opts.Crawl+2)
 		}
 		page.body, from.body = nil, nil
 	}
 
 	var errPage *framing.Response
 	if !s.opts.SkipErrorPage {
-		if p, err := s.errorPage(ctx, page.final); err == nil {
+		if p, err := s.errorPage(ctx, page.final, creds); err == nil {
 			errPage = &p
 		}
 	}
@@ -526,15 +581,25 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 	return res, found
 }
 
+// hasCredentials reports whether the Cookie or Header option is set.
+func (s *scanner) hasCredentials() bool {
+	return s.opts.Cookie != "" || len(s.opts.Header) > 0
+}
+
 // errorPage fetches, once per origin of the Run, a path that should not
-// exist, and returns its response.
-func (s *scanner) errorPage(ctx context.Context, final *url.URL) (framing.Response, error) {
-	origin := final.Scheme + "://" + final.Host
+// exist, and returns its response. The probe is a page of final's origin:
+// it carries the cookie and headers only when credOrigin may receive them,
+// and is fetched once more for the URLs that may send them there.
+func (s *scanner) errorPage(ctx context.Context, final *url.URL, credOrigin string) (framing.Response, error) {
+	key := final.Scheme + "://" + final.Host
+	if s.hasCredentials() && (credentials{origin: credOrigin}).mayReceive(final) {
+		key += " with credentials"
+	}
 	s.mu.Lock()
-	p, ok := s.probes[origin]
+	p, ok := s.probes[key]
 	if !ok {
 		p = &probe{done: make(chan struct{})}
-		s.probes[origin] = p
+		s.probes[key] = p
 	}
 	s.mu.Unlock()
 	if ok {
@@ -547,7 +612,7 @@ func (s *scanner) errorPage(ctx context.Context, final *url.URL) (framing.Respon
 	}
 	defer close(p.done)
 	u := &url.URL{Scheme: final.Scheme, Host: final.Host, Path: "/clickguard-scan-" + randomToken()}
-	page, err := s.fetch(ctx, u, frameNavigation)
+	page, err := s.fetch(ctx, u, frameNavigation, credOrigin)
 	if err != nil {
 		p.err = err
 		return framing.Response{}, err
@@ -564,9 +629,9 @@ func (s *scanner) errorPage(ctx context.Context, final *url.URL) (framing.Respon
 }
 
 // CheckURL reports why raw cannot be scanned, or nil: it must be an
-// absolute http or https URL with an ASCII host. Run reports such a URL
-// through Result.Error; a command line can call CheckURL first to treat it
-// as a usage error.
+// absolute http or https URL with an ASCII host, and a port from 1 to
+// 65535 if any. Run reports such a URL through Result.Error; a command
+// line can call CheckURL first to treat it as a usage error.
 func CheckURL(raw string) error {
 	_, err := parseTarget(raw)
 	return err
@@ -574,6 +639,9 @@ func CheckURL(raw string) error {
 
 // parseTarget checks that raw is an absolute http or https URL.
 func parseTarget(raw string) (*url.URL, error) {
+	if strings.TrimSpace(raw) == "" {
+		return nil, fmt.Errorf("invalid URL %q: empty", raw)
+	}
 	lower := strings.ToLower(raw)
 	if !strings.Contains(raw, "://") && !strings.HasPrefix(lower, "http:") && !strings.HasPrefix(lower, "https:") {
 		switch colon := strings.IndexByte(raw, ':'); {
@@ -596,6 +664,13 @@ func parseTarget(raw string) (*url.URL, error) {
 	}
 	if u.Host == "" || u.Hostname() == "" {
 		return nil, fmt.Errorf("invalid URL %q: no host", u.Redacted())
+	}
+	// url.Parse takes any digits for a port; the dialer would refuse them
+	// only once the scan runs.
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("invalid URL %q: port %s is not between 1 and 65535", u.Redacted(), p)
+		}
 	}
 	// Origins are compared in their ASCII form; the standard library has
 	// no public IDNA mapping, so ask for it rather than guess.

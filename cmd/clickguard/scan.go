@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,15 +13,22 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/clickguard/clickguard/framing"
 	"github.com/clickguard/clickguard/scan"
 	"github.com/clickguard/clickguard/scan/proof"
 )
 
-// exitUnreachable is scan's exit code when a URL could not be fetched, or
-// a verdict not proved with -browser.
-const exitUnreachable = 3
+// Exit codes of scan, beside exitOK, exitFailure and exitUsage.
+const (
+	// exitUnreachable is scan's exit code when a URL could not be fetched,
+	// or a verdict not proved with -browser.
+	exitUnreachable = 3
+	// exitInterrupted is scan's exit code when a signal stopped it before
+	// every URL was reported: 128+SIGINT, as shells report Ctrl-C.
+	exitInterrupted = 130
+)
 
 // maxCrawl bounds -crawl: the pages remembered per URL given grow with it.
 const maxCrawl = 100000
@@ -56,13 +64,17 @@ With -crawl N, each URL is followed by up to N more pages of exactly its
 origin, found breadth-first by following the links of the HTML already read
 (a, area, iframe, frame, the action URL of GET forms; <base href>
 honoured), in the order they were found, each saying which page linked it
-(found_on in JSON). The crawl sends the same cookie and headers, so it only
-ever GETs: it submits no form (a GET form's action URL is fetched bare, as a
-link, and POST forms are ignored), skips links whose path or query contains
-logout, logoff, signout, signoff (also with - or _), delete, remove,
-destroy, erase, purge, unsubscribe, deactivate, disable, revoke, cancel or
-reset, because applications still change state on GET, skips non-pages by
-extension (images, fonts, CSS, JavaScript, media, PDF and office documents,
+(found_on in JSON). A URL that redirects to another origin of its site
+(http:// to https://, example.com to www.example.com) is crawled on the
+origin it lands on; one that redirects to another site is not crawled. The
+report says which (crawl in JSON). The crawl sends the same cookie and
+headers, to the URL's origin only, so it only ever GETs: it submits no form
+(a GET form's action URL is fetched bare, as a link, and POST forms are
+ignored), skips links whose path or query contains logout, logoff, signout,
+signoff (also with - or _), delete, remove, destroy, erase, purge,
+unsubscribe, deactivate, disable, revoke, cancel or reset, because
+applications still change state on GET, skips non-pages by extension
+(images, fonts, CSS, JavaScript, media, PDF and office documents,
 archives), and does not follow a crawled page's redirect to another origin.
 Crawled pages share -concurrency and -timeout with the URLs given. On a
 site you do not run, add -rate to bound the requests a second.
@@ -82,12 +94,17 @@ Exit status: 0 when no finding reaches -fail-on, 1 when one does (or when
 Chromium does not start), 2 for a usage error (a malformed URL on the
 command line included), 3 when no finding reaches -fail-on but a URL could
 not be fetched, judged or proved, such as a redirect beyond -max-redirects
-or a malformed line of -urls (the others are still reported). A page found
-by -crawl counts like a URL given, except one that redirects to another
-origin: that is reported but not an error, as the crawl chose not to follow it.
+or a malformed line of -urls (the others are still reported), 130 when
+interrupted (SIGINT or SIGTERM) before every URL was reported, which the
+report says. A page found by -crawl counts like a URL given, except one
+that redirects to another origin: that is reported as not followed, not as
+an error, as the crawl chose not to follow it.
 
-The cookie and headers may carry credentials: give them as @FILE (or set
-CLICKGUARD_COOKIE) to keep them out of shell history and the process list.`
+The cookie and headers may carry credentials: they go only to the origin
+of the URL given (or its https:// upgrade, the same host on the default
+ports), never to another origin that a redirect leads to, nor to its
+missing page. Give them as @FILE (or set CLICKGUARD_COOKIE) to keep them
+out of shell history and the process list.`
 
 // scanFlags are the parsed flags of "clickguard scan".
 type scanFlags struct {
@@ -111,7 +128,7 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 		format        = fs.String("format", "text", "report `format`: text, json, jsonl, sarif (SARIF 2.1.0, for code scanning) or html (one page)")
 		failOn        = fs.String("fail-on", "high", "exit 1 when a finding has this `severity` or more: info, low, medium, high, or never")
 		cookie        = fs.String("cookie", "", "Cookie header `value` to send (\"name=value; name2=value2\"), or @FILE to read it from a file")
-		timeout       = fs.Duration("timeout", scan.DefaultTimeout, "give up on a fetch after this `duration` (connection, redirects, headers and body; with -browser,\nalso on each proof)")
+		timeout       = durationFlag(fs, "timeout", scan.DefaultTimeout, "give up on a fetch after this `duration` (connection, redirects, headers and body; with -browser,\nalso on each proof)")
 		concurrency   = fs.Int("concurrency", scan.DefaultConcurrency, "fetch at most `n` URLs at once, over one connection pool")
 		insecure      = fs.Bool("insecure", false, "accept any TLS certificate, such as a self-signed one")
 		maxRedirects  = fs.Int("max-redirects", scan.DefaultMaxRedirects, "follow at most `n` redirects (0: none; browsers never render a redirect, so one is\nreported as not followed, without a verdict, and exits 3)")
@@ -153,7 +170,8 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 	}
 	if *failOn != "never" {
 		if sf.failOn, err = scan.ParseSeverity(*failOn); err != nil {
-			return nil, usagef("scan", fs, "-fail-on: %v", err)
+			// scan.ParseSeverity knows no "never": name every value here.
+			return nil, usagef("scan", fs, "-fail-on: unknown severity %q (want info, low, medium, high or never)", *failOn)
 		}
 	}
 	if *timeout <= 0 {
@@ -219,6 +237,31 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 	}
 	sf.browser = &proof.Options{Chromium: path, Insecure: o.Insecure, Cookie: o.Cookie, ScreenshotDir: *screenshot}
 	return sf, nil
+}
+
+// durationFlag defines a flag like fs.Duration whose error for a number
+// without a unit says so: the flag package only says "parse error".
+func durationFlag(fs *flag.FlagSet, name string, value time.Duration, usage string) *time.Duration {
+	d := value
+	fs.Var((*durationValue)(&d), name, usage)
+	return &d
+}
+
+// durationValue is the flag.Value of durationFlag.
+type durationValue time.Duration
+
+func (d *durationValue) String() string { return time.Duration(*d).String() }
+
+func (d *durationValue) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		if _, nerr := strconv.ParseFloat(s, 64); nerr == nil {
+			return fmt.Errorf("missing unit: write %ss for seconds, or %sms for milliseconds", s, s)
+		}
+		return errors.New("not a duration such as 10s, 1m30s or 500ms")
+	}
+	*d = durationValue(v)
+	return nil
 }
 
 // parseHeaders parses "Name: value" lines; an item @FILE stands for the
@@ -317,9 +360,12 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer closeFile()
 	err = scan.RunSeq(ctx, sf.opts, urls, func(r scan.Result) {
 		// A crawled page that redirects off the origin was not followed
-		// on purpose: reported, not an error.
-		if r.Error != "" && !errors.Is(r.Err, scan.ErrLeftOrigin) {
+		// on purpose: it has Skipped, not Error.
+		if r.Error != "" {
 			unreachable = true
+			if _, ok := errors.AsType[*tls.CertificateVerificationError](r.Err); ok {
+				r.Error += " (to scan it anyway, accept any certificate with -insecure)"
+			}
 		}
 		for _, v := range r.Verdicts {
 			if v.Browser != nil && v.Browser.Error != "" {
@@ -341,10 +387,11 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return writeErr
 	}
 	if err != nil {
-		// Interrupted: still end the report, so that JSON stays valid.
+		// Interrupted: still end the report, so that JSON stays valid,
+		// and say so in it.
 		report.Interrupted(err)
 		_ = report.Close()
-		return err
+		return withExitCode(exitInterrupted, fmt.Errorf("scan interrupted before every URL was reported: %w", err))
 	}
 	if err := report.Close(); err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -431,27 +432,92 @@ func TestUseColor(t *testing.T) {
 	}
 }
 
-// TestScan_interrupted: when the context ends mid-scan, the command fails
-// but the JSON report is still a complete document.
+// TestScan_interrupted: when the context ends mid-scan (as on Ctrl-C),
+// the command exits with its own code, not that of a finding, the JSON
+// report is still a complete document, and every report says that the
+// scan was interrupted, after the URLs done so far.
 func TestScan_interrupted(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-r.Context().Done()
+		if r.URL.Path == "/hang" {
+			<-r.Context().Done()
+		}
 	}))
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
-	defer cancel()
-	var stdout, stderr bytes.Buffer
-	code := run(ctx, []string{"scan", "-format", "json", srv.URL + "/a", srv.URL + "/b"}, &stdout, &stderr)
-	if code != exitFailure {
-		t.Errorf("exit code %d, want %d", code, exitFailure)
+	t.Cleanup(srv.Close) // the parallel subtests outlive this function's body
+	for _, format := range []string{"text", "json"} {
+		t.Run(format, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+			defer cancel()
+			var stdout, stderr bytes.Buffer
+			code := run(ctx, []string{"scan", "-format", format, "-skip-error-page", srv.URL + "/done", srv.URL + "/hang"}, &stdout, &stderr)
+			if code != exitInterrupted {
+				t.Errorf("exit code %d, want %d", code, exitInterrupted)
+			}
+			if !strings.Contains(stderr.String(), "interrupted") || !strings.Contains(stderr.String(), "context deadline exceeded") {
+				t.Errorf("stderr %q does not say what happened and why", stderr.String())
+			}
+			if format == "text" {
+				if want := "INTERRUPTED before every URL was scanned (scan: context deadline exceeded): 1 URL scanned,"; !strings.Contains(stdout.String(), want) {
+					t.Errorf("text report does not say %q:\n%s", want, stdout.String())
+				}
+				return
+			}
+			var doc struct {
+				scanJSON
+				Interrupted string `json:"interrupted"`
+			}
+			if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
+				t.Fatalf("interrupted report is not JSON: %v\n%s", err, stdout.String())
+			}
+			if len(doc.Results) != 1 || !strings.Contains(doc.Interrupted, "context deadline exceeded") {
+				t.Errorf("json report: %d results, interrupted %q; want 1 and why", len(doc.Results), doc.Interrupted)
+			}
+		})
 	}
-	if !strings.Contains(stderr.String(), "context deadline exceeded") {
-		t.Errorf("stderr %q does not say why", stderr.String())
+}
+
+// TestScan_messages checks that the messages of common mistakes say what
+// to do, and that a mistake on the command line is a usage error.
+func TestScan_messages(t *testing.T) {
+	t.Parallel()
+	tls := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	tls.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshakes refused
+	tls.StartTLS()
+	t.Cleanup(tls.Close)
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		want   string // in stdout or stderr
+		unwant string
+	}{
+		{"port out of range", []string{"http://127.0.0.1:99999/"}, exitUsage, "port 99999 is not between 1 and 65535", "dial"},
+		{"port zero", []string{"http://127.0.0.1:0/"}, exitUsage, "port 0 is not between 1 and 65535", ""},
+		{"empty URL", []string{""}, exitUsage, `invalid URL "": empty`, "https://"},
+		{"blank URL", []string{"  "}, exitUsage, "empty", "https://"},
+		{"unknown -fail-on", []string{"-fail-on", "critical", "http://a.example/"}, exitUsage, "want info, low, medium, high or never", ""},
+		{"timeout without a unit", []string{"-timeout", "1", "http://a.example/"}, exitUsage, "missing unit: write 1s for seconds", ""},
+		{"timeout not a duration", []string{"-timeout", "soon", "http://a.example/"}, exitUsage, "not a duration such as 10s", ""},
+		{"certificate not trusted", []string{"-skip-error-page", tls.URL + "/"}, exitUnreachable, "accept any certificate with -insecure", ""},
+		{"certificate accepted", []string{"-skip-error-page", "-insecure", "-fail-on", "never", tls.URL + "/"}, exitOK, "", "-insecure"},
 	}
-	var doc scanJSON
-	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
-		t.Errorf("interrupted report is not JSON: %v\n%s", err, stdout.String())
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runScanCmd(t, "", tc.args...)
+			if code != tc.code {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout, stderr)
+			}
+			// The first line of stderr: the usage that follows names every flag.
+			out := stdout + strings.SplitN(stderr, "\n", 2)[0]
+			if !strings.Contains(out, tc.want) {
+				t.Errorf("output does not say %q:\n%s", tc.want, out)
+			}
+			if tc.unwant != "" && strings.Contains(out, tc.unwant) {
+				t.Errorf("output says %q:\n%s", tc.unwant, out)
+			}
+		})
 	}
 }
 
@@ -552,9 +618,28 @@ func TestScan_crawl(t *testing.T) {
 		t.Errorf("text report without %q:\n%s", want, stdout)
 	}
 
+	// A crawled page redirecting away is reported, as not followed, in
+	// every format, and is not an error in any.
 	code, stdout, _ = runScanCmd(t, "", "-crawl", "10", "-skip-error-page", s+"/leaves")
-	if code != exitOK || !strings.Contains(stdout, "redirect to another origin not followed") {
-		t.Errorf("a crawled page redirecting away: exit code %d, want 0, and the redirect reported:\n%s", code, stdout)
+	if code != exitOK || !strings.Contains(stdout, "not followed: redirect to another origin not followed") || !strings.Contains(stdout, "0 errors") {
+		t.Errorf("a crawled page redirecting away: exit code %d, want 0, the redirect reported, and no error:\n%s", code, stdout)
+	}
+	code, stdout, _ = runScanCmd(t, "", "-crawl", "10", "-skip-error-page", "-format", "sarif", s+"/leaves")
+	var sarif struct {
+		Runs []struct {
+			Invocations []struct {
+				ExecutionSuccessful bool `json:"executionSuccessful"`
+				Notifications       []struct {
+					Level string `json:"level"`
+				} `json:"toolExecutionNotifications"`
+			} `json:"invocations"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &sarif); err != nil {
+		t.Fatal(err)
+	}
+	if inv := sarif.Runs[0].Invocations[0]; code != exitOK || !inv.ExecutionSuccessful || len(inv.Notifications) != 1 || inv.Notifications[0].Level != "note" {
+		t.Errorf("sarif for a crawled page redirecting away: exit code %d, invocation %+v; want 0, successful, one note", code, inv)
 	}
 
 	code, stdout, _ = runScanCmd(t, "", "-skip-error-page", s+"/")
@@ -571,6 +656,52 @@ func TestScan_crawl(t *testing.T) {
 		if r != "GET "+strings.Fields(r)[1] || strings.Contains(r, "logout") {
 			t.Errorf("request %s: the crawl only GETs pages that do not log out", r)
 		}
+	}
+}
+
+// TestScan_credentialsStayOnOrigin: -cookie and -header go to the origin
+// of the URL given only, never to another origin a redirect leads to, nor
+// to that origin's missing page.
+func TestScan_credentialsStayOnOrigin(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Skipf("no second loopback address: %v", err)
+	}
+	leaked := func(h http.Header) bool {
+		return h.Get("Cookie") != "" || h.Get("X-Api-Key") != "" || h.Get("Authorization") != ""
+	}
+	var mu sync.Mutex
+	var otherPaths []string
+	other := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		otherPaths = append(otherPaths, r.URL.Path)
+		mu.Unlock()
+		if leaked(r.Header) {
+			t.Errorf("request to the other origin %s with Cookie %q, Authorization %q, X-Api-Key %q",
+				r.URL.Path, r.Header.Get("Cookie"), r.Header.Get("Authorization"), r.Header.Get("X-Api-Key"))
+		}
+	}))
+	other.Listener.Close()
+	other.Listener = l
+	other.Start()
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !leaked(r.Header) {
+			t.Errorf("request to the origin given %s without the credentials", r.URL.Path)
+		}
+		http.Redirect(w, r, other.URL+"/p", http.StatusFound)
+	}))
+	defer srv.Close()
+	code, stdout, stderr := runScanCmd(t, "", "-cookie", "sid=SECRET", "-header", "Authorization: Bearer TOK", "-header", "X-Api-Key: KEY",
+		"-fail-on", "never", srv.URL+"/r/cross")
+	if code != exitOK {
+		t.Errorf("exit code %d, want 0\n%s%s", code, stdout, stderr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.ContainsFunc(otherPaths, func(p string) bool { return strings.HasPrefix(p, "/clickguard-scan-") }) {
+		t.Errorf("requests to the other origin %q: want its missing page among them", otherPaths)
 	}
 }
 
