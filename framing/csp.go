@@ -35,6 +35,22 @@ func (p Policy) FrameAncestors() (d Directive, ok bool) {
 	return Directive{}, false
 }
 
+// IgnoredFrameAncestors returns the policy's first frame-ancestors directive
+// when browsers drop it for a character they reject in its value (see
+// [Policy.FrameAncestors]), with the first such byte. ok is false when the
+// policy has no frame-ancestors, or browsers obey it.
+func (p Policy) IgnoredFrameAncestors() (d Directive, bad byte, ok bool) {
+	for _, d := range p.Directives {
+		if d.Name == "frame-ancestors" {
+			if c, found := invalidDirectiveByte(d.Value); found {
+				return d, c, true
+			}
+			return Directive{}, 0, false
+		}
+	}
+	return Directive{}, 0, false
+}
+
 // Directive is one directive of a policy.
 type Directive struct {
 	// Name is the directive name, lower-cased ("frame-ancestors").
@@ -155,12 +171,19 @@ func isASCIISpace(r rune) bool { return strings.ContainsRune(asciiSpace, r) }
 // printable ASCII other than ',' and ';', the characters Chromium accepts
 // in a directive value.
 func isDirectiveValue(v string) bool {
+	_, found := invalidDirectiveByte(v)
+	return !found
+}
+
+// invalidDirectiveByte returns the first byte of v that Chromium does not
+// accept in a directive value (see isDirectiveValue).
+func invalidDirectiveByte(v string) (byte, bool) {
 	for _, c := range []byte(v) {
 		if !(strings.IndexByte(asciiSpace, c) >= 0 || (c >= 0x20 && c <= 0x7e && c != ',' && c != ';')) {
-			return false
+			return c, true
 		}
 	}
-	return true
+	return 0, false
 }
 
 // ParseSource parses one source expression, following CSP Level 3's grammar

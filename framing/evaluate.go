@@ -91,6 +91,8 @@ func Evaluate(resp Response, ancestors []string) (Verdict, error) {
 	// policies holds the frame-ancestors directive of every enforced policy
 	// that has one.
 	var policies []Directive
+	// dropped says why browsers ignore a frame-ancestors that is there.
+	dropped := ""
 	var xfoLines []string
 	for _, h := range resp.Headers {
 		switch {
@@ -98,6 +100,8 @@ func Evaluate(resp Response, ancestors []string) (Verdict, error) {
 			for _, p := range ParseCSP(h.Value) {
 				if d, ok := p.FrameAncestors(); ok {
 					policies = append(policies, d)
+				} else if _, c, ok := p.IgnoredFrameAncestors(); ok && dropped == "" {
+					dropped = fmt.Sprintf("Content-Security-Policy frame-ancestors is ignored because its value holds a byte that is not allowed (0x%02X)", c)
 				}
 			}
 		case strings.EqualFold(h.Name, "X-Frame-Options"):
@@ -119,7 +123,10 @@ func Evaluate(resp Response, ancestors []string) (Verdict, error) {
 				xfoText(xfoLines)))
 		}
 	default:
-		v = evaluateXFO(xfo, xfoLines, chain, page)
+		v = evaluateXFO(xfo, xfoLines, chain, page, dropped)
+		if dropped != "" && (xfo.Mode == XFODeny || xfo.Mode == XFOSameOrigin || xfo.Mode == XFOConflict) {
+			notes = append([]string{dropped + ", so X-Frame-Options decides"}, notes...)
+		}
 	}
 	if len(notes) > 0 {
 		v.Reason += "; " + strings.Join(notes, "; ")
@@ -177,8 +184,14 @@ func evaluateCSP(policies []Directive, chain []Origin, page Origin, redirected b
 }
 
 // evaluateXFO applies X-Frame-Options when no enforced frame-ancestors exists.
-func evaluateXFO(x XFO, lines []string, chain []Origin, page Origin) Verdict {
+// dropped, when not empty, says why browsers ignore the frame-ancestors that
+// is there.
+func evaluateXFO(x XFO, lines []string, chain []Origin, page Origin, dropped string) Verdict {
 	header := "X-Frame-Options: " + xfoText(lines)
+	noFA := "no Content-Security-Policy frame-ancestors is set"
+	if dropped != "" {
+		noFA = dropped
+	}
 	switch x.Mode {
 	case XFODeny:
 		return Verdict{Framable: false, DecidedBy: DecidedByXFO,
@@ -201,10 +214,14 @@ func evaluateXFO(x XFO, lines []string, chain []Origin, page Origin) Verdict {
 			Reason: fmt.Sprintf("%s and every ancestor (%s) is same-origin with the page", header, chainText(chain))}
 	case XFOAllowAll:
 		return Verdict{Framable: true, DecidedBy: DecidedByXFO,
-			Reason: header + " places no restriction on framing, and no Content-Security-Policy frame-ancestors is set"}
+			Reason: header + " places no restriction on framing, and " + noFA}
 	case XFOInvalid:
 		return Verdict{Framable: true, DecidedBy: DecidedByNone,
-			Reason: fmt.Sprintf("%s is not a value browsers understand (only DENY and SAMEORIGIN protect), so it is ignored, and no Content-Security-Policy frame-ancestors is set: any origin may frame the page", header)}
+			Reason: fmt.Sprintf("%s is not a value browsers understand (only DENY and SAMEORIGIN protect), so it is ignored, and %s: any origin may frame the page", header, noFA)}
+	}
+	if dropped != "" {
+		return Verdict{Framable: true, DecidedBy: DecidedByNone,
+			Reason: dropped + ", and X-Frame-Options is not set: any origin may frame the page"}
 	}
 	return Verdict{Framable: true, DecidedBy: DecidedByNone,
 		Reason: "neither Content-Security-Policy frame-ancestors nor X-Frame-Options is set: any origin may frame the page"}

@@ -12,12 +12,15 @@ import (
 // [Verdict]. The package [github.com/clickguard/clickguard/scan/proof]
 // implements it with headless Chromium.
 //
-// Prove is called with the final URL of a fetch and the ancestors of one
+// Prove is called with the URL as scanned ([Result.URL], not the final URL:
+// the browser must follow the same redirects, which change how Chromium
+// matches frame-ancestors sources with a path) and the ancestors of one
 // verdict (parent first, top last, "null" for an opaque origin), under a
-// context that ends after [Options.Timeout]. It returns an error when it
-// could not tell whether the browser rendered the page; Run then records
-// the error in [BrowserVerdict.Error] and derives no finding from it. Prove
-// is called from several goroutines at once.
+// context that ends after [Options.Timeout]. It judges the first document
+// the browser commits for that URL, after its redirects. It returns an
+// error when it could not tell whether the browser rendered the page; Run
+// then records the error in [BrowserVerdict.Error] and derives no finding
+// from it. Prove is called from several goroutines at once.
 type Prover interface {
 	Prove(ctx context.Context, url string, ancestors []string) (BrowserVerdict, error)
 }
@@ -55,7 +58,9 @@ func prove(ctx context.Context, p Prover, timeout time.Duration, limit *limiter,
 		}
 		if err == nil {
 			pctx, cancel := context.WithTimeout(ctx, timeout)
-			bv, err = p.Prove(pctx, res.FinalURL, v.Ancestors)
+			// The URL as given, not the final one: framed directly, the final
+			// URL is a navigation without the redirects the verdict saw.
+			bv, err = p.Prove(pctx, res.URL, v.Ancestors)
 			cancel()
 		}
 		if err != nil {

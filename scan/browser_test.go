@@ -102,3 +102,34 @@ func TestRun_browser(t *testing.T) {
 		})
 	}
 }
+
+// TestRun_browserRedirect checks that the browser is given the URL as
+// scanned, not the final URL of its redirects: framed directly, the final
+// URL is a navigation without them, on which Chromium may decide otherwise
+// (it ignores a source's path only after a redirect).
+func TestRun_browserRedirect(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/r" {
+			http.Redirect(w, r, "/p", http.StatusFound)
+			return
+		}
+		w.Header().Set("Content-Security-Policy", "frame-ancestors http://attacker.example/sub/")
+		w.Write([]byte("<!doctype html><title>t</title>"))
+	}))
+	defer srv.Close()
+	p := &fakeProver{rendered: true, calls: make(chan []string, 10)}
+	opts := scan.Options{SkipErrorPage: true, Browser: p}
+	var res scan.Result
+	if err := scan.Run(t.Context(), opts, []string{srv.URL + "/r"}, func(r scan.Result) { res = r }); err != nil {
+		t.Fatal(err)
+	}
+	close(p.calls)
+	if res.FinalURL != srv.URL+"/p" {
+		t.Fatalf("final URL %q, want %q", res.FinalURL, srv.URL+"/p")
+	}
+	for c := range p.calls {
+		if c[0] != srv.URL+"/r" {
+			t.Errorf("Prove(%q, %q), want the URL as scanned, %s", c[0], c[1:], srv.URL+"/r")
+		}
+	}
+}

@@ -39,6 +39,9 @@ type facts struct {
 	enforced   []policyAt // every policy of every Content-Security-Policy line
 	reportOnly []policyAt
 	hasFA      bool // an enforced policy has frame-ancestors
+	// dropped are the enforced policies whose frame-ancestors browsers
+	// ignore for a byte they do not allow in it.
+	dropped []policyAt
 
 	own               string // the page's origin
 	ownScheme         string // the page's scheme
@@ -104,6 +107,8 @@ func newFacts(p, top *page, errPage *framing.Response) (*facts, error) {
 				f.enforced = append(f.enforced, policyAt{h, pol})
 				if _, ok := pol.FrameAncestors(); ok {
 					f.hasFA = true
+				} else if _, _, ok := pol.IgnoredFrameAncestors(); ok {
+					f.dropped = append(f.dropped, policyAt{h, pol})
 				}
 			}
 		case hdrCSPRO:
@@ -182,10 +187,16 @@ func (f *facts) checkProtection() []Finding {
 	switch {
 	case !f.hasFA && !xfoBlocks && f.foreignV.Framable:
 		msg := "No framing protection that browsers enforce: any site can load this page in a frame and trick users into clicking on it (clickjacking)."
-		if f.xfo.Mode == framing.XFOAllowAll {
+		switch {
+		case f.xfo.Mode == framing.XFOAllowAll:
 			msg = "X-Frame-Options: ALLOWALL allows every frame and no Content-Security-Policy frame-ancestors restricts it: any site can frame this page (clickjacking)."
+		case len(f.dropped) > 0:
+			msg = "Browsers ignore the Content-Security-Policy frame-ancestors directive because its value holds a byte that is not allowed, and no other framing protection is enforced: any site can load this page in a frame and trick users into clicking on it (clickjacking)."
 		}
 		ev := headerEvidence(f.xfoLines)
+		for _, p := range f.dropped {
+			ev = appendUnique(ev, line(p.line))
+		}
 		for _, p := range f.reportOnly {
 			if _, ok := p.policy.FrameAncestors(); ok {
 				ev = appendUnique(ev, line(p.line))
@@ -430,6 +441,21 @@ func (f *facts) checkPolicies() []Finding {
 		})
 	}
 	for _, p := range f.enforced {
+		if d, c, ok := p.policy.IgnoredFrameAncestors(); ok {
+			// Browsers drop it: nothing in it is in force to analyse.
+			sev := SeverityLow
+			if f.foreignV.Framable {
+				sev = SeverityMedium
+			}
+			out = append(out, Finding{
+				ID:       "frame-ancestors-ignored",
+				Severity: sev,
+				Message:  fmt.Sprintf("Browsers ignore this frame-ancestors directive, and any later one in the policy, because its value holds a byte that is not allowed (0x%02X; only printable ASCII and spaces are, so write a non-ASCII host name in punycode): it protects nothing.", c),
+				Evidence: []string{line(p.line)},
+				Fix:      "Content-Security-Policy: " + directiveText(d.Name, allowedSources(d)),
+			})
+			continue
+		}
 		var fas []framing.Directive
 		for _, d := range p.policy.Directives {
 			if d.Name == "frame-ancestors" {
@@ -486,13 +512,31 @@ func (f *facts) checkSources(h framing.Header, d framing.Directive) []Finding {
 		case s.Kind == framing.SourceNone:
 			none = append(none, s)
 		case s.Kind == framing.SourceKeyword, s.Kind == framing.SourceInvalid:
+			fix := "Content-Security-Policy: " + directiveText(d.Name, without(d.Sources, s))
+			if !slices.ContainsFunc(d.Sources, matchesSomething) {
+				// No source can match: the directive blocks every frame,
+				// so say it with 'none' rather than leave it empty,
+				// which empty-frame-ancestors asks to write as 'none'.
+				fix = fixNone
+			}
 			out = append(out, Finding{
 				ID:       "invalid-source",
 				Severity: SeverityLow,
 				Message:  fmt.Sprintf("Source %s matches nothing in frame-ancestors (only 'self', 'none', schemes and hosts do).", s.Text),
 				Evidence: ev,
-				Fix:      "Content-Security-Policy: " + directiveText(d.Name, without(d.Sources, s)),
+				Fix:      fix,
 			})
+		case unquotedKeyword(s):
+			quoted := framing.ParseSource("'" + s.Host + "'")
+			out = append(out, Finding{
+				ID:       "unquoted-keyword",
+				Severity: SeverityLow,
+				Message:  fmt.Sprintf("Source %s is a host named %q, not the keyword %s: keywords need single quotes.%s", s.Text, s.Host, quoted.Text, unquotedNote(s.Host)),
+				Evidence: ev,
+				Fix:      "Content-Security-Policy: " + directiveText(d.Name, replace(d.Sources, s, quoted)),
+			})
+			kept = append(kept, quoted)
+			continue
 		case s.Kind == framing.SourceHost:
 			hosts = append(hosts, s)
 			out = append(out, f.checkHostSource(ev, d, s)...)
@@ -573,10 +617,85 @@ func (f *facts) checkSources(h framing.Header, d framing.Directive) []Finding {
 	return out
 }
 
+// matchesSomething reports whether s can match an ancestor in
+// frame-ancestors.
+func matchesSomething(s framing.Source) bool {
+	return s.Kind != framing.SourceKeyword && s.Kind != framing.SourceInvalid && s.Kind != framing.SourceNone
+}
+
+// unquotedKeyword reports whether s is a keyword written without its
+// quotes, which makes it a host of that name.
+func unquotedKeyword(s framing.Source) bool {
+	return s.Kind == framing.SourceHost && (s.Host == "none" || s.Host == "self") &&
+		s.Scheme == "" && s.Port == "" && s.Path == "" && s.Text == s.Host
+}
+
+// unquotedNote says what an unquoted keyword does instead.
+func unquotedNote(host string) string {
+	if host == "self" {
+		return " It does not admit the page's own origin."
+	}
+	return " It admits only a site whose host is \"none\", a name no public site has: it blocks every frame today, but by accident."
+}
+
+// admits returns an origin that host-source s names, for testing it
+// against the page's policies: the page's scheme when s names none, a
+// subdomain for a wildcard.
+func (f *facts) admits(s framing.Source) string {
+	scheme := s.Scheme
+	if scheme == "" {
+		scheme = f.ownScheme
+	}
+	host := s.Host
+	if rest, ok := strings.CutPrefix(host, "*."); ok {
+		host = "embed." + rest
+	}
+	o := scheme + "://" + host
+	if s.Port != "" && s.Port != "*" {
+		o += ":" + s.Port
+	}
+	return o
+}
+
 // embeddableMessage says exactly who may frame a page whose frame-ancestors
 // names hosts: a wildcard host lets in every subdomain, whoever runs it, so
-// the message never claims that other sites are kept out then.
-func (f *facts) embeddableMessage(hosts []framing.Source) string {
+// the message never claims that other sites are kept out then. Every
+// enforced policy must allow an ancestor, so a host is listed only when
+// the page's policies as a whole let it frame the page; the others are
+// named with the reason browsers give.
+func (f *facts) embeddableMessage(named []framing.Source) string {
+	var hosts []framing.Source
+	var blocked []string
+	why := ""
+	for _, s := range named {
+		v, err := framing.Evaluate(f.resp, []string{f.admits(s)})
+		if err != nil || v.Framable {
+			// An origin the model cannot parse is named as written.
+			hosts = append(hosts, s)
+			continue
+		}
+		blocked = append(blocked, s.Text)
+		if why == "" {
+			why = v.Reason
+		}
+	}
+	if len(hosts) == 0 {
+		who := "no site"
+		if f.ownV.Framable {
+			who = "only its own origin"
+		}
+		return fmt.Sprintf("frame-ancestors names %s, but browsers do not let it frame the page (%s): %s may frame it.", strings.Join(blocked, " "), why, who)
+	}
+	msg := f.embeddableHosts(hosts)
+	if len(blocked) > 0 {
+		msg += fmt.Sprintf(" frame-ancestors also names %s, which browsers do not let frame the page (%s).", strings.Join(blocked, " "), why)
+	}
+	return msg
+}
+
+// embeddableHosts says who may frame the page: hosts, which the page's
+// policies let in, and its own origin when they let it in too.
+func (f *facts) embeddableHosts(hosts []framing.Source) string {
 	var who []string
 	wild := false
 	for _, s := range hosts {
@@ -957,6 +1076,22 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// allowedSources returns d's sources without those holding a byte browsers
+// do not allow in a directive (a host with one is no host: it has to be
+// written in punycode), 'none' when nothing is left.
+func allowedSources(d framing.Directive) []framing.Source {
+	var out []framing.Source
+	for _, s := range d.Sources {
+		if !strings.ContainsFunc(s.Text, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		out = []framing.Source{framing.ParseSource("'none'")}
+	}
+	return out
 }
 
 func directiveText(name string, sources []framing.Source) string {

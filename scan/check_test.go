@@ -128,10 +128,21 @@ func TestRun_findings(t *testing.T) {
 		{"none mixed", sitePage{headers: [][2]string{{csp, "frame-ancestors 'none' https://partner.example"}}},
 			[]string{"embeddable:info", "none-mixed:medium"}, ""},
 		{"invalid keyword", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' 'unsafe-inline'"}}}, []string{"invalid-source:low"}, "Content-Security-Policy: frame-ancestors 'self'"},
+		// Without it the directive would be empty: the fix says 'none'.
+		{"only an invalid keyword", sitePage{headers: [][2]string{{csp, "frame-ancestors 'unsafe-inline'"}}}, []string{"invalid-source:low"}, "Content-Security-Policy: frame-ancestors 'none'"},
+		{"unquoted none", sitePage{headers: [][2]string{{csp, "frame-ancestors none"}}}, []string{"unquoted-keyword:low"}, "Content-Security-Policy: frame-ancestors 'none'"},
+		{"unquoted self beside a partner", sitePage{headers: [][2]string{{csp, "frame-ancestors self https://partner.example"}}},
+			[]string{"embeddable:info", "unquoted-keyword:low"}, "Content-Security-Policy: frame-ancestors 'self' https://partner.example"},
 		{"duplicate directive", sitePage{headers: [][2]string{{csp, "frame-ancestors 'none'; frame-ancestors *"}}}, []string{"csp-duplicate-directive:low"}, ""},
 		{"misspelled directive", sitePage{headers: [][2]string{{csp, "frame-ancestor 'none'"}}},
 			[]string{"csp-directive-misspelled:medium", "no-protection:high"}, "Content-Security-Policy: frame-ancestors 'none'"},
 		{"empty frame-ancestors", sitePage{headers: [][2]string{{csp, "frame-ancestors"}}}, []string{"empty-frame-ancestors:info"}, ""},
+		// Browsers drop a directive with a byte they do not allow: nothing
+		// in it is analysed as if in force.
+		{"frame-ancestors with an invalid byte", sitePage{headers: [][2]string{{csp, "frame-ancestors 'none' \xff"}}},
+			[]string{"frame-ancestors-ignored:medium", "no-protection:high"}, "Content-Security-Policy: frame-ancestors 'none'"},
+		{"frame-ancestors with an invalid byte beside XFO", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' https://\xe9.example"}, {xfo, "DENY"}}},
+			[]string{"frame-ancestors-ignored:low", "xfo-only:low"}, "Content-Security-Policy: frame-ancestors 'self'"},
 		{"http source with port", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' http://partner.example:8080"}}},
 			[]string{"browser-difference:info", "embeddable:info"}, ""},
 		{"IP source", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' https://192.0.2.1"}}},
@@ -204,6 +215,91 @@ func TestRun_findings(t *testing.T) {
 				if got != tc.fix {
 					t.Errorf("fix = %q, want %q", got, tc.fix)
 				}
+			}
+		})
+	}
+}
+
+// TestRun_ignoredFrameAncestors checks what the scanner says of a
+// frame-ancestors that browsers drop for a byte they do not allow: the
+// verdict's reason and the no-protection finding say so, with the header
+// line as evidence.
+func TestRun_ignoredFrameAncestors(t *testing.T) {
+	t.Parallel()
+	const header = "Content-Security-Policy: frame-ancestors 'none' \xff"
+	srv := httptest.NewServer(site{pages: map[string]sitePage{"/p": {headers: [][2]string{
+		{"Content-Security-Policy", "frame-ancestors 'none' \xff"},
+	}}}})
+	defer srv.Close()
+	r := scanOne(t, srv, scan.Options{}, "/p")
+	if len(r.Verdicts) == 0 {
+		t.Fatalf("no verdicts: %+v", r)
+	}
+	for _, v := range r.Verdicts {
+		if want := "frame-ancestors is ignored because its value holds a byte that is not allowed (0xFF)"; !v.Framable || !strings.Contains(v.Reason, want) {
+			t.Errorf("verdict %q: framable %v, %q; want framable, saying %q", v.Chain, v.Framable, v.Reason, want)
+		}
+	}
+	var found bool
+	for _, f := range r.Findings {
+		if f.ID != "no-protection" {
+			continue
+		}
+		found = true
+		if !strings.Contains(f.Message, "ignore the Content-Security-Policy frame-ancestors directive because its value holds a byte that is not allowed") {
+			t.Errorf("no-protection message %q does not say why frame-ancestors is ignored", f.Message)
+		}
+		if diff := cmp.Diff([]string{header}, f.Evidence); diff != "" {
+			t.Errorf("no-protection evidence mismatch (-want +got):\n%s", diff)
+		}
+	}
+	if !found {
+		t.Errorf("no no-protection finding in %+v", r.Findings)
+	}
+}
+
+// TestRun_embeddable checks that the embeddable finding names who may
+// frame the page under every enforced policy, not under the one that
+// names the hosts alone.
+func TestRun_embeddable(t *testing.T) {
+	t.Parallel()
+	const csp = "Content-Security-Policy"
+	for _, tc := range []struct {
+		name    string
+		headers [][2]string
+		want    []string // in the first embeddable message, in order
+	}{
+		{"one policy", [][2]string{{csp, "frame-ancestors 'self' https://partner.example"}},
+			[]string{"The page may be framed only by https://partner.example, and its own origin; other sites cannot frame it."}},
+		{"a second policy of 'self'", [][2]string{{csp, "frame-ancestors https://partner.example"}, {csp, "frame-ancestors 'self'"}},
+			[]string{"frame-ancestors names https://partner.example, but browsers do not let it frame the page (Content-Security-Policy: frame-ancestors 'self' does not allow ancestor https://partner.example", "policy 2 of 2", "): no site may frame it."}},
+		{"a second policy of 'none'", [][2]string{{csp, "frame-ancestors 'self' https://partner.example"}, {csp, "frame-ancestors 'none'"}},
+			[]string{"frame-ancestors names https://partner.example, but browsers do not let it frame the page (Content-Security-Policy: frame-ancestors 'none' does not allow ancestor https://partner.example", "policy 2 of 2", "): no site may frame it."}},
+		{"one partner of two kept out", [][2]string{{csp, "frame-ancestors https://a.example https://b.example"}, {csp, "frame-ancestors https://a.example"}},
+			[]string{"The page may be framed only by https://a.example; other sites cannot frame it. frame-ancestors also names https://b.example, which browsers do not let frame the page (Content-Security-Policy: frame-ancestors https://a.example does not allow ancestor https://b.example", "policy 2 of 2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(site{pages: map[string]sitePage{"/p": {headers: tc.headers}}})
+			defer srv.Close()
+			r := scanOne(t, srv, scan.Options{}, "/p")
+			var got []string
+			for _, f := range r.Findings {
+				if f.ID == "embeddable" {
+					got = append(got, f.Message)
+				}
+			}
+			if len(got) == 0 {
+				t.Fatalf("no embeddable finding in %+v", r.Findings)
+			}
+			rest := got[0]
+			for _, w := range tc.want {
+				i := strings.Index(rest, w)
+				if i < 0 {
+					t.Errorf("embeddable message %q does not say %q (in order)", got[0], w)
+					break
+				}
+				rest = rest[i+len(w):]
 			}
 		})
 	}

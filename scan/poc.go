@@ -16,8 +16,8 @@ type PoC struct {
 	// frame's top left corner: over the control of the framed page that the
 	// click should land on. The page lets a person move it.
 	X, Y int
-	// Width and Height size the frame, in CSS pixels; the defaults are
-	// 1000 by 700.
+	// Width and Height size the frame, in CSS pixels; the defaults, for
+	// 0, are 1000 by 700. A negative size is an error.
 	Width, Height int
 	// Opacity is the framed page's opacity when the page opens, from 0
 	// (invisible, as in a real attack) to 1; the page has a slider for it.
@@ -41,7 +41,11 @@ var pocTemplate = template.Must(template.New("poc.html").Parse(pocHTML))
 // WritePoC writes a self-contained HTML page that shows a person how target
 // could be clickjacked: target in a frame laid over a decoy button, with a
 // slider for the frame's opacity, so that one can watch the click on the
-// decoy land on the page underneath. Open it from another origin (a local
+// decoy land on the page underneath. The page reports a click that goes
+// into the frame, and does not claim that it hit the site: a frame the
+// browser refused holds the browser's error page, which takes the click as
+// well, and the page cannot tell the two apart (both are another origin's
+// document), so it asks the person to look. Open it from another origin (a local
 // web server, or a file, whose origin is opaque): if target refuses to be
 // framed, the browser shows its error page in place of it, and the page says
 // how to read that.
@@ -60,10 +64,13 @@ func WritePoC(w io.Writer, target string, p PoC) error {
 	if d.Decoy == "" {
 		d.Decoy = "Click here to continue"
 	}
-	if d.Width <= 0 {
+	if d.Width < 0 || d.Height < 0 {
+		return fmt.Errorf("frame size %d×%d: want a positive width and height, or 0 for the default", d.Width, d.Height)
+	}
+	if d.Width == 0 {
 		d.Width = 1000
 	}
-	if d.Height <= 0 {
+	if d.Height == 0 {
 		d.Height = 700
 	}
 	if d.Opacity < 0 || d.Opacity > 1 {

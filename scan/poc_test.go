@@ -72,6 +72,8 @@ func TestWritePoC(t *testing.T) {
 		{"negative opacity", "https://a.example/", scan.PoC{Opacity: -0.5}, "opacity -0.5"},
 		{"decoy left of the frame", "https://a.example/", scan.PoC{X: -1}, "decoy at -1,0"},
 		{"decoy below the frame", "https://a.example/", scan.PoC{Y: 700}, "decoy at 0,700"},
+		{"negative width", "https://a.example/", scan.PoC{Width: -5}, "frame size -5×0: want a positive width and height"},
+		{"negative height", "https://a.example/", scan.PoC{Height: -1}, "frame size 0×-1"},
 	} {
 		var b strings.Builder
 		err := scan.WritePoC(&b, tc.target, tc.poc)

@@ -103,6 +103,12 @@ var rules = []Rule{
 		Help:  "Spell the directive frame-ancestors.",
 	},
 	{
+		ID: "frame-ancestors-ignored", Name: "FrameAncestorsIgnored", Severity: SeverityMedium,
+		Short: "frame-ancestors holds a byte browsers do not allow, so they ignore it",
+		Full:  "A frame-ancestors value may hold only printable ASCII and spaces: with any other byte (a vertical tab, a non-ASCII character) browsers drop the directive, and any later one in the policy, as if the policy had none. Low when another header still blocks foreign frames.",
+		Help:  "Write the directive in printable ASCII, such as Content-Security-Policy: frame-ancestors 'none'.",
+	},
+	{
 		ID: "source-path", Name: "SourcePath", Severity: SeverityMedium,
 		Short: "frame-ancestors source with a path",
 		Full:  "Chromium matches a source with a path only when the page was reached through a redirect, and the specification compares the origin alone: browsers may differ.",
@@ -145,6 +151,12 @@ var rules = []Rule{
 		Help:  "Remove the source, or write the origin it was meant to be.",
 	},
 	{
+		ID: "unquoted-keyword", Name: "UnquotedKeyword", Severity: SeverityLow,
+		Short: "frame-ancestors keyword without its single quotes",
+		Full:  "none or self without single quotes is a host of that name, not the keyword: frame-ancestors none admits only a site whose host is \"none\" (no site, but by accident), and self does not admit the page's own origin.",
+		Help:  "Write the keywords in single quotes: 'none', 'self'.",
+	},
+	{
 		ID: "xfo-duplicate", Name: "XfoDuplicate", Severity: SeverityInfo,
 		Short: "X-Frame-Options repeats one value",
 		Full:  "Browsers treat the values as a set, so this works, but one line is enough.",
@@ -165,7 +177,7 @@ var rules = []Rule{
 	{
 		ID: "embeddable", Name: "Embeddable", Severity: SeverityInfo,
 		Short: "The page is framable only by the listed origins",
-		Full:  "A declared embed page: frame-ancestors lets exactly these origins frame it, a wildcard such as https://*.partner.example meaning every subdomain, whoever runs it.",
+		Full:  "A declared embed page: frame-ancestors lets exactly these origins frame it, a wildcard such as https://*.partner.example meaning every subdomain, whoever runs it. An origin the directive names but the page's policies as a whole keep out (another enforced policy, a path) is named apart, with the reason.",
 		Help:  "Check that every listed origin, and everyone who runs a subdomain a wildcard admits, should be able to frame the page.",
 	},
 	{

@@ -19,8 +19,9 @@ import (
 const pocLong = `Poc writes an HTML page that shows a person how URL could be clickjacked:
 the page at URL in a frame, laid over a decoy button, with a slider for the
 frame's opacity (0 is invisible, as in a real attack) and controls to move
-the decoy over the control to be clicked. A click that lands in the framed
-site instead of on the decoy is reported on the page.
+the decoy over the control to be clicked. A click that goes into the frame
+instead of to the decoy is reported on the page; whether it hit the site or
+the browser's error page, the page cannot see: raise the opacity to look.
 
 Open the page from an origin other than URL's: with -serve it is served at
 http://ADDR/ (use a loopback address such as 127.0.0.1:8099 unless others
@@ -58,6 +59,11 @@ func parsePocFlags(args []string, stdout io.Writer) (*pocFlags, error) {
 		return nil, usagef("poc", fs, "poc takes one URL, got %d", fs.NArg())
 	case pf.out != "" && pf.serve != "":
 		return nil, usagef("poc", fs, "-o and -serve exclude each other")
+	// WritePoC takes 0 for its default size; a flag of 0 is a mistake.
+	case pf.poc.Width < 1:
+		return nil, usagef("poc", fs, "-width %d: want a width of at least 1 pixel", pf.poc.Width)
+	case pf.poc.Height < 1:
+		return nil, usagef("poc", fs, "-height %d: want a height of at least 1 pixel", pf.poc.Height)
 	}
 	// Build the page now, so that a bad URL or value is a usage error
 	// before any file is created or port opened.

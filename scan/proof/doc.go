@@ -20,7 +20,12 @@
 // Content-Security-Policy: sandbox allow-scripts from opaque.invalid over the
 // page's scheme, and Load checks that Chromium gave it an opaque origin. The
 // page itself is fetched by Chromium over the network like any frame's
-// document, with Sec-Fetch-Dest: iframe.
+// document, with Sec-Fetch-Dest: iframe: the innermost ancestor's frame
+// starts empty, and once Load has found it, it sets the frame's src to the
+// page's URL from that ancestor's document. Chromium follows the URL's
+// redirects in the frame, as for a victim; a redirect changes the verdict
+// (Chromium then ignores the path of a frame-ancestors source), so give Load
+// the URL as scanned, not the final URL.
 //
 // Load checks the origin of every ancestor document as Chromium reports it
 // (self.origin); a chain Chromium cannot build is an error, not a verdict.
@@ -30,7 +35,12 @@
 // # What the verdict means
 //
 // Load waits until the innermost frame commits a document and reads it from
-// an isolated world (the page's scripts cannot change what is read).
+// an isolated world (the page's scripts cannot change what is read). The
+// verdict is on the first document committed for the page's URL, after its
+// redirects: every document request is paused on its way out, and a later
+// navigation of the innermost frame (a script setting location, a meta
+// refresh) is aborted, which commits nothing, so the frame keeps that
+// document.
 // Chromium's error page is "blocked"; any other document is "rendered",
 // whatever its origin: the proof fails closed. Chromium's error page in a
 // frame reads the same ("<host> refused to connect.") for a framing refusal
@@ -43,7 +53,10 @@
 // # What the browser sends
 //
 // Chromium sends what a victim's browser would: no extra request headers.
-// [Options.Cookie] is stored in Chromium's cookie jar for the page's host
+// [Options.Cookie] is stored in Chromium's cookie jar for the origin of the
+// URL Load is given: host-only and bound to its scheme and port (Chromium's
+// origin-bound cookies are turned on), and not for where the URL redirects,
+// so the cookie reaches no other origin. It is stored
 // without a SameSite attribute, so Chromium's default (Lax) applies: the
 // cookie reaches the page in a frame of its own site, and not in a frame of
 // another site, just as a victim's Lax session cookie would not. The page may

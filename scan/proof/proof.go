@@ -62,7 +62,8 @@ type Options struct {
 	Insecure bool
 
 	// Cookie is a Cookie header value ("name=value; name2=value2") stored
-	// in Chromium's cookie jar for the host of each page before it loads,
+	// in Chromium's cookie jar for the origin of each URL given to Load
+	// before it loads, and for no other origin (not where it redirects),
 	// without a SameSite attribute (see the package documentation). The
 	// default is none.
 	Cookie string
@@ -92,11 +93,22 @@ type Browser struct {
 	mu    sync.Mutex
 	next  int
 	pages map[string]ancestor // by path
+	// frames holds the innermost frames of the chains being loaded: each
+	// may navigate once (redirects included); answer aborts any later
+	// navigation, so that the frame keeps the document committed for the
+	// page's URL.
+	frames map[cdp.FrameID]*pageFrame
 	// reached holds, by page URL, whether Chromium could load it outside
 	// a frame (nil) or why not.
 	reached map[string]error
 	err     error // the Close error, once closed
 	done    bool
+}
+
+// pageFrame is the state of the innermost frame of one chain.
+type pageFrame struct {
+	started bool              // the frame's navigation to the page began
+	request network.RequestID // the network request of that navigation
 }
 
 // ancestor is one synthetic document of a chain.
@@ -163,7 +175,7 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("proof: %w", err)
 	}
-	b := &Browser{opts: opts, pages: map[string]ancestor{}, reached: map[string]error{}}
+	b := &Browser{opts: opts, pages: map[string]ancestor{}, frames: map[cdp.FrameID]*pageFrame{}, reached: map[string]error{}}
 	if opts.Cookie != "" {
 		if b.cookies, err = http.ParseCookie(opts.Cookie); err != nil {
 			return nil, fmt.Errorf("proof: cookie: %w", err)
@@ -190,6 +202,9 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 		// Judge loopback and private pages by their headers alone, and keep
 		// http ancestors http (see the package documentation).
 		chromedp.Flag("disable-features", "LocalNetworkAccessChecks,HttpsUpgrades,Translate"),
+		// Bind cookies to the origin that set them (scheme and port too), so
+		// that Options.Cookie reaches no other origin of the page's host.
+		chromedp.Flag("enable-features", "EnablePortBoundCookies,EnableSchemeBoundCookies"),
 	}
 	if opts.Insecure {
 		flags = append(flags, chromedp.Flag("ignore-certificate-errors", true))
@@ -216,9 +231,13 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 	}
 	// Subscribe before enabling, so that no request is paused unseen.
 	paused := chromedp.BrowserEvents(bctx, fetch.RequestPaused)
-	_, err = chromedp.CallBrowser(bctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{
-		URLPattern: "*" + b.prefix + "*", RequestStage: fetch.RequestStageRequest,
-	}}})
+	// The ancestors' requests are answered by answer; every other
+	// document request is paused too, so that answer can keep the
+	// innermost frame on the page's document (see steer).
+	_, err = chromedp.CallBrowser(bctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{
+		{URLPattern: "*" + b.prefix + "*", RequestStage: fetch.RequestStageRequest},
+		{URLPattern: "*", ResourceType: network.ResourceTypeDocument, RequestStage: fetch.RequestStageRequest},
+	}})
 	if err != nil {
 		return fail("intercept requests in", err)
 	}
@@ -259,8 +278,13 @@ func (b *Browser) Close() error {
 }
 
 // answer fulfils one intercepted request with its ancestor document, or
-// fails it when it names none (a stale or forged URL).
+// fails it when it names none (a stale or forged URL); any other document
+// request goes to steer.
 func (b *Browser) answer(ev fetch.EventRequestPaused) {
+	if !strings.Contains(ev.Request.URL, b.prefix) {
+		b.steer(ev)
+		return
+	}
 	var a ancestor
 	ok := false
 	if u, err := url.Parse(ev.Request.URL); err == nil {
@@ -285,6 +309,47 @@ func (b *Browser) answer(ev fetch.EventRequestPaused) {
 	_, _ = chromedp.CallBrowser(b.bctx, fetch.FulfillRequest, fetch.FulfillRequestParams{
 		RequestID: ev.RequestID, ResponseCode: http.StatusOK, ResponseHeaders: headers, Body: a.body,
 	})
+}
+
+// steer lets a document request go on, except a new navigation of the
+// innermost frame of a chain after its first one: a page that navigates
+// itself (by script, a meta refresh, a link the page follows) would replace
+// the document committed for the page's URL, which is the one to judge. The
+// navigation is aborted, which commits nothing: the frame keeps the page.
+// The redirects of the first navigation go on, as Chromium follows them.
+func (b *Browser) steer(ev fetch.EventRequestPaused) {
+	abort := false
+	b.mu.Lock()
+	if pf, ok := b.frames[ev.FrameID]; ok {
+		switch {
+		case !pf.started:
+			pf.started, pf.request = true, ev.NetworkID
+		case ev.RedirectedRequestID == "" && ev.NetworkID != pf.request:
+			abort = true
+		}
+	}
+	b.mu.Unlock()
+	// The tab may be closing: errors are moot.
+	if abort {
+		_, _ = chromedp.CallBrowser(b.bctx, fetch.FailRequest, fetch.FailRequestParams{
+			RequestID: ev.RequestID, ErrorReason: network.ErrorReasonAborted,
+		})
+		return
+	}
+	_, _ = chromedp.CallBrowser(b.bctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+}
+
+// watch registers id as the innermost frame of a chain (see steer) and
+// returns a func that forgets it.
+func (b *Browser) watch(id cdp.FrameID) func() {
+	b.mu.Lock()
+	b.frames[id] = &pageFrame{}
+	b.mu.Unlock()
+	return func() {
+		b.mu.Lock()
+		delete(b.frames, id)
+		b.mu.Unlock()
+	}
 }
 
 // register builds the ancestor documents of one Load, top last, and
@@ -314,7 +379,9 @@ func (b *Browser) register(page *url.URL, ancestors []string) ([]ancestor, func(
 		levels[i] = ancestor{origin: o, url: base + b.prefix + strconv.Itoa(id) + "/" + strconv.Itoa(i)}
 	}
 	for i := range levels {
-		inner := page.String()
+		// The innermost frame starts empty: walk navigates it to the page
+		// once it watches the frame (see steer).
+		inner := ""
 		if i > 0 {
 			inner = levels[i-1].url
 		}
@@ -340,16 +407,22 @@ func pathOf(raw string) string {
 }
 
 // ancestorDocument is the synthetic document of one ancestor: its origin
-// as a caption (for screenshots) and one frame filling the rest.
+// as a caption (for screenshots) and one frame filling the rest, of inner,
+// or empty when inner is "".
 func ancestorDocument(origin, inner string) []byte {
+	src := ""
+	if inner != "" {
+		src = ` src="` + html.EscapeString(inner) + `"`
+	}
 	return []byte(`<!doctype html><html><head><meta charset="utf-8"><title>clickguard proof: ` + html.EscapeString(origin) + `</title>
 <style>html,body{margin:0;height:100%;font:12px sans-serif;background:#fde8e8}p{margin:0;padding:2px 6px;color:#7a1212}iframe{display:block;box-sizing:border-box;width:100%;height:calc(100% - 20px);border:2px solid #c22;background:#fff}</style>
-</head><body><p>ancestor ` + html.EscapeString(origin) + `</p><iframe src="` + html.EscapeString(inner) + `"></iframe></body></html>`)
+</head><body><p>ancestor ` + html.EscapeString(origin) + `</p><iframe` + src + `></iframe></body></html>`)
 }
 
 // Load opens a tab, builds the chain of ancestors (parent first, top last,
 // "null" for an opaque origin) around pageURL, an absolute http or https
-// URL, and returns what Chromium committed in the innermost frame. ctx
+// URL, and returns what Chromium committed in the innermost frame: the
+// first document committed for pageURL, after its redirects. ctx
 // bounds the whole call and should carry a deadline: Load waits for the
 // frames until it is done. The tab is closed before Load returns.
 //
@@ -377,7 +450,7 @@ func (b *Browser) Load(ctx context.Context, pageURL string, ancestors []string) 
 	defer closeTab()
 	// The tab's context descends from the browser's; end it with ctx.
 	defer context.AfterFunc(ctx, closeTab)()
-	w := &walker{tab: tab, attached: map[target.ID]context.Context{}}
+	w := &walker{b: b, tab: tab, attached: map[target.ID]context.Context{}}
 	defer w.close()
 	f, err := w.walk(levels, u.String())
 	if err != nil {
@@ -437,15 +510,27 @@ func (b *Browser) reachable(w *walker, pageURL string) error {
 	return err
 }
 
-// setCookies stores the cookie for u's host, as a Set-Cookie without
-// attributes from u would.
+// setCookies stores the cookie for u's origin, as a Set-Cookie without
+// attributes from u would: host-only, and bound to u's scheme and port
+// (Start turns origin-bound cookies on), so that it reaches no other origin,
+// not even another port of the host.
 func (b *Browser) setCookies(ctx context.Context, u *url.URL) error {
 	if len(b.cookies) == 0 {
 		return nil
 	}
+	scheme, port := network.CookieSourceSchemeNonSecure, 80
+	if u.Scheme == "https" {
+		scheme, port = network.CookieSourceSchemeSecure, 443
+	}
+	if p, err := strconv.Atoi(u.Port()); err == nil {
+		port = p
+	}
 	params := storage.SetCookiesParams{}
 	for _, c := range b.cookies {
-		params.Cookies = append(params.Cookies, &network.CookieParam{Name: c.Name, Value: c.Value, URL: u.Scheme + "://" + u.Host + "/"})
+		params.Cookies = append(params.Cookies, &network.CookieParam{
+			Name: c.Name, Value: c.Value, URL: u.Scheme + "://" + u.Host + "/",
+			SourceScheme: scheme, SourcePort: int64(port),
+		})
 	}
 	cctx, cancel := context.WithCancel(b.bctx)
 	defer cancel()
@@ -508,11 +593,13 @@ type frameRef struct {
 
 // walker finds the frames of one chain in one tab.
 type walker struct {
+	b        *Browser
 	tab      context.Context
 	attached map[target.ID]context.Context
 	hosts    []context.Context // where frames were found, newest first
 	state    string            // what the walk waits for, for errors
 	detach   []context.CancelFunc
+	unwatch  func() // forgets the innermost frame, once watched
 }
 
 // close detaches from the iframe targets; the frames stay until the tab
@@ -520,6 +607,9 @@ type walker struct {
 func (w *walker) close() {
 	for _, d := range w.detach {
 		d()
+	}
+	if w.unwatch != nil {
+		w.unwatch()
 	}
 }
 
@@ -586,6 +676,13 @@ func (w *walker) walk(levels []ancestor, pageURL string) (Frame, error) {
 		w.state = "waiting for the frame inside " + a.url
 		if id, err = w.waitChild(f); err != nil {
 			return Frame{}, err
+		}
+		if k == 0 {
+			w.unwatch = w.b.watch(id)
+			w.state = "navigating the frame inside " + a.url + " to " + pageURL
+			if err := navigateChild(f, pageURL); err != nil {
+				return Frame{}, err
+			}
 		}
 	}
 	w.state = "waiting for " + pageURL + " to commit in its frame"
@@ -749,6 +846,29 @@ func findFrame(ft *page.FrameTree, id cdp.FrameID) *page.FrameTree {
 		if f := findFrame(c, id); f != nil {
 			return f
 		}
+	}
+	return nil
+}
+
+// navigateChild navigates the one frame inside f to pageURL, as a src
+// attribute would: the navigation is f's document's. It runs in an
+// isolated world, which the ancestor's sandbox, if any, does not bar.
+func navigateChild(f frameRef, pageURL string) error {
+	iw, err := chromedp.Call(f.host, page.CreateIsolatedWorld, page.CreateIsolatedWorldParams{
+		FrameID: f.node.Frame.ID, WorldName: "clickguard-proof",
+	})
+	if err != nil {
+		return fmt.Errorf("isolated world in frame %s: %w", f.node.Frame.ID, err)
+	}
+	src, _ := json.Marshal(pageURL) // a string always marshals
+	res, err := chromedp.Call(f.host, runtime.Evaluate, runtime.EvaluateParams{
+		Expression: `document.querySelector("iframe").src = ` + string(src), ContextID: iw.ExecutionContextID,
+	})
+	if err != nil {
+		return fmt.Errorf("navigate the frame in %s: %w", f.node.Frame.ID, err)
+	}
+	if res.ExceptionDetails != nil {
+		return fmt.Errorf("navigate the frame in %s: %s", f.node.Frame.ID, res.ExceptionDetails.Text)
 	}
 	return nil
 }

@@ -215,6 +215,93 @@ func TestLoad_cookie(t *testing.T) {
 	}
 }
 
+// TestLoad_firstDocument checks that Load judges the document committed for
+// the URL it is given: Chromium follows the URL's redirects in the frame,
+// as it does for a victim (and then ignores a source's path, which it does
+// not when the final URL is framed directly), and a page that navigates
+// itself by script to a page that refuses frames still counts as rendered.
+func TestLoad_firstDocument(t *testing.T) {
+	b := startBrowser(t, proof.Options{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/redirect":
+			http.Redirect(w, r, "/path", http.StatusFound)
+			return
+		case "/path":
+			w.Header().Set("Content-Security-Policy", "frame-ancestors http://attacker.example/sub/")
+		case "/deny":
+			w.Header().Set("X-Frame-Options", "DENY")
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		script := ""
+		if r.URL.Path == "/js-nav" {
+			script = "<script>location.href = '/deny'</script>"
+		}
+		fmt.Fprintf(w, "<!doctype html><title>page %s</title>%s<p>the page %s", r.URL.Path, script, r.URL.Path)
+	}))
+	t.Cleanup(srv.Close) // the subtests run in parallel, after this function returns
+	for _, tc := range []struct {
+		path     string
+		rendered bool
+		title    string
+	}{
+		{"/path", false, ""}, // framed directly: Chromium matches the path, which differs
+		{"/redirect", true, "page /path"},
+		{"/js-nav", true, "page /js-nav"},
+		{"/deny", false, ""},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+			defer cancel()
+			f, err := b.Load(ctx, srv.URL+tc.path, []string{"http://attacker.example"})
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if f.Rendered != tc.rendered || f.Rendered && f.Title != tc.title {
+				t.Errorf("Load(%s) = %s, want rendered %v with the title %q", tc.path, f.What(), tc.rendered, tc.title)
+			}
+		})
+	}
+}
+
+// TestLoad_cookieOrigin checks that the cookie is stored for the origin of
+// the URL given only: it does not follow a redirect to another origin, even
+// one on the same host (cookies are not bound to a port unless Chromium is
+// told to).
+func TestLoad_cookieOrigin(t *testing.T) {
+	b := startBrowser(t, proof.Options{Cookie: "sid=s3cret"})
+	var mu sync.Mutex
+	got := map[string]string{}
+	record := func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got[r.Host+r.URL.Path] = r.Header.Get("Cookie")
+		mu.Unlock()
+	}
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		record(w, r)
+		fmt.Fprint(w, "<!doctype html><title>other</title>")
+	}))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		record(w, r)
+		http.Redirect(w, r, other.URL+"/landing", http.StatusFound)
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	f, err := b.Load(ctx, srv.URL+"/go", []string{srv.URL})
+	if err != nil || !f.Rendered || f.Title != "other" {
+		t.Fatalf("Load(/go) = %s, %v; want the redirect's target rendered", f.What(), err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	start, landing := got[strings.TrimPrefix(srv.URL, "http://")+"/go"], got[strings.TrimPrefix(other.URL, "http://")+"/landing"]
+	if start != "sid=s3cret" || landing != "" {
+		t.Errorf("cookies received: URL given %q, redirect target on another port %q; want sid=s3cret and none", start, landing)
+	}
+}
+
 func TestFindChromium(t *testing.T) {
 	if _, err := proof.FindChromium("/nonexistent/chromium"); err == nil {
 		t.Errorf("FindChromium(/nonexistent/chromium) succeeded")
