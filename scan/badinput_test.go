@@ -2,12 +2,14 @@ package scan_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -161,6 +163,37 @@ func TestRun_badInput(t *testing.T) {
 				t.Errorf("a failed URL has Err %v, %d verdicts, %d findings; want an error only", r.Err, len(r.Verdicts), len(r.Findings))
 			}
 		})
+	}
+}
+
+// TestRun_largeHeaders: headers up to Chromium's limit (256 KiB) are read
+// and judged; beyond it, the URL fails and says why.
+func TestRun_largeHeaders(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("kib"))
+		for i := range n {
+			w.Header().Add(fmt.Sprintf("X-Pad-%d", i), strings.Repeat("x", 1000))
+		}
+		w.Header().Set("X-Frame-Options", "DENY")
+	}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		kib     int
+		wantErr string
+	}{{100, ""}, {300, "exceeded 262144 bytes"}} {
+		u := fmt.Sprintf("%s/?kib=%d", srv.URL, tc.kib)
+		err := scan.Run(t.Context(), scan.Options{SkipErrorPage: true}, []string{u}, func(r scan.Result) {
+			switch {
+			case tc.wantErr == "" && (r.Err != nil || len(r.Verdicts) == 0 || r.Verdicts[0].Framable):
+				t.Errorf("%d KiB of headers: error %v, verdicts %v; want judged and blocked", tc.kib, r.Err, r.Verdicts)
+			case tc.wantErr != "" && (r.Err == nil || !strings.Contains(r.Err.Error(), tc.wantErr)):
+				t.Errorf("%d KiB of headers: error %v, want one saying %q", tc.kib, r.Err, tc.wantErr)
+			}
+		})
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
 	}
 }
 

@@ -91,7 +91,9 @@ const (
 	DefaultConcurrency    = 4
 	DefaultMaxRedirects   = 10
 	DefaultMaxBodyBytes   = 256 << 10
-	DefaultMaxHeaderBytes = 64 << 10
+	// DefaultMaxHeaderBytes is Chromium's own limit on a response's
+	// headers: a page Chromium would show is one the scanner can judge.
+	DefaultMaxHeaderBytes = 256 << 10
 )
 
 // ForeignOrigin is the host of the attacker origin in the standard framing
