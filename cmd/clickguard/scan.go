@@ -79,20 +79,22 @@ archives), and does not follow a crawled page's redirect to another origin.
 Crawled pages share -concurrency and -timeout with the URLs given. On a
 site you do not run, add -rate to bound the requests a second.
 
-With -browser, headless Chromium proves each verdict: it loads the final
-URL in a frame inside each chain, the ancestors being synthetic pages that
-Chromium is told to serve for those origins (no request reaches them), and
-the report says beside each verdict whether Chromium rendered the page or
-refused it. Where Chromium contradicts the prediction, a high finding
+With -browser, headless Chromium proves each verdict: it loads the URL as
+given (following its redirects) in a frame inside each chain, the ancestors
+being synthetic pages that Chromium is told to serve for those origins (no
+request reaches them), and the report says beside each verdict whether
+Chromium rendered the first document the frame committed for it or refused
+it. Where Chromium contradicts the prediction, a high finding
 browser-disagrees says so. Chromium sends no -header values, and keeps the
--cookie without a SameSite attribute (Lax, so it is not sent in a frame of
-another site), as a victim's browser would. -screenshot saves a PNG of each
+-cookie for the origin of the URL given only, without a SameSite attribute
+(Lax, so it is not sent in a frame of another site), as a victim's browser
+would. -screenshot saves a PNG of each
 proof. Chromium is -chromium, CLICKGUARD_CHROMIUM, or chromium,
 chromium-browser, google-chrome or google-chrome-stable on PATH.
 
 Exit status: 0 when no finding reaches -fail-on, 1 when one does (or when
-Chromium does not start), 2 for a usage error (a malformed URL on the
-command line included), 3 when no finding reaches -fail-on but a URL could
+Chromium is found but does not start), 2 for a usage error (a malformed URL
+on the command line, or no Chromium to run with -browser, included), 3 when no finding reaches -fail-on but a URL could
 not be fetched, judged or proved, such as a redirect beyond -max-redirects
 or a malformed line of -urls (the others are still reported), 130 when
 interrupted (SIGINT or SIGTERM) before every URL was reported, which the
