@@ -60,7 +60,12 @@
 //
 // A Guard.Handler inside another one (a sub-application with its own guard)
 // leaves the framing headers to the outer one, which sends the policy both
-// allow when both enforce (or both only report).
+// allow when both enforce (or both only report); an enforcing outer guard
+// drops the frame-ancestors of an inner report-only one. The inner guard
+// finds the outer one through Unwrap as declarations do, but it cannot tell
+// that one is there when a writer in between hides it: then the outer
+// guard's policy replaces the inner one's. Put [http.TimeoutHandler] and
+// the like outside the outer guard, or inside the routes.
 //
 // # Security model
 //

@@ -36,7 +36,9 @@ type Guard struct {
 	// navigation can reach a route registered as [Embeddable] or with an
 	// embeddable [Policy.Handler]. *http.ServeMux satisfies it. If nil and
 	// the handler passed to [Guard.Handler] is a *http.ServeMux, that mux is
-	// used; otherwise only [Guard.Framing] decides.
+	// used; otherwise only [Guard.Framing] decides. Routes sees the request
+	// as it reaches guard: for a mux behind [http.StripPrefix], give it a
+	// lookup that strips the same prefix, or it may find another route.
 	Routes interface {
 		Handler(r *http.Request) (h http.Handler, pattern string)
 	}
@@ -269,22 +271,44 @@ func (c *compiled) checkFramed(r *http.Request) error {
 		// which every browser that lacks Fetch Metadata still enforces.
 		return nil
 	}
-	// The route's own declaration decides; a route that declares nothing
+	// The route's own declarations decide; a route that declares nothing
 	// gets the default policy.
 	allowed := len(c.framing.origins) > 0
 	if c.routes != nil {
 		h, _ := c.routes.Handler(r)
-		switch rh := h.(type) {
-		case *embeddable:
-			return nil
-		case *policyHandler:
-			allowed = len(rh.p.origins) > 0
+		if a, declared := framableByOthers(h); declared {
+			allowed = a
 		}
 	}
 	if allowed {
 		return nil
 	}
 	return ErrFramed
+}
+
+// framableByOthers reports whether the route declarations at the top of h,
+// nested ones included, may let another origin frame it: every one of them
+// must (an Embeddable may, a Policy.Handler if it names origins, and nested
+// allowlists must share one), since an inner declaration only narrows.
+// declared is false when h is no declaration.
+func framableByOthers(h http.Handler) (allowed, declared bool) {
+	var within *Policy // nil: no allowlist yet
+	for {
+		switch d := h.(type) {
+		case *embeddable:
+			h = d.h
+		case *policyHandler:
+			if within == nil {
+				within = &d.p
+			} else {
+				within = intersect(within, &d.p)
+			}
+			h = d.h
+		default:
+			return declared && (within == nil || len(within.origins) > 0), declared
+		}
+		declared = true
+	}
 }
 
 func (c *compiled) isHTTPS(r *http.Request) bool {

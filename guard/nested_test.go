@@ -110,6 +110,82 @@ func TestPolicy_NestedDeclarations(t *testing.T) {
 	}
 }
 
+// A choice the outer route's handler made with AllowFraming bounds the
+// routes it hands the request to: an inner declaration cannot widen it.
+func TestPolicy_ChoiceBeforeInnerDeclaration(t *testing.T) {
+	t.Parallel()
+	ab := mustPolicy(t, originA, originB)
+	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "page") })
+	chooseThen := func(inner http.Handler, sources ...string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := guard.AllowFraming(r, sources...); err != nil {
+				t.Errorf("outer AllowFraming(%q): %v", sources, err)
+			}
+			inner.ServeHTTP(w, r)
+		})
+	}
+	innerChooses := func(sources ...string) http.Handler {
+		return guard.Embeddable(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := guard.AllowFraming(r, sources...); !errors.Is(err, guard.ErrNotEmbeddable) {
+				t.Errorf("inner AllowFraming(%q) = %v, want %v", sources, err, guard.ErrNotEmbeddable)
+			}
+		}))
+	}
+	for _, tc := range []struct {
+		name string
+		h    http.Handler
+		want string
+	}{
+		{"allowlist, A chosen, inner allowlist", ab.Handler(chooseThen(ab.Handler(page), originA)), "frame-ancestors " + originA},
+		{"embeddable, A chosen, inner allowlist", guard.Embeddable(chooseThen(ab.Handler(page), originA)), "frame-ancestors " + originA},
+		{"embeddable, A chosen, inner embeddable choosing B", guard.Embeddable(chooseThen(innerChooses(originB), originA)), "frame-ancestors 'none'"},
+		{"allowlist, none chosen, inner allowlist", ab.Handler(chooseThen(ab.Handler(page))), "frame-ancestors 'none'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := serve(new(guard.Guard).Handler(tc.h), httptest.NewRequest("GET", "/", nil))
+			if csp, _ := framingHeaders(rec); csp != tc.want {
+				t.Errorf("CSP %q, want %q", csp, tc.want)
+			}
+		})
+	}
+}
+
+// The refusal of framed navigations sees nested declarations: a route that
+// an inner declaration closes to other origins is refused before it runs.
+func TestHandler_FramedNavigationNested(t *testing.T) {
+	t.Parallel()
+	a, b, ab := mustPolicy(t, originA), mustPolicy(t, originB), mustPolicy(t, originA, originB)
+	ran := map[string]bool{}
+	page := func(name string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ran[name] = true })
+	}
+	cases := []struct {
+		path   string
+		h      func(http.Handler) http.Handler
+		served bool
+	}{
+		{"/embeddable-none", func(h http.Handler) http.Handler { return guard.Embeddable(guard.Policy{}.Handler(h)) }, false},
+		{"/allowlist-self", func(h http.Handler) http.Handler { return a.Handler(guard.SameOrigin().Handler(h)) }, false},
+		{"/allowlist-other", func(h http.Handler) http.Handler { return a.Handler(b.Handler(h)) }, false},
+		{"/allowlist-wider", func(h http.Handler) http.Handler { return a.Handler(ab.Handler(h)) }, true},
+		{"/embeddable-allowlist", func(h http.Handler) http.Handler { return guard.Embeddable(a.Handler(h)) }, true},
+		{"/embeddable-embeddable", func(h http.Handler) http.Handler { return guard.Embeddable(guard.Embeddable(h)) }, true},
+	}
+	mux := http.NewServeMux()
+	for _, tc := range cases {
+		mux.Handle("GET "+tc.path, tc.h(page(tc.path)))
+	}
+	for _, tc := range cases {
+		req := httptest.NewRequest("GET", tc.path, nil)
+		req.Header.Set("Sec-Fetch-Dest", "iframe")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		rec := serve(new(guard.Guard).Handler(mux), req)
+		if served := rec.Code == http.StatusOK; served != tc.served || ran[tc.path] != tc.served {
+			t.Errorf("framed navigation to %s: status %d, handler ran %v; want served %v", tc.path, rec.Code, ran[tc.path], tc.served)
+		}
+	}
+}
+
 // Nested guards in the same mode send what both allow: a sub-application
 // with its own strict guard stays unframable inside a looser one.
 func TestHandler_NestedGuards(t *testing.T) {

@@ -136,6 +136,12 @@ func checkToken(store SessionStore, r *http.Request) error {
 	}
 	if sent == "" {
 		if err := parsePostForm(r); err != nil {
+			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+				// Leave the form unparsed: a handler that runs anyway
+				// (ReportOnly) then reads the same error from the body,
+				// not an empty form.
+				r.Form, r.PostForm, r.MultipartForm = nil, nil, nil
+			}
 			return fmt.Errorf("%w: the body could not be read: %w", ErrToken, err)
 		}
 		if v := r.PostForm[TokenField]; len(v) > 0 {

@@ -233,6 +233,19 @@ func TestTokenHandler_ReportOnly(t *testing.T) {
 	if err := g2.CheckToken(httptest.NewRequest("POST", "/", nil)); !errors.Is(err, guard.ErrToken) {
 		t.Errorf("CheckToken = %v, want %v", err, guard.ErrToken)
 	}
+
+	// A body cut off at the limit: the handler, which report-only mode
+	// lets run, finds the error itself, as it would without guard.
+	var parseErr error
+	h = sm.LoadAndSave(g.TokenHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { parseErr = r.ParseForm() })))
+	req := httptest.NewRequest("POST", "/", strings.NewReader("title="+strings.Repeat("x", 2<<10)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec = httptest.NewRecorder()
+	req.Body = http.MaxBytesReader(rec, req.Body, 1<<10)
+	h.ServeHTTP(rec, req)
+	if _, ok := errors.AsType[*http.MaxBytesError](parseErr); !ok {
+		t.Errorf("report-only, body over the limit: the handler's ParseForm = %v, want an *http.MaxBytesError", parseErr)
+	}
 }
 
 // TestTokenHandler_Body: the token is read from urlencoded and multipart

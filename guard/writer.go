@@ -143,20 +143,27 @@ func (w *responseWriter) apply() {
 
 // declare limits the response to its route's policy p, or with p nil to an
 // Embeddable route's. The first declaration replaces the guard's default;
-// one inside a Policy.Handler only narrows that policy, so that nesting
-// never widens what an outer route declared.
+// one inside another only narrows what the outer one allows (and what its
+// handler chose), so that nesting never widens it.
 func (w *responseWriter) declare(p *Policy) {
 	if w.done {
 		return
 	}
-	bounded := w.declared && !w.anyOrigin
+	// What the outer declarations allow: their ceiling, or what a handler
+	// between them chose with AllowFraming, which the inner route must not
+	// widen either.
+	bounded, bound := w.declared && !w.anyOrigin, w.ceiling
+	if w.chosen {
+		bounded, bound = true, w.pol
+	}
 	switch {
 	case p == nil && !bounded:
 		w.anyOrigin, w.ceiling = true, nil
 	case p == nil:
-		// Embeddable inside a Policy.Handler: choices within its ceiling.
+		// Embeddable inside a bound: choices within it.
+		w.anyOrigin, w.ceiling = false, bound
 	case bounded:
-		w.ceiling = intersect(w.ceiling, p)
+		w.anyOrigin, w.ceiling = false, intersect(bound, p)
 	default:
 		w.anyOrigin, w.ceiling = false, p
 	}
