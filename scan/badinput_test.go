@@ -197,6 +197,35 @@ func TestRun_largeHeaders(t *testing.T) {
 	}
 }
 
+// TestRun_noRefererOnRedirect: a redirect does not tell the next site the
+// URL it came from (a token in its query would leak), as a browser's
+// navigation does not.
+func TestRun_noRefererOnRedirect(t *testing.T) {
+	t.Parallel()
+	var got atomic.Value
+	got.Store("")
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ref := r.Header.Get("Referer"); ref != "" {
+			got.Store(ref)
+		}
+		w.Header().Set("X-Frame-Options", "DENY")
+	}))
+	defer target.Close()
+	from := httptest.NewServer(http.RedirectHandler(target.URL+"/landing", http.StatusFound))
+	defer from.Close()
+	err := scan.Run(t.Context(), scan.Options{}, []string{from.URL + "/login?token=SECRET"}, func(r scan.Result) {
+		if r.Err != nil || r.FinalURL != target.URL+"/landing" {
+			t.Errorf("error %v, final URL %s; want the landing page", r.Err, r.FinalURL)
+		}
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if ref := got.Load().(string); ref != "" {
+		t.Errorf("the redirect's target got Referer %q", ref)
+	}
+}
+
 func TestRun_invalidChain(t *testing.T) {
 	t.Parallel()
 	for _, chains := range [][][]string{{{}}, {{"not an origin"}}, {{"https://a.example/path"}}} {

@@ -2,7 +2,9 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -16,13 +18,16 @@ import (
 // the browser must follow the same redirects, which change how Chromium
 // matches frame-ancestors sources with a path) and the ancestors of one
 // verdict (parent first, top last, "null" for an opaque origin), under a
-// context that ends after [Options.Timeout]. It judges the first document
+// context that ends after [Options.Timeout]. cookie says whether the
+// [Options.Cookie] may be stored for the URL's origin: it is false for a
+// page the crawl found on another origin than the URL given, so that the
+// cookie reaches no origin the user did not give. It judges the first document
 // the browser commits for that URL, after its redirects. It returns an
 // error when it could not tell whether the browser rendered the page; Run
 // then records the error in [BrowserVerdict.Error] and derives no finding
 // from it. Prove is called from several goroutines at once.
 type Prover interface {
-	Prove(ctx context.Context, url string, ancestors []string) (BrowserVerdict, error)
+	Prove(ctx context.Context, url string, ancestors []string, cookie bool) (BrowserVerdict, error)
 }
 
 // BrowserVerdict is what a real browser did with the page in a verdict's
@@ -47,20 +52,31 @@ type BrowserVerdict struct {
 // prove runs the prover for every verdict of res, in order, each after a
 // turn of limit (when not nil) and bounded by timeout from then, and adds
 // a browser-disagrees finding for each verdict the browser contradicts.
-func prove(ctx context.Context, p Prover, timeout time.Duration, limit *limiter, res *Result) {
+// cookie is passed on to the prover.
+func prove(ctx context.Context, p Prover, timeout time.Duration, limit *limiter, res *Result, cookie bool) {
 	var disagree []Finding
+	// Chromium refuses a frame's request for a URL with credentials in it
+	// (and res.URL has the password redacted): say so at once rather than
+	// wait for each proof's timeout.
+	var userinfo error
+	if u, err := url.Parse(res.URL); err == nil && u.User != nil {
+		userinfo = errors.New("not proved: Chromium does not load a URL with a user name or password in a frame")
+	}
 	for i := range res.Verdicts {
 		v := &res.Verdicts[i]
 		var bv BrowserVerdict
 		err := ctx.Err()
-		if limit != nil {
+		if err == nil {
+			err = userinfo
+		}
+		if err == nil && limit != nil {
 			err = limit.wait(ctx)
 		}
 		if err == nil {
 			pctx, cancel := context.WithTimeout(ctx, timeout)
 			// The URL as given, not the final one: framed directly, the final
 			// URL is a navigation without the redirects the verdict saw.
-			bv, err = p.Prove(pctx, res.URL, v.Ancestors)
+			bv, err = p.Prove(pctx, res.URL, v.Ancestors, cookie)
 			cancel()
 		}
 		if err != nil {

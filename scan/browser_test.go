@@ -20,7 +20,7 @@ type fakeProver struct {
 	calls    chan []string
 }
 
-func (p *fakeProver) Prove(ctx context.Context, url string, ancestors []string) (scan.BrowserVerdict, error) {
+func (p *fakeProver) Prove(ctx context.Context, url string, ancestors []string, cookie bool) (scan.BrowserVerdict, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		return scan.BrowserVerdict{}, errors.New("no deadline")
 	}
@@ -29,6 +29,33 @@ func (p *fakeProver) Prove(ctx context.Context, url string, ancestors []string) 
 		return scan.BrowserVerdict{Browser: "Fake 1"}, p.err
 	}
 	return scan.BrowserVerdict{Browser: "Fake 1", Rendered: p.rendered, What: "what the fake saw"}, nil
+}
+
+// TestRun_browserUserinfo: a URL with a user name and password is not
+// handed to the browser, which would not load it in a frame; each verdict
+// says so at once.
+func TestRun_browserUserinfo(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Frame-Options", "DENY")
+	}))
+	defer srv.Close()
+	p := &fakeProver{calls: make(chan []string, 10)}
+	u := strings.Replace(srv.URL, "http://", "http://alice:secret@", 1) + "/p"
+	var res scan.Result
+	if err := scan.Run(t.Context(), scan.Options{SkipErrorPage: true, Browser: p}, []string{u}, func(r scan.Result) { res = r }); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.calls) != 0 {
+		t.Errorf("the prover was called %d times for a URL with credentials", len(p.calls))
+	}
+	if len(res.Verdicts) == 0 {
+		t.Fatalf("no verdicts: %v", res.Err)
+	}
+	for _, v := range res.Verdicts {
+		if v.Browser == nil || !strings.Contains(v.Browser.Error, "user name or password") {
+			t.Errorf("verdict %q: browser %+v, want an error saying why it was not proved", v.Chain, v.Browser)
+		}
+	}
 }
 
 // TestRun_browser checks that every verdict gets the browser's proof, that
@@ -92,6 +119,17 @@ func TestRun_browser(t *testing.T) {
 			rep.Close()
 			if got := strings.Count(buf.String(), tc.text); got != 3 {
 				t.Errorf("report has %q %d times, want 3:\n%s", tc.text, got, buf.String())
+			}
+			// The summary counts a page whose proof failed, which exits 3.
+			if unproved := strings.Contains(buf.String(), ", 1 not proved in the browser,"); unproved != (tc.prover.err != nil) {
+				t.Errorf("summary says a page was not proved: %v, want %v:\n%s", unproved, tc.prover.err != nil, buf.String())
+			}
+			buf.Reset()
+			rep = scan.NewReport(&buf, scan.FormatHTML, false)
+			rep.Add(res)
+			rep.Close()
+			if unproved := strings.Contains(buf.String(), "<strong>1</strong> not proved in the browser"); unproved != (tc.prover.err != nil) {
+				t.Errorf("HTML summary says a page was not proved: %v, want %v", unproved, tc.prover.err != nil)
 			}
 			buf.Reset()
 			rep = scan.NewReport(&buf, scan.FormatJSONL, false)

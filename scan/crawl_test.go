@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -301,6 +302,36 @@ func TestCrawl_startRedirects(t *testing.T) {
 		if !strings.HasSuffix(req, " /landing") {
 			t.Errorf("request %s to the other site: only the redirect's target may be fetched", req)
 		}
+	}
+}
+
+// cookieProver records, for each URL it is asked to prove, whether the
+// cookie may be stored for it.
+type cookieProver struct {
+	mu     sync.Mutex
+	cookie map[string]bool
+}
+
+func (p *cookieProver) Prove(_ context.Context, url string, _ []string, cookie bool) (BrowserVerdict, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if had, ok := p.cookie[url]; ok && had != cookie {
+		return BrowserVerdict{}, fmt.Errorf("%s proved with and without the cookie", url)
+	}
+	p.cookie[url] = cookie
+	return BrowserVerdict{Browser: "Fake 1", What: "blocked"}, nil
+}
+
+// TestCrawl_proofCookie: with -browser, the cookie is offered to Chromium
+// for the URL given, and not for the pages the crawl found on the other
+// origin of the site it redirected to.
+func TestCrawl_proofCookie(t *testing.T) {
+	site, other, _, _ := crawlSite(t)
+	p := &cookieProver{cookie: map[string]bool{}}
+	crawlRun(t, Options{Crawl: 5, SkipErrorPage: true, Cookie: "sid=1", Browser: p}, site.URL+"/go-other")
+	want := map[string]bool{site.URL + "/go-other": true, other.URL + "/x": false}
+	if !maps.Equal(p.cookie, want) {
+		t.Errorf("proofs with the cookie: %v, want %v", p.cookie, want)
 	}
 }
 

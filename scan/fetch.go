@@ -106,6 +106,15 @@ func newClient(opts Options, limit *limiter) *http.Client {
 			if origin, ok := req.Context().Value(originKey{}).(string); ok && originOf(req.URL) != origin {
 				return fmt.Errorf("%w: %s (the crawl stays on %s)", ErrLeftOrigin, req.URL.Redacted(), origin)
 			}
+			// A browser keeps a navigation's referrer through its redirects
+			// (the scanner's first request has none, as one typed in the
+			// address bar); net/http would send the URL redirected from,
+			// query and all, to the next site.
+			if ref := via[0].Header.Get("Referer"); ref != "" {
+				req.Header.Set("Referer", ref)
+			} else {
+				req.Header.Del("Referer")
+			}
 			if c, ok := req.Context().Value(credentialsKey{}).(credentials); ok && !c.allRecipients(via, req) {
 				c.strip(req)
 			}

@@ -205,6 +205,7 @@ type htmlSeverityCount struct {
 
 type htmlSummary struct {
 	N, Framable, Errors int
+	Unproved            int // pages with a verdict the browser could not prove
 	URLs, ErrorWord     string
 	Severities          []htmlSeverityCount
 	Attention           []htmlAttention
@@ -476,7 +477,7 @@ func (r *Report) htmlClose() error {
 		return err
 	}
 	s := htmlSummary{
-		N: r.n, Framable: r.framable, Errors: r.errors,
+		N: r.n, Framable: r.framable, Errors: r.errors, Unproved: r.unproved,
 		URLs: "URLs", ErrorWord: "errors",
 		Attention: slices.SortedFunc(slices.Values(r.html.attention), urgentFirst),
 		More:      r.html.more,

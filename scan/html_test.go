@@ -617,7 +617,7 @@ func TestHTML_settings(t *testing.T) {
 // nopProver proves nothing; its presence is what SetOptions reports.
 type nopProver struct{}
 
-func (nopProver) Prove(context.Context, string, []string) (BrowserVerdict, error) {
+func (nopProver) Prove(context.Context, string, []string, bool) (BrowserVerdict, error) {
 	return BrowserVerdict{}, errors.New("not a browser")
 }
 

@@ -173,7 +173,7 @@ type stampProver struct {
 	times []time.Time
 }
 
-func (p *stampProver) Prove(ctx context.Context, url string, ancestors []string) (scan.BrowserVerdict, error) {
+func (p *stampProver) Prove(ctx context.Context, url string, ancestors []string, cookie bool) (scan.BrowserVerdict, error) {
 	p.mu.Lock()
 	p.times = append(p.times, time.Now())
 	p.mu.Unlock()

@@ -54,6 +54,7 @@ type Report struct {
 	n        int
 	errors   int
 	skipped  int // pages the crawl chose not to follow: not errors
+	unproved int // pages with a verdict the browser could not prove
 	bySev    [SeverityHigh + 1]int
 	framable int // results framable by an origin other than the page's
 	err      error
@@ -148,8 +149,12 @@ func (r *Report) Close() error {
 	if r.skipped > 0 {
 		skipped = fmt.Sprintf(", %d not followed by the crawl", r.skipped)
 	}
-	summary := fmt.Sprintf("%s scanned%s, %d framable by a foreign origin, %s, %s\n",
-		plural(r.n, "URL"), skipped, r.framable, plural(r.errors, "error"), findings)
+	unproved := ""
+	if r.unproved > 0 {
+		unproved = fmt.Sprintf(", %d not proved in the browser", r.unproved)
+	}
+	summary := fmt.Sprintf("%s scanned%s, %d framable by a foreign origin, %s%s, %s\n",
+		plural(r.n, "URL"), skipped, r.framable, plural(r.errors, "error"), unproved, findings)
 	if r.interrupted != "" {
 		summary = r.paint(ansiRed+ansiBold, "INTERRUPTED") + " before every URL was scanned (" + clean(r.interrupted) + "): " + summary
 	}
@@ -184,6 +189,12 @@ func (r *Report) count(res Result) {
 	for _, f := range res.Findings {
 		if f.Severity >= SeverityInfo && f.Severity <= SeverityHigh {
 			r.bySev[f.Severity]++
+		}
+	}
+	for _, v := range res.Verdicts {
+		if v.Browser != nil && v.Browser.Error != "" {
+			r.unproved++
+			break
 		}
 	}
 	if framableByForeign(res) {

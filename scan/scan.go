@@ -87,10 +87,10 @@ import (
 
 // Defaults used when an [Options] field is zero.
 const (
-	DefaultTimeout        = 10 * time.Second
-	DefaultConcurrency    = 4
-	DefaultMaxRedirects   = 10
-	DefaultMaxBodyBytes   = 256 << 10
+	DefaultTimeout      = 10 * time.Second
+	DefaultConcurrency  = 4
+	DefaultMaxRedirects = 10
+	DefaultMaxBodyBytes = 256 << 10
 	// DefaultMaxHeaderBytes is Chromium's own limit on a response's
 	// headers: a page Chromium would show is one the scanner can judge.
 	DefaultMaxHeaderBytes = 256 << 10
@@ -578,7 +578,7 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 		return res, found
 	}
 	if s.opts.Browser != nil {
-		prove(ctx, s.opts.Browser, s.opts.Timeout, s.limit, &res)
+		prove(ctx, s.opts.Browser, s.opts.Timeout, s.limit, &res, (credentials{origin: creds}).mayReceive(u))
 	}
 	return res, found
 }

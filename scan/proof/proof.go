@@ -430,6 +430,12 @@ func ancestorDocument(origin, inner string) []byte {
 // named, when the frame holds an error page that is not a framing refusal,
 // or when the frame commits nothing before ctx is done.
 func (b *Browser) Load(ctx context.Context, pageURL string, ancestors []string) (Frame, error) {
+	return b.load(ctx, pageURL, ancestors, true)
+}
+
+// load is Load, storing [Options.Cookie] for pageURL's origin only when
+// cookie is true.
+func (b *Browser) load(ctx context.Context, pageURL string, ancestors []string, cookie bool) (Frame, error) {
 	u, err := url.Parse(pageURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return Frame{}, fmt.Errorf("proof: %q is not an absolute http or https URL", pageURL)
@@ -442,8 +448,10 @@ func (b *Browser) Load(ctx context.Context, pageURL string, ancestors []string) 
 		return Frame{}, err
 	}
 	defer forget()
-	if err := b.setCookies(ctx, u); err != nil {
-		return Frame{}, err
+	if cookie {
+		if err := b.setCookies(ctx, u); err != nil {
+			return Frame{}, err
+		}
 	}
 
 	tab, closeTab := chromedp.NewContext(b.bctx)
@@ -541,11 +549,12 @@ func (b *Browser) setCookies(ctx context.Context, u *url.URL) error {
 	return nil
 }
 
-// Prove implements [scan.Prover]: it loads url inside ancestors and, when
+// Prove implements [scan.Prover]: it loads url inside ancestors, storing
+// the cookie for url's origin only when cookie is true, and, when
 // [Options.ScreenshotDir] is set, saves the screenshot there.
-func (b *Browser) Prove(ctx context.Context, url string, ancestors []string) (scan.BrowserVerdict, error) {
+func (b *Browser) Prove(ctx context.Context, url string, ancestors []string, cookie bool) (scan.BrowserVerdict, error) {
 	bv := scan.BrowserVerdict{Browser: b.version}
-	f, err := b.Load(ctx, url, ancestors)
+	f, err := b.load(ctx, url, ancestors, cookie)
 	if err != nil {
 		return bv, err
 	}
