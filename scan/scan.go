@@ -178,8 +178,9 @@ type Options struct {
 	// and turns are 1/Rate apart, in the order asked for, with no burst.
 	// No wait, on any redirect, counts against Timeout. With Browser,
 	// each proof also waits for a turn before it starts (a proof loads the
-	// page once, or twice when the browser refused it). The default is 0:
-	// no limit.
+	// page once, or twice when the browser refused it); the requests the
+	// browser then sends for it (redirects, images) are not spaced. The
+	// default is 0: no limit.
 	Rate float64
 }
 

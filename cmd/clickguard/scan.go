@@ -139,7 +139,7 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 		chromium      = fs.String("chromium", "", "with -browser, run this Chromium `executable` (default: CLICKGUARD_CHROMIUM, or chromium,\nchromium-browser, google-chrome or google-chrome-stable on PATH)")
 		screenshot    = fs.String("screenshot", "", "with -browser, save a PNG of each proof in this `directory` (created if missing)")
 		crawl         = fs.Int("crawl", 0, "also scan up to `n` more pages of each URL's origin, found by following its links (see above)")
-		rate          = fs.Float64("rate", 0, "send at most `n` requests a second to the sites, spaced evenly, redirects, probes and -browser\nproofs included (0: no limit; from 0.001 to 1000000); waiting does not count against -timeout")
+		rate          = fs.Float64("rate", 0, "send at most `n` requests a second to the sites, spaced evenly, redirects and probes included,\nand one turn for each -browser proof, whose own requests (redirects, images) Chromium sends unspaced\n(0: no limit; from 0.001 to 1000000); waiting does not count against -timeout")
 		urlFile       = fs.String("urls", "", "also scan the URLs in this `file`, one per line (blank lines and # comments skipped; - for standard input),\nread as the scan goes")
 	)
 	fs.Var(&from, "from", "report the verdict for this `chain` of origins, parent first, top last, comma-separated,\n\"null\" for an opaque origin (repeatable; replaces the three standard chains)")

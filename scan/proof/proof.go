@@ -458,6 +458,9 @@ func (b *Browser) load(ctx context.Context, pageURL string, ancestors []string, 
 	defer closeTab()
 	// The tab's context descends from the browser's; end it with ctx.
 	defer context.AfterFunc(ctx, closeTab)()
+	if err := clearServiceWorkers(tab, u); err != nil {
+		return Frame{}, err
+	}
 	w := &walker{b: b, tab: tab, attached: map[target.ID]context.Context{}}
 	defer w.close()
 	f, err := w.walk(levels, u.String())
@@ -545,6 +548,18 @@ func (b *Browser) setCookies(ctx context.Context, u *url.URL) error {
 	defer context.AfterFunc(ctx, cancel)()
 	if _, err := chromedp.CallBrowser(cctx, storage.SetCookies, params); err != nil {
 		return fmt.Errorf("proof: set cookie for %s: %w", u.Host, err)
+	}
+	return nil
+}
+
+// clearServiceWorkers unregisters, from tab, the service workers of u's
+// origin: one that the site registered in an earlier proof would answer
+// this proof's navigations to that origin itself, the synthetic ancestors
+// of the page's own origin included, and the frame would never be found.
+func clearServiceWorkers(tab context.Context, u *url.URL) error {
+	origin := u.Scheme + "://" + u.Host
+	if _, err := chromedp.Call(tab, storage.ClearDataForOrigin, storage.ClearDataForOriginParams{Origin: origin, StorageTypes: "service_workers"}); err != nil {
+		return fmt.Errorf("proof: clear the service workers of %s: %w", origin, err)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -147,6 +148,62 @@ func TestLoad_opaqueAncestor(t *testing.T) {
 	_, err = b.Load(ctx, srv.URL+"/none", []string{srv.URL, "null"})
 	if err == nil || !strings.Contains(err.Error(), "sandboxed") {
 		t.Errorf("Load(/none, own in null) = %v, want an error about the sandboxed ancestor", err)
+	}
+}
+
+// TestLoad_serviceWorker: a service worker that a page registered, which
+// answers every navigation of its origin itself, does not take over the
+// next proofs of that origin (their own-origin ancestors included).
+func TestLoad_serviceWorker(t *testing.T) {
+	b := startBrowser(t, proof.Options{})
+	activated := make(chan struct{}, 1)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/register", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, `<title>register</title><script>navigator.serviceWorker.register("/sw.js")</script>`)
+	})
+	mux.HandleFunc("/sw.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript")
+		io.WriteString(w, `self.addEventListener("install", e => self.skipWaiting());
+self.addEventListener("activate", e => e.waitUntil(self.clients.claim().then(() => fetch("/activated"))));
+self.addEventListener("fetch", e => { if (e.request.mode === "navigate") e.respondWith(new Response("<title>shell</title>", {headers: {"Content-Type": "text/html"}})); });`)
+	})
+	mux.HandleFunc("/activated", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case activated <- struct{}{}:
+		default:
+		}
+	})
+	mux.HandleFunc("/deny", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Frame-Options", "DENY")
+		io.WriteString(w, "<title>deny</title>")
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	start := time.Now()
+	if _, err := b.Load(ctx, srv.URL+"/register", []string{srv.URL}); err != nil {
+		t.Fatalf("Load(/register): %v", err)
+	}
+	t.Logf("Load(/register) took %v", time.Since(start))
+	start = time.Now()
+	select {
+	case <-activated:
+	case <-ctx.Done():
+		t.Fatal("the service worker was never activated: the test proves nothing")
+	}
+	t.Logf("activated after %v", time.Since(start))
+	for _, chain := range [][]string{{srv.URL}, {"http://attacker.example"}} {
+		start := time.Now()
+		f, err := b.Load(ctx, srv.URL+"/deny", chain)
+		t.Logf("Load(/deny, %q) took %v", chain, time.Since(start))
+		if err != nil {
+			t.Fatalf("Load(/deny, %q) after a service worker: %v", chain, err)
+		}
+		if f.Rendered {
+			t.Errorf("Load(/deny, %q) rendered %s, want blocked by X-Frame-Options", chain, f.What())
+		}
 	}
 }
 
