@@ -105,10 +105,16 @@ type Browser struct {
 	done    bool
 }
 
-// pageFrame is the state of the innermost frame of one chain.
+// pageFrame is the state of one frame of a chain: the innermost one, or an
+// ancestor's.
 type pageFrame struct {
-	started bool              // the frame's navigation to the page began
-	request network.RequestID // the network request of that navigation
+	// ancestor marks the frame of a synthetic ancestor: its only document
+	// is the one answer serves, and any other navigation (the page busting
+	// out of its frame by setting top.location) is aborted, so that the
+	// chain stays as built.
+	ancestor bool
+	started  bool              // the frame's navigation to the page began
+	request  network.RequestID // the network request of that navigation
 }
 
 // ancestor is one synthetic document of a chain.
@@ -322,6 +328,8 @@ func (b *Browser) steer(ev fetch.EventRequestPaused) {
 	b.mu.Lock()
 	if pf, ok := b.frames[ev.FrameID]; ok {
 		switch {
+		case pf.ancestor:
+			abort = true
 		case !pf.started:
 			pf.started, pf.request = true, ev.NetworkID
 		case ev.RedirectedRequestID == "" && ev.NetworkID != pf.request:
@@ -339,11 +347,11 @@ func (b *Browser) steer(ev fetch.EventRequestPaused) {
 	_, _ = chromedp.CallBrowser(b.bctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
 }
 
-// watch registers id as the innermost frame of a chain (see steer) and
-// returns a func that forgets it.
-func (b *Browser) watch(id cdp.FrameID) func() {
+// watch registers id as a frame of a chain, an ancestor's or the innermost
+// one (see steer), and returns a func that forgets it.
+func (b *Browser) watch(id cdp.FrameID, ancestor bool) func() {
 	b.mu.Lock()
-	b.frames[id] = &pageFrame{}
+	b.frames[id] = &pageFrame{ancestor: ancestor}
 	b.mu.Unlock()
 	return func() {
 		b.mu.Lock()
@@ -623,7 +631,7 @@ type walker struct {
 	hosts    []context.Context // where frames were found, newest first
 	state    string            // what the walk waits for, for errors
 	detach   []context.CancelFunc
-	unwatch  func() // forgets the innermost frame, once watched
+	unwatch  []func() // forget the chain's frames, once watched
 }
 
 // close detaches from the iframe targets; the frames stay until the tab
@@ -632,8 +640,8 @@ func (w *walker) close() {
 	for _, d := range w.detach {
 		d()
 	}
-	if w.unwatch != nil {
-		w.unwatch()
+	for _, u := range w.unwatch {
+		u()
 	}
 }
 
@@ -674,6 +682,15 @@ func (w *walker) walk(levels []ancestor, pageURL string) (Frame, error) {
 		return Frame{}, fmt.Errorf("frame tree: %w", err)
 	}
 	id := ft.FrameTree.Frame.ID
+	// The ancestors' frames are guarded until the verdict is read (the tab
+	// may then load the page outside a frame).
+	var forgetAncestors []func()
+	defer func() {
+		for _, f := range forgetAncestors {
+			f()
+		}
+	}()
+	forgetAncestors = append(forgetAncestors, w.b.watch(id, true))
 	w.state = "loading the top ancestor " + levels[n-1].url
 	nav, err := chromedp.Call(w.tab, page.Navigate, page.NavigateParams{URL: levels[n-1].url})
 	if err != nil {
@@ -701,8 +718,11 @@ func (w *walker) walk(levels []ancestor, pageURL string) (Frame, error) {
 		if id, err = w.waitChild(f); err != nil {
 			return Frame{}, err
 		}
+		if k > 0 {
+			forgetAncestors = append(forgetAncestors, w.b.watch(id, true))
+		}
 		if k == 0 {
-			w.unwatch = w.b.watch(id)
+			w.unwatch = append(w.unwatch, w.b.watch(id, false))
 			w.state = "navigating the frame inside " + a.url + " to " + pageURL
 			if err := navigateChild(f, pageURL); err != nil {
 				return Frame{}, err

@@ -207,6 +207,29 @@ self.addEventListener("fetch", e => { if (e.request.mode === "navigate") e.respo
 	}
 }
 
+// TestLoad_frameBusting: a page that busts out of its frame by navigating
+// the top (which its own origin may do) is judged by the document committed
+// in the frame: the top's navigation is aborted and the chain stays.
+func TestLoad_frameBusting(t *testing.T) {
+	b := startBrowser(t, proof.Options{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, `<title>buster</title><script>if (top !== self) top.location = self.location</script>`)
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	for _, chain := range [][]string{{srv.URL}, {srv.URL, srv.URL}} {
+		f, err := b.Load(ctx, srv.URL+"/", chain)
+		if err != nil {
+			t.Fatalf("Load(/, %q): %v", chain, err)
+		}
+		if !f.Rendered || f.Title != "buster" {
+			t.Errorf("Load(/, %q): rendered %v, %s; want the page rendered in its frame", chain, f.Rendered, f.What())
+		}
+	}
+}
+
 // TestLoad_noVerdict checks that a page Chromium cannot load, and one that
 // never answers, give errors rather than verdicts, within the deadline.
 func TestLoad_noVerdict(t *testing.T) {
