@@ -26,7 +26,7 @@ type Policy struct {
 func (p Policy) FrameAncestors() (d Directive, ok bool) {
 	for _, d := range p.Directives {
 		if d.Name == "frame-ancestors" {
-			if !isDirectiveValue(d.Value) {
+			if !IsDirectiveValue(d.Value) {
 				return Directive{}, false
 			}
 			return d, true
@@ -167,16 +167,17 @@ func parsePolicy(text string) Policy {
 
 func isASCIISpace(r rune) bool { return strings.ContainsRune(asciiSpace, r) }
 
-// isDirectiveValue reports whether v holds only ASCII whitespace and
+// IsDirectiveValue reports whether v holds only ASCII whitespace and
 // printable ASCII other than ',' and ';', the characters Chromium accepts
-// in a directive value.
-func isDirectiveValue(v string) bool {
+// in a directive value: a frame-ancestors directive with any other byte is
+// ignored.
+func IsDirectiveValue(v string) bool {
 	_, found := invalidDirectiveByte(v)
 	return !found
 }
 
 // invalidDirectiveByte returns the first byte of v that Chromium does not
-// accept in a directive value (see isDirectiveValue).
+// accept in a directive value (see IsDirectiveValue).
 func invalidDirectiveByte(v string) (byte, bool) {
 	for _, c := range []byte(v) {
 		if !(strings.IndexByte(asciiSpace, c) >= 0 || (c >= 0x20 && c <= 0x7e && c != ',' && c != ';')) {

@@ -1084,7 +1084,7 @@ func editDistance(a, b string) int {
 func allowedSources(d framing.Directive) []framing.Source {
 	var out []framing.Source
 	for _, s := range d.Sources {
-		if !strings.ContainsFunc(s.Text, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
+		if framing.IsDirectiveValue(s.Text) {
 			out = append(out, s)
 		}
 	}

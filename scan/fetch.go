@@ -138,16 +138,20 @@ type credentials struct {
 }
 
 // mayReceive reports whether u may receive the credentials.
-func (c credentials) mayReceive(u *url.URL) bool {
+func (c credentials) mayReceive(u *url.URL) bool { return mayReceive(c.origin, u) }
+
+// mayReceive reports whether u may receive credentials meant for origin:
+// it is that origin, or its https:// upgrade.
+func mayReceive(origin string, u *url.URL) bool {
 	o := originOf(u)
-	if o == c.origin {
+	if o == origin {
 		return true
 	}
 	// http://host to https://host is the upgrade sites redirect every
 	// visitor to; the credentials were offered to that host in clear, so
 	// TLS to it exposes them no more. The reverse would.
-	if host, ok := strings.CutPrefix(c.origin, "http://"); ok && o == "https://"+host {
-		ou, err := url.Parse(c.origin)
+	if host, ok := strings.CutPrefix(origin, "http://"); ok && o == "https://"+host {
+		ou, err := url.Parse(origin)
 		return err == nil && ou.Port() == "" // originOf dropped port 80
 	}
 	return false

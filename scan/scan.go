@@ -550,7 +550,7 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 			if sameSite(from.final, u) {
 				scope, found.origin = final, final
 				res.Crawl = "the crawl follows the links of " + final + ", where the URL redirected"
-				if s.hasCredentials() && !(credentials{origin: creds}).mayReceive(from.final) {
+				if s.hasCredentials() && !mayReceive(creds, from.final) {
 					res.Crawl += ", without the cookie and headers, which go to " + creds + " only"
 				}
 			} else {
@@ -579,7 +579,7 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 		return res, found
 	}
 	if s.opts.Browser != nil {
-		prove(ctx, s.opts.Browser, s.opts.Timeout, s.limit, &res, (credentials{origin: creds}).mayReceive(u))
+		prove(ctx, s.opts.Browser, s.opts.Timeout, s.limit, &res, mayReceive(creds, u))
 	}
 	return res, found
 }
@@ -595,7 +595,7 @@ func (s *scanner) hasCredentials() bool {
 // and is fetched once more for the URLs that may send them there.
 func (s *scanner) errorPage(ctx context.Context, final *url.URL, credOrigin string) (framing.Response, error) {
 	key := final.Scheme + "://" + final.Host
-	if s.hasCredentials() && (credentials{origin: credOrigin}).mayReceive(final) {
+	if s.hasCredentials() && mayReceive(credOrigin, final) {
 		key += " with credentials"
 	}
 	s.mu.Lock()

@@ -93,10 +93,10 @@ type Browser struct {
 	mu    sync.Mutex
 	next  int
 	pages map[string]ancestor // by path
-	// frames holds the innermost frames of the chains being loaded: each
-	// may navigate once (redirects included); answer aborts any later
-	// navigation, so that the frame keeps the document committed for the
-	// page's URL.
+	// frames holds the frames of the chains being loaded (see steer): an
+	// innermost one may navigate once (redirects included), an ancestor's
+	// not at all; steer aborts any other navigation, so that the chain
+	// keeps the documents it was built with.
 	frames map[cdp.FrameID]*pageFrame
 	// reached holds, by page URL, whether Chromium could load it outside
 	// a frame (nil) or why not.
@@ -323,6 +323,9 @@ func (b *Browser) answer(ev fetch.EventRequestPaused) {
 // the document committed for the page's URL, which is the one to judge. The
 // navigation is aborted, which commits nothing: the frame keeps the page.
 // The redirects of the first navigation go on, as Chromium follows them.
+// An ancestor's frame may not navigate at all (its synthetic document is
+// answered, not steered): a page busting out of its frame by setting
+// top.location is aborted too.
 func (b *Browser) steer(ev fetch.EventRequestPaused) {
 	abort := false
 	b.mu.Lock()
@@ -631,7 +634,7 @@ type walker struct {
 	hosts    []context.Context // where frames were found, newest first
 	state    string            // what the walk waits for, for errors
 	detach   []context.CancelFunc
-	unwatch  []func() // forget the chain's frames, once watched
+	unwatch  func() // forgets the innermost frame, once watched
 }
 
 // close detaches from the iframe targets; the frames stay until the tab
@@ -640,8 +643,8 @@ func (w *walker) close() {
 	for _, d := range w.detach {
 		d()
 	}
-	for _, u := range w.unwatch {
-		u()
+	if w.unwatch != nil {
+		w.unwatch()
 	}
 }
 
@@ -722,7 +725,7 @@ func (w *walker) walk(levels []ancestor, pageURL string) (Frame, error) {
 			forgetAncestors = append(forgetAncestors, w.b.watch(id, true))
 		}
 		if k == 0 {
-			w.unwatch = append(w.unwatch, w.b.watch(id, false))
+			w.unwatch = w.b.watch(id, false)
 			w.state = "navigating the frame inside " + a.url + " to " + pageURL
 			if err := navigateChild(f, pageURL); err != nil {
 				return Frame{}, err
