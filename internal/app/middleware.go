@@ -149,8 +149,7 @@ func setContentPolicy(next http.Handler) http.Handler {
 func (a *App) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > a.cfg.MaxBodyBytes {
-			w.Header().Set("Connection", "close")
-			a.clientError(w, r, http.StatusRequestEntityTooLarge)
+			a.tooLarge(w, r)
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
@@ -158,6 +157,13 @@ func (a *App) limitBody(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// tooLarge answers a body over the limit with the 413 page, and closes the
+// connection rather than read the rest.
+func (a *App) tooLarge(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Connection", "close")
+	a.clientError(w, r, http.StatusRequestEntityTooLarge)
 }
 
 // resolveClientAddr implements clientAddr. Without trusted proxies the peer

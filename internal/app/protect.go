@@ -66,8 +66,7 @@ func (a *App) denied(w http.ResponseWriter, r *http.Request) {
 		return
 	case isTooLarge(err):
 		// The token check could not read a body cut off at the limit.
-		w.Header().Set("Connection", "close")
-		a.clientError(w, r, http.StatusRequestEntityTooLarge)
+		a.tooLarge(w, r)
 		return
 	case errors.Is(err, guard.ErrToken):
 		msg = "The form had expired or did not come from this page. Reload the page and submit it again."
