@@ -14,7 +14,7 @@ func TestScan_html(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(scanSite())
 	defer srv.Close()
-	urls := append([]string{"http://127.0.0.1:1/down"}, siteURLs(srv.URL)...)
+	urls := append([]string{"http://" + closedAddr(t) + "/down"}, siteURLs(srv.URL)...)
 	code, page, stderr := runScanCmd(t, "", append([]string{"-format", "html"}, urls...)...)
 	if code != exitFailure {
 		t.Errorf("exit code %d, want %d (the exit status does not depend on the format)", code, exitFailure)

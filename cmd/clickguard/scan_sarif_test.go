@@ -200,8 +200,9 @@ var fingerprintValue = regexp.MustCompile(`("clickguardFinding/v1": ")[0-9a-f]{3
 func TestScan_goldenSARIF(t *testing.T) {
 	srv := httptest.NewServer(scanSite())
 	defer srv.Close()
+	down := "http://" + closedAddr(t) + "/down"
 	code, stdout, stderr := runScanCmd(t, "", "-format", "sarif", "-urls", badURLFile(t),
-		srv.URL+"/allow-from", srv.URL+"/old", "http://127.0.0.1:1/down")
+		srv.URL+"/allow-from", srv.URL+"/old", down)
 	if code != exitFailure {
 		t.Errorf("exit code %d, want %d", code, exitFailure)
 	}
@@ -213,7 +214,7 @@ func TestScan_goldenSARIF(t *testing.T) {
 		t.Errorf("invocation %+v, want unsuccessful with 2 notifications", inv)
 	}
 	// The hashes cover the test server's port.
-	checkGolden(t, "scan-sarif.golden", fingerprintValue.ReplaceAllString(normalize(stdout, srv.URL), `${1}HASH"`))
+	checkGolden(t, "scan-sarif.golden", fingerprintValue.ReplaceAllString(closedPort(normalize(stdout, srv.URL), down), `${1}HASH"`))
 }
 
 // TestScan_sarifSite checks the structure of the report on every page of

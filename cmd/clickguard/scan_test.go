@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -114,6 +115,16 @@ func closedAddr(t *testing.T) string {
 	return addr
 }
 
+// closedPort replaces the port of the closed address in the URL down with
+// CLOSED, for a golden file.
+func closedPort(s, down string) string {
+	u, err := url.Parse(down)
+	if err != nil {
+		panic(err)
+	}
+	return strings.ReplaceAll(s, u.Host, "127.0.0.1:CLOSED")
+}
+
 var sitePaths = []string{"/protected", "/legacy", "/allow-from", "/report-only", "/star", "/embed", "/comma", "/conflict", "/server-error", "/meta-only", "/old"}
 
 // siteURLs returns the URLs of sitePaths on the scanSite served at base.
@@ -129,9 +140,8 @@ func TestScan_golden(t *testing.T) {
 	t.Setenv("NO_COLOR", "") // stdout is a buffer: no colour either way
 	srv := httptest.NewServer(scanSite())
 	defer srv.Close()
-	urls := siteURLs(srv.URL)
-	// A fixed closed port keeps the error message stable in the golden file.
-	urls = append(urls, "http://127.0.0.1:1/down")
+	down := "http://" + closedAddr(t) + "/down"
+	urls := append(siteURLs(srv.URL), down)
 	for _, format := range []string{"text", "json"} {
 		t.Run(format, func(t *testing.T) {
 			// A malformed URL on the command line is a usage error; in a
@@ -143,7 +153,7 @@ func TestScan_golden(t *testing.T) {
 			if stderr != "" {
 				t.Errorf("stderr %q, want nothing", stderr)
 			}
-			checkGolden(t, "scan-"+format+".golden", stdout)
+			checkGolden(t, "scan-"+format+".golden", closedPort(stdout, down))
 		})
 	}
 }
