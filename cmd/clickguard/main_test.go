@@ -128,6 +128,8 @@ func TestUsageErrors(t *testing.T) {
 		{"plain HTTP off loopback", []string{"serve", "-addr", "0.0.0.0:8080"}, "not a loopback address"},
 		{"all interfaces", []string{"serve", "-addr", ":8080"}, "not a loopback address"},
 		{"bad addr", []string{"serve", "-addr", "8080"}, "want host:port"},
+		{"port out of range", []string{"serve", "-addr", "127.0.0.1:99999"}, `port "99999": want a number from 0 to 65535`},
+		{"trusted origin with a path", []string{"serve", "-trusted-origin", "https://a.example/app"}, `-trusted-origin: invalid origin "https://a.example/app"`},
 		{"cert without key", []string{"serve", "-tls-cert", "c.pem"}, "-tls-cert and -tls-key go together"},
 		{"same-site", []string{"serve", "-same-site", "none"}, `-same-site "none": want lax or strict`},
 		{"poc without URL", []string{"poc"}, "no URL given"},
@@ -478,6 +480,36 @@ func TestServeTLS(t *testing.T) {
 	}
 	if _, err := parseServe([]string{"-addr", "0.0.0.0:8443", "-tls-cert", certFile, "-tls-key", keyFile}, io.Discard); err != nil {
 		t.Errorf("TLS on all interfaces refused: %v", err)
+	}
+}
+
+// TestServeTLSBadFiles: a key pair that cannot be loaded stops serve with
+// one line naming the files, before it starts DynamoDB or says it listens.
+func TestServeTLSBadFiles(t *testing.T) {
+	clearEnv(t)
+	certFile, keyFile, _ := selfSigned(t)
+	otherCert, _, _ := selfSigned(t)
+	missing := filepath.Join(t.TempDir(), "missing.pem")
+	for _, tc := range []struct {
+		name, cert, key, says string
+	}{
+		{"missing certificate", missing, keyFile, "no such file or directory"},
+		{"missing key", certFile, missing, "no such file or directory"},
+		{"key of another certificate", otherCert, keyFile, "private key does not match public key"},
+		{"key as certificate", keyFile, keyFile, "PEM inputs may have been switched"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCmd(t, "serve", "-addr", "127.0.0.1:0", "-tls-cert", tc.cert, "-tls-key", tc.key)
+			if code != exitFailure {
+				t.Errorf("exit code %d, want %d", code, exitFailure)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q, want nothing (no DynamoDB started, nothing listening)", stdout)
+			}
+			if want := "clickguard: -tls-cert " + tc.cert + ", -tls-key " + tc.key + ": "; !strings.HasPrefix(stderr, want) || !strings.Contains(stderr, tc.says) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("stderr %q, want one line starting %q and saying %q", stderr, want, tc.says)
+			}
+		})
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/clickguard/clickguard/guard"
 	"github.com/clickguard/clickguard/internal/app"
 	"github.com/clickguard/clickguard/internal/ddblocal"
 	"github.com/clickguard/clickguard/internal/store"
@@ -149,15 +150,23 @@ func parseServe(args []string, stdout io.Writer) (serveOptions, error) {
 	if fs.NArg() > 0 {
 		return o, usagef("serve", fs, "unexpected argument %q", fs.Arg(0))
 	}
-	host, _, err := net.SplitHostPort(o.addr)
+	host, port, err := net.SplitHostPort(o.addr)
 	if err != nil {
 		return o, usagef("serve", fs, "-addr %q: want host:port", o.addr)
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return o, usagef("serve", fs, "-addr %q: port %q: want a number from 0 to 65535", o.addr, port)
 	}
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return o, usagef("serve", fs, "-tls-cert and -tls-key go together")
 	}
 	if o.tlsCert == "" && len(o.behindProxy) == 0 && !isLoopback(host) {
 		return o, usagef("serve", fs, "-addr %q is not a loopback address: plain HTTP is only served on loopback;\ngive -tls-cert and -tls-key, or -behind-proxy ADDRESSES when TLS ends at a proxy", o.addr)
+	}
+	for _, origin := range o.trustedOrigins {
+		if _, err := guard.ParseOrigin(origin); err != nil {
+			return o, usagef("serve", fs, "-trusted-origin: %v", err)
+		}
 	}
 	if o.sameSite != "lax" && o.sameSite != "strict" {
 		return o, usagef("serve", fs, "-same-site %q: want lax or strict", o.sameSite)
@@ -212,6 +221,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	logger := newLogger(stderr, o.logLevel, o.logFormat)
 	slog.SetDefault(logger) // for dependencies that log through the default logger
+
+	// The key pair is read before anything starts, so that a wrong file
+	// stops serve at once rather than after it said it is listening.
+	var tlsConfig *tls.Config
+	if o.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+		if err != nil {
+			return fmt.Errorf("-tls-cert %s, -tls-key %s: %w", o.tlsCert, o.tlsKey, err)
+		}
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	}
 
 	db, err := openDynamoDB(ctx, o.embedded, stdout)
 	if err != nil {
@@ -270,9 +290,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	scheme := "http"
-	if o.tlsCert != "" {
+	if tlsConfig != nil {
 		scheme = "https"
-		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		srv.TLSConfig = tlsConfig
 	}
 	fmt.Fprintf(stdout, "clickguard: listening on %s://%s\n", scheme, displayAddr(o.addr, ln.Addr()))
 	logger.Info("serving",
@@ -292,8 +312,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	errc := make(chan error, 1)
 	go func() {
-		if o.tlsCert != "" {
-			errc <- srv.ServeTLS(ln, o.tlsCert, o.tlsKey)
+		if tlsConfig != nil {
+			errc <- srv.ServeTLS(ln, "", "")
 		} else {
 			errc <- srv.Serve(ln)
 		}
