@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -699,6 +700,35 @@ func TestVersion(t *testing.T) {
 	code, stdout, _ := runCmd(t, "version")
 	if code != exitOK || !strings.HasPrefix(stdout, "clickguard ") || !strings.Contains(stdout, "go1.") {
 		t.Errorf("version: exit %d, stdout %q", code, stdout)
+	}
+}
+
+// TestVersionOf: the version shows a release or the commit once, and says
+// when the tree was modified.
+func TestVersionOf(t *testing.T) {
+	const rev = "fa625728223c0123456789abcdef0123456789ab"
+	build := func(version string, settings ...string) *debug.BuildInfo {
+		bi := &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Path: "github.com/clickguard/clickguard", Version: version}}
+		for i := 0; i+1 < len(settings); i += 2 {
+			bi.Settings = append(bi.Settings, debug.BuildSetting{Key: settings[i], Value: settings[i+1]})
+		}
+		return bi
+	}
+	for _, tc := range []struct {
+		bi   *debug.BuildInfo
+		want string
+	}{
+		{nil, "devel unknown"},
+		{build("(devel)"), "devel go1.26.8"},
+		{build("(devel)", "vcs.revision", rev), "devel (commit fa625728223c) go1.26.8"},
+		{build("v1.2.0"), "v1.2.0 go1.26.8"},
+		{build("v0.0.0-20261205175531-fa625728223c", "vcs.revision", rev, "vcs.modified", "false"), "v0.0.0-20261205175531-fa625728223c go1.26.8"},
+		{build("v0.0.0-20261205175531-fa625728223c+dirty", "vcs.revision", rev, "vcs.modified", "true"), "v0.0.0-20261205175531-fa625728223c+dirty go1.26.8"},
+		{build("(devel)", "vcs.revision", rev, "vcs.modified", "true"), "devel (commit fa625728223c)+dirty go1.26.8"},
+	} {
+		if v, g := versionOf(tc.bi); v+" "+g != tc.want {
+			t.Errorf("versionOf(%+v) = %q, want %q", tc.bi, v+" "+g, tc.want)
+		}
 	}
 }
 
