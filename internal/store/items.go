@@ -272,18 +272,13 @@ func (s *Store) PublicItem(ctx context.Context, id string) (Item, []string, erro
 	if err != nil {
 		return Item{}, nil, err
 	}
-	ik, pk := key(userPK(owner), itemSK(id)), key(userPK(owner), profileSK)
-	req := map[string]types.KeysAndAttributes{
-		s.tables.Data: {Keys: []map[string]types.AttributeValue{ik, pk}},
-	}
-	var got []map[string]types.AttributeValue
-	for len(req) > 0 {
-		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-		if err != nil {
-			return Item{}, nil, fmt.Errorf("store: public item %s: %w", id, translate(err))
-		}
-		got = append(got, out.Responses[s.tables.Data]...)
-		req = out.UnprocessedKeys
+	// Consistent reads: a public page must stop showing an item as soon as
+	// it is made private or its owner's deletion starts, and an embed as
+	// soon as its origin leaves the allowlist. The ref needs no such read:
+	// an item's owner never changes.
+	got, err := s.batchGet(ctx, key(userPK(owner), itemSK(id)), key(userPK(owner), profileSK))
+	if err != nil {
+		return Item{}, nil, fmt.Errorf("store: public item %s: %w", id, err)
 	}
 	var (
 		it       Item
@@ -523,6 +518,35 @@ func (s *Store) batchDelete(ctx context.Context, table string, keys [][2]string)
 		}
 	}
 	return nil
+}
+
+// batchGet reads keys from the data table with strongly consistent reads
+// in one BatchGetItem call (at most 100 keys), and tries the keys DynamoDB
+// leaves unprocessed (it does when throttled) again after a pause, as
+// batchDelete does; when some remain after that, the error wraps
+// ErrUnavailable. Missing records are simply not in the result.
+func (s *Store) batchGet(ctx context.Context, keys ...map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	req := map[string]types.KeysAndAttributes{s.tables.Data: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	var got []map[string]types.AttributeValue
+	for attempt := 0; len(req) > 0; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Duration(attempt) * 20 * time.Millisecond):
+			}
+		}
+		if attempt > 8 {
+			return nil, fmt.Errorf("batch get: unprocessed keys remain: %w", ErrUnavailable)
+		}
+		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return nil, fmt.Errorf("batch get: %w", translate(err))
+		}
+		got = append(got, out.Responses[s.tables.Data]...)
+		req = out.UnprocessedKeys
+	}
+	return got, nil
 }
 
 // ListEntry is one row of a user's item list: an own item or one shared with
