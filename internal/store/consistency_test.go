@@ -109,3 +109,36 @@ func TestPublicItem_Unprocessed(t *testing.T) {
 		t.Errorf("PublicItem with keys always unprocessed: error %v after %d BatchGetItem calls, want ErrUnavailable", err, calls.Load())
 	}
 }
+
+// TestLists_ConsistentRead: an export must hold every item saved before it
+// started, and the list shown right after a delete, a leave or a change
+// must not show the state before it, so these queries of the user's
+// partition are strongly consistent.
+func TestLists_ConsistentRead(t *testing.T) {
+	t.Parallel()
+	env, eventual := eventualReads(newUsersEnv(t, "alice"))
+	s, ctx := env.Store, t.Context()
+	if _, err := s.CreateItem(ctx, "alice", "Post", "hello", store.Actor{Username: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	eventual()
+	n := 0
+	if err := s.ExportItems(ctx, "alice", func(store.Item) error { n++; return nil }); err != nil || n != 1 {
+		t.Fatalf("ExportItems: %d items, %v; want 1", n, err)
+	}
+	if ops := eventual(); len(ops) > 0 {
+		t.Errorf("ExportItems read eventually consistently with %q", ops)
+	}
+	if p, err := s.ListItems(ctx, "alice", "", 10); err != nil || len(p.Items) != 1 {
+		t.Fatalf("ListItems = %+v, %v; want 1 item", p, err)
+	}
+	if ops := eventual(); len(ops) > 0 {
+		t.Errorf("ListItems read eventually consistently with %q", ops)
+	}
+	if p, err := s.ListEvents(ctx, "alice", "", 10); err != nil || len(p.Items) == 0 {
+		t.Fatalf("ListEvents = %+v, %v; want events", p, err)
+	}
+	if ops := eventual(); len(ops) > 0 {
+		t.Errorf("ListEvents read eventually consistently with %q", ops)
+	}
+}

@@ -30,6 +30,8 @@ func (s *Store) ListEvents(ctx context.Context, username, cursor string, limit i
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
 		ScanIndexForward:          aws.Bool(false),
+		// The change just made is in the log shown after it.
+		ConsistentRead: aws.Bool(true),
 	}, pk, cursor, limit)
 	if err != nil {
 		return page, fmt.Errorf("store: list events: %w", err)

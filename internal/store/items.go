@@ -602,6 +602,9 @@ func (s *Store) ListItems(ctx context.Context, username, cursor string, limit in
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
 		ScanIndexForward:          aws.Bool(false),
+		// The list shown right after a delete or a leave must not show
+		// what was just removed.
+		ConsistentRead: aws.Bool(true),
 	}, pk, cursor, limit)
 	if err != nil {
 		return page, fmt.Errorf("store: list items: %w", err)
@@ -640,6 +643,8 @@ func (s *Store) ExportItems(ctx context.Context, owner string, fn func(Item) err
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
 		Limit:                     aws.Int32(exportPageSize),
+		// An export holds every item saved before it started.
+		ConsistentRead: aws.Bool(true),
 	})
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
