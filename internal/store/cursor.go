@@ -23,6 +23,9 @@ type cursorKey struct {
 // maxCursorLen bounds what decodeCursor accepts, before decoding.
 const maxCursorLen = 2048
 
+// maxSortKey is DynamoDB's limit on the size of a sort key, in bytes.
+const maxSortKey = 1024
+
 // encodeCursor turns a LastEvaluatedKey into an opaque cursor (base64url of
 // its pk and sk). An empty key gives the empty cursor: no further page.
 func encodeCursor(lek map[string]types.AttributeValue) (string, error) {
@@ -62,6 +65,10 @@ func decodeCursor(cursor, pk string) (map[string]types.AttributeValue, error) {
 	}
 	if k.PK != pk {
 		return nil, fmt.Errorf("decode cursor: another partition: %w", ErrBadCursor)
+	}
+	if len(k.SK) > maxSortKey {
+		// DynamoDB would refuse the query with a ValidationException.
+		return nil, fmt.Errorf("decode cursor: sort key of %d bytes: %w", len(k.SK), ErrBadCursor)
 	}
 	return key(k.PK, k.SK), nil
 }

@@ -1,8 +1,11 @@
 package store_test
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,6 +100,33 @@ func TestPagination(t *testing.T) {
 		}
 		if _, _, err := store.AuditPage(ctx, s, "hank", "not a cursor", 10); !errors.Is(err, store.ErrBadCursor) {
 			t.Errorf("listing with a garbage cursor = %v, want ErrBadCursor", err)
+		}
+	})
+}
+
+// TestForgedCursor_LongKey: a page cursor comes from the URL, so anyone can
+// forge one. One in the right partition and listing whose sort key is
+// longer than DynamoDB allows (1024 bytes) is a bad cursor, not a
+// ValidationException that the application would answer with a 500.
+func TestForgedCursor_LongKey(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		t.Parallel()
+		s := b.Store(t)
+		ctx := t.Context()
+		forge := func(sk string) string {
+			j, err := json.Marshal(map[string]string{"pk": "USER#gina", "sk": sk})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return base64.RawURLEncoding.EncodeToString(j)
+		}
+		long := strings.Repeat("Z", 1100)
+		if _, err := s.ListItems(ctx, "gina", forge("ITEM#"+long), 10); !errors.Is(err, store.ErrBadCursor) {
+			t.Errorf("ListItems with a %d-byte cursor key: error %v, want ErrBadCursor", 5+len(long), err)
+		}
+		if _, err := s.ListEvents(ctx, "gina", forge("AUDIT#"+long), 10); !errors.Is(err, store.ErrBadCursor) {
+			t.Errorf("ListEvents with a %d-byte cursor key: error %v, want ErrBadCursor", 6+len(long), err)
 		}
 	})
 }
