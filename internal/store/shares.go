@@ -139,6 +139,12 @@ func (s *Store) RemoveShare(ctx context.Context, owner, id, grantee string, a Ac
 	if !validID(id) {
 		return fmt.Errorf("store: unshare item %q: %w", id, ErrNotFound)
 	}
+	if checkUsername(grantee) != nil {
+		// No account has that name (the form's field can hold anything),
+		// so nothing was shared with it; and a key made from it may be
+		// one DynamoDB refuses.
+		return fmt.Errorf("store: unshare item %s from %q: %w", id, cut(grantee, maxAuditField), ErrNotFound)
+	}
 	ops, err := s.unshareOps(owner, id, grantee)
 	if err != nil {
 		return fmt.Errorf("store: unshare item %s: %w", id, err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -411,3 +412,56 @@ func TestDeleteItem_RacesAddShare(t *testing.T) {
 		})
 	}
 }
+
+// keyLimits returns env with a store whose transactions fail, as DynamoDB's
+// do with a ValidationException, when a key is longer than DynamoDB allows
+// (2048 bytes of partition key, 1024 of sort key); the local servers accept
+// such keys.
+func keyLimits(env storetest.Env) storetest.Env {
+	return env.InterceptedInput(func(_ string, in any) error {
+		tx, ok := in.(*dynamodb.TransactWriteItemsInput)
+		if !ok {
+			return nil
+		}
+		for _, op := range tx.TransactItems {
+			var k map[string]types.AttributeValue
+			switch {
+			case op.Put != nil:
+				k = op.Put.Item
+			case op.Update != nil:
+				k = op.Update.Key
+			case op.Delete != nil:
+				k = op.Delete.Key
+			case op.ConditionCheck != nil:
+				k = op.ConditionCheck.Key
+			}
+			pk, _ := k["pk"].(*types.AttributeValueMemberS)
+			sk, _ := k["sk"].(*types.AttributeValueMemberS)
+			if pk != nil && len(pk.Value) > 2048 || sk != nil && len(sk.Value) > 1024 {
+				return errors.New("ValidationException: key too long")
+			}
+		}
+		return nil
+	})
+}
+
+// TestRemoveShare_BadGrantee: the grantee of a revoke comes from a form, so
+// it can be anything. A name no account can have was never shared with:
+// ErrNotFound, as for any other user the item is not shared with, and no
+// key DynamoDB would refuse is sent (its ValidationException would be a 500).
+func TestRemoveShare_BadGrantee(t *testing.T) {
+	t.Parallel()
+	env := keyLimits(newUsersEnv(t, "alice"))
+	s, ctx := env.Store, t.Context()
+	it, err := s.CreateItem(ctx, "alice", "doc", "", store.Actor{Username: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []string{"", strings.Repeat("g", 3000), "bob#x", "bob smith"} {
+		if err := s.RemoveShare(ctx, "alice", it.ID, g, store.Actor{Username: "alice"}); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("RemoveShare(grantee %q): error %v, want ErrNotFound", limitString(g, 20), err)
+		}
+	}
+}
+
+func limitString(s string, n int) string { return s[:min(len(s), n)] }
