@@ -210,14 +210,16 @@ func (s *Store) releaseShare(ctx context.Context, owner, id, grantee string) err
 	if err != nil {
 		return fmt.Errorf("release share of %s: build: %w", id, err)
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	// transactWrite waits out a transaction in flight on the item (its
+	// owner editing it), which would otherwise fail the whole deletion.
+	err = s.transactWrite(ctx, []types.TransactWriteItem{
 		{Delete: &types.Delete{
 			TableName:           aws.String(s.tables.Data),
 			Key:                 rec,
 			ConditionExpression: aws.String("attribute_exists(pk)"),
 		}},
 		conditionalUpdate(s.tables.Data, key(userPK(owner), itemSK(id)), expr),
-	}})
+	})
 	switch {
 	case err == nil, conditionFailedAt(err, 0):
 		// Released now, or by an earlier attempt.

@@ -3,7 +3,11 @@ package store_test
 import (
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/clickguard/clickguard/internal/store"
 )
@@ -98,5 +102,44 @@ func TestDeleteAccount_Retry(t *testing.T) {
 	}
 	if sh, err := s.ListShares(ctx, "bob", gone.ID); err != nil || len(sh) != 0 {
 		t.Errorf("bob's leftover share record of a deleted item: %+v, %v; want none", sh, err)
+	}
+}
+
+// TestDeleteAccount_InFlightConflict: while alice's account is deleted, bob
+// edits his item shared with her, and DynamoDB cancels the transaction that
+// gives back her share of it (TransactionConflict: nothing was compared).
+// Like every other transaction, it is tried again, and the deletion ends
+// instead of failing with her sessions already gone.
+func TestDeleteAccount_InFlightConflict(t *testing.T) {
+	t.Parallel()
+	env := newUsersEnv(t, "alice", "bob")
+	ctx := t.Context()
+	theirs, err := env.Store.CreateItem(ctx, "bob", "theirs", "y", store.Actor{Username: "bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Store.AddShare(ctx, "bob", theirs.ID, "alice", store.Actor{Username: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	conflict := &types.TransactionCanceledException{
+		Message: aws.String("Transaction cancelled"),
+		CancellationReasons: []types.CancellationReason{
+			{Code: aws.String("None")}, {Code: aws.String("TransactionConflict")},
+		},
+	}
+	var calls atomic.Int32
+	s := env.Intercepted(func(op string) error {
+		// The first transaction marks the account; the second releases
+		// alice's share of bob's item.
+		if op == "TransactWriteItems" && calls.Add(1) == 2 {
+			return conflict
+		}
+		return nil
+	}).Store
+	if err := s.DeleteAccount(ctx, "alice", store.Actor{Username: "alice"}); err != nil {
+		t.Fatalf("DeleteAccount: %v", err)
+	}
+	if it, err := s.GetItem(ctx, "bob", theirs.ID); err != nil || it.ShareCount != 0 {
+		t.Errorf("bob's item = %+v, %v; want share count 0", it, err)
 	}
 }
