@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -333,7 +334,10 @@ func (s *Store) UpdateItem(ctx context.Context, owner, id string, version int64,
 // Query. The edit itself is already committed: this is a best-effort
 // update of display copies, each conditional on the record still existing,
 // and a failure leaves an old title in a list, never wrong access, so it is
-// not reported as a failed edit.
+// not reported as a failed edit. Each copy also records the item version
+// its title comes from (title_version) and is written only over an older
+// one: the copying of an earlier edit that runs late cannot bring back
+// that edit's title.
 func (s *Store) refreshSharedTitles(ctx context.Context, it Item) {
 	shares, err := s.ListShares(ctx, it.Owner, it.ID)
 	if err != nil {
@@ -345,12 +349,15 @@ func (s *Store) refreshSharedTitles(ctx context.Context, it Item) {
 		}
 		for _, k := range [][2]string{{userPK(sh.Grantee), inboxSK(it.ID)}, {userPK(it.Owner), shareSK(it.ID, sh.Grantee)}} {
 			_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-				TableName:                 aws.String(s.tables.Data),
-				Key:                       key(k[0], k[1]),
-				UpdateExpression:          aws.String("SET #title = :title"),
-				ConditionExpression:       aws.String("attribute_exists(pk)"),
-				ExpressionAttributeNames:  map[string]string{"#title": "title"},
-				ExpressionAttributeValues: map[string]types.AttributeValue{":title": &types.AttributeValueMemberS{Value: it.Title}},
+				TableName:                aws.String(s.tables.Data),
+				Key:                      key(k[0], k[1]),
+				UpdateExpression:         aws.String("SET #title = :title, #tv = :tv"),
+				ConditionExpression:      aws.String("attribute_exists(pk) AND (attribute_not_exists(#tv) OR #tv < :tv)"),
+				ExpressionAttributeNames: map[string]string{"#title": "title", "#tv": attrTitleVersion},
+				ExpressionAttributeValues: map[string]types.AttributeValue{
+					":title": &types.AttributeValueMemberS{Value: it.Title},
+					":tv":    &types.AttributeValueMemberN{Value: strconv.FormatInt(it.Version, 10)},
+				},
 			})
 			if err != nil && ctx.Err() != nil {
 				return

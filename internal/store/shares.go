@@ -17,29 +17,36 @@ import (
 // the same user.
 var ErrSelfShare = errors.New("cannot share an item with its owner")
 
+// attrTitleVersion is the item version whose title a share record or an
+// inbox entry holds (see refreshSharedTitles). Records written before it
+// existed lack it.
+const attrTitleVersion = "title_version"
+
 // shareRecord is a grant in the owner's partition: pk USER#<owner>,
 // sk SHARE#<id>#<grantee>.
 type shareRecord struct {
-	PK        string    `dynamodbav:"pk"`
-	SK        string    `dynamodbav:"sk"`
-	Type      string    `dynamodbav:"type"`
-	ID        string    `dynamodbav:"id"`
-	Owner     string    `dynamodbav:"owner"`
-	Grantee   string    `dynamodbav:"grantee"`
-	Title     string    `dynamodbav:"title"`
-	CreatedAt time.Time `dynamodbav:"created_at"`
+	PK           string    `dynamodbav:"pk"`
+	SK           string    `dynamodbav:"sk"`
+	Type         string    `dynamodbav:"type"`
+	ID           string    `dynamodbav:"id"`
+	Owner        string    `dynamodbav:"owner"`
+	Grantee      string    `dynamodbav:"grantee"`
+	Title        string    `dynamodbav:"title"`
+	TitleVersion int64     `dynamodbav:"title_version"`
+	CreatedAt    time.Time `dynamodbav:"created_at"`
 }
 
 // inboxRecord is the grantee's side of a share: pk USER#<grantee>,
 // sk ITEM#<id>#SHARED, so that it lists with the grantee's own items.
 type inboxRecord struct {
-	PK       string    `dynamodbav:"pk"`
-	SK       string    `dynamodbav:"sk"`
-	Type     string    `dynamodbav:"type"`
-	ID       string    `dynamodbav:"id"`
-	Owner    string    `dynamodbav:"owner"`
-	Title    string    `dynamodbav:"title"`
-	SharedAt time.Time `dynamodbav:"shared_at"`
+	PK           string    `dynamodbav:"pk"`
+	SK           string    `dynamodbav:"sk"`
+	Type         string    `dynamodbav:"type"`
+	ID           string    `dynamodbav:"id"`
+	Owner        string    `dynamodbav:"owner"`
+	Title        string    `dynamodbav:"title"`
+	TitleVersion int64     `dynamodbav:"title_version"`
+	SharedAt     time.Time `dynamodbav:"shared_at"`
 }
 
 // AddShare gives grantee read-only access to owner's item id. The share, the
@@ -69,14 +76,14 @@ func (s *Store) AddShare(ctx context.Context, owner, id, grantee string, a Actor
 	now := s.now().UTC()
 	sh, err := attributevalue.MarshalMap(shareRecord{
 		PK: userPK(owner), SK: shareSK(id, grantee), Type: typeShare, ID: id,
-		Owner: owner, Grantee: grantee, Title: it.Title, CreatedAt: now,
+		Owner: owner, Grantee: grantee, Title: it.Title, TitleVersion: it.Version, CreatedAt: now,
 	})
 	if err != nil {
 		return fmt.Errorf("store: marshal share: %w", err)
 	}
 	in, err := attributevalue.MarshalMap(inboxRecord{
 		PK: userPK(grantee), SK: inboxSK(id), Type: typeInbox, ID: id,
-		Owner: owner, Title: it.Title, SharedAt: now,
+		Owner: owner, Title: it.Title, TitleVersion: it.Version, SharedAt: now,
 	})
 	if err != nil {
 		return fmt.Errorf("store: marshal inbox entry: %w", err)

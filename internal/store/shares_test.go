@@ -465,3 +465,50 @@ func TestRemoveShare_BadGrantee(t *testing.T) {
 }
 
 func limitString(s string, n int) string { return s[:min(len(s), n)] }
+
+// TestUpdateItem_SharedTitleOrder: two edits of a shared item in a row
+// (two tabs) each copy their title to the grantee's entry and the share
+// record after they commit. When the first edit's copying runs late, after
+// the second one's, the copies keep the second, current title rather than
+// going back to the first for good.
+func TestUpdateItem_SharedTitleOrder(t *testing.T) {
+	t.Parallel()
+	env := newUsersEnv(t, "alice", "bob")
+	ctx, a := t.Context(), store.Actor{Username: "alice"}
+	it, err := env.Store.CreateItem(ctx, "alice", "Draft", "", a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Store.AddShare(ctx, "alice", it.ID, "bob", a); err != nil {
+		t.Fatal(err)
+	}
+	// The first edit stops at its first copy (a plain UpdateItem: the
+	// edit itself is a transaction) until the second edit is done.
+	reached, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	slow := env.Intercepted(func(op string) error {
+		if op == "UpdateItem" {
+			once.Do(func() { close(reached); <-release })
+		}
+		return nil
+	}).Store
+	done := make(chan error, 1)
+	go func() {
+		_, err := slow.UpdateItem(ctx, "alice", it.ID, it.Version, "First", "", a)
+		done <- err
+	}()
+	<-reached
+	if _, err := env.Store.UpdateItem(ctx, "alice", it.ID, it.Version+1, "Second", "", a); err != nil {
+		t.Errorf("second UpdateItem: %v", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("first UpdateItem: %v", err)
+	}
+	if sh, err := env.Store.SharedEntry(ctx, "bob", it.ID); err != nil || sh.Title != "Second" {
+		t.Errorf("bob's entry = %+v, %v; want title %q", sh, err, "Second")
+	}
+	if shares, err := env.Store.ListShares(ctx, "alice", it.ID); err != nil || len(shares) != 1 || shares[0].Title != "Second" {
+		t.Errorf("ListShares = %+v, %v; want one share titled %q", shares, err, "Second")
+	}
+}
