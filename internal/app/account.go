@@ -137,12 +137,22 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, fmt.Errorf("app: hash password: %w", err))
 		return
 	}
+	// Sign the other sessions out before the change as well as after it:
+	// should the round after it fail, the password is changed and the page
+	// is an error, but a stolen session has ended all the same. (Should the
+	// change fail, they are signed out and the password is unchanged.)
+	if _, err := a.sessStore.EndOthers(ctx, u.Username, store.SessionID(a.sessions.Token(ctx))); err != nil {
+		a.serverError(w, r, fmt.Errorf("app: end other sessions of %q: %w", u.Username, err))
+		return
+	}
 	if _, err := a.store.SetPassword(ctx, u.Username, hash, u.Version, a.actor(r)); err != nil {
 		a.storeError(w, r, err)
 		return
 	}
 	// End every session, this one included, then start a fresh one: a
-	// stolen session cookie stops working with the old password.
+	// stolen session cookie stops working with the old password, and so
+	// does a login that checked the old password during the change (see
+	// startSession).
 	if err := a.sessStore.EndAll(ctx, u.Username); err != nil {
 		a.serverError(w, r, fmt.Errorf("app: end sessions of %q: %w", u.Username, err))
 		return

@@ -145,6 +145,7 @@ type sessionStore interface {
 	List(ctx context.Context, username string) ([]store.TrackedSession, error)
 	End(ctx context.Context, username, id string) error
 	EndAll(ctx context.Context, username string) error
+	EndOthers(ctx context.Context, username, keep string) (int, error)
 }
 
 // New returns the application for cfg, using st for data and sessions for

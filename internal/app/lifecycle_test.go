@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -128,6 +130,63 @@ func TestLogin_RacesPasswordChange(t *testing.T) {
 	}
 	if !owner.loggedIn() {
 		t.Errorf("the owner's renewed session was lost")
+	}
+}
+
+// setsPassword reports whether a DynamoDB call is the transaction that
+// changes a password: store.Store.SetPassword.
+func setsPassword(in any) bool {
+	tx, ok := in.(*dynamodb.TransactWriteItemsInput)
+	if !ok {
+		return false
+	}
+	for _, it := range tx.TransactItems {
+		if it.Update != nil && slices.Contains(slices.Collect(maps.Values(it.Update.ExpressionAttributeNames)), "password_hash") {
+			return true
+		}
+	}
+	return false
+}
+
+// queriesSessions reports whether a DynamoDB call is the Query of a user's
+// session index, with which store.Sessions finds the sessions to end.
+func queriesSessions(op string, in any) bool {
+	q, ok := in.(*dynamodb.QueryInput)
+	if !ok || op != "Query" {
+		return false
+	}
+	pk, _ := q.ExpressionAttributeValues[":pk"].(*types.AttributeValueMemberS)
+	return pk != nil && strings.HasPrefix(pk.Value, "USERSESSIONS#")
+}
+
+// TestChangePassword_SignOutFails: when the sessions cannot be ended once
+// the new password is set, the page is an error, but a stolen session does
+// not go on working: the other sessions were signed out before the change.
+func TestChangePassword_SignOutFails(t *testing.T) {
+	t.Parallel()
+	var armed, changed atomic.Bool
+	env := newEnv(t).InterceptedInput(func(op string, in any) error {
+		if armed.Load() && setsPassword(in) {
+			changed.Store(true)
+		}
+		if changed.Load() && queriesSessions(op, in) {
+			return fmt.Errorf("query cut off: %w", store.ErrUnavailable)
+		}
+		return nil
+	})
+	srv := newServer(t, env, app.Config{})
+	owner := user(t, srv, "alice")
+	thief := loginAgain(t, srv, "alice")
+	const next = "a brand new passphrase"
+	armed.Store(true)
+	r := owner.submit("/account", "/account/password", url.Values{"current_password": {testPassword}, "new_password": {next}, "confirm_password": {next}})
+	armed.Store(false)
+	changed.Store(false)
+	if r.status != http.StatusServiceUnavailable {
+		t.Errorf("password change with its sign-out failing: status %d, want 503", r.status)
+	}
+	if thief.loggedIn() {
+		t.Error("another session survived the password change")
 	}
 }
 

@@ -302,12 +302,53 @@ func (s *Sessions) Track(ctx context.Context, username, token string, expiry tim
 // at password change and account deletion (the caller then renews its own
 // token if the user stays logged in).
 func (s *Sessions) EndAll(ctx context.Context, username string) error {
-	pk := userSessionsPK(username)
+	entries, err := s.tracked(ctx, username)
+	if err != nil {
+		return fmt.Errorf("store: end sessions of %q: %w", username, err)
+	}
+	for _, e := range entries {
+		if err := s.endTracked(ctx, username, e); err != nil {
+			return fmt.Errorf("store: end sessions of %q: %w", username, err)
+		}
+	}
+	return nil
+}
+
+// EndOthers is EndAll for every session of username but the one with id
+// keep (see SessionID): all of them, not only those List shows. It returns
+// how many of them were live.
+func (s *Sessions) EndOthers(ctx context.Context, username, keep string) (int, error) {
+	entries, err := s.tracked(ctx, username)
+	if err != nil {
+		return 0, fmt.Errorf("store: end other sessions of %q: %w", username, err)
+	}
+	n := 0
+	for _, e := range entries {
+		if attrString(e, attrSK) == keep {
+			continue
+		}
+		_, _, live, err := s.getLive(ctx, attrString(e, attrSK))
+		if err != nil {
+			return n, fmt.Errorf("store: end other sessions of %q: %w", username, err)
+		}
+		if err := s.endTracked(ctx, username, e); err != nil {
+			return n, fmt.Errorf("store: end other sessions of %q: %w", username, err)
+		}
+		if live {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// tracked returns every entry of username's session index, read
+// consistently, whether or not its session is still live.
+func (s *Sessions) tracked(ctx context.Context, username string) ([]map[string]types.AttributeValue, error) {
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
 		KeyConditionExpression:    aws.String("#pk = :pk"),
 		ExpressionAttributeNames:  map[string]string{"#pk": attrPK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: userSessionsPK(username)}},
 		ConsistentRead:            aws.Bool(true),
 	}
 	// Collect first, then write: deleting while paging could skip entries.
@@ -316,25 +357,29 @@ func (s *Sessions) EndAll(ctx context.Context, username string) error {
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
-			return fmt.Errorf("store: end sessions of %q: %w", username, translate(err))
+			return nil, translate(err)
 		}
 		entries = append(entries, out.Items...)
 	}
-	for _, e := range entries {
-		h := attrString(e, attrSK)
-		exp, _ := expiresAt(e)
-		if err := s.end(ctx, h, exp); err != nil {
-			return fmt.Errorf("store: end sessions of %q: %w", username, err)
-		}
-		_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-			TableName:                aws.String(s.table),
-			Key:                      key(pk, h),
-			ConditionExpression:      aws.String("attribute_exists(#pk)"),
-			ExpressionAttributeNames: map[string]string{"#pk": attrPK},
-		})
-		if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); err != nil && !ok {
-			return fmt.Errorf("store: end sessions of %q: %w", username, translate(err))
-		}
+	return entries, nil
+}
+
+// endTracked ends the session of index entry e of username and deletes the
+// entry.
+func (s *Sessions) endTracked(ctx context.Context, username string, e map[string]types.AttributeValue) error {
+	h := attrString(e, attrSK)
+	exp, _ := expiresAt(e)
+	if err := s.end(ctx, h, exp); err != nil {
+		return err
+	}
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      key(userSessionsPK(username), h),
+		ConditionExpression:      aws.String("attribute_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+	})
+	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); err != nil && !ok {
+		return translate(err)
 	}
 	return nil
 }
