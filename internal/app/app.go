@@ -143,6 +143,7 @@ type sessionStore interface {
 	Track(ctx context.Context, username, token string, expiry time.Time, info store.SessionInfo) error
 	Untrack(ctx context.Context, username, token string) error
 	List(ctx context.Context, username string) ([]store.TrackedSession, error)
+	ListAll(ctx context.Context, username string) ([]store.TrackedSession, error)
 	End(ctx context.Context, username, id string) error
 	EndAll(ctx context.Context, username string) error
 	EndOthers(ctx context.Context, username, keep string) (int, error)

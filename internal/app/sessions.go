@@ -27,7 +27,7 @@ type sessionRow struct {
 // showSessions lists the sessions of the logged-in user, each but this one
 // with a button that signs it out.
 func (a *App) showSessions(w http.ResponseWriter, r *http.Request) {
-	list, current, ok := a.listSessions(w, r)
+	list, current, ok := a.listSessions(w, r, false)
 	if !ok {
 		return
 	}
@@ -53,10 +53,10 @@ func (a *App) endSession(w http.ResponseWriter, r *http.Request) {
 		a.clientError(w, r, http.StatusBadRequest)
 		return
 	}
-	// Only a session the list shows can be signed out here, and the
+	// Only a live session of the user's can be signed out here, and the
 	// activity log says which, recorded first, as the export does: a
 	// sign-out it could not record does not happen.
-	list, current, ok := a.listSessions(w, r)
+	list, current, ok := a.listSessions(w, r, true)
 	if !ok {
 		return
 	}
@@ -87,10 +87,12 @@ func (a *App) endSession(w http.ResponseWriter, r *http.Request) {
 }
 
 // endOtherSessions signs out every session of the logged-in user but this
-// one, recorded in the activity log first.
+// one, recorded in the activity log first: all of them, also those beyond
+// the newest logins the page lists, or a session kept alive behind a
+// hundred newer logins would survive the button that promises to end it.
 func (a *App) endOtherSessions(w http.ResponseWriter, r *http.Request) {
 	ctx, user := r.Context(), a.currentUser(r)
-	list, current, ok := a.listSessions(w, r)
+	list, current, ok := a.listSessions(w, r, true)
 	if !ok {
 		return
 	}
@@ -119,10 +121,15 @@ func (a *App) endOtherSessions(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/account/sessions", http.StatusSeeOther)
 }
 
-// listSessions returns the live sessions of the logged-in user and the ID
-// of the request's own. On failure it has answered and returns false.
-func (a *App) listSessions(w http.ResponseWriter, r *http.Request) (list []store.TrackedSession, current string, ok bool) {
-	list, err := a.sessStore.List(r.Context(), a.currentUser(r))
+// listSessions returns the live sessions of the logged-in user, the newest
+// logins that the page shows or, with all, every one, and the ID of the
+// request's own. On failure it has answered and returns false.
+func (a *App) listSessions(w http.ResponseWriter, r *http.Request, all bool) (list []store.TrackedSession, current string, ok bool) {
+	listFunc := a.sessStore.List
+	if all {
+		listFunc = a.sessStore.ListAll
+	}
+	list, err := listFunc(r.Context(), a.currentUser(r))
 	if err != nil {
 		a.serverError(w, r, fmt.Errorf("app: list sessions: %w", err))
 		return nil, "", false

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/clickguard/clickguard/internal/app"
+	"github.com/clickguard/clickguard/internal/store"
 )
 
 var sessionIDRE = regexp.MustCompile(`name="id" value="([0-9a-f]{64})"`)
@@ -119,6 +120,33 @@ func TestSessions(t *testing.T) {
 	}
 	if !bob.loggedIn() {
 		t.Error("alice signing out her other sessions logged bob out")
+	}
+}
+
+// TestSessions_EndOthersBeyondList: "sign out the others" signs out every
+// other session, also those beyond the newest logins the page lists.
+func TestSessions_EndOthersBeyondList(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	alice := user(t, srv, "alice")
+	var others []*browser
+	for range store.MaxListedSessions + 1 {
+		others = append(others, loginAgain(t, srv, "alice"))
+	}
+	if r := alice.submit("/account/sessions", "/account/sessions/end-others", nil); r.status != http.StatusSeeOther {
+		t.Fatalf("sign out the others: status %d", r.status)
+	}
+	n := 0
+	for _, o := range others {
+		if o.loggedIn() {
+			n++
+		}
+	}
+	if n != 0 {
+		t.Errorf("%d of %d other sessions are still logged in after alice signed out the others", n, len(others))
+	}
+	if !alice.loggedIn() {
+		t.Error("signing out the others logged alice out")
 	}
 }
 

@@ -38,6 +38,19 @@ func IsSessionID(id string) bool { return sessionIDRE.MatchString(id) }
 // expired), newest login first: of the MaxListedSessions newest logins
 // whose tracking has not expired, those still live.
 func (s *Sessions) List(ctx context.Context, username string) ([]TrackedSession, error) {
+	return s.list(ctx, username, MaxListedSessions)
+}
+
+// ListAll is List without the bound: every live session of username, for
+// signing them out, which must not miss one that List leaves out. It reads
+// every tracked session, so it costs one read for each login whose
+// tracking has not expired.
+func (s *Sessions) ListAll(ctx context.Context, username string) ([]TrackedSession, error) {
+	return s.list(ctx, username, 0)
+}
+
+// list is List looking at the newest logins only, or at all with newest 0.
+func (s *Sessions) list(ctx context.Context, username string, newest int) ([]TrackedSession, error) {
 	if err := checkUsername(username); err != nil {
 		return nil, fmt.Errorf("store: list sessions: %w", err)
 	}
@@ -69,7 +82,9 @@ func (s *Sessions) List(ctx context.Context, username string) ([]TrackedSession,
 		}
 	}
 	slices.SortFunc(tracked, func(a, b TrackedSession) int { return b.SignedIn.Compare(a.SignedIn) })
-	tracked = tracked[:min(len(tracked), MaxListedSessions)]
+	if newest > 0 {
+		tracked = tracked[:min(len(tracked), newest)]
+	}
 	live := tracked[:0]
 	for _, t := range tracked {
 		_, exp, ok, err := s.getLive(ctx, t.ID)
