@@ -241,6 +241,41 @@ func TestSessions_TwoInstances(t *testing.T) {
 	})
 }
 
+// TestSessions_EndOthers: EndOthers ends every session of the user but the
+// one kept, on every instance, and counts only those that were live.
+func TestSessions_EndOthers(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		t.Parallel()
+		ctx := t.Context()
+		a, bb := twoInstances(t, b)
+		exp := time.Now().Add(time.Hour)
+		for _, tok := range []string{"alice-1", "alice-2", "alice-3", "alice-ended", "bob-1"} {
+			if err := a.CommitCtx(ctx, tok, []byte(tok), exp); err != nil {
+				t.Fatalf("CommitCtx(%s): %v", tok, err)
+			}
+			if err := a.Track(ctx, strings.Split(tok, "-")[0], tok, exp, store.SessionInfo{SignedIn: time.Now()}); err != nil {
+				t.Fatalf("Track(%s): %v", tok, err)
+			}
+		}
+		if err := a.DeleteCtx(ctx, "alice-ended"); err != nil { // ended, still tracked
+			t.Fatal(err)
+		}
+		n, err := bb.EndOthers(ctx, "alice", store.SessionID("alice-2"))
+		if err != nil || n != 2 {
+			t.Fatalf("EndOthers(alice, keep alice-2) = %d, %v; want 2 (alice-1, alice-3), nil", n, err)
+		}
+		for tok, want := range map[string]bool{"alice-1": false, "alice-2": true, "alice-3": false, "bob-1": true} {
+			if _, found := mustFind(t, a, tok); found != want {
+				t.Errorf("after EndOthers on B, %s found on A: %v, want %v", tok, found, want)
+			}
+		}
+		if l, err := a.List(ctx, "alice"); err != nil || len(l) != 1 || l[0].ID != store.SessionID("alice-2") {
+			t.Errorf("List(alice) after EndOthers = %+v, %v; want alice-2 alone", l, err)
+		}
+	})
+}
+
 // TestSessions_SCS drives the store through scs.SessionManager over HTTP.
 func TestSessions_SCS(t *testing.T) {
 	t.Parallel()
