@@ -90,7 +90,10 @@ func (a *App) checkPassword(w http.ResponseWriter, r *http.Request, u store.User
 	if passwordTooLong(password) {
 		password = ""
 	}
-	match, err := verifyPassword(password, u.PasswordHash)
+	match, err := a.verifyPassword(ctx, password, u.PasswordHash)
+	if errors.Is(err, errBusy) {
+		a.releaseAttempt(r, attempt) // the server's load is no guess
+	}
 	if err != nil {
 		a.serverError(w, r, fmt.Errorf("app: verify password of %q: %w", u.Username, err))
 		return false, true
@@ -132,7 +135,7 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
 		a.renderAccount(w, r, http.StatusUnprocessableEntity, u.Version, origins, nil, errs)
 		return
 	}
-	hash, err := hashPassword(next, a.cfg.Password)
+	hash, err := a.hashPassword(ctx, next)
 	if err != nil {
 		a.serverError(w, r, fmt.Errorf("app: hash password: %w", err))
 		return

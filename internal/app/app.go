@@ -34,6 +34,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -128,7 +129,10 @@ type App struct {
 	assets    assets
 	static    fs.FS  // the static/ directory
 	dummyHash string // spent on logins for unknown users, see login
-	mux       *http.ServeMux
+	// passwordWork bounds the argon2 hashes in flight: one per core, and
+	// as many waiting as a few seconds of hashing.
+	passwordWork *passwordWork
+	mux          *http.ServeMux
 	// sessionless holds the mux patterns of routes with Sessionless set.
 	sessionless map[string]bool
 	guard       *guard.Guard // nil when cfg.Unprotected
@@ -185,6 +189,8 @@ func New(cfg Config, st *store.Store, sessions sessionStore, logger *slog.Logger
 		assets:    as,
 		static:    static,
 		dummyHash: dummy,
+
+		passwordWork: newPasswordWork(runtime.GOMAXPROCS(0), 32*runtime.GOMAXPROCS(0)),
 	}
 
 	sm := scs.New()

@@ -133,7 +133,7 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) {
 		a.renderSignup(w, r, http.StatusUnprocessableEntity, shown, errs)
 		return
 	}
-	hash, err := hashPassword(password, a.cfg.Password)
+	hash, err := a.hashPassword(r.Context(), password)
 	if err != nil {
 		a.serverError(w, r, fmt.Errorf("app: signup: %w", err))
 		return
@@ -217,33 +217,37 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	}
 
 	var u store.User
-	ok, deleting := false, false
+	known, deleting := false, false
 	if validateUsername(username) == "" && !passwordTooLong(password) {
 		u, err = a.store.GetUser(ctx, username)
 		switch {
 		case errors.Is(err, store.ErrAccountGone):
 			// Its deletion was interrupted; u still has the password hash.
-			deleting = true
-			ok, err = verifyPassword(password, u.PasswordHash)
-			if err != nil {
-				a.serverError(w, r, fmt.Errorf("app: login %q: %w", username, err))
-				return
-			}
+			known, deleting = true, true
 		case errors.Is(err, store.ErrNotFound):
-			verifyPassword(password, a.dummyHash) //nolint:errcheck // same time as a real check
 		case err != nil:
 			a.serverError(w, r, fmt.Errorf("app: login: %w", err))
 			return
 		default:
-			ok, err = verifyPassword(password, u.PasswordHash)
-			if err != nil {
-				a.serverError(w, r, fmt.Errorf("app: login %q: %w", username, err))
-				return
-			}
+			known = true
 		}
-	} else {
-		verifyPassword(password, a.dummyHash) //nolint:errcheck // same time as a real check
 	}
+	// An unknown user's password is checked against the dummy hash: the
+	// same work, the same answer, and never a match.
+	hash := a.dummyHash
+	if known {
+		hash = u.PasswordHash
+	}
+	ok, err := a.verifyPassword(ctx, password, hash)
+	if err != nil {
+		if errors.Is(err, errBusy) {
+			// The server's load is no guess of the password.
+			a.releaseAttempt(r, attempt)
+		}
+		a.serverError(w, r, fmt.Errorf("app: login %q: %w", username, err))
+		return
+	}
+	ok = ok && known
 	if ok && deleting {
 		a.releaseAttempt(r, attempt)
 		a.finishDeleteAccount(w, r, u)

@@ -18,9 +18,13 @@ import (
 // (store.ErrUnavailable) the page is a 503 that says to try again, and the log
 // line is a warning: the fault is not in this process.
 func (a *App) serverError(w http.ResponseWriter, r *http.Request, err error) {
-	status, level := http.StatusInternalServerError, slog.LevelError
-	if errors.Is(err, store.ErrUnavailable) {
+	status, level, message := http.StatusInternalServerError, slog.LevelError, ""
+	switch {
+	case errors.Is(err, store.ErrUnavailable):
 		status, level = http.StatusServiceUnavailable, slog.LevelWarn
+	case errors.Is(err, errBusy):
+		status, level = http.StatusServiceUnavailable, slog.LevelWarn
+		message = "The server is checking too many passwords right now. Wait a moment and try again."
 	}
 	a.logger.Log(r.Context(), level, "request failed",
 		slog.Any("error", err),
@@ -33,7 +37,7 @@ func (a *App) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "5")
 	}
-	a.renderError(w, r, status, "")
+	a.renderError(w, r, status, message)
 }
 
 // clientError renders the error page for a 4xx status with the standard

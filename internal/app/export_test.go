@@ -15,3 +15,20 @@ func HashPasswordForTest(password string) (string, error) {
 func (a *App) FinishDeletionsOn(ctx context.Context, tick <-chan time.Time) {
 	a.finishDeletionsOn(ctx, tick)
 }
+
+// OccupyPasswordWork takes every slot for password hashing and lets as
+// many hashes wait as may, until release is called: the state of a server
+// that a burst of sign-ups keeps busy.
+func (a *App) OccupyPasswordWork() (release func()) {
+	p := a.passwordWork
+	for range cap(p.slots) {
+		p.slots <- struct{}{}
+	}
+	p.waiting.Add(p.maxWaiting)
+	return func() {
+		p.waiting.Add(-p.maxWaiting)
+		for range cap(p.slots) {
+			<-p.slots
+		}
+	}
+}

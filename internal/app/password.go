@@ -1,12 +1,14 @@
 package app
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -91,3 +93,63 @@ func verifyPassword(password, hash string) (bool, error) {
 // passwordTooLong reports whether p is longer than any password accepted:
 // such a password is never hashed.
 func passwordTooLong(p string) bool { return utf8.RuneCountInString(p) > maxPasswordLen }
+
+// errBusy is the answer when as many password hashes are waiting for a
+// slot as passwordWork lets wait: the request is refused at once with a
+// 503 rather than queued without bound.
+var errBusy = errors.New("too many passwords being hashed")
+
+// passwordWork bounds the argon2id work in flight. Every hash costs
+// Config.Password's memory (19 MiB by default) and a core for its time, and
+// sign-up is open to anyone: unbounded, a burst of forms would take the
+// memory of the process. So at most cap(slots) hashes run at once, at most
+// maxWaiting more wait for a slot, and the rest are refused with errBusy.
+type passwordWork struct {
+	slots      chan struct{}
+	waiting    atomic.Int64
+	maxWaiting int64
+}
+
+func newPasswordWork(slots, maxWaiting int) *passwordWork {
+	return &passwordWork{slots: make(chan struct{}, slots), maxWaiting: int64(maxWaiting)}
+}
+
+// do runs f once a slot is free. It returns errBusy, or ctx's error when
+// ctx ends first, without running f.
+func (p *passwordWork) do(ctx context.Context, f func()) error {
+	select {
+	case p.slots <- struct{}{}:
+	default:
+		if p.waiting.Add(1) > p.maxWaiting {
+			p.waiting.Add(-1)
+			return errBusy
+		}
+		select {
+		case p.slots <- struct{}{}:
+			p.waiting.Add(-1)
+		case <-ctx.Done():
+			p.waiting.Add(-1)
+			return ctx.Err()
+		}
+	}
+	defer func() { <-p.slots }()
+	f()
+	return nil
+}
+
+// hashPassword is hashPassword with the App's parameters, in a slot of its
+// passwordWork.
+func (a *App) hashPassword(ctx context.Context, password string) (hash string, err error) {
+	if werr := a.passwordWork.do(ctx, func() { hash, err = hashPassword(password, a.cfg.Password) }); werr != nil {
+		return "", werr
+	}
+	return hash, err
+}
+
+// verifyPassword is verifyPassword in a slot of the App's passwordWork.
+func (a *App) verifyPassword(ctx context.Context, password, hash string) (match bool, err error) {
+	if werr := a.passwordWork.do(ctx, func() { match, err = verifyPassword(password, hash) }); werr != nil {
+		return false, werr
+	}
+	return match, err
+}

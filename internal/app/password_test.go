@@ -1,8 +1,13 @@
 package app
 
 import (
+	"context"
+	"errors"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestPasswordHash(t *testing.T) {
@@ -76,5 +81,70 @@ func TestThrottleAddr(t *testing.T) {
 		if got := throttleAddr(tc.in); got != tc.want {
 			t.Errorf("throttleAddr(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestPasswordWork: at most the slots' number of hashes run at once, at
+// most maxWaiting more wait, the rest are refused at once with errBusy,
+// and a waiter whose request ends gives up its place.
+func TestPasswordWork(t *testing.T) {
+	p := newPasswordWork(2, 1)
+	var running, most atomic.Int64
+	release := make(chan struct{})
+	done := make(chan error, 3)
+	work := func() {
+		n := running.Add(1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		<-release
+		running.Add(-1)
+	}
+	for range 3 {
+		go func() { done <- p.do(context.Background(), work) }()
+	}
+	// Two run and the third waits: wait until that is so.
+	waitUntil(t, "two hashes run and one waits", func() bool { return running.Load() == 2 && p.waiting.Load() == 1 })
+	if err := p.do(context.Background(), func() { t.Error("a fourth hash ran past the bound") }); !errors.Is(err, errBusy) {
+		t.Errorf("fourth hash: %v, want errBusy", err)
+	}
+	close(release)
+	for range 3 {
+		if err := <-done; err != nil {
+			t.Errorf("a hash that waited its turn: %v", err)
+		}
+	}
+	if m := most.Load(); m != 2 {
+		t.Errorf("%d hashes ran at once, want 2", m)
+	}
+
+	q := newPasswordWork(1, 4)
+	hold := make(chan struct{})
+	go q.do(context.Background(), func() { <-hold }) //nolint:errcheck // its slot is what matters
+	waitUntil(t, "one hash runs", func() bool { return len(q.slots) == 1 })
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := q.do(ctx, func() { t.Error("a hash ran for a request that ended") }); !errors.Is(err, context.Canceled) {
+		t.Errorf("hash of an ended request: %v, want context.Canceled", err)
+	}
+	if w := q.waiting.Load(); w != 0 {
+		t.Errorf("%d waiting after the ended request left, want 0", w)
+	}
+	close(hold)
+}
+
+// waitUntil yields until cond holds, and fails the test if it never does
+// (a bound against hanging, not a measure of speed).
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("never: %s", what)
+		}
+		runtime.Gosched()
 	}
 }

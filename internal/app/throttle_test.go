@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -278,4 +279,46 @@ func throttledEnv(t *testing.T, max, perAddr int) storetest.Env {
 		t.Fatal(err)
 	}
 	return env
+}
+
+// TestPasswordWork_Busy: while as many password hashes run and wait as the
+// app allows, sign-up, login and the password change answer 503 at once
+// with a page that says why, create nothing, and count no failed guess:
+// the server's load is no guess of the password.
+func TestPasswordWork_Busy(t *testing.T) {
+	t.Parallel()
+	env := throttledEnv(t, 3, 1000)
+	a, logs := newApp(t, env, app.Config{})
+	srv := &testServer{Server: httptest.NewTLSServer(a.Handler()), env: env, logs: logs}
+	t.Cleanup(srv.Close)
+	owner := newBrowser(t, srv)
+	owner.signup("grace", goodPassword)
+	before := dataItems(t, env)
+
+	release := a.OccupyPasswordWork()
+	busy := func(what string, r response) {
+		t.Helper()
+		if r.status != http.StatusServiceUnavailable || !strings.Contains(r.body, "checking too many passwords") {
+			t.Errorf("%s while busy: status %d, want 503 saying the server is checking too many passwords:\n%.300s", what, r.status, r.body)
+		}
+	}
+	busy("sign-up", newBrowser(t, srv).signup("heidi", goodPassword))
+	for range 5 { // more than the limit of 3 failures
+		busy("login", newBrowser(t, srv).login("grace", "not the password"))
+	}
+	busy("password change", owner.submit("/account", "/account/password", url.Values{
+		"current_password": {goodPassword}, "new_password": {"another good password"}, "confirm_password": {"another good password"},
+	}))
+	release()
+
+	if n := dataItems(t, env); n != before {
+		t.Errorf("%d records in the data table after the refused requests, want %d", n, before)
+	}
+	if n, err := env.Store.LoginFailures(t.Context(), store.UserThrottleKey("grace")); err != nil || n != 0 {
+		t.Errorf("the account counts %d failed attempts (%v), want 0", n, err)
+	}
+	b := newBrowser(t, srv)
+	if r := b.login("grace", goodPassword); r.status != http.StatusSeeOther || !b.loggedIn() {
+		t.Errorf("login once the server is free: status %d, logged in %v; want 303", r.status, b.loggedIn())
+	}
 }
