@@ -199,7 +199,8 @@ func (s *Store) GetItem(ctx context.Context, owner, id string) (Item, error) {
 // otherwise ErrNotFound, with no hint that it exists. An entry for a shared
 // item that was since deleted is ErrSharedItemGone. It costs one Query in
 // the viewer's partition (own item or inbox entry, which share a prefix) and,
-// for a shared item, one GetItem in the owner's.
+// for a shared item, one BatchGetItem in the owner's (the item and the
+// profile).
 func (s *Store) ReadableItem(ctx context.Context, viewer, id string) (Item, error) {
 	if !validID(id) {
 		return Item{}, fmt.Errorf("store: read item %q: %w", id, ErrNotFound)
@@ -229,17 +230,62 @@ func (s *Store) ReadableItem(ctx context.Context, viewer, id string) (Item, erro
 		case rec.Type == typeItem && rec.SK == itemSK(id):
 			return rec.item(), nil
 		case rec.Type == typeInbox && rec.SK == inboxSK(id) && rec.Owner != "":
-			it, err := s.GetItem(ctx, rec.Owner, id)
-			if errors.Is(err, ErrNotFound) {
-				return Item{}, fmt.Errorf("store: read item %s shared by %s: %w", id, rec.Owner, ErrSharedItemGone)
-			}
-			if err != nil {
-				return Item{}, fmt.Errorf("store: read shared item: %w", err)
-			}
-			return it, nil
+			return s.sharedItem(ctx, rec.Owner, id)
 		}
 	}
 	return Item{}, fmt.Errorf("store: read item %s: %w", id, ErrNotFound)
+}
+
+// sharedItem reads owner's item id for a grantee: an item that is gone,
+// or whose owner's account is being deleted (a deletion that was
+// interrupted waits for its finisher), is ErrSharedItemGone, as the owner
+// asked for it to go.
+func (s *Store) sharedItem(ctx context.Context, owner, id string) (Item, error) {
+	it, found, owned, err := s.itemWithOwner(ctx, owner, id)
+	if err != nil {
+		return Item{}, fmt.Errorf("store: read shared item %s: %w", id, err)
+	}
+	if !found || owned.deleting {
+		return Item{}, fmt.Errorf("store: read item %s shared by %s: %w", id, owner, ErrSharedItemGone)
+	}
+	return it, nil
+}
+
+// ownerState is what itemWithOwner reads of the owner's profile.
+type ownerState struct {
+	origins  []string // the embed allowlist
+	deleting bool     // the account's deletion has started
+}
+
+// itemWithOwner reads owner's item id, if it exists (found), and the
+// owner's profile in one BatchGetItem, consistently: a page must stop
+// showing an item as soon as it is made private or its owner's deletion
+// starts, and an embed as soon as its origin leaves the allowlist.
+func (s *Store) itemWithOwner(ctx context.Context, owner, id string) (it Item, found bool, owned ownerState, err error) {
+	got, err := s.batchGet(ctx, key(userPK(owner), itemSK(id)), key(userPK(owner), profileSK))
+	if err != nil {
+		return Item{}, false, ownerState{}, err
+	}
+	for _, av := range got {
+		var r struct {
+			SK       string   `dynamodbav:"sk"`
+			Origins  []string `dynamodbav:"embed_origins"`
+			Deleting string   `dynamodbav:"deleting"`
+		}
+		if err := attributevalue.UnmarshalMap(av, &r); err != nil {
+			return Item{}, false, ownerState{}, fmt.Errorf("unmarshal item %s: %w", id, err)
+		}
+		if r.SK == profileSK {
+			owned = ownerState{origins: r.Origins, deleting: r.Deleting != ""}
+			continue
+		}
+		var rec itemRecord
+		if err := attributevalue.UnmarshalMap(av, &rec); err != nil {
+			return Item{}, false, ownerState{}, fmt.Errorf("unmarshal item %s: %w", id, err)
+		}
+		it, found = rec.item(), true
+	}
+	return it, found, owned, nil
 }
 
 // ownerOf returns the owner recorded in item id's ref.
@@ -273,43 +319,15 @@ func (s *Store) PublicItem(ctx context.Context, id string) (Item, []string, erro
 	if err != nil {
 		return Item{}, nil, err
 	}
-	// Consistent reads: a public page must stop showing an item as soon as
-	// it is made private or its owner's deletion starts, and an embed as
-	// soon as its origin leaves the allowlist. The ref needs no such read:
-	// an item's owner never changes.
-	got, err := s.batchGet(ctx, key(userPK(owner), itemSK(id)), key(userPK(owner), profileSK))
+	// The ref needs no consistent read: an item's owner never changes.
+	it, found, owned, err := s.itemWithOwner(ctx, owner, id)
 	if err != nil {
 		return Item{}, nil, fmt.Errorf("store: public item %s: %w", id, err)
 	}
-	var (
-		it       Item
-		found    bool
-		origins  []string
-		deleting bool
-	)
-	for _, av := range got {
-		var r struct {
-			SK       string   `dynamodbav:"sk"`
-			Origins  []string `dynamodbav:"embed_origins"`
-			Deleting string   `dynamodbav:"deleting"`
-		}
-		if err := attributevalue.UnmarshalMap(av, &r); err != nil {
-			return Item{}, nil, fmt.Errorf("store: unmarshal public item %s: %w", id, err)
-		}
-		if r.SK == profileSK {
-			origins, deleting = r.Origins, r.Deleting != ""
-			continue
-		}
-		var rec itemRecord
-		if err := attributevalue.UnmarshalMap(av, &rec); err != nil {
-			return Item{}, nil, fmt.Errorf("store: unmarshal item %s: %w", id, err)
-		}
-		it, found = rec.item(), true
-	}
-	if !found || !it.Public || deleting {
+	if !found || !it.Public || owned.deleting {
 		return Item{}, nil, fmt.Errorf("store: public item %s: %w", id, ErrNotFound)
 	}
-	return it, origins, nil
+	return it, owned.origins, nil
 }
 
 // UpdateItem replaces title and body of owner's item id if its version is

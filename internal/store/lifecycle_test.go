@@ -74,6 +74,9 @@ func TestAccountGone(t *testing.T) {
 	if _, _, err := s.PublicItem(ctx, mine.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("PublicItem of an account being deleted: %v, want ErrNotFound", err)
 	}
+	if _, err := s.ReadableItem(ctx, "bob", mine.ID); !errors.Is(err, store.ErrSharedItemGone) {
+		t.Errorf("ReadableItem by a grantee of an item whose owner is being deleted: %v, want ErrSharedItemGone", err)
+	}
 	ownerWrites := []struct {
 		name string
 		do   func() error
