@@ -72,7 +72,9 @@
 // checks are turned off, so that a page on a loopback or private address is
 // judged by its framing headers alone (a real attacker's page on the public
 // internet would also need the user's permission to frame it). With
-// [Options.Insecure] Chromium accepts any certificate.
+// [Options.Insecure] Chromium accepts any certificate. Downloads are
+// refused: a page answered as an attachment, or a script's download, writes
+// no file on the machine that scans.
 //
 // The proof is one browser: headless Chromium of the version installed.
 // Firefox and Safari may decide otherwise (see the scanner's

@@ -235,6 +235,12 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 	if _, n, ok := strings.Cut(v.Product, "/"); ok {
 		b.version += " " + n
 	}
+	// A site must not write files on the machine that scans it: a page
+	// answered with Content-Disposition: attachment, or a script's
+	// download, would otherwise land in the user's Downloads directory.
+	if _, err := chromedp.CallBrowser(bctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{Behavior: browser.SetDownloadBehaviorBehaviorDeny}); err != nil {
+		return fail("deny downloads in", err)
+	}
 	// Subscribe before enabling, so that no request is paused unseen.
 	paused := chromedp.BrowserEvents(bctx, fetch.RequestPaused)
 	// The ancestors' requests are answered by answer; every other

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -265,6 +267,43 @@ func TestLoad_noVerdict(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("Load(hanging page) returned after %s, want about 2s", d)
+	}
+}
+
+// TestLoad_noDownload checks that a scanned page cannot write a file on the
+// machine that scans it: Chromium, left to its defaults, saves a response
+// with Content-Disposition: attachment in the user's Downloads directory,
+// under a name the site chooses.
+func TestLoad_noDownload(t *testing.T) {
+	home := t.TempDir()
+	// Chromium finds the Downloads directory from these when it starts.
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	b := startBrowser(t, proof.Options{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Disposition", "attachment; filename=clickguard-dropped.sh")
+		fmt.Fprint(w, "echo dropped by the scanned site")
+	}))
+	defer srv.Close()
+	for _, chain := range [][]string{{"http://attacker.example"}, {srv.URL}} {
+		// Chromium commits no document for a download: the proof ends at
+		// the deadline, without a verdict.
+		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+		f, err := b.Load(ctx, srv.URL+"/file", chain)
+		cancel()
+		if err == nil {
+			t.Errorf("Load(download, %q) = %s, want no verdict", chain, f.What())
+		}
+	}
+	err := filepath.WalkDir(home, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasPrefix(d.Name(), "clickguard-dropped") {
+			t.Errorf("the scanned site wrote %s", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
