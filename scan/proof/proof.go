@@ -471,7 +471,8 @@ func (b *Browser) load(ctx context.Context, pageURL string, ancestors []string, 
 		}
 	}
 
-	tab, closeTab := chromedp.NewContext(b.bctx)
+	var tab context.Context
+	tab, closeTab := chromedp.NewContext(b.bctx, chromedp.WithListener(dismissDialogs(&tab)))
 	defer closeTab()
 	// The tab's context descends from the browser's; end it with ctx.
 	defer context.AfterFunc(ctx, closeTab)()
@@ -502,6 +503,22 @@ func (b *Browser) load(ctx context.Context, pageURL string, ancestors []string, 
 		}
 	}
 	return f, nil
+}
+
+// dismissDialogs returns a listener for the events of the tab *tab that
+// dismisses every JavaScript dialog (alert, confirm, prompt) as it opens,
+// whichever frame of the tab opened it. With the DevTools Page domain on,
+// an open dialog stalls the page until a client answers it, and with it
+// every read of the frame: a page that calls alert() would have no verdict
+// before the deadline.
+func dismissDialogs(tab *context.Context) func(ev any) {
+	return func(ev any) {
+		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			// A listener may not send commands itself. The tab may be
+			// closing: errors are moot.
+			go func() { _, _ = chromedp.Call(*tab, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{}) }()
+		}
+	}
 }
 
 // reachable checks, once per page for the Browser's life, that Chromium

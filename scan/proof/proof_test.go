@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -267,6 +268,37 @@ func TestLoad_noVerdict(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("Load(hanging page) returned after %s, want about 2s", d)
+	}
+}
+
+// TestLoad_dialogs checks that a page that opens JavaScript dialogs, as it
+// loads or later, is still judged: Chromium renders it, and the dialog,
+// left open, would stall every read of the frame until the deadline.
+func TestLoad_dialogs(t *testing.T) {
+	b := startBrowser(t, proof.Options{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		script := strings.TrimPrefix(r.URL.Path, "/")
+		fmt.Fprintf(w, "<!doctype html><title>dialogs</title><p>text<script>%s</script>", script)
+	}))
+	t.Cleanup(srv.Close) // the subtests run in parallel, after this function returns
+	scripts := []string{
+		`alert("now")`,
+		`confirm("now")`,
+		`prompt("now")`,
+		`setTimeout(function(){alert("later")},0)`,
+	}
+	for _, script := range scripts {
+		for _, chain := range [][]string{{"http://attacker.example"}, {srv.URL}} {
+			t.Run(script+" in "+chain[0], func(t *testing.T) {
+				t.Parallel()
+				ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+				defer cancel()
+				f, err := b.Load(ctx, srv.URL+"/"+url.PathEscape(script), chain)
+				if err != nil || !f.Rendered {
+					t.Errorf("Load = %s, %v; want rendered", f.What(), err)
+				}
+			})
+		}
 	}
 }
 
