@@ -112,6 +112,21 @@ func (l *lab) topURL(t *testing.T, r corpustest.Record) string {
 	return u
 }
 
+// measure opens r's framing page in tab and reports whether the victim
+// document rendered in its frame.
+func (l *lab) measure(t *testing.T, tab context.Context, r corpustest.Record) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, 30*time.Second)
+	defer cancel()
+	// Navigate returns after the top page's load event, which waits for
+	// every frame's load, and a victim document's load waits for its
+	// beacon image: a victim that rendered has reported by now.
+	if err := chromedp.Do(ctx, chromedp.Navigate(l.topURL(t, r))); err != nil {
+		t.Fatalf("%s: load the framing page: %v", r.ID, err)
+	}
+	return l.wasLoaded(r.ID)
+}
+
 func (l *lab) wasLoaded(id string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -149,16 +164,7 @@ func TestExtraCorpus_chromium(t *testing.T) {
 
 	wrong := 0
 	for _, r := range records {
-		ctx, cancel := context.WithTimeout(tab, 30*time.Second)
-		// Navigate returns after the top page's load event, which waits for
-		// every frame's load, and a victim document's load waits for its
-		// beacon image: a victim that rendered has reported by now.
-		err := chromedp.Do(ctx, chromedp.Navigate(l.topURL(t, r)))
-		cancel()
-		if err != nil {
-			t.Fatalf("%s: load the framing page: %v", r.ID, err)
-		}
-		got := l.wasLoaded(r.ID)
+		got := l.measure(t, tab, r)
 		if got != r.Framed {
 			wrong++
 			t.Errorf("%s: Chromium framed = %v, the extra corpus says %v\n\theaders: %q\n\tancestors: %q",
