@@ -2,10 +2,12 @@ package scan
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/publicsuffix"
 
@@ -28,8 +30,33 @@ const (
 // policyAt is one policy of an enforced or report-only CSP header line.
 type policyAt struct {
 	line   framing.Header
+	ev     string // line as evidence, one string for all the line's policies
 	policy framing.Policy
 }
+
+// Bounds on what one page makes the checks do and the report hold. A page
+// may name thousands of sources, policies or meta tags within the fetch
+// limits; the checks look at the first ones one by one, and the verdicts,
+// which framing.Evaluate decides on the whole response, stay exact.
+const (
+	// maxPolicies is how many enforced policies, maxSources how many
+	// sources of one frame-ancestors, and maxMeta how many meta tags the
+	// checks look at one by one.
+	maxPolicies = 64
+	maxSources  = 64
+	maxMeta     = 64
+	// maxEvaluations is how many ancestor origins besides the standard
+	// chains the checks may test against the page's policies, each a
+	// framing.Evaluate of the whole response.
+	maxEvaluations = 64
+	// MaxFindings is the most findings a Result holds; a page with more
+	// keeps the most severe and ends with a findings-truncated finding.
+	MaxFindings = 50
+	// maxText bounds each string of a finding and a verdict's reason, and
+	// findingsBudget the text of a result's findings together.
+	maxText        = 16 << 10
+	findingsBudget = 256 << 10
+)
 
 // facts is what the checks need to know about one response.
 type facts struct {
@@ -54,6 +81,32 @@ type facts struct {
 	errPage           *framing.Response
 	errPageForeignV   framing.Verdict
 	errPageForeignErr error
+
+	// evaluated holds the verdicts of the one-ancestor chains evaluate has
+	// decided, the standard ones included.
+	evaluated map[string]framing.Verdict
+}
+
+// errTooManyEvaluations says that evaluate has tested maxEvaluations
+// ancestors already.
+var errTooManyEvaluations = errors.New("too many ancestors to test one by one")
+
+// evaluate returns the verdict for the page framed directly by ancestor,
+// deciding each ancestor once and at most maxEvaluations of them: each
+// costs a framing.Evaluate of the whole response.
+func (f *facts) evaluate(ancestor string) (framing.Verdict, error) {
+	if v, ok := f.evaluated[ancestor]; ok {
+		return v, nil
+	}
+	if len(f.evaluated) >= maxEvaluations+2 { // the standard two are free
+		return framing.Verdict{}, errTooManyEvaluations
+	}
+	v, err := framing.Evaluate(f.resp, []string{ancestor})
+	if err != nil {
+		return v, err
+	}
+	f.evaluated[ancestor] = v
+	return v, nil
 }
 
 // judge fills in res's verdicts and findings for a page fetched as a framed
@@ -90,7 +143,7 @@ func verdict(name string, chain []string, v framing.Verdict) Verdict {
 		Ancestors: slices.Clone(chain),
 		Framable:  v.Framable,
 		DecidedBy: string(v.DecidedBy),
-		Reason:    v.Reason,
+		Reason:    cut(v.Reason),
 	}
 }
 
@@ -103,17 +156,19 @@ func newFacts(p, top *page, errPage *framing.Response) (*facts, error) {
 			f.xfoLines = append(f.xfoLines, h)
 			xfoValues = append(xfoValues, h.Value)
 		case hdrCSP:
+			ev := line(h)
 			for _, pol := range framing.ParseCSP(h.Value) {
-				f.enforced = append(f.enforced, policyAt{h, pol})
+				f.enforced = append(f.enforced, policyAt{h, ev, pol})
 				if _, ok := pol.FrameAncestors(); ok {
 					f.hasFA = true
 				} else if _, _, ok := pol.IgnoredFrameAncestors(); ok {
-					f.dropped = append(f.dropped, policyAt{h, pol})
+					f.dropped = append(f.dropped, policyAt{h, ev, pol})
 				}
 			}
 		case hdrCSPRO:
+			ev := line(h)
 			for _, pol := range framing.ParseCSP(h.Value) {
-				f.reportOnly = append(f.reportOnly, policyAt{h, pol})
+				f.reportOnly = append(f.reportOnly, policyAt{h, ev, pol})
 			}
 		}
 	}
@@ -142,6 +197,7 @@ func newFacts(p, top *page, errPage *framing.Response) (*facts, error) {
 			return nil, fmt.Errorf("evaluate chain %q: %w", strings.Join(e.chain, ","), err)
 		}
 	}
+	f.evaluated = map[string]framing.Verdict{f.foreign: f.foreignV, f.own: f.ownV}
 	if errPage != nil {
 		f.errPageForeignV, f.errPageForeignErr = framing.Evaluate(*errPage, []string{f.foreign})
 	}
@@ -168,16 +224,58 @@ func (f *facts) findings() []Finding {
 	add(f.checkErrorPage()...)
 	add(f.checkTopLevel()...)
 	add(f.checkDocument()...)
-	for i := range out {
-		if out[i].Evidence == nil {
-			out[i].Evidence = []string{}
-		}
-	}
 	slices.SortStableFunc(out, func(a, b Finding) int { return cmp.Compare(b.Severity, a.Severity) })
-	if out == nil {
-		out = []Finding{}
+	return bound(out)
+}
+
+// bound returns findings, most severe first, without repeats, each string
+// cut to maxText, and at most MaxFindings of them within findingsBudget:
+// when some are left out, the last says how many.
+func bound(findings []Finding) []Finding {
+	out := []Finding{}
+	seen := map[string]bool{}
+	size, left := 0, 0
+	for _, f := range findings {
+		f.Message, f.Fix = cut(f.Message), cut(f.Fix)
+		ev := make([]string, 0, len(f.Evidence))
+		for _, e := range f.Evidence {
+			ev = append(ev, cut(e))
+		}
+		f.Evidence = ev
+		key := f.ID + "\x00" + f.Message + "\x00" + f.Fix + "\x00" + strings.Join(f.Evidence, "\x00")
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		if len(out) == MaxFindings-1 || size > findingsBudget {
+			left++
+			continue
+		}
+		out = append(out, f)
+		size += len(key)
+	}
+	if left > 0 {
+		out = append(out, Finding{
+			ID:       "findings-truncated",
+			Severity: SeverityInfo,
+			Message:  fmt.Sprintf("%d more findings on this page are not listed: a report lists at most %d, and at most %d KiB of them, most severe first. Fix these and scan again.", left, MaxFindings, findingsBudget>>10),
+			Evidence: []string{},
+		})
 	}
 	return out
+}
+
+// cut shortens s to at most maxText bytes, on a character boundary, saying
+// how much it left out.
+func cut(s string) string {
+	if len(s) <= maxText {
+		return s
+	}
+	n := maxText
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return fmt.Sprintf("%s… (%d more bytes)", s[:n], len(s)-n)
 }
 
 // checkProtection judges the page as a whole: unprotected, framable by a
@@ -195,15 +293,15 @@ func (f *facts) checkProtection() []Finding {
 		}
 		ev := headerEvidence(f.xfoLines)
 		for _, p := range f.dropped {
-			ev = appendUnique(ev, line(p.line))
+			ev = appendUnique(ev, p.ev)
 		}
 		for _, p := range f.reportOnly {
 			if _, ok := p.policy.FrameAncestors(); ok {
-				ev = appendUnique(ev, line(p.line))
+				ev = appendUnique(ev, p.ev)
 			}
 		}
-		for _, m := range f.resp.Meta {
-			ev = append(ev, metaTag(m))
+		for _, m := range f.resp.Meta[:min(len(f.resp.Meta), maxMeta)] {
+			ev = appendUnique(ev, metaTag(m))
 		}
 		if len(ev) == 0 {
 			ev = []string{"(no X-Frame-Options or Content-Security-Policy frame-ancestors header)"}
@@ -370,7 +468,7 @@ func (f *facts) checkMeta() []Finding {
 		sev = SeverityMedium
 	}
 	var out []Finding
-	for _, m := range f.resp.Meta {
+	for _, m := range f.resp.Meta[:min(len(f.resp.Meta), maxMeta)] {
 		switch strings.ToLower(strings.TrimSpace(m.HTTPEquiv)) {
 		case hdrXFO:
 			out = append(out, Finding{
@@ -408,7 +506,7 @@ func (f *facts) checkReportOnly() []Finding {
 				ID:       "csp-report-only",
 				Severity: SeverityMedium,
 				Message:  "frame-ancestors is only in Content-Security-Policy-Report-Only: browsers report violations but still render the page in the frame.",
-				Evidence: []string{line(p.line)},
+				Evidence: []string{p.ev},
 				Fix:      "Content-Security-Policy: " + directiveText(d.Name, d.Sources),
 			}}
 		}
@@ -422,7 +520,8 @@ func (f *facts) checkPolicies() []Finding {
 	var out []Finding
 	// Comma-joined policies, once per header line.
 	seenLine := map[string]bool{}
-	for _, p := range f.enforced {
+	enforced := f.enforced[:min(len(f.enforced), maxPolicies)]
+	for _, p := range enforced {
 		key := p.line.Value
 		if seenLine[key] {
 			continue
@@ -436,11 +535,11 @@ func (f *facts) checkPolicies() []Finding {
 			ID:       "csp-comma",
 			Severity: SeverityMedium,
 			Message:  fmt.Sprintf("This Content-Security-Policy line holds %d policies separated by commas: each is enforced on its own, and sources after a comma are not part of the directive before it.", len(pols)),
-			Evidence: []string{line(p.line)},
+			Evidence: []string{p.ev},
 			Fix:      commaFix(pols),
 		})
 	}
-	for _, p := range f.enforced {
+	for _, p := range enforced {
 		if d, c, ok := p.policy.IgnoredFrameAncestors(); ok {
 			// Browsers drop it: nothing in it is in force to analyse.
 			sev := SeverityLow
@@ -451,7 +550,7 @@ func (f *facts) checkPolicies() []Finding {
 				ID:       "frame-ancestors-ignored",
 				Severity: sev,
 				Message:  fmt.Sprintf("Browsers ignore this frame-ancestors directive, and any later one in the policy, because its value holds a byte that is not allowed (0x%02X; only printable ASCII and spaces are, so write a non-ASCII host name in punycode): it protects nothing.", c),
-				Evidence: []string{line(p.line)},
+				Evidence: []string{p.ev},
 				Fix:      "Content-Security-Policy: " + directiveText(d.Name, allowedSources(d)),
 			})
 			continue
@@ -467,7 +566,7 @@ func (f *facts) checkPolicies() []Finding {
 					ID:       "csp-directive-misspelled",
 					Severity: SeverityMedium,
 					Message:  fmt.Sprintf("Directive %q is not frame-ancestors: browsers ignore it.", d.Name),
-					Evidence: []string{line(p.line)},
+					Evidence: []string{p.ev},
 					Fix:      "Content-Security-Policy: " + directiveText("frame-ancestors", d.Sources),
 				})
 			}
@@ -480,7 +579,7 @@ func (f *facts) checkPolicies() []Finding {
 				ID:       "csp-duplicate-directive",
 				Severity: SeverityLow,
 				Message:  fmt.Sprintf("frame-ancestors appears %d times in one policy: browsers use the first (%s) and ignore the rest.", len(fas), directiveText(fas[0].Name, fas[0].Sources)),
-				Evidence: []string{line(p.line)},
+				Evidence: []string{p.ev},
 				Fix:      "Content-Security-Policy: " + directiveText(fas[0].Name, fas[0].Sources),
 			})
 		}
@@ -504,7 +603,7 @@ func (f *facts) checkSources(h framing.Header, d framing.Directive) []Finding {
 	var out []Finding
 	var broad, kept, none []framing.Source
 	var hosts []framing.Source
-	for _, s := range d.Sources {
+	for _, s := range d.Sources[:min(len(d.Sources), maxSources)] {
 		switch {
 		case isBroad(s):
 			broad = append(broad, s)
@@ -567,7 +666,7 @@ func (f *facts) checkSources(h framing.Header, d framing.Directive) []Finding {
 				// http: also matches https ancestors (CSP 3 upgrade).
 				who = "any site served over http or https"
 			}
-			if v, err := framing.Evaluate(f.resp, []string{sample}); err == nil && v.Framable {
+			if v, err := f.evaluate(sample); err == nil && v.Framable {
 				sev = SeverityHigh
 			}
 		}
@@ -666,9 +765,13 @@ func (f *facts) admits(s framing.Source) string {
 func (f *facts) embeddableMessage(named []framing.Source) string {
 	var hosts []framing.Source
 	var blocked []string
-	why := ""
+	why, unchecked := "", 0
 	for _, s := range named {
-		v, err := framing.Evaluate(f.resp, []string{f.admits(s)})
+		v, err := f.evaluate(f.admits(s))
+		if errors.Is(err, errTooManyEvaluations) {
+			unchecked++
+			continue
+		}
 		if err != nil || v.Framable {
 			// An origin the model cannot parse is named as written.
 			hosts = append(hosts, s)
@@ -678,6 +781,10 @@ func (f *facts) embeddableMessage(named []framing.Source) string {
 		if why == "" {
 			why = v.Reason
 		}
+	}
+	if unchecked > 0 {
+		// Too many hosts to test one by one: say only what is known.
+		return fmt.Sprintf("frame-ancestors names hosts and keeps a foreign site out; %d of the hosts it names were not tested one by one against the page's policies.", unchecked)
 	}
 	if len(hosts) == 0 {
 		who := "no site"
@@ -871,10 +978,8 @@ func framingLines(r framing.Response) []string {
 		case hdrXFO:
 			out = append(out, line(h))
 		case hdrCSP, hdrCSPRO:
-			for _, p := range framing.ParseCSP(h.Value) {
-				if _, ok := p.FrameAncestors(); ok {
-					out = appendUnique(out, line(h))
-				}
+			if slices.ContainsFunc(framing.ParseCSP(h.Value), func(p framing.Policy) bool { _, ok := p.FrameAncestors(); return ok }) {
+				out = appendUnique(out, line(h))
 			}
 		}
 	}
@@ -958,7 +1063,7 @@ func (f *facts) faEvidence() []string {
 	var ev []string
 	for _, p := range f.enforced {
 		if _, ok := p.policy.FrameAncestors(); ok {
-			ev = appendUnique(ev, line(p.line))
+			ev = appendUnique(ev, p.ev)
 		}
 	}
 	return ev

@@ -204,6 +204,12 @@ var rules = []Rule{
 		Full:  "<meta> tags after the first part of the body were not looked for.",
 		Help:  "Nothing to do: browsers ignore framing policies in <meta> tags anyway.",
 	},
+	{
+		ID: "findings-truncated", Name: "FindingsTruncated", Severity: SeverityInfo,
+		Short: "The page has more findings than a report lists",
+		Full:  "A report lists at most 50 findings per page, and at most 256 KiB of them, the most severe first, and each text at most 16 KiB; the checks look one by one at the first 64 policies, sources of a directive and <meta> tags. The verdicts always judge the whole response.",
+		Help:  "Fix the findings listed and scan again.",
+	},
 }
 
 // ruleIndex maps a rule id to its index in rules.
