@@ -688,7 +688,7 @@ func (d document) committed() bool { return d.URL != "" && d.URL != "about:blank
 
 const readDocument = `JSON.stringify({
 	url: document.URL,
-	title: document.title,
+	title: document.title.replace(/\s+/g, " ").trim().slice(0, 160),
 	origin: self.origin,
 	ready: document.readyState,
 	text: (document.body ? document.body.innerText : "").replace(/\s+/g, " ").trim().slice(0, 160),

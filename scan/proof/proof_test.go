@@ -339,6 +339,26 @@ func TestLoad_noDownload(t *testing.T) {
 	}
 }
 
+// TestLoad_longTitle checks that a page cannot fill every verdict of the
+// report with its title: the proof keeps the first 160 characters, on one
+// line, as it keeps its text.
+func TestLoad_longTitle(t *testing.T) {
+	b := startBrowser(t, proof.Options{})
+	title := "first\nline " + strings.Repeat("é", 100000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, "<!doctype html><title>%s</title><p>long", title)
+	}))
+	defer srv.Close()
+	f, err := b.Load(t.Context(), srv.URL+"/", []string{"http://attacker.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "first line " + strings.Repeat("é", 149); f.Title != want {
+		t.Errorf("title of %d bytes, starting %.40q; want the first 160 characters on one line", len(f.Title), f.Title)
+	}
+}
+
 // TestLoad_cookie checks that the cookie reaches the page in a frame of its
 // own origin and not in a frame of another site (SameSite=Lax by default).
 func TestLoad_cookie(t *testing.T) {
