@@ -18,8 +18,8 @@ type accountPage struct {
 	page
 	Version        int64  // profile version the allowlist form was made for
 	Origins        string // allowlist as typed, one origin per line
-	OriginErrors   []string
-	PasswordErrors []string
+	OriginErrors   formErrors
+	PasswordErrors formErrors
 	MaxOrigins     int
 	MinPassword    int
 }
@@ -27,7 +27,7 @@ type accountPage struct {
 // accountDeletePage is the data of account_delete.html.
 type accountDeletePage struct {
 	page
-	Errors []string
+	Errors formErrors
 }
 
 // goodbyePage is the data of goodbye.html, shown once an account is gone.
@@ -55,9 +55,9 @@ func (a *App) currentAccount(w http.ResponseWriter, r *http.Request) (store.User
 	return u, true
 }
 
-func (a *App) renderAccount(w http.ResponseWriter, r *http.Request, status int, version int64, origins string, originErrs, passErrs []string) {
+func (a *App) renderAccount(w http.ResponseWriter, r *http.Request, status int, version int64, origins string, originErrs, passErrs formErrors) {
 	a.render(w, r, status, "account", accountPage{
-		page:           a.newPage(r, "Account"),
+		page:           a.newPage(r, errorTitle("Account", slices.Concat(originErrs, passErrs))),
 		Version:        version,
 		Origins:        origins,
 		OriginErrors:   originErrs,
@@ -122,14 +122,14 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
 	if done {
 		return
 	}
-	var errs []string
+	var errs formErrors
 	if !ok {
-		errs = append(errs, "The current password is not correct.")
+		errs.add("The current password is not correct.", "current_password")
 	}
 	if msg := validatePassword(next); msg != "" {
-		errs = append(errs, "New password: "+msg)
+		errs.add("New password: "+msg, "new_password")
 	} else if next != confirm {
-		errs = append(errs, "The new password and its confirmation differ.")
+		errs.add("The new password and its confirmation differ.", "confirm_password")
 	}
 	if errs != nil {
 		a.renderAccount(w, r, http.StatusUnprocessableEntity, u.Version, origins, nil, errs)
@@ -212,15 +212,20 @@ func (a *App) setEmbedOrigins(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	field := r.PostFormValue("origins")
-	origins, errs := parseOrigins(field)
-	if errs != nil {
+	origins, msgs := parseOrigins(field)
+	if msgs != nil {
+		var errs formErrors
+		for _, m := range msgs {
+			errs.add(m, "origins")
+		}
 		a.renderAccount(w, r, http.StatusUnprocessableEntity, version, limit(field, 4096), errs, nil)
 		return
 	}
 	_, err := a.store.SetEmbedOrigins(r.Context(), a.currentUser(r), origins, version, a.actor(r))
 	if errors.Is(err, store.ErrConflict) {
-		a.renderAccount(w, r, http.StatusConflict, version, field,
-			[]string{"Your account changed since this page was loaded (in another tab?). Reload the page and make the change again."}, nil)
+		var errs formErrors
+		errs.add("Your account changed since this page was loaded (in another tab?). Reload the page and make the change again.")
+		a.renderAccount(w, r, http.StatusConflict, version, field, errs, nil)
 		return
 	}
 	if err != nil {
@@ -256,9 +261,11 @@ func (a *App) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
+		var errs formErrors
+		errs.add("The password is not correct. Your account was not deleted.", "password")
 		a.render(w, r, http.StatusUnprocessableEntity, "account_delete", accountDeletePage{
-			page:   a.newPage(r, "Delete your account?"),
-			Errors: []string{"The password is not correct. Your account was not deleted."},
+			page:   a.newPage(r, errorTitle("Delete your account?", errs)),
+			Errors: errs,
 		})
 		return
 	}

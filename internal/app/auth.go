@@ -21,14 +21,14 @@ var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{2,31}$`)
 type loginPage struct {
 	page
 	Username string
-	Errors   []string
+	Errors   formErrors
 }
 
 // signupPage is the data of signup.html.
 type signupPage struct {
 	page
 	Username    string
-	Errors      []string
+	Errors      formErrors
 	MinPassword int
 	MaxPassword int
 }
@@ -55,9 +55,9 @@ func (a *App) showSignup(w http.ResponseWriter, r *http.Request) {
 	a.renderSignup(w, r, http.StatusOK, "", nil)
 }
 
-func (a *App) renderSignup(w http.ResponseWriter, r *http.Request, status int, username string, errs []string) {
+func (a *App) renderSignup(w http.ResponseWriter, r *http.Request, status int, username string, errs formErrors) {
 	a.render(w, r, status, "signup", signupPage{
-		page:        a.newPage(r, "Create an account"),
+		page:        a.newPage(r, errorTitle("Create an account", errs)),
 		Username:    username,
 		Errors:      errs,
 		MinPassword: minPasswordLen,
@@ -122,12 +122,12 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) {
 	username := strings.TrimSpace(r.PostFormValue("username"))
 	password := r.PostFormValue("password")
 	shown := limit(username, 64) // echoed back into the form
-	var errs []string
+	var errs formErrors
 	if msg := validateUsername(username); msg != "" {
-		errs = append(errs, msg)
+		errs.add(msg, "username")
 	}
 	if msg := validatePassword(password); msg != "" {
-		errs = append(errs, msg)
+		errs.add(msg, "password")
 	}
 	if errs != nil {
 		a.renderSignup(w, r, http.StatusUnprocessableEntity, shown, errs)
@@ -143,7 +143,9 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) {
 	u, err := a.store.CreateUser(r.Context(), store.User{Username: username, PasswordHash: hash}, act)
 	switch {
 	case errors.Is(err, store.ErrExists):
-		a.renderSignup(w, r, http.StatusConflict, shown, []string{"That username is taken. Choose another one."})
+		var taken formErrors
+		taken.add("That username is taken. Choose another one.", "username")
+		a.renderSignup(w, r, http.StatusConflict, shown, taken)
 		return
 	case err != nil:
 		a.serverError(w, r, fmt.Errorf("app: signup %q: %w", username, err))
@@ -198,9 +200,10 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	password := r.PostFormValue("password")
 	shown := limit(username, 64)
 	if username == "" || password == "" {
+		var errs formErrors
+		errs.add("Enter your username and your password.", "username", "password")
 		a.render(w, r, http.StatusUnprocessableEntity, "login", loginPage{
-			page: a.newPage(r, "Log in"), Username: shown,
-			Errors: []string{"Enter your username and your password."},
+			page: a.newPage(r, errorTitle("Log in", errs)), Username: shown, Errors: errs,
 		})
 		return
 	}
@@ -265,9 +268,12 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 		ok = err == nil
 	}
 	if !ok {
-		// The attempt keeps its slot: that is the failure counted.
+		// The attempt keeps its slot: that is the failure counted. The
+		// message is about both fields: it must not tell which was wrong.
+		var errs formErrors
+		errs.add(errBadLogin, "username", "password")
 		a.render(w, r, http.StatusUnauthorized, "login", loginPage{
-			page: a.newPage(r, "Log in"), Username: shown, Errors: []string{errBadLogin},
+			page: a.newPage(r, errorTitle("Log in", errs)), Username: shown, Errors: errs,
 		})
 		return
 	}

@@ -30,7 +30,7 @@ type itemFormPage struct {
 	Item      store.Item // ID and Version are set when editing
 	ItemTitle string     // the user's input
 	Body      string
-	Errors    []string
+	Errors    formErrors
 	MaxTitle  int
 	MaxBody   int
 }
@@ -83,13 +83,13 @@ func (a *App) showNewItem(w http.ResponseWriter, r *http.Request) {
 	a.renderItemForm(w, r, http.StatusOK, store.Item{}, "", "", nil)
 }
 
-func (a *App) renderItemForm(w http.ResponseWriter, r *http.Request, status int, it store.Item, title, body string, errs []string) {
+func (a *App) renderItemForm(w http.ResponseWriter, r *http.Request, status int, it store.Item, title, body string, errs formErrors) {
 	heading := "New item"
 	if it.ID != "" {
 		heading = "Edit item"
 	}
 	a.render(w, r, status, "item_form", itemFormPage{
-		page:      a.newPage(r, heading),
+		page:      a.newPage(r, errorTitle(heading, errs)),
 		Item:      it,
 		ItemTitle: title,
 		Body:      body,
@@ -101,32 +101,32 @@ func (a *App) renderItemForm(w http.ResponseWriter, r *http.Request, status int,
 
 // validateItem returns what is wrong with an item's fields, one message per
 // problem, precise enough to fix them.
-func validateItem(title, body string) []string {
-	var errs []string
+func validateItem(title, body string) formErrors {
+	var errs formErrors
 	switch n := utf8.RuneCountInString(title); {
 	case !hasVisible(title):
-		errs = append(errs, "Enter a title.")
+		errs.add("Enter a title.", "title")
 	case n > store.MaxTitleRunes:
-		errs = append(errs, fmt.Sprintf("The title is %d characters long; the limit is %d.", n, store.MaxTitleRunes))
+		errs.add(fmt.Sprintf("The title is %d characters long; the limit is %d.", n, store.MaxTitleRunes), "title")
 	}
 	if len(body) > store.MaxBodyBytes {
-		errs = append(errs, fmt.Sprintf("The text is %d bytes long; the limit is %d bytes (%s).", len(body), store.MaxBodyBytes, formatSize(store.MaxBodyBytes)))
+		errs.add(fmt.Sprintf("The text is %d bytes long; the limit is %d bytes (%s).", len(body), store.MaxBodyBytes, formatSize(store.MaxBodyBytes)), "body")
 	}
 	titleOK, bodyOK := utf8.ValidString(title), utf8.ValidString(body)
 	if !titleOK {
-		errs = append(errs, "The title contains bytes that are not valid UTF-8.")
+		errs.add("The title contains bytes that are not valid UTF-8.", "title")
 	}
 	if !bodyOK {
-		errs = append(errs, "The text contains bytes that are not valid UTF-8.")
+		errs.add("The text contains bytes that are not valid UTF-8.", "body")
 	}
 	if !titleOK || !bodyOK {
 		return errs
 	}
 	if r, ok := firstDisallowed(title, titleRune); !ok {
-		errs = append(errs, fmt.Sprintf("The title contains %U, an invisible character a title may not hold (a line break, a control or a text-direction character); remove it.", r))
+		errs.add(fmt.Sprintf("The title contains %U, an invisible character a title may not hold (a line break, a control or a text-direction character); remove it.", r), "title")
 	}
 	if r, ok := firstDisallowed(body, bodyRune); !ok {
-		errs = append(errs, fmt.Sprintf("The text contains %U, an invisible control character; remove it.", r))
+		errs.add(fmt.Sprintf("The text contains %U, an invisible control character; remove it.", r), "body")
 	}
 	return errs
 }

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 )
 
@@ -46,6 +47,66 @@ type errorPage struct {
 	// NextHref and NextText, when set, are the way forward the page offers
 	// before "Back to the start".
 	NextHref, NextText string
+}
+
+// formErrors are the problems found in a submitted form, one message each,
+// in the order of the form's fields. A message names the form controls it is
+// about, by id, so that the page can mark them aria-invalid and describe them
+// by the message (aria-describedby); one about the whole form names none. The
+// zero value is no errors. Build it with [formErrors.add].
+type formErrors []formError
+
+// formError is one message of a [formErrors].
+type formError struct {
+	ID      string   // id of the message's element, unique on the page
+	Message string   // plain text
+	Fields  []string // ids of the controls it is about; the first is linked
+}
+
+// add appends message about the controls with ids fields (none for a
+// message about the whole form). The message's id derives from the first
+// control's: "title-error", then "title-error-2", ...; "form-error" when it
+// names none.
+func (e *formErrors) add(message string, fields ...string) {
+	base := "form"
+	if len(fields) > 0 {
+		base = fields[0]
+	}
+	id, n := base+"-error", 1
+	for _, have := range *e {
+		if have.ID == id || strings.HasPrefix(have.ID, base+"-error-") {
+			n++
+		}
+	}
+	if n > 1 {
+		id += "-" + strconv.Itoa(n)
+	}
+	*e = append(*e, formError{ID: id, Message: message, Fields: fields})
+}
+
+// For returns the ids of the messages about the control with id field,
+// space-separated as aria-describedby takes them, or "" if there are none.
+func (e formErrors) For(field string) string {
+	var ids []string
+	for _, fe := range e {
+		for _, f := range fe.Fields {
+			if f == field {
+				ids = append(ids, fe.ID)
+				break
+			}
+		}
+	}
+	return strings.Join(ids, " ")
+}
+
+// errorTitle returns title as the <title> of a form page: prefixed with
+// "Error: " when the form came back with errs, so that a screen reader says
+// so as soon as the page loads.
+func errorTitle(title string, errs formErrors) string {
+	if len(errs) > 0 {
+		return "Error: " + title
+	}
+	return title
 }
 
 // parseTemplates parses every file in templates/pages/ as its own template set

@@ -22,6 +22,7 @@ type sessionsPage struct {
 type sessionRow struct {
 	store.TrackedSession
 	Current bool
+	N       int // position in the list, from 1: names its button uniquely
 }
 
 // showSessions lists the sessions of the logged-in user, each but this one
@@ -33,7 +34,7 @@ func (a *App) showSessions(w http.ResponseWriter, r *http.Request) {
 	}
 	data := sessionsPage{page: a.newPage(r, "Signed-in sessions"), Max: store.MaxListedSessions}
 	for _, s := range list {
-		row := sessionRow{TrackedSession: s, Current: s.ID == current}
+		row := sessionRow{TrackedSession: s, Current: s.ID == current, N: len(data.Sessions) + 1}
 		if !row.Current {
 			data.Others++
 		}

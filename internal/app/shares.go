@@ -16,8 +16,15 @@ type sharesPage struct {
 	Item    store.Item
 	Shares  []store.Share
 	Grantee string // the user's input
-	Errors  []string
+	Errors  formErrors
 	Max     int
+}
+
+// granteeError returns msg as the error of the share form's username field.
+func granteeError(msg string) formErrors {
+	var errs formErrors
+	errs.add(msg, "with")
+	return errs
 }
 
 // shareConfirmPage is the data of share_confirm.html.
@@ -38,7 +45,7 @@ func (a *App) showShares(w http.ResponseWriter, r *http.Request) {
 	if _, asked := r.URL.Query()["with"]; asked {
 		grantee := strings.TrimSpace(r.URL.Query().Get("with"))
 		if msg := a.checkGrantee(r, it, grantee); msg != "" {
-			a.renderShares(w, r, http.StatusUnprocessableEntity, it, grantee, []string{msg})
+			a.renderShares(w, r, http.StatusUnprocessableEntity, it, grantee, granteeError(msg))
 			return
 		}
 		a.render(w, r, http.StatusOK, "share_confirm", shareConfirmPage{
@@ -51,14 +58,14 @@ func (a *App) showShares(w http.ResponseWriter, r *http.Request) {
 	a.renderShares(w, r, http.StatusOK, it, "", nil)
 }
 
-func (a *App) renderShares(w http.ResponseWriter, r *http.Request, status int, it store.Item, grantee string, errs []string) {
+func (a *App) renderShares(w http.ResponseWriter, r *http.Request, status int, it store.Item, grantee string, errs formErrors) {
 	shares, err := a.store.ListShares(r.Context(), it.Owner, it.ID)
 	if err != nil {
 		a.storeError(w, r, err)
 		return
 	}
 	a.render(w, r, status, "shares", sharesPage{
-		page:    a.newPage(r, "Sharing “"+it.Title+"”"),
+		page:    a.newPage(r, errorTitle("Sharing “"+it.Title+"”", errs)),
 		Item:    it,
 		Shares:  shares,
 		Grantee: limit(grantee, 64),
@@ -102,7 +109,7 @@ func (a *App) changeShares(w http.ResponseWriter, r *http.Request) {
 	switch r.PostFormValue("action") {
 	case "add":
 		if msg := validateUsername(grantee); msg != "" {
-			a.renderShares(w, r, http.StatusUnprocessableEntity, it, grantee, []string{msg})
+			a.renderShares(w, r, http.StatusUnprocessableEntity, it, grantee, granteeError(msg))
 			return
 		}
 		err := a.store.AddShare(ctx, it.Owner, it.ID, grantee, a.actor(r))
@@ -133,11 +140,13 @@ func (a *App) changeShares(w http.ResponseWriter, r *http.Request) {
 			a.storeError(w, r, err)
 			return
 		}
-		a.renderShares(w, r, status, it, grantee, []string{msg})
+		a.renderShares(w, r, status, it, grantee, granteeError(msg))
 	case "revoke":
 		err := a.store.RemoveShare(ctx, it.Owner, it.ID, grantee, a.actor(r))
 		if errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrAccountGone) {
-			a.renderShares(w, r, http.StatusConflict, it, "", []string{fmt.Sprintf("This item was not shared with %q (any more).", limit(grantee, 64))})
+			var errs formErrors
+			errs.add(fmt.Sprintf("This item was not shared with %q (any more).", limit(grantee, 64)))
+			a.renderShares(w, r, http.StatusConflict, it, "", errs)
 			return
 		}
 		if err != nil {
