@@ -1,0 +1,377 @@
+package app_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/truora/minidyn/server"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+
+	"github.com/clickguard/clickguard/internal/app"
+	"github.com/clickguard/clickguard/internal/store"
+)
+
+// TestPageMarkup renders every kind of page, forms with their errors
+// included, and checks the structure that screen readers and keyboards rely
+// on: a language, one h1 and no skipped heading level, a title, the
+// landmarks and the skip link, a label for every control, unique ids and
+// resolvable references, autocomplete on credential fields, invalid fields
+// described by their error messages, no interactive element inside another
+// and no two buttons with the same name.
+func TestPageMarkup(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	if err := env.Store.SetThrottlePolicy(store.ThrottlePolicy{Window: time.Hour, Max: 2, MaxPerAddr: 100}); err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t, env, app.Config{MaxBodyBytes: 64 << 10})
+	visitor := newTab(t, srv)
+	alice := user(t, srv, "alice")
+	loginAgain(t, srv, "alice")
+	loginAgain(t, srv, "alice")
+	bob := user(t, srv, "bob")
+	user(t, srv, "carol")
+	id := alice.createItem("Notes", "Some text.")
+	alice.share(id, "bob")
+	draft := alice.createItem("Draft", "")
+	item := "/items/" + id
+	if r := alice.submit(item+"/visibility", item+"/visibility", url.Values{"public": {"true"}, "version": {alice.version(item + "/visibility")}}); r.status != http.StatusSeeOther {
+		t.Fatalf("make item public: status %d", r.status)
+	}
+	get := func(b *browser, path string) func() response { return func() response { return b.get(path) } }
+	post := func(b *browser, formPage, action string, form url.Values) func() response {
+		return func() response { return b.submit(formPage, action, form) }
+	}
+
+	for _, tc := range []struct {
+		name    string
+		load    func() response
+		status  int
+		invalid bool // the page shows a form's errors
+	}{
+		{"home", get(visitor, "/"), 200, false},
+		{"signup", get(visitor, "/signup"), 200, false},
+		{"signup errors", post(visitor, "/signup", "/signup", url.Values{"username": {"A"}, "password": {"short"}}), 422, true},
+		{"login", get(visitor, "/login"), 200, false},
+		{"login errors", post(visitor, "/login", "/login", url.Values{"username": {"alice"}, "password": {"not the password"}}), 401, true},
+		{"items", get(alice, "/items"), 200, false},
+		{"new item", get(alice, "/items/new"), 200, false},
+		{"new item errors", post(alice, "/items/new", "/items", url.Values{"title": {" "}, "body": {"a\x00"}}), 422, true},
+		{"item", get(alice, item), 200, false},
+		{"item shared with me", get(bob, item), 200, false},
+		{"edit", get(alice, item+"/edit"), 200, false},
+		{"edit conflict", post(alice, item+"/edit", item+"/edit", url.Values{"title": {"Notes"}, "body": {"mine"}, "version": {"1"}}), 409, false},
+		{"delete", get(alice, "/items/"+draft+"/delete"), 200, false},
+		{"make public", get(alice, "/items/"+draft+"/visibility"), 200, false},
+		{"make private", get(alice, item+"/visibility"), 200, false},
+		{"sharing", get(alice, item+"/share"), 200, false},
+		{"sharing errors", get(alice, item+"/share?with=nobody"), 422, true},
+		{"share confirmation", get(alice, item+"/share?with=carol"), 200, false},
+		{"leave", get(bob, item+"/leave"), 200, false},
+		{"activity", get(alice, "/activity"), 200, false},
+		{"account", get(alice, "/account"), 200, false},
+		{"account password errors", post(alice, "/account", "/account/password", url.Values{"current_password": {"wrong"}, "new_password": {"short"}, "confirm_password": {"other"}}), 422, true},
+		{"account allowlist errors", post(alice, "/account", "/account/embed-origins", url.Values{"origins": {"https://a.example/path\nnot an origin"}, "version": {alice.version("/account")}}), 422, true},
+		{"sessions", get(alice, "/account/sessions"), 200, false},
+		{"export", get(alice, "/export"), 200, false},
+		{"account delete", get(alice, "/account/delete"), 200, false},
+		{"account delete errors", post(alice, "/account/delete", "/account/delete", url.Values{"password": {"not the password"}}), 422, true},
+		{"public", get(visitor, "/p/"+id), 200, false},
+		{"embed", get(visitor, "/embed/"+id), 200, false},
+		{"403", get(bob, item+"/edit"), 403, false},
+		{"404", get(alice, "/no-such-page"), 404, false},
+		{"405", get(alice, "/logout"), 405, false},
+		{"413", post(visitor, "/signup", "/signup", url.Values{"username": {"ivan"}, "password": {strings.Repeat("x", 100<<10)}}), 413, false},
+		{"429", func() response {
+			for range 2 {
+				newTab(t, srv).login("nobody", "not the password")
+			}
+			return newTab(t, srv).login("nobody", "not the password")
+		}, 429, false},
+		{"503", func() response {
+			b := newTab(t, srv)
+			tok := tokenIn(b.get("/signup").body)
+			md := env.Backend.Minidyn
+			md.EmulateFailureForTable(env.Tables.Data, server.FailureConditionInternalServerError)
+			defer md.EmulateFailureForTable(env.Tables.Data, server.FailureConditionNone)
+			return b.postRaw("/signup", url.Values{"username": {"judy"}, "password": {goodPassword}, "csrf_token": {tok}})
+		}, 503, false},
+	} {
+		// Not parallel: the rows share the accounts and the throttle.
+		t.Run(tc.name, func(t *testing.T) {
+			r := tc.load()
+			if r.status != tc.status {
+				t.Fatalf("got status %d, want %d", r.status, tc.status)
+			}
+			doc, err := html.Parse(strings.NewReader(r.body))
+			if err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+			for _, p := range checkMarkup(doc, tc.name == "embed") {
+				t.Error(p)
+			}
+			if got := len(find(doc, hasAttr("aria-invalid", "true"))) > 0; got != tc.invalid {
+				t.Errorf("page has a field marked aria-invalid: %v, want %v", got, tc.invalid)
+			}
+			if t.Failed() {
+				t.Logf("page:\n%s", r.body)
+			}
+		})
+	}
+}
+
+// checkMarkup returns the problems it finds in a page. An embed page is
+// shown inside other sites' pages: it has no header, navigation or skip
+// link of its own.
+func checkMarkup(doc *html.Node, embed bool) []string {
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	if root := find(doc, isElem(atom.Html)); len(root) != 1 || attrOf(root[0], "lang") == "" {
+		bad("<html> has no lang")
+	}
+	if titles := find(doc, isElem(atom.Title)); len(titles) != 1 || !strings.HasSuffix(textOf(titles[0]), " · clickguard") || textOf(titles[0]) == " · clickguard" {
+		bad("want one <title> naming the page before \" · clickguard\"")
+	}
+
+	// Headings: one h1, first, and no level skipped on the way down.
+	level := 0
+	for _, h := range find(doc, isHeading) {
+		n := int(h.Data[1] - '0')
+		switch {
+		case level == 0 && n != 1:
+			bad("the first heading is <%s> %q, want <h1>", h.Data, textOf(h))
+		case n == 1 && level != 0:
+			bad("a second <h1> %q", textOf(h))
+		case n > level+1:
+			bad("<%s> %q follows <h%d>", h.Data, textOf(h), level)
+		}
+		level = n
+	}
+	if level == 0 {
+		bad("no <h1>")
+	}
+
+	// Landmarks and the skip link.
+	if n := len(find(doc, isElem(atom.Main))); n != 1 {
+		bad("%d <main> elements, want 1", n)
+	}
+	if !embed {
+		if len(find(doc, isElem(atom.Header))) == 0 || len(find(doc, isElem(atom.Nav))) == 0 {
+			bad("no <header> with a <nav>")
+		}
+		links := find(doc, isElem(atom.A))
+		main := find(doc, isElem(atom.Main))
+		if len(links) == 0 || !strings.HasPrefix(attrOf(links[0], "href"), "#") || len(main) != 1 || "#"+attrOf(main[0], "id") != attrOf(links[0], "href") {
+			bad("the first link is not a skip link to <main>")
+		}
+	}
+	for _, n := range find(doc, isElem(atom.Nav)) {
+		if len(find(doc, isElem(atom.Nav))) > 1 && attrOf(n, "aria-label") == "" {
+			bad("a <nav> among several has no aria-label")
+		}
+	}
+
+	// Ids are unique, and every reference to one resolves.
+	ids := map[string]*html.Node{}
+	for _, n := range find(doc, func(n *html.Node) bool { return attrOf(n, "id") != "" }) {
+		id := attrOf(n, "id")
+		if ids[id] != nil {
+			bad("duplicate id %q", id)
+		}
+		ids[id] = n
+	}
+	for _, n := range find(doc, isAnyElem) {
+		for _, a := range []string{"aria-describedby", "aria-labelledby", "for"} {
+			for ref := range strings.FieldsSeq(attrOf(n, a)) {
+				if ids[ref] == nil {
+					bad("<%s %s=%q>: no element has id %q", n.Data, a, attrOf(n, a), ref)
+				}
+			}
+		}
+		if href := attrOf(n, "href"); n.DataAtom == atom.A && strings.HasPrefix(href, "#") && ids[href[1:]] == nil {
+			bad("link to %q: no such id", href)
+		}
+	}
+
+	// Form controls: a label each, autocomplete on credentials, and an
+	// invalid one described by its error message.
+	labelled := map[string]bool{}
+	for _, l := range find(doc, isElem(atom.Label)) {
+		if textOf(l) != "" {
+			labelled[attrOf(l, "for")] = true
+		}
+	}
+	controls := find(doc, func(n *html.Node) bool {
+		if n.DataAtom != atom.Input && n.DataAtom != atom.Select && n.DataAtom != atom.Textarea {
+			return false
+		}
+		_, hidden := nodeAttr(n, "hidden")
+		return !hidden && !slices.Contains([]string{"hidden", "submit", "button", "reset", "image"}, attrOf(n, "type"))
+	})
+	for _, c := range controls {
+		name := attrOf(c, "name")
+		if !labelled[attrOf(c, "id")] && attrOf(c, "aria-label") == "" && attrOf(c, "aria-labelledby") == "" && ancestor(c, atom.Label) == nil {
+			bad("control %q has no label", name)
+		}
+	}
+	for _, c := range find(doc, isElem(atom.Input)) {
+		ac := attrOf(c, "autocomplete")
+		switch {
+		case attrOf(c, "type") == "password" && ac != "current-password" && ac != "new-password":
+			bad("password field %q has autocomplete=%q, want current-password or new-password", attrOf(c, "name"), ac)
+		case attrOf(c, "name") == "username" && ac != "username":
+			bad("username field has autocomplete=%q, want username", ac)
+		}
+	}
+	summaries := find(doc, func(n *html.Node) bool { return attrOf(n, "role") == "alert" && hasClass(n, "form-errors") })
+	for _, c := range find(doc, hasAttr("aria-invalid", "true")) {
+		described := false
+		for ref := range strings.FieldsSeq(attrOf(c, "aria-describedby")) {
+			if m := ids[ref]; m != nil && textOf(m) != "" && len(summaries) > 0 && inside(m, summaries) {
+				described = true
+			}
+		}
+		if !described {
+			bad("invalid field %q is not described by an error message", attrOf(c, "name"))
+		}
+	}
+	if len(summaries) > 0 && len(find(doc, hasAttr("autofocus", ""))) == 0 {
+		bad("the error summary is not focused")
+	}
+	if n := len(find(doc, func(n *html.Node) bool { _, ok := nodeAttr(n, "autofocus"); return ok })); n > 1 {
+		bad("%d elements with autofocus, want at most 1", n)
+	}
+
+	// Interactive elements: none inside another, buttons named apart.
+	for _, n := range find(doc, isInteractive) {
+		for p := n.Parent; p != nil; p = p.Parent {
+			if isInteractive(p) {
+				bad("<%s> %q inside <%s>", n.Data, textOf(n), p.Data)
+			}
+		}
+	}
+	names := map[string]bool{}
+	for _, b := range find(doc, isElem(atom.Button)) {
+		name := textOf(b)
+		if name == "" {
+			bad("a button without a name")
+		}
+		if names[name] {
+			bad("two buttons named %q", name)
+		}
+		names[name] = true
+	}
+	for _, img := range find(doc, isElem(atom.Img)) {
+		if _, ok := nodeAttr(img, "alt"); !ok {
+			bad("<img> without alt")
+		}
+	}
+	for _, tbl := range find(doc, isElem(atom.Table)) {
+		if len(find(tbl, isElem(atom.Th))) == 0 {
+			bad("a <table> without header cells")
+		}
+	}
+	return problems
+}
+
+func find(n *html.Node, match func(*html.Node) bool) []*html.Node {
+	var out []*html.Node
+	for d := range n.Descendants() {
+		if d.Type == html.ElementNode && match(d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func isElem(a atom.Atom) func(*html.Node) bool {
+	return func(n *html.Node) bool { return n.DataAtom == a }
+}
+
+func isAnyElem(*html.Node) bool { return true }
+
+func isHeading(n *html.Node) bool {
+	switch n.DataAtom {
+	case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+		return true
+	}
+	return false
+}
+
+func isInteractive(n *html.Node) bool {
+	if n.Type != html.ElementNode {
+		return false
+	}
+	switch n.DataAtom {
+	case atom.A:
+		_, ok := nodeAttr(n, "href")
+		return ok
+	case atom.Button, atom.Select, atom.Textarea:
+		return true
+	case atom.Input:
+		return attrOf(n, "type") != "hidden"
+	}
+	return false
+}
+
+func hasAttr(key, val string) func(*html.Node) bool {
+	return func(n *html.Node) bool {
+		v, ok := nodeAttr(n, key)
+		return ok && (val == "" || v == val)
+	}
+}
+
+func hasClass(n *html.Node, class string) bool {
+	return slices.Contains(strings.Fields(attrOf(n, "class")), class)
+}
+
+func nodeAttr(n *html.Node, key string) (string, bool) {
+	for _, a := range n.Attr {
+		if a.Namespace == "" && a.Key == key {
+			return a.Val, true
+		}
+	}
+	return "", false
+}
+
+func attrOf(n *html.Node, key string) string {
+	v, _ := nodeAttr(n, key)
+	return v
+}
+
+// textOf returns the text of n with white space collapsed, as an accessible
+// name is computed from content.
+func textOf(n *html.Node) string {
+	var b strings.Builder
+	for d := range n.Descendants() {
+		if d.Type == html.TextNode {
+			b.WriteString(d.Data)
+		}
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+func ancestor(n *html.Node, a atom.Atom) *html.Node {
+	for p := n.Parent; p != nil; p = p.Parent {
+		if p.Type == html.ElementNode && p.DataAtom == a {
+			return p
+		}
+	}
+	return nil
+}
+
+func inside(n *html.Node, within []*html.Node) bool {
+	for p := n; p != nil; p = p.Parent {
+		if slices.Contains(within, p) {
+			return true
+		}
+	}
+	return false
+}
