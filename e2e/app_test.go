@@ -38,8 +38,11 @@ type fixture struct {
 	env     storetest.Env
 	base    string // the application, protected
 	control string // the same application built with Config.Unprotected
-	atk     attackers
-	routes  []app.Route
+	// served and controlServed log the requests that base and control
+	// answered.
+	served, controlServed *servedLog
+	atk                   attackers
+	routes                []app.Route
 	// victim and other are browser contexts (cookie jars) signed in as
 	// victim and other.
 	victim, other context.Context
@@ -117,7 +120,12 @@ func TestApp(t *testing.T) {
 					Page:         framePageAll(f.atk.byName[origin], f.base+pg.Path, f.base+nestPath),
 					TargetOrigin: f.base, WantRendered: want,
 				}
-				jobs[pg.Name+" from "+origin] = func(t *testing.T) { runFramingPage(t, f.victim, p) }
+				jobs[pg.Name+" from "+origin] = func(t *testing.T) {
+					runFramingPage(t, f.victim, p)
+					// Only a route that other origins may frame lets a
+					// framed navigation reach its handler.
+					checkFramedNavigations(t, "GET "+pg.Name, f.served, pg.Path, f.atk.byName[origin], !rt.Embeddable)
+				}
 			}
 		}
 		// The control: the item page of the unprotected build renders in
@@ -131,7 +139,10 @@ func TestApp(t *testing.T) {
 				TargetOrigin: f.control,
 				WantRendered: map[string]bool{"iframe": true, "object": true, "embed": true, "nested": true},
 			}
-			jobs["control: unprotected /items/{id} from "+sameSite] = func(t *testing.T) { runFramingPage(t, f.victim, p) }
+			jobs["control: unprotected /items/{id} from "+sameSite] = func(t *testing.T) {
+				runFramingPage(t, f.victim, p)
+				checkFramedNavigations(t, p.Route, f.controlServed, mustPath(target), f.atk.byName[sameSite], false)
+			}
 		}
 		runAll(t, jobs)
 	})
@@ -501,7 +512,7 @@ func TestApp(t *testing.T) {
 func setUp(t *testing.T, browser context.Context) *fixture {
 	t.Helper()
 	f := &fixture{env: storetest.EmbeddedBackend(t).Env(t), routes: app.Routes(), atk: startAttackers(t)}
-	start := func(unprotected bool) string {
+	start := func(unprotected bool, log *servedLog) string {
 		cfg := app.Config{
 			Password:    app.PasswordParams{Memory: 8 * 1024, Time: 1, Threads: 1},
 			Unprotected: unprotected,
@@ -513,9 +524,10 @@ func setUp(t *testing.T, browser context.Context) *fixture {
 		if err != nil {
 			t.Fatalf("app.New: %v", err)
 		}
-		return serve(t, appHost+":0", withNestHelper(a.Handler()))
+		return serve(t, appHost+":0", withNestHelper(log.handler(a.Handler())))
 	}
-	f.base, f.control = start(false), start(true)
+	f.served, f.controlServed = &servedLog{}, &servedLog{}
+	f.base, f.control = start(false, f.served), start(true, f.controlServed)
 	f.victim = newBrowserContext(t, browser)
 	f.other = newBrowserContext(t, browser)
 	vtab, otab := newTab(t, f.victim), newTab(t, f.other)
