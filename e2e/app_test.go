@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -77,10 +79,11 @@ func newBrowserContext(t *testing.T, browser context.Context) context.Context {
 // from the same site and another site (and the embed page from its
 // allowlisted origin); every POST form the pages render replayed from both
 // and from the application's own origin with no token, another user's
-// token and a token of an earlier session (403, data table unchanged); a
-// cross-site link to every confirmation page (shown, nothing changed); and
-// the clickjacking of the delete confirmation. Controls against the build
-// with Config.Unprotected show that each kind of attack succeeds where the
+// token, a token of an earlier session and (from its own origin) a forged
+// one (403 from the protection, data table unchanged); a cross-site link to
+// every confirmation page (shown, nothing changed); and the clickjacking of
+// the delete confirmation. Controls against the build with
+// Config.Unprotected show that each kind of attack succeeds where the
 // protection is missing.
 func TestApp(t *testing.T) {
 	browser := needBrowser(t)
@@ -152,13 +155,27 @@ func TestApp(t *testing.T) {
 		if len(forms) == 0 {
 			t.Fatal("crawling the signed-in pages found no POST form")
 		}
+		// Every state-changing route is attacked: a POST route that no
+		// crawled page renders a form for would otherwise go untested.
+		for _, rt := range f.routes {
+			if rt.Method == http.MethodPost && !slices.ContainsFunc(forms, func(fm crawledForm) bool { return f.pattern(fm.Action) == rt.Pattern }) {
+				t.Errorf("route POST %s: no page the suite crawls renders a form that posts to it, so it is not attacked", rt.Pattern)
+			}
+		}
+		forged := forgedToken()
 		variants := []struct {
 			name  string
 			token *string // nil: the field is left out
+			// sameOriginOnly: sent only from the application's own
+			// origin, where the token check alone decides (from the
+			// other origins, the cross-origin check refuses whatever the
+			// token).
+			sameOriginOnly bool
 		}{
-			{"no token", nil},
-			{"token of " + other, &tokens.other},
-			{"token of the victim's earlier session", &tokens.earlier},
+			{"no token", nil, false},
+			{"token of " + other, &tokens.other, false},
+			{"token of the victim's earlier session", &tokens.earlier, false},
+			{"forged token", &forged, true},
 		}
 		// Cross-origin replays are refused by the origin check; the
 		// same-origin ones show that the token layer refuses too. The
@@ -181,6 +198,9 @@ func TestApp(t *testing.T) {
 					from = f.base + helperPrefix
 				}
 				for _, tv := range variants {
+					if tv.sameOriginOnly && origin != sameOrigin {
+						continue
+					}
 					attack := fmt.Sprintf("%s from %s", tv.name, origin)
 					fields := withField(fm.Fields, guard.TokenField, tv.token)
 					jobs[route+"/"+attack] = func(t *testing.T) {
@@ -189,9 +209,16 @@ func TestApp(t *testing.T) {
 						if err != nil {
 							t.Fatalf("route %s, attack %s: %v", route, attack, err)
 						}
-						if res.Status != http.StatusForbidden {
-							t.Errorf("route %s (form on %s), attack %s: got status %d, want %d; the tab shows %s",
-								route, fm.Page, attack, res.Status, http.StatusForbidden, res.Doc)
+						// The refusal must come from the protection that
+						// stands in the way from there, not from the route
+						// itself (a grantee's 403, say).
+						why := crossOriginRefusal
+						if origin == sameOrigin {
+							why = tokenRefusal
+						}
+						if res.Status != http.StatusForbidden || !strings.Contains(res.Doc.Text, why) {
+							t.Errorf("route %s (form on %s), attack %s: got status %d, want %d saying %q; the tab shows %s",
+								route, fm.Page, attack, res.Status, http.StatusForbidden, why, res.Doc)
 						}
 						mu.Lock()
 						results = append(results, result{attack, res})
@@ -545,12 +572,15 @@ func setUp(t *testing.T, browser context.Context) *fixture {
 			t.Fatalf("sign up %s: still on %s: %s", u.name, loc, doc)
 		}
 	}
-	// A second session of the victim, in a browser context of its own, so
-	// that the victim's list of sessions has a button that signs it out.
+	// Two more sessions of the victim, each in a browser context of its
+	// own, so that the victim's list of sessions has a button that signs
+	// one out and one that signs out all the others (shown from two on).
 	if f.has(http.MethodGet, "/account/sessions") {
-		second := newTab(t, newBrowserContext(t, browser))
-		if _, err := submitForm(second, f.base+"/login", `form[action="/login"]`, map[string]string{"username": victim, "password": password}); err != nil {
-			t.Fatalf("second login of %s: %v", victim, err)
+		for range 2 {
+			tab := newTab(t, newBrowserContext(t, browser))
+			if _, err := submitForm(tab, f.base+"/login", `form[action="/login"]`, map[string]string{"username": victim, "password": password}); err != nil {
+				t.Fatalf("another login of %s: %v", victim, err)
+			}
 		}
 	}
 	if !f.has(http.MethodPost, "/items") {
@@ -735,6 +765,23 @@ func (f *fixture) stylesheetPath(t *testing.T) string {
 		t.Fatalf("stylesheet link: %v", err)
 	}
 	return mustPath(href)
+}
+
+// What the application's 403 page says when guard refuses an unsafe request
+// from another origin, and one without the session's token
+// (internal/app/protect.go).
+const (
+	crossOriginRefusal = "Changes can only be made from clickguard's own pages."
+	tokenRefusal       = "The form had expired or did not come from this page."
+)
+
+// forgedToken returns a token of the shape guard's are (the unpadded
+// base64url encoding of 64 bytes, so that it passes the format check) that
+// no session ever issued.
+func forgedToken() string {
+	b := make([]byte, 64)
+	rand.Read(b) // never fails (crypto/rand)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // tokens lifted for the replays.
