@@ -112,12 +112,15 @@ const framedRefusal = "This page cannot be shown inside another site."
 // refused with the application's framing refusal, before the handler ran,
 // when refused is true, or served by the handler otherwise. The frames'
 // documents say only that Chromium blocked them; this says that the work
-// behind them was not done either.
-func checkFramedNavigations(t *testing.T, route string, log *servedLog, path, origin string, refused bool) {
+// behind them was not done either. With cached true (an immutable static
+// file) a kind may not reach the server: the nested frame's same-origin
+// load may have put the file in the cache first, and Chromium answers
+// from it.
+func checkFramedNavigations(t *testing.T, route string, log *servedLog, path, origin string, refused, cached bool) {
 	t.Helper()
 	got := log.framed(path, origin)
 	for _, dest := range []string{"iframe", "object", "embed"} {
-		if len(got[dest]) == 0 {
+		if len(got[dest]) == 0 && !cached {
 			t.Errorf("route %s, %s from %s: no framed navigation reached the server", route, dest, origin)
 		}
 		for _, s := range got[dest] {
