@@ -524,52 +524,62 @@ func (s *Store) batchDelete(ctx context.Context, table string, keys [][2]string)
 		}
 		keys = keys[n:]
 		pending := map[string][]types.WriteRequest{table: reqs}
-		for attempt := 0; len(pending) > 0; attempt++ {
-			if attempt > 0 {
-				select {
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(time.Duration(attempt) * 20 * time.Millisecond):
-				}
-			}
-			if attempt > 8 {
-				return fmt.Errorf("batch delete: unprocessed items remain: %w", ErrUnavailable)
-			}
+		err := untilProcessed(ctx, "batch delete: unprocessed items remain", func() (bool, error) {
 			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
 			if err != nil {
-				return fmt.Errorf("batch delete: %w", translate(err))
+				return false, fmt.Errorf("batch delete: %w", translate(err))
 			}
 			pending = out.UnprocessedItems
+			return len(pending) > 0, nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// batchGet reads keys from the data table with strongly consistent reads
-// in one BatchGetItem call (at most 100 keys), and tries the keys DynamoDB
-// leaves unprocessed (it does when throttled) again after a pause, as
-// batchDelete does; when some remain after that, the error wraps
-// ErrUnavailable. Missing records are simply not in the result.
-func (s *Store) batchGet(ctx context.Context, keys ...map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
-	req := map[string]types.KeysAndAttributes{s.tables.Data: {Keys: keys, ConsistentRead: aws.Bool(true)}}
-	var got []map[string]types.AttributeValue
-	for attempt := 0; len(req) > 0; attempt++ {
+// untilProcessed calls try, a batch call, until it reports that DynamoDB
+// left nothing unprocessed (it leaves some when throttled), pausing 20 ms
+// longer before each new try. After 9 tries, the error is remain, wrapping
+// ErrUnavailable.
+func untilProcessed(ctx context.Context, remain string, try func() (left bool, err error)) error {
+	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			select {
 			case <-ctx.Done():
-				return nil, ctx.Err()
+				return ctx.Err()
 			case <-time.After(time.Duration(attempt) * 20 * time.Millisecond):
 			}
 		}
 		if attempt > 8 {
-			return nil, fmt.Errorf("batch get: unprocessed keys remain: %w", ErrUnavailable)
+			return fmt.Errorf("%s: %w", remain, ErrUnavailable)
 		}
+		left, err := try()
+		if err != nil || !left {
+			return err
+		}
+	}
+}
+
+// batchGet reads keys from the data table with strongly consistent reads
+// in one BatchGetItem call (at most 100 keys), trying the keys DynamoDB
+// leaves unprocessed again (see untilProcessed). Missing records are simply
+// not in the result.
+func (s *Store) batchGet(ctx context.Context, keys ...map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	req := map[string]types.KeysAndAttributes{s.tables.Data: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	var got []map[string]types.AttributeValue
+	err := untilProcessed(ctx, "batch get: unprocessed keys remain", func() (bool, error) {
 		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 		if err != nil {
-			return nil, fmt.Errorf("batch get: %w", translate(err))
+			return false, fmt.Errorf("batch get: %w", translate(err))
 		}
 		got = append(got, out.Responses[s.tables.Data]...)
 		req = out.UnprocessedKeys
+		return len(req) > 0, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return got, nil
 }
