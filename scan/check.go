@@ -583,14 +583,15 @@ func (f *facts) checkPolicies() []Finding {
 				Fix:      "Content-Security-Policy: " + directiveText(fas[0].Name, fas[0].Sources),
 			})
 		}
-		out = append(out, f.checkSources(p.line, fas[0])...)
+		out = append(out, f.checkSources(p.ev, fas[0])...)
 	}
 	return out
 }
 
-// checkSources looks at the sources of one enforced frame-ancestors.
-func (f *facts) checkSources(h framing.Header, d framing.Directive) []Finding {
-	ev := []string{line(h)}
+// checkSources looks at the sources of one enforced frame-ancestors, from
+// evidence, its header line as quoted.
+func (f *facts) checkSources(evidence string, d framing.Directive) []Finding {
+	ev := []string{evidence}
 	if len(d.Sources) == 0 {
 		return []Finding{{
 			ID:       "empty-frame-ancestors",
