@@ -540,22 +540,8 @@ func TestApp(t *testing.T) {
 func setUp(t *testing.T, browser context.Context) *fixture {
 	t.Helper()
 	f := &fixture{env: storetest.EmbeddedBackend(t).Env(t), routes: app.Routes(), atk: startAttackers(t)}
-	start := func(unprotected bool, log *servedLog) string {
-		cfg := app.Config{
-			Password:    app.PasswordParams{Memory: 8 * 1024, Time: 1, Threads: 1},
-			Unprotected: unprotected,
-		}
-		// Server errors go to the test's output: a 500 during the attacks
-		// must be explained, not only counted.
-		logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
-		a, err := app.New(cfg, f.env.Store, store.NewSessions(f.env.Client, f.env.Tables.Sessions), logger)
-		if err != nil {
-			t.Fatalf("app.New: %v", err)
-		}
-		return serve(t, appHost+":0", withNestHelper(log.handler(a.Handler())))
-	}
 	f.served, f.controlServed = &servedLog{}, &servedLog{}
-	f.base, f.control = start(false, f.served), start(true, f.controlServed)
+	f.base, f.control = startApp(t, f.env, false, f.served), startApp(t, f.env, true, f.controlServed)
 	f.victim = newBrowserContext(t, browser)
 	f.other = newBrowserContext(t, browser)
 	vtab, otab := newTab(t, f.victim), newTab(t, f.other)
@@ -643,10 +629,33 @@ func setUp(t *testing.T, browser context.Context) *fixture {
 	return f
 }
 
-// pattern returns the pattern of the route that serves u's path.
-func (f *fixture) pattern(u string) string {
+// startApp serves the application on env's tables, logging each request it
+// answers to log, until the test ends, and returns its base URL;
+// unprotected builds it without guard (Config.Unprotected).
+func startApp(t *testing.T, env storetest.Env, unprotected bool, log *servedLog) string {
+	t.Helper()
+	cfg := app.Config{
+		Password:    app.PasswordParams{Memory: 8 * 1024, Time: 1, Threads: 1},
+		Unprotected: unprotected,
+	}
+	// Server errors go to the test's output: a 500 during the attacks must
+	// be explained, not only counted.
+	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
+	a, err := app.New(cfg, env.Store, store.NewSessions(env.Client, env.Tables.Sessions), logger)
+	if err != nil {
+		t.Fatalf("app.New: %v", err)
+	}
+	return serve(t, appHost+":0", withNestHelper(log.handler(a.Handler())))
+}
+
+// pattern returns the pattern of the POST route that serves u's path.
+func (f *fixture) pattern(u string) string { return postPattern(f.routes, u) }
+
+// postPattern returns the pattern of the POST route of routes that serves
+// u's path, or the path when none does.
+func postPattern(routes []app.Route, u string) string {
 	mux := http.NewServeMux()
-	for _, rt := range f.routes {
+	for _, rt := range routes {
 		if rt.Method == http.MethodPost {
 			mux.HandleFunc(rt.Method+" "+rt.Pattern, http.NotFound)
 		}

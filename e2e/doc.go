@@ -7,7 +7,9 @@
 // Controls against a build of the application with its protection switched
 // off (app.Config.Unprotected) show that the same frames render, the same
 // replays change data and the same click deletes, so a green run means
-// something; TestHarness proves the machinery on a stand-in site whose
+// something. TestUse proves the other half: every action of the
+// application, done by real users through its pages with every protection
+// on, goes through. TestHarness proves the machinery on a stand-in site whose
 // answers are known.
 //
 // The package holds only tests. They drive /usr/bin/chromium through the

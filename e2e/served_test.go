@@ -7,10 +7,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/clickguard/clickguard/internal/app"
 )
 
 // served is one request the application answered, as the server saw it.
 type served struct {
+	Method  string
 	Path    string // path and query
 	Dest    string // Sec-Fetch-Dest
 	Site    string // Sec-Fetch-Site
@@ -39,7 +42,7 @@ const bodyPrefix = 16 << 10
 func (l *servedLog) handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := &served{
-			Path: r.URL.RequestURI(), Dest: r.Header.Get("Sec-Fetch-Dest"), Site: r.Header.Get("Sec-Fetch-Site"),
+			Method: r.Method, Path: r.URL.RequestURI(), Dest: r.Header.Get("Sec-Fetch-Dest"), Site: r.Header.Get("Sec-Fetch-Site"),
 			Referer: r.Header.Get("Referer"),
 		}
 		next.ServeHTTP(&servedWriter{ResponseWriter: w, l: l, s: s}, r)
@@ -62,6 +65,20 @@ func (l *servedLog) framed(path, origin string) map[string][]served {
 		if s.Path == path && strings.TrimSuffix(s.Referer, "/") == origin &&
 			slices.Contains([]string{"iframe", "object", "embed"}, s.Dest) {
 			out[s.Dest] = append(out[s.Dest], *s)
+		}
+	}
+	return out
+}
+
+// posts returns the POST requests answered that the POST route pattern of
+// app.Routes() serves.
+func (l *servedLog) posts(pattern string) []served {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []served
+	for _, s := range l.reqs {
+		if s.Method == http.MethodPost && postPattern(app.Routes(), s.Path) == pattern {
+			out = append(out, *s)
 		}
 	}
 	return out
