@@ -604,12 +604,18 @@ func localDynamoDB(t *testing.T) *dynamodb.Client {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", srv.Endpoint())
+	useEndpoint(t, srv.Endpoint())
+	return storetest.Client(t, srv.Endpoint())
+}
+
+// useEndpoint points the SDK at a local DynamoDB through the environment,
+// with a region, dummy credentials and no retries.
+func useEndpoint(t *testing.T, endpoint string) {
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_ACCESS_KEY_ID", "local")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
 	t.Setenv("AWS_MAX_ATTEMPTS", "1")
-	return storetest.Client(t, srv.Endpoint())
 }
 
 // TestServeSchemaMismatch: a table with the right name and the wrong key
@@ -642,21 +648,25 @@ func TestServeSchemaMismatch(t *testing.T) {
 	}
 }
 
+// withoutTransactions runs f on each backend without TransactWriteItems
+// (dynalite), with the SDK pointed at it and a fresh table prefix; on the
+// others it skips, saying which test covers them.
+func withoutTransactions(t *testing.T, coveredBy string, f func(t *testing.T, b storetest.Backend, prefix string)) {
+	clearEnv(t)
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		if b.Caps.Transactions {
+			t.Skipf("%s implements transactions; %s", b.Name, coveredBy)
+		}
+		useEndpoint(t, b.Endpoint)
+		f(t, b, fmt.Sprintf("notx%d-", time.Now().UnixNano()))
+	})
+}
+
 // TestServeWithoutTransactions: on a DynamoDB without TransactWriteItems
 // (dynalite), serve refuses to start with one line that says why, instead of
 // failing on the first sign-up.
 func TestServeWithoutTransactions(t *testing.T) {
-	clearEnv(t)
-	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
-		if b.Caps.Transactions {
-			t.Skipf("%s implements transactions; TestServeEmbedded serves on it", b.Name)
-		}
-		t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", b.Endpoint)
-		t.Setenv("AWS_REGION", "us-east-1")
-		t.Setenv("AWS_ACCESS_KEY_ID", "local")
-		t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
-		t.Setenv("AWS_MAX_ATTEMPTS", "1")
-		prefix := fmt.Sprintf("notx%d-", time.Now().UnixNano())
+	withoutTransactions(t, "TestServeEmbedded serves on it", func(t *testing.T, b storetest.Backend, prefix string) {
 		code, _, stderr := runCmd(t, "serve", "-addr", "127.0.0.1:0", "-table-prefix", prefix)
 		if code != exitFailure {
 			t.Errorf("exit code %d, want %d", code, exitFailure)
@@ -664,6 +674,25 @@ func TestServeWithoutTransactions(t *testing.T) {
 		lines := strings.Split(strings.TrimSpace(stderr), "\n")
 		if len(lines) != 1 || !strings.Contains(stderr, "does not implement TransactWriteItems") || !strings.Contains(stderr, b.Endpoint) {
 			t.Errorf("stderr = %q, want one line naming %s and the missing TransactWriteItems", stderr, b.Endpoint)
+		}
+	})
+}
+
+// TestTablesWithoutTransactions: tables create and check need no
+// transactions, only serve does, so they work on dynalite as on any
+// DynamoDB; a missing table is answered with the command that creates it,
+// not with serve's flag.
+func TestTablesWithoutTransactions(t *testing.T) {
+	withoutTransactions(t, "TestTables covers it", func(t *testing.T, b storetest.Backend, prefix string) {
+		code, _, stderr := runCmd(t, "tables", "check", "-table-prefix", prefix)
+		if code != exitFailure || !strings.Contains(stderr, `run "clickguard tables create"`) || strings.Contains(stderr, "-no-create-tables") {
+			t.Errorf("tables check of missing tables: exit %d, stderr %q; want exit %d and only the tables create hint", code, stderr, exitFailure)
+		}
+		for _, action := range []string{"create", "check"} {
+			code, stdout, stderr := runCmd(t, "tables", action, "-table-prefix", prefix)
+			if code != exitOK || !strings.Contains(stdout, prefix+"data and "+prefix+"sessions") || stderr != "" {
+				t.Errorf("tables %s on %s: exit %d, stdout %q, stderr %q; want exit 0 and the tables ok", action, b.Name, code, stdout, stderr)
+			}
 		}
 	})
 }

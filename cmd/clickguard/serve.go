@@ -241,7 +241,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	tables := store.TablesWithPrefix(o.tablePrefix)
 	st := store.New(db.client, tables)
-	if err := prepareTables(ctx, st, tables, db.where, !o.noCreateTables); err != nil {
+	if err := prepareTables(ctx, st, tables, db.where, !o.noCreateTables, " or drop -no-create-tables"); err != nil {
+		return err
+	}
+	if err := checkTransactions(ctx, st, db.where); err != nil {
 		return err
 	}
 
@@ -437,8 +440,9 @@ func openDynamoDB(ctx context.Context, embedded bool, stdout io.Writer) (*dynamo
 
 // prepareTables creates missing tables (when create is set) and checks the
 // key schema of both. Its errors are one line that names where DynamoDB is
-// and the cause, fit for the terminal.
-func prepareTables(ctx context.Context, st *store.Store, tables store.Tables, where string, create bool) error {
+// and the cause, fit for the terminal; orElse ends the advice for missing
+// tables with what else the command could do.
+func prepareTables(ctx context.Context, st *store.Store, tables store.Tables, where string, create bool, orElse string) error {
 	if create {
 		if err := st.CreateTables(ctx); err != nil {
 			return dynamoError(where, "create tables", err)
@@ -450,11 +454,17 @@ func prepareTables(ctx context.Context, st *store.Store, tables store.Tables, wh
 				se.Table, where, se.Found, se.Expected)
 		}
 		if errors.Is(err, store.ErrNotFound) && !create {
-			return fmt.Errorf("tables %q and %q are missing at %s: run \"clickguard tables create\" or drop -no-create-tables",
-				tables.Data, tables.Sessions, where)
+			return fmt.Errorf("tables %q and %q are missing at %s: run \"clickguard tables create\"%s",
+				tables.Data, tables.Sessions, where, orElse)
 		}
 		return dynamoError(where, "check tables", err)
 	}
+	return nil
+}
+
+// checkTransactions stops serve on a DynamoDB without TransactWriteItems,
+// which every change needs; the tables themselves work there.
+func checkTransactions(ctx context.Context, st *store.Store, where string) error {
 	if err := st.CheckTransactions(ctx); err != nil {
 		if errors.Is(err, store.ErrNoTransactions) {
 			return fmt.Errorf("DynamoDB at %s does not implement TransactWriteItems (dynalite lacks it), and clickguard writes every change together with its audit record in one transaction: use AWS, DynamoDB Local or the embedded server", where)

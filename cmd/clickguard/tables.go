@@ -70,7 +70,7 @@ func runTables(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	tables := store.TablesWithPrefix(o.tablePrefix)
 	st := store.New(db.client, tables)
-	if err := prepareTables(ctx, st, tables, db.where, o.action == "create"); err != nil {
+	if err := prepareTables(ctx, st, tables, db.where, o.action == "create", ""); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "tables %s and %s at %s: ok\n", tables.Data, tables.Sessions, db.describe)
