@@ -703,6 +703,13 @@ func TestExport_CSVFormulas(t *testing.T) {
 		}
 		alice.createItem(title, text)
 	}
+	// The export page names every leading character that gets the apostrophe.
+	page := alice.get("/export").body
+	for _, lead := range []string{"<code>=</code>", "<code>+</code>", "<code>-</code>", "<code>@</code>", "a tab", "a carriage return"} {
+		if !strings.Contains(page, lead) {
+			t.Errorf("the export page does not say that a cell beginning with %s gets an apostrophe", lead)
+		}
+	}
 	r := alice.submit("/export", "/export", url.Values{"format": {"csv"}})
 	rows, err := csv.NewReader(strings.NewReader(r.body)).ReadAll()
 	if err != nil || len(rows) != len(cells)+1 {
