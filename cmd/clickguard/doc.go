@@ -23,6 +23,7 @@
 //	                 [-embedded] [-tls-cert file -tls-key file]
 //	                 [-behind-proxy addrs] [-trusted-origin origin]...
 //	                 [-same-site lax|strict] [-session-idle d] [-session-lifetime d]
+//	                 [-shutdown-grace d] [-deletion-interval d] [-deletion-grace d]
 //	                 [-log-level l] [-log-format text|json]
 //
 // Serve listens on localhost:8080 by default. Plain HTTP is served only on
@@ -33,9 +34,10 @@
 //
 // # Scan and poc
 //
-//	clickguard scan [-from chain]... [-format text|json|jsonl|sarif] [-fail-on severity]
+//	clickguard scan [-from chain]... [-format text|json|jsonl|sarif|html] [-fail-on severity]
 //	                [-browser [-chromium path] [-screenshot dir]] [flags] URL...
-//	clickguard poc [-serve addr | -o file] [-decoy text] [-x px -y px] [-opacity o] URL
+//	clickguard poc [-serve addr | -o file] [-decoy text] [-x px -y px]
+//	               [-width px -height px] [-opacity o] URL
 //
 // Scan predicts, from each page's real responses, whether other origins can
 // frame it, and why; with -browser it loads the page in headless Chromium
