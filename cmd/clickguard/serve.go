@@ -46,8 +46,9 @@ SIGINT or SIGTERM stops serve gracefully: requests in flight get up to
 large export, is cut off then.
 
 In the background, serve finishes account deletions that were interrupted
-(by a crash or a DynamoDB failure) and started more than 10 minutes ago: at
-start and every 5 minutes, logging each. Several instances may do so at once.`
+(by a crash or a DynamoDB failure) and started more than -deletion-grace
+(10 minutes by default) ago: at start and every -deletion-interval (5
+minutes by default), logging each. Several instances may do so at once.`
 
 // serveOptions are the parsed flags of "clickguard serve".
 type serveOptions struct {
