@@ -709,7 +709,7 @@ func (f *facts) checkSources(evidence string, d framing.Directive) []Finding {
 		out = append(out, Finding{
 			ID:       "embeddable",
 			Severity: SeverityInfo,
-			Message:  f.embeddableMessage(hosts),
+			Message:  f.embeddableMessage(hosts, len(d.Sources)-maxSources),
 			Evidence: ev,
 			Fix:      "",
 		})
@@ -763,7 +763,7 @@ func (f *facts) admits(s framing.Source) string {
 // enforced policy must allow an ancestor, so a host is listed only when
 // the page's policies as a whole let it frame the page; the others are
 // named with the reason browsers give.
-func (f *facts) embeddableMessage(named []framing.Source) string {
+func (f *facts) embeddableMessage(named []framing.Source, more int) string {
 	var hosts []framing.Source
 	var blocked []string
 	why, unchecked := "", 0
@@ -783,27 +783,37 @@ func (f *facts) embeddableMessage(named []framing.Source) string {
 			why = v.Reason
 		}
 	}
+	// Sources past maxSources were not looked at: they may let anyone in
+	// that the verdicts' foreign origin does not stand for.
+	rest := ""
+	if more > 0 {
+		rest = fmt.Sprintf(" frame-ancestors names %d more sources, not looked at one by one, which may let other sites frame it too.", more)
+	}
 	if unchecked > 0 {
 		// Too many hosts to test one by one: say only what is known.
-		return fmt.Sprintf("frame-ancestors names hosts and keeps a foreign site out; %d of the hosts it names were not tested one by one against the page's policies.", unchecked)
+		return fmt.Sprintf("frame-ancestors names hosts and keeps a foreign site out; %d of the hosts it names were not tested one by one against the page's policies.", unchecked) + rest
 	}
 	if len(hosts) == 0 {
+		if more > 0 {
+			return fmt.Sprintf("frame-ancestors names %s, but browsers do not let it frame the page (%s).", strings.Join(blocked, " "), why) + rest
+		}
 		who := "no site"
 		if f.ownV.Framable {
 			who = "only its own origin"
 		}
 		return fmt.Sprintf("frame-ancestors names %s, but browsers do not let it frame the page (%s): %s may frame it.", strings.Join(blocked, " "), why, who)
 	}
-	msg := f.embeddableHosts(hosts)
+	msg := f.embeddableHosts(hosts, more > 0)
 	if len(blocked) > 0 {
 		msg += fmt.Sprintf(" frame-ancestors also names %s, which browsers do not let frame the page (%s).", strings.Join(blocked, " "), why)
 	}
-	return msg
+	return msg + rest
 }
 
 // embeddableHosts says who may frame the page: hosts, which the page's
-// policies let in, and its own origin when they let it in too.
-func (f *facts) embeddableHosts(hosts []framing.Source) string {
+// policies let in, and its own origin when they let it in too; when partial
+// is set, the hosts are not all the sources, and so not the only ones.
+func (f *facts) embeddableHosts(hosts []framing.Source, partial bool) string {
 	var who []string
 	wild := false
 	for _, s := range hosts {
@@ -832,6 +842,9 @@ func (f *facts) embeddableHosts(hosts []framing.Source) string {
 	texts := make([]string, len(hosts))
 	for i, s := range hosts {
 		texts[i] = s.Text
+	}
+	if partial {
+		return fmt.Sprintf("The page may be framed by %s%s.", strings.Join(texts, " "), also)
 	}
 	return fmt.Sprintf("The page may be framed only by %s%s; other sites cannot frame it.", strings.Join(texts, " "), also)
 }

@@ -305,6 +305,38 @@ func TestRun_embeddable(t *testing.T) {
 	}
 }
 
+// TestRun_embeddableManySources: when frame-ancestors names more sources
+// than the checks look at one by one, the embeddable finding does not claim
+// that the hosts it lists are the only ones that may frame the page: the
+// sources it did not look at (here a 100th host) may let others in.
+func TestRun_embeddableManySources(t *testing.T) {
+	t.Parallel()
+	var sources []string
+	for i := range 100 {
+		sources = append(sources, fmt.Sprintf("https://h%d.example", i))
+	}
+	srv := httptest.NewServer(site{pages: map[string]sitePage{"/p": {headers: [][2]string{
+		{"Content-Security-Policy", "frame-ancestors " + strings.Join(sources, " ")},
+	}}}})
+	defer srv.Close()
+	r := scanOne(t, srv, scan.Options{}, "/p")
+	var msg string
+	for _, f := range r.Findings {
+		if f.ID == "embeddable" {
+			msg = f.Message
+		}
+	}
+	if msg == "" {
+		t.Fatalf("no embeddable finding in %+v", r.Findings)
+	}
+	if strings.Contains(msg, "other sites cannot frame it") || strings.Contains(msg, "only by") {
+		t.Errorf("embeddable message %q says the listed hosts are the only ones, but https://h99.example may frame the page too", msg)
+	}
+	if !strings.Contains(msg, "36 more sources") {
+		t.Errorf("embeddable message %q does not say that 36 more sources were not looked at", msg)
+	}
+}
+
 func TestRun_evidenceIsExactHeaderLines(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(site{pages: map[string]sitePage{"/p": {headers: [][2]string{
