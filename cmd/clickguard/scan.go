@@ -88,15 +88,16 @@ it. Where Chromium contradicts the prediction, a high finding
 browser-disagrees says so. Chromium sends no -header values, and keeps the
 -cookie for the origin of the URL given only, without a SameSite attribute
 (Lax, so it is not sent in a frame of another site), as a victim's browser
-would. -screenshot saves a PNG of each
-proof. Chromium is -chromium, CLICKGUARD_CHROMIUM, or chromium,
-chromium-browser, google-chrome or google-chrome-stable on PATH.
+would. -screenshot saves a PNG of each proof. Chromium is -chromium,
+CLICKGUARD_CHROMIUM, or chromium, chromium-browser, google-chrome or
+google-chrome-stable on PATH.
 
 Exit status: 0 when no finding reaches -fail-on, 1 when one does (or when
 Chromium is found but does not start), 2 for a usage error (a malformed URL
-on the command line, or no Chromium to run with -browser, included), 3 when no finding reaches -fail-on but a URL could
-not be fetched, judged or proved, such as a redirect beyond -max-redirects
-or a malformed line of -urls (the others are still reported), 130 when
+on the command line, or no Chromium to run with -browser, included), 3 when
+no finding reaches -fail-on but a URL could not be fetched, judged or
+proved, such as a redirect beyond -max-redirects or a malformed line of
+-urls (the others are still reported), 130 when
 interrupted (SIGINT or SIGTERM) before every URL was reported, which the
 report says. A page found by -crawl counts like a URL given, except one
 that redirects to another origin: that is reported as not followed, not as
