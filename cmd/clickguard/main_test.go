@@ -139,6 +139,8 @@ func TestUsageErrors(t *testing.T) {
 		{"poc opacity", []string{"poc", "-opacity", "1.5", "http://a.example/"}, "opacity 1.5: want a value from 0 to 1"},
 		{"poc decoy outside", []string{"poc", "-x", "1200", "http://a.example/"}, "decoy at 1200,40: want a point inside the 1000×700 frame"},
 		{"poc -o and -serve", []string{"poc", "-o", "p.html", "-serve", "127.0.0.1:0", "http://a.example/"}, "-o and -serve exclude each other"},
+		{"duration without unit", []string{"serve", "-session-idle", "30"}, "-session-idle: missing unit: write 30s for seconds"},
+		{"not a duration", []string{"serve", "-deletion-grace", "soon"}, "-deletion-grace: not a duration such as 10s, 1m30s or 500ms"},
 		{"log format", []string{"serve", "-log-format", "xml"}, "want text or json"},
 		{"log level", []string{"serve", "-log-level", "loud"}, "-log-level"},
 		{"proxy address", []string{"serve", "-behind-proxy", "not-an-ip"}, "not an address or CIDR prefix"},

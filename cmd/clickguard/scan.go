@@ -245,9 +245,15 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 // durationFlag defines a flag like fs.Duration whose error for a number
 // without a unit says so: the flag package only says "parse error".
 func durationFlag(fs *flag.FlagSet, name string, value time.Duration, usage string) *time.Duration {
-	d := value
-	fs.Var((*durationValue)(&d), name, usage)
+	var d time.Duration
+	durationVar(fs, &d, name, value, usage)
 	return &d
+}
+
+// durationVar is durationFlag into p, like fs.DurationVar.
+func durationVar(fs *flag.FlagSet, p *time.Duration, name string, value time.Duration, usage string) {
+	*p = value
+	fs.Var((*durationValue)(p), name, usage)
 }
 
 // durationValue is the flag.Value of durationFlag.
