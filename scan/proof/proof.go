@@ -216,7 +216,11 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 		flags = append(flags, chromedp.Flag("ignore-certificate-errors", true))
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, flags...)
-	bctx, cancelBrowser := chromedp.NewContext(actx)
+	// chromedp writes its own errors (such as a write to the pipe of a
+	// browser that has gone) to the standard logger, in the middle of the
+	// caller's output; what matters reaches the caller as an error of Start
+	// or Prove.
+	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithErrorf(func(string, ...any) {}))
 	b.bctx = bctx
 	b.stop = func() { cancelBrowser(); cancelAlloc() }
 	fail := func(what string, err error) (*Browser, error) {
@@ -225,7 +229,7 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 		return nil, fmt.Errorf("proof: %s %s: %w", what, path, err)
 	}
 	if err := chromedp.Do(bctx); err != nil {
-		return fail("start Chromium", err)
+		return fail("start Chromium", oneLine{err})
 	}
 	v, err := chromedp.CallBrowser(bctx, browser.GetVersion, cdp.Empty{})
 	if err != nil {
@@ -983,3 +987,18 @@ func sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	}
 }
+
+// oneLine is an error whose message is err's on one line: chromedp reports a
+// Chromium that exits at once as "chrome failed to start:" and the lines
+// Chromium printed, which may be none.
+type oneLine struct{ err error }
+
+func (e oneLine) Error() string {
+	msg := strings.Join(strings.Fields(e.err.Error()), " ")
+	if strings.HasSuffix(msg, ":") {
+		msg += " it printed nothing"
+	}
+	return msg
+}
+
+func (e oneLine) Unwrap() error { return e.err }

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -480,5 +482,42 @@ func TestFindChromium(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	if _, err := proof.FindChromium(""); !errors.Is(err, proof.ErrNoChromium) {
 		t.Errorf("FindChromium(\"\") with an empty PATH = %v, want ErrNoChromium", err)
+	}
+}
+
+// TestStart_brokenChromium: a Chromium that exits at once is reported on one
+// line that says it printed nothing, not with chromedp's message and the
+// empty output it read; and nothing is written to the standard logger
+// (chromedp's default for its own errors, such as the write to the pipe of
+// a browser that has gone), which would land in the middle of a report.
+// The log line comes from a race, so each case runs 100 times.
+func TestStart_brokenChromium(t *testing.T) {
+	var logged strings.Builder
+	log.SetOutput(&logged)
+	t.Cleanup(func() { log.SetOutput(os.Stderr) })
+	for _, tc := range []struct{ name, script, want string }{
+		{"silent", "exit 1", "chrome failed to start: it printed nothing"},
+		{"with a message", "echo 'cannot open display' >&2; exit 1", "cannot open display"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			exe := filepath.Join(t.TempDir(), "chromium")
+			if err := os.WriteFile(exe, []byte("#!/bin/sh\n"+tc.script+"\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for range 100 {
+				b, err := proof.Start(t.Context(), proof.Options{Chromium: exe})
+				if err == nil {
+					b.Close()
+					t.Fatal("Start succeeded with a Chromium that exits at once")
+				}
+				msg := err.Error()
+				if strings.Contains(msg, "\n") || strings.HasSuffix(msg, ":") || !strings.Contains(msg, tc.want) {
+					t.Fatalf("Start: %q; want one line that says %q", msg, tc.want)
+				}
+			}
+		})
+	}
+	if logged.Len() > 0 {
+		t.Errorf("the standard logger got %q; want nothing", logged.String())
 	}
 }
