@@ -95,8 +95,14 @@ type SessionStore interface {
 // unchanged: [Guard.Token] needs nothing from it but the session.
 //
 // The token is read from the TokenHeader header, else from the TokenField
-// form field (which parses the request body as [http.Request.PostFormValue]
-// does). One token lives as long as the session, so several tabs and the
+// field of the request body (never the URL query), which TokenHandler then
+// parses before next runs, as [http.Request.PostFormValue] does: up to 32 MB
+// of a multipart body in memory and larger files in temporary files, which
+// are removed when next returns. A limit that next sets on the body comes too
+// late: bound it outside TokenHandler, with [http.MaxBytesHandler], and a
+// body over the limit is refused with 413 (see [Guard.DenyHandler]).
+//
+// One token lives as long as the session, so several tabs and the
 // back button keep working; each render masks it afresh (against BREACH);
 // the comparison takes constant time. If Sessions is nil, TokenHandler
 // returns next unchanged.
@@ -107,7 +113,17 @@ func (g *Guard) TokenHandler(next http.Handler) http.Handler {
 	c := g.compile()
 	store := g.Sessions
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := checkToken(store, r); err != nil && c.reject(w, r, err) {
+		before := r.MultipartForm
+		err := checkToken(store, r)
+		if f := r.MultipartForm; f != nil && before == nil {
+			// The check parsed a multipart body, whose large files are
+			// spooled to disk. net/http removes them only for the request it
+			// passed in, and r is usually a copy (the session middleware's
+			// WithContext): remove them when this request is done, refused
+			// or served, or any client could fill the disk.
+			defer f.RemoveAll()
+		}
+		if err != nil && c.reject(w, r, err) {
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -117,7 +133,10 @@ func (g *Guard) TokenHandler(next http.Handler) http.Handler {
 // CheckToken reports, as an error wrapping [ErrToken], why r would fail the
 // token check of [Guard.TokenHandler], or returns nil. Safe methods always
 // pass, and so does everything when Sessions is nil. It does not call the
-// deny handler.
+// deny handler. It parses the body as [Guard.TokenHandler] does, but leaves
+// the temporary files of a multipart body to the caller: net/http removes
+// them only for the request it passed in, not for a copy made with
+// [http.Request.WithContext].
 func (g *Guard) CheckToken(r *http.Request) error {
 	if g.Sessions == nil {
 		return nil

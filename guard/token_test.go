@@ -11,6 +11,8 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -381,3 +383,73 @@ func TestDecodeToken(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenHandler_MultipartFiles checks that the files the token check
+// spools to disk while it parses a multipart body are removed when the
+// request is done, refused or served. net/http removes only the files of the
+// request it passed in, and the session middleware hands TokenHandler a copy
+// (r.WithContext), so without guard they would stay on disk for good: any
+// client could fill it with refused uploads.
+func TestTokenHandler_MultipartFiles(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // where mime/multipart spools files
+	sm := scs.New()
+	sm.Store = memstore.NewWithCleanupInterval(0)
+	g := &guard.Guard{Sessions: sm}
+	var token, cookie string
+	var sawFile bool
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /form", func(w http.ResponseWriter, r *http.Request) { token = g.Token(r) })
+	mux.HandleFunc("POST /upload", func(w http.ResponseWriter, r *http.Request) {
+		f, _, err := r.FormFile("f")
+		if err != nil {
+			t.Errorf("the handler cannot open the uploaded file: %v", err)
+			return
+		}
+		f.Close()
+		sawFile = true
+	})
+	h := g.Handler(sm.LoadAndSave(g.TokenHandler(mux)))
+	rec := serve(h, httptest.NewRequest("GET", "/form", nil))
+	cookie = rec.Header().Get("Set-Cookie")
+
+	// A file larger than the 32 MiB ParseMultipartForm keeps in memory,
+	// generated as it is read.
+	upload := func(token string) io.Reader {
+		head := "--b\r\nContent-Disposition: form-data; name=\"" + guard.TokenField + "\"\r\n\r\n" + token + "\r\n" +
+			"--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"f.bin\"\r\n\r\n"
+		return io.MultiReader(strings.NewReader(head), io.LimitReader(xReader{}, 33<<20), strings.NewReader("\r\n--b--\r\n"))
+	}
+	for _, tc := range []struct {
+		name       string
+		token      string
+		wantStatus int
+	}{
+		{"refused", "", http.StatusForbidden},
+		{"served", token, http.StatusOK},
+	} {
+		req := httptest.NewRequest("POST", "/upload", upload(tc.token))
+		req.Header.Set("Content-Type", "multipart/form-data; boundary=b")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		req.Header.Set("Cookie", strings.Split(cookie, ";")[0])
+		if rec := serve(h, req); rec.Code != tc.wantStatus {
+			t.Errorf("%s: got status %d, want %d", tc.name, rec.Code, tc.wantStatus)
+		}
+		if left, _ := os.ReadDir(tmp); len(left) > 0 {
+			t.Errorf("%s: %d file(s) left in the temporary directory, first %s", tc.name, len(left), left[0].Name())
+			for _, e := range left {
+				os.Remove(filepath.Join(tmp, e.Name()))
+			}
+		}
+	}
+	if !sawFile {
+		t.Error("the handler of the served upload did not run")
+	}
+}
+
+// xReader reads an endless run of 'x'.
+type xReader struct{}
+
+var xs = bytes.Repeat([]byte("x"), 64<<10)
+
+func (xReader) Read(p []byte) (int, error) { return copy(p, xs), nil }
