@@ -599,6 +599,42 @@ func TestHandler_PanicAfterWrite(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
 }
 
+// TestHandler_PanicKeepsOuterHeaders checks that the 500 after a panic
+// drops what the handler put in the header map but keeps what the middleware
+// around guard had set before it (a request ID, say), as it was then.
+func TestHandler_PanicKeepsOuterHeaders(t *testing.T) {
+	t.Parallel()
+	g := guard.Guard{Logger: slog.New(slog.DiscardHandler)}
+	inner := g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Set-Cookie", "session=half-done")
+		w.Header().Set("X-Request-ID", "changed by the handler")
+		w.Header().Add("Link", "</handler.css>; rel=preload")
+		panic("boom")
+	}))
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Request-ID", "r-42")
+		w.Header().Set("Link", "</outer.css>; rel=preload")
+		inner.ServeHTTP(w, r)
+	})
+	rec := serve(h, httptest.NewRequest("GET", "/", nil))
+	if rec.Code != http.StatusInternalServerError {
+		t.Fatalf("got status %d, want 500", rec.Code)
+	}
+	for _, tc := range []struct {
+		name string
+		want []string
+	}{
+		{"X-Request-Id", []string{"r-42"}},
+		{"Link", []string{"</outer.css>; rel=preload"}},
+		{"Set-Cookie", nil},
+		{"X-Frame-Options", []string{"DENY"}},
+	} {
+		if got := rec.Header().Values(tc.name); !slices.Equal(got, tc.want) {
+			t.Errorf("%s = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
 func TestAllowFraming_Outside(t *testing.T) {
 	t.Parallel()
 	req := httptest.NewRequest("GET", "/", nil)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/netip"
 	"runtime/debug"
@@ -195,8 +196,9 @@ func defaultDeny(w http.ResponseWriter, r *http.Request) {
 //   - unsafe requests (all methods but GET, HEAD and OPTIONS) from other
 //     origins are refused, with [http.CrossOriginProtection];
 //   - a panic in next is recovered, logged, and answered with a plain 500
-//     that carries the headers; if the response had already begun, the
-//     connection is aborted instead, as net/http does.
+//     that carries guard's headers and those the middleware around guard
+//     had set, but none that next set; if the response had already begun,
+//     the connection is aborted instead, as net/http does.
 //
 // Refused requests go to DenyHandler. Handler does not check tokens: that is
 // [Guard.TokenHandler], which needs the session.
@@ -211,8 +213,15 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 		gw := &responseWriter{w: w, pol: &c.framing}
 		gw.hsts = c.hsts != "" && c.isHTTPS(r)
 		gw.report = c.reportOnly
+		// What the middleware around guard has set (a request ID, say)
+		// belongs to the 500 page too, should next panic. Copied only when
+		// there is something to copy.
+		var outer http.Header
+		if h := w.Header(); len(h) > 0 {
+			outer = h.Clone()
+		}
 		gw.setDefaults(c)
-		defer c.recover(gw, r)
+		defer c.recover(gw, r, outer)
 		if err := c.check(r); err != nil && c.reject(gw, r, err) {
 			gw.apply()
 			return
@@ -362,7 +371,9 @@ func (c *compiled) warn(r *http.Request, err error) {
 			slog.String("remote_addr", r.RemoteAddr)))
 }
 
-func (c *compiled) recover(gw *responseWriter, r *http.Request) {
+// recover answers a panic in the handler with a plain 500 whose header map is
+// outer, the one guard was given, plus guard's headers.
+func (c *compiled) recover(gw *responseWriter, r *http.Request, outer http.Header) {
 	v := recover()
 	if v == nil {
 		return
@@ -387,8 +398,11 @@ func (c *compiled) recover(gw *responseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 	// Whatever the handler put in the header map (cookies, its own
-	// policies, a Content-Length) does not describe the 500 page.
-	clear(gw.w.Header())
+	// policies, a Content-Length) does not describe the 500 page; what was
+	// there before guard ran is put back as it was.
+	h := gw.w.Header()
+	clear(h)
+	maps.Copy(h, outer)
 	gw.pol = nonePolicy
 	gw.setDefaults(c)
 	gw.Header().Set("Cache-Control", "no-store")
