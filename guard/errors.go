@@ -3,6 +3,7 @@ package guard
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 )
 
@@ -28,10 +29,12 @@ var (
 	ErrHeaderWritten = errors.New("guard: response header already written")
 )
 
+// The token check's refusals, each one line (errors.Join would put a
+// newline in the middle of a log line or a deny page).
 var (
-	errNoToken       = errors.Join(ErrToken, errors.New("no token in request"))
-	errNoSessionTok  = errors.Join(ErrToken, errors.New("session has no token"))
-	errTokenMismatch = errors.Join(ErrToken, errors.New("token does not match the session"))
+	errNoToken       = fmt.Errorf("%w: no token in request", ErrToken)
+	errNoSessionTok  = fmt.Errorf("%w: session has no token", ErrToken)
+	errTokenMismatch = fmt.Errorf("%w: token does not match the session", ErrToken)
 )
 
 type reasonKey struct{}

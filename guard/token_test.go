@@ -453,3 +453,31 @@ type xReader struct{}
 var xs = bytes.Repeat([]byte("x"), 64<<10)
 
 func (xReader) Read(p []byte) (int, error) { return copy(p, xs), nil }
+
+// TestCheckToken_Reason checks that each refusal of the token check wraps
+// ErrToken and says why on one line, ready for a log line or a deny page.
+func TestCheckToken_Reason(t *testing.T) {
+	t.Parallel()
+	withToken := oneSession{}
+	g := &guard.Guard{Sessions: withToken}
+	g.Token(httptest.NewRequest("GET", "/", nil))
+	empty := &guard.Guard{Sessions: oneSession{}}
+	for _, tc := range []struct {
+		name, sent string
+		g          *guard.Guard
+		want       string
+	}{
+		{"no token", "", g, "guard: missing or invalid CSRF token: no token in request"},
+		{"session without token", "x", empty, "guard: missing or invalid CSRF token: session has no token"},
+		{"mismatch", "x", g, "guard: missing or invalid CSRF token: token does not match the session"},
+	} {
+		req := httptest.NewRequest("POST", "/", nil)
+		if tc.sent != "" {
+			req.Header.Set(guard.TokenHeader, tc.sent)
+		}
+		err := tc.g.CheckToken(req)
+		if !errors.Is(err, guard.ErrToken) || err.Error() != tc.want {
+			t.Errorf("%s: CheckToken = %q, want %q wrapping ErrToken", tc.name, err, tc.want)
+		}
+	}
+}
