@@ -381,11 +381,34 @@ func TestParseOrigin(t *testing.T) {
 		{"'self'", "", false},
 		{"https://a.example;frame-ancestors *", "", false},
 		{"https://a.example,https://b.example", "", false},
+		// A host ending in a number is an IPv4 address to browsers, which
+		// send it in dotted decimal or refuse the URL.
+		{"http://0x7f000001", "", false},
+		{"http://0x7f.0.0.1", "", false},
+		{"http://127.1", "", false},
+		{"https://a.example.123", "", false},
+		{"https://a.example.0x", "", false},
+		{"https://a.0xg", "https://a.0xg", true},
+		{"https://123.example", "https://123.example", true},
 	}
 	for _, tc := range tests {
 		got, err := guard.ParseOrigin(tc.in)
 		if (err == nil) != tc.ok || got != tc.want {
 			t.Errorf("ParseOrigin(%q) = %q, %v; want %q, ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+// TestParseOrigin_Messages checks that a refusal says how to write the
+// origin where the mistake is a common one.
+func TestParseOrigin_Messages(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{"https://bücher.example", `invalid origin "https://bücher.example": non-ASCII host name: give it in its xn-- (punycode) form`},
+		{"http://0x7f000001", `invalid origin "http://0x7f000001": a host ending in a number must be an IPv4 address in dotted decimal`},
+	} {
+		if _, err := guard.ParseOrigin(tc.in); err == nil || err.Error() != tc.want {
+			t.Errorf("ParseOrigin(%q) = %v, want %q", tc.in, err, tc.want)
 		}
 	}
 }

@@ -13,7 +13,10 @@ import (
 //
 // Only the http and https schemes are accepted. The host is an ASCII domain
 // name (internationalised names must be given in their xn-- form) or an IPv4
-// address; IPv6 addresses are refused, because CSP source expressions (and
+// address in dotted decimal. A host whose last label is a number, such as
+// 0x7f000001 or a.example.1, is refused unless it is such an address, since
+// browsers read it as an IPv4 address, which they send in dotted decimal, or
+// refuse it. IPv6 addresses are refused, because CSP source expressions (and
 // so frame-ancestors) cannot name them. User information, paths (even "/"),
 // queries, fragments and wildcards are refused, because a frame-ancestors
 // source or a trusted origin must name exactly one origin.
@@ -84,7 +87,7 @@ func parseOrigin(s string) (string, error) {
 
 // checkHostname accepts dot-separated labels of letters, digits and hyphens,
 // neither starting nor ending with a hyphen, and no trailing dot. A name
-// that looks like a dotted number must be a valid IPv4 address.
+// whose last label is a number must be an IPv4 address in dotted decimal.
 func checkHostname(h string) error {
 	if h == "" {
 		return originError("host is required")
@@ -92,7 +95,7 @@ func checkHostname(h string) error {
 	if len(h) > 253 {
 		return originError("host name too long")
 	}
-	allDigits := true
+	var last string
 	for label := range strings.SplitSeq(h, ".") {
 		if label == "" || len(label) > 63 {
 			return originError("invalid host name")
@@ -103,19 +106,41 @@ func checkHostname(h string) error {
 		for i := 0; i < len(label); i++ {
 			c := label[i]
 			switch {
-			case c >= 'a' && c <= 'z', c == '-':
-				allDigits = false
-			case c >= '0' && c <= '9':
+			case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-':
+			case c >= 0x80:
+				return originError("non-ASCII host name: give it in its xn-- (punycode) form")
 			default:
 				return originError("invalid character in host name")
 			}
 		}
+		last = label
 	}
-	if allDigits {
+	// Browsers read a host that ends in a number as an IPv4 address, which
+	// they send in dotted decimal ("0x7f000001" is http://127.0.0.1), or
+	// refuse the URL ("a.example.1"): no other spelling can match the
+	// Origin they send or the frame-ancestors source they compare.
+	if isNumber(last) {
 		a, err := netip.ParseAddr(h)
 		if err != nil || !a.Is4() {
-			return originError("invalid IPv4 address")
+			return originError("a host ending in a number must be an IPv4 address in dotted decimal")
 		}
 	}
 	return nil
+}
+
+// isNumber reports whether the lower-case label is a number to the URL
+// standard's IPv4 parser: decimal digits, or 0x and hexadecimal digits.
+func isNumber(label string) bool {
+	digits := "0123456789"
+	if strings.HasPrefix(label, "0x") {
+		label, digits = label[2:], "0123456789abcdef"
+	} else if label == "" {
+		return false
+	}
+	for i := 0; i < len(label); i++ {
+		if strings.IndexByte(digits, label[i]) < 0 {
+			return false
+		}
+	}
+	return true
 }
