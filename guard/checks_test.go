@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -273,6 +274,52 @@ func TestHandler_ReportOnly(t *testing.T) {
 	}
 	if got := rec.Header().Get("X-Content-Type-Options"); got != "nosniff" {
 		t.Errorf("report-only X-Content-Type-Options = %q, want nosniff as usual", got)
+	}
+}
+
+// TestHandler_RefusalLog checks that the record of a refusal says enough to
+// act on it: which route, and from which origin and context the browser
+// says the request came, so that adopting guard in report-only mode shows
+// which origin to trust or which route to declare.
+func TestHandler_RefusalLog(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	g := guard.Guard{ReportOnly: true, Logger: slog.New(slog.NewJSONHandler(&buf, nil))}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/items/{id}", func(w http.ResponseWriter, r *http.Request) {})
+	h := g.Handler(mux)
+
+	post := httptest.NewRequest("POST", "https://app.example/items/7?secret=1", nil)
+	post.Header.Set("Sec-Fetch-Site", "cross-site")
+	post.Header.Set("Origin", "https://sso.example")
+	framed := httptest.NewRequest("GET", "https://app.example/items/7", nil)
+	framed.Header.Set("Sec-Fetch-Site", "same-site")
+	framed.Header.Set("Sec-Fetch-Dest", "iframe")
+	for _, tc := range []struct {
+		req  *http.Request
+		want map[string]string
+	}{
+		{post, map[string]string{"method": "POST", "host": "app.example", "path": "/items/7", "pattern": "/items/{id}",
+			"origin": "https://sso.example", "sec_fetch_site": "cross-site"}},
+		{framed, map[string]string{"method": "GET", "host": "app.example", "path": "/items/7", "pattern": "/items/{id}",
+			"sec_fetch_site": "same-site", "sec_fetch_dest": "iframe"}},
+	} {
+		buf.Reset()
+		serve(h, tc.req)
+		var rec struct {
+			Request map[string]string `json:"request"`
+		}
+		if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+			t.Fatalf("log %q: %v", buf.String(), err)
+		}
+		for k, v := range tc.want {
+			if rec.Request[k] != v {
+				t.Errorf("%s %s: request.%s = %q, want %q (log %s)", tc.req.Method, tc.req.URL, k, rec.Request[k], v, buf.String())
+			}
+		}
+		if strings.Contains(buf.String(), "secret") {
+			t.Errorf("the log holds the query string: %s", buf.String())
+		}
 	}
 }
 

@@ -56,10 +56,12 @@ type Guard struct {
 	DenyHandler http.Handler
 
 	// Logger receives one Warn record per refused (or, in report-only mode,
-	// would-be-refused) request and one Error record, with the stack, per
-	// recovered panic. The default, nil, logs no refusal, and panics go to
-	// [slog.Default], so that none is lost. Tokens and cookies are never
-	// logged.
+	// would-be-refused) request, giving why, the method, host, path, the
+	// route's pattern where guard can find it, the Origin, Sec-Fetch-Site and
+	// Sec-Fetch-Dest headers and the client's address, and one Error record,
+	// with the stack, per recovered panic. The default, nil, logs no
+	// refusal, and panics go to [slog.Default], so that none is lost. Tokens,
+	// cookies and query strings are never logged.
 	Logger *slog.Logger
 
 	// ReportOnly makes the framed-navigation refusal, the cross-origin check,
@@ -363,12 +365,30 @@ func (c *compiled) warn(r *http.Request, err error) {
 	if c.reportOnly {
 		msg = "request would be refused"
 	}
-	c.logger.WarnContext(r.Context(), msg,
-		slog.Any("error", err),
-		slog.Group("request",
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.String("remote_addr", r.RemoteAddr)))
+	// Enough to act on: the route, and where the browser says the request
+	// came from (which origin to trust, which route to declare). No query,
+	// cookie or token.
+	attrs := make([]any, 0, 8)
+	attrs = append(attrs,
+		slog.String("method", r.Method),
+		slog.String("host", r.Host),
+		slog.String("path", r.URL.Path))
+	pattern := r.Pattern
+	if pattern == "" && c.routes != nil {
+		_, pattern = c.routes.Handler(r)
+	}
+	if pattern != "" {
+		attrs = append(attrs, slog.String("pattern", pattern))
+	}
+	for _, h := range [...]struct{ key, name string }{
+		{"origin", "Origin"}, {"sec_fetch_site", "Sec-Fetch-Site"}, {"sec_fetch_dest", "Sec-Fetch-Dest"},
+	} {
+		if v := r.Header.Get(h.name); v != "" {
+			attrs = append(attrs, slog.String(h.key, v))
+		}
+	}
+	attrs = append(attrs, slog.String("remote_addr", r.RemoteAddr))
+	c.logger.WarnContext(r.Context(), msg, slog.Any("error", err), slog.Group("request", attrs...))
 }
 
 // recover answers a panic in the handler with a plain 500 whose header map is
