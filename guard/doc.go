@@ -64,8 +64,18 @@
 // drops the frame-ancestors of an inner report-only one. The inner guard
 // finds the outer one through Unwrap as declarations do, but it cannot tell
 // that one is there when a writer in between hides it: then the outer
-// guard's policy replaces the inner one's. Put [http.TimeoutHandler] and
-// the like outside the outer guard, or inside the routes.
+// guard's policy replaces the inner one's.
+//
+// [http.TimeoutHandler] is such a writer, and it also runs its handler in a
+// goroutine of its own, from which AllowFraming must not be called; outside
+// guard, the 503 it writes on a timeout carries none of guard's headers.
+// Between guard and the mux it suits only routes that declare nothing. Put it
+// inside the route, below the declaration and the handler's AllowFraming:
+//
+//	guard.Embeddable(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+//		if err := guard.AllowFraming(r, allowed...); err != nil { ... }
+//		http.TimeoutHandler(work, 5*time.Second, "timed out").ServeHTTP(w, r)
+//	}))
 //
 // # Security model
 //

@@ -199,7 +199,8 @@ func (e *embeddable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // [ErrHeaderWritten] and the policy does not change. Calling it again
 // replaces the previous choice, within the same limits.
 //
-// AllowFraming must be called from the goroutine serving the request.
+// AllowFraming must be called from the goroutine serving the request, not
+// from the one [http.TimeoutHandler] runs its handler in.
 func AllowFraming(r *http.Request, sources ...string) error {
 	gw, _ := r.Context().Value(frameKey{}).(*responseWriter)
 	if gw == nil || !gw.declared || (!gw.anyOrigin && !gw.ceiling.IsEmbeddable()) {
