@@ -718,8 +718,9 @@ func TestAllowFraming_Outside(t *testing.T) {
 	}
 	var g guard.Guard
 	h := g.Handler(guard.Embeddable(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := guard.AllowFraming(r, "https://a.example/path"); err == nil {
-			t.Errorf("AllowFraming with an invalid origin succeeded")
+		const want = `guard: allow framing: invalid origin "https://a.example/path": user information, path, query and fragment are not allowed`
+		if err := guard.AllowFraming(r, "https://a.example/path"); err == nil || err.Error() != want {
+			t.Errorf("AllowFraming with an invalid origin = %v, want %q", err, want)
 		}
 	})))
 	rec := serve(h, httptest.NewRequest("GET", "/", nil))

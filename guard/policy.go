@@ -39,6 +39,16 @@ func SameOrigin() Policy {
 // cannot name other origins; browsers that support frame-ancestors ignore
 // X-Frame-Options anyway when both are present.
 func NewPolicy(sources ...string) (Policy, error) {
+	p, err := newPolicy(sources)
+	if err != nil {
+		return Policy{}, fmt.Errorf("guard: new policy: %w", err)
+	}
+	return p, nil
+}
+
+// newPolicy is NewPolicy with the error of ParseOrigin as it is, for the
+// caller to say what it was doing.
+func newPolicy(sources []string) (Policy, error) {
 	var p Policy
 	for _, s := range sources {
 		if s == selfSource {
@@ -47,7 +57,7 @@ func NewPolicy(sources ...string) (Policy, error) {
 		}
 		o, err := ParseOrigin(s)
 		if err != nil {
-			return Policy{}, fmt.Errorf("guard: new policy: %w", err)
+			return Policy{}, err
 		}
 		if !slices.Contains(p.origins, o) {
 			p.origins = append(p.origins, o)
@@ -196,8 +206,10 @@ func (e *embeddable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // It works only inside [Embeddable], or inside [Policy.Handler] for a subset
 // of that route's sources, and only before the response header is written;
 // otherwise it returns an error wrapping [ErrNotEmbeddable] or
-// [ErrHeaderWritten] and the policy does not change. Calling it again
-// replaces the previous choice, within the same limits.
+// [ErrHeaderWritten] and the policy does not change. A source that
+// [NewPolicy] refuses is an error wrapping neither, and changes nothing
+// either. Calling it again replaces the previous choice, within the same
+// limits.
 //
 // AllowFraming must be called from the goroutine serving the request, not
 // from the one [http.TimeoutHandler] runs its handler in.
@@ -206,7 +218,7 @@ func AllowFraming(r *http.Request, sources ...string) error {
 	if gw == nil || !gw.declared || (!gw.anyOrigin && !gw.ceiling.IsEmbeddable()) {
 		return ErrNotEmbeddable
 	}
-	p, err := NewPolicy(sources...)
+	p, err := newPolicy(sources)
 	if err != nil {
 		return fmt.Errorf("guard: allow framing: %w", err)
 	}
