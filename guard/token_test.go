@@ -6,13 +6,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
+	"io/fs"
 	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -391,27 +391,31 @@ func TestDecodeToken(t *testing.T) {
 // (r.WithContext), so without guard they would stay on disk for good: any
 // client could fill it with refused uploads.
 func TestTokenHandler_MultipartFiles(t *testing.T) {
-	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp) // where mime/multipart spools files
+	t.Parallel()
 	sm := scs.New()
 	sm.Store = memstore.NewWithCleanupInterval(0)
-	g := &guard.Guard{Sessions: sm}
-	var token, cookie string
-	var sawFile bool
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /form", func(w http.ResponseWriter, r *http.Request) { token = g.Token(r) })
-	mux.HandleFunc("POST /upload", func(w http.ResponseWriter, r *http.Request) {
+	var token string
+	var spooled []string // the files the handlers saw on disk
+	spool := func(r *http.Request) {
 		f, _, err := r.FormFile("f")
 		if err != nil {
-			t.Errorf("the handler cannot open the uploaded file: %v", err)
+			t.Errorf("the uploaded file cannot be opened: %v", err)
 			return
 		}
-		f.Close()
-		sawFile = true
-	})
+		defer f.Close()
+		if osf, ok := f.(*os.File); ok {
+			spooled = append(spooled, osf.Name())
+		}
+	}
+	g := &guard.Guard{Sessions: sm, DenyHandler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		spool(r)
+		w.WriteHeader(http.StatusForbidden)
+	})}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /form", func(w http.ResponseWriter, r *http.Request) { token = g.Token(r) })
+	mux.HandleFunc("POST /upload", func(w http.ResponseWriter, r *http.Request) { spool(r) })
 	h := g.Handler(sm.LoadAndSave(g.TokenHandler(mux)))
-	rec := serve(h, httptest.NewRequest("GET", "/form", nil))
-	cookie = rec.Header().Get("Set-Cookie")
+	cookie := serve(h, httptest.NewRequest("GET", "/form", nil)).Header().Get("Set-Cookie")
 
 	// A file larger than the 32 MiB ParseMultipartForm keeps in memory,
 	// generated as it is read.
@@ -425,9 +429,10 @@ func TestTokenHandler_MultipartFiles(t *testing.T) {
 		token      string
 		wantStatus int
 	}{
-		{"refused", "", http.StatusForbidden},
+		{"refused", "wrong", http.StatusForbidden},
 		{"served", token, http.StatusOK},
 	} {
+		spooled = nil
 		req := httptest.NewRequest("POST", "/upload", upload(tc.token))
 		req.Header.Set("Content-Type", "multipart/form-data; boundary=b")
 		req.Header.Set("Sec-Fetch-Site", "same-origin")
@@ -435,15 +440,13 @@ func TestTokenHandler_MultipartFiles(t *testing.T) {
 		if rec := serve(h, req); rec.Code != tc.wantStatus {
 			t.Errorf("%s: got status %d, want %d", tc.name, rec.Code, tc.wantStatus)
 		}
-		if left, _ := os.ReadDir(tmp); len(left) > 0 {
-			t.Errorf("%s: %d file(s) left in the temporary directory, first %s", tc.name, len(left), left[0].Name())
-			for _, e := range left {
-				os.Remove(filepath.Join(tmp, e.Name()))
-			}
+		if len(spooled) != 1 {
+			t.Fatalf("%s: the handler saw %d files on disk, want 1", tc.name, len(spooled))
 		}
-	}
-	if !sawFile {
-		t.Error("the handler of the served upload did not run")
+		if _, err := os.Stat(spooled[0]); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s: %s is still there after the request (%v)", tc.name, spooled[0], err)
+			os.Remove(spooled[0])
+		}
 	}
 }
 
