@@ -186,3 +186,30 @@ func ExampleGuard_ConfirmationHandler() {
 	// none 200
 	// cross-site 403
 }
+
+// A route that takes unsafe requests without a token, such as a webhook
+// that authenticates its sender its own way, goes on a mux outside
+// TokenHandler; Routes then points guard at the application's mux, where
+// its route declarations are.
+func ExampleGuard_TokenHandler_webhook() {
+	app := http.NewServeMux()
+	g := &guard.Guard{Sessions: oneSession{}, Routes: app}
+	app.HandleFunc("POST /save", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "saved") })
+	root := http.NewServeMux()
+	root.HandleFunc("POST /hooks/payments", func(w http.ResponseWriter, r *http.Request) {
+		// Check the sender's signature here.
+		fmt.Fprint(w, "received")
+	})
+	// With scs: root.Handle("/", sessions.LoadAndSave(g.TokenHandler(app))).
+	root.Handle("/", g.TokenHandler(app))
+	h := g.Handler(root)
+
+	for _, path := range []string{"/hooks/payments", "/save"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", path, nil))
+		fmt.Println(path, rec.Code, strings.TrimSpace(rec.Body.String()))
+	}
+	// Output:
+	// /hooks/payments 200 received
+	// /save 403 Forbidden
+}

@@ -102,6 +102,11 @@ type SessionStore interface {
 // late: bound it outside TokenHandler, with [http.MaxBytesHandler], and a
 // body over the limit is refused with 413 (see [Guard.DenyHandler]).
 //
+// Every unsafe request that reaches TokenHandler needs the token: a route
+// that must take them without one, such as a webhook that authenticates its
+// sender its own way, is served by a mux outside TokenHandler (see the
+// example).
+//
 // One token lives as long as the session, so several tabs and the
 // back button keep working; each render masks it afresh (against BREACH);
 // the comparison takes constant time. If Sessions is nil, TokenHandler
