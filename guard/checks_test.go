@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -671,7 +672,8 @@ func TestHandler_PanicAfterWrite(t *testing.T) {
 
 // TestHandler_PanicKeepsOuterHeaders checks that the 500 after a panic
 // drops what the handler put in the header map but keeps what the middleware
-// around guard had set before it (a request ID, say), as it was then.
+// around guard had set before it (a request ID, say), as it was then, be it
+// a few headers or many.
 func TestHandler_PanicKeepsOuterHeaders(t *testing.T) {
 	t.Parallel()
 	g := guard.Guard{Logger: slog.New(slog.DiscardHandler)}
@@ -679,28 +681,36 @@ func TestHandler_PanicKeepsOuterHeaders(t *testing.T) {
 		w.Header().Set("Set-Cookie", "session=half-done")
 		w.Header().Set("X-Request-ID", "changed by the handler")
 		w.Header().Add("Link", "</handler.css>; rel=preload")
+		w.Header().Del("X-Outer-0")
 		panic("boom")
 	}))
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-Request-ID", "r-42")
-		w.Header().Set("Link", "</outer.css>; rel=preload")
-		inner.ServeHTTP(w, r)
-	})
-	rec := serve(h, httptest.NewRequest("GET", "/", nil))
-	if rec.Code != http.StatusInternalServerError {
-		t.Fatalf("got status %d, want 500", rec.Code)
-	}
-	for _, tc := range []struct {
-		name string
-		want []string
-	}{
-		{"X-Request-Id", []string{"r-42"}},
-		{"Link", []string{"</outer.css>; rel=preload"}},
-		{"Set-Cookie", nil},
-		{"X-Frame-Options", []string{"DENY"}},
-	} {
-		if got := rec.Header().Values(tc.name); !slices.Equal(got, tc.want) {
-			t.Errorf("%s = %q, want %q", tc.name, got, tc.want)
+	for _, extra := range []int{1, 8} {
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Request-ID", "r-42")
+			w.Header().Set("Link", "</outer.css>; rel=preload")
+			for i := range extra {
+				w.Header().Set(fmt.Sprintf("X-Outer-%d", i), "kept")
+			}
+			inner.ServeHTTP(w, r)
+		})
+		rec := serve(h, httptest.NewRequest("GET", "/", nil))
+		if rec.Code != http.StatusInternalServerError {
+			t.Fatalf("got status %d, want 500", rec.Code)
+		}
+		for _, tc := range []struct {
+			name string
+			want []string
+		}{
+			{"X-Request-Id", []string{"r-42"}},
+			{"Link", []string{"</outer.css>; rel=preload"}},
+			{"X-Outer-0", []string{"kept"}},
+			{fmt.Sprintf("X-Outer-%d", extra-1), []string{"kept"}},
+			{"Set-Cookie", nil},
+			{"X-Frame-Options", []string{"DENY"}},
+		} {
+			if got := rec.Header().Values(tc.name); !slices.Equal(got, tc.want) {
+				t.Errorf("%d outer headers: %s = %q, want %q", extra+2, tc.name, got, tc.want)
+			}
 		}
 	}
 }

@@ -216,14 +216,11 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 		gw.hsts = c.hsts != "" && c.isHTTPS(r)
 		gw.report = c.reportOnly
 		// What the middleware around guard has set (a request ID, say)
-		// belongs to the 500 page too, should next panic. Copied only when
-		// there is something to copy.
-		var outer http.Header
-		if h := w.Header(); len(h) > 0 {
-			outer = h.Clone()
-		}
+		// belongs to the 500 page too, should next panic.
+		var outer outerHeaders
+		outer.save(w.Header())
 		gw.setDefaults(c)
-		defer c.recover(gw, r, outer)
+		defer c.recover(gw, r, &outer)
 		if err := c.check(r); err != nil && c.reject(gw, r, err) {
 			gw.apply()
 			return
@@ -391,9 +388,42 @@ func (c *compiled) warn(r *http.Request, err error) {
 	c.logger.WarnContext(r.Context(), msg, slog.Any("error", err), slog.Group("request", attrs...))
 }
 
+// outerHeaders keeps the header map as guard was given it, for the 500 page
+// of a panic. A few entries are kept on the stack, as slice headers: values
+// the handler replaces (Set, Del, even Add) come back as they were, and only
+// one edited in place (h[k][0] = v) would not.
+type outerHeaders struct {
+	n  int
+	kv [4]struct {
+		k string
+		v []string
+	}
+	more http.Header // a copy, when there are more entries than kv holds
+}
+
+func (o *outerHeaders) save(h http.Header) {
+	if len(h) > len(o.kv) {
+		o.more = h.Clone()
+		return
+	}
+	for k, v := range h {
+		o.kv[o.n].k, o.kv[o.n].v = k, v
+		o.n++
+	}
+}
+
+// restore makes h what it was when save was called.
+func (o *outerHeaders) restore(h http.Header) {
+	clear(h)
+	maps.Copy(h, o.more)
+	for _, e := range o.kv[:o.n] {
+		h[e.k] = e.v
+	}
+}
+
 // recover answers a panic in the handler with a plain 500 whose header map is
 // outer, the one guard was given, plus guard's headers.
-func (c *compiled) recover(gw *responseWriter, r *http.Request, outer http.Header) {
+func (c *compiled) recover(gw *responseWriter, r *http.Request, outer *outerHeaders) {
 	v := recover()
 	if v == nil {
 		return
@@ -420,9 +450,7 @@ func (c *compiled) recover(gw *responseWriter, r *http.Request, outer http.Heade
 	// Whatever the handler put in the header map (cookies, its own
 	// policies, a Content-Length) does not describe the 500 page; what was
 	// there before guard ran is put back as it was.
-	h := gw.w.Header()
-	clear(h)
-	maps.Copy(h, outer)
+	outer.restore(gw.w.Header())
 	gw.pol = nonePolicy
 	gw.setDefaults(c)
 	gw.Header().Set("Cache-Control", "no-store")
