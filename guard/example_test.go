@@ -122,7 +122,7 @@ func ExampleParseOrigin() {
 	fmt.Println(err)
 	// Output:
 	// https://partner.example <nil>
-	// invalid origin "https://*.example": invalid character in host name
+	// invalid origin "https://*.example": wildcards are not allowed: give each origin
 }
 
 // oneSession is a SessionStore holding a single session in memory; a real

@@ -33,6 +33,9 @@ type originError string
 func (e originError) Error() string { return string(e) }
 
 func parseOrigin(s string) (string, error) {
+	if strings.Contains(s, "*") {
+		return "", originError("wildcards are not allowed: give each origin")
+	}
 	scheme, rest, ok := strings.Cut(s, "://")
 	if !ok {
 		return "", originError("scheme is required")

@@ -2,6 +2,7 @@ package guard
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -33,8 +34,8 @@ func SameOrigin() Policy {
 }
 
 // NewPolicy returns the policy that lets the given sources frame a response.
-// Each source is the keyword 'self' (with its quotes) or an exact origin as
-// accepted by [ParseOrigin]. With no sources it returns the zero policy.
+// Each source is the keyword 'self' (with its quotes, in any case, as in
+// CSP) or an exact origin as accepted by [ParseOrigin]. With no sources it returns the zero policy.
 // An allowlist of origins sends no X-Frame-Options header, since that header
 // cannot name other origins; browsers that support frame-ancestors ignore
 // X-Frame-Options anyway when both are present.
@@ -51,9 +52,18 @@ func NewPolicy(sources ...string) (Policy, error) {
 func newPolicy(sources []string) (Policy, error) {
 	var p Policy
 	for _, s := range sources {
-		if s == selfSource {
+		// Sources written as in a CSP header, which NewPolicy does not
+		// take, get a message saying how to write them.
+		switch {
+		case strings.EqualFold(s, selfSource): // CSP keywords ignore case
 			p.self = true
 			continue
+		case strings.EqualFold(s, "'none'"):
+			return Policy{}, errors.New("'none' is not a source: no sources at all make frame-ancestors 'none'")
+		case strings.EqualFold(s, "self"):
+			return Policy{}, fmt.Errorf("%q is not an origin: the keyword is 'self', with its quotes", s)
+		case strings.HasPrefix(s, "'"):
+			return Policy{}, fmt.Errorf("%q is not a frame-ancestors source: give 'self' or origins", s)
 		}
 		o, err := ParseOrigin(s)
 		if err != nil {

@@ -54,3 +54,24 @@ func TestNewPolicy(t *testing.T) {
 		})
 	}
 }
+
+// TestNewPolicy_Messages checks that a source written as CSP would have it,
+// but not as NewPolicy takes it, is refused with a message that says how
+// to write it, and that 'self' is a keyword in any case, as in CSP.
+func TestNewPolicy_Messages(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ source, want string }{
+		{"'none'", `guard: new policy: 'none' is not a source: no sources at all make frame-ancestors 'none'`},
+		{"self", `guard: new policy: "self" is not an origin: the keyword is 'self', with its quotes`},
+		{"'unsafe-inline'", `guard: new policy: "'unsafe-inline'" is not a frame-ancestors source: give 'self' or origins`},
+		{"*", `guard: new policy: invalid origin "*": wildcards are not allowed: give each origin`},
+		{"https://*.a.example", `guard: new policy: invalid origin "https://*.a.example": wildcards are not allowed: give each origin`},
+	} {
+		if _, err := guard.NewPolicy(tc.source); err == nil || err.Error() != tc.want {
+			t.Errorf("NewPolicy(%q) = %v, want %q", tc.source, err, tc.want)
+		}
+	}
+	if p, err := guard.NewPolicy("'SELF'"); err != nil || p.String() != "frame-ancestors 'self'" {
+		t.Errorf(`NewPolicy("'SELF'") = %q, %v, want frame-ancestors 'self'`, p, err)
+	}
+}
