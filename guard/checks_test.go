@@ -738,3 +738,23 @@ func TestAllowFraming_Outside(t *testing.T) {
 		t.Errorf("Content-Security-Policy = %q after a refused AllowFraming", got)
 	}
 }
+
+// TestHandler_ReportOnlyDefaultLogger: report-only mode exists to show what
+// would be refused, so with no Logger its records go to slog.Default; an
+// enforcing guard with no Logger logs no refusal (it answers them).
+func TestHandler_ReportOnlyDefaultLogger(t *testing.T) {
+	var buf bytes.Buffer
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	t.Cleanup(func() { slog.SetDefault(old) })
+	for _, report := range []bool{true, false} {
+		buf.Reset()
+		g := guard.Guard{ReportOnly: report}
+		post := httptest.NewRequest("POST", "https://app.example/items", nil)
+		post.Header.Set("Sec-Fetch-Site", "cross-site")
+		serve(g.Handler(http.NotFoundHandler()), post)
+		if logged := strings.Contains(buf.String(), "cross-origin"); logged != report {
+			t.Errorf("ReportOnly %v, Logger nil: slog.Default got %q; want a record of the refusal: %v", report, buf.String(), report)
+		}
+	}
+}

@@ -59,9 +59,10 @@ type Guard struct {
 	// would-be-refused) request, giving why, the method, host, path, the
 	// route's pattern where guard can find it, the Origin, Sec-Fetch-Site and
 	// Sec-Fetch-Dest headers and the client's address, and one Error record,
-	// with the stack, per recovered panic. The default, nil, logs no
-	// refusal, and panics go to [slog.Default], so that none is lost. Tokens,
-	// cookies and query strings are never logged.
+	// with the stack, per recovered panic. With the default, nil, refusals
+	// are not logged, would-be refusals of report-only mode and panics go
+	// to [slog.Default], so that none is lost. Tokens, cookies and query
+	// strings are never logged.
 	Logger *slog.Logger
 
 	// ReportOnly makes the framed-navigation refusal, the cross-origin check,
@@ -355,8 +356,13 @@ func (c *compiled) reject(w http.ResponseWriter, r *http.Request, err error) boo
 }
 
 func (c *compiled) warn(r *http.Request, err error) {
-	if c.logger == nil {
-		return
+	logger := c.logger
+	if logger == nil {
+		// Report-only mode is there to show what would be refused.
+		if !c.reportOnly {
+			return
+		}
+		logger = slog.Default()
 	}
 	msg := "request refused"
 	if c.reportOnly {
@@ -385,7 +391,7 @@ func (c *compiled) warn(r *http.Request, err error) {
 		}
 	}
 	attrs = append(attrs, slog.String("remote_addr", r.RemoteAddr))
-	c.logger.WarnContext(r.Context(), msg, slog.Any("error", err), slog.Group("request", attrs...))
+	logger.WarnContext(r.Context(), msg, slog.Any("error", err), slog.Group("request", attrs...))
 }
 
 // outerHeaders keeps the header map as guard was given it, for the 500 page
