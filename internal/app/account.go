@@ -175,9 +175,13 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
 // parseOrigins splits the allowlist field (one origin per line; commas also
 // separate) and validates each origin exactly, allowing only a lone
 // trailing "/". It returns the normalised,
-// de-duplicated list and one message per problem.
+// de-duplicated list and the messages about its problems: one for each of
+// the first maxOriginMessages invalid entries, then one that counts the
+// rest, so that a field of thousands of bad lines makes a short page.
 func parseOrigins(field string) ([]string, []string) {
 	var origins, errs []string
+	seen := map[string]bool{}
+	bad := 0
 	for n, line := range strings.Split(field, "\n") {
 		for f := range strings.SplitSeq(line, ",") {
 			f = strings.TrimSpace(f)
@@ -188,19 +192,32 @@ func parseOrigins(field string) ([]string, []string) {
 			// which names the same origin; any other path does not.
 			o, err := guard.ParseOrigin(strings.TrimSuffix(f, "/"))
 			if err != nil {
-				errs = append(errs, fmt.Sprintf("Line %d: %q is not an exact origin. Write scheme, host and optional port only, such as https://blog.example.com.", n+1, limit(f, 100)))
+				if bad++; bad <= maxOriginMessages {
+					errs = append(errs, fmt.Sprintf("Line %d: %q is not an exact origin. Write scheme, host and optional port only, such as https://blog.example.com.", n+1, limit(f, 100)))
+				}
 				continue
 			}
-			if !slices.Contains(origins, o) {
+			if !seen[o] {
+				seen[o] = true
 				origins = append(origins, o)
 			}
 		}
+	}
+	switch more := bad - maxOriginMessages; {
+	case more == 1:
+		errs = append(errs, "And 1 more entry is not an exact origin either.")
+	case more > 1:
+		errs = append(errs, fmt.Sprintf("And %d more entries are not exact origins either.", more))
 	}
 	if len(origins) > store.MaxEmbedOrigins {
 		errs = append(errs, fmt.Sprintf("That is %d origins; at most %d are allowed.", len(origins), store.MaxEmbedOrigins))
 	}
 	return origins, errs
 }
+
+// maxOriginMessages is the number of invalid allowlist entries that
+// parseOrigins names one by one.
+const maxOriginMessages = 5
 
 // setEmbedOrigins saves the embed allowlist.
 func (a *App) setEmbedOrigins(w http.ResponseWriter, r *http.Request) {

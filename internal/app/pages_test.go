@@ -622,6 +622,31 @@ func TestEmbed(t *testing.T) {
 	check("cleared allowlist", "frame-ancestors 'none'", true)
 }
 
+// TestEmbedOrigins_manyBadLines sends an allowlist of thousands of invalid
+// lines: the page names the first few and counts the rest, rather than
+// render one message per line (each message also cost a pass over all the
+// messages before it, so a large field kept a core busy for minutes).
+func TestEmbedOrigins_manyBadLines(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	alice := user(t, srv, "alice")
+	v := versionRE.FindStringSubmatch(alice.get("/account").body)[1]
+	field := "https://ok.example\n" + strings.Repeat("nope\n", 5000) + strings.Repeat("https://a.example,", 3)
+	r := alice.submit("/account", "/account/embed-origins", url.Values{"version": {v}, "origins": {field}})
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("got status %d, want 422", r.status)
+	}
+	if n := strings.Count(r.body, "is not an exact origin"); n < 1 || n > 10 {
+		t.Errorf("the page names %d bad lines, want 1 to 10", n)
+	}
+	if !strings.Contains(r.body, "Line 2: &#34;nope&#34;") || !strings.Contains(r.body, "4995 more entries") {
+		t.Errorf("the page does not name line 2 and count the other 4995 bad entries")
+	}
+	if len(r.body) > 64<<10 {
+		t.Errorf("the page is %d bytes", len(r.body))
+	}
+}
+
 // TestExport streams both formats as attachments with every own item, and
 // records each export in the activity log.
 func TestExport(t *testing.T) {
