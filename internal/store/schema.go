@@ -48,6 +48,7 @@ import (
 //	                     THROTTLE#addr#<ip>          <window start> count (N): attempts per client address
 //	                     THROTTLE#sess#<sha256 hex token>
 //	                                                 <window start> count (N): attempts per logged-in session
+//	                     THROTTLE#signup#<ip>        <window start> count (N): sign-ups per client address
 //
 // Rules: every write is conditional (attribute_not_exists(pk) on create,
 // version = :read on update and delete); a mutation and its audit record go
@@ -98,10 +99,11 @@ const (
 	sessionSK          = "SESSION"
 	userSessionsPrefix = "USERSESSIONS#"
 	throttlePrefix     = "THROTTLE#"
-	userThrottle       = "user#" // throttle key of an account
-	addrThrottle       = "addr#" // throttle key of a client address
-	sessionThrottle    = "sess#" // throttle key of a logged-in session
-	probePK            = "PROBE" // never written: CheckTransactions' condition check
+	userThrottle       = "user#"   // throttle key of an account
+	addrThrottle       = "addr#"   // throttle key of a client address
+	sessionThrottle    = "sess#"   // throttle key of a logged-in session
+	signupThrottle     = "signup#" // throttle key of sign-ups from a client address
+	probePK            = "PROBE"   // never written: CheckTransactions' condition check
 	deletionsPK        = "DELETIONS"
 	throttleUserPrefix = throttlePrefix + userThrottle
 )

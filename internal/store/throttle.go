@@ -17,7 +17,8 @@ import (
 // ThrottlePolicy sets the login throttle: password attempts are counted per
 // key (account, logged-in session or client address) in fixed windows of
 // length Window, and a key that used up its limit in the current window gets
-// no more attempts (see ReserveAttempt).
+// no more attempts (see ReserveAttempt). Sign-ups are counted the same way,
+// per client address (SignupThrottleKey).
 type ThrottlePolicy struct {
 	// Window is the length of a counting window. It must be at least a
 	// second.
@@ -30,23 +31,34 @@ type ThrottlePolicy struct {
 	// (an office or a carrier's NAT): with Max alone, a few colleagues'
 	// typos would lock them all out. Zero means Max; at most 1<<20.
 	MaxPerAddr int
+	// MaxSignupsPerAddr is the number of sign-ups one client address may
+	// make in one window (SignupThrottleKey): every sign-up whose form is
+	// valid counts, whether it creates an account or finds the name taken,
+	// so that one address can neither create accounts without end nor probe
+	// for taken names faster. Zero means MaxPerAddr; at most 1<<20.
+	MaxSignupsPerAddr int
 }
 
 // DefaultThrottlePolicy allows 10 failed logins per account and 100 per
-// client address in each 15-minute window.
-var DefaultThrottlePolicy = ThrottlePolicy{Window: 15 * time.Minute, Max: 10, MaxPerAddr: 100}
+// client address, and 20 sign-ups per client address, in each 15-minute
+// window.
+var DefaultThrottlePolicy = ThrottlePolicy{Window: 15 * time.Minute, Max: 10, MaxPerAddr: 100, MaxSignupsPerAddr: 20}
 
 // SetThrottlePolicy replaces the login throttle policy (the default is
 // DefaultThrottlePolicy). Call it before the Store is used: it is not safe
 // to call concurrently with other methods. Every instance sharing the tables
 // should use the same policy.
 func (s *Store) SetThrottlePolicy(p ThrottlePolicy) error {
-	if p.Window < time.Second || p.Max < 1 || p.MaxPerAddr < 0 || p.Max > maxThrottleCount || p.MaxPerAddr > maxThrottleCount {
-		return fmt.Errorf("store: throttle policy window %v, max %d, max per address %d: want window ≥ 1s, max from 1 to %d and max per address from 0 to %d",
-			p.Window, p.Max, p.MaxPerAddr, maxThrottleCount, maxThrottleCount)
+	if p.Window < time.Second || p.Max < 1 || p.MaxPerAddr < 0 || p.MaxSignupsPerAddr < 0 ||
+		p.Max > maxThrottleCount || p.MaxPerAddr > maxThrottleCount || p.MaxSignupsPerAddr > maxThrottleCount {
+		return fmt.Errorf("store: throttle policy window %v, max %d, max per address %d, max sign-ups per address %d: want window ≥ 1s, max from 1 to %d and the others from 0 to %d",
+			p.Window, p.Max, p.MaxPerAddr, p.MaxSignupsPerAddr, maxThrottleCount, maxThrottleCount)
 	}
 	if p.MaxPerAddr == 0 {
 		p.MaxPerAddr = p.Max
+	}
+	if p.MaxSignupsPerAddr == 0 {
+		p.MaxSignupsPerAddr = p.MaxPerAddr
 	}
 	s.throttle = p
 	return nil
@@ -69,9 +81,15 @@ func SessionThrottleKey(token string) string { return sessionThrottle + hashToke
 // client address (an IP address, without port).
 func AddrThrottleKey(addr string) string { return addrThrottle + addr }
 
+// SignupThrottleKey returns the throttle key counting sign-ups from a client
+// address (an IP address, without port), limited by the policy's
+// MaxSignupsPerAddr. A sign-up takes its slot with ReserveAttempt and keeps
+// it.
+func SignupThrottleKey(addr string) string { return signupThrottle + addr }
+
 // throttlePK returns the partition key of a throttle key (see schema.go:
 // THROTTLE#user#<username>, THROTTLE#addr#<ip>,
-// THROTTLE#sess#<sha256 hex token>).
+// THROTTLE#sess#<sha256 hex token>, THROTTLE#signup#<ip>).
 func throttlePK(k string) string { return throttlePrefix + k }
 
 // maxThrottleKey bounds a throttle key, which carries user input.
@@ -117,8 +135,11 @@ func (s *Store) window() (string, time.Time) {
 
 // limit returns the number of attempts key k may have in one window.
 func (s *Store) limit(k string) int {
-	if strings.HasPrefix(k, addrThrottle) {
+	switch {
+	case strings.HasPrefix(k, addrThrottle):
 		return s.throttle.MaxPerAddr
+	case strings.HasPrefix(k, signupThrottle):
+		return s.throttle.MaxSignupsPerAddr
 	}
 	return s.throttle.Max
 }
@@ -183,11 +204,11 @@ type Attempt struct {
 }
 
 // ReserveAttempt takes a slot for one password attempt in the current
-// window of each of keys (made by UserThrottleKey, SessionThrottleKey and
-// AddrThrottleKey), and must be called before the password is checked. Each
-// slot is one conditional ADD, which counts the attempt only if the key is
-// below its limit (the policy's MaxPerAddr for an address, its Max for any
-// other key): test and count are one atomic write, so however many attempts
+// window of each of keys (made by UserThrottleKey, SessionThrottleKey,
+// AddrThrottleKey and SignupThrottleKey), and must be called before the
+// password is checked. Each slot is one conditional ADD, which counts the
+// attempt only if the key is below its limit (the policy's MaxPerAddr for an
+// address, its MaxSignupsPerAddr for sign-ups, its Max for any other key): test and count are one atomic write, so however many attempts
 // run at once, on however many instances, no more than the limit get a slot
 // in a window. If a key is at its limit, the slots already taken for the
 // other keys are given back and the error is a *TooManyAttemptsError.

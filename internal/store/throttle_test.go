@@ -73,8 +73,8 @@ func release(t *testing.T, a *store.Attempt) {
 
 // TestReserveAttempt: attempts are counted on every instance, up to the
 // limit and no further; a refused attempt takes no slot on any of its keys;
-// Release gives a slot back, once; and an address has its own, higher
-// limit.
+// Release gives a slot back, once; an address has its own, higher limit,
+// and sign-ups from an address theirs.
 func TestReserveAttempt(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
@@ -158,6 +158,24 @@ func TestReserveAttempt(t *testing.T) {
 		}
 		if !refused(t, one, sess) {
 			t.Error("after 3 attempts in a session: not refused, want refused (limit 3)")
+		}
+
+		// Sign-ups from an address have their own limit, apart from the
+		// address's logins; by default that of an address.
+		signups := store.SignupThrottleKey("198.51.100.9")
+		for range 5 {
+			reserve(t, one, signups)
+		}
+		if !refused(t, one, signups) {
+			t.Error("after 5 sign-ups from the address: not refused, want refused (limit 5, MaxPerAddr)")
+		}
+		if err := one.SetThrottlePolicy(store.ThrottlePolicy{Window: 15 * time.Minute, Max: 3, MaxPerAddr: 5, MaxSignupsPerAddr: 7}); err != nil {
+			t.Fatalf("SetThrottlePolicy: %v", err)
+		}
+		reserve(t, one, signups)
+		reserve(t, one, signups)
+		if !refused(t, one, signups) {
+			t.Error("after 7 sign-ups from the address: not refused, want refused (limit 7)")
 		}
 	})
 }
@@ -321,6 +339,8 @@ func TestThrottlePolicy_Invalid(t *testing.T) {
 		{Window: time.Minute, Max: 3, MaxPerAddr: -1},
 		{Window: time.Minute, Max: 1<<20 + 1},
 		{Window: time.Minute, Max: 3, MaxPerAddr: 1<<20 + 1},
+		{Window: time.Minute, Max: 3, MaxSignupsPerAddr: -1},
+		{Window: time.Minute, Max: 3, MaxSignupsPerAddr: 1<<20 + 1},
 	} {
 		if err := s.SetThrottlePolicy(p); err == nil {
 			t.Errorf("SetThrottlePolicy(%+v) = nil, want an error", p)
