@@ -77,14 +77,9 @@ func (a *App) renderAccount(w http.ResponseWriter, r *http.Request, status int, 
 // throttle is exceeded, it has answered and returns ok false with done true.
 func (a *App) checkPassword(w http.ResponseWriter, r *http.Request, u store.User, password string) (ok, done bool) {
 	ctx := r.Context()
-	keys := []string{store.SessionThrottleKey(a.sessions.Token(ctx)), store.AddrThrottleKey(throttleAddr(clientAddr(r)))}
-	attempt, err := a.store.ReserveAttempt(ctx, keys...)
-	if tm, ok := errors.AsType[*store.TooManyAttemptsError](err); ok {
-		a.tooManyAttempts(w, r, tm.RetryAfter, "There have been too many wrong passwords in this session or from your network.")
-		return false, true
-	}
-	if err != nil {
-		a.serverError(w, r, fmt.Errorf("app: password check throttle: %w", err))
+	attempt, reserved := a.reserveAttempt(w, r, "password check", "There have been too many wrong passwords in this session or from your network.",
+		store.SessionThrottleKey(a.sessions.Token(ctx)), store.AddrThrottleKey(throttleAddr(clientAddr(r))))
+	if !reserved {
 		return false, true
 	}
 	if passwordTooLong(password) {

@@ -114,7 +114,8 @@ func isTooLarge(err error) bool {
 	return ok
 }
 
-// signup creates an account and logs it in.
+// signup creates an account and logs it in. Sign-ups are throttled per
+// client address (store.SignupThrottleKey).
 func (a *App) signup(w http.ResponseWriter, r *http.Request) {
 	if !a.parseForm(w, r) {
 		return
@@ -133,8 +134,20 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) {
 		a.renderSignup(w, r, http.StatusUnprocessableEntity, shown, errs)
 		return
 	}
+	// Each sign-up with a valid form takes a slot of its address's sign-up
+	// throttle and keeps it, whether the name is free or taken: one address
+	// can neither make accounts without end nor probe names faster. Only a
+	// server too busy to hash gives it back.
+	attempt, ok := a.reserveAttempt(w, r, "sign-up", "There have been too many accounts created from your network.",
+		store.SignupThrottleKey(throttleAddr(clientAddr(r))))
+	if !ok {
+		return
+	}
 	hash, err := a.hashPassword(r.Context(), password)
 	if err != nil {
+		if errors.Is(err, errBusy) {
+			a.releaseAttempt(r, attempt)
+		}
 		a.serverError(w, r, fmt.Errorf("app: signup: %w", err))
 		return
 	}
@@ -208,18 +221,16 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	keys := []string{store.UserThrottleKey(strings.ToLower(limit(username, 64))), store.AddrThrottleKey(throttleAddr(clientAddr(r)))}
-	attempt, err := a.store.ReserveAttempt(ctx, keys...)
-	if tm, ok := errors.AsType[*store.TooManyAttemptsError](err); ok {
-		a.tooManyAttempts(w, r, tm.RetryAfter, "There have been too many failed log-in attempts for this account or from your network.")
-		return
-	}
-	if err != nil {
-		a.serverError(w, r, fmt.Errorf("app: login throttle: %w", err))
+	attempt, ok := a.reserveAttempt(w, r, "login", "There have been too many failed log-in attempts for this account or from your network.",
+		store.UserThrottleKey(strings.ToLower(limit(username, 64))), store.AddrThrottleKey(throttleAddr(clientAddr(r))))
+	if !ok {
 		return
 	}
 
-	var u store.User
+	var (
+		u   store.User
+		err error
+	)
 	known, deleting := false, false
 	if validateUsername(username) == "" && !passwordTooLong(password) {
 		u, err = a.store.GetUser(ctx, username)
@@ -241,7 +252,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	if known {
 		hash = u.PasswordHash
 	}
-	ok, err := a.verifyPassword(ctx, password, hash)
+	ok, err = a.verifyPassword(ctx, password, hash)
 	if err != nil {
 		if errors.Is(err, errBusy) {
 			// The server's load is no guess of the password.
@@ -318,8 +329,8 @@ func (a *App) finishDeleteAccount(w http.ResponseWriter, r *http.Request, u stor
 	a.render(w, r, http.StatusOK, "goodbye", goodbyePage{page: a.newPage(r, "Account deleted")})
 }
 
-// throttleAddr returns the part of a client address the login throttle
-// counts: an IPv4 address, or the /64 network of an IPv6 address (one
+// throttleAddr returns the part of a client address the login and sign-up
+// throttles count: an IPv4 address, or the /64 network of an IPv6 address (one
 // subscriber usually holds a whole /64, so counting single addresses would
 // let them rotate through it).
 func throttleAddr(addr string) string {

@@ -242,8 +242,6 @@ func TestAccountForms_ThrottledPerAddress(t *testing.T) {
 	}
 }
 
-// throttledEnv is a fresh environment whose throttle allows max failures
-// per account or session and perAddr per address in an hour.
 // checkRetryAfter checks that a 429 refused by the throttle, sent between
 // before and after, says how long its window of length window has left: in
 // Retry-After, in seconds rounded up, and on the page, in minutes.
@@ -272,6 +270,8 @@ func checkRetryAfter(t *testing.T, name string, r response, window time.Duration
 	}
 }
 
+// throttledEnv is a fresh environment whose throttle allows max failures
+// per account or session and perAddr per address in an hour.
 func throttledEnv(t *testing.T, max, perAddr int) storetest.Env {
 	t.Helper()
 	env := newEnv(t)
@@ -320,5 +320,40 @@ func TestPasswordWork_Busy(t *testing.T) {
 	b := newBrowser(t, srv)
 	if r := b.login("grace", goodPassword); r.status != http.StatusSeeOther || !b.loggedIn() {
 		t.Errorf("login once the server is free: status %d, logged in %v; want 303", r.status, b.loggedIn())
+	}
+}
+
+// TestSignupThrottle: one client address may create only so many accounts
+// in a throttle window; beyond that, sign-up answers 429 with Retry-After
+// and creates nothing. A form refused for its own fields counts nothing,
+// and logins are not affected.
+func TestSignupThrottle(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t) // the default policy
+	srv := newServer(t, env, app.Config{})
+	limit := store.DefaultThrottlePolicy.MaxSignupsPerAddr
+	for i := range limit {
+		if r := newBrowser(t, srv).signup(fmt.Sprintf("user%02d", i), goodPassword); r.status != http.StatusSeeOther {
+			t.Fatalf("sign-up %d: status %d, want 303", i+1, r.status)
+		}
+	}
+	if r := newBrowser(t, srv).signup("x", goodPassword); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("invalid sign-up at the limit: status %d, want 422", r.status)
+	}
+	before := dataItems(t, env)
+	start := time.Now()
+	r := newBrowser(t, srv).signup("onetoomany", goodPassword)
+	if r.status != http.StatusTooManyRequests {
+		t.Fatalf("sign-up %d: status %d, want 429", limit+1, r.status)
+	}
+	if !strings.Contains(r.body, "too many accounts created from your network") {
+		t.Errorf("the 429 page does not say why")
+	}
+	checkRetryAfter(t, "sign-up over the limit", r, store.DefaultThrottlePolicy.Window, start, time.Now())
+	if n := dataItems(t, env); n != before {
+		t.Errorf("%d records in the data table after the refused sign-up, want %d", n, before)
+	}
+	if r := newBrowser(t, srv).login("user00", goodPassword); r.status != http.StatusSeeOther {
+		t.Errorf("login from the same address: status %d, want 303", r.status)
 	}
 }
