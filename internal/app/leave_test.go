@@ -131,7 +131,7 @@ func TestDeleteItem_Leftovers(t *testing.T) {
 	srv := newServer(t, env.CutOff("BatchWriteItem"), app.Config{})
 	alice := user(t, srv, "alice")
 	id := alice.createItem("Big list", "shared widely")
-	const n = 50 // more than the 48 shares the delete's transaction holds
+	const n = 50 // more than the 47 shares the delete's transaction holds
 	for i := range n {
 		g := fmt.Sprintf("user%02d", i)
 		if _, err := env.Store.CreateUser(t.Context(), store.User{Username: g, PasswordHash: "x"}, store.Actor{}); err != nil {

@@ -647,6 +647,26 @@ func TestEmbedOrigins_manyBadLines(t *testing.T) {
 	}
 }
 
+// TestCreateItem_MaxItems: an account at the store's limit of items gets
+// its form back, with its text, and a message that says to delete some.
+func TestCreateItem_MaxItems(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	if err := env.Store.SetMaxItems(1); err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t, env, app.Config{})
+	alice := user(t, srv, "alice")
+	alice.createItem("The one", "")
+	r := alice.submit("/items/new", "/items", url.Values{"title": {"One too many"}, "body": {"text to keep"}})
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("create over the limit: status %d, want 422", r.status)
+	}
+	if !strings.Contains(r.body, "Your account holds 1 item, the most it may") || !strings.Contains(r.body, "text to keep") {
+		t.Errorf("the page does not give the form back with its text and say to delete items first")
+	}
+}
+
 // TestExport streams both formats as attachments with every own item, and
 // records each export in the activity log.
 func TestExport(t *testing.T) {
@@ -825,8 +845,8 @@ func TestDeleteAccount(t *testing.T) {
 			left++
 		}
 	}
-	if left != 3 { // bob's profile, item, ref
-		t.Errorf("%d records other than bob's audit log, want 3 (profile, item, ref)", left)
+	if left != 4 { // bob's profile, item, item count, ref
+		t.Errorf("%d records other than bob's audit log, want 4 (profile, item, item count, ref)", left)
 	}
 	if r := bob.get("/items/" + bobs); r.status != http.StatusOK || strings.Contains(r.body, "Shared with 1") {
 		t.Errorf("bob's item after alice left: status %d, share count not reset", r.status)

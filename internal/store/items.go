@@ -26,6 +26,9 @@ const (
 	MaxBodyBytes = 64 << 10
 	// MaxShares is the most users one item may be shared with.
 	MaxShares = 1000
+	// MaxItems is the most items one account may own (items shared with it
+	// do not count), unless SetMaxItems changes it.
+	MaxItems = 10000
 )
 
 // Record types stored in the "type" attribute of the data table.
@@ -34,6 +37,8 @@ const (
 	typeInbox = "inbox"
 	typeShare = "share"
 	typeRef   = "ref"
+	// typeItemCount is the record that counts an account's own items.
+	typeItemCount = "item_count"
 )
 
 // itemRecord is an own item: pk USER#<owner>, sk ITEM#<id>.
@@ -146,7 +151,9 @@ func validID(id string) bool {
 }
 
 // CreateItem stores a new private item of owner, with its ref and audit
-// record in one transaction.
+// record in one transaction, which also counts it among owner's items: an
+// owner who has the store's most items (MaxItems, SetMaxItems) gets
+// ErrLimit, and nothing is written.
 func (s *Store) CreateItem(ctx context.Context, owner, title, body string, a Actor) (Item, error) {
 	if err := ValidateItem(title, body); err != nil {
 		return Item{}, fmt.Errorf("store: create item: %w", err)
@@ -168,11 +175,19 @@ func (s *Store) CreateItem(ctx context.Context, owner, title, body string, a Act
 	if err != nil {
 		return Item{}, fmt.Errorf("store: marshal ref %s: %w", id, err)
 	}
+	count, err := s.itemCountOp(owner, 1)
+	if err != nil {
+		return Item{}, fmt.Errorf("store: create item %s: %w", id, err)
+	}
 	ev := Event{Action: "item.create", Target: id, Detail: title, Actor: a}
 	err = s.transact(ctx, owner, ev,
 		putNew(s.tables.Data, av),
 		putNew(s.tables.Data, ref),
+		count,
 	)
+	if !errors.Is(err, ErrAccountGone) && conditionFailedAt(err, 2) {
+		return Item{}, fmt.Errorf("store: create item %s: %d items already: %w", id, s.maxItems, ErrLimit)
+	}
 	if err != nil {
 		return Item{}, fmt.Errorf("store: create item %s: %w", id, err)
 	}
@@ -425,7 +440,8 @@ func (s *Store) updateItem(ctx context.Context, owner, id string, version int64,
 
 // DeleteItem deletes owner's item id if its version is still version, with
 // its ref, its shares and the grantees' inbox entries. The item, its ref, the
-// audit record and as many shares as fit go in one transaction; shares beyond
+// owner's item count, the audit record and as many shares as fit go in one
+// transaction; shares beyond
 // that (items shared with many users) are removed right after in batches.
 // If those batches fail, the item is deleted all the same and the error
 // wraps ErrIncomplete: an inbox entry whose item is gone reads as
@@ -479,6 +495,11 @@ func (s *Store) DeleteItem(ctx context.Context, owner, id string, version int64,
 			ConditionExpression: aws.String("attribute_exists(pk)"),
 		}},
 	}
+	count, err := s.itemCountOp(owner, -1)
+	if err != nil {
+		return fmt.Errorf("store: delete item %s: %w", id, err)
+	}
+	ops = append(ops, count)
 	var rest [][2]string // keys deleted after the transaction
 	for _, sh := range shares {
 		sk, ik := key(userPK(owner), shareSK(id, sh.Grantee)), key(userPK(sh.Grantee), inboxSK(id))
@@ -701,3 +722,46 @@ func (s *Store) ExportItems(ctx context.Context, owner string, fn func(Item) err
 
 // exportPageSize bounds how many items ExportItems holds at once.
 const exportPageSize = 100
+
+// SetMaxItems replaces the most items one account may own (the default is
+// MaxItems); n must be from 1 to 1<<20. Call it before the Store is used: it
+// is not safe to call concurrently with other methods. Every instance
+// sharing the tables should use the same limit.
+func (s *Store) SetMaxItems(n int) error {
+	if n < 1 || n > maxItemsLimit {
+		return fmt.Errorf("store: max items %d: want 1 to %d", n, maxItemsLimit)
+	}
+	s.maxItems = n
+	return nil
+}
+
+// ItemLimit returns the most items one account may own (see SetMaxItems).
+func (s *Store) ItemLimit() int { return s.maxItems }
+
+// maxItemsLimit bounds SetMaxItems.
+const maxItemsLimit = 1 << 20
+
+// itemCountOp returns the transactional update that adds delta to owner's
+// count of own items. An increase is refused (a failed condition) when the
+// count is at the store's limit; a decrease always goes through: it can
+// only make room, ADD loses no concurrent change, and the delete it goes
+// with carries the item's version condition. A count
+// that does not exist yet is zero: it was added after accounts had items,
+// so such an account's older items are not in it, and deleting them takes
+// it below zero, which leaves room for as many new ones; the limit then
+// holds from there on.
+func (s *Store) itemCountOp(owner string, delta int) (types.TransactWriteItem, error) {
+	b := expression.NewBuilder().WithUpdate(expression.
+		Set(expression.Name(attrType), expression.Value(typeItemCount)).
+		Add(expression.Name(attrCount), expression.Value(delta)))
+	if delta > 0 {
+		b = b.WithCondition(expression.AttributeNotExists(expression.Name(attrCount)).
+			Or(expression.Name(attrCount).LessThanEqual(expression.Value(s.maxItems - delta))))
+	}
+	expr, err := b.Build()
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("item count of %q: build: %w", owner, err)
+	}
+	op := conditionalUpdate(s.tables.Data, key(userPK(owner), itemCountSK), expr)
+	return op, nil
+}

@@ -91,6 +91,53 @@ func TestItemLimits(t *testing.T) {
 	}
 }
 
+// TestCreateItem_MaxItems: an account holds at most the store's number of
+// items; the one over it is ErrLimit and writes nothing; a delete makes
+// room again, and the items shared with the account do not count.
+func TestCreateItem_MaxItems(t *testing.T) {
+	t.Parallel()
+	env := newUsersEnv(t, "alice", "bob")
+	s, ctx := env.Store, t.Context()
+	if err := s.SetMaxItems(2); err != nil {
+		t.Fatalf("SetMaxItems: %v", err)
+	}
+	bobs, err := s.CreateItem(ctx, "bob", "Bob's", "", store.Actor{Username: "bob"})
+	if err != nil {
+		t.Fatalf("CreateItem of bob: %v", err)
+	}
+	if err := s.AddShare(ctx, "bob", bobs.ID, "alice", store.Actor{Username: "bob"}); err != nil {
+		t.Fatalf("AddShare: %v", err)
+	}
+	var first store.Item
+	for i := range 2 {
+		it, err := s.CreateItem(ctx, "alice", fmt.Sprintf("item %d", i), "", store.Actor{Username: "alice"})
+		if err != nil {
+			t.Fatalf("CreateItem %d of 2: %v", i+1, err)
+		}
+		if i == 0 {
+			first = it
+		}
+	}
+	before := len(scanData(t, env))
+	if _, err := s.CreateItem(ctx, "alice", "one too many", "", store.Actor{Username: "alice"}); !errors.Is(err, store.ErrLimit) {
+		t.Fatalf("CreateItem over the limit: %v, want ErrLimit", err)
+	}
+	if n := len(scanData(t, env)); n != before {
+		t.Errorf("%d records after the refused create, want %d", n, before)
+	}
+	if err := s.DeleteItem(ctx, "alice", first.ID, first.Version, store.Actor{Username: "alice"}); err != nil {
+		t.Fatalf("DeleteItem: %v", err)
+	}
+	if _, err := s.CreateItem(ctx, "alice", "in its place", "", store.Actor{Username: "alice"}); err != nil {
+		t.Errorf("CreateItem after a delete: %v", err)
+	}
+	for _, n := range []int{0, -1, 1<<20 + 1} {
+		if err := s.SetMaxItems(n); err == nil {
+			t.Errorf("SetMaxItems(%d) = nil, want an error", n)
+		}
+	}
+}
+
 func TestUpdateItem_Conflict(t *testing.T) {
 	t.Parallel()
 	s := newUsers(t, "alice")

@@ -22,6 +22,10 @@ import (
 //	                                                                   begins_with(sk, "ITEM#"), newest
 //	                                                                   first, lists my items and those
 //	                                                                   shared with me
+//	own items' count     USER#<owner>      COUNT#ITEMS                 count (N): updated by item create and
+//	                                                                   delete, in their transaction; the
+//	                                                                   create's condition keeps it ≤ the
+//	                                                                   store's MaxItems
 //	item ref             REF#<id>          REF                         find the owner of an item id
 //	                                                                   (/items/{id}, /p/{id}, /embed/{id})
 //	share                USER#<owner>      SHARE#<id>#<grantee>        Query begins_with SHARE#<id>#: the
@@ -89,6 +93,7 @@ const (
 const (
 	userPrefix         = "USER#"
 	profileSK          = "PROFILE"
+	itemCountSK        = "COUNT#ITEMS"
 	itemPrefix         = "ITEM#"
 	sharedSuffix       = "#SHARED"
 	refPrefix          = "REF#"

@@ -75,11 +75,13 @@ type Store struct {
 	queryLimit int
 	// throttle holds the login-throttle windows; see ThrottlePolicy.
 	throttle ThrottlePolicy
+	// maxItems is the most items one account may own; see SetMaxItems.
+	maxItems int
 }
 
 // New returns a Store using client for the given tables.
 func New(client *dynamodb.Client, t Tables) *Store {
-	return &Store{db: client, tables: t, now: time.Now, throttle: DefaultThrottlePolicy}
+	return &Store{db: client, tables: t, now: time.Now, throttle: DefaultThrottlePolicy, maxItems: MaxItems}
 }
 
 // getRecord reads the data table's record at pk, sk consistently. A missing
