@@ -128,7 +128,35 @@ func validateItem(title, body string) formErrors {
 	if r, ok := firstDisallowed(body, bodyRune); !ok {
 		errs.add(fmt.Sprintf("The text contains %U, an invisible control character; remove it.", r), "body")
 	}
+	if n := longestMarkRun(title); n > maxMarkRun {
+		errs.add(fmt.Sprintf("The title stacks %d combining marks on one character; at most %d may, or they draw over the text around it.", n, maxMarkRun), "title")
+	}
+	if n := longestMarkRun(body); n > maxMarkRun {
+		errs.add(fmt.Sprintf("The text stacks %d combining marks on one character; at most %d may, or they draw over the text around it.", n, maxMarkRun), "body")
+	}
 	return errs
+}
+
+// maxMarkRun is the most combining marks a title or text may stack on one
+// character. Writing needs a few (Vietnamese two, pointed and cantillated
+// Hebrew or Tibetan stacks four or five); dozens draw far outside their
+// line, over the rows above in another user's list of shared items and over
+// the page's own heading and header.
+const maxMarkRun = 8
+
+// longestMarkRun returns the length of the longest run of non-spacing and
+// enclosing marks (Unicode categories Mn and Me) in s.
+func longestMarkRun(s string) int {
+	longest, run := 0, 0
+	for _, r := range s {
+		if unicode.In(r, unicode.Mn, unicode.Me) {
+			run++
+			longest = max(longest, run)
+			continue
+		}
+		run = 0
+	}
+	return longest
 }
 
 // hasVisible reports whether s has a character that shows: a title made

@@ -434,6 +434,10 @@ func TestItemValidation(t *testing.T) {
 		{"escape in text", "Plan", "\x1b[31mred", "U+001B"},
 		{"C1 control in text", "Plan", "a\u0085b", "U+0085"},
 		{"DEL in text", "Plan", "a\x7fb", "U+007F"},
+		{"stacked marks within the limit", "Ph\u1edf", "\u0f56\u0f66\u0f92\u0fb2\u0f74\u0f56\u0f66 \u05d1\u05bc\u05b8\u0591\u05bd", ""},
+		{"eight marks on one letter", "a" + strings.Repeat("\u0301", 8), "", ""},
+		{"marks stacked over the title's row", "Groceries" + strings.Repeat("\u0301\u0300", 5), "", "10 combining marks"},
+		{"marks stacked over the text", "Plan", "ok " + strings.Repeat("\u0489", 30), "30 combining marks"},
 	} {
 		for _, form := range []struct{ page, action string }{{"/items/new", "/items"}, {edit, edit}} {
 			v := url.Values{"title": {tc.title}, "body": {tc.body}}
