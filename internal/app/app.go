@@ -137,6 +137,9 @@ type App struct {
 	sessionless map[string]bool
 	guard       *guard.Guard // nil when cfg.Unprotected
 	handler     http.Handler
+	// readiness is the last check of DynamoDB /readyz made; now is its clock.
+	readiness readiness
+	now       func() time.Time
 }
 
 // sessionStore is what the app needs of store.Sessions: the scs store, and
@@ -189,6 +192,7 @@ func New(cfg Config, st *store.Store, sessions sessionStore, logger *slog.Logger
 		assets:    as,
 		static:    static,
 		dummyHash: dummy,
+		now:       time.Now,
 
 		passwordWork: newPasswordWork(runtime.GOMAXPROCS(0), 32*runtime.GOMAXPROCS(0)),
 	}

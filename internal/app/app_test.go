@@ -3,10 +3,12 @@ package app_test
 import (
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/truora/minidyn/server"
 
@@ -226,6 +228,45 @@ func TestReadyz(t *testing.T) {
 	}
 	if r := b.get("/login"); r.status != http.StatusServiceUnavailable {
 		t.Errorf("/login with DynamoDB down: status %d, want 503", r.status)
+	}
+}
+
+// TestReadyz_OnePingPerSecond: /readyz is public, and DescribeTable is a
+// control-plane call with a far lower quota than reads: however many
+// requests arrive, an instance asks DynamoDB at most once a second and
+// answers the others from that check, so that anyone sending /readyz
+// requests cannot use up the quota and fail every instance's health check.
+func TestReadyz_OnePingPerSecond(t *testing.T) {
+	t.Parallel()
+	env, cc := countingEnv(t, newEnv(t))
+	a, _ := newApp(t, env, app.Config{})
+	now := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
+	a.SetClock(func() time.Time { return now })
+	srv := httptest.NewTLSServer(a.Handler())
+	t.Cleanup(srv.Close)
+	b := newBrowser(t, &testServer{Server: srv, env: env})
+	pings := func() int {
+		n := 0
+		for _, op := range cc.reset() {
+			if op == "DescribeTable" {
+				n++
+			}
+		}
+		return n
+	}
+	pings()
+	for i := range 20 {
+		if r := b.get("/readyz"); r.status != http.StatusOK {
+			t.Fatalf("/readyz %d: status %d, want 200", i+1, r.status)
+		}
+	}
+	if n := pings(); n != 1 {
+		t.Errorf("20 requests within a second: %d DescribeTable calls, want 1", n)
+	}
+	now = now.Add(time.Second)
+	b.get("/readyz")
+	if n := pings(); n != 1 {
+		t.Errorf("a request a second later: %d DescribeTable calls, want 1", n)
 	}
 }
 

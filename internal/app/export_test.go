@@ -32,3 +32,7 @@ func (a *App) OccupyPasswordWork() (release func()) {
 		}
 	}
 }
+
+// SetClock replaces the clock of the app's readiness check; call it before
+// the app serves.
+func (a *App) SetClock(now func() time.Time) { a.now = now }
