@@ -358,6 +358,12 @@ func TestClientAddr(t *testing.T) {
 		{"no proxy: header ignored", app.Config{}, "203.0.113.9", "client_addr=127.0.0.1"},
 		{"trusted proxy", app.Config{TrustedProxies: mustPrefixes(t, "127.0.0.0/8")}, "203.0.113.9", "client_addr=203.0.113.9"},
 		{"proxy chain", app.Config{TrustedProxies: mustPrefixes(t, "127.0.0.0/8", "10.0.0.0/8")}, "203.0.113.9, 10.1.2.3", "client_addr=203.0.113.9"},
+		// Some proxies (Azure Application Gateway) append the client's port;
+		// read as no address, it would make every client the proxy itself.
+		{"proxy that adds the port", app.Config{TrustedProxies: mustPrefixes(t, "127.0.0.0/8")}, "203.0.113.9:4711", "client_addr=203.0.113.9\n"},
+		{"IPv6 with port", app.Config{TrustedProxies: mustPrefixes(t, "127.0.0.0/8")}, "[2001:db8::7]:4711", "client_addr=2001:db8::7\n"},
+		{"IPv6 in brackets", app.Config{TrustedProxies: mustPrefixes(t, "127.0.0.0/8")}, "[2001:db8::7]", "client_addr=2001:db8::7\n"},
+		{"what the client sent, before its address", app.Config{TrustedProxies: mustPrefixes(t, "127.0.0.0/8")}, "forged, 203.0.113.9", "client_addr=203.0.113.9\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -185,7 +185,7 @@ func (a *App) resolveClientAddr(r *http.Request) string {
 	// address it received from; the first untrusted one is the client.
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
-		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		hop, err := parseHop(strings.TrimSpace(hops[i]))
 		if err != nil {
 			break
 		}
@@ -196,6 +196,19 @@ func (a *App) resolveClientAddr(r *http.Request) string {
 		}
 	}
 	return addr.String()
+}
+
+// parseHop parses one address of X-Forwarded-For: an IP address, which some
+// proxies write with the client's port ("203.0.113.9:4711") or an IPv6
+// address in brackets ("[2001:db8::7]", "[2001:db8::7]:4711").
+func parseHop(s string) (netip.Addr, error) {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr(), nil
+	}
+	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		s = s[1 : len(s)-1]
+	}
+	return netip.ParseAddr(s)
 }
 
 func (a *App) trustedProxy(addr netip.Addr) bool {
