@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -78,6 +79,20 @@ func validateUsername(u string) string {
 	return ""
 }
 
+// reservedUsernames are names a new account may not take: shown beside what
+// it shares ("Shared by support") they would pass for the service, or its
+// staff, speaking. Accounts that already hold one keep it.
+var reservedUsernames = []string{
+	"abuse", "admin", "administrator", "help", "helpdesk", "mod", "moderator", "no-reply", "noreply",
+	"official", "postmaster", "root", "security", "staff", "support", "system", "webmaster",
+}
+
+// reservedUsername reports whether a new account may not take the valid
+// username u: a reserved name, or one naming clickguard.
+func reservedUsername(u string) bool {
+	return slices.Contains(reservedUsernames, u) || strings.Contains(u, "clickguard")
+}
+
 // validatePassword returns what is wrong with a new password, or "".
 func validatePassword(p string) string {
 	switch {
@@ -126,6 +141,8 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) {
 	var errs formErrors
 	if msg := validateUsername(username); msg != "" {
 		errs.add(msg, "username")
+	} else if reservedUsername(username) {
+		errs.add("That username is reserved: it would read as clickguard itself speaking. Choose another one.", "username")
 	}
 	if msg := validatePassword(password); msg != "" {
 		errs.add(msg, "password")

@@ -57,6 +57,34 @@ func TestSignupLoginLogout(t *testing.T) {
 	}
 }
 
+// TestSignup_ReservedNames: names that would make an account pass for the
+// service in the lists of the people it shares with ("Shared by support")
+// cannot be signed up; an account that already has one still logs in.
+func TestSignup_ReservedNames(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	srv := newServer(t, env, app.Config{})
+	for _, name := range []string{"admin", "support", "security", "clickguard", "clickguard-team", "the_clickguard_staff"} {
+		r := newBrowser(t, srv).signup(name, goodPassword)
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "reserved") {
+			t.Errorf("sign up %q: status %d, want 422 saying the name is reserved", name, r.status)
+		}
+	}
+	if r := newBrowser(t, srv).signup("supporter", goodPassword); r.status != http.StatusSeeOther {
+		t.Errorf("sign up %q: status %d, want 303", "supporter", r.status)
+	}
+	hash, err := app.HashPasswordForTest(goodPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Store.CreateUser(t.Context(), store.User{Username: "admin", PasswordHash: hash}, store.Actor{Username: "admin"}); err != nil {
+		t.Fatal(err)
+	}
+	if r := newBrowser(t, srv).login("admin", goodPassword); r.status != http.StatusSeeOther {
+		t.Errorf("login of an existing account named admin: status %d, want 303", r.status)
+	}
+}
+
 func TestLoginFailureRevealsNothing(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t)
