@@ -154,14 +154,40 @@ func (a *App) exportCSV(r *http.Request, user string, w *bufio.Writer) error {
 	return cw.Error()
 }
 
-// spreadsheetText returns s as a CSV cell that spreadsheets show as text: a
-// cell that begins with =, +, -, @, a tab or a carriage return would be run
-// as a formula (CSV injection: =HYPERLINK(…) can send the sheet's data
-// away), so it gets a leading apostrophe, which spreadsheets hide and treat
-// as "this is text". The JSON export keeps the exact text.
+// spreadsheetText returns s as a CSV cell that spreadsheets show as text.
+// A cell that begins with =, +, -, @, a tab or a carriage return would be
+// run as a formula (CSV injection: =HYPERLINK(…) can send the sheet's data
+// away), so such a start gets an apostrophe, which spreadsheets hide and
+// treat as "this is text". A cell can also start inside s: Excel set up for
+// ";" as its list separator (where the decimal mark is a comma) opens a
+// comma-separated file one line to a column and splits each line at ";",
+// so the CSV's own commas and quotes no longer mark the cells; and a
+// spreadsheet reading tabs as separators splits at a tab. So the same
+// characters get an apostrophe after a ";", a tab or a line break too, as
+// OWASP's guidance on CSV injection asks of separators. The JSON export
+// keeps the exact text.
 func spreadsheetText(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
+	if !strings.ContainsAny(s, formulaStarts) {
+		return s
 	}
-	return s
+	var b strings.Builder
+	b.Grow(len(s) + 1)
+	start := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if start && strings.IndexByte(formulaStarts, c) >= 0 {
+			b.WriteByte('\'')
+		}
+		b.WriteByte(c)
+		start = strings.IndexByte(cellStarts, c) >= 0
+	}
+	return b.String()
 }
+
+// formulaStarts are the characters that make a spreadsheet cell a formula
+// when they come first.
+const formulaStarts = "=+-@\t\r"
+
+// cellStarts are the characters after which a spreadsheet may start a new
+// cell within a CSV field: ";" and tab as separators, and line breaks.
+const cellStarts = ";\t\r\n"

