@@ -468,6 +468,9 @@ func TestApp(t *testing.T) {
 		for _, pg := range pages {
 			t.Run(pg.Name, func(t *testing.T) {
 				tab := newTab(t, f.victim)
+				if err := holdAnimations(tab); err != nil {
+					t.Fatal(err)
+				}
 				bx, by, err := buttonCenter(tab, f.base+pg.Path, oneClickButton)
 				if err != nil {
 					t.Fatal(err)
@@ -513,6 +516,9 @@ func TestApp(t *testing.T) {
 		// The header's Log out, on every signed-in page, is armed too.
 		t.Run("Log out on GET /items", func(t *testing.T) {
 			tab := newTab(t, f.victim)
+			if err := holdAnimations(tab); err != nil {
+				t.Fatal(err)
+			}
 			bx, by, err := buttonCenter(tab, f.base+"/items", `form[action="/logout"] button`)
 			if err != nil {
 				t.Fatal(err)
