@@ -40,21 +40,26 @@ func TestUse(t *testing.T) {
 		newPassword   = "a longer passphrase for ada"
 		partner       = "https://blog.example.com"
 	)
-	ada, grace := newTab(t, newBrowserContext(t, browser)), newTab(t, newBrowserContext(t, browser))
-	use := func(tab context.Context, pageURL, form string, fields ...string) string {
+	ada, grace := newPerson(t, browser), newPerson(t, browser)
+	// use does act in a new tab of p's browser, or, with no pageURL, in
+	// the tab of p's last action.
+	use := func(p *person, pageURL, form string, fields ...string) string {
 		t.Helper()
-		loc, err := act(tab, pageURL, form, fields...)
+		if pageURL != "" {
+			p.open("")
+		}
+		loc, err := act(p.tab, pageURL, form, fields...)
 		if err != nil {
-			doc, _ := topDocument(tab)
+			doc, _ := topDocument(p.tab)
 			t.Fatalf("%v; the tab shows %s", err, doc)
 		}
 		return loc
 	}
-	// at checks that the tab shows the page at path, titled with the
+	// at checks that p's tab shows the page at path, titled with the
 	// application's suffix.
-	at := func(tab context.Context, step, want string) {
+	at := func(p *person, step, want string) {
 		t.Helper()
-		doc, err := topDocument(tab)
+		doc, err := topDocument(p.tab)
 		if err != nil {
 			t.Fatalf("%s: %v", step, err)
 		}
@@ -65,11 +70,11 @@ func TestUse(t *testing.T) {
 
 	// Sign up, and land on the list of items.
 	for _, u := range []struct {
-		tab  context.Context
+		p    *person
 		name string
 	}{{ada, owner}, {grace, friend}} {
-		use(u.tab, base+"/signup", `form[action="/signup"]`, "username", u.name, "password", password)
-		at(u.tab, "sign up "+u.name, "/items")
+		use(u.p, base+"/signup", `form[action="/signup"]`, "username", u.name, "password", password)
+		at(u.p, "sign up "+u.name, "/items")
 		if _, err := env.Store.GetUser(t.Context(), u.name); err != nil {
 			t.Fatalf("sign up %s: %v", u.name, err)
 		}
@@ -109,10 +114,7 @@ func TestUse(t *testing.T) {
 
 	// Make it public: a visitor then reads it.
 	use(ada, base+"/items/"+id+"/visibility", `form:has(input[name=public][value=true])`)
-	visitor := newTab(t, newBrowserContext(t, browser))
-	if err := chromedp.Do(visitor, chromedp.Navigate(base+"/p/"+id)); err != nil {
-		t.Fatal(err)
-	}
+	visitor := newPerson(t, browser).open(base + "/p/" + id)
 	if text, err := chromedp.Run(visitor, chromedp.Text(chromedp.CSS("main"))); err != nil || !strings.Contains(text, "Tomatoes by the wall.") {
 		t.Fatalf("make public: a visitor's /p/%s shows %q (%v); want the item's text", id, text, err)
 	}
@@ -124,28 +126,26 @@ func TestUse(t *testing.T) {
 	}
 
 	// Export as CSV: the browser saves the file.
-	dir := download(t, ada)
-	if err := chromedp.Do(ada, chromedp.Navigate(base+"/export")); err != nil {
+	tab := ada.open(base + "/export")
+	dir := download(t, tab)
+	if err := armed(tab, `form[action="/export"]`); err != nil {
 		t.Fatal(err)
 	}
-	if err := armed(ada, `form[action="/export"]`); err != nil {
-		t.Fatal(err)
-	}
-	if err := chromedp.Do(ada, chromedp.Click(chromedp.CSS(`form[action="/export"] [name=format][value=csv]`)),
+	if err := chromedp.Do(tab, chromedp.Click(chromedp.CSS(`form[action="/export"] [name=format][value=csv]`)),
 		chromedp.Click(chromedp.CSS(`form[action="/export"] button[type=submit]`))); err != nil {
 		t.Fatalf("export: %v", err)
 	}
-	if got, err := downloaded(ada, dir); err != nil || !strings.Contains(got, "Garden plan for May") {
+	if got, err := downloaded(tab, dir); err != nil || !strings.Contains(got, "Garden plan for May") {
 		t.Fatalf("export: the downloaded file holds %q (%v); want a CSV with the item", got, err)
 	}
 
 	// Three more sessions: sign one out, then the other two.
-	var others []context.Context
+	var others []*person
 	for range 3 {
-		tab := newTab(t, newBrowserContext(t, browser))
-		use(tab, base+"/login", `form[action="/login"]`, "username", owner, "password", password)
-		at(tab, "log in", "/items")
-		others = append(others, tab)
+		p := newPerson(t, browser)
+		use(p, base+"/login", `form[action="/login"]`, "username", owner, "password", password)
+		at(p, "log in", "/items")
+		others = append(others, p)
 	}
 	sessions := store.NewSessions(env.Client, env.Tables.Sessions)
 	count := func(step string, want int) {
@@ -160,11 +160,9 @@ func TestUse(t *testing.T) {
 	count("sign one session out", 3)
 	use(ada, base+"/account/sessions", `form[action="/account/sessions/end-others"]`)
 	count("sign the others out", 1)
-	for i, tab := range others {
-		if err := chromedp.Do(tab, chromedp.Navigate(base+"/items")); err != nil {
-			t.Fatal(err)
-		}
-		at(tab, fmt.Sprintf("session %d after the sign-outs", i+1), "/login")
+	for i, p := range others {
+		p.open(base + "/items")
+		at(p, fmt.Sprintf("session %d after the sign-outs", i+1), "/login")
 	}
 
 	// Change the password: the new one logs in, the old one no longer.
@@ -174,16 +172,14 @@ func TestUse(t *testing.T) {
 		password string
 		want     string
 	}{{password, "/login"}, {newPassword, "/items"}} {
-		tab := newTab(t, newBrowserContext(t, browser))
-		use(tab, base+"/login", `form[action="/login"]`, "username", owner, "password", p.password)
-		at(tab, "log in after the password change", p.want)
+		q := newPerson(t, browser)
+		use(q, base+"/login", `form[action="/login"]`, "username", owner, "password", p.password)
+		at(q, "log in after the password change", p.want)
 	}
 
 	// Log out, and in again.
 	use(ada, base+"/items", `form[action="/logout"]`)
-	if err := chromedp.Do(ada, chromedp.Navigate(base+"/items")); err != nil {
-		t.Fatal(err)
-	}
+	ada.open(base + "/items")
 	at(ada, "after logging out", "/login")
 	use(ada, "", `form[action="/login"]`, "username", owner, "password", newPassword)
 	at(ada, "log in again", "/items")
@@ -215,6 +211,34 @@ func TestUse(t *testing.T) {
 			}
 		}
 	}
+}
+
+// person is a user's browser: a browser context, whose cookie jar holds the
+// user's session, and the tab of the last thing done in it. Each page
+// opened gets a new tab, so that a tab's deadline (see newTab) bounds one
+// action, not the whole story.
+type person struct {
+	t       *testing.T
+	browser context.Context // the browser context
+	tab     context.Context
+}
+
+func newPerson(t *testing.T, browser context.Context) *person {
+	t.Helper()
+	return &person{t: t, browser: newBrowserContext(t, browser)}
+}
+
+// open loads u (unless it is empty) in a new tab of p's browser, and
+// returns the tab.
+func (p *person) open(u string) context.Context {
+	p.t.Helper()
+	p.tab = newTab(p.t, p.browser)
+	if u != "" {
+		if err := chromedp.Do(p.tab, chromedp.Navigate(u)); err != nil {
+			p.t.Fatalf("load %s: %v", u, err)
+		}
+	}
+	return p.tab
 }
 
 // act loads pageURL in tab (unless it is empty: the page the tab shows),
