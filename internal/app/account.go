@@ -143,7 +143,7 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, fmt.Errorf("app: end other sessions of %q: %w", u.Username, err))
 		return
 	}
-	if _, err := a.store.SetPassword(ctx, u.Username, hash, u.Version, a.actor(r)); err != nil {
+	if err := a.store.SetPassword(ctx, u.Username, hash, u.Version, a.actor(r)); err != nil {
 		a.storeError(w, r, err)
 		return
 	}
@@ -151,8 +151,11 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
 	// stolen session cookie stops working with the old password, and so
 	// does a login that checked the old password during the change (see
 	// startSession).
+	// From here on the password is changed: a page that said "try again"
+	// would send the user to a form that now refuses the old password.
 	if err := a.sessStore.EndAll(ctx, u.Username); err != nil {
-		a.serverError(w, r, fmt.Errorf("app: end sessions of %q: %w", u.Username, err))
+		a.serverErrorMsg(w, r, fmt.Errorf("app: end sessions of %q: %w", u.Username, err),
+			"Your password was changed, but the database stopped answering before every session of your account was logged out. Open your account's sessions page and log out any others you see.")
 		return
 	}
 	if err := a.startSession(r, u.Username, hash); errors.Is(err, errAccountChanged) {
@@ -160,7 +163,8 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
 			"Your password was changed, but your account changed again at the same moment (in another tab?), so you have been logged out. Log in again.")
 		return
 	} else if err != nil {
-		a.serverError(w, r, fmt.Errorf("app: renew session of %q: %w", u.Username, err))
+		a.serverErrorMsg(w, r, fmt.Errorf("app: renew session of %q: %w", u.Username, err),
+			"Your password was changed, and you have been logged out. Log in with the new password.")
 		return
 	}
 	a.setFlash(r, "Password changed. Every other session of your account has been logged out.")

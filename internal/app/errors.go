@@ -18,13 +18,21 @@ import (
 // (store.ErrUnavailable) the page is a 503 that says to try again, and the log
 // line is a warning: the fault is not in this process.
 func (a *App) serverError(w http.ResponseWriter, r *http.Request, err error) {
-	status, level, message := http.StatusInternalServerError, slog.LevelError, ""
+	a.serverErrorMsg(w, r, err, "")
+}
+
+// serverErrorMsg is serverError with message saying what happened, for a
+// failure after which trying again is not the answer (the change was made).
+func (a *App) serverErrorMsg(w http.ResponseWriter, r *http.Request, err error, message string) {
+	status, level := http.StatusInternalServerError, slog.LevelError
 	switch {
 	case errors.Is(err, store.ErrUnavailable):
 		status, level = http.StatusServiceUnavailable, slog.LevelWarn
 	case errors.Is(err, errBusy):
 		status, level = http.StatusServiceUnavailable, slog.LevelWarn
-		message = "The server is checking too many passwords right now. Wait a moment and try again."
+		if message == "" {
+			message = "The server is checking too many passwords right now. Wait a moment and try again."
+		}
 	}
 	a.logger.Log(r.Context(), level, "request failed",
 		slog.Any("error", err),

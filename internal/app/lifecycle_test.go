@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -185,8 +186,51 @@ func TestChangePassword_SignOutFails(t *testing.T) {
 	if r.status != http.StatusServiceUnavailable {
 		t.Errorf("password change with its sign-out failing: status %d, want 503", r.status)
 	}
+	// Trying again would fail: the current password is the new one now.
+	if !strings.Contains(r.body, "Your password was changed") || strings.Contains(r.body, "try again") {
+		t.Errorf("password change with its sign-out failing: the page does not say that the password was changed, or says to try again:\n%s", r.body)
+	}
 	if thief.loggedIn() {
 		t.Error("another session survived the password change")
+	}
+}
+
+// TestChangePassword_RenewFails: when the fresh session cannot be written
+// once the password is set and every session ended, the page says that the
+// password was changed and to log in with it, not to try again.
+func TestChangePassword_RenewFails(t *testing.T) {
+	t.Parallel()
+	var armed, changed atomic.Bool
+	env := newEnv(t)
+	data := env.Tables.Data
+	env = env.InterceptedInput(func(op string, in any) error {
+		if armed.Load() && setsPassword(in) {
+			changed.Store(true)
+			return nil
+		}
+		// The new session's check that the account is still the one
+		// whose password was set: the first read of the data table after
+		// the change (the sign-outs are in the sessions table).
+		if g, ok := in.(*dynamodb.GetItemInput); ok && changed.Load() && aws.ToString(g.TableName) == data {
+			return fmt.Errorf("read cut off: %w", store.ErrUnavailable)
+		}
+		if q, ok := in.(*dynamodb.QueryInput); ok && changed.Load() && aws.ToString(q.TableName) == data {
+			return fmt.Errorf("read cut off: %w", store.ErrUnavailable)
+		}
+		return nil
+	})
+	srv := newServer(t, env, app.Config{})
+	owner := user(t, srv, "alice")
+	const next = "a brand new passphrase"
+	armed.Store(true)
+	r := owner.submit("/account", "/account/password", url.Values{"current_password": {testPassword}, "new_password": {next}, "confirm_password": {next}})
+	armed.Store(false)
+	changed.Store(false)
+	if r.status != http.StatusServiceUnavailable || !strings.Contains(r.body, "Log in with the new password") || strings.Contains(r.body, "try again") {
+		t.Errorf("password change with its new session failing: status %d; want 503 saying to log in with the new password:\n%s", r.status, r.body)
+	}
+	if r := newTab(t, srv).login("alice", next); r.status != http.StatusSeeOther {
+		t.Errorf("login with the new password: status %d, want 303", r.status)
 	}
 }
 

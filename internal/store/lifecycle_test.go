@@ -91,7 +91,7 @@ func TestAccountGone(t *testing.T) {
 		{"AddShare", func() error { return s.AddShare(ctx, "alice", mine.ID, "carol", a) }},
 		{"RemoveShare", func() error { return s.RemoveShare(ctx, "alice", mine.ID, "bob", a) }},
 		{"RecordEvent", func() error { return s.RecordEvent(ctx, "alice", store.Event{Action: "export"}) }},
-		{"SetPassword", func() error { _, err := s.SetPassword(ctx, "alice", "late", u.Version, a); return err }},
+		{"SetPassword", func() error { return s.SetPassword(ctx, "alice", "late", u.Version, a) }},
 		{"SetEmbedOrigins", func() error {
 			_, err := s.SetEmbedOrigins(ctx, "alice", []string{"https://late.example"}, u.Version, a)
 			return err

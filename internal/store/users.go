@@ -129,20 +129,23 @@ func (s *Store) GetUser(ctx context.Context, username string) (User, error) {
 
 // SetPassword replaces username's password hash if the account is still at
 // version (the one the caller read), with its audit record
-// ("user.password"; the hash is not in it). It returns the account at its new
-// version, ErrConflict when the version moved on, or ErrNotFound
-// (ErrAccountGone while its deletion runs) when the account is gone.
-func (s *Store) SetPassword(ctx context.Context, username, hash string, version int64, a Actor) (User, error) {
+// ("user.password"; the hash is not in it). It returns nil once the new
+// hash is written, ErrConflict when the version moved on, or ErrNotFound
+// (ErrAccountGone while its deletion runs) when the account is gone. It
+// reads nothing back: an error always means the password is unchanged, so
+// that a caller never tells a user to try again with a password that no
+// longer works.
+func (s *Store) SetPassword(ctx context.Context, username, hash string, version int64, a Actor) error {
 	op, err := s.profileUpdate(username, version, expression.Set(expression.Name("password_hash"), expression.Value(hash)))
 	if err != nil {
-		return User{}, fmt.Errorf("store: set password of %q: build: %w", username, err)
+		return fmt.Errorf("store: set password of %q: build: %w", username, err)
 	}
 	ev := Event{Action: "user.password", Target: username, Actor: a}
 	err = s.profileGone(ctx, username, s.transact(ctx, username, ev, op))
 	if err != nil {
-		return User{}, fmt.Errorf("store: set password of %q: %w", username, err)
+		return fmt.Errorf("store: set password of %q: %w", username, err)
 	}
-	return s.GetUser(ctx, username)
+	return nil
 }
 
 // profileUpdate is the transactional Update of username's profile that

@@ -120,9 +120,12 @@ func TestSetPassword(t *testing.T) {
 		if _, err := s.CreateUser(ctx, store.User{Username: "dave", PasswordHash: "h1"}, a); err != nil {
 			t.Fatalf("CreateUser: %v", err)
 		}
-		u, err := s.SetPassword(ctx, "dave", "h2", 1, a)
-		if err != nil {
+		if err := s.SetPassword(ctx, "dave", "h2", 1, a); err != nil {
 			t.Fatalf("SetPassword: %v", err)
+		}
+		u, err := s.GetUser(ctx, "dave")
+		if err != nil {
+			t.Fatalf("GetUser: %v", err)
 		}
 		if u.PasswordHash != "h2" || u.Version != 2 {
 			t.Errorf("SetPassword = %+v, want hash h2 at version 2", u)
@@ -130,7 +133,7 @@ func TestSetPassword(t *testing.T) {
 
 		// Optimistic locking: a writer holding version 1 loses, and its
 		// change and its audit record are both absent.
-		if _, err := s.SetPassword(ctx, "dave", "stale", 1, a); !errors.Is(err, store.ErrConflict) {
+		if err := s.SetPassword(ctx, "dave", "stale", 1, a); !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("SetPassword with stale version = %v, want ErrConflict", err)
 		}
 		if got, _ := s.GetUser(ctx, "dave"); got.PasswordHash != "h2" || got.Version != 2 {
@@ -140,7 +143,7 @@ func TestSetPassword(t *testing.T) {
 		if got := auditActions(t, s, "dave"); !slices.Equal(got, want) {
 			t.Errorf("audit actions = %v, want %v (no record of the refused change)", got, want)
 		}
-		if _, err := s.SetPassword(ctx, "nobody", "x", 1, a); !errors.Is(err, store.ErrNotFound) {
+		if err := s.SetPassword(ctx, "nobody", "x", 1, a); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("SetPassword(nobody) = %v, want ErrNotFound", err)
 		}
 		if got := auditActions(t, s, "nobody"); len(got) != 0 {
@@ -151,7 +154,7 @@ func TestSetPassword(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
 		for i := range errs {
-			wg.Go(func() { _, errs[i] = s.SetPassword(ctx, "dave", "h3", 2, a) })
+			wg.Go(func() { errs[i] = s.SetPassword(ctx, "dave", "h3", 2, a) })
 		}
 		wg.Wait()
 		if (errs[0] == nil) == (errs[1] == nil) {
