@@ -237,7 +237,7 @@ func (a *App) setEmbedOrigins(w http.ResponseWriter, r *http.Request) {
 		a.renderAccount(w, r, http.StatusUnprocessableEntity, version, limit(field, 4096), errs, nil)
 		return
 	}
-	_, err := a.store.SetEmbedOrigins(r.Context(), a.currentUser(r), origins, version, a.actor(r))
+	err := a.store.SetEmbedOrigins(r.Context(), a.currentUser(r), origins, version, a.actor(r))
 	if errors.Is(err, store.ErrConflict) {
 		var errs formErrors
 		errs.add("Your account changed since this page was loaded (in another tab?). Reload the page and make the change again.")

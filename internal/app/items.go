@@ -322,7 +322,7 @@ func (a *App) editItem(w http.ResponseWriter, r *http.Request) {
 		a.renderItemForm(w, r, http.StatusUnprocessableEntity, it, title, body, errs)
 		return
 	}
-	_, err := a.store.UpdateItem(r.Context(), it.Owner, it.ID, version, title, body, a.actor(r))
+	err := a.store.UpdateItem(r.Context(), it.Owner, it.ID, version, title, body, a.actor(r))
 	if errors.Is(err, store.ErrConflict) {
 		cur, gerr := a.store.GetItem(r.Context(), it.Owner, it.ID)
 		if gerr != nil {

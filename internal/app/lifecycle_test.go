@@ -334,3 +334,63 @@ func TestCreateItem_AfterAccountDeleted(t *testing.T) {
 		t.Errorf("the new alice inherited the item posted after the deletion")
 	}
 }
+
+// TestChange_ReadBackFails: once a change is committed, a failed read that
+// follows it does not make the page an error: the edit, the visibility and
+// the embed allowlist are saved, and the user is told so, not to try again
+// (which would meet a version that moved on).
+func TestChange_ReadBackFails(t *testing.T) {
+	t.Parallel()
+	var armed, committed atomic.Bool
+	env := newEnv(t)
+	data := env.Tables.Data
+	env = env.InterceptedInput(func(op string, in any) error {
+		if !armed.Load() {
+			return nil
+		}
+		if _, ok := in.(*dynamodb.TransactWriteItemsInput); ok {
+			committed.Store(true)
+			return nil
+		}
+		var table *string
+		switch v := in.(type) {
+		case *dynamodb.GetItemInput:
+			table = v.TableName
+		case *dynamodb.QueryInput:
+			table = v.TableName
+		}
+		if committed.Load() && aws.ToString(table) == data {
+			return fmt.Errorf("read cut off: %w", store.ErrUnavailable)
+		}
+		return nil
+	})
+	srv := newServer(t, env, app.Config{})
+	alice := user(t, srv, "alice")
+	id := alice.createItem("Plan", "v1")
+	for _, c := range []struct {
+		name, page, action string
+		form               url.Values
+		check              func() bool
+	}{
+		{"edit", "/items/" + id + "/edit", "/items/" + id + "/edit", url.Values{"title": {"Plan v2"}, "body": {"v2"}, "version": {"1"}}, func() bool {
+			it, err := env.Store.GetItem(t.Context(), "alice", id)
+			return err == nil && it.Title == "Plan v2"
+		}},
+		{"visibility", "/items/" + id + "/visibility", "/items/" + id + "/visibility", url.Values{"public": {"true"}, "version": {"2"}}, func() bool {
+			it, err := env.Store.GetItem(t.Context(), "alice", id)
+			return err == nil && it.Public
+		}},
+		{"embed allowlist", "/account", "/account/embed-origins", url.Values{"origins": {"https://blog.example"}, "version": {"1"}}, func() bool {
+			u, err := env.Store.GetUser(t.Context(), "alice")
+			return err == nil && slices.Equal(u.EmbedOrigins, []string{"https://blog.example"})
+		}},
+	} {
+		armed.Store(true)
+		r := alice.submit(c.page, c.action, c.form)
+		armed.Store(false)
+		committed.Store(false)
+		if r.status != http.StatusSeeOther || !c.check() {
+			t.Errorf("%s with the read after it failing: status %d, saved %v; want 303 and saved", c.name, r.status, c.check())
+		}
+	}
+}

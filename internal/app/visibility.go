@@ -68,7 +68,7 @@ func (a *App) setVisibility(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/items/"+it.ID, http.StatusSeeOther)
 		return
 	}
-	_, err := a.store.SetVisibility(r.Context(), it.Owner, it.ID, version, public, a.actor(r))
+	err := a.store.SetVisibility(r.Context(), it.Owner, it.ID, version, public, a.actor(r))
 	if errors.Is(err, store.ErrConflict) {
 		a.clientErrorMsg(w, r, http.StatusConflict,
 			"The item changed after the confirmation page was shown, so its visibility was not changed. Open it and review it again.")

@@ -21,9 +21,9 @@ const MaxEmbedOrigins = 20
 // gone), with its audit record. origins
 // must already be validated exact origins (guard.ParseOrigin); an empty list
 // means no page of the user may be framed.
-func (s *Store) SetEmbedOrigins(ctx context.Context, username string, origins []string, version int64, a Actor) (User, error) {
+func (s *Store) SetEmbedOrigins(ctx context.Context, username string, origins []string, version int64, a Actor) error {
 	if len(origins) > MaxEmbedOrigins {
-		return User{}, fmt.Errorf("store: set embed origins: %d origins: %w", len(origins), ErrLimit)
+		return fmt.Errorf("store: set embed origins: %d origins: %w", len(origins), ErrLimit)
 	}
 	// An empty allowlist is stored as NULL, not as an empty list: minidyn
 	// mangles an empty L inside a transaction, and NULL reads back as nil.
@@ -35,7 +35,7 @@ func (s *Store) SetEmbedOrigins(ctx context.Context, username string, origins []
 	}
 	op, err := s.profileUpdate(username, version, expression.Set(expression.Name("embed_origins"), val))
 	if err != nil {
-		return User{}, fmt.Errorf("store: set embed origins: build: %w", err)
+		return fmt.Errorf("store: set embed origins: build: %w", err)
 	}
 	detail := "none"
 	if len(origins) > 0 {
@@ -44,9 +44,9 @@ func (s *Store) SetEmbedOrigins(ctx context.Context, username string, origins []
 	ev := Event{Action: "account.embed_origins", Target: username, Detail: detail, Actor: a}
 	err = s.profileGone(ctx, username, s.transact(ctx, username, ev, op))
 	if err != nil {
-		return User{}, fmt.Errorf("store: set embed origins of %q: %w", username, err)
+		return fmt.Errorf("store: set embed origins of %q: %w", username, err)
 	}
-	return s.GetUser(ctx, username)
+	return nil
 }
 
 // DeleteAccount deletes username and everything that belongs to the user.

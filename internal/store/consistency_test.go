@@ -63,7 +63,7 @@ func TestPublicItem_ConsistentRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SetVisibility(ctx, "alice", it.ID, it.Version, true, store.Actor{Username: "alice"}); err != nil {
+	if err := s.SetVisibility(ctx, "alice", it.ID, it.Version, true, store.Actor{Username: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 	eventual()
@@ -91,7 +91,7 @@ func TestPublicItem_Unprocessed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SetVisibility(ctx, "alice", it.ID, it.Version, true, store.Actor{Username: "alice"}); err != nil {
+	if err := s.SetVisibility(ctx, "alice", it.ID, it.Version, true, store.Actor{Username: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 	b.Minidyn.EmulateUnprocessedItems(env.Tables.Data, func(int, map[string]*server.AttributeValue) bool { return true })

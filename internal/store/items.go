@@ -346,20 +346,21 @@ func (s *Store) PublicItem(ctx context.Context, id string) (Item, []string, erro
 }
 
 // UpdateItem replaces title and body of owner's item id if its version is
-// still version; otherwise ErrConflict (ErrNotFound if it is gone).
-func (s *Store) UpdateItem(ctx context.Context, owner, id string, version int64, title, body string, a Actor) (Item, error) {
+// still version (the item is then at version+1); otherwise ErrConflict
+// (ErrNotFound if it is gone). Like every change here, it reads nothing
+// back: an error always means nothing was changed.
+func (s *Store) UpdateItem(ctx context.Context, owner, id string, version int64, title, body string, a Actor) error {
 	if err := ValidateItem(title, body); err != nil {
-		return Item{}, fmt.Errorf("store: update item %s: %w", id, err)
+		return fmt.Errorf("store: update item %s: %w", id, err)
 	}
 	set := expression.Set(expression.Name("title"), expression.Value(title)).
 		Set(expression.Name("body"), expression.Value(body))
 	ev := Event{Action: "item.update", Target: id, Detail: title, Actor: a}
-	it, err := s.updateItem(ctx, owner, id, version, set, ev)
-	if err != nil || it.ShareCount == 0 {
-		return it, err
+	if err := s.updateItem(ctx, owner, id, version, set, ev); err != nil {
+		return err
 	}
-	s.refreshSharedTitles(ctx, it)
-	return it, nil
+	s.refreshSharedTitles(ctx, Item{Owner: owner, ID: id, Title: title, Version: version + 1})
+	return nil
 }
 
 // refreshSharedTitles copies it.Title to its shares and the grantees'
@@ -401,7 +402,7 @@ func (s *Store) refreshSharedTitles(ctx context.Context, it Item) {
 
 // SetVisibility makes owner's item id public or private, under the same
 // version rule as UpdateItem.
-func (s *Store) SetVisibility(ctx context.Context, owner, id string, version int64, public bool, a Actor) (Item, error) {
+func (s *Store) SetVisibility(ctx context.Context, owner, id string, version int64, public bool, a Actor) error {
 	set := expression.Set(expression.Name("public"), expression.Value(public))
 	action := "item.private"
 	if public {
@@ -413,9 +414,9 @@ func (s *Store) SetVisibility(ctx context.Context, owner, id string, version int
 
 // updateItem applies set to owner's item id under the version condition,
 // bumps version and updated_at, and writes ev with it.
-func (s *Store) updateItem(ctx context.Context, owner, id string, version int64, set expression.UpdateBuilder, ev Event) (Item, error) {
+func (s *Store) updateItem(ctx context.Context, owner, id string, version int64, set expression.UpdateBuilder, ev Event) error {
 	if !validID(id) {
-		return Item{}, fmt.Errorf("store: update item %q: %w", id, ErrNotFound)
+		return fmt.Errorf("store: update item %q: %w", id, ErrNotFound)
 	}
 	now := s.now().UTC()
 	set = set.Set(expression.Name("version"), expression.Value(version+1)).
@@ -423,19 +424,19 @@ func (s *Store) updateItem(ctx context.Context, owner, id string, version int64,
 	cond := expression.Name("version").Equal(expression.Value(version))
 	expr, err := expression.NewBuilder().WithUpdate(set).WithCondition(cond).Build()
 	if err != nil {
-		return Item{}, fmt.Errorf("store: update item %s: build: %w", id, err)
+		return fmt.Errorf("store: update item %s: build: %w", id, err)
 	}
 	err = s.transact(ctx, owner, ev, conditionalUpdate(s.tables.Data, key(userPK(owner), itemSK(id)), expr))
 	if err != nil {
 		if errors.Is(err, ErrConflict) {
 			// The condition also fails when the item is gone: say which.
 			if _, gerr := s.GetItem(ctx, owner, id); errors.Is(gerr, ErrNotFound) {
-				return Item{}, fmt.Errorf("store: update item %s: %w", id, ErrNotFound)
+				return fmt.Errorf("store: update item %s: %w", id, ErrNotFound)
 			}
 		}
-		return Item{}, fmt.Errorf("store: update item %s: %w", id, err)
+		return fmt.Errorf("store: update item %s: %w", id, err)
 	}
-	return s.GetItem(ctx, owner, id)
+	return nil
 }
 
 // DeleteItem deletes owner's item id if its version is still version, with

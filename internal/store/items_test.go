@@ -146,15 +146,18 @@ func TestUpdateItem_Conflict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	upd, err := s.UpdateItem(ctx, "alice", it.ID, it.Version, "v2", "two", store.Actor{})
-	if err != nil {
+	if err := s.UpdateItem(ctx, "alice", it.ID, it.Version, "v2", "two", store.Actor{}); err != nil {
 		t.Fatalf("UpdateItem: %v", err)
 	}
+	upd, err := s.GetItem(ctx, "alice", it.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if upd.Version != 2 || upd.Title != "v2" || upd.Body != "two" {
-		t.Errorf("UpdateItem = %+v, want version 2, v2, two", upd)
+		t.Errorf("after UpdateItem, GetItem = %+v, want version 2, v2, two", upd)
 	}
 	// A second writer still holding version 1 must not overwrite.
-	if _, err := s.UpdateItem(ctx, "alice", it.ID, it.Version, "stale", "stale", store.Actor{}); !errors.Is(err, store.ErrConflict) {
+	if err := s.UpdateItem(ctx, "alice", it.ID, it.Version, "stale", "stale", store.Actor{}); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("stale UpdateItem error = %v, want ErrConflict", err)
 	}
 	if err := s.DeleteItem(ctx, "alice", it.ID, it.Version, store.Actor{}); !errors.Is(err, store.ErrConflict) {
@@ -167,7 +170,7 @@ func TestUpdateItem_Conflict(t *testing.T) {
 	if err := s.DeleteItem(ctx, "alice", it.ID, upd.Version, store.Actor{}); err != nil {
 		t.Fatalf("DeleteItem: %v", err)
 	}
-	if _, err := s.UpdateItem(ctx, "alice", it.ID, upd.Version, "x", "", store.Actor{}); !errors.Is(err, store.ErrNotFound) {
+	if err := s.UpdateItem(ctx, "alice", it.ID, upd.Version, "x", "", store.Actor{}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("UpdateItem of deleted item error = %v, want ErrNotFound", err)
 	}
 	// Every successful mutation is in the audit log, newest first; the
@@ -230,7 +233,7 @@ func TestShares(t *testing.T) {
 		t.Errorf("ListItems(bob) = %+v, want alice's item as shared", page.Items)
 	}
 	// The grantee's list follows the owner's edits of the title.
-	if _, err := s.UpdateItem(ctx, "alice", it.ID, it.Version, "Plan v2", "secret", store.Actor{}); err != nil {
+	if err := s.UpdateItem(ctx, "alice", it.ID, it.Version, "Plan v2", "secret", store.Actor{}); err != nil {
 		t.Fatal(err)
 	}
 	if page, _ := s.ListItems(ctx, "bob", "", 10); len(page.Items) != 1 || page.Items[0].Title != "Plan v2" {
@@ -273,19 +276,22 @@ func TestVisibilityAndPublicItem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub, err := s.SetVisibility(ctx, "alice", it.ID, it.Version, true, store.Actor{})
+	if err := s.SetVisibility(ctx, "alice", it.ID, it.Version, true, store.Actor{}); err != nil {
+		t.Fatalf("SetVisibility: %v", err)
+	}
+	pub, err := s.GetItem(ctx, "alice", it.ID)
 	if err != nil || !pub.Public || pub.Version != 2 {
-		t.Fatalf("SetVisibility = %+v, %v", pub, err)
+		t.Fatalf("after SetVisibility, GetItem = %+v, %v", pub, err)
 	}
 	u, err := s.GetUser(ctx, "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
 	origins := []string{"https://blog.example", "http://localhost:8081"}
-	if _, err := s.SetEmbedOrigins(ctx, "alice", origins, u.Version, store.Actor{}); err != nil {
+	if err := s.SetEmbedOrigins(ctx, "alice", origins, u.Version, store.Actor{}); err != nil {
 		t.Fatalf("SetEmbedOrigins: %v", err)
 	}
-	if _, err := s.SetEmbedOrigins(ctx, "alice", nil, u.Version, store.Actor{}); !errors.Is(err, store.ErrConflict) {
+	if err := s.SetEmbedOrigins(ctx, "alice", nil, u.Version, store.Actor{}); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("stale SetEmbedOrigins error = %v, want ErrConflict", err)
 	}
 	got, gotOrigins, err := s.PublicItem(ctx, it.ID)
@@ -295,7 +301,7 @@ func TestVisibilityAndPublicItem(t *testing.T) {
 	if !cmp.Equal(gotOrigins, origins) {
 		t.Errorf("PublicItem origins = %q, want %q", gotOrigins, origins)
 	}
-	if _, err := s.SetVisibility(ctx, "alice", it.ID, pub.Version, false, store.Actor{}); err != nil {
+	if err := s.SetVisibility(ctx, "alice", it.ID, pub.Version, false, store.Actor{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.PublicItem(ctx, it.ID); !errors.Is(err, store.ErrNotFound) {

@@ -495,11 +495,10 @@ func TestUpdateItem_SharedTitleOrder(t *testing.T) {
 	}).Store
 	done := make(chan error, 1)
 	go func() {
-		_, err := slow.UpdateItem(ctx, "alice", it.ID, it.Version, "First", "", a)
-		done <- err
+		done <- slow.UpdateItem(ctx, "alice", it.ID, it.Version, "First", "", a)
 	}()
 	<-reached
-	if _, err := env.Store.UpdateItem(ctx, "alice", it.ID, it.Version+1, "Second", "", a); err != nil {
+	if err := env.Store.UpdateItem(ctx, "alice", it.ID, it.Version+1, "Second", "", a); err != nil {
 		t.Errorf("second UpdateItem: %v", err)
 	}
 	close(release)
