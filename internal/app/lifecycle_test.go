@@ -160,6 +160,18 @@ func queriesSessions(op string, in any) bool {
 	return pk != nil && strings.HasPrefix(pk.Value, "USERSESSIONS#")
 }
 
+// readsTable reports whether in, a DynamoDB call's input, is a GetItem or a
+// Query of table.
+func readsTable(in any, table string) bool {
+	switch v := in.(type) {
+	case *dynamodb.GetItemInput:
+		return aws.ToString(v.TableName) == table
+	case *dynamodb.QueryInput:
+		return aws.ToString(v.TableName) == table
+	}
+	return false
+}
+
 // TestChangePassword_SignOutFails: when the sessions cannot be ended once
 // the new password is set, the page is an error, but a stolen session does
 // not go on working: the other sessions were signed out before the change.
@@ -195,9 +207,10 @@ func TestChangePassword_SignOutFails(t *testing.T) {
 	}
 }
 
-// TestChangePassword_RenewFails: when the fresh session cannot be written
-// once the password is set and every session ended, the page says that the
-// password was changed and to log in with it, not to try again.
+// TestChangePassword_RenewFails: when the fresh session cannot be started
+// once the password is set and every session ended (its check of the
+// account fails), the page says that the password was changed and to log in
+// with it, not to try again.
 func TestChangePassword_RenewFails(t *testing.T) {
 	t.Parallel()
 	var armed, changed atomic.Bool
@@ -211,10 +224,7 @@ func TestChangePassword_RenewFails(t *testing.T) {
 		// The new session's check that the account is still the one
 		// whose password was set: the first read of the data table after
 		// the change (the sign-outs are in the sessions table).
-		if g, ok := in.(*dynamodb.GetItemInput); ok && changed.Load() && aws.ToString(g.TableName) == data {
-			return fmt.Errorf("read cut off: %w", store.ErrUnavailable)
-		}
-		if q, ok := in.(*dynamodb.QueryInput); ok && changed.Load() && aws.ToString(q.TableName) == data {
+		if changed.Load() && readsTable(in, data) {
 			return fmt.Errorf("read cut off: %w", store.ErrUnavailable)
 		}
 		return nil
@@ -352,14 +362,7 @@ func TestChange_ReadBackFails(t *testing.T) {
 			committed.Store(true)
 			return nil
 		}
-		var table *string
-		switch v := in.(type) {
-		case *dynamodb.GetItemInput:
-			table = v.TableName
-		case *dynamodb.QueryInput:
-			table = v.TableName
-		}
-		if committed.Load() && aws.ToString(table) == data {
+		if committed.Load() && readsTable(in, data) {
 			return fmt.Errorf("read cut off: %w", store.ErrUnavailable)
 		}
 		return nil
