@@ -174,11 +174,13 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
 // parseOrigins splits the allowlist field (one origin per line; commas also
 // separate) and validates each origin exactly, allowing only a lone
 // trailing "/". It returns the normalised,
-// de-duplicated list and the messages about its problems: one for each of
-// the first maxOriginMessages invalid entries, then one that counts the
-// rest, so that a field of thousands of bad lines makes a short page.
-func parseOrigins(field string) ([]string, []string) {
-	var origins, errs []string
+// de-duplicated list and the messages about its problems, all about the
+// origins field: one for each of the first maxOriginMessages invalid
+// entries, then one that counts the rest, so that a field of thousands of
+// bad lines makes a short page.
+func parseOrigins(field string) ([]string, formErrors) {
+	var origins []string
+	var errs formErrors
 	seen := map[string]bool{}
 	bad := 0
 	for n, line := range strings.Split(field, "\n") {
@@ -192,7 +194,7 @@ func parseOrigins(field string) ([]string, []string) {
 			o, err := guard.ParseOrigin(strings.TrimSuffix(f, "/"))
 			if err != nil {
 				if bad++; bad <= maxOriginMessages {
-					errs = append(errs, fmt.Sprintf("Line %d: %q is not an exact origin. Write scheme, host and optional port only, such as https://blog.example.com.", n+1, limit(f, 100)))
+					errs.add(fmt.Sprintf("Line %d: %q is not an exact origin. Write scheme, host and optional port only, such as https://blog.example.com.", n+1, limit(f, 100)), "origins")
 				}
 				continue
 			}
@@ -204,12 +206,12 @@ func parseOrigins(field string) ([]string, []string) {
 	}
 	switch more := bad - maxOriginMessages; {
 	case more == 1:
-		errs = append(errs, "And 1 more entry is not an exact origin either.")
+		errs.add("And 1 more entry is not an exact origin either.", "origins")
 	case more > 1:
-		errs = append(errs, fmt.Sprintf("And %d more entries are not exact origins either.", more))
+		errs.add(fmt.Sprintf("And %d more entries are not exact origins either.", more), "origins")
 	}
 	if len(origins) > store.MaxEmbedOrigins {
-		errs = append(errs, fmt.Sprintf("That is %d origins; at most %d are allowed.", len(origins), store.MaxEmbedOrigins))
+		errs.add(fmt.Sprintf("That is %d origins; at most %d are allowed.", len(origins), store.MaxEmbedOrigins), "origins")
 	}
 	return origins, errs
 }
@@ -228,20 +230,15 @@ func (a *App) setEmbedOrigins(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	field := r.PostFormValue("origins")
-	origins, msgs := parseOrigins(field)
-	if msgs != nil {
-		var errs formErrors
-		for _, m := range msgs {
-			errs.add(m, "origins")
-		}
+	origins, errs := parseOrigins(field)
+	if errs != nil {
 		a.renderAccount(w, r, http.StatusUnprocessableEntity, version, limit(field, 4096), errs, nil)
 		return
 	}
 	err := a.store.SetEmbedOrigins(r.Context(), a.currentUser(r), origins, version, a.actor(r))
 	if errors.Is(err, store.ErrConflict) {
-		var errs formErrors
-		errs.add("Your account changed since this page was loaded (in another tab?). Reload the page and make the change again.")
-		a.renderAccount(w, r, http.StatusConflict, version, field, errs, nil)
+		a.renderAccount(w, r, http.StatusConflict, version, field,
+			oneError("Your account changed since this page was loaded (in another tab?). Reload the page and make the change again."), nil)
 		return
 	}
 	if err != nil {
@@ -277,8 +274,7 @@ func (a *App) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		var errs formErrors
-		errs.add("The password is not correct. Your account was not deleted.", "password")
+		errs := oneError("The password is not correct. Your account was not deleted.", "password")
 		a.render(w, r, http.StatusUnprocessableEntity, "account_delete", accountDeletePage{
 			page:   a.newPage(r, errorTitle("Delete your account?", errs)),
 			Errors: errs,

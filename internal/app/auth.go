@@ -173,9 +173,7 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) {
 	u, err := a.store.CreateUser(r.Context(), store.User{Username: username, PasswordHash: hash}, act)
 	switch {
 	case errors.Is(err, store.ErrExists):
-		var taken formErrors
-		taken.add("That username is taken. Choose another one.", "username")
-		a.renderSignup(w, r, http.StatusConflict, shown, taken)
+		a.renderSignup(w, r, http.StatusConflict, shown, oneError("That username is taken. Choose another one.", "username"))
 		return
 	case err != nil:
 		a.serverError(w, r, fmt.Errorf("app: signup %q: %w", username, err))
@@ -198,7 +196,13 @@ func (a *App) showLogin(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/items", http.StatusSeeOther)
 		return
 	}
-	a.render(w, r, http.StatusOK, "login", loginPage{page: a.newPage(r, "Log in")})
+	a.renderLogin(w, r, http.StatusOK, "", nil)
+}
+
+func (a *App) renderLogin(w http.ResponseWriter, r *http.Request, status int, username string, errs formErrors) {
+	a.render(w, r, status, "login", loginPage{
+		page: a.newPage(r, errorTitle("Log in", errs)), Username: username, Errors: errs,
+	})
 }
 
 // errBadLogin is the only message a failed login gets, whether the user
@@ -230,11 +234,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	password := r.PostFormValue("password")
 	shown := limit(username, 64)
 	if username == "" || password == "" {
-		var errs formErrors
-		errs.add("Enter your username and your password.", "username", "password")
-		a.render(w, r, http.StatusUnprocessableEntity, "login", loginPage{
-			page: a.newPage(r, errorTitle("Log in", errs)), Username: shown, Errors: errs,
-		})
+		a.renderLogin(w, r, http.StatusUnprocessableEntity, shown, oneError("Enter your username and your password.", "username", "password"))
 		return
 	}
 	ctx := r.Context()
@@ -298,11 +298,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		// The attempt keeps its slot: that is the failure counted. The
 		// message is about both fields: it must not tell which was wrong.
-		var errs formErrors
-		errs.add(errBadLogin, "username", "password")
-		a.render(w, r, http.StatusUnauthorized, "login", loginPage{
-			page: a.newPage(r, errorTitle("Log in", errs)), Username: shown, Errors: errs,
-		})
+		a.renderLogin(w, r, http.StatusUnauthorized, shown, oneError(errBadLogin, "username", "password"))
 		return
 	}
 	a.releaseAttempt(r, attempt)

@@ -222,9 +222,8 @@ func (a *App) createItem(w http.ResponseWriter, r *http.Request) {
 	it, err := a.store.CreateItem(r.Context(), a.currentUser(r), title, body, a.actor(r))
 	if errors.Is(err, store.ErrLimit) {
 		// The fields passed validateItem, so it is the number of items.
-		var errs formErrors
-		errs.add(fmt.Sprintf("Your account holds %s, the most it may. Delete some before creating more; this text is not saved yet.", countOf(a.store.ItemLimit(), "item")))
-		a.renderItemForm(w, r, http.StatusUnprocessableEntity, store.Item{}, title, body, errs)
+		msg := fmt.Sprintf("Your account holds %s, the most it may. Delete some before creating more; this text is not saved yet.", countOf(a.store.ItemLimit(), "item"))
+		a.renderItemForm(w, r, http.StatusUnprocessableEntity, store.Item{}, title, body, oneError(msg))
 		return
 	}
 	if err != nil {

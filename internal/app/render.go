@@ -84,6 +84,13 @@ func (e *formErrors) add(message string, fields ...string) {
 	*e = append(*e, formError{ID: id, Message: message, Fields: fields})
 }
 
+// oneError returns the formErrors of the one message (see add).
+func oneError(message string, fields ...string) formErrors {
+	var e formErrors
+	e.add(message, fields...)
+	return e
+}
+
 // For returns the ids of the messages about the control with id field,
 // space-separated as aria-describedby takes them, or "" if there are none.
 func (e formErrors) For(field string) string {

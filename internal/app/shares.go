@@ -20,13 +20,6 @@ type sharesPage struct {
 	Max     int
 }
 
-// granteeError returns msg as the error of the share form's username field.
-func granteeError(msg string) formErrors {
-	var errs formErrors
-	errs.add(msg, "with")
-	return errs
-}
-
 // shareConfirmPage is the data of share_confirm.html.
 type shareConfirmPage struct {
 	page
@@ -45,7 +38,7 @@ func (a *App) showShares(w http.ResponseWriter, r *http.Request) {
 	if _, asked := r.URL.Query()["with"]; asked {
 		grantee := strings.TrimSpace(r.URL.Query().Get("with"))
 		if msg := a.checkGrantee(r, it, grantee); msg != "" {
-			a.renderShares(w, r, http.StatusUnprocessableEntity, it, grantee, granteeError(msg))
+			a.renderShares(w, r, http.StatusUnprocessableEntity, it, grantee, oneError(msg, "with"))
 			return
 		}
 		a.render(w, r, http.StatusOK, "share_confirm", shareConfirmPage{
@@ -109,7 +102,7 @@ func (a *App) changeShares(w http.ResponseWriter, r *http.Request) {
 	switch r.PostFormValue("action") {
 	case "add":
 		if msg := validateUsername(grantee); msg != "" {
-			a.renderShares(w, r, http.StatusUnprocessableEntity, it, grantee, granteeError(msg))
+			a.renderShares(w, r, http.StatusUnprocessableEntity, it, grantee, oneError(msg, "with"))
 			return
 		}
 		err := a.store.AddShare(ctx, it.Owner, it.ID, grantee, a.actor(r))
@@ -140,13 +133,11 @@ func (a *App) changeShares(w http.ResponseWriter, r *http.Request) {
 			a.storeError(w, r, err)
 			return
 		}
-		a.renderShares(w, r, status, it, grantee, granteeError(msg))
+		a.renderShares(w, r, status, it, grantee, oneError(msg, "with"))
 	case "revoke":
 		err := a.store.RemoveShare(ctx, it.Owner, it.ID, grantee, a.actor(r))
 		if errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrAccountGone) {
-			var errs formErrors
-			errs.add(fmt.Sprintf("This item was not shared with %q (any more).", limit(grantee, 64)))
-			a.renderShares(w, r, http.StatusConflict, it, "", errs)
+			a.renderShares(w, r, http.StatusConflict, it, "", oneError(fmt.Sprintf("This item was not shared with %q (any more).", limit(grantee, 64))))
 			return
 		}
 		if err != nil {
