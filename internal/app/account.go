@@ -151,6 +151,7 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
 	// stolen session cookie stops working with the old password, and so
 	// does a login that checked the old password during the change (see
 	// startSession).
+	//
 	// From here on the password is changed: a page that said "try again"
 	// would send the user to a form that now refuses the old password.
 	if err := a.sessStore.EndAll(ctx, u.Username); err != nil {

@@ -58,7 +58,7 @@ func (rd *readiness) check(ctx context.Context, now func() time.Time, ping func(
 	rd.mu.Lock()
 	defer rd.mu.Unlock()
 	t := now()
-	if !rd.checked.IsZero() && t.Sub(rd.checked) < readyEvery && t.Sub(rd.checked) >= 0 {
+	if age := t.Sub(rd.checked); !rd.checked.IsZero() && age >= 0 && age < readyEvery {
 		return rd.err
 	}
 	// The result is shared, so it must not be a client's leaving.
