@@ -55,6 +55,10 @@ var throttleCodes = map[string]bool{
 	"InternalFailure":                        true,
 	"ServiceUnavailable":                     true,
 	"ServiceUnavailableException":            true,
+	// The SDK's retry of a TransactWriteItems whose answer it did not get
+	// (same client token) found the first try still running: like a
+	// timeout, its outcome is not known yet.
+	"TransactionInProgressException": true,
 }
 
 // translate maps an SDK error to the package's sentinel errors, wrapping

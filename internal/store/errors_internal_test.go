@@ -49,6 +49,7 @@ func TestTranslate(t *testing.T) {
 		{"tx throttled", canceled("None", "ThrottlingError"), ErrConflict, ErrUnavailable},
 		{"tx validation", canceled("ValidationError"), ErrConflict, nil},
 		{"transaction conflict", &types.TransactionConflictException{}, ErrExists, ErrUnavailable},
+		{"transaction in progress", &types.TransactionInProgressException{}, ErrConflict, ErrUnavailable},
 		{"table missing", &types.ResourceNotFoundException{}, ErrConflict, ErrNotFound},
 		{"throughput", &types.ProvisionedThroughputExceededException{}, ErrConflict, ErrUnavailable},
 		{"request limit", &types.RequestLimitExceeded{}, ErrConflict, ErrUnavailable},
