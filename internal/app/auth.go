@@ -184,7 +184,10 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) {
 		a.clientErrorMsg(w, r, http.StatusConflict, "Your account changed while it was being created. Log in to continue.")
 		return
 	} else if err != nil {
-		a.serverError(w, r, fmt.Errorf("app: signup %q: %w", username, err))
+		// The account exists: signing up again would only find the name
+		// taken.
+		a.serverErrorMsg(w, r, fmt.Errorf("app: signup %q: %w", username, err),
+			"Your account "+u.Username+" was created, but you could not be logged in just now. Log in with your username and password.")
 		return
 	}
 	a.setFlash(r, "Welcome to clickguard, "+u.Username+". Your account is ready.")

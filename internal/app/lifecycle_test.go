@@ -37,15 +37,19 @@ func tracks(op string, in any) bool {
 // TestStartSession_TrackFails: when the session cannot be recorded in the
 // user's session index, login and signup answer 503 and leave no logged-in
 // session behind: one that EndAll could not find would outlive a password
-// change and the account, and show the next account of that name.
+// change and the account, and show the next account of that name. The
+// login did not happen, so its page says to try again; the sign-up made
+// the account, so its page says to log in, not to sign up again, which
+// would only find the name taken.
 func TestStartSession_TrackFails(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
 		start func(b *browser) response
+		want  string // what the page must say
 	}{
-		{"login", func(b *browser) response { return b.login("alice", testPassword) }},
-		{"signup", func(b *browser) response { return b.signup("alice", testPassword) }},
+		{"login", func(b *browser) response { return b.login("alice", testPassword) }, "Wait a moment and try again."},
+		{"signup", func(b *browser) response { return b.signup("alice", testPassword) }, "Your account alice was created"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -67,6 +71,9 @@ func TestStartSession_TrackFails(t *testing.T) {
 			failing.Store(false)
 			if r.status != http.StatusServiceUnavailable {
 				t.Errorf("%s with Track failing: status %d, want 503", tc.name, r.status)
+			}
+			if !strings.Contains(r.body, tc.want) {
+				t.Errorf("%s with Track failing: the page does not say %q", tc.name, tc.want)
 			}
 			if thief.loggedIn() {
 				t.Fatalf("%s with Track failing left a logged-in session", tc.name)
