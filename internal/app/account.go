@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/clickguard/clickguard/guard"
 	"github.com/clickguard/clickguard/internal/store"
@@ -33,6 +34,11 @@ type accountDeletePage struct {
 // goodbyePage is the data of goodbye.html, shown once an account is gone.
 type goodbyePage struct {
 	page
+	// Pending is set when the account is deleted (marked: nobody can log
+	// in to it or change it) but its data is not all removed yet; the
+	// deletion finisher removes the rest within Within.
+	Pending bool
+	Within  string
 }
 
 // showAccount shows the account settings.
@@ -282,14 +288,28 @@ func (a *App) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	if err := a.store.DeleteAccount(ctx, u.Username, a.actor(r)); err != nil {
+	err := a.store.DeleteAccount(ctx, u.Username, a.actor(r))
+	// Past the mark the account is deleted for good, however far the rest
+	// went: "try again" would send its owner, logged out, to a form they
+	// can no longer use.
+	pending := errors.Is(err, store.ErrIncomplete)
+	switch {
+	case pending:
+		a.logger.WarnContext(ctx, "account deleted, its data not all removed yet", slog.String("username", u.Username),
+			slog.Any("error", err), slog.String("request_id", requestID(r)))
+	case err != nil:
 		a.storeError(w, r, err)
 		return
+	default:
+		a.logger.InfoContext(ctx, "account deleted", slog.String("username", u.Username), slog.String("request_id", requestID(r)))
 	}
-	a.logger.InfoContext(ctx, "account deleted", slog.String("username", u.Username), slog.String("request_id", requestID(r)))
 	if err := a.sessions.Destroy(ctx); err != nil {
 		a.serverError(w, r, fmt.Errorf("app: log out deleted account: %w", err))
 		return
 	}
-	a.render(w, r, http.StatusOK, "goodbye", goodbyePage{page: a.newPage(r, "Account deleted")})
+	a.render(w, r, http.StatusOK, "goodbye", goodbyePage{
+		page:    a.newPage(r, "Account deleted"),
+		Pending: pending,
+		Within:  countOf(int((a.cfg.DeletionGrace+a.cfg.DeletionFinishInterval).Round(time.Minute)/time.Minute), "minute"),
+	})
 }

@@ -291,6 +291,41 @@ func TestLogin_HalfDeletedAccount(t *testing.T) {
 	}
 }
 
+// TestDeleteAccount_Interrupted: DynamoDB stops answering after the
+// deletion has marked the account and ended its sessions, before its data
+// is all gone. The account is deleted for every purpose (nobody can log in
+// to it or change anything in it, and the rest is finished later), so the
+// page says it was deleted, not "try again" from a form its owner is
+// already logged out of.
+func TestDeleteAccount_Interrupted(t *testing.T) {
+	t.Parallel()
+	var failing atomic.Bool
+	env := newEnv(t).Intercepted(func(op string) error {
+		if failing.Load() && op == "BatchWriteItem" {
+			return fmt.Errorf("batch cut off: %w", store.ErrUnavailable)
+		}
+		return nil
+	})
+	srv := newServer(t, env, app.Config{})
+	alice := user(t, srv, "alice")
+	alice.createItem("old", "x")
+	failing.Store(true)
+	r := alice.submit("/account/delete", "/account/delete", url.Values{"password": {testPassword}})
+	failing.Store(false)
+	if r.status != http.StatusOK || !strings.Contains(r.body, "has been deleted") {
+		t.Errorf("delete account, interrupted after its mark: status %d, want 200 saying it has been deleted", r.status)
+	}
+	if !strings.Contains(r.body, "still being removed") {
+		t.Errorf("the page of an interrupted deletion does not say that its data is still being removed")
+	}
+	if alice.loggedIn() {
+		t.Errorf("the session of the deleted account still works")
+	}
+	if _, err := env.Store.GetUser(t.Context(), "alice"); !errors.Is(err, store.ErrAccountGone) {
+		t.Fatalf("GetUser = %v, want the deletion pending (ErrAccountGone)", err)
+	}
+}
+
 // TestCreateItem_AfterAccountDeleted: a form post whose session was loaded
 // before the account was deleted, and whose body arrives after, saves
 // nothing: it answers 404, and the next account of that name starts empty.

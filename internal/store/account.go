@@ -66,9 +66,10 @@ func (s *Store) SetEmbedOrigins(ctx context.Context, username string, origins []
 // Because the mark came first, the sweep sees every record the partition
 // will ever hold, and no second sweep is needed. An interrupted deletion
 // leaves the mark and its record; calling DeleteAccount again, or
-// FinishDeletion with the record, finishes it. Any number of these calls may
-// run at once for one account. It returns ErrNotFound if there is no such
-// account.
+// FinishDeletion with the record, finishes it; the error of a deletion
+// interrupted after the mark wraps ErrIncomplete. Any number of these calls
+// may run at once for one account. It returns ErrNotFound if there is no
+// such account.
 //
 // Nothing of the deletion is kept in the user's audit log, which is deleted
 // too; the application logs it.
@@ -78,7 +79,8 @@ func (s *Store) DeleteAccount(ctx context.Context, username string, a Actor) err
 		return fmt.Errorf("store: delete account: %w", err)
 	}
 	if err := s.finishDeletion(ctx, username, mark); err != nil {
-		return fmt.Errorf("store: delete account %q: %w", username, err)
+		// The mark is set: the account is gone, only its sweep is not done.
+		return fmt.Errorf("store: delete account %q: %w: %w", username, ErrIncomplete, err)
 	}
 	return nil
 }

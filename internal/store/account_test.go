@@ -86,9 +86,12 @@ func TestDeleteAccount_Retry(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.InterruptDelete(t, "bob", gone.ID)
+	if err := env.CutOff("TransactWriteItems").Store.DeleteAccount(ctx, "alice", store.Actor{}); err == nil || errors.Is(err, store.ErrIncomplete) {
+		t.Fatalf("DeleteAccount with its mark cut off = %v, want an error that is not ErrIncomplete: nothing was done", err)
+	}
 	cut := env.CutOff("BatchWriteItem").Store
-	if err := cut.DeleteAccount(ctx, "alice", store.Actor{}); err == nil {
-		t.Fatal("DeleteAccount with its batches cut off succeeded")
+	if err := cut.DeleteAccount(ctx, "alice", store.Actor{}); !errors.Is(err, store.ErrIncomplete) {
+		t.Fatalf("DeleteAccount with its batches cut off = %v, want ErrIncomplete: the account is marked", err)
 	}
 	if err := s.DeleteAccount(ctx, "alice", store.Actor{}); err != nil {
 		t.Fatalf("DeleteAccount, second attempt: %v", err)

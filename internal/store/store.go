@@ -41,7 +41,9 @@ var (
 	ErrSharedItemGone = fmt.Errorf("shared item was deleted: %w", ErrNotFound)
 	// ErrIncomplete means a change was made but the cleanup that follows it
 	// in separate calls did not finish: DeleteItem deleted the item, and
-	// some grantees' entries for it remain (see ErrSharedItemGone).
+	// some grantees' entries for it remain (see ErrSharedItemGone); or
+	// DeleteAccount marked the account, which is gone from then on, and
+	// did not delete all its records (FinishDeletion finishes that).
 	ErrIncomplete = errors.New("done, but the cleanup after it did not finish")
 	// ErrAccountGone means the account a change or a read belongs to is
 	// deleted, or its deletion has started ([Store.DeleteAccount]): nothing
