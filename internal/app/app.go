@@ -276,9 +276,18 @@ func (a *App) buildHandler() http.Handler {
 // sessionError is scs's ErrorFunc: the session could not be loaded or saved.
 // It renders the error page (503 when DynamoDB is unavailable) and seals the
 // response so that the page the handler goes on writing is dropped.
+//
+// A form is answered with a redirect once it has done what it asked, so a
+// save that fails then says that it was done: "try again" would do it
+// twice (a second item, say).
 func (a *App) sessionError(w http.ResponseWriter, r *http.Request, err error) {
-	a.serverError(w, r, fmt.Errorf("app: session: %w", err))
-	if ri := info(r); ri != nil && ri.seal != nil {
+	ri := info(r)
+	msg := ""
+	if ri != nil && r.Method == http.MethodPost && ri.answered >= 300 && ri.answered < 400 {
+		msg = "What you sent was done, but the database stopped answering before your session was saved, so you may have been logged out. Check what you see before sending it again."
+	}
+	a.serverErrorMsg(w, r, fmt.Errorf("app: session: %w", err), msg)
+	if ri != nil && ri.seal != nil {
 		ri.seal.sealed = true
 	}
 }
@@ -332,12 +341,41 @@ func (a *App) basePage(r *http.Request, title string) page {
 type sessionLoadedKey struct{}
 
 // markSession runs just inside the session layer and records in the context
-// that a session is loaded.
+// that a session is loaded, and in the request's info the status the
+// handler answers with, which scs commits the session before passing on
+// (see sessionError).
 func markSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ri := info(r); ri != nil {
+			w = &answerWriter{ResponseWriter: w, ri: ri}
+		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionLoadedKey{}, true)))
 	})
 }
+
+// answerWriter records the first final status written through it in
+// ri.answered.
+type answerWriter struct {
+	http.ResponseWriter
+	ri *reqInfo
+}
+
+func (w *answerWriter) WriteHeader(code int) {
+	if w.ri.answered == 0 && code >= 200 {
+		w.ri.answered = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *answerWriter) Write(b []byte) (int, error) {
+	if w.ri.answered == 0 {
+		w.ri.answered = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController and guard reach the writers below.
+func (w *answerWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // hasSession reports whether the session layer ran for r. It has not for
 // static files and health checks, nor for a page rendered outside it (a

@@ -439,3 +439,32 @@ func TestChange_ReadBackFails(t *testing.T) {
 		}
 	}
 }
+
+// TestChange_SessionCommitFails: an item is created, and then the session,
+// which carries the page's one-time message, cannot be saved. The item is
+// there, so the page must not say to try again, which would create it a
+// second time.
+func TestChange_SessionCommitFails(t *testing.T) {
+	t.Parallel()
+	var armed atomic.Bool
+	env := newEnv(t).InterceptedInput(func(op string, in any) error {
+		if u, ok := in.(*dynamodb.UpdateItemInput); ok && armed.Load() {
+			if pk, _ := u.Key["pk"].(*types.AttributeValueMemberS); pk != nil && strings.HasPrefix(pk.Value, "SESSION#") {
+				return fmt.Errorf("session commit cut off: %w", store.ErrUnavailable)
+			}
+		}
+		return nil
+	})
+	srv := newServer(t, env, app.Config{})
+	alice := user(t, srv, "alice")
+	form := url.Values{"csrf_token": {tokenIn(alice.get("/items/new").body)}, "title": {"Once"}, "body": {"x"}}
+	armed.Store(true)
+	r := alice.postRaw("/items", form)
+	armed.Store(false)
+	if strings.Contains(r.body, "try again") || !strings.Contains(r.body, "was done") {
+		t.Errorf("create with the session commit failing: status %d, the page says to try again or not that it was done", r.status)
+	}
+	if n := strings.Count(alice.get("/items").body, "Once"); n != 1 {
+		t.Errorf("the item is listed %d times, want once", n)
+	}
+}

@@ -22,6 +22,7 @@ type reqInfo struct {
 	clientAddr string
 	pattern    string
 	seal       *sealWriter // set by sealOnSessionError
+	answered   int         // the status the handler answered with, set by markSession
 }
 
 type reqInfoKey struct{}
