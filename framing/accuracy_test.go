@@ -194,7 +194,7 @@ func TestAccuracy(t *testing.T) {
 	var caseOrder []string
 	modelAll, modelAllWrong := 0, 0
 	for _, c := range cases {
-		resp := response(c)
+		resp := c.Response()
 		v, err := framing.Evaluate(resp, c.Ancestors)
 		if err != nil {
 			t.Fatalf("%s: Evaluate: %v", c.ID, err)

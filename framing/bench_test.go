@@ -36,7 +36,7 @@ func BenchmarkCorpus(b *testing.B) {
 	cases := corpustest.Read(b)
 	resps := make([]framing.Response, len(cases))
 	for i, c := range cases {
-		resps[i] = response(c)
+		resps[i] = c.Response()
 	}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -7,34 +7,6 @@ import (
 	"github.com/clickguard/clickguard/internal/corpustest"
 )
 
-// response maps a corpus record onto the model's input:
-//
-//   - headers and meta become Response.Headers and Response.Meta as they are;
-//   - redirect_headers (present, even empty) means a same-origin 302 came
-//     first: Response.Redirected is true, and the 302's own headers play no
-//     part, because the browser never renders a redirect response;
-//   - the page's URL is the victim origin's root: the final document's URL;
-//   - sandbox (an attribute on the victim's own frame) needs no field: the
-//     ancestors already show the origins Chromium saw, and SAMEORIGIN,
-//     'self' and scheme-less sources use the page's URL origin, which
-//     sandboxing does not change;
-//   - element (iframe, object, embed) needs none either: the same rules
-//     apply to every frame element.
-func response(c corpustest.Record) framing.Response {
-	r := framing.Response{
-		URL:        c.VictimOrigin + "/",
-		Status:     c.Status,
-		Redirected: c.RedirectHeaders != nil,
-	}
-	for _, h := range c.Headers {
-		r.Headers = append(r.Headers, framing.Header{Name: h.Name, Value: h.Value})
-	}
-	for _, m := range c.Meta {
-		r.Meta = append(r.Meta, framing.Meta{HTTPEquiv: m.HTTPEquiv, Content: m.Content})
-	}
-	return r
-}
-
 // TestCorpus requires agreement with every line of the shared corpus and
 // of the project's extra measurements (testdata/chromium-extra.jsonl,
 // re-measured in Chromium by internal/chromiumlive).
@@ -48,7 +20,7 @@ func TestCorpus(t *testing.T) {
 			t.Errorf("corpus id %q is not unique", c.ID)
 		}
 		ids[c.ID] = true
-		resp := response(c)
+		resp := c.Response()
 		got, err := framing.Evaluate(resp, c.Ancestors)
 		if err != nil {
 			t.Errorf("%s: Evaluate: %v", c.ID, err)

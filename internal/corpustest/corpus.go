@@ -1,5 +1,5 @@
-// Package corpustest is test support for reading the Chromium framing corpus
-// and serving its cases over HTTP.
+// Package corpustest is test support for reading the Chromium framing corpus,
+// serving its cases over HTTP and mapping them onto the framing model's input.
 //
 // The corpus (../shared/corpus/chromium-framing.jsonl beside the module, with
 // a README describing each field) records what headless Chromium did with a
@@ -16,6 +16,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/clickguard/clickguard/framing"
 )
 
 // Record is one line of the corpus: one victim response loaded in one framing
@@ -191,4 +193,32 @@ func parse(line []byte) (Record, error) {
 		return Record{}, err
 	}
 	return r, nil
+}
+
+// Response maps r onto the framing model's input:
+//
+//   - headers and meta become Response.Headers and Response.Meta as they are;
+//   - redirect_headers (present, even empty) means a same-origin 302 came
+//     first: Response.Redirected is true, and the 302's own headers play no
+//     part, because the browser never renders a redirect response;
+//   - the page's URL is the victim origin's root: the final document's URL;
+//   - sandbox (an attribute on the victim's own frame) needs no field: the
+//     ancestors already show the origins Chromium saw, and SAMEORIGIN,
+//     'self' and scheme-less sources use the page's URL origin, which
+//     sandboxing does not change;
+//   - element (iframe, object, embed) needs none either: the same rules
+//     apply to every frame element.
+func (r Record) Response() framing.Response {
+	resp := framing.Response{
+		URL:        r.VictimOrigin + "/",
+		Status:     r.Status,
+		Redirected: r.RedirectHeaders != nil,
+	}
+	for _, h := range r.Headers {
+		resp.Headers = append(resp.Headers, framing.Header{Name: h.Name, Value: h.Value})
+	}
+	for _, m := range r.Meta {
+		resp.Meta = append(resp.Meta, framing.Meta{HTTPEquiv: m.HTTPEquiv, Content: m.Content})
+	}
+	return resp
 }
