@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,34 +23,58 @@ import (
 	"github.com/clickguard/clickguard/internal/corpustest"
 )
 
-// The corpus's victim and attacker hosts, which the test replaces by its
-// own servers' (same IP addresses, other ports).
+// The ports of the corpus's origins, which the lab replaces by its own
+// servers' (same IP addresses, other ports) wherever they appear.
 const (
-	victimHost   = "127.0.0.1:18081"
-	attackerHost = "127.0.0.2:18082"
+	victimPort   = "18081" // the victim, http://127.0.0.1:18081
+	attackerPort = "18082" // the attacker, http://127.0.0.2:18082, and the named attackers
+	otherPort    = "18083" // the victim's host on another port, http://127.0.0.1:18083
 )
 
-// lab serves the cases: a victim on 127.0.0.1 and an attacker on 127.0.0.2,
-// both with the same handler, and records which victim documents loaded.
+// Ancestors the lab builds from other documents than its pages: the corpus
+// writes an opaque ancestor as "null" and what it is.
+const (
+	dataParent      = "null (data: URL document)"
+	sandboxedPrefix = "null (sandboxed " // then an origin and ")": that origin's page in a sandboxed iframe
+)
+
+// resolverRules make Chromium resolve the corpus's named attackers
+// (attacker.test, evil.attacker.test) to the attacker's address.
+const resolverRules = "MAP attacker.test 127.0.0.2, MAP *.attacker.test 127.0.0.2"
+
+// startChromium starts the headless Chromium of a live test, resolving the
+// named attackers to the lab's attacker, and returns its tab.
+func startChromium(t *testing.T) context.Context {
+	t.Helper()
+	return chromiumtest.Start(t, chromedp.Flag("host-resolver-rules", resolverRules))
+}
+
+// lab serves the cases: a victim on 127.0.0.1, the same host on another
+// port and an attacker on 127.0.0.2, all with the same handler, and records
+// which victim documents loaded.
 type lab struct {
-	victim, attacker *httptest.Server
-	rewrite          func(string) string
-	cases            http.Handler // corpustest.Handler
+	victim, other, attacker *httptest.Server
+	rewrite                 func(string) string
 
 	mu     sync.Mutex
+	cases  http.Handler    // corpustest.Handler of the lines served
+	pages  []string        // the framing pages, at /page/<index>
 	loaded map[string]bool // record ids whose victim document loaded
 }
 
+// newLab starts a lab serving records.
 func newLab(t *testing.T, records []corpustest.Record) *lab {
 	t.Helper()
 	l := &lab{loaded: make(map[string]bool)}
-	l.cases = corpustest.Handler(records, func(v string) string { return l.rewrite(v) })
 	l.victim = serveOn(t, "127.0.0.1:0", l)
+	l.other = serveOn(t, "127.0.0.1:0", l)
 	l.attacker = serveOn(t, "127.0.0.2:0", l)
 	l.rewrite = strings.NewReplacer(
-		victimHost, l.victim.Listener.Addr().String(),
-		attackerHost, l.attacker.Listener.Addr().String(),
+		victimPort, port(l.victim),
+		otherPort, port(l.other),
+		attackerPort, port(l.attacker),
 	).Replace
+	l.cases = corpustest.Handler(records, l.rewrite)
 	return l
 }
 
@@ -66,6 +92,10 @@ func serveOn(t *testing.T, addr string, h http.Handler) *httptest.Server {
 	return s
 }
 
+func port(s *httptest.Server) string {
+	return strconv.Itoa(s.Listener.Addr().(*net.TCPAddr).Port)
+}
+
 // ServeHTTP answers
 //
 //   - /case/<case>?id=<id>: the case's header lines, in order and spelled as
@@ -73,64 +103,158 @@ func serveOn(t *testing.T, addr string, h http.Handler) *httptest.Server {
 //     that reports, at /beacon/<id>, that the document loaded;
 //   - /redirect/<case>?id=<id>: a same-origin 302 to /case/<case> carrying
 //     the case's redirect headers;
-//   - /frame?src=<url>: a page holding one iframe of src;
+//   - /page/<index>: a framing page that addPage registered;
 //   - /beacon/<id>: records that id's victim document loaded.
 //
 // The first two are corpustest.Handler's.
 func (l *lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch {
-	case r.URL.Path == "/frame":
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/page/"); ok {
+		i, err := strconv.Atoi(rest)
+		if err != nil || i < 0 || i >= len(l.pages) {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(w, `<!doctype html><title>frame</title><iframe src="%s"></iframe>`, html.EscapeString(r.URL.Query().Get("src")))
-	case strings.HasPrefix(r.URL.Path, "/beacon/"):
-		l.mu.Lock()
-		l.loaded[strings.TrimPrefix(r.URL.Path, "/beacon/")] = true
-		l.mu.Unlock()
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		// /case/ and /redirect/, with the beacon for ?id=.
-		l.cases.ServeHTTP(w, r)
+		fmt.Fprint(w, l.pages[i])
+		return
 	}
+	if id, ok := strings.CutPrefix(r.URL.Path, "/beacon/"); ok {
+		l.loaded[id] = true
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	l.cases.ServeHTTP(w, r)
 }
 
-// topURL returns the page to open for r: the victim case framed by one
-// /frame page per ancestor, the parent innermost and the top outermost.
-func (l *lab) topURL(t *testing.T, r corpustest.Record) string {
+// addPage registers a framing page holding markup and returns its path,
+// which every server of the lab serves.
+func (l *lab) addPage(markup string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.pages = append(l.pages, "<!doctype html><title>frame</title>"+markup)
+	return "/page/" + strconv.Itoa(len(l.pages)-1)
+}
+
+// frameMarkup returns a frame element of kind element (iframe, object or
+// embed) loading src, with the sandbox attribute when sandbox is not empty.
+func frameMarkup(element, sandbox, src string) string {
+	src = html.EscapeString(src)
+	switch element {
+	case "object":
+		return `<object type="text/html" data="` + src + `"></object>`
+	case "embed":
+		return `<embed type="text/html" src="` + src + `">`
+	}
+	if sandbox != "" {
+		return `<iframe sandbox="` + html.EscapeString(sandbox) + `" src="` + src + `"></iframe>`
+	}
+	return `<iframe src="` + src + `"></iframe>`
+}
+
+// frames returns r's top-level origin, with the lab's ports, and the markup
+// its page holds for r: r's victim in r's frame element, inside a document
+// for every other ancestor, parent innermost. An ancestor is a page of the
+// lab, a data: URL document (dataParent) or a page of the lab in a
+// sandboxed iframe ("null (sandboxed <origin>)").
+func (l *lab) frames(t *testing.T, r corpustest.Record) (top, markup string) {
 	t.Helper()
+	victim := l.rewrite(r.VictimOrigin)
+	if victim != l.victim.URL {
+		t.Fatalf("%s: the live test serves the victim at http://127.0.0.1:%s only, not %s", r.ID, victimPort, r.VictimOrigin)
+	}
 	p := "/case/"
 	if r.RedirectHeaders != nil {
 		p = "/redirect/"
 	}
-	u := l.victim.URL + p + url.PathEscape(r.Case) + "?id=" + url.QueryEscape(r.ID)
-	for _, a := range r.Ancestors {
-		origin := l.rewrite(a)
-		if origin != l.victim.URL && origin != l.attacker.URL {
-			t.Fatalf("%s: ancestor %s is neither the victim's nor the attacker's origin; the live test frames only from those", r.ID, a)
+	markup = frameMarkup(r.Element, r.Sandbox, victim+p+url.PathEscape(r.Case)+"?id="+url.QueryEscape(r.ID))
+	for i, a := range r.Ancestors {
+		origin, sandboxed := strings.CutPrefix(a, sandboxedPrefix)
+		if sandboxed {
+			origin = strings.TrimSuffix(origin, ")")
 		}
-		u = origin + "/frame?src=" + url.QueryEscape(u)
+		origin = l.rewrite(origin)
+		switch {
+		case a == dataParent && i < len(r.Ancestors)-1:
+			markup = frameMarkup("iframe", "", "data:text/html,"+url.PathEscape("<!doctype html><title>data</title>"+markup))
+			continue
+		case !l.serves(origin) || sandboxed && i != 0:
+			// Sandboxing passes to descendants: below a sandboxed parent
+			// every ancestor would be opaque too.
+			t.Fatalf("%s: the live test cannot build ancestor %d, %s, of %q", r.ID, i+1, a, r.Ancestors)
+		case i == len(r.Ancestors)-1:
+			return origin, markup
+		}
+		sandbox := ""
+		if sandboxed {
+			sandbox = "allow-scripts"
+		}
+		markup = frameMarkup("iframe", sandbox, origin+l.addPage(markup))
 	}
-	return u
+	t.Fatalf("%s: no ancestor", r.ID)
+	return "", ""
+}
+
+// serves reports whether one of the lab's servers answers origin: the
+// victim, the victim's host on the other port, the attacker, and the named
+// attackers on the attacker's port.
+func (l *lab) serves(origin string) bool {
+	if slices.Contains([]string{l.victim.URL, l.other.URL, l.attacker.URL}, origin) {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Scheme != "http" || u.Port() != port(l.attacker) || u.Path != "" {
+		return false
+	}
+	return u.Hostname() == "attacker.test" || strings.HasSuffix(u.Hostname(), ".attacker.test")
 }
 
 // measure opens r's framing page in tab and reports whether the victim
 // document rendered in its frame.
 func (l *lab) measure(t *testing.T, tab context.Context, r corpustest.Record) bool {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(tab, 30*time.Second)
+	l.forget(r.ID)
+	top, markup := l.frames(t, r)
+	l.load(t, tab, top+l.addPage(markup))
+	return l.wasLoaded(r.ID)
+}
+
+// load opens a framing page in tab.
+func (l *lab) load(t *testing.T, tab context.Context, pageURL string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, 60*time.Second)
 	defer cancel()
 	// Navigate returns after the top page's load event, which waits for
 	// every frame's load, and a victim document's load waits for its
 	// beacon image: a victim that rendered has reported by now.
-	if err := chromedp.Do(ctx, chromedp.Navigate(l.topURL(t, r))); err != nil {
-		t.Fatalf("%s: load the framing page: %v", r.ID, err)
+	if err := chromedp.Do(ctx, chromedp.Navigate(pageURL)); err != nil {
+		t.Fatalf("load the framing page %s: %v", pageURL, err)
 	}
-	return l.wasLoaded(r.ID)
 }
 
+func (l *lab) forget(id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.loaded, id)
+}
+
+// wasLoaded reports whether id's victim document loaded: the server sees
+// the beacon's path unescaped, as the id itself.
 func (l *lab) wasLoaded(id string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.loaded[url.PathEscape(id)]
+	return l.loaded[id]
+}
+
+// browserVersion returns the product name and version of tab's browser.
+func browserVersion(t *testing.T, tab context.Context) string {
+	t.Helper()
+	version, err := chromedp.Call(tab, cdpbrowser.GetVersion, cdp.Empty{})
+	if err != nil {
+		t.Fatalf("read the browser version: %v", err)
+	}
+	return version.Product
 }
 
 // TestExtraCorpus_chromium measures every line of the extra corpus again in
@@ -146,21 +270,14 @@ func TestExtraCorpus_chromium(t *testing.T) {
 		} else {
 			blocked++
 		}
-		if r.Element != "iframe" || r.Sandbox != "" {
-			t.Fatalf("%s: the live test frames with a plain iframe only, not %s sandbox=%q", r.ID, r.Element, r.Sandbox)
-		}
 	}
 	if framed == 0 || blocked == 0 {
 		t.Fatalf("extra corpus has %d framed and %d blocked lines; it needs both, controls included, for the measurement to be able to fail", framed, blocked)
 	}
 
-	tab := chromiumtest.Start(t)
+	tab := startChromium(t)
 	l := newLab(t, records)
-	version, err := chromedp.Call(tab, cdpbrowser.GetVersion, cdp.Empty{})
-	if err != nil {
-		t.Fatalf("read the browser version: %v", err)
-	}
-	t.Logf("measuring %d lines in %s", len(records), version.Product)
+	t.Logf("measuring %d lines in %s", len(records), browserVersion(t, tab))
 
 	wrong := 0
 	for _, r := range records {
