@@ -41,6 +41,10 @@
 //     (https://a.example/?x has the path "/").
 //   - Content-Security-Policy-Report-Only and <meta http-equiv> tags never
 //     block and never switch X-Frame-Options off.
+//   - The rules are the same for every frame element, but an <object>
+//     ([Response.Element]) renders a document only for a 2xx status: for a
+//     404, a 500 or even a 300 it shows its fallback content. An iframe or
+//     embed renders error pages, so the status protects nothing.
 //
 // Where Chromium departs from the specifications, the model follows Chromium,
 // as measured: SAMEORIGIN and 'self' compare the page's URL origin (a
@@ -59,7 +63,7 @@
 // Its truth is a corpus of measurements in headless Chromium, kept beside the
 // module as ../shared/corpus/chromium-framing.jsonl, and the project's own
 // further measurements in testdata/chromium-extra.jsonl (X-Frame-Options
-// quoting, queries in sources, VT in CSP), which internal/chromiumlive
+// quoting, queries in sources, VT in CSP, <object> and status), which internal/chromiumlive
 // measures again in the local Chromium; the tests require agreement with
 // every line of both.
 //

@@ -23,8 +23,16 @@ type Response struct {
 	// gives an opaque origin, which is same-origin with nothing.
 	URL string
 	// Status is the HTTP status code. Browsers apply the framing rules to
-	// every status, error pages included, so Evaluate does not use it.
+	// every status, error pages included; Evaluate uses it only for an
+	// <object> (see Element). Zero means unknown and counts as 200.
 	Status int
+	// Element is the element whose frame loads the document: "iframe" (also
+	// when empty, and any other value), "object" or "embed". The rules are the
+	// same for each, but an <object> renders a document only for a 2xx
+	// Status: for any other (404, 500, even a 300 without Location) it
+	// shows its fallback content instead, where an iframe or embed renders
+	// the error page. The default, an iframe, is what an attacker would use.
+	Element string
 	// Headers are the response's header lines in order. Names compare
 	// case-insensitively.
 	Headers []Header
@@ -42,9 +50,10 @@ type Decider string
 
 // The deciders.
 const (
-	DecidedByXFO  Decider = "xfo"  // X-Frame-Options decided
-	DecidedByCSP  Decider = "csp"  // an enforced Content-Security-Policy frame-ancestors decided
-	DecidedByNone Decider = "none" // no header restricts framing (or there is no frame)
+	DecidedByXFO    Decider = "xfo"    // X-Frame-Options decided
+	DecidedByCSP    Decider = "csp"    // an enforced Content-Security-Policy frame-ancestors decided
+	DecidedByNone   Decider = "none"   // no header restricts framing (or there is no frame)
+	DecidedByStatus Decider = "status" // an <object> renders no document for the response's status
 )
 
 // Verdict is whether a document renders in a frame, and why.
@@ -75,6 +84,9 @@ type Verdict struct {
 //     conflicting values block; SAMEORIGIN requires every ancestor to be
 //     same-origin with the page's URL; ALLOWALL, unknown values and no
 //     header leave the page framable.
+//   - When the headers allow it, an <object> ([Response.Element]) still
+//     renders nothing for a Status outside 2xx: it shows its fallback
+//     content.
 //
 // The only error is an ancestor that is not an origin.
 func Evaluate(resp Response, ancestors []string) (Verdict, error) {
@@ -128,10 +140,22 @@ func Evaluate(resp Response, ancestors []string) (Verdict, error) {
 			notes = append([]string{dropped + ", so X-Frame-Options decides"}, notes...)
 		}
 	}
+	if v.Framable && len(chain) > 0 && objectFallback(resp) {
+		// The headers let the frame render, but the element does not.
+		v = Verdict{Framable: false, DecidedBy: DecidedByStatus,
+			Reason: fmt.Sprintf("an <object> renders a document only for a 2xx status, so for status %d it shows its fallback content; an <iframe> or <embed> of the same response would render (%s)", resp.Status, v.Reason)}
+	}
 	if len(notes) > 0 {
 		v.Reason += "; " + strings.Join(notes, "; ")
 	}
 	return v, nil
+}
+
+// objectFallback reports whether resp is loaded by an <object> with a
+// status for which Chromium shows the element's fallback content instead of
+// the document: anything outside 2xx.
+func objectFallback(resp Response) bool {
+	return strings.EqualFold(resp.Element, "object") && resp.Status != 0 && (resp.Status < 200 || resp.Status > 299)
 }
 
 // pageOrigin returns the origin of the document's URL, opaque if the URL

@@ -157,3 +157,37 @@ func TestEvaluate_badAncestor(t *testing.T) {
 		}
 	}
 }
+
+func TestEvaluate_object(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		element  string
+		status   int
+		headers  []framing.Header
+		framable bool
+		decider  framing.Decider
+	}{
+		{"object, 200", "object", 200, nil, true, framing.DecidedByNone},
+		{"object, 203", "object", 203, nil, true, framing.DecidedByNone},
+		{"object, status unknown", "object", 0, nil, true, framing.DecidedByNone},
+		{"object, 404", "object", 404, nil, false, framing.DecidedByStatus},
+		{"OBJECT, 500", "OBJECT", 500, nil, false, framing.DecidedByStatus},
+		{"object, 300", "object", 300, nil, false, framing.DecidedByStatus},
+		{"object, 404, allowed by CSP", "object", 404, csp("frame-ancestors *"), false, framing.DecidedByStatus},
+		{"object, 404, DENY decides first", "object", 404, xfo("DENY"), false, framing.DecidedByXFO},
+		{"embed, 404", "embed", 404, nil, true, framing.DecidedByNone},
+		{"iframe, 404", "iframe", 404, nil, true, framing.DecidedByNone},
+		{"no element, 404", "", 404, nil, true, framing.DecidedByNone},
+	}
+	for _, tc := range tests {
+		resp := framing.Response{URL: "https://v.example/", Status: tc.status, Element: tc.element, Headers: tc.headers}
+		got, err := framing.Evaluate(resp, []string{"https://evil.example"})
+		if err != nil {
+			t.Fatalf("%s: Evaluate: %v", tc.name, err)
+		}
+		if got.Framable != tc.framable || got.DecidedBy != tc.decider {
+			t.Errorf("%s: got framable %v by %s, want %v by %s (reason: %s)", tc.name, got.Framable, got.DecidedBy, tc.framable, tc.decider, got.Reason)
+		}
+	}
+}

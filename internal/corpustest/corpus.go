@@ -206,12 +206,14 @@ func parse(line []byte) (Record, error) {
 //     ancestors already show the origins Chromium saw, and SAMEORIGIN,
 //     'self' and scheme-less sources use the page's URL origin, which
 //     sandboxing does not change;
-//   - element (iframe, object, embed) needs none either: the same rules
-//     apply to every frame element.
+//   - element (iframe, object, embed) becomes Response.Element: the same
+//     framing rules apply to every frame element, but an <object> shows its
+//     fallback content for a status outside 2xx.
 func (r Record) Response() framing.Response {
 	resp := framing.Response{
 		URL:        r.VictimOrigin + "/",
 		Status:     r.Status,
+		Element:    r.Element,
 		Redirected: r.RedirectHeaders != nil,
 	}
 	for _, h := range r.Headers {
