@@ -6,5 +6,9 @@
 // port or the victim's own origin, through data: and sandboxed parents, with
 // an iframe, object or embed, as the line says, and the case counts as
 // framed only when the victim document itself loaded inside the frame.
-// It has no non-test code.
+//
+// It also holds a differential test of the framing model, TestModel_chromium,
+// which measures cases generated from a grammar of tricky header shapes and
+// contexts and fails on every case where the model disagrees with Chromium
+// (see framing/testdata/README.md). It has no non-test code.
 package chromiumlive

@@ -1,0 +1,282 @@
+package chromiumlive
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"github.com/clickguard/clickguard/internal/corpustest"
+)
+
+// The corpus's origins, as a line's ancestors name them.
+const (
+	victimOrigin    = "http://127.0.0.1:" + victimPort
+	attackerOrigin  = "http://127.0.0.2:" + attackerPort
+	otherPortOrigin = "http://127.0.0.1:" + otherPort
+	namedOrigin     = "http://evil.attacker.test:" + attackerPort
+	apexOrigin      = "http://attacker.test:" + attackerPort
+)
+
+// generator makes framing cases from a grammar of the tricky pieces the
+// corpus groups show: X-Frame-Options values with odd case, whitespace
+// (Unicode and control characters included), commas, quoted strings and
+// several lines; Content-Security-Policy frame-ancestors with keywords,
+// schemes, hosts, wildcards, ports and paths, several directives and
+// policies, report-only and <meta> policies beside the enforced ones;
+// redirects and error statuses; and framing contexts of one to three
+// ancestors (same-origin, cross-origin, cross-port, named hosts, data: and
+// sandboxed parents) with iframe, object or embed, sandboxed or not.
+//
+// The same seed gives the same cases, and the first n cases of a longer
+// run are those of a shorter one.
+type generator struct{ r *rand.Rand }
+
+func newGenerator(seed uint64) *generator {
+	return &generator{rand.New(rand.NewPCG(seed, 0x5eed))}
+}
+
+func (g *generator) pick(choices ...string) string { return choices[g.r.IntN(len(choices))] }
+
+func (g *generator) chance(p float64) bool { return g.r.Float64() < p }
+
+// count returns 1, 2 or 3, mostly 1.
+func (g *generator) count() int {
+	switch f := g.r.Float64(); {
+	case f < 0.6:
+		return 1
+	case f < 0.9:
+		return 2
+	}
+	return 3
+}
+
+// record returns the n-th case: a response in one framing context.
+func (g *generator) record(n int) corpustest.Record {
+	r := corpustest.Record{
+		Case:         fmt.Sprintf("gen-%d", n),
+		Group:        "generated",
+		Status:       200,
+		VictimOrigin: victimOrigin,
+	}
+	if g.chance(0.6) {
+		for range g.count() {
+			r.Headers = append(r.Headers, corpustest.Header{Name: g.pick("X-Frame-Options", "X-Frame-Options", "x-frame-options", "X-FRAME-OPTIONS"), Value: g.xfoValue()})
+		}
+	}
+	if g.chance(0.6) {
+		for range g.count() {
+			r.Headers = append(r.Headers, corpustest.Header{Name: g.pick("Content-Security-Policy", "Content-Security-Policy", "content-security-policy"), Value: g.cspValue()})
+		}
+	}
+	if g.chance(0.15) {
+		r.Headers = append(r.Headers, corpustest.Header{Name: "Content-Security-Policy-Report-Only", Value: g.cspValue()})
+	}
+	g.r.Shuffle(len(r.Headers), func(i, j int) { r.Headers[i], r.Headers[j] = r.Headers[j], r.Headers[i] })
+	if g.chance(0.1) {
+		r.Meta = append(r.Meta, g.meta())
+	}
+	if g.chance(0.15) {
+		r.RedirectHeaders = []corpustest.Header{{Name: "Location", Value: "(same-origin, 302)"}}
+		if g.chance(0.5) {
+			r.RedirectHeaders = append(r.RedirectHeaders, g.pick2(
+				corpustest.Header{Name: "X-Frame-Options", Value: "DENY"},
+				corpustest.Header{Name: "Content-Security-Policy", Value: "frame-ancestors 'none'"}))
+		}
+	}
+	if g.chance(0.1) {
+		r.Status = []int{201, 203, 300, 403, 404, 500}[g.r.IntN(6)]
+	}
+	g.context(&r)
+	r.ID = r.Case + "@" + r.ContextKey
+	return r
+}
+
+func (g *generator) pick2(a, b corpustest.Header) corpustest.Header {
+	if g.chance(0.5) {
+		return a
+	}
+	return b
+}
+
+// xfoValue returns one X-Frame-Options line.
+func (g *generator) xfoValue() string {
+	v := g.space() + g.xfoToken() + g.space()
+	for range g.count() - 1 {
+		v += g.pick(",", ",", ", ", " ,", ",,") + g.space() + g.xfoToken() + g.space()
+	}
+	if g.chance(0.08) {
+		v = `"` + v + g.pick(`"`, "")
+	}
+	return wire(v)
+}
+
+func (g *generator) xfoToken() string {
+	return g.pick("DENY", "DENY", "DENY", "SAMEORIGIN", "SAMEORIGIN", "SAMEORIGIN",
+		"deny", "sameorigin", "SameOrigin", "ALLOWALL", "allowall",
+		"ALLOW-FROM http://127.0.0.2:18082", "ALLOW-FROM *", "DENY;", `"DENY"`, `"SAMEORIGIN"`,
+		"'DENY'", "", "foo", "SAMEORİGİN", "ＤＥＮＹ", "DE NY", "SAME-ORIGIN", "DENY SAMEORIGIN",
+		`"a,DENY"`, `"x\",DENY"`, `\"DENY`)
+}
+
+// space returns nothing, mostly, or characters that are whitespace to
+// someone: ASCII, Unicode and control characters.
+func (g *generator) space() string {
+	if g.chance(0.6) {
+		return ""
+	}
+	return g.pick(" ", "\t", "\v", "\f", "\u00a0", "\u3000", "\u200b", "\ufeff", "\x01", "\x1f", "\x7f", "  ", " \v")
+}
+
+// wire returns a header value as Go's server sends it: without spaces and
+// tabs at its ends.
+func wire(v string) string { return strings.Trim(v, " \t") }
+
+// cspValue returns one Content-Security-Policy line: one or two policies.
+func (g *generator) cspValue() string {
+	v := g.policy()
+	if g.chance(0.2) {
+		v += g.pick(",", ", ", " , ", ",,") + g.policy()
+	}
+	if g.chance(0.05) {
+		v = g.pick(",", ", ") + v
+	}
+	return wire(v)
+}
+
+// policy returns one policy: directives, mostly one frame-ancestors among
+// them, sometimes two.
+func (g *generator) policy() string {
+	var ds []string
+	for range g.count() {
+		if g.chance(0.6) {
+			ds = append(ds, g.frameAncestors())
+		} else {
+			ds = append(ds, g.otherDirective())
+		}
+	}
+	v := strings.Join(ds, g.pick(";", "; ", "; ", " ;", ";;", "; "))
+	if g.chance(0.1) {
+		v += ";"
+	}
+	if g.chance(0.05) {
+		v = ";" + v
+	}
+	return v
+}
+
+func (g *generator) frameAncestors() string {
+	v := g.pick("frame-ancestors", "frame-ancestors", "frame-ancestors", "frame-ancestors", "frame-ancestors",
+		"FRAME-ANCESTORS", "Frame-Ancestors", "frame-ancestor", "frame_ancestors")
+	n := g.count()
+	if g.chance(0.07) {
+		n = 0
+	}
+	for range n {
+		v += g.sourceSpace() + g.source()
+	}
+	return v
+}
+
+// sourceSpace separates sources: mostly a space, sometimes other ASCII
+// whitespace, VT or NBSP (which browsers do not take for whitespace in a
+// policy).
+func (g *generator) sourceSpace() string {
+	if g.chance(0.85) {
+		return " "
+	}
+	return g.pick("  ", "\t", "\f", "\v", "\u00a0", " \v ")
+}
+
+// otherDirective returns a directive other than frame-ancestors that cannot
+// keep the victim's beacon image from loading.
+func (g *generator) otherDirective() string {
+	return g.pick("script-src 'self'", "object-src 'none'", "sandbox", "sandbox allow-scripts",
+		"report-uri /csp-report", "base-uri 'none'", "style-src 'unsafe-inline'", "frame-src 'none'",
+		"img-src *", "script-src é", "form-action 'self'", "unknown-directive x", "child-src *")
+}
+
+// source returns one source expression.
+func (g *generator) source() string {
+	switch g.r.IntN(10) {
+	case 0, 1:
+		return g.pick("'self'", "'self'", "'self'", "'none'", "'none'", "'SELF'", "'None'", "'unsafe-inline'",
+			"'nonce-abc'", "'strict-dynamic'", "'self", "self", "none", "'src'", `"self"`)
+	case 2:
+		return g.pick("*", "*", "*", "**", "*:*", "*.*", "*:18082", "*/")
+	case 3:
+		return g.pick("http:", "http:", "https:", "HTTP:", "ws:", "data:", "blob:", "javascript:", "http", "http:/", "Http:")
+	}
+	return g.hostSource()
+}
+
+// hostSource returns a host-source, mostly one that names a host, port or
+// wildcard the framing contexts use.
+func (g *generator) hostSource() string {
+	scheme := g.pick("", "", "", "http://", "http://", "http://", "https://", "HTTP://", "ws://", "ftp://", "*://", "http:/")
+	host := g.pick("127.0.0.2", "127.0.0.2", "127.0.0.2", "127.0.0.1", "127.0.0.1", "*.0.0.2", "*.0.0.1",
+		"*.2", "*.127.0.0.2", "*", "127.0.0.2.", "127.0.0.3", "localhost", "127.1",
+		"evil.attacker.test", "evil.attacker.test", "attacker.test", "attacker.test", "*.attacker.test",
+		"*.attacker.test", "EVIL.Attacker.TEST", "*.test", "evil.attacker.test.", "[::1]")
+	port := g.pick(":"+attackerPort, ":"+attackerPort, ":"+attackerPort, ":"+victimPort, ":"+victimPort,
+		":"+otherPort, ":*", ":*", "", ":80", ":0"+attackerPort, ":", ":99999999999")
+	path := g.pick("", "", "", "", "", "", "/", "/", "/x", "/x/", "/page/", "/%2F", "//", "/?q", "/#f", "/.", "/a/../")
+	return scheme + host + port + path
+}
+
+// meta returns one <meta http-equiv> tag that asks for framing protection,
+// which browsers ignore.
+func (g *generator) meta() corpustest.Meta {
+	switch g.r.IntN(3) {
+	case 0:
+		return corpustest.Meta{HTTPEquiv: "X-Frame-Options", Content: g.xfoValue()}
+	case 1:
+		return corpustest.Meta{HTTPEquiv: "Content-Security-Policy", Content: g.policy()}
+	}
+	return corpustest.Meta{HTTPEquiv: "Content-Security-Policy-Report-Only", Content: g.policy()}
+}
+
+// The documents a generated context is made of: the origin an ancestor
+// names and the short name that the context key uses.
+var (
+	topDocuments = []struct{ short, origin string }{
+		{"v", victimOrigin}, {"a", attackerOrigin}, {"a", attackerOrigin}, {"p", otherPortOrigin},
+		{"named", namedOrigin}, {"apex", apexOrigin},
+	}
+	innerDocuments = append(slices.Clone(topDocuments), []struct{ short, origin string }{
+		{"data", dataParent},
+	}...)
+	parentDocuments = append(slices.Clone(innerDocuments), []struct{ short, origin string }{
+		{"sandboxed.a", sandboxedPrefix + attackerOrigin + ")"},
+		{"sandboxed.v", sandboxedPrefix + victimOrigin + ")"},
+	}...)
+)
+
+// context frames r: its frame element and one to three ancestors. The key
+// names them, frame element first, then the ancestors from parent to top
+// ("iframe-v-a" is an iframe in a victim page in an attacker page).
+func (g *generator) context(r *corpustest.Record) {
+	r.Element = g.pick("iframe", "iframe", "iframe", "iframe", "iframe", "iframe", "object", "embed")
+	key := []string{r.Element}
+	if r.Element == "iframe" && g.chance(0.1) {
+		r.Sandbox = "allow-scripts"
+		key[0] = "sandboxed.iframe"
+	}
+	n := g.count()
+	for i := range n {
+		docs := innerDocuments
+		switch {
+		case i == n-1:
+			docs = topDocuments
+		case i == 0:
+			// A sandboxed document can only be the parent: sandboxing
+			// passes to every document inside it.
+			docs = parentDocuments
+		}
+		d := docs[g.r.IntN(len(docs))]
+		r.Ancestors = append(r.Ancestors, d.origin)
+		key = append(key, d.short)
+	}
+	r.Context = "generated"
+	r.ContextKey = strings.Join(key, "-")
+}
