@@ -81,7 +81,9 @@ func TestRun_rateNotTimeout(t *testing.T) {
 	t.Parallel()
 	srv := rateSite()
 	defer srv.Close()
-	opts := scan.Options{Rate: 10, Concurrency: 8, Timeout: 250 * time.Millisecond, SkipErrorPage: true}
+	// Turns every 250ms; six URLs queue for at least 1.5s, more than twice
+	// the Timeout, which a loopback request fits in many times over.
+	opts := scan.Options{Rate: 4, Concurrency: 8, Timeout: 600 * time.Millisecond, SkipErrorPage: true}
 	urls := []string{srv.URL + "/1", srv.URL + "/2", srv.URL + "/3", srv.URL + "/4", srv.URL + "/5", srv.URL + "/6"}
 	n := 0
 	err := scan.Run(t.Context(), opts, urls, func(r scan.Result) {
@@ -107,12 +109,15 @@ func TestRun_rateNotTimeoutRedirects(t *testing.T) {
 			http.Redirect(w, r, fmt.Sprint("/", r.URL.Path[1]-'0'+1), http.StatusFound)
 			return
 		case "/slow":
-			time.Sleep(500 * time.Millisecond)
+			select {
+			case <-time.After(5 * time.Second):
+			case <-r.Context().Done():
+			}
 		}
 		w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
 	}))
 	defer srv.Close()
-	opts := scan.Options{Rate: 5, Timeout: 150 * time.Millisecond, SkipErrorPage: true} // a turn every 200ms
+	opts := scan.Options{Rate: 2, Timeout: 400 * time.Millisecond, SkipErrorPage: true} // a turn every 500ms
 	var results []scan.Result
 	err := scan.Run(t.Context(), opts, []string{srv.URL + "/1", srv.URL + "/slow"}, func(r scan.Result) {
 		results = append(results, r)
