@@ -268,7 +268,9 @@ func TestLoad_noVerdict(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "no verdict before the deadline") {
 		t.Errorf("Load(hanging page) = %s, %v; want a deadline error", f.What(), err)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	// A Load that ignored the deadline would wait for the page until the
+	// test ends; a loaded machine may take some seconds past it to stop.
+	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("Load(hanging page) returned after %s, want about 2s", d)
 	}
 }
