@@ -5,17 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
-	"github.com/clickguard/clickguard/internal/app"
 	"github.com/clickguard/clickguard/internal/chromiumtest"
 )
 
@@ -88,47 +85,14 @@ func TestContentPolicy_Chromium(t *testing.T) {
 	}))
 	t.Cleanup(partner.Close)
 
-	srv := newServer(t, newEnv(t), app.Config{})
-	alice, bob := user(t, srv, "alice"), user(t, srv, "bob")
-	id := alice.createItem("A title with <b>markup</b> & “quotes”", "Some text\nover two lines")
-	alice.share(id, "bob")
-	alice.submit("/items/"+id+"/visibility", "/items/"+id+"/visibility", url.Values{"public": {"true"}, "version": {alice.version("/items/" + id + "/visibility")}})
-	if r := alice.submit("/account", "/account/embed-origins", url.Values{"version": {alice.version("/account")}, "origins": {partner.URL}}); r.status != http.StatusSeeOther {
-		t.Fatalf("save the embed allowlist: status %d", r.status)
-	}
-	appURL = srv.URL
+	tour := newBrowserTour(t, partner.URL)
+	appURL = tour.srv.URL
 
 	visit := func(who, u string) {
 		t.Helper()
-		if err := chromedp.Do(ctx, chromedp.Navigate(u)); err != nil {
-			t.Fatalf("%s: load %s: %v", who, u, err)
-		}
+		tour.open(t, ctx, who, u)
 		for _, v := range cl.take() {
 			t.Errorf("%s: %s: %s", who, u, v)
-		}
-		// A signed-in visitor must see the page, not the login form.
-		if who == "alice" || who == "bob" {
-			at, err := chromedp.Run(ctx, chromedp.Location())
-			if err != nil || strings.HasSuffix(at, "/login") {
-				t.Fatalf("%s: %s: landed on %s (%v), want the page itself", who, u, at, err)
-			}
-		}
-	}
-	signIn := func(b *browser) {
-		t.Helper()
-		if _, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
-			t.Fatalf("clear the cookies: %v", err)
-		}
-		if b == nil {
-			return
-		}
-		yes := true
-		_, err := chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{
-			Name: "__Host-session", Value: b.cookie(), URL: srv.URL, Path: "/",
-			Secure: &yes, HTTPOnly: &yes, SameSite: network.CookieSameSiteLax,
-		})
-		if err != nil {
-			t.Fatalf("set the session cookie: %v", err)
 		}
 	}
 
@@ -143,33 +107,15 @@ func TestContentPolicy_Chromium(t *testing.T) {
 	}
 
 	// Every GET route with its wildcards filled in, as each visitor.
-	fill := strings.NewReplacer("{id}", id, "{$}", "")
-	pages := map[string][]string{"anonymous": nil, "alice": nil, "bob": nil}
-	for _, rt := range app.Routes() {
-		if rt.Method != http.MethodGet || strings.Contains(rt.Pattern, "{hash}") {
-			continue
-		}
-		p := fill.Replace(rt.Pattern)
-		switch {
-		case rt.Public:
-			pages["anonymous"] = append(pages["anonymous"], p)
-		case strings.HasSuffix(p, "/leave"):
-			pages["bob"] = append(pages["bob"], p, "/items/"+id)
-		default:
-			pages["alice"] = append(pages["alice"], p)
-		}
-	}
-	pages["anonymous"] = append(pages["anonymous"], "/no-such-page")
-	pages["alice"] = append(pages["alice"], "/items/"+id+"/share?with=carol", "/items/"+id+"/share?with=bob", "/items?cursor=bad", "/no-such-page")
-	for _, who := range []string{"anonymous", "alice", "bob"} {
-		signIn(map[string]*browser{"alice": alice, "bob": bob}[who])
-		for _, p := range pages[who] {
-			visit(who, srv.URL+p)
+	for _, who := range []string{"anonymous", "alice", "grantee"} {
+		tour.signIn(t, ctx, who)
+		for _, p := range tour.pages[who] {
+			visit(who, tour.srv.URL+p)
 		}
 	}
 
 	// The embed page framed by the allowlisted partner breaks no rule,
 	// neither the framing one nor any inside the frame.
-	signIn(nil)
-	visit("partner", partner.URL+"/?src=/embed/"+id)
+	tour.signIn(t, ctx, "anonymous")
+	visit("partner", partner.URL+"/?src=/embed/"+tour.id)
 }
