@@ -27,6 +27,7 @@ type itemsPage struct {
 // itemFormPage is the data of item_form.html, for a new item and an edit.
 type itemFormPage struct {
 	page
+	Heading   string     // the page's <h1>: "New item" or "Edit item"
 	Item      store.Item // ID and Version are set when editing
 	ItemTitle string     // the user's input
 	Body      string
@@ -84,12 +85,15 @@ func (a *App) showNewItem(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) renderItemForm(w http.ResponseWriter, r *http.Request, status int, it store.Item, title, body string, errs formErrors) {
-	heading := "New item"
+	// The <title> of an edit page names the item, so that two of them in
+	// tabs or in the history are told apart.
+	heading, pageTitle := "New item", "New item"
 	if it.ID != "" {
-		heading = "Edit item"
+		heading, pageTitle = "Edit item", "Edit “"+it.Title+"”"
 	}
 	a.render(w, r, status, "item_form", itemFormPage{
-		page:      a.newPage(r, errorTitle(heading, errs)),
+		page:      a.newPage(r, errorTitle(pageTitle, errs)),
+		Heading:   heading,
 		Item:      it,
 		ItemTitle: title,
 		Body:      body,

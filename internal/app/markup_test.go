@@ -126,6 +126,49 @@ func TestPageMarkup(t *testing.T) {
 	}
 }
 
+// TestPageTitles: no two pages have the same <title>: the pages of two
+// items are told apart by the item's title, so that a list of tabs, of
+// bookmarks or of history entries, and a screen reader announcing the
+// page, say which item it is (WCAG 2.4.2). The public pages, which show a
+// visitor the item's own title, are left out.
+func TestPageTitles(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	alice, bob := user(t, srv, "alice"), user(t, srv, "bob")
+	var ids []string
+	for _, title := range []string{"Plan", "Notes"} {
+		id := alice.createItem(title, "text")
+		alice.share(id, "bob")
+		ids = append(ids, id)
+	}
+	seen := map[string]string{} // title → path
+	for _, rt := range app.Routes() {
+		if rt.Method != http.MethodGet || rt.Public || strings.Contains(rt.Pattern, "{hash}") {
+			continue
+		}
+		b := alice
+		if strings.HasSuffix(rt.Pattern, "/leave") {
+			b = bob
+		}
+		for _, id := range ids {
+			p := fill(rt.Pattern, id, "")
+			r := b.get(p)
+			doc, err := html.Parse(strings.NewReader(r.body))
+			if err != nil {
+				t.Fatalf("GET %s: parse: %v", p, err)
+			}
+			var title string
+			if titles := find(doc, isElem(atom.Title)); len(titles) == 1 {
+				title = textOf(titles[0])
+			}
+			if other, ok := seen[title]; ok && other != p {
+				t.Errorf("GET %s and GET %s are both titled %q", other, p, title)
+			}
+			seen[title] = p
+		}
+	}
+}
+
 // checkMarkup returns the problems it finds in a page. An embed page is
 // shown inside other sites' pages: it has no header, navigation or skip
 // link of its own.
@@ -151,6 +194,10 @@ func checkMarkup(doc *html.Node, embed bool) []string {
 			bad("a second <h1> %q", textOf(h))
 		case n > level+1:
 			bad("<%s> %q follows <h%d>", h.Data, textOf(h), level)
+		case n == 1 && strings.HasPrefix(textOf(h), "Error"):
+			// "Error: " belongs in the <title>; the error summary says it
+			// on the page.
+			bad("the <h1> %q names an error, not the page", textOf(h))
 		}
 		level = n
 	}
