@@ -1,10 +1,15 @@
 package app_test
 
 import (
+	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/animation"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"github.com/clickguard/clickguard/internal/app"
 	"github.com/clickguard/clickguard/internal/chromiumtest"
 )
 
@@ -48,6 +53,76 @@ func TestReflow_Chromium(t *testing.T) {
 		for _, p := range tour.pages[who] {
 			if s := wide(who, tour.srv.URL+p); s != "" {
 				t.Errorf("%s: %s at 320 pixels: %s", who, p, s)
+			}
+		}
+	}
+}
+
+// TestArming_Chromium: on every confirmation page, with and without a
+// preference for reduced motion, the buttons of the one-click forms ignore
+// the pointer at the page's first instant and take it once the page's
+// animations are over. Reduced motion must neither arm them at once, which
+// would let the second half of a double-click land, nor never, which would
+// lock out the user who asked for it.
+func TestArming_Chromium(t *testing.T) {
+	t.Parallel()
+	ctx := chromiumtest.Start(t, chromedp.Flag("ignore-certificate-errors", true))
+	tour := newBrowserTour(t, "https://blog.example.com")
+	// The animations' clock stands still at the start of every page the
+	// tab loads, however long the test takes to look.
+	if _, err := chromedp.Call(ctx, animation.Enable, cdp.Empty{}); err != nil {
+		t.Fatalf("enable the Animation domain: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, animation.SetPlaybackRate, animation.SetPlaybackRateParams{PlaybackRate: 0}); err != nil {
+		t.Fatalf("stop the animations' clock: %v", err)
+	}
+	const arming = `(() => {
+		const reduce = matchMedia("(prefers-reduced-motion: reduce)").matches;
+		const buttons = [...document.querySelectorAll("form.one-click button")];
+		const first = buttons.map(b => getComputedStyle(b).pointerEvents);
+		document.getAnimations().forEach(a => a.finish());
+		const armed = buttons.map(b => getComputedStyle(b).pointerEvents);
+		return {Reduce: reduce, First: first, Armed: armed};
+	})()`
+	type state struct {
+		Reduce       bool
+		First, Armed []string // pointer-events of each button
+	}
+	for _, motion := range []string{"no-preference", "reduce"} {
+		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: motion}},
+		})
+		if err != nil {
+			t.Fatalf("emulate prefers-reduced-motion: %s: %v", motion, err)
+		}
+		for _, rt := range app.Routes() {
+			if !rt.Confirms {
+				continue
+			}
+			who, p := "alice", strings.ReplaceAll(rt.Pattern, "{id}", tour.id)
+			switch {
+			case strings.HasSuffix(p, "/leave"):
+				who = "grantee"
+			case strings.HasSuffix(p, "/share"):
+				p += "?with=carol"
+			}
+			tour.signIn(t, ctx, who)
+			tour.open(t, ctx, who, tour.srv.URL+p)
+			s, err := chromedp.Run(ctx, chromedp.Evaluate[state](arming))
+			if err != nil {
+				t.Fatalf("%s: %s: %v", motion, p, err)
+			}
+			if s.Reduce != (motion == "reduce") {
+				t.Fatalf("%s: %s: the page sees prefers-reduced-motion: reduce %v", motion, p, s.Reduce)
+			}
+			if len(s.First) == 0 {
+				t.Errorf("%s: %s: no one-click button", motion, p)
+			}
+			for i := range s.First {
+				if s.First[i] != "none" || s.Armed[i] != "auto" {
+					t.Errorf("%s: %s: button %d: pointer-events %q at the first instant and %q once armed, want none and auto",
+						motion, p, i+1, s.First[i], s.Armed[i])
+				}
 			}
 		}
 	}

@@ -22,8 +22,9 @@ import (
 // on: a language, one h1 and no skipped heading level, a title, the
 // landmarks and the skip link, a label for every control, unique ids and
 // resolvable references, autocomplete on credential fields, invalid fields
-// described by their error messages, no interactive element inside another
-// and no two buttons with the same name.
+// described by their error messages, no interactive element inside another,
+// no two buttons with the same name, and a note on each page whose buttons
+// are armed late.
 func TestPageMarkup(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t)
@@ -319,6 +320,13 @@ func checkMarkup(doc *html.Node, embed bool) []string {
 		if _, ok := nodeAttr(img, "alt"); !ok {
 			bad("<img> without alt")
 		}
+	}
+	// Buttons armed late (see the one-click style) look dimmed and ignore
+	// the pointer for a moment: the page says why, once.
+	oneClick := find(doc, func(n *html.Node) bool { return n.DataAtom == atom.Form && hasClass(n, "one-click") })
+	notes := find(doc, func(n *html.Node) bool { return hasClass(n, "arming-help") && textOf(n) != "" })
+	if len(oneClick) > 0 && len(notes) != 1 {
+		bad("%d one-click forms and %d notes saying that their buttons take a click a moment after the page opens, want 1", len(oneClick), len(notes))
 	}
 	for _, tbl := range find(doc, isElem(atom.Table)) {
 		if len(find(tbl, isElem(atom.Th))) == 0 {
