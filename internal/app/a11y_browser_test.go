@@ -7,6 +7,7 @@ import (
 	"github.com/chromedp/cdproto/animation"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/clickguard/clickguard/internal/app"
@@ -124,6 +125,88 @@ func TestArming_Chromium(t *testing.T) {
 						motion, p, i+1, s.First[i], s.Armed[i])
 				}
 			}
+		}
+	}
+}
+
+// fieldErrors is a script that returns what keeps a sighted user from
+// seeing which fields of the page to fix: an invalid field whose border is
+// told from a valid one's by colour alone, or has less than 3:1 contrast
+// with what is behind it (WCAG 1.4.11), and an error message beside a field
+// that is not shown or has less than 4.5:1 contrast (WCAG 1.4.3). Colours
+// with transparency are laid over what is behind them.
+const fieldErrors = `(() => {
+	const rgba = s => { const m = s.match(/[\d.]+/g).map(Number); return m.length > 3 ? m : [...m, 1]; };
+	const over = (c, bg) => c.slice(0, 3).map((v, i) => v * c[3] + bg[i] * (1 - c[3]));
+	const behind = e => {
+		let bg = [255, 255, 255];
+		const layers = [];
+		for (let p = e.parentElement; p; p = p.parentElement) layers.unshift(rgba(getComputedStyle(p).backgroundColor));
+		for (const l of layers) bg = over(l, bg);
+		return bg;
+	};
+	const lum = c => { const [r, g, b] = c.map(v => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+	const contrast = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+	const out = [];
+	const invalid = [...document.querySelectorAll("[aria-invalid=true]")];
+	if (invalid.length === 0) out.push("no field is marked invalid");
+	for (const c of invalid) {
+		const bg = behind(c), st = getComputedStyle(c);
+		const border = over(rgba(st.borderTopColor), bg), width = st.borderTopWidth;
+		c.removeAttribute("aria-invalid");
+		const validWidth = getComputedStyle(c).borderTopWidth;
+		c.setAttribute("aria-invalid", "true");
+		if (width === validWidth) out.push(c.name + ": border " + width + " wide, as when valid: only its colour differs");
+		if (contrast(border, bg) < 3) out.push(c.name + ": border contrast " + contrast(border, bg).toFixed(2) + ", want 3");
+	}
+	const messages = [...document.querySelectorAll(".field-error")];
+	if (messages.length === 0) out.push("no error message beside a field");
+	for (const m of messages) {
+		const r = m.getBoundingClientRect(), bg = behind(m), color = over(rgba(getComputedStyle(m).color), bg);
+		if (r.width < 2 || r.height < 2 || getComputedStyle(m).visibility !== "visible") out.push(m.textContent + ": not shown");
+		if (contrast(color, bg) < 4.5) out.push(m.textContent + ": text contrast " + contrast(color, bg).toFixed(2) + ", want 4.5");
+	}
+	return out;
+})()`
+
+// TestFieldErrors_Chromium: after a failed submit, each form shows its
+// invalid fields with a border told apart by more than colour and their
+// messages beside them, both with enough contrast against the page as the
+// stylesheet paints it.
+func TestFieldErrors_Chromium(t *testing.T) {
+	t.Parallel()
+	ctx := chromiumtest.Start(t, chromedp.Flag("ignore-certificate-errors", true))
+	tour := newBrowserTour(t, "https://blog.example.com")
+	item := "/items/" + tour.id
+	for _, tc := range []struct {
+		who, path string
+		submit    bool // submit the page's form (empty fields but for a wrong password) rather than only load it
+	}{
+		{"anonymous", "/signup", true},
+		{"anonymous", "/login", true},
+		{"alice", "/items/new", true},
+		{"alice", item + "/share?with=nobody", false},
+		{"alice", "/account/delete", true},
+	} {
+		tour.signIn(t, ctx, tc.who)
+		tour.open(t, ctx, tc.who, tour.srv.URL+tc.path)
+		if tc.submit {
+			const submit = `(() => {
+				const f = document.querySelector("main form[method=post]");
+				for (const p of f.querySelectorAll("input[type=password]")) p.value = "not the password";
+				setTimeout(() => f.requestSubmit(), 0);
+				return true;
+			})()`
+			if _, err := chromedp.Run(ctx, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Evaluate[bool](submit))); err != nil {
+				t.Fatalf("%s: submit: %v", tc.path, err)
+			}
+		}
+		problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](fieldErrors))
+		if err != nil {
+			t.Fatalf("%s: measure: %v", tc.path, err)
+		}
+		for _, p := range problems {
+			t.Errorf("%s: %s", tc.path, p)
 		}
 	}
 }

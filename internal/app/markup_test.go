@@ -22,7 +22,7 @@ import (
 // on: a language, one h1 and no skipped heading level, a title, the
 // landmarks and the skip link, a label for every control, unique ids and
 // resolvable references, autocomplete on credential fields, invalid fields
-// described by their error messages, no interactive element inside another,
+// described by their error messages shown beside them, no interactive element inside another,
 // no two buttons with the same name, and a note on each page whose buttons
 // are armed late.
 func TestPageMarkup(t *testing.T) {
@@ -278,16 +278,40 @@ func checkMarkup(doc *html.Node, embed bool) []string {
 			bad("username field has autocomplete=%q, want username", ac)
 		}
 	}
+	// An invalid field is described by an error message shown beside a
+	// field of its form, the message the summary at the top also lists;
+	// and each message of the summary that names a field is shown beside
+	// the first field it names.
 	summaries := find(doc, func(n *html.Node) bool { return attrOf(n, "role") == "alert" && hasClass(n, "form-errors") })
+	listed := map[string]bool{}
+	for _, s := range summaries {
+		for _, li := range find(s, isElem(atom.Li)) {
+			listed[textOf(li)] = true
+		}
+	}
 	for _, c := range find(doc, hasAttr("aria-invalid", "true")) {
 		described := false
 		for ref := range strings.FieldsSeq(attrOf(c, "aria-describedby")) {
-			if m := ids[ref]; m != nil && textOf(m) != "" && len(summaries) > 0 && inside(m, summaries) {
+			if m := ids[ref]; m != nil && hasClass(m, "field-error") && listed[textOf(m)] &&
+				ancestor(m, atom.Form) == ancestor(c, atom.Form) && !inside(m, summaries) {
 				described = true
 			}
 		}
 		if !described {
-			bad("invalid field %q is not described by an error message", attrOf(c, "name"))
+			bad("invalid field %q is not described by an error message beside a field", attrOf(c, "name"))
+		}
+	}
+	for _, s := range summaries {
+		for _, a := range find(s, isElem(atom.A)) {
+			href := attrOf(a, "href")
+			c := ids[strings.TrimPrefix(href, "#")]
+			if c == nil {
+				continue
+			}
+			beside := fieldOf(c)
+			if beside == nil || len(find(beside, func(n *html.Node) bool { return hasClass(n, "field-error") && textOf(n) == textOf(a) })) != 1 {
+				bad("the message %q is not shown once beside the field it links to", textOf(a))
+			}
 		}
 	}
 	if len(summaries) > 0 && len(find(doc, hasAttr("autofocus", ""))) == 0 {
@@ -416,6 +440,17 @@ func textOf(n *html.Node) string {
 func ancestor(n *html.Node, a atom.Atom) *html.Node {
 	for p := n.Parent; p != nil; p = p.Parent {
 		if p.Type == html.ElementNode && p.DataAtom == a {
+			return p
+		}
+	}
+	return nil
+}
+
+// fieldOf returns the element of class "field" that holds control c, its
+// label and its messages, or nil.
+func fieldOf(c *html.Node) *html.Node {
+	for p := c.Parent; p != nil; p = p.Parent {
+		if hasClass(p, "field") {
 			return p
 		}
 	}

@@ -52,13 +52,15 @@ type errorPage struct {
 // formErrors are the problems found in a submitted form, one message each,
 // in the order of the form's fields. A message names the form controls it is
 // about, by id, so that the page can mark them aria-invalid and describe them
-// by the message (aria-describedby); one about the whole form names none. The
+// by the message (aria-describedby), shown beside the first of them (see
+// Beside) as well as in the summary at the top; one about the whole form
+// names none, and is only in the summary. The
 // zero value is no errors. Build it with [formErrors.add].
 type formErrors []formError
 
 // formError is one message of a [formErrors].
 type formError struct {
-	ID      string   // id of the message's element, unique on the page
+	ID      string   // id of the message beside its field, unique on the page
 	Message string   // plain text
 	Fields  []string // ids of the controls it is about; the first is linked
 }
@@ -104,6 +106,20 @@ func (e formErrors) For(field string) string {
 		}
 	}
 	return strings.Join(ids, " ")
+}
+
+// Beside returns the messages to show beside the control with id field:
+// those that name it first. A message about several controls is shown
+// once, beside the first, which the error summary links to; the others are
+// described by it all the same (see For).
+func (e formErrors) Beside(field string) formErrors {
+	var out formErrors
+	for _, fe := range e {
+		if len(fe.Fields) > 0 && fe.Fields[0] == field {
+			out = append(out, fe)
+		}
+	}
+	return out
 }
 
 // errorTitle returns title as the <title> of a form page: prefixed with
