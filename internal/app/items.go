@@ -84,12 +84,18 @@ func (a *App) showNewItem(w http.ResponseWriter, r *http.Request) {
 	a.renderItemForm(w, r, http.StatusOK, store.Item{}, "", "", nil)
 }
 
+// editTitle returns the <title> of the edit page of the item titled title,
+// which the conflict page after it begins with too.
+func editTitle(title string) string {
+	return "Edit “" + title + "”"
+}
+
 func (a *App) renderItemForm(w http.ResponseWriter, r *http.Request, status int, it store.Item, title, body string, errs formErrors) {
 	// The <title> of an edit page names the item, so that two of them in
 	// tabs or in the history are told apart.
 	heading, pageTitle := "New item", "New item"
 	if it.ID != "" {
-		heading, pageTitle = "Edit item", "Edit “"+it.Title+"”"
+		heading, pageTitle = "Edit item", editTitle(it.Title)
 	}
 	a.render(w, r, status, "item_form", itemFormPage{
 		page:      a.newPage(r, errorTitle(pageTitle, errs)),
@@ -333,7 +339,7 @@ func (a *App) editItem(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		a.render(w, r, http.StatusConflict, "item_conflict", conflictPage{
-			page:      a.newPage(r, "Changed in the meantime"),
+			page:      a.newPage(r, editTitle(cur.Title)+": changed in the meantime"),
 			Current:   cur,
 			MineTitle: title,
 			MineBody:  body,

@@ -170,6 +170,20 @@ func TestPageTitles(t *testing.T) {
 	}
 }
 
+// titleOf returns the text of the <title> of page.
+func titleOf(t *testing.T, page string) string {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(page))
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	titles := find(doc, isElem(atom.Title))
+	if len(titles) != 1 {
+		t.Fatalf("%d <title> elements, want 1", len(titles))
+	}
+	return textOf(titles[0])
+}
+
 // checkMarkup returns the problems it finds in a page. An embed page is
 // shown inside other sites' pages: it has no header, navigation or skip
 // link of its own.

@@ -341,6 +341,11 @@ func TestEditConflict(t *testing.T) {
 			t.Errorf("conflict page lacks %q", want)
 		}
 	}
+	// The conflict page is titled as the edit page is, naming the item,
+	// and says what happened.
+	if edit, conflict := titleOf(t, page.body), titleOf(t, r2.body); !strings.HasPrefix(conflict, strings.TrimSuffix(edit, " · clickguard")) || conflict == edit {
+		t.Errorf("conflict page titled %q, want the edit page's title %q and what happened", conflict, edit)
+	}
 	if r := alice.get("/items/" + id); !strings.Contains(r.body, "first tab&#39;s text") || strings.Contains(r.body, "second tab") {
 		t.Errorf("item after the conflict does not hold the first edit only")
 	}
