@@ -63,7 +63,7 @@ func (a *App) currentAccount(w http.ResponseWriter, r *http.Request) (store.User
 
 func (a *App) renderAccount(w http.ResponseWriter, r *http.Request, status int, version int64, origins string, originErrs, passErrs formErrors) {
 	a.render(w, r, status, "account", accountPage{
-		page:           a.newPage(r, errorTitle("Account", slices.Concat(originErrs, passErrs))),
+		page:           a.navPage(r, errorTitle("Account", slices.Concat(originErrs, passErrs)), "/account"),
 		Version:        version,
 		Origins:        origins,
 		OriginErrors:   originErrs,

@@ -53,7 +53,7 @@ func (a *App) showActivity(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	a.render(w, r, http.StatusOK, "activity", activityPage{
-		page:   a.newPage(r, "Activity"),
+		page:   a.navPage(r, "Activity", "/activity"),
 		Events: rows,
 		Next:   p.Next,
 		Paged:  cursor != "",

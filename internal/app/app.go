@@ -322,6 +322,14 @@ func (a *App) newPage(r *http.Request, title string) page {
 	return p
 }
 
+// navPage is newPage for a page the main navigation links to, at href
+// ("/items"): the header marks that link as the current page.
+func (a *App) navPage(r *http.Request, title, href string) page {
+	p := a.newPage(r, title)
+	p.NavCurrent = href
+	return p
+}
+
 // basePage is newPage without the flash message: error pages use it, so
 // that the message waits for the next real page.
 func (a *App) basePage(r *http.Request, title string) page {

@@ -58,7 +58,7 @@ func (a *App) showSignup(w http.ResponseWriter, r *http.Request) {
 
 func (a *App) renderSignup(w http.ResponseWriter, r *http.Request, status int, username string, errs formErrors) {
 	a.render(w, r, status, "signup", signupPage{
-		page:        a.newPage(r, errorTitle("Create an account", errs)),
+		page:        a.navPage(r, errorTitle("Create an account", errs), "/signup"),
 		Username:    username,
 		Errors:      errs,
 		MinPassword: minPasswordLen,
@@ -204,7 +204,7 @@ func (a *App) showLogin(w http.ResponseWriter, r *http.Request) {
 
 func (a *App) renderLogin(w http.ResponseWriter, r *http.Request, status int, username string, errs formErrors) {
 	a.render(w, r, status, "login", loginPage{
-		page: a.newPage(r, errorTitle("Log in", errs)), Username: username, Errors: errs,
+		page: a.navPage(r, errorTitle("Log in", errs), "/login"), Username: username, Errors: errs,
 	})
 }
 

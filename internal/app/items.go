@@ -72,7 +72,7 @@ func (a *App) listItems(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.render(w, r, http.StatusOK, "items", itemsPage{
-		page:    a.newPage(r, "Your items"),
+		page:    a.navPage(r, "Your items", "/items"),
 		Entries: p.Items,
 		Next:    p.Next,
 		Paged:   cursor != "",

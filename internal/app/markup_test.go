@@ -479,3 +479,65 @@ func inside(n *html.Node, within []*html.Node) bool {
 	}
 	return false
 }
+
+// TestNavCurrent: the main navigation marks the link to the page shown
+// with aria-current="page" (WCAG 2.4.8, and where am I for a screen
+// reader), also when a form of that page comes back with errors, and marks
+// nothing on a page it has no link to.
+func TestNavCurrent(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	visitor, alice := newTab(t, srv), user(t, srv, "alice")
+	id := alice.createItem("Notes", "text")
+	for _, tc := range []struct {
+		name string
+		load func() response
+		want string // href of the current link; "" for none
+	}{
+		{"home", func() response { return visitor.get("/") }, ""},
+		{"login", func() response { return visitor.get("/login") }, "/login"},
+		{"login errors", func() response {
+			return visitor.submit("/login", "/login", url.Values{"username": {"alice"}, "password": {"not the password"}})
+		}, "/login"},
+		{"signup", func() response { return visitor.get("/signup") }, "/signup"},
+		{"items", func() response { return alice.get("/items") }, "/items"},
+		{"item", func() response { return alice.get("/items/" + id) }, ""},
+		{"edit conflict", func() response {
+			edit := "/items/" + id + "/edit"
+			alice.submit(edit, edit, url.Values{"title": {"Notes"}, "body": {"theirs"}, "version": {"1"}})
+			r := alice.submit(edit, edit, url.Values{"title": {"Notes"}, "body": {"mine"}, "version": {"1"}})
+			if r.status != http.StatusConflict {
+				t.Fatalf("edit from an old version: status %d, want %d", r.status, http.StatusConflict)
+			}
+			return r
+		}, ""},
+		{"activity", func() response { return alice.get("/activity") }, "/activity"},
+		{"account", func() response { return alice.get("/account") }, "/account"},
+		{"account errors", func() response {
+			return alice.submit("/account", "/account/password", url.Values{"current_password": {"wrong"}})
+		}, "/account"},
+		{"sessions", func() response { return alice.get("/account/sessions") }, ""},
+		{"404", func() response { return alice.get("/no-such-page") }, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, err := html.Parse(strings.NewReader(tc.load().body))
+			if err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+			navs := find(doc, func(n *html.Node) bool { return n.DataAtom == atom.Nav && attrOf(n, "aria-label") == "Main" })
+			if len(navs) != 1 {
+				t.Fatalf("%d main navigations, want 1", len(navs))
+			}
+			var got []string
+			for _, a := range find(navs[0], hasAttr("aria-current", "")) {
+				if attrOf(a, "aria-current") != "page" || a.DataAtom != atom.A {
+					t.Errorf("<%s aria-current=%q>, want only <a aria-current=\"page\">", a.Data, attrOf(a, "aria-current"))
+				}
+				got = append(got, attrOf(a, "href"))
+			}
+			if want := slices.DeleteFunc([]string{tc.want}, func(s string) bool { return s == "" }); !slices.Equal(got, want) {
+				t.Errorf("links marked current: %q, want %q", got, want)
+			}
+		})
+	}
+}

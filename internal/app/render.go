@@ -15,14 +15,16 @@ import (
 
 // page is the data every page template sees; each page's own struct embeds it
 // (loginPage, itemPage, ...), so templates read .Title, .User, .CSRFToken and
-// the page's fields side by side. Build it with [App.newPage].
+// the page's fields side by side. Build it with [App.newPage], or
+// [App.navPage] for a page the main navigation links to.
 type page struct {
-	Title     string // text of <title>, before " · clickguard"
-	User      string // signed-in username; empty when logged out
-	Flash     string // one-time message from the previous request
-	RequestID string
-	CSSURL    string // content-hashed stylesheet URL
-	IconURL   string // content-hashed icon URL
+	Title      string // text of <title>, before " · clickguard"
+	User       string // signed-in username; empty when logged out
+	Flash      string // one-time message from the previous request
+	RequestID  string
+	CSSURL     string // content-hashed stylesheet URL
+	IconURL    string // content-hashed icon URL
+	NavCurrent string // href of the main navigation's link to this page; "" when it has none
 
 	csrf func() string // see CSRFToken
 }
