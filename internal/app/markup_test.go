@@ -23,7 +23,8 @@ import (
 // landmarks and the skip link, a label for every control, unique ids and
 // resolvable references, autocomplete on credential fields, invalid fields
 // described by their error messages shown beside them, no interactive element inside another,
-// no two buttons with the same name, and a note on each page whose buttons
+// no two buttons with the same name, forms that leave checking their
+// fields to the server, and a note on each page whose buttons
 // are armed late.
 func TestPageMarkup(t *testing.T) {
 	t.Parallel()
@@ -73,6 +74,7 @@ func TestPageMarkup(t *testing.T) {
 		{"make private", get(alice, item+"/visibility"), 200, false},
 		{"sharing", get(alice, item+"/share"), 200, false},
 		{"sharing errors", get(alice, item+"/share?with=nobody"), 422, true},
+		{"sharing empty", get(alice, item+"/share?with="), 422, true},
 		{"share confirmation", get(alice, item+"/share?with=carol"), 200, false},
 		{"leave", get(bob, item+"/leave"), 200, false},
 		{"activity", get(alice, "/activity"), 200, false},
@@ -333,6 +335,20 @@ func checkMarkup(doc *html.Node, embed bool) []string {
 	}
 	if n := len(find(doc, func(n *html.Node) bool { _, ok := nodeAttr(n, "autofocus"); return ok })); n > 1 {
 		bad("%d elements with autofocus, want at most 1", n)
+	}
+
+	// A form whose controls the browser could check leaves it to the
+	// server, whose messages are in the summary and beside each field,
+	// rather than a bubble of the browser's that goes away.
+	for _, f := range find(doc, isElem(atom.Form)) {
+		_, novalidate := nodeAttr(f, "novalidate")
+		checked := find(f, func(n *html.Node) bool {
+			_, req := nodeAttr(n, "required")
+			return req || attrOf(n, "pattern") != "" || attrOf(n, "minlength") != ""
+		})
+		if len(checked) > 0 && !novalidate {
+			bad("the form to %q has a control with required, pattern or minlength and no novalidate", attrOf(f, "action"))
+		}
 	}
 
 	// Interactive elements: none inside another, buttons named apart.
