@@ -283,7 +283,7 @@ func (a *App) buildHandler() http.Handler {
 func (a *App) sessionError(w http.ResponseWriter, r *http.Request, err error) {
 	ri := info(r)
 	msg := ""
-	if ri != nil && r.Method == http.MethodPost && ri.answered >= 300 && ri.answered < 400 {
+	if ri != nil && ri.answer != nil && r.Method == http.MethodPost && ri.answer.status >= 300 && ri.answer.status < 400 {
 		msg = "What you sent was done, but the database stopped answering before your session was saved, so you may have been logged out. Check what you see before sending it again."
 	}
 	a.serverErrorMsg(w, r, fmt.Errorf("app: session: %w", err), msg)
@@ -355,35 +355,12 @@ type sessionLoadedKey struct{}
 func markSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if ri := info(r); ri != nil {
-			w = &answerWriter{ResponseWriter: w, ri: ri}
+			ri.answer = &statusWriter{ResponseWriter: w}
+			w = ri.answer
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionLoadedKey{}, true)))
 	})
 }
-
-// answerWriter records the first final status written through it in
-// ri.answered.
-type answerWriter struct {
-	http.ResponseWriter
-	ri *reqInfo
-}
-
-func (w *answerWriter) WriteHeader(code int) {
-	if w.ri.answered == 0 && code >= 200 {
-		w.ri.answered = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *answerWriter) Write(b []byte) (int, error) {
-	if w.ri.answered == 0 {
-		w.ri.answered = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController and guard reach the writers below.
-func (w *answerWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // hasSession reports whether the session layer ran for r. It has not for
 // static files and health checks, nor for a page rendered outside it (a

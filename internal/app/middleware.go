@@ -21,8 +21,8 @@ type reqInfo struct {
 	id         string
 	clientAddr string
 	pattern    string
-	seal       *sealWriter // set by sealOnSessionError
-	answered   int         // the status the handler answered with, set by markSession
+	seal       *sealWriter   // set by sealOnSessionError
+	answer     *statusWriter // the handler's writer inside the session layer, set by markSession
 }
 
 type reqInfoKey struct{}
@@ -58,7 +58,9 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// statusWriter records the status and size of a response for the access log.
+// statusWriter records the status and size of a response: for the access
+// log, outermost, and for sessionError, inside the session layer (see
+// markSession), where it sees the handler's answer before scs commits.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
@@ -66,7 +68,9 @@ type statusWriter struct {
 }
 
 func (sw *statusWriter) WriteHeader(code int) {
-	if sw.status == 0 {
+	// An informational status (103 Early Hints) is not the answer; 101
+	// Switching Protocols is.
+	if sw.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
 		sw.status = code
 	}
 	sw.ResponseWriter.WriteHeader(code)
