@@ -22,6 +22,7 @@ import (
 
 	"github.com/clickguard/clickguard/guard"
 	"github.com/clickguard/clickguard/internal/app"
+	"github.com/clickguard/clickguard/internal/chromiumtest"
 	"github.com/clickguard/clickguard/internal/store"
 	"github.com/clickguard/clickguard/internal/store/storetest"
 )
@@ -468,7 +469,7 @@ func TestApp(t *testing.T) {
 		for _, pg := range pages {
 			t.Run(pg.Name, func(t *testing.T) {
 				tab := newTab(t, f.victim)
-				if err := holdAnimations(tab); err != nil {
+				if err := chromiumtest.HoldAnimations(tab); err != nil {
 					t.Fatal(err)
 				}
 				bx, by, err := buttonCenter(tab, f.base+pg.Path, oneClickButton)
@@ -516,7 +517,7 @@ func TestApp(t *testing.T) {
 		// The header's Log out, on every signed-in page, is armed too.
 		t.Run("Log out on GET /items", func(t *testing.T) {
 			tab := newTab(t, f.victim)
-			if err := holdAnimations(tab); err != nil {
+			if err := chromiumtest.HoldAnimations(tab); err != nil {
 				t.Fatal(err)
 			}
 			bx, by, err := buttonCenter(tab, f.base+"/items", `form[action="/logout"] button`)

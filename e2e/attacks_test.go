@@ -10,7 +10,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/chromedp/cdproto/animation"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
@@ -392,21 +391,6 @@ type armedClick struct {
 	// Submitted reports whether the click submitted the form. The test's
 	// listener cancels the submission, so nothing changes either way.
 	Submitted bool
-}
-
-// holdAnimations stops the clock of the document timeline in tab, for the
-// pages it loads from then on, so that their animations wait at their start
-// however long a loaded machine takes between the page's load and the test's
-// next step (a one-second animation would otherwise be over, and gone from
-// document.getAnimations(), before clickArmed could hold it).
-func holdAnimations(tab context.Context) error {
-	if _, err := chromedp.Call(tab, animation.Enable, cdp.Empty{}); err != nil {
-		return fmt.Errorf("enable the Animation domain: %w", err)
-	}
-	if _, err := chromedp.Call(tab, animation.SetPlaybackRate, animation.SetPlaybackRateParams{PlaybackRate: 0}); err != nil {
-		return fmt.Errorf("stop the animations' clock: %w", err)
-	}
-	return nil
 }
 
 // clickArmed clicks (bx, by) on the page in tab with real mouse events,

@@ -4,8 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/animation"
-	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -71,11 +69,8 @@ func TestArming_Chromium(t *testing.T) {
 	tour := newBrowserTour(t, "https://blog.example.com")
 	// The animations' clock stands still at the start of every page the
 	// tab loads, however long the test takes to look.
-	if _, err := chromedp.Call(ctx, animation.Enable, cdp.Empty{}); err != nil {
-		t.Fatalf("enable the Animation domain: %v", err)
-	}
-	if _, err := chromedp.Call(ctx, animation.SetPlaybackRate, animation.SetPlaybackRateParams{PlaybackRate: 0}); err != nil {
-		t.Fatalf("stop the animations' clock: %v", err)
+	if err := chromiumtest.HoldAnimations(ctx); err != nil {
+		t.Fatal(err)
 	}
 	const arming = `(() => {
 		const reduce = matchMedia("(prefers-reduced-motion: reduce)").matches;

@@ -6,9 +6,12 @@ package chromiumtest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 
+	"github.com/chromedp/cdproto/animation"
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
 )
 
@@ -49,6 +52,21 @@ func Start(t testing.TB, opts ...chromedp.ExecAllocatorOption) context.Context {
 		unavailable(t, "Chromium at %s did not start: %v", path, err)
 	}
 	return ctx
+}
+
+// HoldAnimations stops the clock of the document timeline in tab, for the
+// pages it loads from then on, so that their animations wait at their start
+// however long a loaded machine takes between a page's load and a test's
+// next look (a one-second animation would otherwise be over, and gone from
+// document.getAnimations(), before the test could see it).
+func HoldAnimations(tab context.Context) error {
+	if _, err := chromedp.Call(tab, animation.Enable, cdp.Empty{}); err != nil {
+		return fmt.Errorf("enable the Animation domain: %w", err)
+	}
+	if _, err := chromedp.Call(tab, animation.SetPlaybackRate, animation.SetPlaybackRateParams{PlaybackRate: 0}); err != nil {
+		return fmt.Errorf("stop the animations' clock: %w", err)
+	}
+	return nil
 }
 
 // unavailable skips t, or fails it under CLICKGUARD_REQUIRE_ALL=1.
