@@ -1,5 +1,5 @@
 // Package store is clickguard's DynamoDB repository: users, items, shares,
-// the audit log, login throttling and the scs session store.
+// the audit log, login and sign-up throttling and the scs session store.
 //
 // Every write is conditional and every mutation is written together with its
 // audit record in one TransactWriteItems call. No AWS SDK type crosses the
@@ -32,7 +32,8 @@ var (
 	// on the same records: nothing was written and trying again may work.
 	// The application answers 503.
 	ErrUnavailable = errors.New("dynamodb unavailable")
-	// ErrLimit means a documented limit (shares per item, item size) was reached.
+	// ErrLimit means a documented limit (item size, items per account,
+	// shares per item, embed origins per account) was reached.
 	ErrLimit = errors.New("limit reached")
 	// ErrSharedItemGone means an item shared with the user was deleted but
 	// the user's entry for it is still there: the delete of an item shared
@@ -56,7 +57,8 @@ type Tables struct {
 	// Data holds users, items, shares and the audit log.
 	Data string
 	// Sessions holds scs sessions, the per-user session index and the login
-	// throttle counters; every record there carries the TTL attribute.
+	// and sign-up throttle counters; every record there carries the TTL
+	// attribute.
 	Sessions string
 }
 

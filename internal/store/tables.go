@@ -219,7 +219,8 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // DeleteTables deletes both tables and everything in them. It is meant for
-// tests and for "clickguard tables delete"; a missing table is not an error.
+// tests: no clickguard command deletes tables. A missing table is not an
+// error.
 func (s *Store) DeleteTables(ctx context.Context) error {
 	var errs []error
 	for _, name := range []string{s.tables.Data, s.tables.Sessions} {
