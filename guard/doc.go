@@ -100,7 +100,8 @@
 //
 // Outermost first: guard headers, recovery and cross-origin checks
 // ([Guard.Handler]), then session load and save, then [Guard.TokenHandler],
-// then the mux.
+// then the mux. [Guard.Handler] then cannot see the mux, where the route
+// declarations are: set [Guard.Routes] to it.
 //
 // References:
 //   - [CSP frame-ancestors]

@@ -78,6 +78,34 @@ func ExampleAllowFraming() {
 	// /w/2 frame-ancestors 'none'
 }
 
+// An embeddable route behind middleware, such as the session's: guard finds
+// the route declarations through Routes, and a partner's frame is served.
+func ExampleEmbeddable() {
+	mux := http.NewServeMux()
+	mux.Handle("GET /widget", guard.Embeddable(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := guard.AllowFraming(r, "https://partner.example"); err != nil {
+			http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, "widget")
+	})))
+	// Stands for sessions.LoadAndSave(g.TokenHandler(mux)).
+	wrapped := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { mux.ServeHTTP(w, r) })
+
+	for _, g := range []*guard.Guard{{}, {Routes: mux}} {
+		// The partner's page frames the widget.
+		req := httptest.NewRequest("GET", "/widget", nil)
+		req.Header.Set("Sec-Fetch-Dest", "iframe")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		rec := httptest.NewRecorder()
+		g.Handler(wrapped).ServeHTTP(rec, req)
+		fmt.Println("Routes set:", g.Routes != nil, rec.Code, rec.Header().Get("Content-Security-Policy"))
+	}
+	// Output:
+	// Routes set: false 403 frame-ancestors 'none'
+	// Routes set: true 200 frame-ancestors https://partner.example
+}
+
 func ExampleGuard_AddTrustedOrigin() {
 	var g guard.Guard
 	fmt.Println(g.AddTrustedOrigin("https://sso.example:443"))

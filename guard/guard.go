@@ -37,9 +37,13 @@ type Guard struct {
 	// navigation can reach a route registered as [Embeddable] or with an
 	// embeddable [Policy.Handler]. *http.ServeMux satisfies it. If nil and
 	// the handler passed to [Guard.Handler] is a *http.ServeMux, that mux is
-	// used; otherwise only [Guard.Framing] decides. Routes sees the request
-	// as it reaches guard: for a mux behind [http.StripPrefix], give it a
-	// lookup that strips the same prefix, or it may find another route.
+	// used; otherwise only [Guard.Framing] decides. So when the mux is
+	// wrapped, as in g.Handler(sessions.LoadAndSave(g.TokenHandler(mux))),
+	// set Routes to it, or every framed navigation from another origin is
+	// refused, to embeddable routes too. Routes sees the request as it
+	// reaches guard: for a mux behind [http.StripPrefix], give it a lookup
+	// that strips the same prefix, or it may find another route; or put
+	// guard inside StripPrefix, where it sees the path the mux sees.
 	Routes interface {
 		Handler(r *http.Request) (h http.Handler, pattern string)
 	}

@@ -160,7 +160,9 @@ type frameKey struct{}
 // its route, replacing the [Guard.Framing] default. It must run inside
 // [Guard.Handler], which writes the headers, and should be the handler
 // registered with the mux itself: [Guard.Handler] looks there to decide
-// whether a framed navigation may reach the route. Inside h, [AllowFraming]
+// whether a framed navigation may reach the route (in the mux it wraps, or
+// in [Guard.Routes] when the mux is wrapped in other middleware, such as the
+// session's). Inside h, [AllowFraming]
 // may narrow an embeddable policy for one request; it can never widen it.
 //
 // Route declarations nest: a Policy.Handler or [Embeddable] inside another
@@ -197,8 +199,9 @@ func (ph *policyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 //
 // Like [Policy.Handler], it must run inside [Guard.Handler] and should be the
 // handler registered with the mux, so that [Guard.Handler] lets framed
-// navigations reach it; inside a [Policy.Handler], the handler may choose
-// only among that policy's sources.
+// navigations reach it (set [Guard.Routes] to the mux when the mux is
+// wrapped in other middleware); inside a [Policy.Handler], the handler may
+// choose only among that policy's sources.
 func Embeddable(h http.Handler) http.Handler {
 	return &embeddable{h: h}
 }
