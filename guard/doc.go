@@ -60,8 +60,9 @@
 //
 // A Guard.Handler inside another one (a sub-application with its own guard)
 // leaves the framing headers to the outer one, which sends the policy both
-// allow when both enforce (or both only report); an enforcing outer guard
-// drops the frame-ancestors of an inner report-only one. The inner guard
+// allow when both enforce (or both only report), and [AllowFraming] under
+// the inner one refuses a choice the outer one would narrow; an enforcing
+// outer guard drops the frame-ancestors of an inner report-only one. The inner guard
 // finds the outer one through Unwrap as declarations do, but it cannot tell
 // that one is there when a writer in between hides it: then the outer
 // guard's policy replaces the inner one's.

@@ -192,10 +192,13 @@ func TestHandler_NestedGuards(t *testing.T) {
 	t.Parallel()
 	a := mustPolicy(t, originA)
 	ab := mustPolicy(t, originA, originB)
-	choose := func(sources ...string) http.Handler {
+	// choose calls AllowFraming, which must fail with ErrNotEmbeddable when
+	// the outer guard does not allow what it asks for, since the response
+	// would not carry it.
+	choose := func(wantErr error, sources ...string) http.Handler {
 		return guard.Embeddable(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if err := guard.AllowFraming(r, sources...); err != nil {
-				t.Errorf("AllowFraming(%q): %v", sources, err)
+			if err := guard.AllowFraming(r, sources...); !errors.Is(err, wantErr) || (err == nil) != (wantErr == nil) {
+				t.Errorf("AllowFraming(%q): %v; want %v", sources, err, wantErr)
 			}
 		}))
 	}
@@ -218,13 +221,15 @@ func TestHandler_NestedGuards(t *testing.T) {
 		{name: "allowlist inside wider allowlist", outer: &guard.Guard{Framing: ab}, inner: &guard.Guard{Framing: a},
 			app: page, wantCSP: "frame-ancestors " + originA},
 		{name: "inner choice inside strict default", outer: &guard.Guard{}, inner: &guard.Guard{},
-			app: choose(originA), wantCSP: "frame-ancestors 'none'", wantXFO: "DENY"},
+			app: choose(guard.ErrNotEmbeddable, originA), wantCSP: "frame-ancestors 'none'", wantXFO: "DENY"},
 		{name: "inner choice inside embeddable mount", outer: &guard.Guard{}, inner: &guard.Guard{},
-			outerRoute: guard.Embeddable, app: choose(originA), wantCSP: "frame-ancestors " + originA},
+			outerRoute: guard.Embeddable, app: choose(nil, originA), wantCSP: "frame-ancestors " + originA},
 		{name: "inner choice inside allowlist mount", outer: &guard.Guard{}, inner: &guard.Guard{},
-			outerRoute: ab.Handler, app: choose(originA, originB), wantCSP: "frame-ancestors " + originA + " " + originB},
+			outerRoute: ab.Handler, app: choose(nil, originA, originB), wantCSP: "frame-ancestors " + originA + " " + originB},
 		{name: "inner choice beyond allowlist mount", outer: &guard.Guard{}, inner: &guard.Guard{},
-			outerRoute: a.Handler, app: choose(originB), wantCSP: "frame-ancestors 'none'", wantXFO: "DENY"},
+			outerRoute: a.Handler, app: choose(guard.ErrNotEmbeddable, originB), wantCSP: "frame-ancestors 'none'", wantXFO: "DENY"},
+		{name: "inner choice inside report-only outer", outer: &guard.Guard{ReportOnly: true}, inner: &guard.Guard{},
+			app: choose(nil, originA), wantCSP: "frame-ancestors " + originA, wantReportCSP: "frame-ancestors 'none'"},
 		{name: "both report-only", outer: &guard.Guard{Framing: guard.SameOrigin(), ReportOnly: true}, inner: &guard.Guard{ReportOnly: true},
 			app: page, wantReportCSP: "frame-ancestors 'none'"},
 		{name: "enforcing inside report-only", outer: &guard.Guard{Framing: guard.SameOrigin(), ReportOnly: true}, inner: &guard.Guard{},

@@ -218,8 +218,10 @@ func (e *embeddable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // sources ('self' or exact origins, as for [NewPolicy]; none means 'none').
 // It works only inside [Embeddable], or inside [Policy.Handler] for a subset
 // of that route's sources, and only before the response header is written;
-// otherwise it returns an error wrapping [ErrNotEmbeddable] or
-// [ErrHeaderWritten] and the policy does not change. A source that
+// inside a [Guard.Handler] nested in another, only for sources the outer
+// guard allows too, since it sends what both allow. Otherwise it returns an
+// error wrapping [ErrNotEmbeddable] or [ErrHeaderWritten] and the policy
+// does not change. A source that
 // [NewPolicy] refuses is an error wrapping neither, and changes nothing
 // either. Calling it again replaces the previous choice, within the same
 // limits.
@@ -241,9 +243,31 @@ func AllowFraming(r *http.Request, sources ...string) error {
 	if !gw.anyOrigin && !p.within(gw.ceiling) {
 		return fmt.Errorf("%w: %s is wider than the route's %s", ErrNotEmbeddable, p.directive(), gw.ceiling.directive())
 	}
+	if err := gw.outerAllows(&p); err != nil {
+		return err
+	}
 	gw.pol = &p
 	gw.chosen = true
 	return nil
+}
+
+// outerAllows reports an error when a guard around w's, in the same mode,
+// would not send p as it is: it sends what both allow (see apply), so a
+// choice it narrows is not the response's.
+func (w *responseWriter) outerAllows(p *Policy) error {
+	for inner := w; ; {
+		outer := findWriter(inner.w)
+		if outer == nil || outer.report != inner.report {
+			return nil
+		}
+		if outer.done {
+			return ErrHeaderWritten
+		}
+		if (!outer.anyOrigin || outer.chosen) && !p.within(outer.pol) {
+			return fmt.Errorf("%w: %s is wider than the %s of the guard around this one", ErrNotEmbeddable, p.directive(), outer.pol.directive())
+		}
+		inner = outer
+	}
 }
 
 // mustFindWriter returns guard's writer under w, or panics: a route
