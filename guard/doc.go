@@ -62,10 +62,16 @@
 // leaves the framing headers to the outer one, which sends the policy both
 // allow when both enforce (or both only report), and [AllowFraming] under
 // the inner one refuses a choice the outer one would narrow; an enforcing
-// outer guard drops the frame-ancestors of an inner report-only one. The inner guard
-// finds the outer one through Unwrap as declarations do, but it cannot tell
-// that one is there when a writer in between hides it: then the outer
-// guard's policy replaces the inner one's.
+// outer guard drops the frame-ancestors of an inner report-only one. So for
+// the sub-application's embeddable routes to be framed, the outer mux
+// registers it as Embeddable (or with a Policy.Handler naming the origins),
+// which also lets framed navigations reach it:
+//
+//	mux.Handle("/sub/", guard.Embeddable(http.StripPrefix("/sub", sub.Handler(subMux))))
+//
+// The inner guard finds the outer one through Unwrap as declarations do, but
+// it cannot tell that one is there when a writer in between hides it: then
+// the outer guard's policy replaces the inner one's.
 //
 // [http.TimeoutHandler] is such a writer, and it also runs its handler in a
 // goroutine of its own, from which AllowFraming must not be called; outside

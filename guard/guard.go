@@ -39,11 +39,14 @@ type Guard struct {
 	// the handler passed to [Guard.Handler] is a *http.ServeMux, that mux is
 	// used; otherwise only [Guard.Framing] decides. So when the mux is
 	// wrapped, as in g.Handler(sessions.LoadAndSave(g.TokenHandler(mux))),
-	// set Routes to it, or every framed navigation from another origin is
-	// refused, to embeddable routes too. Routes sees the request as it
-	// reaches guard: for a mux behind [http.StripPrefix], give it a lookup
-	// that strips the same prefix, or it may find another route; or put
-	// guard inside StripPrefix, where it sees the path the mux sees.
+	// set Routes to it: otherwise, under the default Framing, framed
+	// navigations from other origins are refused on embeddable routes too.
+	//
+	// Routes sees the request as it reaches guard: for a mux behind
+	// [http.StripPrefix], give it a lookup that strips the same prefix, or
+	// it may find another route; or put guard inside StripPrefix, where it
+	// sees the path the mux sees (but then the 404 StripPrefix writes for
+	// other paths carries none of guard's headers).
 	Routes interface {
 		Handler(r *http.Request) (h http.Handler, pattern string)
 	}
