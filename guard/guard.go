@@ -103,8 +103,11 @@ type Guard struct {
 	// OmitCOOP turns off Cross-Origin-Opener-Policy: same-origin.
 	OmitCOOP bool
 
-	// HSTSMaxAge is the max-age of Strict-Transport-Security; the default is
-	// two years. HSTSIncludeSubdomains adds includeSubDomains. OmitHSTS turns
+	// HSTSMaxAge is the max-age of Strict-Transport-Security, sent in whole
+	// seconds; the default is two years. It is a [time.Duration]: one year
+	// is 365 * 24 * time.Hour, and a bare 31536000 is 31.5 ms, which is sent
+	// as max-age=0 and makes browsers forget the host's HSTS.
+	// HSTSIncludeSubdomains adds includeSubDomains. OmitHSTS turns
 	// the header off. It is only ever sent on TLS requests, or when a request
 	// from one of TrustedProxies says X-Forwarded-Proto: https.
 	HSTSMaxAge            time.Duration
