@@ -126,6 +126,12 @@ type Guard struct {
 // normalised by [ParseOrigin]; an invalid one is an error and changes
 // nothing. AddTrustedOrigin may be called concurrently with request handling
 // and applies to future requests.
+//
+// It lifts the cross-origin check only: a request that reaches
+// [Guard.TokenHandler] still needs the token, which another site's page
+// cannot have. A route that takes another site's form post, such as the
+// callback of a single sign-on provider, is served by a mux outside
+// TokenHandler, as a webhook is (see the example of TokenHandler).
 func (g *Guard) AddTrustedOrigin(origin string) error {
 	o, err := ParseOrigin(origin)
 	if err != nil {
