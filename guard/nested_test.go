@@ -376,3 +376,24 @@ func TestHandler_PanicLogged(t *testing.T) {
 
 //go:noinline
 func panicInHandler() { panic("boom") }
+
+// A choice under an inner guard comes too late once the outer guard has
+// written the response header.
+func TestAllowFraming_OuterHeaderWritten(t *testing.T) {
+	t.Parallel()
+	var got error
+	inner := new(guard.Guard).Handler(guard.Embeddable(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = guard.AllowFraming(r, originA)
+	})))
+	outer := new(guard.Guard).Handler(guard.Embeddable(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.(http.Flusher).Flush()
+		inner.ServeHTTP(w, r)
+	})))
+	rec := serve(outer, httptest.NewRequest("GET", "/", nil))
+	if !errors.Is(got, guard.ErrHeaderWritten) {
+		t.Errorf("AllowFraming after the outer guard wrote the header: %v; want %v", got, guard.ErrHeaderWritten)
+	}
+	if csp, xfo := framingHeaders(rec); csp != "frame-ancestors 'none'" || xfo != "DENY" {
+		t.Errorf("CSP %q, X-Frame-Options %q; want the outer guard's 'none'", csp, xfo)
+	}
+}
