@@ -394,6 +394,65 @@ func TestAddTrustedOrigin(t *testing.T) {
 	}
 }
 
+// A bypass lets another site's post through to its route, and to nothing
+// else: not another path or method, not a path the mux would redirect, not
+// a framed navigation; the response still carries guard's headers.
+func TestAddInsecureBypassPattern(t *testing.T) {
+	t.Parallel()
+	var g guard.Guard
+	g.AddInsecureBypassPattern("POST /payments/return")
+	g.AddInsecureBypassPattern("/callback/{provider}")
+	var control guard.Guard // no bypass
+	tests := []struct {
+		method, path, dest string
+		want               error // with the bypasses; control refuses every one
+	}{
+		{"POST", "/payments/return", "", nil},
+		{"POST", "/callback/bank", "", nil},
+		{"PUT", "/callback/bank", "", nil},
+		{"PUT", "/payments/return", "", guard.ErrCrossOrigin},
+		{"POST", "/payments/return/", "", guard.ErrCrossOrigin},
+		{"POST", "/payments/../payments/return", "", guard.ErrCrossOrigin},
+		{"POST", "/save", "", guard.ErrCrossOrigin},
+		{"GET", "/callback/bank", "iframe", guard.ErrFramed},
+	}
+	for _, tc := range tests {
+		req := httptest.NewRequest(tc.method, "http://app.example"+tc.path, nil)
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		req.Header.Set("Origin", "https://acs.bank.example")
+		if tc.dest != "" {
+			req.Header.Set("Sec-Fetch-Dest", tc.dest)
+		}
+		name := tc.method + " " + tc.path
+		if err := control.Check(req); err == nil {
+			t.Errorf("%s: without a bypass Check = nil, want a refusal", name)
+		}
+		ran := false
+		h := g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ran = true }))
+		rec := serve(h, req)
+		if err := g.Check(req); !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+			t.Errorf("%s: Check = %v, want %v", name, err, tc.want)
+		}
+		if want := tc.want == nil; ran != want {
+			t.Errorf("%s: handler ran = %v, want %v (status %d)", name, ran, want, rec.Code)
+		}
+		if got := rec.Header().Get("Content-Security-Policy"); got != "frame-ancestors 'none'" {
+			t.Errorf("%s: Content-Security-Policy = %q, want frame-ancestors 'none'", name, got)
+		}
+	}
+
+	for _, bad := range []string{"POST /payments/return", "POST /a/{x"} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("AddInsecureBypassPattern(%q) did not panic: want a panic for a conflicting or invalid pattern", bad)
+				}
+			}()
+			g.AddInsecureBypassPattern(bad)
+		}()
+	}
+}
+
 func TestParseOrigin(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -22,7 +22,8 @@
 //     cross-site or same-site);
 //   - refuses unsafe requests from other origins, with the standard
 //     library's [net/http.CrossOriginProtection] (Sec-Fetch-Site, then
-//     Origin against Host) and validated trusted origins;
+//     Origin against Host), validated trusted origins and, for a route
+//     another site must post to, bypass patterns;
 //   - sends X-Content-Type-Options, Referrer-Policy,
 //     Cross-Origin-Opener-Policy, and Strict-Transport-Security on TLS
 //     requests, each switchable;

@@ -215,6 +215,35 @@ func ExampleGuard_ConfirmationHandler() {
 	// cross-site 403
 }
 
+// The card issuer's 3-D Secure page posts the shopper back from an origin
+// not known in advance. The return route is let past the cross-origin check
+// and served outside TokenHandler; it checks the payment itself.
+func ExampleGuard_AddInsecureBypassPattern() {
+	app := http.NewServeMux()
+	g := &guard.Guard{Sessions: oneSession{}, Routes: app}
+	g.AddInsecureBypassPattern("POST /payments/return")
+	app.HandleFunc("POST /save", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "saved") })
+	root := http.NewServeMux()
+	root.HandleFunc("POST /payments/return", func(w http.ResponseWriter, r *http.Request) {
+		// Look the payment up with the provider before trusting the post.
+		fmt.Fprint(w, "returned")
+	})
+	root.Handle("/", g.TokenHandler(app))
+	h := g.Handler(root)
+
+	for _, path := range []string{"/payments/return", "/save"} {
+		req := httptest.NewRequest("POST", "https://shop.example"+path, nil)
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		req.Header.Set("Origin", "https://acs.bank.example")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		fmt.Println(path, rec.Code, strings.TrimSpace(rec.Body.String()))
+	}
+	// Output:
+	// /payments/return 200 returned
+	// /save 403 Forbidden
+}
+
 // A route that takes unsafe requests without a token, such as a webhook
 // that authenticates its sender its own way, goes on a mux outside
 // TokenHandler; Routes then points guard at the application's mux, where

@@ -140,6 +140,27 @@ func (g *Guard) AddTrustedOrigin(origin string) error {
 	return g.cop.AddTrustedOrigin(o)
 }
 
+// AddInsecureBypassPattern lets every request that matches pattern pass the
+// cross-origin check, whatever site sent it: a route where another site's
+// page posts the user back and whose origin is not known in advance, such
+// as the return of a card issuer's 3-D Secure page. The pattern is a
+// [http.ServeMux] pattern ("POST /payments/return"), matched as
+// [http.CrossOriginProtection.AddInsecureBypassPattern] matches it: only
+// requests that match it directly, not those the mux would redirect to it.
+// It panics, as that method does, if the pattern is invalid or conflicts
+// with one added before. It may be called concurrently with request
+// handling and applies to future requests.
+//
+// It lifts the cross-origin check only, as [Guard.AddTrustedOrigin] does:
+// the response still carries guard's headers, framed navigations are still
+// refused, and the route must be served outside [Guard.TokenHandler] and
+// check the request its own way (a signed payload, a one-time value it
+// issued). Every bypass is a route open to cross-site request forgery;
+// prefer AddTrustedOrigin where the other site's origin is known.
+func (g *Guard) AddInsecureBypassPattern(pattern string) {
+	g.cop.AddInsecureBypassPattern(pattern)
+}
+
 // compiled holds everything computed once at setup.
 type compiled struct {
 	g       *Guard
