@@ -324,6 +324,75 @@ func TestHandler_RefusalLog(t *testing.T) {
 	}
 }
 
+// A route other origins may frame, served by a guard that cannot see the
+// mux (wrapped in session middleware, Routes not set), is refused to their
+// frames; guard says so once, and only then.
+func TestHandler_RoutesUnseenWarning(t *testing.T) {
+	t.Parallel()
+	partner, err := guard.NewPolicy("https://partner.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	wrap := func(h http.Handler) http.Handler { return http.HandlerFunc(h.ServeHTTP) } // session middleware, say
+	tests := []struct {
+		name    string
+		route   http.Handler
+		wrapped bool // the mux is wrapped before Guard.Handler
+		routes  bool // Guard.Routes is the mux
+		setup   func(g *guard.Guard)
+		warn    bool
+	}{
+		{"Embeddable, mux wrapped, no Routes", guard.Embeddable(page), true, false, nil, true},
+		{"allowlist, mux wrapped, no Routes", partner.Handler(page), true, false, nil, true},
+		{"Embeddable, mux wrapped, Routes set", guard.Embeddable(page), true, true, nil, false},
+		{"Embeddable, mux given to Handler", guard.Embeddable(page), false, false, nil, false},
+		{"same origin only, mux wrapped, no Routes", guard.SameOrigin().Handler(page), true, false, nil, false},
+		{"no declaration, mux wrapped, no Routes", page, true, false, nil, false},
+		{"framed navigations allowed", guard.Embeddable(page), true, false, func(g *guard.Guard) { g.AllowFramedNavigation = true }, false},
+		{"default policy an allowlist", guard.Embeddable(page), true, false, func(g *guard.Guard) { g.Framing = partner }, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			g := &guard.Guard{Logger: slog.New(slog.NewTextHandler(&buf, nil))}
+			if tc.setup != nil {
+				tc.setup(g)
+			}
+			mux := http.NewServeMux()
+			mux.Handle("GET /widget", tc.route)
+			var next http.Handler = mux
+			if tc.wrapped {
+				next = wrap(mux)
+			}
+			if tc.routes {
+				g.Routes = mux
+			}
+			h := g.Handler(next)
+			for range 3 {
+				if rec := serve(h, httptest.NewRequest("GET", "https://app.example/widget", nil)); rec.Code != http.StatusOK {
+					t.Fatalf("GET /widget: status %d, want 200", rec.Code)
+				}
+			}
+			framed := httptest.NewRequest("GET", "https://app.example/widget", nil)
+			framed.Header.Set("Sec-Fetch-Site", "cross-site")
+			framed.Header.Set("Sec-Fetch-Dest", "iframe")
+			refused := serve(h, framed).Code == http.StatusForbidden
+			warnings := strings.Count(buf.String(), "set Guard.Routes")
+			if want := map[bool]int{true: 1}[tc.warn]; warnings != want {
+				t.Errorf("%d warnings about Guard.Routes, want %d; log:\n%s", warnings, want, buf.String())
+			}
+			if tc.warn && !refused {
+				t.Errorf("a framed navigation was served, so the warning was wrong")
+			}
+			if tc.warn && !strings.Contains(buf.String(), "path=/widget") {
+				t.Errorf("the warning does not name the path; log:\n%s", buf.String())
+			}
+		})
+	}
+}
+
 // TestHandler_ReportOnlyHeaders: in report-only mode guard's frame-ancestors
 // joins the application's own report-only policy, the application's
 // enforced framing headers go out untouched, and a browser's verdict is the

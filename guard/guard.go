@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 )
 
@@ -40,7 +41,8 @@ type Guard struct {
 	// used; otherwise only [Guard.Framing] decides. So when the mux is
 	// wrapped, as in g.Handler(sessions.LoadAndSave(g.TokenHandler(mux))),
 	// set Routes to it: otherwise, under the default Framing, framed
-	// navigations from other origins are refused on embeddable routes too.
+	// navigations from other origins are refused on embeddable routes too,
+	// and guard logs a warning the first time it serves such a route.
 	//
 	// Routes sees the request as it reaches guard: for a mux behind
 	// [http.StripPrefix], give it a lookup that strips the same prefix, or
@@ -177,6 +179,11 @@ type compiled struct {
 	deny       http.Handler
 	logger     *slog.Logger
 	reportOnly bool
+
+	// routesUnseen: framed navigations are refused by the default policy
+	// and guard has no route table to find an embeddable route in.
+	routesUnseen bool
+	routesWarned atomic.Bool
 }
 
 func (g *Guard) compile() *compiled {
@@ -249,6 +256,7 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 			c.routes = mux
 		}
 	}
+	c.routesUnseen = c.refuse && c.routes == nil && len(c.framing.origins) == 0
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		gw := &responseWriter{w: w, pol: &c.framing}
 		gw.hsts = c.hsts != "" && c.isHTTPS(r)
@@ -265,7 +273,27 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(gw, r)
 		gw.apply()
+		if c.routesUnseen && gw.declared && (gw.anyOrigin || gw.ceiling != nil && len(gw.ceiling.origins) > 0) {
+			c.warnRoutesUnseen(r)
+		}
 	})
+}
+
+// warnRoutesUnseen says, once, that a route other origins may frame was
+// served by a guard that refuses every framed navigation from them because
+// it cannot see the route table: a mistake that shows only when another
+// site frames the page.
+func (c *compiled) warnRoutesUnseen(r *http.Request) {
+	if c.routesWarned.Swap(true) {
+		return
+	}
+	logger := c.logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	logger.WarnContext(r.Context(), "guard: a route that other origins may frame is refused to their frames: "+
+		"the handler Guard.Handler wraps is not a *http.ServeMux, so set Guard.Routes to the mux",
+		slog.String("path", r.URL.Path))
 }
 
 // Check applies the framed-navigation and cross-origin checks of
