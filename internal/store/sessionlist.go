@@ -54,32 +54,22 @@ func (s *Sessions) list(ctx context.Context, username string, newest int) ([]Tra
 	if err := checkUsername(username); err != nil {
 		return nil, fmt.Errorf("store: list sessions: %w", err)
 	}
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		KeyConditionExpression:    aws.String("#pk = :pk"),
-		ExpressionAttributeNames:  map[string]string{"#pk": attrPK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: userSessionsPK(username)}},
-		ConsistentRead:            aws.Bool(true),
-	}
 	now := s.now()
+	entries, err := s.tracked(ctx, username)
+	if err != nil {
+		return nil, fmt.Errorf("store: list sessions of %q: %w", username, err)
+	}
 	var tracked []TrackedSession
-	p := dynamodb.NewQueryPaginator(s.db, in)
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("store: list sessions of %q: %w", username, translate(err))
+	for _, e := range entries {
+		if exp, ok := expiresAt(e); !ok || !now.Before(exp) {
+			continue
 		}
-		for _, e := range out.Items {
-			if exp, ok := expiresAt(e); !ok || !now.Before(exp) {
-				continue
-			}
-			t := TrackedSession{ID: attrString(e, attrSK)}
-			if si, ok := unixAttr(e, attrSignedIn); ok {
-				t.SignedIn = si
-			}
-			t.UserAgent, t.Addr = attrString(e, attrUserAgent), attrString(e, attrAddr)
-			tracked = append(tracked, t)
+		t := TrackedSession{ID: attrString(e, attrSK)}
+		if si, ok := unixAttr(e, attrSignedIn); ok {
+			t.SignedIn = si
 		}
+		t.UserAgent, t.Addr = attrString(e, attrUserAgent), attrString(e, attrAddr)
+		tracked = append(tracked, t)
 	}
 	slices.SortFunc(tracked, func(a, b TrackedSession) int { return b.SignedIn.Compare(a.SignedIn) })
 	if newest > 0 {

@@ -334,6 +334,9 @@ func TestSessions_Unavailable(t *testing.T) {
 	if _, found, err := ss.FindCtx(t.Context(), "tok"); found || !errors.Is(err, store.ErrUnavailable) {
 		t.Errorf("FindCtx on a closed port = %v, %v, want not found and ErrUnavailable", found, err)
 	}
+	if l, err := ss.List(t.Context(), "alice"); l != nil || !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("List on a closed port = %v, %v, want nothing and ErrUnavailable", l, err)
+	}
 }
 
 // TestSessions_ListEnd: List shows a user's live sessions with what Track
