@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -118,6 +119,44 @@ func (s *Store) queryPage(ctx context.Context, in *dynamodb.QueryInput, pk, curs
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
+}
+
+// queryPrefixPage returns one page, newest first, of the records of
+// partition pk whose sort key begins with prefix (one kind of record), and
+// the cursor of the next page ("" at the end); cursor is "" or the cursor of
+// an earlier page of the same listing. attrs, if any, are the only
+// attributes read besides the key, which the cursor is made of. The SDK
+// error is returned translated.
+func (s *Store) queryPrefixPage(ctx context.Context, pk, prefix, cursor string, limit int, attrs ...string) ([]map[string]types.AttributeValue, string, error) {
+	if _, err := decodeCursorPrefix(cursor, pk, prefix); err != nil {
+		return nil, "", err
+	}
+	kc := expression.Key(attrPK).Equal(expression.Value(pk)).
+		And(expression.Key(attrSK).BeginsWith(prefix))
+	b := expression.NewBuilder().WithKeyCondition(kc)
+	if len(attrs) > 0 {
+		proj := expression.NamesList(expression.Name(attrPK), expression.Name(attrSK))
+		for _, a := range attrs {
+			proj = proj.AddNames(expression.Name(a))
+		}
+		b = b.WithProjection(proj)
+	}
+	expr, err := b.Build()
+	if err != nil {
+		return nil, "", fmt.Errorf("build query: %w", err)
+	}
+	return s.queryPage(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.tables.Data),
+		KeyConditionExpression:    expr.KeyCondition(),
+		ProjectionExpression:      expr.Projection(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ScanIndexForward:          aws.Bool(false),
+		// A listing shows the change just made: a new event is in the log
+		// shown after it, and the list of items shown right after a delete
+		// or a leave does not show what was just removed.
+		ConsistentRead: aws.Bool(true),
+	}, pk, cursor, limit)
 }
 
 // queryAll runs in and calls fn with each page of records, following

@@ -4,35 +4,14 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
 // ListEvents returns one page of username's audit log, newest first. cursor
 // is empty for the first page or a Page.Next of this listing.
 func (s *Store) ListEvents(ctx context.Context, username, cursor string, limit int) (Page[Event], error) {
 	var page Page[Event]
-	pk := userPK(username)
-	if _, err := decodeCursorPrefix(cursor, pk, auditPrefix); err != nil {
-		return page, fmt.Errorf("store: list events: %w", err)
-	}
-	kc := expression.Key(attrPK).Equal(expression.Value(pk)).
-		And(expression.Key(attrSK).BeginsWith(auditPrefix))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return page, fmt.Errorf("store: list events: build query: %w", err)
-	}
-	got, next, err := s.queryPage(ctx, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.tables.Data),
-		KeyConditionExpression:    expr.KeyCondition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ScanIndexForward:          aws.Bool(false),
-		// The change just made is in the log shown after it.
-		ConsistentRead: aws.Bool(true),
-	}, pk, cursor, limit)
+	got, next, err := s.queryPrefixPage(ctx, userPK(username), auditPrefix, cursor, limit)
 	if err != nil {
 		return page, fmt.Errorf("store: list events: %w", err)
 	}

@@ -639,30 +639,8 @@ type listRecord struct {
 // not read. cursor is empty for the first page or a Page.Next.
 func (s *Store) ListItems(ctx context.Context, username, cursor string, limit int) (Page[ListEntry], error) {
 	var page Page[ListEntry]
-	pk := userPK(username)
-	kc := expression.Key(attrPK).Equal(expression.Value(pk)).
-		And(expression.Key(attrSK).BeginsWith(itemPrefix))
-	proj := expression.NamesList(expression.Name(attrPK), expression.Name(attrSK), expression.Name(attrType),
-		expression.Name("id"), expression.Name("owner"), expression.Name("title"), expression.Name("public"),
-		expression.Name("share_count"), expression.Name("updated_at"), expression.Name("shared_at"))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).WithProjection(proj).Build()
-	if err != nil {
-		return page, fmt.Errorf("store: list items: build query: %w", err)
-	}
-	if _, err := decodeCursorPrefix(cursor, pk, itemPrefix); err != nil {
-		return page, fmt.Errorf("store: list items: %w", err)
-	}
-	got, next, err := s.queryPage(ctx, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.tables.Data),
-		KeyConditionExpression:    expr.KeyCondition(),
-		ProjectionExpression:      expr.Projection(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ScanIndexForward:          aws.Bool(false),
-		// The list shown right after a delete or a leave must not show
-		// what was just removed.
-		ConsistentRead: aws.Bool(true),
-	}, pk, cursor, limit)
+	got, next, err := s.queryPrefixPage(ctx, userPK(username), itemPrefix, cursor, limit,
+		attrType, "id", "owner", "title", "public", "share_count", "updated_at", "shared_at")
 	if err != nil {
 		return page, fmt.Errorf("store: list items: %w", err)
 	}

@@ -5,9 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/clickguard/clickguard/internal/store"
 	"github.com/clickguard/clickguard/internal/store/storetest"
@@ -129,4 +133,81 @@ func TestForgedCursor_LongKey(t *testing.T) {
 			t.Errorf("ListEvents with a %d-byte cursor key: error %v, want ErrBadCursor", 6+len(long), err)
 		}
 	})
+}
+
+// TestCursor_OtherListing: a cursor of one listing of a user's partition
+// is a bad cursor for the other, though it lies in the same partition.
+func TestCursor_OtherListing(t *testing.T) {
+	t.Parallel()
+	s := newUsers(t, "gina")
+	ctx := t.Context()
+	for _, title := range []string{"One", "Two"} {
+		if _, err := s.CreateItem(ctx, "gina", title, "", store.Actor{Username: "gina"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	items, err := s.ListItems(ctx, "gina", "", 1)
+	if err != nil || items.Next == "" {
+		t.Fatalf("ListItems(1) = %+v, %v; want a cursor", items, err)
+	}
+	events, err := s.ListEvents(ctx, "gina", "", 1)
+	if err != nil || events.Next == "" {
+		t.Fatalf("ListEvents(1) = %+v, %v; want a cursor", events, err)
+	}
+	if _, err := s.ListEvents(ctx, "gina", items.Next, 10); !errors.Is(err, store.ErrBadCursor) {
+		t.Errorf("ListEvents with a cursor of ListItems: error %v, want ErrBadCursor", err)
+	}
+	if _, err := s.ListItems(ctx, "gina", events.Next, 10); !errors.Is(err, store.ErrBadCursor) {
+		t.Errorf("ListItems with a cursor of ListEvents: error %v, want ErrBadCursor", err)
+	}
+}
+
+// TestListItems_NoBody: ListItems reads the fields of the list, not the
+// bodies (up to 64 KiB each), and pages all the same.
+func TestListItems_NoBody(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var projections [][]string
+	env := newUsersEnv(t, "gina").InterceptedInput(func(_ string, in any) error {
+		if q, ok := in.(*dynamodb.QueryInput); ok {
+			var attrs []string // nil: every attribute
+			if q.ProjectionExpression != nil {
+				for _, a := range strings.Split(*q.ProjectionExpression, ",") {
+					a = strings.TrimSpace(a)
+					if name, ok := q.ExpressionAttributeNames[a]; ok {
+						a = name
+					}
+					attrs = append(attrs, a)
+				}
+			}
+			mu.Lock()
+			projections = append(projections, attrs)
+			mu.Unlock()
+		}
+		return nil
+	})
+	s, ctx := env.Store, t.Context()
+	for _, title := range []string{"One", "Two"} {
+		if _, err := s.CreateItem(ctx, "gina", title, "a body", store.Actor{Username: "gina"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := s.ListItems(ctx, "gina", "", 1)
+	if err != nil || len(first.Items) != 1 || first.Next == "" {
+		t.Fatalf("ListItems(1) = %+v, %v; want one item and a cursor", first, err)
+	}
+	second, err := s.ListItems(ctx, "gina", first.Next, 1)
+	if err != nil || len(second.Items) != 1 || second.Items[0].Title != "One" || first.Items[0].Title != "Two" {
+		t.Fatalf("ListItems pages = %+v then %+v, %v; want Two then One", first, second, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(projections) == 0 {
+		t.Fatal("ListItems sent no Query")
+	}
+	for _, attrs := range projections {
+		if attrs == nil || slices.Contains(attrs, "body") {
+			t.Errorf("ListItems read %q (nil: every attribute), want the fields of the list without the body", attrs)
+		}
+	}
 }
