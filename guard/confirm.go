@@ -16,7 +16,10 @@ import "net/http"
 // button. Framing headers cannot stop it and the token check passes, since
 // the form is the application's own. Since a redirect chain is as
 // cross-site as any request in it, an open redirect on the application does
-// not launder the navigation.
+// not launder the navigation. For the same reason, a sign-in at another site
+// (a single sign-on provider) that redirects back to a confirmation page is
+// refused too: after such a sign-in, send the user to a page that links to
+// the confirmation page, not to the page itself.
 //
 // A request without Sec-Fetch-Site (a browser without Fetch Metadata, or not
 // a browser) passes: the refusal fails open, like the framed-navigation
