@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clickguard/clickguard/framing"
 	"github.com/clickguard/clickguard/guard"
@@ -603,6 +604,7 @@ func TestHandler_HSTS(t *testing.T) {
 		{"plain HTTP", &guard.Guard{}, false, "192.0.2.1:1234", "", ""},
 		{"TLS", &guard.Guard{}, true, "192.0.2.1:1234", "", "max-age=63072000"},
 		{"TLS, includeSubDomains", &guard.Guard{HSTSIncludeSubdomains: true, HSTSMaxAge: 3600e9}, true, "192.0.2.1:1234", "", "max-age=3600; includeSubDomains"},
+		{"TLS, one second", &guard.Guard{HSTSMaxAge: time.Second}, true, "192.0.2.1:1234", "", "max-age=1"},
 		{"TLS, omitted", &guard.Guard{OmitHSTS: true}, true, "192.0.2.1:1234", "", ""},
 		{"forwarded https, no proxies", &guard.Guard{}, false, "10.1.2.3:1234", "https", ""},
 		{"forwarded https, trusted proxy", &guard.Guard{TrustedProxies: proxies}, false, "10.1.2.3:1234", "https", "max-age=63072000"},
@@ -626,6 +628,31 @@ func TestHandler_HSTS(t *testing.T) {
 				t.Errorf("Strict-Transport-Security = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// A max-age under a second, a number of seconds given as a Duration, would
+// go out as max-age=0 and switch the host's HSTS off in every browser: guard
+// refuses it at setup, with every constructor.
+func TestHSTSMaxAge_UnderASecond(t *testing.T) {
+	t.Parallel()
+	for _, age := range []time.Duration{1, 31536000, time.Second - 1} {
+		g := &guard.Guard{HSTSMaxAge: age}
+		for name, build := range map[string]func(){
+			"Handler":             func() { g.Handler(http.NotFoundHandler()) },
+			"ConfirmationHandler": func() { g.ConfirmationHandler(http.NotFoundHandler()) },
+			"Check":               func() { _ = g.Check(httptest.NewRequest("GET", "/", nil)) },
+		} {
+			func() {
+				defer func() {
+					msg, _ := recover().(string)
+					if !strings.Contains(msg, "HSTSMaxAge") || !strings.Contains(msg, "time.Duration") {
+						t.Errorf("HSTSMaxAge %v: %s panicked with %q, want a panic naming HSTSMaxAge and time.Duration", age, name, msg)
+					}
+				}()
+				build()
+			}()
+		}
 	}
 }
 

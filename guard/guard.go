@@ -107,8 +107,10 @@ type Guard struct {
 
 	// HSTSMaxAge is the max-age of Strict-Transport-Security, sent in whole
 	// seconds; the default is two years. It is a [time.Duration]: one year
-	// is 365 * 24 * time.Hour, and a bare 31536000 is 31.5 ms, which is sent
-	// as max-age=0 and makes browsers forget the host's HSTS.
+	// is 365 * 24 * time.Hour. A positive value under a second, such as a
+	// bare 31536000 (31.5 ms), would be sent as max-age=0, which makes
+	// browsers forget the host's HSTS: [Guard.Handler] and the other
+	// constructors panic on it instead.
 	// HSTSIncludeSubdomains adds includeSubDomains. OmitHSTS turns
 	// the header off. It is only ever sent on TLS requests, or when a request
 	// from one of TrustedProxies says X-Forwarded-Proto: https.
@@ -209,6 +211,9 @@ func (g *Guard) compile() *compiled {
 	}
 	if !g.OmitHSTS {
 		age := g.HSTSMaxAge
+		if age > 0 && age < time.Second {
+			panic(fmt.Sprintf("guard: HSTSMaxAge is %v, which would be sent as max-age=0: it is a time.Duration (one year is 365 * 24 * time.Hour)", age))
+		}
 		if age <= 0 {
 			age = 2 * 365 * 24 * time.Hour
 		}
