@@ -296,9 +296,9 @@ func (c *compiled) warnRoutesUnseen(r *http.Request) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	logger.WarnContext(r.Context(), "guard: a route that other origins may frame is refused to their frames: "+
-		"the handler Guard.Handler wraps is not a *http.ServeMux, so set Guard.Routes to the mux",
-		slog.String("path", r.URL.Path))
+	logger.WarnContext(r.Context(), "framed navigations to a route other origins may frame are refused: set Guard.Routes to the mux",
+		slog.String("path", r.URL.Path),
+		slog.String("why", "Guard.Routes is nil and the handler Guard.Handler wraps is not a *http.ServeMux"))
 }
 
 // Check applies the framed-navigation and cross-origin checks of
