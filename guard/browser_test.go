@@ -134,3 +134,109 @@ func (w *statusRecorder) WriteHeader(code int) {
 }
 
 func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// TestAddInsecureBypassPattern_Chromium has headless Chromium post forms
+// from another site (localhost, against the application's 127.0.0.1) the
+// way a card issuer's 3-D Secure page does, and checks on the server what
+// guard let through: a top-level post to the bypassed route runs its
+// handler and one to another route is refused; a post made inside an
+// iframe of the application's own checkout page (the 3-D Secure 2
+// challenge) reaches its bypassed route only when that route's policy names
+// the application's own origin ('self' is not enough), since guard cannot
+// see that the frame's parent is the application.
+func TestAddInsecureBypassPattern_Chromium(t *testing.T) {
+	ctx := chromiumtest.Start(t)
+
+	var mu sync.Mutex
+	log := map[string]*seen{}
+	snapshot := func(path string) (seen, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		s, ok := log[path]
+		if !ok {
+			return seen{}, false
+		}
+		return *s, true
+	}
+	ran := func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		log[r.URL.Path].ran = true
+		mu.Unlock()
+		io.WriteString(w, "<p>done</p>")
+	}
+
+	issuer := httptest.NewServer(nil)
+	defer issuer.Close()
+	issuerOrigin := strings.Replace(issuer.URL, "127.0.0.1", "localhost", 1)
+
+	mux := http.NewServeMux()
+	var g guard.Guard
+	victim := httptest.NewServer(nil)
+	defer victim.Close()
+	own, err := guard.NewPolicy(victim.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.AddInsecureBypassPattern("POST /payments/return")
+	g.AddInsecureBypassPattern("POST /payments/challenge")
+	g.AddInsecureBypassPattern("POST /payments/challenge-undeclared")
+	g.AddInsecureBypassPattern("POST /payments/challenge-self")
+	mux.HandleFunc("POST /payments/return", ran)
+	mux.HandleFunc("POST /save", ran)
+	mux.Handle("POST /payments/challenge", own.Handler(http.HandlerFunc(ran)))
+	mux.HandleFunc("POST /payments/challenge-undeclared", ran)
+	mux.Handle("POST /payments/challenge-self", guard.SameOrigin().Handler(http.HandlerFunc(ran)))
+	mux.HandleFunc("GET /checkout/{route}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<!doctype html><iframe src="%s/acs/payments/%s"></iframe>`, issuerOrigin, r.PathValue("route"))
+	})
+	protected := g.Handler(mux)
+	victim.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		s := &seen{}
+		log[r.URL.Path] = s
+		mu.Unlock()
+		rec := &statusRecorder{ResponseWriter: w, status: 200}
+		protected.ServeHTTP(rec, r)
+		mu.Lock()
+		s.dest, s.site, s.status = r.Header.Get("Sec-Fetch-Dest"), r.Header.Get("Sec-Fetch-Site"), rec.status
+		mu.Unlock()
+	})
+	// The issuer's page posts itself to the application as soon as it loads.
+	issuer.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<!doctype html><form method=post action="%s%s"><input name=PaRes value=x></form>
+<script>document.forms[0].submit()</script>`, victim.URL, strings.TrimPrefix(r.URL.Path, "/acs"))
+	})
+
+	for _, tc := range []struct {
+		open, path, dest string
+		status           int
+	}{
+		{issuerOrigin + "/acs/payments/return", "/payments/return", "document", http.StatusOK},
+		{issuerOrigin + "/acs/save", "/save", "document", http.StatusForbidden},
+		{victim.URL + "/checkout/challenge", "/payments/challenge", "iframe", http.StatusOK},
+		{victim.URL + "/checkout/challenge-undeclared", "/payments/challenge-undeclared", "iframe", http.StatusForbidden},
+		{victim.URL + "/checkout/challenge-self", "/payments/challenge-self", "iframe", http.StatusForbidden},
+	} {
+		if _, err := chromedp.Run(ctx, chromedp.Navigate(tc.open)); err != nil {
+			t.Fatalf("navigate to %s: %v", tc.open, err)
+		}
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			if s, ok := snapshot(tc.path); ok && s.status != 0 && s.site != "" || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		s, ok := snapshot(tc.path)
+		if !ok {
+			t.Errorf("Chromium never posted to %s (from %s)", tc.path, tc.open)
+			continue
+		}
+		if s.site != "cross-site" || s.dest != tc.dest {
+			t.Errorf("POST %s: Sec-Fetch-Site %q, Sec-Fetch-Dest %q; want cross-site, %s", tc.path, s.site, s.dest, tc.dest)
+		}
+		if s.status != tc.status || s.ran != (tc.status == http.StatusOK) {
+			t.Errorf("POST %s from the issuer's page: status %d, handler ran %v; want %d", tc.path, s.status, s.ran, tc.status)
+		}
+	}
+}

@@ -161,6 +161,15 @@ func (g *Guard) AddTrustedOrigin(origin string) error {
 // check the request its own way (a signed payload, a one-time value it
 // issued). Every bypass is a route open to cross-site request forgery;
 // prefer AddTrustedOrigin where the other site's origin is known.
+//
+// Where the other site posts inside an iframe of the application's own page
+// (a 3-D Secure 2 challenge), the post is also a framed navigation from
+// another site, which guard refuses unless the route lets other origins
+// frame it: guard cannot see that the frame's parent is the application.
+// Register such a route with a [Policy.Handler] whose policy names the
+// application's own origin, as [NewPolicy]("https://shop.example") does
+// ('self' alone is not enough), so that the frame may render in the
+// application's page and in no other.
 func (g *Guard) AddInsecureBypassPattern(pattern string) {
 	g.cop.AddInsecureBypassPattern(pattern)
 }
