@@ -109,8 +109,9 @@ type Guard struct {
 	// seconds; the default is two years. It is a [time.Duration]: one year
 	// is 365 * 24 * time.Hour. A positive value under a second, such as a
 	// bare 31536000 (31.5 ms), would be sent as max-age=0, which makes
-	// browsers forget the host's HSTS: [Guard.Handler] and the other
-	// constructors panic on it instead.
+	// browsers forget the host's HSTS: the methods that read the
+	// configuration ([Guard.Handler], [Guard.Check] and the others) panic on
+	// it instead.
 	// HSTSIncludeSubdomains adds includeSubDomains. OmitHSTS turns
 	// the header off. It is only ever sent on TLS requests, or when a request
 	// from one of TrustedProxies says X-Forwarded-Proto: https.
