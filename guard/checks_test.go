@@ -325,33 +325,43 @@ func TestHandler_RefusalLog(t *testing.T) {
 	}
 }
 
-// A route other origins may frame, served by a guard that cannot see the
-// mux (wrapped in session middleware, Routes not set), is refused to their
-// frames; guard says so once, and only then.
-func TestHandler_RoutesUnseenWarning(t *testing.T) {
+// A route other origins may frame, whose framed navigations guard refuses
+// because it cannot find the route's declaration (the mux wrapped in
+// session middleware with Routes not set, Routes set to another mux, the
+// declaration registered inside other middleware), makes guard say so,
+// once, and only then.
+func TestHandler_UnreachableRouteWarning(t *testing.T) {
 	t.Parallel()
 	partner, err := guard.NewPolicy("https://partner.example")
 	if err != nil {
 		t.Fatal(err)
 	}
 	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
-	wrap := func(h http.Handler) http.Handler { return http.HandlerFunc(h.ServeHTTP) } // session middleware, say
+	wrap := func(h http.Handler) http.Handler { return http.HandlerFunc(h.ServeHTTP) } // middleware, say
+	const (
+		noRoutes   = "Guard.Routes is nil"
+		notTheDecl = "is not the route's declaration"
+	)
 	tests := []struct {
 		name    string
 		route   http.Handler
-		wrapped bool // the mux is wrapped before Guard.Handler
-		routes  bool // Guard.Routes is the mux
+		wrapped bool   // the mux is wrapped before Guard.Handler
+		routes  string // Guard.Routes: "", "mux" or "other" (an empty mux)
 		setup   func(g *guard.Guard)
-		warn    bool
+		refused bool   // a framed navigation from another site is refused
+		want    string // in the warning; "" for none
 	}{
-		{"Embeddable, mux wrapped, no Routes", guard.Embeddable(page), true, false, nil, true},
-		{"allowlist, mux wrapped, no Routes", partner.Handler(page), true, false, nil, true},
-		{"Embeddable, mux wrapped, Routes set", guard.Embeddable(page), true, true, nil, false},
-		{"Embeddable, mux given to Handler", guard.Embeddable(page), false, false, nil, false},
-		{"same origin only, mux wrapped, no Routes", guard.SameOrigin().Handler(page), true, false, nil, false},
-		{"no declaration, mux wrapped, no Routes", page, true, false, nil, false},
-		{"framed navigations allowed", guard.Embeddable(page), true, false, func(g *guard.Guard) { g.AllowFramedNavigation = true }, false},
-		{"default policy an allowlist", guard.Embeddable(page), true, false, func(g *guard.Guard) { g.Framing = partner }, false},
+		{"Embeddable, mux wrapped, no Routes", guard.Embeddable(page), true, "", nil, true, noRoutes},
+		{"allowlist, mux wrapped, no Routes", partner.Handler(page), true, "", nil, true, noRoutes},
+		{"Embeddable, mux wrapped, Routes set", guard.Embeddable(page), true, "mux", nil, false, ""},
+		{"Embeddable, mux given to Handler", guard.Embeddable(page), false, "", nil, false, ""},
+		{"Embeddable in middleware, mux given to Handler", wrap(guard.Embeddable(page)), false, "", nil, true, notTheDecl},
+		{"Embeddable in middleware, Routes set", wrap(guard.Embeddable(page)), true, "mux", nil, true, notTheDecl},
+		{"Embeddable, Routes another mux", guard.Embeddable(page), true, "other", nil, true, notTheDecl},
+		{"same origin only, mux wrapped, no Routes", guard.SameOrigin().Handler(page), true, "", nil, true, ""},
+		{"no declaration, mux wrapped, no Routes", page, true, "", nil, true, ""},
+		{"framed navigations allowed", guard.Embeddable(page), true, "", func(g *guard.Guard) { g.AllowFramedNavigation = true }, false, ""},
+		{"default policy an allowlist", guard.Embeddable(page), true, "", func(g *guard.Guard) { g.Framing = partner }, false, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -362,15 +372,25 @@ func TestHandler_RoutesUnseenWarning(t *testing.T) {
 				tc.setup(g)
 			}
 			mux := http.NewServeMux()
-			mux.Handle("GET /widget", tc.route)
+			mux.Handle("/widget", tc.route)
 			var next http.Handler = mux
 			if tc.wrapped {
 				next = wrap(mux)
 			}
-			if tc.routes {
+			switch tc.routes {
+			case "mux":
 				g.Routes = mux
+			case "other":
+				g.Routes = http.NewServeMux()
 			}
 			h := g.Handler(next)
+			// A POST is no framed navigation: guard does not look it up.
+			post := httptest.NewRequest("POST", "https://app.example/widget", nil)
+			post.Header.Set("Sec-Fetch-Site", "same-origin")
+			serve(h, post)
+			if buf.Len() > 0 {
+				t.Errorf("a POST made guard log:\n%s", buf.String())
+			}
 			for range 3 {
 				if rec := serve(h, httptest.NewRequest("GET", "https://app.example/widget", nil)); rec.Code != http.StatusOK {
 					t.Fatalf("GET /widget: status %d, want 200", rec.Code)
@@ -379,16 +399,15 @@ func TestHandler_RoutesUnseenWarning(t *testing.T) {
 			framed := httptest.NewRequest("GET", "https://app.example/widget", nil)
 			framed.Header.Set("Sec-Fetch-Site", "cross-site")
 			framed.Header.Set("Sec-Fetch-Dest", "iframe")
-			refused := serve(h, framed).Code == http.StatusForbidden
-			warnings := strings.Count(buf.String(), "set Guard.Routes")
-			if want := map[bool]int{true: 1}[tc.warn]; warnings != want {
-				t.Errorf("%d warnings about Guard.Routes, want %d; log:\n%s", warnings, want, buf.String())
+			if refused := serve(h, framed).Code == http.StatusForbidden; refused != tc.refused {
+				t.Errorf("framed navigation refused = %v, want %v", refused, tc.refused)
 			}
-			if tc.warn && !refused {
-				t.Errorf("a framed navigation was served, so the warning was wrong")
+			warnings := strings.Count(buf.String(), "framed navigations to a route other origins may frame are refused")
+			if want := map[bool]int{true: 1}[tc.want != ""]; warnings != want {
+				t.Errorf("%d warnings, want %d; log:\n%s", warnings, want, buf.String())
 			}
-			if tc.warn && !strings.Contains(buf.String(), "path=/widget") {
-				t.Errorf("the warning does not name the path; log:\n%s", buf.String())
+			if tc.want != "" && (!strings.Contains(buf.String(), tc.want) || !strings.Contains(buf.String(), "path=/widget")) {
+				t.Errorf("the warning does not say %q and name the path; log:\n%s", tc.want, buf.String())
 			}
 		})
 	}

@@ -41,8 +41,11 @@ type Guard struct {
 	// used; otherwise only [Guard.Framing] decides. So when the mux is
 	// wrapped, as in g.Handler(sessions.LoadAndSave(g.TokenHandler(mux))),
 	// set Routes to it: otherwise, under the default Framing, framed
-	// navigations from other origins are refused on embeddable routes too,
-	// and guard logs a warning the first time it serves such a route.
+	// navigations from other origins are refused on embeddable routes too.
+	// When guard serves a GET of a route other origins may frame whose
+	// framed navigations it would refuse (Routes not set, set to another
+	// mux, or the declaration registered inside other middleware), it logs
+	// a warning saying why, once.
 	//
 	// Routes sees the request as it reaches guard: for a mux behind
 	// [http.StripPrefix], give it a lookup that strips the same prefix, or
@@ -192,10 +195,11 @@ type compiled struct {
 	logger     *slog.Logger
 	reportOnly bool
 
-	// routesUnseen: framed navigations are refused by the default policy
-	// and guard has no route table to find an embeddable route in.
-	routesUnseen bool
-	routesWarned atomic.Bool
+	// refusesFramed: framed navigations from other origins are refused
+	// unless guard finds the route's declaration (see checkFramed).
+	// unreachableWarned: warnUnreachable has spoken.
+	refusesFramed     bool
+	unreachableWarned atomic.Bool
 }
 
 func (g *Guard) compile() *compiled {
@@ -271,7 +275,7 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 			c.routes = mux
 		}
 	}
-	c.routesUnseen = c.refuse && c.routes == nil && len(c.framing.origins) == 0
+	c.refusesFramed = c.refuse && len(c.framing.origins) == 0
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		gw := &responseWriter{w: w, pol: &c.framing}
 		gw.hsts = c.hsts != "" && c.isHTTPS(r)
@@ -288,27 +292,38 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(gw, r)
 		gw.apply()
-		if c.routesUnseen && gw.declared && (gw.anyOrigin || gw.ceiling != nil && len(gw.ceiling.origins) > 0) {
-			c.warnRoutesUnseen(r)
+		if c.refusesFramed && gw.declared && (gw.anyOrigin || gw.ceiling != nil && len(gw.ceiling.origins) > 0) &&
+			!c.unreachableWarned.Load() {
+			c.warnUnreachable(r)
 		}
 	})
 }
 
-// warnRoutesUnseen says, once, that a route other origins may frame was
-// served by a guard that refuses every framed navigation from them because
-// it cannot see the route table: a mistake that shows only when another
-// site frames the page.
-func (c *compiled) warnRoutesUnseen(r *http.Request) {
-	if c.routesWarned.Swap(true) {
+// warnUnreachable says, once, that r's route lets other origins frame it
+// but framed navigations to it are refused, because guard cannot find its
+// declaration: a mistake that shows only when another site frames the page.
+// It looks the route up as checkFramed does, for a GET or HEAD, the
+// requests a framed navigation makes.
+func (c *compiled) warnUnreachable(r *http.Request) {
+	if r.Method != "GET" && r.Method != "HEAD" {
+		return
+	}
+	why := ""
+	if c.routes == nil {
+		why = "Guard.Routes is nil and the handler Guard.Handler wraps is not a *http.ServeMux: set Guard.Routes to the mux"
+	} else if h, _ := c.routes.Handler(r); !declaredFramable(h) {
+		why = "the handler Guard.Routes finds for this request is not the route's declaration: " +
+			"register Embeddable or Policy.Handler with the mux itself, not inside other middleware, and set Guard.Routes to that mux"
+	}
+	if why == "" || c.unreachableWarned.Swap(true) {
 		return
 	}
 	logger := c.logger
 	if logger == nil {
 		logger = slog.Default()
 	}
-	logger.WarnContext(r.Context(), "framed navigations to a route other origins may frame are refused: set Guard.Routes to the mux",
-		slog.String("path", r.URL.Path),
-		slog.String("why", "Guard.Routes is nil and the handler Guard.Handler wraps is not a *http.ServeMux"))
+	logger.WarnContext(r.Context(), "framed navigations to a route other origins may frame are refused",
+		slog.String("path", r.URL.Path), slog.String("why", why))
 }
 
 // Check applies the framed-navigation and cross-origin checks of
@@ -373,6 +388,13 @@ func (c *compiled) checkFramed(r *http.Request) error {
 		return nil
 	}
 	return ErrFramed
+}
+
+// declaredFramable reports whether h is a route declaration that lets other
+// origins frame it, so that checkFramed lets framed navigations reach it.
+func declaredFramable(h http.Handler) bool {
+	allowed, declared := framableByOthers(h)
+	return allowed && declared
 }
 
 // framableByOthers reports whether the route declarations at the top of h,
