@@ -23,6 +23,60 @@ type seen struct {
 	ran        bool
 }
 
+// serverLog keeps, for each path, what the server saw of its last request.
+type serverLog struct {
+	mu sync.Mutex
+	m  map[string]*seen
+}
+
+// serve serves h and records the request's Sec-Fetch-Dest and
+// Sec-Fetch-Site and the status h answered with.
+func (l *serverLog) serve(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := &seen{}
+		l.mu.Lock()
+		if l.m == nil {
+			l.m = map[string]*seen{}
+		}
+		l.m[r.URL.Path] = s
+		l.mu.Unlock()
+		rec := &statusRecorder{ResponseWriter: w, status: 200}
+		h.ServeHTTP(rec, r)
+		l.mu.Lock()
+		s.dest, s.site, s.status = r.Header.Get("Sec-Fetch-Dest"), r.Header.Get("Sec-Fetch-Site"), rec.status
+		l.mu.Unlock()
+	})
+}
+
+// ran records that the handler of r's path ran.
+func (l *serverLog) ran(r *http.Request) {
+	l.mu.Lock()
+	l.m[r.URL.Path].ran = true
+	l.mu.Unlock()
+}
+
+// snapshot returns what was seen of path's last request, once it has been
+// answered.
+func (l *serverLog) snapshot(path string) (seen, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s, ok := l.m[path]
+	if !ok || s.status == 0 {
+		return seen{}, false
+	}
+	return *s, true
+}
+
+// wait waits up to 15 seconds for path's request to be answered.
+func (l *serverLog) wait(path string) (seen, bool) {
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if s, ok := l.snapshot(path); ok {
+			return s, true
+		}
+	}
+	return l.snapshot(path)
+}
+
 // TestHandler_FramedNavigationChromium loads, in headless Chromium, an
 // attacker page on another site (localhost, against the victim's
 // 127.0.0.1) that frames two routes of a guarded server, and checks on the
@@ -32,26 +86,7 @@ type seen struct {
 // embeddable route that allows the attacker's origin runs.
 func TestHandler_FramedNavigationChromium(t *testing.T) {
 	ctx := chromiumtest.Start(t)
-
-	var mu sync.Mutex
-	log := map[string]*seen{}
-	record := func(path string) *seen {
-		mu.Lock()
-		defer mu.Unlock()
-		if log[path] == nil {
-			log[path] = &seen{}
-		}
-		return log[path]
-	}
-	snapshot := func(path string) (seen, bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		s, ok := log[path]
-		if !ok {
-			return seen{}, false
-		}
-		return *s, true
-	}
+	var log serverLog
 
 	// The attacker's server: a page on another site framing the victim.
 	attacker := httptest.NewServer(nil)
@@ -60,30 +95,18 @@ func TestHandler_FramedNavigationChromium(t *testing.T) {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /plain", func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		log["/plain"].ran = true
-		mu.Unlock()
+		log.ran(r)
 		io.WriteString(w, "<p>plain</p>")
 	})
 	mux.Handle("GET /embed", guard.Embeddable(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := guard.AllowFraming(r, attackerOrigin); err != nil {
 			t.Errorf("AllowFraming(%q): %v", attackerOrigin, err)
 		}
-		mu.Lock()
-		log["/embed"].ran = true
-		mu.Unlock()
+		log.ran(r)
 		io.WriteString(w, "<p>embed</p>")
 	})))
 	var g guard.Guard
-	protected := g.Handler(mux)
-	victim := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := record(r.URL.Path)
-		rec := &statusRecorder{ResponseWriter: w, status: 200}
-		protected.ServeHTTP(rec, r)
-		mu.Lock()
-		s.dest, s.site, s.status = r.Header.Get("Sec-Fetch-Dest"), r.Header.Get("Sec-Fetch-Site"), rec.status
-		mu.Unlock()
-	}))
+	victim := httptest.NewServer(log.serve(g.Handler(mux)))
 	defer victim.Close()
 	attacker.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `<!doctype html><iframe src="%[1]s/plain"></iframe><iframe src="%[1]s/embed"></iframe>`, victim.URL)
@@ -92,19 +115,7 @@ func TestHandler_FramedNavigationChromium(t *testing.T) {
 	if _, err := chromedp.Run(ctx, chromedp.Navigate(attackerOrigin+"/")); err != nil {
 		t.Fatalf("navigate to the attacker page: %v", err)
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		_, p := snapshot("/plain")
-		_, e := snapshot("/embed")
-		if p && e || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	// Let the responses finish before reading what they were.
-	time.Sleep(200 * time.Millisecond)
-
-	plain, ok := snapshot("/plain")
+	plain, ok := log.wait("/plain")
 	if !ok {
 		t.Fatalf("Chromium never requested /plain")
 	}
@@ -114,7 +125,7 @@ func TestHandler_FramedNavigationChromium(t *testing.T) {
 	if plain.status != http.StatusForbidden || plain.ran {
 		t.Errorf("/plain framed cross-site: status %d, handler ran %v; want 403 before the handler", plain.status, plain.ran)
 	}
-	embed, ok := snapshot("/embed")
+	embed, ok := log.wait("/embed")
 	if !ok {
 		t.Fatalf("Chromium never requested /embed")
 	}
@@ -146,22 +157,9 @@ func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter 
 // see that the frame's parent is the application.
 func TestAddInsecureBypassPattern_Chromium(t *testing.T) {
 	ctx := chromiumtest.Start(t)
-
-	var mu sync.Mutex
-	log := map[string]*seen{}
-	snapshot := func(path string) (seen, bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		s, ok := log[path]
-		if !ok {
-			return seen{}, false
-		}
-		return *s, true
-	}
+	var log serverLog
 	ran := func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		log[r.URL.Path].ran = true
-		mu.Unlock()
+		log.ran(r)
 		io.WriteString(w, "<p>done</p>")
 	}
 
@@ -189,18 +187,7 @@ func TestAddInsecureBypassPattern_Chromium(t *testing.T) {
 	mux.HandleFunc("GET /checkout/{route}", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `<!doctype html><iframe src="%s/acs/payments/%s"></iframe>`, issuerOrigin, r.PathValue("route"))
 	})
-	protected := g.Handler(mux)
-	victim.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		s := &seen{}
-		log[r.URL.Path] = s
-		mu.Unlock()
-		rec := &statusRecorder{ResponseWriter: w, status: 200}
-		protected.ServeHTTP(rec, r)
-		mu.Lock()
-		s.dest, s.site, s.status = r.Header.Get("Sec-Fetch-Dest"), r.Header.Get("Sec-Fetch-Site"), rec.status
-		mu.Unlock()
-	})
+	victim.Config.Handler = log.serve(g.Handler(mux))
 	// The issuer's page posts itself to the application as soon as it loads.
 	issuer.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `<!doctype html><form method=post action="%s%s"><input name=PaRes value=x></form>
@@ -220,14 +207,7 @@ func TestAddInsecureBypassPattern_Chromium(t *testing.T) {
 		if _, err := chromedp.Run(ctx, chromedp.Navigate(tc.open)); err != nil {
 			t.Fatalf("navigate to %s: %v", tc.open, err)
 		}
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			if s, ok := snapshot(tc.path); ok && s.status != 0 && s.site != "" || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		s, ok := snapshot(tc.path)
+		s, ok := log.wait(tc.path)
 		if !ok {
 			t.Errorf("Chromium never posted to %s (from %s)", tc.path, tc.open)
 			continue
