@@ -195,11 +195,7 @@ type compiled struct {
 	logger     *slog.Logger
 	reportOnly bool
 
-	// refusesFramed: framed navigations from other origins are refused
-	// unless guard finds the route's declaration (see checkFramed).
-	// unreachableWarned: warnUnreachable has spoken.
-	refusesFramed     bool
-	unreachableWarned atomic.Bool
+	unreachableWarned atomic.Bool // warnUnreachable has spoken
 }
 
 func (g *Guard) compile() *compiled {
@@ -275,7 +271,6 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 			c.routes = mux
 		}
 	}
-	c.refusesFramed = c.refuse && len(c.framing.origins) == 0
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		gw := &responseWriter{w: w, pol: &c.framing}
 		gw.hsts = c.hsts != "" && c.isHTTPS(r)
@@ -292,8 +287,7 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(gw, r)
 		gw.apply()
-		if c.refusesFramed && gw.declared && (gw.anyOrigin || gw.ceiling != nil && len(gw.ceiling.origins) > 0) &&
-			!c.unreachableWarned.Load() {
+		if c.refuse && gw.declared && (gw.anyOrigin || len(gw.ceiling.origins) > 0) && !c.unreachableWarned.Load() {
 			c.warnUnreachable(r)
 		}
 	})
@@ -302,21 +296,16 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 // warnUnreachable says, once, that r's route lets other origins frame it
 // but framed navigations to it are refused, because guard cannot find its
 // declaration: a mistake that shows only when another site frames the page.
-// It looks the route up as checkFramed does, for a GET or HEAD, the
-// requests a framed navigation makes.
+// It asks what checkFramed asks, for a GET or HEAD, the requests a framed
+// navigation makes.
 func (c *compiled) warnUnreachable(r *http.Request) {
-	if r.Method != "GET" && r.Method != "HEAD" {
+	if r.Method != "GET" && r.Method != "HEAD" || c.routeFramable(r) || c.unreachableWarned.Swap(true) {
 		return
 	}
-	why := ""
+	why := "the handler Guard.Routes finds for this request is not the route's declaration: " +
+		"register Embeddable or Policy.Handler with the mux itself, not inside other middleware, and set Guard.Routes to that mux"
 	if c.routes == nil {
 		why = "Guard.Routes is nil and the handler Guard.Handler wraps is not a *http.ServeMux: set Guard.Routes to the mux"
-	} else if h, _ := c.routes.Handler(r); !declaredFramable(h) {
-		why = "the handler Guard.Routes finds for this request is not the route's declaration: " +
-			"register Embeddable or Policy.Handler with the mux itself, not inside other middleware, and set Guard.Routes to that mux"
-	}
-	if why == "" || c.unreachableWarned.Swap(true) {
-		return
 	}
 	logger := c.logger
 	if logger == nil {
@@ -375,26 +364,23 @@ func (c *compiled) checkFramed(r *http.Request) error {
 		// which every browser that lacks Fetch Metadata still enforces.
 		return nil
 	}
-	// The route's own declarations decide; a route that declares nothing
-	// gets the default policy.
-	allowed := len(c.framing.origins) > 0
-	if c.routes != nil {
-		h, _ := c.routes.Handler(r)
-		if a, declared := framableByOthers(h); declared {
-			allowed = a
-		}
-	}
-	if allowed {
+	if c.routeFramable(r) {
 		return nil
 	}
 	return ErrFramed
 }
 
-// declaredFramable reports whether h is a route declaration that lets other
-// origins frame it, so that checkFramed lets framed navigations reach it.
-func declaredFramable(h http.Handler) bool {
-	allowed, declared := framableByOthers(h)
-	return allowed && declared
+// routeFramable reports whether other origins may frame r's route, as far as
+// guard can find it: the route's own declarations decide, and a route that
+// declares nothing (or that guard cannot find) gets the default policy.
+func (c *compiled) routeFramable(r *http.Request) bool {
+	if c.routes != nil {
+		h, _ := c.routes.Handler(r)
+		if allowed, declared := framableByOthers(h); declared {
+			return allowed
+		}
+	}
+	return len(c.framing.origins) > 0
 }
 
 // framableByOthers reports whether the route declarations at the top of h,
