@@ -125,7 +125,7 @@ func (r *Report) Close() error {
 			if err != nil {
 				return r.fail(fmt.Errorf("scan: encode report: %w", err))
 			}
-			end += ", \"interrupted\": " + string(b)
+			end += ", \"interrupted\": " + escapeJSON(string(b))
 		}
 		return r.write(end, "}\n")
 	case FormatJSONL:
@@ -173,8 +173,35 @@ func encode(res Result, indent string) (string, error) {
 	if err := enc.Encode(res); err != nil {
 		return "", fmt.Errorf("scan: encode result for %s: %w", res.URL, err)
 	}
-	return strings.TrimSuffix(b.String(), "\n"), nil
+	return escapeJSON(strings.TrimSuffix(b.String(), "\n")), nil
 }
+
+// escapeJSON writes as \uXXXX escapes the characters of the JSON text s that
+// clean escapes and encoding/json leaves raw: DEL, C1 controls (U+009B
+// starts a terminal escape sequence), bidirectional formatting characters
+// (which could make a header read backwards in a terminal or an editor)
+// and the U+FFFD that stands for invalid UTF-8. They can only occur inside
+// strings, all lie in the Basic Multilingual Plane, and a JSON parser reads
+// the escape as the character, so the report means exactly what it did.
+func escapeJSON(s string) string {
+	if !strings.ContainsFunc(s, rawControl) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for _, r := range s {
+		if rawControl(r) {
+			fmt.Fprintf(&b, `\u%04x`, r)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// rawControl reports whether r is one of the characters clean escapes that
+// encoding/json writes as they are (it escapes those below U+0020).
+func rawControl(r rune) bool { return r >= 0x7f && isControl(r) }
 
 func (r *Report) count(res Result) {
 	r.n++

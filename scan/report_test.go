@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -153,4 +154,63 @@ func TestReport_framableSummary(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReport_machineFormatsEscape checks that JSON, JSON Lines and SARIF
+// carry no character that clean would escape as it is (a terminal escape or
+// a bidirectional override in a header, which would reorder what a person
+// reading the report sees), and that a JSON parser still reads the very
+// strings the site sent.
+func TestReport_machineFormatsEscape(t *testing.T) {
+	t.Parallel()
+	hostile := "X-Bidi: \u202eenon\u202c, isolate \u2067x\u2069, marks \u200e\u200f\u061c, c1 \u009b[31m, del \x7f, replacement \ufffd"
+	res := framable("")
+	res.Findings[0].Evidence = []string{hostile}
+	res.Findings[0].Message = hostile
+	for _, f := range []Format{FormatJSON, FormatJSONL, FormatSARIF} {
+		var b strings.Builder
+		fill(t, NewReport(&b, f, false), []Result{res}, errors.New(hostile))
+		out := b.String()
+		if i := strings.IndexFunc(out, rawControl); i >= 0 {
+			t.Errorf("%s: raw %U in the report: %q", f, []rune(out[i:])[0], out[max(0, i-20):min(len(out), i+20)])
+		}
+		docs := []string{out}
+		if f == FormatJSONL {
+			docs = strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		}
+		found := 0
+		for _, doc := range docs {
+			var v any
+			if err := json.Unmarshal([]byte(doc), &v); err != nil {
+				t.Fatalf("%s: not JSON: %v\n%s", f, err, doc)
+			}
+			found += countStrings(v, hostile)
+		}
+		if found == 0 {
+			t.Errorf("%s: no string in the report reads back as the header sent:\n%s", f, out)
+		}
+	}
+}
+
+// countStrings counts the strings in the decoded JSON value v that hold s.
+func countStrings(v any, s string) int {
+	switch v := v.(type) {
+	case string:
+		if strings.Contains(v, s) {
+			return 1
+		}
+	case []any:
+		n := 0
+		for _, e := range v {
+			n += countStrings(e, s)
+		}
+		return n
+	case map[string]any:
+		n := 0
+		for _, e := range v {
+			n += countStrings(e, s)
+		}
+		return n
+	}
+	return 0
 }

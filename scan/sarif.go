@@ -392,5 +392,5 @@ func encodeValue(v any, prefix string) (string, error) {
 	if err := enc.Encode(v); err != nil {
 		return "", fmt.Errorf("scan: encode sarif: %w", err)
 	}
-	return strings.TrimSuffix(b.String(), "\n"), nil
+	return escapeJSON(strings.TrimSuffix(b.String(), "\n")), nil
 }
