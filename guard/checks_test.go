@@ -802,9 +802,22 @@ func TestHandler_ResponseController(t *testing.T) {
 	}))
 	h.ServeHTTP(plainWriter{http.Header{}}, httptest.NewRequest("GET", "/", nil))
 
-	// Through a real server: headers are in place before a flushed response.
+	// Through a real server: headers are in place before a flushed response,
+	// and the controller reaches the connection through guard's writer
+	// (Unwrap) for what guard does not implement itself.
 	srv := httptest.NewServer(g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.NewResponseController(w).Flush()
+		rc := http.NewResponseController(w)
+		deadline := time.Now().Add(time.Minute)
+		for name, err := range map[string]error{
+			"SetReadDeadline":  rc.SetReadDeadline(deadline),
+			"SetWriteDeadline": rc.SetWriteDeadline(deadline),
+			"EnableFullDuplex": rc.EnableFullDuplex(),
+		} {
+			if err != nil {
+				t.Errorf("ResponseController.%s through guard: %v", name, err)
+			}
+		}
+		rc.Flush()
 		w.Write([]byte("late"))
 	})))
 	defer srv.Close()
