@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestClean(t *testing.T) {
@@ -163,7 +164,28 @@ func TestReport_framableSummary(t *testing.T) {
 // strings the site sent.
 func TestReport_machineFormatsEscape(t *testing.T) {
 	t.Parallel()
-	hostile := "X-Bidi: \u202eenon\u202c, isolate \u2067x\u2069, marks \u200e\u200f\u061c, c1 \u009b[31m, del \x7f, replacement \ufffd"
+	checkMachineFormats(t, "X-Bidi: \u202eenon\u202c, isolate \u2067x\u2069, marks \u200e\u200f\u061c, c1 \u009b[31m, del \x7f, replacement \ufffd")
+}
+
+// FuzzMachineFormats checks the same for any string a site could send.
+func FuzzMachineFormats(f *testing.F) {
+	f.Add("X-Bidi: \u202eenon\u202c")
+	f.Add("bad \xff utf-8 \x00 \x1b[31m \u2028")
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			// encoding/json writes U+FFFD for invalid UTF-8: the check
+			// still holds, but the string cannot read back as it was.
+			s = strings.ToValidUTF8(s, "\ufffd")
+		}
+		checkMachineFormats(t, s)
+	})
+}
+
+// checkMachineFormats reports a machine format whose report of a result
+// and an interruption, both holding hostile, is not JSON, has a character
+// that rawControl matches, or has no string that reads back as hostile.
+func checkMachineFormats(t *testing.T, hostile string) {
+	t.Helper()
 	res := framable("")
 	res.Findings[0].Evidence = []string{hostile}
 	res.Findings[0].Message = hostile
@@ -187,7 +209,7 @@ func TestReport_machineFormatsEscape(t *testing.T) {
 			found += countStrings(v, hostile)
 		}
 		if found == 0 {
-			t.Errorf("%s: no string in the report reads back as the header sent:\n%s", f, out)
+			t.Errorf("%s: no string in the report reads back as %q:\n%s", f, hostile, out)
 		}
 	}
 }
