@@ -65,7 +65,7 @@ func (s *Store) SetThrottlePolicy(p ThrottlePolicy) error {
 }
 
 // UserThrottleKey returns the throttle key counting failed logins of an
-// account, for ReserveAttempt and LoginFailures.
+// account, for ReserveAttempt, LoginFailures and Attempt.Others.
 func UserThrottleKey(username string) string { return userThrottle + username }
 
 // SessionThrottleKey returns the throttle key counting wrong passwords given
@@ -127,10 +127,10 @@ func (e *TooManyAttemptsError) Error() string { return ErrTooManyAttempts.Error(
 func (e *TooManyAttemptsError) Is(target error) bool { return target == ErrTooManyAttempts }
 
 // window returns the start of the throttle window containing now, as a sort
-// key, and the window's end.
-func (s *Store) window() (string, time.Time) {
+// key and as a time, and the window's end.
+func (s *Store) window() (string, time.Time, time.Time) {
 	start := s.now().UTC().Truncate(s.throttle.Window)
-	return start.Format(throttleWindowLayout), start.Add(s.throttle.Window)
+	return start.Format(throttleWindowLayout), start, start.Add(s.throttle.Window)
 }
 
 // limit returns the number of attempts key k may have in one window.
@@ -168,7 +168,7 @@ func (s *Store) LoginFailures(ctx context.Context, keys ...string) (int, error) 
 	if err := checkThrottleKeys(keys); err != nil {
 		return 0, fmt.Errorf("store: login failures: %w", err)
 	}
-	sk, end := s.window()
+	sk, _, end := s.window()
 	most := 0
 	for _, k := range keys {
 		out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
@@ -198,9 +198,10 @@ func (s *Store) LoginFailures(ctx context.Context, keys ...string) (int, error) 
 // Attempt is a password attempt that holds a slot in the current throttle
 // window of each of its keys; see ReserveAttempt.
 type Attempt struct {
-	s    *Store
-	sk   string   // the window the slots were taken in
-	keys []string // the keys holding a slot
+	s     *Store
+	sk    string    // the window the slots were taken in
+	start time.Time // when that window started
+	keys  []string  // the keys holding a slot
 }
 
 // ReserveAttempt takes a slot for one password attempt in the current
@@ -229,8 +230,8 @@ func (s *Store) ReserveAttempt(ctx context.Context, keys ...string) (*Attempt, e
 	if err := checkThrottleKeys(keys); err != nil {
 		return nil, fmt.Errorf("store: reserve attempt: %w", err)
 	}
-	sk, end := s.window()
-	a := &Attempt{s: s, sk: sk, keys: make([]string, 0, len(keys))}
+	sk, start, end := s.window()
+	a := &Attempt{s: s, sk: sk, start: start, keys: make([]string, 0, len(keys))}
 	for _, k := range keys {
 		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:           aws.String(s.tables.Sessions),
@@ -300,4 +301,46 @@ func (a *Attempt) Release(ctx context.Context) error {
 		return fmt.Errorf("store: release attempt: %w", err)
 	}
 	return nil
+}
+
+// Others returns the number of attempts other than a counted for key k in
+// the window a took its slots in, and when that window started: on a
+// successful login, with UserThrottleKey, how many failed attempts the
+// account had in the window.
+//
+// Call it before Release: the count read then holds a's own slot, which
+// Others leaves out. (After Release, or when a holds no slot on k, the
+// count is returned as read, which still holds a's slot if Release failed.)
+// The others are the attempts of that window that failed, those that took
+// their slot and then ended in a server error (counted as failures, see
+// ReserveAttempt), and those still being checked at the time of the read,
+// which may yet succeed: a login running in parallel is counted. Attempts
+// refused by the throttle took no slot and are not counted. The window is
+// the one a's slots were taken in, even if it has ended since; attempts in
+// the window after it are not counted. The read is one consistent GetItem.
+func (a *Attempt) Others(ctx context.Context, k string) (int, time.Time, error) {
+	if err := checkThrottleKeys([]string{k}); err != nil {
+		return 0, time.Time{}, fmt.Errorf("store: other attempts: %w", err)
+	}
+	out, err := a.s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(a.s.tables.Sessions),
+		Key:            key(throttlePK(k), a.sk),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("store: other attempts: %w", translate(err))
+	}
+	// The record's expiry is not checked: its sort key names the window,
+	// whose count stays what it was after the window ends, as Release
+	// relies on too.
+	n := 0
+	if v, ok := out.Item[attrCount].(*types.AttributeValueMemberN); ok {
+		if c, err := strconv.Atoi(v.Value); err == nil {
+			n = c
+		}
+	}
+	if slices.Contains(a.keys, k) {
+		n-- // a's own slot
+	}
+	return max(n, 0), a.start, nil
 }

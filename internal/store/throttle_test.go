@@ -71,6 +71,18 @@ func release(t *testing.T, a *store.Attempt) {
 	}
 }
 
+// deleteThrottleRecord deletes key k's record of the current window, as
+// deleting its account or DynamoDB's TTL would.
+func deleteThrottleRecord(t *testing.T, e storetest.Env, s *store.Store, k string) {
+	t.Helper()
+	if _, err := e.Client.DeleteItem(t.Context(), &dynamodb.DeleteItemInput{
+		TableName: aws.String(e.Tables.Sessions),
+		Key:       store.ThrottleItemKey(s, k),
+	}); err != nil {
+		t.Fatalf("delete the throttle record: %v", err)
+	}
+}
+
 // TestReserveAttempt: attempts are counted on every instance, up to the
 // limit and no further; a refused attempt takes no slot on any of its keys;
 // Release gives a slot back, once; an address has its own, higher limit,
@@ -298,12 +310,7 @@ func TestReserveAttempt_Windows(t *testing.T) {
 		// would allow an extra attempt.
 		now = first.Add(time.Hour)
 		a := reserve(t, s, user)
-		if _, err := e.Client.DeleteItem(t.Context(), &dynamodb.DeleteItemInput{
-			TableName: aws.String(e.Tables.Sessions),
-			Key:       store.ThrottleItemKey(s, user),
-		}); err != nil {
-			t.Fatalf("delete the throttle record: %v", err)
-		}
+		deleteThrottleRecord(t, e, s, user)
 		release(t, a)
 		allowed := 0
 		for range 5 {
@@ -313,6 +320,58 @@ func TestReserveAttempt_Windows(t *testing.T) {
 		}
 		if allowed != 3 {
 			t.Errorf("after a Release of a deleted record, %d attempts allowed, want the limit, 3", allowed)
+		}
+	})
+}
+
+// TestAttempt_Others: an attempt counts the other attempts of its window on
+// a key, leaving out its own slot: failures, and attempts still being
+// checked; in the window it was taken in, even once the next one has
+// started; and never below zero.
+func TestAttempt_Others(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		t.Parallel()
+		now := time.Date(2026, 3, 4, 10, 7, 1, 0, time.UTC)
+		start := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
+		e, one, two := throttleEnv(t, b, &now, store.ThrottlePolicy{Window: 15 * time.Minute, Max: 10})
+		user, addr := store.UserThrottleKey("ivy"), store.AddrThrottleKey("192.0.2.7")
+		others := func(what string, a *store.Attempt, k string, want int) {
+			t.Helper()
+			n, since, err := a.Others(t.Context(), k)
+			if err != nil || n != want || !since.Equal(start) {
+				t.Errorf("%s: Others = %d, %v, %v; want %d, %v, nil", what, n, since, err, want, start)
+			}
+		}
+
+		first := reserve(t, one, user, addr) // fails: keeps its slots
+		others("the first attempt", first, user, 0)
+		reserve(t, two, user)
+		reserve(t, one, user)
+		a := reserve(t, two, user, addr)
+		others("after 3 failures", a, user, 3)
+		others("after 3 failures, on the address", a, addr, 1)
+		others("after 3 failures, on a key a holds no slot on", a, store.UserThrottleKey("jon"), 0)
+		inFlight := reserve(t, one, user)
+		others("with one more still being checked", a, user, 4)
+		release(t, inFlight)
+		others("once it succeeded", a, user, 3)
+
+		now = now.Add(15 * time.Minute)
+		reserve(t, one, user)
+		others("once the next window started", a, user, 3)
+		release(t, a)
+		others("after Release", a, user, 3)
+
+		// The window's record gone (deleted with its account): no
+		// negative count.
+		now = start.Add(time.Hour)
+		start = start.Add(time.Hour)
+		last := reserve(t, one, user)
+		deleteThrottleRecord(t, e, one, user)
+		others("with the record gone", last, user, 0)
+		if _, _, err := last.Others(t.Context(), ""); err == nil {
+			t.Error("Others with an empty key = nil error, want one")
 		}
 	})
 }
