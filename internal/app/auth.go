@@ -224,6 +224,13 @@ const errBadLogin = "The username or password is not correct."
 // error after the slot is taken keeps it, like a crash would (see
 // store.ReserveAttempt).
 //
+// A login that succeeds tells the account's owner, on the next page and in
+// its activity log entry, how many other attempts the account's throttle
+// counted in the window this one was counted in (see readFailedLogins):
+// it is read after the password proved right, so a failed login does the
+// same store work whether the user exists or not, and only the owner learns
+// it.
+//
 // An account whose deletion was interrupted (store.ErrAccountGone) has no
 // session left to retry it from: the right password finishes the deletion
 // and says so, and starts no session. A password changed, or the account
@@ -241,8 +248,9 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	userKey := store.UserThrottleKey(strings.ToLower(limit(username, 64)))
 	attempt, ok := a.reserveAttempt(w, r, "login", "There have been too many failed log-in attempts for this account or from your network.",
-		store.UserThrottleKey(strings.ToLower(limit(username, 64))), store.AddrThrottleKey(throttleAddr(clientAddr(r))))
+		userKey, store.AddrThrottleKey(throttleAddr(clientAddr(r))))
 	if !ok {
 		return
 	}
@@ -287,10 +295,16 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 		a.finishDeleteAccount(w, r, u)
 		return
 	}
+	var failed failedLogins
 	if ok {
 		err = a.startSession(r, u.Username, u.PasswordHash)
 		if err == nil {
-			err = a.recordLogin(r, u.Username)
+			// Read only now, with the password right and the session
+			// started, and before the attempt gives its slot back: a
+			// failed login does the same store work for every username,
+			// and tells nothing.
+			failed = a.readFailedLogins(r, attempt, userKey)
+			err = a.recordLogin(r, u.Username, failed.detail())
 		}
 		if err != nil && !errors.Is(err, errAccountChanged) {
 			a.serverError(w, r, fmt.Errorf("app: login %q: %w", username, err))
@@ -304,18 +318,21 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 		a.renderLogin(w, r, http.StatusUnauthorized, shown, oneError(errBadLogin, "username", "password"))
 		return
 	}
+	if msg := failed.notice(); msg != "" {
+		a.setFlash(r, msg)
+	}
 	a.releaseAttempt(r, attempt)
 	http.Redirect(w, r, "/items", http.StatusSeeOther)
 }
 
 // recordLogin adds the login just made to the account's activity log, with
-// where it came from. A login it cannot record does not happen: the session
-// is destroyed, and an account whose deletion has just started gives
-// errAccountChanged.
-func (a *App) recordLogin(r *http.Request, username string) error {
+// where it came from and detail (the failed attempts before it, or ""). A
+// login it cannot record does not happen: the session is destroyed, and an
+// account whose deletion has just started gives errAccountChanged.
+func (a *App) recordLogin(r *http.Request, username, detail string) error {
 	actor := a.actor(r)
 	actor.Username = username
-	err := a.store.RecordEvent(r.Context(), username, store.Event{Action: "user.login", Actor: actor})
+	err := a.store.RecordEvent(r.Context(), username, store.Event{Action: "user.login", Detail: detail, Actor: actor})
 	switch {
 	case errors.Is(err, store.ErrAccountGone):
 		return errors.Join(errAccountChanged, a.destroySession(r))

@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/clickguard/clickguard/internal/app"
 	"github.com/clickguard/clickguard/internal/store"
 	"github.com/clickguard/clickguard/internal/store/storetest"
@@ -93,6 +96,90 @@ func TestCallsPerPageView(t *testing.T) {
 			t.Errorf("%s: a Scan on a request path", tc.name)
 		}
 	}
+}
+
+// TestCallsPerLogin: a failed login makes the same DynamoDB calls whether
+// its username exists or not, and reads no throttle count; a right password
+// makes one read more, of the account's count, before it gives its slots
+// back.
+func TestCallsPerLogin(t *testing.T) {
+	t.Parallel()
+	var (
+		mu    sync.Mutex
+		calls []string
+	)
+	env := newEnv(t).InterceptedInput(func(op string, in any) error {
+		mu.Lock()
+		calls = append(calls, callName(op, in))
+		mu.Unlock()
+		return nil
+	})
+	srv := newServer(t, env, app.Config{})
+	user(t, srv, "alice")
+	login := func(name, password string, want int) []string {
+		t.Helper()
+		b := newTab(t, srv)
+		tok := tokenIn(b.get("/login").body)
+		mu.Lock()
+		calls = nil
+		mu.Unlock()
+		if r := b.postRaw("/login", url.Values{"csrf_token": {tok}, "username": {name}, "password": {password}}); r.status != want {
+			t.Fatalf("login %s: status %d, want %d", name, r.status, want)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		t.Logf("login %s: %d DynamoDB calls %q", name, len(calls), calls)
+		return calls
+	}
+	// At most: the session, the two throttle slots and the account for a
+	// failure; a success adds starting and recording the session, the
+	// count and giving the slots back.
+	const maxFailed, maxOK = 4, 12
+	known := login("alice", "not the password", http.StatusUnauthorized)
+	unknown := login("nobody", "not the password", http.StatusUnauthorized)
+	if !slices.Equal(known, unknown) {
+		t.Errorf("a failed login makes calls %q for a known user and %q for an unknown one, want the same", known, unknown)
+	}
+	if slices.Contains(known, "GetItem THROTTLE#user") {
+		t.Errorf("a failed login reads the account's throttle count: %q", known)
+	}
+	if len(known) > maxFailed {
+		t.Errorf("a failed login makes %d DynamoDB calls, want at most %d", len(known), maxFailed)
+	}
+	ok := login("alice", testPassword, http.StatusSeeOther)
+	if len(ok) > maxOK {
+		t.Errorf("a successful login makes %d DynamoDB calls, want at most %d", len(ok), maxOK)
+	}
+	var reads, releases []int
+	for i, c := range ok {
+		switch c {
+		case "GetItem THROTTLE#user":
+			reads = append(reads, i)
+		case "UpdateItem THROTTLE#user":
+			releases = append(releases, i)
+		}
+	}
+	if len(reads) != 1 || len(releases) != 2 || reads[0] > releases[1] || slices.Contains(ok, "GetItem THROTTLE#addr") {
+		t.Errorf("a successful login makes calls %q, want one read of the account's throttle count, before its slot is given back", ok)
+	}
+}
+
+// callName is op, with the kind of throttle record for a GetItem or
+// UpdateItem of one ("GetItem THROTTLE#user").
+func callName(op string, in any) string {
+	var key map[string]types.AttributeValue
+	switch in := in.(type) {
+	case *dynamodb.GetItemInput:
+		key = in.Key
+	case *dynamodb.UpdateItemInput:
+		key = in.Key
+	}
+	pk, _ := key["pk"].(*types.AttributeValueMemberS)
+	if pk == nil || !strings.HasPrefix(pk.Value, "THROTTLE#") {
+		return op
+	}
+	kind, _, _ := strings.Cut(strings.TrimPrefix(pk.Value, "THROTTLE#"), "#")
+	return op + " THROTTLE#" + kind
 }
 
 // TestSessionIdleWithSkippedCommits: with the session write skipped on most

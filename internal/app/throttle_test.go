@@ -9,8 +9,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/clickguard/clickguard/internal/app"
 	"github.com/clickguard/clickguard/internal/store"
@@ -111,6 +115,97 @@ func TestLoginThrottle_RightPassword(t *testing.T) {
 	}
 	if r := newBrowser(t, srv).login("grace", goodPassword); r.status != http.StatusTooManyRequests {
 		t.Errorf("right password after 3 of 3 failures: status %d, want 429", r.status)
+	}
+}
+
+// TestLogin_FailedAttemptsNotice: a login tells the account's owner, on the
+// next page and in the activity log, how many failed attempts the account
+// had in the throttle window, and since when; a clean login tells nothing,
+// and a failed one never does.
+func TestLogin_FailedAttemptsNotice(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, throttledEnv(t, 5, 1000), app.Config{})
+	tests := []struct {
+		name     string
+		failures int
+		notice   string // with %s for the window's start; "" for none
+		detail   string
+	}{
+		{"none", 0, "", ""},
+		{"one", 1, "There was 1 failed log-in attempt for your account since %s. If that was not you, look at Activity and change your password under Account.", "after 1 failed attempt since %s"},
+		{"two", 2, "There were 2 failed log-in attempts for your account since %s. If that was not you, look at Activity and change your password under Account.", "after 2 failed attempts since %s"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			name := "user-" + tc.name
+			user(t, srv, name)
+			before := time.Now().UTC().Truncate(time.Hour)
+			for i := range tc.failures {
+				r := newTab(t, srv).login(name, "not the password")
+				if r.status != http.StatusUnauthorized || strings.Contains(r.body, "failed log-in attempt") {
+					t.Fatalf("failure %d: status %d, want 401 telling no count", i+1, r.status)
+				}
+			}
+			b := newTab(t, srv)
+			if r := b.login(name, testPassword); r.status != http.StatusSeeOther || r.header.Get("Location") != "/items" {
+				t.Fatalf("login: status %d Location %q, want 303 /items", r.status, r.header.Get("Location"))
+			}
+			start := time.Now().UTC().Truncate(time.Hour)
+			if !start.Equal(before) {
+				t.Skip("a throttle window ended during the test")
+			}
+			since := start.Format("15:04") + " UTC"
+			items, activity := b.get("/items").body, b.get("/activity").body
+			if tc.notice == "" {
+				if strings.Contains(items, "failed log-in attempt") || strings.Contains(activity, "failed attempt") {
+					t.Errorf("a login after no failures tells of some")
+				}
+				return
+			}
+			if want := fmt.Sprintf(tc.notice, since); !strings.Contains(items, want) {
+				t.Errorf("the page after the login does not say %q", want)
+			}
+			if strings.Contains(b.get("/items").body, "failed log-in attempt") {
+				t.Errorf("the notice is shown again on the next page")
+			}
+			want := fmt.Sprintf(tc.detail, since)
+			if i, j := strings.Index(activity, "Logged in"), strings.Index(activity, want); i < 0 || j < i || j > strings.Index(activity, "Account created") {
+				t.Errorf("the activity log's login entry does not say %q", want)
+			}
+		})
+	}
+}
+
+// TestLogin_FailedAttemptsUnread: when the count of failed attempts cannot
+// be read, the login goes on without the notice, and the failure is
+// logged.
+func TestLogin_FailedAttemptsUnread(t *testing.T) {
+	t.Parallel()
+	var failing atomic.Bool
+	env := throttledEnv(t, 5, 1000).InterceptedInput(func(op string, in any) error {
+		if g, ok := in.(*dynamodb.GetItemInput); ok && failing.Load() {
+			if pk, _ := g.Key["pk"].(*types.AttributeValueMemberS); pk != nil && strings.HasPrefix(pk.Value, "THROTTLE#") {
+				return fmt.Errorf("read cut off: %w", store.ErrUnavailable)
+			}
+		}
+		return nil
+	})
+	srv := newServer(t, env, app.Config{})
+	user(t, srv, "grace")
+	newTab(t, srv).login("grace", "not the password")
+	b := newTab(t, srv)
+	failing.Store(true)
+	r := b.login("grace", testPassword)
+	failing.Store(false)
+	if r.status != http.StatusSeeOther || !b.loggedIn() {
+		t.Fatalf("login with the count unreadable: status %d, logged in %v; want 303 and logged in", r.status, b.loggedIn())
+	}
+	if strings.Contains(b.get("/items").body, "failed log-in attempt") || strings.Contains(b.get("/activity").body, "failed attempt") {
+		t.Errorf("a count that could not be read is told")
+	}
+	if logs := srv.logs.String(); !strings.Contains(logs, `level=WARN msg="failed logins not read"`) || !strings.Contains(logs, "read cut off") {
+		t.Errorf("the failed read is not logged as a warning:\n%s", logs)
 	}
 }
 
