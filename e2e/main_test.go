@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/clickguard/clickguard/internal/chromiumtest"
 )
 
 // chromiumPath is Debian's Chromium, the browser the proof is made in.
@@ -79,9 +81,12 @@ func startBrowser(parent context.Context) (context.Context, context.CancelFunc, 
 	actx, acancel := chromedp.NewExecAllocator(parent, opts...)
 	bctx, bcancel := chromedp.NewContext(actx)
 	cancel := func() {
+		chromiumtest.Stop(bctx)
 		bcancel()
 		acancel()
-		os.RemoveAll(profile)
+		if err := chromiumtest.RemoveProfile(profile); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: remove Chromium's profile: %v\n", err)
+		}
 	}
 	// The first Do on the context starts the browser and binds its life to
 	// the context passed to it, so it gets bctx itself, with no deadline.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/animation"
 	"github.com/chromedp/cdproto/cdp"
@@ -32,26 +33,65 @@ func Require(t testing.TB) string {
 // Start starts a headless Chromium for t, with a fresh profile and the
 // options given after the common ones (headless, no sandbox, as root in CI
 // containers, no GPU, no first-run or background traffic), and returns the
-// context of its first tab; it stops when t ends. When Chromium is missing
-// or does not start, t is skipped, or fails under CLICKGUARD_REQUIRE_ALL=1.
+// context of its first tab; when t ends, it stops (see Stop) and its profile
+// is removed. When Chromium is missing or does not start, t is skipped, or
+// fails under CLICKGUARD_REQUIRE_ALL=1.
 func Start(t testing.TB, opts ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path := Require(t)
+	profile, err := os.MkdirTemp("", "clickguard-chromium-")
+	if err != nil {
+		t.Fatalf("Chromium's profile: %v", err)
+	}
 	flags := append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(profile),
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 	}, opts...)
-	actx, cancel := chromedp.NewExecAllocator(t.Context(), flags...)
-	t.Cleanup(cancel)
+	// Not t.Context(), which ends before the cleanup runs and would kill
+	// the browser instead of letting Stop close it.
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.WithoutCancel(t.Context()), flags...)
 	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(cancel)
+	t.Cleanup(func() {
+		Stop(ctx)
+		cancel()
+		cancelAlloc()
+		if err := RemoveProfile(profile); err != nil {
+			t.Errorf("remove Chromium's profile: %v", err)
+		}
+	})
 	if err := chromedp.Do(ctx); err != nil {
 		unavailable(t, "Chromium at %s did not start: %v", path, err)
 	}
 	return ctx
+}
+
+// Stop closes the browser of the chromedp context ctx cleanly, so that
+// Chromium removes what it keeps outside its profile (its singleton socket,
+// in a directory of TMPDIR, which a killed browser leaves behind for good),
+// or kills it if it has not stopped within five seconds.
+func Stop(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	chromedp.Cancel(ctx)
+}
+
+// RemoveProfile removes the profile directory of a Chromium that has been
+// stopped. Chromium's helper processes (the network service writing its disk
+// cache) can outlive the browser process by a moment and add files while the
+// directory is being removed, which then fails with "directory not empty":
+// it tries again, for up to five seconds.
+func RemoveProfile(dir string) error {
+	var err error
+	for range 50 {
+		if err = os.RemoveAll(dir); err == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return err
 }
 
 // HoldAnimations stops the clock of the document timeline in tab, for the

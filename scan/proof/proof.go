@@ -222,10 +222,20 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 	// or Prove.
 	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithErrorf(func(string, ...any) {}))
 	b.bctx = bctx
-	b.stop = func() { cancelBrowser(); cancelAlloc() }
+	b.stop = func() {
+		// A clean shutdown first, so that Chromium removes what it keeps
+		// outside the profile (its singleton socket, in a directory of
+		// TMPDIR); a browser that does not stop within five seconds is
+		// killed.
+		ctx, cancel := context.WithTimeout(bctx, 5*time.Second)
+		chromedp.Cancel(ctx)
+		cancel()
+		cancelBrowser()
+		cancelAlloc()
+	}
 	fail := func(what string, err error) (*Browser, error) {
 		b.stop()
-		os.RemoveAll(b.profile)
+		removeProfile(b.profile)
 		return nil, fmt.Errorf("proof: %s %s: %w", what, path, err)
 	}
 	if err := chromedp.Do(bctx); err != nil {
@@ -284,12 +294,28 @@ func (b *Browser) Close() error {
 	b.stop()
 	b.loop.Wait()
 	var err error
-	if e := os.RemoveAll(b.profile); e != nil {
+	if e := removeProfile(b.profile); e != nil {
 		err = fmt.Errorf("proof: remove profile: %w", e)
 	}
 	b.mu.Lock()
 	b.err = err
 	b.mu.Unlock()
+	return err
+}
+
+// removeProfile removes the profile directory of a Chromium that has been
+// stopped. Its helper processes (the network service writing its disk cache)
+// can outlive the browser process by a moment and add files while the
+// directory is being removed, which then fails with "directory not empty":
+// it tries again, for up to five seconds.
+func removeProfile(dir string) error {
+	var err error
+	for range 50 {
+		if err = os.RemoveAll(dir); err == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	return err
 }
 

@@ -523,3 +523,43 @@ func TestStart_brokenChromium(t *testing.T) {
 		t.Errorf("the standard logger got %q; want nothing", logged.String())
 	}
 }
+
+// TestClose_removesProfile checks that Close leaves nothing of Chromium's
+// profile behind, after loads that filled its disk cache, several times
+// over: its helper processes can still be writing the cache when the
+// browser process has gone.
+func TestClose_removesProfile(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // where Start makes the profile
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=3600")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, "<!doctype html><title>cached</title><p>%s", strings.Repeat("cache me ", 4096))
+	}))
+	defer srv.Close()
+	chromiumtest.Require(t)
+	for i := range 3 {
+		b, err := proof.Start(t.Context(), proof.Options{Chromium: chromiumPath})
+		if err != nil {
+			t.Fatalf("Start: %v", err)
+		}
+		for _, p := range []string{"/a", "/b", "/c"} {
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+			_, err := b.Load(ctx, srv.URL+p, []string{"http://attacker.example"})
+			cancel()
+			if err != nil {
+				t.Fatalf("round %d: Load %s: %v", i, p, err)
+			}
+		}
+		if err := b.Close(); err != nil {
+			t.Fatalf("round %d: Close: %v", i, err)
+		}
+		left, err := os.ReadDir(tmp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range left {
+			t.Errorf("round %d: left behind in the temporary directory: %s", i, e.Name())
+		}
+	}
+}
