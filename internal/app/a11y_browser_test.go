@@ -1,12 +1,20 @@
 package app_test
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/accessibility"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/clickguard/clickguard/internal/app"
 	"github.com/clickguard/clickguard/internal/chromiumtest"
@@ -203,5 +211,191 @@ func TestFieldErrors_Chromium(t *testing.T) {
 		for _, p := range problems {
 			t.Errorf("%s: %s", tc.path, p)
 		}
+	}
+}
+
+// scrollers is a script that finds the elements whose content scrolls
+// inside them, rather than with the page, marks each with data-scroller
+// (numbered in document order) and returns, for each, which way it
+// scrolls and its class. Form controls that scroll their own text (a
+// textarea) are left out: they take focus and have a label of their own.
+const scrollers = `(() => [...document.body.querySelectorAll("*:not(textarea, select)")].map(e => {
+	const s = getComputedStyle(e);
+	return {
+		e,
+		Down: /auto|scroll/.test(s.overflowY) && e.scrollHeight > e.clientHeight + 1,
+		Across: /auto|scroll/.test(s.overflowX) && e.scrollWidth > e.clientWidth + 1,
+	};
+}).filter(s => s.Down || s.Across).map((s, i) => {
+	s.e.dataset.scroller = i;
+	return {Down: s.Down, Across: s.Across, Class: s.e.className};
+}))()`
+
+// scroller is one element found by the script scrollers.
+type scroller struct {
+	Down, Across bool
+	Class        string
+}
+
+// axRoleName returns the role and the accessible name that Chromium gives
+// the element of node, as a screen reader gets them.
+func axRoleName(ctx context.Context, node *chromedp.Node) (role, name string, err error) {
+	no := false
+	res, err := chromedp.Call(ctx, accessibility.GetPartialAXTree, accessibility.GetPartialAXTreeParams{BackendNodeID: node.BackendNodeID, FetchRelatives: &no})
+	if err != nil {
+		return "", "", err
+	}
+	if len(res.Nodes) == 0 {
+		return "", "", fmt.Errorf("no accessibility node")
+	}
+	value := func(v *accessibility.Value) (s string) {
+		if v != nil {
+			json.Unmarshal(v.Value, &s) //nolint:errcheck // not a string: ""
+		}
+		return s
+	}
+	n := res.Nodes[0]
+	if n.Ignored {
+		return "", "", nil
+	}
+	return value(n.Role), value(n.Name), nil
+}
+
+// TestScrollRegions_Chromium loads every page, an item with a long text
+// among them (its page, its public and embed pages, and the page of an edit
+// that lost a race), 1280, 700 and 320 CSS pixels wide, and finds each box
+// whose content scrolls inside it. Each must be a region with a name (WCAG
+// 4.1.2), reached by Tab, with a visible focus ring (WCAG 2.4.7), and
+// scroll from the keyboard once there (WCAG 2.1.1), as axe's rule
+// scrollable-region-focusable asks. The long item's page must have one such
+// box, named after the item.
+func TestScrollRegions_Chromium(t *testing.T) {
+	t.Parallel()
+	ctx := chromiumtest.Start(t, chromedp.Flag("ignore-certificate-errors", true))
+	tour := newBrowserTour(t, "https://blog.example.com")
+	alice := tour.users["alice"]
+	var long strings.Builder
+	for i := range 200 {
+		fmt.Fprintf(&long, "Line %d of a text longer than any window.\n", i+1)
+	}
+	id := alice.createItem("Long notes", long.String())
+	item := "/items/" + id
+	if r := alice.submit(item+"/visibility", item+"/visibility", url.Values{"public": {"true"}, "version": {alice.version(item + "/visibility")}}); r.status != http.StatusSeeOther {
+		t.Fatalf("make the long item public: status %d", r.status)
+	}
+	pages := map[string][]string{
+		"anonymous": append(tour.pages["anonymous"], "/p/"+id, "/embed/"+id),
+		"alice":     append(tour.pages["alice"], item),
+		"grantee":   tour.pages["grantee"],
+	}
+
+	// check checks the scrolling boxes of the page shown, and returns how
+	// many there are.
+	check := func(label string) int {
+		t.Helper()
+		found, err := chromedp.Run(ctx, chromedp.Evaluate[[]scroller](scrollers))
+		if err != nil {
+			t.Fatalf("%s: find the scrolling boxes: %v", label, err)
+		}
+		if len(found) == 0 {
+			return 0
+		}
+		nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSSAll("[data-scroller]")))
+		if err != nil || len(nodes) != len(found) {
+			t.Fatalf("%s: %d nodes for %d scrolling boxes (%v)", label, len(nodes), len(found), err)
+		}
+		for i, n := range nodes {
+			role, name, err := axRoleName(ctx, n)
+			if err != nil {
+				t.Fatalf("%s: accessibility node of box %d: %v", label, i, err)
+			}
+			if role != "region" || strings.TrimSpace(name) == "" {
+				t.Errorf("%s: the scrolling box <div class=%q> has role %q and name %q, want a region with a name", label, found[i].Class, role, name)
+			}
+		}
+		// Tab from the top of the page through every stop.
+		const focused = `(() => {
+			const e = document.activeElement;
+			if (!e || e === document.body || e.dataset.scroller === undefined) return {Box: -1};
+			const s = getComputedStyle(e);
+			return {Box: +e.dataset.scroller, Ring: e.matches(":focus-visible") && s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2};
+		})()`
+		type stop struct {
+			Box  int
+			Ring bool
+		}
+		reached := map[int]bool{}
+		for range 120 {
+			if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Tab)); err != nil {
+				t.Fatalf("%s: press Tab: %v", label, err)
+			}
+			at, err := chromedp.Run(ctx, chromedp.Evaluate[stop](focused))
+			if err != nil {
+				t.Fatalf("%s: see what has focus: %v", label, err)
+			}
+			if at.Box < 0 || reached[at.Box] {
+				continue
+			}
+			reached[at.Box] = true
+			if !at.Ring {
+				t.Errorf("%s: the scrolling box <div class=%q> has focus but no visible focus ring", label, found[at.Box].Class)
+			}
+			key, moved := kb.PageDown, `document.activeElement.scrollTop > 0`
+			if !found[at.Box].Down {
+				key, moved = kb.ArrowRight, `document.activeElement.scrollLeft > 0`
+			}
+			if err := chromedp.Do(ctx, chromedp.KeyEvent(key)); err != nil {
+				t.Fatalf("%s: press a key: %v", label, err)
+			}
+			// The browser scrolls smoothly: wait for it to have moved.
+			if ok, err := chromedp.Run(ctx, chromedp.Poll[bool](moved, chromedp.WithPollingTimeout(2*time.Second))); err != nil || !ok {
+				t.Errorf("%s: the scrolling box <div class=%q> does not scroll from the keyboard (%v)", label, found[at.Box].Class, err)
+			}
+		}
+		for i, s := range found {
+			if !reached[i] {
+				t.Errorf("%s: the scrolling box <div class=%q> is not reached by Tab", label, s.Class)
+			}
+		}
+		return len(found)
+	}
+
+	for _, width := range []int64{1280, 700, 320} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 800)); err != nil {
+			t.Fatalf("set the window to %d pixels: %v", width, err)
+		}
+		for _, who := range []string{"anonymous", "alice", "grantee"} {
+			tour.signIn(t, ctx, who)
+			for _, p := range pages[who] {
+				tour.open(t, ctx, who, tour.srv.URL+p)
+				n := check(fmt.Sprintf("%d px: %s: %s", width, who, p))
+				if p == item && n != 1 {
+					t.Errorf("%d px: %s: %d scrolling boxes, want the item's text", width, p, n)
+				}
+			}
+		}
+		// The long item's own page names its box after the item.
+		tour.signIn(t, ctx, "alice")
+		tour.open(t, ctx, "alice", tour.srv.URL+item)
+		if nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS(".item-body"))); err != nil {
+			t.Errorf("%d px: %s: find the text: %v", width, item, err)
+		} else if _, name, err := axRoleName(ctx, nodes[0]); err != nil || name != "Text of Long notes" {
+			t.Errorf("%d px: %s: the text's box is named %q (%v), want %q", width, item, name, err, "Text of Long notes")
+		}
+	}
+
+	// The page of an edit that lost a race shows the current text in a box
+	// of its own.
+	edit := item + "/edit"
+	tour.open(t, ctx, "alice", tour.srv.URL+edit)
+	if r := alice.submit(edit, edit, url.Values{"title": {"Long notes"}, "body": {long.String() + "One more line.\n"}, "version": {alice.version(edit)}}); r.status != http.StatusSeeOther {
+		t.Fatalf("edit the long item: status %d", r.status)
+	}
+	const submit = `(() => { const f = document.querySelector("main form[method=post]"); setTimeout(() => f.requestSubmit(), 0); return true; })()`
+	if _, err := chromedp.Run(ctx, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Evaluate[bool](submit))); err != nil {
+		t.Fatalf("%s: submit the stale edit: %v", edit, err)
+	}
+	if n := check(edit + " after a lost race"); n != 1 {
+		t.Errorf("%s after a lost race: %d scrolling boxes, want the current text", edit, n)
 	}
 }

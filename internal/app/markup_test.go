@@ -359,6 +359,13 @@ func checkMarkup(doc *html.Node, embed bool) []string {
 			}
 		}
 	}
+	// An element that is not a control but takes focus (a box whose text
+	// scrolls) says what it is, and what it holds.
+	for _, n := range find(doc, hasAttr("tabindex", "0")) {
+		if !isInteractive(n) && (attrOf(n, "role") == "" || attrOf(n, "aria-label") == "" && attrOf(n, "aria-labelledby") == "") {
+			bad("<%s class=%q tabindex=0> has no role or no name", n.Data, attrOf(n, "class"))
+		}
+	}
 	names := map[string]bool{}
 	for _, b := range find(doc, isElem(atom.Button)) {
 		name := textOf(b)
