@@ -399,3 +399,43 @@ func TestScrollRegions_Chromium(t *testing.T) {
 		t.Errorf("%s after a lost race: %d scrolling boxes, want the current text", edit, n)
 	}
 }
+
+// TestTargetSize_Chromium: every link and button of the header and the
+// footer is at least 24 by 24 CSS pixels (WCAG 2.5.8), for a visitor and a
+// signed-in user, in a wide window and 320 pixels wide, where the
+// navigation wraps and the spacing exception would no longer hold.
+func TestTargetSize_Chromium(t *testing.T) {
+	t.Parallel()
+	ctx := chromiumtest.Start(t, chromedp.Flag("ignore-certificate-errors", true))
+	tour := newBrowserTour(t, "https://blog.example.com")
+	const small = `(() => {
+		const all = [...document.querySelectorAll("header a, header button, footer a, footer button")];
+		const out = all.map(e => { const r = e.getBoundingClientRect(); return {e, w: r.width, h: r.height}; })
+			.filter(s => s.w < 24 || s.h < 24)
+			.map(s => s.e.textContent.trim() + ": " + s.w.toFixed(1) + "×" + s.h.toFixed(1));
+		return {Count: all.length, Small: out};
+	})()`
+	type targets struct {
+		Count int
+		Small []string
+	}
+	for _, width := range []int64{1280, 320} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 800)); err != nil {
+			t.Fatalf("set the window to %d pixels: %v", width, err)
+		}
+		for _, tc := range []struct{ who, path string }{{"anonymous", "/"}, {"anonymous", "/login"}, {"alice", "/items"}, {"grantee", "/items"}} {
+			tour.signIn(t, ctx, tc.who)
+			tour.open(t, ctx, tc.who, tour.srv.URL+tc.path)
+			got, err := chromedp.Run(ctx, chromedp.Evaluate[targets](small))
+			if err != nil {
+				t.Fatalf("%d px: %s: %s: measure: %v", width, tc.who, tc.path, err)
+			}
+			if got.Count < 3 {
+				t.Errorf("%d px: %s: %s: %d links and buttons in the header and footer, want the brand and the navigation", width, tc.who, tc.path, got.Count)
+			}
+			for _, s := range got.Small {
+				t.Errorf("%d px: %s: %s: %s, want at least 24×24", width, tc.who, tc.path, s)
+			}
+		}
+	}
+}
