@@ -439,3 +439,43 @@ func TestTargetSize_Chromium(t *testing.T) {
 		}
 	}
 }
+
+// TestFlashTitle_Chromium: the message shown once after an action (here,
+// creating an item) begins the page's title, which screen readers read
+// when the page loads, as they do not read a live region that is already
+// there; the next load of the page has neither.
+func TestFlashTitle_Chromium(t *testing.T) {
+	t.Parallel()
+	ctx := chromiumtest.Start(t, chromedp.Flag("ignore-certificate-errors", true))
+	tour := newBrowserTour(t, "https://blog.example.com")
+	tour.signIn(t, ctx, "alice")
+	tour.open(t, ctx, "alice", tour.srv.URL+"/items/new")
+	const create = `(() => {
+		const f = document.querySelector("main form[method=post]");
+		f.querySelector("[name=title]").value = "Groceries";
+		setTimeout(() => f.requestSubmit(), 0);
+		return true;
+	})()`
+	if _, err := chromedp.Run(ctx, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Evaluate[bool](create))); err != nil {
+		t.Fatalf("create an item: %v", err)
+	}
+	const shown = `({Title: document.title, Flash: document.querySelector(".flash")?.textContent ?? ""})`
+	type state struct{ Title, Flash string }
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[state](shown))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Item created. – Groceries · clickguard"; got.Flash != "Item created." || got.Title != want {
+		t.Errorf("after creating an item: title %q and message %q, want %q and %q", got.Title, got.Flash, want, "Item created.")
+	}
+	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	got, err = chromedp.Run(ctx, chromedp.Evaluate[state](shown))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Flash != "" || got.Title != "Groceries · clickguard" {
+		t.Errorf("reloaded: title %q and message %q, want %q and none", got.Title, got.Flash, "Groceries · clickguard")
+	}
+}

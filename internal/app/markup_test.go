@@ -82,6 +82,12 @@ func TestPageMarkup(t *testing.T) {
 		{"account password errors", post(alice, "/account", "/account/password", url.Values{"current_password": {"wrong"}, "new_password": {"short"}, "confirm_password": {"other"}}), 422, true},
 		{"account allowlist errors", post(alice, "/account", "/account/embed-origins", url.Values{"origins": {"https://a.example/path\nnot an origin"}, "version": {alice.version("/account")}}), 422, true},
 		{"sessions", get(alice, "/account/sessions"), 200, false},
+		{"after an action", func() response {
+			if r := alice.submit("/account", "/account/embed-origins", url.Values{"origins": {""}, "version": {alice.version("/account")}}); r.status != http.StatusSeeOther {
+				t.Fatalf("clear the embed allowlist: status %d", r.status)
+			}
+			return alice.get("/account")
+		}, 200, false},
 		{"export", get(alice, "/export"), 200, false},
 		{"account delete", get(alice, "/account/delete"), 200, false},
 		{"account delete errors", post(alice, "/account/delete", "/account/delete", url.Values{"password": {"not the password"}}), 422, true},
@@ -196,8 +202,16 @@ func checkMarkup(doc *html.Node, embed bool) []string {
 	if root := find(doc, isElem(atom.Html)); len(root) != 1 || attrOf(root[0], "lang") == "" {
 		bad("<html> has no lang")
 	}
-	if titles := find(doc, isElem(atom.Title)); len(titles) != 1 || !strings.HasSuffix(textOf(titles[0]), " · clickguard") || textOf(titles[0]) == " · clickguard" {
+	titles := find(doc, isElem(atom.Title))
+	if len(titles) != 1 || !strings.HasSuffix(textOf(titles[0]), " · clickguard") || textOf(titles[0]) == " · clickguard" {
 		bad("want one <title> naming the page before \" · clickguard\"")
+	}
+	// The one-time message after an action begins the title, which a
+	// screen reader reads as the page loads.
+	for _, f := range find(doc, func(n *html.Node) bool { return hasClass(n, "flash") }) {
+		if len(titles) == 1 && !strings.HasPrefix(textOf(titles[0]), textOf(f)+" – ") {
+			bad("the message %q does not begin the <title> %q", textOf(f), textOf(titles[0]))
+		}
 	}
 
 	// Headings: one h1, first, and no level skipped on the way down.

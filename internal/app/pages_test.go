@@ -323,6 +323,7 @@ func TestEditConflict(t *testing.T) {
 	srv := newServer(t, newEnv(t), app.Config{})
 	alice := user(t, srv, "alice")
 	id := alice.createItem("Notes", "original")
+	alice.get("/items/" + id) // where the creation leads, with its message
 	edit := "/items/" + id + "/edit"
 	page := alice.get(edit)
 	v := versionRE.FindStringSubmatch(page.body)[1]
@@ -332,6 +333,7 @@ func TestEditConflict(t *testing.T) {
 	if r1.status != http.StatusSeeOther {
 		t.Fatalf("first edit: status %d", r1.status)
 	}
+	alice.get(r1.header.Get("Location")) // the first tab, shown the message
 	r2 := alice.postRaw(edit, url.Values{"csrf_token": {tok}, "version": {v}, "title": {"Notes"}, "body": {"second tab's text"}})
 	if r2.status != http.StatusConflict {
 		t.Fatalf("second edit from the same version: status %d, want 409", r2.status)
