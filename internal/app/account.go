@@ -123,13 +123,23 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
 	if done {
 		return
 	}
+	// An empty field is checked like a wrong one (it counts against the
+	// throttle the same), but its message says what to enter.
 	var errs formErrors
-	if !ok {
+	switch {
+	case current == "":
+		errs.add("Enter your current password.", "current_password")
+	case !ok:
 		errs.add("The current password is not correct.", "current_password")
 	}
-	if msg := validatePassword(next); msg != "" {
+	switch msg := validatePassword(next); {
+	case next == "":
+		errs.add("Enter a new password.", "new_password")
+	case msg != "":
 		errs.add("New password: "+msg, "new_password")
-	} else if next != confirm {
+	case confirm == "":
+		errs.add("Enter the new password again, to confirm it.", "confirm_password")
+	case next != confirm:
 		errs.add("The new password and its confirmation differ.", "confirm_password")
 	}
 	if errs != nil {
@@ -276,12 +286,17 @@ func (a *App) deleteAccount(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ok, done := a.checkPassword(w, r, u, r.PostFormValue("password"))
+	password := r.PostFormValue("password")
+	ok, done := a.checkPassword(w, r, u, password)
 	if done {
 		return
 	}
 	if !ok {
-		errs := oneError("The password is not correct. Your account was not deleted.", "password")
+		msg := "The password is not correct. Your account was not deleted."
+		if password == "" {
+			msg = "Enter your password to delete your account."
+		}
+		errs := oneError(msg, "password")
 		a.render(w, r, http.StatusUnprocessableEntity, "account_delete", accountDeletePage{
 			page:   a.newPage(r, errorTitle("Delete your account?", errs)),
 			Errors: errs,

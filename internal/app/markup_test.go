@@ -578,3 +578,59 @@ func TestNavCurrent(t *testing.T) {
 		})
 	}
 }
+
+// TestEmptyFieldMessages: a form sent back with a required field left
+// empty says, beside that field, what to enter there (WCAG 3.3.1, 3.3.3),
+// not only that something is wrong, nor that what was entered is wrong.
+func TestEmptyFieldMessages(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	alice := user(t, srv, "alice")
+	item := "/items/" + alice.createItem("Notes", "text")
+	const next = "a different long passphrase"
+	for _, tc := range []struct {
+		name  string
+		load  func() response
+		field string // id of the field left empty
+		want  string
+	}{
+		{"share", func() response { return alice.get(item + "/share?with=") }, "with",
+			"Enter the username of the person to share this item with."},
+		{"share, blank", func() response { return alice.get(item + "/share?with=+") }, "with",
+			"Enter the username of the person to share this item with."},
+		{"share, posted", func() response {
+			return alice.submit(item+"/share", item+"/share", url.Values{"action": {"add"}, "grantee": {""}})
+		}, "with", "Enter the username of the person to share this item with."},
+		{"current password", func() response {
+			return alice.submit("/account", "/account/password", url.Values{"current_password": {""}, "new_password": {next}, "confirm_password": {next}})
+		}, "current_password", "Enter your current password."},
+		{"new password", func() response {
+			return alice.submit("/account", "/account/password", url.Values{"current_password": {testPassword}, "new_password": {""}, "confirm_password": {""}})
+		}, "new_password", "Enter a new password."},
+		{"confirmation", func() response {
+			return alice.submit("/account", "/account/password", url.Values{"current_password": {testPassword}, "new_password": {next}, "confirm_password": {""}})
+		}, "confirm_password", "Enter the new password again, to confirm it."},
+		{"delete account", func() response {
+			return alice.submit("/account/delete", "/account/delete", url.Values{"password": {""}})
+		}, "password", "Enter your password to delete your account."},
+	} {
+		// Not parallel: the password checks share the account's throttle.
+		t.Run(tc.name, func(t *testing.T) {
+			r := tc.load()
+			if r.status != http.StatusUnprocessableEntity {
+				t.Fatalf("got status %d, want %d", r.status, http.StatusUnprocessableEntity)
+			}
+			doc, err := html.Parse(strings.NewReader(r.body))
+			if err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+			var got []string
+			for _, m := range find(doc, hasAttr("id", tc.field+"-error")) {
+				got = append(got, textOf(m))
+			}
+			if len(got) != 1 || got[0] != tc.want {
+				t.Errorf("message beside %q: %q, want %q", tc.field, got, tc.want)
+			}
+		})
+	}
+}

@@ -67,9 +67,18 @@ func (a *App) renderShares(w http.ResponseWriter, r *http.Request, status int, i
 	})
 }
 
+// validateGrantee returns what is wrong with grantee as a username, or "".
+// An empty field gets its own message, which says whose username to enter.
+func validateGrantee(grantee string) string {
+	if grantee == "" {
+		return "Enter the username of the person to share this item with."
+	}
+	return validateUsername(grantee)
+}
+
 // checkGrantee returns what is wrong with sharing it with grantee, or "".
 func (a *App) checkGrantee(r *http.Request, it store.Item, grantee string) string {
-	if msg := validateUsername(grantee); msg != "" {
+	if msg := validateGrantee(grantee); msg != "" {
 		return msg
 	}
 	if grantee == it.Owner {
@@ -101,7 +110,7 @@ func (a *App) changeShares(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	switch r.PostFormValue("action") {
 	case "add":
-		if msg := validateUsername(grantee); msg != "" {
+		if msg := validateGrantee(grantee); msg != "" {
 			a.renderShares(w, r, http.StatusUnprocessableEntity, it, grantee, oneError(msg, "with"))
 			return
 		}
