@@ -19,7 +19,10 @@ type activityPage struct {
 }
 
 // eventRow is one audit event with its action in words and, for an item
-// that may still exist, a link to it.
+// that may still exist, a link to it. The link shows the item's title when
+// the record holds it (Detail); otherwise it shows "the item" and is named
+// by the row's action and time (activity.html), from the record alone, as
+// reading every item's title would cost a DynamoDB read a row.
 type eventRow struct {
 	store.Event
 	Label string

@@ -634,3 +634,56 @@ func TestEmptyFieldMessages(t *testing.T) {
 		})
 	}
 }
+
+// TestActivityLinks: on the activity page, a link to an item whose title
+// the audit record does not hold (making it public, sharing it) is named
+// by its row's action and time, after the words it shows, "the item"; so
+// that a list of the page's links, as screen readers offer, tells them
+// apart and says where each leads (WCAG 2.4.4, 2.5.3). The page reads
+// nothing more than the log for it.
+func TestActivityLinks(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	alice := user(t, srv, "alice")
+	user(t, srv, "bob")
+	for _, title := range []string{"Plan", "Notes"} {
+		id := alice.createItem(title, "text")
+		item := "/items/" + id
+		if r := alice.submit(item+"/visibility", item+"/visibility", url.Values{"public": {"true"}, "version": {alice.version(item + "/visibility")}}); r.status != http.StatusSeeOther {
+			t.Fatalf("make %s public: status %d", title, r.status)
+		}
+		alice.share(id, "bob")
+	}
+	doc, err := html.Parse(strings.NewReader(alice.get("/activity").body))
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	var bare int
+	for _, row := range find(doc, isElem(atom.Tr)) {
+		cells := find(row, isElem(atom.Td))
+		links := find(row, isElem(atom.A))
+		if len(cells) < 2 || len(links) == 0 {
+			continue
+		}
+		when, label, a := textOf(cells[0]), textOf(find(cells[1], isElem(atom.Strong))[0]), links[0]
+		name := textOf(a)
+		var shown strings.Builder
+		for d := range a.Descendants() {
+			if d.Type == html.TextNode && !inside(d, find(a, func(n *html.Node) bool { return hasClass(n, "visually-hidden") })) {
+				shown.WriteString(d.Data)
+			}
+		}
+		if name == "Plan" || name == "Notes" {
+			continue // the title, kept by the record of a creation or an edit
+		}
+		bare++
+		if !strings.HasPrefix(name, "the item") || !strings.HasPrefix(name, strings.TrimSpace(shown.String())) ||
+			!strings.Contains(name, label) || !strings.Contains(name, when) {
+			t.Errorf("the link to %s in the row %q, %q is named %q, showing %q; want a name that begins with what it shows, \"the item\", and gives the action and the time",
+				attrOf(a, "href"), when, label, name, shown.String())
+		}
+	}
+	if bare != 4 {
+		t.Errorf("%d links to an item without its title, want 4 (two made public, two shared)", bare)
+	}
+}
