@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -79,6 +80,11 @@ func newBrowserTour(t *testing.T, origin string) browserTour {
 // by its session cookie.
 func (bt browserTour) signIn(t *testing.T, ctx context.Context, who string) {
 	t.Helper()
+	// Leave the page first, so that nothing it still loads can set a
+	// cookie once the new one is in place.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("leave the page: %v", err)
+	}
 	if _, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
 		t.Fatalf("clear the cookies: %v", err)
 	}
@@ -106,7 +112,23 @@ func (bt browserTour) open(t *testing.T, ctx context.Context, who, u string) {
 	if bt.users[who] != nil {
 		at, err := chromedp.Run(ctx, chromedp.Location())
 		if err != nil || strings.HasSuffix(at, "/login") {
-			t.Fatalf("%s: %s: landed on %s (%v), want the page itself", who, u, at, err)
+			t.Fatalf("%s: %s: landed on %s (%v), want the page itself; %s", who, u, at, err, bt.sessionCookie(ctx, who))
 		}
 	}
+}
+
+// sessionCookie says whether the browser of ctx holds who's session cookie,
+// for the message of a test that found itself logged out.
+func (bt browserTour) sessionCookie(ctx context.Context, who string) string {
+	got, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{bt.srv.URL}})
+	if err != nil {
+		return fmt.Sprintf("cookies unread: %v", err)
+	}
+	want := bt.users[who].cookie()
+	for _, c := range got.Cookies {
+		if c.Name == "__Host-session" {
+			return fmt.Sprintf("the browser's session cookie is %s's: %v", who, c.Value == want)
+		}
+	}
+	return "the browser has no session cookie"
 }
