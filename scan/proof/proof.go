@@ -85,10 +85,13 @@ type Browser struct {
 
 	// bctx is the chromedp context of Chromium's first tab: not a
 	// request's context but the handle through which chromedp opens tabs
-	// in this browser, which is why it is kept. stop ends it and Chromium.
-	bctx context.Context
-	stop context.CancelFunc
-	loop sync.WaitGroup
+	// in this browser, which is why it is kept. stop ends it and Chromium,
+	// once, when Close is called or the context given to Start is done,
+	// whichever comes first; unwatch forgets the latter.
+	bctx    context.Context
+	stop    func()
+	unwatch func() bool
+	loop    sync.WaitGroup
 
 	mu    sync.Mutex
 	next  int
@@ -172,7 +175,9 @@ func FindChromium(name string) (string, error) {
 }
 
 // Start launches headless Chromium with a fresh profile in a temporary
-// directory. The browser runs until Close, or until ctx is done. Start
+// directory. The browser runs until Close, or until ctx is done, and is then
+// closed cleanly (killed if it takes over five seconds); only Close removes
+// the profile, so call it in either case. Start
 // returns an error when no Chromium is found, when it does not start, or
 // when the cookie does not parse. A goroutine answers the ancestor requests
 // until Close.
@@ -215,14 +220,20 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 	if opts.Insecure {
 		flags = append(flags, chromedp.Flag("ignore-certificate-errors", true))
 	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, flags...)
+	if err := ctx.Err(); err != nil {
+		removeProfile(b.profile)
+		return nil, fmt.Errorf("proof: start Chromium: %w", err)
+	}
+	// The browser does not end with ctx by itself, which would kill it:
+	// stop closes it cleanly, when ctx is done (below) or on Close.
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.WithoutCancel(ctx), flags...)
 	// chromedp writes its own errors (such as a write to the pipe of a
 	// browser that has gone) to the standard logger, in the middle of the
 	// caller's output; what matters reaches the caller as an error of Start
 	// or Prove.
 	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithErrorf(func(string, ...any) {}))
 	b.bctx = bctx
-	b.stop = func() {
+	b.stop = sync.OnceFunc(func() {
 		// A clean shutdown first, so that Chromium removes what it keeps
 		// outside the profile (its singleton socket, in a directory of
 		// TMPDIR); a browser that does not stop within five seconds is
@@ -232,8 +243,10 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 		cancel()
 		cancelBrowser()
 		cancelAlloc()
-	}
+	})
+	b.unwatch = context.AfterFunc(ctx, b.stop)
 	fail := func(what string, err error) (*Browser, error) {
+		b.unwatch()
 		b.stop()
 		removeProfile(b.profile)
 		return nil, fmt.Errorf("proof: %s %s: %w", what, path, err)
@@ -291,6 +304,7 @@ func (b *Browser) Close() error {
 	}
 	b.done = true
 	b.mu.Unlock()
+	b.unwatch()
 	b.stop()
 	b.loop.Wait()
 	var err error

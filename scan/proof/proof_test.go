@@ -527,7 +527,8 @@ func TestStart_brokenChromium(t *testing.T) {
 // TestClose_removesProfile checks that Close leaves nothing of Chromium's
 // profile behind, after loads that filled its disk cache, several times
 // over: its helper processes can still be writing the cache when the
-// browser process has gone.
+// browser process has gone. Nor does a browser whose context ended before
+// Close (a scan interrupted), which stops it.
 func TestClose_removesProfile(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp) // where Start makes the profile
@@ -539,7 +540,9 @@ func TestClose_removesProfile(t *testing.T) {
 	defer srv.Close()
 	chromiumtest.Require(t)
 	for i := range 3 {
-		b, err := proof.Start(t.Context(), proof.Options{Chromium: chromiumPath})
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		b, err := proof.Start(ctx, proof.Options{Chromium: chromiumPath})
 		if err != nil {
 			t.Fatalf("Start: %v", err)
 		}
@@ -549,6 +552,21 @@ func TestClose_removesProfile(t *testing.T) {
 			cancel()
 			if err != nil {
 				t.Fatalf("round %d: Load %s: %v", i, p, err)
+			}
+		}
+		if i == 2 {
+			// The browser stops when its context ends: loads fail.
+			cancel()
+			for deadline := time.Now().Add(20 * time.Second); ; {
+				ctx, cancelLoad := context.WithTimeout(t.Context(), 5*time.Second)
+				_, err := b.Load(ctx, srv.URL+"/d", []string{"http://attacker.example"})
+				cancelLoad()
+				if err != nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the browser still loads pages 20 seconds after its context ended")
+				}
 			}
 		}
 		if err := b.Close(); err != nil {
