@@ -161,17 +161,28 @@ func (r *Report) Close() error {
 	return r.write(summary)
 }
 
-// encode returns res as JSON, indented by indent unless it is empty. HTML
-// characters stay as they are: evidence often quotes <meta> tags.
+// encode returns res as JSON (see encodeJSON).
 func encode(res Result, indent string) (string, error) {
+	s, err := encodeJSON(res, indent)
+	if err != nil {
+		return "", fmt.Errorf("scan: encode result for %s: %w", res.URL, err)
+	}
+	return s, nil
+}
+
+// encodeJSON returns v as the JSON of every machine format: on one line when
+// indent is empty, otherwise indented, each line after the first starting
+// with indent; HTML characters kept as they are (evidence often quotes
+// <meta> tags), and what escapeJSON escapes escaped.
+func encodeJSON(v any, indent string) (string, error) {
 	var b strings.Builder
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	if indent != "" {
 		enc.SetIndent(indent, "  ")
 	}
-	if err := enc.Encode(res); err != nil {
-		return "", fmt.Errorf("scan: encode result for %s: %w", res.URL, err)
+	if err := enc.Encode(v); err != nil {
+		return "", err
 	}
 	return escapeJSON(strings.TrimSuffix(b.String(), "\n")), nil
 }

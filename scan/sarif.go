@@ -3,7 +3,6 @@ package scan
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -383,14 +382,11 @@ func fingerprint(key string, n int) string {
 }
 
 // encodeValue returns v as indented JSON whose lines after the first start
-// with prefix, HTML characters kept as they are.
+// with prefix, which is not empty (see encodeJSON).
 func encodeValue(v any, prefix string) (string, error) {
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent(prefix, "  ")
-	if err := enc.Encode(v); err != nil {
+	s, err := encodeJSON(v, prefix)
+	if err != nil {
 		return "", fmt.Errorf("scan: encode sarif: %w", err)
 	}
-	return escapeJSON(strings.TrimSuffix(b.String(), "\n")), nil
+	return s, nil
 }
