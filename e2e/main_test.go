@@ -12,7 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/clickguard/clickguard/internal/chromiumtest"
+	"github.com/clickguard/clickguard/internal/chromium"
 )
 
 // chromiumPath is Debian's Chromium, the browser the proof is made in.
@@ -81,10 +81,10 @@ func startBrowser(parent context.Context) (context.Context, context.CancelFunc, 
 	actx, acancel := chromedp.NewExecAllocator(parent, opts...)
 	bctx, bcancel := chromedp.NewContext(actx)
 	cancel := func() {
-		chromiumtest.Stop(bctx)
+		chromium.Close(bctx)
 		bcancel()
 		acancel()
-		if err := chromiumtest.RemoveProfile(profile); err != nil {
+		if err := chromium.RemoveProfile(profile); err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: remove Chromium's profile: %v\n", err)
 		}
 	}

@@ -9,11 +9,12 @@ import (
 	"fmt"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/animation"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
+
+	"github.com/clickguard/clickguard/internal/chromium"
 )
 
 // Path is where the tests expect Chromium: Debian's chromium package, which
@@ -33,9 +34,9 @@ func Require(t testing.TB) string {
 // Start starts a headless Chromium for t, with a fresh profile and the
 // options given after the common ones (headless, no sandbox, as root in CI
 // containers, no GPU, no first-run or background traffic), and returns the
-// context of its first tab; when t ends, it stops (see Stop) and its profile
-// is removed. When Chromium is missing or does not start, t is skipped, or
-// fails under CLICKGUARD_REQUIRE_ALL=1.
+// context of its first tab; when t ends, it is closed and its profile
+// removed (see package chromium). When Chromium is missing or does not
+// start, t is skipped, or fails under CLICKGUARD_REQUIRE_ALL=1.
 func Start(t testing.TB, opts ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path := Require(t)
@@ -51,14 +52,14 @@ func Start(t testing.TB, opts ...chromedp.ExecAllocatorOption) context.Context {
 		chromedp.Flag("disable-dev-shm-usage", true),
 	}, opts...)
 	// Not t.Context(), which ends before the cleanup runs and would kill
-	// the browser instead of letting Stop close it.
+	// the browser instead of letting chromium.Close close it.
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.WithoutCancel(t.Context()), flags...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() {
-		Stop(ctx)
+		chromium.Close(ctx)
 		cancel()
 		cancelAlloc()
-		if err := RemoveProfile(profile); err != nil {
+		if err := chromium.RemoveProfile(profile); err != nil {
 			t.Errorf("remove Chromium's profile: %v", err)
 		}
 	})
@@ -66,32 +67,6 @@ func Start(t testing.TB, opts ...chromedp.ExecAllocatorOption) context.Context {
 		unavailable(t, "Chromium at %s did not start: %v", path, err)
 	}
 	return ctx
-}
-
-// Stop closes the browser of the chromedp context ctx cleanly, so that
-// Chromium removes what it keeps outside its profile (its singleton socket,
-// in a directory of TMPDIR, which a killed browser leaves behind for good),
-// or kills it if it has not stopped within five seconds.
-func Stop(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	chromedp.Cancel(ctx)
-}
-
-// RemoveProfile removes the profile directory of a Chromium that has been
-// stopped. Chromium's helper processes (the network service writing its disk
-// cache) can outlive the browser process by a moment and add files while the
-// directory is being removed, which then fails with "directory not empty":
-// it tries again, for up to five seconds.
-func RemoveProfile(dir string) error {
-	var err error
-	for range 50 {
-		if err = os.RemoveAll(dir); err == nil {
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return err
 }
 
 // HoldAnimations stops the clock of the document timeline in tab, for the

@@ -31,6 +31,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/clickguard/clickguard/framing"
+	"github.com/clickguard/clickguard/internal/chromium"
 	"github.com/clickguard/clickguard/scan"
 )
 
@@ -221,7 +222,7 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 		flags = append(flags, chromedp.Flag("ignore-certificate-errors", true))
 	}
 	if err := ctx.Err(); err != nil {
-		removeProfile(b.profile)
+		chromium.RemoveProfile(b.profile)
 		return nil, fmt.Errorf("proof: start Chromium: %w", err)
 	}
 	// The browser does not end with ctx by itself, which would kill it:
@@ -238,9 +239,7 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 		// outside the profile (its singleton socket, in a directory of
 		// TMPDIR); a browser that does not stop within five seconds is
 		// killed.
-		ctx, cancel := context.WithTimeout(bctx, 5*time.Second)
-		chromedp.Cancel(ctx)
-		cancel()
+		chromium.Close(bctx)
 		cancelBrowser()
 		cancelAlloc()
 	})
@@ -248,7 +247,7 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 	fail := func(what string, err error) (*Browser, error) {
 		b.unwatch()
 		b.stop()
-		removeProfile(b.profile)
+		chromium.RemoveProfile(b.profile)
 		return nil, fmt.Errorf("proof: %s %s: %w", what, path, err)
 	}
 	if err := chromedp.Do(bctx); err != nil {
@@ -308,28 +307,12 @@ func (b *Browser) Close() error {
 	b.stop()
 	b.loop.Wait()
 	var err error
-	if e := removeProfile(b.profile); e != nil {
+	if e := chromium.RemoveProfile(b.profile); e != nil {
 		err = fmt.Errorf("proof: remove profile: %w", e)
 	}
 	b.mu.Lock()
 	b.err = err
 	b.mu.Unlock()
-	return err
-}
-
-// removeProfile removes the profile directory of a Chromium that has been
-// stopped. Its helper processes (the network service writing its disk cache)
-// can outlive the browser process by a moment and add files while the
-// directory is being removed, which then fails with "directory not empty":
-// it tries again, for up to five seconds.
-func removeProfile(dir string) error {
-	var err error
-	for range 50 {
-		if err = os.RemoveAll(dir); err == nil {
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 	return err
 }
 
