@@ -171,28 +171,43 @@ func (s *Store) LoginFailures(ctx context.Context, keys ...string) (int, error) 
 	sk, _, end := s.window()
 	most := 0
 	for _, k := range keys {
-		out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName:      aws.String(s.tables.Sessions),
-			Key:            key(throttlePK(k), sk),
-			ConsistentRead: aws.Bool(true),
-		})
+		item, err := s.throttleRecord(ctx, k, sk)
 		if err != nil {
-			return 0, fmt.Errorf("store: login failures: %w", translate(err))
+			return 0, fmt.Errorf("store: login failures: %w", err)
 		}
 		// Expiry is checked on read like everywhere in the sessions table,
 		// although a window's sort key already dates it.
-		if exp, ok := expiresAt(out.Item); !ok || exp.After(end) || !s.now().Before(exp) {
+		if exp, ok := expiresAt(item); !ok || exp.After(end) || !s.now().Before(exp) {
 			continue
 		}
-		n, ok := out.Item[attrCount].(*types.AttributeValueMemberN)
-		if !ok {
-			continue
-		}
-		if c, err := strconv.Atoi(n.Value); err == nil {
-			most = max(most, c)
-		}
+		most = max(most, throttleCount(item))
 	}
 	return most, nil
+}
+
+// throttleRecord reads, consistently, the record of throttle key k for the
+// window whose sort key is sk; it is empty when there is none.
+func (s *Store) throttleRecord(ctx context.Context, k, sk string) (map[string]types.AttributeValue, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.tables.Sessions),
+		Key:            key(throttlePK(k), sk),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, translate(err)
+	}
+	return out.Item, nil
+}
+
+// throttleCount returns the attempts counted in a throttle record, 0 when
+// it counts none.
+func throttleCount(item map[string]types.AttributeValue) int {
+	if v, ok := item[attrCount].(*types.AttributeValueMemberN); ok {
+		if c, err := strconv.Atoi(v.Value); err == nil {
+			return c
+		}
+	}
+	return 0
 }
 
 // Attempt is a password attempt that holds a slot in the current throttle
@@ -322,23 +337,14 @@ func (a *Attempt) Others(ctx context.Context, k string) (int, time.Time, error) 
 	if err := checkThrottleKeys([]string{k}); err != nil {
 		return 0, time.Time{}, fmt.Errorf("store: other attempts: %w", err)
 	}
-	out, err := a.s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(a.s.tables.Sessions),
-		Key:            key(throttlePK(k), a.sk),
-		ConsistentRead: aws.Bool(true),
-	})
+	item, err := a.s.throttleRecord(ctx, k, a.sk)
 	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("store: other attempts: %w", translate(err))
+		return 0, time.Time{}, fmt.Errorf("store: other attempts: %w", err)
 	}
 	// The record's expiry is not checked: its sort key names the window,
 	// whose count stays what it was after the window ends, as Release
 	// relies on too.
-	n := 0
-	if v, ok := out.Item[attrCount].(*types.AttributeValueMemberN); ok {
-		if c, err := strconv.Atoi(v.Value); err == nil {
-			n = c
-		}
-	}
+	n := throttleCount(item)
 	if slices.Contains(a.keys, k) {
 		n-- // a's own slot
 	}
