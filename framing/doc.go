@@ -4,11 +4,12 @@
 // them. It is pure: standard library only, no I/O, no global state, safe for
 // concurrent use.
 //
-// Give [Evaluate] a [Response] (its final URL, its header lines in order and
-// the <meta http-equiv> tags of its body) and a chain of ancestor origins,
-// parent first and top-level document last; it returns a [Verdict]: whether
-// the document renders, which header decided ("csp", "xfo" or "none"), and a
-// reason a web developer can act on. [ParseXFO], [ParseCSP], [ParseSource]
+// Give [Evaluate] a [Response] (its final URL and the URLs that redirected
+// to it, its header lines in order and the <meta http-equiv> tags of its
+// body) and a chain of ancestor origins, parent first and top-level document
+// last; it returns a [Verdict]: whether the document renders, what decided
+// ("csp", "xfo", "none", "status" or "mixed-content"), and a reason a web
+// developer can act on. [ParseXFO], [ParseCSP], [ParseSource]
 // and [ParseOrigin] expose the parsers for tools that report on headers.
 //
 // # Security model
@@ -18,6 +19,11 @@
 // verdict of Framable means a page of any listed origin can overlay the
 // document and trick a user into clicking it (clickjacking). The rules:
 //
+//   - Mixed content comes first: in a frame whose parent or top-level
+//     document is https, Chromium blocks the request for an http URL that
+//     is not on the local machine (localhost, *.localhost, a loopback
+//     address), whether the frame was given that URL or a redirect led
+//     there, before any response: no header plays a part.
 //   - An enforced Content-Security-Policy with frame-ancestors takes over:
 //     X-Frame-Options is then ignored, whatever the directive allows. Every
 //     enforced policy must allow every ancestor. A comma splits one header
@@ -50,9 +56,13 @@
 // as measured: SAMEORIGIN and 'self' compare the page's URL origin (a
 // sandboxed same-origin frame still renders); IP-address host sources match;
 // a source with a path never matches an ancestor unless the document was
-// reached through a redirect ([Response.Redirected]); and http://host:port
+// reached through a redirect ([Response.Redirected]); http://host:port
 // does not match https://host:port (the http-to-https upgrade applies only
-// with default ports or a wildcard port).
+// with default ports or a wildcard port); and mixed content is judged by the
+// parent and the top-level document only, not the ancestors between them,
+// which the Mixed Content standard also checks. An opaque ancestor never
+// makes mixed content here: Chromium judges it by the scheme of the document
+// it was made from, which "null" does not name.
 //
 // What the model does not do: it does not fetch, follow redirects or read
 // HTML (the caller supplies the final response and the meta tags); it follows
@@ -63,9 +73,9 @@
 // Its truth is a corpus of measurements in headless Chromium, kept beside the
 // module as ../shared/corpus/chromium-framing.jsonl, and the project's own
 // further measurements in testdata/chromium-extra.jsonl (X-Frame-Options
-// quoting, queries in sources, VT in CSP, <object> and status), which internal/chromiumlive
-// measures again in the local Chromium; the tests require agreement with
-// every line of both.
+// quoting, queries in sources, VT in CSP, <object> and status) and
+// testdata/mixed-content.json, which internal/chromiumlive measures again
+// in the local Chromium; the tests require agreement with every line.
 //
 // # References
 //
@@ -73,6 +83,8 @@
 //   - Content Security Policy Level 3, frame-ancestors: https://www.w3.org/TR/CSP3/#directive-frame-ancestors
 //   - Fetch, "get, decode, and split": https://fetch.spec.whatwg.org/#header-value-get-decode-and-split
 //   - Infra, ASCII whitespace: https://infra.spec.whatwg.org/#ascii-whitespace
+//   - Mixed Content: https://w3c.github.io/webappsec-mixed-content/
+//   - Secure Contexts, potentially trustworthy URLs: https://w3c.github.io/webappsec-secure-contexts/#is-url-trustworthy
 //   - RFC 7034, HTTP Header Field X-Frame-Options: https://www.rfc-editor.org/rfc/rfc7034
 //   - MDN, X-Frame-Options: https://developer.mozilla.org/docs/Web/HTTP/Headers/X-Frame-Options
 //   - MDN, CSP frame-ancestors: https://developer.mozilla.org/docs/Web/HTTP/Headers/Content-Security-Policy/frame-ancestors

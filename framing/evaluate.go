@@ -43,6 +43,11 @@ type Response struct {
 	// redirect. Chromium then ignores the path of frame-ancestors sources.
 	// The headers of the redirect responses themselves play no part.
 	Redirected bool
+	// Redirects are the URLs that redirected to URL, oldest first: the URL
+	// the frame was given, then each one a redirect sent it to. Chromium
+	// checks each of them, and URL, for mixed content (see Evaluate). A
+	// Response with Redirects counts as Redirected.
+	Redirects []string
 }
 
 // Decider names the header that decided a verdict.
@@ -54,6 +59,10 @@ const (
 	DecidedByCSP    Decider = "csp"    // an enforced Content-Security-Policy frame-ancestors decided
 	DecidedByNone   Decider = "none"   // no header restricts framing (or there is no frame)
 	DecidedByStatus Decider = "status" // an <object> renders no document for the response's status
+
+	// DecidedByMixedContent: Chromium blocked the frame's request as mixed
+	// content, before any response, so no header played a part.
+	DecidedByMixedContent Decider = "mixed-content"
 )
 
 // Verdict is whether a document renders in a frame, and why.
@@ -76,6 +85,14 @@ type Verdict struct {
 //
 // The rules, in order:
 //
+//   - Mixed content: when the parent or the top-level ancestor has an https
+//     origin, and URL or one of Redirects is an http URL whose host is not
+//     on the local machine (localhost, a name ending in .localhost, a
+//     loopback address), Chromium blocks the frame's request before any
+//     response, whatever the headers say. It checks only those two
+//     ancestors, not the ones between them, and an opaque ancestor counts
+//     as not https (Chromium judges it by the scheme of the document it was
+//     made from, which "null" does not name).
 //   - If any Content-Security-Policy header (never -Report-Only, never
 //     <meta>) holds a policy with a frame-ancestors directive, X-Frame-Options
 //     is ignored, whatever that directive says, and every such policy must
@@ -123,13 +140,18 @@ func Evaluate(resp Response, ancestors []string) (Verdict, error) {
 	xfo := ParseXFO(xfoLines)
 	notes := ignoredNotes(resp)
 
+	if len(chain) > 0 {
+		if v, ok := mixedContent(chain, resp); ok {
+			return v, nil
+		}
+	}
 	var v Verdict
 	switch {
 	case len(chain) == 0:
 		v = Verdict{Framable: true, DecidedBy: DecidedByNone,
 			Reason: "the page is not in a frame: there is no ancestor to check"}
 	case len(policies) > 0:
-		v = evaluateCSP(policies, chain, page, resp.Redirected)
+		v = evaluateCSP(policies, chain, page, resp.Redirected || len(resp.Redirects) > 0)
 		if xfo.Mode != XFOAbsent {
 			notes = append(notes, fmt.Sprintf("X-Frame-Options: %s is ignored because an enforced frame-ancestors is present",
 				xfoText(xfoLines)))

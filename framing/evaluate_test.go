@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/clickguard/clickguard/framing"
+	"github.com/clickguard/clickguard/internal/corpustest"
 )
 
 // These cases go beyond the corpus: they pin the rules the corpus implies
@@ -39,13 +40,15 @@ var evaluateCases = []struct {
 		[]string{"chrome-extension://abcdef"}, false, framing.DecidedByCSP, ""},
 	{"star matches the page's own scheme", "custom://v/", csp("frame-ancestors *"), false,
 		[]string{"custom://other"}, true, framing.DecidedByCSP, ""},
-	{"self upgrades on default ports", "http://v.example/", csp("frame-ancestors 'self'"), false,
-		[]string{"https://v.example"}, true, framing.DecidedByCSP, ""},
+	// An http page inside an https one must be on the local machine, or it
+	// is mixed content (below).
+	{"self upgrades on default ports", "http://localhost/", csp("frame-ancestors 'self'"), false,
+		[]string{"https://localhost"}, true, framing.DecidedByCSP, ""},
 	{"self does not downgrade", "https://v.example/", csp("frame-ancestors 'self'"), false,
 		[]string{"http://v.example"}, false, framing.DecidedByCSP, "'self' is only the page's origin https://v.example"},
 	{"scheme-less source takes the page's scheme", "https://v.example/", csp("frame-ancestors a.example"), false,
 		[]string{"http://a.example"}, false, framing.DecidedByCSP, ""},
-	{"scheme-less source upgrades from an http page", "http://v.example/", csp("frame-ancestors a.example"), false,
+	{"scheme-less source upgrades from an http page", "http://127.0.0.1/", csp("frame-ancestors a.example"), false,
 		[]string{"https://a.example"}, true, framing.DecidedByCSP, ""},
 	{"wildcard subdomain, deep", "https://v.example/", csp("frame-ancestors https://*.a.example"), false,
 		[]string{"https://x.y.a.example"}, true, framing.DecidedByCSP, ""},
@@ -189,5 +192,42 @@ func TestEvaluate_object(t *testing.T) {
 		if got.Framable != tc.framable || got.DecidedBy != tc.decider {
 			t.Errorf("%s: got framable %v by %s, want %v by %s (reason: %s)", tc.name, got.Framable, got.DecidedBy, tc.framable, tc.decider, got.Reason)
 		}
+	}
+}
+
+// TestEvaluate_mixedContent: the frames of testdata/mixed-content.json
+// that Chromium blocks as mixed content, and their neighbours that it does
+// not, whatever the headers say. internal/chromiumlive's
+// TestMixedContent_chromium measures every one in Chromium.
+func TestEvaluate_mixedContent(t *testing.T) {
+	t.Parallel()
+	cases := corpustest.ReadMixedContent(t)
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			t.Parallel()
+			got, err := framing.Evaluate(tc.Response(), tc.Ancestors)
+			if err != nil {
+				t.Fatalf("Evaluate: %v", err)
+			}
+			if tc.Blocked {
+				if got.Framable || got.DecidedBy != framing.DecidedByMixedContent || !strings.Contains(got.Reason, "mixed content") {
+					t.Errorf("Evaluate(%s via %q in %q) = %+v, want blocked as mixed content", tc.URL, tc.Redirects, tc.Ancestors, got)
+				}
+				return
+			}
+			if !got.Framable || got.DecidedBy != framing.DecidedByCSP {
+				t.Errorf("Evaluate(%s via %q in %q) = %+v, want framable by the headers", tc.URL, tc.Redirects, tc.Ancestors, got)
+			}
+		})
+	}
+}
+
+// TestEvaluate_mixedContentRedirected: Redirects alone count as a redirect,
+// for the paths of frame-ancestors sources.
+func TestEvaluate_mixedContentRedirected(t *testing.T) {
+	resp := framing.Response{URL: "https://v.test/", Headers: csp("frame-ancestors https://a.test/embed"), Redirects: []string{"https://v.test/old"}}
+	got, err := framing.Evaluate(resp, []string{"https://a.test"})
+	if err != nil || !got.Framable {
+		t.Errorf("Evaluate with Redirects = %+v, %v; want framable, the source's path ignored after a redirect", got, err)
 	}
 }

@@ -1,6 +1,7 @@
 package framing_test
 
 import (
+	neturl "net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -168,7 +169,8 @@ func FuzzEvaluate(f *testing.F) {
 			{Name: "X-Frame-Options", Value: xfoValue},
 			{Name: "Content-Security-Policy", Value: cspValue},
 		}}
-		ancestors := []string{parent, "https://top.example"}
+		// An http top: only an https parent makes mixed content.
+		ancestors := []string{parent, "http://top.example"}
 		v, err := framing.Evaluate(resp, ancestors)
 		v2, err2 := framing.Evaluate(resp, ancestors)
 		if v != v2 || (err == nil) != (err2 == nil) {
@@ -180,8 +182,16 @@ func FuzzEvaluate(f *testing.F) {
 			}
 			return
 		}
-		if v.Reason == "" || !slices.Contains([]framing.Decider{framing.DecidedByCSP, framing.DecidedByXFO, framing.DecidedByNone}, v.DecidedBy) {
+		if v.Reason == "" || !slices.Contains([]framing.Decider{framing.DecidedByCSP, framing.DecidedByXFO, framing.DecidedByNone, framing.DecidedByMixedContent}, v.DecidedBy) {
 			t.Fatalf("Evaluate gave %+v: empty reason or unknown decider", v)
+		}
+		if v.DecidedBy == framing.DecidedByMixedContent {
+			o, _ := framing.ParseOrigin(parent)
+			u, err := neturl.Parse(url)
+			if v.Framable || o.Opaque || o.Scheme != "https" || err != nil || !strings.EqualFold(u.Scheme, "http") {
+				t.Fatalf("Evaluate(%q in %q) gave %+v: mixed content needs an http page and an https parent", url, ancestors, v)
+			}
+			return
 		}
 		hasFA := false
 		for _, p := range framing.ParseCSP(cspValue) {

@@ -98,7 +98,7 @@ func (l *lab) measureAll(t *testing.T, tab context.Context, records []corpustest
 		markups := byTop[top]
 		for len(markups) > 0 {
 			k := min(framesPerPage, len(markups))
-			l.load(t, tab, top+l.addPage(strings.Join(markups[:k], "\n")))
+			navigate(t, tab, top+l.addPage(strings.Join(markups[:k], "\n")))
 			markups = markups[k:]
 		}
 	}

@@ -78,7 +78,23 @@ func newLab(t *testing.T, records []corpustest.Record) *lab {
 	return l
 }
 
+// serveOn serves h over http on addr until the test ends; serveTLSOn over
+// https, with httptest's certificate.
 func serveOn(t *testing.T, addr string, h http.Handler) *httptest.Server {
+	t.Helper()
+	s := unstartedOn(t, addr, h)
+	s.Start()
+	return s
+}
+
+func serveTLSOn(t *testing.T, addr string, h http.Handler) *httptest.Server {
+	t.Helper()
+	s := unstartedOn(t, addr, h)
+	s.StartTLS()
+	return s
+}
+
+func unstartedOn(t *testing.T, addr string, h http.Handler) *httptest.Server {
 	t.Helper()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -87,7 +103,6 @@ func serveOn(t *testing.T, addr string, h http.Handler) *httptest.Server {
 	s := httptest.NewUnstartedServer(h)
 	s.Listener.Close()
 	s.Listener = ln
-	s.Start()
 	t.Cleanup(s.Close)
 	return s
 }
@@ -216,12 +231,12 @@ func (l *lab) measure(t *testing.T, tab context.Context, r corpustest.Record) bo
 	t.Helper()
 	l.forget(r.ID)
 	top, markup := l.frames(t, r)
-	l.load(t, tab, top+l.addPage(markup))
+	navigate(t, tab, top+l.addPage(markup))
 	return l.wasLoaded(r.ID)
 }
 
-// load opens a framing page in tab.
-func (l *lab) load(t *testing.T, tab context.Context, pageURL string) {
+// navigate opens a framing page in tab.
+func navigate(t *testing.T, tab context.Context, pageURL string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(tab, 60*time.Second)
 	defer cancel()

@@ -195,3 +195,38 @@ func TestServe(t *testing.T) {
 		}
 	}
 }
+
+func TestReadMixedContent(t *testing.T) {
+	t.Parallel()
+	cases := ReadMixedContent(t)
+	if len(cases) < 10 {
+		t.Errorf("%d mixed-content cases, want the file's", len(cases))
+	}
+}
+
+func TestReadMixed_malformed(t *testing.T) {
+	t.Parallel()
+	const one = `{"name": "a", "url": "http://v.test/", "redirects": [], "ancestors": ["https://top.test"], "blocked": true}`
+	tests := []struct{ name, content, wantErr string }{
+		{"empty array", `[]`, "no cases"},
+		{"not JSON", `[` + one, "unexpected EOF"},
+		{"two values", `[` + one + `] []`, "more than one JSON value"},
+		{"unknown field", `[` + strings.Replace(one, `"url"`, `"uri": "", "url"`, 1) + `]`, `unknown field "uri"`},
+		{"no name", `[` + strings.Replace(one, `"name": "a", `, "", 1) + `]`, "want a name"},
+		{"no redirects", `[` + strings.Replace(one, `"redirects": [], `, "", 1) + `]`, "redirects (even empty)"},
+		{"name twice", `[` + one + `, ` + one + `]`, `name "a" used twice`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			name := filepath.Join(t.TempDir(), "mixed.json")
+			if err := os.WriteFile(name, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cases, err := readMixed(name)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("readMixed = %d cases, error %v; want an error containing %q", len(cases), err, tc.wantErr)
+			}
+		})
+	}
+}
