@@ -16,7 +16,8 @@ import (
 //
 // Prove is called with the URL as scanned ([Result.URL], not the final URL:
 // the browser must follow the same redirects, which change how Chromium
-// matches frame-ancestors sources with a path) and the ancestors of one
+// matches frame-ancestors sources with a path), or the verdict's
+// [Verdict.FrameURL] when it has one, and the ancestors of one
 // verdict (parent first, top last, "null" for an opaque origin), under a
 // context that ends after [Options.Timeout]. cookie says whether the
 // [Options.Cookie] may be stored for the URL's origin: it is false for a
@@ -52,8 +53,9 @@ type BrowserVerdict struct {
 // prove runs the prover for every verdict of res, in order, each after a
 // turn of limit (when not nil) and bounded by timeout from then, and adds
 // a browser-disagrees finding for each verdict the browser contradicts.
-// cookie is passed on to the prover.
-func prove(ctx context.Context, p Prover, timeout time.Duration, limit *limiter, res *Result, cookie bool) {
+// The prover may store the cookie for the URL it loads when that URL may
+// receive the credentials meant for credOrigin.
+func prove(ctx context.Context, p Prover, timeout time.Duration, limit *limiter, res *Result, credOrigin string) {
 	var disagree []Finding
 	// Chromium refuses a frame's request for a URL with credentials in it
 	// (and res.URL has the password redacted): say so at once rather than
@@ -75,8 +77,15 @@ func prove(ctx context.Context, p Prover, timeout time.Duration, limit *limiter,
 		if err == nil {
 			pctx, cancel := context.WithTimeout(ctx, timeout)
 			// The URL as given, not the final one: framed directly, the final
-			// URL is a navigation without the redirects the verdict saw.
-			bv, err = p.Prove(pctx, res.URL, v.Ancestors, cookie)
+			// URL is a navigation without the redirects the verdict saw;
+			// unless the verdict is for the final URL itself.
+			u := res.URL
+			if v.FrameURL != "" {
+				u = v.FrameURL
+			}
+			pu, perr := url.Parse(u)
+			cookie := perr == nil && mayReceive(credOrigin, pu)
+			bv, err = p.Prove(pctx, u, v.Ancestors, cookie)
 			cancel()
 		}
 		if err != nil {

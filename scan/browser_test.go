@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -170,4 +172,96 @@ func TestRun_browserRedirect(t *testing.T) {
 			t.Errorf("Prove(%q, %q), want the URL as scanned, %s", c[0], c[1:], srv.URL+"/r")
 		}
 	}
+}
+
+// cookieProver renders every chain and records each call's URL, chain and
+// cookie.
+type cookieProver struct{ calls chan string }
+
+func (p *cookieProver) Prove(ctx context.Context, url string, ancestors []string, cookie bool) (scan.BrowserVerdict, error) {
+	p.calls <- fmt.Sprintf("%s in %s, cookie %v", url, strings.Join(ancestors, " in "), cookie)
+	return scan.BrowserVerdict{Browser: "Fake 1", Rendered: true, What: "what the fake saw"}, nil
+}
+
+// TestRun_mixedContentRedirect: an http URL that redirects to https is
+// judged, for the chains with an https ancestor, as the attacker would frame
+// it, by its final URL (Chromium blocks the http URL in a frame of an https
+// page as mixed content), and that is the URL the browser proves; a redirect
+// within http keeps the URL as scanned.
+func TestRun_mixedContentRedirect(t *testing.T) {
+	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.TLS == nil && r.URL.Path == "/up":
+			http.Redirect(w, r, "https://www.example.com/p", http.StatusMovedPermanently)
+		case r.TLS == nil && r.URL.Path == "/r":
+			http.Redirect(w, r, "/p", http.StatusFound)
+		default:
+			// Admits https ancestors, and no http one.
+			w.Header().Set("Content-Security-Policy", "frame-ancestors https:")
+			w.Write([]byte("<!doctype html><title>t</title>"))
+		}
+	})
+	plain, tls := httptest.NewServer(page), httptest.NewTLSServer(page)
+	defer plain.Close()
+	defer tls.Close()
+	// www.example.com is the two servers: port 80 the plain one, 443 the TLS one.
+	tr := tls.Client().Transport.(*http.Transport).Clone()
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		to := plain.Listener.Addr().String()
+		if strings.HasSuffix(addr, ":443") {
+			to = tls.Listener.Addr().String()
+		}
+		return (&net.Dialer{}).DialContext(ctx, network, to)
+	}
+
+	scanOne := func(t *testing.T, target string) (scan.Result, []string) {
+		t.Helper()
+		p := &cookieProver{calls: make(chan string, 10)}
+		opts := scan.Options{SkipErrorPage: true, Browser: p, Transport: tr, Cookie: "session=1"}
+		var res scan.Result
+		if err := scan.Run(t.Context(), opts, []string{target}, func(r scan.Result) { res = r }); err != nil {
+			t.Fatal(err)
+		}
+		close(p.calls)
+		var calls []string
+		for c := range p.calls {
+			calls = append(calls, c)
+		}
+		if res.Error != "" {
+			t.Fatalf("scan %s: %s", target, res.Error)
+		}
+		return res, calls
+	}
+
+	t.Run("http to https", func(t *testing.T) {
+		res, calls := scanOne(t, "http://www.example.com/up")
+		if res.FinalURL != "https://www.example.com/p" {
+			t.Fatalf("final URL %q", res.FinalURL)
+		}
+		for _, v := range res.Verdicts {
+			if v.FrameURL != "https://www.example.com/p" || !v.Framable || !strings.Contains(v.Reason, "judged for a frame of https://www.example.com/p itself") ||
+				!strings.Contains(v.Reason, "blocks http://www.example.com/up as mixed content") {
+				t.Errorf("verdict %s: framable %v, frame URL %q, reason %q; want framable, judged for the final URL framed itself", v.Chain, v.Framable, v.FrameURL, v.Reason)
+			}
+		}
+		want := []string{
+			"https://www.example.com/p in https://attacker.example, cookie true",
+			"https://www.example.com/p in https://www.example.com, cookie true",
+			"https://www.example.com/p in https://www.example.com in https://attacker.example, cookie true",
+		}
+		if !slices.Equal(calls, want) {
+			t.Errorf("proofs:\n%s\nwant:\n%s", strings.Join(calls, "\n"), strings.Join(want, "\n"))
+		}
+	})
+	t.Run("within http", func(t *testing.T) {
+		res, calls := scanOne(t, "http://www.example.com/r")
+		for _, v := range res.Verdicts {
+			if v.FrameURL != "" || v.Framable || v.DecidedBy != "csp" {
+				t.Errorf("verdict %s: framable %v by %s, frame URL %q; want blocked by the CSP, for the URL as scanned", v.Chain, v.Framable, v.DecidedBy, v.FrameURL)
+			}
+		}
+		if len(calls) != 3 || !strings.HasPrefix(calls[0], "http://www.example.com/r in http://attacker.example,") {
+			t.Errorf("proofs %q, want three of the URL as scanned", calls)
+		}
+	})
 }

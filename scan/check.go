@@ -70,11 +70,15 @@ type facts struct {
 	// ignore for a byte they do not allow in it.
 	dropped []policyAt
 
-	own               string // the page's origin
-	ownScheme         string // the page's scheme
-	foreign           string // the attacker origin of the standard chains
-	foreignV, ownV    framing.Verdict
-	doubleV           framing.Verdict
+	own            string // the page's origin
+	ownScheme      string // the page's scheme
+	foreign        string // the attacker origin of the standard chains
+	foreignV, ownV framing.Verdict
+	doubleV        framing.Verdict
+	// The URLs a frame of each standard chain loads, when not the URL as
+	// scanned (see evaluateFrame).
+	foreignURL, ownURL, doubleURL string
+
 	page              *page
 	top               *page // the top-level navigation; nil if it failed
 	topForeignV       framing.Verdict
@@ -101,7 +105,7 @@ func (f *facts) evaluate(ancestor string) (framing.Verdict, error) {
 	if len(f.evaluated) >= maxEvaluations+2 { // the standard two are free
 		return framing.Verdict{}, errTooManyEvaluations
 	}
-	v, err := framing.Evaluate(f.resp, []string{ancestor})
+	v, _, err := evaluateFrame(f.resp, []string{ancestor})
 	if err != nil {
 		return v, err
 	}
@@ -120,31 +124,63 @@ func judge(res *Result, p, top *page, errPage *framing.Response, chains [][]stri
 	}
 	if len(chains) == 0 {
 		res.Verdicts = []Verdict{
-			verdict(ChainForeign, []string{f.foreign}, f.foreignV),
-			verdict(ChainSelf, []string{f.own}, f.ownV),
-			verdict(ChainDouble, []string{f.own, f.foreign}, f.doubleV),
+			verdict(ChainForeign, []string{f.foreign}, f.foreignV, f.foreignURL),
+			verdict(ChainSelf, []string{f.own}, f.ownV, f.ownURL),
+			verdict(ChainDouble, []string{f.own, f.foreign}, f.doubleV, f.doubleURL),
 		}
 	} else {
 		for _, chain := range chains {
-			v, err := framing.Evaluate(p.resp, chain)
+			v, frameURL, err := evaluateFrame(p.resp, chain)
 			if err != nil {
 				return fmt.Errorf("evaluate chain %q: %w", strings.Join(chain, ","), err)
 			}
-			res.Verdicts = append(res.Verdicts, verdict("", chain, v))
+			res.Verdicts = append(res.Verdicts, verdict("", chain, v, frameURL))
 		}
 	}
 	res.Findings = f.findings()
 	return nil
 }
 
-func verdict(name string, chain []string, v framing.Verdict) Verdict {
+func verdict(name string, chain []string, v framing.Verdict, frameURL string) Verdict {
 	return Verdict{
 		Chain:     name,
 		Ancestors: slices.Clone(chain),
 		Framable:  v.Framable,
 		DecidedBy: string(v.DecidedBy),
 		Reason:    cut(v.Reason),
+		FrameURL:  frameURL,
 	}
+}
+
+// evaluateFrame is framing.Evaluate for a frame of chain that loads the
+// page as an attacker's frame would: from the URL as scanned, through its
+// redirects. Where Chromium blocks that URL, or one a redirect sends it
+// to, as mixed content in chain (an https ancestor, an http URL) but not
+// the final URL, an attacker frames the final URL itself: the verdict is
+// then that frame's, and frameURL is the final URL. Otherwise frameURL is
+// empty.
+func evaluateFrame(resp framing.Response, chain []string) (v framing.Verdict, frameURL string, err error) {
+	v, err = framing.Evaluate(resp, chain)
+	if err != nil || v.DecidedBy != framing.DecidedByMixedContent || len(resp.Redirects) == 0 {
+		return v, "", err
+	}
+	direct := resp
+	direct.Redirects, direct.Redirected = nil, false
+	dv, err := framing.Evaluate(direct, chain)
+	if err != nil || dv.DecidedBy == framing.DecidedByMixedContent {
+		return v, "", err
+	}
+	blocked := resp.Redirects[0]
+	for _, u := range resp.Redirects {
+		hop := framing.Response{URL: u}
+		if hv, err := framing.Evaluate(hop, chain); err == nil && hv.DecidedBy == framing.DecidedByMixedContent {
+			blocked = u
+			break
+		}
+	}
+	dv.Reason = fmt.Sprintf("judged for a frame of %s itself, as an attacker would make it: Chromium blocks %s as mixed content in a frame of this chain; %s",
+		resp.URL, blocked, dv.Reason)
+	return dv, resp.URL, nil
 }
 
 func newFacts(p, top *page, errPage *framing.Response) (*facts, error) {
@@ -180,30 +216,33 @@ func newFacts(p, top *page, errPage *framing.Response) (*facts, error) {
 	}
 	f.own = own.String()
 	f.ownScheme = own.Scheme
-	// The attacker uses the page's scheme: an http page cannot be framed
-	// by an https document (browsers block it as mixed content), and the
-	// sources that admit http attackers to an https page (http:, http://
-	// hosts without a port) admit https ones too.
+	// The attacker uses the final page's scheme: an http page cannot be
+	// framed by an https document (browsers block it as mixed content), and
+	// the sources that admit http attackers to an https page (http:, http://
+	// hosts without a port) admit https ones too. An https page reached
+	// from an http URL is then judged as the attacker would frame it, by its
+	// final URL (see evaluateFrame).
 	f.foreign = own.Scheme + "://" + ForeignOrigin
 	for _, e := range []struct {
 		v     *framing.Verdict
+		u     *string
 		chain []string
 	}{
-		{&f.foreignV, []string{f.foreign}},
-		{&f.ownV, []string{f.own}},
-		{&f.doubleV, []string{f.own, f.foreign}},
+		{&f.foreignV, &f.foreignURL, []string{f.foreign}},
+		{&f.ownV, &f.ownURL, []string{f.own}},
+		{&f.doubleV, &f.doubleURL, []string{f.own, f.foreign}},
 	} {
-		if *e.v, err = framing.Evaluate(p.resp, e.chain); err != nil {
+		if *e.v, *e.u, err = evaluateFrame(p.resp, e.chain); err != nil {
 			return nil, fmt.Errorf("evaluate chain %q: %w", strings.Join(e.chain, ","), err)
 		}
 	}
 	f.evaluated = map[string]framing.Verdict{f.foreign: f.foreignV, f.own: f.ownV}
 	if errPage != nil {
-		f.errPageForeignV, f.errPageForeignErr = framing.Evaluate(*errPage, []string{f.foreign})
+		f.errPageForeignV, _, f.errPageForeignErr = evaluateFrame(*errPage, []string{f.foreign})
 	}
 	if top != nil {
 		var err error
-		if f.topForeignV, err = framing.Evaluate(top.resp, []string{f.foreign}); err != nil {
+		if f.topForeignV, _, err = evaluateFrame(top.resp, []string{f.foreign}); err != nil {
 			f.top = nil
 		}
 	}

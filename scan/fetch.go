@@ -266,6 +266,9 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation, credOri
 		Headers:    headerLines(resp.Header),
 		Redirected: len(p.redirects) > 0,
 	}
+	for _, r := range p.redirects {
+		p.resp.Redirects = append(p.resp.Redirects, r.URL)
+	}
 	if p.isHTML {
 		p.resp.Meta = findMeta(body)
 		if s.opts.Crawl > 0 {

@@ -246,6 +246,13 @@ type Verdict struct {
 	DecidedBy string   `json:"decided_by"`
 	Reason    string   `json:"reason"`
 
+	// FrameURL is the URL a frame of this chain loads, when it is not the
+	// URL as scanned: Chromium blocks that URL, or one its redirects lead
+	// through, as mixed content in this chain (an http URL in a frame of an
+	// https page), so an attacker frames the final URL itself, and the
+	// verdict, and the browser's proof, are for that frame.
+	FrameURL string `json:"frame_url,omitempty"`
+
 	// Browser is what a real browser did in this chain, when
 	// [Options.Browser] is set.
 	Browser *BrowserVerdict `json:"browser,omitempty"`
@@ -579,7 +586,7 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 		return res, found
 	}
 	if s.opts.Browser != nil {
-		prove(ctx, s.opts.Browser, s.opts.Timeout, s.limit, &res, mayReceive(creds, u))
+		prove(ctx, s.opts.Browser, s.opts.Timeout, s.limit, &res, creds)
 	}
 	return res, found
 }
