@@ -48,7 +48,10 @@
 // once per page, that Chromium can load the page as a top-level document;
 // when it cannot (a network or certificate error) Load returns an error. A
 // frame that commits nothing (a 204, a download) and a chain not complete
-// before the context's deadline are errors too. JavaScript dialogs that the
+// before the context's deadline are errors too, except a frame whose request
+// Chromium blocked as mixed content (an http URL below an https page): Load
+// reads Chromium's report of that block, a DevTools issue, and answers
+// "blocked" with [Frame.MixedContent] set, at once. JavaScript dialogs that the
 // page opens (alert, confirm, prompt) are dismissed as they open: left
 // open, one would stall the page, and the reading of its frame, until the
 // deadline.

@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chromedp/cdproto/audits"
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
@@ -139,6 +140,11 @@ type Frame struct {
 	// Title is the document's title; Text the start of its visible text
 	// (for the error page, Chromium's message).
 	Title, Text string
+	// MixedContent, when not empty, is the URL whose request in the frame
+	// Chromium blocked as mixed content (an http URL in a frame of an https
+	// page), before any response: the frame then holds nothing, and
+	// Rendered is false.
+	MixedContent string
 	// Ancestors are the origins of the ancestor documents as Chromium
 	// reported them (self.origin), parent first; they are those of the
 	// chain, or Load returns an error.
@@ -149,6 +155,9 @@ type Frame struct {
 
 // What says in words what the frame holds.
 func (f Frame) What() string {
+	if f.MixedContent != "" {
+		return fmt.Sprintf("nothing: Chromium blocked the frame's request for %s as mixed content", f.MixedContent)
+	}
 	if !f.Rendered {
 		return fmt.Sprintf("Chromium's error page (%s): %q", f.URL, f.Text)
 	}
@@ -499,14 +508,17 @@ func (b *Browser) load(ctx context.Context, pageURL string, ancestors []string, 
 	}
 
 	var tab context.Context
-	tab, closeTab := chromedp.NewContext(b.bctx, chromedp.WithListener(dismissDialogs(&tab)))
+	// The walker exists before the tab, whose events it reads.
+	w := &walker{b: b, attached: map[target.ID]context.Context{}, mixed: map[cdp.FrameID]string{}}
+	tab, closeTab := chromedp.NewContext(b.bctx, chromedp.WithListener(dismissDialogs(&tab)),
+		chromedp.WithListener(w.noteMixedContent))
 	defer closeTab()
 	// The tab's context descends from the browser's; end it with ctx.
 	defer context.AfterFunc(ctx, closeTab)()
 	if err := clearServiceWorkers(tab, u); err != nil {
 		return Frame{}, err
 	}
-	w := &walker{b: b, tab: tab, attached: map[target.ID]context.Context{}}
+	w.tab = tab
 	defer w.close()
 	f, err := w.walk(levels, u.String())
 	if err != nil {
@@ -521,7 +533,7 @@ func (b *Browser) load(ctx context.Context, pageURL string, ancestors []string, 
 			f.Screenshot = png
 		}
 	}
-	if !f.Rendered {
+	if !f.Rendered && f.MixedContent == "" {
 		if err := b.reachable(w, u.String()); err != nil {
 			if ctx.Err() != nil {
 				return Frame{}, fmt.Errorf("proof: %s: no verdict before the deadline (%s): %w", pageURL, w.state, ctx.Err())
@@ -685,6 +697,46 @@ type walker struct {
 	state    string            // what the walk waits for, for errors
 	detach   []context.CancelFunc
 	unwatch  func() // forgets the innermost frame, once watched
+
+	mu    sync.Mutex
+	mixed map[cdp.FrameID]string // frames whose request Chromium blocked as mixed content, and the URL
+}
+
+// noteMixedContent records, from the DevTools issues of the tab and the
+// targets attached to it, the frames whose navigation Chromium blocked as
+// mixed content: such a frame commits nothing. It runs on chromedp's
+// goroutines.
+func (w *walker) noteMixedContent(ev any) {
+	e, ok := ev.(*audits.EventIssueAdded)
+	if !ok || e.Issue == nil || e.Issue.Details == nil {
+		return
+	}
+	d := e.Issue.Details.MixedContentIssueDetails
+	if d == nil || d.ResolutionStatus != audits.MixedContentResolutionStatusMixedContentBlocked ||
+		d.ResourceType != audits.MixedContentResourceTypeFrame || d.Frame == nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.mixed[d.Frame.FrameID]; !ok {
+		w.mixed[d.Frame.FrameID] = d.InsecureURL
+	}
+}
+
+// blockedAsMixed returns the URL Chromium blocked as mixed content in frame
+// id, or "".
+func (w *walker) blockedAsMixed(id cdp.FrameID) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.mixed[id]
+}
+
+// mixedContentError says that Chromium blocked a frame's request as mixed
+// content.
+type mixedContentError struct{ url string }
+
+func (e *mixedContentError) Error() string {
+	return fmt.Sprintf("Chromium blocked the frame's request for %s as mixed content", e.url)
 }
 
 // close detaches from the iframe targets; the frames stay until the tab
@@ -728,6 +780,11 @@ func (w *walker) walk(levels []ancestor, pageURL string) (Frame, error) {
 	w.state = "opening a tab"
 	if err := chromedp.Do(w.tab); err != nil {
 		return Frame{}, fmt.Errorf("open a tab: %w", err)
+	}
+	// The issues say when Chromium blocks a frame as mixed content, which
+	// commits nothing in it.
+	if _, err := chromedp.Call(w.tab, audits.Enable, cdp.Empty{}); err != nil {
+		return Frame{}, fmt.Errorf("enable the issues: %w", err)
 	}
 	w.hosts = []context.Context{w.tab}
 	ft, err := chromedp.Call(w.tab, page.GetFrameTree, cdp.Empty{})
@@ -784,6 +841,9 @@ func (w *walker) walk(levels []ancestor, pageURL string) (Frame, error) {
 	}
 	w.state = "waiting for " + pageURL + " to commit in its frame"
 	_, d, err := w.waitDocument(id, anyDocument)
+	if mixed, ok := errors.AsType[*mixedContentError](err); ok {
+		return Frame{MixedContent: mixed.url, Ancestors: got}, nil
+	}
 	if err != nil {
 		return Frame{}, err
 	}
@@ -830,6 +890,9 @@ func (w *walker) waitDocument(id cdp.FrameID, done func(document) bool) (frameRe
 		}
 		if err != nil {
 			last = err
+		}
+		if u := w.blockedAsMixed(id); u != "" {
+			return frameRef{}, document{}, &mixedContentError{u}
 		}
 		if !sleep(w.tab, pollInterval) {
 			if last != nil {
@@ -888,8 +951,12 @@ func (w *walker) locate(id cdp.FrameID) (frameRef, bool, error) {
 			return frameRef{}, false, nil
 		}
 		var detach context.CancelFunc
-		fctx, detach = chromedp.NewContext(w.tab, chromedp.WithTargetID(tid), chromedp.WithDetachOnCancel())
+		fctx, detach = chromedp.NewContext(w.tab, chromedp.WithTargetID(tid), chromedp.WithDetachOnCancel(),
+			chromedp.WithListener(w.noteMixedContent))
 		w.detach = append(w.detach, detach)
+		if _, err := chromedp.Call(fctx, audits.Enable, cdp.Empty{}); err != nil {
+			return frameRef{}, false, fmt.Errorf("enable the issues of iframe target %s: %w", id, err)
+		}
 		w.attached[tid] = fctx
 		w.hosts = append([]context.Context{fctx}, w.hosts...)
 	}

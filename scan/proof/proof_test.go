@@ -581,3 +581,61 @@ func TestClose_removesProfile(t *testing.T) {
 		}
 	}
 }
+
+// TestLoad_mixedContent checks that Load says at once when Chromium blocks
+// the page's request as mixed content (an http page, not on the local
+// machine, in a frame whose parent or top is https), which commits nothing
+// in the frame, and that it still renders the same page in http chains and
+// a local http page in https ones. page.test resolves to 127.0.0.1 in the
+// Chromium of this test only, so that it is not on the local machine by
+// name.
+func TestLoad_mixedContent(t *testing.T) {
+	chromiumtest.Require(t)
+	exe := filepath.Join(t.TempDir(), "chromium")
+	script := fmt.Sprintf("#!/bin/sh\nexec %q --host-resolver-rules='MAP page.test 127.0.0.1' \"$@\"\n", chromiumPath)
+	if err := os.WriteFile(exe, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err := proof.Start(t.Context(), proof.Options{Chromium: exe})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	srv := httptest.NewServer(framingSite())
+	t.Cleanup(srv.Close)
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	named, local := "http://page.test:"+port+"/none", srv.URL+"/none"
+	for _, tc := range []struct {
+		name      string
+		url       string
+		ancestors []string
+		mixed     bool
+	}{
+		{"https parent", named, []string{"https://attacker.example"}, true},
+		{"https top above a local http parent", named, []string{"http://localhost:9", "https://attacker.example"}, true},
+		{"http parent", named, []string{"http://attacker.example"}, false},
+		{"local page in an https parent", local, []string{"https://attacker.example"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+			defer cancel()
+			f, err := b.Load(ctx, tc.url, tc.ancestors)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if tc.mixed {
+				if f.Rendered || f.MixedContent != tc.url || !strings.Contains(f.What(), "blocked the frame's request for "+tc.url+" as mixed content") {
+					t.Errorf("Load(%s, %q) = %s (mixed content %q), want the request blocked as mixed content", tc.url, tc.ancestors, f.What(), f.MixedContent)
+				}
+				return
+			}
+			if !f.Rendered || f.MixedContent != "" {
+				t.Errorf("Load(%s, %q) = %s, want the page rendered", tc.url, tc.ancestors, f.What())
+			}
+		})
+	}
+}
