@@ -9,6 +9,8 @@
 //
 // It also holds a differential test of the framing model, TestModel_chromium,
 // which measures cases generated from a grammar of tricky header shapes and
-// contexts and fails on every case where the model disagrees with Chromium
-// (see framing/testdata/README.md). It has no non-test code.
+// contexts, over http and https, and fails on every case where the model
+// disagrees with Chromium (see framing/testdata/README.md), and
+// TestMixedContent_chromium, which measures the cases of
+// framing/testdata/mixed-content.json. It has no non-test code.
 package chromiumlive

@@ -16,6 +16,10 @@ const (
 	otherPortOrigin = "http://127.0.0.1:" + otherPort
 	namedOrigin     = "http://evil.attacker.test:" + attackerPort
 	apexOrigin      = "http://attacker.test:" + attackerPort
+
+	victimTLSOrigin   = "https://127.0.0.1:" + victimTLSPort
+	attackerTLSOrigin = "https://127.0.0.2:" + attackerTLSPort
+	namedTLSOrigin    = "https://evil.attacker.test:" + attackerTLSPort
 )
 
 // generator makes framing cases from a grammar of the tricky pieces the
@@ -26,7 +30,8 @@ const (
 // policies, report-only and <meta> policies beside the enforced ones;
 // redirects and error statuses; and framing contexts of one to three
 // ancestors (same-origin, cross-origin, cross-port, named hosts, data: and
-// sandboxed parents) with iframe, object or embed, sandboxed or not.
+// sandboxed parents, over http and https, around an http or https victim)
+// with iframe, object or embed, sandboxed or not.
 //
 // The same seed gives the same cases, and the first n cases of a longer
 // run are those of a shorter one.
@@ -58,6 +63,9 @@ func (g *generator) record(n int) corpustest.Record {
 		Group:        "generated",
 		Status:       200,
 		VictimOrigin: victimOrigin,
+	}
+	if g.chance(0.3) {
+		r.VictimOrigin = victimTLSOrigin
 	}
 	if g.chance(0.6) {
 		for range g.count() {
@@ -203,7 +211,7 @@ func (g *generator) source() string {
 		return g.pick("'self'", "'self'", "'self'", "'none'", "'none'", "'SELF'", "'None'", "'unsafe-inline'",
 			"'nonce-abc'", "'strict-dynamic'", "'self", "self", "none", "'src'", `"self"`)
 	case 2:
-		return g.pick("*", "*", "*", "**", "*:*", "*.*", "*:18082", "*/")
+		return g.pick("*", "*", "*", "**", "*:*", "*.*", "*:"+attackerPort, "*/", "*:"+attackerTLSPort)
 	case 3:
 		return g.pick("http:", "http:", "https:", "HTTP:", "ws:", "data:", "blob:", "javascript:", "http", "http:/", "Http:")
 	}
@@ -213,13 +221,14 @@ func (g *generator) source() string {
 // hostSource returns a host-source, mostly one that names a host, port or
 // wildcard the framing contexts use.
 func (g *generator) hostSource() string {
-	scheme := g.pick("", "", "", "http://", "http://", "http://", "https://", "HTTP://", "ws://", "ftp://", "*://", "http:/")
+	scheme := g.pick("", "", "", "http://", "http://", "http://", "https://", "https://", "HTTP://", "HTTPS://", "ws://", "wss://", "ftp://", "*://", "http:/")
 	host := g.pick("127.0.0.2", "127.0.0.2", "127.0.0.2", "127.0.0.1", "127.0.0.1", "*.0.0.2", "*.0.0.1",
 		"*.2", "*.127.0.0.2", "*", "127.0.0.2.", "127.0.0.3", "localhost", "127.1",
 		"evil.attacker.test", "evil.attacker.test", "attacker.test", "attacker.test", "*.attacker.test",
 		"*.attacker.test", "EVIL.Attacker.TEST", "*.test", "evil.attacker.test.", "[::1]")
 	port := g.pick(":"+attackerPort, ":"+attackerPort, ":"+attackerPort, ":"+victimPort, ":"+victimPort,
-		":"+otherPort, ":*", ":*", "", ":80", ":0"+attackerPort, ":", ":99999999999")
+		":"+otherPort, ":*", ":*", "", ":80", ":0"+attackerPort, ":", ":99999999999",
+		":"+attackerTLSPort, ":"+attackerTLSPort, ":"+victimTLSPort, ":443")
 	path := g.pick("", "", "", "", "", "", "/", "/", "/x", "/x/", "/page/", "/%2F", "//", "/?q", "/#f", "/.", "/a/../")
 	return scheme + host + port + path
 }
@@ -242,6 +251,7 @@ var (
 	topDocuments = []struct{ short, origin string }{
 		{"v", victimOrigin}, {"a", attackerOrigin}, {"a", attackerOrigin}, {"p", otherPortOrigin},
 		{"named", namedOrigin}, {"apex", apexOrigin},
+		{"sv", victimTLSOrigin}, {"sa", attackerTLSOrigin}, {"snamed", namedTLSOrigin},
 	}
 	innerDocuments = append(slices.Clone(topDocuments), []struct{ short, origin string }{
 		{"data", dataParent},
@@ -249,6 +259,7 @@ var (
 	parentDocuments = append(slices.Clone(innerDocuments), []struct{ short, origin string }{
 		{"sandboxed.a", sandboxedPrefix + attackerOrigin + ")"},
 		{"sandboxed.v", sandboxedPrefix + victimOrigin + ")"},
+		{"sandboxed.sa", sandboxedPrefix + attackerTLSOrigin + ")"},
 	}...)
 )
 
@@ -263,20 +274,41 @@ func (g *generator) context(r *corpustest.Record) {
 		key[0] = "sandboxed.iframe"
 	}
 	n := g.count()
-	for i := range n {
-		docs := innerDocuments
-		switch {
-		case i == n-1:
-			docs = topDocuments
-		case i == 0:
-			// A sandboxed document can only be the parent: sandboxing
-			// passes to every document inside it.
-			docs = parentDocuments
+	for {
+		r.Ancestors, key = r.Ancestors[:0], key[:1]
+		for i := range n {
+			docs := innerDocuments
+			switch {
+			case i == n-1:
+				docs = topDocuments
+			case i == 0:
+				// A sandboxed document can only be the parent: sandboxing
+				// passes to every document inside it.
+				docs = parentDocuments
+			}
+			d := docs[g.r.IntN(len(docs))]
+			r.Ancestors = append(r.Ancestors, d.origin)
+			key = append(key, d.short)
 		}
-		d := docs[g.r.IntN(len(docs))]
-		r.Ancestors = append(r.Ancestors, d.origin)
-		key = append(key, d.short)
+		if buildable(r.Ancestors) {
+			break
+		}
 	}
 	r.Context = "generated"
 	r.ContextKey = strings.Join(key, "-")
+}
+
+// buildable reports whether Chromium loads every ancestor of a chain: an
+// ancestor on a named http host (not on the local machine, unlike the
+// victim and the attacker's addresses) inside an https parent or top is
+// blocked as mixed content, and the chain never holds the victim.
+func buildable(ancestors []string) bool {
+	top := ancestors[len(ancestors)-1]
+	for i, a := range ancestors[:len(ancestors)-1] {
+		named := a == namedOrigin || a == apexOrigin
+		if named && (strings.HasPrefix(ancestors[i+1], "https:") || strings.HasPrefix(top, "https:")) {
+			return false
+		}
+	}
+	return true
 }

@@ -26,9 +26,11 @@ import (
 // The ports of the corpus's origins, which the lab replaces by its own
 // servers' (same IP addresses, other ports) wherever they appear.
 const (
-	victimPort   = "18081" // the victim, http://127.0.0.1:18081
-	attackerPort = "18082" // the attacker, http://127.0.0.2:18082, and the named attackers
-	otherPort    = "18083" // the victim's host on another port, http://127.0.0.1:18083
+	victimPort      = "18081" // the victim, http://127.0.0.1:18081
+	attackerPort    = "18082" // the attacker, http://127.0.0.2:18082, and the named attackers
+	otherPort       = "18083" // the victim's host on another port, http://127.0.0.1:18083
+	victimTLSPort   = "18443" // the victim over https, https://127.0.0.1:18443
+	attackerTLSPort = "18444" // the attacker over https, https://127.0.0.2:18444, and the named attackers
 )
 
 // Ancestors the lab builds from other documents than its pages: the corpus
@@ -43,17 +45,21 @@ const (
 const resolverRules = "MAP attacker.test 127.0.0.2, MAP *.attacker.test 127.0.0.2"
 
 // startChromium starts the headless Chromium of a live test, resolving the
-// named attackers to the lab's attacker, and returns its tab.
+// named attackers to the lab's attacker and accepting its https servers'
+// certificate, and returns its tab.
 func startChromium(t *testing.T) context.Context {
 	t.Helper()
-	return chromiumtest.Start(t, chromedp.Flag("host-resolver-rules", resolverRules))
+	return chromiumtest.Start(t, chromedp.Flag("host-resolver-rules", resolverRules),
+		chromedp.Flag("ignore-certificate-errors", true))
 }
 
 // lab serves the cases: a victim on 127.0.0.1, the same host on another
-// port and an attacker on 127.0.0.2, all with the same handler, and records
-// which victim documents loaded.
+// port and an attacker on 127.0.0.2, and the victim and the attacker over
+// https too, all with the same handler, and records which victim documents
+// loaded.
 type lab struct {
 	victim, other, attacker *httptest.Server
+	victimTLS, attackerTLS  *httptest.Server
 	rewrite                 func(string) string
 
 	mu     sync.Mutex
@@ -69,10 +75,14 @@ func newLab(t *testing.T, records []corpustest.Record) *lab {
 	l.victim = serveOn(t, "127.0.0.1:0", l)
 	l.other = serveOn(t, "127.0.0.1:0", l)
 	l.attacker = serveOn(t, "127.0.0.2:0", l)
+	l.victimTLS = serveTLSOn(t, "127.0.0.1:0", l)
+	l.attackerTLS = serveTLSOn(t, "127.0.0.2:0", l)
 	l.rewrite = strings.NewReplacer(
 		victimPort, port(l.victim),
 		otherPort, port(l.other),
 		attackerPort, port(l.attacker),
+		victimTLSPort, port(l.victimTLS),
+		attackerTLSPort, port(l.attackerTLS),
 	).Replace
 	l.cases = corpustest.Handler(records, l.rewrite)
 	return l
@@ -176,8 +186,8 @@ func frameMarkup(element, sandbox, src string) string {
 func (l *lab) frames(t *testing.T, r corpustest.Record) (top, markup string) {
 	t.Helper()
 	victim := l.rewrite(r.VictimOrigin)
-	if victim != l.victim.URL {
-		t.Fatalf("%s: the live test serves the victim at http://127.0.0.1:%s only, not %s", r.ID, victimPort, r.VictimOrigin)
+	if victim != l.victim.URL && victim != l.victimTLS.URL {
+		t.Fatalf("%s: the live test serves the victim at http://127.0.0.1:%s and https://127.0.0.1:%s only, not %s", r.ID, victimPort, victimTLSPort, r.VictimOrigin)
 	}
 	p := "/case/"
 	if r.RedirectHeaders != nil {
@@ -212,14 +222,16 @@ func (l *lab) frames(t *testing.T, r corpustest.Record) (top, markup string) {
 }
 
 // serves reports whether one of the lab's servers answers origin: the
-// victim, the victim's host on the other port, the attacker, and the named
-// attackers on the attacker's port.
+// victim, the victim's host on the other port, the attacker, the https
+// victim and attacker, and the named attackers on the attacker's port of
+// either scheme.
 func (l *lab) serves(origin string) bool {
-	if slices.Contains([]string{l.victim.URL, l.other.URL, l.attacker.URL}, origin) {
+	if slices.Contains([]string{l.victim.URL, l.other.URL, l.attacker.URL, l.victimTLS.URL, l.attackerTLS.URL}, origin) {
 		return true
 	}
 	u, err := url.Parse(origin)
-	if err != nil || u.Scheme != "http" || u.Port() != port(l.attacker) || u.Path != "" {
+	if err != nil || u.Path != "" ||
+		!(u.Scheme == "http" && u.Port() == port(l.attacker) || u.Scheme == "https" && u.Port() == port(l.attackerTLS)) {
 		return false
 	}
 	return u.Hostname() == "attacker.test" || strings.HasSuffix(u.Hostname(), ".attacker.test")
