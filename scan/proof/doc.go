@@ -30,7 +30,8 @@
 // Load checks the origin of every ancestor document as Chromium reports it
 // (self.origin); a chain Chromium cannot build is an error, not a verdict.
 // For example an ancestor inside a "null" one is sandboxed too, so it is not
-// the origin the chain names.
+// the origin the chain names; and an http ancestor on a name, below an https
+// one, is blocked as mixed content (said at once, from Chromium's report).
 //
 // # What the verdict means
 //

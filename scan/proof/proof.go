@@ -814,6 +814,9 @@ func (w *walker) walk(levels []ancestor, pageURL string) (Frame, error) {
 		a := levels[k]
 		w.state = "waiting for the ancestor " + a.url
 		f, d, err := w.waitDocument(id, anyDocument)
+		if _, ok := errors.AsType[*mixedContentError](err); ok {
+			return Frame{}, fmt.Errorf("the chain cannot be built: ancestor %s: %w", a.origin, err)
+		}
 		if err != nil {
 			return Frame{}, err
 		}

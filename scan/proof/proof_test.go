@@ -638,4 +638,15 @@ func TestLoad_mixedContent(t *testing.T) {
 			}
 		})
 	}
+	// An http ancestor on a name, below an https one, is itself blocked:
+	// the chain cannot be built, and Load says so at once.
+	t.Run("ancestor blocked", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+		defer cancel()
+		f, err := b.Load(ctx, local, []string{"http://attacker.example", "https://top.example"})
+		if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "the chain cannot be built: ancestor http://attacker.example") ||
+			!strings.Contains(err.Error(), "as mixed content") {
+			t.Errorf("Load = %s, %v; want at once the error that the http ancestor is blocked as mixed content", f.What(), err)
+		}
+	})
 }
