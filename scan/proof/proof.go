@@ -956,10 +956,12 @@ func (w *walker) locate(id cdp.FrameID) (frameRef, bool, error) {
 		var detach context.CancelFunc
 		fctx, detach = chromedp.NewContext(w.tab, chromedp.WithTargetID(tid), chromedp.WithDetachOnCancel(),
 			chromedp.WithListener(w.noteMixedContent))
-		w.detach = append(w.detach, detach)
 		if _, err := chromedp.Call(fctx, audits.Enable, cdp.Empty{}); err != nil {
+			// Not kept: the next look attaches afresh, issues and all.
+			detach()
 			return frameRef{}, false, fmt.Errorf("enable the issues of iframe target %s: %w", id, err)
 		}
+		w.detach = append(w.detach, detach)
 		w.attached[tid] = fctx
 		w.hosts = append([]context.Context{fctx}, w.hosts...)
 	}
