@@ -3,6 +3,7 @@ package framing
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -26,7 +27,7 @@ func mixedContent(chain []Origin, resp Response) (Verdict, bool) {
 	default:
 		return Verdict{}, false
 	}
-	for _, u := range append(resp.Redirects[:len(resp.Redirects):len(resp.Redirects)], resp.URL) {
+	for _, u := range slices.Concat(resp.Redirects, []string{resp.URL}) {
 		if !isInsecure(u) {
 			continue
 		}
