@@ -47,7 +47,11 @@ the page's own origin, and the page's own origin inside a foreign top - or
 exactly the chains given with -from; then findings, each with a severity,
 the exact header lines as evidence, and the header to send as the fix. Once
 per origin it also fetches a missing page (/clickguard-scan-<random>) to
-check that error pages are protected too.
+check that error pages are protected too. Browsers block an http URL (not on
+the local machine) in a frame whose parent or top is https, as mixed
+content: such a verdict is blocked, except that an http URL which redirects
+to https is judged there as an attacker would frame it, by its final URL
+(frame_url in JSON).
 
 Output is text (coloured on a terminal unless NO_COLOR is set), one JSON
 document (-format json), one JSON result per line as results arrive
