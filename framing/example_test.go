@@ -54,3 +54,30 @@ func ExampleParseXFO() {
 	// Output:
 	// conflict [sameorigin deny]
 }
+
+func ExampleEvaluate_mixedContent() {
+	// http://shop.example/ redirects to https://shop.example/, which sends
+	// no framing header at all.
+	resp := framing.Response{
+		URL:       "https://shop.example/",
+		Status:    200,
+		Redirects: []string{"http://shop.example/"},
+	}
+	// An https page cannot frame the http URL: Chromium blocks it as
+	// mixed content, before any response.
+	v, _ := framing.Evaluate(resp, []string{"https://evil.example"})
+	fmt.Println(v.Framable, v.DecidedBy)
+
+	// An http page can, and the redirect leads to the unprotected page.
+	v, _ = framing.Evaluate(resp, []string{"http://evil.example"})
+	fmt.Println(v.Framable, v.DecidedBy)
+
+	// So can an https page that frames the final URL itself.
+	resp.Redirects = nil
+	v, _ = framing.Evaluate(resp, []string{"https://evil.example"})
+	fmt.Println(v.Framable, v.DecidedBy)
+	// Output:
+	// false mixed-content
+	// true none
+	// true none
+}
