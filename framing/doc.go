@@ -8,7 +8,7 @@
 // to it, its header lines in order and the <meta http-equiv> tags of its
 // body) and a chain of ancestor origins, parent first and top-level document
 // last; it returns a [Verdict]: whether the document renders, what decided
-// ("csp", "xfo", "none", "status" or "mixed-content"), and a reason a web
+// ("csp", "xfo", "none", "status", "mixed-content" or "no-document"), and a reason a web
 // developer can act on. [ParseXFO], [ParseCSP], [ParseSource]
 // and [ParseOrigin] expose the parsers for tools that report on headers.
 //
@@ -24,6 +24,12 @@
 //     is not on the local machine (localhost, *.localhost, a loopback
 //     address), whether the frame was given that URL or a redirect led
 //     there, before any response: no header plays a part.
+//   - A response that is no document comes next: status 204, 205 or 304
+//     commits nothing in the frame, and neither does a download (a
+//     Content-Disposition type other than inline; a MIME type Chromium does
+//     not render, such as application/octet-stream or text/csv). A
+//     download with an error status shows Chromium's error page instead.
+//     Nothing of the page renders, so no header plays a part.
 //   - An enforced Content-Security-Policy with frame-ancestors takes over:
 //     X-Frame-Options is then ignored, whatever the directive allows. Every
 //     enforced policy must allow every ancestor. A comma splits one header

@@ -23,8 +23,9 @@ type Response struct {
 	// gives an opaque origin, which is same-origin with nothing.
 	URL string
 	// Status is the HTTP status code. Browsers apply the framing rules to
-	// every status, error pages included; Evaluate uses it only for an
-	// <object> (see Element). Zero means unknown and counts as 200.
+	// every status, error pages included; Evaluate uses it for the
+	// statuses that commit no document (204, 205, 304), for downloads, and
+	// for an <object> (see Element). Zero means unknown and counts as 200.
 	Status int
 	// Element is the element whose frame loads the document: "iframe" (also
 	// when empty, and any other value), "object" or "embed". The rules are the
@@ -34,8 +35,19 @@ type Response struct {
 	// the error page. The default, an iframe, is what an attacker would use.
 	Element string
 	// Headers are the response's header lines in order. Names compare
-	// case-insensitively.
+	// case-insensitively. Besides the framing headers, Evaluate reads
+	// Content-Type, Content-Disposition and X-Content-Type-Options, which
+	// tell whether the response is a download (see Evaluate).
 	Headers []Header
+	// Sniffed is the MIME type the start of the body sniffs as under the
+	// MIME Sniffing Standard's rules for a resource of unknown type, as
+	// [net/http.DetectContentType] computes it ("text/html;
+	// charset=utf-8", "application/octet-stream"). Chromium sniffs when the
+	// response has no Content-Type (or says unknown/unknown or
+	// application/unknown), and looks whether a text/plain body is binary;
+	// a body that sniffs as a type it does not render is a download. Empty
+	// means unknown: the body then counts as one Chromium renders.
+	Sniffed string
 	// Meta are the <meta http-equiv> tags of the body: reported, never
 	// obeyed.
 	Meta []Meta
@@ -63,6 +75,11 @@ const (
 	// DecidedByMixedContent: Chromium blocked the frame's request as mixed
 	// content, before any response, so no header played a part.
 	DecidedByMixedContent Decider = "mixed-content"
+
+	// DecidedByNoDocument: the response puts no document of the page in
+	// the frame (a 204, a download), so the framing headers played no
+	// part.
+	DecidedByNoDocument Decider = "no-document"
 )
 
 // Verdict is whether a document renders in a frame, and why.
@@ -93,6 +110,16 @@ type Verdict struct {
 //     ancestors, not the ones between them, and an opaque ancestor counts
 //     as not https (Chromium judges it by the scheme of the document it was
 //     made from, which "null" does not name).
+//   - No document: a response with status 204, 205 or 304 commits nothing,
+//     and neither does a download: a Content-Disposition whose type is a
+//     token other than inline, or a MIME type Chromium does not render
+//     (Content-Type, the last of its values with a '/' other than */*; or,
+//     where Chromium sniffs, [Response.Sniffed]), such as
+//     application/octet-stream, application/zip or text/csv. The frame
+//     keeps its empty document; for a download with a status outside 2xx,
+//     and for a response with two distinct Content-Disposition values,
+//     Chromium shows its error page instead (an <object>, its fallback
+//     content). The framing headers play no part.
 //   - If any Content-Security-Policy header (never -Report-Only, never
 //     <meta>) holds a policy with a frame-ancestors directive, X-Frame-Options
 //     is ignored, whatever that directive says, and every such policy must
@@ -142,6 +169,9 @@ func Evaluate(resp Response, ancestors []string) (Verdict, error) {
 
 	if len(chain) > 0 {
 		if v, ok := mixedContent(chain, resp); ok {
+			return v, nil
+		}
+		if v, ok := noDocument(resp); ok {
 			return v, nil
 		}
 	}

@@ -231,3 +231,31 @@ func TestEvaluate_mixedContentRedirected(t *testing.T) {
 		t.Errorf("Evaluate with Redirects = %+v, %v; want framable, the source's path ignored after a redirect", got, err)
 	}
 }
+
+// TestEvaluate_noDocument: the responses of testdata/no-document.json, which
+// put no document of the page in a frame (a 204, a download), and their
+// neighbours that do, in each frame element, framed by the page's own
+// origin. internal/chromiumlive's TestNoDocument_chromium measures every
+// one in Chromium.
+func TestEvaluate_noDocument(t *testing.T) {
+	t.Parallel()
+	const page = "https://v.test/page"
+	for _, tc := range corpustest.ReadNoDocument(t) {
+		for _, el := range []string{"iframe", "object", "embed"} {
+			want := tc.Frame
+			if el == "object" {
+				want = tc.ObjectFrame()
+			}
+			got, err := framing.Evaluate(tc.Response(page, el), []string{"https://v.test"})
+			if err != nil {
+				t.Fatalf("%s in an %s: %v", tc.Name, el, err)
+			}
+			switch {
+			case got.Framable != (want == corpustest.FrameDocument):
+				t.Errorf("%s in an %s: Evaluate = %+v, but Chromium shows %s", tc.Name, el, got, want)
+			case want == corpustest.FrameNothing && got.DecidedBy != framing.DecidedByNoDocument:
+				t.Errorf("%s in an %s: decided by %s (%s), want no-document", tc.Name, el, got.DecidedBy, got.Reason)
+			}
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package framing_test
 
 import (
+	"net/http"
 	neturl "net/url"
 	"slices"
 	"strings"
@@ -207,6 +208,51 @@ func FuzzEvaluate(f *testing.F) {
 		extra.Meta = []framing.Meta{{HTTPEquiv: "X-Frame-Options", Content: xfoValue}, {HTTPEquiv: "Content-Security-Policy", Content: cspValue}}
 		if w, err := framing.Evaluate(extra, ancestors); err != nil || w.Framable != v.Framable || w.DecidedBy != v.DecidedBy {
 			t.Fatalf("report-only and meta changed the verdict: %+v, then %+v (%v)", v, w, err)
+		}
+	})
+}
+
+// FuzzEvaluate_noDocument: whatever the status, Content-Type,
+// Content-Disposition and body, a response that puts no document in the
+// frame is never framable, its framing headers change nothing, and an HTML
+// page served as itself always is one.
+func FuzzEvaluate_noDocument(f *testing.F) {
+	f.Add(204, "text/html", "", false, "")
+	f.Add(200, "application/octet-stream", "", false, "bin")
+	f.Add(200, "text/html", "attachment", false, "<p>x")
+	f.Add(404, "text/csv", "inline", true, "a,b")
+	f.Add(200, "", `inline, attachment; filename="a,b"`, false, "\x00\x01")
+	f.Add(200, "unknown/unknown", "", true, "<html>")
+	f.Fuzz(func(t *testing.T, status int, contentType, disposition string, nosniff bool, body string) {
+		var headers []framing.Header
+		if contentType != "" {
+			headers = append(headers, framing.Header{Name: "Content-Type", Value: contentType})
+		}
+		if disposition != "" {
+			headers = append(headers, framing.Header{Name: "Content-Disposition", Value: disposition})
+		}
+		if nosniff {
+			headers = append(headers, framing.Header{Name: "X-Content-Type-Options", Value: "nosniff"})
+		}
+		resp := framing.Response{URL: "https://v.test/", Status: status, Headers: headers, Sniffed: http.DetectContentType([]byte(body))}
+		ancestors := []string{"https://a.test"}
+		v, err := framing.Evaluate(resp, ancestors)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.DecidedBy == framing.DecidedByNoDocument {
+			if v.Framable || v.Reason == "" {
+				t.Fatalf("Evaluate(%+v) = %+v: no document, yet framable or without a reason", resp, v)
+			}
+			resp.Headers = append(slices.Clone(headers), framing.Header{Name: "X-Frame-Options", Value: "DENY"},
+				framing.Header{Name: "Content-Security-Policy", Value: "frame-ancestors *"})
+			if w, err := framing.Evaluate(resp, ancestors); err != nil || w != v {
+				t.Fatalf("framing headers changed a no-document verdict: %+v, then %+v (%v)", v, w, err)
+			}
+		}
+		page := framing.Response{URL: resp.URL, Status: 200, Headers: []framing.Header{{Name: "Content-Type", Value: "text/html"}}, Sniffed: resp.Sniffed}
+		if w, err := framing.Evaluate(page, ancestors); err != nil || !w.Framable {
+			t.Fatalf("an HTML page without framing headers = %+v (%v), want framable", w, err)
 		}
 	})
 }

@@ -230,3 +230,44 @@ func TestReadMixed_malformed(t *testing.T) {
 		})
 	}
 }
+
+func TestReadNoDocument(t *testing.T) {
+	t.Parallel()
+	cases := ReadNoDocument(t)
+	shown := map[string]int{}
+	for _, c := range cases {
+		shown[c.Frame]++
+	}
+	if shown[FrameDocument] == 0 || shown[FrameNothing] == 0 || shown[FrameError] == 0 {
+		t.Errorf("the no-document cases show %v: the file needs documents, nothing and error pages for its measures to be able to fail", shown)
+	}
+}
+
+func TestReadNoDocument_malformed(t *testing.T) {
+	t.Parallel()
+	const one = `{"name": "a", "status": 204, "headers": [], "body": "", "frame": "nothing"}`
+	tests := []struct{ name, content, wantErr string }{
+		{"empty array", `[]`, "no cases"},
+		{"unknown field", `[` + strings.Replace(one, `"body"`, `"bdy": "", "body"`, 1) + `]`, `unknown field "bdy"`},
+		{"no name", `[` + strings.Replace(one, `"name": "a", `, "", 1) + `]`, "want a name"},
+		{"no status", `[` + strings.Replace(one, `"status": 204, `, "", 1) + `]`, "a status from 100 to 599"},
+		{"no headers", `[` + strings.Replace(one, `"headers": [], `, "", 1) + `]`, "headers (even empty)"},
+		{"a header that is not a pair", `[` + strings.Replace(one, `"headers": []`, `"headers": [["A"]]`, 1) + `]`, "want a name and a value"},
+		{"a header without a name", `[` + strings.Replace(one, `"headers": []`, `"headers": [["", "v"]]`, 1) + `]`, "want a name and a value"},
+		{"unknown frame", `[` + strings.Replace(one, `"nothing"`, `"blank"`, 1) + `]`, `frame "blank"`},
+		{"name twice", `[` + one + `, ` + one + `]`, `name "a" used twice`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			name := filepath.Join(t.TempDir(), "no-document.json")
+			if err := os.WriteFile(name, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cases, err := readNoDocument(name)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("readNoDocument = %d cases, error %v; want an error containing %q", len(cases), err, tc.wantErr)
+			}
+		})
+	}
+}

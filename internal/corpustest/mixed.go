@@ -66,21 +66,9 @@ func ReadMixedContent(t testing.TB) []MixedContentCase {
 }
 
 func readMixed(name string) ([]MixedContentCase, error) {
-	b, err := os.ReadFile(name)
+	cases, err := readArray[MixedContentCase](name)
 	if err != nil {
 		return nil, err
-	}
-	var cases []MixedContentCase
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cases); err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("more than one JSON value")
-	}
-	if len(cases) == 0 {
-		return nil, errors.New("no cases")
 	}
 	seen := map[string]bool{}
 	for i, c := range cases {
@@ -91,6 +79,28 @@ func readMixed(name string) ([]MixedContentCase, error) {
 			return nil, fmt.Errorf("case %d: name %q used twice", i+1, c.Name)
 		}
 		seen[c.Name] = true
+	}
+	return cases, nil
+}
+
+// readArray reads a file holding one non-empty JSON array of T, whose
+// elements have no field T does not know.
+func readArray[T any](name string) ([]T, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	var cases []T
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cases); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("more than one JSON value")
+	}
+	if len(cases) == 0 {
+		return nil, errors.New("no cases")
 	}
 	return cases, nil
 }

@@ -1,0 +1,209 @@
+package framing
+
+import (
+	"fmt"
+	"strings"
+)
+
+// noDocument returns the verdict for a response that puts no document of
+// the page in a frame, whatever its framing headers say, and false for one
+// that does. As measured in Chromium:
+//
+//   - a 204, 205 or 304 response commits nothing: the frame keeps the
+//     document it held, at first an empty one;
+//   - more than one distinct Content-Disposition value fails the request
+//     (Chromium's ERR_RESPONSE_HEADERS_MULTIPLE_CONTENT_DISPOSITION);
+//   - a download commits nothing either: a Content-Disposition whose type is
+//     a token other than inline, or a MIME type Chromium does not render
+//     (see rendersType). A download with a status outside 2xx, and a failed
+//     request, show Chromium's error page in an iframe or embed and the
+//     fallback content of an <object>.
+func noDocument(resp Response) (Verdict, bool) {
+	switch resp.Status {
+	case 204, 205, 304:
+		return Verdict{Framable: false, DecidedBy: DecidedByNoDocument,
+			Reason: fmt.Sprintf("a response with status %d commits no document: the frame keeps the empty document it held, so nothing of the page renders, whatever the headers say", resp.Status)}, true
+	}
+	var dispositions []string
+	var contentType []string
+	nosniff := false
+	for _, h := range resp.Headers {
+		switch {
+		case strings.EqualFold(h.Name, "Content-Disposition"):
+			dispositions = append(dispositions, splitValues(h.Value)...)
+		case strings.EqualFold(h.Name, "Content-Type"):
+			contentType = append(contentType, splitValues(h.Value)...)
+		case strings.EqualFold(h.Name, "X-Content-Type-Options"):
+			// Chromium reads the first value only.
+			if v := splitValues(h.Value); !nosniff && len(v) > 0 {
+				nosniff = strings.EqualFold(v[0], "nosniff")
+			}
+		}
+	}
+	for _, d := range dispositions[min(1, len(dispositions)):] {
+		if d != dispositions[0] {
+			return Verdict{Framable: false, DecidedBy: DecidedByNoDocument,
+				Reason: fmt.Sprintf("Chromium refuses a response with more than one Content-Disposition value (%q and %q) and shows %s, so nothing of the page renders, whatever the headers say",
+					dispositions[0], d, errorShown(resp))}, true
+		}
+	}
+	why := ""
+	if len(dispositions) > 0 {
+		if t := dispositionType(dispositions[0]); t != "" && !strings.EqualFold(t, "inline") {
+			why = fmt.Sprintf("Content-Disposition: %s makes the response a download", dispositions[0])
+		}
+	}
+	if why == "" {
+		why = downloadType(mimeType(contentType), resp.Sniffed, nosniff)
+	}
+	if why == "" {
+		return Verdict{}, false
+	}
+	if resp.Status == 0 || resp.Status >= 200 && resp.Status <= 299 {
+		return Verdict{Framable: false, DecidedBy: DecidedByNoDocument,
+			Reason: why + ": the frame keeps the empty document it held, so nothing of the page renders, whatever the headers say"}, true
+	}
+	return Verdict{Framable: false, DecidedBy: DecidedByNoDocument,
+		Reason: fmt.Sprintf("%s, and for status %d Chromium shows %s instead, so nothing of the page renders, whatever the headers say",
+			why, resp.Status, errorShown(resp))}, true
+}
+
+// errorShown names what the frame shows when the request fails.
+func errorShown(resp Response) string {
+	if strings.EqualFold(resp.Element, "object") {
+		return "the <object>'s fallback content"
+	}
+	return "its own error page in the frame"
+}
+
+// dispositionType returns the disposition type of a Content-Disposition
+// value, or "" when the value has none: Chromium takes what comes before
+// the first ';', trimmed, and a value that is not a token counts as no
+// type (the response is then inline).
+func dispositionType(v string) string {
+	t, _, _ := strings.Cut(v, ";")
+	t = strings.Trim(t, " \t")
+	if t == "" || strings.IndexFunc(t, func(r rune) bool { return !isTokenChar(r) }) >= 0 {
+		return ""
+	}
+	return t
+}
+
+// mimeType returns the MIME type Chromium takes from the Content-Type
+// values: the last one with a '/' that is not */*, its essence lowercased,
+// or "" when there is none.
+func mimeType(values []string) string {
+	mt := ""
+	for _, v := range values {
+		t, _, _ := strings.Cut(v, ";")
+		t = lowerASCII(strings.Trim(t, " \t"))
+		if strings.Contains(t, "/") && t != "*/*" {
+			mt = t
+		}
+	}
+	return mt
+}
+
+// downloadType says why a response of MIME type mt (from Content-Type; ""
+// when there is none) is a download, or returns "" when Chromium renders
+// it. Unless X-Content-Type-Options is nosniff, Chromium sniffs the body
+// when there is no type or the type is unknown/unknown or
+// application/unknown, and looks whether a text/plain body is binary;
+// sniffed is what the body sniffs as, "" when unknown (the body then counts
+// as rendered). With nosniff, a response without a type renders as text.
+func downloadType(mt, sniffed string, nosniff bool) string {
+	sniffed, _, _ = strings.Cut(sniffed, ";")
+	sniffed = lowerASCII(strings.Trim(sniffed, " \t"))
+	sniffs := mt == "" || mt == "unknown/unknown" || mt == "application/unknown"
+	switch {
+	case sniffs && nosniff && mt != "":
+		return fmt.Sprintf("Content-Type: %s is not a type Chromium renders, and X-Content-Type-Options: nosniff keeps it from sniffing the body, so the response is a download", mt)
+	case sniffs && !nosniff:
+		if sniffed != "" && !rendersType(sniffed) {
+			what := "there is no Content-Type"
+			if mt != "" {
+				what = "Content-Type: " + mt + " lets Chromium sniff it"
+			}
+			return fmt.Sprintf("the body sniffs as %s (%s), a type Chromium does not render, so the response is a download", sniffed, what)
+		}
+	case mt == "text/plain":
+		if !nosniff && sniffed != "" && !strings.HasPrefix(sniffed, "text/") {
+			return fmt.Sprintf("the text/plain body sniffs as %s, binary, so Chromium makes the response a download (X-Content-Type-Options: nosniff would stop that)", sniffed)
+		}
+	case !sniffs && !rendersType(mt):
+		return fmt.Sprintf("Content-Type: %s is not a type Chromium renders, so the response is a download", mt)
+	}
+	return ""
+}
+
+// rendersType reports whether Chromium renders a document of MIME type mt
+// (lowercased) in a frame, rather than download it: HTML, XML, JSON,
+// JavaScript, text other than the kinds users expect to save (CSV, vCard,
+// calendars and the like), the images and media it decodes and PDF. Every
+// audio/ and video/ type counts as rendered: which of them Chromium plays
+// depends on its build, and a type counted as rendered can only make a
+// verdict framable, never hide a framable page.
+func rendersType(mt string) bool {
+	switch {
+	case strings.HasPrefix(mt, "text/"):
+		return !unrenderedText[mt]
+	case strings.HasPrefix(mt, "audio/"), strings.HasPrefix(mt, "video/"):
+		return true
+	case strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"):
+		return true
+	}
+	return renderedTypes[mt]
+}
+
+// unrenderedText are the text/ types Chromium downloads.
+var unrenderedText = setOf(
+	"text/calendar", "text/x-calendar", "text/x-vcalendar", "text/vcalendar",
+	"text/vcard", "text/x-vcard", "text/directory", "text/ldif", "text/qif",
+	"text/x-qif", "text/x-csv", "text/x-vcf", "text/rtf",
+	"text/comma-separated-values", "text/csv", "text/tab-separated-values",
+	"text/tsv", "text/ofx", "text/vnd.sun.j2me.app-descriptor",
+	"text/x-ms-iqy", "text/x-ms-odc", "text/x-ms-rqy", "text/x-ms-contact",
+)
+
+// renderedTypes are the other types Chromium renders in a frame.
+var renderedTypes = setOf(
+	// Images.
+	"image/jpeg", "image/pjpeg", "image/jpg", "image/webp", "image/png",
+	"image/apng", "image/gif", "image/bmp", "image/vnd.microsoft.icon",
+	"image/x-icon", "image/x-xbitmap", "image/x-png", "image/avif",
+	"image/jxl", "image/svg+xml",
+	// Documents.
+	"application/xml", "application/atom+xml", "application/rss+xml",
+	"application/xhtml+xml", "application/json", "application/pdf",
+	"multipart/x-mixed-replace",
+	// JavaScript.
+	"application/ecmascript", "application/javascript",
+	"application/x-ecmascript", "application/x-javascript",
+)
+
+func setOf(s ...string) map[string]bool {
+	m := make(map[string]bool, len(s))
+	for _, v := range s {
+		m[v] = true
+	}
+	return m
+}
+
+// splitValues splits a header line into its values as Chromium enumerates
+// them: on commas outside quoted strings (see splitHeaderValue), each value
+// trimmed of spaces and tabs, empty ones dropped.
+func splitValues(v string) []string {
+	var out []string
+	for _, s := range splitHeaderValue(v) {
+		if s = strings.Trim(s, " \t"); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// isTokenChar reports whether c may appear in an HTTP token (RFC 9110's
+// tchar).
+func isTokenChar(c rune) bool {
+	return c < 0x7f && (isAlpha(byte(c)) || isDigit(byte(c)) || strings.ContainsRune("!#$%&'*+-.^_`|~", c))
+}
