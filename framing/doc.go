@@ -79,9 +79,10 @@
 // Its truth is a corpus of measurements in headless Chromium, kept beside the
 // module as ../shared/corpus/chromium-framing.jsonl, and the project's own
 // further measurements in testdata/chromium-extra.jsonl (X-Frame-Options
-// quoting, queries in sources, VT in CSP, <object> and status) and
-// testdata/mixed-content.json, which internal/chromiumlive measures again
-// in the local Chromium; the tests require agreement with every line.
+// quoting, queries in sources, VT in CSP, <object> and status),
+// testdata/mixed-content.json and testdata/no-document.json, which
+// internal/chromiumlive measures again in the local Chromium; the tests
+// require agreement with every line.
 //
 // # References
 //

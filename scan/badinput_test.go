@@ -64,8 +64,12 @@ func TestRun_badInput(t *testing.T) {
 		w.Header().Set("X-Padding", strings.Repeat("a", 1<<20))
 	})
 	mux.HandleFunc("/binary", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Type", "image/png")
 		w.Header().Set("X-Frame-Options", "DENY")
+		_, _ = w.Write([]byte{0, 1, 2, 0xff, '<', 'm', 'e', 't', 'a', 0})
+	})
+	mux.HandleFunc("/download", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
 		_, _ = w.Write([]byte{0, 1, 2, 0xff, '<', 'm', 'e', 't', 'a', 0})
 	})
 	mux.HandleFunc("/endless", func(w http.ResponseWriter, r *http.Request) {
@@ -122,6 +126,7 @@ func TestRun_badInput(t *testing.T) {
 		{"self-signed certificate", tlsSrv.URL + "/binary", scan.Options{}, "certificate", ""},
 		{"self-signed certificate with Insecure", tlsSrv.URL + "/binary", scan.Options{Insecure: true}, "", "not-html"},
 		{"non-HTML body", srv.URL + "/binary", scan.Options{}, "", "not-html"},
+		{"a download", srv.URL + "/download", scan.Options{}, "", "no-document"},
 		{"endless body", srv.URL + "/endless", scan.Options{}, "", "body-truncated"},
 		{"stalled body", srv.URL + "/stalled-body", scan.Options{Timeout: 300 * time.Millisecond}, "no complete response within 300ms", ""},
 		{"stalled headers", srv.URL + "/stalled-headers", scan.Options{Timeout: 300 * time.Millisecond}, "no complete response within 300ms", ""},

@@ -19,6 +19,11 @@ const (
 	hdrXFO   = "x-frame-options"
 	hdrCSP   = "content-security-policy"
 	hdrCSPRO = "content-security-policy-report-only"
+
+	// The headers that tell whether the response is a document at all.
+	hdrType        = "content-type"
+	hdrDisposition = "content-disposition"
+	hdrNosniff     = "x-content-type-options"
 )
 
 // Fixes that recur.
@@ -321,6 +326,9 @@ func cut(s string) string {
 // foreign origin through its policy, or protected only by the legacy header.
 func (f *facts) checkProtection() []Finding {
 	xfoBlocks := f.xfo.Mode == framing.XFODeny || f.xfo.Mode == framing.XFOSameOrigin || f.xfo.Mode == framing.XFOConflict
+	if f.foreignV.DecidedBy == framing.DecidedByNoDocument {
+		return f.checkNoDocument(f.hasFA || xfoBlocks)
+	}
 	switch {
 	case !f.hasFA && !xfoBlocks && f.foreignV.Framable:
 		msg := "No framing protection that browsers enforce: any site can load this page in a frame and trick users into clicking on it (clickjacking)."
@@ -958,6 +966,27 @@ func (f *facts) checkErrorPage() []Finding {
 	}}
 }
 
+// checkNoDocument says that browsers show nothing of the response in a
+// frame (a 204, a download), so that there is nothing to click, and, when
+// the response has no framing protection, that it would be framable should
+// it become a page.
+func (f *facts) checkNoDocument(protected bool) []Finding {
+	msg := "Browsers show nothing of this response in a frame, so there is nothing to click on: " + f.foreignV.Reason + "."
+	fix := ""
+	if !protected {
+		msg += " It sends no framing protection that browsers enforce: should it become a page, any site could frame it."
+		fix = fixNone
+	}
+	ev := []string{fmt.Sprintf("GET %s: status %d", f.page.final.Redacted(), f.resp.Status)}
+	for _, h := range f.resp.Headers {
+		switch strings.ToLower(h.Name) {
+		case hdrType, hdrDisposition, hdrNosniff:
+			ev = append(ev, line(h))
+		}
+	}
+	return []Finding{{ID: "no-document", Severity: SeverityInfo, Message: msg, Evidence: ev, Fix: fix}}
+}
+
 // refused reports whether the server answers the framed navigation with an
 // error while it serves the top-level navigation: it refuses frames by
 // their Fetch Metadata (Sec-Fetch-Dest), as clickguard's guard package does.
@@ -1077,8 +1106,9 @@ func (f *facts) checkDocument() []Finding {
 			Evidence: ev,
 		})
 	}
-	if !f.page.isHTML && !f.refused() {
-		// (A refusal's body is not the page: its type says nothing.)
+	if !f.page.isHTML && !f.refused() && f.foreignV.DecidedBy != framing.DecidedByNoDocument {
+		// (A refusal's body is not the page: its type says nothing; and
+		// no-document has said what the type does.)
 		ev := "(no Content-Type header)"
 		if ct := f.page.contentType; ct != "" {
 			ev = "Content-Type: " + ct

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/clickguard/clickguard/framing"
 	"github.com/clickguard/clickguard/guard"
 	"github.com/clickguard/clickguard/scan"
 )
@@ -784,7 +785,8 @@ func TestRun_notHTMLEvidence(t *testing.T) {
 				if tc.contentType != "" {
 					w.Header().Set("Content-Type", tc.contentType)
 				}
-				w.WriteHeader(http.StatusNoContent)
+				// 200, not 204: a 204 shows nothing in a frame at all.
+				w.WriteHeader(http.StatusOK)
 			}))
 			defer srv.Close()
 			r := scanOne(t, srv, scan.Options{SkipErrorPage: true}, "/p")
@@ -797,6 +799,73 @@ func TestRun_notHTMLEvidence(t *testing.T) {
 				}
 			}
 			t.Errorf("no not-html finding in %+v", r.Findings)
+		})
+	}
+}
+
+// TestRun_noDocument: a response that shows nothing in a frame (a 204, a
+// download) is judged so in every chain, whatever its framing headers,
+// with one informational finding that says why and, when it has no
+// framing protection, how to add one; nothing calls it framable or
+// unprotected.
+func TestRun_noDocument(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/204", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	mux.HandleFunc("/attachment", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("Content-Disposition", `attachment; filename="items.html"`)
+		fmt.Fprint(w, "<!doctype html><title>items</title><button>Delete</button>")
+	})
+	mux.HandleFunc("/csv", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/csv")
+		w.Header().Set("X-Frame-Options", "DENY")
+		fmt.Fprint(w, "a,b\n")
+	})
+	mux.HandleFunc("/binary", func(w http.ResponseWriter, r *http.Request) {
+		// No Content-Type: browsers sniff the body, which is binary.
+		w.Header()["Content-Type"] = nil
+		_, _ = w.Write([]byte{0, 1, 2, 3})
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct {
+		path, why string
+		protected bool
+	}{
+		{"/204", "status 204 commits no document", false},
+		{"/attachment", `Content-Disposition: attachment; filename="items.html" makes the response a download`, false},
+		{"/csv", "Content-Type: text/csv is not a type Chromium renders", true},
+		{"/binary", "the body sniffs as application/octet-stream (there is no Content-Type)", false},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			t.Parallel()
+			r := scanOne(t, srv, scan.Options{SkipErrorPage: true}, tc.path)
+			if len(r.Verdicts) != 3 {
+				t.Fatalf("%d verdicts, want 3", len(r.Verdicts))
+			}
+			for _, v := range r.Verdicts {
+				if v.Framable || v.DecidedBy != string(framing.DecidedByNoDocument) || !strings.Contains(v.Reason, tc.why) {
+					t.Errorf("%s: framable = %v by %s (%s), want no document: %s", v.Chain, v.Framable, v.DecidedBy, v.Reason, tc.why)
+				}
+			}
+			var ids []string
+			for _, f := range r.Findings {
+				ids = append(ids, f.ID)
+				if f.ID != "no-document" {
+					continue
+				}
+				wantFix := "Content-Security-Policy: frame-ancestors 'none'"
+				if tc.protected {
+					wantFix = ""
+				}
+				if f.Severity != scan.SeverityInfo || f.Fix != wantFix || !strings.Contains(f.Message, tc.why) {
+					t.Errorf("no-document finding %+v, want info, fix %q, saying %q", f, wantFix, tc.why)
+				}
+			}
+			if !slices.Contains(ids, "no-document") || slices.Contains(ids, "no-protection") || slices.Contains(ids, "not-html") {
+				t.Errorf("findings %q, want no-document and neither no-protection nor not-html", ids)
+			}
 		})
 	}
 }

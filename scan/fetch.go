@@ -265,6 +265,9 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation, credOri
 		Status:     resp.StatusCode,
 		Headers:    headerLines(resp.Header),
 		Redirected: len(p.redirects) > 0,
+		// What browsers sniff tells a download from a page where the
+		// type does not (see framing.Response).
+		Sniffed: http.DetectContentType(body),
 	}
 	for _, r := range p.redirects {
 		p.resp.Redirects = append(p.resp.Redirects, r.URL)

@@ -193,6 +193,12 @@ var rules = []Rule{
 		Help:  "Scan the final URL, or protect it.",
 	},
 	{
+		ID: "no-document", Name: "NoDocument", Severity: SeverityInfo,
+		Short: "Browsers show nothing of the response in a frame",
+		Full:  "The response commits no document in a frame: its status is 204, 205 or 304, or it is a download (Content-Disposition: attachment, or a type Chromium does not render, such as application/octet-stream or text/csv). A frame keeps its empty document, or shows the browser's error page, so there is nothing to click on whatever the framing headers say.",
+		Help:  "Nothing to do while the response stays so; send Content-Security-Policy: frame-ancestors 'none' anyway, so that it is protected should it become a page.",
+	},
+	{
 		ID: "not-html", Name: "NotHtml", Severity: SeverityInfo,
 		Short: "The response is not HTML",
 		Full:  "No <meta> tags were looked for; browsers still apply the headers when they show the response in a frame.",

@@ -51,7 +51,10 @@ check that error pages are protected too. Browsers block an http URL (not on
 the local machine) in a frame whose parent or top is https, as mixed
 content: such a verdict is blocked, except that an http URL which redirects
 to https is judged there as an attacker would frame it, by its final URL
-(frame_url in JSON).
+(frame_url in JSON). A response that shows nothing in a frame (status 204,
+205 or 304, or a download: Content-Disposition: attachment, or a type
+browsers do not render, such as application/octet-stream or text/csv) is
+blocked in every chain, whatever its headers say.
 
 Output is text (coloured on a terminal unless NO_COLOR is set), one JSON
 document (-format json), one JSON result per line as results arrive
