@@ -28,7 +28,8 @@ const (
 // several lines; Content-Security-Policy frame-ancestors with keywords,
 // schemes, hosts, wildcards, ports and paths, several directives and
 // policies, report-only and <meta> policies beside the enforced ones;
-// redirects and error statuses; and framing contexts of one to three
+// redirects, error statuses and statuses that commit no document;
+// Content-Disposition values and download types; and framing contexts of one to three
 // ancestors (same-origin, cross-origin, cross-port, named hosts, data: and
 // sandboxed parents, over http and https, around an http or https victim)
 // with iframe, object or embed, sandboxed or not.
@@ -80,6 +81,20 @@ func (g *generator) record(n int) corpustest.Record {
 	if g.chance(0.15) {
 		r.Headers = append(r.Headers, corpustest.Header{Name: "Content-Security-Policy-Report-Only", Value: g.cspValue()})
 	}
+	// Responses that put no document in the frame, beside those that do.
+	// The lab's page is HTML with a beacon, so only types that render as
+	// HTML or download are generated: a text/plain page would render
+	// without its beacon loading.
+	if g.chance(0.06) {
+		r.Headers = append(r.Headers, corpustest.Header{Name: "Content-Disposition", Value: g.pick(
+			"attachment", "ATTACHMENT", `attachment; filename="a,b.html"`, "foo", "inline",
+			"inline; filename=a.html", `"inline"`, "; filename=a", "attachment, attachment", "inline, attachment")})
+	}
+	if g.chance(0.04) {
+		r.Headers = append(r.Headers, corpustest.Header{Name: "Content-Type", Value: g.pick(
+			"application/octet-stream", "text/csv", "application/zip", "TEXT/HTML", "text/html; charset=utf-8",
+			"text/html, application/octet-stream", "application/octet-stream, text/html", "unknown/unknown")})
+	}
 	g.r.Shuffle(len(r.Headers), func(i, j int) { r.Headers[i], r.Headers[j] = r.Headers[j], r.Headers[i] })
 	if g.chance(0.1) {
 		r.Meta = append(r.Meta, g.meta())
@@ -93,7 +108,7 @@ func (g *generator) record(n int) corpustest.Record {
 		}
 	}
 	if g.chance(0.1) {
-		r.Status = []int{201, 203, 300, 403, 404, 500}[g.r.IntN(6)]
+		r.Status = []int{201, 203, 204, 205, 300, 304, 403, 404, 500}[g.r.IntN(9)]
 	}
 	g.context(&r)
 	r.ID = r.Case + "@" + r.ContextKey

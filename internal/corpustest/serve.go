@@ -28,7 +28,8 @@ var corpusPorts = []int{18081, 18082, 18083, 18443, 18444}
 
 // Handler serves every case of records at /case/<case>: the case's header
 // lines in order and with their spelling, its status, and an HTML body with
-// its <meta http-equiv> tags. At /redirect/<case> it serves a same-origin 302
+// its <meta http-equiv> tags, as text/html unless the case has its own
+// Content-Type. At /redirect/<case> it serves a same-origin 302
 // to /case/<case> carrying the case's redirect headers and the request's
 // query. Any other path is 404. rewrite maps the corpus's victim origins in
 // header values and meta content to the test servers'; it is called on
@@ -72,7 +73,9 @@ func Handler(records []Record, rewrite func(string) string) http.Handler {
 		for _, h := range c.Headers {
 			w.Header()[h.Name] = append(w.Header()[h.Name], rewrite(h.Value))
 		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if _, ok := w.Header()["Content-Type"]; !ok {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		}
 		w.WriteHeader(c.Status)
 		var b strings.Builder
 		b.WriteString("<!doctype html><html><head>")
