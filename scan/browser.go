@@ -38,10 +38,11 @@ type BrowserVerdict struct {
 	// Browser names the browser, such as "Chromium 156.0.8078.114".
 	Browser string `json:"browser"`
 	// Rendered reports whether the browser rendered a document in the
-	// innermost frame rather than its error page.
+	// innermost frame rather than its error page, or nothing (mixed
+	// content, a 204, a download).
 	Rendered bool `json:"rendered"`
-	// What says what the frame held: the document's URL and title, or the
-	// browser's error page.
+	// What says what the frame held: the document's URL and title, the
+	// browser's error page, or nothing and why.
 	What string `json:"what"`
 	// Screenshot is the path of a PNG of the framing page, if one was
 	// saved.

@@ -16,10 +16,12 @@ import (
 
 // TestRun_browserChromium scans, with Chromium's proof and a cookie, a URL
 // that redirects to a page whose frame-ancestors source has a path, and a
-// page that navigates itself to one that refuses frames. Chromium must
-// agree with every verdict (it ignores the path after the redirect, and it
-// rendered the page asked for), and the cookie must reach no other origin
-// than the URL's.
+// page that navigates itself to one that refuses frames, and two responses
+// that show nothing in a frame, a 204 and a download. Chromium must agree
+// with every verdict (it ignores the path after the redirect, it rendered
+// the page asked for, and it committed nothing for the last two, which it
+// says before the proof's deadline), and the cookie must reach no other
+// origin than the URL's.
 func TestRun_browserChromium(t *testing.T) {
 	chromiumtest.Require(t)
 	var mu sync.Mutex
@@ -51,6 +53,13 @@ func TestRun_browserChromium(t *testing.T) {
 		case "/js-nav":
 			fmt.Fprint(w, "<!doctype html><title>js-nav</title><script>location.href = '/deny'</script>")
 			return
+		case "/empty":
+			w.WriteHeader(http.StatusNoContent)
+			return
+		case "/download":
+			w.Header().Set("Content-Type", "application/octet-stream")
+			fmt.Fprint(w, "<!doctype html><title>download</title>")
+			return
 		}
 		fmt.Fprint(w, "<!doctype html><title>page</title>")
 	}))
@@ -62,7 +71,7 @@ func TestRun_browserChromium(t *testing.T) {
 	}
 	defer b.Close()
 	opts := scan.Options{SkipErrorPage: true, Browser: b, Cookie: "sid=s3cret", Timeout: 30 * time.Second}
-	urls := []string{srv.URL + "/redirect", srv.URL + "/away", srv.URL + "/js-nav"}
+	urls := []string{srv.URL + "/redirect", srv.URL + "/away", srv.URL + "/js-nav", srv.URL + "/empty", srv.URL + "/download"}
 	err = scan.Run(t.Context(), opts, urls, func(res scan.Result) {
 		if res.Error != "" {
 			t.Errorf("%s: %s", res.URL, res.Error)
@@ -71,6 +80,11 @@ func TestRun_browserChromium(t *testing.T) {
 		for _, v := range res.Verdicts {
 			if v.Browser == nil || v.Browser.Error != "" {
 				t.Errorf("%s in %q: no proof: %+v", res.URL, v.Ancestors, v.Browser)
+			}
+			if strings.HasSuffix(res.URL, "/empty") || strings.HasSuffix(res.URL, "/download") {
+				if v.Framable || v.Browser == nil || v.Browser.Rendered {
+					t.Errorf("%s in %q: framable = %v, Chromium: %+v; want nothing of the page, predicted and proved", res.URL, v.Ancestors, v.Framable, v.Browser)
+				}
 			}
 		}
 		for _, f := range res.Findings {

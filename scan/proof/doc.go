@@ -48,14 +48,38 @@
 // and for a refused connection, so before it answers "blocked" Load checks,
 // once per page, that Chromium can load the page as a top-level document;
 // when it cannot (a network or certificate error) Load returns an error. A
-// frame that commits nothing (a 204, a download) and a chain not complete
-// before the context's deadline are errors too, except a frame whose request
-// Chromium blocked as mixed content (an http URL below an https page): Load
-// reads Chromium's report of that block, a DevTools issue, and answers
-// "blocked" with [Frame.MixedContent] set, at once. JavaScript dialogs that the
-// page opens (alert, confirm, prompt) are dismissed as they open: left
-// open, one would stall the page, and the reading of its frame, until the
-// deadline.
+// chain not complete before the context's deadline is an error too.
+//
+// A frame that commits nothing keeps its initial empty document. Load
+// answers "blocked" at once, without loading the page outside a frame, when
+// Chromium says why:
+//
+//   - Chromium blocked the frame's request as mixed content (an http URL
+//     below an https page): Load reads Chromium's report, a DevTools issue,
+//     and sets [Frame.MixedContent];
+//   - the page answered, but with no document: a response with status 204,
+//     205 or 304 (from Chromium's Network events for the frame's
+//     navigation: the response, then the request's end without a commit),
+//     or a download, which Chromium refuses (a Content-Disposition type
+//     other than inline, or a type it does not render, such as
+//     application/octet-stream or text/csv; from its
+//     Browser.downloadWillBegin event, which names the frame). Load sets
+//     [Frame.NoDocument]: nothing of the page is in the frame, whatever its
+//     framing headers say.
+//
+// A frame that commits nothing and for which Chromium says nothing is an
+// error at the deadline. A download with an error status (a 404
+// application/octet-stream) shows Chromium's error page in the frame, for no
+// framing rule: Chromium reports the response, then the error it failed the
+// request with (net::ERR_INVALID_RESPONSE), and Load answers "blocked" at
+// once with [Frame.NoDocument] set, as the framing model predicts. Any other
+// response that Chromium reports and then fails with another error than a
+// framing refusal (net::ERR_BLOCKED_BY_RESPONSE) is an error at once, with
+// no verdict.
+//
+// JavaScript dialogs that the page opens (alert, confirm, prompt) are
+// dismissed as they open: left open, one would stall the page, and the
+// reading of its frame, until the deadline.
 //
 // # What the browser sends
 //
@@ -80,8 +104,10 @@
 // judged by its framing headers alone (a real attacker's page on the public
 // internet would also need the user's permission to frame it). With
 // [Options.Insecure] Chromium accepts any certificate. Downloads are
-// refused: a page answered as an attachment, or a script's download, writes
-// no file on the machine that scans.
+// refused: a page answered as an attachment, or a script's download, leaves
+// no file on the machine that scans (Chromium starts a download as a
+// temporary file in the Downloads directory, or the temporary directory
+// when there is none, and removes it as it refuses the download).
 //
 // The proof is one browser: headless Chromium of the version installed.
 // Firefox and Safari may decide otherwise (see the scanner's

@@ -120,6 +120,9 @@ type pageFrame struct {
 	ancestor bool
 	started  bool              // the frame's navigation to the page began
 	request  network.RequestID // the network request of that navigation
+	// download reports whether Chromium turned a navigation of the frame
+	// into a download, which it refused (see Start).
+	download bool
 }
 
 // ancestor is one synthetic document of a chain.
@@ -145,6 +148,17 @@ type Frame struct {
 	// page), before any response: the frame then holds nothing, and
 	// Rendered is false.
 	MixedContent string
+	// NoDocument, when not empty, says why Chromium committed no document
+	// of the page in the frame although the page answered, in words taken
+	// from what Chromium reported: the response was a download ("Chromium
+	// turned the navigation into a download"), or its status was 204, 205
+	// or 304 ("the response had status 204, which commits no document"):
+	// the frame then keeps its initial empty document and URL is empty; or
+	// it was a download with an error status, which Chromium fails with
+	// net::ERR_INVALID_RESPONSE: the frame then holds Chromium's error page,
+	// whose URL and Text are given. Either way Rendered is false, whatever
+	// the page's framing headers say.
+	NoDocument string
 	// Ancestors are the origins of the ancestor documents as Chromium
 	// reported them (self.origin), parent first; they are those of the
 	// chain, or Load returns an error.
@@ -157,6 +171,9 @@ type Frame struct {
 func (f Frame) What() string {
 	if f.MixedContent != "" {
 		return fmt.Sprintf("nothing: Chromium blocked the frame's request for %s as mixed content", f.MixedContent)
+	}
+	if f.NoDocument != "" {
+		return "nothing of the page: " + f.NoDocument
 	}
 	if !f.Rendered {
 		return fmt.Sprintf("Chromium's error page (%s): %q", f.URL, f.Text)
@@ -273,7 +290,13 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 	// A site must not write files on the machine that scans it: a page
 	// answered with Content-Disposition: attachment, or a script's
 	// download, would otherwise land in the user's Downloads directory.
-	if _, err := chromedp.CallBrowser(bctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{Behavior: browser.SetDownloadBehaviorBehaviorDeny}); err != nil {
+	// The behaviour is that of the default browser context, the one every
+	// tab of Load opens in. Its events say which frame a download came
+	// from: such a frame commits no document (see noteDownload).
+	downloads := chromedp.BrowserEvents(bctx, browser.DownloadWillBegin)
+	if _, err := chromedp.CallBrowser(bctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorDeny, EventsEnabled: new(true),
+	}); err != nil {
 		return fail("deny downloads in", err)
 	}
 	// Subscribe before enabling, so that no request is paused unseen.
@@ -294,6 +317,14 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 				return
 			}
 			b.answer(ev)
+		}
+	})
+	b.loop.Go(func() {
+		for ev, err := range downloads {
+			if err != nil {
+				return
+			}
+			b.noteDownload(ev)
 		}
 	})
 	return b, nil
@@ -392,6 +423,27 @@ func (b *Browser) steer(ev fetch.EventRequestPaused) {
 	_, _ = chromedp.CallBrowser(b.bctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
 }
 
+// noteDownload records that Chromium turned a navigation of a frame into
+// a download, when the frame is the innermost one of a chain: the frame
+// then commits no document. Downloads are refused (see Start), so nothing
+// is written; the event still names the frame.
+func (b *Browser) noteDownload(ev browser.EventDownloadWillBegin) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if pf, ok := b.frames[ev.FrameID]; ok && !pf.ancestor {
+		pf.download = true
+	}
+}
+
+// downloaded reports whether Chromium turned a navigation of frame id, the
+// innermost one of a chain, into a download.
+func (b *Browser) downloaded(id cdp.FrameID) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	pf, ok := b.frames[id]
+	return ok && pf.download
+}
+
 // watch registers id as a frame of a chain, an ancestor's or the innermost
 // one (see steer), and returns a func that forgets it.
 func (b *Browser) watch(id cdp.FrameID, ancestor bool) func() {
@@ -479,9 +531,14 @@ func ancestorDocument(origin, inner string) []byte {
 // bounds the whole call and should carry a deadline: Load waits for the
 // frames until it is done. The tab is closed before Load returns.
 //
-// Load returns an error, and no verdict, when the chain cannot be built as
-// named, when the frame holds an error page that is not a framing refusal,
-// or when the frame commits nothing before ctx is done.
+// Load returns at once, with [Frame.MixedContent] or [Frame.NoDocument]
+// set, when Chromium reports that the frame commits nothing: its request
+// was blocked as mixed content, or the response is a download or has
+// status 204, 205 or 304. Load returns an error, and no verdict, when the
+// chain cannot be built as named, when the frame holds an error page that
+// is not a framing refusal (such as a download with an error status), or
+// when the frame commits nothing before ctx is done and Chromium has not
+// said why.
 func (b *Browser) Load(ctx context.Context, pageURL string, ancestors []string) (Frame, error) {
 	return b.load(ctx, pageURL, ancestors, true)
 }
@@ -511,7 +568,7 @@ func (b *Browser) load(ctx context.Context, pageURL string, ancestors []string, 
 	// The walker exists before the tab, whose events it reads.
 	w := &walker{b: b, attached: map[target.ID]context.Context{}, mixed: map[cdp.FrameID]string{}}
 	tab, closeTab := chromedp.NewContext(b.bctx, chromedp.WithListener(dismissDialogs(&tab)),
-		chromedp.WithListener(w.noteMixedContent))
+		chromedp.WithListener(w.noteMixedContent), chromedp.WithListener(w.noteNavigation))
 	defer closeTab()
 	// The tab's context descends from the browser's; end it with ctx.
 	defer context.AfterFunc(ctx, closeTab)()
@@ -533,7 +590,9 @@ func (b *Browser) load(ctx context.Context, pageURL string, ancestors []string, 
 			f.Screenshot = png
 		}
 	}
-	if !f.Rendered && f.MixedContent == "" {
+	// Chromium said why the frame holds nothing: no refusal to tell from a
+	// network error.
+	if !f.Rendered && f.MixedContent == "" && f.NoDocument == "" {
 		if err := b.reachable(w, u.String()); err != nil {
 			if ctx.Err() != nil {
 				return Frame{}, fmt.Errorf("proof: %s: no verdict before the deadline (%s): %w", pageURL, w.state, ctx.Err())
@@ -700,6 +759,22 @@ type walker struct {
 
 	mu    sync.Mutex
 	mixed map[cdp.FrameID]string // frames whose request Chromium blocked as mixed content, and the URL
+	// nav is what Chromium reported of the innermost frame's navigation to
+	// the page (see noteNavigation).
+	nav navigation
+}
+
+// navigation is what Chromium reported, through the Network domain, of the
+// navigation of the innermost frame of a chain to the page.
+type navigation struct {
+	frame   cdp.FrameID       // the innermost frame, once found
+	request network.RequestID // its navigation's request, once sent
+	// status is the status of the final response (Network.responseReceived,
+	// which Chromium sends for a response it reads as a document, not for
+	// a redirect); raw that of the last response, redirects included
+	// (Network.responseReceivedExtraInfo, also sent for a 304).
+	status, raw int64
+	failed      string // the net error that ended the request, if any
 }
 
 // noteMixedContent records, from the DevTools issues of the tab and the
@@ -721,6 +796,97 @@ func (w *walker) noteMixedContent(ev any) {
 	if _, ok := w.mixed[d.Frame.FrameID]; !ok {
 		w.mixed[d.Frame.FrameID] = d.InsecureURL
 	}
+}
+
+// noteNavigation records, from the Network events of the tab and the
+// targets attached to it, what Chromium reports of the innermost frame's
+// navigation to the page: its request, the status of its response and how
+// the request failed. Chromium reports a frame's navigation to the target
+// whose frame tree held the frame when it began: the frame starts empty,
+// in its parent's process, so the target of its parent (the tab, or an
+// ancestor's out-of-process iframe, which locate attached to). It runs on
+// chromedp's goroutines.
+func (w *walker) noteNavigation(ev any) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := &w.nav
+	switch e := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		// The first document request of the frame: steer aborts any later
+		// one before it is sent, and a redirect keeps the request's ID.
+		if n.frame != "" && e.FrameID == n.frame && e.Type == network.ResourceTypeDocument && n.request == "" {
+			n.request = e.RequestID
+		}
+	case *network.EventResponseReceived:
+		if n.request != "" && e.RequestID == n.request && e.Response != nil {
+			n.status = e.Response.Status
+		}
+	case *network.EventResponseReceivedExtraInfo:
+		if n.request != "" && e.RequestID == n.request {
+			n.raw = e.StatusCode
+		}
+	case *network.EventLoadingFailed:
+		if n.request != "" && e.RequestID == n.request {
+			n.failed = e.ErrorText
+		}
+	}
+}
+
+// follow makes noteNavigation watch frame id, the innermost one, before
+// it navigates.
+func (w *walker) follow(id cdp.FrameID) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.nav = navigation{frame: id}
+}
+
+// noDocument says why, as Chromium reported it, frame id commits no
+// document, or returns "" when Chromium has not said so: the navigation
+// became a download, or its request ended on a response with status 204,
+// 205 or 304, which Chromium never commits.
+func (w *walker) noDocument(id cdp.FrameID) string {
+	if w.b.downloaded(id) {
+		return "Chromium turned the navigation into a download"
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := w.nav
+	if n.frame != id || n.failed == "" {
+		return ""
+	}
+	status := n.status
+	if status == 0 {
+		status = n.raw // no Network.responseReceived for a 304
+	}
+	switch status {
+	case http.StatusNoContent, http.StatusResetContent, http.StatusNotModified:
+		return fmt.Sprintf("the response had status %d, which commits no document", status)
+	}
+	return ""
+}
+
+// failedResponse says how Chromium failed the innermost frame's navigation
+// after a final response, for another reason than a framing rule (whose
+// refusal is net::ERR_BLOCKED_BY_RESPONSE), or returns "". download reports
+// whether the failure is that of a download with a status outside 2xx,
+// which Chromium does not make: it fails the navigation with
+// net::ERR_INVALID_RESPONSE and shows its error page instead.
+func (w *walker) failedResponse() (why string, download bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := w.nav
+	if n.status == 0 || n.failed == "" || n.failed == "net::ERR_BLOCKED_BY_RESPONSE" {
+		return "", false
+	}
+	why = fmt.Sprintf("Chromium failed the navigation with %s after a response with status %d", n.failed, n.status)
+	return why, n.failed == "net::ERR_INVALID_RESPONSE" && (n.status < 200 || n.status > 299)
+}
+
+// noDocumentError says why Chromium committed no document in a frame.
+type noDocumentError struct{ why string }
+
+func (e *noDocumentError) Error() string {
+	return "chromium committed no document in the frame: " + e.why
 }
 
 // blockedAsMixed returns the URL Chromium blocked as mixed content in frame
@@ -836,6 +1002,7 @@ func (w *walker) walk(levels []ancestor, pageURL string) (Frame, error) {
 		}
 		if k == 0 {
 			w.unwatch = w.b.watch(id, false)
+			w.follow(id)
 			w.state = "navigating the frame inside " + a.url + " to " + pageURL
 			if err := navigateChild(f, pageURL); err != nil {
 				return Frame{}, err
@@ -847,8 +1014,23 @@ func (w *walker) walk(levels []ancestor, pageURL string) (Frame, error) {
 	if mixed, ok := errors.AsType[*mixedContentError](err); ok {
 		return Frame{MixedContent: mixed.url, Ancestors: got}, nil
 	}
+	if nd, ok := errors.AsType[*noDocumentError](err); ok {
+		return Frame{NoDocument: nd.why, Ancestors: got}, nil
+	}
 	if err != nil {
 		return Frame{}, err
+	}
+	// Chromium's error page for a response it failed for another reason
+	// than a framing rule: no need to load the page outside a frame to know
+	// it. A download with an error status is a verdict, nothing of the page
+	// in the frame, as the framing model predicts; any other such failure
+	// is none.
+	if why, download := w.failedResponse(); d.isErrorPage() && why != "" {
+		if download {
+			return Frame{NoDocument: why + ", a download with an error status, and shows its error page",
+				URL: d.URL, Text: d.Text, Ancestors: got}, nil
+		}
+		return Frame{}, fmt.Errorf("chromium shows its error page in the frame, for no framing rule: %s", why)
 	}
 	if !d.isErrorPage() {
 		// Give the title a moment; the verdict is already known.
@@ -896,6 +1078,9 @@ func (w *walker) waitDocument(id cdp.FrameID, done func(document) bool) (frameRe
 		}
 		if u := w.blockedAsMixed(id); u != "" {
 			return frameRef{}, document{}, &mixedContentError{u}
+		}
+		if why := w.noDocument(id); why != "" {
+			return frameRef{}, document{}, &noDocumentError{why}
 		}
 		if !sleep(w.tab, pollInterval) {
 			if last != nil {
@@ -955,7 +1140,7 @@ func (w *walker) locate(id cdp.FrameID) (frameRef, bool, error) {
 		}
 		var detach context.CancelFunc
 		fctx, detach = chromedp.NewContext(w.tab, chromedp.WithTargetID(tid), chromedp.WithDetachOnCancel(),
-			chromedp.WithListener(w.noteMixedContent))
+			chromedp.WithListener(w.noteMixedContent), chromedp.WithListener(w.noteNavigation))
 		if _, err := chromedp.Call(fctx, audits.Enable, cdp.Empty{}); err != nil {
 			// Not kept: the next look attaches afresh, issues and all.
 			detach()

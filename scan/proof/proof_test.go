@@ -7,12 +7,14 @@ import (
 	"io"
 	"io/fs"
 	"log"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -309,12 +311,19 @@ func TestLoad_dialogs(t *testing.T) {
 // TestLoad_noDownload checks that a scanned page cannot write a file on the
 // machine that scans it: Chromium, left to its defaults, saves a response
 // with Content-Disposition: attachment in the user's Downloads directory,
-// under a name the site chooses.
+// under a name the site chooses. Refused, the download still starts as a
+// temporary file there (or in TMPDIR when there is no such directory),
+// which Chromium removes when it cancels it: nothing may be left in either.
 func TestLoad_noDownload(t *testing.T) {
-	home := t.TempDir()
+	home, tmp := t.TempDir(), t.TempDir()
 	// Chromium finds the Downloads directory from these when it starts.
 	t.Setenv("HOME", home)
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	t.Setenv("TMPDIR", tmp) // where Start makes the profile
+	downloads := filepath.Join(home, "Downloads")
+	if err := os.Mkdir(downloads, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	b := startBrowser(t, proof.Options{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")
@@ -323,14 +332,17 @@ func TestLoad_noDownload(t *testing.T) {
 	}))
 	defer srv.Close()
 	for _, chain := range [][]string{{"http://attacker.example"}, {srv.URL}} {
-		// Chromium commits no document for a download: the proof ends at
-		// the deadline, without a verdict.
-		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 		f, err := b.Load(ctx, srv.URL+"/file", chain)
 		cancel()
-		if err == nil {
-			t.Errorf("Load(download, %q) = %s, want no verdict", chain, f.What())
+		if err != nil || f.NoDocument == "" {
+			t.Errorf("Load(download, %q) = %s, %v; want no document", chain, f.What(), err)
 		}
+	}
+	// Close removes the profile, and ends Chromium: it has removed its
+	// temporary files by then.
+	if err := b.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
 	}
 	err := filepath.WalkDir(home, func(path string, d fs.DirEntry, err error) error {
 		if err == nil && strings.HasPrefix(d.Name(), "clickguard-dropped") {
@@ -340,6 +352,111 @@ func TestLoad_noDownload(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, dir := range []string{downloads, tmp} {
+		left, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range left {
+			t.Errorf("left behind in %s: %s", dir, e.Name())
+		}
+	}
+}
+
+// TestLoad_noDocument checks that Load says at once, from what Chromium
+// reports, when the frame commits no document although the page answered,
+// whatever its framing headers say: a response with status 204, 205 or 304,
+// or a download (Content-Disposition: attachment, or a type Chromium does not
+// render); and that it does not load the page outside a frame to find out
+// (each URL is requested once). A download with an error status shows
+// Chromium's error page for no framing rule: no document of the page
+// either, at once. The controls render.
+func TestLoad_noDocument(t *testing.T) {
+	b := startBrowser(t, proof.Options{})
+	var mu sync.Mutex
+	requests := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests[r.URL.RequestURI()]++
+		mu.Unlock()
+		q := r.URL.Query()
+		for _, h := range []string{"Content-Type", "Content-Disposition", "X-Frame-Options"} {
+			if v := q.Get(h); v != "" {
+				w.Header().Set(h, v)
+			}
+		}
+		status := http.StatusOK
+		if s := q.Get("status"); s != "" {
+			status, _ = strconv.Atoi(s)
+		}
+		w.WriteHeader(status)
+		fmt.Fprint(w, "<!doctype html><title>page</title><p>the page")
+	}))
+	t.Cleanup(srv.Close) // the subtests run in parallel, after this function returns
+	const download = "Chromium turned the navigation into a download"
+	for _, tc := range []struct {
+		name  string
+		query url.Values
+		// noDocument is Frame.NoDocument; "" for a page that renders.
+		noDocument string
+	}{
+		{"204", url.Values{"status": {"204"}}, "the response had status 204, which commits no document"},
+		{"204 with DENY", url.Values{"status": {"204"}, "X-Frame-Options": {"DENY"}}, "the response had status 204, which commits no document"},
+		{"205", url.Values{"status": {"205"}}, "the response had status 205, which commits no document"},
+		{"304", url.Values{"status": {"304"}}, "the response had status 304, which commits no document"},
+		{"attachment", url.Values{"Content-Type": {"text/html"}, "Content-Disposition": {"attachment"}}, download},
+		{"attachment with DENY", url.Values{"Content-Type": {"text/html"}, "Content-Disposition": {"attachment"}, "X-Frame-Options": {"DENY"}}, download},
+		{"octet-stream", url.Values{"Content-Type": {"application/octet-stream"}}, download},
+		{"csv", url.Values{"Content-Type": {"text/csv"}}, download},
+		{"html", url.Values{"Content-Type": {"text/html"}}, ""},
+		{"json", url.Values{"Content-Type": {"application/json"}}, ""},
+		{"404 octet-stream", url.Values{"status": {"404"}, "Content-Type": {"application/octet-stream"}},
+			"Chromium failed the navigation with net::ERR_INVALID_RESPONSE after a response with status 404, a download with an error status, and shows its error page"},
+	} {
+		for i, chain := range [][]string{{"http://attacker.example"}, {srv.URL}} {
+			t.Run(tc.name+" in "+chain[0], func(t *testing.T) {
+				t.Parallel()
+				q := url.Values{"chain": {strconv.Itoa(i)}}
+				maps.Copy(q, tc.query)
+				uri := "/page?" + q.Encode()
+				ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+				defer cancel()
+				f, err := b.Load(ctx, srv.URL+uri, chain)
+				if ctx.Err() != nil {
+					t.Fatalf("Load(%s, %q) = %s, %v: the context expired", uri, chain, f.What(), err)
+				}
+				switch {
+				case err != nil:
+					t.Fatalf("Load(%s, %q): %v", uri, chain, err)
+				case tc.noDocument == "":
+					if !f.Rendered || f.NoDocument != "" {
+						t.Errorf("Load(%s, %q) = %s (no document: %q), want the page rendered", uri, chain, f.What(), f.NoDocument)
+					}
+					return // a rendered page is not loaded outside a frame either
+				default:
+					want := "nothing of the page: " + tc.noDocument
+					// The frame keeps its empty document, or holds
+					// Chromium's error page for a failed download.
+					wantURL := ""
+					if tc.query.Get("status") == "404" {
+						wantURL = "chrome-error://chromewebdata/"
+					}
+					if f.Rendered || f.NoDocument != tc.noDocument || f.What() != want || f.URL != wantURL {
+						t.Errorf("Load(%s, %q) = %s (rendered %v, URL %q); want %s at %q", uri, chain, f.What(), f.Rendered, f.URL, want, wantURL)
+					}
+					if diff := cmp.Diff(chain, f.Ancestors); diff != "" {
+						t.Errorf("ancestor origins as Chromium reports them (-want +got):\n%s", diff)
+					}
+				}
+				mu.Lock()
+				n := requests[uri]
+				mu.Unlock()
+				if n != 1 {
+					t.Errorf("Load(%s, %q) requested the page %d times, want once: in its frame, not outside it", uri, chain, n)
+				}
+			})
+		}
 	}
 }
 
