@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
 	"github.com/clickguard/clickguard/framing"
@@ -28,11 +27,7 @@ import (
 // measured again on a page of its own, and only that measure counts.
 func TestNoDocument_chromium(t *testing.T) {
 	cases := corpustest.ReadNoDocument(t)
-	tab := chromiumtest.Start(t)
-	// A download must leave nothing on the disk.
-	if _, err := chromedp.Call(tab, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{Behavior: cdpbrowser.SetDownloadBehaviorBehaviorDeny}); err != nil {
-		t.Fatalf("deny downloads: %v", err)
-	}
+	tab := chromiumtest.Start(t) // which refuses downloads
 	l := &noDocLab{cases: cases, served: map[string]bool{}}
 	srv := serveOn(t, "127.0.0.1:0", l)
 	all := make([]int, len(cases))

@@ -8,9 +8,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/chromedp/cdproto/animation"
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
 
@@ -35,7 +37,7 @@ func Require(t testing.TB) string {
 // options given after the common ones (headless, no sandbox, as root in CI
 // containers, no GPU, no first-run or background traffic), and returns the
 // context of its first tab; when t ends, it is closed and its profile
-// removed (see package chromium). When Chromium is missing or does not
+// removed (see package chromium). Downloads are refused. When Chromium is missing or does not
 // start, t is skipped, or fails under CLICKGUARD_REQUIRE_ALL=1.
 func Start(t testing.TB, opts ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
@@ -65,6 +67,19 @@ func Start(t testing.TB, opts ...chromedp.ExecAllocatorOption) context.Context {
 	})
 	if err := chromedp.Do(ctx); err != nil {
 		unavailable(t, "Chromium at %s did not start: %v", path, err)
+	}
+	// A page the tests load may be a download (Content-Disposition:
+	// attachment, a type Chromium does not render): refused, and what
+	// Chromium writes while it refuses one stays in the profile, so that no
+	// test leaves a file in the user's Downloads directory.
+	downloads := filepath.Join(profile, "Downloads")
+	if err := os.Mkdir(downloads, 0o700); err != nil {
+		t.Fatalf("Chromium's downloads directory: %v", err)
+	}
+	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorDeny, DownloadPath: downloads,
+	}); err != nil {
+		t.Fatalf("deny Chromium's downloads: %v", err)
 	}
 	return ctx
 }

@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -42,6 +44,58 @@ func TestStart_leavesNothing(t *testing.T) {
 		}
 		for _, e := range left {
 			t.Errorf("browser %d left behind in the temporary directory: %s", i, e.Name())
+		}
+	}
+}
+
+// TestStart_noDownload checks that a page loaded by a test's browser
+// cannot leave a file on the machine: Chromium, left to its defaults,
+// saves a response with Content-Disposition: attachment in the user's
+// Downloads directory.
+func TestStart_noDownload(t *testing.T) {
+	home, tmp := t.TempDir(), t.TempDir()
+	// Chromium finds the Downloads directory from these when it starts.
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	t.Setenv("TMPDIR", tmp)
+	downloads := filepath.Join(home, "Downloads")
+	if err := os.Mkdir(downloads, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan struct{}, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/file" {
+			w.Header().Set("Content-Type", "application/octet-stream")
+			w.Header().Set("Content-Disposition", `attachment; filename="clickguard-dropped.bin"`)
+			fmt.Fprint(w, "a file the site chose")
+			served <- struct{}{}
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><title>page</title><iframe src="/file"></iframe>`)
+	}))
+	defer srv.Close()
+	t.Run("browser", func(t *testing.T) {
+		ctx := chromiumtest.Start(t)
+		if _, err := chromedp.Run(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
+			t.Fatalf("load the page: %v", err)
+		}
+		select {
+		case <-served:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the download was never requested")
+		}
+		// Left to its defaults, Chromium has saved the file within a few
+		// milliseconds of the response; give it a second.
+		time.Sleep(time.Second)
+	}) // the browser is closed here
+	for _, dir := range []string{downloads, tmp} {
+		left, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range left {
+			t.Errorf("left behind in %s: %s", dir, e.Name())
 		}
 	}
 }

@@ -106,8 +106,8 @@
 // [Options.Insecure] Chromium accepts any certificate. Downloads are
 // refused: a page answered as an attachment, or a script's download, leaves
 // no file on the machine that scans (Chromium starts a download as a
-// temporary file in the Downloads directory, or the temporary directory
-// when there is none, and removes it as it refuses the download).
+// temporary file, which it removes as it refuses the download; that file
+// goes to a directory of the profile, not the user's Downloads).
 //
 // The proof is one browser: headless Chromium of the version installed.
 // Firefox and Safari may decide otherwise (see the scanner's

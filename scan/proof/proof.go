@@ -293,9 +293,15 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 	// The behaviour is that of the default browser context, the one every
 	// tab of Load opens in. Its events say which frame a download came
 	// from: such a frame commits no document (see noteDownload).
+	// What Chromium writes while it refuses a download stays in the
+	// profile.
 	downloads := chromedp.BrowserEvents(bctx, browser.DownloadWillBegin)
+	dir := filepath.Join(b.profile, "Downloads")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return fail("make the downloads directory of", err)
+	}
 	if _, err := chromedp.CallBrowser(bctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-		Behavior: browser.SetDownloadBehaviorBehaviorDeny, EventsEnabled: new(true),
+		Behavior: browser.SetDownloadBehaviorBehaviorDeny, DownloadPath: dir, EventsEnabled: new(true),
 	}); err != nil {
 		return fail("deny downloads in", err)
 	}
