@@ -9,24 +9,18 @@ import (
 // the page in a frame, whatever its framing headers say, and false for one
 // that does. As measured in Chromium:
 //
+//   - more than one distinct Content-Disposition value fails the request
+//     (Chromium's ERR_RESPONSE_HEADERS_MULTIPLE_CONTENT_DISPOSITION), even
+//     a 204;
 //   - a 204, 205 or 304 response commits nothing: the frame keeps the
 //     document it held, at first an empty one;
-//   - more than one distinct Content-Disposition value fails the request
-//     (Chromium's ERR_RESPONSE_HEADERS_MULTIPLE_CONTENT_DISPOSITION);
 //   - a download commits nothing either: a Content-Disposition whose type is
 //     a token other than inline, or a MIME type Chromium does not render
 //     (see rendersType). A download with a status outside 2xx, and a failed
 //     request, show Chromium's error page in an iframe or embed and the
 //     fallback content of an <object>.
 func noDocument(resp Response) (Verdict, bool) {
-	switch resp.Status {
-	case 204, 205, 304:
-		return Verdict{Framable: false, DecidedBy: DecidedByNoDocument,
-			Reason: fmt.Sprintf("a response with status %d commits no document: the frame keeps the empty document it held, so nothing of the page renders, whatever the headers say", resp.Status)}, true
-	}
-	var dispositions []string
-	var contentType []string
-	nosniff := false
+	var dispositions, contentType, options []string
 	for _, h := range resp.Headers {
 		switch {
 		case strings.EqualFold(h.Name, "Content-Disposition"):
@@ -34,18 +28,22 @@ func noDocument(resp Response) (Verdict, bool) {
 		case strings.EqualFold(h.Name, "Content-Type"):
 			contentType = append(contentType, splitValues(h.Value)...)
 		case strings.EqualFold(h.Name, "X-Content-Type-Options"):
-			// Chromium reads the first value only.
-			if v := splitValues(h.Value); !nosniff && len(v) > 0 {
-				nosniff = strings.EqualFold(v[0], "nosniff")
-			}
+			options = append(options, splitValues(h.Value)...)
 		}
 	}
+	// Only the first value counts, as Fetch's "determine nosniff" says.
+	nosniff := len(options) > 0 && strings.EqualFold(options[0], "nosniff")
 	for _, d := range dispositions[min(1, len(dispositions)):] {
 		if d != dispositions[0] {
 			return Verdict{Framable: false, DecidedBy: DecidedByNoDocument,
 				Reason: fmt.Sprintf("Chromium refuses a response with more than one Content-Disposition value (%q and %q) and shows %s, so nothing of the page renders, whatever the headers say",
 					dispositions[0], d, errorShown(resp))}, true
 		}
+	}
+	switch resp.Status {
+	case 204, 205, 304:
+		return Verdict{Framable: false, DecidedBy: DecidedByNoDocument,
+			Reason: fmt.Sprintf("a response with status %d commits no document: the frame keeps the empty document it held, so nothing of the page renders, whatever the headers say", resp.Status)}, true
 	}
 	why := ""
 	if len(dispositions) > 0 {

@@ -255,6 +255,12 @@ func TestEvaluate_noDocument(t *testing.T) {
 				t.Errorf("%s in an %s: Evaluate = %+v, but Chromium shows %s", tc.Name, el, got, want)
 			case want == corpustest.FrameNothing && got.DecidedBy != framing.DecidedByNoDocument:
 				t.Errorf("%s in an %s: decided by %s (%s), want no-document", tc.Name, el, got.DecidedBy, got.Reason)
+			case got.DecidedBy == framing.DecidedByNoDocument && want != corpustest.FrameNothing &&
+				!strings.Contains(got.Reason, "error page") && !strings.Contains(got.Reason, "fallback content"):
+				// The reason must say what the frame shows.
+				t.Errorf("%s in an %s: Evaluate = %+v, but Chromium shows %s", tc.Name, el, got, want)
+			case want == corpustest.FrameNothing && !strings.Contains(got.Reason, "keeps the empty document"):
+				t.Errorf("%s in an %s: Evaluate = %+v, but the frame keeps its empty document", tc.Name, el, got)
 			}
 		}
 	}
