@@ -93,13 +93,18 @@ func dispositionType(v string) string {
 func mimeType(values []string) string {
 	mt := ""
 	for _, v := range values {
-		t, _, _ := strings.Cut(v, ";")
-		t = lowerASCII(strings.Trim(t, " \t"))
-		if strings.Contains(t, "/") && t != "*/*" {
+		if t := essence(v); strings.Contains(t, "/") && t != "*/*" {
 			mt = t
 		}
 	}
 	return mt
+}
+
+// essence returns the type and subtype of a MIME type value, before any
+// parameter, trimmed and lowercased.
+func essence(v string) string {
+	t, _, _ := strings.Cut(v, ";")
+	return lowerASCII(strings.Trim(t, " \t"))
 }
 
 // downloadType says why a response of MIME type mt (from Content-Type; ""
@@ -110,8 +115,7 @@ func mimeType(values []string) string {
 // sniffed is what the body sniffs as, "" when unknown (the body then counts
 // as rendered). With nosniff, a response without a type renders as text.
 func downloadType(mt, sniffed string, nosniff bool) string {
-	sniffed, _, _ = strings.Cut(sniffed, ";")
-	sniffed = lowerASCII(strings.Trim(sniffed, " \t"))
+	sniffed = essence(sniffed)
 	sniffs := mt == "" || mt == "unknown/unknown" || mt == "application/unknown"
 	switch {
 	case sniffs && nosniff && mt != "":
