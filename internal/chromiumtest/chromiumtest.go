@@ -84,6 +84,40 @@ func Start(t testing.TB, opts ...chromedp.ExecAllocatorOption) context.Context {
 	return ctx
 }
 
+// IsolateFiles points the home, configuration and temporary directories
+// of the browsers t starts next at fresh directories of t, with an empty
+// Downloads directory where Chromium looks for it, and returns the home,
+// the Downloads and the temporary directory, so that a test can check what
+// a browser left there (see RequireEmpty). It uses t.Setenv: t and its
+// parents must not be parallel.
+func IsolateFiles(t *testing.T) (home, downloads, tmp string) {
+	t.Helper()
+	home, tmp = t.TempDir(), t.TempDir()
+	// Chromium finds the Downloads directory from these when it starts.
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	t.Setenv("TMPDIR", tmp) // where Start makes the profile
+	downloads = filepath.Join(home, "Downloads")
+	if err := os.Mkdir(downloads, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return home, downloads, tmp
+}
+
+// RequireEmpty fails t for every entry left in each of dirs.
+func RequireEmpty(t testing.TB, dirs ...string) {
+	t.Helper()
+	for _, dir := range dirs {
+		left, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range left {
+			t.Errorf("left behind in %s: %s", dir, e.Name())
+		}
+	}
+}
+
 // HoldAnimations stops the clock of the document timeline in tab, for the
 // pages it loads from then on, so that their animations wait at their start
 // however long a loaded machine takes between a page's load and a test's

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -53,15 +52,7 @@ func TestStart_leavesNothing(t *testing.T) {
 // saves a response with Content-Disposition: attachment in the user's
 // Downloads directory.
 func TestStart_noDownload(t *testing.T) {
-	home, tmp := t.TempDir(), t.TempDir()
-	// Chromium finds the Downloads directory from these when it starts.
-	t.Setenv("HOME", home)
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
-	t.Setenv("TMPDIR", tmp)
-	downloads := filepath.Join(home, "Downloads")
-	if err := os.Mkdir(downloads, 0o700); err != nil {
-		t.Fatal(err)
-	}
+	_, downloads, tmp := chromiumtest.IsolateFiles(t)
 	served := make(chan struct{}, 4)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/file" {
@@ -89,13 +80,5 @@ func TestStart_noDownload(t *testing.T) {
 		// milliseconds of the response; give it a second.
 		time.Sleep(time.Second)
 	}) // the browser is closed here
-	for _, dir := range []string{downloads, tmp} {
-		left, err := os.ReadDir(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range left {
-			t.Errorf("left behind in %s: %s", dir, e.Name())
-		}
-	}
+	chromiumtest.RequireEmpty(t, downloads, tmp)
 }

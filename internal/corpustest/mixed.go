@@ -53,16 +53,7 @@ func (c MixedContentCase) Response() framing.Response {
 // ancestors, a name used twice or an empty file fails the test.
 func ReadMixedContent(t testing.TB) []MixedContentCase {
 	t.Helper()
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatalf("mixed-content cases: %v", err)
-	}
-	p := filepath.Join(root, filepath.FromSlash(mixedName))
-	cases, err := readMixed(p)
-	if err != nil {
-		t.Fatalf("mixed-content cases %s: %v", p, err)
-	}
-	return cases
+	return readTestdata(t, "mixed-content cases", mixedName, readMixed)
 }
 
 func readMixed(name string) ([]MixedContentCase, error) {
@@ -81,6 +72,23 @@ func readMixed(name string) ([]MixedContentCase, error) {
 		seen[c.Name] = true
 	}
 	return cases, nil
+}
+
+// readTestdata reads the project's file rel (a slash-separated path from
+// the module root) with read, failing t, which names the file's cases
+// what, if it cannot.
+func readTestdata[T any](t testing.TB, what, rel string, read func(name string) ([]T, error)) []T {
+	t.Helper()
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	p := filepath.Join(root, filepath.FromSlash(rel))
+	cases, err := read(p)
+	if err != nil {
+		t.Fatalf("%s %s: %v", what, p, err)
+	}
+	return cases
 }
 
 // readArray reads a file holding one non-empty JSON array of T, whose

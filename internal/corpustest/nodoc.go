@@ -3,7 +3,6 @@ package corpustest
 import (
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"testing"
 
 	"github.com/clickguard/clickguard/framing"
@@ -61,16 +60,7 @@ func (c NoDocumentCase) Response(pageURL, element string) framing.Response {
 // empty file fails the test.
 func ReadNoDocument(t testing.TB) []NoDocumentCase {
 	t.Helper()
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatalf("no-document cases: %v", err)
-	}
-	p := filepath.Join(root, filepath.FromSlash(noDocName))
-	cases, err := readNoDocument(p)
-	if err != nil {
-		t.Fatalf("no-document cases %s: %v", p, err)
-	}
-	return cases
+	return readTestdata(t, "no-document cases", noDocName, readNoDocument)
 }
 
 func readNoDocument(name string) ([]NoDocumentCase, error) {

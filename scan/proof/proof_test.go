@@ -315,15 +315,7 @@ func TestLoad_dialogs(t *testing.T) {
 // temporary file there (or in TMPDIR when there is no such directory),
 // which Chromium removes when it cancels it: nothing may be left in either.
 func TestLoad_noDownload(t *testing.T) {
-	home, tmp := t.TempDir(), t.TempDir()
-	// Chromium finds the Downloads directory from these when it starts.
-	t.Setenv("HOME", home)
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
-	t.Setenv("TMPDIR", tmp) // where Start makes the profile
-	downloads := filepath.Join(home, "Downloads")
-	if err := os.Mkdir(downloads, 0o700); err != nil {
-		t.Fatal(err)
-	}
+	home, downloads, tmp := chromiumtest.IsolateFiles(t)
 	b := startBrowser(t, proof.Options{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")
@@ -353,15 +345,7 @@ func TestLoad_noDownload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, dir := range []string{downloads, tmp} {
-		left, err := os.ReadDir(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range left {
-			t.Errorf("left behind in %s: %s", dir, e.Name())
-		}
-	}
+	chromiumtest.RequireEmpty(t, downloads, tmp)
 }
 
 // TestLoad_noDocument checks that Load says at once, from what Chromium
