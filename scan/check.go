@@ -950,13 +950,8 @@ func (f *facts) checkErrorPage() []Finding {
 	if !f.errPageForeignV.Framable || f.foreignV.Framable {
 		return nil
 	}
-	ev := []string{fmt.Sprintf("GET %s: status %d", e.URL, e.Status)}
-	for _, h := range e.Headers {
-		switch strings.ToLower(h.Name) {
-		case hdrXFO, hdrCSP, hdrCSPRO:
-			ev = append(ev, line(h))
-		}
-	}
+	ev := append([]string{fmt.Sprintf("GET %s: status %d", e.URL, e.Status)},
+		headerEvidence(headersNamed(e.Headers, hdrXFO, hdrCSP, hdrCSPRO))...)
 	return []Finding{{
 		ID:       "error-page-framable",
 		Severity: SeverityMedium,
@@ -977,13 +972,8 @@ func (f *facts) checkNoDocument(protected bool) []Finding {
 		msg += " It sends no framing protection that browsers enforce: should it become a page, any site could frame it."
 		fix = fixNone
 	}
-	ev := []string{fmt.Sprintf("GET %s: status %d", f.page.final.Redacted(), f.resp.Status)}
-	for _, h := range f.resp.Headers {
-		switch strings.ToLower(h.Name) {
-		case hdrType, hdrDisposition, hdrNosniff:
-			ev = append(ev, line(h))
-		}
-	}
+	ev := append([]string{fmt.Sprintf("GET %s: status %d", f.page.final.Redacted(), f.resp.Status)},
+		headerEvidence(headersNamed(f.resp.Headers, hdrType, hdrDisposition, hdrNosniff))...)
 	return []Finding{{ID: "no-document", Severity: SeverityInfo, Message: msg, Evidence: ev, Fix: fix}}
 }
 
@@ -1319,6 +1309,18 @@ func replace(srcs []framing.Source, old, repl framing.Source) []framing.Source {
 }
 
 func line(h framing.Header) string { return h.Name + ": " + h.Value }
+
+// headersNamed returns the lines of hs whose names are among names
+// (lower-cased), in order.
+func headersNamed(hs []framing.Header, names ...string) []framing.Header {
+	var out []framing.Header
+	for _, h := range hs {
+		if slices.Contains(names, strings.ToLower(h.Name)) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
 
 func headerEvidence(hs []framing.Header) []string {
 	var ev []string

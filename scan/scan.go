@@ -628,13 +628,8 @@ func (s *scanner) errorPage(ctx context.Context, final *url.URL, credOrigin stri
 		return framing.Response{}, err
 	}
 	// Keep only what the checks read: the probes live as long as the Run.
-	p.resp = framing.Response{URL: page.resp.URL, Status: page.resp.Status, Sniffed: page.resp.Sniffed}
-	for _, h := range page.resp.Headers {
-		switch strings.ToLower(h.Name) {
-		case hdrXFO, hdrCSP, hdrCSPRO, hdrType, hdrDisposition, hdrNosniff:
-			p.resp.Headers = append(p.resp.Headers, h)
-		}
-	}
+	p.resp = framing.Response{URL: page.resp.URL, Status: page.resp.Status, Sniffed: page.resp.Sniffed,
+		Headers: headersNamed(page.resp.Headers, hdrXFO, hdrCSP, hdrCSPRO, hdrType, hdrDisposition, hdrNosniff)}
 	return p.resp, nil
 }
 
