@@ -81,6 +81,13 @@
 // dismissed as they open: left open, one would stall the page, and the
 // reading of its frame, until the deadline.
 //
+// A request for HTTP credentials (a 401 with WWW-Authenticate, for the page
+// or anything it loads) is refused, as a visitor who cancels the browser's
+// prompt refuses it: Chromium then commits the 401 response, which is
+// judged like any other. Left unanswered, headless Chromium would wait for
+// credentials until the deadline, in a frame of the page's own origin and
+// outside a frame (in a frame of another site it asks for none).
+//
 // # What the browser sends
 //
 // Chromium sends what a victim's browser would: no extra request headers.

@@ -307,13 +307,15 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 	}
 	// Subscribe before enabling, so that no request is paused unseen.
 	paused := chromedp.BrowserEvents(bctx, fetch.RequestPaused)
+	auths := chromedp.BrowserEvents(bctx, fetch.AuthRequired)
 	// The ancestors' requests are answered by answer; every other
 	// document request is paused too, so that answer can keep the
-	// innermost frame on the page's document (see steer).
+	// innermost frame on the page's document (see steer). A request for
+	// HTTP credentials is paused and answered by refuseCredentials.
 	_, err = chromedp.CallBrowser(bctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{
 		{URLPattern: "*" + b.prefix + "*", RequestStage: fetch.RequestStageRequest},
 		{URLPattern: "*", ResourceType: network.ResourceTypeDocument, RequestStage: fetch.RequestStageRequest},
-	}})
+	}, HandleAuthRequests: new(true)})
 	if err != nil {
 		return fail("intercept requests in", err)
 	}
@@ -323,6 +325,14 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 				return
 			}
 			b.answer(ev)
+		}
+	})
+	b.loop.Go(func() {
+		for ev, err := range auths {
+			if err != nil {
+				return
+			}
+			b.refuseCredentials(ev)
 		}
 	})
 	b.loop.Go(func() {
@@ -427,6 +437,19 @@ func (b *Browser) steer(ev fetch.EventRequestPaused) {
 		return
 	}
 	_, _ = chromedp.CallBrowser(b.bctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+}
+
+// refuseCredentials answers a request for HTTP credentials (a 401 with
+// WWW-Authenticate) as a visitor who cancels the browser's prompt: Chromium
+// then commits the response that asked, which the frame shows. Left
+// unanswered, headless Chromium waits for credentials that never come, and
+// the page would have no verdict before the deadline.
+func (b *Browser) refuseCredentials(ev fetch.EventAuthRequired) {
+	// The tab may be closing: errors are moot.
+	_, _ = chromedp.CallBrowser(b.bctx, fetch.ContinueWithAuth, fetch.ContinueWithAuthParams{
+		RequestID:             ev.RequestID,
+		AuthChallengeResponse: &fetch.AuthChallengeResponse{Response: fetch.AuthChallengeResponseResponseCancelAuth},
+	})
 }
 
 // noteDownload records that Chromium turned a navigation of a frame into

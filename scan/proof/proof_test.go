@@ -308,6 +308,59 @@ func TestLoad_dialogs(t *testing.T) {
 	}
 }
 
+// TestLoad_credentials checks that a page that asks for HTTP credentials
+// (a 401 with WWW-Authenticate, as a staging site or an intranet sends) is
+// judged by the 401 response, as a visitor who cancels the prompt sees it:
+// Chromium, left waiting for credentials in a frame of the page's own
+// origin or outside a frame, would give no verdict before the deadline. It
+// sends none.
+func TestLoad_credentials(t *testing.T) {
+	b := startBrowser(t, proof.Options{})
+	var mu sync.Mutex
+	var authorized []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a := r.Header.Get("Authorization"); a != "" {
+			mu.Lock()
+			authorized = append(authorized, a)
+			mu.Unlock()
+		}
+		q := r.URL.Query()
+		w.Header().Set("WWW-Authenticate", q.Get("challenge"))
+		if x := q.Get("xfo"); x != "" {
+			w.Header().Set("X-Frame-Options", x)
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, "<!doctype html><title>sign in</title><p>credentials needed")
+	}))
+	t.Cleanup(srv.Close) // the subtests run in parallel, after this function returns
+	for _, challenge := range []string{`Basic realm="staging"`, `Digest realm="staging", nonce="abc", qop="auth"`} {
+		for _, xfo := range []string{"", "DENY"} {
+			for i, chain := range [][]string{{"http://attacker.example"}, {srv.URL}} {
+				t.Run(fmt.Sprintf("%s %s in %s", challenge, xfo, chain[0]), func(t *testing.T) {
+					t.Parallel()
+					q := url.Values{"challenge": {challenge}, "xfo": {xfo}, "chain": {strconv.Itoa(i)}}
+					u := srv.URL + "/?" + q.Encode()
+					ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+					defer cancel()
+					f, err := b.Load(ctx, u, chain)
+					if err != nil {
+						t.Fatalf("Load(%s, %q): %v", u, chain, err)
+					}
+					if rendered := xfo == ""; f.Rendered != rendered || rendered && f.Title != "sign in" {
+						t.Errorf("Load(%s, %q) = %s, want rendered %v: the 401 response, judged by its headers", u, chain, f.What(), rendered)
+					}
+				})
+			}
+		}
+	}
+	t.Cleanup(func() {
+		if len(authorized) > 0 {
+			t.Errorf("Chromium sent credentials: %q", authorized)
+		}
+	})
+}
+
 // TestLoad_noDownload checks that a scanned page cannot write a file on the
 // machine that scans it: Chromium, left to its defaults, saves a response
 // with Content-Disposition: attachment in the user's Downloads directory,
