@@ -128,8 +128,8 @@ func TestRun_badInput(t *testing.T) {
 		{"non-HTML body", srv.URL + "/binary", scan.Options{}, "", "not-html"},
 		{"a download", srv.URL + "/download", scan.Options{}, "", "no-document"},
 		{"endless body", srv.URL + "/endless", scan.Options{}, "", "body-truncated"},
-		{"stalled body", srv.URL + "/stalled-body", scan.Options{Timeout: 300 * time.Millisecond}, "no complete response within 300ms", ""},
-		{"stalled headers", srv.URL + "/stalled-headers", scan.Options{Timeout: 300 * time.Millisecond}, "no complete response within 300ms", ""},
+		{"stalled body", srv.URL + "/stalled-body", scan.Options{Timeout: 300 * time.Millisecond}, "", "body-truncated"},
+		{"stalled headers", srv.URL + "/stalled-headers", scan.Options{Timeout: 300 * time.Millisecond}, "no response within 300ms", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -168,6 +168,61 @@ func TestRun_badInput(t *testing.T) {
 				t.Errorf("a failed URL has Err %v, %d verdicts, %d findings; want an error only", r.Err, len(r.Verdicts), len(r.Findings))
 			}
 		})
+	}
+}
+
+// TestRun_unfinishedBody checks that a page whose headers come in time but
+// whose body does not end (one that streams, or stalls) is judged, as
+// browsers show it in a frame, by its headers: with the part of its body
+// read (its links are crawled) and a finding that says the body was cut,
+// not with an error.
+func TestRun_unfinishedBody(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		if r.URL.Path == "/linked" {
+			w.Header().Set("X-Frame-Options", "DENY")
+			fmt.Fprint(w, "<title>linked</title>")
+			return
+		}
+		if r.URL.Path == "/deny" {
+			w.Header().Set("X-Frame-Options", "DENY")
+		}
+		fmt.Fprint(w, `<!doctype html><title>live</title><a href="/linked">more</a>`)
+		w.(http.Flusher).Flush()
+		for r.Context().Err() == nil {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(50 * time.Millisecond):
+				fmt.Fprint(w, "<p>still going")
+				w.(http.Flusher).Flush()
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	const timeout = 300 * time.Millisecond
+	for path, framable := range map[string]bool{"/deny": false, "/none": true} {
+		var got []scan.Result
+		opts := scan.Options{Timeout: timeout, Crawl: 1, SkipErrorPage: true}
+		if err := scan.Run(t.Context(), opts, []string{srv.URL + path}, func(r scan.Result) { got = append(got, r) }); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if len(got) != 2 || got[1].URL != srv.URL+"/linked" {
+			t.Fatalf("%s: got %d results, want the page and /linked, found in the part of its body read", path, len(got))
+		}
+		r := got[0]
+		if r.Err != nil || len(r.Verdicts) != 3 {
+			t.Fatalf("%s: error %v, %d verdicts; want the page judged by its headers", path, r.Err, len(r.Verdicts))
+		}
+		for _, v := range r.Verdicts {
+			if v.Framable != framable {
+				t.Errorf("%s: %s framable %v, want %v", path, v.Chain, v.Framable, framable)
+			}
+		}
+		i := slices.IndexFunc(r.Findings, func(f scan.Finding) bool { return f.ID == "body-truncated" })
+		if want := "did not end within the timeout (300ms)"; i < 0 || !strings.Contains(r.Findings[i].Message, want) {
+			t.Errorf("%s: findings %v, want body-truncated saying %q", path, idSeverities(r), want)
+		}
 	}
 }
 

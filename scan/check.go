@@ -1109,6 +1109,12 @@ func (f *facts) checkDocument() []Finding {
 			Message:  "The body is not HTML, so no <meta> tags were looked for; browsers still apply the headers when they show it in a frame.",
 			Evidence: []string{ev},
 		})
+	} else if f.page.unfinished != 0 {
+		out = append(out, Finding{
+			ID:       "body-truncated",
+			Severity: SeverityInfo,
+			Message:  fmt.Sprintf("The body did not end within the timeout (%s), as that of a page that streams or stalls does: the page was judged by its headers, which browsers apply as soon as they arrive, and <meta> tags after the part read were not looked for.", f.page.unfinished),
+		})
 	} else if f.page.truncated {
 		out = append(out, Finding{
 			ID:       "body-truncated",

@@ -65,6 +65,10 @@ type page struct {
 	contentType string
 	// truncated reports whether the body was longer than MaxBodyBytes.
 	truncated bool
+	// unfinished, when not zero, is the Timeout option, within which the
+	// body did not end, as that of a page that streams: the part read was
+	// judged.
+	unfinished time.Duration
 	// body is the prefix of an HTML body that was read, kept only when
 	// the Crawl option is on, for its links.
 	body []byte
@@ -206,7 +210,8 @@ func (c credentials) strip(req *http.Request) {
 
 // fetch navigates to u as nav does and reads the final response's headers
 // and a bounded prefix of its body. The whole navigation, body included, is
-// bounded by the Timeout option. With the Rate option, every request waits
+// bounded by the Timeout option: a body that has not ended by then is
+// judged on the part read (see page.unfinished). With the Rate option, every request waits
 // for its turn, and no wait counts against the Timeout. The Cookie and
 // Header options are sent only to credOrigin (see [credentials]): not to
 // u when it is of another origin, nor on a redirect that leaves it.
@@ -253,7 +258,14 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation, credOri
 
 	body, err := io.ReadAll(io.LimitReader(resp.Body, s.opts.MaxBodyBytes+1))
 	if err != nil {
-		return nil, fetchError(ctx, u, fmt.Errorf("reading body: %w", err), s.opts.Timeout)
+		// Browsers commit a page when its headers arrive and show its body
+		// as it comes: a page whose body does not end in time (one that
+		// streams, or stalls) is in a frame all the same, and its headers
+		// decide. Any other failure to read the body is the fetch's.
+		if !errors.Is(context.Cause(ctx), errOutOfTime) {
+			return nil, fetchError(ctx, u, fmt.Errorf("reading body: %w", err), s.opts.Timeout)
+		}
+		p.unfinished = s.opts.Timeout
 	}
 	if int64(len(body)) > s.opts.MaxBodyBytes {
 		body = body[:s.opts.MaxBodyBytes]
@@ -296,7 +308,7 @@ func isRedirectStatus(code int) bool {
 // words, keeping the cause for errors.Is.
 func fetchError(ctx context.Context, u *url.URL, err error, timeout time.Duration) error {
 	if ne, ok := errors.AsType[net.Error](err); (ok && ne.Timeout() || errors.Is(context.Cause(ctx), context.DeadlineExceeded)) && !errors.Is(err, ErrTooManyRedirects) {
-		return fmt.Errorf("fetch %s: no complete response within %s: %w", u.Redacted(), timeout, context.DeadlineExceeded)
+		return fmt.Errorf("fetch %s: no response within %s: %w", u.Redacted(), timeout, context.DeadlineExceeded)
 	}
 	// *url.Error repeats the method and URL; say them once.
 	if ue, ok := errors.AsType[*url.Error](err); ok {

@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"sync"
@@ -70,9 +71,14 @@ type budget struct {
 	timer *time.Timer // nil while stopped
 }
 
+// errOutOfTime is the cause of a budget's context when its clock has run
+// out; it is a context.DeadlineExceeded, told apart from a deadline of the
+// context the budget was made from.
+var errOutOfTime = fmt.Errorf("fetch out of time: %w", context.DeadlineExceeded)
+
 // withBudget returns a context that is done when ctx is, or when a clock of
-// d, started now, runs out; the context's cause is then
-// context.DeadlineExceeded. Call the budget's release when done.
+// d, started now, runs out; the context's cause is then errOutOfTime. Call
+// the budget's release when done.
 func withBudget(ctx context.Context, d time.Duration) (context.Context, *budget) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	b := &budget{cancel: cancel, left: d}
@@ -96,7 +102,7 @@ func (b *budget) resume() {
 	defer b.mu.Unlock()
 	if b.timer == nil {
 		b.since = time.Now()
-		b.timer = time.AfterFunc(max(b.left, 0), func() { b.cancel(context.DeadlineExceeded) })
+		b.timer = time.AfterFunc(max(b.left, 0), func() { b.cancel(errOutOfTime) })
 	}
 }
 

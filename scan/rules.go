@@ -206,8 +206,8 @@ var rules = []Rule{
 	},
 	{
 		ID: "body-truncated", Name: "BodyTruncated", Severity: SeverityInfo,
-		Short: "The body is longer than the scanner reads",
-		Full:  "<meta> tags after the first part of the body were not looked for.",
+		Short: "The scanner read only part of the body",
+		Full:  "The body is longer than the scanner reads, or did not end within the timeout (a page that streams or stalls, judged by its headers, which browsers apply as soon as they arrive): <meta> tags after the part read were not looked for.",
 		Help:  "Nothing to do: browsers ignore framing policies in <meta> tags anyway.",
 	},
 	{

@@ -123,7 +123,11 @@ type Options struct {
 
 	// Timeout bounds each fetch (the framed navigation, the top-level one
 	// and the error-page probe): connection, redirects, headers and reading
-	// the body, but not the waits of the Rate option. The default is
+	// the body, but not the waits of the Rate option. A response whose
+	// headers came in time but whose body did not end (a page that streams
+	// or stalls) is judged on its headers and the part of its body read,
+	// with a body-truncated finding, as browsers show such a page; one
+	// whose headers did not come is an error. The default is
 	// DefaultTimeout.
 	Timeout time.Duration
 

@@ -138,7 +138,7 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 		format        = fs.String("format", "text", "report `format`: text, json, jsonl, sarif (SARIF 2.1.0, for code scanning) or html (one page)")
 		failOn        = fs.String("fail-on", "high", "exit 1 when a finding has this `severity` or more: info, low, medium, high, or never")
 		cookie        = fs.String("cookie", "", "Cookie header `value` to send (\"name=value; name2=value2\"), or @FILE to read it from a file")
-		timeout       = durationFlag(fs, "timeout", scan.DefaultTimeout, "give up on a fetch after this `duration` (connection, redirects, headers and body; with -browser,\nalso on each proof)")
+		timeout       = durationFlag(fs, "timeout", scan.DefaultTimeout, "give up on a fetch after this `duration` (connection, redirects and headers; a body that has not\nended by then is judged on the part read; with -browser, also on each proof)")
 		concurrency   = fs.Int("concurrency", scan.DefaultConcurrency, "fetch at most `n` URLs at once, over one connection pool")
 		insecure      = fs.Bool("insecure", false, "accept any TLS certificate, such as a self-signed one")
 		maxRedirects  = fs.Int("max-redirects", scan.DefaultMaxRedirects, "follow at most `n` redirects (0: none; browsers never render a redirect, so one is\nreported as not followed, without a verdict, and exits 3)")
