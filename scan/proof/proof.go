@@ -673,7 +673,7 @@ func (b *Browser) reachable(w *walker, pageURL string) error {
 	if err != nil {
 		return err
 	}
-	if d.isErrorPage() {
+	if d = w.settle(top.ID, d); d.isErrorPage() {
 		err = fmt.Errorf("chromium cannot load the page even outside a frame: %q", d.Text)
 	}
 	b.mu.Lock()
@@ -956,6 +956,16 @@ type document struct {
 
 func (d document) isErrorPage() bool { return strings.HasPrefix(d.URL, "chrome-error://") }
 
+// settled reports whether d holds what Load reports of it: a page its title,
+// parsed once it is no longer loading; Chromium's error page its message,
+// which its script writes after the commit.
+func (d document) settled() bool {
+	if d.isErrorPage() {
+		return d.Text != "" || d.Ready == "complete"
+	}
+	return d.Ready != "loading"
+}
+
 // committed reports whether the frame holds more than its initial empty
 // document.
 func (d document) committed() bool { return d.URL != "" && d.URL != "about:blank" }
@@ -1061,22 +1071,27 @@ func (w *walker) walk(levels []ancestor, pageURL string) (Frame, error) {
 		}
 		return Frame{}, fmt.Errorf("chromium shows its error page in the frame, for no framing rule: %s", why)
 	}
-	if !d.isErrorPage() {
-		// Give the title a moment; the verdict is already known.
-		for i := 0; i < 40 && d.Ready == "loading"; i++ {
-			if !sleep(w.tab, pollInterval) {
-				break
-			}
-			f, ok, err := w.locate(id)
-			if err != nil || !ok {
-				break
-			}
-			if d2, err := readFrame(f); err == nil && d2.URL == d.URL {
-				d = d2
-			}
+	d = w.settle(id, d)
+	return Frame{Rendered: !d.isErrorPage(), URL: d.URL, Title: d.Title, Text: d.Text, Ancestors: got}, nil
+}
+
+// settle gives document d of frame id a moment to hold what Load reports
+// of it (see document.settled), and returns it as it then is: the verdict
+// is already known.
+func (w *walker) settle(id cdp.FrameID, d document) document {
+	for i := 0; i < 40 && !d.settled(); i++ {
+		if !sleep(w.tab, pollInterval) {
+			break
+		}
+		f, ok, err := w.locate(id)
+		if err != nil || !ok {
+			break
+		}
+		if d2, err := readFrame(f); err == nil && d2.URL == d.URL {
+			d = d2
 		}
 	}
-	return Frame{Rendered: !d.isErrorPage(), URL: d.URL, Title: d.Title, Text: d.Text, Ancestors: got}, nil
+	return d
 }
 
 func anyDocument(document) bool { return true }

@@ -259,8 +259,10 @@ func TestLoad_noVerdict(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	if f, err := b.Load(ctx, "http://"+closed+"/", []string{"http://attacker.example"}); err == nil || !strings.Contains(err.Error(), "even outside a frame") {
-		t.Errorf("Load(closed port) = %s, %v; want an error that is not a framing refusal", f.What(), err)
+	// The error says why, in Chromium's words, which its error page's
+	// script writes after the page commits.
+	if f, err := b.Load(ctx, "http://"+closed+"/", []string{"http://attacker.example"}); err == nil || !strings.Contains(err.Error(), "even outside a frame") || !strings.Contains(err.Error(), "ERR_CONNECTION_REFUSED") {
+		t.Errorf("Load(closed port) = %s, %v; want an error that is not a framing refusal, with Chromium's reason", f.What(), err)
 	}
 
 	ctx, cancel = context.WithTimeout(t.Context(), 2*time.Second)
