@@ -121,7 +121,7 @@ func TestRun_badInput(t *testing.T) {
 		{"Unicode host", "http://bücher.example/", scan.Options{}, "xn--", ""},
 		{"closed port", "http://" + closedPort(t) + "/", scan.Options{}, "connection refused", ""},
 		{"not HTTP", "http://" + garbageServer(t) + "/", scan.Options{}, "malformed HTTP", ""},
-		{"endless redirects", srv.URL + "/loop", scan.Options{}, "too many redirects (more than 10)", ""},
+		{"endless redirects", srv.URL + "/loop", scan.Options{}, "too many redirects (more than 19)", ""},
 		{"huge headers", srv.URL + "/huge-header", scan.Options{}, "headers exceeded", ""},
 		{"self-signed certificate", tlsSrv.URL + "/binary", scan.Options{}, "certificate", ""},
 		{"self-signed certificate with Insecure", tlsSrv.URL + "/binary", scan.Options{Insecure: true}, "", "not-html"},

@@ -1,9 +1,12 @@
 package scan_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -100,5 +103,58 @@ func TestRun_browserChromium(t *testing.T) {
 	defer mu.Unlock()
 	if len(leaked) != 0 {
 		t.Errorf("the cookie reached another origin: %q", leaked)
+	}
+}
+
+// TestRun_redirectLimitChromium checks that the scanner follows, by
+// default, as many redirects as Chromium does in a frame: a page reached
+// through DefaultMaxRedirects redirects is judged, and proved rendered; one
+// more redirect is an error for both.
+func TestRun_redirectLimitChromium(t *testing.T) {
+	chromiumtest.Require(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/"))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		if n > 0 {
+			http.Redirect(w, r, "/"+strconv.Itoa(n-1), http.StatusFound)
+			return
+		}
+		fmt.Fprint(w, "<!doctype html><title>landing</title>")
+	}))
+	defer srv.Close()
+	b, err := proof.Start(t.Context(), proof.Options{Chromium: chromiumtest.Path})
+	if err != nil {
+		t.Fatalf("proof.Start: %v", err)
+	}
+	defer b.Close()
+	within := fmt.Sprintf("%s/%d", srv.URL, scan.DefaultMaxRedirects)
+	beyond := fmt.Sprintf("%s/%d", srv.URL, scan.DefaultMaxRedirects+1)
+	foreign := []string{"http://attacker.example"}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if f, err := b.Load(ctx, within, foreign); err != nil || !f.Rendered || f.Title != "landing" {
+		t.Errorf("Chromium, %d redirects: %s, %v; want the landing page rendered", scan.DefaultMaxRedirects, f.What(), err)
+	}
+	if f, err := b.Load(ctx, beyond, foreign); err == nil || !strings.Contains(err.Error(), "ERR_TOO_MANY_REDIRECTS") {
+		t.Errorf("Chromium, %d redirects: %s, %v; want ERR_TOO_MANY_REDIRECTS", scan.DefaultMaxRedirects+1, f.What(), err)
+	}
+
+	opts := scan.Options{SkipErrorPage: true, Browser: b, Timeout: 30 * time.Second, Chains: [][]string{foreign}}
+	var got []scan.Result
+	if err := scan.Run(t.Context(), opts, []string{within, beyond}, func(r scan.Result) { got = append(got, r) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("got %d results, want 2", len(got))
+	}
+	if r := got[0]; r.Error != "" || len(r.Verdicts) != 1 || !r.Verdicts[0].Framable || r.Verdicts[0].Browser == nil || !r.Verdicts[0].Browser.Rendered {
+		t.Errorf("scan, %d redirects: error %q, verdicts %+v; want framable, proved rendered", scan.DefaultMaxRedirects, r.Error, r.Verdicts)
+	}
+	if r := got[1]; !errors.Is(r.Err, scan.ErrTooManyRedirects) {
+		t.Errorf("scan, %d redirects: error %v, want ErrTooManyRedirects", scan.DefaultMaxRedirects+1, r.Err)
 	}
 }

@@ -582,7 +582,7 @@ func TestHTML_settings(t *testing.T) {
 		"Rate":               "no limit",
 		"Concurrency":        "4",
 		"Timeout":            "10s",
-		"Redirects":          "at most 10 followed",
+		"Redirects":          "at most 19 followed",
 		"TLS certificates":   "verified",
 		"Extra headers":      "none",
 		"Cookie":             "none",

@@ -87,9 +87,11 @@ import (
 
 // Defaults used when an [Options] field is zero.
 const (
-	DefaultTimeout      = 10 * time.Second
-	DefaultConcurrency  = 4
-	DefaultMaxRedirects = 10
+	DefaultTimeout     = 10 * time.Second
+	DefaultConcurrency = 4
+	// DefaultMaxRedirects is the most redirects Chromium follows for a
+	// navigation: it fails the navigation at the 20th.
+	DefaultMaxRedirects = 19
 	DefaultMaxBodyBytes = 256 << 10
 	// DefaultMaxHeaderBytes is Chromium's own limit on a response's
 	// headers: a page Chromium would show is one the scanner can judge.

@@ -141,7 +141,7 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 		timeout       = durationFlag(fs, "timeout", scan.DefaultTimeout, "give up on a fetch after this `duration` (connection, redirects and headers; a body that has not\nended by then is judged on the part read; with -browser, also on each proof)")
 		concurrency   = fs.Int("concurrency", scan.DefaultConcurrency, "fetch at most `n` URLs at once, over one connection pool")
 		insecure      = fs.Bool("insecure", false, "accept any TLS certificate, such as a self-signed one")
-		maxRedirects  = fs.Int("max-redirects", scan.DefaultMaxRedirects, "follow at most `n` redirects (0: none; browsers never render a redirect, so one is\nreported as not followed, without a verdict, and exits 3)")
+		maxRedirects  = fs.Int("max-redirects", scan.DefaultMaxRedirects, "follow at most `n` redirects (the default is as many as Chromium follows; 0: none; browsers\nnever render a redirect, so one is reported as not followed, without a verdict, and exits 3)")
 		skipErrorPage = fs.Bool("skip-error-page", false, "do not fetch a missing page per origin to check error pages")
 		browser       = fs.Bool("browser", false, "prove each verdict in headless Chromium (see above)")
 		chromium      = fs.String("chromium", "", "with -browser, run this Chromium `executable` (default: CLICKGUARD_CHROMIUM, or chromium,\nchromium-browser, google-chrome or google-chrome-stable on PATH)")
