@@ -1077,9 +1077,11 @@ func (w *walker) walk(levels []ancestor, pageURL string) (Frame, error) {
 
 // settle gives document d of frame id a moment to hold what Load reports
 // of it (see document.settled), and returns it as it then is: the verdict
-// is already known.
+// is already known. A page that never stops loading (one that streams)
+// gets two seconds; Chromium's error page, which always ends loading,
+// gets until the deadline, however slow a loaded machine is.
 func (w *walker) settle(id cdp.FrameID, d document) document {
-	for i := 0; i < 40 && !d.settled(); i++ {
+	for i := 0; !d.settled() && (d.isErrorPage() || i < 40); i++ {
 		if !sleep(w.tab, pollInterval) {
 			break
 		}
