@@ -665,6 +665,7 @@ func (b *Browser) reachable(w *walker, pageURL string) error {
 		return fmt.Errorf("frame tree: %w", err)
 	}
 	top := ft.FrameTree.Frame
+	w.follow(top.ID) // for Chromium's error code, which its page may cut
 	if _, err := chromedp.Call(w.tab, page.Navigate, page.NavigateParams{URL: pageURL}); err != nil {
 		return fmt.Errorf("navigate to %s: %w", pageURL, err)
 	}
@@ -674,7 +675,11 @@ func (b *Browser) reachable(w *walker, pageURL string) error {
 		return err
 	}
 	if d = w.settle(top.ID, d); d.isErrorPage() {
-		err = fmt.Errorf("chromium cannot load the page even outside a frame: %q", d.Text)
+		why := strconv.Quote(d.Text)
+		if code := w.failure(); code != "" {
+			why = code + ": " + why
+		}
+		err = fmt.Errorf("chromium cannot load the page even outside a frame: %s", why)
 	}
 	b.mu.Lock()
 	b.reached[pageURL] = err
@@ -909,6 +914,14 @@ func (w *walker) failedResponse() (why string, download bool) {
 	}
 	why = fmt.Sprintf("Chromium failed the navigation with %s after a response with status %d", n.failed, n.status)
 	return why, n.failed == "net::ERR_INVALID_RESPONSE" && (n.status < 200 || n.status > 299)
+}
+
+// failure returns the error, such as net::ERR_CONNECTION_REFUSED, with
+// which Chromium failed the request of the navigation followed, or "".
+func (w *walker) failure() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.nav.failed
 }
 
 // noDocumentError says why Chromium committed no document in a frame.

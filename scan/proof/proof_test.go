@@ -259,9 +259,9 @@ func TestLoad_noVerdict(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	// The error says why, in Chromium's words, which its error page's
-	// script writes after the page commits.
-	if f, err := b.Load(ctx, "http://"+closed+"/", []string{"http://attacker.example"}); err == nil || !strings.Contains(err.Error(), "even outside a frame") || !strings.Contains(err.Error(), "ERR_CONNECTION_REFUSED") {
+	// The error says why: Chromium's error code, which its error page may
+	// cut, and the page's text, which its script writes after the commit.
+	if f, err := b.Load(ctx, "http://"+closed+"/", []string{"http://attacker.example"}); err == nil || !strings.Contains(err.Error(), "even outside a frame: net::ERR_CONNECTION_REFUSED: \"") || !strings.Contains(err.Error(), "refused to connect") {
 		t.Errorf("Load(closed port) = %s, %v; want an error that is not a framing refusal, with Chromium's reason", f.What(), err)
 	}
 
