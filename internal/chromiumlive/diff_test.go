@@ -45,10 +45,13 @@ func TestModel_chromium(t *testing.T) {
 	t.Logf("measuring %d generated cases (seed %d) in %s", n, seed, version)
 	framed := l.measureAll(t, tab, records)
 
-	disagree, unstable, blocked, tls, noDoc := 0, 0, 0, 0, 0
+	disagree, unstable, blocked, tls, noDoc, away := 0, 0, 0, 0, 0, 0
 	for _, r := range records {
 		if !framed[r.ID] {
 			blocked++
+		}
+		if r.FinalOrigin() != r.VictimOrigin {
+			away++
 		}
 		if strings.HasPrefix(r.VictimOrigin, "https:") || strings.Contains(strings.Join(r.Ancestors, " "), "https:") {
 			tls++
@@ -80,7 +83,7 @@ func TestModel_chromium(t *testing.T) {
 		t.Errorf("%s: the model says framable = %v (%s: %s), Chromium framed = %v\n\theaders: %q\n\tmeta: %q\n\tredirect headers: %q\n\tstatus: %d\n\telement: %s, sandbox %q\n\tancestors: %q\n\tline: %s",
 			r.ID, v.Framable, v.DecidedBy, v.Reason, r.Framed, r.Headers, r.Meta, r.RedirectHeaders, r.Status, r.Element, r.Sandbox, r.Ancestors, line)
 	}
-	t.Logf("%d generated cases (%d over https, victim or ancestor; %d no document, by the model): %d framed, %d blocked; %d disagree with the model, %d unstable", n, tls, noDoc, n-blocked, blocked, disagree, unstable)
+	t.Logf("%d generated cases (%d over https, victim or ancestor; %d redirected to another origin; %d no document, by the model): %d framed, %d blocked; %d disagree with the model, %d unstable", n, tls, away, noDoc, n-blocked, blocked, disagree, unstable)
 	if n >= 100 && (blocked == 0 || blocked == n) {
 		t.Errorf("all %d cases came out the same (%d blocked): the harness, not the model, is broken", n, blocked)
 	}

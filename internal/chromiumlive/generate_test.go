@@ -28,7 +28,8 @@ const (
 // several lines; Content-Security-Policy frame-ancestors with keywords,
 // schemes, hosts, wildcards, ports and paths, several directives and
 // policies, report-only and <meta> policies beside the enforced ones;
-// redirects, error statuses and statuses that commit no document;
+// redirects, same-origin and to other origins, error statuses and statuses
+// that commit no document;
 // Content-Disposition values and download types; and framing contexts of one to three
 // ancestors (same-origin, cross-origin, cross-port, named hosts, data: and
 // sandboxed parents, over http and https, around an http or https victim)
@@ -100,7 +101,7 @@ func (g *generator) record(n int) corpustest.Record {
 		r.Meta = append(r.Meta, g.meta())
 	}
 	if g.chance(0.15) {
-		r.RedirectHeaders = []corpustest.Header{{Name: "Location", Value: "(same-origin, 302)"}}
+		r.RedirectHeaders = []corpustest.Header{{Name: "Location", Value: g.location(r.VictimOrigin)}}
 		if g.chance(0.5) {
 			r.RedirectHeaders = append(r.RedirectHeaders, g.pick2(
 				corpustest.Header{Name: "X-Frame-Options", Value: "DENY"},
@@ -113,6 +114,21 @@ func (g *generator) record(n int) corpustest.Record {
 	g.context(&r)
 	r.ID = r.Case + "@" + r.ContextKey
 	return r
+}
+
+// location returns the Location of a redirect from victim: mostly
+// same-origin, else to another origin (see corpustest.Record.FinalOrigin):
+// the victim's host on another port, the victim over the other scheme (the
+// http-to-https upgrade sites make, and back), or the attacker's origin.
+func (g *generator) location(victim string) string {
+	other := victimTLSOrigin
+	if victim == victimTLSOrigin {
+		other = victimOrigin
+	}
+	if g.chance(0.5) {
+		return "(same-origin, 302)"
+	}
+	return "(to " + g.pick(otherPortOrigin, other, other, attackerOrigin) + ", 302)"
 }
 
 func (g *generator) pick2(a, b corpustest.Header) corpustest.Header {

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/clickguard/clickguard/framing"
@@ -195,13 +196,35 @@ func parse(line []byte) (Record, error) {
 	return r, nil
 }
 
+// FinalOrigin returns the origin of the document r's frame commits: the
+// victim origin, or the origin its redirect leads to, when the redirect's
+// Location reads "(to <origin>, 302)". The corpus's redirects are all
+// same-origin ("(same-origin, 302)"); generated cases also redirect to
+// other origins.
+func (r Record) FinalOrigin() string {
+	for _, h := range r.RedirectHeaders {
+		if h.Name != "Location" {
+			continue
+		}
+		if o, ok := strings.CutPrefix(h.Value, "(to "); ok {
+			if o, ok = strings.CutSuffix(o, ", 302)"); ok {
+				return o
+			}
+		}
+	}
+	return r.VictimOrigin
+}
+
 // Response maps r onto the framing model's input:
 //
 //   - headers and meta become Response.Headers and Response.Meta as they are;
-//   - redirect_headers (present, even empty) means a same-origin 302 came
-//     first: Response.Redirected is true, and the 302's own headers play no
-//     part, because the browser never renders a redirect response;
-//   - the page's URL is the victim origin's root: the final document's URL;
+//   - redirect_headers (present, even empty) means a 302 came first:
+//     Response.Redirected is true, and the 302's own headers play no part,
+//     because the browser never renders a redirect response. The 302 is
+//     same-origin unless its Location reads "(to <origin>, 302)": then the
+//     page is at that origin, and the victim origin's root is in
+//     Response.Redirects (see FinalOrigin);
+//   - the page's URL is the final origin's root: the final document's URL;
 //   - sandbox (an attribute on the victim's own frame) needs no field: the
 //     ancestors already show the origins Chromium saw, and SAMEORIGIN,
 //     'self' and scheme-less sources use the page's URL origin, which
@@ -211,10 +234,13 @@ func parse(line []byte) (Record, error) {
 //     fallback content for a status outside 2xx.
 func (r Record) Response() framing.Response {
 	resp := framing.Response{
-		URL:        r.VictimOrigin + "/",
+		URL:        r.FinalOrigin() + "/",
 		Status:     r.Status,
 		Element:    r.Element,
 		Redirected: r.RedirectHeaders != nil,
+	}
+	if r.FinalOrigin() != r.VictimOrigin {
+		resp.Redirects = []string{r.VictimOrigin + "/"}
 	}
 	for _, h := range r.Headers {
 		resp.Headers = append(resp.Headers, framing.Header{Name: h.Name, Value: h.Value})

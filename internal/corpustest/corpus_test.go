@@ -123,6 +123,13 @@ func TestServe(t *testing.T) {
 			Status:          200,
 			VictimOrigin:    "https://127.0.0.1:18443",
 		},
+		{
+			Case:            "to-http",
+			Headers:         []Header{{"X-Frame-Options", "SAMEORIGIN"}},
+			RedirectHeaders: []Header{{"Location", "(to http://127.0.0.1:18081, 302)"}},
+			Status:          200,
+			VictimOrigin:    "https://127.0.0.1:18443",
+		},
 	}
 	s := Serve(t, records)
 	for _, srv := range []string{s.Plain.URL, s.TLS.URL} {
@@ -187,6 +194,18 @@ func TestServe(t *testing.T) {
 	resp, _ = get(s.TLS.URL + "/case/redirect%20xfo%2Fdeny")
 	if got := resp.Header.Values("X-Frame-Options"); resp.StatusCode != 200 || !slices.Equal(got, []string{"DENY"}) {
 		t.Errorf("redirect target: status %d, X-Frame-Options %q; want 200, DENY", resp.StatusCode, got)
+	}
+
+	// A redirect to another origin: served there, and judged there.
+	resp, _ = get(s.URL(records[2]) + "?id=x")
+	if want := s.Plain.URL + "/case/to-http?id=x"; resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != want {
+		t.Errorf("redirect to another origin: status %d to %q, want 302 to %s", resp.StatusCode, resp.Header.Get("Location"), want)
+	}
+	if o := records[1].FinalOrigin(); o != records[1].VictimOrigin {
+		t.Errorf("FinalOrigin of a same-origin redirect = %s, want the victim's", o)
+	}
+	if r := records[2].Response(); r.URL != "http://127.0.0.1:18081/" || !slices.Equal(r.Redirects, []string{"https://127.0.0.1:18443/"}) || !r.Redirected {
+		t.Errorf("Response of a redirect to another origin: URL %s via %q (redirected %v), want http://127.0.0.1:18081/ via the victim's root", r.URL, r.Redirects, r.Redirected)
 	}
 
 	for _, p := range []string{"/case/nope", "/csp-self", "/"} {

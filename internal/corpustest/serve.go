@@ -29,9 +29,9 @@ var corpusPorts = []int{18081, 18082, 18083, 18443, 18444}
 // Handler serves every case of records at /case/<case>: the case's header
 // lines in order and with their spelling, its status, and an HTML body with
 // its <meta http-equiv> tags, as text/html unless the case has its own
-// Content-Type. At /redirect/<case> it serves a same-origin 302
-// to /case/<case> carrying the case's redirect headers and the request's
-// query. Any other path is 404. rewrite maps the corpus's victim origins in
+// Content-Type. At /redirect/<case> it serves a 302 to /case/<case>
+// carrying the case's redirect headers and the request's query: same-origin,
+// or to the case's FinalOrigin, rewritten. Any other path is 404. rewrite maps the corpus's victim origins in
 // header values and meta content to the test servers'; it is called on
 // every request. A request with a query parameter id gets, in the body, an
 // image at /beacon/<id>, so that a server answering that path learns that
@@ -62,6 +62,9 @@ func Handler(records []Record, rewrite func(string) string) http.Handler {
 				}
 			}
 			loc := "/case/" + url.PathEscape(name)
+			if o := c.FinalOrigin(); o != c.VictimOrigin {
+				loc = rewrite(o) + loc
+			}
 			if r.URL.RawQuery != "" {
 				loc += "?" + r.URL.RawQuery
 			}
