@@ -225,12 +225,12 @@ func (l *lockedBuffer) String() string {
 var listenRE = regexp.MustCompile(`listening on (https?://\S+)`)
 
 // startServe runs "clickguard serve args..." until the test ends and returns
-// the base URL it prints, its stdout and a function that stops it and
-// returns its exit code.
-func startServe(t *testing.T, args ...string) (base string, stdout *lockedBuffer, stop func() int) {
+// the base URL it prints, its stdout and stderr, and a function that stops
+// it and returns its exit code.
+func startServe(t *testing.T, args ...string) (base string, stdout, stderr *lockedBuffer, stop func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
-	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
+	stdout, stderr = &lockedBuffer{}, &lockedBuffer{}
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, append([]string{"serve"}, args...), stdout, stderr) }()
 	stopped := false
@@ -252,7 +252,7 @@ func startServe(t *testing.T, args ...string) (base string, stdout *lockedBuffer
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		if m := listenRE.FindStringSubmatch(stdout.String()); m != nil {
-			return m[1], stdout, stop
+			return m[1], stdout, stderr, stop
 		}
 		select {
 		case code := <-done:
@@ -267,13 +267,19 @@ func startServe(t *testing.T, args ...string) (base string, stdout *lockedBuffer
 }
 
 // TestServeEmbedded: with no DynamoDB configured, serve starts the embedded
-// one, says so, serves, answers /readyz, and stops cleanly on cancel.
+// one, says so, logs the tables it creates there, serves, answers /readyz,
+// and stops cleanly on cancel.
 func TestServeEmbedded(t *testing.T) {
 	clearEnv(t)
-	base, stdout, stop := startServe(t, "-addr", "127.0.0.1:0", "-log-level", "warn")
+	base, stdout, stderr, stop := startServe(t, "-addr", "127.0.0.1:0")
 	for _, want := range []string{"embedded in-memory server at http://127.0.0.1:", "lost when clickguard exits"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("stdout does not say %q:\n%s", want, stdout.String())
+		}
+	}
+	for _, table := range []string{"clickguard-data", "clickguard-sessions"} {
+		if want := "msg=\"created table\" table=" + table + " dynamodb=\"embedded"; !strings.Contains(stderr.String(), want) {
+			t.Errorf("the log does not say %q:\n%s", want, stderr.String())
 		}
 	}
 	for _, path := range []string{"/healthz", "/readyz"} {
@@ -334,7 +340,7 @@ func halfSignup(t *testing.T, base string) (net.Conn, *bufio.Reader, string) {
 // runs out is cut off, and serve exits with an error rather than 0.
 func TestServeShutdownGrace(t *testing.T) {
 	clearEnv(t)
-	base, _, stop := startServe(t, "-addr", "127.0.0.1:0", "-log-level", "warn", "-shutdown-grace", "300ms")
+	base, _, _, stop := startServe(t, "-addr", "127.0.0.1:0", "-log-level", "warn", "-shutdown-grace", "300ms")
 	conn, br, _ := halfSignup(t, base)
 	if code := stop(); code != exitFailure {
 		t.Errorf("serve exit code %d with a request cut off, want %d", code, exitFailure)
@@ -366,7 +372,7 @@ func TestServeFinishesDeletions(t *testing.T) {
 	tables := store.TablesWithPrefix("fin-")
 	env := storetest.Env{Client: client, Tables: tables, Store: store.New(client, tables)}
 	ctx := t.Context()
-	if err := env.Store.CreateTables(ctx); err != nil {
+	if _, err := env.Store.CreateTables(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := env.Store.CreateUser(ctx, store.User{Username: "alice", PasswordHash: "x"}, store.Actor{}); err != nil {
@@ -413,7 +419,7 @@ func TestServeFinishesDeletions(t *testing.T) {
 // then; that is its documented behaviour, not tested here.)
 func TestServeGracefulShutdown(t *testing.T) {
 	clearEnv(t)
-	base, _, stop := startServe(t, "-addr", "127.0.0.1:0", "-log-level", "warn")
+	base, _, _, stop := startServe(t, "-addr", "127.0.0.1:0", "-log-level", "warn")
 	host := strings.TrimPrefix(base, "http://")
 	conn, br, rest := halfSignup(t, base)
 
@@ -468,7 +474,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 func TestServeTLS(t *testing.T) {
 	clearEnv(t)
 	certFile, keyFile, pool := selfSigned(t)
-	base, _, _ := startServe(t, "-addr", "127.0.0.1:0", "-tls-cert", certFile, "-tls-key", keyFile, "-log-level", "warn")
+	base, _, _, _ := startServe(t, "-addr", "127.0.0.1:0", "-tls-cert", certFile, "-tls-key", keyFile, "-log-level", "warn")
 	if !strings.HasPrefix(base, "https://127.0.0.1:") {
 		t.Fatalf("serve listens on %s, want https://127.0.0.1:PORT", base)
 	}
@@ -669,7 +675,7 @@ func withoutTransactions(t *testing.T, coveredBy string, f func(t *testing.T, b 
 // failing on the first sign-up.
 func TestServeWithoutTransactions(t *testing.T) {
 	withoutTransactions(t, "TestServeEmbedded serves on it", func(t *testing.T, b storetest.Backend, prefix string) {
-		code, _, stderr := runCmd(t, "serve", "-addr", "127.0.0.1:0", "-table-prefix", prefix)
+		code, _, stderr := runCmd(t, "serve", "-addr", "127.0.0.1:0", "-table-prefix", prefix, "-log-level", "warn")
 		if code != exitFailure {
 			t.Errorf("exit code %d, want %d", code, exitFailure)
 		}
@@ -699,25 +705,27 @@ func TestTablesWithoutTransactions(t *testing.T) {
 	})
 }
 
-// TestTables: check fails on missing tables, create makes them (twice is
-// fine), then check passes.
+// TestTables: check fails on missing tables, create makes them and says
+// so (twice is fine, and the second creates nothing), then check passes.
 func TestTables(t *testing.T) {
 	clearEnv(t)
 	localDynamoDB(t)
+	const created = "created table t-data\ncreated table t-sessions\n"
 	steps := []struct {
 		args []string
 		code int
 		out  string
+		not  string // output that must not appear
 	}{
-		{[]string{"tables", "check", "-table-prefix", "t-"}, exitFailure, `run "clickguard tables create"`},
-		{[]string{"tables", "create", "-table-prefix", "t-"}, exitOK, "tables t-data and t-sessions"},
-		{[]string{"tables", "-table-prefix", "t-", "create"}, exitOK, ": ok"},
-		{[]string{"tables", "check", "-table-prefix", "t-"}, exitOK, ": ok"},
+		{[]string{"tables", "check", "-table-prefix", "t-"}, exitFailure, `run "clickguard tables create"`, "created"},
+		{[]string{"tables", "create", "-table-prefix", "t-"}, exitOK, created + "tables t-data and t-sessions", ""},
+		{[]string{"tables", "-table-prefix", "t-", "create"}, exitOK, ": ok", "created"},
+		{[]string{"tables", "check", "-table-prefix", "t-"}, exitOK, ": ok", "created"},
 	}
 	for _, s := range steps {
 		code, stdout, stderr := runCmd(t, s.args...)
-		if code != s.code || !strings.Contains(stdout+stderr, s.out) {
-			t.Errorf("clickguard %s: exit %d, output %q; want exit %d and %q", strings.Join(s.args, " "), code, stdout+stderr, s.code, s.out)
+		if code != s.code || !strings.Contains(stdout+stderr, s.out) || s.not != "" && strings.Contains(stdout+stderr, s.not) {
+			t.Errorf("clickguard %s: exit %d, output %q; want exit %d and %q, without %q", strings.Join(s.args, " "), code, stdout+stderr, s.code, s.out, s.not)
 		}
 	}
 

@@ -242,7 +242,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	tables := store.TablesWithPrefix(o.tablePrefix)
 	st := store.New(db.client, tables)
-	if err := prepareTables(ctx, st, tables, db.where, !o.noCreateTables, " or drop -no-create-tables"); err != nil {
+	created, err := prepareTables(ctx, st, tables, db.where, !o.noCreateTables, " or drop -no-create-tables")
+	for _, name := range created {
+		logger.Info("created table", "table", name, "dynamodb", db.describe)
+	}
+	if err != nil {
 		return err
 	}
 	if err := checkTransactions(ctx, st, db.where); err != nil {
@@ -440,27 +444,28 @@ func openDynamoDB(ctx context.Context, embedded bool, stdout io.Writer) (*dynamo
 }
 
 // prepareTables creates missing tables (when create is set) and checks the
-// key schema of both. Its errors are one line that names where DynamoDB is
+// key schema of both. It returns the names of the tables it created, even
+// with an error. Its errors are one line that names where DynamoDB is
 // and the cause, fit for the terminal; orElse ends the advice for missing
 // tables with what else the command could do.
-func prepareTables(ctx context.Context, st *store.Store, tables store.Tables, where string, create bool, orElse string) error {
+func prepareTables(ctx context.Context, st *store.Store, tables store.Tables, where string, create bool, orElse string) (created []string, err error) {
 	if create {
-		if err := st.CreateTables(ctx); err != nil {
-			return dynamoError(where, "create tables", err)
+		if created, err = st.CreateTables(ctx); err != nil {
+			return created, dynamoError(where, "create tables", err)
 		}
 	}
 	if err := st.CheckTables(ctx); err != nil {
 		if se, ok := errors.AsType[*store.SchemaError](err); ok {
-			return fmt.Errorf("table %q at %s has key schema %q, clickguard needs %q: use another -table-prefix or delete the table",
+			return created, fmt.Errorf("table %q at %s has key schema %q, clickguard needs %q: use another -table-prefix or delete the table",
 				se.Table, where, se.Found, se.Expected)
 		}
 		if errors.Is(err, store.ErrNotFound) && !create {
-			return fmt.Errorf("tables %q and %q are missing at %s: run \"clickguard tables create\"%s",
+			return created, fmt.Errorf("tables %q and %q are missing at %s: run \"clickguard tables create\"%s",
 				tables.Data, tables.Sessions, where, orElse)
 		}
-		return dynamoError(where, "check tables", err)
+		return created, dynamoError(where, "check tables", err)
 	}
-	return nil
+	return created, nil
 }
 
 // checkTransactions stops serve on a DynamoDB without TransactWriteItems,

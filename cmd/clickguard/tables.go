@@ -13,8 +13,9 @@ const tablesLong = `Tables manages clickguard's two DynamoDB tables, <prefix>dat
 <prefix>sessions (key pk S HASH + sk S RANGE, on-demand capacity, TTL on
 expires_at in the sessions table).
 
-  create  creates the missing tables, waits until they are ACTIVE and enables
-          TTL where the server supports it; safe to run again.
+  create  creates the missing tables, naming each it creates, waits until
+          they are ACTIVE and enables TTL where the server supports it; safe
+          to run again.
   check   checks that both tables exist with the right key schema.
 
 DynamoDB is configured as for serve (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB,
@@ -70,7 +71,11 @@ func runTables(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	tables := store.TablesWithPrefix(o.tablePrefix)
 	st := store.New(db.client, tables)
-	if err := prepareTables(ctx, st, tables, db.where, o.action == "create", ""); err != nil {
+	created, err := prepareTables(ctx, st, tables, db.where, o.action == "create", "")
+	for _, name := range created {
+		fmt.Fprintf(stdout, "created table %s\n", name)
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "tables %s and %s at %s: ok\n", tables.Data, tables.Sessions, db.describe)

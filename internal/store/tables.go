@@ -29,28 +29,35 @@ const (
 // server supports it (minidyn and dynalite do not; expiry is enforced on read
 // anyway). It is idempotent and safe to run from several instances at once.
 // It does not check the key schema of existing tables: see CheckTables.
-// The wait is bounded by ctx only.
-func (s *Store) CreateTables(ctx context.Context) error {
+// The wait is bounded by ctx only. It returns the names of the tables it
+// created, none when both existed, even when it fails later.
+func (s *Store) CreateTables(ctx context.Context) (created []string, err error) {
 	for _, name := range []string{s.tables.Data, s.tables.Sessions} {
-		if err := s.createTable(ctx, name); err != nil {
-			return err
+		made, err := s.createTable(ctx, name)
+		if made {
+			created = append(created, name)
+		}
+		if err != nil {
+			return created, err
 		}
 	}
 	for _, name := range []string{s.tables.Data, s.tables.Sessions} {
 		if err := s.waitTable(ctx, name); err != nil {
-			return err
+			return created, err
 		}
 	}
-	return s.enableTTL(ctx, s.tables.Sessions)
+	return created, s.enableTTL(ctx, s.tables.Sessions)
 }
 
-func (s *Store) createTable(ctx context.Context, name string) error {
+// createTable creates table name unless it exists, and reports whether it
+// did: a table another instance created meanwhile is not this one's.
+func (s *Store) createTable(ctx context.Context, name string) (bool, error) {
 	_, err := s.db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
 	if err == nil {
-		return nil
+		return false, nil
 	}
 	if _, ok := errors.AsType[*types.ResourceNotFoundException](err); !ok {
-		return fmt.Errorf("store: describe table %q: %w", name, translate(err))
+		return false, fmt.Errorf("store: describe table %q: %w", name, translate(err))
 	}
 	_, err = s.db.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:   aws.String(name),
@@ -65,12 +72,12 @@ func (s *Store) createTable(ctx context.Context, name string) error {
 		},
 	})
 	if _, ok := errors.AsType[*types.ResourceInUseException](err); ok {
-		return nil // created meanwhile by another instance
+		return false, nil // created meanwhile by another instance
 	}
 	if err != nil {
-		return fmt.Errorf("store: create table %q: %w", name, translate(err))
+		return false, fmt.Errorf("store: create table %q: %w", name, translate(err))
 	}
-	return nil
+	return true, nil
 }
 
 // waitTable waits until DescribeTable succeeds with status ACTIVE, or with

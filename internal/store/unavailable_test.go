@@ -34,7 +34,7 @@ func TestUnavailable_ClosedPort(t *testing.T) {
 	}{
 		{"Ping", s.Ping(t.Context())},
 		{"CheckTables", s.CheckTables(t.Context())},
-		{"CreateTables", s.CreateTables(t.Context())},
+		{"CreateTables", func() error { _, err := s.CreateTables(t.Context()); return err }()},
 		{"GetUser", func() error { _, err := s.GetUser(t.Context(), "alice"); return err }()},
 		{"ReserveAttempt", func() error { _, err := s.ReserveAttempt(t.Context(), store.UserThrottleKey("alice")); return err }()},
 	}

@@ -29,6 +29,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -149,8 +150,12 @@ func (b Backend) Env(t testing.TB) Env {
 	c := Client(t, b.Endpoint)
 	tables := store.TablesWithPrefix(uniquePrefix())
 	s := store.New(c, tables)
-	if err := s.CreateTables(t.Context()); err != nil {
+	created, err := s.CreateTables(t.Context())
+	if err != nil {
 		t.Fatalf("storetest: create tables on %s: %v", b.Name, err)
+	}
+	if want := []string{tables.Data, tables.Sessions}; !slices.Equal(created, want) {
+		t.Fatalf("storetest: CreateTables on %s says it created %q, want %q", b.Name, created, want)
 	}
 	t.Cleanup(func() {
 		// t.Context() is canceled by now; cleanup gets its own deadline.
