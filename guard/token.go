@@ -105,7 +105,11 @@ type SessionStore interface {
 // Every unsafe request that reaches TokenHandler needs the token: a route
 // that must take them without one, such as a webhook that authenticates its
 // sender its own way, is served by a mux outside TokenHandler (see the
-// example).
+// example). When next is a [*http.ServeMux] that has no route for the
+// request, the mux answers it with its 404 Not Found or 405 Method Not
+// Allowed, without a token and without the body being read: no handler of
+// the application runs, and a wrong URL or method is told as such rather
+// than as a missing token.
 //
 // One token lives as long as the session, so several tabs and the
 // back button keep working; each render masks it afresh (against BREACH);
@@ -117,7 +121,14 @@ func (g *Guard) TokenHandler(next http.Handler) http.Handler {
 	}
 	c := g.compile()
 	store := g.Sessions
+	mux, _ := next.(*http.ServeMux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if mux != nil && !safeMethod(r.Method) {
+			if _, pattern := mux.Handler(r); pattern == "" {
+				mux.ServeHTTP(w, r) // 404 or 405: no route, nothing to protect
+				return
+			}
+		}
 		before := r.MultipartForm
 		err := checkToken(store, r)
 		if f := r.MultipartForm; f != nil && before == nil {
@@ -150,8 +161,7 @@ func (g *Guard) CheckToken(r *http.Request) error {
 }
 
 func checkToken(store SessionStore, r *http.Request) error {
-	switch r.Method {
-	case "GET", "HEAD", "OPTIONS":
+	if safeMethod(r.Method) {
 		return nil
 	}
 	var sent string

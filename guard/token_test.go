@@ -487,3 +487,70 @@ func TestCheckToken_Reason(t *testing.T) {
 		}
 	}
 }
+
+// bodyWatch is a request body that records whether it was read.
+type bodyWatch struct{ read bool }
+
+func (b *bodyWatch) Read(p []byte) (int, error) {
+	b.read = true
+	return 0, io.EOF
+}
+
+// TestTokenHandler_NoRoute checks that an unsafe request for which the mux
+// under TokenHandler has no route gets the mux's 404 or 405, without a
+// token and without its body being read, while one for a route still needs
+// the token, and one from another site is still refused before.
+func TestTokenHandler_NoRoute(t *testing.T) {
+	t.Parallel()
+	g := &guard.Guard{Sessions: oneSession{}}
+	token := g.Token(httptest.NewRequest("GET", "/", nil))
+	served := 0
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /items", func(w http.ResponseWriter, r *http.Request) { served++ })
+	mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) { served++ })
+	h := g.Handler(g.TokenHandler(mux))
+	// A mux inside other middleware is not seen: every unsafe request
+	// then needs the token.
+	hidden := g.Handler(g.TokenHandler(http.HandlerFunc(mux.ServeHTTP)))
+	for _, tc := range []struct {
+		name         string
+		h            http.Handler
+		method, path string
+		site, token  string
+		wantStatus   int
+		wantAllow    string
+		wantRead     bool
+	}{
+		{"no route", h, "POST", "/nope", "same-origin", "", http.StatusNotFound, "", false},
+		{"no route for the method", h, "PUT", "/items", "same-origin", "", http.StatusMethodNotAllowed, "POST", false},
+		{"no route for the method, with a wildcard", h, "DELETE", "/items/7", "same-origin", "", http.StatusMethodNotAllowed, "GET, HEAD", false},
+		{"route without the token", h, "POST", "/items", "same-origin", "", http.StatusForbidden, "", true},
+		{"route with the token", h, "POST", "/items", "same-origin", token, http.StatusOK, "", false},
+		{"no route, from another site", h, "POST", "/nope", "cross-site", "", http.StatusForbidden, "", false},
+		{"no route, mux hidden", hidden, "POST", "/nope", "same-origin", "", http.StatusForbidden, "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := &bodyWatch{}
+			req := httptest.NewRequest(tc.method, tc.path, body)
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Sec-Fetch-Site", tc.site)
+			if tc.token != "" {
+				req.Header.Set(guard.TokenHeader, tc.token)
+			}
+			before := served
+			rec := serve(tc.h, req)
+			if rec.Code != tc.wantStatus || rec.Header().Get("Allow") != tc.wantAllow {
+				t.Errorf("%s %s: status %d, Allow %q; want %d, %q", tc.method, tc.path, rec.Code, rec.Header().Get("Allow"), tc.wantStatus, tc.wantAllow)
+			}
+			if body.read != tc.wantRead {
+				t.Errorf("%s %s: body read %v, want %v", tc.method, tc.path, body.read, tc.wantRead)
+			}
+			if ran := served > before; ran != (tc.wantStatus == http.StatusOK) {
+				t.Errorf("%s %s: a handler of the application ran: %v", tc.method, tc.path, ran)
+			}
+			if got := rec.Header().Get("X-Frame-Options"); got != "DENY" {
+				t.Errorf("%s %s: X-Frame-Options %q, want guard's DENY", tc.method, tc.path, got)
+			}
+		})
+	}
+}
