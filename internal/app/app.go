@@ -9,6 +9,7 @@
 //	body size limit   (limitBody)
 //	session memo: what the session read found, so an unchanged re-commit is skipped
 //	session load/save (scs with the DynamoDB store; not for /static/, /healthz, /readyz)
+//	the mux's 404 and 405 as the app's error page   (muxErrors; no token needed)
 //	guard.TokenHandler: session-bound token on unsafe methods
 //	guard.ConfirmationHandler, on confirmation pages only: refuses other sites
 //	route: pattern for the log, login requirement
@@ -250,11 +251,13 @@ func (a *App) Handler() http.Handler { return a.handler }
 
 func (a *App) buildHandler() http.Handler {
 	mux := a.mux
-	var pages http.Handler = a.muxErrors(mux)
+	// The token is checked on routes only: a post to no route is the mux's
+	// 404 or 405, as a GET is.
+	var routed http.Handler = mux
 	if a.guard != nil {
-		pages = a.guard.TokenHandler(pages)
+		routed = a.guard.TokenHandler(mux)
 	}
-	pages = withSessionMemo(sealOnSessionError(a.sessions.LoadAndSave(markSession(pages))))
+	pages := withSessionMemo(sealOnSessionError(a.sessions.LoadAndSave(markSession(a.muxErrors(mux, routed)))))
 
 	// Sessionless routes (static files, health checks) do not touch the
 	// session: a page view should cost one session read, not one per

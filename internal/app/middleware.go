@@ -246,12 +246,14 @@ func (a *App) route(rt Route) http.Handler {
 }
 
 // muxErrors renders the mux's own 404 and 405 answers as the app's error page
-// (keeping the Allow header of a 405), so they look like every other page.
-func (a *App) muxErrors(mux *http.ServeMux) http.Handler {
+// (keeping the Allow header of a 405), so they look like every other page,
+// and hands a request that has a route to routed, the mux behind the
+// token check.
+func (a *App) muxErrors(mux *http.ServeMux, routed http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, pattern := mux.Handler(r)
 		if pattern != "" {
-			mux.ServeHTTP(w, r)
+			routed.ServeHTTP(w, r)
 			return
 		}
 		cw := &captureWriter{header: http.Header{}}
