@@ -325,20 +325,14 @@ func (g *Guard) Check(r *http.Request) error {
 	return c.check(r)
 }
 
-// safeMethod reports whether requests of method change nothing, as
-// http.CrossOriginProtection counts them: they need neither the
-// cross-origin check nor a token.
-func safeMethod(method string) bool {
-	return method == "GET" || method == "HEAD" || method == "OPTIONS"
-}
-
 func (c *compiled) check(r *http.Request) error {
 	if c.refuse {
 		if err := c.checkFramed(r); err != nil {
 			return err
 		}
 	}
-	if safeMethod(r.Method) {
+	switch r.Method {
+	case "GET", "HEAD", "OPTIONS":
 		return nil
 	}
 	// The first test of CrossOriginProtection.Check, without canonicalising

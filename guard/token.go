@@ -160,6 +160,17 @@ func (g *Guard) CheckToken(r *http.Request) error {
 	return checkToken(g.Sessions, r)
 }
 
+// safeMethod reports whether requests of method need no token: those that
+// change nothing, as http.CrossOriginProtection counts them (and as
+// compiled.check does).
+func safeMethod(method string) bool {
+	switch method {
+	case "GET", "HEAD", "OPTIONS":
+		return true
+	}
+	return false
+}
+
 func checkToken(store SessionStore, r *http.Request) error {
 	if safeMethod(r.Method) {
 		return nil
