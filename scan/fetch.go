@@ -211,10 +211,11 @@ func (c credentials) strip(req *http.Request) {
 // fetch navigates to u as nav does and reads the final response's headers
 // and a bounded prefix of its body. The whole navigation, body included, is
 // bounded by the Timeout option: a body that has not ended by then is
-// judged on the part read (see page.unfinished). With the Rate option, every request waits
-// for its turn, and no wait counts against the Timeout. The Cookie and
-// Header options are sent only to credOrigin (see [credentials]): not to
-// u when it is of another origin, nor on a redirect that leaves it.
+// judged on the part read (see page.unfinished). With the Rate option,
+// every request waits for its turn, and no wait counts against the
+// Timeout. The Cookie and Header options are sent only to credOrigin (see
+// [credentials]): not to u when it is of another origin, nor on a redirect
+// that leaves it.
 func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation, credOrigin string) (*page, error) {
 	ctx, b := withBudget(ctx, s.opts.Timeout)
 	defer b.release()
