@@ -19,12 +19,17 @@
 // verdict of Framable means a page of any listed origin can overlay the
 // document and trick a user into clicking it (clickjacking). The rules:
 //
-//   - Mixed content comes first: in a frame whose parent or top-level
+//   - A bad port comes first: browsers fetch nothing from an http or https
+//     URL on a bad port of the Fetch standard (such as 6000 or 6666; the
+//     list as Chromium applies it, see BadPorts), in a frame or not, whether
+//     the frame was given that URL or a redirect led there. The verdict is
+//     "no-document": no header plays a part.
+//   - Mixed content comes next: in a frame whose parent or top-level
 //     document is https, Chromium blocks the request for an http URL that
 //     is not on the local machine (localhost, *.localhost, a loopback
 //     address), whether the frame was given that URL or a redirect led
 //     there, before any response: no header plays a part.
-//   - A response that is no document comes next: status 204, 205 or 304
+//   - A response that is no document comes then: status 204, 205 or 304
 //     commits nothing in the frame, and neither does a download (a
 //     Content-Disposition type other than inline; a MIME type Chromium does
 //     not render, such as application/octet-stream or text/csv). A

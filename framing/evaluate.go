@@ -77,8 +77,8 @@ const (
 	DecidedByMixedContent Decider = "mixed-content"
 
 	// DecidedByNoDocument: the response puts no document of the page in
-	// the frame (a 204, a download), so the framing headers played no
-	// part.
+	// the frame (a 204, a download), or browsers fetch nothing from its URL
+	// (a bad port), so the framing headers played no part.
 	DecidedByNoDocument Decider = "no-document"
 )
 
@@ -168,6 +168,9 @@ func Evaluate(resp Response, ancestors []string) (Verdict, error) {
 	notes := ignoredNotes(resp)
 
 	if len(chain) > 0 {
+		if v, ok := badPort(resp, page); ok {
+			return v, nil
+		}
 		if v, ok := mixedContent(chain, resp); ok {
 			return v, nil
 		}

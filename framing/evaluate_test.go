@@ -1,6 +1,7 @@
 package framing_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -263,5 +264,54 @@ func TestEvaluate_noDocument(t *testing.T) {
 				t.Errorf("%s in an %s: Evaluate = %+v, but the frame keeps its empty document", tc.Name, el, got)
 			}
 		}
+	}
+}
+
+// TestEvaluate_badPort checks that a page on a bad port of the Fetch
+// standard, or reached through one, is never framable, whatever its headers
+// say, and that its neighbours are judged by their headers.
+// internal/chromiumlive's TestBadPorts_chromium measures the list in
+// Chromium.
+func TestEvaluate_badPort(t *testing.T) {
+	t.Parallel()
+	attacker := []string{"http://attacker.example"}
+	for _, tc := range []struct {
+		url       string
+		redirects []string
+		blocked   bool
+	}{
+		{"http://127.0.0.1:6666/", nil, true},
+		{"https://example.com:6697/path", nil, true},
+		{"http://example.com:06000/", nil, true}, // the same port to browsers
+		{"http://example.com:10080/", nil, true},
+		{"http://127.0.0.1:0/", nil, true}, // no origin has port 0; Chromium refuses it too
+		{"http://example.com:00/", nil, true},
+		{"https://example.com/", []string{"http://example.com:25/"}, true},
+		{"http://127.0.0.1:6670/", nil, false},
+		{"http://example.com:10081/", nil, false},
+		{"http://example.com:80/", nil, false},
+		{"https://example.com/", nil, false},
+		{"https://example.com/", []string{"http://example.com:8025/"}, false},
+	} {
+		resp := framing.Response{URL: tc.url, Status: 200, Redirects: tc.redirects}
+		v, err := framing.Evaluate(resp, attacker)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.url, err)
+		}
+		if tc.blocked {
+			if v.Framable || v.DecidedBy != framing.DecidedByNoDocument || !strings.Contains(v.Reason, "bad port") {
+				t.Errorf("%s via %q: %+v; want blocked, no-document, for its bad port", tc.url, tc.redirects, v)
+			}
+			continue
+		}
+		if !v.Framable || v.DecidedBy != framing.DecidedByNone {
+			t.Errorf("%s via %q: %+v; want framable, decided by no header", tc.url, tc.redirects, v)
+		}
+	}
+	if v, err := framing.Evaluate(framing.Response{URL: "http://127.0.0.1:6666/", Status: 200}, nil); err != nil || !v.Framable {
+		t.Errorf("a bad port with no ancestor: %+v, %v; want the no-frame verdict", v, err)
+	}
+	if ports := framing.BadPorts(); len(ports) != 81 || ports[0] != 0 || ports[len(ports)-1] != 10080 || slices.Contains(ports, 4190) {
+		t.Errorf("BadPorts = %v, want the Fetch standard's 83 ports, 0 to 10080, but 4190 and 6679, which Chromium does not block", ports)
 	}
 }
