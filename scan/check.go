@@ -969,7 +969,7 @@ func (f *facts) checkNoDocument(protected bool) []Finding {
 	msg := "Browsers show nothing of this response in a frame, so there is nothing to click on: " + f.foreignV.Reason + "."
 	fix := ""
 	if !protected {
-		msg += " It sends no framing protection that browsers enforce: should it become a page, any site could frame it."
+		msg += " It sends no framing protection that browsers enforce: should it become a page that browsers show, any site could frame it."
 		fix = fixNone
 	}
 	ev := append([]string{fmt.Sprintf("GET %s: status %d", f.page.final.Redacted(), f.resp.Status)},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -867,5 +868,49 @@ func TestRun_noDocument(t *testing.T) {
 				t.Errorf("findings %q, want no-document and neither no-protection nor not-html", ids)
 			}
 		})
+	}
+}
+
+// TestRun_badPort: a page on a bad port of the Fetch standard, which the
+// scanner can fetch but browsers cannot, is judged blocked in every chain,
+// with the no-document finding that says why, not as an unprotected page.
+func TestRun_badPort(t *testing.T) {
+	t.Parallel()
+	// Browsers refuse the port before connecting; the scanner needs a
+	// server there. Any free bad port on loopback will do.
+	var ln net.Listener
+	for _, p := range framing.BadPorts() {
+		if p == 0 {
+			continue
+		}
+		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p)); err == nil {
+			ln = l
+			break
+		}
+	}
+	if ln == nil {
+		t.Fatal("no bad port is free on 127.0.0.1 to serve the page from")
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "<!doctype html><title>unprotected</title>")
+	}))
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	defer srv.Close()
+	var got []scan.Result
+	if err := scan.Run(t.Context(), scan.Options{}, []string{srv.URL + "/"}, func(r scan.Result) { got = append(got, r) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Err != nil || len(got[0].Verdicts) != 3 {
+		t.Fatalf("got %+v, want one result with three verdicts", got)
+	}
+	for _, v := range got[0].Verdicts {
+		if v.Framable || v.DecidedBy != string(framing.DecidedByNoDocument) || !strings.Contains(v.Reason, "bad port") {
+			t.Errorf("%s: %+v; want blocked, no-document, for its bad port", v.Chain, v)
+		}
+	}
+	if ids := idSeverities(got[0]); !slices.Equal(ids, []string{"no-document:info"}) {
+		t.Errorf("findings %v, want only no-document:info (the error page on the same port is no page either)", ids)
 	}
 }

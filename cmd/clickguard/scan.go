@@ -53,8 +53,10 @@ content: such a verdict is blocked, except that an http URL which redirects
 to https is judged there as an attacker would frame it, by its final URL
 (frame_url in JSON). A response that shows nothing in a frame (status 204,
 205 or 304, or a download: Content-Disposition: attachment, or a type
-browsers do not render, such as application/octet-stream or text/csv) is
-blocked in every chain, whatever its headers say.
+browsers do not render, such as application/octet-stream or text/csv), and
+a URL on a port from which browsers fetch nothing (a bad port of the Fetch
+standard, such as 6000 or 6666), are blocked in every chain, whatever the
+headers say.
 
 Output is text (coloured on a terminal unless NO_COLOR is set), one JSON
 document (-format json), one JSON result per line as results arrive

@@ -65,7 +65,11 @@
 //     application/octet-stream or text/csv; from its
 //     Browser.downloadWillBegin event, which names the frame). Load sets
 //     [Frame.NoDocument]: nothing of the page is in the frame, whatever its
-//     framing headers say.
+//     framing headers say;
+//   - the page's URL, or one it redirected to, is on a bad port (such as
+//     6000 or 6666), from which Chromium fetches nothing
+//     (net::ERR_UNSAFE_PORT, from its Network events): Load sets
+//     [Frame.NoDocument] too, and the frame holds Chromium's error page.
 //
 // A frame that commits nothing and for which Chromium says nothing is an
 // error at the deadline. A download with an error status (a 404

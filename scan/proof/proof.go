@@ -1077,6 +1077,12 @@ func (w *walker) walk(levels []ancestor, pageURL string) (Frame, error) {
 	// it. A download with an error status is a verdict, nothing of the page
 	// in the frame, as the framing model predicts; any other such failure
 	// is none.
+	// A URL on a bad port, which Chromium fetches nowhere: nothing of the
+	// page in the frame, as the framing model predicts.
+	if d.isErrorPage() && w.failure() == "net::ERR_UNSAFE_PORT" {
+		return Frame{NoDocument: "Chromium refused to fetch the page (net::ERR_UNSAFE_PORT): its port is a bad port, from which browsers load nothing, and shows its error page",
+			URL: d.URL, Text: d.Text, Ancestors: got}, nil
+	}
 	if why, download := w.failedResponse(); d.isErrorPage() && why != "" {
 		if download {
 			return Frame{NoDocument: why + ", a download with an error status, and shows its error page",

@@ -499,6 +499,34 @@ func TestLoad_noDocument(t *testing.T) {
 	}
 }
 
+// TestLoad_badPort checks that a URL on a bad port, or one that redirects
+// to such a URL, is a verdict at once: Chromium fetches nothing from it
+// (net::ERR_UNSAFE_PORT) and shows its error page, nothing of the page, as
+// the framing model predicts. No server needs to listen there.
+func TestLoad_badPort(t *testing.T) {
+	b := startBrowser(t, proof.Options{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://127.0.0.1:6666/", http.StatusFound)
+	}))
+	t.Cleanup(srv.Close) // the subtests run in parallel, after this function returns
+	for _, u := range []string{"http://127.0.0.1:6000/", srv.URL + "/away"} {
+		for _, chain := range [][]string{{"http://attacker.example"}, {srv.URL}} {
+			t.Run(u+" in "+chain[0], func(t *testing.T) {
+				t.Parallel()
+				ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+				defer cancel()
+				f, err := b.Load(ctx, u, chain)
+				if err != nil {
+					t.Fatalf("Load(%s, %q): %v", u, chain, err)
+				}
+				if f.Rendered || !strings.Contains(f.NoDocument, "net::ERR_UNSAFE_PORT") || !strings.HasPrefix(f.URL, "chrome-error://") {
+					t.Errorf("Load(%s, %q) = %s (rendered %v, URL %q); want nothing of the page, for its bad port", u, chain, f.What(), f.Rendered, f.URL)
+				}
+			})
+		}
+	}
+}
+
 // TestLoad_longTitle checks that a page cannot fill every verdict of the
 // report with its title: the proof keeps the first 160 characters, on one
 // line, as it keeps its text.
