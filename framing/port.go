@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"strings"
+	"strconv"
 )
 
 // badPorts are the Fetch standard's bad ports as Chromium applies them, in
@@ -44,11 +44,18 @@ func badPort(resp Response, page Origin) (Verdict, bool) {
 }
 
 // isBadPort reports whether rawURL, of origin o, is an http or https URL on
-// a bad port. Port 0, which no origin has, is read from the URL itself.
+// a bad port. Port 0, which no origin has (o is then opaque), is read from
+// the URL itself.
 func isBadPort(rawURL string, o Origin) bool {
 	if o.Opaque {
 		u, err := url.Parse(rawURL)
-		return err == nil && (u.Scheme == "http" || u.Scheme == "https") && strings.TrimLeft(u.Port(), "0") == "" && u.Port() != ""
+		if err != nil {
+			return false
+		}
+		if port, err := strconv.Atoi(u.Port()); err != nil || port != 0 {
+			return false
+		}
+		o = Origin{Scheme: u.Scheme, Port: 0}
 	}
 	return (o.Scheme == "http" || o.Scheme == "https") && slices.Contains(badPorts, o.Port)
 }

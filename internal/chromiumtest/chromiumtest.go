@@ -37,8 +37,9 @@ func Require(t testing.TB) string {
 // options given after the common ones (headless, no sandbox, as root in CI
 // containers, no GPU, no first-run or background traffic), and returns the
 // context of its first tab; when t ends, it is closed and its profile
-// removed (see package chromium). Downloads are refused. When Chromium is missing or does not
-// start, t is skipped, or fails under CLICKGUARD_REQUIRE_ALL=1.
+// removed (see package chromium). Downloads are refused. When Chromium is
+// missing or does not start, t is skipped, or fails under
+// CLICKGUARD_REQUIRE_ALL=1.
 func Start(t testing.TB, opts ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path := Require(t)

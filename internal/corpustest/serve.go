@@ -31,9 +31,9 @@ var corpusPorts = []int{18081, 18082, 18083, 18443, 18444}
 // its <meta http-equiv> tags, as text/html unless the case has its own
 // Content-Type. At /redirect/<case> it serves a 302 to /case/<case>
 // carrying the case's redirect headers and the request's query: same-origin,
-// or to the case's FinalOrigin, rewritten. Any other path is 404. rewrite maps the corpus's victim origins in
-// header values and meta content to the test servers'; it is called on
-// every request. A request with a query parameter id gets, in the body, an
+// or to the case's FinalOrigin, rewritten. Any other path is 404. rewrite
+// maps the corpus's victim origins in header values and meta content to the
+// test servers'; it is called on every request. A request with a query parameter id gets, in the body, an
 // image at /beacon/<id>, so that a server answering that path learns that
 // the document loaded in a browser.
 func Handler(records []Record, rewrite func(string) string) http.Handler {

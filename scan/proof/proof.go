@@ -155,9 +155,10 @@ type Frame struct {
 	// or 304 ("the response had status 204, which commits no document"):
 	// the frame then keeps its initial empty document and URL is empty; or
 	// it was a download with an error status, which Chromium fails with
-	// net::ERR_INVALID_RESPONSE: the frame then holds Chromium's error page,
-	// whose URL and Text are given. Either way Rendered is false, whatever
-	// the page's framing headers say.
+	// net::ERR_INVALID_RESPONSE, or the URL is on a bad port, which
+	// Chromium does not fetch (net::ERR_UNSAFE_PORT): the frame then holds
+	// Chromium's error page, whose URL and Text are given. Either way
+	// Rendered is false, whatever the page's framing headers say.
 	NoDocument string
 	// Ancestors are the origins of the ancestor documents as Chromium
 	// reported them (self.origin), parent first; they are those of the
@@ -561,9 +562,9 @@ func ancestorDocument(origin, inner string) []byte {
 // frames until it is done. The tab is closed before Load returns.
 //
 // Load returns at once, with [Frame.MixedContent] or [Frame.NoDocument]
-// set, when Chromium reports that the frame commits nothing: its request
-// was blocked as mixed content, or the response is a download or has
-// status 204, 205 or 304. Load returns an error, and no verdict, when the
+// set, when Chromium reports that the frame commits nothing of the page:
+// its request was blocked as mixed content or not made (a bad port), or
+// the response is a download or has status 204, 205 or 304. Load returns an error, and no verdict, when the
 // chain cannot be built as named, when the frame holds an error page that
 // is not a framing refusal (such as a download with an error status), or
 // when the frame commits nothing before ctx is done and Chromium has not
@@ -1072,17 +1073,17 @@ func (w *walker) walk(levels []ancestor, pageURL string) (Frame, error) {
 	if err != nil {
 		return Frame{}, err
 	}
-	// Chromium's error page for a response it failed for another reason
-	// than a framing rule: no need to load the page outside a frame to know
-	// it. A download with an error status is a verdict, nothing of the page
-	// in the frame, as the framing model predicts; any other such failure
-	// is none.
 	// A URL on a bad port, which Chromium fetches nowhere: nothing of the
 	// page in the frame, as the framing model predicts.
 	if d.isErrorPage() && w.failure() == "net::ERR_UNSAFE_PORT" {
 		return Frame{NoDocument: "Chromium refused to fetch the page (net::ERR_UNSAFE_PORT): its port is a bad port, from which browsers load nothing, and shows its error page",
 			URL: d.URL, Text: d.Text, Ancestors: got}, nil
 	}
+	// Chromium's error page for a response it failed for another reason
+	// than a framing rule: no need to load the page outside a frame to know
+	// it. A download with an error status is a verdict, nothing of the page
+	// in the frame, as the framing model predicts; any other such failure
+	// is none.
 	if why, download := w.failedResponse(); d.isErrorPage() && why != "" {
 		if download {
 			return Frame{NoDocument: why + ", a download with an error status, and shows its error page",
