@@ -331,8 +331,7 @@ func (c *compiled) check(r *http.Request) error {
 			return err
 		}
 	}
-	switch r.Method {
-	case "GET", "HEAD", "OPTIONS":
+	if safeMethod(r.Method) {
 		return nil
 	}
 	// The first test of CrossOriginProtection.Check, without canonicalising

@@ -160,9 +160,9 @@ func (g *Guard) CheckToken(r *http.Request) error {
 	return checkToken(g.Sessions, r)
 }
 
-// safeMethod reports whether requests of method need no token: those that
-// change nothing, as http.CrossOriginProtection counts them (and as
-// compiled.check does).
+// safeMethod reports whether requests of method change nothing, as
+// http.CrossOriginProtection counts them: they need neither the
+// cross-origin check (compiled.check) nor a token.
 func safeMethod(method string) bool {
 	switch method {
 	case "GET", "HEAD", "OPTIONS":
