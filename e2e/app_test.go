@@ -217,7 +217,7 @@ func TestApp(t *testing.T) {
 						if origin == sameOrigin {
 							why = tokenRefusal
 						}
-						if res.Status != http.StatusForbidden || !strings.Contains(res.Doc.Text, why) {
+						if res.Status != http.StatusForbidden || !strings.Contains(res.Doc.Main, why) {
 							t.Errorf("route %s (form on %s), attack %s: got status %d, want %d saying %q; the tab shows %s",
 								route, fm.Page, attack, res.Status, http.StatusForbidden, why, res.Doc)
 						}
@@ -785,11 +785,12 @@ func (f *fixture) stylesheetPath(t *testing.T) string {
 }
 
 // What the application's 403 page says when guard refuses an unsafe request
-// from another origin, and one without the session's token
-// (internal/app/protect.go).
+// from another origin, and one without the session's token to a user who is
+// logged in, whether the page is the plain refusal or the form again with
+// what was sent (internal/app/protect.go, expired.go).
 const (
 	crossOriginRefusal = "Changes can only be made from clickguard's own pages."
-	tokenRefusal       = "The form had expired or did not come from this page."
+	tokenRefusal       = "The form had expired"
 )
 
 // forgedToken returns a token of the shape guard's are (the unpadded

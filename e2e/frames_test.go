@@ -22,7 +22,8 @@ type document struct {
 	URL         string `json:"url"`
 	Title       string `json:"title"`
 	Origin      string `json:"origin"`
-	Text        string `json:"text"`
+	Text        string `json:"text"` // the start of the body's text, for messages
+	Main        string `json:"main"` // all the text of <main>, whitespace collapsed
 	Stylesheets int    `json:"stylesheets"`
 	Unreachable string `json:"-"` // the URL Chromium refused, for its error page
 }
@@ -151,6 +152,7 @@ const readDocument = `JSON.stringify({
 	title: document.title,
 	origin: location.origin,
 	text: (document.body ? document.body.innerText : "").replace(/\s+/g, " ").trim().slice(0, 160),
+	main: (document.querySelector("main")?.innerText ?? "").replace(/\s+/g, " ").trim(),
 	stylesheets: document.querySelectorAll("link[rel=stylesheet]").length,
 })`
 

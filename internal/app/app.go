@@ -136,8 +136,11 @@ type App struct {
 	mux          *http.ServeMux
 	// sessionless holds the mux patterns of routes with Sessionless set.
 	sessionless map[string]bool
-	guard       *guard.Guard // nil when cfg.Unprotected
-	handler     http.Handler
+	// expired routes the forms the token layer refused to the routes'
+	// expired handlers (see expired.go).
+	expired *http.ServeMux
+	guard   *guard.Guard // nil when cfg.Unprotected
+	handler http.Handler
 	// readiness is the last check of DynamoDB /readyz made; now is its clock.
 	readiness readiness
 	now       func() time.Time
@@ -228,9 +231,13 @@ func New(cfg Config, st *store.Store, sessions sessionStore, logger *slog.Logger
 		}
 	}
 	a.sessionless = map[string]bool{}
+	a.expired = http.NewServeMux()
 	for _, rt := range Routes() {
 		if rt.Sessionless {
 			a.sessionless[rt.Method+" "+rt.Pattern] = true
+		}
+		if rt.expired != nil {
+			a.expired.HandleFunc(rt.Method+" "+rt.Pattern, func(w http.ResponseWriter, r *http.Request) { rt.expired(a, w, r) })
 		}
 		var h http.Handler = a.route(rt)
 		if rt.Confirms && a.guard != nil {

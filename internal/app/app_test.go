@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"html"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -108,7 +109,8 @@ func TestHeaders(t *testing.T) {
 }
 
 // TestRefusedWritesNothing: a form post without the session's token, or
-// from another origin, is a 403 page and writes no user data.
+// from another origin, is a 403 page saying why and writes no user data.
+// Without the token, the sign-up form comes back (TestExpiredForm).
 func TestRefusedWritesNothing(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t)
@@ -123,10 +125,11 @@ func TestRefusedWritesNothing(t *testing.T) {
 		name   string
 		token  string
 		header map[string]string
+		says   string
 	}{
-		{"no token", "", nil},
-		{"another session's token", lifted, nil},
-		{"cross-site", "", map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}},
+		{"no token", "", nil, "its form expired"},
+		{"another session's token", lifted, nil, "its form expired"},
+		{"cross-site", "", map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}, "Changes can only be made from clickguard's own pages."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := newBrowser(t, srv)
@@ -153,8 +156,8 @@ func TestRefusedWritesNothing(t *testing.T) {
 			if r.status != http.StatusForbidden {
 				t.Errorf("status %d, want 403", r.status)
 			}
-			if !strings.Contains(r.body, "Not allowed") {
-				t.Error("the refusal is not the app's error page")
+			if !strings.Contains(html.UnescapeString(r.body), tc.says) {
+				t.Errorf("the refusal does not say %q", tc.says)
 			}
 			if after := dataItems(t, env); after != before {
 				t.Errorf("data table: %d records before, %d after", before, after)

@@ -94,6 +94,25 @@ func TestPageMarkup(t *testing.T) {
 		{"public", get(visitor, "/p/"+id), 200, false},
 		{"embed", get(visitor, "/embed/"+id), 200, false},
 		{"403", get(bob, item+"/edit"), 403, false},
+		{"not saved", func() response {
+			b := user(t, srv, "erin")
+			tok := tokenIn(b.get("/items/new").body)
+			b.logout()
+			return b.postRaw("/items", url.Values{"csrf_token": {tok}, "title": {"Notes"}, "body": {"Some text."}})
+		}, 403, false},
+		{"expired item form", func() response {
+			b := user(t, srv, "frank")
+			tok := tokenIn(b.get("/items/new").body)
+			b.logout()
+			b.login("frank", testPassword)
+			return b.postRaw("/items", url.Values{"csrf_token": {tok}, "title": {"Notes"}, "body": {"Some text."}})
+		}, 403, false},
+		{"expired login", func() response {
+			b := newTab(t, srv)
+			tok := tokenIn(b.get("/login").body)
+			b.setCookie("ended")
+			return b.postRaw("/login", url.Values{"csrf_token": {tok}, "username": {"alice"}, "password": {"x"}})
+		}, 403, true},
 		{"404", get(alice, "/no-such-page"), 404, false},
 		{"405", get(alice, "/logout"), 405, false},
 		{"413", post(visitor, "/signup", "/signup", url.Values{"username": {"ivan"}, "password": {strings.Repeat("x", 100<<10)}}), 413, false},

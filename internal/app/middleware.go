@@ -226,8 +226,9 @@ func (a *App) trustedProxy(addr netip.Addr) bool {
 }
 
 // route wraps a route's handler: it records the pattern for the access log,
-// and sends a visitor who is not logged in to the login page (GET) or a 403
-// page (anything else) unless the route is public.
+// and sends a visitor who is not logged in to the login page (GET) or
+// answers 403 as to a form that outlived its session, keeping what it held
+// (anything else; see expired.go), unless the route is public.
 func (a *App) route(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if ri := info(r); ri != nil {
@@ -238,7 +239,11 @@ func (a *App) route(rt Route) http.Handler {
 				http.Redirect(w, r, "/login", http.StatusSeeOther)
 				return
 			}
-			a.clientErrorMsg(w, r, http.StatusForbidden, "Your session has ended. Log in again, then repeat what you were doing.")
+			if rt.expired != nil {
+				rt.expired(a, w, r) // keep what the form held
+				return
+			}
+			a.expiredForm(w, r)
 			return
 		}
 		rt.handle(a, w, r)

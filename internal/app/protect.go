@@ -69,7 +69,13 @@ func (a *App) denied(w http.ResponseWriter, r *http.Request) {
 		a.tooLarge(w, r)
 		return
 	case errors.Is(err, guard.ErrToken):
-		msg = "The form had expired or did not come from this page. Reload the page and submit it again."
+		// Mostly a form that outlived its session: keep what was typed.
+		if _, pattern := a.expired.Handler(r); pattern != "" {
+			a.expired.ServeHTTP(w, r)
+			return
+		}
+		a.expiredForm(w, r)
+		return
 	case errors.Is(err, guard.ErrCrossOrigin):
 		msg = "Changes can only be made from clickguard's own pages. If another site sent you here, open clickguard directly."
 	case errors.Is(err, guard.ErrFramed):

@@ -34,6 +34,10 @@ type Route struct {
 	Sessionless bool
 
 	handle func(*App, http.ResponseWriter, *http.Request)
+	// expired, when set, answers the route's form when it reaches the route
+	// without a valid token or a logged-in user (the form outlived its
+	// session), keeping what the user typed (see expired.go).
+	expired func(*App, http.ResponseWriter, *http.Request)
 }
 
 // Routes returns the application's route table: every page and action, in
@@ -45,9 +49,9 @@ func Routes() []Route {
 		// Landing page, accounts.
 		{Method: "GET", Pattern: "/{$}", Public: true, handle: (*App).showHome},
 		{Method: "GET", Pattern: "/signup", Public: true, handle: (*App).showSignup},
-		{Method: "POST", Pattern: "/signup", Public: true, Mutates: true, handle: (*App).signup},
+		{Method: "POST", Pattern: "/signup", Public: true, Mutates: true, handle: (*App).signup, expired: (*App).signupExpired},
 		{Method: "GET", Pattern: "/login", Public: true, handle: (*App).showLogin},
-		{Method: "POST", Pattern: "/login", Public: true, Mutates: true, handle: (*App).login},
+		{Method: "POST", Pattern: "/login", Public: true, Mutates: true, handle: (*App).login, expired: (*App).loginExpired},
 		{Method: "POST", Pattern: "/logout", Mutates: true, handle: (*App).logout},
 
 		// Items, sharing and visibility (items.go, shares.go, visibility.go).
@@ -56,10 +60,10 @@ func Routes() []Route {
 		// grantee may use leave.
 		{Method: "GET", Pattern: "/items", handle: (*App).listItems},
 		{Method: "GET", Pattern: "/items/new", handle: (*App).showNewItem},
-		{Method: "POST", Pattern: "/items", Mutates: true, handle: (*App).createItem},
+		{Method: "POST", Pattern: "/items", Mutates: true, handle: (*App).createItem, expired: (*App).itemExpired},
 		{Method: "GET", Pattern: "/items/{id}", handle: (*App).showItem},
 		{Method: "GET", Pattern: "/items/{id}/edit", handle: (*App).showEditItem},
-		{Method: "POST", Pattern: "/items/{id}/edit", Mutates: true, handle: (*App).editItem},
+		{Method: "POST", Pattern: "/items/{id}/edit", Mutates: true, handle: (*App).editItem, expired: (*App).itemExpired},
 		{Method: "GET", Pattern: "/items/{id}/delete", Confirms: true, handle: (*App).showDeleteItem},
 		{Method: "POST", Pattern: "/items/{id}/delete", Mutates: true, handle: (*App).deleteItem},
 		{Method: "GET", Pattern: "/items/{id}/share", Confirms: true, handle: (*App).showShares},
@@ -81,7 +85,7 @@ func Routes() []Route {
 		{Method: "GET", Pattern: "/activity", handle: (*App).showActivity},
 		{Method: "GET", Pattern: "/account", handle: (*App).showAccount},
 		{Method: "POST", Pattern: "/account/password", Mutates: true, handle: (*App).changePassword},
-		{Method: "POST", Pattern: "/account/embed-origins", Mutates: true, handle: (*App).setEmbedOrigins},
+		{Method: "POST", Pattern: "/account/embed-origins", Mutates: true, handle: (*App).setEmbedOrigins, expired: (*App).originsExpired},
 		{Method: "GET", Pattern: "/account/sessions", Confirms: true, handle: (*App).showSessions},
 		{Method: "POST", Pattern: "/account/sessions/end", Mutates: true, handle: (*App).endSession},
 		{Method: "POST", Pattern: "/account/sessions/end-others", Mutates: true, handle: (*App).endOtherSessions},

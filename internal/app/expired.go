@@ -1,0 +1,156 @@
+package app
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/clickguard/clickguard/internal/store"
+)
+
+// A form outlives its session when the user logs out in another tab, stays
+// away longer than the idle timeout, or logs out and in again: its token
+// belongs to a session that has ended, and the token layer refuses it.
+// Where the user typed text into the form, the refusal must not lose it.
+// The routes of such forms name an expired handler (Route.expired), which
+// answers the refusal instead of the plain 403 page:
+//
+//   - to a user who is logged in now (the form came from an earlier
+//     session), the same form again, filled in with what was sent and
+//     carrying a token of this session, to check and send again;
+//   - to a visitor who is not, what was sent, in read-only fields to copy,
+//     and a way to log in that leaves the page open.
+//
+// Only requests that passed guard's cross-origin check get here, so the text
+// shown is the user's own, sent from one of the application's pages.
+
+// unsavedPage is the data of unsaved.html: what a refused form held.
+type unsavedPage struct {
+	page
+	Message string
+	Fields  []unsavedField
+	// Back and BackText are the link a logged-in user is offered (a
+	// visitor is offered the login page, in a new tab).
+	Back, BackText string
+}
+
+// unsavedField is one field of a refused form, shown to be copied.
+type unsavedField struct {
+	Label     string
+	Value     string
+	Multiline bool
+}
+
+// expiredLoggedIn is the message above a form sent again to its author.
+const expiredLoggedIn = "The form had expired: it was made for an earlier session (you logged out and in again, perhaps in another tab), so nothing was saved. Check what you entered and send it again."
+
+// expiredForm answers a refused form that holds nothing worth keeping.
+func (a *App) expiredForm(w http.ResponseWriter, r *http.Request) {
+	msg := "The form had expired or did not come from this page. Go back, reload the page and submit the form again."
+	if a.currentUser(r) == "" {
+		msg = "Your session ended before this form was sent (it ends when you log out, or after a time without activity), so nothing was done. Log in and do it again."
+	}
+	a.renderError(w, r, http.StatusForbidden, msg)
+}
+
+// renderUnsaved shows a visitor who is no longer logged in the fields of a
+// form that was not saved.
+func (a *App) renderUnsaved(w http.ResponseWriter, r *http.Request, what string, fields []unsavedField) {
+	a.render(w, r, http.StatusForbidden, "unsaved", unsavedPage{
+		page:    a.basePage(r, "Not saved"),
+		Message: "Your session ended before this form was sent (it ends when you log out, or after a time without activity), so " + what + " was not saved. It is below: copy it, log in (the link opens a new tab, so that this page stays open), and enter it again.",
+		Fields:  fields,
+	})
+}
+
+// itemExpired answers a refused item form (new or edit): the form again for
+// its author, with the version it was made for, so that a change made since
+// is still caught; the text to copy for anyone else.
+func (a *App) itemExpired(w http.ResponseWriter, r *http.Request) {
+	title, body := r.PostForm.Get("title"), r.PostForm.Get("body")
+	if title == "" && body == "" {
+		a.expiredForm(w, r)
+		return
+	}
+	if user := a.currentUser(r); user != "" {
+		var it store.Item
+		id := r.PathValue("id")
+		if id != "" {
+			cur, err := a.store.GetItem(r.Context(), user, id)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				a.logger.ErrorContext(r.Context(), "read item for an expired form", slog.Any("error", err), slog.String("request_id", requestID(r)))
+			}
+			v, verr := strconv.ParseInt(r.PostForm.Get("version"), 10, 64)
+			if err != nil || verr != nil || v < 1 {
+				// Not this user's item (or the store failed), or not a
+				// form of ours: show the text to copy, as to a visitor.
+				a.render(w, r, http.StatusForbidden, "unsaved", unsavedPage{
+					page:     a.basePage(r, "Not saved"),
+					Message:  "The form had expired: it was made for an earlier session, so nothing was saved, and the item cannot be edited from here. Your text is below.",
+					Fields:   itemFields(title, body),
+					Back:     "/items",
+					BackText: "Go to your items",
+				})
+				return
+			}
+			it = cur
+			it.Version = v // the version the user started from
+		}
+		a.renderItemForm(w, r, http.StatusForbidden, it, title, body, oneError(expiredLoggedIn))
+		return
+	}
+	a.renderUnsaved(w, r, "your text", itemFields(title, body))
+}
+
+func itemFields(title, body string) []unsavedField {
+	return []unsavedField{{Label: "Title", Value: title}, {Label: "Text", Value: body, Multiline: true}}
+}
+
+// originsExpired answers a refused change of the embed allowlist.
+func (a *App) originsExpired(w http.ResponseWriter, r *http.Request) {
+	field := r.PostForm.Get("origins")
+	if field == "" {
+		a.expiredForm(w, r)
+		return
+	}
+	if a.currentUser(r) != "" {
+		v, err := strconv.ParseInt(r.PostForm.Get("version"), 10, 64)
+		if err != nil || v < 1 {
+			a.expiredForm(w, r) // not a form of ours
+			return
+		}
+		a.renderAccount(w, r, http.StatusForbidden, v, limit(field, 4096), oneError(expiredLoggedIn, "origins"), nil)
+		return
+	}
+	a.renderUnsaved(w, r, "the embed allowlist", []unsavedField{{Label: "Sites that may embed your public items", Value: limit(field, 4096), Multiline: true}})
+}
+
+// loginExpired answers a refused login: the form again, with the username
+// sent, to enter the password again.
+func (a *App) loginExpired(w http.ResponseWriter, r *http.Request) {
+	a.accountFormExpired(w, r, a.renderLogin, "you are not logged in. Enter your password again.")
+}
+
+// signupExpired answers a refused sign-up as loginExpired answers a login.
+func (a *App) signupExpired(w http.ResponseWriter, r *http.Request) {
+	a.accountFormExpired(w, r, a.renderSignup, "no account was created. Enter a password again.")
+}
+
+// accountFormExpired renders a refused login or sign-up form again with its
+// username, saying that outcome. A user who is logged in by now, who has
+// neither form, gets the plain refusal.
+func (a *App) accountFormExpired(w http.ResponseWriter, r *http.Request, render func(http.ResponseWriter, *http.Request, int, string, formErrors), outcome string) {
+	if a.currentUser(r) != "" {
+		a.expiredForm(w, r)
+		return
+	}
+	render(w, r, http.StatusForbidden, shownUsername(r), oneError("This page was open so long that its form expired, so "+outcome, "password"))
+}
+
+// shownUsername is the username of a login or sign-up form, as the form
+// shows it back.
+func shownUsername(r *http.Request) string {
+	return limit(strings.TrimSpace(r.PostForm.Get("username")), 64)
+}
