@@ -966,6 +966,12 @@ func (f *facts) checkErrorPage() []Finding {
 // the response has no framing protection, that it would be framable should
 // it become a page.
 func (f *facts) checkNoDocument(protected bool) []Finding {
+	if f.page.badPort {
+		return []Finding{{ID: "no-document", Severity: SeverityInfo,
+			Message:  "Browsers show nothing of this URL in a frame, so there is nothing to click on: " + f.foreignV.Reason + ". The scanner fetched nothing from it either, so its headers are not known.",
+			Evidence: []string{"not fetched: " + f.page.final.Redacted()},
+		}}
+	}
 	msg := "Browsers show nothing of this response in a frame, so there is nothing to click on: " + f.foreignV.Reason + "."
 	fix := ""
 	if !protected {
@@ -1089,10 +1095,14 @@ func (f *facts) checkDocument() []Finding {
 		for i, r := range f.page.redirects {
 			ev[i] = fmt.Sprintf("%d %s -> %s", r.Status, r.URL, r.Location)
 		}
+		msg := fmt.Sprintf("Reached through %s: only the final response's headers decide framing.", plural(n, "redirect"))
+		if f.page.badPort {
+			msg = fmt.Sprintf("Reached through %s, the last to a URL on a bad port, where browsers end the navigation with an error.", plural(n, "redirect"))
+		}
 		out = append(out, Finding{
 			ID:       "redirected",
 			Severity: SeverityInfo,
-			Message:  fmt.Sprintf("Reached through %s: only the final response's headers decide framing.", plural(n, "redirect")),
+			Message:  msg,
 			Evidence: ev,
 		})
 	}

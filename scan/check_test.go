@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -734,6 +735,12 @@ func TestRun_redactsCredentials(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	withUser := strings.Replace(srv.URL, "http://", "http://user:"+secret+"@", 1)
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unreachable := closed.Addr().String() // nothing listens there
+	closed.Close()
 	tests := []struct {
 		name, url string
 		opts      scan.Options
@@ -743,7 +750,8 @@ func TestRun_redactsCredentials(t *testing.T) {
 		{"redirect", withUser + "/old", scan.Options{}, ""},
 		{"redirect not followed", withUser + "/old", scan.Options{MaxRedirects: -1}, ""},
 		{"refused framed navigation", withUser + "/guarded", scan.Options{}, ""},
-		{"unreachable", "http://user:" + secret + "@127.0.0.1:1/", scan.Options{}, "http://user:xxxxx@127.0.0.1:1/"},
+		{"unreachable", "http://user:" + secret + "@" + unreachable + "/", scan.Options{}, "http://user:xxxxx@" + unreachable + "/"},
+		{"on a bad port", "http://user:" + secret + "@127.0.0.1:1/", scan.Options{}, "http://user:xxxxx@127.0.0.1:1/"},
 		{"not http", "ftp://user:" + secret + "@127.0.0.1/", scan.Options{}, ""},
 	}
 	for _, tc := range tests {
@@ -871,46 +879,84 @@ func TestRun_noDocument(t *testing.T) {
 	}
 }
 
-// TestRun_badPort: a page on a bad port of the Fetch standard, which the
-// scanner can fetch but browsers cannot, is judged blocked in every chain,
-// with the no-document finding that says why, not as an unprotected page.
+// TestRun_badPort: a URL on a bad port, given or reached through a
+// redirect, is blocked in every chain and is not fetched: browsers fetch
+// nothing from it, so the scanner sends it nothing either, whether a server
+// listens there or not, and so makes no request of a service of another
+// protocol.
 func TestRun_badPort(t *testing.T) {
 	t.Parallel()
-	// Browsers refuse the port before connecting; the scanner needs a
-	// server there. Any free bad port on loopback will do.
+	// A server on a free bad port of loopback, to see that it gets no
+	// request, and another free bad port where nothing listens.
 	var ln net.Listener
+	silent := ""
 	for _, p := range framing.BadPorts() {
 		if p == 0 {
 			continue
 		}
-		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p)); err == nil {
-			ln = l
-			break
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
 		}
+		if ln == nil {
+			ln = l
+			continue
+		}
+		silent = "http://" + l.Addr().String() + "/"
+		l.Close()
+		break
 	}
-	if ln == nil {
-		t.Fatal("no bad port is free on 127.0.0.1 to serve the page from")
+	if ln == nil || silent == "" {
+		t.Fatal("no two bad ports are free on 127.0.0.1")
 	}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var hits atomic.Int32
+	bad := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
 		fmt.Fprint(w, "<!doctype html><title>unprotected</title>")
 	}))
-	srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
-	defer srv.Close()
-	var got []scan.Result
-	if err := scan.Run(t.Context(), scan.Options{}, []string{srv.URL + "/"}, func(r scan.Result) { got = append(got, r) }); err != nil {
-		t.Fatal(err)
+	bad.Listener.Close()
+	bad.Listener = ln
+	bad.Start()
+	defer bad.Close()
+	good := httptest.NewServer(http.RedirectHandler(bad.URL+"/to", http.StatusFound))
+	defer good.Close()
+
+	for _, tc := range []struct {
+		name, url, final string
+		redirects        int
+	}{
+		{"a server listens", bad.URL + "/", bad.URL + "/", 0},
+		{"nothing listens", silent, silent, 0},
+		{"redirected there", good.URL + "/from", bad.URL + "/to", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []scan.Result
+			if err := scan.Run(t.Context(), scan.Options{}, []string{tc.url}, func(r scan.Result) { got = append(got, r) }); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 || got[0].Err != nil || len(got[0].Verdicts) != 3 {
+				t.Fatalf("got %+v, want one result with three verdicts", got)
+			}
+			res := got[0]
+			if res.FinalURL != tc.final || len(res.Redirects) != tc.redirects || res.Status != 0 || !strings.Contains(res.NotFetched, "bad port") {
+				t.Errorf("final URL %q after %d redirects, status %d, not fetched %q; want %q after %d, status 0, not fetched for its bad port",
+					res.FinalURL, len(res.Redirects), res.Status, res.NotFetched, tc.final, tc.redirects)
+			}
+			for _, v := range res.Verdicts {
+				if v.Framable || v.DecidedBy != string(framing.DecidedByNoDocument) || !strings.Contains(v.Reason, "bad port") {
+					t.Errorf("%s: %+v; want blocked, no-document, for its bad port", v.Chain, v)
+				}
+			}
+			want := []string{"no-document:info"}
+			if tc.redirects > 0 {
+				want = append(want, "redirected:info")
+			}
+			if ids := idSeverities(res); !slices.Equal(ids, want) {
+				t.Errorf("findings %v, want %v", ids, want)
+			}
+		})
 	}
-	if len(got) != 1 || got[0].Err != nil || len(got[0].Verdicts) != 3 {
-		t.Fatalf("got %+v, want one result with three verdicts", got)
-	}
-	for _, v := range got[0].Verdicts {
-		if v.Framable || v.DecidedBy != string(framing.DecidedByNoDocument) || !strings.Contains(v.Reason, "bad port") {
-			t.Errorf("%s: %+v; want blocked, no-document, for its bad port", v.Chain, v)
-		}
-	}
-	if ids := idSeverities(got[0]); !slices.Equal(ids, []string{"no-document:info"}) {
-		t.Errorf("findings %v, want only no-document:info (the error page on the same port is no page either)", ids)
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the server on the bad port got %d requests, want none", n)
 	}
 }

@@ -12,7 +12,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -72,6 +74,39 @@ type page struct {
 	// body is the prefix of an HTML body that was read, kept only when
 	// the Crawl option is on, for its links.
 	body []byte
+	// badPort reports that final is on a bad port: nothing was fetched
+	// from it, and resp holds only the URLs (see unfetched).
+	badPort bool
+}
+
+// badPorts are the ports browsers fetch nothing from (framing.BadPorts).
+var badPorts = framing.BadPorts()
+
+// onBadPort reports whether u is on a bad port of the Fetch standard.
+// Browsers fetch nothing from such a URL, in a frame or a tab, so that no
+// page can make them talk to a service of another protocol (mail, IRC);
+// nor does the scanner, which sends no request a browser would not.
+func onBadPort(u *url.URL) bool {
+	n, err := strconv.Atoi(u.Port())
+	return err == nil && slices.Contains(badPorts, n)
+}
+
+// badPortError stops a redirect to a URL on a bad port: browsers fail the
+// navigation there, and the scanner ends it there too.
+type badPortError struct{ url *url.URL }
+
+func (e *badPortError) Error() string { return "redirect to a bad port: " + e.url.Redacted() }
+
+// unfetched is the page of u, on a bad port, reached through redirects:
+// nothing was fetched from it, so its response has a URL and no status,
+// header or body, and every verdict on it is decided by its port.
+func unfetched(u *url.URL, redirects []Redirect) *page {
+	p := &page{final: u, redirects: redirects, badPort: true}
+	p.resp = framing.Response{URL: u.Redacted(), Redirected: len(redirects) > 0}
+	for _, r := range redirects {
+		p.resp.Redirects = append(p.resp.Redirects, r.URL)
+	}
+	return p
 }
 
 func newClient(opts Options, limit *limiter) *http.Client {
@@ -109,6 +144,9 @@ func newClient(opts Options, limit *limiter) *http.Client {
 			}
 			if origin, ok := req.Context().Value(originKey{}).(string); ok && originOf(req.URL) != origin {
 				return fmt.Errorf("%w: %s (the crawl stays on %s)", ErrLeftOrigin, req.URL.Redacted(), origin)
+			}
+			if onBadPort(req.URL) {
+				return &badPortError{req.URL}
 			}
 			// A browser keeps a navigation's referrer through its redirects
 			// (the scanner's first request has none, as one typed in the
@@ -217,6 +255,9 @@ func (c credentials) strip(req *http.Request) {
 // [credentials]): not to u when it is of another origin, nor on a redirect
 // that leaves it.
 func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation, credOrigin string) (*page, error) {
+	if onBadPort(u) {
+		return unfetched(u, nil), nil
+	}
 	ctx, b := withBudget(ctx, s.opts.Timeout)
 	defer b.release()
 	creds := credentials{origin: credOrigin, cookie: s.opts.Cookie, header: s.opts.Header, nav: nav}
@@ -234,6 +275,9 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation, credOri
 		creds.apply(req)
 	}
 	resp, err := s.client.Do(req)
+	if bad, ok := errors.AsType[*badPortError](err); ok && resp != nil {
+		return unfetched(bad.url, append(redirectsTo(resp), asRedirect(resp))), nil
+	}
 	if err != nil {
 		return nil, fetchError(ctx, u, err, s.opts.Timeout)
 	}
@@ -245,17 +289,7 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation, credOri
 		return nil, fmt.Errorf("fetch %s: %w: status %d to %s", u.Redacted(), ErrRedirectNotFollowed, resp.StatusCode, redact(loc))
 	}
 
-	p := &page{final: resp.Request.URL, contentType: resp.Header.Get("Content-Type")}
-	// The redirect chain, oldest first: each request after the first
-	// carries the response that sent the client there.
-	for r := resp.Request; r.Response != nil; r = r.Response.Request {
-		prev := r.Response
-		p.redirects = append([]Redirect{{
-			URL:      prev.Request.URL.Redacted(),
-			Status:   prev.StatusCode,
-			Location: redact(prev.Header.Get("Location")),
-		}}, p.redirects...)
-	}
+	p := &page{final: resp.Request.URL, contentType: resp.Header.Get("Content-Type"), redirects: redirectsTo(resp)}
 
 	body, err := io.ReadAll(io.LimitReader(resp.Body, s.opts.MaxBodyBytes+1))
 	if err != nil {
@@ -274,7 +308,9 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation, credOri
 	}
 	p.isHTML = isHTML(p.contentType, body)
 	p.resp = framing.Response{
-		URL:        p.final.String(),
+		// Redacted: the verdicts' reasons quote the URL, and the model
+		// needs no password.
+		URL:        p.final.Redacted(),
 		Status:     resp.StatusCode,
 		Headers:    headerLines(resp.Header),
 		Redirected: len(p.redirects) > 0,
@@ -292,6 +328,21 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation, credOri
 		}
 	}
 	return p, nil
+}
+
+// redirectsTo returns the redirects that led to resp, oldest first: each
+// request after the first carries the response that sent the client there.
+func redirectsTo(resp *http.Response) []Redirect {
+	var out []Redirect
+	for r := resp.Request; r.Response != nil; r = r.Response.Request {
+		out = append([]Redirect{asRedirect(r.Response)}, out...)
+	}
+	return out
+}
+
+// asRedirect describes resp, a redirect.
+func asRedirect(resp *http.Response) Redirect {
+	return Redirect{URL: resp.Request.URL.Redacted(), Status: resp.StatusCode, Location: redact(resp.Header.Get("Location"))}
 }
 
 // isRedirectStatus reports whether browsers follow a response with this

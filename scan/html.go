@@ -92,6 +92,8 @@ type htmlResult struct {
 	Skipped, Crawl string
 
 	Status int
+	// NotFetched is the Result's: why nothing was fetched.
+	NotFetched string
 	// Foreign is whether a foreign chain may frame the page; Judged
 	// whether any verdict's chain has a foreign ancestor at all.
 	Foreign, Judged bool
@@ -332,6 +334,7 @@ func (r *Report) htmlAdd(res Result) error {
 // htmlPage fills in v from a fetched page's result.
 func (r *Report) htmlPage(v *htmlResult, res Result) {
 	v.Status = res.Status
+	v.NotFetched = clean(res.NotFetched)
 	v.Foreign = framableByForeign(res)
 	if v.Foreign {
 		v.PoC = "clickguard poc -serve 127.0.0.1:8099 " + shellQuote(clean(res.URL))

@@ -331,9 +331,16 @@ func (r *Report) text(res Result) string {
 		fmt.Fprintf(&b, "  not followed: %s\n\n", clean(res.Skipped))
 		return b.String()
 	}
-	fmt.Fprintf(&b, "  status %d", res.Status)
+	if res.NotFetched != "" {
+		b.WriteString("  not fetched")
+	} else {
+		fmt.Fprintf(&b, "  status %d", res.Status)
+	}
 	if len(res.Redirects) > 0 {
 		fmt.Fprintf(&b, " at %s after %s", clean(res.FinalURL), plural(len(res.Redirects), "redirect"))
+	}
+	if res.NotFetched != "" {
+		fmt.Fprintf(&b, ": %s", clean(res.NotFetched))
 	}
 	if t := res.TopLevel; t != nil && t.Error == "" && t.Status != res.Status {
 		fmt.Fprintf(&b, " as a framed navigation, %d as a top-level navigation", t.Status)

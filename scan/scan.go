@@ -202,14 +202,18 @@ type Result struct {
 	// FoundOn, for a page found by [Options.Crawl], is the URL (as in
 	// the URL field of its Result) of the page that linked to it; empty
 	// for a URL given.
-	FoundOn   string     `json:"found_on,omitempty"`
-	FinalURL  string     `json:"final_url"`
-	Status    int        `json:"status"`
-	TopLevel  *TopLevel  `json:"top_level,omitempty"`
-	Redirects []Redirect `json:"redirects,omitempty"`
-	Verdicts  []Verdict  `json:"verdicts"`
-	Findings  []Finding  `json:"findings"`
-	Error     string     `json:"error"`
+	FoundOn  string `json:"found_on,omitempty"`
+	FinalURL string `json:"final_url"`
+	Status   int    `json:"status"`
+	// NotFetched, when not empty, says why nothing was fetched from
+	// FinalURL: it is on a bad port, from which browsers fetch nothing
+	// (framing.BadPorts). Status is then 0, and every verdict blocked.
+	NotFetched string     `json:"not_fetched,omitempty"`
+	TopLevel   *TopLevel  `json:"top_level,omitempty"`
+	Redirects  []Redirect `json:"redirects,omitempty"`
+	Verdicts   []Verdict  `json:"verdicts"`
+	Findings   []Finding  `json:"findings"`
+	Error      string     `json:"error"`
 	// Skipped, for a page found by [Options.Crawl] that redirected to
 	// another origin, says so: the crawl chose not to follow, which is not
 	// an error. Error is then empty and Err wraps [ErrLeftOrigin]; only
@@ -538,6 +542,9 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 	res.FinalURL = page.final.Redacted()
 	res.Status = page.resp.Status
 	res.Redirects = page.redirects
+	if page.badPort {
+		res.NotFetched = notFetched(page.final)
+	}
 	// The same URL as a top-level navigation, to tell when the server
 	// answers frames differently.
 	top, err := s.fetch(ctx, u, topNavigation, creds)
@@ -581,7 +588,7 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 	}
 
 	var errPage *framing.Response
-	if !s.opts.SkipErrorPage {
+	if !s.opts.SkipErrorPage && !page.badPort { // its error pages are on the same port
 		if p, err := s.errorPage(ctx, page.final, creds); err == nil {
 			errPage = &p
 		}
@@ -595,6 +602,11 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 		prove(ctx, s.opts.Browser, s.opts.Timeout, s.limit, &res, creds)
 	}
 	return res, found
+}
+
+// notFetched is Result.NotFetched for u, on a bad port.
+func notFetched(u *url.URL) string {
+	return fmt.Sprintf("port %s is a bad port of the Fetch standard, from which browsers fetch nothing, so neither does the scanner", u.Port())
 }
 
 // hasCredentials reports whether the Cookie or Header option is set.

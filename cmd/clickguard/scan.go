@@ -56,7 +56,8 @@ to https is judged there as an attacker would frame it, by its final URL
 browsers do not render, such as application/octet-stream or text/csv), and
 a URL on a port from which browsers fetch nothing (a bad port of the Fetch
 standard, such as 6000 or 6666), are blocked in every chain, whatever the
-headers say.
+headers say. Nor does the scanner fetch anything from a bad port, given or
+redirected to: it reports such a URL as not fetched, with that verdict.
 
 Output is text (coloured on a terminal unless NO_COLOR is set), one JSON
 document (-format json), one JSON result per line as results arrive
