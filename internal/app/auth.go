@@ -240,7 +240,9 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	if !a.parseForm(w, r) {
 		return
 	}
-	username := strings.TrimSpace(r.PostFormValue("username"))
+	// Usernames are lower case (validateUsername): one typed with
+	// capitals, from habit or by a keyboard, names the same account.
+	username := lowerASCII(strings.TrimSpace(r.PostFormValue("username")))
 	password := r.PostFormValue("password")
 	shown := limit(username, 64)
 	if username == "" || password == "" {
@@ -323,6 +325,17 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	}
 	a.releaseAttempt(r, attempt)
 	http.Redirect(w, r, "/items", http.StatusSeeOther)
+}
+
+// lowerASCII maps the ASCII capitals of s to lower case and leaves every
+// other character as it is: no other character folds into a username.
+func lowerASCII(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
 }
 
 // recordLogin adds the login just made to the account's activity log, with

@@ -85,6 +85,24 @@ func TestSignup_ReservedNames(t *testing.T) {
 	}
 }
 
+// TestLogin_capitals: usernames are lower case, and one typed with
+// capitals logs in to the same account; no other character folds into a
+// username (the Kelvin sign, which Unicode lowers to "k", does not).
+func TestLogin_capitals(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	user(t, srv, "kate")
+	for _, typed := range []string{"Kate", " KATE ", "kAtE"} {
+		b := newTab(t, srv)
+		if r := b.login(typed, testPassword); r.status != http.StatusSeeOther || !b.loggedIn() {
+			t.Errorf("login as %q: status %d; want 303 and logged in as kate", typed, r.status)
+		}
+	}
+	if r := newTab(t, srv).login("\u212Aate", testPassword); r.status != http.StatusUnauthorized {
+		t.Errorf("login with a Kelvin sign for the k: status %d, want 401", r.status)
+	}
+}
+
 func TestLoginFailureRevealsNothing(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t)
