@@ -945,3 +945,41 @@ func TestHandler_ReportOnlyDefaultLogger(t *testing.T) {
 		}
 	}
 }
+
+// TestReferrerPolicy_values: guard sends a Referrer-Policy that browsers
+// apply, one policy or a list of fallbacks, and refuses at setup a value
+// with a word browsers would ignore (most likely a misspelling, which would
+// leave the browser's default in force) or with no policy at all.
+func TestReferrerPolicy_values(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"no-referrer", "strict-origin-when-cross-origin", "no-referrer, strict-origin-when-cross-origin", "Same-Origin", " unsafe-url\t,origin "} {
+		g := &guard.Guard{ReferrerPolicy: v}
+		rec := serve(g.Handler(http.NotFoundHandler()), httptest.NewRequest("GET", "/", nil))
+		if got := rec.Header().Get("Referrer-Policy"); got != v {
+			t.Errorf("ReferrerPolicy %q: sent %q", v, got)
+		}
+	}
+	for _, v := range []string{"no-referer", "same-origin, strict-origin-when-crossorigin", " , ", "same-origin;", "\u017Fame-origin", "never"} {
+		g := &guard.Guard{ReferrerPolicy: v}
+		for name, build := range map[string]func(){
+			"Handler":             func() { g.Handler(http.NotFoundHandler()) },
+			"ConfirmationHandler": func() { g.ConfirmationHandler(http.NotFoundHandler()) },
+			"Check":               func() { _ = g.Check(httptest.NewRequest("GET", "/", nil)) },
+		} {
+			func() {
+				defer func() {
+					msg, _ := recover().(string)
+					if !strings.Contains(msg, "ReferrerPolicy") {
+						t.Errorf("ReferrerPolicy %q: %s panicked with %q, want a panic naming ReferrerPolicy", v, name, msg)
+					}
+				}()
+				build()
+			}()
+		}
+	}
+	// Turned off, the value is not read.
+	g := &guard.Guard{ReferrerPolicy: "no-referer", OmitReferrerPolicy: true}
+	if rec := serve(g.Handler(http.NotFoundHandler()), httptest.NewRequest("GET", "/", nil)); rec.Header().Get("Referrer-Policy") != "" {
+		t.Error("OmitReferrerPolicy: the header was sent")
+	}
+}

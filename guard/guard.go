@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -101,7 +103,14 @@ type Guard struct {
 	OmitNosniff bool
 
 	// ReferrerPolicy is the Referrer-Policy header value; the default is
-	// "same-origin". OmitReferrerPolicy turns the header off.
+	// "same-origin". It is one policy, or a comma-separated list of them
+	// (browsers apply the last they know, so a list names fallbacks first):
+	// no-referrer, no-referrer-when-downgrade, same-origin, origin,
+	// strict-origin, origin-when-cross-origin, strict-origin-when-cross-origin
+	// or unsafe-url. Browsers ignore any other word, and a value with none
+	// they know leaves the browser's own default in force, so the methods
+	// that read the configuration panic on one ([Guard.Handler] and the
+	// others, as for HSTSMaxAge). OmitReferrerPolicy turns the header off.
 	ReferrerPolicy     string
 	OmitReferrerPolicy bool
 
@@ -215,6 +224,9 @@ func (g *Guard) compile() *compiled {
 		if c.referrer == "" {
 			c.referrer = "same-origin"
 		}
+		if err := checkReferrerPolicy(c.referrer); err != nil {
+			panic("guard: ReferrerPolicy: " + err.Error())
+		}
 	}
 	if !g.OmitCOOP {
 		c.coop = "same-origin"
@@ -236,6 +248,57 @@ func (g *Guard) compile() *compiled {
 		c.deny = http.HandlerFunc(defaultDeny)
 	}
 	return c
+}
+
+// referrerPolicies are the values of Referrer-Policy that browsers apply.
+var referrerPolicies = []string{
+	"no-referrer", "no-referrer-when-downgrade", "same-origin", "origin", "strict-origin",
+	"origin-when-cross-origin", "strict-origin-when-cross-origin", "unsafe-url",
+}
+
+// checkReferrerPolicy returns why v is not a Referrer-Policy value of
+// policies browsers apply, or nil. Browsers split the value at commas, trim
+// spaces and tabs, compare each word without regard to ASCII case, and
+// apply the last they know; guard refuses a word they would ignore, since
+// it is most likely a misspelling of one.
+func checkReferrerPolicy(v string) error {
+	known := 0
+	for _, tok := range strings.Split(v, ",") {
+		tok = strings.Trim(tok, " \t")
+		if tok == "" {
+			continue
+		}
+		if !slices.ContainsFunc(referrerPolicies, func(p string) bool { return equalFoldASCII(p, tok) }) {
+			return fmt.Errorf("%q is not a policy browsers apply (one of %s)", tok, strings.Join(referrerPolicies, ", "))
+		}
+		known++
+	}
+	if known == 0 {
+		return fmt.Errorf("%q names no policy", v)
+	}
+	return nil
+}
+
+// equalFoldASCII reports whether a and b are equal but for the case of
+// ASCII letters, as browsers compare keywords (strings.EqualFold also folds
+// others: "ſ" into "s").
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 func defaultDeny(w http.ResponseWriter, r *http.Request) {
