@@ -50,12 +50,19 @@ var pocTemplate = template.Must(template.New("poc.html").Parse(pocHTML))
 // framed, the browser shows its error page in place of it, and the page says
 // how to read that.
 //
-// target must be an absolute http or https URL; it is only ever placed, in
-// escaped form, in the frame's src attribute and the page's text.
+// target must be an absolute http or https URL without a user name or
+// password (Chromium loads no such URL in a frame of another origin, so the
+// frame would stay blank); it is only ever placed, in escaped form, in the
+// frame's src attribute and the page's text.
 func WritePoC(w io.Writer, target string, p PoC) error {
 	u, err := parseTarget(target)
 	if err != nil {
 		return err
+	}
+	if u.User != nil {
+		// The frame would stay blank, neither the site nor an error page,
+		// and the page would show the password to whoever opens it.
+		return fmt.Errorf("URL %q has a user name or password: Chromium loads no such URL in a frame of another origin; remove them (the page could not show what a visitor sees)", u.Redacted())
 	}
 	d := pocData{
 		Target: u.String(), Decoy: p.Decoy, X: p.X, Y: p.Y,

@@ -68,6 +68,8 @@ func TestWritePoC(t *testing.T) {
 		{"data URL", "data:text/html,<p>x", scan.PoC{}, "scheme must be http or https"},
 		{"relative", "/account", scan.PoC{}, "scheme must be http or https"},
 		{"no host", "https:///account", scan.PoC{}, "no host"},
+		{"password", "https://user:s3cret@a.example/", scan.PoC{}, `URL "https://user:xxxxx@a.example/" has a user name or password`},
+		{"user name", "https://user@a.example/", scan.PoC{}, "has a user name or password"},
 		{"opacity above 1", "https://a.example/", scan.PoC{Opacity: 1.01}, "opacity 1.01"},
 		{"negative opacity", "https://a.example/", scan.PoC{Opacity: -0.5}, "opacity -0.5"},
 		{"decoy left of the frame", "https://a.example/", scan.PoC{X: -1}, "decoy at -1,0"},
@@ -79,6 +81,9 @@ func TestWritePoC(t *testing.T) {
 		err := scan.WritePoC(&b, tc.target, tc.poc)
 		if err == nil || !strings.Contains(err.Error(), tc.says) {
 			t.Errorf("%s: WritePoC error %v, want one saying %q", tc.name, err, tc.says)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s: the error shows the password: %v", tc.name, err)
 		}
 		if b.Len() != 0 {
 			t.Errorf("%s: WritePoC wrote %d bytes before refusing", tc.name, b.Len())

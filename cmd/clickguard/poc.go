@@ -28,7 +28,9 @@ http://ADDR/ (use a loopback address such as 127.0.0.1:8099 unless others
 must see it); written to a file and opened from disk, its origin is opaque.
 If URL refuses to be framed, the browser shows its error page in place of
 the site: the page is protected in that browser. "clickguard scan URL" says
-why, for every framing chain.`
+why, for every framing chain. A URL with a user name or password is refused:
+Chromium loads no such URL in a frame of another origin, so the frame would
+stay blank.`
 
 // pocFlags are the parsed flags of "clickguard poc".
 type pocFlags struct {

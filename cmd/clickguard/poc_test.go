@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -185,5 +186,50 @@ func TestPoc_Chromium(t *testing.T) {
 		if !strings.HasPrefix(landed, pocWentIntoFrame) || strings.Contains(landed, "landed in the framed site") {
 			t.Errorf("%s: the page says %q, want that the click went into the frame (%q), and no claim about what it hit", tc.path, landed, pocWentIntoFrame)
 		}
+	}
+}
+
+// TestPoc_credentialsChromium measures why poc refuses a URL with a user
+// name or password: Chromium does not load one in a frame of another
+// origin (the request never reaches the site), while the same URL without
+// them loads.
+func TestPoc_credentialsChromium(t *testing.T) {
+	browser := chromiumtest.Start(t)
+	var mu sync.Mutex
+	hits := map[string]int{}
+	victim := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits[r.URL.Path]++
+		mu.Unlock()
+		io.WriteString(w, "<!doctype html><title>victim</title>")
+	}))
+	defer victim.Close()
+	ln, err := net.Listen("tcp", "127.0.0.2:0") // another origin than the victim's
+	if err != nil {
+		t.Fatal(err)
+	}
+	withUser := strings.Replace(victim.URL, "http://", "http://user:s3cret@", 1)
+	page := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<!doctype html><iframe src="%s/with"></iframe><iframe src="%s/without" onload="document.title='loaded'"></iframe>`, withUser, victim.URL)
+	}))
+	page.Listener.Close()
+	page.Listener = ln
+	page.Start()
+	defer page.Close()
+
+	ctx, cancel := context.WithTimeout(browser, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(page.URL), chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Poll[bool](`document.title === "loaded"`, chromedp.WithPollingTimeout(10*time.Second))(ctx, t)
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+	// The frame with credentials was requested first; give it as long again.
+	time.Sleep(time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	if hits["/without"] != 1 || hits["/with"] != 0 {
+		t.Errorf("requests: %v; want /without once (the control) and /with never", hits)
 	}
 }
