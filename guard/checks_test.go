@@ -656,22 +656,31 @@ func TestHandler_HSTS(t *testing.T) {
 func TestHSTSMaxAge_UnderASecond(t *testing.T) {
 	t.Parallel()
 	for _, age := range []time.Duration{1, 31536000, time.Second - 1} {
-		g := &guard.Guard{HSTSMaxAge: age}
-		for name, build := range map[string]func(){
-			"Handler":             func() { g.Handler(http.NotFoundHandler()) },
-			"ConfirmationHandler": func() { g.ConfirmationHandler(http.NotFoundHandler()) },
-			"Check":               func() { _ = g.Check(httptest.NewRequest("GET", "/", nil)) },
-		} {
-			func() {
-				defer func() {
-					msg, _ := recover().(string)
-					if !strings.Contains(msg, "HSTSMaxAge") || !strings.Contains(msg, "time.Duration") {
-						t.Errorf("HSTSMaxAge %v: %s panicked with %q, want a panic naming HSTSMaxAge and time.Duration", age, name, msg)
+		wantSetupPanic(t, &guard.Guard{HSTSMaxAge: age}, fmt.Sprintf("HSTSMaxAge %v", age), "HSTSMaxAge", "time.Duration")
+	}
+}
+
+// wantSetupPanic checks that each method of g that reads its configuration
+// panics with a message holding every one of want; what names the setting.
+func wantSetupPanic(t *testing.T, g *guard.Guard, what string, want ...string) {
+	t.Helper()
+	for name, build := range map[string]func(){
+		"Handler":             func() { g.Handler(http.NotFoundHandler()) },
+		"ConfirmationHandler": func() { g.ConfirmationHandler(http.NotFoundHandler()) },
+		"Check":               func() { _ = g.Check(httptest.NewRequest("GET", "/", nil)) },
+	} {
+		func() {
+			defer func() {
+				msg, _ := recover().(string)
+				for _, w := range want {
+					if !strings.Contains(msg, w) {
+						t.Errorf("%s: %s panicked with %q, want a panic naming %q", what, name, msg, want)
+						return
 					}
-				}()
-				build()
+				}
 			}()
-		}
+			build()
+		}()
 	}
 }
 
@@ -960,22 +969,7 @@ func TestReferrerPolicy_values(t *testing.T) {
 		}
 	}
 	for _, v := range []string{"no-referer", "same-origin, strict-origin-when-crossorigin", " , ", "same-origin;", "\u017Fame-origin", "never"} {
-		g := &guard.Guard{ReferrerPolicy: v}
-		for name, build := range map[string]func(){
-			"Handler":             func() { g.Handler(http.NotFoundHandler()) },
-			"ConfirmationHandler": func() { g.ConfirmationHandler(http.NotFoundHandler()) },
-			"Check":               func() { _ = g.Check(httptest.NewRequest("GET", "/", nil)) },
-		} {
-			func() {
-				defer func() {
-					msg, _ := recover().(string)
-					if !strings.Contains(msg, "ReferrerPolicy") {
-						t.Errorf("ReferrerPolicy %q: %s panicked with %q, want a panic naming ReferrerPolicy", v, name, msg)
-					}
-				}()
-				build()
-			}()
-		}
+		wantSetupPanic(t, &guard.Guard{ReferrerPolicy: v}, fmt.Sprintf("ReferrerPolicy %q", v), "ReferrerPolicy")
 	}
 	// Turned off, the value is not read.
 	g := &guard.Guard{ReferrerPolicy: "no-referer", OmitReferrerPolicy: true}
