@@ -47,8 +47,11 @@
 // frame reads the same ("<host> refused to connect.") for a framing refusal
 // and for a refused connection, so before it answers "blocked" Load checks,
 // once per page, that Chromium can load the page as a top-level document;
-// when it cannot (a network or certificate error) Load returns an error. A
-// chain not complete before the context's deadline is an error too.
+// when it cannot (a network or certificate error) Load returns an error.
+// Chromium runs with its reload of error pages off, which would otherwise
+// replace that top-level error page a second after it commits, with the
+// reload's outcome. A chain not complete before the context's deadline is
+// an error too.
 //
 // A frame that commits nothing keeps its initial empty document. Load
 // answers "blocked" at once, without loading the page outside a frame, when

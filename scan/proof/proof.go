@@ -237,6 +237,12 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 		chromedp.Flag("disable-extensions", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("metrics-recording-only", true),
+		// Chromium reloads a tab's error page a second after it commits
+		// (then after 5 s, 30 s, ...). The check that a page loads outside
+		// a frame would then read the reload: a redirect chain's last URL,
+		// which may load where the chain failed, or an error page that
+		// never shows its text.
+		chromedp.Flag("disable-auto-reload", true),
 		chromedp.Flag("lang", "en-US"),
 		// Judge loopback and private pages by their headers alone, and keep
 		// http ancestors http (see the package documentation).
