@@ -26,14 +26,13 @@ import (
 // Only requests that passed guard's cross-origin check get here, so the text
 // shown is the user's own, sent from one of the application's pages.
 
-// unsavedPage is the data of unsaved.html: what a refused form held.
+// unsavedPage is the data of unsaved.html: what a refused form held. The
+// page offers a visitor the login page, in a new tab, and a user who is
+// logged in their items.
 type unsavedPage struct {
 	page
 	Message string
 	Fields  []unsavedField
-	// Back and BackText are the link a logged-in user is offered (a
-	// visitor is offered the login page, in a new tab).
-	Back, BackText string
 }
 
 // unsavedField is one field of a refused form, shown to be copied.
@@ -46,23 +45,27 @@ type unsavedField struct {
 // expiredLoggedIn is the message above a form sent again to its author.
 const expiredLoggedIn = "The form had expired: it was made for an earlier session (you logged out and in again, perhaps in another tab), so nothing was saved. Check what you entered and send it again."
 
+// sessionEnded begins what a visitor whose session ended is told.
+const sessionEnded = "Your session ended before this form was sent (it ends when you log out, or after a time without activity)"
+
 // expiredForm answers a refused form that holds nothing worth keeping.
 func (a *App) expiredForm(w http.ResponseWriter, r *http.Request) {
 	msg := "The form had expired or did not come from this page. Go back, reload the page and submit the form again."
 	if a.currentUser(r) == "" {
-		msg = "Your session ended before this form was sent (it ends when you log out, or after a time without activity), so nothing was done. Log in and do it again."
+		msg = sessionEnded + ", so nothing was done. Log in and do it again."
 	}
 	a.renderError(w, r, http.StatusForbidden, msg)
 }
 
-// renderUnsaved shows a visitor who is no longer logged in the fields of a
-// form that was not saved.
-func (a *App) renderUnsaved(w http.ResponseWriter, r *http.Request, what string, fields []unsavedField) {
-	a.render(w, r, http.StatusForbidden, "unsaved", unsavedPage{
-		page:    a.basePage(r, "Not saved"),
-		Message: "Your session ended before this form was sent (it ends when you log out, or after a time without activity), so " + what + " was not saved. It is below: copy it, log in (the link opens a new tab, so that this page stays open), and enter it again.",
-		Fields:  fields,
-	})
+// renderUnsaved shows the fields of a form that was not saved, under msg.
+func (a *App) renderUnsaved(w http.ResponseWriter, r *http.Request, msg string, fields []unsavedField) {
+	a.render(w, r, http.StatusForbidden, "unsaved", unsavedPage{page: a.basePage(r, "Not saved"), Message: msg, Fields: fields})
+}
+
+// unsavedForVisitor is the message above what a visitor whose session ended
+// had sent; what names it.
+func unsavedForVisitor(what string) string {
+	return sessionEnded + ", so " + what + " was not saved. It is below: copy it, log in (the link opens a new tab, so that this page stays open), and enter it again."
 }
 
 // itemExpired answers a refused item form (new or edit): the form again for
@@ -86,13 +89,7 @@ func (a *App) itemExpired(w http.ResponseWriter, r *http.Request) {
 			if err != nil || verr != nil || v < 1 {
 				// Not this user's item (or the store failed), or not a
 				// form of ours: show the text to copy, as to a visitor.
-				a.render(w, r, http.StatusForbidden, "unsaved", unsavedPage{
-					page:     a.basePage(r, "Not saved"),
-					Message:  "The form had expired: it was made for an earlier session, so nothing was saved, and the item cannot be edited from here. Your text is below.",
-					Fields:   itemFields(title, body),
-					Back:     "/items",
-					BackText: "Go to your items",
-				})
+				a.renderUnsaved(w, r, "The form had expired: it was made for an earlier session, so nothing was saved, and the item cannot be edited from here. Your text is below.", itemFields(title, body))
 				return
 			}
 			it = cur
@@ -101,7 +98,7 @@ func (a *App) itemExpired(w http.ResponseWriter, r *http.Request) {
 		a.renderItemForm(w, r, http.StatusForbidden, it, title, body, oneError(expiredLoggedIn))
 		return
 	}
-	a.renderUnsaved(w, r, "your text", itemFields(title, body))
+	a.renderUnsaved(w, r, unsavedForVisitor("your text"), itemFields(title, body))
 }
 
 func itemFields(title, body string) []unsavedField {
@@ -124,7 +121,7 @@ func (a *App) originsExpired(w http.ResponseWriter, r *http.Request) {
 		a.renderAccount(w, r, http.StatusForbidden, v, limit(field, 4096), oneError(expiredLoggedIn, "origins"), nil)
 		return
 	}
-	a.renderUnsaved(w, r, "the embed allowlist", []unsavedField{{Label: "Sites that may embed your public items", Value: limit(field, 4096), Multiline: true}})
+	a.renderUnsaved(w, r, unsavedForVisitor("the embed allowlist"), []unsavedField{{Label: "Sites that may embed your public items", Value: limit(field, 4096), Multiline: true}})
 }
 
 // loginExpired answers a refused login: the form again, with the username
