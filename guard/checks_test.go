@@ -650,12 +650,13 @@ func TestHandler_HSTS(t *testing.T) {
 	}
 }
 
-// A max-age under a second, a number of seconds given as a Duration, would
-// go out as max-age=0 and switch the host's HSTS off in every browser: guard
-// refuses it at setup, with every constructor.
-func TestHSTSMaxAge_UnderASecond(t *testing.T) {
+// TestHSTSMaxAge_refused: a max-age under a second, a number of seconds
+// given as a Duration, would go out as max-age=0 and switch the host's HSTS
+// off in every browser, and a negative one has no meaning: guard refuses
+// both at setup, with every constructor.
+func TestHSTSMaxAge_refused(t *testing.T) {
 	t.Parallel()
-	for _, age := range []time.Duration{1, 31536000, time.Second - 1} {
+	for _, age := range []time.Duration{1, 31536000, time.Second - 1, -1, -365 * 24 * time.Hour} {
 		wantSetupPanic(t, &guard.Guard{HSTSMaxAge: age}, fmt.Sprintf("HSTSMaxAge %v", age), "HSTSMaxAge", "time.Duration")
 	}
 }
@@ -715,6 +716,13 @@ func TestHandler_Switches(t *testing.T) {
 	}
 	if got := rec.Header().Values("Cross-Origin-Opener-Policy"); !equal(got, []string{"same-origin-allow-popups"}) {
 		t.Errorf("Cross-Origin-Opener-Policy = %q, want the application's", got)
+	}
+	// So is its max-age=0, which makes browsers forget the host's HSTS.
+	rec = serve(d.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", "max-age=0")
+	})), httptest.NewRequest("GET", "https://app.example/", nil))
+	if got := rec.Header().Values("Strict-Transport-Security"); !equal(got, []string{"max-age=0"}) {
+		t.Errorf("Strict-Transport-Security = %q, want the application's max-age=0", got)
 	}
 }
 

@@ -123,7 +123,10 @@ type Guard struct {
 	// bare 31536000 (31.5 ms), would be sent as max-age=0, which makes
 	// browsers forget the host's HSTS: the methods that read the
 	// configuration ([Guard.Handler], [Guard.Check] and the others) panic on
-	// it instead.
+	// it instead, and on a negative one, which has no meaning. (To make
+	// browsers forget it on purpose, a handler may set
+	// Strict-Transport-Security: max-age=0 itself, as it may replace any of
+	// the headers below.)
 	// HSTSIncludeSubdomains adds includeSubDomains. OmitHSTS turns
 	// the header off. It is only ever sent on TLS requests, or when a request
 	// from one of TrustedProxies says X-Forwarded-Proto: https.
@@ -236,7 +239,10 @@ func (g *Guard) compile() *compiled {
 		if age > 0 && age < time.Second {
 			panic(fmt.Sprintf("guard: HSTSMaxAge is %v, which would be sent as max-age=0: it is a time.Duration (one year is 365 * 24 * time.Hour)", age))
 		}
-		if age <= 0 {
+		if age < 0 {
+			panic(fmt.Sprintf("guard: HSTSMaxAge is %v: want a positive time.Duration, or 0 for the default of two years (OmitHSTS turns the header off)", age))
+		}
+		if age == 0 {
 			age = 2 * 365 * 24 * time.Hour
 		}
 		c.hsts = fmt.Sprintf("max-age=%d", int64(age/time.Second))
