@@ -102,11 +102,19 @@ func (e *badPortError) Error() string { return "redirect to a bad port: " + e.ur
 // header or body, and every verdict on it is decided by its port.
 func unfetched(u *url.URL, redirects []Redirect) *page {
 	p := &page{final: u, redirects: redirects, badPort: true}
-	p.resp = framing.Response{URL: u.Redacted(), Redirected: len(redirects) > 0}
-	for _, r := range redirects {
-		p.resp.Redirects = append(p.resp.Redirects, r.URL)
-	}
+	p.resp = p.response()
 	return p
+}
+
+// response is the framing.Response of p's URL and redirects, which the
+// fetch completes with what it read. The URL is redacted: the verdicts'
+// reasons quote it, and the model needs no password.
+func (p *page) response() framing.Response {
+	resp := framing.Response{URL: p.final.Redacted(), Redirected: len(p.redirects) > 0}
+	for _, r := range p.redirects {
+		resp.Redirects = append(resp.Redirects, r.URL)
+	}
+	return resp
 }
 
 func newClient(opts Options, limit *limiter) *http.Client {
@@ -307,20 +315,12 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation, credOri
 		p.truncated = true
 	}
 	p.isHTML = isHTML(p.contentType, body)
-	p.resp = framing.Response{
-		// Redacted: the verdicts' reasons quote the URL, and the model
-		// needs no password.
-		URL:        p.final.Redacted(),
-		Status:     resp.StatusCode,
-		Headers:    headerLines(resp.Header),
-		Redirected: len(p.redirects) > 0,
-		// What browsers sniff tells a download from a page where the
-		// type does not (see framing.Response).
-		Sniffed: http.DetectContentType(body),
-	}
-	for _, r := range p.redirects {
-		p.resp.Redirects = append(p.resp.Redirects, r.URL)
-	}
+	p.resp = p.response()
+	p.resp.Status = resp.StatusCode
+	p.resp.Headers = headerLines(resp.Header)
+	// What browsers sniff tells a download from a page where the type
+	// does not (see framing.Response).
+	p.resp.Sniffed = http.DetectContentType(body)
 	if p.isHTML {
 		p.resp.Meta = findMeta(body)
 		if s.opts.Crawl > 0 {
