@@ -33,7 +33,8 @@
 //     commits nothing in the frame, and neither does a download (a
 //     Content-Disposition type other than inline; a MIME type Chromium does
 //     not render, such as application/octet-stream or text/csv). A
-//     download with an error status shows Chromium's error page instead.
+//     download with an error status shows Chromium's error page instead,
+//     and so does a 407, which Chromium takes for a proxy's challenge.
 //     Nothing of the page renders, so no header plays a part.
 //   - An enforced Content-Security-Policy with frame-ancestors takes over:
 //     X-Frame-Options is then ignored, whatever the directive allows. Every

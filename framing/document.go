@@ -14,6 +14,8 @@ import (
 //     a 204;
 //   - a 204, 205 or 304 response commits nothing: the frame keeps the
 //     document it held, at first an empty one;
+//   - a 407 response fails the request (net::ERR_UNEXPECTED_PROXY_AUTH):
+//     Chromium takes it for a proxy's challenge, and no proxy sent it;
 //   - a download commits nothing either: a Content-Disposition whose type is
 //     a token other than inline, or a MIME type Chromium does not render
 //     (see rendersType). A download with a status outside 2xx, and a failed
@@ -44,6 +46,9 @@ func noDocument(resp Response) (Verdict, bool) {
 	case 204, 205, 304:
 		return Verdict{Framable: false, DecidedBy: DecidedByNoDocument,
 			Reason: fmt.Sprintf("a response with status %d commits no document: the frame keeps the empty document it held, so nothing of the page renders, whatever the headers say", resp.Status)}, true
+	case 407:
+		return Verdict{Framable: false, DecidedBy: DecidedByNoDocument,
+			Reason: fmt.Sprintf("Chromium takes a response with status 407 (Proxy Authentication Required) for the challenge of a proxy, which no proxy sent: it fails the request (net::ERR_UNEXPECTED_PROXY_AUTH) and shows %s, so nothing of the page renders, whatever the headers say", errorShown(resp))}, true
 	}
 	why := ""
 	if len(dispositions) > 0 {

@@ -109,7 +109,7 @@ func (g *generator) record(n int) corpustest.Record {
 		}
 	}
 	if g.chance(0.1) {
-		r.Status = []int{201, 203, 204, 205, 300, 304, 403, 404, 500}[g.r.IntN(9)]
+		r.Status = []int{201, 203, 204, 205, 300, 304, 403, 404, 407, 500}[g.r.IntN(10)]
 	}
 	g.context(&r)
 	r.ID = r.Case + "@" + r.ContextKey

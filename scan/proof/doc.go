@@ -71,8 +71,10 @@
 //     framing headers say;
 //   - the page's URL, or one it redirected to, is on a bad port (such as
 //     6000 or 6666), from which Chromium fetches nothing
-//     (net::ERR_UNSAFE_PORT, from its Network events): Load sets
-//     [Frame.NoDocument] too, and the frame holds Chromium's error page.
+//     (net::ERR_UNSAFE_PORT, from its Network events), or the page answered
+//     with status 407, a proxy's challenge that no proxy sent
+//     (net::ERR_UNEXPECTED_PROXY_AUTH): Load sets [Frame.NoDocument] too,
+//     and the frame holds Chromium's error page.
 //
 // A frame that commits nothing and for which Chromium says nothing is an
 // error at the deadline. A download with an error status (a 404

@@ -155,8 +155,9 @@ type Frame struct {
 	// or 304 ("the response had status 204, which commits no document"):
 	// the frame then keeps its initial empty document and URL is empty; or
 	// it was a download with an error status, which Chromium fails with
-	// net::ERR_INVALID_RESPONSE, or the URL is on a bad port, which
-	// Chromium does not fetch (net::ERR_UNSAFE_PORT): the frame then holds
+	// net::ERR_INVALID_RESPONSE, or had status 407, which Chromium fails
+	// with net::ERR_UNEXPECTED_PROXY_AUTH, or the URL is on a bad port,
+	// which Chromium does not fetch (net::ERR_UNSAFE_PORT): the frame then holds
 	// Chromium's error page, whose URL and Text are given. Either way
 	// Rendered is false, whatever the page's framing headers say.
 	NoDocument string
@@ -570,7 +571,8 @@ func ancestorDocument(origin, inner string) []byte {
 // Load returns at once, with [Frame.MixedContent] or [Frame.NoDocument]
 // set, when Chromium reports that the frame commits nothing of the page:
 // its request was blocked as mixed content or not made (a bad port), or
-// the response is a download or has status 204, 205 or 304. Load returns an error, and no verdict, when the
+// the response is a download or has status 204, 205, 304 or 407. Load
+// returns an error, and no verdict, when the
 // chain cannot be built as named, when the frame holds an error page that
 // is not a framing refusal (such as a download with an error status), or
 // when the frame commits nothing before ctx is done and Chromium has not
@@ -1079,10 +1081,10 @@ func (w *walker) walk(levels []ancestor, pageURL string) (Frame, error) {
 	if err != nil {
 		return Frame{}, err
 	}
-	// A URL on a bad port, which Chromium fetches nowhere: nothing of the
-	// page in the frame, as the framing model predicts.
-	if d.isErrorPage() && w.failure() == "net::ERR_UNSAFE_PORT" {
-		return Frame{NoDocument: "Chromium refused to fetch the page (net::ERR_UNSAFE_PORT): its port is a bad port, from which browsers load nothing, and shows its error page",
+	// A failure that Chromium gives the page wherever it loads it: nothing
+	// of the page in the frame, as the framing model predicts.
+	if why := unloadable[w.failure()]; d.isErrorPage() && why != "" {
+		return Frame{NoDocument: fmt.Sprintf("Chromium %s (%s), and shows its error page", why, w.failure()),
 			URL: d.URL, Text: d.Text, Ancestors: got}, nil
 	}
 	// Chromium's error page for a response it failed for another reason
@@ -1099,6 +1101,13 @@ func (w *walker) walk(levels []ancestor, pageURL string) (Frame, error) {
 	}
 	d = w.settle(id, d)
 	return Frame{Rendered: !d.isErrorPage(), URL: d.URL, Title: d.Title, Text: d.Text, Ancestors: got}, nil
+}
+
+// unloadable says, for the errors with which Chromium fails a page's
+// request in a frame or not, whatever its headers, what it did.
+var unloadable = map[string]string{
+	"net::ERR_UNSAFE_PORT":           "refused to fetch the page: its port is a bad port, from which browsers load nothing",
+	"net::ERR_UNEXPECTED_PROXY_AUTH": "failed the page's response: its status, 407, is a proxy's challenge that no proxy sent",
 }
 
 // settle gives document d of frame id a moment to hold what Load reports

@@ -408,9 +408,10 @@ func TestLoad_noDownload(t *testing.T) {
 // whatever its framing headers say: a response with status 204, 205 or 304,
 // or a download (Content-Disposition: attachment, or a type Chromium does not
 // render); and that it does not load the page outside a frame to find out
-// (each URL is requested once). A download with an error status shows
-// Chromium's error page for no framing rule: no document of the page
-// either, at once. The controls render.
+// (each URL is requested once). A download with an error status, and a 407
+// (a proxy's challenge from a server that is no proxy), show Chromium's
+// error page for no framing rule: no document of the page either, at once.
+// The controls render.
 func TestLoad_noDocument(t *testing.T) {
 	b := startBrowser(t, proof.Options{})
 	var mu sync.Mutex
@@ -452,6 +453,8 @@ func TestLoad_noDocument(t *testing.T) {
 		{"json", url.Values{"Content-Type": {"application/json"}}, ""},
 		{"404 octet-stream", url.Values{"status": {"404"}, "Content-Type": {"application/octet-stream"}},
 			"Chromium failed the navigation with net::ERR_INVALID_RESPONSE after a response with status 404, a download with an error status, and shows its error page"},
+		{"407", url.Values{"status": {"407"}, "Content-Type": {"text/html"}},
+			"Chromium failed the page's response: its status, 407, is a proxy's challenge that no proxy sent (net::ERR_UNEXPECTED_PROXY_AUTH), and shows its error page"},
 	} {
 		for i, chain := range [][]string{{"http://attacker.example"}, {srv.URL}} {
 			t.Run(tc.name+" in "+chain[0], func(t *testing.T) {
@@ -476,9 +479,9 @@ func TestLoad_noDocument(t *testing.T) {
 				default:
 					want := "nothing of the page: " + tc.noDocument
 					// The frame keeps its empty document, or holds
-					// Chromium's error page for a failed download.
+					// Chromium's error page for a failed download or a 407.
 					wantURL := ""
-					if tc.query.Get("status") == "404" {
+					if s := tc.query.Get("status"); s == "404" || s == "407" {
 						wantURL = "chrome-error://chromewebdata/"
 					}
 					if f.Rendered || f.NoDocument != tc.noDocument || f.What() != want || f.URL != wantURL {
