@@ -29,6 +29,9 @@
 //     is not on the local machine (localhost, *.localhost, a loopback
 //     address), whether the frame was given that URL or a redirect led
 //     there, before any response: no header plays a part.
+//   - A redirect to a URL of another scheme than http and https (data:,
+//     javascript:, mailto:, an application's own) comes next: browsers
+//     follow none, so the frame shows an error page or commits nothing.
 //   - A response that is no document comes then: status 204, 205 or 304
 //     commits nothing in the frame, and neither does a download (a
 //     Content-Disposition type other than inline; a MIME type Chromium does

@@ -110,6 +110,12 @@ type Verdict struct {
 //     ancestors, not the ones between them, and an opaque ancestor counts
 //     as not https (Chromium judges it by the scheme of the document it was
 //     made from, which "null" does not name).
+//   - A redirect not followed: when Redirects (or Redirected) says a
+//     redirect led to URL and its scheme is neither http nor https,
+//     Chromium refuses the redirect (net::ERR_UNSAFE_REDIRECT for data:,
+//     about:, blob:, file:; net::ERR_UNKNOWN_URL_SCHEME for ws: and wss:)
+//     and shows its error page, or ends the navigation (javascript:,
+//     mailto:, an application's own scheme) and commits nothing.
 //   - No document: a response with status 204, 205 or 304 commits nothing,
 //     and neither does a download: a Content-Disposition whose type is a
 //     token other than inline, or a MIME type Chromium does not render
@@ -175,6 +181,9 @@ func Evaluate(resp Response, ancestors []string) (Verdict, error) {
 			return v, nil
 		}
 		if v, ok := mixedContent(chain, resp); ok {
+			return v, nil
+		}
+		if v, ok := unfollowedRedirect(resp); ok {
 			return v, nil
 		}
 		if v, ok := noDocument(resp); ok {

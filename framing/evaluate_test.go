@@ -267,6 +267,47 @@ func TestEvaluate_noDocument(t *testing.T) {
 	}
 }
 
+// TestEvaluate_unfollowedRedirect checks that a redirect to a URL that is
+// not http or https leaves nothing of the page in a frame, whatever the
+// headers say, as measured in Chromium by scan/proof's
+// TestLoad_unfollowedRedirect; and that the rule needs a redirect.
+func TestEvaluate_unfollowedRedirect(t *testing.T) {
+	t.Parallel()
+	allow := []framing.Header{{Name: "Content-Security-Policy", Value: "frame-ancestors *"}}
+	for _, tc := range []struct {
+		resp framing.Response
+		// want is in the reason of a blocked verdict; "" for one that the
+		// rule leaves to the headers.
+		want string
+	}{
+		{framing.Response{URL: "data:text/html,hi", Redirects: []string{"http://v.test/"}}, "(here data:): Chromium refuses it (net::ERR_UNSAFE_REDIRECT) and shows its own error page"},
+		{framing.Response{URL: "about:blank", Redirected: true, Headers: allow}, "(here about:): Chromium refuses it (net::ERR_UNSAFE_REDIRECT)"},
+		{framing.Response{URL: "wss://v.test/", Redirects: []string{"https://v.test/"}, Headers: allow}, "net::ERR_UNKNOWN_URL_SCHEME"},
+		{framing.Response{URL: "javascript:alert(1)", Redirects: []string{"http://v.test/"}, Headers: allow}, "(here javascript:): Chromium ends the navigation there (net::ERR_ABORTED) and commits nothing"},
+		{framing.Response{URL: "MyApp://open", Redirects: []string{"http://v.test/", "http://v.test/a"}}, "(here myapp:): Chromium ends the navigation there"},
+		{framing.Response{URL: "blob:http://v.test/x", Redirects: []string{"http://v.test/"}, Element: "object"}, "and shows the <object>'s fallback content"},
+		// No redirect: the model judges the headers of the URL it is given.
+		{framing.Response{URL: "data:text/html,hi", Headers: allow}, ""},
+		// A redirect to http or https is followed.
+		{framing.Response{URL: "https://v.test/", Redirects: []string{"http://v.test/"}, Headers: allow}, ""},
+		{framing.Response{URL: "HTTP://v.test/", Redirects: []string{"http://v.test/a"}, Headers: allow}, ""},
+	} {
+		v, err := framing.Evaluate(tc.resp, []string{"http://attacker.example"})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.resp.URL, err)
+		}
+		if tc.want == "" {
+			if !v.Framable || v.DecidedBy != framing.DecidedByCSP {
+				t.Errorf("%s via %q: %+v; want framable by its frame-ancestors *", tc.resp.URL, tc.resp.Redirects, v)
+			}
+			continue
+		}
+		if v.Framable || v.DecidedBy != framing.DecidedByNoDocument || !strings.Contains(v.Reason, tc.want) {
+			t.Errorf("%s via %q: %+v; want blocked, no-document, with %q", tc.resp.URL, tc.resp.Redirects, v, tc.want)
+		}
+	}
+}
+
 // TestEvaluate_badPort checks that a page on a bad port of the Fetch
 // standard, or reached through one, is never framable, whatever its headers
 // say, and that its neighbours are judged by their headers.

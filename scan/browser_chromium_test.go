@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/clickguard/clickguard/framing"
 	"github.com/clickguard/clickguard/internal/chromiumtest"
 	"github.com/clickguard/clickguard/scan"
 	"github.com/clickguard/clickguard/scan/proof"
@@ -19,12 +21,13 @@ import (
 
 // TestRun_browserChromium scans, with Chromium's proof and a cookie, a URL
 // that redirects to a page whose frame-ancestors source has a path, and a
-// page that navigates itself to one that refuses frames, and two responses
-// that show nothing in a frame, a 204 and a download. Chromium must agree
-// with every verdict (it ignores the path after the redirect, it rendered
-// the page asked for, and it committed nothing for the last two, which it
-// says before the proof's deadline), and the cookie must reach no other
-// origin than the URL's.
+// page that navigates itself to one that refuses frames, and responses that
+// show nothing in a frame: a 204, a download, a 407 and redirects to a data:
+// URL and to an application's own scheme. Chromium must agree with every
+// verdict (it ignores the path after the redirect, it rendered the page
+// asked for, and it shows nothing of the last five, which it says before
+// the proof's deadline), and the cookie must reach no other origin than the
+// URL's.
 func TestRun_browserChromium(t *testing.T) {
 	chromiumtest.Require(t)
 	var mu sync.Mutex
@@ -63,6 +66,16 @@ func TestRun_browserChromium(t *testing.T) {
 			w.Header().Set("Content-Type", "application/octet-stream")
 			fmt.Fprint(w, "<!doctype html><title>download</title>")
 			return
+		case "/proxy-auth":
+			w.WriteHeader(http.StatusProxyAuthRequired)
+			fmt.Fprint(w, "<!doctype html><title>407</title>")
+			return
+		case "/data":
+			http.Redirect(w, r, "data:text/html,<title>data</title>", http.StatusFound)
+			return
+		case "/app":
+			http.Redirect(w, r, "clickguard-test://open", http.StatusFound)
+			return
 		}
 		fmt.Fprint(w, "<!doctype html><title>page</title>")
 	}))
@@ -74,7 +87,11 @@ func TestRun_browserChromium(t *testing.T) {
 	}
 	defer b.Close()
 	opts := scan.Options{SkipErrorPage: true, Browser: b, Cookie: "sid=s3cret", Timeout: 30 * time.Second}
-	urls := []string{srv.URL + "/redirect", srv.URL + "/away", srv.URL + "/js-nav", srv.URL + "/empty", srv.URL + "/download"}
+	nothing := []string{"/empty", "/download", "/proxy-auth", "/data", "/app"}
+	urls := []string{srv.URL + "/redirect", srv.URL + "/away", srv.URL + "/js-nav"}
+	for _, p := range nothing {
+		urls = append(urls, srv.URL+p)
+	}
 	err = scan.Run(t.Context(), opts, urls, func(res scan.Result) {
 		if res.Error != "" {
 			t.Errorf("%s: %s", res.URL, res.Error)
@@ -84,8 +101,8 @@ func TestRun_browserChromium(t *testing.T) {
 			if v.Browser == nil || v.Browser.Error != "" {
 				t.Errorf("%s in %q: no proof: %+v", res.URL, v.Ancestors, v.Browser)
 			}
-			if strings.HasSuffix(res.URL, "/empty") || strings.HasSuffix(res.URL, "/download") {
-				if v.Framable || v.Browser == nil || v.Browser.Rendered {
+			if slices.Contains(nothing, strings.TrimPrefix(res.URL, srv.URL)) {
+				if v.Framable || v.DecidedBy != string(framing.DecidedByNoDocument) || v.Browser == nil || v.Browser.Rendered {
 					t.Errorf("%s in %q: framable = %v, Chromium: %+v; want nothing of the page, predicted and proved", res.URL, v.Ancestors, v.Framable, v.Browser)
 				}
 			}

@@ -215,9 +215,10 @@ func newFacts(p, top *page, errPage *framing.Response) (*facts, error) {
 	}
 	f.xfo = framing.ParseXFO(xfoValues)
 
-	own, err := framing.ParseOrigin(p.final.Scheme + "://" + p.final.Host)
+	home := p.home()
+	own, err := framing.ParseOrigin(home.Scheme + "://" + home.Host)
 	if err != nil {
-		return nil, fmt.Errorf("origin of %s: %w", p.final, err)
+		return nil, fmt.Errorf("origin of %s: %w", home.Redacted(), err)
 	}
 	f.own = own.String()
 	f.ownScheme = own.Scheme
@@ -966,9 +967,13 @@ func (f *facts) checkErrorPage() []Finding {
 // the response has no framing protection, that it would be framable should
 // it become a page.
 func (f *facts) checkNoDocument(protected bool) []Finding {
-	if f.page.badPort {
+	if f.page.notFetched != "" {
+		msg := "Browsers show nothing of this URL in a frame, so there is nothing to click on: " + f.foreignV.Reason + ". The scanner fetched nothing from it either"
+		if onBadPort(f.page.final) {
+			msg += ", so its headers are not known"
+		}
 		return []Finding{{ID: "no-document", Severity: SeverityInfo,
-			Message:  "Browsers show nothing of this URL in a frame, so there is nothing to click on: " + f.foreignV.Reason + ". The scanner fetched nothing from it either, so its headers are not known.",
+			Message:  msg + ".",
 			Evidence: []string{"not fetched: " + f.page.final.Redacted()},
 		}}
 	}
@@ -1096,8 +1101,12 @@ func (f *facts) checkDocument() []Finding {
 			ev[i] = fmt.Sprintf("%d %s -> %s", r.Status, r.URL, r.Location)
 		}
 		msg := fmt.Sprintf("Reached through %s: only the final response's headers decide framing.", plural(n, "redirect"))
-		if f.page.badPort {
+		switch {
+		case f.page.notFetched == "":
+		case onBadPort(f.page.final):
 			msg = fmt.Sprintf("Reached through %s, the last to a URL on a bad port, where browsers end the navigation with an error.", plural(n, "redirect"))
+		default:
+			msg = fmt.Sprintf("Reached through %s, the last to a URL of another scheme than http and https, which browsers do not follow.", plural(n, "redirect"))
 		}
 		out = append(out, Finding{
 			ID:       "redirected",

@@ -1,6 +1,7 @@
 package scan_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -876,6 +878,88 @@ func TestRun_noDocument(t *testing.T) {
 				t.Errorf("findings %q, want no-document and neither no-protection nor not-html", ids)
 			}
 		})
+	}
+}
+
+// TestRun_unfollowedRedirect: a redirect to a URL of another scheme than
+// http and https (data:, javascript:, an application's own) is one that
+// browsers do not follow: the page is blocked in every chain, judged from
+// the standard chains of the origin that redirected, the scanner fetches
+// nothing there and probes no error page, and the result is a verdict, not
+// an error. A redirect to an http URL with no host is an error, and the
+// scanner dials nothing for it.
+func TestRun_unfollowedRedirect(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		// Headers that would allow any frame, on the redirect itself.
+		w.Header().Set("Content-Security-Policy", "frame-ancestors *")
+		w.Header().Set("Location", r.URL.Query().Get("to"))
+		w.WriteHeader(http.StatusFound)
+	}))
+	defer srv.Close()
+	for _, tc := range []struct{ to, scheme string }{
+		{"data:text/html,<p>hi", "data"},
+		{"javascript:alert(1)", "javascript"},
+		{"MyApp://open?id=1", "myapp"},
+		{"mailto:a@example.com", "mailto"},
+		{"wss://127.0.0.1/", "wss"},
+	} {
+		t.Run(tc.scheme, func(t *testing.T) {
+			u := srv.URL + "/" + tc.scheme + "?" + url.Values{"to": {tc.to}}.Encode()
+			var got []scan.Result
+			if err := scan.Run(t.Context(), scan.Options{}, []string{u}, func(r scan.Result) { got = append(got, r) }); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 || got[0].Err != nil || len(got[0].Verdicts) != 3 {
+				t.Fatalf("got %+v, want one result with three verdicts", got)
+			}
+			res := got[0]
+			if !strings.EqualFold(res.FinalURL, tc.to) || len(res.Redirects) != 1 || res.Status != 0 || !strings.Contains(res.NotFetched, "(here "+tc.scheme+":)") {
+				t.Errorf("final URL %q after %d redirects, status %d, not fetched %q; want %q after 1, status 0, not fetched for its scheme",
+					res.FinalURL, len(res.Redirects), res.Status, res.NotFetched, tc.to)
+			}
+			wantChains := [][]string{{"http://attacker.example"}, {srv.URL}, {srv.URL, "http://attacker.example"}}
+			for i, v := range res.Verdicts {
+				if v.Framable || v.DecidedBy != string(framing.DecidedByNoDocument) || !strings.Contains(v.Reason, "no redirect") || !slices.Equal(v.Ancestors, wantChains[i]) {
+					t.Errorf("%s: %+v; want blocked, no-document, for the redirect, in chain %q", v.Chain, v, wantChains[i])
+				}
+			}
+			if ids := idSeverities(res); !slices.Equal(ids, []string{"no-document:info", "redirected:info"}) {
+				t.Errorf("findings %v, want no-document and redirected", ids)
+			}
+		})
+	}
+	mu.Lock()
+	for _, p := range paths {
+		if strings.HasPrefix(p, "/clickguard-scan-") {
+			t.Errorf("the scanner probed an error page (%s) for a page it did not fetch", p)
+		}
+	}
+	if len(paths) != 2*5 {
+		t.Errorf("the server got %d requests, want 10: a framed and a top-level navigation for each URL", len(paths))
+	}
+	mu.Unlock()
+
+	var dialed atomic.Int32
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if addr != srv.Listener.Addr().String() {
+			dialed.Add(1)
+		}
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}}
+	defer tr.CloseIdleConnections()
+	var got []scan.Result
+	u := srv.URL + "/nohost?" + url.Values{"to": {"http://:80/"}}.Encode()
+	if err := scan.Run(t.Context(), scan.Options{Transport: tr}, []string{u}, func(r scan.Result) { got = append(got, r) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Err == nil || !strings.Contains(got[0].Error, "a URL with no host") || dialed.Load() != 0 {
+		t.Errorf("a redirect to http://:80/: %+v, %d dials elsewhere; want an error for the URL with no host, and no dial", got, dialed.Load())
 	}
 }
 

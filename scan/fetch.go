@@ -74,9 +74,11 @@ type page struct {
 	// body is the prefix of an HTML body that was read, kept only when
 	// the Crawl option is on, for its links.
 	body []byte
-	// badPort reports that final is on a bad port: nothing was fetched
-	// from it, and resp holds only the URLs (see unfetched).
-	badPort bool
+	// notFetched, when not empty, says why nothing was fetched from final,
+	// a URL where browsers load nothing: one on a bad port, or one of
+	// another scheme than http and https that a redirect led to. resp then
+	// holds only the URLs (see unfetched).
+	notFetched string
 }
 
 // badPorts are the ports browsers fetch nothing from (framing.BadPorts).
@@ -91,19 +93,49 @@ func onBadPort(u *url.URL) bool {
 	return err == nil && slices.Contains(badPorts, n)
 }
 
-// badPortError stops a redirect to a URL on a bad port: browsers fail the
-// navigation there, and the scanner ends it there too.
-type badPortError struct{ url *url.URL }
+// unfollowable reports whether browsers follow no redirect to u: it is of
+// another scheme than http and https (data:, javascript:, mailto:, an
+// application's own), or on a bad port. They show nothing of the page then
+// (see framing.Evaluate), and the scanner follows no such redirect either.
+func unfollowable(u *url.URL) bool {
+	return u.Scheme != "http" && u.Scheme != "https" || onBadPort(u)
+}
 
-func (e *badPortError) Error() string { return "redirect to a bad port: " + e.url.Redacted() }
+// unfollowedError stops a redirect to a URL that browsers do not follow
+// (see unfollowable): the navigation ends there, for the scanner too.
+type unfollowedError struct{ url *url.URL }
 
-// unfetched is the page of u, on a bad port, reached through redirects:
-// nothing was fetched from it, so its response has a URL and no status,
-// header or body, and every verdict on it is decided by its port.
+func (e *unfollowedError) Error() string { return "redirect not followed: " + whyNotFetched(e.url) }
+
+// whyNotFetched says why the scanner fetches nothing from u, a URL given on
+// a bad port or one that a redirect led to and that browsers do not follow.
+func whyNotFetched(u *url.URL) string {
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Sprintf("browsers follow no redirect to a URL of another scheme than http and https (here %s:), so neither does the scanner", u.Scheme)
+	}
+	return fmt.Sprintf("port %s is a bad port of the Fetch standard, from which browsers fetch nothing, so neither does the scanner", u.Port())
+}
+
+// unfetched is the page of u, a URL where browsers load nothing (on a bad
+// port, or of another scheme than http and https), reached through
+// redirects: nothing was fetched from it, so its response has a URL and no
+// status, header or body, and every verdict on it is decided by the URL.
 func unfetched(u *url.URL, redirects []Redirect) *page {
-	p := &page{final: u, redirects: redirects, badPort: true}
+	p := &page{final: u, redirects: redirects, notFetched: whyNotFetched(u)}
 	p.resp = p.response()
 	return p
+}
+
+// home is the URL whose origin is the page's in the standard chains: its
+// final URL, or, when that is of another scheme than http and https (a
+// redirect not followed), the last URL that redirected there.
+func (p *page) home() *url.URL {
+	if n := len(p.redirects); n > 0 && p.final.Scheme != "http" && p.final.Scheme != "https" {
+		if u, err := url.Parse(p.redirects[n-1].URL); err == nil {
+			return u
+		}
+	}
+	return p.final
 }
 
 // response is the framing.Response of p's URL and redirects, which the
@@ -153,8 +185,13 @@ func newClient(opts Options, limit *limiter) *http.Client {
 			if origin, ok := req.Context().Value(originKey{}).(string); ok && originOf(req.URL) != origin {
 				return fmt.Errorf("%w: %s (the crawl stays on %s)", ErrLeftOrigin, req.URL.Redacted(), origin)
 			}
-			if onBadPort(req.URL) {
-				return &badPortError{req.URL}
+			if (req.URL.Scheme == "http" || req.URL.Scheme == "https") && req.URL.Hostname() == "" {
+				// net/http would dial the local machine (http://:80/);
+				// browsers refuse the URL (Chromium: net::ERR_INVALID_REDIRECT).
+				return fmt.Errorf("redirect to %s, a URL with no host, which browsers refuse", req.URL.Redacted())
+			}
+			if unfollowable(req.URL) {
+				return &unfollowedError{req.URL}
 			}
 			// A browser keeps a navigation's referrer through its redirects
 			// (the scanner's first request has none, as one typed in the
@@ -283,8 +320,8 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation, credOri
 		creds.apply(req)
 	}
 	resp, err := s.client.Do(req)
-	if bad, ok := errors.AsType[*badPortError](err); ok && resp != nil {
-		return unfetched(bad.url, append(redirectsTo(resp), asRedirect(resp))), nil
+	if stop, ok := errors.AsType[*unfollowedError](err); ok && resp != nil {
+		return unfetched(stop.url, append(redirectsTo(resp), asRedirect(resp))), nil
 	}
 	if err != nil {
 		return nil, fetchError(ctx, u, err, s.opts.Timeout)

@@ -195,7 +195,7 @@ var rules = []Rule{
 	{
 		ID: "no-document", Name: "NoDocument", Severity: SeverityInfo,
 		Short: "Browsers show nothing of the response in a frame",
-		Full:  "The response commits no document in a frame: its status is 204, 205 or 304, or 407 (which Chromium takes for a proxy's challenge and fails), or it is a download (Content-Disposition: attachment, or a type Chromium does not render, such as application/octet-stream or text/csv), or its URL is on a bad port of the Fetch standard (such as 6000 or 6666), from which browsers fetch nothing (and the scanner neither, so its headers are not known). A frame keeps its empty document, or shows the browser's error page, so there is nothing to click on whatever the framing headers say.",
+		Full:  "The response commits no document in a frame: its status is 204, 205 or 304, or 407 (which Chromium takes for a proxy's challenge and fails), or it is a download (Content-Disposition: attachment, or a type Chromium does not render, such as application/octet-stream or text/csv), or its URL is on a bad port of the Fetch standard (such as 6000 or 6666), from which browsers fetch nothing (and the scanner neither, so its headers are not known), or a redirect led to a URL of another scheme than http and https (data:, javascript:, mailto:, an application's own), which browsers do not follow. A frame keeps its empty document, or shows the browser's error page, so there is nothing to click on whatever the framing headers say.",
 		Help:  "Nothing to do while the response stays so; send Content-Security-Policy: frame-ancestors 'none' anyway, so that it is protected should it become a page.",
 	},
 	{

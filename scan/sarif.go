@@ -263,9 +263,16 @@ func (r *Report) sarifAdd(res Result) error {
 				Properties: &sarifURLProp{URL: res.URL, Ancestors: v.Ancestors}})
 		}
 	}
+	// A result is located at the page's final URL; where there is none,
+	// or it is one of another scheme that a redirect named (javascript:,
+	// data:, which a viewer should not offer as a link), at the http or
+	// https URL that answered last.
 	uri := res.FinalURL
-	if uri == "" {
+	if !strings.HasPrefix(uri, "http://") && !strings.HasPrefix(uri, "https://") {
 		uri = res.URL
+		if n := len(res.Redirects); n > 0 {
+			uri = res.Redirects[n-1].URL
+		}
 	}
 	seen := map[string]int{}
 	for _, f := range res.Findings {

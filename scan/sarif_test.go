@@ -16,6 +16,11 @@ type sarifOut struct {
 			RuleIndex           *int              `json:"ruleIndex"`
 			Level               string            `json:"level"`
 			PartialFingerprints map[string]string `json:"partialFingerprints"`
+			Locations           []struct {
+				PhysicalLocation struct {
+					ArtifactLocation struct{ URI string } `json:"artifactLocation"`
+				} `json:"physicalLocation"`
+			} `json:"locations"`
 		} `json:"results"`
 		Invocations []struct {
 			ExecutionSuccessful        bool `json:"executionSuccessful"`
@@ -179,6 +184,29 @@ func TestSARIF_fingerprints(t *testing.T) {
 	out := sarifReport(t, []Result{res}, nil).Runs[0].Results
 	if len(out) != 2 || out[0].PartialFingerprints[sarifFingerprint] == out[1].PartialFingerprints[sarifFingerprint] {
 		t.Errorf("results %+v: want two with different fingerprints", out)
+	}
+}
+
+// TestSARIF_location checks where results are located: at the final URL,
+// and for a page that a redirect sent to a URL of another scheme, which was
+// not fetched, at the URL that redirected, not at the javascript: URL.
+func TestSARIF_location(t *testing.T) {
+	t.Parallel()
+	redirected := framable("")
+	redirected.URL = "http://a.example/from"
+	redirected.Redirects = []Redirect{{URL: "http://a.example/from", Status: 302, Location: "/go"}, {URL: "http://a.example/go", Status: 302, Location: "javascript:alert(1)"}}
+	redirected.FinalURL, redirected.Status, redirected.NotFetched = "javascript:alert(1)", 0, "not fetched"
+	for _, tc := range []struct {
+		res  Result
+		want string
+	}{
+		{framable(""), "http://a.example/"},
+		{redirected, "http://a.example/go"},
+	} {
+		out := sarifReport(t, []Result{tc.res}, nil).Runs[0].Results
+		if len(out) != 1 || len(out[0].Locations) != 1 || out[0].Locations[0].PhysicalLocation.ArtifactLocation.URI != tc.want {
+			t.Errorf("final URL %s: results %+v, want one located at %s", tc.res.FinalURL, out, tc.want)
+		}
 	}
 }
 

@@ -207,7 +207,10 @@ type Result struct {
 	Status   int    `json:"status"`
 	// NotFetched, when not empty, says why nothing was fetched from
 	// FinalURL: it is on a bad port, from which browsers fetch nothing
-	// (framing.BadPorts). Status is then 0, and every verdict blocked.
+	// (framing.BadPorts), or a redirect led to it and it is of another
+	// scheme than http and https (data:, mailto:, an application's own),
+	// where browsers follow no redirect. Status is then 0, and every
+	// verdict blocked.
 	NotFetched string     `json:"not_fetched,omitempty"`
 	TopLevel   *TopLevel  `json:"top_level,omitempty"`
 	Redirects  []Redirect `json:"redirects,omitempty"`
@@ -542,9 +545,7 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 	res.FinalURL = page.final.Redacted()
 	res.Status = page.resp.Status
 	res.Redirects = page.redirects
-	if page.badPort {
-		res.NotFetched = notFetched(page.final)
-	}
+	res.NotFetched = page.notFetched
 	// The same URL as a top-level navigation, to tell when the server
 	// answers frames differently.
 	top, err := s.fetch(ctx, u, topNavigation, creds)
@@ -562,7 +563,9 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 			from = top
 		}
 		scope := c.origin
-		if final := originOf(from.final); !inner && final != scope {
+		if from.notFetched != "" {
+			res.Crawl = "not crawled: nothing was fetched from " + from.final.Redacted()
+		} else if final := originOf(from.final); !inner && final != scope {
 			// A URL given that redirects to another origin of its site
 			// (http:// to https://, example.com to www.example.com) is
 			// crawled where it landed; one that lands on another site
@@ -577,7 +580,7 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 				res.Crawl = "not crawled: the URL redirected to " + final + ", another site than " + c.origin
 			}
 		}
-		if originOf(from.final) == scope {
+		if from.notFetched == "" && originOf(from.final) == scope {
 			found.final = normalizeURL(from.final)
 			// Up to 2*Crawl+2 of them may have been seen already (the
 			// visited set's bound): so many more leave room for Crawl new
@@ -588,7 +591,9 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 	}
 
 	var errPage *framing.Response
-	if !s.opts.SkipErrorPage && !page.badPort { // its error pages are on the same port
+	// Nothing to probe where nothing was fetched: a bad port's error pages
+	// are on the same port, and a URL of another scheme has none.
+	if !s.opts.SkipErrorPage && page.notFetched == "" {
 		if p, err := s.errorPage(ctx, page.final, creds); err == nil {
 			errPage = &p
 		}
@@ -602,11 +607,6 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 		prove(ctx, s.opts.Browser, s.opts.Timeout, s.limit, &res, creds)
 	}
 	return res, found
-}
-
-// notFetched is Result.NotFetched for u, on a bad port.
-func notFetched(u *url.URL) string {
-	return fmt.Sprintf("port %s is a bad port of the Fetch standard, from which browsers fetch nothing, so neither does the scanner", u.Port())
 }
 
 // hasCredentials reports whether the Cookie or Header option is set.

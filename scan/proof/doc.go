@@ -73,8 +73,15 @@
 //     6000 or 6666), from which Chromium fetches nothing
 //     (net::ERR_UNSAFE_PORT, from its Network events), or the page answered
 //     with status 407, a proxy's challenge that no proxy sent
-//     (net::ERR_UNEXPECTED_PROXY_AUTH): Load sets [Frame.NoDocument] too,
-//     and the frame holds Chromium's error page.
+//     (net::ERR_UNEXPECTED_PROXY_AUTH), or redirected to a URL of another
+//     scheme than http and https that Chromium refuses (data:, about:;
+//     net::ERR_UNSAFE_REDIRECT) or cannot load (ws:;
+//     net::ERR_UNKNOWN_URL_SCHEME): Load sets [Frame.NoDocument] too, and
+//     the frame holds Chromium's error page;
+//   - the page redirected to a URL of another scheme that Chromium does
+//     not load in the frame (javascript:, mailto:, an application's own):
+//     it ends the navigation (net::ERR_ABORTED) and commits nothing, and
+//     Load sets [Frame.NoDocument].
 //
 // A frame that commits nothing and for which Chromium says nothing is an
 // error at the deadline. A download with an error status (a 404

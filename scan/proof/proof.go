@@ -571,7 +571,8 @@ func ancestorDocument(origin, inner string) []byte {
 // Load returns at once, with [Frame.MixedContent] or [Frame.NoDocument]
 // set, when Chromium reports that the frame commits nothing of the page:
 // its request was blocked as mixed content or not made (a bad port), or
-// the response is a download or has status 204, 205, 304 or 407. Load
+// the response is a download or has status 204, 205, 304 or 407, or it
+// redirected to a URL of another scheme than http and https. Load
 // returns an error, and no verdict, when the
 // chain cannot be built as named, when the frame holds an error page that
 // is not a framing refusal (such as a download with an error status), or
@@ -812,10 +813,12 @@ type walker struct {
 type navigation struct {
 	frame   cdp.FrameID       // the innermost frame, once found
 	request network.RequestID // its navigation's request, once sent
+	url     string            // the URL it last requested, after redirects
 	// status is the status of the final response (Network.responseReceived,
 	// which Chromium sends for a response it reads as a document, not for
-	// a redirect); raw that of the last response, redirects included
-	// (Network.responseReceivedExtraInfo, also sent for a 304).
+	// a redirect); raw that of the last response since url was requested,
+	// redirects included (Network.responseReceivedExtraInfo, also sent for
+	// a 304).
 	status, raw int64
 	failed      string // the net error that ended the request, if any
 }
@@ -859,6 +862,9 @@ func (w *walker) noteNavigation(ev any) {
 		// one before it is sent, and a redirect keeps the request's ID.
 		if n.frame != "" && e.FrameID == n.frame && e.Type == network.ResourceTypeDocument && n.request == "" {
 			n.request = e.RequestID
+		}
+		if n.request != "" && e.RequestID == n.request && e.Request != nil {
+			n.url, n.raw = e.Request.URL, 0
 		}
 	case *network.EventResponseReceived:
 		if n.request != "" && e.RequestID == n.request && e.Response != nil {
@@ -904,6 +910,18 @@ func (w *walker) noDocument(id cdp.FrameID) string {
 	switch status {
 	case http.StatusNoContent, http.StatusResetContent, http.StatusNotModified:
 		return fmt.Sprintf("the response had status %d, which commits no document", status)
+	}
+	// A redirect Chromium did not follow, to a URL of another scheme than
+	// http and https (a javascript: one is never requested; a mailto: or
+	// an application's own is handed to the system): it ends the
+	// navigation, and the frame keeps its document.
+	scheme, _, _ := strings.Cut(n.url, ":")
+	if n.failed == "net::ERR_ABORTED" && n.status == 0 && (n.raw >= 300 && n.raw <= 399 || scheme != "http" && scheme != "https") {
+		to := ""
+		if scheme != "http" && scheme != "https" {
+			to = " to a " + scheme + ": URL"
+		}
+		return fmt.Sprintf("Chromium did not follow the page's redirect%s: it ended the navigation (net::ERR_ABORTED) and committed nothing", to)
 	}
 	return ""
 }
@@ -1108,6 +1126,8 @@ func (w *walker) walk(levels []ancestor, pageURL string) (Frame, error) {
 var unloadable = map[string]string{
 	"net::ERR_UNSAFE_PORT":           "refused to fetch the page: its port is a bad port, from which browsers load nothing",
 	"net::ERR_UNEXPECTED_PROXY_AUTH": "failed the page's response: its status, 407, is a proxy's challenge that no proxy sent",
+	"net::ERR_UNSAFE_REDIRECT":       "refused the page's redirect to a URL of another scheme than http and https",
+	"net::ERR_UNKNOWN_URL_SCHEME":    "cannot load the URL the page redirected to as a page: its scheme is not http or https",
 }
 
 // settle gives document d of frame id a moment to hold what Load reports

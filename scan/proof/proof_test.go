@@ -502,6 +502,72 @@ func TestLoad_noDocument(t *testing.T) {
 	}
 }
 
+// TestLoad_unfollowedRedirect checks that a redirect to a URL of another
+// scheme than http and https is a verdict at once, nothing of the page, as
+// the framing model predicts: Chromium refuses data: and about: URLs
+// (net::ERR_UNSAFE_REDIRECT) and ws: ones (net::ERR_UNKNOWN_URL_SCHEME) and
+// shows its error page, and ends the navigation at any other scheme, such as
+// javascript:, mailto: or an application's own (net::ERR_ABORTED), with
+// nothing committed. The page is requested once: not outside a frame. The
+// control, a redirect to an http page, renders.
+func TestLoad_unfollowedRedirect(t *testing.T) {
+	b := startBrowser(t, proof.Options{})
+	var mu sync.Mutex
+	requests := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests[r.URL.RequestURI()]++
+		mu.Unlock()
+		if to := r.URL.Query().Get("to"); to != "" {
+			w.Header().Set("Location", to)
+			w.WriteHeader(http.StatusFound)
+			return
+		}
+		fmt.Fprint(w, "<!doctype html><title>page</title><p>the page")
+	}))
+	t.Cleanup(srv.Close) // the subtests run in parallel, after this function returns
+	for _, tc := range []struct {
+		to string
+		// noDocument is in Frame.NoDocument; "" for a page that renders.
+		noDocument string
+		errorPage  bool
+	}{
+		{"data:text/html,<p>hi", "(net::ERR_UNSAFE_REDIRECT), and shows its error page", true},
+		{"about:blank", "(net::ERR_UNSAFE_REDIRECT), and shows its error page", true},
+		{"ws://127.0.0.1:1/", "(net::ERR_UNKNOWN_URL_SCHEME), and shows its error page", true},
+		{"javascript:parent.postMessage(1,'*')", "Chromium did not follow the page's redirect: it ended the navigation (net::ERR_ABORTED)", false},
+		{"mailto:a@example.com", "redirect to a mailto: URL: it ended the navigation (net::ERR_ABORTED)", false},
+		{"clickguard-test://open", "redirect to a clickguard-test: URL: it ended the navigation (net::ERR_ABORTED)", false},
+		{"/landing", "", false},
+	} {
+		for i, chain := range [][]string{{"http://attacker.example"}, {srv.URL}} {
+			t.Run(tc.to+" in "+chain[0], func(t *testing.T) {
+				t.Parallel()
+				uri := "/from?" + url.Values{"to": {tc.to}, "chain": {strconv.Itoa(i)}}.Encode()
+				ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+				defer cancel()
+				f, err := b.Load(ctx, srv.URL+uri, chain)
+				switch {
+				case err != nil:
+					t.Fatalf("Load(%s, %q): %v", uri, chain, err)
+				case tc.noDocument == "":
+					if !f.Rendered || f.NoDocument != "" {
+						t.Errorf("Load(%s, %q) = %s, want the page it redirected to rendered", uri, chain, f.What())
+					}
+				case f.Rendered || !strings.Contains(f.NoDocument, tc.noDocument) || strings.HasPrefix(f.URL, "chrome-error://") != tc.errorPage:
+					t.Errorf("Load(%s, %q) = %s (URL %q); want nothing of the page, with %q (Chromium's error page: %v)", uri, chain, f.What(), f.URL, tc.noDocument, tc.errorPage)
+				}
+				mu.Lock()
+				n := requests[uri]
+				mu.Unlock()
+				if n != 1 {
+					t.Errorf("Load(%s, %q) requested the page %d times, want once: in its frame, not outside it", uri, chain, n)
+				}
+			})
+		}
+	}
+}
+
 // TestLoad_badPort checks that a URL on a bad port, or one that redirects
 // to such a URL, is a verdict at once: Chromium fetches nothing from it
 // (net::ERR_UNSAFE_PORT) and shows its error page, nothing of the page, as
