@@ -963,6 +963,57 @@ func TestRun_unfollowedRedirect(t *testing.T) {
 	}
 }
 
+// TestRun_unicodeRedirect: a redirect to a Unicode host name is followed
+// to the ASCII form browsers give it, which the Host header names and the
+// verdicts compare: the page's frame-ancestors names its own origin in that
+// form, so its own origin may frame it. A redirect to a name that browsers
+// refuse is an error. Every name is dialed on the test server.
+func TestRun_unicodeRedirect(t *testing.T) {
+	t.Parallel()
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		port := srv.Listener.Addr().(*net.TCPAddr).Port
+		switch r.URL.Path {
+		case "/from":
+			http.Redirect(w, r, fmt.Sprintf("http://b%%C3%%BCcher.example:%d/page", port), http.StatusFound)
+		case "/refused":
+			http.Redirect(w, r, fmt.Sprintf("http://a%%E2%%80%%8Db.example:%d/page", port), http.StatusFound)
+		default:
+			if want := fmt.Sprintf("xn--bcher-kva.example:%d", port); r.Host != want {
+				http.Error(w, "Host "+r.Host+", want "+want, http.StatusMisdirectedRequest)
+				return
+			}
+			w.Header().Set("Content-Security-Policy", "frame-ancestors http://"+r.Host)
+			fmt.Fprint(w, "<!doctype html><title>page</title>")
+		}
+	}))
+	defer srv.Close()
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+	}}
+	defer tr.CloseIdleConnections()
+	var got []scan.Result
+	if err := scan.Run(t.Context(), scan.Options{Transport: tr, SkipErrorPage: true}, []string{srv.URL + "/from", srv.URL + "/refused"}, func(r scan.Result) { got = append(got, r) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("got %+v, want two results", got)
+	}
+	own := fmt.Sprintf("http://xn--bcher-kva.example:%d", srv.Listener.Addr().(*net.TCPAddr).Port)
+	if res := got[0]; res.Err != nil || res.Status != 200 || res.FinalURL != own+"/page" || len(res.Verdicts) != 3 {
+		t.Fatalf("%+v; want status 200 at %s/page", res, own)
+	}
+	for i, want := range []bool{false, true, false} {
+		v := got[0].Verdicts[i]
+		if v.Framable != want || v.DecidedBy != string(framing.DecidedByCSP) || !slices.Contains(v.Ancestors, own) && i > 0 {
+			t.Errorf("%s %q: framable = %v (%s: %s), want %v", v.Chain, v.Ancestors, v.Framable, v.DecidedBy, v.Reason, want)
+		}
+	}
+	if res := got[1]; res.Err == nil || !strings.Contains(res.Error, "not a domain name browsers accept") {
+		t.Errorf("a redirect to a refused name: %+v, want an error that says so", res)
+	}
+}
+
 // TestRun_badPort: a URL on a bad port, given or reached through a
 // redirect, is blocked in every chain and is not fetched: browsers fetch
 // nothing from it, so the scanner sends it nothing either, whether a server

@@ -391,6 +391,44 @@ func TestCrawl_links(t *testing.T) {
 	}
 }
 
+// TestCrawl_unicodeHost: a link that names the page's host in Unicode is
+// of the page's origin, as a browser's URL parser maps it to ASCII; one
+// whose host browsers refuse is no link.
+func TestCrawl_unicodeHost(t *testing.T) {
+	doc, _ := url.Parse("http://xn--bcher-kva.example/")
+	body := `<a href="http://bücher.example/a"><a href="http://BÜCHER.example/b"><a href="http://b%C3%BCcher.example/c">` +
+		"<a href=\"http://a\u200db.example/d\"><a href=\"http://b\u00fccher.example:8080/e\">"
+	got := crawlLinks([]byte(body), doc, originOf(doc), 10)
+	want := []string{"http://xn--bcher-kva.example/a", "http://xn--bcher-kva.example/b", "http://xn--bcher-kva.example/c"}
+	if !slices.Equal(got, want) {
+		t.Errorf("links:\n got %q\nwant %q", got, want)
+	}
+}
+
+// TestParseTarget_unicodeHost: a host name given in Unicode is scanned in
+// the ASCII form browsers give it (checked against Chromium's URL parser);
+// one browsers refuse is an error.
+func TestParseTarget_unicodeHost(t *testing.T) {
+	for _, tc := range []struct{ raw, host string }{
+		{"http://bücher.example/", "xn--bcher-kva.example"},
+		{"https://BÜCHER.example:8443/p", "xn--bcher-kva.example:8443"},
+		{"http://faß.example/", "xn--fa-hia.example"}, // nontransitional, as Chromium
+		{"http://ＥＸＡＭＰＬＥ．com/", "example.com"},
+		{"http://a_b.ü.example/", "a_b.xn--tda.example"},
+		{"http://xn--bcher-kva.example/", "xn--bcher-kva.example"},
+	} {
+		u, err := parseTarget(tc.raw)
+		if err != nil || u.Host != tc.host {
+			t.Errorf("parseTarget(%q) = %v, %v; want host %q", tc.raw, u, err, tc.host)
+		}
+	}
+	for _, raw := range []string{"http://a\u200db.example/", "http://\u05d0a.example/"} {
+		if u, err := parseTarget(raw); err == nil || !strings.Contains(err.Error(), "not a domain name browsers accept") {
+			t.Errorf("parseTarget(%q) = %v, %v; want an error", raw, u, err)
+		}
+	}
+}
+
 func TestCrawl_visitedBounded(t *testing.T) {
 	start, _ := url.Parse("http://example.com/")
 	c := newCrawl(start, 2)

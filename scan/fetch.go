@@ -185,10 +185,17 @@ func newClient(opts Options, limit *limiter) *http.Client {
 			if origin, ok := req.Context().Value(originKey{}).(string); ok && originOf(req.URL) != origin {
 				return fmt.Errorf("%w: %s (the crawl stays on %s)", ErrLeftOrigin, req.URL.Redacted(), origin)
 			}
-			if (req.URL.Scheme == "http" || req.URL.Scheme == "https") && req.URL.Hostname() == "" {
+			if req.URL.Scheme == "http" || req.URL.Scheme == "https" {
 				// net/http would dial the local machine (http://:80/);
 				// browsers refuse the URL (Chromium: net::ERR_INVALID_REDIRECT).
-				return fmt.Errorf("redirect to %s, a URL with no host, which browsers refuse", req.URL.Redacted())
+				if req.URL.Hostname() == "" {
+					return fmt.Errorf("redirect to %s, a URL with no host, which browsers refuse", req.URL.Redacted())
+				}
+				// A browser follows http://bücher.example/ to
+				// xn--bcher-kva.example, the origin the verdicts compare.
+				if err := asciiHost(req.URL); err != nil {
+					return fmt.Errorf("redirect to %s: %w, so they refuse the redirect", req.URL.Redacted(), err)
+				}
 			}
 			if unfollowable(req.URL) {
 				return &unfollowedError{req.URL}

@@ -652,7 +652,8 @@ func (s *scanner) errorPage(ctx context.Context, final *url.URL, credOrigin stri
 }
 
 // CheckURL reports why raw cannot be scanned, or nil: it must be an
-// absolute http or https URL with an ASCII host, and a port from 1 to
+// absolute http or https URL with a host (a Unicode host name is scanned in
+// the ASCII form browsers give it, and must have one), and a port from 1 to
 // 65535 if any. Run reports such a URL through Result.Error; a command
 // line can call CheckURL first to treat it as a usage error.
 func CheckURL(raw string) error {
@@ -695,12 +696,10 @@ func parseTarget(raw string) (*url.URL, error) {
 			return nil, fmt.Errorf("invalid URL %q: port %s is not between 1 and 65535", u.Redacted(), p)
 		}
 	}
-	// Origins are compared in their ASCII form; the standard library has
-	// no public IDNA mapping, so ask for it rather than guess.
-	for _, c := range []byte(u.Hostname()) {
-		if c >= 0x80 {
-			return nil, fmt.Errorf("invalid URL %q: host is not ASCII: write it in its xn-- (punycode) form", u.Redacted())
-		}
+	// Origins are compared in their ASCII form, which a browser's address
+	// bar gives a host name too.
+	if err := asciiHost(u); err != nil {
+		return nil, fmt.Errorf("invalid URL %q: %w", u.Redacted(), err)
 	}
 	return u, nil
 }
