@@ -48,6 +48,10 @@
 // and for a refused connection, so before it answers "blocked" Load checks,
 // once per page, that Chromium can load the page as a top-level document;
 // when it cannot (a network or certificate error) Load returns an error.
+// When it can, but Chromium failed the frame's navigation with another
+// error than its framing refusal (net::ERR_BLOCKED_BY_RESPONSE), such as
+// net::ERR_TOO_MANY_REDIRECTS for a cookie wall whose cookie a frame of
+// another site does not get, Load returns an error too.
 // Chromium runs with its reload of error pages off, which would otherwise
 // replace that top-level error page a second after it commits, with the
 // reload's outcome. A chain not complete before the context's deadline is

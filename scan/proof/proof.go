@@ -632,11 +632,18 @@ func (b *Browser) load(ctx context.Context, pageURL string, ancestors []string, 
 	// Chromium said why the frame holds nothing: no refusal to tell from a
 	// network error.
 	if !f.Rendered && f.MixedContent == "" && f.NoDocument == "" {
+		failed := w.failure() // before reachable follows the top frame
 		if err := b.reachable(w, u.String()); err != nil {
 			if ctx.Err() != nil {
 				return Frame{}, fmt.Errorf("proof: %s: no verdict before the deadline (%s): %w", pageURL, w.state, ctx.Err())
 			}
 			return Frame{}, fmt.Errorf("proof: %s: %w", pageURL, err)
+		}
+		// Chromium names its framing refusal: another error is not one,
+		// even where the page loads outside a frame (a redirect loop of a
+		// cookie that a frame of another site does not get).
+		if failed != "" && failed != "net::ERR_BLOCKED_BY_RESPONSE" {
+			return Frame{}, fmt.Errorf("proof: %s: chromium failed the page in its frame with %s, which is no framing refusal (net::ERR_BLOCKED_BY_RESPONSE), and loads it outside a frame", pageURL, failed)
 		}
 	}
 	return f, nil

@@ -568,6 +568,38 @@ func TestLoad_unfollowedRedirect(t *testing.T) {
 	}
 }
 
+// TestLoad_otherFailure checks that Chromium's error page in the frame is
+// "blocked" only for a framing refusal: a page that fails in a frame of
+// another site for another reason, and loads outside a frame, has no
+// verdict. Here a cookie wall: it sets a cookie and redirects to itself,
+// and the cookie, SameSite=Lax by default, is not stored in a frame of
+// another site, so the frame's navigation ends in
+// net::ERR_TOO_MANY_REDIRECTS, while a tab gets the page. The control
+// refuses frames with X-Frame-Options.
+func TestLoad_otherFailure(t *testing.T) {
+	b := startBrowser(t, proof.Options{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/deny" {
+			w.Header().Set("X-Frame-Options", "DENY")
+		} else if _, err := r.Cookie("seen"); err != nil {
+			w.Header().Set("Set-Cookie", "seen=1; Path=/")
+			http.Redirect(w, r, r.URL.Path, http.StatusFound)
+			return
+		}
+		fmt.Fprint(w, "<!doctype html><title>page</title><p>the page")
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	chain := []string{"http://attacker.example"}
+	if f, err := b.Load(ctx, srv.URL+"/wall", chain); err == nil || !strings.Contains(err.Error(), "with net::ERR_TOO_MANY_REDIRECTS, which is no framing refusal") {
+		t.Errorf("Load(cookie wall) = %s, %v; want an error that names Chromium's failure", f.What(), err)
+	}
+	if f, err := b.Load(ctx, srv.URL+"/deny", chain); err != nil || f.Rendered {
+		t.Errorf("Load(DENY) = %s, %v; want blocked", f.What(), err)
+	}
+}
+
 // TestLoad_badPort checks that a URL on a bad port, or one that redirects
 // to such a URL, is a verdict at once: Chromium fetches nothing from it
 // (net::ERR_UNSAFE_PORT) and shows its error page, nothing of the page, as
