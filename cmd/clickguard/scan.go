@@ -15,6 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+
 	"github.com/clickguard/clickguard/framing"
 	"github.com/clickguard/clickguard/scan"
 	"github.com/clickguard/clickguard/scan/proof"
@@ -327,11 +330,25 @@ func readAt(s string) (string, error) {
 	if !ok {
 		return s, nil
 	}
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return "", err
 	}
+	defer f.Close()
+	b, err := io.ReadAll(textReader(f))
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
 	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+// textReader reads a text file as editors save them: a byte order mark is
+// dropped (UTF-8's, which Notepad writes), and text in UTF-16 with one
+// (what Windows PowerShell's > writes) is read as UTF-8. Any other bytes
+// pass unchanged. Without it, a cookie read from such a file would carry
+// the mark in its name, and servers would ignore it.
+func textReader(r io.Reader) io.Reader {
+	return transform.NewReader(r, unicode.BOMOverride(transform.Nop))
 }
 
 // isToken reports whether s is an HTTP header name (RFC 9110 token).
@@ -458,7 +475,7 @@ func (sf *scanFlags) urlSeq() (urls iter.Seq[string], readErr func() error, clos
 		if r == nil {
 			return
 		}
-		sc := bufio.NewScanner(r)
+		sc := bufio.NewScanner(textReader(r))
 		for sc.Scan() {
 			line := strings.TrimSpace(sc.Text())
 			if line == "" || strings.HasPrefix(line, "#") {

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -356,14 +357,21 @@ func TestScan_jsonl(t *testing.T) {
 // file and from CLICKGUARD_COOKIE) reach the server.
 func TestScan_headersAndCookie(t *testing.T) {
 	dir := t.TempDir()
-	cookieFile := filepath.Join(dir, "cookie")
-	headerFile := filepath.Join(dir, "headers")
-	if err := os.WriteFile(cookieFile, []byte("session=fromfile\n"), 0o600); err != nil {
-		t.Fatal(err)
+	write := func(name string, b []byte) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
 	}
-	if err := os.WriteFile(headerFile, []byte("X-A: 1\r\nX-B: two words\n\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cookieFile := write("cookie", []byte("session=fromfile\n"))
+	headerFile := write("headers", []byte("X-A: 1\r\nX-B: two words\n\n"))
+	// As Notepad saves them, with UTF-8's byte order mark, and as Windows
+	// PowerShell's > writes them, in UTF-16 with a byte order mark.
+	bomCookie := write("cookie-bom", []byte("\uFEFFsession=fromfile\r\n"))
+	bomHeaders := write("headers-bom", []byte("\uFEFFX-A: 1\r\n"))
+	utf16Cookie := write("cookie-utf16", utf16LE("\uFEFFsession=fromfile\r\n"))
+	utf16Headers := write("headers-utf16", utf16LE("\uFEFFX-A: 1\r\nX-B: two words\r\n"))
 	// Two requests per run: the framed navigation and the top-level one.
 	got := make(chan http.Header, 2)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -381,6 +389,10 @@ func TestScan_headersAndCookie(t *testing.T) {
 		{"flags", "", []string{"-header", "Authorization: Bearer x", "-cookie", "session=abc"},
 			map[string]string{"Authorization": "Bearer x", "Cookie": "session=abc"}},
 		{"files", "", []string{"-header", "@" + headerFile, "-cookie", "@" + cookieFile},
+			map[string]string{"X-A": "1", "X-B": "two words", "Cookie": "session=fromfile"}},
+		{"files with a byte order mark", "", []string{"-header", "@" + bomHeaders, "-cookie", "@" + bomCookie},
+			map[string]string{"X-A": "1", "Cookie": "session=fromfile"}},
+		{"files in UTF-16", "", []string{"-header", "@" + utf16Headers, "-cookie", "@" + utf16Cookie},
 			map[string]string{"X-A": "1", "X-B": "two words", "Cookie": "session=fromfile"}},
 		{"environment", "session=env", nil, map[string]string{"Cookie": "session=env"}},
 		{"flag beats environment", "session=env", []string{"-cookie", "session=flag"}, map[string]string{"Cookie": "session=flag"}},
@@ -559,6 +571,38 @@ func TestScan_urlsFile(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("scanned URLs mismatch (-want +got):\n%s", diff)
 	}
+
+	// The same list as Notepad saves it, with UTF-8's byte order mark, and
+	// as Windows PowerShell's > writes it, in UTF-16 with a byte order mark.
+	for name, b := range map[string][]byte{"UTF-8 with a byte order mark": []byte("\uFEFF" + content), "UTF-16": utf16LE("\uFEFF" + content)} {
+		if err := os.WriteFile(list, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := runScanCmd(t, "", "-format", "jsonl", "-skip-error-page", "-urls", list)
+		if code != exitFailure {
+			t.Errorf("%s: exit code %d, want 1 (the star page); stderr %s", name, code, stderr)
+		}
+		var got []string
+		for l := range strings.Lines(stdout) {
+			var r struct{ URL, Error string }
+			if err := json.Unmarshal([]byte(l), &r); err != nil || r.Error != "" {
+				t.Errorf("%s: result %s: %v", name, l, err)
+			}
+			got = append(got, strings.TrimPrefix(r.URL, srv.URL))
+		}
+		if diff := cmp.Diff(want[1:], got); diff != "" {
+			t.Errorf("%s: scanned URLs mismatch (-want +got):\n%s", name, diff)
+		}
+	}
+}
+
+// utf16LE is s in UTF-16, little-endian.
+func utf16LE(s string) []byte {
+	var b []byte
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(u), byte(u>>8))
+	}
+	return b
 }
 
 // TestScan_crawl checks -crawl end to end: the pages found follow their
