@@ -37,7 +37,8 @@
 //     Content-Disposition type other than inline; a MIME type Chromium does
 //     not render, such as application/octet-stream or text/csv). A
 //     download with an error status shows Chromium's error page instead,
-//     and so does a 407, which Chromium takes for a proxy's challenge.
+//     and so does a 407, which Chromium takes for a proxy's challenge, and
+//     a 101, an upgrade that no navigation asks for.
 //     Nothing of the page renders, so no header plays a part.
 //   - An enforced Content-Security-Policy with frame-ancestors takes over:
 //     X-Frame-Options is then ignored, whatever the directive allows. Every

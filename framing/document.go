@@ -15,7 +15,9 @@ import (
 //   - a 204, 205 or 304 response commits nothing: the frame keeps the
 //     document it held, at first an empty one;
 //   - a 407 response fails the request (net::ERR_UNEXPECTED_PROXY_AUTH):
-//     Chromium takes it for a proxy's challenge, and no proxy sent it;
+//     Chromium takes it for a proxy's challenge, and no proxy sent it; so
+//     does a 101 (net::ERR_INVALID_HTTP_RESPONSE): a navigation asks for no
+//     upgrade;
 //   - a download commits nothing either: a Content-Disposition whose type is
 //     a token other than inline, or a MIME type Chromium does not render
 //     (see rendersType). A download with a status outside 2xx, and a failed
@@ -46,6 +48,9 @@ func noDocument(resp Response) (Verdict, bool) {
 	case 204, 205, 304:
 		return Verdict{Framable: false, DecidedBy: DecidedByNoDocument,
 			Reason: fmt.Sprintf("a response with status %d commits no document: the frame keeps the empty document it held, so nothing of the page renders, whatever the headers say", resp.Status)}, true
+	case 101:
+		return Verdict{Framable: false, DecidedBy: DecidedByNoDocument,
+			Reason: fmt.Sprintf("Chromium fails a response with status 101 (Switching Protocols) to a navigation, which asks for no upgrade (net::ERR_INVALID_HTTP_RESPONSE), and shows %s, so nothing of the page renders, whatever the headers say", errorShown(resp))}, true
 	case 407:
 		return Verdict{Framable: false, DecidedBy: DecidedByNoDocument,
 			Reason: fmt.Sprintf("Chromium takes a response with status 407 (Proxy Authentication Required) for the challenge of a proxy, which no proxy sent: it fails the request (net::ERR_UNEXPECTED_PROXY_AUTH) and shows %s, so nothing of the page renders, whatever the headers say", errorShown(resp))}, true

@@ -24,7 +24,7 @@ type Response struct {
 	URL string
 	// Status is the HTTP status code. Browsers apply the framing rules to
 	// every status, error pages included; Evaluate uses it for the
-	// statuses that commit no document (204, 205, 304) or fail (407), for downloads, and
+	// statuses that commit no document (204, 205, 304) or fail (101, 407), for downloads, and
 	// for an <object> (see Element). Zero means unknown and counts as 200.
 	Status int
 	// Element is the element whose frame loads the document: "iframe" (also
@@ -127,8 +127,10 @@ type Verdict struct {
 //     Chromium shows its error page instead (an <object>, its fallback
 //     content). So it does for a response with status 407 (Proxy
 //     Authentication Required), which it takes for a proxy's challenge,
-//     and fails when no proxy sent it (net::ERR_UNEXPECTED_PROXY_AUTH).
-//     The framing headers play no part.
+//     and fails when no proxy sent it (net::ERR_UNEXPECTED_PROXY_AUTH),
+//     and for one with status 101 (Switching Protocols), an upgrade that
+//     no navigation asks for (net::ERR_INVALID_HTTP_RESPONSE). The framing
+//     headers play no part.
 //   - If any Content-Security-Policy header (never -Report-Only, never
 //     <meta>) holds a policy with a frame-ancestors directive, X-Frame-Options
 //     is ignored, whatever that directive says, and every such policy must

@@ -55,15 +55,16 @@ the local machine) in a frame whose parent or top is https, as mixed
 content: such a verdict is blocked, except that an http URL which redirects
 to https is judged there as an attacker would frame it, by its final URL
 (frame_url in JSON). A response that shows nothing in a frame (status 204,
-205 or 304; 407, which Chromium takes for a proxy's challenge and fails; or
-a download: Content-Disposition: attachment, or a type browsers do not
-render, such as application/octet-stream or text/csv), a URL on a port from
-which browsers fetch nothing (a bad port of the Fetch standard, such as
-6000 or 6666), and a URL that redirects to one of another scheme than http
-and https (data:, javascript:, mailto:, an app's own), which browsers do not
-follow, are blocked in every chain, whatever the headers say. Nor does the
-scanner fetch anything from a bad port, given or redirected to, or follow
-such a redirect: it reports the URL it stopped at as not fetched, with that
+205 or 304; 407, which Chromium takes for a proxy's challenge, and 101, an
+upgrade no navigation asks for, both of which it fails; or a download:
+Content-Disposition: attachment, or a type browsers do not render, such as
+application/octet-stream or text/csv), a URL on a port from which browsers
+fetch nothing (a bad port of the Fetch standard, such as 6000 or 6666), and
+a URL that redirects to one of another scheme than http and https (data:,
+javascript:, mailto:, an app's own), which browsers do not follow, are
+blocked in every chain, whatever the headers say. Nor does the scanner
+fetch anything from a bad port, given or redirected to, or follow such a
+redirect: it reports the URL it stopped at as not fetched, with that
 verdict.
 
 Output is text (coloured on a terminal unless NO_COLOR is set), one JSON

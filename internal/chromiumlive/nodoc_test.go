@@ -111,6 +111,12 @@ func (l *noDocLab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		l.served[r.URL.Path] = true
 		l.mu.Unlock()
 		c := l.cases[i]
+		if c.Status < 200 {
+			// net/http writes no 1xx as the final response: write it raw,
+			// and close the connection after it.
+			writeRaw(w, c)
+			return
+		}
 		h := w.Header()
 		h["Content-Type"] = nil // no sniffed type from net/http
 		for _, kv := range c.Headers {
@@ -141,6 +147,22 @@ func (l *noDocLab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// writeRaw writes case c as the whole response on w's connection, header
+// lines as given, and closes the connection.
+func writeRaw(w http.ResponseWriter, c corpustest.NoDocumentCase) {
+	conn, buf, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(err) // an HTTP/1.1 server always can
+	}
+	defer conn.Close()
+	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\n", c.Status, http.StatusText(c.Status))
+	for _, kv := range c.Headers {
+		fmt.Fprintf(buf, "%s: %s\r\n", kv[0], kv[1])
+	}
+	fmt.Fprintf(buf, "\r\n%s", c.Body)
+	buf.Flush()
 }
 
 func atoi(s string) int {

@@ -77,7 +77,8 @@
 //     6000 or 6666), from which Chromium fetches nothing
 //     (net::ERR_UNSAFE_PORT, from its Network events), or the page answered
 //     with status 407, a proxy's challenge that no proxy sent
-//     (net::ERR_UNEXPECTED_PROXY_AUTH), or redirected to a URL of another
+//     (net::ERR_UNEXPECTED_PROXY_AUTH), or 101, an upgrade that no
+//     navigation asks for (net::ERR_INVALID_HTTP_RESPONSE), or redirected to a URL of another
 //     scheme than http and https that Chromium refuses (data:, about:;
 //     net::ERR_UNSAFE_REDIRECT) or cannot load (ws:;
 //     net::ERR_UNKNOWN_URL_SCHEME): Load sets [Frame.NoDocument] too, and

@@ -155,8 +155,9 @@ type Frame struct {
 	// or 304 ("the response had status 204, which commits no document"):
 	// the frame then keeps its initial empty document and URL is empty; or
 	// it was a download with an error status, which Chromium fails with
-	// net::ERR_INVALID_RESPONSE, or had status 407, which Chromium fails
-	// with net::ERR_UNEXPECTED_PROXY_AUTH, or the URL is on a bad port,
+	// net::ERR_INVALID_RESPONSE, or had status 407 or 101, which Chromium
+	// fails with net::ERR_UNEXPECTED_PROXY_AUTH and
+	// net::ERR_INVALID_HTTP_RESPONSE, or the URL is on a bad port,
 	// which Chromium does not fetch (net::ERR_UNSAFE_PORT): the frame then holds
 	// Chromium's error page, whose URL and Text are given. Either way
 	// Rendered is false, whatever the page's framing headers say.
@@ -571,7 +572,7 @@ func ancestorDocument(origin, inner string) []byte {
 // Load returns at once, with [Frame.MixedContent] or [Frame.NoDocument]
 // set, when Chromium reports that the frame commits nothing of the page:
 // its request was blocked as mixed content or not made (a bad port), or
-// the response is a download or has status 204, 205, 304 or 407, or it
+// the response is a download or has status 204, 205, 304, 101 or 407, or it
 // redirected to a URL of another scheme than http and https. Load
 // returns an error, and no verdict, when the
 // chain cannot be built as named, when the frame holds an error page that
@@ -1133,6 +1134,7 @@ func (w *walker) walk(levels []ancestor, pageURL string) (Frame, error) {
 var unloadable = map[string]string{
 	"net::ERR_UNSAFE_PORT":           "refused to fetch the page: its port is a bad port, from which browsers load nothing",
 	"net::ERR_UNEXPECTED_PROXY_AUTH": "failed the page's response: its status, 407, is a proxy's challenge that no proxy sent",
+	"net::ERR_INVALID_HTTP_RESPONSE": "failed the page's response as invalid HTTP (such as a status 101, Switching Protocols, that no navigation asks for)",
 	"net::ERR_UNSAFE_REDIRECT":       "refused the page's redirect to a URL of another scheme than http and https",
 	"net::ERR_UNKNOWN_URL_SCHEME":    "cannot load the URL the page redirected to as a page: its scheme is not http or https",
 }

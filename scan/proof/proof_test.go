@@ -408,9 +408,10 @@ func TestLoad_noDownload(t *testing.T) {
 // whatever its framing headers say: a response with status 204, 205 or 304,
 // or a download (Content-Disposition: attachment, or a type Chromium does not
 // render); and that it does not load the page outside a frame to find out
-// (each URL is requested once). A download with an error status, and a 407
-// (a proxy's challenge from a server that is no proxy), show Chromium's
-// error page for no framing rule: no document of the page either, at once.
+// (each URL is requested once). A download with an error status, a 407 (a
+// proxy's challenge from a server that is no proxy) and a 101 (an upgrade
+// no navigation asks for) show Chromium's error page for no framing rule:
+// no document of the page either, at once.
 // The controls render.
 func TestLoad_noDocument(t *testing.T) {
 	b := startBrowser(t, proof.Options{})
@@ -429,6 +430,17 @@ func TestLoad_noDocument(t *testing.T) {
 		status := http.StatusOK
 		if s := q.Get("status"); s != "" {
 			status, _ = strconv.Atoi(s)
+		}
+		if status == http.StatusSwitchingProtocols {
+			// net/http writes no 101 with a body: write it raw.
+			conn, buf, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				panic(err)
+			}
+			defer conn.Close()
+			fmt.Fprint(buf, "HTTP/1.1 101 Switching Protocols\r\nContent-Type: text/html\r\n\r\n<!doctype html><title>page</title><p>the page")
+			buf.Flush()
+			return
 		}
 		w.WriteHeader(status)
 		fmt.Fprint(w, "<!doctype html><title>page</title><p>the page")
@@ -453,6 +465,8 @@ func TestLoad_noDocument(t *testing.T) {
 		{"json", url.Values{"Content-Type": {"application/json"}}, ""},
 		{"404 octet-stream", url.Values{"status": {"404"}, "Content-Type": {"application/octet-stream"}},
 			"Chromium failed the navigation with net::ERR_INVALID_RESPONSE after a response with status 404, a download with an error status, and shows its error page"},
+		{"101", url.Values{"status": {"101"}},
+			"Chromium failed the page's response as invalid HTTP (such as a status 101, Switching Protocols, that no navigation asks for) (net::ERR_INVALID_HTTP_RESPONSE), and shows its error page"},
 		{"407", url.Values{"status": {"407"}, "Content-Type": {"text/html"}},
 			"Chromium failed the page's response: its status, 407, is a proxy's challenge that no proxy sent (net::ERR_UNEXPECTED_PROXY_AUTH), and shows its error page"},
 	} {
@@ -481,7 +495,7 @@ func TestLoad_noDocument(t *testing.T) {
 					// The frame keeps its empty document, or holds
 					// Chromium's error page for a failed download or a 407.
 					wantURL := ""
-					if s := tc.query.Get("status"); s == "404" || s == "407" {
+					if s := tc.query.Get("status"); s == "404" || s == "407" || s == "101" {
 						wantURL = "chrome-error://chromewebdata/"
 					}
 					if f.Rendered || f.NoDocument != tc.noDocument || f.What() != want || f.URL != wantURL {
