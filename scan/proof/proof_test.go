@@ -415,12 +415,9 @@ func TestLoad_noDownload(t *testing.T) {
 // The controls render.
 func TestLoad_noDocument(t *testing.T) {
 	b := startBrowser(t, proof.Options{})
-	var mu sync.Mutex
-	requests := map[string]int{}
+	requests := &requestCounter{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		requests[r.URL.RequestURI()]++
-		mu.Unlock()
+		requests.add(r)
 		q := r.URL.Query()
 		for _, h := range []string{"Content-Type", "Content-Disposition", "X-Frame-Options"} {
 			if v := q.Get(h); v != "" {
@@ -505,14 +502,36 @@ func TestLoad_noDocument(t *testing.T) {
 						t.Errorf("ancestor origins as Chromium reports them (-want +got):\n%s", diff)
 					}
 				}
-				mu.Lock()
-				n := requests[uri]
-				mu.Unlock()
-				if n != 1 {
-					t.Errorf("Load(%s, %q) requested the page %d times, want once: in its frame, not outside it", uri, chain, n)
-				}
+				requests.wantOnce(t, uri, chain)
 			})
 		}
+	}
+}
+
+// requestCounter counts the requests a test server gets, by request URI.
+type requestCounter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *requestCounter) add(r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	c.n[r.URL.RequestURI()]++
+}
+
+// wantOnce checks that Load of uri in chain requested the page once: in
+// its frame, not outside it.
+func (c *requestCounter) wantOnce(t *testing.T, uri string, chain []string) {
+	t.Helper()
+	c.mu.Lock()
+	n := c.n[uri]
+	c.mu.Unlock()
+	if n != 1 {
+		t.Errorf("Load(%s, %q) requested the page %d times, want once: in its frame, not outside it", uri, chain, n)
 	}
 }
 
@@ -526,12 +545,9 @@ func TestLoad_noDocument(t *testing.T) {
 // control, a redirect to an http page, renders.
 func TestLoad_unfollowedRedirect(t *testing.T) {
 	b := startBrowser(t, proof.Options{})
-	var mu sync.Mutex
-	requests := map[string]int{}
+	requests := &requestCounter{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		requests[r.URL.RequestURI()]++
-		mu.Unlock()
+		requests.add(r)
 		if to := r.URL.Query().Get("to"); to != "" {
 			w.Header().Set("Location", to)
 			w.WriteHeader(http.StatusFound)
@@ -571,12 +587,7 @@ func TestLoad_unfollowedRedirect(t *testing.T) {
 				case f.Rendered || !strings.Contains(f.NoDocument, tc.noDocument) || strings.HasPrefix(f.URL, "chrome-error://") != tc.errorPage:
 					t.Errorf("Load(%s, %q) = %s (URL %q); want nothing of the page, with %q (Chromium's error page: %v)", uri, chain, f.What(), f.URL, tc.noDocument, tc.errorPage)
 				}
-				mu.Lock()
-				n := requests[uri]
-				mu.Unlock()
-				if n != 1 {
-					t.Errorf("Load(%s, %q) requested the page %d times, want once: in its frame, not outside it", uri, chain, n)
-				}
+				requests.wantOnce(t, uri, chain)
 			})
 		}
 	}
