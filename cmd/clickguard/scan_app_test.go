@@ -13,8 +13,10 @@ import (
 	"testing"
 
 	"github.com/clickguard/clickguard/internal/app"
+	"github.com/clickguard/clickguard/internal/chromiumtest"
 	"github.com/clickguard/clickguard/internal/store"
 	"github.com/clickguard/clickguard/internal/store/storetest"
+	"github.com/clickguard/clickguard/scan"
 )
 
 // TestScan_ownApp scans every GET page of the application, signed in, with
@@ -26,57 +28,8 @@ import (
 // navigation shows that each page is served, signed in.
 func TestScan_ownApp(t *testing.T) {
 	t.Parallel()
-	env := storetest.EmbeddedBackend(t).Env(t)
-	a, err := app.New(app.Config{Password: app.PasswordParams{Memory: 64, Time: 1, Threads: 1}},
-		env.Store, store.NewSessions(env.Client, env.Tables.Sessions), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewTLSServer(a.Handler())
-	t.Cleanup(srv.Close)
-	c := &appClient{t: t, base: srv.URL, http: srv.Client()}
-	c.http.Jar, _ = cookiejar.New(nil)
-
-	c.post("/signup", "/signup", url.Values{"username": {"scanner"}, "password": {"a long enough password"}})
-	itemURL := c.post("/items/new", "/items", url.Values{"title": {"Scanned"}, "body": {"text"}})
-	id := itemURL[strings.LastIndex(itemURL, "/")+1:]
-	vis := c.get("/items/" + id + "/visibility")
-	version := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(vis)
-	if version == nil {
-		t.Fatalf("no version on the visibility page:\n%s", vis)
-	}
-	c.post("/items/"+id+"/visibility", "/items/"+id+"/visibility", url.Values{"public": {"true"}, "version": {version[1]}})
-	acct := c.get("/account")
-	uversion := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(acct)
-	if uversion == nil {
-		t.Fatalf("no version on the account page:\n%s", acct)
-	}
-	c.post("/account", "/account/embed-origins", url.Values{"origins": {"https://partner.example"}, "version": {uversion[1]}})
-
-	var session string
-	u, _ := url.Parse(srv.URL)
-	for _, ck := range c.http.Jar.Cookies(u) {
-		if ck.Name == "__Host-session" {
-			session = ck.Name + "=" + ck.Value
-		}
-	}
-	if session == "" {
-		t.Fatal("no session cookie after signing up")
-	}
-
-	// An item shared with the scanning user, for the pages only a grantee
-	// sees (/items/{id}/leave).
-	ctx := t.Context()
-	if _, err := env.Store.CreateUser(ctx, store.User{Username: "sharer", PasswordHash: "x"}, store.Actor{}); err != nil {
-		t.Fatal(err)
-	}
-	shared, err := env.Store.CreateItem(ctx, "sharer", "Shared", "text", store.Actor{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := env.Store.AddShare(ctx, "sharer", shared.ID, "scanner", store.Actor{}); err != nil {
-		t.Fatal(err)
-	}
+	o := signedInApp(t)
+	srv, session, id := o.srv, o.session, o.itemID
 
 	var urls []string
 	// The scanner's top-level requests are cross-site navigations, which
@@ -88,7 +41,7 @@ func TestScan_ownApp(t *testing.T) {
 		}
 		pid := id
 		if strings.HasSuffix(r.Pattern, "/leave") {
-			pid = shared.ID
+			pid = o.sharedID
 		}
 		p := strings.ReplaceAll(strings.TrimSuffix(r.Pattern, "{$}"), "{id}", pid)
 		urls = append(urls, srv.URL+p)
@@ -175,6 +128,74 @@ func TestScan_ownApp(t *testing.T) {
 	}
 }
 
+// ownApp is the application on an embedded DynamoDB, served over TLS, with
+// a signed-in user "scanner" who has a public item and an embed allowlist,
+// and an item of "sharer" shared with them.
+type ownApp struct {
+	handler  http.Handler
+	srv      *httptest.Server
+	session  string // the Cookie header value of scanner's session
+	itemID   string // scanner's public item
+	sharedID string // sharer's item, shared with scanner
+}
+
+func signedInApp(t *testing.T) ownApp {
+	t.Helper()
+	env := storetest.EmbeddedBackend(t).Env(t)
+	a, err := app.New(app.Config{Password: app.PasswordParams{Memory: 64, Time: 1, Threads: 1}},
+		env.Store, store.NewSessions(env.Client, env.Tables.Sessions), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(a.Handler())
+	t.Cleanup(srv.Close)
+	c := &appClient{t: t, base: srv.URL, http: srv.Client()}
+	c.http.Jar, _ = cookiejar.New(nil)
+
+	c.post("/signup", "/signup", url.Values{"username": {"scanner"}, "password": {"a long enough password"}})
+	itemURL := c.post("/items/new", "/items", url.Values{"title": {"Scanned"}, "body": {"text"}})
+	id := itemURL[strings.LastIndex(itemURL, "/")+1:]
+	vis := c.get("/items/" + id + "/visibility")
+	version := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(vis)
+	if version == nil {
+		t.Fatalf("no version on the visibility page:\n%s", vis)
+	}
+	c.post("/items/"+id+"/visibility", "/items/"+id+"/visibility", url.Values{"public": {"true"}, "version": {version[1]}})
+	acct := c.get("/account")
+	uversion := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(acct)
+	if uversion == nil {
+		t.Fatalf("no version on the account page:\n%s", acct)
+	}
+	c.post("/account", "/account/embed-origins", url.Values{"origins": {"https://partner.example"}, "version": {uversion[1]}})
+
+	var session string
+	u, _ := url.Parse(srv.URL)
+	for _, ck := range c.http.Jar.Cookies(u) {
+		if ck.Name == "__Host-session" {
+			session = ck.Name + "=" + ck.Value
+		}
+	}
+	if session == "" {
+		t.Fatal("no session cookie after signing up")
+	}
+
+	// An item shared with the scanning user, for the pages only a grantee
+	// sees (/items/{id}/leave).
+	ctx := t.Context()
+	if _, err := env.Store.CreateUser(ctx, store.User{Username: "sharer", PasswordHash: "x"}, store.Actor{}); err != nil {
+		t.Fatal(err)
+	}
+	shared, err := env.Store.CreateItem(ctx, "sharer", "Shared", "text", store.Actor{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Store.AddShare(ctx, "sharer", shared.ID, "scanner", store.Actor{}); err != nil {
+		t.Fatal(err)
+	}
+
+	return ownApp{handler: a.Handler(), srv: srv, session: session, itemID: id, sharedID: shared.ID}
+}
+
 // appClient drives the application like a browser with a cookie jar: it
 // fetches a form's page for its token, then posts the form.
 type appClient struct {
@@ -218,4 +239,47 @@ func (c *appClient) post(formPage, action string, form url.Values) string {
 		c.t.Fatalf("POST %s: status %d:\n%s", action, resp.StatusCode, body)
 	}
 	return resp.Request.URL.String()
+}
+
+// TestScan_ownAppChromium scans three pages of the application, signed in,
+// with -browser and the session's cookie, as a site owner proves their own
+// pages: the item list, an item and its embed page, served over plain HTTP
+// on loopback, as "clickguard serve" serves them by default. The cookie is
+// named __Host-session, so Chromium stores it only with Secure, which it
+// takes on a local http URL: every verdict must get Chromium's proof, which
+// must agree with it. The embed page, framed over https by the allowlisted
+// origin, renders.
+func TestScan_ownAppChromium(t *testing.T) {
+	chromiumtest.Require(t)
+	o := signedInApp(t)
+	plain := httptest.NewServer(o.handler) // the same sessions, over http
+	defer plain.Close()
+	flags := []string{"-browser", "-chromium", chromiumPath, "-insecure", "-timeout", "60s", "-skip-error-page",
+		"-fail-on", "never", "-format", "json", "-cookie", o.session}
+	for _, run := range []struct {
+		args     []string
+		framable bool
+	}{
+		{[]string{plain.URL + "/items", plain.URL + "/items/" + o.itemID, plain.URL + "/embed/" + o.itemID}, false},
+		{[]string{"-from", "https://partner.example", o.srv.URL + "/embed/" + o.itemID}, true},
+	} {
+		code, stdout, stderr := runScanCmd(t, "", append(slices.Clone(flags), run.args...)...)
+		if code != exitOK || stderr != "" {
+			t.Fatalf("%q: exit code %d, stderr %q; want 0 and nothing:\n%s", run.args, code, stderr, stdout)
+		}
+		var doc struct{ Results []scan.Result }
+		if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+			t.Fatalf("decode: %v\n%s", err, stdout)
+		}
+		for _, r := range doc.Results {
+			for _, v := range r.Verdicts {
+				switch {
+				case v.Browser == nil || v.Browser.Error != "":
+					t.Errorf("%s in %q: no proof: %+v", r.URL, v.Ancestors, v.Browser)
+				case v.Framable != run.framable || v.Browser.Rendered != v.Framable:
+					t.Errorf("%s in %q: framable %v, Chromium rendered %v (%s); want %v for both", r.URL, v.Ancestors, v.Framable, v.Browser.Rendered, v.Browser.What, run.framable)
+				}
+			}
+		}
+	}
 }

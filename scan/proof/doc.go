@@ -118,7 +118,10 @@
 // so the cookie reaches no other origin. It is stored
 // without a SameSite attribute, so Chromium's default (Lax) applies: the
 // cookie reaches the page in a frame of its own site, and not in a frame of
-// another site, just as a victim's Lax session cookie would not. The page may
+// another site, just as a victim's Lax session cookie would not. A cookie
+// named __Host-… or __Secure-… is stored with the Secure attribute, as its
+// prefix demands: Chromium takes it for an https URL, and for an http one
+// only on the local machine. The page may
 // then answer the frame with other headers than the scanner's request (which
 // sends the cookie always); a disagreement finding says so.
 //

@@ -722,18 +722,44 @@ func (b *Browser) setCookies(ctx context.Context, u *url.URL) error {
 	}
 	params := storage.SetCookiesParams{}
 	for _, c := range b.cookies {
+		src := scheme
+		if securePrefix(c.Name) {
+			src = network.CookieSourceSchemeSecure
+		}
 		params.Cookies = append(params.Cookies, &network.CookieParam{
 			Name: c.Name, Value: c.Value, URL: u.Scheme + "://" + u.Host + "/",
-			SourceScheme: scheme, SourcePort: int64(port),
+			SourceScheme: src, SourcePort: int64(port),
+			// A __Host- or __Secure- cookie is stored only with Secure
+			// (and __Host- only host-only, with the path /, as the URL
+			// gives): a site sets its session cookie so. Chromium takes a
+			// Secure cookie from https, and from http on the local machine.
+			Secure: u.Scheme == "https" || securePrefix(c.Name),
 		})
 	}
 	cctx, cancel := context.WithCancel(b.bctx)
 	defer cancel()
 	defer context.AfterFunc(ctx, cancel)()
 	if _, err := chromedp.CallBrowser(cctx, storage.SetCookies, params); err != nil {
+		for _, c := range b.cookies {
+			if securePrefix(c.Name) && u.Scheme != "https" {
+				return fmt.Errorf("proof: set cookie for %s: %w (a cookie named %s… needs an https URL, or http on the local machine)", u.Host, err, c.Name[:strings.IndexByte(c.Name, '-')+1])
+			}
+		}
 		return fmt.Errorf("proof: set cookie for %s: %w", u.Host, err)
 	}
 	return nil
+}
+
+// securePrefix reports whether a cookie name has a prefix that requires the
+// Secure attribute: __Secure- or __Host-, in any case, as Chromium matches
+// them.
+func securePrefix(name string) bool {
+	for _, p := range []string{"__Secure-", "__Host-"} {
+		if len(name) >= len(p) && strings.EqualFold(name[:len(p)], p) {
+			return true
+		}
+	}
+	return false
 }
 
 // clearServiceWorkers unregisters, from tab, the service workers of u's

@@ -674,9 +674,21 @@ func TestLoad_longTitle(t *testing.T) {
 }
 
 // TestLoad_cookie checks that the cookie reaches the page in a frame of its
-// own origin and not in a frame of another site (SameSite=Lax by default).
+// own origin and not in a frame of another site (SameSite=Lax by default),
+// __Host- and __Secure- cookies included.
 func TestLoad_cookie(t *testing.T) {
-	b := startBrowser(t, proof.Options{Cookie: "sid=s3cret"})
+	for _, cookie := range []string{
+		"sid=s3cret",
+		// Names whose prefix needs the Secure attribute, as a site sets its
+		// session cookie; Chromium takes one on a local http URL.
+		"__Host-sid=s3cret; __Secure-pref=1; __host-lower=2",
+	} {
+		t.Run(cookie, func(t *testing.T) { testLoadCookie(t, cookie) })
+	}
+}
+
+func testLoadCookie(t *testing.T, cookie string) {
+	b := startBrowser(t, proof.Options{Cookie: cookie})
 	var mu sync.Mutex
 	got := map[string]string{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -695,8 +707,8 @@ func TestLoad_cookie(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if got["/self"] != "sid=s3cret" || got["/foreign"] != "" {
-		t.Errorf("cookies received: own-origin frame %q, foreign frame %q; want sid=s3cret and none", got["/self"], got["/foreign"])
+	if got["/self"] != cookie || got["/foreign"] != "" {
+		t.Errorf("cookies received: own-origin frame %q, foreign frame %q; want %q and none", got["/self"], got["/foreign"], cookie)
 	}
 }
 
