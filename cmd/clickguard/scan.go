@@ -243,6 +243,9 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 	if strings.ContainsAny(o.Cookie, "\r\n") {
 		return nil, usagef("scan", fs, "-cookie: the value has a line break")
 	}
+	if attr := setCookieAttribute(o.Cookie); attr != "" {
+		return nil, usagef("scan", fs, "-cookie: %q is an attribute of a Set-Cookie line, not a cookie: give the Cookie header's value, name=value pairs only (\"name=value; name2=value2\")", attr)
+	}
 	if !*browser {
 		if *chromium != "" || *screenshot != "" {
 			return nil, usagef("scan", fs, "-chromium and -screenshot need -browser")
@@ -257,8 +260,29 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 	if err != nil {
 		return nil, usagef("scan", fs, "-browser: %v (name one with -chromium or CLICKGUARD_CHROMIUM)", err)
 	}
+	if o.Cookie != "" {
+		// Chromium stores each cookie by itself, so each must be one.
+		if _, err := http.ParseCookie(o.Cookie); err != nil {
+			return nil, usagef("scan", fs, "-cookie: with -browser, every name=value pair must be a valid cookie, for Chromium to store it: %v", err)
+		}
+	}
 	sf.browser = &proof.Options{Chromium: path, Insecure: o.Insecure, Cookie: o.Cookie, ScreenshotDir: *screenshot}
 	return sf, nil
+}
+
+// setCookieAttribute returns the first pair of a Cookie header value that
+// is an attribute of a Set-Cookie line (Path=/, HttpOnly, …), as in a
+// Set-Cookie value pasted where a Cookie header value belongs, or "". A
+// server would take each for a cookie of that name.
+func setCookieAttribute(cookie string) string {
+	for pair := range strings.SplitSeq(cookie, ";") {
+		name, _, _ := strings.Cut(strings.TrimSpace(pair), "=")
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "path", "domain", "expires", "max-age", "secure", "httponly", "samesite", "partitioned", "priority":
+			return strings.TrimSpace(pair)
+		}
+	}
+	return ""
 }
 
 // durationFlag defines a flag like fs.Duration whose error for a number

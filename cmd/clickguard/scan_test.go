@@ -22,6 +22,8 @@ import (
 	"unicode/utf16"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/clickguard/clickguard/internal/chromiumtest"
 )
 
 // scanSite is a small site with the framing mistakes the scanner reports:
@@ -319,6 +321,39 @@ func TestScan_exitCodes(t *testing.T) {
 			}
 			if code == exitUsage && !strings.Contains(stderr, "usage: clickguard scan") {
 				t.Errorf("usage error without the usage:\n%s", stderr)
+			}
+		})
+	}
+}
+
+// TestScan_cookieUsage: a Set-Cookie line given as -cookie is a usage error
+// that says so; so is, with -browser, a pair that Chromium cannot be given
+// as a cookie, which the scanner's own requests send as written.
+func TestScan_cookieUsage(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(scanSite())
+	defer srv.Close()
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		browser bool
+		want    string // in stderr; "" for success
+	}{
+		{"Set-Cookie attributes", []string{"-cookie", "sid=1; Path=/; HttpOnly"}, false, `-cookie: "Path=/" is an attribute of a Set-Cookie line, not a cookie`},
+		{"a Set-Cookie flag", []string{"-cookie", "sid=1; secure"}, false, `-cookie: "secure" is an attribute of a Set-Cookie line`},
+		{"a value Go's cookie parser refuses", []string{"-cookie", `prefs={"a":1,"b":2}`}, false, ""},
+		{"the same with -browser", []string{"-browser", "-chromium", chromiumPath, "-cookie", `prefs={"a":1,"b":2}`}, true, "-cookie: with -browser, every name=value pair must be a valid cookie"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.browser {
+				chromiumtest.Require(t)
+			}
+			code, stdout, stderr := runScanCmd(t, "", append(tc.args, "-skip-error-page", srv.URL+"/protected")...)
+			switch {
+			case tc.want == "" && code != exitOK:
+				t.Errorf("exit code %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+			case tc.want != "" && (code != exitUsage || !strings.Contains(stderr, tc.want)):
+				t.Errorf("exit code %d, stderr:\n%s\nwant %d and %q", code, stderr, exitUsage, tc.want)
 			}
 		})
 	}
