@@ -963,6 +963,39 @@ func TestRun_unfollowedRedirect(t *testing.T) {
 	}
 }
 
+// TestRun_rawQuery: a URL given with a space or a non-ASCII character in
+// its query, and a redirect whose Location has them, are requested with the
+// query percent-encoded, as browsers request them: the server, which
+// answers 400 to anything else, serves the page.
+func TestRun_rawQuery(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/from":
+			w.Header().Set("Location", "/page?q=ä b")
+			w.WriteHeader(http.StatusFound)
+		case r.URL.RawQuery == "q=%C3%A4%20b":
+			w.Header().Set("X-Frame-Options", "DENY")
+			fmt.Fprint(w, "<!doctype html><title>page</title>")
+		default:
+			http.Error(w, "query "+r.URL.RawQuery, http.StatusBadRequest)
+		}
+	}))
+	defer srv.Close()
+	var got []scan.Result
+	if err := scan.Run(t.Context(), scan.Options{SkipErrorPage: true}, []string{srv.URL + "/page?q=ä b", srv.URL + "/from"}, func(r scan.Result) { got = append(got, r) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range got {
+		if r.Err != nil || r.Status != http.StatusOK || r.FinalURL != srv.URL+"/page?q=%C3%A4%20b" {
+			t.Errorf("%s: status %d at %s, error %q; want 200 at %s/page?q=%%C3%%A4%%20b", r.URL, r.Status, r.FinalURL, r.Error, srv.URL)
+		}
+	}
+	if len(got) != 2 {
+		t.Errorf("%d results, want 2", len(got))
+	}
+}
+
 // TestRun_unicodeRedirect: a redirect to a Unicode host name is followed
 // to the ASCII form browsers give it, which the Host header names and the
 // verdicts compare: the page's frame-ancestors names its own origin in that

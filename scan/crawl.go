@@ -217,7 +217,7 @@ func crawlLinks(body []byte, docURL *url.URL, origin string, limit int) []string
 			continue
 		}
 		u, err := base.Parse(ref)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Opaque != "" || asciiHost(u) != nil {
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Opaque != "" || asBrowser(u) != nil {
 			continue
 		}
 		u.Fragment, u.RawFragment = "", ""

@@ -405,6 +405,30 @@ func TestCrawl_unicodeHost(t *testing.T) {
 	}
 }
 
+// TestEncodeQuery: a query is percent-encoded as Chromium's URL parser
+// does it (new URL(…).search, measured): space, quotes, '<', '>' and
+// non-ASCII; '%', backquote, braces, '|', '^', the backslash and
+// sub-delimiters kept.
+func TestEncodeQuery(t *testing.T) {
+	for q, want := range map[string]string{
+		"":                       "",
+		"q=ä b":                  "q=%C3%A4%20b",
+		`a="x"&b=<y>&c='z'`:      "a=%22x%22&b=%3Cy%3E&c=%27z%27",
+		"p=%zz%41":               "p=%zz%41",
+		"u=`{|}^\\":              "u=`{|}^\\",
+		"v=~!$()*,;:@/?":         "v=~!$()*,;:@/?",
+		"already=%C3%A4%20b&x=1": "already=%C3%A4%20b&x=1",
+	} {
+		if got := encodeQuery(q); got != want {
+			t.Errorf("encodeQuery(%q) = %q, want %q", q, got, want)
+		}
+	}
+	got := crawlLinks([]byte(`<a href="/p?q=a b&r=ä">`), &url.URL{Scheme: "http", Host: "example.com", Path: "/"}, "http://example.com", 5)
+	if want := []string{"http://example.com/p?q=a%20b&r=%C3%A4"}; !slices.Equal(got, want) {
+		t.Errorf("crawled link %q, want %q", got, want)
+	}
+}
+
 // TestParseTarget_unicodeHost: a host name given in Unicode is scanned in
 // the ASCII form browsers give it (checked against Chromium's URL parser);
 // one browsers refuse is an error.

@@ -192,8 +192,9 @@ func newClient(opts Options, limit *limiter) *http.Client {
 					return fmt.Errorf("redirect to %s, a URL with no host, which browsers refuse", req.URL.Redacted())
 				}
 				// A browser follows http://bücher.example/ to
-				// xn--bcher-kva.example, the origin the verdicts compare.
-				if err := asciiHost(req.URL); err != nil {
+				// xn--bcher-kva.example, the origin the verdicts compare,
+				// with its query percent-encoded.
+				if err := asBrowser(req.URL); err != nil {
 					return fmt.Errorf("redirect to %s: %w, so they refuse the redirect", req.URL.Redacted(), err)
 				}
 			}

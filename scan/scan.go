@@ -697,8 +697,8 @@ func parseTarget(raw string) (*url.URL, error) {
 		}
 	}
 	// Origins are compared in their ASCII form, which a browser's address
-	// bar gives a host name too.
-	if err := asciiHost(u); err != nil {
+	// bar gives a host name too, and its query is sent percent-encoded.
+	if err := asBrowser(u); err != nil {
 		return nil, fmt.Errorf("invalid URL %q: %w", u.Redacted(), err)
 	}
 	return u, nil
