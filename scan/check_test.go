@@ -1011,6 +1011,11 @@ func TestRun_unicodeRedirect(t *testing.T) {
 			http.Redirect(w, r, fmt.Sprintf("http://b%%C3%%BCcher.example:%d/page", port), http.StatusFound)
 		case "/refused":
 			http.Redirect(w, r, fmt.Sprintf("http://a%%E2%%80%%8Db.example:%d/page", port), http.StatusFound)
+		case "/linker":
+			fmt.Fprint(w, `<!doctype html><title>links</title><a href="/hop">hop</a>`)
+		case "/hop":
+			// The page's own origin, its host written in Unicode.
+			http.Redirect(w, r, fmt.Sprintf("http://bücher.example:%d/page", port), http.StatusFound)
 		default:
 			if want := fmt.Sprintf("xn--bcher-kva.example:%d", port); r.Host != want {
 				http.Error(w, "Host "+r.Host+", want "+want, http.StatusMisdirectedRequest)
@@ -1044,6 +1049,16 @@ func TestRun_unicodeRedirect(t *testing.T) {
 	}
 	if res := got[1]; res.Err == nil || !strings.Contains(res.Error, "not a domain name browsers accept") {
 		t.Errorf("a redirect to a refused name: %+v, want an error that says so", res)
+	}
+
+	// The crawl follows a redirect to its own origin written in Unicode.
+	got = nil
+	start := fmt.Sprintf("http://bücher.example:%d/linker", srv.Listener.Addr().(*net.TCPAddr).Port)
+	if err := scan.Run(t.Context(), scan.Options{Transport: tr, SkipErrorPage: true, Crawl: 1}, []string{start}, func(r scan.Result) { got = append(got, r) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[1].Skipped != "" || got[1].Status != 200 || got[1].FinalURL != own+"/page" {
+		t.Errorf("crawl of %s: %+v; want /hop followed to %s/page", start, got, own)
 	}
 }
 

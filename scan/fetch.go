@@ -182,9 +182,6 @@ func newClient(opts Options, limit *limiter) *http.Client {
 			if len(via) > max {
 				return fmt.Errorf("%w (more than %d)", ErrTooManyRedirects, max)
 			}
-			if origin, ok := req.Context().Value(originKey{}).(string); ok && originOf(req.URL) != origin {
-				return fmt.Errorf("%w: %s (the crawl stays on %s)", ErrLeftOrigin, req.URL.Redacted(), origin)
-			}
 			if req.URL.Scheme == "http" || req.URL.Scheme == "https" {
 				// net/http would dial the local machine (http://:80/);
 				// browsers refuse the URL (Chromium: net::ERR_INVALID_REDIRECT).
@@ -197,6 +194,9 @@ func newClient(opts Options, limit *limiter) *http.Client {
 				if err := asBrowser(req.URL); err != nil {
 					return fmt.Errorf("redirect to %s: %w, so they refuse the redirect", req.URL.Redacted(), err)
 				}
+			}
+			if origin, ok := req.Context().Value(originKey{}).(string); ok && originOf(req.URL) != origin {
+				return fmt.Errorf("%w: %s (the crawl stays on %s)", ErrLeftOrigin, req.URL.Redacted(), origin)
 			}
 			if unfollowable(req.URL) {
 				return &unfollowedError{req.URL}
