@@ -191,7 +191,7 @@ func crawlLinks(body []byte, docURL *url.URL, origin string, limit int) []string
 		case "base":
 			if h, ok := attrs["href"]; ok && !baseSet {
 				baseSet = true
-				if b, err := docURL.Parse(strings.TrimSpace(h)); err == nil && (b.Scheme == "http" || b.Scheme == "https") {
+				if b, err := docURL.Parse(strings.TrimSpace(h)); err == nil && isHTTP(b) {
 					base = b
 				}
 			}
@@ -217,7 +217,7 @@ func crawlLinks(body []byte, docURL *url.URL, origin string, limit int) []string
 			continue
 		}
 		u, err := base.Parse(ref)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Opaque != "" || asBrowser(u) != nil {
+		if err != nil || !isHTTP(u) || u.Opaque != "" || asBrowser(u) != nil {
 			continue
 		}
 		u.Fragment, u.RawFragment = "", ""

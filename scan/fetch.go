@@ -93,12 +93,16 @@ func onBadPort(u *url.URL) bool {
 	return err == nil && slices.Contains(badPorts, n)
 }
 
+// isHTTP reports whether u is an http or https URL, the schemes browsers
+// fetch a page from and follow a redirect to.
+func isHTTP(u *url.URL) bool { return u.Scheme == "http" || u.Scheme == "https" }
+
 // unfollowable reports whether browsers follow no redirect to u: it is of
 // another scheme than http and https (data:, javascript:, mailto:, an
 // application's own), or on a bad port. They show nothing of the page then
 // (see framing.Evaluate), and the scanner follows no such redirect either.
 func unfollowable(u *url.URL) bool {
-	return u.Scheme != "http" && u.Scheme != "https" || onBadPort(u)
+	return !isHTTP(u) || onBadPort(u)
 }
 
 // unfollowedError stops a redirect to a URL that browsers do not follow
@@ -110,7 +114,7 @@ func (e *unfollowedError) Error() string { return "redirect not followed: " + wh
 // whyNotFetched says why the scanner fetches nothing from u, a URL given on
 // a bad port or one that a redirect led to and that browsers do not follow.
 func whyNotFetched(u *url.URL) string {
-	if u.Scheme != "http" && u.Scheme != "https" {
+	if !isHTTP(u) {
 		return fmt.Sprintf("browsers follow no redirect to a URL of another scheme than http and https (here %s:), so neither does the scanner", u.Scheme)
 	}
 	return fmt.Sprintf("port %s is a bad port of the Fetch standard, from which browsers fetch nothing, so neither does the scanner", u.Port())
@@ -130,7 +134,7 @@ func unfetched(u *url.URL, redirects []Redirect) *page {
 // final URL, or, when that is of another scheme than http and https (a
 // redirect not followed), the last URL that redirected there.
 func (p *page) home() *url.URL {
-	if n := len(p.redirects); n > 0 && p.final.Scheme != "http" && p.final.Scheme != "https" {
+	if n := len(p.redirects); n > 0 && !isHTTP(p.final) {
 		if u, err := url.Parse(p.redirects[n-1].URL); err == nil {
 			return u
 		}
@@ -182,7 +186,7 @@ func newClient(opts Options, limit *limiter) *http.Client {
 			if len(via) > max {
 				return fmt.Errorf("%w (more than %d)", ErrTooManyRedirects, max)
 			}
-			if req.URL.Scheme == "http" || req.URL.Scheme == "https" {
+			if isHTTP(req.URL) {
 				// net/http would dial the local machine (http://:80/);
 				// browsers refuse the URL (Chromium: net::ERR_INVALID_REDIRECT).
 				if req.URL.Hostname() == "" {

@@ -683,7 +683,7 @@ func parseTarget(raw string) (*url.URL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid URL %q: %w", raw, errors.Unwrap(err))
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
+	if !isHTTP(u) {
 		return nil, fmt.Errorf("invalid URL %q: scheme must be http or https", u.Redacted())
 	}
 	if u.Host == "" || u.Hostname() == "" {

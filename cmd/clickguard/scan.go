@@ -107,7 +107,8 @@ browser-disagrees says so. Chromium sends no -header values, and keeps the
 -cookie for the origin of the URL given only, without a SameSite attribute
 (Lax, so it is not sent in a frame of another site), as a victim's browser
 would; a __Host- or __Secure- cookie with Secure, as its name demands
-(Chromium takes one on https, and on http only on the local machine). -screenshot saves a PNG of each proof. Chromium is -chromium,
+(Chromium takes one on https, and on http only on the local machine).
+-screenshot saves a PNG of each proof. Chromium is -chromium,
 CLICKGUARD_CHROMIUM, or chromium, chromium-browser, google-chrome or
 google-chrome-stable on PATH.
 

@@ -950,9 +950,10 @@ func (w *walker) noDocument(id cdp.FrameID) string {
 	// an application's own is handed to the system): it ends the
 	// navigation, and the frame keeps its document.
 	scheme, _, _ := strings.Cut(n.url, ":")
-	if n.failed == "net::ERR_ABORTED" && n.status == 0 && (n.raw >= 300 && n.raw <= 399 || scheme != "http" && scheme != "https") {
+	web := scheme == "http" || scheme == "https"
+	if n.failed == "net::ERR_ABORTED" && n.status == 0 && (n.raw >= 300 && n.raw <= 399 || !web) {
 		to := ""
-		if scheme != "http" && scheme != "https" {
+		if !web {
 			to = " to a " + scheme + ": URL"
 		}
 		return fmt.Sprintf("Chromium did not follow the page's redirect%s: it ended the navigation (net::ERR_ABORTED) and committed nothing", to)
