@@ -184,8 +184,8 @@ func parseServe(args []string, stdout io.Writer) (serveOptions, error) {
 	if o.deletionEvery <= 0 || o.deletionGrace <= 0 {
 		return o, usagef("serve", fs, "-deletion-interval and -deletion-grace must be positive")
 	}
-	if o.tablePrefix == "" || len(o.tablePrefix) > 200 {
-		return o, usagef("serve", fs, "-table-prefix must be 1 to 200 characters")
+	if msg := checkTablePrefix(o.tablePrefix); msg != "" {
+		return o, usagef("serve", fs, "%s", msg)
 	}
 	return o, nil
 }

@@ -54,10 +54,27 @@ func parseTables(args []string, stdout io.Writer) (tablesOptions, error) {
 		return o, usagef("tables", fs, "unknown action %q: want create or check", o.action)
 	case len(rest) > 0:
 		return o, usagef("tables", fs, "unexpected argument %q", rest[0])
-	case o.tablePrefix == "" || len(o.tablePrefix) > 200:
-		return o, usagef("tables", fs, "-table-prefix must be 1 to 200 characters")
+	}
+	if msg := checkTablePrefix(o.tablePrefix); msg != "" {
+		return o, usagef("tables", fs, "%s", msg)
 	}
 	return o, nil
+}
+
+// checkTablePrefix says what is wrong with a -table-prefix, or returns "".
+// DynamoDB takes table names of 3 to 255 characters, each a letter, digit,
+// '_', '-' or '.'; the prefix is bounded so that both names stay within
+// that.
+func checkTablePrefix(p string) string {
+	if p == "" || len(p) > 200 {
+		return "-table-prefix must be 1 to 200 characters"
+	}
+	for _, c := range p {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return fmt.Sprintf("-table-prefix %q: DynamoDB table names take only letters, digits, '_', '-' and '.', not %q", p, c)
+		}
+	}
+	return ""
 }
 
 func runTables(ctx context.Context, args []string, stdout, stderr io.Writer) error {
