@@ -288,7 +288,7 @@ func TestRun_noRefererOnRedirect(t *testing.T) {
 
 func TestRun_invalidChain(t *testing.T) {
 	t.Parallel()
-	for _, chains := range [][][]string{{{}}, {{"not an origin"}}, {{"https://a.example/path"}}} {
+	for _, chains := range [][][]string{{{}}, {{"not an origin"}}, {{"https://a.example/path"}}, {{"https://a\u200db.example"}}} {
 		err := scan.Run(t.Context(), scan.Options{Chains: chains}, []string{"http://127.0.0.1:1/"}, func(scan.Result) {
 			t.Errorf("emit called for an invalid chain")
 		})

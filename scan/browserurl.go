@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
+
+	"github.com/clickguard/clickguard/framing"
 
 	"golang.org/x/net/idna"
 )
@@ -90,4 +93,27 @@ func asciiHost(u *url.URL) error {
 	}
 	u.Host = a
 	return nil
+}
+
+// ParseChainOrigin checks one origin of a framing chain (see
+// [Options.Chains]) as [framing.ParseOrigin] does, and returns it with a
+// host name outside ASCII in the form browsers give it
+// ("https://bücher.example" becomes "https://xn--bcher-kva.example"), as
+// [Run] reports it; any other origin is returned as it is. It fails for a
+// name that browsers refuse.
+func ParseChainOrigin(s string) (string, error) {
+	t := strings.TrimSpace(s)
+	if u, err := url.Parse(t); err == nil && u.Host != "" && !strings.HasPrefix(t, "null") {
+		host := u.Host
+		if err := asciiHost(u); err != nil {
+			return "", fmt.Errorf("parse origin %q: %w", s, err)
+		}
+		if u.Host != host {
+			s = u.String()
+		}
+	}
+	if _, err := framing.ParseOrigin(s); err != nil {
+		return "", err
+	}
+	return s, nil
 }

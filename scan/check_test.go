@@ -415,6 +415,57 @@ func TestRun_verdicts(t *testing.T) {
 	}
 }
 
+// TestRun_unicodeChain: a chain origin written with a host name outside
+// ASCII is judged, and reported, in the form browsers give it, which is the
+// form a frame-ancestors source must use.
+func TestRun_unicodeChain(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "frame-ancestors https://xn--bcher-kva.example")
+	}))
+	defer srv.Close()
+	chains := [][]string{{"https://bücher.example"}, {"https://BÜCHER.example:8443"}, {"https://büchern.example"}}
+	r := scanOne(t, srv, scan.Options{Chains: chains, SkipErrorPage: true}, "/")
+	type v struct {
+		ancestors []string
+		framable  bool
+	}
+	var got []v
+	for _, x := range r.Verdicts {
+		got = append(got, v{x.Ancestors, x.Framable})
+	}
+	want := []v{
+		{[]string{"https://xn--bcher-kva.example"}, true},
+		{[]string{"https://xn--bcher-kva.example:8443"}, false},
+		{[]string{"https://xn--bchern-3ya.example"}, false},
+	}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(v{})); diff != "" {
+		t.Errorf("verdicts mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseChainOrigin(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"https://bücher.example", "https://xn--bcher-kva.example"},
+		{"http://faß.example:8080", "http://xn--fa-hia.example:8080"}, // nontransitional, as Chromium
+		{"http://ＥＸＡＭＰＬＥ．com", "http://example.com"},
+		{"HTTPS://A.EXAMPLE:443", "HTTPS://A.EXAMPLE:443"}, // ASCII: as given
+		{"https://a.example/", "https://a.example/"},
+		{"http://[::1]:8080", "http://[::1]:8080"},
+		{"null", "null"},
+		{"null (sandboxed)", "null (sandboxed)"},
+	} {
+		if got, err := scan.ParseChainOrigin(tc.in); err != nil || got != tc.want {
+			t.Errorf("ParseChainOrigin(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+	for _, in := range []string{"https://a\u200db.example", "https://\u05d0a.example", "https://bücher.example/path", "bücher.example", ""} {
+		if got, err := scan.ParseChainOrigin(in); err == nil {
+			t.Errorf("ParseChainOrigin(%q) = %q, want an error", in, got)
+		}
+	}
+}
+
 func TestRun_errorPage(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -480,17 +480,22 @@ func (o Options) withDefaults() Options {
 
 func newScanner(opts Options) (*scanner, error) {
 	opts = opts.withDefaults()
+	var chains [][]string
 	for _, chain := range opts.Chains {
 		if len(chain) == 0 {
 			return nil, errors.New("scan: empty framing chain")
 		}
-		for _, o := range chain {
-			if _, err := framing.ParseOrigin(o); err != nil {
+		c := make([]string, len(chain))
+		for i, o := range chain {
+			a, err := ParseChainOrigin(o)
+			if err != nil {
 				return nil, fmt.Errorf("scan: chain origin %q: %w", o, err)
 			}
+			c[i] = a
 		}
+		chains = append(chains, c)
 	}
-	s := &scanner{opts: opts, chains: opts.Chains, probes: make(map[string]*probe)}
+	s := &scanner{opts: opts, chains: chains, probes: make(map[string]*probe)}
 	if opts.Rate != 0 {
 		l, err := newLimiter(opts.Rate)
 		if err != nil {

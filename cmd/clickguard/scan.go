@@ -18,7 +18,6 @@ import (
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
 
-	"github.com/clickguard/clickguard/framing"
 	"github.com/clickguard/clickguard/scan"
 	"github.com/clickguard/clickguard/scan/proof"
 )
@@ -222,8 +221,8 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 	for _, chain := range from {
 		var origins []string
 		for o := range strings.SplitSeq(chain, ",") {
-			o = strings.TrimSpace(o)
-			if _, err := framing.ParseOrigin(o); err != nil {
+			o, err := scan.ParseChainOrigin(strings.TrimSpace(o))
+			if err != nil {
 				return nil, usagef("scan", fs, "-from %q: %v", chain, err)
 			}
 			origins = append(origins, o)

@@ -297,6 +297,8 @@ func TestScan_exitCodes(t *testing.T) {
 		{"redirect followed", []string{"-max-redirects", "1", "-skip-error-page", srv.URL + "/old"}, exitOK},
 		{"too many redirects", []string{"-max-redirects", "1", srv.URL + "/twice"}, exitUnreachable},
 		{"custom chain allowed", []string{"-from", "https://partner.example", srv.URL + "/embed"}, exitOK},
+		{"custom chain with a Unicode host", []string{"-from", "https://bücher.example", "-skip-error-page", srv.URL + "/protected"}, exitOK},
+		{"custom chain with a host browsers refuse", []string{"-from", "https://a\u200db.example", srv.URL}, exitUsage},
 		{"no URL", nil, exitUsage},
 		{"bad format", []string{"-format", "xml", srv.URL}, exitUsage},
 		{"bad severity", []string{"-fail-on", "critical", srv.URL}, exitUsage},
