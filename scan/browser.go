@@ -41,6 +41,12 @@ type BrowserVerdict struct {
 	// innermost frame rather than its error page, or nothing (mixed
 	// content, a 204, a download).
 	Rendered bool `json:"rendered"`
+	// Hidden reports that the document rendered shows nothing: its root
+	// element or body has display: none, as a page that hides itself in
+	// frames by script does. Nothing of it can be clicked there, in this
+	// browser, with script on; the verdict, which follows the headers,
+	// stands.
+	Hidden bool `json:"hidden,omitempty"`
 	// What says what the frame held: the document's URL and title, the
 	// browser's error page, or nothing and why.
 	What string `json:"what"`

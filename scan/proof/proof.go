@@ -143,6 +143,12 @@ type Frame struct {
 	// Title is the document's title; Text the start of its visible text
 	// (for the error page, Chromium's message).
 	Title, Text string
+	// Hidden reports that the document Chromium rendered shows nothing: its
+	// root element or its body has display: none, so nothing of it can be
+	// seen or clicked. A page that hides itself unless it is the top
+	// document (the defence against framing written in script, for
+	// browsers without the headers) reads so in a frame.
+	Hidden bool
 	// MixedContent, when not empty, is the URL whose request in the frame
 	// Chromium blocked as mixed content (an http URL in a frame of an https
 	// page), before any response: the frame then holds nothing, and
@@ -180,6 +186,9 @@ func (f Frame) What() string {
 	}
 	if !f.Rendered {
 		return fmt.Sprintf("Chromium's error page (%s): %q", f.URL, f.Text)
+	}
+	if f.Hidden {
+		return fmt.Sprintf("document %s titled %q, hidden: its root element or body has display: none, so nothing of it can be seen or clicked in the frame", f.URL, f.Title)
 	}
 	return fmt.Sprintf("document %s titled %q", f.URL, f.Title)
 }
@@ -783,7 +792,7 @@ func (b *Browser) Prove(ctx context.Context, url string, ancestors []string, coo
 	if err != nil {
 		return bv, err
 	}
-	bv.Rendered, bv.What = f.Rendered, f.What()
+	bv.Rendered, bv.Hidden, bv.What = f.Rendered, f.Hidden, f.What()
 	if f.Screenshot != nil {
 		path := filepath.Join(b.opts.ScreenshotDir, screenshotName(url, ancestors))
 		if err := os.WriteFile(path, f.Screenshot, 0o644); err != nil {
@@ -1027,6 +1036,7 @@ type document struct {
 	Origin string `json:"origin"`
 	Ready  string `json:"ready"`
 	Text   string `json:"text"`
+	Hidden bool   `json:"hidden"`
 }
 
 func (d document) isErrorPage() bool { return strings.HasPrefix(d.URL, "chrome-error://") }
@@ -1051,6 +1061,7 @@ const readDocument = `JSON.stringify({
 	origin: self.origin,
 	ready: document.readyState,
 	text: (document.body ? document.body.innerText : "").replace(/\s+/g, " ").trim().slice(0, 160),
+	hidden: [document.documentElement, document.body].some(e => e && getComputedStyle(e).display === "none"),
 })`
 
 // walk navigates the tab to the top ancestor, follows the chain down and
@@ -1153,7 +1164,8 @@ func (w *walker) walk(levels []ancestor, pageURL string) (Frame, error) {
 		return Frame{}, fmt.Errorf("chromium shows its error page in the frame, for no framing rule: %s", why)
 	}
 	d = w.settle(id, d)
-	return Frame{Rendered: !d.isErrorPage(), URL: d.URL, Title: d.Title, Text: d.Text, Ancestors: got}, nil
+	rendered := !d.isErrorPage()
+	return Frame{Rendered: rendered, URL: d.URL, Title: d.Title, Text: d.Text, Hidden: rendered && d.Hidden, Ancestors: got}, nil
 }
 
 // unloadable says, for the errors with which Chromium fails a page's
@@ -1184,7 +1196,39 @@ func (w *walker) settle(id cdp.FrameID, d document) document {
 			d = d2
 		}
 	}
+	if d.Hidden && !d.isErrorPage() {
+		d.Hidden = w.staysHidden(id, d.URL)
+	}
 	return d
+}
+
+// staysHidden reports whether the document at url in frame id is still
+// hidden once it has loaded and half a second later, as a page that hides
+// itself in frames stays. A page that is hidden only until its styles or
+// script are ready shows itself by then; one that is still loading after
+// two seconds, or that cannot be read, does not count as hidden, so that
+// the proof never calls hidden a page that may yet show itself.
+func (w *walker) staysHidden(id cdp.FrameID, url string) bool {
+	loaded := 0 // polls since the document was seen complete
+	for i := 0; i < 40; i++ {
+		if !sleep(w.tab, pollInterval) {
+			return false
+		}
+		f, ok, err := w.locate(id)
+		if err != nil || !ok {
+			return false
+		}
+		d, err := readFrame(f)
+		if err != nil || d.URL != url || !d.Hidden {
+			return false
+		}
+		if d.Ready == "complete" {
+			if loaded++; loaded == 10 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func anyDocument(document) bool { return true }

@@ -625,6 +625,42 @@ func TestLoad_otherFailure(t *testing.T) {
 	}
 }
 
+// TestLoad_hidden checks that a page which hides itself in frames, as the
+// defence against framing written in script does (its root or body kept at
+// display: none unless it is the top document), is rendered but hidden;
+// and that a page hidden only until it has loaded, or made transparent
+// (which still takes clicks), is not.
+func TestLoad_hidden(t *testing.T) {
+	b := startBrowser(t, proof.Options{})
+	pages := map[string]string{
+		"/root":    `<style>html{display:none}</style><script>if (self === top) document.documentElement.style.display = "block"</script>`,
+		"/body":    `<style id="anti">body{display:none !important}</style><script>if (self === top) document.getElementById("anti").remove()</script>`,
+		"/cloak":   `<body style="display:none"><script>addEventListener("load", () => setTimeout(() => document.body.style.display = "block", 200))</script>`,
+		"/opacity": `<style>html{opacity:0}</style>`,
+		"/plain":   ``,
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "<!doctype html><title>page</title>%s<p>the page", pages[r.URL.Path])
+	}))
+	t.Cleanup(srv.Close)
+	for path, hidden := range map[string]bool{"/root": true, "/body": true, "/cloak": false, "/opacity": false, "/plain": false} {
+		for _, chain := range [][]string{{"http://attacker.example"}, {srv.URL}} {
+			t.Run(path+" in "+chain[0], func(t *testing.T) {
+				t.Parallel()
+				ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+				defer cancel()
+				f, err := b.Load(ctx, srv.URL+path, chain)
+				if err != nil {
+					t.Fatalf("Load(%s, %q): %v", path, chain, err)
+				}
+				if !f.Rendered || f.Hidden != hidden || strings.Contains(f.What(), "hidden") != hidden {
+					t.Errorf("Load(%s, %q) = %s (rendered %v, hidden %v); want rendered, hidden %v", path, chain, f.What(), f.Rendered, f.Hidden, hidden)
+				}
+			})
+		}
+	}
+}
+
 // TestLoad_badPort checks that a URL on a bad port, or one that redirects
 // to such a URL, is a verdict at once: Chromium fetches nothing from it
 // (net::ERR_UNSAFE_PORT) and shows its error page, nothing of the page, as
