@@ -43,9 +43,9 @@ type BrowserVerdict struct {
 	Rendered bool `json:"rendered"`
 	// Hidden reports that the document rendered shows nothing: its root
 	// element or body has display: none, as a page that hides itself in
-	// frames by script does. Nothing of it can be clicked there, in this
-	// browser, with script on; the verdict, which follows the headers,
-	// stands.
+	// frames by script does. Nothing of it can be clicked in that frame;
+	// but a page that its script hid shows itself in a frame sandboxed
+	// without scripts, so the verdict, which follows the headers, stands.
 	Hidden bool `json:"hidden,omitempty"`
 	// What says what the frame held: the document's URL and title, the
 	// browser's error page, or nothing and why.

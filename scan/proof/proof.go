@@ -145,9 +145,12 @@ type Frame struct {
 	Title, Text string
 	// Hidden reports that the document Chromium rendered shows nothing: its
 	// root element or its body has display: none, so nothing of it can be
-	// seen or clicked. A page that hides itself unless it is the top
-	// document (the defence against framing written in script, for
-	// browsers without the headers) reads so in a frame.
+	// seen or clicked in this frame. A page that hides itself unless it is
+	// the top document (the defence against framing written in script, for
+	// browsers without the headers) reads so in a frame. It is no verdict:
+	// a page that its script hid shows itself in a frame whose sandbox
+	// stops scripts; only one that its styles hide, and its script shows
+	// when it is the top document, stays hidden there.
 	Hidden bool
 	// MixedContent, when not empty, is the URL whose request in the frame
 	// Chromium blocked as mixed content (an http URL in a frame of an https
@@ -188,7 +191,7 @@ func (f Frame) What() string {
 		return fmt.Sprintf("Chromium's error page (%s): %q", f.URL, f.Text)
 	}
 	if f.Hidden {
-		return fmt.Sprintf("document %s titled %q, hidden: its root element or body has display: none, so nothing of it can be seen or clicked in the frame", f.URL, f.Title)
+		return fmt.Sprintf("document %s titled %q, hidden: its root element or body has display: none, so nothing of it can be seen or clicked in this frame (if its script hid it, a frame sandboxed without scripts shows it)", f.URL, f.Title)
 	}
 	return fmt.Sprintf("document %s titled %q", f.URL, f.Title)
 }
