@@ -178,7 +178,7 @@ func TestServeFlagsFromEnv(t *testing.T) {
 	t.Setenv("CLICKGUARD_ADDR", "127.0.0.1:9999")
 	t.Setenv("CLICKGUARD_TABLE_PREFIX", "env-")
 	t.Setenv("CLICKGUARD_SAME_SITE", "strict")
-	t.Setenv("CLICKGUARD_TRUSTED_ORIGIN", "https://a.example, https://b.example")
+	t.Setenv("CLICKGUARD_TRUSTED_ORIGIN", "https://a.example, HTTPS://B.example:443/")
 	t.Setenv("CLICKGUARD_SESSION_IDLE", "5m")
 	t.Setenv("CLICKGUARD_EMBEDDED", "true")
 	o, err := parseServe([]string{"-table-prefix", "flag-"}, io.Discard)

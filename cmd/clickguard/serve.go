@@ -164,10 +164,15 @@ func parseServe(args []string, stdout io.Writer) (serveOptions, error) {
 	if o.tlsCert == "" && len(o.behindProxy) == 0 && !isLoopback(host) {
 		return o, usagef("serve", fs, "-addr %q is not a loopback address: plain HTTP is only served on loopback;\ngive -tls-cert and -tls-key, or -behind-proxy ADDRESSES when TLS ends at a proxy", o.addr)
 	}
-	for _, origin := range o.trustedOrigins {
-		if _, err := guard.ParseOrigin(origin); err != nil {
+	for i, origin := range o.trustedOrigins {
+		// An origin copied from the address bar ends in the path "/", which
+		// names the same origin (as in the embed allowlist); any other path
+		// does not.
+		n, err := guard.ParseOrigin(strings.TrimSuffix(origin, "/"))
+		if err != nil {
 			return o, usagef("serve", fs, "-trusted-origin: %v", err)
 		}
+		o.trustedOrigins[i] = n
 	}
 	if o.sameSite != "lax" && o.sameSite != "strict" {
 		return o, usagef("serve", fs, "-same-site %q: want lax or strict", o.sameSite)
