@@ -497,6 +497,11 @@ func TestItemFlow(t *testing.T) {
 	if r.status != http.StatusOK || !strings.Contains(r.body, "Share with bob?") {
 		t.Errorf("share confirmation: status %d", r.status)
 	}
+	// A username typed with capitals names the same account, as at log-in.
+	r = alice.get("/items/" + id + "/share?with=+BoB")
+	if r.status != http.StatusOK || !strings.Contains(r.body, "Share with bob?") || !strings.Contains(r.body, `name="grantee" value="bob"`) {
+		t.Errorf("share confirmation for BoB: status %d, want the one for bob", r.status)
+	}
 	if r := alice.get("/items/" + id + "/share?with=nobody"); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "no user named") {
 		t.Errorf("share with unknown user: status %d", r.status)
 	}
@@ -504,6 +509,9 @@ func TestItemFlow(t *testing.T) {
 		t.Errorf("a GET of the confirmation shared the item")
 	}
 	alice.share(id, "bob")
+	if r := alice.submit("/items/"+id+"/share?with=bob", "/items/"+id+"/share", url.Values{"action": {"add"}, "grantee": {"BOB"}}); r.status != http.StatusConflict || !strings.Contains(r.body, "already shared with bob") {
+		t.Errorf("sharing again with BOB: status %d, want 409 saying bob has it", r.status)
+	}
 	if r := alice.get("/items/" + id + "/share?with=bob"); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "already shared with bob") || strings.Contains(r.body, "Share with bob?") {
 		t.Errorf("share confirmation for a user who already has the item: status %d, want the share page saying so", r.status)
 	}

@@ -36,7 +36,9 @@ func (a *App) showShares(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, asked := r.URL.Query()["with"]; asked {
-		grantee := strings.TrimSpace(r.URL.Query().Get("with"))
+		// Usernames are lower case: one typed with capitals names the same
+		// account, as at log-in, and the confirmation shows it as it is.
+		grantee := lowerASCII(strings.TrimSpace(r.URL.Query().Get("with")))
 		if msg := a.checkGrantee(r, it, grantee); msg != "" {
 			a.renderShares(w, r, http.StatusUnprocessableEntity, it, grantee, oneError(msg, "with"))
 			return
@@ -110,6 +112,7 @@ func (a *App) changeShares(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	switch r.PostFormValue("action") {
 	case "add":
+		grantee = lowerASCII(grantee)
 		if msg := validateGrantee(grantee); msg != "" {
 			a.renderShares(w, r, http.StatusUnprocessableEntity, it, grantee, oneError(msg, "with"))
 			return
