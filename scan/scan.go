@@ -55,7 +55,8 @@
 // pages found share the Concurrency bound and the Timeout of the URLs.
 //
 // The verdicts are predictions from headers. They cannot see frame-busting
-// scripts, and they assume the browser behaves as Chromium did when the
+// scripts (a [Prover] runs them, and says when a page hid itself: see
+// [BrowserVerdict.Hidden]), and they assume the browser behaves as Chromium did when the
 // project's corpus was measured.
 //
 // # Reports
