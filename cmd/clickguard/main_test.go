@@ -18,6 +18,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -25,6 +26,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -736,6 +738,40 @@ func TestTables(t *testing.T) {
 	clearEnv(t)
 	if code, _, stderr := runCmd(t, "tables", "check"); code != exitFailure || !strings.Contains(stderr, "no DynamoDB configured") {
 		t.Errorf("tables check without DynamoDB: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestTables_localWithoutCredentials: a DynamoDB on the local machine
+// needs no AWS credentials. With none configured, tables and serve send it
+// dummy ones, and never ask the EC2 instance metadata service for a role
+// (here a loopback server that counts what it is asked).
+func TestTables_localWithoutCredentials(t *testing.T) {
+	clearEnv(t)
+	localDynamoDB(t)
+	os.Unsetenv("AWS_ACCESS_KEY_ID")
+	os.Unsetenv("AWS_SECRET_ACCESS_KEY")
+	os.Unsetenv("AWS_EC2_METADATA_DISABLED")
+	var asked atomic.Int32
+	imds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		http.Error(w, "no role here", http.StatusNotFound)
+	}))
+	defer imds.Close()
+	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.URL)
+	code, stdout, stderr := runCmd(t, "tables", "create", "-table-prefix", "nocreds-")
+	if code != exitOK || !strings.Contains(stdout, "created table nocreds-data") || !strings.Contains(stdout, "with dummy credentials, as no AWS credentials are configured") {
+		t.Errorf("tables create without credentials: exit %d, stdout %q, stderr %q; want the tables created with dummy credentials", code, stdout, stderr)
+	}
+	if n := asked.Load(); n != 0 {
+		t.Errorf("the instance metadata service was asked %d times", n)
+	}
+
+	// Credentials that are configured are used, and not called dummy.
+	t.Setenv("AWS_ACCESS_KEY_ID", "mine")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "mine")
+	code, stdout, stderr = runCmd(t, "tables", "check", "-table-prefix", "nocreds-")
+	if code != exitOK || strings.Contains(stdout, "dummy") {
+		t.Errorf("tables check with credentials: exit %d, stdout %q, stderr %q; want exit 0, and no dummy credentials", code, stdout, stderr)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/clickguard/clickguard/guard"
@@ -391,20 +392,57 @@ func loadDynamoDB(ctx context.Context) (aws.Config, *dynamo, error) {
 	if endpoint == "" && cfg.Region == "" {
 		return cfg, nil, nil
 	}
+	dummy := false
 	if isLoopbackURL(endpoint) {
-		// A local server (minidyn, some DynamoDB Local versions) may not send
-		// the CRC32 header; over loopback it guards against nothing anyway.
-		client = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
+		var creds aws.CredentialsProvider
+		if creds, err = localCredentials(ctx); err != nil {
+			return cfg, nil, err
+		}
+		dummy = creds == nil
+		client = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+			// A local server (minidyn, some DynamoDB Local versions) may not
+			// send the CRC32 header; over loopback it guards against nothing
+			// anyway.
+			o.DisableValidateResponseChecksum = true
+			if creds != nil {
+				o.Credentials = creds
+			} else {
+				o.Credentials = ddblocal.DummyCredentials
+			}
+		})
 	}
 	d := &dynamo{client: client, endpoint: endpoint, close: func() {}}
 	if endpoint != "" {
 		d.where = endpoint
 		d.describe = fmt.Sprintf("%s (region %q)", endpoint, cfg.Region)
+		if dummy {
+			d.describe += ", with dummy credentials, as no AWS credentials are configured"
+		}
 	} else {
 		d.where = "AWS region " + cfg.Region
 		d.describe = d.where
 	}
 	return cfg, d, nil
+}
+
+// localCredentials returns the credentials configured for a DynamoDB on
+// the local machine (DynamoDB Local, dynalite), from the SDK's chain
+// without its last link, the EC2 instance metadata service: an instance
+// role means nothing to a local server, and looking for one would send a
+// request off the machine and wait for it. With none configured it returns
+// nil: local servers take any credentials, so dummy ones do.
+func localCredentials(ctx context.Context) (aws.CredentialsProvider, error) {
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.Credentials == nil {
+		return nil, nil
+	}
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		return nil, nil //nolint:nilerr // no credentials configured: dummy ones
+	}
+	return cfg.Credentials, nil
 }
 
 // openConfiguredDynamoDB returns the configured DynamoDB, or errNoDynamoDB.

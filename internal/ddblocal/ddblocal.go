@@ -95,6 +95,10 @@ func (s *Server) Close() error {
 	return nil
 }
 
+// DummyCredentials are the credentials sent to a local server, which takes
+// any: real AWS credentials never reach it.
+var DummyCredentials = credentials.NewStaticCredentialsProvider("local", "local", "")
+
 // ClientOptions returns the SDK option func that points a DynamoDB client at a
 // local endpoint (the embedded server, dynalite or DynamoDB Local): it sets
 // BaseEndpoint, static dummy credentials (local servers do not check them, and
@@ -106,7 +110,7 @@ func (s *Server) Close() error {
 func ClientOptions(endpoint string) func(*dynamodb.Options) {
 	return func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(endpoint)
-		o.Credentials = credentials.NewStaticCredentialsProvider("local", "local", "")
+		o.Credentials = DummyCredentials
 		if o.Region == "" {
 			o.Region = Region
 		}
