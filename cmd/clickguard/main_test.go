@@ -748,6 +748,7 @@ func TestTables(t *testing.T) {
 func TestTables_localWithoutCredentials(t *testing.T) {
 	clearEnv(t)
 	localDynamoDB(t)
+	local := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")
 	os.Unsetenv("AWS_ACCESS_KEY_ID")
 	os.Unsetenv("AWS_SECRET_ACCESS_KEY")
 	os.Unsetenv("AWS_EC2_METADATA_DISABLED")
@@ -765,6 +766,23 @@ func TestTables_localWithoutCredentials(t *testing.T) {
 	if n := asked.Load(); n != 0 {
 		t.Errorf("the instance metadata service was asked %d times", n)
 	}
+
+	// An endpoint that is no http or https URL is refused, saying how to
+	// write it.
+	for endpoint, says := range map[string]string{
+		"localhost:8000":        `"localhost:8000" (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL or the AWS configuration file) is not an http or https URL: write it as "http://localhost:8000"`,
+		"127.0.0.1":             `write it as "http://127.0.0.1"`,
+		"ftp://127.0.0.1:8000/": `"ftp://127.0.0.1:8000/" (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL or the AWS configuration file) is not an http or https URL`,
+	} {
+		t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+		if code, _, stderr := runCmd(t, "tables", "check"); code != exitFailure || !strings.Contains(stderr, says) {
+			t.Errorf("tables check with endpoint %q: exit %d, stderr %q; want exit %d saying %q", endpoint, code, stderr, exitFailure, says)
+		}
+	}
+	if n := asked.Load(); n != 0 {
+		t.Errorf("the instance metadata service was asked %d times", n)
+	}
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", local)
 
 	// Credentials that are configured are used, and not called dummy.
 	t.Setenv("AWS_ACCESS_KEY_ID", "mine")

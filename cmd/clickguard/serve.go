@@ -392,6 +392,11 @@ func loadDynamoDB(ctx context.Context) (aws.Config, *dynamo, error) {
 	if endpoint == "" && cfg.Region == "" {
 		return cfg, nil, nil
 	}
+	if endpoint != "" {
+		if err := checkEndpoint(endpoint); err != nil {
+			return cfg, nil, err
+		}
+	}
 	dummy := false
 	if isLoopbackURL(endpoint) {
 		var creds aws.CredentialsProvider
@@ -423,6 +428,21 @@ func loadDynamoDB(ctx context.Context) (aws.Config, *dynamo, error) {
 		d.describe = d.where
 	}
 	return cfg, d, nil
+}
+
+// checkEndpoint refuses a DynamoDB endpoint that is not an http or https
+// URL with a host, such as "localhost:8000", which the SDK would take and
+// fail with later, in words about something else.
+func checkEndpoint(endpoint string) error {
+	u, err := url.Parse(endpoint)
+	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		return nil
+	}
+	msg := fmt.Sprintf("the DynamoDB endpoint %q (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL or the AWS configuration file) is not an http or https URL", endpoint)
+	if !strings.Contains(endpoint, "://") {
+		msg += fmt.Sprintf(": write it as %q", "http://"+endpoint)
+	}
+	return errors.New(msg)
 }
 
 // localCredentials returns the credentials configured for a DynamoDB on
