@@ -635,7 +635,7 @@ func TestLoad_hidden(t *testing.T) {
 	pages := map[string]string{
 		"/root":    `<style>html{display:none}</style><script>if (self === top) document.documentElement.style.display = "block"</script>`,
 		"/body":    `<style id="anti">body{display:none !important}</style><script>if (self === top) document.getElementById("anti").remove()</script>`,
-		"/cloak":   `<body style="display:none"><script>addEventListener("load", () => setTimeout(() => document.body.style.display = "block", 200))</script>`,
+		"/cloak":   `<body style="display:none"><script>addEventListener("load", () => setTimeout(() => document.body.style.display = "block", 100))</script>`,
 		"/opacity": `<style>html{opacity:0}</style>`,
 		"/plain":   ``,
 	}
