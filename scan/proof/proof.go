@@ -1209,8 +1209,8 @@ func (w *walker) settle(id cdp.FrameID, d document) document {
 // hidden once it has loaded and half a second later, as a page that hides
 // itself in frames stays. A page that is hidden only until its styles or
 // script are ready shows itself by then; one that is still loading after
-// two seconds, or that cannot be read, does not count as hidden, so that
-// the proof never calls hidden a page that may yet show itself.
+// two seconds, or that cannot be read, does not count as hidden either. A
+// page that shows itself later than that still reads hidden.
 func (w *walker) staysHidden(id cdp.FrameID, url string) bool {
 	loaded := 0 // polls since the document was seen complete
 	for i := 0; i < 40; i++ {
