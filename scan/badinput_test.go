@@ -2,6 +2,7 @@ package scan_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -283,6 +284,42 @@ func TestRun_noRefererOnRedirect(t *testing.T) {
 	}
 	if ref := got.Load().(string); ref != "" {
 		t.Errorf("the redirect's target got Referer %q", ref)
+	}
+}
+
+// TestRun_cookieWall: a page that redirects until the browser sends back
+// the cookie it set ends in too many redirects, as the scanner keeps no
+// cookie; the error names the cookie (never its value), and the cookie
+// given as Options.Cookie gets the page. A loop that sets no cookie says
+// nothing of cookies.
+func TestRun_cookieWall(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/wall" {
+			if _, err := r.Cookie("consent"); err == nil {
+				w.Header().Set("X-Frame-Options", "DENY")
+				return
+			}
+			http.SetCookie(w, &http.Cookie{Name: "consent", Value: "s3cr3t-value", Path: "/"})
+			http.SetCookie(w, &http.Cookie{Name: "region", Value: "eu", Path: "/"})
+		}
+		http.Redirect(w, r, r.URL.Path, http.StatusFound)
+	}))
+	defer srv.Close()
+	opts := scan.Options{SkipErrorPage: true, MaxRedirects: 3}
+	r := scanOne(t, srv, opts, "/wall")
+	wall, ok := errors.AsType[*scan.CookieWallError](r.Err)
+	if !ok || !errors.Is(r.Err, scan.ErrTooManyRedirects) || !slices.Equal(wall.Names, []string{"consent", "region"}) ||
+		!strings.Contains(r.Error, "too many redirects (more than 3): the redirects set the cookie consent, region, which the scanner does not send back") ||
+		strings.Contains(r.Error, "s3cr3t") {
+		t.Errorf("cookie wall: error %q (%#v); want too many redirects naming the cookies consent and region, without their values", r.Error, r.Err)
+	}
+	if r := scanOne(t, srv, opts, "/loop"); !errors.Is(r.Err, scan.ErrTooManyRedirects) || strings.Contains(r.Error, "cookie") {
+		t.Errorf("loop without a cookie: error %q; want too many redirects, and no word of cookies", r.Error)
+	}
+	opts.Cookie = "consent=yes"
+	if r := scanOne(t, srv, opts, "/wall"); r.Error != "" || r.Status != http.StatusOK {
+		t.Errorf("cookie wall with its cookie: status %d, error %q; want the page", r.Status, r.Error)
 	}
 }
 

@@ -153,6 +153,27 @@ func (p *page) response() framing.Response {
 	return resp
 }
 
+// cookieWall returns, for a fetch stopped after too many redirects, a
+// [CookieWallError] naming the cookies the redirect responses set, or nil
+// when they set none.
+func cookieWall(req *http.Request, via []*http.Request) error {
+	var names []string
+	for _, r := range append(via[1:], req) {
+		if r.Response == nil {
+			continue
+		}
+		for _, c := range r.Response.Cookies() {
+			if !slices.Contains(names, c.Name) {
+				names = append(names, c.Name)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	return &CookieWallError{Names: names}
+}
+
 func newClient(opts Options, limit *limiter) *http.Client {
 	rt := opts.Transport
 	if rt == nil {
@@ -184,6 +205,9 @@ func newClient(opts Options, limit *limiter) *http.Client {
 				return http.ErrUseLastResponse
 			}
 			if len(via) > max {
+				if wall := cookieWall(req, via); wall != nil {
+					return fmt.Errorf("%w (more than %d): %w", ErrTooManyRedirects, max, wall)
+				}
 				return fmt.Errorf("%w (more than %d)", ErrTooManyRedirects, max)
 			}
 			if isHTTP(req.URL) {

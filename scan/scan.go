@@ -292,6 +292,21 @@ type Finding struct {
 // often than [Options.MaxRedirects].
 var ErrTooManyRedirects = errors.New("too many redirects")
 
+// CookieWallError is wrapped by a Result's Err, beside ErrTooManyRedirects,
+// when the redirect responses set cookies: a site that redirects until the
+// browser sends its cookie back (a cookie wall, such as a consent page's)
+// loops for the scanner, which keeps no cookie between redirects. Sending
+// the cookie with [Options.Cookie] gets the page a browser gets.
+type CookieWallError struct {
+	// Names are the names of the cookies set, in the order first set.
+	// Their values, which may be sessions, are not kept.
+	Names []string
+}
+
+func (e *CookieWallError) Error() string {
+	return fmt.Sprintf("the redirects set the cookie %s, which the scanner does not send back (it keeps no cookie between redirects), as a cookie wall expects", strings.Join(e.Names, ", "))
+}
+
 // ErrRedirectNotFollowed is wrapped by a Result's Err when a URL answered
 // with a redirect and redirects are off (a negative [Options.MaxRedirects]):
 // browsers never render a redirect response, so there is nothing to judge.

@@ -432,6 +432,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			if _, ok := errors.AsType[*tls.CertificateVerificationError](r.Err); ok {
 				r.Error += " (to scan it anyway, accept any certificate with -insecure)"
 			}
+			if _, ok := errors.AsType[*scan.CookieWallError](r.Err); ok {
+				r.Error += " (send it with -cookie, with the value a browser gets)"
+			}
 		}
 		for _, v := range r.Verdicts {
 			if v.Browser != nil && v.Browser.Error != "" {

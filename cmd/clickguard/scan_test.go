@@ -544,6 +544,13 @@ func TestScan_messages(t *testing.T) {
 	tls.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshakes refused
 	tls.StartTLS()
 	t.Cleanup(tls.Close)
+	wall := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := r.Cookie("consent"); err != nil {
+			http.SetCookie(w, &http.Cookie{Name: "consent", Value: "1", Path: "/"})
+			http.Redirect(w, r, "/", http.StatusFound)
+		}
+	}))
+	t.Cleanup(wall.Close)
 	tests := []struct {
 		name   string
 		args   []string
@@ -559,6 +566,8 @@ func TestScan_messages(t *testing.T) {
 		{"timeout without a unit", []string{"-timeout", "1", "http://a.example/"}, exitUsage, "missing unit: write 1s for seconds", ""},
 		{"timeout not a duration", []string{"-timeout", "soon", "http://a.example/"}, exitUsage, "not a duration such as 10s", ""},
 		{"certificate not trusted", []string{"-skip-error-page", tls.URL + "/"}, exitUnreachable, "accept any certificate with -insecure", ""},
+		{"cookie wall", []string{"-skip-error-page", wall.URL + "/"}, exitUnreachable, "the redirects set the cookie consent, which the scanner does not send back (it keeps no cookie between redirects), as a cookie wall expects (send it with -cookie, with the value a browser gets)", ""},
+		{"cookie wall with its cookie", []string{"-skip-error-page", "-fail-on", "never", "-cookie", "consent=1", wall.URL + "/"}, exitOK, "", "cookie"},
 		{"certificate accepted", []string{"-skip-error-page", "-insecure", "-fail-on", "never", tls.URL + "/"}, exitOK, "", "-insecure"},
 	}
 	for _, tc := range tests {
