@@ -158,9 +158,9 @@ func (p *page) response() framing.Response {
 // when they set none.
 func cookieWall(req *http.Request, via []*http.Request) error {
 	var names []string
-	for _, r := range append(via[1:], req) {
+	for _, r := range slices.Concat(via, []*http.Request{req}) {
 		if r.Response == nil {
-			continue
+			continue // the first request
 		}
 		for _, c := range r.Response.Cookies() {
 			if !slices.Contains(names, c.Name) {

@@ -56,8 +56,8 @@
 //
 // The verdicts are predictions from headers. They cannot see frame-busting
 // scripts (a [Prover] runs them, and says when a page hid itself: see
-// [BrowserVerdict.Hidden]), and they assume the browser behaves as Chromium did when the
-// project's corpus was measured.
+// [BrowserVerdict.Hidden]), and they assume the browser behaves as
+// Chromium did when the project's corpus was measured.
 //
 // # Reports
 //
