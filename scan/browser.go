@@ -47,6 +47,9 @@ type BrowserVerdict struct {
 	// but a page that its script hid shows itself in a frame sandboxed
 	// without scripts, so the verdict, which follows the headers, stands.
 	Hidden bool `json:"hidden,omitempty"`
+	// Status is the HTTP status of the response the browser's frame
+	// committed, after redirects, when the browser said (0 when not).
+	Status int `json:"status,omitempty"`
 	// What says what the frame held: the document's URL and title, the
 	// browser's error page, or nothing and why.
 	What string `json:"what"`
@@ -61,8 +64,12 @@ type BrowserVerdict struct {
 // turn of limit (when not nil) and bounded by timeout from then, and adds
 // a browser-disagrees finding for each verdict the browser contradicts.
 // The prover may store the cookie for the URL it loads when that URL may
-// receive the credentials meant for credOrigin.
-func prove(ctx context.Context, p Prover, timeout time.Duration, limit *limiter, res *Result, credOrigin string) {
+// receive the credentials meant for credOrigin. headers says whether the
+// scanner sent [Options.Header] values, which no prover sends: a verdict
+// the browser contradicts with another status than the scanner got (a
+// 401 for want of an Authorization header) is then not proved, as the
+// browser judged another response, rather than a finding.
+func prove(ctx context.Context, p Prover, timeout time.Duration, limit *limiter, res *Result, credOrigin string, headers bool) {
 	var disagree []Finding
 	// Chromium refuses a frame's request for a URL with credentials in it
 	// (and res.URL has the password redacted): say so at once rather than
@@ -98,9 +105,19 @@ func prove(ctx context.Context, p Prover, timeout time.Duration, limit *limiter,
 		if err != nil {
 			bv = BrowserVerdict{Browser: bv.Browser, Error: err.Error()}
 		}
+		otherStatus := err == nil && bv.Status != 0 && res.Status != 0 && bv.Status != res.Status
+		if err == nil && bv.Rendered != v.Framable && otherStatus && headers {
+			bv = BrowserVerdict{Browser: bv.Browser, Status: bv.Status, Error: fmt.Sprintf(
+				"%s got status %d where the scanner got %d: it sends none of the headers given (-header), which the page may need, so it judged another response", bv.Browser, bv.Status, res.Status)}
+			err = errors.New(bv.Error)
+		}
 		v.Browser = &bv
 		if err == nil && bv.Rendered != v.Framable {
-			disagree = append(disagree, disagreement(*v))
+			f := disagreement(*v)
+			if otherStatus {
+				f.Evidence = append(f.Evidence, fmt.Sprintf("status: %s got %d, the scanner %d", bv.Browser, bv.Status, res.Status))
+			}
+			disagree = append(disagree, f)
 		}
 	}
 	// The findings are ordered most severe first; these are high.

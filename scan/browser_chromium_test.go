@@ -175,3 +175,52 @@ func TestRun_redirectLimitChromium(t *testing.T) {
 		t.Errorf("scan, %d redirects: error %v, want ErrTooManyRedirects", scan.DefaultMaxRedirects+1, r.Err)
 	}
 }
+
+// TestRun_headerChromium: a page behind HTTP Basic authentication, scanned
+// with its Authorization header, is judged by the page the scanner gets
+// (DENY); Chromium, which is given no header, gets the 401 page, which
+// sends no framing header, and renders it. That is another response, not
+// a contradiction: the verdicts say they are not proved, and why, and no
+// browser-disagrees finding follows. Load reports each status.
+func TestRun_headerChromium(t *testing.T) {
+	chromiumtest.Require(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "admin" || p != "pw" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="admin"`)
+			http.Error(w, "sign in", http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("X-Frame-Options", "DENY")
+		fmt.Fprint(w, "<!doctype html><title>admin</title>")
+	}))
+	defer srv.Close()
+	b, err := proof.Start(t.Context(), proof.Options{Chromium: chromiumtest.Path})
+	if err != nil {
+		t.Fatalf("proof.Start: %v", err)
+	}
+	defer b.Close()
+	foreign := []string{"http://attacker.example"}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if f, err := b.Load(ctx, srv.URL+"/", foreign); err != nil || !f.Rendered || f.Status != http.StatusUnauthorized {
+		t.Errorf("Chromium: %s (status %d), %v; want the 401 page rendered", f.What(), f.Status, err)
+	}
+
+	opts := scan.Options{SkipErrorPage: true, Browser: b, Timeout: 30 * time.Second, Chains: [][]string{foreign},
+		Header: http.Header{"Authorization": {"Basic YWRtaW46cHc="}}}
+	var r scan.Result
+	if err := scan.Run(t.Context(), opts, []string{srv.URL + "/"}, func(res scan.Result) { r = res }); err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != http.StatusOK || len(r.Verdicts) != 1 || r.Verdicts[0].Framable {
+		t.Fatalf("scan: status %d, verdicts %+v; want 200, blocked by X-Frame-Options", r.Status, r.Verdicts)
+	}
+	if bv := r.Verdicts[0].Browser; bv == nil || !strings.Contains(bv.Error, "got status 401 where the scanner got 200: it sends none of the headers given") {
+		t.Errorf("scan: browser %+v; want not proved, for the 401 Chromium got", bv)
+	}
+	for _, f := range r.Findings {
+		if f.ID == "browser-disagrees" {
+			t.Errorf("finding %+v: the browser judged another response", f)
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 // fakeProver answers every chain the same way and records the calls.
 type fakeProver struct {
 	rendered bool
+	status   int // the status the fake reports; 0 for none
 	err      error
 	calls    chan []string
 }
@@ -30,7 +31,66 @@ func (p *fakeProver) Prove(ctx context.Context, url string, ancestors []string, 
 	if p.err != nil {
 		return scan.BrowserVerdict{Browser: "Fake 1"}, p.err
 	}
-	return scan.BrowserVerdict{Browser: "Fake 1", Rendered: p.rendered, What: "what the fake saw"}, nil
+	return scan.BrowserVerdict{Browser: "Fake 1", Rendered: p.rendered, Status: p.status, What: "what the fake saw"}, nil
+}
+
+// TestRun_browserOtherStatus: a browser that contradicts a verdict with
+// another status than the scanner got judged another response. When the
+// scanner sent headers that no browser proof sends (an Authorization the
+// page needs), the verdict is not proved, saying why, and no finding
+// follows; without such headers the disagreement stands, with both
+// statuses as evidence. The same status, or a browser that agrees, adds
+// nothing.
+func TestRun_browserOtherStatus(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Frame-Options", "DENY")
+	}))
+	defer srv.Close()
+	auth := http.Header{"Authorization": {"Basic YWRtaW46cHc="}}
+	for _, tc := range []struct {
+		name     string
+		header   http.Header
+		prover   fakeProver
+		error    string // in every verdict's browser error; "" for none
+		evidence string // in every browser-disagrees finding; "" for no finding
+	}{
+		{"headers, another status", auth, fakeProver{rendered: true, status: 401},
+			"Fake 1 got status 401 where the scanner got 200: it sends none of the headers given (-header), which the page may need, so it judged another response", ""},
+		{"no headers, another status", nil, fakeProver{rendered: true, status: 401}, "", "status: Fake 1 got 401, the scanner 200"},
+		{"headers, the same status", auth, fakeProver{rendered: true, status: 200}, "", "what the fake saw"},
+		{"headers, no status", auth, fakeProver{rendered: true}, "", "what the fake saw"},
+		{"headers, another status, agreeing", auth, fakeProver{rendered: false, status: 401}, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := tc.prover
+			p.calls = make(chan []string, 10)
+			var res scan.Result
+			opts := scan.Options{SkipErrorPage: true, Browser: &p, Header: tc.header}
+			if err := scan.Run(t.Context(), opts, []string{srv.URL + "/p"}, func(r scan.Result) { res = r }); err != nil {
+				t.Fatal(err)
+			}
+			if res.Status != http.StatusOK || len(res.Verdicts) != 3 {
+				t.Fatalf("status %d, %d verdicts; want 200 and 3", res.Status, len(res.Verdicts))
+			}
+			for _, v := range res.Verdicts {
+				if tc.error != "" && (v.Browser.Error != tc.error || v.Browser.Status != 401) || tc.error == "" && v.Browser.Error != "" {
+					t.Errorf("verdict %q: browser %+v, want error %q", v.Chain, v.Browser, tc.error)
+				}
+			}
+			n := 0
+			for _, f := range res.Findings {
+				if f.ID == "browser-disagrees" {
+					n++
+					if tc.evidence == "" || !slices.ContainsFunc(f.Evidence, func(e string) bool { return strings.Contains(e, tc.evidence) }) {
+						t.Errorf("finding %+v, want evidence %q", f, tc.evidence)
+					}
+				}
+			}
+			if want := map[bool]int{true: 3, false: 0}[tc.evidence != ""]; n != want {
+				t.Errorf("%d browser-disagrees findings, want %d", n, want)
+			}
+		})
+	}
 }
 
 // TestRun_browserUserinfo: a URL with a user name and password is not

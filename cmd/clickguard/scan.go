@@ -102,7 +102,10 @@ being synthetic pages that Chromium is told to serve for those origins (no
 request reaches them), and the report says beside each verdict whether
 Chromium rendered the first document the frame committed for it or refused
 it. Where Chromium contradicts the prediction, a high finding
-browser-disagrees says so. Chromium sends no -header values, and keeps the
+browser-disagrees says so. Chromium sends no -header values: where it
+contradicts a verdict with another status than the scanner got (a 401 for
+want of an Authorization header), it judged another response, and the
+verdict is not proved, saying so. It keeps the
 -cookie for the origin of the URL given only, without a SameSite attribute
 (Lax, so it is not sent in a frame of another site), as a victim's browser
 would; a __Host- or __Secure- cookie with Secure, as its name demands

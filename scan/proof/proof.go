@@ -143,6 +143,10 @@ type Frame struct {
 	// Title is the document's title; Text the start of its visible text
 	// (for the error page, Chromium's message).
 	Title, Text string
+	// Status is the HTTP status of the response whose document the frame
+	// committed, after redirects, as Chromium reported it; 0 when it did
+	// not say.
+	Status int
 	// Hidden reports that the document Chromium rendered shows nothing: its
 	// root element or its body has display: none, so nothing of it can be
 	// seen or clicked in this frame. A page that hides itself unless it is
@@ -795,7 +799,7 @@ func (b *Browser) Prove(ctx context.Context, url string, ancestors []string, coo
 	if err != nil {
 		return bv, err
 	}
-	bv.Rendered, bv.Hidden, bv.What = f.Rendered, f.Hidden, f.What()
+	bv.Rendered, bv.Hidden, bv.Status, bv.What = f.Rendered, f.Hidden, f.Status, f.What()
 	if f.Screenshot != nil {
 		path := filepath.Join(b.opts.ScreenshotDir, screenshotName(url, ancestors))
 		if err := os.WriteFile(path, f.Screenshot, 0o644); err != nil {
@@ -990,6 +994,14 @@ func (w *walker) failedResponse() (why string, download bool) {
 	return why, n.failed == "net::ERR_INVALID_RESPONSE" && (n.status < 200 || n.status > 299)
 }
 
+// responseStatus returns the status of the final response of the
+// navigation followed, or 0 when Chromium reported none.
+func (w *walker) responseStatus() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return int(w.nav.status)
+}
+
 // failure returns the error, such as net::ERR_CONNECTION_REFUSED, with
 // which Chromium failed the request of the navigation followed, or "".
 func (w *walker) failure() string {
@@ -1168,7 +1180,8 @@ func (w *walker) walk(levels []ancestor, pageURL string) (Frame, error) {
 	}
 	d = w.settle(id, d)
 	rendered := !d.isErrorPage()
-	return Frame{Rendered: rendered, URL: d.URL, Title: d.Title, Text: d.Text, Hidden: rendered && d.Hidden, Ancestors: got}, nil
+	return Frame{Rendered: rendered, URL: d.URL, Title: d.Title, Text: d.Text, Hidden: rendered && d.Hidden,
+		Status: w.responseStatus(), Ancestors: got}, nil
 }
 
 // unloadable says, for the errors with which Chromium fails a page's
