@@ -108,7 +108,7 @@ func prove(ctx context.Context, p Prover, timeout time.Duration, limit *limiter,
 		otherStatus := err == nil && bv.Status != 0 && res.Status != 0 && bv.Status != res.Status
 		if err == nil && bv.Rendered != v.Framable && otherStatus && headers {
 			bv = BrowserVerdict{Browser: bv.Browser, Status: bv.Status, Error: fmt.Sprintf(
-				"%s got status %d where the scanner got %d: it sends none of the headers given (-header), which the page may need, so it judged another response", bv.Browser, bv.Status, res.Status)}
+				"the browser got status %d where the scanner got %d: it sends none of the headers given (-header), which the page may need, so it judged another response", bv.Status, res.Status)}
 			err = errors.New(bv.Error)
 		}
 		v.Browser = &bv

@@ -55,7 +55,7 @@ func TestRun_browserOtherStatus(t *testing.T) {
 		evidence string // in every browser-disagrees finding; "" for no finding
 	}{
 		{"headers, another status", auth, fakeProver{rendered: true, status: 401},
-			"Fake 1 got status 401 where the scanner got 200: it sends none of the headers given (-header), which the page may need, so it judged another response", ""},
+			"the browser got status 401 where the scanner got 200: it sends none of the headers given (-header), which the page may need, so it judged another response", ""},
 		{"no headers, another status", nil, fakeProver{rendered: true, status: 401}, "", "status: Fake 1 got 401, the scanner 200"},
 		{"headers, the same status", auth, fakeProver{rendered: true, status: 200}, "", "what the fake saw"},
 		{"headers, no status", auth, fakeProver{rendered: true}, "", "what the fake saw"},
