@@ -61,6 +61,10 @@ func TestRun_badInput(t *testing.T) {
 	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/loop", http.StatusFound)
 	})
+	mux.HandleFunc("/limited", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", r.URL.Query().Get("after"))
+		http.Error(w, "slow down", http.StatusTooManyRequests)
+	})
 	mux.HandleFunc("/huge-header", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Padding", strings.Repeat("a", 1<<20))
 	})
@@ -124,6 +128,9 @@ func TestRun_badInput(t *testing.T) {
 		{"not HTTP", "http://" + garbageServer(t) + "/", scan.Options{}, "malformed HTTP", ""},
 		{"endless redirects", srv.URL + "/loop", scan.Options{}, "too many redirects (more than 19)", ""},
 		{"huge headers", srv.URL + "/huge-header", scan.Options{}, "headers exceeded", ""},
+		{"rate limited", srv.URL + "/limited?after=30", scan.Options{}, "rate limited: the server answered 429 Too Many Requests, limiting the scan's requests, and asked to wait 30 seconds: its answer is not the page", ""},
+		{"rate limited until a date", srv.URL + "/limited?after=Sun,+06+Dec+2026+21:00:00+GMT", scan.Options{}, "and asked to wait until Sun, 06 Dec 2026 21:00:00 GMT: its answer", ""},
+		{"rate limited, Retry-After unreadable", srv.URL + "/limited?after=soon", scan.Options{}, "limiting the scan's requests: its answer is not the page", ""},
 		{"self-signed certificate", tlsSrv.URL + "/binary", scan.Options{}, "certificate", ""},
 		{"self-signed certificate with Insecure", tlsSrv.URL + "/binary", scan.Options{Insecure: true}, "", "not-html"},
 		{"non-HTML body", srv.URL + "/binary", scan.Options{}, "", "not-html"},
@@ -320,6 +327,37 @@ func TestRun_cookieWall(t *testing.T) {
 	opts.Cookie = "consent=yes"
 	if r := scanOne(t, srv, opts, "/wall"); r.Error != "" || r.Status != http.StatusOK {
 		t.Errorf("cookie wall with its cookie: status %d, error %q; want the page", r.Status, r.Error)
+	}
+}
+
+// TestRun_rateLimited: a 429 is the server limiting the scanner, not the
+// page. For the framed navigation it is an error (ErrRateLimited), not a
+// verdict on the 429 page nor a refusal of framed navigations; for the
+// top-level navigation alone, that fetch fails and the page is judged
+// without comparing the two, so no framing-headers-differ finding.
+func TestRun_rateLimited(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Sec-Fetch-Dest") == strings.TrimPrefix(r.URL.Path, "/limit-") {
+			http.Error(w, "<!doctype html><p>slow down", http.StatusTooManyRequests)
+			return
+		}
+		w.Header().Set("X-Frame-Options", "DENY")
+	}))
+	defer srv.Close()
+	opts := scan.Options{SkipErrorPage: true}
+	r := scanOne(t, srv, opts, "/limit-iframe")
+	if !errors.Is(r.Err, scan.ErrRateLimited) || len(r.Verdicts) != 0 || len(r.Findings) != 0 {
+		t.Errorf("framed navigation limited: error %v, %d verdicts, %d findings; want ErrRateLimited and nothing judged", r.Err, len(r.Verdicts), len(r.Findings))
+	}
+	r = scanOne(t, srv, opts, "/limit-document")
+	if r.Err != nil || len(r.Verdicts) == 0 || r.TopLevel == nil || !strings.Contains(r.TopLevel.Error, "rate limited: the server answered 429") {
+		t.Errorf("top-level navigation limited: error %v, top level %+v; want the page judged and the top-level fetch failed", r.Err, r.TopLevel)
+	}
+	for _, f := range r.Findings {
+		if f.ID == "framing-headers-differ" || f.ID == "framed-navigation-refused" {
+			t.Errorf("finding %s from a rate-limited top-level fetch", f.ID)
+		}
 	}
 }
 

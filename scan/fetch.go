@@ -370,6 +370,18 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation, credOri
 		return nil, fmt.Errorf("fetch %s: %w: status %d to %s", u.Redacted(), ErrRedirectNotFollowed, resp.StatusCode, redact(loc))
 	}
 
+	if resp.StatusCode == http.StatusTooManyRequests {
+		// The server is limiting the scanner's own requests: its answer
+		// says nothing of the page a victim's browser would get.
+		wait, ra := "", resp.Header.Get("Retry-After")
+		if n, err := strconv.Atoi(ra); err == nil && n >= 0 {
+			wait = fmt.Sprintf(", and asked to wait %d seconds", n)
+		} else if t, err := http.ParseTime(ra); err == nil {
+			wait = ", and asked to wait until " + t.UTC().Format(http.TimeFormat)
+		}
+		return nil, fmt.Errorf("fetch %s: %w: the server answered 429 Too Many Requests, limiting the scan's requests%s: its answer is not the page", u.Redacted(), ErrRateLimited, wait)
+	}
+
 	p := &page{final: resp.Request.URL, contentType: resp.Header.Get("Content-Type"), redirects: redirectsTo(resp)}
 
 	body, err := io.ReadAll(io.LimitReader(resp.Body, s.opts.MaxBodyBytes+1))

@@ -312,6 +312,12 @@ func (e *CookieWallError) Error() string {
 // browsers never render a redirect response, so there is nothing to judge.
 var ErrRedirectNotFollowed = errors.New("redirect not followed")
 
+// ErrRateLimited is wrapped by a Result's Err when the server answered 429
+// Too Many Requests: it was limiting the scanner's requests, and its
+// answer is not the page. Scan it again later, or with a lower
+// [Options.Rate].
+var ErrRateLimited = errors.New("rate limited")
+
 // Run scans urls and calls emit once per URL, in the order of urls, from
 // the calling goroutine (with [Options.Crawl], each URL is followed by the
 // pages found from it, in the order they were found). At most Concurrency URLs are in flight and at most

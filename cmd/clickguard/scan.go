@@ -118,8 +118,9 @@ Exit status: 0 when no finding reaches -fail-on, 1 when one does (or when
 Chromium is found but does not start), 2 for a usage error (a malformed URL
 on the command line, or no Chromium to run with -browser, included), 3 when
 no finding reaches -fail-on but a URL could not be fetched, judged or
-proved, such as a redirect beyond -max-redirects or a malformed line of
--urls (the others are still reported), 130 when
+proved, such as a redirect beyond -max-redirects, a 429 Too Many Requests
+(the server limiting the scan, not the page) or a malformed line of -urls
+(the others are still reported), 130 when
 interrupted (SIGINT or SIGTERM) before every URL was reported, which the
 report says. A page found by -crawl counts like a URL given, except one
 that redirects to another origin: that is reported as not followed, not as
@@ -434,6 +435,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			unreachable = true
 			if _, ok := errors.AsType[*tls.CertificateVerificationError](r.Err); ok {
 				r.Error += " (to scan it anyway, accept any certificate with -insecure)"
+			}
+			if errors.Is(r.Err, scan.ErrRateLimited) {
+				r.Error += " (scan it again later, or more slowly with -rate)"
 			}
 			if _, ok := errors.AsType[*scan.CookieWallError](r.Err); ok {
 				r.Error += " (send it with -cookie, with the value a browser gets)"

@@ -551,6 +551,11 @@ func TestScan_messages(t *testing.T) {
 		}
 	}))
 	t.Cleanup(wall.Close)
+	limited := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "120")
+		http.Error(w, "slow down", http.StatusTooManyRequests)
+	}))
+	t.Cleanup(limited.Close)
 	tests := []struct {
 		name   string
 		args   []string
@@ -568,6 +573,7 @@ func TestScan_messages(t *testing.T) {
 		{"certificate not trusted", []string{"-skip-error-page", tls.URL + "/"}, exitUnreachable, "accept any certificate with -insecure", ""},
 		{"cookie wall", []string{"-skip-error-page", wall.URL + "/"}, exitUnreachable, "the redirects set the cookie consent, which the scanner does not send back (it keeps no cookie between redirects), as a cookie wall expects (send it with -cookie, with the value a browser gets)", ""},
 		{"cookie wall with its cookie", []string{"-skip-error-page", "-fail-on", "never", "-cookie", "consent=1", wall.URL + "/"}, exitOK, "", "cookie"},
+		{"rate limited", []string{"-skip-error-page", limited.URL + "/"}, exitUnreachable, "the server answered 429 Too Many Requests, limiting the scan's requests, and asked to wait 120 seconds: its answer is not the page (scan it again later, or more slowly with -rate)", "FRAMABLE"},
 		{"certificate accepted", []string{"-skip-error-page", "-insecure", "-fail-on", "never", tls.URL + "/"}, exitOK, "", "-insecure"},
 	}
 	for _, tc := range tests {
