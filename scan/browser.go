@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -68,7 +69,8 @@ type BrowserVerdict struct {
 // scanner sent [Options.Header] values, which no prover sends: a verdict
 // the browser contradicts with another status than the scanner got (a
 // 401 for want of an Authorization header) is then not proved, as the
-// browser judged another response, rather than a finding.
+// browser judged another response, rather than a finding; so is any
+// verdict for which the browser got a 429 Too Many Requests.
 func prove(ctx context.Context, p Prover, timeout time.Duration, limit *limiter, res *Result, credOrigin string, headers bool) {
 	var disagree []Finding
 	// Chromium refuses a frame's request for a URL with credentials in it
@@ -106,7 +108,11 @@ func prove(ctx context.Context, p Prover, timeout time.Duration, limit *limiter,
 			bv = BrowserVerdict{Browser: bv.Browser, Error: err.Error()}
 		}
 		otherStatus := err == nil && bv.Status != 0 && res.Status != 0 && bv.Status != res.Status
-		if err == nil && bv.Rendered != v.Framable && otherStatus && headers {
+		switch {
+		case err == nil && bv.Status == http.StatusTooManyRequests:
+			bv = BrowserVerdict{Browser: bv.Browser, Status: bv.Status, Error: "the browser got status 429 Too Many Requests: the server was limiting the requests, and its answer is not the page"}
+			err = errors.New(bv.Error)
+		case err == nil && bv.Rendered != v.Framable && otherStatus && headers:
 			bv = BrowserVerdict{Browser: bv.Browser, Status: bv.Status, Error: fmt.Sprintf(
 				"the browser got status %d where the scanner got %d: it sends none of the headers given (-header), which the page may need, so it judged another response", bv.Status, res.Status)}
 			err = errors.New(bv.Error)

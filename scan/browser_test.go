@@ -40,7 +40,7 @@ func (p *fakeProver) Prove(ctx context.Context, url string, ancestors []string, 
 // page needs), the verdict is not proved, saying why, and no finding
 // follows; without such headers the disagreement stands, with both
 // statuses as evidence. The same status, or a browser that agrees, adds
-// nothing.
+// nothing. A 429 the browser got is never a proof.
 func TestRun_browserOtherStatus(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Frame-Options", "DENY")
@@ -60,6 +60,10 @@ func TestRun_browserOtherStatus(t *testing.T) {
 		{"headers, the same status", auth, fakeProver{rendered: true, status: 200}, "", "what the fake saw"},
 		{"headers, no status", auth, fakeProver{rendered: true}, "", "what the fake saw"},
 		{"headers, another status, agreeing", auth, fakeProver{rendered: false, status: 401}, "", ""},
+		{"rate limited, disagreeing", nil, fakeProver{rendered: true, status: 429},
+			"the browser got status 429 Too Many Requests: the server was limiting the requests, and its answer is not the page", ""},
+		{"rate limited, agreeing", nil, fakeProver{rendered: false, status: 429},
+			"the browser got status 429 Too Many Requests: the server was limiting the requests, and its answer is not the page", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := tc.prover
@@ -73,7 +77,7 @@ func TestRun_browserOtherStatus(t *testing.T) {
 				t.Fatalf("status %d, %d verdicts; want 200 and 3", res.Status, len(res.Verdicts))
 			}
 			for _, v := range res.Verdicts {
-				if tc.error != "" && (v.Browser.Error != tc.error || v.Browser.Status != 401) || tc.error == "" && v.Browser.Error != "" {
+				if tc.error != "" && (v.Browser.Error != tc.error || v.Browser.Status != tc.prover.status) || tc.error == "" && v.Browser.Error != "" {
 					t.Errorf("verdict %q: browser %+v, want error %q", v.Chain, v.Browser, tc.error)
 				}
 			}
