@@ -361,6 +361,50 @@ func TestRun_rateLimited(t *testing.T) {
 	}
 }
 
+// TestRun_upgradeResponse: a 101 Switching Protocols with an Upgrade, to a
+// navigation that asked for none, hands the connection over: net/http
+// makes the rest of it the body, which no deadline bounds. The verdict
+// needs none of it (browsers fail the navigation at the status), so the
+// scanner reads none and closes the connection itself; the server, which
+// would hold it for a minute, sees it closed by the scanner.
+func TestRun_upgradeResponse(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	defer l.Close()
+	closedByScanner := make(chan bool, 4)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_, _ = c.Read(make([]byte, 4096))
+				_, _ = c.Write([]byte("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nContent-Type: text/html\r\n\r\n"))
+				_ = c.SetReadDeadline(time.Now().Add(time.Minute))
+				_, err := c.Read(make([]byte, 1))
+				closedByScanner <- errors.Is(err, io.EOF)
+			}()
+		}
+	}()
+	var r scan.Result
+	if err := scan.Run(t.Context(), scan.Options{SkipErrorPage: true, Timeout: 2 * time.Minute}, []string{"http://" + l.Addr().String() + "/"}, func(res scan.Result) { r = res }); err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != http.StatusSwitchingProtocols || r.Error != "" || !slices.Contains(idSeverities(r), "no-document:info") {
+		t.Errorf("status %d, error %q, findings %v; want the 101 judged as no document", r.Status, r.Error, idSeverities(r))
+	}
+	for range 2 { // the framed and the top-level navigation
+		if !<-closedByScanner {
+			t.Errorf("the server had to end a connection the scanner kept reading")
+		}
+	}
+}
+
 func TestRun_invalidChain(t *testing.T) {
 	t.Parallel()
 	for _, chains := range [][][]string{{{}}, {{"not an origin"}}, {{"https://a.example/path"}}, {{"https://a\u200db.example"}}} {
