@@ -211,7 +211,13 @@ func parseOrigins(field string) ([]string, formErrors) {
 			o, err := guard.ParseOrigin(strings.TrimSuffix(f, "/"))
 			if err != nil {
 				if bad++; bad <= maxOriginMessages {
-					errs.add(fmt.Sprintf("Line %d: %q is not an exact origin. Write scheme, host and optional port only, such as https://blog.example.com.", n+1, limit(f, 100)), "origins")
+					// guard says what is wrong ("wildcards are not
+					// allowed: give each origin") after the origin.
+					why := err.Error()
+					if u := errors.Unwrap(err); u != nil {
+						why = u.Error()
+					}
+					errs.add(fmt.Sprintf("Line %d: %q is not an exact origin (%s). Write scheme, host and optional port only, such as https://blog.example.com.", n+1, limit(f, 100), why), "origins")
 				}
 				continue
 			}

@@ -614,10 +614,13 @@ func TestEmbed(t *testing.T) {
 
 	acct := alice.get("/account")
 	v := versionRE.FindStringSubmatch(acct.body)[1]
-	r := alice.submit("/account", "/account/embed-origins", url.Values{"version": {v}, "origins": {"https://blog.example\nhttp://localhost:8081/path\n*.example\nhttps://blog.example//"}})
-	// Each message is in the summary and beside the field.
-	if r.status != http.StatusUnprocessableEntity || strings.Count(r.body, "is not an exact origin") != 2*3 || !strings.Contains(r.body, "Line 3: &#34;*.example&#34;") {
-		t.Errorf("invalid origins: status %d, want 422 naming the three bad lines", r.status)
+	r := alice.submit("/account", "/account/embed-origins", url.Values{"version": {v}, "origins": {"https://blog.example\nhttp://localhost:8081/path\n*.example\nhttps://blog.example//\nhttps://bücher.example"}})
+	// Each message is in the summary and beside the field, and says what
+	// is wrong.
+	if r.status != http.StatusUnprocessableEntity || strings.Count(r.body, "is not an exact origin") != 2*4 ||
+		!strings.Contains(r.body, "Line 3: &#34;*.example&#34; is not an exact origin (wildcards are not allowed: give each origin).") ||
+		!strings.Contains(r.body, "Line 5: &#34;https://bücher.example&#34; is not an exact origin (non-ASCII host name: give it in its xn-- (punycode) form).") {
+		t.Errorf("invalid origins: status %d, want 422 naming the four bad lines and why", r.status)
 	}
 	// As copied from the address bar: a lone trailing "/" is the origin.
 	r = alice.submit("/account", "/account/embed-origins", url.Values{"version": {v}, "origins": {"https://Blog.Example:443/\nhttp://localhost:8081"}})
