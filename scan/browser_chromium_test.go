@@ -81,18 +81,14 @@ func TestRun_browserChromium(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	b, err := proof.Start(t.Context(), proof.Options{Chromium: chromiumtest.Path, Cookie: "sid=s3cret"})
-	if err != nil {
-		t.Fatalf("proof.Start: %v", err)
-	}
-	defer b.Close()
+	b := startProver(t, proof.Options{Cookie: "sid=s3cret"})
 	opts := scan.Options{SkipErrorPage: true, Browser: b, Cookie: "sid=s3cret", Timeout: 30 * time.Second}
 	nothing := []string{"/empty", "/download", "/proxy-auth", "/data", "/app"}
 	urls := []string{srv.URL + "/redirect", srv.URL + "/away", srv.URL + "/js-nav"}
 	for _, p := range nothing {
 		urls = append(urls, srv.URL+p)
 	}
-	err = scan.Run(t.Context(), opts, urls, func(res scan.Result) {
+	err := scan.Run(t.Context(), opts, urls, func(res scan.Result) {
 		if res.Error != "" {
 			t.Errorf("%s: %s", res.URL, res.Error)
 			return
@@ -142,11 +138,7 @@ func TestRun_redirectLimitChromium(t *testing.T) {
 		fmt.Fprint(w, "<!doctype html><title>landing</title>")
 	}))
 	defer srv.Close()
-	b, err := proof.Start(t.Context(), proof.Options{Chromium: chromiumtest.Path})
-	if err != nil {
-		t.Fatalf("proof.Start: %v", err)
-	}
-	defer b.Close()
+	b := startProver(t, proof.Options{})
 	within := fmt.Sprintf("%s/%d", srv.URL, scan.DefaultMaxRedirects)
 	beyond := fmt.Sprintf("%s/%d", srv.URL, scan.DefaultMaxRedirects+1)
 	foreign := []string{"http://attacker.example"}
@@ -194,11 +186,7 @@ func TestRun_headerChromium(t *testing.T) {
 		fmt.Fprint(w, "<!doctype html><title>admin</title>")
 	}))
 	defer srv.Close()
-	b, err := proof.Start(t.Context(), proof.Options{Chromium: chromiumtest.Path})
-	if err != nil {
-		t.Fatalf("proof.Start: %v", err)
-	}
-	defer b.Close()
+	b := startProver(t, proof.Options{})
 	foreign := []string{"http://attacker.example"}
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
@@ -223,4 +211,17 @@ func TestRun_headerChromium(t *testing.T) {
 			t.Errorf("finding %+v: the browser judged another response", f)
 		}
 	}
+}
+
+// startProver starts the Chromium proof with opts, on the Chromium the
+// tests use, for the life of the test.
+func startProver(t *testing.T, opts proof.Options) *proof.Browser {
+	t.Helper()
+	opts.Chromium = chromiumtest.Path
+	b, err := proof.Start(t.Context(), opts)
+	if err != nil {
+		t.Fatalf("proof.Start: %v", err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
 }

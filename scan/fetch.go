@@ -384,14 +384,14 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation, credOri
 
 	p := &page{final: resp.Request.URL, contentType: resp.Header.Get("Content-Type"), redirects: redirectsTo(resp)}
 
+	// After a 101 the connection speaks another protocol, which net/http
+	// hands over as the body, out of reach of the request's deadline:
+	// browsers fail the navigation at the status, so the verdict needs
+	// nothing of it, and nothing is read.
 	var body []byte
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		body, err = io.ReadAll(io.LimitReader(resp.Body, s.opts.MaxBodyBytes+1))
 	}
-	// else: after a 101 the connection speaks another protocol, which
-	// net/http hands over as the body, out of reach of the request's
-	// deadline; browsers fail the navigation at the status, and so the
-	// verdict needs nothing of it.
 	if err != nil {
 		// Browsers commit a page when its headers arrive and show its body
 		// as it comes: a page whose body does not end in time (one that
