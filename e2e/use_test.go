@@ -177,12 +177,12 @@ func TestUse(t *testing.T) {
 		at(q, "log in after the password change", p.want)
 	}
 
-	// Log out, and in again.
+	// Log out; the item's address then asks to log in, and returns to it.
 	use(ada, base+"/items", `form[action="/logout"]`)
-	ada.open(base + "/items")
+	ada.open(base + "/items/" + id)
 	at(ada, "after logging out", "/login")
-	use(ada, "", `form[action="/login"]`, "username", owner, "password", newPassword)
-	at(ada, "log in again", "/items")
+	use(ada, "", `form[action^="/login?next="]`, "username", owner, "password", newPassword)
+	at(ada, "log in again", "/items/"+id)
 
 	// Delete the item, then the account.
 	use(ada, base+"/items/"+id+"/delete", `form[action$="/delete"]`)

@@ -136,6 +136,10 @@ type App struct {
 	mux          *http.ServeMux
 	// sessionless holds the mux patterns of routes with Sessionless set.
 	sessionless map[string]bool
+	// returnable holds the mux patterns of the pages a visitor sent to log
+	// in returns to afterwards: a logged-in user's GET pages, confirmation
+	// pages aside (see loginReturn).
+	returnable map[string]bool
 	// expired routes the forms the token layer refused to the routes'
 	// expired handlers (see expired.go).
 	expired *http.ServeMux
@@ -230,11 +234,14 @@ func New(cfg Config, st *store.Store, sessions sessionStore, logger *slog.Logger
 			return nil, err
 		}
 	}
-	a.sessionless = map[string]bool{}
+	a.sessionless, a.returnable = map[string]bool{}, map[string]bool{}
 	a.expired = http.NewServeMux()
 	for _, rt := range Routes() {
 		if rt.Sessionless {
 			a.sessionless[rt.Method+" "+rt.Pattern] = true
+		}
+		if rt.Method == http.MethodGet && !rt.Public && !rt.Confirms {
+			a.returnable[rt.Method+" "+rt.Pattern] = true
 		}
 		if rt.expired != nil {
 			a.expired.HandleFunc(rt.Method+" "+rt.Pattern, func(w http.ResponseWriter, r *http.Request) { rt.expired(a, w, r) })

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -23,6 +25,9 @@ type loginPage struct {
 	page
 	Username string
 	Errors   formErrors
+	// Next is the page to return to after logging in (see loginReturn),
+	// or "".
+	Next string
 }
 
 // signupPage is the data of signup.html.
@@ -196,7 +201,7 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) {
 
 func (a *App) showLogin(w http.ResponseWriter, r *http.Request) {
 	if a.currentUser(r) != "" {
-		http.Redirect(w, r, "/items", http.StatusSeeOther)
+		http.Redirect(w, r, a.afterLogin(r), http.StatusSeeOther)
 		return
 	}
 	a.renderLogin(w, r, http.StatusOK, "", nil)
@@ -205,7 +210,60 @@ func (a *App) showLogin(w http.ResponseWriter, r *http.Request) {
 func (a *App) renderLogin(w http.ResponseWriter, r *http.Request, status int, username string, errs formErrors) {
 	a.render(w, r, status, "login", loginPage{
 		page: a.navPage(r, errorTitle("Log in", errs), "/login"), Username: username, Errors: errs,
+		Next: a.loginReturn(r.URL.Query().Get("next")),
 	})
+}
+
+// maxReturn bounds the length of a return address (see loginReturn).
+const maxReturn = 2048
+
+// toLogin sends a visitor who is not logged in from rt's page to the login
+// page, which returns there after logging in, as the next parameter of its
+// address (and of its form's action) says. A confirmation page is not
+// returned to: one click on it changes state, and it refuses to be opened
+// from another site (Route.Confirms), which a link to the login page would
+// get round; its visitor lands on the list of items.
+func (a *App) toLogin(w http.ResponseWriter, r *http.Request, rt Route) {
+	target := "/login"
+	if next := r.URL.RequestURI(); !rt.Confirms && len(next) <= maxReturn {
+		target += "?next=" + url.QueryEscape(next)
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// loginReturn returns next, the page a visitor was sent to log in from, if a
+// logged-in user may be sent there: a path on this server, with nothing a
+// browser could read as another site (a leading "//", a backslash, a tab or
+// a line break, which browsers drop), whose route is a page of a logged-in
+// user and not a confirmation page (see toLogin). Anything else, such as
+// the address of another site in a link an attacker wrote, gives "".
+func (a *App) loginReturn(next string) string {
+	if next == "" || len(next) > maxReturn || next[0] != '/' || strings.HasPrefix(next, "//") {
+		return ""
+	}
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c <= ' ' || c >= 0x7f || c == '\\' {
+			return ""
+		}
+	}
+	u, err := url.ParseRequestURI(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || path.Clean(u.Path) != u.Path {
+		return ""
+	}
+	// The mux names the route.
+	if _, pattern := a.mux.Handler(&http.Request{Method: http.MethodGet, URL: u}); !a.returnable[pattern] {
+		return ""
+	}
+	return next
+}
+
+// afterLogin is the page a user who has just logged in lands on: the one
+// the login page's address asks to return to, or the list of items.
+func (a *App) afterLogin(r *http.Request) string {
+	if next := a.loginReturn(r.URL.Query().Get("next")); next != "" {
+		return next
+	}
+	return "/items"
 }
 
 // errBadLogin is the only message a failed login gets, whether the user
@@ -324,7 +382,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 		a.setFlash(r, msg)
 	}
 	a.releaseAttempt(r, attempt)
-	http.Redirect(w, r, "/items", http.StatusSeeOther)
+	http.Redirect(w, r, a.afterLogin(r), http.StatusSeeOther)
 }
 
 // lowerASCII maps the ASCII capitals of s to lower case and leaves every

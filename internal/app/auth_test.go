@@ -2,9 +2,11 @@ package app_test
 
 import (
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -82,6 +84,81 @@ func TestSignup_ReservedNames(t *testing.T) {
 	}
 	if r := newBrowser(t, srv).login("admin", goodPassword); r.status != http.StatusSeeOther {
 		t.Errorf("login of an existing account named admin: status %d, want 303", r.status)
+	}
+}
+
+// TestLogin_returns: a visitor sent from a page to log in returns to it
+// afterwards, query and all; a return address that is not one of the
+// application's own pages of a logged-in user (another site, however
+// written, a confirmation page, a public page, no page) lands on the list of
+// items, and is not carried by the login form.
+func TestLogin_returns(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	id := user(t, srv, "alice").createItem("Groceries", "eggs")
+	actionRE := regexp.MustCompile(`<form method="post" action="([^"]*)"`)
+	action := func(r response) string {
+		t.Helper()
+		m := actionRE.FindStringSubmatch(r.body)
+		if r.status != http.StatusOK || m == nil {
+			t.Fatalf("login page: status %d, no form\n%s", r.status, r.body)
+		}
+		return html.UnescapeString(m[1])
+	}
+	// login logs in through the login page at path, as a person would.
+	login := func(b *browser, path string) response {
+		t.Helper()
+		return b.submit(path, action(b.get(path)), url.Values{"username": {"alice"}, "password": {testPassword}})
+	}
+
+	page := "/items/" + id + "?q=a%20b&x=1"
+	b := newTab(t, srv)
+	r := b.get(page)
+	wantLogin := "/login?next=" + url.QueryEscape(page)
+	if loc := r.header.Get("Location"); r.status != http.StatusSeeOther || loc != wantLogin {
+		t.Fatalf("GET %s logged out: status %d Location %q; want 303 %s", page, r.status, loc, wantLogin)
+	}
+	if got, err := url.Parse(action(b.get(wantLogin))); err != nil || got.Path != "/login" || got.Query().Get("next") != page {
+		t.Errorf("the login form posts to %v (%v); want /login with next=%s", got, err, page)
+	}
+	if r := login(b, wantLogin); r.status != http.StatusSeeOther || r.header.Get("Location") != page {
+		t.Fatalf("log in from %s: status %d Location %q; want 303 %s", wantLogin, r.status, r.header.Get("Location"), page)
+	}
+	if r := b.get(wantLogin); r.status != http.StatusSeeOther || r.header.Get("Location") != page {
+		t.Errorf("GET %s logged in: status %d Location %q; want 303 %s", wantLogin, r.status, r.header.Get("Location"), page)
+	}
+
+	// A confirmation page is not returned to.
+	confirm := "/items/" + id + "/delete"
+	if r := newTab(t, srv).navigate(http.MethodGet, confirm, "same-origin"); r.status != http.StatusSeeOther || r.header.Get("Location") != "/login" {
+		t.Errorf("GET %s logged out: status %d Location %q; want 303 /login", confirm, r.status, r.header.Get("Location"))
+	}
+
+	for _, next := range []string{
+		"//evil.example/",
+		"/\\evil.example/",
+		"/\t/evil.example/",
+		"/%09/evil.example/",
+		"https://evil.example/items",
+		"http:/items",
+		"items",
+		"/items/../items",
+		"/items/" + id + "/delete",
+		"/items/" + id + "/share?with=mallory",
+		"/login",
+		"/p/" + id,
+		"/embed/" + id,
+		"/no-such-page",
+		"/items?" + strings.Repeat("x", 2048),
+	} {
+		path := "/login?next=" + url.QueryEscape(next)
+		b := newTab(t, srv)
+		if got := action(b.get(path)); got != "/login" {
+			t.Errorf("next=%q: the login form posts to %q; want /login", next, got)
+		}
+		if r := login(b, path); r.status != http.StatusSeeOther || r.header.Get("Location") != "/items" {
+			t.Errorf("log in with next=%q: status %d Location %q; want 303 /items", next, r.status, r.header.Get("Location"))
+		}
 	}
 }
 

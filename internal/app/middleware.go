@@ -236,7 +236,7 @@ func (a *App) route(rt Route) http.Handler {
 		}
 		if !rt.Public && a.currentUser(r) == "" {
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
-				http.Redirect(w, r, "/login", http.StatusSeeOther)
+				a.toLogin(w, r, rt)
 				return
 			}
 			if rt.expired != nil {
