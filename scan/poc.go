@@ -80,7 +80,7 @@ func WritePoC(w io.Writer, target string, p PoC) error {
 	if d.Height == 0 {
 		d.Height = 700
 	}
-	if d.Opacity < 0 || d.Opacity > 1 {
+	if !(d.Opacity >= 0 && d.Opacity <= 1) { // NaN too
 		return fmt.Errorf("opacity %g: want a value from 0 to 1", d.Opacity)
 	}
 	if d.X < 0 || d.Y < 0 || d.X >= d.Width || d.Y >= d.Height {

@@ -2,6 +2,7 @@ package scan_test
 
 import (
 	"html"
+	"math"
 	"net/url"
 	"regexp"
 	"strings"
@@ -72,6 +73,7 @@ func TestWritePoC(t *testing.T) {
 		{"user name", "https://user@a.example/", scan.PoC{}, "has a user name or password"},
 		{"opacity above 1", "https://a.example/", scan.PoC{Opacity: 1.01}, "opacity 1.01"},
 		{"negative opacity", "https://a.example/", scan.PoC{Opacity: -0.5}, "opacity -0.5"},
+		{"opacity not a number", "https://a.example/", scan.PoC{Opacity: math.NaN()}, "opacity NaN: want a value from 0 to 1"},
 		{"decoy left of the frame", "https://a.example/", scan.PoC{X: -1}, "decoy at -1,0"},
 		{"decoy below the frame", "https://a.example/", scan.PoC{Y: 700}, "decoy at 0,700"},
 		{"negative width", "https://a.example/", scan.PoC{Width: -5}, "frame size -5×0: want a positive width and height"},
