@@ -661,6 +661,30 @@ func TestHSTSMaxAge_refused(t *testing.T) {
 	}
 }
 
+// TestNilHandler: a nil handler is refused when it is wrapped, as
+// http.ServeMux.Handle refuses one, not with a 500 on every request.
+func TestNilHandler(t *testing.T) {
+	t.Parallel()
+	g := &guard.Guard{Sessions: &mapStore{m: map[string][]byte{}}}
+	for name, wrap := range map[string]func(){
+		"Guard.Handler":             func() { g.Handler(nil) },
+		"Guard.TokenHandler":        func() { g.TokenHandler(nil) },
+		"Guard.ConfirmationHandler": func() { g.ConfirmationHandler(nil) },
+		"Policy.Handler":            func() { guard.SameOrigin().Handler(nil) },
+		"Embeddable":                func() { guard.Embeddable(nil) },
+	} {
+		func() {
+			defer func() {
+				want := "guard: " + name + " given a nil handler"
+				if msg, _ := recover().(string); msg != want {
+					t.Errorf("%s(nil) panicked with %q; want %q", name, msg, want)
+				}
+			}()
+			wrap()
+		}()
+	}
+}
+
 // wantSetupPanic checks that each method of g that reads its configuration
 // panics with a message holding every one of want; what names the setting.
 func wantSetupPanic(t *testing.T, g *guard.Guard, what string, want ...string) {

@@ -28,6 +28,7 @@ import "net/http"
 // are only logged. It may run inside or outside [Guard.Handler], but only
 // inside does the refusal carry guard's headers.
 func (g *Guard) ConfirmationHandler(h http.Handler) http.Handler {
+	mustHandler(h, "Guard.ConfirmationHandler")
 	return &confirmation{c: g.compile(), h: h}
 }
 

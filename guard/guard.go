@@ -190,6 +190,15 @@ func (g *Guard) AddInsecureBypassPattern(pattern string) {
 	g.cop.AddInsecureBypassPattern(pattern)
 }
 
+// mustHandler panics if h is nil, as [http.ServeMux.Handle] does: a nil
+// handler would otherwise panic on every request, each answered with a
+// 500. who names the function given it.
+func mustHandler(h http.Handler, who string) {
+	if h == nil {
+		panic("guard: " + who + " given a nil handler")
+	}
+}
+
 // compiled holds everything computed once at setup.
 type compiled struct {
 	g       *Guard
@@ -334,6 +343,7 @@ func defaultDeny(w http.ResponseWriter, r *http.Request) {
 // Refused requests go to DenyHandler. Handler does not check tokens: that is
 // [Guard.TokenHandler], which needs the session.
 func (g *Guard) Handler(next http.Handler) http.Handler {
+	mustHandler(next, "Guard.Handler")
 	c := g.compile()
 	if c.routes == nil {
 		if mux, ok := next.(*http.ServeMux); ok {

@@ -173,6 +173,7 @@ type frameKey struct{}
 // route's policy cannot be enforced and the handler panics rather than
 // serve the response under another policy.
 func (p Policy) Handler(h http.Handler) http.Handler {
+	mustHandler(h, "Policy.Handler")
 	return &policyHandler{p: p, h: h}
 }
 
@@ -203,6 +204,7 @@ func (ph *policyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // wrapped in other middleware); inside a [Policy.Handler], the handler may
 // choose only among that policy's sources.
 func Embeddable(h http.Handler) http.Handler {
+	mustHandler(h, "Embeddable")
 	return &embeddable{h: h}
 }
 

@@ -116,6 +116,7 @@ type SessionStore interface {
 // the comparison takes constant time. If Sessions is nil, TokenHandler
 // returns next unchanged.
 func (g *Guard) TokenHandler(next http.Handler) http.Handler {
+	mustHandler(next, "Guard.TokenHandler")
 	if g.Sessions == nil {
 		return next
 	}
