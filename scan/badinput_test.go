@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -129,7 +130,7 @@ func TestRun_badInput(t *testing.T) {
 		{"endless redirects", srv.URL + "/loop", scan.Options{}, "too many redirects (more than 19)", ""},
 		{"huge headers", srv.URL + "/huge-header", scan.Options{}, "headers exceeded", ""},
 		{"rate limited", srv.URL + "/limited?after=30", scan.Options{}, "rate limited: the server answered 429 Too Many Requests, limiting the scan's requests, and asked to wait 30 seconds: its answer is not the page", ""},
-		{"rate limited until a date", srv.URL + "/limited?after=Sun,+06+Dec+2026+21:00:00+GMT", scan.Options{}, "and asked to wait until Sun, 06 Dec 2026 21:00:00 GMT: its answer", ""},
+		{"rate limited until a date", srv.URL + "/limited?after=Sun,+06+Dec+2099+21:00:00+GMT", scan.Options{}, "and asked to wait until Sun, 06 Dec 2099 21:00:00 GMT: its answer", ""},
 		{"rate limited, Retry-After unreadable", srv.URL + "/limited?after=soon", scan.Options{}, "limiting the scan's requests: its answer is not the page", ""},
 		{"self-signed certificate", tlsSrv.URL + "/binary", scan.Options{}, "certificate", ""},
 		{"self-signed certificate with Insecure", tlsSrv.URL + "/binary", scan.Options{Insecure: true}, "", "not-html"},
@@ -358,6 +359,75 @@ func TestRun_rateLimited(t *testing.T) {
 		if f.ID == "framing-headers-differ" || f.ID == "framed-navigation-refused" {
 			t.Errorf("finding %s from a rate-limited top-level fetch", f.ID)
 		}
+	}
+}
+
+// TestRun_rateLimitedRetry: a 429 whose Retry-After asks for a short wait
+// is asked again after it, twice at most, with the waits outside the
+// Timeout; one that asks for longer, or for no time the scanner can read,
+// is not, and the fetch fails at once.
+func TestRun_rateLimitedRetry(t *testing.T) {
+	t.Parallel()
+	var (
+		mu    sync.Mutex
+		tries = map[string][]time.Time{} // by path and Sec-Fetch-Dest
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.URL.Path + " " + r.Header.Get("Sec-Fetch-Dest")
+		mu.Lock()
+		tries[key] = append(tries[key], time.Now())
+		n := len(tries[key])
+		mu.Unlock()
+		limited, _ := strconv.Atoi(r.URL.Query().Get("limited"))
+		if n <= limited {
+			if after := r.URL.Query().Get("after"); after != "" {
+				w.Header().Set("Retry-After", after)
+			}
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+			return
+		}
+		w.Header().Set("X-Frame-Options", "DENY")
+	}))
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct {
+		name, path string
+		want       int    // requests per fetch
+		err        string // "" for the page judged
+	}{
+		{"limited twice, no wait", "/twice?limited=2&after=0", 3, ""},
+		{"limited once, a second's wait, longer than the Timeout", "/second?limited=1&after=1", 2, ""},
+		{"limited until a date past", "/date?limited=1&after=Sun,+06+Dec+2026+21:00:00+GMT", 2, ""},
+		{"limited three times", "/always?limited=3&after=0", 3, "asked to wait 0 seconds (the scanner waited as asked and tried 3 times): its answer is not the page"},
+		{"a wait too long", "/long?limited=1&after=11", 1, "asked to wait 11 seconds: its answer is not the page"},
+		{"no Retry-After", "/none?limited=1", 1, "limiting the scan's requests: its answer is not the page"},
+		{"a Retry-After with a sign", "/sign?limited=1&after=%2B1", 1, "limiting the scan's requests: its answer is not the page"},
+		{"a Retry-After in fractions", "/fraction?limited=1&after=0.5", 1, "limiting the scan's requests: its answer is not the page"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := scanOne(t, srv, scan.Options{Timeout: 500 * time.Millisecond, SkipErrorPage: true}, tc.path)
+			switch {
+			case tc.err == "" && (r.Error != "" || r.TopLevel == nil || r.TopLevel.Error != "" || r.Status != http.StatusOK):
+				t.Errorf("error %q, status %d, top level %+v; want the page judged from both fetches", r.Error, r.Status, r.TopLevel)
+			case tc.err != "" && (!errors.Is(r.Err, scan.ErrRateLimited) || !strings.Contains(r.Error, tc.err)):
+				t.Errorf("error %q; want ErrRateLimited saying %q", r.Error, tc.err)
+			}
+			path, _, _ := strings.Cut(tc.path, "?")
+			mu.Lock()
+			defer mu.Unlock()
+			for _, dest := range []string{"iframe", "document"} {
+				got := tries[path+" "+dest]
+				if dest == "document" && tc.err != "" {
+					continue // the page is not judged, so it may not be asked for
+				}
+				if len(got) != tc.want {
+					t.Errorf("%s: %d requests; want %d", dest, len(got), tc.want)
+				}
+				if strings.Contains(tc.path, "after=1") && len(got) == 2 && got[1].Sub(got[0]) < time.Second {
+					t.Errorf("%s: asked again after %v; want the second Retry-After asked for", dest, got[1].Sub(got[0]))
+				}
+			}
+		})
 	}
 }
 

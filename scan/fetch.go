@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net"
 	"net/http"
@@ -345,22 +346,45 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation, credOri
 	if creds.cookie != "" || len(creds.header) > 0 {
 		ctx = context.WithValue(ctx, credentialsKey{}, creds)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
-	}
-	for _, h := range nav.headers {
-		req.Header.Set(h[0], h[1])
-	}
-	if creds.mayReceive(u) {
-		creds.apply(req)
-	}
-	resp, err := s.client.Do(req)
-	if stop, ok := errors.AsType[*unfollowedError](err); ok && resp != nil {
-		return unfetched(stop.url, append(redirectsTo(resp), asRedirect(resp))), nil
-	}
-	if err != nil {
-		return nil, fetchError(ctx, u, err, s.opts.Timeout)
+	var (
+		resp *http.Response
+		err  error
+	)
+	for tries := 1; ; tries++ {
+		var req *http.Request
+		req, err = http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+		if err != nil {
+			return nil, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
+		}
+		for _, h := range nav.headers {
+			req.Header.Set(h[0], h[1])
+		}
+		if creds.mayReceive(u) {
+			creds.apply(req)
+		}
+		resp, err = s.client.Do(req)
+		if stop, ok := errors.AsType[*unfollowedError](err); ok && resp != nil {
+			return unfetched(stop.url, append(redirectsTo(resp), asRedirect(resp))), nil
+		}
+		if err != nil {
+			return nil, fetchError(ctx, u, err, s.opts.Timeout)
+		}
+		if resp.StatusCode != http.StatusTooManyRequests {
+			break
+		}
+		// The server is limiting the scanner's own requests: its answer
+		// says nothing of the page a victim's browser would get. When it
+		// says how long to wait, and that is not long, the scanner waits
+		// and asks again, as a person reloading the page would.
+		resp.Body.Close()
+		ra := resp.Header.Get("Retry-After")
+		wait, asked := retryAfter(ra, time.Now())
+		if !asked || wait > MaxRetryWait || tries > MaxRetries {
+			return nil, rateLimitedError(u, ra, tries)
+		}
+		if err := b.sleep(ctx, wait); err != nil {
+			return nil, fetchError(ctx, u, err, s.opts.Timeout)
+		}
 	}
 	defer resp.Body.Close()
 	if loc := resp.Header.Get("Location"); loc != "" && isRedirectStatus(resp.StatusCode) {
@@ -368,18 +392,6 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation, credOri
 		// redirect or fails. A browser never renders a redirect, so there is
 		// no page to judge.
 		return nil, fmt.Errorf("fetch %s: %w: status %d to %s", u.Redacted(), ErrRedirectNotFollowed, resp.StatusCode, redact(loc))
-	}
-
-	if resp.StatusCode == http.StatusTooManyRequests {
-		// The server is limiting the scanner's own requests: its answer
-		// says nothing of the page a victim's browser would get.
-		wait, ra := "", resp.Header.Get("Retry-After")
-		if n, err := strconv.Atoi(ra); err == nil && n >= 0 {
-			wait = fmt.Sprintf(", and asked to wait %d seconds", n)
-		} else if t, err := http.ParseTime(ra); err == nil {
-			wait = ", and asked to wait until " + t.UTC().Format(http.TimeFormat)
-		}
-		return nil, fmt.Errorf("fetch %s: %w: the server answered 429 Too Many Requests, limiting the scan's requests%s: its answer is not the page", u.Redacted(), ErrRateLimited, wait)
 	}
 
 	p := &page{final: resp.Request.URL, contentType: resp.Header.Get("Content-Type"), redirects: redirectsTo(resp)}
@@ -446,6 +458,48 @@ func isRedirectStatus(code int) bool {
 		return true
 	}
 	return false
+}
+
+// How the scanner answers a 429 Too Many Requests: when its Retry-After
+// asks for a wait of at most MaxRetryWait, the scanner waits that long and
+// asks again, up to MaxRetries times; the waits do not count against the
+// Timeout option. A longer wait, a Retry-After it cannot read, or none, and
+// a 429 after the last try make the fetch fail with [ErrRateLimited].
+const (
+	MaxRetryWait = 10 * time.Second
+	MaxRetries   = 2
+)
+
+// retryAfter reads a Retry-After value, a number of seconds or an HTTP date
+// (RFC 9110, section 10.2.3), as the wait it asks for from now (none for a
+// date already past); asked is false when it is neither.
+func retryAfter(v string, now time.Time) (wait time.Duration, asked bool) {
+	if n, err := strconv.ParseUint(v, 10, 63); err == nil {
+		return time.Duration(min(n, uint64(math.MaxInt64/time.Second))) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// rateLimitedError is the error of a fetch of u that the server answered
+// with a 429 and Retry-After ra on the last of tries.
+func rateLimitedError(u *url.URL, ra string, tries int) error {
+	var wait string
+	if n, err := strconv.ParseUint(ra, 10, 63); err == nil {
+		unit := "seconds"
+		if n == 1 {
+			unit = "second"
+		}
+		wait = fmt.Sprintf(", and asked to wait %d %s", n, unit)
+	} else if t, err := http.ParseTime(ra); err == nil {
+		wait = ", and asked to wait until " + t.UTC().Format(http.TimeFormat)
+	}
+	if tries > 1 {
+		wait += fmt.Sprintf(" (the scanner waited as asked and tried %d times)", tries)
+	}
+	return fmt.Errorf("fetch %s: %w: the server answered 429 Too Many Requests, limiting the scan's requests%s: its answer is not the page", u.Redacted(), ErrRateLimited, wait)
 }
 
 // fetchError turns a client error into one that says what went wrong in

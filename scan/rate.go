@@ -42,7 +42,11 @@ func (l *limiter) wait(ctx context.Context) error {
 	}
 	l.next = at.Add(l.every)
 	l.mu.Unlock()
-	d := time.Until(at)
+	return sleep(ctx, time.Until(at))
+}
+
+// sleep waits d, or returns ctx's error when ctx is done first.
+func sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
@@ -104,6 +108,14 @@ func (b *budget) resume() {
 		b.since = time.Now()
 		b.timer = time.AfterFunc(max(b.left, 0), func() { b.cancel(errOutOfTime) })
 	}
+}
+
+// sleep waits d with the clock stopped, as for a turn of the Rate option,
+// or returns ctx's error when ctx is done first.
+func (b *budget) sleep(ctx context.Context, d time.Duration) error {
+	b.pause()
+	defer b.resume()
+	return sleep(ctx, d)
 }
 
 // release stops the clock for good and cancels the context.

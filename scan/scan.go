@@ -314,7 +314,8 @@ var ErrRedirectNotFollowed = errors.New("redirect not followed")
 
 // ErrRateLimited is wrapped by a Result's Err when the server answered 429
 // Too Many Requests: it was limiting the scanner's requests, and its
-// answer is not the page. Scan it again later, or with a lower
+// answer is not the page. A 429 that asks for a short wait is asked again
+// first (see [MaxRetryWait]). Scan it again later, or with a lower
 // [Options.Rate].
 var ErrRateLimited = errors.New("rate limited")
 

@@ -119,7 +119,9 @@ Chromium is found but does not start), 2 for a usage error (a malformed URL
 on the command line, or no Chromium to run with -browser, included), 3 when
 no finding reaches -fail-on but a URL could not be fetched, judged or
 proved, such as a redirect beyond -max-redirects, a 429 Too Many Requests
-(the server limiting the scan, not the page) or a malformed line of -urls
+(the server limiting the scan, not the page; one whose Retry-After asks
+for at most 10 seconds is asked again after that wait, twice at most) or a
+malformed line of -urls
 (the others are still reported), 130 when
 interrupted (SIGINT or SIGTERM) before every URL was reported, which the
 report says. A page found by -crawl counts like a URL given, except one
