@@ -784,6 +784,15 @@ func TestTables_localWithoutCredentials(t *testing.T) {
 	}
 	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", local)
 
+	// A local server takes requests for no region, and the description
+	// says there is none.
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	code, stdout, stderr = runCmd(t, "tables", "check", "-table-prefix", "nocreds-")
+	if want := local + " (no region configured), with dummy credentials"; code != exitOK || !strings.Contains(stdout, want) {
+		t.Errorf("tables check without a region: exit %d, stdout %q, stderr %q; want exit 0 saying %q", code, stdout, stderr, want)
+	}
+
 	// Credentials that are configured are used, and not called dummy.
 	t.Setenv("AWS_ACCESS_KEY_ID", "mine")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "mine")

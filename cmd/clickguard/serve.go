@@ -419,7 +419,11 @@ func loadDynamoDB(ctx context.Context) (aws.Config, *dynamo, error) {
 	d := &dynamo{client: client, endpoint: endpoint, close: func() {}}
 	if endpoint != "" {
 		d.where = endpoint
-		d.describe = fmt.Sprintf("%s (region %q)", endpoint, cfg.Region)
+		if cfg.Region != "" {
+			d.describe = fmt.Sprintf("%s (region %s)", endpoint, cfg.Region)
+		} else {
+			d.describe = endpoint + " (no region configured)"
+		}
 		if dummy {
 			d.describe += ", with dummy credentials, as no AWS credentials are configured"
 		}
