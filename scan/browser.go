@@ -43,7 +43,8 @@ type BrowserVerdict struct {
 	// content, a 204, a download).
 	Rendered bool `json:"rendered"`
 	// Hidden reports that the document rendered shows nothing: its root
-	// element or body has display: none, as a page that hides itself in
+	// element or body has display: none or visibility: hidden (and no
+	// element in it shows itself again), as a page that hides itself in
 	// frames by script does. Nothing of it can be clicked in that frame;
 	// but a page that its script hid shows itself in a frame sandboxed
 	// without scripts, so the verdict, which follows the headers, stands.

@@ -148,8 +148,9 @@ type Frame struct {
 	// not say.
 	Status int
 	// Hidden reports that the document Chromium rendered shows nothing: its
-	// root element or its body has display: none, so nothing of it can be
-	// seen or clicked in this frame. A page that hides itself unless it is
+	// root element or its body has display: none, or its body (or root) has
+	// visibility: hidden and no element in it shows itself again, so
+	// nothing of it can be seen or clicked in this frame. A page that hides itself unless it is
 	// the top document (the defence against framing written in script, for
 	// browsers without the headers) reads so in a frame. It is no verdict:
 	// a page that its script hid shows itself in a frame whose sandbox
@@ -195,7 +196,7 @@ func (f Frame) What() string {
 		return fmt.Sprintf("Chromium's error page (%s): %q", f.URL, f.Text)
 	}
 	if f.Hidden {
-		return fmt.Sprintf("document %s titled %q, hidden: its root element or body has display: none, so nothing of it can be seen or clicked in this frame (if its script hid it, a frame sandboxed without scripts shows it)", f.URL, f.Title)
+		return fmt.Sprintf("document %s titled %q, hidden: its root element or body has display: none or visibility: hidden, so nothing of it can be seen or clicked in this frame (if its script hid it, a frame sandboxed without scripts shows it)", f.URL, f.Title)
 	}
 	return fmt.Sprintf("document %s titled %q", f.URL, f.Title)
 }
@@ -1076,7 +1077,17 @@ const readDocument = `JSON.stringify({
 	origin: self.origin,
 	ready: document.readyState,
 	text: (document.body ? document.body.innerText : "").replace(/\s+/g, " ").trim().slice(0, 160),
-	hidden: [document.documentElement, document.body].some(e => e && getComputedStyle(e).display === "none"),
+	hidden: (() => {
+		const root = document.documentElement, body = document.body;
+		if ([root, body].some(e => e && getComputedStyle(e).display === "none")) return true;
+		// visibility is inherited, but any element may show itself again.
+		const top = body || root;
+		if (!top || getComputedStyle(top).visibility === "visible") return false;
+		const all = top.getElementsByTagName("*");
+		if (all.length > 10000) return false;
+		for (const e of all) if (getComputedStyle(e).visibility === "visible") return false;
+		return true;
+	})(),
 })`
 
 // walk navigates the tab to the top ancestor, follows the chain down and

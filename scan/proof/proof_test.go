@@ -638,12 +638,16 @@ func TestLoad_hidden(t *testing.T) {
 		"/cloak":   `<body style="display:none"><script>addEventListener("load", () => setTimeout(() => document.body.style.display = "block", 100))</script>`,
 		"/opacity": `<style>html{opacity:0}</style>`,
 		"/plain":   ``,
+		// visibility: hidden is inherited; an element may show itself.
+		"/invisible": `<style>html{visibility:hidden}</style><script>if (self === top) document.documentElement.style.visibility = "visible"</script>`,
+		"/collapse":  `<body style="visibility:collapse">`,
+		"/peeking":   `<style>body{visibility:hidden}</style><p style="visibility:visible">the button`,
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "<!doctype html><title>page</title>%s<p>the page", pages[r.URL.Path])
 	}))
 	t.Cleanup(srv.Close)
-	for path, hidden := range map[string]bool{"/root": true, "/body": true, "/cloak": false, "/opacity": false, "/plain": false} {
+	for path, hidden := range map[string]bool{"/root": true, "/body": true, "/cloak": false, "/opacity": false, "/plain": false, "/invisible": true, "/collapse": true, "/peeking": false} {
 		for _, chain := range [][]string{{"http://attacker.example"}, {srv.URL}} {
 			t.Run(path+" in "+chain[0], func(t *testing.T) {
 				t.Parallel()
