@@ -116,7 +116,9 @@ google-chrome-stable on PATH.
 
 Exit status: 0 when no finding reaches -fail-on, 1 when one does (or when
 Chromium is found but does not start), 2 for a usage error (a malformed URL
-on the command line, or no Chromium to run with -browser, included), 3 when
+on the command line, no Chromium to run with -browser, a -urls file that is
+missing or a directory, and a -screenshot directory that cannot be made,
+included), 3 when
 no finding reaches -fail-on but a URL could not be fetched, judged or
 proved, such as a redirect beyond -max-redirects, a 429 Too Many Requests
 (the server limiting the scan, not the page; one whose Retry-After asks
@@ -178,8 +180,12 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 		return nil, usagef("scan", fs, "no URL given")
 	}
 	if sf.urlFile != "" && sf.urlFile != "-" {
-		if _, err := os.Stat(sf.urlFile); err != nil {
+		fi, err := os.Stat(sf.urlFile)
+		if err != nil {
 			return nil, usagef("scan", fs, "-urls: %v", err)
+		}
+		if fi.IsDir() {
+			return nil, usagef("scan", fs, "-urls: %s is a directory: name a file of URLs", sf.urlFile)
 		}
 	}
 	for _, u := range sf.urls {
@@ -270,6 +276,11 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 		// Chromium stores each cookie by itself, so each must be one.
 		if _, err := http.ParseCookie(o.Cookie); err != nil {
 			return nil, usagef("scan", fs, "-cookie: with -browser, every name=value pair must be a valid cookie, for Chromium to store it: %v", err)
+		}
+	}
+	if dir := *screenshot; dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, usagef("scan", fs, "-screenshot: %v: name a directory, which is made if it does not exist", err)
 		}
 	}
 	sf.browser = &proof.Options{Chromium: path, Insecure: o.Insecure, Cookie: o.Cookie, ScreenshotDir: *screenshot}
@@ -405,11 +416,6 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if sf.browser != nil {
-		if dir := sf.browser.ScreenshotDir; dir != "" {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return fmt.Errorf("scan: -screenshot: %w", err)
-			}
-		}
 		b, err := proof.Start(ctx, *sf.browser)
 		if err != nil {
 			return fmt.Errorf("scan: -browser: %w", err)

@@ -128,4 +128,19 @@ func TestScan_browserUsage(t *testing.T) {
 			t.Errorf("scan %q: exit code %d, stderr %q; want %d naming -browser", args, code, stderr, exitUsage)
 		}
 	}
+
+	// A -screenshot that names a file, or a directory that cannot be made,
+	// is a usage error, before Chromium starts.
+	chromiumtest.Require(t)
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{file, filepath.Join(file, "shots")} {
+		code, stdout, stderr := runScanCmd(t, "", "-browser", "-chromium", chromiumPath, "-screenshot", dir, "http://127.0.0.1:1/")
+		if code != exitUsage || stdout != "" || !strings.Contains(stderr, "-screenshot: mkdir "+file+": not a directory: name a directory") {
+			first, _, _ := strings.Cut(stderr, "\n")
+			t.Errorf("scan -screenshot %s: exit code %d, stdout %q, stderr %q…; want %d saying %s is not a directory", dir, code, stdout, first, exitUsage, file)
+		}
+	}
 }

@@ -293,6 +293,7 @@ func TestScan_exitCodes(t *testing.T) {
 		{"host name without a scheme", []string{"example.com"}, exitUsage},
 		{"ftp URL", []string{"ftp://example.com/"}, exitUsage},
 		{"malformed URL in a -urls file", []string{"-urls", badURLFile(t)}, exitUnreachable},
+		{"-urls names a directory", []string{"-urls", t.TempDir()}, exitUsage},
 		{"redirect not followed", []string{"-max-redirects", "0", srv.URL + "/old"}, exitUnreachable},
 		{"redirect followed", []string{"-max-redirects", "1", "-skip-error-page", srv.URL + "/old"}, exitOK},
 		{"too many redirects", []string{"-max-redirects", "1", srv.URL + "/twice"}, exitUnreachable},
