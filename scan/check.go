@@ -349,7 +349,9 @@ func (f *facts) checkProtection() []Finding {
 			}
 		}
 		for _, m := range f.resp.Meta[:min(len(f.resp.Meta), maxMeta)] {
-			ev = appendUnique(ev, metaTag(m))
+			if framingMeta(m) {
+				ev = appendUnique(ev, metaTag(m))
+			}
 		}
 		if len(ev) == 0 {
 			ev = []string{"(no X-Frame-Options or Content-Security-Policy frame-ancestors header)"}
@@ -507,6 +509,24 @@ func (f *facts) checkHeaderNames() []Finding {
 		}
 	}
 	return out
+}
+
+// framingMeta reports whether m writes a framing policy, which browsers
+// ignore in a <meta> tag: X-Frame-Options, or a Content-Security-Policy
+// with frame-ancestors. Other tags (a charset, a refresh) say nothing of
+// framing.
+func framingMeta(m framing.Meta) bool {
+	switch strings.ToLower(strings.TrimSpace(m.HTTPEquiv)) {
+	case hdrXFO:
+		return true
+	case hdrCSP, hdrCSPRO:
+		for _, pol := range framing.ParseCSP(m.Content) {
+			if _, ok := pol.FrameAncestors(); ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // checkMeta reports framing policies in <meta> tags, which browsers ignore.

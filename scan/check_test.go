@@ -342,6 +342,37 @@ func TestRun_embeddableManySources(t *testing.T) {
 	}
 }
 
+// TestRun_noProtectionEvidence: the evidence of no-protection names the
+// framing policies browsers ignore in <meta> tags, and no other tag.
+func TestRun_noProtectionEvidence(t *testing.T) {
+	t.Parallel()
+	const others = `<meta http-equiv="Content-Type" content="text/html; charset=utf-8">` +
+		`<meta http-equiv="refresh" content="30">` +
+		`<meta http-equiv="Content-Security-Policy" content="default-src 'self'">`
+	srv := httptest.NewServer(site{pages: map[string]sitePage{
+		"/others":  {body: others},
+		"/framing": {body: others + `<meta http-equiv="X-Frame-Options" content="DENY"><meta http-equiv="content-security-policy" content="img-src *; frame-ancestors 'none'">`},
+	}})
+	defer srv.Close()
+	for path, want := range map[string][]string{
+		"/others": {"(no X-Frame-Options or Content-Security-Policy frame-ancestors header)"},
+		"/framing": {
+			`<meta http-equiv="X-Frame-Options" content="DENY">`,
+			`<meta http-equiv="content-security-policy" content="img-src *; frame-ancestors 'none'">`,
+		},
+	} {
+		r := scanOne(t, srv, scan.Options{SkipErrorPage: true}, path)
+		i := slices.IndexFunc(r.Findings, func(f scan.Finding) bool { return f.ID == "no-protection" })
+		if i < 0 {
+			t.Errorf("%s: no no-protection finding in %+v", path, r.Findings)
+			continue
+		}
+		if diff := cmp.Diff(want, r.Findings[i].Evidence); diff != "" {
+			t.Errorf("%s: no-protection evidence mismatch (-want +got):\n%s", path, diff)
+		}
+	}
+}
+
 func TestRun_evidenceIsExactHeaderLines(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(site{pages: map[string]sitePage{"/p": {headers: [][2]string{
