@@ -269,6 +269,7 @@ func (f *facts) findings() []Finding {
 	add(f.checkErrorPage()...)
 	add(f.checkTopLevel()...)
 	add(f.checkDocument()...)
+	add(f.checkRefresh()...)
 	slices.SortStableFunc(out, func(a, b Finding) int { return cmp.Compare(b.Severity, a.Severity) })
 	return bound(out)
 }
@@ -509,6 +510,29 @@ func (f *facts) checkHeaderNames() []Finding {
 		}
 	}
 	return out
+}
+
+// checkRefresh reports a refresh to another page: in a frame, that page
+// soon replaces this one, under its own headers (measured in Chromium by
+// proof's TestRefresh_chromium: a refresh to a page that refuses frames
+// leaves the frame on its error page).
+func (f *facts) checkRefresh() []Finding {
+	if f.refused() || f.page.notFetched != "" || f.foreignV.DecidedBy == framing.DecidedByNoDocument {
+		return nil
+	}
+	r, ok := pageRefresh(f.resp, f.page.final, f.page.isHTML)
+	if !ok {
+		return nil
+	}
+	after := r.delay + " seconds"
+	if r.delay == "1" {
+		after = "1 second"
+	}
+	msg := fmt.Sprintf("The page refreshes to %s after %s: in a frame, that page then replaces this one, and its own headers decide whether it shows there. Scan it too.", r.target.Redacted(), after)
+	if r.meta {
+		msg += " (Chromium runs no <meta> refresh in a frame sandboxed without allow-scripts: there, this page stays.)"
+	}
+	return []Finding{{ID: "refresh", Severity: SeverityInfo, Message: msg, Evidence: []string{r.evidence}}}
 }
 
 // framingMeta reports whether m writes a framing policy, which browsers

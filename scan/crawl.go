@@ -149,11 +149,11 @@ var nonPageExt = map[string]bool{
 
 // crawlLinks returns the links of an HTML prefix that the crawl may follow,
 // normalised, deduplicated and in document order, at most limit of them:
-// <a href>, <area href>, <iframe src>, <frame src> and the action of
+// <a href>, <area href>, <iframe src>, <frame src>, the action of
 // <form method=get> (the URL alone: no field is ever filled in or
-// submitted), resolved against <base href> (the first one, as browsers do)
-// or else docURL; only http(s) URLs of origin, without unsafe words or a
-// non-page extension. docURL is not among them.
+// submitted) and the URL of a <meta http-equiv="refresh">, resolved against
+// <base href> (the first one, as browsers do) or else docURL; only those
+// crawlable. docURL is not among them.
 func crawlLinks(body []byte, docURL *url.URL, origin string, limit int) []string {
 	if limit <= 0 {
 		return nil
@@ -200,6 +200,13 @@ func crawlLinks(body []byte, docURL *url.URL, origin string, limit int) []string
 			ref = attrs["href"]
 		case "iframe", "frame":
 			ref = attrs["src"]
+		case "meta":
+			if !strings.EqualFold(strings.TrimSpace(attrs["http-equiv"]), "refresh") {
+				continue
+			}
+			if _, target, ok := parseRefresh(attrs["content"], base); ok && target != nil {
+				ref = target.String()
+			}
 		case "form":
 			if m := strings.ToLower(strings.TrimSpace(attrs["method"])); m != "" && m != "get" {
 				continue // POST, dialog: never
@@ -217,21 +224,31 @@ func crawlLinks(body []byte, docURL *url.URL, origin string, limit int) []string
 			continue
 		}
 		u, err := base.Parse(ref)
-		if err != nil || !isHTTP(u) || u.Opaque != "" || asBrowser(u) != nil {
+		if err != nil {
 			continue
 		}
-		u.Fragment, u.RawFragment = "", ""
-		if originOf(u) != origin || isUnsafeLink(u) || nonPageExt[strings.ToLower(path.Ext(u.Path))] {
-			continue
-		}
-		n := normalizeURL(u)
-		if seen[n] {
+		n, ok := crawlable(u, origin)
+		if !ok || seen[n] {
 			continue
 		}
 		seen[n] = true
 		links = append(links, n)
 	}
 	return links
+}
+
+// crawlable returns u in the form the crawl keeps (see normalizeURL) if the
+// crawl may follow it: an http(s) URL of origin, as a browser writes it,
+// without unsafe words or a non-page extension. It may rewrite u.
+func crawlable(u *url.URL, origin string) (string, bool) {
+	if !isHTTP(u) || u.Opaque != "" || asBrowser(u) != nil {
+		return "", false
+	}
+	u.Fragment, u.RawFragment = "", ""
+	if originOf(u) != origin || isUnsafeLink(u) || nonPageExt[strings.ToLower(path.Ext(u.Path))] {
+		return "", false
+	}
+	return normalizeURL(u), true
 }
 
 // originKey is the context key of the origin a crawled page's fetches may

@@ -193,6 +193,12 @@ var rules = []Rule{
 		Help:  "Scan the final URL, or protect it.",
 	},
 	{
+		ID: "refresh", Name: "Refresh", Severity: SeverityInfo,
+		Short: "The page refreshes to another page",
+		Full:  "A Refresh header or <meta http-equiv=\"refresh\"> navigates the page to another URL after a delay, in a frame too: that page then replaces this one in the frame, and its own framing headers decide whether it shows there. Chromium runs no <meta> refresh in a frame sandboxed without allow-scripts, so there this page stays.",
+		Help:  "Scan the page the refresh leads to as well, and protect both.",
+	},
+	{
 		ID: "no-document", Name: "NoDocument", Severity: SeverityInfo,
 		Short: "Browsers show nothing of the response in a frame",
 		Full:  "The response commits no document in a frame: its status is 204, 205 or 304, or 407 (which Chromium takes for a proxy's challenge) or 101 (an upgrade no navigation asks for), which Chromium fails, or it is a download (Content-Disposition: attachment, or a type Chromium does not render, such as application/octet-stream or text/csv), or its URL is on a bad port of the Fetch standard (such as 6000 or 6666), from which browsers fetch nothing (and the scanner neither, so its headers are not known), or a redirect led to a URL of another scheme than http and https (data:, javascript:, mailto:, an application's own), which browsers do not follow. A frame keeps its empty document, or shows the browser's error page, so there is nothing to click on whatever the framing headers say.",

@@ -79,8 +79,8 @@ sent is shown as text. Results come in the order of the URLs.
 
 With -crawl N, each URL is followed by up to N more pages of exactly its
 origin, found breadth-first by following the links of the HTML already read
-(a, area, iframe, frame, the action URL of GET forms; <base href>
-honoured), in the order they were found, each saying which page linked it
+(a, area, iframe, frame, the action URL of GET forms, a refresh's URL;
+<base href> honoured), in the order they were found, each saying which page linked it
 (found_on in JSON). A URL that redirects to another origin of its site
 (http:// to https://, example.com to www.example.com) is crawled on the
 origin it lands on; one that redirects to another site is not crawled. The
