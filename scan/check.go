@@ -524,11 +524,14 @@ func (f *facts) checkRefresh() []Finding {
 	if !ok {
 		return nil
 	}
-	after := r.delay + " seconds"
-	if r.delay == "1" {
-		after = "1 second"
+	after := "after " + r.delay + " seconds"
+	switch r.delay {
+	case "0":
+		after = "at once"
+	case "1":
+		after = "after 1 second"
 	}
-	msg := fmt.Sprintf("The page refreshes to %s after %s: in a frame, that page then replaces this one, and its own headers decide whether it shows there. Scan it too.", r.target.Redacted(), after)
+	msg := fmt.Sprintf("The page refreshes to %s %s: in a frame, that page then replaces this one, and its own headers decide whether it shows there. Scan it too.", r.target.Redacted(), after)
 	if r.meta {
 		msg += " (Chromium runs no <meta> refresh in a frame sandboxed without allow-scripts: there, this page stays.)"
 	}
