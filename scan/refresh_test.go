@@ -125,3 +125,24 @@ func TestRun_refresh(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseRefresh: any value parses without panicking, to a delay of
+// digits and, when there is one, an absolute URL.
+func FuzzParseRefresh(f *testing.F) {
+	for _, v := range []string{"0; url=/next", "5;URL='/q?x=1'", " 3 , Url = \"next\"", ".5", "0; ur/x", "u", "url", "0;url=", "0; 'x"} {
+		f.Add(v)
+	}
+	base, _ := url.Parse("https://a.example/dir/page")
+	f.Fuzz(func(t *testing.T, v string) {
+		delay, target, ok := parseRefresh(v, base)
+		if !ok {
+			return
+		}
+		if delay == "" || strings.Trim(delay, "0123456789") != "" {
+			t.Errorf("parseRefresh(%q): delay %q is not digits", v, delay)
+		}
+		if target != nil && !target.IsAbs() {
+			t.Errorf("parseRefresh(%q): target %v is not absolute", v, target)
+		}
+	})
+}
