@@ -118,8 +118,13 @@ func TestLogin_returns(t *testing.T) {
 	if loc := r.header.Get("Location"); r.status != http.StatusSeeOther || loc != wantLogin {
 		t.Fatalf("GET %s logged out: status %d Location %q; want 303 %s", page, r.status, loc, wantLogin)
 	}
-	if got, err := url.Parse(action(b.get(wantLogin))); err != nil || got.Path != "/login" || got.Query().Get("next") != page {
+	const says = "The page you opened needs you to be logged in; you will go on to it."
+	loginPage := b.get(wantLogin)
+	if got, err := url.Parse(action(loginPage)); err != nil || got.Path != "/login" || got.Query().Get("next") != page {
 		t.Errorf("the login form posts to %v (%v); want /login with next=%s", got, err, page)
+	}
+	if !strings.Contains(loginPage.body, says) {
+		t.Errorf("the login page with a page to return to does not say %q", says)
 	}
 	if r := login(b, wantLogin); r.status != http.StatusSeeOther || r.header.Get("Location") != page {
 		t.Fatalf("log in from %s: status %d Location %q; want 303 %s", wantLogin, r.status, r.header.Get("Location"), page)
@@ -153,8 +158,8 @@ func TestLogin_returns(t *testing.T) {
 	} {
 		path := "/login?next=" + url.QueryEscape(next)
 		b := newTab(t, srv)
-		if got := action(b.get(path)); got != "/login" {
-			t.Errorf("next=%q: the login form posts to %q; want /login", next, got)
+		if r := b.get(path); action(r) != "/login" || strings.Contains(r.body, says) {
+			t.Errorf("next=%q: the login form posts to %q, or the page speaks of going on; want /login, and no word of it", next, action(r))
 		}
 		if r := login(b, path); r.status != http.StatusSeeOther || r.header.Get("Location") != "/items" {
 			t.Errorf("log in with next=%q: status %d Location %q; want 303 /items", next, r.status, r.header.Get("Location"))
