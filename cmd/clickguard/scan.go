@@ -171,7 +171,7 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 		urlFile       = fs.String("urls", "", "also scan the URLs in this `file`, one per line (blank lines and # comments skipped; - for standard input),\nread as the scan goes")
 	)
 	fs.Var(&from, "from", "report the verdict for this `chain` of origins, parent first, top last, comma-separated,\n\"null\" for an opaque origin (repeatable; replaces the three standard chains)")
-	fs.Var(&headers, "header", "send this request header, `\"Name: value\"` (repeatable), or @FILE with one header per line")
+	fs.Var(&headers, "header", "send this request header, `\"Name: value\"` (repeatable), or @FILE with one header per line;\nnot Cookie: give that with -cookie")
 	if err := parseFlags(fs, "scan", args, stdout); err != nil {
 		return nil, err
 	}
@@ -243,6 +243,11 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 	}
 	if o.Header, err = parseHeaders(headers); err != nil {
 		return nil, usagef("scan", fs, "-header: %v", err)
+	}
+	if _, ok := o.Header["Cookie"]; ok {
+		// -cookie would replace it without a word, and -browser would
+		// prove the page without it.
+		return nil, usagef("scan", fs, "-header: give the cookie with -cookie, not as a Cookie header: -cookie is the one the browser proof (-browser) sends too")
 	}
 	c := *cookie
 	if c == "" {
