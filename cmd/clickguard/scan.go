@@ -171,7 +171,7 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 		urlFile       = fs.String("urls", "", "also scan the URLs in this `file`, one per line (blank lines and # comments skipped; - for standard input),\nread as the scan goes")
 	)
 	fs.Var(&from, "from", "report the verdict for this `chain` of origins, parent first, top last, comma-separated,\n\"null\" for an opaque origin (repeatable; replaces the three standard chains)")
-	fs.Var(&headers, "header", "send this request header, `\"Name: value\"` (repeatable), or @FILE with one header per line;\nnot Cookie: give that with -cookie")
+	fs.Var(&headers, "header", "send this request header, `\"Name: value\"` (repeatable), or @FILE with one header per line;\nnot Cookie: give that with -cookie; not Host with -browser, which sends the URL's own")
 	if err := parseFlags(fs, "scan", args, stdout); err != nil {
 		return nil, err
 	}
@@ -268,6 +268,11 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 			return nil, usagef("scan", fs, "-chromium and -screenshot need -browser")
 		}
 		return sf, nil
+	}
+	if _, ok := o.Header["Host"]; ok {
+		// Chromium would load the URL's own host, another site than the
+		// one the scanner judged, and contradict it.
+		return nil, usagef("scan", fs, "-header: a Host header cannot go with -browser: Chromium sends the URL's own host, so it would prove another site than the one scanned; scan that site by its name (with a hosts-file entry, say)")
 	}
 	name := *chromium
 	if name == "" {

@@ -122,6 +122,7 @@ func TestScan_browserUsage(t *testing.T) {
 		{"-screenshot", t.TempDir(), "http://127.0.0.1:1/"},
 		{"-chromium", chromiumPath, "http://127.0.0.1:1/"},
 		{"-browser", "-chromium", "/nonexistent/chromium", "http://127.0.0.1:1/"},
+		{"-browser", "-chromium", chromiumPath, "-header", "Host: site.example", "http://127.0.0.1:1/"},
 	} {
 		code, _, stderr := runScanCmd(t, "", args...)
 		if code != exitUsage || !strings.Contains(stderr, "-browser") {
