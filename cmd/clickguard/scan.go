@@ -80,9 +80,9 @@ sent is shown as text. Results come in the order of the URLs.
 With -crawl N, each URL is followed by up to N more pages of exactly its
 origin, found breadth-first by following the links of the HTML already read
 (a, area, iframe, frame, the action URL of GET forms, a refresh's URL;
-<base href> honoured), in the order they were found, each saying which page linked it
-(found_on in JSON). A URL that redirects to another origin of its site
-(http:// to https://, example.com to www.example.com) is crawled on the
+<base href> honoured), in the order they were found, each saying which page
+linked it (found_on in JSON). A URL that redirects to another origin of its
+site (http:// to https://, example.com to www.example.com) is crawled on the
 origin it lands on; one that redirects to another site is not crawled. The
 report says which (crawl in JSON). The crawl sends the same cookie and
 headers, to the URL's origin only, so it only ever GETs: it submits no form
@@ -91,10 +91,10 @@ ignored), skips links whose path or query contains logout, logoff, signout,
 signoff (also with - or _), delete, remove, destroy, erase, purge,
 unsubscribe, deactivate, disable, revoke, cancel or reset, because
 applications still change state on GET, skips non-pages by extension
-(images, fonts, CSS, JavaScript, media, PDF and office documents,
-archives), and does not follow a crawled page's redirect to another origin.
-Crawled pages share -concurrency and -timeout with the URLs given. On a
-site you do not run, add -rate to bound the requests a second.
+(images, fonts, CSS, JavaScript, media, PDF and office documents, archives),
+and does not follow a crawled page's redirect to another origin. Crawled
+pages share -concurrency and -timeout with the URLs given. On a site you do
+not run, add -rate to bound the requests a second.
 
 With -browser, headless Chromium proves each verdict: it loads the URL as
 given (following its redirects) in a frame inside each chain, the ancestors
@@ -118,17 +118,15 @@ Exit status: 0 when no finding reaches -fail-on, 1 when one does (or when
 Chromium is found but does not start), 2 for a usage error (a malformed URL
 on the command line, no Chromium to run with -browser, a -urls file that is
 missing or a directory, and a -screenshot directory that cannot be made,
-included), 3 when
-no finding reaches -fail-on but a URL could not be fetched, judged or
-proved, such as a redirect beyond -max-redirects, a 429 Too Many Requests
-(the server limiting the scan, not the page; one whose Retry-After asks
-for at most 10 seconds is asked again after that wait, twice at most) or a
-malformed line of -urls
-(the others are still reported), 130 when
-interrupted (SIGINT or SIGTERM) before every URL was reported, which the
-report says. A page found by -crawl counts like a URL given, except one
-that redirects to another origin: that is reported as not followed, not as
-an error, as the crawl chose not to follow it.
+included), 3 when no finding reaches -fail-on but a URL could not be
+fetched, judged or proved, such as a redirect beyond -max-redirects, a 429
+Too Many Requests (the server limiting the scan, not the page; one whose
+Retry-After asks for at most 10 seconds is asked again after that wait,
+twice at most) or a malformed line of -urls (the others are still reported),
+130 when interrupted (SIGINT or SIGTERM) before every URL was reported,
+which the report says. A page found by -crawl counts like a URL given,
+except one that redirects to another origin: that is reported as not
+followed, not as an error, as the crawl chose not to follow it.
 
 The cookie and headers may carry credentials: they go only to the origin
 of the URL given (or its https:// upgrade, the same host on the default
