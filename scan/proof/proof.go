@@ -273,6 +273,11 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 	if opts.Insecure {
 		flags = append(flags, chromedp.Flag("ignore-certificate-errors", true))
 	}
+	// What Chromium prints first, to say why it did not start when chromedp
+	// loses the race between the end of the pipe and the process's output,
+	// and reports a lost connection instead.
+	output := &startOutput{}
+	flags = append(flags, chromedp.CombinedOutput(output))
 	if err := ctx.Err(); err != nil {
 		chromium.RemoveProfile(b.profile)
 		return nil, fmt.Errorf("proof: start Chromium: %w", err)
@@ -303,6 +308,13 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 		return nil, fmt.Errorf("proof: %s %s: %w", what, path, err)
 	}
 	if err := chromedp.Do(bctx); err != nil {
+		if strings.Contains(err.Error(), "lost the connection to the browser") && ctx.Err() == nil {
+			// The pipe ended before chromedp read the output of a
+			// process that exited. Stopping waits for the process and
+			// its output.
+			b.stop()
+			err = fmt.Errorf("chrome failed to start: %s", output.String())
+		}
 		return fail("start Chromium", oneLine{err})
 	}
 	v, err := chromedp.CallBrowser(bctx, browser.GetVersion, cdp.Empty{})
@@ -1479,6 +1491,26 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // oneLine is an error whose message is err's on one line: chromedp reports a
 // Chromium that exits at once as "chrome failed to start:" and the lines
 // Chromium printed, which may be none.
+// startOutput keeps the first KiB that Chromium prints, for Start's error;
+// it takes and drops the rest.
+type startOutput struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (o *startOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.buf = append(o.buf, p[:min(len(p), 1024-len(o.buf))]...)
+	return len(p), nil
+}
+
+func (o *startOutput) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return string(o.buf)
+}
+
 type oneLine struct{ err error }
 
 func (e oneLine) Error() string {
