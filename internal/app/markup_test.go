@@ -32,6 +32,7 @@ func TestPageMarkup(t *testing.T) {
 	if err := env.Store.SetThrottlePolicy(store.ThrottlePolicy{Window: time.Hour, Max: 2, MaxPerAddr: 100}); err != nil {
 		t.Fatal(err)
 	}
+	pinWindow(env, time.Hour)
 	srv := newServer(t, env, app.Config{MaxBodyBytes: 64 << 10})
 	visitor := newTab(t, srv)
 	alice := user(t, srv, "alice")

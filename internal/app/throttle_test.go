@@ -50,7 +50,7 @@ func TestLoginThrottle_Parallel(t *testing.T) {
 	const limit, n = 5, 30
 	// The address limit is out of the way: every request comes from
 	// 127.0.0.1.
-	env := throttledEnv(t, limit, 1000)
+	env, _ := throttledEnv(t, limit, 1000)
 	// Each check spends some argon2id time (1 MiB), as a real one does, so
 	// that the guesses are all in flight together.
 	srv := newServer(t, env, app.Config{Password: app.PasswordParams{Memory: 1 << 10, Time: 1, Threads: 1}})
@@ -91,7 +91,7 @@ func TestLoginThrottle_Parallel(t *testing.T) {
 // and does not use up any of the limit; only failures do.
 func TestLoginThrottle_RightPassword(t *testing.T) {
 	t.Parallel()
-	env := throttledEnv(t, 3, 1000)
+	env, _ := throttledEnv(t, 3, 1000)
 	srv := newServer(t, env, app.Config{})
 	newBrowser(t, srv).signup("grace", goodPassword)
 	for i := range 2 {
@@ -124,7 +124,8 @@ func TestLoginThrottle_RightPassword(t *testing.T) {
 // and a failed one never does.
 func TestLogin_FailedAttemptsNotice(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t, throttledEnv(t, 5, 1000), app.Config{})
+	env, win := throttledEnv(t, 5, 1000)
+	srv := newServer(t, env, app.Config{})
 	tests := []struct {
 		name     string
 		failures int
@@ -140,7 +141,6 @@ func TestLogin_FailedAttemptsNotice(t *testing.T) {
 			t.Parallel()
 			name := "user-" + tc.name
 			user(t, srv, name)
-			before := time.Now().UTC().Truncate(time.Hour)
 			for i := range tc.failures {
 				r := newTab(t, srv).login(name, "not the password")
 				if r.status != http.StatusUnauthorized || strings.Contains(r.body, "failed log-in attempt") {
@@ -151,11 +151,7 @@ func TestLogin_FailedAttemptsNotice(t *testing.T) {
 			if r := b.login(name, testPassword); r.status != http.StatusSeeOther || r.header.Get("Location") != "/items" {
 				t.Fatalf("login: status %d Location %q, want 303 /items", r.status, r.header.Get("Location"))
 			}
-			start := time.Now().UTC().Truncate(time.Hour)
-			if !start.Equal(before) {
-				t.Skip("a throttle window ended during the test")
-			}
-			since := start.Format("15:04") + " UTC"
+			since := win.start.Format("15:04") + " UTC"
 			items, activity := b.get("/items").body, b.get("/activity").body
 			if tc.notice == "" {
 				if strings.Contains(items, "failed log-in attempt") || strings.Contains(activity, "failed attempt") {
@@ -183,7 +179,8 @@ func TestLogin_FailedAttemptsNotice(t *testing.T) {
 func TestLogin_FailedAttemptsUnread(t *testing.T) {
 	t.Parallel()
 	var failing atomic.Bool
-	env := throttledEnv(t, 5, 1000).InterceptedInput(func(op string, in any) error {
+	env, _ := throttledEnv(t, 5, 1000)
+	env = env.InterceptedInput(func(op string, in any) error {
 		if g, ok := in.(*dynamodb.GetItemInput); ok && failing.Load() {
 			if pk, _ := g.Key["pk"].(*types.AttributeValueMemberS); pk != nil && strings.HasPrefix(pk.Value, "THROTTLE#") {
 				return fmt.Errorf("read cut off: %w", store.ErrUnavailable)
@@ -223,7 +220,7 @@ func (b *browser) changePassword(current, next string) response {
 // the right current password uses none of the form's limit.
 func TestAccountForms_NotLockedByFailedLogins(t *testing.T) {
 	t.Parallel()
-	env := throttledEnv(t, 3, 1000)
+	env, _ := throttledEnv(t, 3, 1000)
 	srv := newServer(t, env, app.Config{})
 	owner := newBrowser(t, srv)
 	owner.signup("alice", goodPassword)
@@ -261,7 +258,7 @@ func TestAccountForms_NotLockedByFailedLogins(t *testing.T) {
 // the owner's own session is not affected, and neither are logins.
 func TestAccountForms_ThrottledPerSession(t *testing.T) {
 	t.Parallel()
-	env := throttledEnv(t, 3, 1000)
+	env, win := throttledEnv(t, 3, 1000)
 	srv := newServer(t, env, app.Config{})
 	owner := newBrowser(t, srv)
 	owner.signup("alice", goodPassword)
@@ -298,7 +295,7 @@ func TestAccountForms_ThrottledPerSession(t *testing.T) {
 		if !strings.Contains(r.body, "too many wrong passwords") {
 			t.Errorf("%s: 429 page does not say why", tc.name)
 		}
-		checkRetryAfter(t, tc.name, r, time.Hour, before, time.Now())
+		checkRetryAfter(t, tc.name, r, win, before, time.Now())
 	}
 
 	// The guesses in that session count neither against the account's
@@ -320,7 +317,7 @@ func TestAccountForms_ThrottledPerSession(t *testing.T) {
 // network than the address limit.
 func TestAccountForms_ThrottledPerAddress(t *testing.T) {
 	t.Parallel()
-	env := throttledEnv(t, 3, 4)
+	env, _ := throttledEnv(t, 3, 4)
 	srv := newServer(t, env, app.Config{})
 	one := newBrowser(t, srv)
 	one.signup("alice", goodPassword)
@@ -338,21 +335,14 @@ func TestAccountForms_ThrottledPerAddress(t *testing.T) {
 }
 
 // checkRetryAfter checks that a 429 refused by the throttle, sent between
-// before and after, says how long its window of length window has left: in
-// Retry-After, in seconds rounded up, and on the page, in minutes.
-func checkRetryAfter(t *testing.T, name string, r response, window time.Duration, before, after time.Time) {
+// before and after, says how long its window w has left: in Retry-After,
+// in seconds rounded up, and on the page, in minutes.
+func checkRetryAfter(t *testing.T, name string, r response, w window, before, after time.Time) {
 	t.Helper()
-	left := func(at time.Time) int {
-		end := at.UTC().Truncate(window).Add(window)
-		return int(math.Ceil(end.Sub(at).Seconds()))
-	}
+	left := func(at time.Time) int { return int(math.Ceil(w.end.Sub(at).Seconds())) }
 	got, err := strconv.Atoi(r.header.Get("Retry-After"))
 	lo, hi := left(after), left(before)
-	inWindow := got >= lo && got <= hi
-	if lo > hi { // a window ended between before and after
-		inWindow = got >= lo || got <= hi
-	}
-	if err != nil || !inWindow {
+	if err != nil || got < lo || got > hi {
 		t.Errorf("%s: Retry-After %q, want the %d to %d seconds left in the window", name, r.header.Get("Retry-After"), lo, hi)
 		return
 	}
@@ -366,14 +356,34 @@ func checkRetryAfter(t *testing.T, name string, r response, window time.Duration
 }
 
 // throttledEnv is a fresh environment whose throttle allows max failures
-// per account or session and perAddr per address in an hour.
-func throttledEnv(t *testing.T, max, perAddr int) storetest.Env {
+// per account or session and perAddr per address in an hour, with its
+// window pinned to begin now (see pinWindow).
+func throttledEnv(t *testing.T, max, perAddr int) (storetest.Env, window) {
 	t.Helper()
 	env := newEnv(t)
 	if err := env.Store.SetThrottlePolicy(store.ThrottlePolicy{Window: time.Hour, Max: max, MaxPerAddr: perAddr}); err != nil {
 		t.Fatal(err)
 	}
-	return env
+	return env, pinWindow(env, time.Hour)
+}
+
+// window is a throttle window that pinWindow made begin at the time of the
+// call.
+type window struct {
+	start time.Time // as the store tells it (the failed-login notice's "since")
+	end   time.Time // on the real clock (for Retry-After)
+}
+
+// pinWindow runs env's store clock from the start of the throttle window of
+// length w that holds the present, shifted back by less than w, so that the
+// window lasts w from now: a test never sees its window end, at whatever
+// time of day it runs. Call it before the store is used.
+func pinWindow(env storetest.Env, w time.Duration) window {
+	now := time.Now()
+	start := now.UTC().Truncate(w)
+	shift := now.Sub(start)
+	env.Store.SetClock(func() time.Time { return time.Now().Add(-shift) })
+	return window{start: start, end: now.Add(w)}
 }
 
 // TestPasswordWork_Busy: while as many password hashes run and wait as the
@@ -382,7 +392,7 @@ func throttledEnv(t *testing.T, max, perAddr int) storetest.Env {
 // the server's load is no guess of the password.
 func TestPasswordWork_Busy(t *testing.T) {
 	t.Parallel()
-	env := throttledEnv(t, 3, 1000)
+	env, _ := throttledEnv(t, 3, 1000)
 	a, logs := newApp(t, env, app.Config{})
 	srv := &testServer{Server: httptest.NewTLSServer(a.Handler()), env: env, logs: logs}
 	t.Cleanup(srv.Close)
@@ -425,6 +435,7 @@ func TestPasswordWork_Busy(t *testing.T) {
 func TestSignupThrottle(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t) // the default policy
+	win := pinWindow(env, store.DefaultThrottlePolicy.Window)
 	srv := newServer(t, env, app.Config{})
 	limit := store.DefaultThrottlePolicy.MaxSignupsPerAddr
 	for i := range limit {
@@ -444,7 +455,7 @@ func TestSignupThrottle(t *testing.T) {
 	if !strings.Contains(r.body, "too many accounts created from your network") {
 		t.Errorf("the 429 page does not say why")
 	}
-	checkRetryAfter(t, "sign-up over the limit", r, store.DefaultThrottlePolicy.Window, start, time.Now())
+	checkRetryAfter(t, "sign-up over the limit", r, win, start, time.Now())
 	if n := dataItems(t, env); n != before {
 		t.Errorf("%d records in the data table after the refused sign-up, want %d", n, before)
 	}

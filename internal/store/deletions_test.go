@@ -158,8 +158,8 @@ func TestPendingDeletions_Age(t *testing.T) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	set := func(t time.Time) { mu.Lock(); now = t; mu.Unlock() }
 	cut := env.CutOff("Query").Store
-	store.SetNow(cut, clock)
-	store.SetNow(env.Store, clock)
+	cut.SetClock(clock)
+	env.Store.SetClock(clock)
 	store.SetQueryLimit(env.Store, 1)
 	for i, u := range []string{"bob", "alice", "carol"} {
 		set(t0.Add(time.Duration(i) * 5 * time.Minute))

@@ -16,9 +16,6 @@ import (
 // pagination on backends without DynamoDB's 1 MB page.
 func SetQueryLimit(s *Store, n int) { s.queryLimit = n }
 
-// SetNow replaces the Store's clock.
-func SetNow(s *Store, now func() time.Time) { s.now = now }
-
 // SetSessionsNow replaces the session store's clock.
 func SetSessionsNow(s *Sessions, now func() time.Time) { s.now = now }
 

@@ -23,7 +23,7 @@ func throttleEnv(t *testing.T, b storetest.Backend, now *time.Time, p store.Thro
 	e := b.Env(t)
 	one, two := e.Store, store.New(storetest.Client(t, b.Endpoint), e.Tables)
 	for _, s := range []*store.Store{one, two} {
-		store.SetNow(s, func() time.Time { return *now })
+		s.SetClock(func() time.Time { return *now })
 		if err := s.SetThrottlePolicy(p); err != nil {
 			t.Fatalf("SetThrottlePolicy: %v", err)
 		}
