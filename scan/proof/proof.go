@@ -1488,9 +1488,6 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// oneLine is an error whose message is err's on one line: chromedp reports a
-// Chromium that exits at once as "chrome failed to start:" and the lines
-// Chromium printed, which may be none.
 // startOutput keeps the first KiB that Chromium prints, for Start's error;
 // it takes and drops the rest.
 type startOutput struct {
@@ -1511,6 +1508,9 @@ func (o *startOutput) String() string {
 	return string(o.buf)
 }
 
+// oneLine is an error whose message is err's on one line: chromedp reports a
+// Chromium that exits at once as "chrome failed to start:" and the lines
+// Chromium printed, which may be none.
 type oneLine struct{ err error }
 
 func (e oneLine) Error() string {
