@@ -377,10 +377,9 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation, credOri
 		// says how long to wait, and that is not long, the scanner waits
 		// and asks again, as a person reloading the page would.
 		resp.Body.Close()
-		ra := resp.Header.Get("Retry-After")
-		wait, asked := retryAfter(ra, time.Now())
-		if !asked || wait > MaxRetryWait || tries > MaxRetries {
-			return nil, rateLimitedError(u, ra, tries)
+		wait, asked, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now())
+		if !ok || wait > MaxRetryWait || tries > MaxRetries {
+			return nil, rateLimitedError(u, asked, tries)
 		}
 		if err := b.sleep(ctx, wait); err != nil {
 			return nil, fetchError(ctx, u, err, s.opts.Timeout)
@@ -472,29 +471,30 @@ const (
 
 // retryAfter reads a Retry-After value, a number of seconds or an HTTP date
 // (RFC 9110, section 10.2.3), as the wait it asks for from now (none for a
-// date already past); asked is false when it is neither.
-func retryAfter(v string, now time.Time) (wait time.Duration, asked bool) {
+// date already past) and as what it asked, in words ("wait 30 seconds",
+// "wait until Sun, 06 Dec 2026 21:00:00 GMT"); ok is false when it is
+// neither.
+func retryAfter(v string, now time.Time) (wait time.Duration, asked string, ok bool) {
 	if n, err := strconv.ParseUint(v, 10, 63); err == nil {
-		return time.Duration(min(n, uint64(math.MaxInt64/time.Second))) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
-	}
-	return 0, false
-}
-
-// rateLimitedError is the error of a fetch of u that the server answered
-// with a 429 and Retry-After ra on the last of tries.
-func rateLimitedError(u *url.URL, ra string, tries int) error {
-	var wait string
-	if n, err := strconv.ParseUint(ra, 10, 63); err == nil {
 		unit := "seconds"
 		if n == 1 {
 			unit = "second"
 		}
-		wait = fmt.Sprintf(", and asked to wait %d %s", n, unit)
-	} else if t, err := http.ParseTime(ra); err == nil {
-		wait = ", and asked to wait until " + t.UTC().Format(http.TimeFormat)
+		return time.Duration(min(n, uint64(math.MaxInt64/time.Second))) * time.Second, fmt.Sprintf("wait %d %s", n, unit), true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), "wait until " + t.UTC().Format(http.TimeFormat), true
+	}
+	return 0, "", false
+}
+
+// rateLimitedError is the error of a fetch of u that the server answered
+// with a 429 on the last of tries, having asked, in words, what
+// retryAfter read ("" when it asked nothing the scanner could read).
+func rateLimitedError(u *url.URL, asked string, tries int) error {
+	var wait string
+	if asked != "" {
+		wait = ", and asked to " + asked
 	}
 	if tries > 1 {
 		wait += fmt.Sprintf(" (the scanner waited as asked and tried %d times)", tries)
