@@ -241,14 +241,21 @@ func crawlLinks(body []byte, docURL *url.URL, origin string, limit int) []string
 // crawl may follow it: an http(s) URL of origin, as a browser writes it,
 // without unsafe words or a non-page extension. It may rewrite u.
 func crawlable(u *url.URL, origin string) (string, bool) {
-	if !isHTTP(u) || u.Opaque != "" || asBrowser(u) != nil {
-		return "", false
-	}
-	u.Fragment, u.RawFragment = "", ""
-	if originOf(u) != origin || isUnsafeLink(u) || nonPageExt[strings.ToLower(path.Ext(u.Path))] {
+	if !asPage(u) || originOf(u) != origin || isUnsafeLink(u) || nonPageExt[strings.ToLower(path.Ext(u.Path))] {
 		return "", false
 	}
 	return normalizeURL(u), true
+}
+
+// asPage reports whether u is an http(s) URL that a browser would fetch as
+// a page, and rewrites it as the browser writes it (see asBrowser),
+// without its fragment.
+func asPage(u *url.URL) bool {
+	if !isHTTP(u) || u.Opaque != "" || asBrowser(u) != nil {
+		return false
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return true
 }
 
 // originKey is the context key of the origin a crawled page's fetches may

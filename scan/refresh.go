@@ -50,11 +50,7 @@ func pageRefresh(resp framing.Response, final *url.URL, isHTML bool) (refresh, b
 // elsewhere returns r if its target is an http or https URL of another
 // page than final, as a browser writes it.
 func elsewhere(r refresh, final *url.URL) (refresh, bool) {
-	if r.target == nil || !isHTTP(r.target) || r.target.Opaque != "" || asBrowser(r.target) != nil {
-		return refresh{}, false
-	}
-	r.target.Fragment, r.target.RawFragment = "", ""
-	if normalizeURL(r.target) == normalizeURL(final) {
+	if r.target == nil || !asPage(r.target) || normalizeURL(r.target) == normalizeURL(final) {
 		return refresh{}, false
 	}
 	return r, true
