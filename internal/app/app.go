@@ -237,14 +237,15 @@ func New(cfg Config, st *store.Store, sessions sessionStore, logger *slog.Logger
 	a.sessionless, a.returnable = map[string]bool{}, map[string]bool{}
 	a.expired = http.NewServeMux()
 	for _, rt := range Routes() {
+		pattern := rt.Method + " " + rt.Pattern
 		if rt.Sessionless {
-			a.sessionless[rt.Method+" "+rt.Pattern] = true
+			a.sessionless[pattern] = true
 		}
 		if rt.Method == http.MethodGet && !rt.Public && !rt.Confirms {
-			a.returnable[rt.Method+" "+rt.Pattern] = true
+			a.returnable[pattern] = true
 		}
 		if rt.expired != nil {
-			a.expired.HandleFunc(rt.Method+" "+rt.Pattern, func(w http.ResponseWriter, r *http.Request) { rt.expired(a, w, r) })
+			a.expired.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { rt.expired(a, w, r) })
 		}
 		var h http.Handler = a.route(rt)
 		if rt.Confirms && a.guard != nil {
@@ -253,7 +254,7 @@ func New(cfg Config, st *store.Store, sessions sessionStore, logger *slog.Logger
 		if rt.Embeddable {
 			h = guard.Embeddable(h)
 		}
-		a.mux.Handle(rt.Method+" "+rt.Pattern, h)
+		a.mux.Handle(pattern, h)
 	}
 	a.handler = a.buildHandler()
 	return a, nil
