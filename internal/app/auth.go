@@ -37,6 +37,9 @@ type signupPage struct {
 	Errors      formErrors
 	MinPassword int
 	MaxPassword int
+	// Next is the page to go on to once the account is made (see
+	// loginReturn), or "".
+	Next string
 }
 
 // homePage is the data of home.html.
@@ -55,7 +58,7 @@ func (a *App) showHome(w http.ResponseWriter, r *http.Request) {
 
 func (a *App) showSignup(w http.ResponseWriter, r *http.Request) {
 	if a.currentUser(r) != "" {
-		http.Redirect(w, r, "/items", http.StatusSeeOther)
+		http.Redirect(w, r, a.afterLogin(r), http.StatusSeeOther)
 		return
 	}
 	a.renderSignup(w, r, http.StatusOK, "", nil)
@@ -68,6 +71,7 @@ func (a *App) renderSignup(w http.ResponseWriter, r *http.Request, status int, u
 		Errors:      errs,
 		MinPassword: minPasswordLen,
 		MaxPassword: maxPasswordLen,
+		Next:        a.loginReturn(r.URL.Query().Get("next")),
 	})
 }
 
@@ -196,7 +200,7 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.setFlash(r, "Welcome to clickguard, "+u.Username+". Your account is ready.")
-	http.Redirect(w, r, "/items", http.StatusSeeOther)
+	http.Redirect(w, r, a.afterLogin(r), http.StatusSeeOther)
 }
 
 func (a *App) showLogin(w http.ResponseWriter, r *http.Request) {
@@ -257,8 +261,9 @@ func (a *App) loginReturn(next string) string {
 	return next
 }
 
-// afterLogin is the page a user who has just logged in lands on: the one
-// the login page's address asks to return to, or the list of items.
+// afterLogin is the page a user who has just logged in or signed up lands
+// on: the one the login or sign-up page's address asks to return to, or the
+// list of items.
 func (a *App) afterLogin(r *http.Request) string {
 	if next := a.loginReturn(r.URL.Query().Get("next")); next != "" {
 		return next

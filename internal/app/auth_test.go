@@ -167,6 +167,72 @@ func TestLogin_returns(t *testing.T) {
 	}
 }
 
+// TestSignup_returns: a visitor sent to log in from a page who has no
+// account yet goes on to that page once the account is made, through the
+// login page's link to the sign-up page; what the login page refuses to
+// return to, the sign-up page refuses too.
+func TestSignup_returns(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	find := func(r response, re *regexp.Regexp, what string) string {
+		t.Helper()
+		m := re.FindStringSubmatch(r.body)
+		if r.status != http.StatusOK || m == nil {
+			t.Fatalf("%s: status %d, not found\n%s", what, r.status, r.body)
+		}
+		return html.UnescapeString(m[1])
+	}
+	signupLink := regexp.MustCompile(`<p class="muted">New here\? <a href="([^"]*)"`)
+	loginLink := regexp.MustCompile(`Already have an account\? <a href="([^"]*)"`)
+	formAction := regexp.MustCompile(`<form method="post" action="([^"]*)"`)
+	const says = "once your account is made, you will go on to it."
+
+	page := "/items/new?from=a%20link"
+	b := newTab(t, srv)
+	toLogin := b.get(page).header.Get("Location")
+	signup := find(b.get(toLogin), signupLink, "the login page's link to sign up")
+	// goesOn reports whether link is path with page as its next parameter.
+	goesOn := func(link, path, page string) bool {
+		u, err := url.Parse(link)
+		return err == nil && u.Path == path && u.Query().Get("next") == page && len(u.Query()) == 1
+	}
+	if !goesOn(signup, "/signup", page) {
+		t.Fatalf("the login page from %s links to %q to sign up; want /signup with next=%s", page, signup, page)
+	}
+	signupPage := b.get(signup)
+	if !strings.Contains(signupPage.body, says) {
+		t.Errorf("the sign-up page with a page to go on to does not say %q", says)
+	}
+	if got := find(signupPage, loginLink, "the sign-up page's link to log in"); !goesOn(got, "/login", page) {
+		t.Errorf("the sign-up page links to %q to log in; want /login with next=%s", got, page)
+	}
+	action := find(signupPage, formAction, "the sign-up form")
+	if !goesOn(action, "/signup", page) {
+		t.Errorf("the sign-up form posts to %q; want /signup with next=%s", action, page)
+	}
+	r := b.submit(signup, action, url.Values{"username": {"newcomer"}, "password": {testPassword}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != page {
+		t.Fatalf("sign up from %s: status %d Location %q; want 303 %s", signup, r.status, r.header.Get("Location"), page)
+	}
+	if r := b.get(signup); r.status != http.StatusSeeOther || r.header.Get("Location") != page {
+		t.Errorf("GET %s signed up: status %d Location %q; want 303 %s", signup, r.status, r.header.Get("Location"), page)
+	}
+
+	for i, next := range []string{"//evil.example/", "/p/x", "/account/delete", "/no-such-page"} {
+		path := "/signup?next=" + url.QueryEscape(next)
+		b := newTab(t, srv)
+		p := b.get(path)
+		action := find(p, formAction, "the sign-up form")
+		if action != "/signup" || strings.Contains(p.body, says) || find(p, loginLink, "the link to log in") != "/login" {
+			t.Errorf("next=%q: the sign-up form posts to %q, its link to log in or its words carry the page; want neither", next, action)
+		}
+		r := b.submit(path, action, url.Values{"username": {fmt.Sprintf("refused%d", i)}, "password": {testPassword}})
+		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/items" {
+			t.Errorf("sign up with next=%q: status %d Location %q; want 303 /items", next, r.status, r.header.Get("Location"))
+		}
+	}
+}
+
 // TestLogin_capitals: usernames are lower case, and one typed with
 // capitals logs in to the same account; no other character folds into a
 // username (the Kelvin sign, which Unicode lowers to "k", does not).
