@@ -230,9 +230,15 @@ const maxReturn = 2048
 func (a *App) toLogin(w http.ResponseWriter, r *http.Request, rt Route) {
 	target := "/login"
 	if next := r.URL.RequestURI(); !rt.Confirms && len(next) <= maxReturn {
-		target += "?next=" + url.QueryEscape(next)
+		target = loginTo(next)
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// loginTo is the address of the login page that goes on to page, a path
+// and query on this server, after logging in (see loginReturn).
+func loginTo(page string) string {
+	return "/login?next=" + url.QueryEscape(page)
 }
 
 // loginReturn returns next, the page a visitor was sent to log in from, if a

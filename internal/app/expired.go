@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -27,12 +28,14 @@ import (
 // shown is the user's own, sent from one of the application's pages.
 
 // unsavedPage is the data of unsaved.html: what a refused form held. The
-// page offers a visitor the login page, in a new tab, and a user who is
-// logged in their items.
+// page offers a visitor the login page, in a new tab, which goes on to the
+// form, and a user who is logged in their items.
 type unsavedPage struct {
 	page
 	Message string
 	Fields  []unsavedField
+	// Login is the address of the login page that goes on to the form.
+	Login string
 }
 
 // unsavedField is one field of a refused form, shown to be copied.
@@ -57,15 +60,16 @@ func (a *App) expiredForm(w http.ResponseWriter, r *http.Request) {
 	a.renderError(w, r, http.StatusForbidden, msg)
 }
 
-// renderUnsaved shows the fields of a form that was not saved, under msg.
-func (a *App) renderUnsaved(w http.ResponseWriter, r *http.Request, msg string, fields []unsavedField) {
-	a.render(w, r, http.StatusForbidden, "unsaved", unsavedPage{page: a.basePage(r, "Not saved"), Message: msg, Fields: fields})
+// renderUnsaved shows the fields of a form that was not saved, under msg;
+// form is the page of the form, where they can be entered again.
+func (a *App) renderUnsaved(w http.ResponseWriter, r *http.Request, msg string, fields []unsavedField, form string) {
+	a.render(w, r, http.StatusForbidden, "unsaved", unsavedPage{page: a.basePage(r, "Not saved"), Message: msg, Fields: fields, Login: loginTo(form)})
 }
 
 // unsavedForVisitor is the message above what a visitor whose session ended
 // had sent; what names it.
 func unsavedForVisitor(what string) string {
-	return sessionEnded + ", so " + what + " was not saved. It is below: copy it, log in (the link opens a new tab, so that this page stays open), and enter it again."
+	return sessionEnded + ", so " + what + " was not saved. It is below: copy it, log in (the link opens the form in a new tab, so that this page stays open), and enter it again."
 }
 
 // itemExpired answers a refused item form (new or edit): the form again for
@@ -77,9 +81,13 @@ func (a *App) itemExpired(w http.ResponseWriter, r *http.Request) {
 		a.expiredForm(w, r)
 		return
 	}
+	id := r.PathValue("id")
+	form := "/items/new"
+	if id != "" {
+		form = "/items/" + url.PathEscape(id) + "/edit"
+	}
 	if user := a.currentUser(r); user != "" {
 		var it store.Item
-		id := r.PathValue("id")
 		if id != "" {
 			cur, err := a.store.GetItem(r.Context(), user, id)
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -89,7 +97,7 @@ func (a *App) itemExpired(w http.ResponseWriter, r *http.Request) {
 			if err != nil || verr != nil || v < 1 {
 				// Not this user's item (or the store failed), or not a
 				// form of ours: show the text to copy, as to a visitor.
-				a.renderUnsaved(w, r, "The form had expired: it was made for an earlier session, so nothing was saved, and the item cannot be edited from here. Your text is below.", itemFields(title, body))
+				a.renderUnsaved(w, r, "The form had expired: it was made for an earlier session, so nothing was saved, and the item cannot be edited from here. Your text is below.", itemFields(title, body), form)
 				return
 			}
 			it = cur
@@ -98,7 +106,7 @@ func (a *App) itemExpired(w http.ResponseWriter, r *http.Request) {
 		a.renderItemForm(w, r, http.StatusForbidden, it, title, body, oneError(expiredLoggedIn))
 		return
 	}
-	a.renderUnsaved(w, r, unsavedForVisitor("your text"), itemFields(title, body))
+	a.renderUnsaved(w, r, unsavedForVisitor("your text"), itemFields(title, body), form)
 }
 
 func itemFields(title, body string) []unsavedField {
@@ -121,7 +129,7 @@ func (a *App) originsExpired(w http.ResponseWriter, r *http.Request) {
 		a.renderAccount(w, r, http.StatusForbidden, v, limit(field, 4096), oneError(expiredLoggedIn, "origins"), nil)
 		return
 	}
-	a.renderUnsaved(w, r, unsavedForVisitor("the embed allowlist"), []unsavedField{{Label: "Sites that may embed your public items", Value: limit(field, 4096), Multiline: true}})
+	a.renderUnsaved(w, r, unsavedForVisitor("the embed allowlist"), []unsavedField{{Label: "Sites that may embed your public items", Value: limit(field, 4096), Multiline: true}}, "/account")
 }
 
 // loginExpired answers a refused login: the form again, with the username

@@ -3,6 +3,7 @@ package app_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -70,8 +71,10 @@ func TestExpiredForm(t *testing.T) {
 		}
 		return f
 	}
-	// The text comes back to be copied, read-only, with the login link.
-	wantCopy := func(t *testing.T, r response) {
+	// The text comes back to be copied, read-only, with a link to log in
+	// in a new tab that goes on to the form, to enter it again.
+	loginLink := regexp.MustCompile(`<a class="button" href="([^"]*)" target="_blank">`)
+	wantCopy := func(t *testing.T, r response, form string) {
 		t.Helper()
 		if r.status != http.StatusForbidden {
 			t.Fatalf("status %d, want 403", r.status)
@@ -81,8 +84,12 @@ func TestExpiredForm(t *testing.T) {
 				t.Errorf("field %s: %q (present %v, read-only %v), want %q, read-only", id, got, ok, ro, want)
 			}
 		}
-		if !strings.Contains(r.body, `<a class="button" href="/login" target="_blank">`) {
-			t.Error("no login link that opens a new tab")
+		m := loginLink.FindStringSubmatch(r.body)
+		if m == nil {
+			t.Fatal("no login link that opens a new tab")
+		}
+		if u, err := url.Parse(html.UnescapeString(m[1])); err != nil || u.Path != "/login" || u.Query().Get("next") != form {
+			t.Errorf("the login link goes to %q; want /login with next=%s", m[1], form)
 		}
 		if tokenIn(r.body) != "" {
 			t.Error("the page of a logged-out visitor has a form")
@@ -95,7 +102,7 @@ func TestExpiredForm(t *testing.T) {
 		alice.logout()
 		before := dataItems(t, env)
 		r := alice.postRaw("/items", with(itemText, tok))
-		wantCopy(t, r)
+		wantCopy(t, r, "/items/new")
 		if !strings.Contains(r.body, "Your session ended before this form was sent") {
 			t.Error("the page does not say why nothing was saved")
 		}
@@ -108,7 +115,7 @@ func TestExpiredForm(t *testing.T) {
 		// The token layer lets it through; the login requirement stops it.
 		b := newTab(t, srv)
 		r := b.postRaw("/items", with(itemText, tokenIn(b.get("/login").body)))
-		wantCopy(t, r)
+		wantCopy(t, r, "/items/new")
 	})
 
 	t.Run("edit, session gone", func(t *testing.T) {
@@ -118,7 +125,7 @@ func TestExpiredForm(t *testing.T) {
 		page := bob.get(edit)
 		bob.setCookie("ended") // as after the idle timeout: an unknown session
 		r := bob.postRaw(edit, with(url.Values{"title": {keptTitle}, "body": {keptBody}, "version": {versionRE.FindStringSubmatch(page.body)[1]}}, tokenIn(page.body)))
-		wantCopy(t, r)
+		wantCopy(t, r, edit)
 		if got := loginAgain(t, srv, "bob").get("/items/" + id).body; !strings.Contains(got, "original") {
 			t.Error("the item changed")
 		}
@@ -220,6 +227,21 @@ func TestExpiredForm(t *testing.T) {
 		}
 		if !strings.Contains(r.body, "made for an earlier session") {
 			t.Error("the page does not say why nothing was saved")
+		}
+	})
+
+	t.Run("embed allowlist, logged out since", func(t *testing.T) {
+		hana := user(t, srv, "hana")
+		page := hana.get("/account")
+		hana.logout()
+		origins := "https://blog.example"
+		r := hana.postRaw("/account/embed-origins", with(url.Values{"origins": {origins}, "version": {versionRE.FindStringSubmatch(page.body)[1]}}, tokenIn(page.body)))
+		if got, _, ro := field(t, r.body, "unsaved-0"); r.status != http.StatusForbidden || got != origins || !ro {
+			t.Fatalf("status %d, allowlist %q (read-only %v); want 403 and %q to copy", r.status, got, ro, origins)
+		}
+		m := loginLink.FindStringSubmatch(r.body)
+		if m == nil || html.UnescapeString(m[1]) != "/login?next=%2Faccount" {
+			t.Errorf("the login link is %v; want /login?next=%%2Faccount, in a new tab", m)
 		}
 	})
 
