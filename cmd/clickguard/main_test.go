@@ -142,6 +142,7 @@ func TestUsageErrors(t *testing.T) {
 		{"poc decoy outside", []string{"poc", "-x", "1200", "http://a.example/"}, "decoy at 1200,40: want a point inside the 1000×700 frame"},
 		{"poc -o and -serve", []string{"poc", "-o", "p.html", "-serve", "127.0.0.1:0", "http://a.example/"}, "-o and -serve exclude each other"},
 		{"duration without unit", []string{"serve", "-session-idle", "30"}, "-session-idle: missing unit: write 30s for seconds"},
+		{"idle longer than the lifetime", []string{"serve", "-session-idle", "24h"}, "-session-idle 24h0m0s is longer than -session-lifetime 12h0m0s"},
 		{"not a duration", []string{"serve", "-deletion-grace", "soon"}, "-deletion-grace: not a duration such as 10s, 1m30s or 500ms"},
 		{"log format", []string{"serve", "-log-format", "xml"}, "want text or json"},
 		{"log level", []string{"serve", "-log-level", "loud"}, "-log-level"},

@@ -131,7 +131,7 @@ func serveFlags(o *serveOptions) *flag.FlagSet {
 	fs.Var(prefixList{&o.behindProxy}, "behind-proxy", "TLS ends at a reverse proxy at these comma-separated `addresses` or CIDR\nprefixes: plain HTTP is allowed on any address and their X-Forwarded-For\nand X-Forwarded-Proto headers are believed")
 	fs.Var(&o.trustedOrigins, "trusted-origin", "also accept form posts from `origin` (scheme://host[:port]); repeatable,\ncomma-separated in the environment")
 	fs.StringVar(&o.sameSite, "same-site", "lax", "SameSite `mode` of the session cookie: lax or strict")
-	durationVar(fs, &o.sessionIdle, "session-idle", time.Hour, "end a session after this `duration` without a request")
+	durationVar(fs, &o.sessionIdle, "session-idle", time.Hour, "end a session after this `duration` without a request (at most -session-lifetime)")
 	durationVar(fs, &o.sessionLifetime, "session-lifetime", 12*time.Hour, "end a session this `duration` after login")
 	durationVar(fs, &o.shutdownGrace, "shutdown-grace", 10*time.Second, "on SIGINT or SIGTERM, give requests in flight this `duration` to finish")
 	durationVar(fs, &o.deletionEvery, "deletion-interval", 5*time.Minute, "look for interrupted account deletions every `duration`")
@@ -183,6 +183,11 @@ func parseServe(args []string, stdout io.Writer) (serveOptions, error) {
 	}
 	if o.sessionIdle <= 0 || o.sessionLifetime <= 0 {
 		return o, usagef("serve", fs, "-session-idle and -session-lifetime must be positive")
+	}
+	if o.sessionIdle > o.sessionLifetime {
+		// The lifetime would end every session before it could be idle
+		// that long: the idle timeout asked for would never apply.
+		return o, usagef("serve", fs, "-session-idle %v is longer than -session-lifetime %v, which ends every session first: make -session-lifetime at least as long (with the same duration, sessions end only at their lifetime)", o.sessionIdle, o.sessionLifetime)
 	}
 	if o.shutdownGrace <= 0 {
 		return o, usagef("serve", fs, "-shutdown-grace must be positive")
