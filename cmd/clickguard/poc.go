@@ -96,6 +96,21 @@ func runPoc(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 }
 
+// pocURL is the address to open the page served on got, asked for as
+// asked, and whether it is served on every interface (0.0.0.0, :: or no
+// host); the page is then opened at localhost, since browsers refuse the
+// unspecified address ("[::]" is no host to visit, and Chromium blocks
+// 0.0.0.0).
+func pocURL(asked string, got net.Addr) (string, bool) {
+	host, port, _ := net.SplitHostPort(displayAddr(asked, got))
+	ip := net.ParseIP(host)
+	every := ip != nil && ip.IsUnspecified()
+	if every {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/", every
+}
+
 // servePoc serves page at / on addr until ctx ends.
 func servePoc(ctx context.Context, addr string, page []byte, stderr io.Writer) error {
 	ln, err := net.Listen("tcp", addr)
@@ -109,7 +124,12 @@ func servePoc(ctx context.Context, addr string, page []byte, stderr io.Writer) e
 		w.Write(page) //nolint:errcheck // the visitor went away
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stderr, "clickguard: proof of concept at http://%s/ (interrupt to stop)\n", ln.Addr())
+	u, every := pocURL(addr, ln.Addr())
+	if every {
+		fmt.Fprintf(stderr, "clickguard: proof of concept at %s (served on every interface; interrupt to stop)\n", u)
+	} else {
+		fmt.Fprintf(stderr, "clickguard: proof of concept at %s (interrupt to stop)\n", u)
+	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {

@@ -72,6 +72,28 @@ func TestPoc_badFlags(t *testing.T) {
 	}
 }
 
+// TestPocURL: the page served on every interface is opened at localhost,
+// which browsers visit, not at the unspecified address the listener has.
+func TestPocURL(t *testing.T) {
+	for _, tc := range []struct {
+		asked string
+		got   net.Addr
+		want  string
+		every bool
+	}{
+		{"127.0.0.2:0", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2), Port: 41000}, "http://127.0.0.2:41000/", false},
+		{"localhost:8000", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8000}, "http://localhost:8000/", false},
+		{"[::1]:0", &net.TCPAddr{IP: net.IPv6loopback, Port: 41001}, "http://[::1]:41001/", false},
+		{"0.0.0.0:8000", &net.TCPAddr{IP: net.IPv6unspecified, Port: 8000}, "http://localhost:8000/", true},
+		{":8000", &net.TCPAddr{IP: net.IPv6unspecified, Port: 8000}, "http://localhost:8000/", true},
+		{"[::]:0", &net.TCPAddr{IP: net.IPv6unspecified, Port: 41002}, "http://localhost:41002/", true},
+	} {
+		if got, every := pocURL(tc.asked, tc.got); got != tc.want || every != tc.every {
+			t.Errorf("pocURL(%q, %v) = %q, %v; want %q, %v", tc.asked, tc.got, got, every, tc.want, tc.every)
+		}
+	}
+}
+
 var servingAt = regexp.MustCompile(`proof of concept at (http://\S+/)`)
 
 // servePocCmd runs "clickguard poc -serve 127.0.0.2:0 args..." until the
