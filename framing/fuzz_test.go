@@ -165,6 +165,9 @@ func FuzzEvaluate(f *testing.F) {
 		}
 		f.Add(tc.url, xfoValue, cspValue, parent, tc.redirect)
 	}
+	// No document: a bad port, a redirect to another scheme.
+	f.Add("https://v.example:6000/", "", "frame-ancestors *", "https://a.example", false)
+	f.Add("javascript:alert(1)", "", "frame-ancestors *", "https://a.example", true)
 	f.Fuzz(func(t *testing.T, url, xfoValue, cspValue, parent string, redirected bool) {
 		resp := framing.Response{URL: url, Redirected: redirected, Headers: []framing.Header{
 			{Name: "X-Frame-Options", Value: xfoValue},
@@ -180,6 +183,19 @@ func FuzzEvaluate(f *testing.F) {
 		if err != nil {
 			if _, perr := framing.ParseOrigin(parent); perr == nil {
 				t.Fatalf("Evaluate failed for a valid ancestor %q: %v", parent, err)
+			}
+			return
+		}
+		if v.DecidedBy == framing.DecidedByNoDocument {
+			// A redirect to another scheme, or a bad port: nothing of the
+			// page is in the frame, whatever its headers say.
+			if v.Framable || v.Reason == "" {
+				t.Fatalf("Evaluate(%q) gave %+v: no document, yet framable or without a reason", url, v)
+			}
+			open := resp
+			open.Headers = []framing.Header{{Name: "Content-Security-Policy", Value: "frame-ancestors *"}}
+			if w, err := framing.Evaluate(open, ancestors); err != nil || w != v {
+				t.Fatalf("Evaluate(%q): the framing headers changed a no-document verdict: %+v, then %+v (%v)", url, v, w, err)
 			}
 			return
 		}
