@@ -96,11 +96,12 @@ func asciiHost(u *url.URL) error {
 }
 
 // ParseChainOrigin checks one origin of a framing chain (see
-// [Options.Chains]) as [framing.ParseOrigin] does, and returns it with a
-// host name outside ASCII in the form browsers give it
-// ("https://bücher.example" becomes "https://xn--bcher-kva.example"), as
-// [Run] reports it; any other origin is returned as it is. It fails for a
-// name that browsers refuse.
+// [Options.Chains]) as [framing.ParseOrigin] does, and returns it as
+// browsers serialise it, the form [Run] reports: scheme and host in lower
+// case, without a default port or a trailing "/", and a host name outside
+// ASCII in its xn-- form ("https://bücher.example" becomes
+// "https://xn--bcher-kva.example"). An opaque origin keeps its label
+// ("null (sandboxed)"). It fails for a name that browsers refuse.
 func ParseChainOrigin(s string) (string, error) {
 	t := strings.TrimSpace(s)
 	if u, err := url.Parse(t); err == nil && u.Host != "" && !strings.HasPrefix(t, "null") {
@@ -109,11 +110,15 @@ func ParseChainOrigin(s string) (string, error) {
 			return "", fmt.Errorf("parse origin %q: %w", s, err)
 		}
 		if u.Host != host {
-			s = u.String()
+			t = u.String()
 		}
 	}
-	if _, err := framing.ParseOrigin(s); err != nil {
+	o, err := framing.ParseOrigin(t)
+	if err != nil {
 		return "", err
 	}
-	return s, nil
+	if o.Opaque {
+		return t, nil
+	}
+	return o.String(), nil
 }

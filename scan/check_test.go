@@ -425,8 +425,9 @@ func TestRun_verdicts(t *testing.T) {
 		t.Errorf("verdicts mismatch (-want +got):\n%s", diff)
 	}
 
-	// With chains given, exactly those are reported.
-	chains := [][]string{{"null"}, {own}, {own, own}}
+	// With chains given, exactly those are reported, each once, in the
+	// form browsers serialise their origins.
+	chains := [][]string{{"null"}, {strings.ToUpper(own) + "/"}, {own, own}, {own}}
 	r = scanOne(t, srv, scan.Options{Chains: chains}, "/self")
 	got = nil
 	for _, x := range r.Verdicts {
@@ -480,9 +481,11 @@ func TestParseChainOrigin(t *testing.T) {
 		{"https://bücher.example", "https://xn--bcher-kva.example"},
 		{"http://faß.example:8080", "http://xn--fa-hia.example:8080"}, // nontransitional, as Chromium
 		{"http://ＥＸＡＭＰＬＥ．com", "http://example.com"},
-		{"HTTPS://A.EXAMPLE:443", "HTTPS://A.EXAMPLE:443"}, // ASCII: as given
-		{"https://a.example/", "https://a.example/"},
+		{"HTTPS://A.EXAMPLE:443", "https://a.example"},
+		{" https://a.example/ ", "https://a.example"},
+		{"https://a.example:8443/", "https://a.example:8443"},
 		{"http://[::1]:8080", "http://[::1]:8080"},
+		{"http://[::1]:80", "http://[::1]"},
 		{"null", "null"},
 		{"null (sandboxed)", "null (sandboxed)"},
 	} {

@@ -107,7 +107,9 @@ const ForeignOrigin = "attacker.example"
 // standard chains, the defaults above, verified certificates.
 type Options struct {
 	// Chains are the ancestor chains to report verdicts for: each one is a
-	// list of origins, parent first, top last ("null" for an opaque origin).
+	// list of origins, parent first, top last ("null" for an opaque origin),
+	// reported as browsers serialise them (see [ParseChainOrigin]); a chain
+	// given twice is reported once.
 	// When empty (the default), Run reports the three standard chains: a
 	// foreign origin, the page's own origin, and the page's own origin
 	// inside a foreign top. Findings are always computed from the standard
@@ -516,7 +518,10 @@ func newScanner(opts Options) (*scanner, error) {
 			}
 			c[i] = a
 		}
-		chains = append(chains, c)
+		// The same chain written twice (or two ways) is judged once.
+		if !slices.ContainsFunc(chains, func(d []string) bool { return slices.Equal(c, d) }) {
+			chains = append(chains, c)
+		}
 	}
 	s := &scanner{opts: opts, chains: chains, probes: make(map[string]*probe)}
 	if opts.Rate != 0 {
