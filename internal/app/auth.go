@@ -25,9 +25,6 @@ type loginPage struct {
 	page
 	Username string
 	Errors   formErrors
-	// Next is the page to return to after logging in (see loginReturn),
-	// or "".
-	Next string
 }
 
 // signupPage is the data of signup.html.
@@ -37,9 +34,6 @@ type signupPage struct {
 	Errors      formErrors
 	MinPassword int
 	MaxPassword int
-	// Next is the page to go on to once the account is made (see
-	// loginReturn), or "".
-	Next string
 }
 
 // homePage is the data of home.html.
@@ -66,12 +60,11 @@ func (a *App) showSignup(w http.ResponseWriter, r *http.Request) {
 
 func (a *App) renderSignup(w http.ResponseWriter, r *http.Request, status int, username string, errs formErrors) {
 	a.render(w, r, status, "signup", signupPage{
-		page:        a.navPage(r, errorTitle("Create an account", errs), "/signup"),
+		page:        a.accountPage(r, errorTitle("Create an account", errs), "/signup"),
 		Username:    username,
 		Errors:      errs,
 		MinPassword: minPasswordLen,
 		MaxPassword: maxPasswordLen,
-		Next:        a.loginReturn(r.URL.Query().Get("next")),
 	})
 }
 
@@ -213,9 +206,17 @@ func (a *App) showLogin(w http.ResponseWriter, r *http.Request) {
 
 func (a *App) renderLogin(w http.ResponseWriter, r *http.Request, status int, username string, errs formErrors) {
 	a.render(w, r, status, "login", loginPage{
-		page: a.navPage(r, errorTitle("Log in", errs), "/login"), Username: username, Errors: errs,
-		Next: a.loginReturn(r.URL.Query().Get("next")),
+		page: a.accountPage(r, errorTitle("Log in", errs), "/login"), Username: username, Errors: errs,
 	})
+}
+
+// accountPage is the page data of the login or sign-up page at nav: its
+// ReturnTo is the page its address asks to go on to, if one may be (see
+// loginReturn).
+func (a *App) accountPage(r *http.Request, title, nav string) page {
+	p := a.navPage(r, title, nav)
+	p.ReturnTo = a.loginReturn(r.URL.Query().Get("next"))
+	return p
 }
 
 // maxReturn bounds the length of a return address (see loginReturn).

@@ -184,6 +184,8 @@ func TestSignup_returns(t *testing.T) {
 	}
 	signupLink := regexp.MustCompile(`<p class="muted">New here\? <a href="([^"]*)"`)
 	loginLink := regexp.MustCompile(`Already have an account\? <a href="([^"]*)"`)
+	headerSignup := regexp.MustCompile(`<a class="button button-small" href="([^"]*)"[^>]*>Sign up</a>`)
+	headerLogin := regexp.MustCompile(`<li><a href="([^"]*)"[^>]*>Log in</a>`)
 	formAction := regexp.MustCompile(`<form method="post" action="([^"]*)"`)
 	const says = "once your account is made, you will go on to it."
 
@@ -199,12 +201,17 @@ func TestSignup_returns(t *testing.T) {
 	if !goesOn(signup, "/signup", page) {
 		t.Fatalf("the login page from %s links to %q to sign up; want /signup with next=%s", page, signup, page)
 	}
+	if got := find(b.get(toLogin), headerSignup, "the header's link to sign up"); !goesOn(got, "/signup", page) {
+		t.Errorf("the header of the login page from %s links to %q to sign up; want /signup with next=%s", page, got, page)
+	}
 	signupPage := b.get(signup)
 	if !strings.Contains(signupPage.body, says) {
 		t.Errorf("the sign-up page with a page to go on to does not say %q", says)
 	}
-	if got := find(signupPage, loginLink, "the sign-up page's link to log in"); !goesOn(got, "/login", page) {
-		t.Errorf("the sign-up page links to %q to log in; want /login with next=%s", got, page)
+	for what, re := range map[string]*regexp.Regexp{"the sign-up page's link to log in": loginLink, "the header's link to log in": headerLogin} {
+		if got := find(signupPage, re, what); !goesOn(got, "/login", page) {
+			t.Errorf("%s is %q; want /login with next=%s", what, got, page)
+		}
 	}
 	action := find(signupPage, formAction, "the sign-up form")
 	if !goesOn(action, "/signup", page) {
@@ -223,7 +230,7 @@ func TestSignup_returns(t *testing.T) {
 		b := newTab(t, srv)
 		p := b.get(path)
 		action := find(p, formAction, "the sign-up form")
-		if action != "/signup" || strings.Contains(p.body, says) || find(p, loginLink, "the link to log in") != "/login" {
+		if action != "/signup" || strings.Contains(p.body, says) || find(p, loginLink, "the link to log in") != "/login" || find(p, headerLogin, "the header's link to log in") != "/login" {
 			t.Errorf("next=%q: the sign-up form posts to %q, its link to log in or its words carry the page; want neither", next, action)
 		}
 		r := b.submit(path, action, url.Values{"username": {fmt.Sprintf("refused%d", i)}, "password": {testPassword}})

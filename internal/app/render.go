@@ -25,6 +25,10 @@ type page struct {
 	CSSURL     string // content-hashed stylesheet URL
 	IconURL    string // content-hashed icon URL
 	NavCurrent string // href of the main navigation's link to this page; "" when it has none
+	// ReturnTo, on the login and sign-up pages, is the signed-in page the
+	// visitor goes on to once logged in (see loginReturn), or "": their
+	// forms and their links to each other, the header's too, carry it.
+	ReturnTo string
 
 	csrf func() string // see CSRFToken
 }
