@@ -125,11 +125,11 @@ func servePoc(ctx context.Context, addr string, page []byte, stderr io.Writer) e
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	u, every := pocURL(addr, ln.Addr())
+	note := "interrupt to stop"
 	if every {
-		fmt.Fprintf(stderr, "clickguard: proof of concept at %s (served on every interface; interrupt to stop)\n", u)
-	} else {
-		fmt.Fprintf(stderr, "clickguard: proof of concept at %s (interrupt to stop)\n", u)
+		note = "served on every interface; " + note
 	}
+	fmt.Fprintf(stderr, "clickguard: proof of concept at %s (%s)\n", u, note)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {

@@ -60,7 +60,7 @@ func (a *App) showSignup(w http.ResponseWriter, r *http.Request) {
 
 func (a *App) renderSignup(w http.ResponseWriter, r *http.Request, status int, username string, errs formErrors) {
 	a.render(w, r, status, "signup", signupPage{
-		page:        a.accountPage(r, errorTitle("Create an account", errs), "/signup"),
+		page:        a.authPage(r, errorTitle("Create an account", errs), "/signup"),
 		Username:    username,
 		Errors:      errs,
 		MinPassword: minPasswordLen,
@@ -206,14 +206,14 @@ func (a *App) showLogin(w http.ResponseWriter, r *http.Request) {
 
 func (a *App) renderLogin(w http.ResponseWriter, r *http.Request, status int, username string, errs formErrors) {
 	a.render(w, r, status, "login", loginPage{
-		page: a.accountPage(r, errorTitle("Log in", errs), "/login"), Username: username, Errors: errs,
+		page: a.authPage(r, errorTitle("Log in", errs), "/login"), Username: username, Errors: errs,
 	})
 }
 
-// accountPage is the page data of the login or sign-up page at nav: its
+// authPage is the page data of the login or sign-up page at nav: its
 // ReturnTo is the page its address asks to go on to, if one may be (see
 // loginReturn).
-func (a *App) accountPage(r *http.Request, title, nav string) page {
+func (a *App) authPage(r *http.Request, title, nav string) page {
 	p := a.navPage(r, title, nav)
 	p.ReturnTo = a.loginReturn(r.URL.Query().Get("next"))
 	return p
