@@ -265,7 +265,9 @@ func (a *App) setEmbedOrigins(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		a.storeError(w, r, err)
+		a.saveFailed(w, r, err, "The embed allowlist", func(status int, msg string) {
+			a.renderAccount(w, r, status, version, field, oneError(msg, "origins"), nil)
+		})
 		return
 	}
 	if len(origins) == 0 {

@@ -24,15 +24,23 @@ func (a *App) serverError(w http.ResponseWriter, r *http.Request, err error) {
 // serverErrorMsg is serverError with message saying what happened, for a
 // failure after which trying again is not the answer (the change was made).
 func (a *App) serverErrorMsg(w http.ResponseWriter, r *http.Request, err error, message string) {
+	status := a.failed(w, r, err)
+	if message == "" && errors.Is(err, errBusy) {
+		message = "The server is checking too many passwords right now. Wait a moment and try again."
+	}
+	a.renderError(w, r, status, message)
+}
+
+// failed logs err, a failure of the server or of DynamoDB, with the
+// request's attributes, and returns the status to answer with: 503, with
+// Retry-After set, when DynamoDB is unavailable (store.ErrUnavailable) or
+// the server too busy (errBusy), logged as a warning, since the fault is
+// not in this process; 500 otherwise.
+func (a *App) failed(w http.ResponseWriter, r *http.Request, err error) int {
 	status, level := http.StatusInternalServerError, slog.LevelError
-	switch {
-	case errors.Is(err, store.ErrUnavailable):
+	if errors.Is(err, store.ErrUnavailable) || errors.Is(err, errBusy) {
 		status, level = http.StatusServiceUnavailable, slog.LevelWarn
-	case errors.Is(err, errBusy):
-		status, level = http.StatusServiceUnavailable, slog.LevelWarn
-		if message == "" {
-			message = "The server is checking too many passwords right now. Wait a moment and try again."
-		}
+		w.Header().Set("Retry-After", "5")
 	}
 	a.logger.Log(r.Context(), level, "request failed",
 		slog.Any("error", err),
@@ -42,10 +50,7 @@ func (a *App) serverErrorMsg(w http.ResponseWriter, r *http.Request, err error, 
 			slog.String("pattern", r.Pattern),
 		),
 	)
-	if status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "5")
-	}
-	a.renderError(w, r, status, message)
+	return status
 }
 
 // clientError renders the error page for a 4xx status with the standard

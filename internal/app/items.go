@@ -237,7 +237,11 @@ func (a *App) createItem(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		a.storeError(w, r, err)
+		a.saveFailed(w, r, err, "The item", func(status int, msg string) {
+			// A write whose answer was lost may have been made.
+			msg += " If the item is in your list by then, it was saved after all: do not send it twice."
+			a.renderItemForm(w, r, status, store.Item{}, title, body, oneError(msg))
+		})
 		return
 	}
 	a.setFlash(r, "Item created.")
@@ -349,7 +353,12 @@ func (a *App) editItem(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		a.storeError(w, r, err)
+		// Sent again, a change that was made after all meets its own
+		// version: the conflict page, with the text, not a second save.
+		a.saveFailed(w, r, err, "Your changes", func(status int, msg string) {
+			it.Version = version
+			a.renderItemForm(w, r, status, it, title, body, oneError(msg))
+		})
 		return
 	}
 	a.setFlash(r, "Changes saved.")
@@ -408,6 +417,34 @@ func (a *App) deleteItem(w http.ResponseWriter, r *http.Request) {
 // a lost race 409, a bad page cursor 400, a broken limit 422; anything else
 // is logged and shown as 500 (503 when DynamoDB is unavailable).
 func (a *App) storeError(w http.ResponseWriter, r *http.Request, err error) {
+	if !a.storeRefusal(w, r, err) {
+		a.serverError(w, r, err)
+	}
+}
+
+// saveFailed answers a store error on saving a form that holds text the
+// user typed: a failure of the server or of DynamoDB, logged as
+// serverError logs it, calls again with its status and what to tell the
+// user, to show the form again, filled in, so that nothing typed is lost
+// and it can be sent again; any other error is answered as storeError
+// answers it. what names what was not saved ("The item").
+func (a *App) saveFailed(w http.ResponseWriter, r *http.Request, err error, what string, again func(status int, msg string)) {
+	if a.storeRefusal(w, r, err) {
+		return
+	}
+	msg := what + " could not be saved just now: "
+	status := a.failed(w, r, err)
+	if status == http.StatusServiceUnavailable {
+		msg += "the database did not answer in time. Your text is below: send it again in a moment."
+	} else {
+		msg += "something went wrong on the server. Your text is below: send it again, or copy it to keep it."
+	}
+	again(status, msg)
+}
+
+// storeRefusal answers the store errors that are not failures (see
+// storeError) and reports whether err was one.
+func (a *App) storeRefusal(w http.ResponseWriter, r *http.Request, err error) bool {
 	switch {
 	case errors.Is(err, store.ErrAccountGone):
 		// The user's own account: its deletion started after this
@@ -424,8 +461,9 @@ func (a *App) storeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, store.ErrLimit):
 		a.clientErrorMsg(w, r, http.StatusUnprocessableEntity, "A limit was reached. Go back and shorten the text or remove something first.")
 	default:
-		a.serverError(w, r, err)
+		return false
 	}
+	return true
 }
 
 // formatSize writes n bytes for people: "512 bytes", "1.5 KiB".

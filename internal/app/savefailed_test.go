@@ -1,0 +1,142 @@
+package app_test
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/clickguard/clickguard/internal/app"
+	"github.com/clickguard/clickguard/internal/store"
+)
+
+// writesTable reports whether in, a DynamoDB call's input, writes to table,
+// alone or in a transaction.
+func writesTable(in any, table string) bool {
+	switch v := in.(type) {
+	case *dynamodb.PutItemInput:
+		return aws.ToString(v.TableName) == table
+	case *dynamodb.UpdateItemInput:
+		return aws.ToString(v.TableName) == table
+	case *dynamodb.DeleteItemInput:
+		return aws.ToString(v.TableName) == table
+	case *dynamodb.TransactWriteItemsInput:
+		for _, it := range v.TransactItems {
+			switch {
+			case it.Put != nil && aws.ToString(it.Put.TableName) == table,
+				it.Update != nil && aws.ToString(it.Update.TableName) == table,
+				it.Delete != nil && aws.ToString(it.Delete.TableName) == table:
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TestSaveFailed: when DynamoDB does not answer a save (a 503) or the
+// server fails (a 500), the form comes back filled in with what was sent,
+// saying why, with a token that works and, for an edit, the version the
+// edit started from; sent again once DynamoDB is back, it is saved.
+// Nothing typed is lost.
+func TestSaveFailed(t *testing.T) {
+	t.Parallel()
+	var failWith atomic.Pointer[error] // what each write to the data table gets; nil: nothing
+	env := newEnv(t)
+	data := env.Tables.Data
+	env = env.InterceptedInput(func(_ string, in any) error {
+		if err := failWith.Load(); err != nil && writesTable(in, data) {
+			return *err
+		}
+		return nil
+	})
+	srv := newServer(t, env, app.Config{})
+	alice := user(t, srv, "alice")
+	id := alice.createItem("Plan", "original")
+	edit := "/items/" + id + "/edit"
+
+	for _, tc := range []struct {
+		status int
+		err    error
+		says   string
+	}{
+		{http.StatusServiceUnavailable, fmt.Errorf("write cut off: %w", store.ErrUnavailable), "the database did not answer in time"},
+		{http.StatusInternalServerError, errors.New("a bug"), "something went wrong on the server"},
+	} {
+		// failing sends form from page to action while every write fails,
+		// checks the answer, and returns it.
+		failing := func(t *testing.T, page, action string, form url.Values) response {
+			t.Helper()
+			before := dataItems(t, env)
+			failWith.Store(&tc.err)
+			r := alice.submit(page, action, form)
+			failWith.Store(nil)
+			if r.status != tc.status || !strings.Contains(r.body, tc.says) || tokenIn(r.body) == "" {
+				t.Fatalf("status %d; want %d, the form with a token, saying %q:\n%s", r.status, tc.status, tc.says, r.body)
+			}
+			if want := map[int]string{http.StatusServiceUnavailable: "5"}[tc.status]; r.header.Get("Retry-After") != want {
+				t.Errorf("Retry-After %q, want %q", r.header.Get("Retry-After"), want)
+			}
+			if n := dataItems(t, env); n != before {
+				t.Errorf("the data table went from %d to %d records", before, n)
+			}
+			return r
+		}
+		t.Run(fmt.Sprintf("new item, %d", tc.status), func(t *testing.T) {
+			title := fmt.Sprintf("Minutes %d <b>", tc.status)
+			r := failing(t, "/items/new", "/items", url.Values{"title": {title}, "body": {keptBody}})
+			if got, _, _ := field(t, r.body, "title"); got != title || textareaValue(t, r.body, "body") != keptBody {
+				t.Fatalf("the form holds %q and %q, want %q and %q", got, textareaValue(t, r.body, "body"), title, keptBody)
+			}
+			// A create whose answer was lost may have been made.
+			if !strings.Contains(r.body, "it was saved after all: do not send it twice") {
+				t.Error("the page does not say to look in the list before sending the item again")
+			}
+			again := alice.postRaw("/items", url.Values{"csrf_token": {tokenIn(r.body)}, "title": {title}, "body": {textareaValue(t, r.body, "body")}})
+			if again.status != http.StatusSeeOther {
+				t.Fatalf("sent again: status %d, want 303", again.status)
+			}
+			if got := textareaValue(t, alice.get(again.header.Get("Location")+"/edit").body, "body"); got != keptBody {
+				t.Errorf("saved text %q, want %q", got, keptBody)
+			}
+		})
+		t.Run(fmt.Sprintf("edit, %d", tc.status), func(t *testing.T) {
+			v := versionRE.FindStringSubmatch(alice.get(edit).body)[1]
+			text := fmt.Sprintf("changed while the database failed with %d", tc.status)
+			r := failing(t, edit, edit, url.Values{"title": {"Plan"}, "body": {text}, "version": {v}})
+			if got := textareaValue(t, r.body, "body"); got != text {
+				t.Fatalf("the form holds %q, want %q", got, text)
+			}
+			if m := versionRE.FindStringSubmatch(r.body); m == nil || m[1] != v {
+				t.Fatalf("the form carries version %v, want the one the edit started from, %s", m, v)
+			}
+			again := alice.postRaw(edit, url.Values{"csrf_token": {tokenIn(r.body)}, "title": {"Plan"}, "body": {text}, "version": {v}})
+			if again.status != http.StatusSeeOther {
+				t.Fatalf("sent again: status %d, want 303", again.status)
+			}
+			if got := textareaValue(t, alice.get(edit).body, "body"); got != text {
+				t.Errorf("saved text %q, want %q", got, text)
+			}
+		})
+		t.Run(fmt.Sprintf("embed allowlist, %d", tc.status), func(t *testing.T) {
+			page := alice.get("/account")
+			origins := fmt.Sprintf("https://blog%d.example", tc.status)
+			r := failing(t, "/account", "/account/embed-origins", url.Values{"origins": {origins}, "version": {versionRE.FindStringSubmatch(page.body)[1]}})
+			if got := textareaValue(t, r.body, "origins"); got != origins {
+				t.Fatalf("the allowlist holds %q, want %q", got, origins)
+			}
+			again := alice.postRaw("/account/embed-origins", url.Values{"csrf_token": {tokenIn(r.body)}, "origins": {origins}, "version": {versionRE.FindStringSubmatch(r.body)[1]}})
+			if again.status != http.StatusSeeOther {
+				t.Fatalf("sent again: status %d, want 303", again.status)
+			}
+			if got := textareaValue(t, alice.get("/account").body, "origins"); got != origins {
+				t.Errorf("saved allowlist %q, want %q", got, origins)
+			}
+		})
+	}
+}
