@@ -102,7 +102,7 @@ func validatePassword(p string) string {
 		return "Enter a password."
 	case !utf8.ValidString(p):
 		return "The password contains bytes that are not valid text."
-	case utf8.RuneCountInString(p) < minPasswordLen:
+	case utf8.RuneCountInString(normalizePassword(p)) < minPasswordLen:
 		return fmt.Sprintf("The password must be at least %d characters long.", minPasswordLen)
 	case passwordTooLong(p):
 		return fmt.Sprintf("The password must be at most %d characters long.", maxPasswordLen)

@@ -240,6 +240,30 @@ func TestSignup_returns(t *testing.T) {
 	}
 }
 
+// TestLogin_normalizedPassword: a password set with "é" written as "e" and
+// a combining accent (as some keyboards send it) logs in typed with "é" as
+// one character, and with its digits full-width; another password does not.
+func TestLogin_normalizedPassword(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	if r := newBrowser(t, srv).signup("zoe", "Passwort fu\u0308r Cafe\u0301 2026"); r.status != http.StatusSeeOther {
+		t.Fatalf("sign up: status %d, want 303", r.status)
+	}
+	for _, tc := range []struct {
+		password string
+		ok       bool
+	}{
+		{"Passwort f\u00fcr Caf\u00e9 2026", true},
+		{"Passwort f\u00fcr Caf\u00e9 \uff12\uff10\uff12\uff16", true},
+		{"Passwort fur Cafe 2026", false},
+	} {
+		b := newTab(t, srv)
+		if r := b.login("zoe", tc.password); b.loggedIn() != tc.ok {
+			t.Errorf("login with %+q: status %d, logged in %v; want %v", tc.password, r.status, b.loggedIn(), tc.ok)
+		}
+	}
+}
+
 // TestLogin_capitals: usernames are lower case, and one typed with
 // capitals logs in to the same account; no other character folds into a
 // username (the Kelvin sign, which Unicode lowers to "k", does not).

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Password rules, shown on the sign-up page and enforced on every form that
@@ -43,14 +44,28 @@ const (
 
 var b64 = base64.RawStdEncoding
 
-// hashPassword returns the argon2id hash of password in PHC string format:
+// normalizePassword returns password in Unicode normalisation form NFKC,
+// the form it is hashed and compared in, as NIST SP 800-63B asks of
+// passwords with characters outside ASCII: "é" typed as one code point or
+// as "e" and a combining accent, or a letter typed full-width by an input
+// method ("ｐ"), is then the same password on every keyboard. An ASCII
+// password is its own form.
+func normalizePassword(password string) string { return norm.NFKC.String(password) }
+
+// hashPassword returns the argon2id hash of password, normalised (see
+// normalizePassword), in PHC string format:
 // $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>.
 func hashPassword(password string, p PasswordParams) (string, error) {
+	return hashBytes([]byte(normalizePassword(password)), p)
+}
+
+// hashBytes is hashPassword of the bytes of a password as they are.
+func hashBytes(password []byte, p PasswordParams) (string, error) {
 	salt := make([]byte, saltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("read salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, keyLen)
+	key := argon2.IDKey(password, salt, p.Time, p.Memory, p.Threads, keyLen)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
@@ -58,8 +73,24 @@ func hashPassword(password string, p PasswordParams) (string, error) {
 var errBadHash = errors.New("malformed password hash")
 
 // verifyPassword reports whether password matches the PHC-format hash,
-// comparing in constant time. It fails only on a malformed hash.
+// comparing in constant time. It fails only on a malformed hash. The
+// password is compared normalised (see normalizePassword) and, when that
+// does not match and normalising changed it, as it was typed: a hash made
+// before passwords were normalised is of the bytes typed, and those still
+// log in. A wrong password that normalising changes costs two hashes,
+// whether its account exists or not (the login checks an unknown user's
+// password against a dummy hash with this same function).
 func verifyPassword(password, hash string) (bool, error) {
+	normal := normalizePassword(password)
+	match, err := verifyBytes([]byte(normal), hash)
+	if err != nil || match || normal == password {
+		return match, err
+	}
+	return verifyBytes([]byte(password), hash)
+}
+
+// verifyBytes is verifyPassword of the bytes of a password as they are.
+func verifyBytes(password []byte, hash string) (bool, error) {
 	parts := strings.Split(hash, "$")
 	// "", "argon2id", "v=19", "m=..,t=..,p=..", salt, key
 	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
@@ -86,7 +117,7 @@ func verifyPassword(password, hash string) (bool, error) {
 	if err != nil || len(want) < 16 || len(want) > 64 {
 		return false, errBadHash
 	}
-	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	got := argon2.IDKey(password, salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 

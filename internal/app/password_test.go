@@ -44,6 +44,46 @@ func TestPasswordHash(t *testing.T) {
 	}
 }
 
+// TestPasswordHash_normalized: a password is the same however its
+// characters are encoded (é as one code point or two, a letter typed
+// full-width), and a hash made of the bytes typed, before passwords were
+// normalised, still matches them.
+func TestPasswordHash_normalized(t *testing.T) {
+	p := PasswordParams{Memory: 64, Time: 1, Threads: 1}
+	const (
+		composed   = "Passwort f\u00fcr Caf\u00e9 2026"   // ü and é, one code point each
+		decomposed = "Passwort fu\u0308r Cafe\u0301 2026" // u and e, then combining marks
+		fullWidth  = "Passwort f\u00fcr Caf\u00e9 \uff12\uff10\uff12\uff16"
+	)
+	h, err := hashPassword(decomposed, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy, err := hashBytes([]byte(decomposed), p) // as hashed before
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, password, hash string
+		ok                   bool
+	}{
+		{"as typed", decomposed, h, true},
+		{"composed", composed, h, true},
+		{"full-width digits", fullWidth, h, true},
+		{"another password", "Passwort fur Cafe 2026", h, false},
+		{"legacy, as typed", decomposed, legacy, true},
+		{"legacy, composed", composed, legacy, false},
+	} {
+		if ok, err := verifyPassword(tc.password, tc.hash); ok != tc.ok || err != nil {
+			t.Errorf("%s: verifyPassword(%+q) = %v, %v; want %v", tc.name, tc.password, ok, err, tc.ok)
+		}
+	}
+	// Twelve characters as a reader counts them, whatever their encoding.
+	if msg := validatePassword(strings.Repeat("e\u0301", 11)); msg == "" {
+		t.Error("eleven accented letters, each written as two code points, count as twelve characters or more")
+	}
+}
+
 func TestValidateUsername(t *testing.T) {
 	for _, tc := range []struct {
 		name string
