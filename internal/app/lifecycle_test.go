@@ -167,6 +167,29 @@ func queriesSessions(op string, in any) bool {
 	return pk != nil && strings.HasPrefix(pk.Value, "USERSESSIONS#")
 }
 
+// writesTable reports whether in, a DynamoDB call's input, writes to table,
+// alone or in a transaction.
+func writesTable(in any, table string) bool {
+	switch v := in.(type) {
+	case *dynamodb.PutItemInput:
+		return aws.ToString(v.TableName) == table
+	case *dynamodb.UpdateItemInput:
+		return aws.ToString(v.TableName) == table
+	case *dynamodb.DeleteItemInput:
+		return aws.ToString(v.TableName) == table
+	case *dynamodb.TransactWriteItemsInput:
+		for _, it := range v.TransactItems {
+			switch {
+			case it.Put != nil && aws.ToString(it.Put.TableName) == table,
+				it.Update != nil && aws.ToString(it.Update.TableName) == table,
+				it.Delete != nil && aws.ToString(it.Delete.TableName) == table:
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // readsTable reports whether in, a DynamoDB call's input, is a GetItem or a
 // Query of table.
 func readsTable(in any, table string) bool {

@@ -9,35 +9,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/clickguard/clickguard/internal/app"
 	"github.com/clickguard/clickguard/internal/store"
 )
-
-// writesTable reports whether in, a DynamoDB call's input, writes to table,
-// alone or in a transaction.
-func writesTable(in any, table string) bool {
-	switch v := in.(type) {
-	case *dynamodb.PutItemInput:
-		return aws.ToString(v.TableName) == table
-	case *dynamodb.UpdateItemInput:
-		return aws.ToString(v.TableName) == table
-	case *dynamodb.DeleteItemInput:
-		return aws.ToString(v.TableName) == table
-	case *dynamodb.TransactWriteItemsInput:
-		for _, it := range v.TransactItems {
-			switch {
-			case it.Put != nil && aws.ToString(it.Put.TableName) == table,
-				it.Update != nil && aws.ToString(it.Update.TableName) == table,
-				it.Delete != nil && aws.ToString(it.Delete.TableName) == table:
-				return true
-			}
-		}
-	}
-	return false
-}
 
 // TestSaveFailed: when DynamoDB does not answer a save (a 503) or the
 // server fails (a 500), the form comes back filled in with what was sent,
