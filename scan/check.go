@@ -520,7 +520,7 @@ func (f *facts) checkRefresh() []Finding {
 	if f.refused() || f.page.notFetched != "" || f.foreignV.DecidedBy == framing.DecidedByNoDocument {
 		return nil
 	}
-	r, ok := pageRefresh(f.resp, f.page.final, f.page.isHTML)
+	r, ok := pageRefresh(f.resp, f.page.final, f.page.metaBase, f.page.isHTML)
 	if !ok {
 		return nil
 	}

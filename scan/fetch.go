@@ -72,6 +72,8 @@ type page struct {
 	// body did not end, as that of a page that streams: the part read was
 	// judged.
 	unfinished time.Duration
+	// metaBase is the base URL of the <meta> tags of an HTML body.
+	metaBase metaBase
 	// body is the prefix of an HTML body that was read, kept only when
 	// the Crawl option is on, for its links.
 	body []byte
@@ -425,7 +427,8 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation, credOri
 	// does not (see framing.Response).
 	p.resp.Sniffed = http.DetectContentType(body)
 	if p.isHTML {
-		p.resp.Meta = findMeta(body)
+		h := readHead(body)
+		p.resp.Meta, p.metaBase = h.meta, newMetaBase(h, p.final)
 		if s.opts.Crawl > 0 {
 			p.body = body
 		}

@@ -25,8 +25,24 @@ var rawTextTags = map[string]bool{
 // values are decoded. A tag cut off by the end of the prefix is dropped.
 // Tags are reported wherever they appear (head or body); browsers ignore them
 // for framing either way.
-func findMeta(body []byte) []framing.Meta {
-	var metas []framing.Meta
+func findMeta(body []byte) []framing.Meta { return readHead(body).meta }
+
+// head is what readHead found in an HTML prefix.
+type head struct {
+	// meta are the <meta http-equiv> tags, as findMeta returns them.
+	meta []framing.Meta
+	// baseHref is the href of the first <base> that has one, as written;
+	// baseAt is the number of meta before it, the ones whose URLs it does
+	// not resolve (browsers read a <meta> refresh when it is parsed,
+	// against the base URL of the document so far). baseAt is -1 when
+	// there is no such <base>.
+	baseHref string
+	baseAt   int
+}
+
+// readHead is findMeta that also finds the first <base href>.
+func readHead(body []byte) head {
+	h := head{baseAt: -1}
 	i := 0
 	for i < len(body) {
 		lt := bytes.IndexByte(body[i:], '<')
@@ -39,33 +55,38 @@ func findMeta(body []byte) []framing.Meta {
 		case bytes.HasPrefix(rest, []byte("<!--")):
 			end := bytes.Index(rest[4:], []byte("-->"))
 			if end < 0 {
-				return metas
+				return h
 			}
 			i += 4 + end + 3
 		case len(rest) > 1 && (rest[1] == '!' || rest[1] == '?' || rest[1] == '/'):
 			end := bytes.IndexByte(rest, '>')
 			if end < 0 {
-				return metas
+				return h
 			}
 			i += end + 1
 		case len(rest) > 1 && isASCIILetter(rest[1]):
 			name, attrs, n, ok := parseTag(rest)
 			if !ok {
-				return metas
+				return h
 			}
 			i += n
-			if name == "meta" {
+			switch name {
+			case "meta":
 				if eq, found := attrs["http-equiv"]; found {
-					metas = append(metas, framing.Meta{HTTPEquiv: eq, Content: attrs["content"]})
+					h.meta = append(h.meta, framing.Meta{HTTPEquiv: eq, Content: attrs["content"]})
+				}
+			case "base":
+				if href, found := attrs["href"]; found && h.baseAt < 0 {
+					h.baseHref, h.baseAt = href, len(h.meta)
 				}
 			}
 			if rawTextTags[name] {
 				if name == "plaintext" {
-					return metas
+					return h
 				}
 				end := indexFold(body[i:], "</"+name)
 				if end < 0 {
-					return metas
+					return h
 				}
 				i += end
 			}
@@ -73,12 +94,13 @@ func findMeta(body []byte) []framing.Meta {
 			i++
 		}
 	}
-	return metas
+	return h
 }
 
 // parseTag parses a start tag at the beginning of b ("<name attrs...>"). It
 // returns the lower-cased tag name, the attributes (lower-cased names, decoded
-// values; only http-equiv and content are kept) and the tag's length. ok is
+// values; only a meta's http-equiv and content and a base's href are kept)
+// and the tag's length. ok is
 // false when b ends before the tag does.
 func parseTag(b []byte) (name string, attrs map[string]string, n int, ok bool) {
 	i := 1
@@ -133,7 +155,7 @@ func parseTag(b []byte) (name string, attrs map[string]string, n int, ok bool) {
 				value = string(b[vs:i])
 			}
 		}
-		if name != "meta" || (attrName != "http-equiv" && attrName != "content") {
+		if !(name == "meta" && (attrName == "http-equiv" || attrName == "content") || name == "base" && attrName == "href") {
 			continue
 		}
 		if attrs == nil {

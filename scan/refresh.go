@@ -18,13 +18,44 @@ type refresh struct {
 	meta     bool
 }
 
+// metaBase is the base URL of a page's <meta> tags from the at'th on (see
+// head), or nil for the page's URL.
+type metaBase struct {
+	url *url.URL
+	at  int
+}
+
+// noBase stands for a base URL that does not parse: nothing relative
+// resolves against it to an http or https URL.
+var noBase = &url.URL{Scheme: "invalid", Opaque: "base"}
+
+// newMetaBase returns the metaBase of h, the head of a page whose final URL
+// is final. A <base href> of a data: or javascript: URL is ignored, as the
+// HTML standard's frozen base URL says. One that does not parse leaves the
+// page without a base: Chromium then follows no relative refresh URL
+// (measured; the standard would fall back to the page's URL).
+func newMetaBase(h head, final *url.URL) metaBase {
+	if h.baseAt < 0 {
+		return metaBase{}
+	}
+	b, err := final.Parse(strings.TrimSpace(h.baseHref))
+	switch {
+	case err != nil:
+		return metaBase{url: noBase, at: h.baseAt}
+	case b.Scheme == "data" || b.Scheme == "javascript":
+		return metaBase{}
+	}
+	return metaBase{url: b, at: h.baseAt}
+}
+
 // pageRefresh returns the refresh of a response whose final URL is final
 // and whose body is HTML if isHTML, when it leads to an http or https URL
 // other than the page itself (a refresh of the page reloads it). As in
 // browsers, the Refresh header, read when the document is made, wins over
-// any <meta> tag. A <base href> is not read: a relative URL is resolved
-// against the page's URL.
-func pageRefresh(resp framing.Response, final *url.URL, isHTML bool) (refresh, bool) {
+// any <meta> tag, and resolves against the page's URL; a <meta> refresh
+// resolves against the base URL of the document so far, which a <base
+// href> before it sets (mb) and one after it does not.
+func pageRefresh(resp framing.Response, final *url.URL, mb metaBase, isHTML bool) (refresh, bool) {
 	for _, h := range resp.Headers {
 		if strings.EqualFold(h.Name, "Refresh") {
 			if delay, target, ok := parseRefresh(h.Value, final); ok {
@@ -36,11 +67,15 @@ func pageRefresh(resp framing.Response, final *url.URL, isHTML bool) (refresh, b
 	if !isHTML {
 		return refresh{}, false
 	}
-	for _, m := range resp.Meta[:min(len(resp.Meta), maxMeta)] {
+	for i, m := range resp.Meta[:min(len(resp.Meta), maxMeta)] {
 		if !strings.EqualFold(strings.TrimSpace(m.HTTPEquiv), "refresh") {
 			continue
 		}
-		if delay, target, ok := parseRefresh(m.Content, final); ok {
+		base := final
+		if mb.url != nil && i >= mb.at {
+			base = mb.url
+		}
+		if delay, target, ok := parseRefresh(m.Content, base); ok {
 			return elsewhere(refresh{target: target, delay: delay, evidence: metaTag(m), meta: true}, final)
 		}
 	}

@@ -621,7 +621,7 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 			found.links = crawlLinks(from.body, from.final, scope, 3*s.opts.Crawl+2)
 			// A Refresh header leads on as a link does (a <meta> refresh
 			// is among the links); browsers follow it first.
-			if r, ok := pageRefresh(from.resp, from.final, false); ok {
+			if r, ok := pageRefresh(from.resp, from.final, metaBase{}, false); ok {
 				if n, ok := crawlable(r.target, scope); ok && !slices.Contains(found.links, n) {
 					found.links = append([]string{n}, found.links...)
 				}
