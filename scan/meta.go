@@ -100,8 +100,7 @@ func readHead(body []byte) head {
 // parseTag parses a start tag at the beginning of b ("<name attrs...>"). It
 // returns the lower-cased tag name, the attributes (lower-cased names, decoded
 // values; only a meta's http-equiv and content and a base's href are kept)
-// and the tag's length. ok is
-// false when b ends before the tag does.
+// and the tag's length. ok is false when b ends before the tag does.
 func parseTag(b []byte) (name string, attrs map[string]string, n int, ok bool) {
 	i := 1
 	start := i
