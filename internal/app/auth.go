@@ -210,13 +210,18 @@ func (a *App) renderLogin(w http.ResponseWriter, r *http.Request, status int, us
 	})
 }
 
-// authPage is the page data of the login or sign-up page at nav: its
-// ReturnTo is the page its address asks to go on to, if one may be (see
-// loginReturn).
+// authPage is the page data of the login or sign-up page at nav, with the
+// page it goes on to (see returnTo).
 func (a *App) authPage(r *http.Request, title, nav string) page {
 	p := a.navPage(r, title, nav)
-	p.ReturnTo = a.loginReturn(r.URL.Query().Get("next"))
+	p.ReturnTo = a.returnTo(r)
 	return p
+}
+
+// returnTo is the page the login or sign-up page's address (its next
+// parameter) asks to go on to, if one may be (see loginReturn), or "".
+func (a *App) returnTo(r *http.Request) string {
+	return a.loginReturn(r.URL.Query().Get("next"))
 }
 
 // maxReturn bounds the length of a return address (see loginReturn).
@@ -272,7 +277,7 @@ func (a *App) loginReturn(next string) string {
 // on: the one the login or sign-up page's address asks to return to, or the
 // list of items.
 func (a *App) afterLogin(r *http.Request) string {
-	if next := a.loginReturn(r.URL.Query().Get("next")); next != "" {
+	if next := a.returnTo(r); next != "" {
 		return next
 	}
 	return "/items"
