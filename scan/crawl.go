@@ -151,20 +151,33 @@ var nonPageExt = map[string]bool{
 // normalised, deduplicated and in document order, at most limit of them:
 // <a href>, <area href>, <iframe src>, <frame src>, the action of
 // <form method=get> (the URL alone: no field is ever filled in or
-// submitted) and the URL of a <meta http-equiv="refresh">, resolved against
-// <base href> (the first one, as browsers do) or else docURL; only those
-// crawlable. docURL is not among them.
+// submitted) and the URL of a <meta http-equiv="refresh">; only those
+// crawlable. docURL is not among them. They resolve as in browsers
+// (measured in Chromium): a frame's URL and a refresh's when the parser
+// reaches them, against the first <base href> before them (or else
+// docURL); a link and a form's action when they are followed, against the
+// first <base href> of the whole document, wherever it is (see baseURL).
 func crawlLinks(body []byte, docURL *url.URL, origin string, limit int) []string {
 	if limit <= 0 {
 		return nil
 	}
-	base := docURL
-	baseSet := false
-	self := normalizeURL(docURL)
-	seen := map[string]bool{self: true}
-	var links []string
+	// found are the URLs as written, each with the base it resolves
+	// against, or nil for the document's, known only at its end.
+	type ref struct {
+		url  string
+		base *url.URL
+	}
+	var found []ref
+	var base *url.URL // set by the first <base href>, unless ignored
+	baseSeen := false
+	soFar := func() *url.URL {
+		if base != nil {
+			return base
+		}
+		return docURL
+	}
 	z := html.NewTokenizer(bytes.NewReader(body))
-	for len(links) < limit {
+	for {
 		tt := z.Next()
 		if tt == html.ErrorToken {
 			break
@@ -186,44 +199,49 @@ func crawlLinks(body []byte, docURL *url.URL, origin string, limit int) []string
 				break
 			}
 		}
-		var ref string
 		switch string(name) {
 		case "base":
-			if h, ok := attrs["href"]; ok && !baseSet {
-				baseSet = true
-				if b, err := docURL.Parse(strings.TrimSpace(h)); err == nil && isHTTP(b) {
-					base = b
-				}
+			if h, ok := attrs["href"]; ok && !baseSeen {
+				baseSeen, base = true, baseURL(h, docURL)
 			}
-			continue
 		case "a", "area":
-			ref = attrs["href"]
+			if h, ok := attrs["href"]; ok {
+				found = append(found, ref{url: h}) // "" is the base URL itself
+			}
 		case "iframe", "frame":
-			ref = attrs["src"]
+			if src := attrs["src"]; strings.TrimSpace(src) != "" {
+				found = append(found, ref{url: src, base: soFar()})
+			}
 		case "meta":
 			if !strings.EqualFold(strings.TrimSpace(attrs["http-equiv"]), "refresh") {
 				continue
 			}
-			if _, target, ok := parseRefresh(attrs["content"], base); ok && target != nil {
-				ref = target.String()
+			if _, target, ok := parseRefresh(attrs["content"], soFar()); ok && target != nil {
+				found = append(found, ref{url: target.String(), base: docURL})
 			}
 		case "form":
 			if m := strings.ToLower(strings.TrimSpace(attrs["method"])); m != "" && m != "get" {
 				continue // POST, dialog: never
 			}
-			a, ok := attrs["action"]
-			if !ok {
-				continue // the page itself
+			// Without an action, or with an empty one, the form goes to
+			// the page itself.
+			if a := attrs["action"]; strings.TrimSpace(a) != "" {
+				found = append(found, ref{url: a})
 			}
-			ref = a
-		default:
-			continue
 		}
-		ref = strings.TrimSpace(ref)
-		if ref == "" {
-			continue
+	}
+	docBase := soFar()
+	seen := map[string]bool{normalizeURL(docURL): true}
+	var links []string
+	for _, f := range found {
+		if len(links) == limit {
+			break
 		}
-		u, err := base.Parse(ref)
+		b := f.base
+		if b == nil {
+			b = docBase
+		}
+		u, err := b.Parse(strings.TrimSpace(f.url))
 		if err != nil {
 			continue
 		}

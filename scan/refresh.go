@@ -30,22 +30,32 @@ type metaBase struct {
 var noBase = &url.URL{Scheme: "invalid", Opaque: "base"}
 
 // newMetaBase returns the metaBase of h, the head of a page whose final URL
-// is final. A <base href> of a data: or javascript: URL is ignored, as the
-// HTML standard's frozen base URL says. One that does not parse leaves the
-// page without a base: Chromium then follows no relative refresh URL
-// (measured; the standard would fall back to the page's URL).
+// is final (see baseURL).
 func newMetaBase(h head, final *url.URL) metaBase {
 	if h.baseAt < 0 {
 		return metaBase{}
 	}
-	b, err := final.Parse(strings.TrimSpace(h.baseHref))
+	if b := baseURL(h.baseHref, final); b != nil {
+		return metaBase{url: b, at: h.baseAt}
+	}
+	return metaBase{}
+}
+
+// baseURL returns the base URL that a <base href> sets in a page whose
+// final URL is final, or nil when browsers ignore it: one of a data: or
+// javascript: URL, as the HTML standard's frozen base URL says. One that
+// does not parse leaves the page without a base (noBase): Chromium then
+// resolves no relative URL, neither a refresh nor a link (measured; the
+// standard would fall back to the page's URL).
+func baseURL(href string, final *url.URL) *url.URL {
+	b, err := final.Parse(strings.TrimSpace(href))
 	switch {
 	case err != nil:
-		return metaBase{url: noBase, at: h.baseAt}
+		return noBase
 	case b.Scheme == "data" || b.Scheme == "javascript":
-		return metaBase{}
+		return nil
 	}
-	return metaBase{url: b, at: h.baseAt}
+	return b
 }
 
 // pageRefresh returns the refresh of a response whose final URL is final
