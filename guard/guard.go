@@ -1,7 +1,6 @@
 package guard
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -65,8 +64,12 @@ type Guard struct {
 
 	// DenyHandler answers refused requests; [Reason] tells it why. The
 	// default writes a short plain-text 403 that carries guard's headers, or
-	// a 413 when the token check could not read a body cut off by
-	// [http.MaxBytesReader] (the reason then wraps [http.MaxBytesError]).
+	// a 413 when the token check found the body too large to read: cut off
+	// by [http.MaxBytesReader] or, for a URL-encoded body that none bounds,
+	// over net/http's own bound of 10 MB (the reason then wraps
+	// [http.MaxBytesError]), or a multipart body with more parts or more
+	// text in its fields than [http.Request.ParseMultipartForm] takes (it
+	// wraps [mime/multipart.ErrMessageTooLarge]).
 	DenyHandler http.Handler
 
 	// Logger receives one Warn record per refused (or, in report-only mode,
@@ -318,7 +321,7 @@ func equalFoldASCII(a, b string) bool {
 
 func defaultDeny(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	if _, ok := errors.AsType[*http.MaxBytesError](Reason(r)); ok {
+	if tooLarge(Reason(r)) {
 		http.Error(w, "Request Entity Too Large", http.StatusRequestEntityTooLarge)
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 )
 
@@ -100,7 +101,8 @@ type SessionStore interface {
 // of a multipart body in memory and larger files in temporary files, which
 // are removed when next returns. A limit that next sets on the body comes too
 // late: bound it outside TokenHandler, with [http.MaxBytesHandler], and a
-// body over the limit is refused with 413 (see [Guard.DenyHandler]).
+// body over the limit is refused with 413 (see [Guard.DenyHandler]), as is
+// a URL-encoded body over 10 MB, net/http's own bound, without one.
 //
 // Every unsafe request that reaches TokenHandler needs the token: a route
 // that must take them without one, such as a webhook that authenticates its
@@ -187,6 +189,10 @@ func checkToken(store SessionStore, r *http.Request) error {
 				// (ReportOnly) then reads the same error from the body,
 				// not an empty form.
 				r.Form, r.PostForm, r.MultipartForm = nil, nil, nil
+			} else if err.Error() == postTooLarge {
+				// net/http's own bound on a URL-encoded body that no
+				// MaxBytesReader bounds, told as the limit it is.
+				err = &http.MaxBytesError{Limit: maxFormSize}
 			}
 			return fmt.Errorf("%w: the body could not be read: %w", ErrToken, err)
 		}
@@ -205,6 +211,22 @@ func checkToken(store SessionStore, r *http.Request) error {
 		return errTokenMismatch
 	}
 	return nil
+}
+
+// postTooLarge is the text of the error of [http.Request.ParseForm] for a
+// URL-encoded body over maxFormSize bytes, which net/http reads only when
+// the body is not an [http.MaxBytesReader]. The error is not exported;
+// TestTokenHandler_tooLarge fails if its text changes.
+const (
+	postTooLarge = "http: POST too large"
+	maxFormSize  = 10 << 20
+)
+
+// tooLarge reports whether err, of the token check, says the body is
+// larger than the server takes (see [Guard.DenyHandler]).
+func tooLarge(err error) bool {
+	_, ok := errors.AsType[*http.MaxBytesError](err)
+	return ok || errors.Is(err, multipart.ErrMessageTooLarge)
 }
 
 // parsePostForm parses the body as [http.Request.PostFormValue] does, but

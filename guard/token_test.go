@@ -322,6 +322,59 @@ func TestTokenHandler_Body(t *testing.T) {
 	}
 }
 
+// TestTokenHandler_tooLarge: a body that net/http itself will not read in
+// full, with no http.MaxBytesReader around it, is refused as too large (413,
+// and a Reason that says so), not as tokenless: a URL-encoded body over 10
+// MB, and a multipart body of more parts than ParseMultipartForm takes. A
+// URL-encoded body of exactly 10 MB is read.
+func TestTokenHandler_tooLarge(t *testing.T) {
+	t.Parallel()
+	g := &guard.Guard{Sessions: oneSession{}}
+	token := g.Token(httptest.NewRequest("GET", "/", nil))
+	field := guard.TokenField + "=" + token + "&title="
+	var parts bytes.Buffer
+	mw := multipart.NewWriter(&parts)
+	mw.WriteField(guard.TokenField, token)
+	for range 1000 { // the token's and 1,000 more: net/http takes 1,000
+		mw.WriteField("title", "t")
+	}
+	mw.Close()
+	for _, tc := range []struct {
+		name, contentType, body string
+		wantStatus              int
+		wantReason              func(error) bool
+	}{
+		{"urlencoded, 10 MB", "application/x-www-form-urlencoded", field + strings.Repeat("x", 10<<20-len(field)), 200, nil},
+		{"urlencoded, over 10 MB", "application/x-www-form-urlencoded", field + strings.Repeat("x", 10<<20+1-len(field)), 413, func(err error) bool {
+			e, ok := errors.AsType[*http.MaxBytesError](err)
+			return ok && e.Limit == 10<<20
+		}},
+		{"multipart, 1,001 parts", mw.FormDataContentType(), parts.String(), 413, func(err error) bool {
+			return errors.Is(err, multipart.ErrMessageTooLarge)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			newReq := func() *http.Request {
+				req := httptest.NewRequest("POST", "/", strings.NewReader(tc.body))
+				req.Header.Set("Content-Type", tc.contentType)
+				req.Header.Set("Sec-Fetch-Site", "same-origin")
+				return req
+			}
+			ran := false
+			h := g.Handler(g.TokenHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ran = true })))
+			rec := serve(h, newReq())
+			if rec.Code != tc.wantStatus || ran != (tc.wantStatus == 200) {
+				t.Errorf("status %d (handler ran: %v), want %d: %s", rec.Code, ran, tc.wantStatus, rec.Body.String())
+			}
+			reason := g.CheckToken(newReq())
+			if (tc.wantReason == nil) != (reason == nil) || tc.wantReason != nil && (!errors.Is(reason, guard.ErrToken) || !tc.wantReason(reason)) {
+				t.Errorf("Reason = %v", reason)
+			}
+		})
+	}
+}
+
 // TestTokenHandler_SameRequest checks that the token layer hands the
 // handler the request it was given, inside guard.Handler, twice, under a
 // Guard without sessions and alone: nothing of the request or its context is
