@@ -69,7 +69,8 @@ type Guard struct {
 	// over net/http's own bound of 10 MB (the reason then wraps
 	// [http.MaxBytesError]), or a multipart body with more parts or more
 	// text in its fields than [http.Request.ParseMultipartForm] takes (it
-	// wraps [mime/multipart.ErrMessageTooLarge]).
+	// wraps [mime/multipart.ErrMessageTooLarge]); [BodyTooLarge] tells
+	// those apart.
 	DenyHandler http.Handler
 
 	// Logger receives one Warn record per refused (or, in report-only mode,
@@ -321,7 +322,7 @@ func equalFoldASCII(a, b string) bool {
 
 func defaultDeny(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	if tooLarge(Reason(r)) {
+	if BodyTooLarge(Reason(r)) {
 		http.Error(w, "Request Entity Too Large", http.StatusRequestEntityTooLarge)
 		return
 	}

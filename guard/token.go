@@ -222,9 +222,11 @@ const (
 	maxFormSize  = 10 << 20
 )
 
-// tooLarge reports whether err, of the token check, says the body is
-// larger than the server takes (see [Guard.DenyHandler]).
-func tooLarge(err error) bool {
+// BodyTooLarge reports whether err, a refusal of the token check (see
+// [Reason]), says the body is larger than the server takes, so that a deny
+// handler of the application's own can answer 413 as the default one does
+// (see [Guard.DenyHandler]).
+func BodyTooLarge(err error) bool {
 	_, ok := errors.AsType[*http.MaxBytesError](err)
 	return ok || errors.Is(err, multipart.ErrMessageTooLarge)
 }

@@ -318,6 +318,9 @@ func TestTokenHandler_Body(t *testing.T) {
 			if _, tooLarge := errors.AsType[*http.MaxBytesError](reason); tooLarge != tc.wantTooLarge || (tc.wantStatus == 200) != (reason == nil) {
 				t.Errorf("Reason = %v", reason)
 			}
+			if got := guard.BodyTooLarge(reason); got != tc.wantTooLarge {
+				t.Errorf("BodyTooLarge(%v) = %v", reason, got)
+			}
 		})
 	}
 }
@@ -370,6 +373,9 @@ func TestTokenHandler_tooLarge(t *testing.T) {
 			reason := g.CheckToken(newReq())
 			if (tc.wantReason == nil) != (reason == nil) || tc.wantReason != nil && (!errors.Is(reason, guard.ErrToken) || !tc.wantReason(reason)) {
 				t.Errorf("Reason = %v", reason)
+			}
+			if got := guard.BodyTooLarge(reason); got != (tc.wantStatus == 413) {
+				t.Errorf("BodyTooLarge(%v) = %v", reason, got)
 			}
 		})
 	}

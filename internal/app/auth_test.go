@@ -1,9 +1,11 @@
 package app_test
 
 import (
+	"bytes"
 	"fmt"
 	"html"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -551,6 +553,39 @@ func TestPassword_characters(t *testing.T) {
 	b.logout()
 	if r := b.login("kanji", password); r.status != http.StatusSeeOther {
 		t.Errorf("login with 256 characters (768 bytes): status %d", r.status)
+	}
+}
+
+// TestBodyLimit_parts: a multipart body within the size limit but of more
+// parts than net/http reads is a 413 too, not the page of a form whose
+// session ended, and saves nothing.
+func TestBodyLimit_parts(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	srv := newServer(t, env, app.Config{})
+	alice := user(t, srv, "alice")
+	before := dataItems(t, env)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("csrf_token", tokenIn(alice.get("/items/new").body))
+	mw.WriteField("title", "parts")
+	for range 1000 {
+		mw.WriteField("body", "x")
+	}
+	mw.Close()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, alice.base+"/items", &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Origin", alice.base)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	r := alice.do(req)
+	if r.status != http.StatusRequestEntityTooLarge || !strings.Contains(r.body, "larger than clickguard accepts") {
+		t.Errorf("status %d, want 413 saying so:\n%s\n%s", r.status, r.body, srv.logs.String())
+	}
+	if after := dataItems(t, env); after != before {
+		t.Errorf("data table has %d records after the request, %d before", after, before)
 	}
 }
 

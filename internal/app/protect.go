@@ -64,8 +64,9 @@ func (a *App) denied(w http.ResponseWriter, r *http.Request) {
 		data.NextHref, data.NextText = confirmedFrom(r)
 		a.renderErrorPage(w, r, data)
 		return
-	case isTooLarge(err):
-		// The token check could not read a body cut off at the limit.
+	case guard.BodyTooLarge(err):
+		// The token check could not read a body cut off at the limit, or
+		// of more parts than net/http takes.
 		a.tooLarge(w, r)
 		return
 	case errors.Is(err, guard.ErrToken):
