@@ -228,8 +228,20 @@ func TestHandler_CrossOrigin(t *testing.T) {
 			if tc.origin != "" {
 				req.Header.Set("Origin", tc.origin)
 			}
-			if err := g.Check(req); !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+			err := g.Check(req)
+			if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
 				t.Errorf("Check = %v, want %v", err, tc.want)
+			}
+			if err != nil {
+				// The reason says once what it is, and which header
+				// refused the request.
+				why := "its Sec-Fetch-Site header says another origin sent it"
+				if tc.site == "" {
+					why = "its Origin header does not match its Host, and it has no Sec-Fetch-Site header"
+				}
+				if msg := err.Error(); !strings.HasPrefix(msg, "guard: cross-origin request: "+why) || strings.Count(msg, "cross-origin") != 1 {
+					t.Errorf("Check = %q, want it to say %q once", msg, why)
+				}
 			}
 			ran := false
 			rec := serve(g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ran = true })), req)

@@ -423,10 +423,32 @@ func (c *compiled) check(r *http.Request) error {
 		return nil
 	}
 	if err := c.g.cop.Check(r); err != nil {
-		return fmt.Errorf("%w: %w", ErrCrossOrigin, err)
+		return newCrossOriginError(r, err)
 	}
 	return nil
 }
+
+// crossOriginError is a refusal of [http.CrossOriginProtection], told in
+// guard's words (the standard library's text repeats ErrCrossOrigin's).
+// It wraps both ErrCrossOrigin and the standard library's error.
+type crossOriginError struct {
+	why string
+	err error
+}
+
+// newCrossOriginError says why CrossOriginProtection refused r with err:
+// a Sec-Fetch-Site header that is not same-origin or none refuses a
+// request by itself; without one, an Origin that does not match the Host.
+func newCrossOriginError(r *http.Request, err error) error {
+	why := "its Sec-Fetch-Site header says another origin sent it"
+	if r.Header.Get("Sec-Fetch-Site") == "" {
+		why = "its Origin header does not match its Host, and it has no Sec-Fetch-Site header (an old browser, or not a browser)"
+	}
+	return &crossOriginError{why: why, err: err}
+}
+
+func (e *crossOriginError) Error() string   { return ErrCrossOrigin.Error() + ": " + e.why }
+func (e *crossOriginError) Unwrap() []error { return []error{ErrCrossOrigin, e.err} }
 
 func (c *compiled) checkFramed(r *http.Request) error {
 	dest := r.Header["Sec-Fetch-Dest"]
