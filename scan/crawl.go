@@ -151,12 +151,13 @@ var nonPageExt = map[string]bool{
 // normalised, deduplicated and in document order, at most limit of them:
 // <a href>, <area href>, <iframe src>, <frame src>, the action of
 // <form method=get> (the URL alone: no field is ever filled in or
-// submitted) and the URL of a <meta http-equiv="refresh">; only those
-// crawlable. docURL is not among them. They resolve as in browsers
-// (measured in Chromium): a frame's URL and a refresh's when the parser
-// reaches them, against the first <base href> before them (or else
-// docURL); a link and a form's action when they are followed, against the
-// first <base href> of the whole document, wherever it is (see baseURL).
+// submitted); only those crawlable. docURL is not among them, nor a
+// refresh's URL (the crawl adds the one refresh browsers take, see
+// pageRefresh). They resolve as in browsers (measured in Chromium): a
+// frame's URL when the parser reaches it, against the first <base href>
+// before it (or else docURL); a link and a form's action when they are
+// followed, against the first <base href> of the whole document, wherever
+// it is (see baseURL).
 func crawlLinks(body []byte, docURL *url.URL, origin string, limit int) []string {
 	if limit <= 0 {
 		return nil
@@ -211,13 +212,6 @@ func crawlLinks(body []byte, docURL *url.URL, origin string, limit int) []string
 		case "iframe", "frame":
 			if src := attrs["src"]; strings.TrimSpace(src) != "" {
 				found = append(found, ref{url: src, base: soFar()})
-			}
-		case "meta":
-			if !strings.EqualFold(strings.TrimSpace(attrs["http-equiv"]), "refresh") {
-				continue
-			}
-			if _, target, ok := parseRefresh(attrs["content"], soFar()); ok && target != nil {
-				found = append(found, ref{url: target.String(), base: docURL})
 			}
 		case "form":
 			if m := strings.ToLower(strings.TrimSpace(attrs["method"])); m != "" && m != "get" {

@@ -133,15 +133,17 @@ func TestRun_refreshBase(t *testing.T) {
 // TestRun_refresh: a page that refreshes to another says so in an info
 // finding naming that page, with the words for a <meta> refresh (which a
 // frame sandboxed without scripts does not run) or a Refresh header; the
-// crawl follows both.
+// crawl follows both, and only the refresh browsers take: the first <meta>
+// refresh, and none after a Refresh header.
 func TestRun_refresh(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/meta", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `<!doctype html><title>moving</title><meta http-equiv="refresh" content="1; url=/header">`)
+		fmt.Fprint(w, `<!doctype html><title>moving</title><meta http-equiv="refresh" content="1; url=/header">`+
+			`<base href="/sub/"><meta http-equiv="refresh" content="0; url=ignored">`)
 	})
 	mux.HandleFunc("/header", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Refresh", "0; url=/landing")
-		fmt.Fprint(w, `<!doctype html><title>moving on</title>`)
+		fmt.Fprint(w, `<!doctype html><title>moving on</title><meta http-equiv="refresh" content="0; url=/ignored">`)
 	})
 	mux.HandleFunc("/landing", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Frame-Options", "DENY")

@@ -619,9 +619,10 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 			// visited set's bound): so many more leave room for Crawl new
 			// ones, however many links every page repeats.
 			found.links = crawlLinks(from.body, from.final, scope, 3*s.opts.Crawl+2)
-			// A Refresh header leads on as a link does (a <meta> refresh
-			// is among the links); browsers follow it first.
-			if r, ok := pageRefresh(from.resp, from.final, metaBase{}, false); ok {
+			// The refresh browsers take (the Refresh header, or else the
+			// first <meta> refresh; they ignore any other) leads on as a
+			// link does, and browsers follow it first.
+			if r, ok := pageRefresh(from.resp, from.final, from.metaBase, from.isHTML); ok {
 				if n, ok := crawlable(r.target, scope); ok && !slices.Contains(found.links, n) {
 					found.links = append([]string{n}, found.links...)
 				}
