@@ -534,6 +534,8 @@ func (f *facts) checkRefresh() []Finding {
 	msg := fmt.Sprintf("The page refreshes to %s %s: in a frame, that page then replaces this one, and its own headers decide whether it shows there. Scan it too.", r.target.Redacted(), after)
 	if r.meta {
 		msg += " (Chromium runs no <meta> refresh in a frame sandboxed without allow-scripts: there, this page stays.)"
+	} else {
+		msg += " (Chromium runs a Refresh header in a sandboxed frame too.)"
 	}
 	return []Finding{{ID: "refresh", Severity: SeverityInfo, Message: msg, Evidence: []string{r.evidence}}}
 }

@@ -161,7 +161,7 @@ func TestRun_refresh(t *testing.T) {
 		"/meta": {`<meta http-equiv="refresh" content="1; url=/header">`,
 			"The page refreshes to " + s + "/header after 1 second: in a frame, that page then replaces this one, and its own headers decide whether it shows there. Scan it too. (Chromium runs no <meta> refresh in a frame sandboxed without allow-scripts: there, this page stays.)"},
 		"/header": {"Refresh: 0; url=/landing",
-			"The page refreshes to " + s + "/landing at once: in a frame, that page then replaces this one, and its own headers decide whether it shows there. Scan it too."},
+			"The page refreshes to " + s + "/landing at once: in a frame, that page then replaces this one, and its own headers decide whether it shows there. Scan it too. (Chromium runs a Refresh header in a sandboxed frame too.)"},
 		"/landing": {`<meta http-equiv="refresh" content="600; url=/logout">`,
 			"The page refreshes to " + s + "/logout after 600 seconds: in a frame, that page then replaces this one, and its own headers decide whether it shows there. Scan it too. (Chromium runs no <meta> refresh in a frame sandboxed without allow-scripts: there, this page stays.)"},
 	}

@@ -195,7 +195,7 @@ var rules = []Rule{
 	{
 		ID: "refresh", Name: "Refresh", Severity: SeverityInfo,
 		Short: "The page refreshes to another page",
-		Full:  "A Refresh header or <meta http-equiv=\"refresh\"> navigates the page to another URL after a delay, in a frame too: that page then replaces this one in the frame, and its own framing headers decide whether it shows there. Chromium runs no <meta> refresh in a frame sandboxed without allow-scripts, so there this page stays.",
+		Full:  "A Refresh header or <meta http-equiv=\"refresh\"> navigates the page to another URL after a delay, in a frame too: that page then replaces this one in the frame, and its own framing headers decide whether it shows there. Chromium runs no <meta> refresh in a frame sandboxed without allow-scripts, so there this page stays; a Refresh header it runs there too.",
 		Help:  "Scan the page the refresh leads to as well, and protect both.",
 	},
 	{

@@ -24,7 +24,7 @@ const errorPageURL = "chrome-error://chromewebdata/"
 // <meta> tag or a Refresh header, is replaced by the page it refreshes to,
 // whose own headers then decide (here they refuse, so the frame ends on
 // the error page); in a frame sandboxed without allow-scripts, a <meta>
-// refresh does not run, and the page stays.
+// refresh does not run, and the page stays, but a Refresh header runs.
 func TestRefresh_chromium(t *testing.T) {
 	chromiumtest.Require(t)
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -58,6 +58,7 @@ func TestRefresh_chromium(t *testing.T) {
 		{"/meta", "", errorPageURL},
 		{"/header", "", errorPageURL},
 		{"/meta", `sandbox="allow-same-origin allow-forms"`, site.URL + "/meta"},
+		{"/header", `sandbox="allow-same-origin allow-forms"`, errorPageURL},
 	} {
 		t.Run(tc.path+" "+tc.attrs, func(t *testing.T) {
 			tab, cancel := chromedp.NewContext(b.bctx)
