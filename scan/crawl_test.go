@@ -501,3 +501,45 @@ func TestCrawl_visitedBounded(t *testing.T) {
 		t.Errorf("visited holds %d URLs, want 3", len(c.visited))
 	}
 }
+
+// FuzzCrawlLinks: any HTML gives at most limit links, each once, none the
+// page itself, each an http(s) URL of the page's origin in the form the
+// crawl keeps (parsing it and normalising it again changes nothing) and
+// none with a word of an unsafe link or a non-page extension.
+func FuzzCrawlLinks(f *testing.F) {
+	for _, body := range []string{
+		`<a href="g"><base href="/sub/"><a href="h"><iframe src="i"></iframe>`,
+		`<base href="http://[/"><a href="g"><a href="http://a.example/abs"><form action="s"></form>`,
+		`<base href="data:x/"><area href="../../x?q=a b#f"><frame src="//a.example/f">`,
+		`<a href=""><a href=" /p "><a href="/p#x"><a href="/logout"><a href="/x.png"><a href="HTTP://A.EXAMPLE:80/u">`,
+		`<form method=post action=/p></form><form action></form><form method=GET action="?q=1">`,
+		`<base href="https://b.example/"><a href="/other">`,
+	} {
+		f.Add(body, 5)
+	}
+	doc, _ := url.Parse("http://a.example/dir/page")
+	origin := originOf(doc)
+	self := normalizeURL(doc)
+	f.Fuzz(func(t *testing.T, body string, limit int) {
+		limit %= 20
+		links := crawlLinks([]byte(body), doc, origin, limit)
+		if len(links) > max(limit, 0) {
+			t.Errorf("%d links, limit %d", len(links), limit)
+		}
+		seen := map[string]bool{}
+		for _, l := range links {
+			if seen[l] || l == self {
+				t.Errorf("link %q twice, or the page itself", l)
+			}
+			seen[l] = true
+			u, err := url.Parse(l)
+			if err != nil {
+				t.Errorf("link %q does not parse: %v", l, err)
+				continue
+			}
+			if n, ok := crawlable(u, origin); !ok || n != l {
+				t.Errorf("link %q: crawlable gives %q, %v", l, n, ok)
+			}
+		}
+	})
+}
