@@ -86,6 +86,7 @@ type facts struct {
 
 	page              *page
 	top               *page // the top-level navigation; nil if it failed
+	direct            *page // from the address bar, when both were refused; or nil
 	topForeignV       framing.Verdict
 	errPage           *framing.Response
 	errPageForeignV   framing.Verdict
@@ -120,10 +121,10 @@ func (f *facts) evaluate(ancestor string) (framing.Verdict, error) {
 
 // judge fills in res's verdicts and findings for a page fetched as a framed
 // navigation. top, when not nil, is the same URL fetched as a top-level
-// navigation; errPage, when not nil, is the same origin's response to a
-// missing path.
-func judge(res *Result, p, top *page, errPage *framing.Response, chains [][]string) error {
-	f, err := newFacts(p, top, errPage)
+// navigation from another site, and direct as one from the address bar;
+// errPage, when not nil, is the same origin's response to a missing path.
+func judge(res *Result, p, top, direct *page, errPage *framing.Response, chains [][]string) error {
+	f, err := newFacts(p, top, direct, errPage)
 	if err != nil {
 		return err
 	}
@@ -188,8 +189,8 @@ func evaluateFrame(resp framing.Response, chain []string) (v framing.Verdict, fr
 	return dv, resp.URL, nil
 }
 
-func newFacts(p, top *page, errPage *framing.Response) (*facts, error) {
-	f := &facts{resp: p.resp, page: p, top: top, errPage: errPage}
+func newFacts(p, top, direct *page, errPage *framing.Response) (*facts, error) {
+	f := &facts{resp: p.resp, page: p, top: top, direct: direct, errPage: errPage}
 	var xfoValues []string
 	for _, h := range p.resp.Headers {
 		switch strings.ToLower(h.Name) {
@@ -1037,11 +1038,25 @@ func (f *facts) checkNoDocument(protected bool) []Finding {
 	return []Finding{{ID: "no-document", Severity: SeverityInfo, Message: msg, Evidence: ev, Fix: fix}}
 }
 
-// refused reports whether the server answers the framed navigation with an
-// error while it serves the top-level navigation: it refuses frames by
-// their Fetch Metadata (Sec-Fetch-Dest), as clickguard's guard package does.
-func (f *facts) refused() bool {
+// refused reports whether the framed navigation got a refusal rather than
+// the page: the server refuses frames (framesRefused) or every navigation
+// from another site (shutOut) by their Fetch Metadata.
+func (f *facts) refused() bool { return f.framesRefused() || f.shutOut() }
+
+// framesRefused reports whether the server answers the framed navigation
+// with an error while it serves the top-level navigation: it refuses frames
+// by their Fetch Metadata (Sec-Fetch-Dest), as clickguard's guard package
+// does.
+func (f *facts) framesRefused() bool {
 	return f.top != nil && f.resp.Status >= 400 && f.top.resp.Status < 400
+}
+
+// shutOut reports whether the server answers the framed navigation and the
+// top-level navigation from another site with an error, and serves the
+// page opened from the address bar: it opens only from its own site, as
+// clickguard's confirmation pages do (guard's ConfirmationHandler).
+func (f *facts) shutOut() bool {
+	return f.top != nil && f.direct != nil && f.resp.Status >= 400 && f.top.resp.Status >= 400 && f.direct.resp.Status < 400
 }
 
 // checkTopLevel compares the framed navigation with the top-level one.
@@ -1050,7 +1065,20 @@ func (f *facts) checkTopLevel() []Finding {
 		return nil
 	}
 	var out []Finding
-	if f.refused() {
+	if f.shutOut() {
+		out = append(out, Finding{
+			ID:       "cross-site-navigation-refused",
+			Severity: SeverityInfo,
+			Message: fmt.Sprintf("The server refuses every navigation from another site with Fetch Metadata, top-level ones too: it answers a framed navigation with status %d and a top-level navigation from another site (Sec-Fetch-Site: cross-site) with status %d, and serves the page, status %d, opened from the address bar (Sec-Fetch-Site: none). A foreign frame shows the refusal, and so does a window that another site opens, which also stops DoubleClickjacking (a page that opens this one under a user's double-click); browsers that send no Fetch Metadata still rely on the framing headers.",
+				f.resp.Status, f.top.resp.Status, f.direct.resp.Status),
+			Evidence: []string{
+				fmt.Sprintf("%s (Sec-Fetch-Dest: iframe): GET %s: status %d", frameNavigation.name, f.page.final.Redacted(), f.resp.Status),
+				fmt.Sprintf("%s (Sec-Fetch-Dest: document): GET %s: status %d", topNavigation.name, f.top.final.Redacted(), f.top.resp.Status),
+				fmt.Sprintf("%s (Sec-Fetch-Site: none): GET %s: status %d", directNavigation.name, f.direct.final.Redacted(), f.direct.resp.Status),
+			},
+		})
+	}
+	if f.framesRefused() {
 		out = append(out, Finding{
 			ID:       "framed-navigation-refused",
 			Severity: SeverityInfo,

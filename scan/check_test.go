@@ -687,7 +687,8 @@ func (b byDest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // TestRun_fetchMetadata checks that the verdicts judge what a frame of
 // another site receives, and the findings when a server answers framed
-// and top-level navigations differently.
+// and top-level navigations differently, or refuses both and serves the
+// page opened from the address bar.
 func TestRun_fetchMetadata(t *testing.T) {
 	t.Parallel()
 	const csp, xfo = "Content-Security-Policy", "X-Frame-Options"
@@ -713,6 +714,10 @@ func TestRun_fetchMetadata(t *testing.T) {
 			true, 200, 200, []string{"framing-headers-differ:medium", "no-protection:high"}},
 		{"guard refuses framed navigations", g.Handler(mux),
 			false, 403, 200, []string{"framed-navigation-refused:info"}},
+		{"guard's confirmation page opens only from its own site", g.Handler(g.ConfirmationHandler(mux)),
+			false, 403, 403, []string{"cross-site-navigation-refused:info"}},
+		{"refused to every navigation", byDest{frame: sitePage{status: 403, headers: none}, top: sitePage{status: 403, headers: none}},
+			false, 403, 403, nil},
 		{"refusal without framing headers", byDest{frame: sitePage{status: 403}, top: sitePage{headers: none}},
 			true, 403, 200, []string{"framed-navigation-refused:info", "framing-headers-differ:info", "no-protection:low"}},
 		{"protection only for framed navigations", byDest{frame: sitePage{headers: none}, top: sitePage{}},

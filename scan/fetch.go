@@ -37,23 +37,33 @@ type navigation struct {
 var (
 	// frameNavigation is a frame of another site navigating to the page:
 	// what an attacker's frame receives, and so what the verdicts judge.
-	frameNavigation = navigation{"framed navigation", navigationHeaders("iframe")}
+	frameNavigation = navigation{"framed navigation", navigationHeaders("iframe", "cross-site")}
 	// topNavigation is a top-level navigation to the page from a link on
 	// another site: what a visitor, or a check made without Fetch
 	// Metadata in mind, sees.
-	topNavigation = navigation{"top-level navigation", navigationHeaders("document")}
+	topNavigation = navigation{"top-level navigation", navigationHeaders("document", "cross-site")}
+	// directNavigation is the page opened from the address bar or a
+	// bookmark, with no other site involved: asked for only when the server
+	// refuses the top-level navigation from another site too.
+	directNavigation = navigation{"navigation from the address bar", navigationHeaders("document", "none")}
 )
 
-func navigationHeaders(dest string) [][2]string {
-	return [][2]string{
+// navigationHeaders are the headers of a navigation to dest (iframe,
+// document) whose Sec-Fetch-Site is site; one the user started with no
+// other site (none) says so with Sec-Fetch-User, as Chromium does.
+func navigationHeaders(dest, site string) [][2]string {
+	h := [][2]string{
 		{"User-Agent", UserAgent},
 		{"Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8"},
 		{"Accept-Language", "en-US,en;q=0.9"},
 		{"Sec-Fetch-Dest", dest},
 		{"Sec-Fetch-Mode", "navigate"},
-		{"Sec-Fetch-Site", "cross-site"},
-		{"Upgrade-Insecure-Requests", "1"},
+		{"Sec-Fetch-Site", site},
 	}
+	if site == "none" {
+		h = append(h, [2]string{"Sec-Fetch-User", "?1"})
+	}
+	return append(h, [2]string{"Upgrade-Insecure-Requests", "1"})
 }
 
 // page is one fetched document.

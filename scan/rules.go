@@ -187,6 +187,12 @@ var rules = []Rule{
 		Help:  "Keep sending the framing headers as well.",
 	},
 	{
+		ID: "cross-site-navigation-refused", Name: "CrossSiteNavigationRefused", Severity: SeverityInfo,
+		Short: "The server refuses every navigation from another site by its Fetch Metadata",
+		Full:  "The server answers a framed navigation and a top-level navigation from another site with an error (such as 403), and serves the page opened from the address bar. Neither a frame nor a window of another site shows the page, which also stops DoubleClickjacking. Browsers that send no Fetch Metadata still rely on the framing headers.",
+		Help:  "Keep sending the framing headers as well.",
+	},
+	{
 		ID: "redirected", Name: "Redirected", Severity: SeverityInfo,
 		Short: "The page was reached through redirects",
 		Full:  "Only the final response's headers decide framing.",

@@ -588,6 +588,7 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 	} else {
 		res.TopLevel = &TopLevel{FinalURL: top.final.Redacted(), Status: top.resp.Status}
 	}
+	direct := s.directPage(ctx, u, page, top, creds)
 	if c != nil {
 		// The links a visitor follows are those of the top-level
 		// navigation; a server that refuses frames shows them only there.
@@ -639,7 +640,7 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 			errPage = &p
 		}
 	}
-	if err := judge(&res, page, top, errPage, s.chains); err != nil {
+	if err := judge(&res, page, top, direct, errPage, s.chains); err != nil {
 		res.Err = err
 		res.Error = err.Error()
 		return res, found
@@ -648,6 +649,23 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 		prove(ctx, s.opts.Browser, s.opts.Timeout, s.limit, &res, creds, len(s.opts.Header) > 0)
 	}
 	return res, found
+}
+
+// directPage fetches u as a navigation from the address bar when the
+// server refused both its framed navigation p and its top-level navigation
+// from another site top: it may serve a page that opens only from its own
+// site (see facts.shutOut). It returns nil otherwise, or when the fetch
+// fails.
+func (s *scanner) directPage(ctx context.Context, u *url.URL, p, top *page, creds string) *page {
+	if top == nil || p.resp.Status < 400 || top.resp.Status < 400 {
+		return nil
+	}
+	d, err := s.fetch(ctx, u, directNavigation, creds)
+	if err != nil {
+		return nil
+	}
+	d.body = nil
+	return d
 }
 
 // hasCredentials reports whether the Cookie or Header option is set.

@@ -25,7 +25,8 @@ import (
 // The scan judges what a frame of another site receives: guard refuses
 // such framed navigations with 403 (and its framing headers) on every page
 // but the embeddable one, and the scan must say so, while the top-level
-// navigation shows that each page is served, signed in.
+// navigation shows that each page is served, signed in (a confirmation
+// page, which refuses that one too, opened from the address bar).
 func TestScan_ownApp(t *testing.T) {
 	t.Parallel()
 	o := signedInApp(t)
@@ -120,6 +121,11 @@ func TestScan_ownApp(t *testing.T) {
 		}
 		if got := slices.Contains(ids, "framed-navigation-refused"); got != refused {
 			t.Errorf("%s: framed-navigation-refused present = %v, want %v (findings %v)", r.URL, got, refused, ids)
+		}
+		// A confirmation page refuses both, and opens from the address bar.
+		shut := r.Status == http.StatusForbidden && top.Status == http.StatusForbidden
+		if got := slices.Contains(ids, "cross-site-navigation-refused"); got != shut {
+			t.Errorf("%s: cross-site-navigation-refused present = %v, want %v (findings %v)", r.URL, got, shut, ids)
 		}
 		// guard's refusal carries the same framing headers as the page.
 		if slices.Contains(ids, "framing-headers-differ") {
