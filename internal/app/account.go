@@ -84,7 +84,7 @@ func (a *App) renderAccount(w http.ResponseWriter, r *http.Request, status int, 
 func (a *App) checkPassword(w http.ResponseWriter, r *http.Request, u store.User, password string) (ok, done bool) {
 	ctx := r.Context()
 	attempt, reserved := a.reserveAttempt(w, r, "password check", "There have been too many wrong passwords in this session or from your network.",
-		store.SessionThrottleKey(a.sessions.Token(ctx)), store.AddrThrottleKey(throttleAddr(clientAddr(r))))
+		func(err error) { a.serverError(w, r, err) }, store.SessionThrottleKey(a.sessions.Token(ctx)), store.AddrThrottleKey(throttleAddr(clientAddr(r))))
 	if !reserved {
 		return false, true
 	}

@@ -189,7 +189,8 @@ func TestUnprotected(t *testing.T) {
 }
 
 // TestDynamoDBUnavailable: when DynamoDB fails, pages are a 503 that says to
-// try again, /readyz says not ready, and /healthz still answers.
+// try again (the sign-up form itself, with the username typed), /readyz
+// says not ready, and /healthz still answers.
 func TestDynamoDBUnavailable(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t)
@@ -203,8 +204,11 @@ func TestDynamoDBUnavailable(t *testing.T) {
 	defer md.EmulateFailureForTable(env.Tables.Data, server.FailureConditionNone)
 
 	r := b.postRaw("/signup", url.Values{"username": {"judy"}, "password": {goodPassword}, "csrf_token": {tok}})
-	if r.status != http.StatusServiceUnavailable || !strings.Contains(r.body, "Wait a moment and try again") {
+	if r.status != http.StatusServiceUnavailable || !strings.Contains(r.body, "send the form again in a moment") {
 		t.Errorf("signup with DynamoDB failing: status %d, want 503 with advice", r.status)
+	}
+	if got, _, _ := field(t, r.body, "username"); got != "judy" {
+		t.Errorf("signup with DynamoDB failing: the form holds username %q, want judy", got)
 	}
 	if strings.Contains(srv.logs.String(), "level=ERROR msg=\"request failed\"") {
 		t.Error("an unavailable DynamoDB was logged as this process's error; want a warning")

@@ -153,12 +153,19 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) {
 		a.renderSignup(w, r, http.StatusUnprocessableEntity, shown, errs)
 		return
 	}
+	// A failure of the server or of DynamoDB brings the form back, with
+	// the username.
+	failed := func(err error) {
+		a.formFailed(w, r, err, "Your account could not be created", func(status int, msg string) {
+			a.renderSignup(w, r, status, shown, oneError(msg))
+		})
+	}
 	// Each sign-up with a valid form takes a slot of its address's sign-up
 	// throttle and keeps it, whether the name is free or taken: one address
 	// can neither make accounts without end nor probe names faster. Only a
 	// server too busy to hash gives it back.
 	attempt, ok := a.reserveAttempt(w, r, "sign-up", "There have been too many accounts created from your network.",
-		store.SignupThrottleKey(throttleAddr(clientAddr(r))))
+		failed, store.SignupThrottleKey(throttleAddr(clientAddr(r))))
 	if !ok {
 		return
 	}
@@ -167,7 +174,7 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, errBusy) {
 			a.releaseAttempt(r, attempt)
 		}
-		a.serverError(w, r, fmt.Errorf("app: signup: %w", err))
+		failed(fmt.Errorf("app: signup: %w", err))
 		return
 	}
 	act := a.actor(r)
@@ -178,7 +185,11 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) {
 		a.renderSignup(w, r, http.StatusConflict, shown, oneError("That username is taken. Choose another one.", "username"))
 		return
 	case err != nil:
-		a.serverError(w, r, fmt.Errorf("app: signup %q: %w", username, err))
+		a.formFailed(w, r, fmt.Errorf("app: signup %q: %w", username, err), "Your account could not be created", func(status int, msg string) {
+			// A write whose answer was lost may have been made.
+			msg += " If the username is then taken, your account was made after all: log in with it."
+			a.renderSignup(w, r, status, shown, oneError(msg))
+		})
 		return
 	}
 	if err := a.startSession(r, u.Username, u.PasswordHash); errors.Is(err, errAccountChanged) {
@@ -283,6 +294,23 @@ func (a *App) afterLogin(r *http.Request) string {
 	return "/items"
 }
 
+// formFailed answers err, a failure of the server or of DynamoDB, or a
+// server too busy to hash (errBusy), on the login or sign-up form: logged
+// as serverError logs it, it calls again with the status and a message
+// that begins with lead and says why and to send the form again, to show
+// the form again with the username (a password is never shown again).
+func (a *App) formFailed(w http.ResponseWriter, r *http.Request, err error, lead string, again func(status int, msg string)) {
+	status := a.failed(w, r, err)
+	why := "something went wrong on the server. Enter your password and send the form again."
+	switch {
+	case errors.Is(err, errBusy):
+		why = "the server is checking too many passwords. Enter your password and send the form again in a moment."
+	case status == http.StatusServiceUnavailable:
+		why = "the database did not answer in time. Enter your password and send the form again in a moment."
+	}
+	again(status, lead+" just now: "+why)
+}
+
 // errBadLogin is the only message a failed login gets, whether the user
 // exists or not.
 const errBadLogin = "The username or password is not correct."
@@ -324,10 +352,17 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 		a.renderLogin(w, r, http.StatusUnprocessableEntity, shown, oneError("Enter your username and your password.", "username", "password"))
 		return
 	}
+	// A failure of the server or of DynamoDB brings the form back, with
+	// the username.
+	fail := func(err error) {
+		a.formFailed(w, r, err, "You could not be logged in", func(status int, msg string) {
+			a.renderLogin(w, r, status, shown, oneError(msg))
+		})
+	}
 	ctx := r.Context()
 	userKey := store.UserThrottleKey(strings.ToLower(limit(username, 64)))
 	attempt, ok := a.reserveAttempt(w, r, "login", "There have been too many failed log-in attempts for this account or from your network.",
-		userKey, store.AddrThrottleKey(throttleAddr(clientAddr(r))))
+		fail, userKey, store.AddrThrottleKey(throttleAddr(clientAddr(r))))
 	if !ok {
 		return
 	}
@@ -345,7 +380,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 			known, deleting = true, true
 		case errors.Is(err, store.ErrNotFound):
 		case err != nil:
-			a.serverError(w, r, fmt.Errorf("app: login: %w", err))
+			fail(fmt.Errorf("app: login: %w", err))
 			return
 		default:
 			known = true
@@ -363,7 +398,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 			// The server's load is no guess of the password.
 			a.releaseAttempt(r, attempt)
 		}
-		a.serverError(w, r, fmt.Errorf("app: login %q: %w", username, err))
+		fail(fmt.Errorf("app: login %q: %w", username, err))
 		return
 	}
 	ok = ok && known
@@ -384,7 +419,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 			err = a.recordLogin(r, u.Username, failed.detail())
 		}
 		if err != nil && !errors.Is(err, errAccountChanged) {
-			a.serverError(w, r, fmt.Errorf("app: login %q: %w", username, err))
+			fail(fmt.Errorf("app: login %q: %w", username, err))
 			return
 		}
 		ok = err == nil

@@ -48,7 +48,7 @@ func TestStartSession_TrackFails(t *testing.T) {
 		start func(b *browser) response
 		want  string // what the page must say
 	}{
-		{"login", func(b *browser) response { return b.login("alice", testPassword) }, "Wait a moment and try again."},
+		{"login", func(b *browser) response { return b.login("alice", testPassword) }, "You could not be logged in just now: the database did not answer in time."},
 		{"signup", func(b *browser) response { return b.signup("alice", testPassword) }, "Your account alice was created"},
 	}
 	for _, tc := range tests {

@@ -3,6 +3,7 @@ package app_test
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -110,6 +111,95 @@ func TestSaveFailed(t *testing.T) {
 			}
 			if got := textareaValue(t, alice.get("/account").body, "origins"); got != origins {
 				t.Errorf("saved allowlist %q, want %q", got, origins)
+			}
+		})
+	}
+}
+
+// TestAuthFormFailed: when DynamoDB does not answer (a 503) or the server
+// fails (a 500) on the sign-up or login form, the form comes back with the
+// username typed, saying why and to send it again, with a token that
+// works; sent again once the failure is over, it goes through.
+func TestAuthFormFailed(t *testing.T) {
+	t.Parallel()
+	// fail decides, while set, which DynamoDB calls fail and how.
+	var fail atomic.Pointer[func(op string, in any) error]
+	env := newEnv(t)
+	data, sessions := env.Tables.Data, env.Tables.Sessions // the throttle's in sessions
+	env = env.InterceptedInput(func(op string, in any) error {
+		if f := fail.Load(); f != nil {
+			return (*f)(op, in)
+		}
+		return nil
+	})
+	srv := newServer(t, env, app.Config{})
+	user(t, srv, "alice")
+	unavailable, bug := fmt.Errorf("write cut off: %w", store.ErrUnavailable), errors.New("a bug")
+	// The calls to fail: the throttle's writes, the account's write, the
+	// account's read.
+	throttle := func(_ string, in any) bool { return writesTable(in, sessions) }
+	account := func(op string, _ any) bool { return op == "TransactWriteItems" }
+	read := func(_ string, in any) bool { return readsTable(in, data) }
+	for _, tc := range []struct {
+		name     string
+		page     string
+		form     url.Values
+		calls    func(op string, in any) bool
+		err      error
+		status   int
+		says     []string
+		username string // in the form that comes back
+	}{
+		{"sign-up, the throttle unavailable", "/signup", url.Values{"username": {"bob"}, "password": {goodPassword}}, throttle, unavailable,
+			http.StatusServiceUnavailable, []string{"Your account could not be created just now: the database did not answer in time."}, "bob"},
+		{"sign-up, the account's write failing", "/signup", url.Values{"username": {"carol"}, "password": {goodPassword}}, account, bug,
+			http.StatusInternalServerError, []string{"Your account could not be created just now: something went wrong on the server.",
+				"If the username is then taken, your account was made after all: log in with it."}, "carol"},
+		{"login, the throttle failing", "/login", url.Values{"username": {"Alice"}, "password": {testPassword}}, throttle, bug,
+			http.StatusInternalServerError, []string{"You could not be logged in just now: something went wrong on the server."}, "alice"},
+		{"login, the account unreadable", "/login", url.Values{"username": {"alice"}, "password": {testPassword}}, read, unavailable,
+			http.StatusServiceUnavailable, []string{"You could not be logged in just now: the database did not answer in time."}, "alice"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newTab(t, srv)
+			form := maps.Clone(tc.form)
+			form.Set("csrf_token", tokenIn(b.get(tc.page).body))
+			failing := func(op string, in any) error {
+				if tc.calls(op, in) {
+					return tc.err
+				}
+				return nil
+			}
+			fail.Store(&failing)
+			r := b.postRaw(tc.page, form)
+			fail.Store(nil)
+			if r.status != tc.status || tokenIn(r.body) == "" {
+				t.Fatalf("status %d; want %d and the form, with a token:\n%s", r.status, tc.status, r.body)
+			}
+			for _, s := range tc.says {
+				if !strings.Contains(r.body, s) {
+					t.Errorf("the page does not say %q", s)
+				}
+			}
+			// Only a lost answer to the account's own write may have made it.
+			if made := strings.Contains(r.body, "made after all"); made != (tc.name == "sign-up, the account's write failing") {
+				t.Errorf("the page says the account may have been made: %v", made)
+			}
+			if want := map[int]string{http.StatusServiceUnavailable: "5"}[tc.status]; r.header.Get("Retry-After") != want {
+				t.Errorf("Retry-After %q, want %q", r.header.Get("Retry-After"), want)
+			}
+			if got, _, _ := field(t, r.body, "username"); got != tc.username {
+				t.Errorf("the form holds username %q, want %q", got, tc.username)
+			}
+			if got, _, _ := field(t, r.body, "password"); got != "" {
+				t.Errorf("the form holds the password %q", got)
+			}
+			if b.loggedIn() {
+				t.Fatal("logged in after the failure")
+			}
+			form.Set("csrf_token", tokenIn(r.body))
+			if again := b.postRaw(tc.page, form); again.status != http.StatusSeeOther || !b.loggedIn() {
+				t.Errorf("sent again: status %d, logged in %v; want 303 and a session", again.status, b.loggedIn())
 			}
 		})
 	}

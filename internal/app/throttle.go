@@ -23,16 +23,17 @@ func (a *App) releaseAttempt(r *http.Request, attempt *store.Attempt) {
 // reserveAttempt takes a slot for one attempt in the throttle of each of
 // keys (store.ReserveAttempt) before the password is checked. When a key
 // has used up its limit it answers 429, saying why and when to try again;
-// when the store fails, the error page (what names the throttle in the
-// error). Either way it returns false and the caller returns.
-func (a *App) reserveAttempt(w http.ResponseWriter, r *http.Request, what, why string, keys ...string) (*store.Attempt, bool) {
+// when the store fails, it calls failed, which answers (what names the
+// throttle in the error). Either way it returns false and the caller
+// returns.
+func (a *App) reserveAttempt(w http.ResponseWriter, r *http.Request, what, why string, failed func(error), keys ...string) (*store.Attempt, bool) {
 	attempt, err := a.store.ReserveAttempt(r.Context(), keys...)
 	if tm, ok := errors.AsType[*store.TooManyAttemptsError](err); ok {
 		a.tooManyAttempts(w, r, tm.RetryAfter, why)
 		return nil, false
 	}
 	if err != nil {
-		a.serverError(w, r, fmt.Errorf("app: %s throttle: %w", what, err))
+		failed(fmt.Errorf("app: %s throttle: %w", what, err))
 		return nil, false
 	}
 	return attempt, true
