@@ -424,6 +424,28 @@ func TestCrawl_base(t *testing.T) {
 	}
 }
 
+// TestCrawl_shutOut: a page that opens only from its own site (refused to
+// frames and to top-level navigations from other sites, served from the
+// address bar) is crawled from the page the address bar gets.
+func TestCrawl_shutOut(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
+		switch {
+		case r.URL.Path == "/next":
+			fmt.Fprint(w, `<!doctype html><p>next`)
+		case r.Header.Get("Sec-Fetch-Site") != "none":
+			http.Error(w, "Forbidden", http.StatusForbidden)
+		default:
+			fmt.Fprint(w, `<!doctype html><a href="/next">next</a>`)
+		}
+	}))
+	defer srv.Close()
+	got, _ := crawlRun(t, Options{Crawl: 5, SkipErrorPage: true}, srv.URL+"/confirm")
+	if want := []string{srv.URL + "/confirm", srv.URL + "/next <- " + srv.URL + "/confirm"}; !slices.Equal(got, want) {
+		t.Errorf("scanned:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
 // TestCrawl_unicodeHost: a link that names the page's host in Unicode is
 // of the page's origin, as a browser's URL parser maps it to ASCII; one
 // whose host browsers refuse is no link.

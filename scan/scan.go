@@ -591,9 +591,12 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 	direct := s.directPage(ctx, u, page, top, creds)
 	if c != nil {
 		// The links a visitor follows are those of the top-level
-		// navigation; a server that refuses frames shows them only there.
+		// navigation; a server that refuses frames shows them only there,
+		// and one that refuses other sites only from the address bar.
 		from := page
-		if top != nil {
+		if direct != nil {
+			from = direct
+		} else if top != nil {
 			from = top
 		}
 		scope := c.origin
@@ -631,6 +634,9 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 		}
 		page.body, from.body = nil, nil
 	}
+	if direct != nil {
+		direct.body = nil
+	}
 
 	var errPage *framing.Response
 	// Nothing to probe where nothing was fetched: a bad port's error pages
@@ -653,18 +659,17 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 
 // directPage fetches u as a navigation from the address bar when the
 // server refused both its framed navigation p and its top-level navigation
-// from another site top: it may serve a page that opens only from its own
-// site (see facts.shutOut). It returns nil otherwise, or when the fetch
-// fails.
+// from another site top, and returns it if the server serves it there: a
+// page that opens only from its own site (see facts.shutOut). It returns
+// nil otherwise.
 func (s *scanner) directPage(ctx context.Context, u *url.URL, p, top *page, creds string) *page {
 	if top == nil || p.resp.Status < 400 || top.resp.Status < 400 {
 		return nil
 	}
 	d, err := s.fetch(ctx, u, directNavigation, creds)
-	if err != nil {
+	if err != nil || d.resp.Status >= 400 {
 		return nil
 	}
-	d.body = nil
 	return d
 }
 
