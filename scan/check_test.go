@@ -707,25 +707,26 @@ func TestRun_fetchMetadata(t *testing.T) {
 		framable      bool // the foreign verdict
 		status, topSt int
 		want          []string
+		addressBar    int // the status from the address bar; 0: not asked
 	}{
 		{"XFO only for top-level navigations", byDest{frame: sitePage{}, top: sitePage{headers: [][2]string{{xfo, "DENY"}}}},
-			true, 200, 200, []string{"framing-headers-differ:medium", "no-protection:high"}},
+			true, 200, 200, []string{"framing-headers-differ:medium", "no-protection:high"}, 0},
 		{"frame-ancestors only for top-level navigations", byDest{frame: sitePage{}, top: sitePage{headers: none}},
-			true, 200, 200, []string{"framing-headers-differ:medium", "no-protection:high"}},
+			true, 200, 200, []string{"framing-headers-differ:medium", "no-protection:high"}, 0},
 		{"guard refuses framed navigations", g.Handler(mux),
-			false, 403, 200, []string{"framed-navigation-refused:info"}},
+			false, 403, 200, []string{"framed-navigation-refused:info"}, 0},
 		{"guard's confirmation page opens only from its own site", g.Handler(g.ConfirmationHandler(mux)),
-			false, 403, 403, []string{"cross-site-navigation-refused:info"}},
+			false, 403, 403, []string{"cross-site-navigation-refused:info"}, 200},
 		{"refused to every navigation", byDest{frame: sitePage{status: 403, headers: none}, top: sitePage{status: 403, headers: none}},
-			false, 403, 403, nil},
+			false, 403, 403, nil, 403},
 		{"refusal without framing headers", byDest{frame: sitePage{status: 403}, top: sitePage{headers: none}},
-			true, 403, 200, []string{"framed-navigation-refused:info", "framing-headers-differ:info", "no-protection:low"}},
+			true, 403, 200, []string{"framed-navigation-refused:info", "framing-headers-differ:info", "no-protection:low"}, 0},
 		{"protection only for framed navigations", byDest{frame: sitePage{headers: none}, top: sitePage{}},
-			false, 200, 200, []string{"framing-headers-differ:low"}},
+			false, 200, 200, []string{"framing-headers-differ:low"}, 0},
 		{"other directives differ", byDest{frame: sitePage{headers: [][2]string{{csp, "frame-ancestors 'none'"}}}, top: sitePage{headers: [][2]string{{csp, "default-src 'self'; frame-ancestors  'none'"}}}},
-			false, 200, 200, nil},
+			false, 200, 200, nil, 0},
 		{"same answer", byDest{frame: sitePage{headers: none}, top: sitePage{headers: none}},
-			false, 200, 200, nil},
+			false, 200, 200, nil, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -744,6 +745,25 @@ func TestRun_fetchMetadata(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want, idSeverities(r)); diff != "" {
 				t.Errorf("findings mismatch (-want +got):\n%s\nfindings: %+v", diff, r.Findings)
+			}
+			if ab := r.AddressBar; tc.addressBar == 0 && ab != nil || tc.addressBar != 0 && (ab == nil || ab.Status != tc.addressBar || ab.Error != "") {
+				t.Errorf("address bar %+v, want status %d (0: not asked)", ab, tc.addressBar)
+			}
+			// The text report tells the statuses apart.
+			var text strings.Builder
+			rep := scan.NewReport(&text, scan.FormatText, false)
+			if err := rep.Add(r); err != nil {
+				t.Fatal(err)
+			}
+			line := fmt.Sprintf("status %d\n", tc.status)
+			switch {
+			case tc.addressBar != 0 && tc.addressBar != tc.topSt:
+				line = fmt.Sprintf("status %d as a framed navigation, %d as a top-level navigation from another site, %d from the address bar\n", tc.status, tc.topSt, tc.addressBar)
+			case tc.topSt != tc.status:
+				line = fmt.Sprintf("status %d as a framed navigation, %d as a top-level navigation\n", tc.status, tc.topSt)
+			}
+			if !strings.Contains(text.String(), line) {
+				t.Errorf("the text report does not say %q:\n%s", line, text.String())
 			}
 		})
 	}

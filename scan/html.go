@@ -346,12 +346,10 @@ func (r *Report) htmlPage(v *htmlResult, res Result) {
 			v.Redirects = append(v.Redirects, Redirect{URL: clean(rd.URL), Status: rd.Status, Location: clean(rd.Location)})
 		}
 	}
-	switch t := res.TopLevel; {
-	case t == nil:
-	case t.Error != "":
+	if t := res.TopLevel; t != nil && t.Error != "" {
 		v.TopLevel = "the top-level navigation failed: " + clean(t.Error)
-	case t.Status != res.Status:
-		v.TopLevel = fmt.Sprintf("%d as a top-level navigation", t.Status)
+	} else {
+		v.TopLevel = otherNavigations(res)
 	}
 	page := pageOrigin(res)
 	for _, vd := range res.Verdicts {

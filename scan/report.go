@@ -342,8 +342,8 @@ func (r *Report) text(res Result) string {
 	if res.NotFetched != "" {
 		fmt.Fprintf(&b, ": %s", clean(res.NotFetched))
 	}
-	if t := res.TopLevel; t != nil && t.Error == "" && t.Status != res.Status {
-		fmt.Fprintf(&b, " as a framed navigation, %d as a top-level navigation", t.Status)
+	if other := otherNavigations(res); other != "" {
+		fmt.Fprintf(&b, " as a framed navigation, %s", other)
 	}
 	if res.Crawl != "" {
 		fmt.Fprintf(&b, "\n  crawl: %s", clean(res.Crawl))
@@ -441,4 +441,20 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// otherNavigations says how the server answered the URL's other
+// navigations, when that tells something: "200 as a top-level navigation"
+// when its status differs from the framed navigation's, and the address
+// bar's status too when that differs (see Result.AddressBar); or "".
+func otherNavigations(res Result) string {
+	t, ab := res.TopLevel, res.AddressBar
+	switch {
+	case t == nil || t.Error != "":
+	case ab != nil && ab.Error == "" && ab.Status != t.Status:
+		return fmt.Sprintf("%d as a top-level navigation from another site, %d from the address bar", t.Status, ab.Status)
+	case t.Status != res.Status:
+		return fmt.Sprintf("%d as a top-level navigation", t.Status)
+	}
+	return ""
 }

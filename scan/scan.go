@@ -214,8 +214,15 @@ type Result struct {
 	// scheme than http and https (data:, mailto:, an application's own),
 	// where browsers follow no redirect. Status is then 0, and every
 	// verdict blocked.
-	NotFetched string     `json:"not_fetched,omitempty"`
-	TopLevel   *TopLevel  `json:"top_level,omitempty"`
+	NotFetched string    `json:"not_fetched,omitempty"`
+	TopLevel   *TopLevel `json:"top_level,omitempty"`
+	// AddressBar, when the server answered both the framed and the
+	// top-level navigation with a 4xx status, is the same URL fetched as a
+	// navigation from the address bar (Sec-Fetch-Site: none): served there,
+	// the page opens only from its own site (the finding
+	// cross-site-navigation-refused); refused there too, it refuses every
+	// visitor. Nil otherwise.
+	AddressBar *TopLevel  `json:"address_bar,omitempty"`
 	Redirects  []Redirect `json:"redirects,omitempty"`
 	Verdicts   []Verdict  `json:"verdicts"`
 	Findings   []Finding  `json:"findings"`
@@ -236,10 +243,10 @@ type Result struct {
 	Err error `json:"-"`
 }
 
-// TopLevel is the response to a URL fetched as a top-level navigation from
-// another site (Sec-Fetch-Dest: document), for comparison with the framed
-// navigation that the verdicts judge. When Error is not empty that fetch
-// failed and only Error is meaningful.
+// TopLevel is the response to a URL fetched as a top-level navigation
+// (Sec-Fetch-Dest: document), from another site or from the address bar,
+// for comparison with the framed navigation that the verdicts judge. When
+// Error is not empty that fetch failed and only Error is meaningful.
 type TopLevel struct {
 	FinalURL string `json:"final_url"`
 	Status   int    `json:"status"`
@@ -588,7 +595,16 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 	} else {
 		res.TopLevel = &TopLevel{FinalURL: top.final.Redacted(), Status: top.resp.Status}
 	}
-	direct := s.directPage(ctx, u, page, top, creds)
+	direct, err := s.directPage(ctx, u, page, top, creds)
+	switch {
+	case err != nil:
+		res.AddressBar = &TopLevel{Error: err.Error()}
+	case direct != nil:
+		res.AddressBar = &TopLevel{FinalURL: direct.final.Redacted(), Status: direct.resp.Status}
+		if direct.resp.Status >= 400 {
+			direct = nil // a refusal: neither judged nor crawled
+		}
+	}
 	if c != nil {
 		// The links a visitor follows are those of the top-level
 		// navigation; a server that refuses frames shows them only there,
@@ -659,18 +675,15 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 
 // directPage fetches u as a navigation from the address bar when the
 // server refused both its framed navigation p and its top-level navigation
-// from another site top, and returns it if the server serves it there: a
-// page that opens only from its own site (see facts.shutOut). It returns
-// nil otherwise.
-func (s *scanner) directPage(ctx context.Context, u *url.URL, p, top *page, creds string) *page {
-	if top == nil || p.resp.Status < 400 || top.resp.Status < 400 {
-		return nil
+// from another site top (a 4xx status; a 5xx is the server's failure):
+// served there, the page opens only from its own site (see
+// facts.shutOut). It returns nil, nil when it need not ask.
+func (s *scanner) directPage(ctx context.Context, u *url.URL, p, top *page, creds string) (*page, error) {
+	refused := func(p *page) bool { return p.resp.Status >= 400 && p.resp.Status <= 499 }
+	if top == nil || !refused(p) || !refused(top) {
+		return nil, nil
 	}
-	d, err := s.fetch(ctx, u, directNavigation, creds)
-	if err != nil || d.resp.Status >= 400 {
-		return nil
-	}
-	return d
+	return s.fetch(ctx, u, directNavigation, creds)
 }
 
 // hasCredentials reports whether the Cookie or Header option is set.
