@@ -225,7 +225,9 @@ const (
 // BodyTooLarge reports whether err, a refusal of the token check (see
 // [Reason]), says the body is larger than the server takes, so that a deny
 // handler of the application's own can answer 413 as the default one does
-// (see [Guard.DenyHandler]).
+// (see [Guard.DenyHandler]). It says the same of an error of the
+// application's own form parsing on a body cut off by
+// [http.MaxBytesReader].
 func BodyTooLarge(err error) bool {
 	_, ok := errors.AsType[*http.MaxBytesError](err)
 	return ok || errors.Is(err, multipart.ErrMessageTooLarge)

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/clickguard/clickguard/guard"
 	"github.com/clickguard/clickguard/internal/store"
 )
 
@@ -114,7 +115,7 @@ func validatePassword(p string) string {
 // a body over the limit, 400 otherwise) and returns false.
 func (a *App) parseForm(w http.ResponseWriter, r *http.Request) bool {
 	if err := r.ParseForm(); err != nil {
-		if isTooLarge(err) {
+		if guard.BodyTooLarge(err) { // cut off at the limit (limitBody)
 			a.clientError(w, r, http.StatusRequestEntityTooLarge)
 			return false
 		}
@@ -122,13 +123,6 @@ func (a *App) parseForm(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	return true
-}
-
-// isTooLarge reports whether err comes from reading a body cut off at the
-// limit (limitBody).
-func isTooLarge(err error) bool {
-	_, ok := errors.AsType[*http.MaxBytesError](err)
-	return ok
 }
 
 // signup creates an account and logs it in. Sign-ups are throttled per
