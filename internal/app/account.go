@@ -79,12 +79,13 @@ func (a *App) renderAccount(w http.ResponseWriter, r *http.Request, status int, 
 // session cannot guess the password any faster here than at the login
 // form. They are not counted per account, so that failing logins for an
 // account cannot lock its owner out of changing the password, which is how
-// the owner shuts out a stolen session. On a store failure, or when the
-// throttle is exceeded, it has answered and returns ok false with done true.
-func (a *App) checkPassword(w http.ResponseWriter, r *http.Request, u store.User, password string) (ok, done bool) {
+// the owner shuts out a stolen session. When the throttle is exceeded it
+// has answered, and on a failure of the store or of hashing it has called
+// failed, which answers; either way it returns ok false with done true.
+func (a *App) checkPassword(w http.ResponseWriter, r *http.Request, u store.User, password string, failed func(error)) (ok, done bool) {
 	ctx := r.Context()
 	attempt, reserved := a.reserveAttempt(w, r, "password check", "There have been too many wrong passwords in this session or from your network.",
-		func(err error) { a.serverError(w, r, err) }, store.SessionThrottleKey(a.sessions.Token(ctx)), store.AddrThrottleKey(throttleAddr(clientAddr(r))))
+		failed, store.SessionThrottleKey(a.sessions.Token(ctx)), store.AddrThrottleKey(throttleAddr(clientAddr(r))))
 	if !reserved {
 		return false, true
 	}
@@ -96,7 +97,7 @@ func (a *App) checkPassword(w http.ResponseWriter, r *http.Request, u store.User
 		a.releaseAttempt(r, attempt) // the server's load is no guess
 	}
 	if err != nil {
-		a.serverError(w, r, fmt.Errorf("app: verify password of %q: %w", u.Username, err))
+		failed(fmt.Errorf("app: verify password of %q: %w", u.Username, err))
 		return false, true
 	}
 	if match {
@@ -119,7 +120,15 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
 	}
 	current, next, confirm := r.PostFormValue("current_password"), r.PostFormValue("new_password"), r.PostFormValue("confirm_password")
 	origins := strings.Join(u.EmbedOrigins, "\n")
-	ok, done := a.checkPassword(w, r, u, current)
+	// A failure of the server or of DynamoDB before the password is
+	// changed brings the form back, saying so; then says maybe adds to it.
+	failedThen := func(err error, maybe string) {
+		a.formFailed(w, r, err, "Your password could not be changed", "the three passwords", func(status int, msg string) {
+			a.renderAccount(w, r, status, u.Version, origins, nil, oneError(msg+maybe))
+		})
+	}
+	failed := func(err error) { failedThen(err, "") }
+	ok, done := a.checkPassword(w, r, u, current, failed)
 	if done {
 		return
 	}
@@ -148,7 +157,7 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
 	}
 	hash, err := a.hashPassword(ctx, next)
 	if err != nil {
-		a.serverError(w, r, fmt.Errorf("app: hash password: %w", err))
+		failed(fmt.Errorf("app: hash password: %w", err))
 		return
 	}
 	// Sign the other sessions out before the change as well as after it:
@@ -156,11 +165,15 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
 	// is an error, but a stolen session has ended all the same. (Should the
 	// change fail, they are signed out and the password is unchanged.)
 	if _, err := a.sessStore.EndOthers(ctx, u.Username, store.SessionID(a.sessions.Token(ctx))); err != nil {
-		a.serverError(w, r, fmt.Errorf("app: end other sessions of %q: %w", u.Username, err))
+		failed(fmt.Errorf("app: end other sessions of %q: %w", u.Username, err))
 		return
 	}
 	if err := a.store.SetPassword(ctx, u.Username, hash, u.Version, a.actor(r)); err != nil {
-		a.storeError(w, r, err)
+		if !a.storeRefusal(w, r, err) {
+			// A change whose answer was lost may have been made.
+			failedThen(fmt.Errorf("app: set password of %q: %w", u.Username, err),
+				" If your current password is then refused, the password was changed after all: the new one is yours.")
+		}
 		return
 	}
 	// End every session, this one included, then start a fresh one: a
@@ -295,7 +308,20 @@ func (a *App) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	password := r.PostFormValue("password")
-	ok, done := a.checkPassword(w, r, u, password)
+	again := func(status int, errs formErrors) {
+		a.render(w, r, status, "account_delete", accountDeletePage{
+			page:   a.newPage(r, errorTitle("Delete your account?", errs)),
+			Errors: errs,
+		})
+	}
+	// A failure of the server or of DynamoDB before anything is deleted
+	// brings the form back, saying so.
+	failed := func(err error) {
+		a.formFailed(w, r, err, "Your account could not be deleted", "your password", func(status int, msg string) {
+			again(status, oneError(msg))
+		})
+	}
+	ok, done := a.checkPassword(w, r, u, password, failed)
 	if done {
 		return
 	}
@@ -304,11 +330,7 @@ func (a *App) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		if password == "" {
 			msg = "Enter your password to delete your account."
 		}
-		errs := oneError(msg, "password")
-		a.render(w, r, http.StatusUnprocessableEntity, "account_delete", accountDeletePage{
-			page:   a.newPage(r, errorTitle("Delete your account?", errs)),
-			Errors: errs,
-		})
+		again(http.StatusUnprocessableEntity, oneError(msg, "password"))
 		return
 	}
 	err := a.store.DeleteAccount(ctx, u.Username, a.actor(r))
@@ -321,7 +343,12 @@ func (a *App) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		a.logger.WarnContext(ctx, "account deleted, its data not all removed yet", slog.String("username", u.Username),
 			slog.Any("error", err), slog.String("request_id", requestID(r)))
 	case err != nil:
-		a.storeError(w, r, err)
+		// Before the mark nothing is deleted. (If the mark was made and
+		// its answer lost, the account is gone, and the form sent again
+		// says so.)
+		if !a.storeRefusal(w, r, err) {
+			failed(fmt.Errorf("app: delete account %q: %w", u.Username, err))
+		}
 		return
 	default:
 		a.logger.InfoContext(ctx, "account deleted", slog.String("username", u.Username), slog.String("request_id", requestID(r)))

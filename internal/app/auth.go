@@ -150,7 +150,7 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) {
 	// A failure of the server or of DynamoDB brings the form back, with
 	// the username.
 	failed := func(err error) {
-		a.formFailed(w, r, err, "Your account could not be created", func(status int, msg string) {
+		a.formFailed(w, r, err, "Your account could not be created", "your password", func(status int, msg string) {
 			a.renderSignup(w, r, status, shown, oneError(msg))
 		})
 	}
@@ -179,7 +179,7 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) {
 		a.renderSignup(w, r, http.StatusConflict, shown, oneError("That username is taken. Choose another one.", "username"))
 		return
 	case err != nil:
-		a.formFailed(w, r, fmt.Errorf("app: signup %q: %w", username, err), "Your account could not be created", func(status int, msg string) {
+		a.formFailed(w, r, fmt.Errorf("app: signup %q: %w", username, err), "Your account could not be created", "your password", func(status int, msg string) {
 			// A write whose answer was lost may have been made.
 			msg += " If the username is then taken, your account was made after all: log in with it."
 			a.renderSignup(w, r, status, shown, oneError(msg))
@@ -289,20 +289,22 @@ func (a *App) afterLogin(r *http.Request) string {
 }
 
 // formFailed answers err, a failure of the server or of DynamoDB, or a
-// server too busy to hash (errBusy), on the login or sign-up form: logged
-// as serverError logs it, it calls again with the status and a message
-// that begins with lead and says why and to send the form again, to show
-// the form again with the username (a password is never shown again).
-func (a *App) formFailed(w http.ResponseWriter, r *http.Request, err error, lead string, again func(status int, msg string)) {
+// server too busy to hash (errBusy), on a form with a password (logging
+// in, signing up, changing the password, deleting the account): logged as
+// serverError logs it, it calls again with the status and a message that
+// begins with lead, says why, and asks to enter again what retype names
+// ("your password") and send the form again, to show the form again with
+// what else was typed (a password is never shown again).
+func (a *App) formFailed(w http.ResponseWriter, r *http.Request, err error, lead, retype string, again func(status int, msg string)) {
 	status := a.failed(w, r, err)
-	why := "something went wrong on the server. Enter your password and send the form again."
+	why, when := "something went wrong on the server", ""
 	switch {
 	case errors.Is(err, errBusy):
-		why = "the server is checking too many passwords. Enter your password and send the form again in a moment."
+		why, when = "the server is checking too many passwords", " in a moment"
 	case status == http.StatusServiceUnavailable:
-		why = "the database did not answer in time. Enter your password and send the form again in a moment."
+		why, when = "the database did not answer in time", " in a moment"
 	}
-	again(status, lead+" just now: "+why)
+	again(status, lead+" just now: "+why+". Enter "+retype+" and send the form again"+when+".")
 }
 
 // errBadLogin is the only message a failed login gets, whether the user
@@ -349,7 +351,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	// A failure of the server or of DynamoDB brings the form back, with
 	// the username.
 	fail := func(err error) {
-		a.formFailed(w, r, err, "You could not be logged in", func(status int, msg string) {
+		a.formFailed(w, r, err, "You could not be logged in", "your password", func(status int, msg string) {
 			a.renderLogin(w, r, status, shown, oneError(msg))
 		})
 	}

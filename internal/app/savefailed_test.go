@@ -54,6 +54,7 @@ func TestSaveFailed(t *testing.T) {
 			if r.status != tc.status || !strings.Contains(r.body, tc.says) || tokenIn(r.body) == "" {
 				t.Fatalf("status %d; want %d, the form with a token, saying %q:\n%s", r.status, tc.status, tc.says, r.body)
 			}
+			nothingToFix(t, r.body)
 			if want := map[int]string{http.StatusServiceUnavailable: "5"}[tc.status]; r.header.Get("Retry-After") != want {
 				t.Errorf("Retry-After %q, want %q", r.header.Get("Retry-After"), want)
 			}
@@ -181,6 +182,7 @@ func TestAuthFormFailed(t *testing.T) {
 					t.Errorf("the page does not say %q", s)
 				}
 			}
+			nothingToFix(t, r.body)
 			// Only a lost answer to the account's own write may have made it.
 			if made := strings.Contains(r.body, "made after all"); made != (tc.name == "sign-up, the account's write failing") {
 				t.Errorf("the page says the account may have been made: %v", made)
@@ -200,6 +202,108 @@ func TestAuthFormFailed(t *testing.T) {
 			form.Set("csrf_token", tokenIn(r.body))
 			if again := b.postRaw(tc.page, form); again.status != http.StatusSeeOther || !b.loggedIn() {
 				t.Errorf("sent again: status %d, logged in %v; want 303 and a session", again.status, b.loggedIn())
+			}
+		})
+	}
+}
+
+// nothingToFix checks that the error summary of a form that came back for a
+// failure of the server or of DynamoDB does not ask the user to fix
+// anything: nothing they sent was wrong.
+func nothingToFix(t *testing.T, body string) {
+	t.Helper()
+	if !strings.Contains(body, "<strong>There is a problem</strong>") || strings.Contains(body, "fix the following") {
+		t.Error("the error summary does not say \"There is a problem\", or asks the user to fix what they sent")
+	}
+}
+
+// TestPasswordFormFailed: when DynamoDB does not answer (a 503) or the
+// server fails (a 500) on the form that changes the password or the one
+// that deletes the account, the form comes back saying why and to send it
+// again, with a token that works, and nothing changed; sent again once the
+// failure is over, it goes through.
+func TestPasswordFormFailed(t *testing.T) {
+	t.Parallel()
+	var fail atomic.Pointer[func(op string, in any) error]
+	env := newEnv(t)
+	data, sessions := env.Tables.Data, env.Tables.Sessions // the throttle's in sessions
+	env = env.InterceptedInput(func(op string, in any) error {
+		if f := fail.Load(); f != nil {
+			return (*f)(op, in)
+		}
+		return nil
+	})
+	srv := newServer(t, env, app.Config{})
+	unavailable, bug := fmt.Errorf("write cut off: %w", store.ErrUnavailable), errors.New("a bug")
+	throttle := func(_ string, in any) bool { return writesTable(in, sessions) }
+	setPassword := func(_ string, in any) bool { return setsPassword(in) }
+	mark := func(op string, in any) bool { return op == "TransactWriteItems" && writesTable(in, data) }
+	const next = "a new password, long enough"
+	change := url.Values{"current_password": {testPassword}, "new_password": {next}, "confirm_password": {next}}
+	for i, tc := range []struct {
+		name    string
+		page    string
+		action  string
+		form    url.Values
+		calls   func(op string, in any) bool
+		err     error
+		status  int
+		says    string
+		changed bool // whether the page says the change may have been made
+	}{
+		{"change, the throttle unavailable", "/account", "/account/password", change, throttle, unavailable, http.StatusServiceUnavailable,
+			"Your password could not be changed just now: the database did not answer in time. Enter the three passwords and send the form again in a moment.", false},
+		{"change, the password's write failing", "/account", "/account/password", change, setPassword, bug, http.StatusInternalServerError,
+			"Your password could not be changed just now: something went wrong on the server. Enter the three passwords and send the form again.", true},
+		{"delete, the throttle failing", "/account/delete", "/account/delete", url.Values{"password": {testPassword}}, throttle, bug, http.StatusInternalServerError,
+			"Your account could not be deleted just now: something went wrong on the server. Enter your password and send the form again.", false},
+		{"delete, its mark unavailable", "/account/delete", "/account/delete", url.Values{"password": {testPassword}}, mark, unavailable, http.StatusServiceUnavailable,
+			"Your account could not be deleted just now: the database did not answer in time. Enter your password and send the form again in a moment.", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			name := fmt.Sprintf("pwform%d", i)
+			b := user(t, srv, name)
+			form := maps.Clone(tc.form)
+			form.Set("csrf_token", tokenIn(b.get(tc.page).body))
+			failing := func(op string, in any) error {
+				if tc.calls(op, in) {
+					return tc.err
+				}
+				return nil
+			}
+			fail.Store(&failing)
+			r := b.postRaw(tc.action, form)
+			fail.Store(nil)
+			if r.status != tc.status || tokenIn(r.body) == "" || !strings.Contains(r.body, `action="`+tc.action+`"`) {
+				t.Fatalf("status %d; want %d and the form, with a token:\n%s", r.status, tc.status, r.body)
+			}
+			if !strings.Contains(r.body, tc.says) {
+				t.Errorf("the page does not say %q:\n%s", tc.says, r.body)
+			}
+			if got := strings.Contains(r.body, "the password was changed after all"); got != tc.changed {
+				t.Errorf("the page says the password may have been changed: %v, want %v", got, tc.changed)
+			}
+			nothingToFix(t, r.body)
+			if want := map[int]string{http.StatusServiceUnavailable: "5"}[tc.status]; r.header.Get("Retry-After") != want {
+				t.Errorf("Retry-After %q, want %q", r.header.Get("Retry-After"), want)
+			}
+			if !b.loggedIn() {
+				t.Fatal("logged out by the failure")
+			}
+			if l := newTab(t, srv).login(name, testPassword); l.status != http.StatusSeeOther {
+				t.Fatalf("the old password no longer logs in (status %d): the failed form changed something", l.status)
+			}
+			form.Set("csrf_token", tokenIn(r.body))
+			again := b.postRaw(tc.action, form)
+			switch tc.action {
+			case "/account/password":
+				if again.status != http.StatusSeeOther || newTab(t, srv).login(name, next).status != http.StatusSeeOther {
+					t.Errorf("sent again: status %d, want 303 and the new password to log in", again.status)
+				}
+			default:
+				if again.status != http.StatusOK || !strings.Contains(again.body, "has been deleted") {
+					t.Errorf("sent again: status %d, want 200 and the account deleted:\n%s", again.status, again.body)
+				}
 			}
 		})
 	}
