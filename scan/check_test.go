@@ -658,8 +658,10 @@ func TestRun_requestHeaders(t *testing.T) {
 				t.Errorf("%s: %s = %q, want %q", dest, name, g, want)
 			}
 		}
-		if _, ok := h["Sec-Fetch-User"]; ok && dest == "iframe" {
-			t.Errorf("iframe: Sec-Fetch-User sent; a frame navigation has no user activation")
+		// A user's click on another site starts the top-level navigation;
+		// a frame navigates without user activation.
+		if v, ok := h["Sec-Fetch-User"]; ok != (dest == "document") || ok && !slices.Equal(v, []string{"?1"}) {
+			t.Errorf("%s: Sec-Fetch-User %q (sent: %v), want ?1 on the top-level navigation only", dest, v, ok)
 		}
 		if hosts[dest] != "site.test" {
 			t.Errorf("%s: Host = %q, want the -header value site.test", dest, hosts[dest])

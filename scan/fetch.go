@@ -39,8 +39,8 @@ var (
 	// what an attacker's frame receives, and so what the verdicts judge.
 	frameNavigation = navigation{"framed navigation", navigationHeaders("iframe", "cross-site")}
 	// topNavigation is a top-level navigation to the page from a link on
-	// another site: what a visitor, or a check made without Fetch
-	// Metadata in mind, sees.
+	// another site that the user clicked: what a visitor, or a check made
+	// without Fetch Metadata in mind, sees.
 	topNavigation = navigation{"top-level navigation", navigationHeaders("document", "cross-site")}
 	// directNavigation is the page opened from the address bar or a
 	// bookmark, with no other site involved: asked for only when the server
@@ -49,8 +49,12 @@ var (
 )
 
 // navigationHeaders are the headers of a navigation to dest (iframe,
-// document) whose Sec-Fetch-Site is site; one the user started with no
-// other site (none) says so with Sec-Fetch-User, as Chromium does.
+// document) whose Sec-Fetch-Site is site. A top-level one (document) is
+// the user's own: a click on a link or a button of another site, or the
+// address bar (site none), which Chromium says with Sec-Fetch-User, as it
+// does for a page of another site that window.open or a script opens in
+// the click's handler; a frame's own navigation has no user activation and
+// no Sec-Fetch-User.
 func navigationHeaders(dest, site string) [][2]string {
 	h := [][2]string{
 		{"User-Agent", UserAgent},
@@ -60,7 +64,7 @@ func navigationHeaders(dest, site string) [][2]string {
 		{"Sec-Fetch-Mode", "navigate"},
 		{"Sec-Fetch-Site", site},
 	}
-	if site == "none" {
+	if dest == "document" {
 		h = append(h, [2]string{"Sec-Fetch-User", "?1"})
 	}
 	return append(h, [2]string{"Upgrade-Insecure-Requests", "1"})
