@@ -332,9 +332,11 @@ func (a *App) setFlash(r *http.Request, msg string) {
 
 // newPage returns the common page data for a render of r: it takes the
 // flash message out of the session and masks a token for the page's forms.
+// A HEAD request, whose page nobody sees, leaves the message for the next
+// page that is shown.
 func (a *App) newPage(r *http.Request, title string) page {
 	p := a.basePage(r, title)
-	if hasSession(r) {
+	if hasSession(r) && r.Method != http.MethodHead {
 		p.Flash = a.sessions.PopString(r.Context(), sessionFlashKey)
 	}
 	return p
@@ -349,7 +351,9 @@ func (a *App) navPage(r *http.Request, title, href string) page {
 }
 
 // basePage is newPage without the flash message: error pages use it, so
-// that the message waits for the next real page.
+// that the message waits for the next real page. The page of a HEAD
+// request, whose forms nobody sends, has no token: a visitor's first HEAD
+// writes no session (a GET's form token does).
 func (a *App) basePage(r *http.Request, title string) page {
 	p := page{
 		Title:     title,
@@ -358,7 +362,7 @@ func (a *App) basePage(r *http.Request, title string) page {
 		CSSURL:    a.assets.url("css/app.css"),
 		IconURL:   a.assets.url("img/icon.svg"),
 	}
-	if hasSession(r) {
+	if hasSession(r) && r.Method != http.MethodHead {
 		p.csrf = func() string { return a.csrfToken(r) }
 	}
 	return p
