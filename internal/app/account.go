@@ -92,7 +92,7 @@ func (a *App) checkPassword(w http.ResponseWriter, r *http.Request, u store.User
 	if passwordTooLong(password) {
 		password = ""
 	}
-	match, err := a.verifyPassword(ctx, password, u.PasswordHash)
+	match, _, err := a.verifyPassword(ctx, password, u.PasswordHash)
 	if errors.Is(err, errBusy) {
 		a.releaseAttempt(r, attempt) // the server's load is no guess
 	}

@@ -330,6 +330,10 @@ const errBadLogin = "The username or password is not correct."
 // same store work whether the user exists or not, and only the owner learns
 // it.
 //
+// A password that matched a hash to make again (of the bytes as typed, or
+// with other parameters than Config.Password) is hashed again once the
+// session has started (see rehashPassword).
+//
 // An account whose deletion was interrupted (store.ErrAccountGone) has no
 // session left to retry it from: the right password finishes the deletion
 // and says so, and starts no session. A password changed, or the account
@@ -388,7 +392,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	if known {
 		hash = u.PasswordHash
 	}
-	ok, err = a.verifyPassword(ctx, password, hash)
+	ok, rehash, err := a.verifyPassword(ctx, password, hash)
 	if err != nil {
 		if errors.Is(err, errBusy) {
 			// The server's load is no guess of the password.
@@ -430,6 +434,9 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 		a.setFlash(r, msg)
 	}
 	a.releaseAttempt(r, attempt)
+	if rehash {
+		a.rehashPassword(r, u.Username, u.PasswordHash, password)
+	}
 	http.Redirect(w, r, a.afterLogin(r), http.StatusSeeOther)
 }
 

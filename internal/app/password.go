@@ -7,12 +7,16 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/clickguard/clickguard/internal/store"
 )
 
 // Password rules, shown on the sign-up page and enforced on every form that
@@ -79,46 +83,74 @@ var errBadHash = errors.New("malformed password hash")
 // before passwords were normalised is of the bytes typed, and those still
 // log in. A wrong password that normalising changes costs two hashes,
 // whether its account exists or not (the login checks an unknown user's
-// password against a dummy hash with this same function).
-func verifyPassword(password, hash string) (bool, error) {
+// password against a dummy hash with this same function). asTyped reports
+// a match of the bytes as typed, which normalising changed: the hash is
+// then one to make again (see rehashPassword).
+func verifyPassword(password, hash string) (match, asTyped bool, err error) {
 	normal := normalizePassword(password)
-	match, err := verifyBytes([]byte(normal), hash)
+	match, err = verifyBytes([]byte(normal), hash)
 	if err != nil || match || normal == password {
-		return match, err
+		return match, false, err
 	}
-	return verifyBytes([]byte(password), hash)
+	match, err = verifyBytes([]byte(password), hash)
+	return match, match, err
 }
 
 // verifyBytes is verifyPassword of the bytes of a password as they are.
 func verifyBytes(password []byte, hash string) (bool, error) {
+	h, err := parseHash(hash)
+	if err != nil {
+		return false, err
+	}
+	p := h.params
+	got := argon2.IDKey(password, h.salt, p.Time, p.Memory, p.Threads, uint32(len(h.key)))
+	return subtle.ConstantTimeCompare(got, h.key) == 1, nil
+}
+
+// phcHash is a parsed argon2id hash in PHC string format.
+type phcHash struct {
+	params    PasswordParams
+	salt, key []byte
+}
+
+// parseHash parses a hash as hashPassword writes it; it fails with
+// errBadHash on anything else.
+func parseHash(hash string) (phcHash, error) {
 	parts := strings.Split(hash, "$")
 	// "", "argon2id", "v=19", "m=..,t=..,p=..", salt, key
 	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
-		return false, errBadHash
+		return phcHash{}, errBadHash
 	}
 	var version int
 	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
-		return false, errBadHash
+		return phcHash{}, errBadHash
 	}
 	var p PasswordParams
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
-		return false, errBadHash
+		return phcHash{}, errBadHash
 	}
 	// Refuse absurd parameters rather than let a corrupt record pin a CPU
 	// or exhaust memory.
 	if p.Memory == 0 || p.Memory > 1<<20 || p.Time == 0 || p.Time > 16 || p.Threads == 0 {
-		return false, errBadHash
+		return phcHash{}, errBadHash
 	}
 	salt, err := b64.DecodeString(parts[4])
 	if err != nil || len(salt) < 8 {
-		return false, errBadHash
+		return phcHash{}, errBadHash
 	}
-	want, err := b64.DecodeString(parts[5])
-	if err != nil || len(want) < 16 || len(want) > 64 {
-		return false, errBadHash
+	key, err := b64.DecodeString(parts[5])
+	if err != nil || len(key) < 16 || len(key) > 64 {
+		return phcHash{}, errBadHash
 	}
-	got := argon2.IDKey(password, salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1, nil
+	return phcHash{params: p, salt: salt, key: key}, nil
+}
+
+// hashOutdated reports whether hash, which parses, was made otherwise than
+// hashPassword makes one with p now: other argon2id parameters, or another
+// salt or key length.
+func hashOutdated(hash string, p PasswordParams) bool {
+	h, err := parseHash(hash)
+	return err == nil && (h.params != p || len(h.salt) != saltLen || len(h.key) != keyLen)
 }
 
 // passwordTooLong reports whether p is longer than any password accepted:
@@ -178,9 +210,40 @@ func (a *App) hashPassword(ctx context.Context, password string) (hash string, e
 }
 
 // verifyPassword is verifyPassword in a slot of the App's passwordWork.
-func (a *App) verifyPassword(ctx context.Context, password, hash string) (match bool, err error) {
-	if werr := a.passwordWork.do(ctx, func() { match, err = verifyPassword(password, hash) }); werr != nil {
-		return false, werr
+// rehash reports a match whose hash is one to make again: of the password
+// as typed, or outdated (see hashOutdated).
+func (a *App) verifyPassword(ctx context.Context, password, hash string) (match, rehash bool, err error) {
+	var asTyped bool
+	if werr := a.passwordWork.do(ctx, func() { match, asTyped, err = verifyPassword(password, hash) }); werr != nil {
+		return false, false, werr
 	}
-	return match, err
+	return match, match && (asTyped || hashOutdated(hash, a.cfg.Password)), err
+}
+
+// rehashPassword replaces username's hash old, which password matched but
+// which is one to make again (see verifyPassword), with a hash of password
+// made as new ones are: argon2id with the App's parameters, of the
+// password normalised. A login calls it once its session has started:
+// raising Config.Password, or normalising, reaches an account at its next
+// login, and its other sessions go on (store.RehashPassword changes no
+// password). A failure is logged and changes nothing; the next login tries
+// again. Another login of the account whose password was checked against
+// the old hash and whose session starts after the new one is written fails
+// as one that raced a password change does (see startSession): once, for
+// two logins within a hash's time of each other.
+func (a *App) rehashPassword(r *http.Request, username, old, password string) {
+	ctx := r.Context()
+	hash, err := a.hashPassword(ctx, password)
+	if err == nil {
+		err = a.store.RehashPassword(ctx, username, old, hash)
+	}
+	switch {
+	case err == nil:
+		a.logger.InfoContext(ctx, "password hashed again", slog.String("username", username), slog.String("request_id", requestID(r)))
+	case errors.Is(err, store.ErrConflict):
+		// Changed, or hashed again, meanwhile: nothing to do.
+	default:
+		a.logger.WarnContext(ctx, "password not hashed again", slog.String("username", username),
+			slog.Any("error", err), slog.String("request_id", requestID(r)))
+	}
 }

@@ -37,8 +37,8 @@ func TestPasswordHash(t *testing.T) {
 		{"correct horse battery", strings.Replace(h1, "v=19", "v=16", 1), false, true},
 		{"correct horse battery", h1 + "$extra", false, true},
 	} {
-		ok, err := verifyPassword(tc.password, tc.hash)
-		if ok != tc.ok || (err != nil) != tc.err {
+		ok, asTyped, err := verifyPassword(tc.password, tc.hash)
+		if ok != tc.ok || asTyped || (err != nil) != tc.err {
 			t.Errorf("verifyPassword(%q, %q) = %v, %v; want %v, error %v", tc.password, tc.hash, ok, err, tc.ok, tc.err)
 		}
 	}
@@ -65,18 +65,36 @@ func TestPasswordHash_normalized(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, password, hash string
-		ok                   bool
+		ok, asTyped          bool
 	}{
-		{"as typed", decomposed, h, true},
-		{"composed", composed, h, true},
-		{"full-width digits", fullWidth, h, true},
-		{"another password", "Passwort fur Cafe 2026", h, false},
-		{"legacy, as typed", decomposed, legacy, true},
-		{"legacy, composed", composed, legacy, false},
+		{"as typed", decomposed, h, true, false},
+		{"composed", composed, h, true, false},
+		{"full-width digits", fullWidth, h, true, false},
+		{"another password", "Passwort fur Cafe 2026", h, false, false},
+		{"legacy, as typed", decomposed, legacy, true, true},
+		{"legacy, composed", composed, legacy, false, false},
 	} {
-		if ok, err := verifyPassword(tc.password, tc.hash); ok != tc.ok || err != nil {
-			t.Errorf("%s: verifyPassword(%+q) = %v, %v; want %v", tc.name, tc.password, ok, err, tc.ok)
+		if ok, asTyped, err := verifyPassword(tc.password, tc.hash); ok != tc.ok || asTyped != tc.asTyped || err != nil {
+			t.Errorf("%s: verifyPassword(%+q) = %v, %v, %v; want %v, %v", tc.name, tc.password, ok, asTyped, err, tc.ok, tc.asTyped)
 		}
+	}
+	// The hashes made now are not outdated; the one of the bytes as typed
+	// is not either, by its parameters: verifyPassword tells it.
+	for _, hash := range []string{h, legacy} {
+		if hashOutdated(hash, p) {
+			t.Errorf("hashOutdated(%q) with the parameters it was made with", hash)
+		}
+	}
+	for _, other := range []PasswordParams{{Memory: 128, Time: 1, Threads: 1}, {Memory: 64, Time: 2, Threads: 1}, {Memory: 64, Time: 1, Threads: 2}} {
+		if !hashOutdated(h, other) {
+			t.Errorf("hashOutdated(%q, %+v) = false, want true", h, other)
+		}
+	}
+	if short := strings.Join(strings.Split(h, "$")[:5], "$") + "$" + b64.EncodeToString(make([]byte, 16)); !hashOutdated(short, p) {
+		t.Errorf("hashOutdated(%q): a 16-byte key is not the %d-byte key hashes are made with now", short, keyLen)
+	}
+	if hashOutdated("not a hash", p) {
+		t.Error("hashOutdated of a malformed hash, which matches nothing, is true")
 	}
 	// Twelve characters as a reader counts them, whatever their encoding.
 	if msg := validatePassword(strings.Repeat("e\u0301", 11)); msg == "" {

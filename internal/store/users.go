@@ -9,8 +9,10 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -144,6 +146,36 @@ func (s *Store) SetPassword(ctx context.Context, username, hash string, version 
 	err = s.profileGone(ctx, username, s.transact(ctx, username, ev, op))
 	if err != nil {
 		return fmt.Errorf("store: set password of %q: %w", username, err)
+	}
+	return nil
+}
+
+// RehashPassword replaces username's password hash old with hash, the same
+// password hashed again (with newer parameters, say), on condition that the
+// profile still holds old and its deletion has not started. It changes no
+// password: the version stays, so that no form of the account open
+// elsewhere conflicts with it, and it writes no audit record. It returns
+// ErrConflict when the profile no longer holds old (the password changed,
+// or was hashed again, meanwhile) or the account is gone.
+func (s *Store) RehashPassword(ctx context.Context, username, old, hash string) error {
+	cond := expression.Name("password_hash").Equal(expression.Value(old)).
+		And(expression.AttributeNotExists(expression.Name(attrDeleting)))
+	expr, err := expression.NewBuilder().
+		WithUpdate(expression.Set(expression.Name("password_hash"), expression.Value(hash))).
+		WithCondition(cond).Build()
+	if err != nil {
+		return fmt.Errorf("store: rehash password of %q: build: %w", username, err)
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.tables.Data),
+		Key:                       key(userPK(username), profileSK),
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	})
+	if err := translate(err); err != nil {
+		return fmt.Errorf("store: rehash password of %q: %w", username, err)
 	}
 	return nil
 }

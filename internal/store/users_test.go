@@ -167,3 +167,70 @@ func TestSetPassword(t *testing.T) {
 		}
 	})
 }
+
+// TestRehashPassword: the same password's new hash replaces the old one
+// only while the profile holds the old one and the account is not being
+// deleted, and changes neither the version nor the audit log.
+func TestRehashPassword(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		t.Parallel()
+		b.Require(t, storetest.Transactions)
+		testRehashPassword(t, b.Env(t))
+	})
+}
+
+func testRehashPassword(t *testing.T, env storetest.Env) {
+	s, ctx := env.Store, t.Context()
+	for _, n := range []string{"dave", "erin"} {
+		if _, err := s.CreateUser(ctx, store.User{Username: n, PasswordHash: "h-" + n}, store.Actor{Username: n}); err != nil {
+			t.Fatalf("CreateUser(%q): %v", n, err)
+		}
+	}
+	u, err := s.GetUser(ctx, "dave")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := auditActions(t, s, "dave")
+	if err := s.RehashPassword(ctx, "dave", u.PasswordHash, "rehashed"); err != nil {
+		t.Fatalf("RehashPassword: %v", err)
+	}
+	got, err := s.GetUser(ctx, "dave")
+	if err != nil || got.PasswordHash != "rehashed" || got.Version != u.Version {
+		t.Fatalf("after RehashPassword: %+v, %v; want hash rehashed at version %d", got, err, u.Version)
+	}
+	if after := auditActions(t, s, "dave"); !slices.Equal(after, before) {
+		t.Errorf("audit actions %v, want %v: a rehash changes no password", after, before)
+	}
+	// The hash it read is gone: a second rehash from it, or one racing a
+	// password change, loses.
+	if err := s.RehashPassword(ctx, "dave", u.PasswordHash, "again"); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("RehashPassword from a hash the profile no longer holds = %v, want ErrConflict", err)
+	}
+	if got, _ := s.GetUser(ctx, "dave"); got.PasswordHash != "rehashed" {
+		t.Errorf("hash %q after the losing rehash, want rehashed", got.PasswordHash)
+	}
+	// Nothing is written for an account that is gone, or going.
+	if err := s.RehashPassword(ctx, "nobody", "", "x"); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("RehashPassword(nobody) = %v, want ErrConflict", err)
+	}
+	if _, err := s.GetUser(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetUser(nobody) after RehashPassword = %v, want ErrNotFound: the rehash made a record", err)
+	}
+	erin, err := s.GetUser(ctx, "erin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := env.InterceptedInput(func(op string, _ any) error {
+		if op == "Query" {
+			return errors.New("cut off after the mark")
+		}
+		return nil
+	}).Store
+	if err := cut.DeleteAccount(ctx, "erin", store.Actor{}); err == nil {
+		t.Fatal("DeleteAccount with Query cut off succeeded")
+	}
+	if err := s.RehashPassword(ctx, "erin", erin.PasswordHash, "x"); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("RehashPassword of an account being deleted = %v, want ErrConflict", err)
+	}
+}
