@@ -1,13 +1,18 @@
 package scan
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/clickguard/clickguard/framing"
 )
 
 // A Prover loads a page in a real browser inside a chain of framing
@@ -60,11 +65,21 @@ type BrowserVerdict struct {
 	Screenshot string `json:"screenshot,omitempty"`
 	// Error says why the proof failed.
 	Error string `json:"error,omitempty"`
+	// Reads is set when the browser is a Chromium older than the one the
+	// predictions follow (framing.Chromium), which reads this response
+	// otherwise (see framing.AsChromium) and so gives another verdict: it
+	// says how that version reads the response. The browser's verdict
+	// then agrees with that reading, and an older-chromium-differs
+	// finding says so, instead of browser-disagrees.
+	Reads string `json:"reads,omitempty"`
 }
 
-// prove runs the prover for every verdict of res, in order, each after a
-// turn of limit (when not nil) and bounded by timeout from then, and adds
-// a browser-disagrees finding for each verdict the browser contradicts.
+// prove runs the prover for every verdict of res, whose framed response
+// was resp, in order, each after a turn of limit (when not nil) and bounded
+// by timeout from then, and adds a browser-disagrees finding for each
+// verdict the browser contradicts, or an older-chromium-differs one where
+// an older Chromium gives the verdict of its own reading of resp (see
+// olderReading).
 // The prover may store the cookie for the URL it loads when that URL may
 // receive the credentials meant for credOrigin. headers says whether the
 // scanner sent [Options.Header] values, which no prover sends: a verdict
@@ -72,8 +87,8 @@ type BrowserVerdict struct {
 // 401 for want of an Authorization header) is then not proved, as the
 // browser judged another response, rather than a finding; so is any
 // verdict for which the browser got a 429 Too Many Requests.
-func prove(ctx context.Context, p Prover, timeout time.Duration, limit *limiter, res *Result, credOrigin string, headers bool) {
-	var disagree []Finding
+func prove(ctx context.Context, p Prover, timeout time.Duration, limit *limiter, res *Result, resp framing.Response, credOrigin string, headers bool) {
+	var disagree, older []Finding
 	// Chromium refuses a frame's request for a URL with credentials in it
 	// (and res.URL has the password redacted): say so at once rather than
 	// wait for each proof's timeout.
@@ -120,6 +135,10 @@ func prove(ctx context.Context, p Prover, timeout time.Duration, limit *limiter,
 		}
 		v.Browser = &bv
 		if err == nil && bv.Rendered != v.Framable {
+			if f, ok := olderReading(resp, v); ok {
+				older = append(older, f)
+				continue
+			}
 			f := disagreement(*v)
 			if otherStatus {
 				f.Evidence = append(f.Evidence, fmt.Sprintf("status: %s got %d, the scanner %d", bv.Browser, bv.Status, res.Status))
@@ -127,8 +146,67 @@ func prove(ctx context.Context, p Prover, timeout time.Duration, limit *limiter,
 			disagree = append(disagree, f)
 		}
 	}
-	// The findings are ordered most severe first; these are high.
-	res.Findings = append(disagree, res.Findings...)
+	// The findings are ordered most severe first (stably, as judge
+	// ordered them).
+	res.Findings = slices.Concat(disagree, res.Findings, older)
+	slices.SortStableFunc(res.Findings, func(a, b Finding) int { return cmp.Compare(b.Severity, a.Severity) })
+}
+
+// olderReading returns the older-chromium-differs finding for verdict v,
+// whose proof contradicts it, when the browser is a Chromium older than
+// framing.Chromium that reads resp otherwise and whose verdict is that of
+// its own reading (see framing.AsChromium); it then records that reading
+// in v.Browser.Reads. The verdict, which follows current Chromium, stands.
+func olderReading(resp framing.Response, v *Verdict) (Finding, bool) {
+	b := v.Browser
+	major := chromiumMajor(b.Browser)
+	if major == 0 || major >= framing.Chromium {
+		return Finding{}, false
+	}
+	rd := framing.AsChromium(resp, major)
+	if len(rd.Otherwise) == 0 {
+		return Finding{}, false
+	}
+	ov, _, err := evaluateFrame(rd.Response, v.Ancestors)
+	if err != nil || ov.Framable != b.Rendered {
+		return Finding{}, false
+	}
+	b.Reads = fmt.Sprintf("as Chromium %d reads the response: %s", major, strings.Join(rd.Otherwise, "; "))
+	chain := strings.Join(v.Ancestors, " in ")
+	if v.Chain != "" {
+		chain = v.Chain + " (" + chain + ")"
+	}
+	f := Finding{
+		ID: "older-chromium-differs",
+		Evidence: append([]string{fmt.Sprintf("predicted (Chromium %d): %s", framing.Chromium, v.Reason),
+			fmt.Sprintf("%s: %s", b.Browser, b.What)}, rd.Otherwise...),
+	}
+	if b.Rendered {
+		f.Severity = SeverityMedium
+		f.Message = fmt.Sprintf("%s rendered the page in a frame of %s, where Chromium %d, whose verdicts the prediction follows, refuses it: it reads the response otherwise (%s). Visitors whose browser is Chromium %d, or older, can be clickjacked on this page.",
+			b.Browser, chain, framing.Chromium, strings.Join(rd.Otherwise, "; "), major)
+		f.Fix = fixNone + "\n(which every version of Chromium reads alike)"
+	} else {
+		f.Severity = SeverityInfo
+		f.Message = fmt.Sprintf("%s refused to render the page in a frame of %s, which Chromium %d, whose verdicts the prediction follows, allows: it reads the response otherwise (%s). The verdict stands for current browsers.",
+			b.Browser, chain, framing.Chromium, strings.Join(rd.Otherwise, "; "))
+	}
+	return f, true
+}
+
+// chromiumMajor returns the major version of a browser named as the proof
+// names Chromium ("Chromium 148.0.7778.167"), or 0 for another name.
+func chromiumMajor(name string) int {
+	v, ok := strings.CutPrefix(name, "Chromium ")
+	if !ok {
+		return 0
+	}
+	major, _, _ := strings.Cut(v, ".")
+	n, err := strconv.Atoi(major)
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // disagreement is the finding for a verdict that the browser contradicts.

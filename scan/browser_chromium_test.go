@@ -119,6 +119,59 @@ func TestRun_browserChromium(t *testing.T) {
 	}
 }
 
+// TestRun_olderChromium proves in the local Chromium a page that Chromium
+// 148 reads otherwise than Chromium 156, whose verdicts the scanner
+// predicts: an HTML page with Content-Disposition: attachment on two lines
+// and no framing header, a download to Chromium 156 and a page to 148.
+// From Chromium 156 on the proof agrees with the prediction; up to 148 it
+// renders the page, and each verdict gets an older-chromium-differs finding
+// (medium) instead of browser-disagrees; in between either may hold, and
+// nothing else.
+func TestRun_olderChromium(t *testing.T) {
+	chromiumtest.Require(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header()["Content-Disposition"] = []string{"attachment", "attachment"}
+		fmt.Fprint(w, "<!doctype html><title>twice</title>")
+	}))
+	defer srv.Close()
+	b := startProver(t, proof.Options{})
+	_, v, _ := strings.Cut(b.Version(), " ")
+	major, err := strconv.Atoi(strings.Split(v, ".")[0])
+	if err != nil {
+		t.Fatalf("browser version %q: %v", b.Version(), err)
+	}
+	var res scan.Result
+	if err := scan.Run(t.Context(), scan.Options{SkipErrorPage: true, Browser: b, Timeout: 30 * time.Second}, []string{srv.URL + "/twice"}, func(r scan.Result) { res = r }); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Verdicts) != 3 {
+		t.Fatalf("%d verdicts: %v", len(res.Verdicts), res.Error)
+	}
+	older := 0
+	for _, f := range res.Findings {
+		switch f.ID {
+		case "browser-disagrees":
+			t.Errorf("%s: %s %q", b.Version(), f.Message, f.Evidence)
+		case "older-chromium-differs":
+			older++
+			if f.Severity != scan.SeverityMedium {
+				t.Errorf("%s: %s (%s), want medium", f.ID, f.Message, f.Severity)
+			}
+		}
+	}
+	for _, v := range res.Verdicts {
+		if v.Framable || v.Browser == nil || v.Browser.Error != "" {
+			t.Errorf("verdict %q: framable %v, browser %+v; want a download, proved", v.Chain, v.Framable, v.Browser)
+		}
+	}
+	switch {
+	case major >= framing.Chromium && older != 0, major <= 148 && older != 3:
+		t.Errorf("%s: %d older-chromium-differs findings (%+v)", b.Version(), older, res.Verdicts)
+	}
+	t.Logf("%s: %d older-chromium-differs findings", b.Version(), older)
+}
+
 // TestRun_redirectLimitChromium checks that the scanner follows, by
 // default, as many redirects as Chromium does in a frame: a page reached
 // through DefaultMaxRedirects redirects is judged, and proved rendered; one

@@ -2,6 +2,7 @@ package scan_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ type fakeProver struct {
 	status   int // the status the fake reports; 0 for none
 	err      error
 	calls    chan []string
+	browser  string // the name it gives; "" for "Fake 1"
 }
 
 func (p *fakeProver) Prove(ctx context.Context, url string, ancestors []string, cookie bool) (scan.BrowserVerdict, error) {
@@ -28,10 +30,91 @@ func (p *fakeProver) Prove(ctx context.Context, url string, ancestors []string, 
 		return scan.BrowserVerdict{}, errors.New("no deadline")
 	}
 	p.calls <- append([]string{url}, ancestors...)
+	name := cmp.Or(p.browser, "Fake 1")
 	if p.err != nil {
-		return scan.BrowserVerdict{Browser: "Fake 1"}, p.err
+		return scan.BrowserVerdict{Browser: name}, p.err
 	}
-	return scan.BrowserVerdict{Browser: "Fake 1", Rendered: p.rendered, Status: p.status, What: "what the fake saw"}, nil
+	return scan.BrowserVerdict{Browser: name, Rendered: p.rendered, Status: p.status, What: "what the fake saw"}, nil
+}
+
+// TestRun_browserOlderChromium: a Chromium older than the one the
+// predictions follow that reads the response otherwise (framing.AsChromium)
+// and gives the verdict of its own reading gets an older-chromium-differs
+// finding, medium where it renders what current Chromium refuses, info
+// the other way round, and its proof says how it read the response; it
+// is no browser-disagrees. A current Chromium that contradicts the same
+// prediction, or an older one that contradicts it on a response it reads
+// alike, or one that contradicts its own reading, still disagrees.
+func TestRun_browserOlderChromium(t *testing.T) {
+	const old, current = "Chromium 148.0.7778.167", "Chromium 156.0.8078.114"
+	twice := [][2]string{{"Content-Type", "text/html"}, {"Content-Disposition", "attachment"}, {"Content-Disposition", "attachment"}}
+	const twiceSays = "Content-Disposition: attachment, given 2 times, is no download to Chromium 148"
+	nosniff := [][2]string{{"Content-Type", "text/plain"}, {"X-Content-Type-Options", "nosniff, nosniff"}}
+	const nosniffSays = "X-Content-Type-Options: nosniff, nosniff is not nosniff to Chromium 148"
+	for _, tc := range []struct {
+		name     string
+		headers  [][2]string
+		browser  string
+		rendered bool
+		id       string // of the three findings; "" for none
+		severity scan.Severity
+		says     string // in the older-chromium-differs evidence and the report
+	}{
+		{"a download twice, rendered by Chromium 148", twice, old, true, "older-chromium-differs", scan.SeverityMedium, twiceSays},
+		{"nosniff twice, refused by Chromium 148", nosniff, old, false, "older-chromium-differs", scan.SeverityInfo, nosniffSays},
+		{"a download twice, rendered by Chromium 156", twice, current, true, "browser-disagrees", scan.SeverityHigh, ""},
+		{"a download twice, Chromium 148 against its reading", append([][2]string{{"X-Frame-Options", "DENY"}}, twice...), old, true, "browser-disagrees", scan.SeverityHigh, ""},
+		{"read alike, rendered by Chromium 148", [][2]string{{"X-Frame-Options", "DENY"}}, old, true, "browser-disagrees", scan.SeverityHigh, ""},
+		{"a download twice, as predicted", twice, old, false, "", 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for _, h := range tc.headers {
+					w.Header().Add(h[0], h[1])
+				}
+				w.Write([]byte("\x00\x01<!doctype html><title>t</title>"))
+			}))
+			defer srv.Close()
+			p := &fakeProver{rendered: tc.rendered, browser: tc.browser, calls: make(chan []string, 10)}
+			var res scan.Result
+			if err := scan.Run(t.Context(), scan.Options{SkipErrorPage: true, Browser: p}, []string{srv.URL + "/p"}, func(r scan.Result) { res = r }); err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Verdicts) != 3 {
+				t.Fatalf("%d verdicts, want 3: %v", len(res.Verdicts), res.Err)
+			}
+			var ids []string
+			for _, f := range res.Findings {
+				if f.ID == "older-chromium-differs" || f.ID == "browser-disagrees" {
+					ids = append(ids, f.ID)
+					if f.ID != tc.id || f.Severity != tc.severity {
+						t.Errorf("finding %s (%s): %s; want %s (%s)", f.ID, f.Severity, f.Message, tc.id, tc.severity)
+					}
+					if f.ID == "older-chromium-differs" && (!strings.Contains(f.Message, "Chromium 156") ||
+						!slices.ContainsFunc(f.Evidence, func(e string) bool { return strings.HasPrefix(e, tc.says) })) {
+						t.Errorf("finding %s: %s %q: want it to name Chromium 156 and say %q", f.ID, f.Message, f.Evidence, tc.says)
+					}
+				}
+			}
+			if want := map[bool]int{true: 3}[tc.id != ""]; len(ids) != want {
+				t.Errorf("findings %v, want %d %s", ids, want, tc.id)
+			}
+			for _, v := range res.Verdicts {
+				if reads := strings.Contains(v.Browser.Reads, "as Chromium 148 reads the response: "+tc.says); reads != (tc.says != "") {
+					t.Errorf("verdict %q: browser reads %q", v.Chain, v.Browser.Reads)
+				}
+			}
+			for _, format := range []scan.Format{scan.FormatText, scan.FormatHTML} {
+				var out bytes.Buffer
+				rep := scan.NewReport(&out, format, false)
+				rep.Add(res)
+				rep.Close()
+				if shown, disagrees := strings.Contains(out.String(), "(as Chromium 148 reads the response: "), strings.Contains(strings.ToLower(out.String()), "disagrees with the prediction"); shown != (tc.says != "") || disagrees != (tc.id == "browser-disagrees") {
+					t.Errorf("the %s report shows the reading: %v, a disagreement: %v:\n%s", format, shown, disagrees, out.String())
+				}
+			}
+		})
+	}
 }
 
 // TestRun_browserOtherStatus: a browser that contradicts a verdict with

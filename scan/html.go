@@ -123,6 +123,7 @@ type htmlBrowser struct {
 	Name, State, What string
 	Error             string
 	Disagrees         bool
+	Reads             string // how an older Chromium read the response (BrowserVerdict.Reads)
 	Screenshot        string
 	Image             template.URL
 }
@@ -400,7 +401,8 @@ func htmlBrowserVerdict(bv BrowserVerdict, framable bool) *htmlBrowser {
 	if bv.Rendered {
 		hb.State = "rendered"
 	}
-	hb.Disagrees = bv.Error == "" && bv.Rendered != framable
+	hb.Disagrees = bv.Error == "" && bv.Rendered != framable && bv.Reads == ""
+	hb.Reads = clean(bv.Reads)
 	if bv.Screenshot != "" {
 		hb.Image = embedPNG(bv.Screenshot)
 	}

@@ -411,7 +411,10 @@ func (r *Report) browserLine(v Verdict) string {
 	default:
 		state = "blocked: " + clean(bv.What)
 	}
-	if bv.Error == "" && bv.Rendered != v.Framable {
+	switch {
+	case bv.Error == "" && bv.Rendered != v.Framable && bv.Reads != "":
+		state += " " + r.paint(ansiYellow, "("+clean(bv.Reads)+")")
+	case bv.Error == "" && bv.Rendered != v.Framable:
 		state += " " + r.paint(ansiRed+ansiBold, "(DISAGREES with the prediction)")
 	}
 	line := fmt.Sprintf("              %s %s\n", clean(name)+":", state)

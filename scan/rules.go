@@ -49,6 +49,12 @@ var rules = []Rule{
 		Help:  "Send the framing headers on every response, framed requests (Sec-Fetch-Dest: iframe, no cookie) included.",
 	},
 	{
+		ID: "older-chromium-differs", Name: "OlderChromiumDiffers", Severity: SeverityMedium,
+		Short: "An older Chromium frames the page otherwise than current Chromium",
+		Full:  "With the browser proof in a Chromium older than the one the predictions follow (156): that Chromium reads the response otherwise (the same Content-Disposition twice as no download; X-Content-Type-Options: nosniff given more than once as not nosniff), and its verdict is the one of that reading. Medium when it renders a page that current Chromium refuses: visitors with that browser can be clickjacked; info when it refuses one that current Chromium renders.",
+		Help:  "Send Content-Security-Policy: frame-ancestors 'none' (or the origins allowed to embed the page), and each header once.",
+	},
+	{
 		ID: "xfo-conflict", Name: "XfoConflict", Severity: SeverityMedium,
 		Short: "X-Frame-Options has several different values",
 		Full:  "Several distinct X-Frame-Options values: Chromium then blocks every frame, the page's own included, and older browsers may pick either value. Low when frame-ancestors decides instead.",

@@ -668,7 +668,7 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 		return res, found
 	}
 	if s.opts.Browser != nil {
-		prove(ctx, s.opts.Browser, s.opts.Timeout, s.limit, &res, creds, len(s.opts.Header) > 0)
+		prove(ctx, s.opts.Browser, s.opts.Timeout, s.limit, &res, page.resp, creds, len(s.opts.Header) > 0)
 	}
 	return res, found
 }

@@ -88,8 +88,8 @@ func TestModel_chromium(t *testing.T) {
 		t.Errorf("%s: the model says framable = %v (%s: %s), and so Chromium %d should frame it: %v; Chromium framed = %v\n\theaders: %q\n\tmeta: %q\n\tredirect headers: %q\n\tstatus: %d\n\telement: %s, sandbox %q\n\tancestors: %q\n\tline: %s",
 			r.ID, v.Framable, v.DecidedBy, v.Reason, chromiumMajor(t, version), want, r.Framed, r.Headers, r.Meta, r.RedirectHeaders, r.Status, r.Element, r.Sandbox, r.Ancestors, line)
 	}
-	t.Logf("%d generated cases (%d over https, victim or ancestor; %d redirected to another origin; %d no document, by the model; %d that %s reads otherwise than Chromium %d, by asChromium148): %d framed, %d blocked; %d disagree with the model, %d unstable",
-		n, tls, away, noDoc, older, version, readsAsModel, n-blocked, blocked, disagree, unstable)
+	t.Logf("%d generated cases (%d over https, victim or ancestor; %d redirected to another origin; %d no document, by the model; %d that %s reads otherwise than Chromium %d, by framing.AsChromium): %d framed, %d blocked; %d disagree with the model, %d unstable",
+		n, tls, away, noDoc, older, version, framing.Chromium, n-blocked, blocked, disagree, unstable)
 	if n >= 100 && (blocked == 0 || blocked == n) {
 		t.Errorf("all %d cases came out the same (%d blocked): the harness, not the model, is broken", n, blocked)
 	}
