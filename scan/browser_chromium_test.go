@@ -119,20 +119,28 @@ func TestRun_browserChromium(t *testing.T) {
 	}
 }
 
-// TestRun_olderChromium proves in the local Chromium a page that Chromium
-// 148 reads otherwise than Chromium 156, whose verdicts the scanner
-// predicts: an HTML page with Content-Disposition: attachment on two lines
-// and no framing header, a download to Chromium 156 and a page to 148.
-// From Chromium 156 on the proof agrees with the prediction; up to 148 it
-// renders the page, and each verdict gets an older-chromium-differs finding
-// (medium) instead of browser-disagrees; in between either may hold, and
-// nothing else.
+// TestRun_olderChromium proves in the local Chromium two pages that
+// Chromium 148 reads otherwise than Chromium 156, whose verdicts the
+// scanner predicts: an HTML page with Content-Disposition: attachment on
+// two lines and no framing header, a download to Chromium 156 and a page to
+// 148; and one whose only policy is "frame-ancestors<VT>'none'", a
+// directive of another name to Chromium 156 (framable) and frame-ancestors
+// 'none' to 148. From Chromium 156 on each proof agrees with the
+// prediction; up to 148 it contradicts it, and each verdict gets an
+// older-chromium-differs finding instead of browser-disagrees: medium where
+// 148 renders the page, info where it refuses it; in between either may
+// hold, and nothing else.
 func TestRun_olderChromium(t *testing.T) {
 	chromiumtest.Require(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header()["Content-Disposition"] = []string{"attachment", "attachment"}
-		fmt.Fprint(w, "<!doctype html><title>twice</title>")
+		switch r.URL.Path {
+		case "/twice":
+			w.Header()["Content-Disposition"] = []string{"attachment", "attachment"}
+		case "/vt":
+			w.Header().Set("Content-Security-Policy", "frame-ancestors\v'none'")
+		}
+		fmt.Fprint(w, "<!doctype html><title>page</title>")
 	}))
 	defer srv.Close()
 	b := startProver(t, proof.Options{})
@@ -141,35 +149,42 @@ func TestRun_olderChromium(t *testing.T) {
 	if err != nil {
 		t.Fatalf("browser version %q: %v", b.Version(), err)
 	}
-	var res scan.Result
-	if err := scan.Run(t.Context(), scan.Options{SkipErrorPage: true, Browser: b, Timeout: 30 * time.Second}, []string{srv.URL + "/twice"}, func(r scan.Result) { res = r }); err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Verdicts) != 3 {
-		t.Fatalf("%d verdicts: %v", len(res.Verdicts), res.Error)
-	}
-	older := 0
-	for _, f := range res.Findings {
-		switch f.ID {
-		case "browser-disagrees":
-			t.Errorf("%s: %s %q", b.Version(), f.Message, f.Evidence)
-		case "older-chromium-differs":
-			older++
-			if f.Severity != scan.SeverityMedium {
-				t.Errorf("%s: %s (%s), want medium", f.ID, f.Message, f.Severity)
+	want := map[string]struct {
+		framable bool
+		severity scan.Severity
+	}{"/twice": {false, scan.SeverityMedium}, "/vt": {true, scan.SeverityInfo}}
+	err = scan.Run(t.Context(), scan.Options{SkipErrorPage: true, Browser: b, Timeout: 30 * time.Second}, []string{srv.URL + "/twice", srv.URL + "/vt"}, func(res scan.Result) {
+		w := want[strings.TrimPrefix(res.URL, srv.URL)]
+		if len(res.Verdicts) != 3 {
+			t.Errorf("%s: %d verdicts: %v", res.URL, len(res.Verdicts), res.Error)
+			return
+		}
+		older := 0
+		for _, f := range res.Findings {
+			switch f.ID {
+			case "browser-disagrees":
+				t.Errorf("%s in %s: %s %q", res.URL, b.Version(), f.Message, f.Evidence)
+			case "older-chromium-differs":
+				older++
+				if f.Severity != w.severity {
+					t.Errorf("%s: %s: %s (%s), want %s", res.URL, f.ID, f.Message, f.Severity, w.severity)
+				}
 			}
 		}
-	}
-	for _, v := range res.Verdicts {
-		if v.Framable || v.Browser == nil || v.Browser.Error != "" {
-			t.Errorf("verdict %q: framable %v, browser %+v; want a download, proved", v.Chain, v.Framable, v.Browser)
+		for _, v := range res.Verdicts {
+			if v.Framable != w.framable || v.Browser == nil || v.Browser.Error != "" {
+				t.Errorf("%s: verdict %q: framable %v, browser %+v; want framable %v, proved", res.URL, v.Chain, v.Framable, v.Browser, w.framable)
+			}
 		}
+		switch {
+		case major >= framing.Chromium && older != 0, major <= 148 && older != 3:
+			t.Errorf("%s in %s: %d older-chromium-differs findings (%+v)", res.URL, b.Version(), older, res.Verdicts)
+		}
+		t.Logf("%s in %s: %d older-chromium-differs findings", res.URL, b.Version(), older)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	switch {
-	case major >= framing.Chromium && older != 0, major <= 148 && older != 3:
-		t.Errorf("%s: %d older-chromium-differs findings (%+v)", b.Version(), older, res.Verdicts)
-	}
-	t.Logf("%s: %d older-chromium-differs findings", b.Version(), older)
 }
 
 // TestRun_redirectLimitChromium checks that the scanner follows, by

@@ -412,3 +412,58 @@ func TestRun_mixedContentRedirect(t *testing.T) {
 		}
 	})
 }
+
+// TestRun_controlCharacters: a response whose header values hold control
+// characters, which Go's HTTP client refuses and Chromium reads, is judged
+// as Chromium reads it, over http and https and through a redirect; the
+// next request of the scan is read as usual. A NUL in a header still fails
+// the fetch.
+func TestRun_controlCharacters(t *testing.T) {
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/redirect":
+			w.Header().Set("X-Note", "moved\x01")
+			http.Redirect(w, r, "/unknown", http.StatusFound)
+			return
+		case "/unknown":
+			w.Header().Set("X-Frame-Options", "DENY\x01") // a value browsers do not know
+		case "/vt":
+			w.Header().Set("X-Frame-Options", "DENY")
+			w.Header().Set("Content-Security-Policy", "frame-ancestors\v*") // a directive of another name
+		case "/nul":
+			w.Header().Set("X-Frame-Options", "DENY\x00")
+		case "/plain":
+			w.Header().Set("X-Frame-Options", "DENY")
+		}
+		w.Write([]byte("<!doctype html><title>t</title>"))
+	})
+	srv, tlsSrv := httptest.NewServer(handler), httptest.NewTLSServer(handler)
+	defer srv.Close()
+	defer tlsSrv.Close()
+	var urls []string
+	for _, base := range []string{srv.URL, tlsSrv.URL} {
+		for _, p := range []string{"/redirect", "/vt", "/nul", "/plain"} {
+			urls = append(urls, base+p)
+		}
+	}
+	results := map[string]scan.Result{}
+	if err := scan.Run(t.Context(), scan.Options{SkipErrorPage: true, Insecure: true, Concurrency: 1}, urls, func(r scan.Result) { results[r.URL] = r }); err != nil {
+		t.Fatal(err)
+	}
+	for _, base := range []string{srv.URL, tlsSrv.URL} {
+		for path, want := range map[string]string{"/redirect": "none", "/vt": "xfo", "/plain": "xfo"} {
+			res := results[base+path]
+			if res.Error != "" || len(res.Verdicts) != 3 || res.Verdicts[0].DecidedBy != want || res.Verdicts[0].Framable != (want == "none") {
+				t.Errorf("%s: error %q, verdicts %+v; want decided by %s", base+path, res.Error, res.Verdicts, want)
+			}
+		}
+		if res := results[base+"/redirect"]; !slices.ContainsFunc(res.Findings, func(f scan.Finding) bool {
+			return f.ID == "xfo-invalid" && slices.ContainsFunc(f.Evidence, func(e string) bool { return strings.Contains(e, "DENY\x01") })
+		}) {
+			t.Errorf("%s/redirect: findings %+v, want xfo-invalid quoting DENY\\x01", base, res.Findings)
+		}
+		if res := results[base+"/nul"]; !strings.Contains(res.Error, "malformed MIME header line") {
+			t.Errorf("%s/nul: error %q, want net/http's refusal", base, res.Error)
+		}
+	}
+}

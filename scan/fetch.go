@@ -366,11 +366,10 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation, credOri
 		resp *http.Response
 		err  error
 	)
-	for tries := 1; ; tries++ {
-		var req *http.Request
-		req, err = http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	get := func(client *http.Client) (*http.Response, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 		if err != nil {
-			return nil, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
+			return nil, err
 		}
 		for _, h := range nav.headers {
 			req.Header.Set(h[0], h[1])
@@ -378,7 +377,15 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation, credOri
 		if creds.mayReceive(u) {
 			creds.apply(req)
 		}
-		resp, err = s.client.Do(req)
+		return client.Do(req)
+	}
+	for tries := 1; ; tries++ {
+		resp, err = get(s.client)
+		if err != nil && s.ctlClient != nil && ctlHeaderError(err) {
+			// Chromium reads the header net/http refused: ask again,
+			// through a transport that reads it (see newCTLTransport).
+			resp, err = get(s.ctlClient)
+		}
 		if stop, ok := errors.AsType[*unfollowedError](err); ok && resp != nil {
 			return unfetched(stop.url, append(redirectsTo(resp), asRedirect(resp))), nil
 		}

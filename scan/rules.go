@@ -51,7 +51,7 @@ var rules = []Rule{
 	{
 		ID: "older-chromium-differs", Name: "OlderChromiumDiffers", Severity: SeverityMedium,
 		Short: "An older Chromium frames the page otherwise than current Chromium",
-		Full:  "With the browser proof in a Chromium older than the one the predictions follow (156): that Chromium reads the response otherwise (the same Content-Disposition twice as no download; X-Content-Type-Options: nosniff given more than once as not nosniff), and its verdict is the one of that reading. Medium when it renders a page that current Chromium refuses: visitors with that browser can be clickjacked; info when it refuses one that current Chromium renders.",
+		Full:  "With the browser proof in a Chromium older than the one the predictions follow (156): that Chromium reads the response otherwise (a vertical tab in Content-Security-Policy as a space; the same Content-Disposition twice as no download; X-Content-Type-Options: nosniff given more than once as not nosniff), and its verdict is the one of that reading. Medium when it renders a page that current Chromium refuses: visitors with that browser can be clickjacked; info when it refuses one that current Chromium renders.",
 		Help:  "Send Content-Security-Policy: frame-ancestors 'none' (or the origins allowed to embed the page), and each header once.",
 	},
 	{

@@ -475,7 +475,11 @@ type scanner struct {
 	opts   Options
 	chains [][]string
 	client *http.Client
-	limit  *limiter // nil without the Rate option
+	// ctlClient asks again for a response whose header net/http refused
+	// for a control character in a value (see newCTLTransport); nil with
+	// Options.Transport.
+	ctlClient *http.Client
+	limit     *limiter // nil without the Rate option
 
 	mu     sync.Mutex
 	probes map[string]*probe
@@ -539,6 +543,11 @@ func newScanner(opts Options) (*scanner, error) {
 		s.limit = l
 	}
 	s.client = newClient(opts, s.limit)
+	if opts.Transport == nil {
+		ctl := opts
+		ctl.Transport = newCTLTransport(opts)
+		s.ctlClient = newClient(ctl, s.limit)
+	}
 	return s, nil
 }
 

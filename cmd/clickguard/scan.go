@@ -103,8 +103,9 @@ request reaches them), and the report says beside each verdict whether
 Chromium rendered the first document the frame committed for it or refused
 it. Where Chromium contradicts the prediction, a high finding
 browser-disagrees says so. The predictions follow Chromium 156. Chromium
-148 (measured) reads a response with Content-Disposition, or
-X-Content-Type-Options: nosniff, given twice otherwise: where an older
+148 (measured) reads a vertical tab in Content-Security-Policy as a space,
+and Content-Disposition, or X-Content-Type-Options: nosniff, given twice
+otherwise: where an older
 Chromium contradicts the prediction as that reading says, the finding is
 older-chromium-differs instead (medium when it renders what Chromium 156
 refuses), and its proof says how it read the response (reads in JSON).

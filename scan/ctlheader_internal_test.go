@@ -1,0 +1,90 @@
+package scan
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"testing"
+	"testing/iotest"
+)
+
+// byteConn is a net.Conn that reads from r and writes nowhere.
+type byteConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c byteConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// TestCTLConn: a response read through ctlConn, a byte at a time, has the
+// header values the server sent, control characters and 0xFF included, and
+// the body as sent; an informational response before it is read through
+// as well, and escapes nothing of the body.
+func TestCTLConn(t *testing.T) {
+	body := "<p>\x01\x7f\xff\x1b</p>\r\n\r\nX-Not-A-Header: \x01\r\n"
+	raw := "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\x0b\r\n\r\n" +
+		"HTTP/1.1 200 OK\r\n" +
+		"X-Frame-Options: DENY\x01\r\n" +
+		"Content-Security-Policy: frame-ancestors\x0b'none'\r\n" +
+		"X-Obs: caf\xe9 \xff\xff\x7f\x1f\r\n" +
+		"X-Tab: a\tb\r\n" +
+		"Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+	c := &ctlConn{Conn: byteConn{r: iotest.OneByteReader(bytes.NewReader([]byte(raw)))}}
+	br := bufio.NewReader(c)
+	hints, err := http.ReadResponse(br, nil)
+	if err != nil || hints.StatusCode != http.StatusEarlyHints || unescapeCTL(hints.Header.Get("Link")) != "</a.css>; rel=preload\x0b" {
+		t.Fatalf("first response: %v, %v; want the 103 and its Link header", hints, err)
+	}
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(resp.Body)
+	if err != nil || string(got) != body {
+		t.Fatalf("body %q, %v; want %q", got, err, body)
+	}
+	for _, values := range resp.Header {
+		for i, v := range values {
+			values[i] = unescapeCTL(v)
+		}
+	}
+	for name, want := range map[string]string{
+		"X-Frame-Options":         "DENY\x01",
+		"Content-Security-Policy": "frame-ancestors\x0b'none'",
+		"X-Obs":                   "caf\xe9 \xff\xff\x7f\x1f",
+		"X-Tab":                   "a\tb",
+	} {
+		if v := resp.Header.Get(name); v != want {
+			t.Errorf("%s: %q, want %q", name, v, want)
+		}
+	}
+	if resp.Header.Get("X-Not-A-Header") != "" {
+		t.Error("the body was read as a header")
+	}
+}
+
+// FuzzEscapeValue: any header value without CR, LF or NUL escapes to one
+// net/http takes (no control byte but tab) and back to itself.
+func FuzzEscapeValue(f *testing.F) {
+	for _, s := range []string{"DENY", "DENY\x01", "\xff\xff\xa0", "a\x7fb\x0b", "\t x \t"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if bytes.ContainsAny([]byte(v), "\r\n\x00") {
+			return
+		}
+		line := escapeValue(nil, []byte("X-Value:"+v+"\r\n"))
+		esc := bytes.TrimSuffix(bytes.TrimPrefix(line, []byte("X-Value:")), []byte("\r\n"))
+		for _, b := range esc {
+			if b < 0x20 && b != '\t' || b == 0x7F {
+				t.Fatalf("escaped %q to %q, which holds 0x%02X", v, esc, b)
+			}
+		}
+		if back := unescapeCTL(string(esc)); back != v {
+			t.Fatalf("escaped %q to %q, back to %q", v, esc, back)
+		}
+	})
+}
