@@ -659,7 +659,21 @@ func (f *facts) checkPolicies() []Finding {
 				fas = append(fas, d)
 				continue
 			}
-			if isFATypo(d.Name) {
+			if rest, ok := joinedToFA(d.Name); ok {
+				// "frame-ancestors<VT>'none'": a name of another directive.
+				var sources []framing.Source
+				for _, tok := range strings.FieldsFunc(rest, func(r rune) bool { return r <= ' ' || r == 0x7F }) {
+					sources = append(sources, framing.ParseSource(tok))
+				}
+				sources = append(sources, d.Sources...)
+				out = append(out, Finding{
+					ID:       "csp-directive-misspelled",
+					Severity: SeverityMedium,
+					Message:  fmt.Sprintf("Directive %q is not frame-ancestors: a control character such as a vertical tab (U+000B) separates nothing in a policy, so browsers read it as part of the directive's name, and ignore the directive. (Chromium 148 and older read a vertical tab as a space, and enforce it.)", d.Name),
+					Evidence: []string{p.ev},
+					Fix:      "Content-Security-Policy: " + directiveText("frame-ancestors", sources),
+				})
+			} else if isFATypo(d.Name) {
 				out = append(out, Finding{
 					ID:       "csp-directive-misspelled",
 					Severity: SeverityMedium,
@@ -1333,6 +1347,14 @@ func looksLikeSource(name string) bool {
 
 // isFATypo reports whether a directive name is a near miss of
 // frame-ancestors.
+// joinedToFA reports whether a directive's name is frame-ancestors joined
+// to its first sources by a control character that is no whitespace in a
+// policy (see framing.ParseCSP), and returns what follows the name.
+func joinedToFA(name string) (rest string, ok bool) {
+	rest, ok = strings.CutPrefix(name, "frame-ancestors")
+	return rest, ok && rest != "" && (rest[0] < ' ' || rest[0] == 0x7F)
+}
+
 func isFATypo(name string) bool {
 	return name != "frame-ancestors" && len(name) > 10 && editDistance(name, "frame-ancestors") <= 2
 }
