@@ -6,7 +6,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"testing/iotest"
 )
@@ -85,6 +87,49 @@ func FuzzEscapeValue(f *testing.F) {
 		}
 		if back := unescapeCTL(string(esc)); back != v {
 			t.Fatalf("escaped %q to %q, back to %q", v, esc, back)
+		}
+	})
+}
+
+// FuzzCTLConn reads any bytes as a response through ctlConn and as they
+// are: ctlConn never fails a response net/http reads, and reads it alike,
+// header values (restored) and body; and whatever it reads, it reads
+// without panicking.
+func FuzzCTLConn(f *testing.F) {
+	f.Add("HTTP/1.1 200 OK\r\nX-Frame-Options: DENY\r\nContent-Length: 2\r\n\r\nok")
+	f.Add("HTTP/1.1 103 Early Hints\r\nLink: <a>\r\n\r\nHTTP/1.1 204 No Content\r\nX-A: \xff\r\n\r\n")
+	f.Add("HTTP/1.1 200 OK\r\nX-Frame-Options: DENY\x01\r\nX-B:\r\n folded\x0b\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n\x01\r\n0\r\n\r\n")
+	f.Add("HTTP/1.0 101 Switching\r\nUpgrade: x\r\n\r\n\x01\x02")
+	f.Fuzz(func(t *testing.T, raw string) {
+		read := func(r io.Reader, unescape bool) (*http.Response, []byte, error) {
+			br := bufio.NewReader(r)
+			resp, err := http.ReadResponse(br, nil)
+			for err == nil && resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
+				resp, err = http.ReadResponse(br, nil)
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+			body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+			if unescape {
+				for _, values := range resp.Header {
+					for i, v := range values {
+						values[i] = unescapeCTL(v)
+					}
+				}
+			}
+			return resp, body, err
+		}
+		plainResp, plainBody, plainErr := read(strings.NewReader(raw), false)
+		ctlResp, ctlBody, ctlErr := read(&ctlConn{Conn: byteConn{r: strings.NewReader(raw)}}, true)
+		if plainErr != nil {
+			return
+		}
+		if ctlErr != nil {
+			t.Fatalf("net/http reads it, ctlConn fails: %v", ctlErr)
+		}
+		if plainResp.StatusCode != ctlResp.StatusCode || !reflect.DeepEqual(plainResp.Header, ctlResp.Header) || !bytes.Equal(plainBody, ctlBody) {
+			t.Fatalf("read otherwise through ctlConn:\n%d %q %q\n%d %q %q", plainResp.StatusCode, plainResp.Header, plainBody, ctlResp.StatusCode, ctlResp.Header, ctlBody)
 		}
 	})
 }
