@@ -26,7 +26,7 @@ func (c byteConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 // the body as sent; an informational response before it is read through
 // as well, and escapes nothing of the body.
 func TestCTLConn(t *testing.T) {
-	body := "<p>\x01\x7f\xff\x1b</p>\r\n\r\nX-Not-A-Header: \x01\r\n"
+	body := "<p>\x01\x7f\xff\x1b</p>\r\nX-Not-A-Header: \x01\r\n\r\nHTTP/1.1 200 OK\r\nX-Nor-This: \x02\r\n"
 	raw := "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\x0b\r\n\r\n" +
 		"HTTP/1.1 200 OK\r\n" +
 		"X-Frame-Options: DENY\x01\r\n" +
@@ -100,6 +100,7 @@ func FuzzCTLConn(f *testing.F) {
 	f.Add("HTTP/1.1 103 Early Hints\r\nLink: <a>\r\n\r\nHTTP/1.1 204 No Content\r\nX-A: \xff\r\n\r\n")
 	f.Add("HTTP/1.1 200 OK\r\nX-Frame-Options: DENY\x01\r\nX-B:\r\n folded\x0b\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n\x01\r\n0\r\n\r\n")
 	f.Add("HTTP/1.0 101 Switching\r\nUpgrade: x\r\n\r\n\x01\x02")
+	f.Add("HTTP/1.1 200 OK\r\nContent-Length: 22\r\n\r\nline one\r\nX-Body: \x01\xff\r\n")
 	f.Fuzz(func(t *testing.T, raw string) {
 		read := func(r io.Reader, unescape bool) (*http.Response, []byte, error) {
 			br := bufio.NewReader(r)
