@@ -1,13 +1,11 @@
 package scan
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -69,17 +67,16 @@ type BrowserVerdict struct {
 	// predictions follow (framing.Chromium), which reads this response
 	// otherwise (see framing.AsChromium) and so gives another verdict: it
 	// says how that version reads the response. The browser's verdict
-	// then agrees with that reading, and an older-chromium-differs
-	// finding says so, instead of browser-disagrees.
+	// then agrees with that reading, which the finding
+	// older-chromium-differs reports, and is no browser-disagrees.
 	Reads string `json:"reads,omitempty"`
 }
 
 // prove runs the prover for every verdict of res, whose framed response
 // was resp, in order, each after a turn of limit (when not nil) and bounded
 // by timeout from then, and adds a browser-disagrees finding for each
-// verdict the browser contradicts, or an older-chromium-differs one where
-// an older Chromium gives the verdict of its own reading of resp (see
-// olderReading).
+// verdict the browser contradicts, unless the browser is an older Chromium
+// that gives the verdict of its own reading of resp (see olderReading).
 // The prover may store the cookie for the URL it loads when that URL may
 // receive the credentials meant for credOrigin. headers says whether the
 // scanner sent [Options.Header] values, which no prover sends: a verdict
@@ -88,7 +85,7 @@ type BrowserVerdict struct {
 // browser judged another response, rather than a finding; so is any
 // verdict for which the browser got a 429 Too Many Requests.
 func prove(ctx context.Context, p Prover, timeout time.Duration, limit *limiter, res *Result, resp framing.Response, credOrigin string, headers bool) {
-	var disagree, older []Finding
+	var disagree []Finding
 	// Chromium refuses a frame's request for a URL with credentials in it
 	// (and res.URL has the password redacted): say so at once rather than
 	// wait for each proof's timeout.
@@ -134,11 +131,7 @@ func prove(ctx context.Context, p Prover, timeout time.Duration, limit *limiter,
 			err = errors.New(bv.Error)
 		}
 		v.Browser = &bv
-		if err == nil && bv.Rendered != v.Framable {
-			if f, ok := olderReading(resp, v); ok {
-				older = append(older, f)
-				continue
-			}
+		if err == nil && bv.Rendered != v.Framable && !olderReading(resp, v) {
 			f := disagreement(*v)
 			if otherStatus {
 				f.Evidence = append(f.Evidence, fmt.Sprintf("status: %s got %d, the scanner %d", bv.Browser, bv.Status, res.Status))
@@ -146,52 +139,42 @@ func prove(ctx context.Context, p Prover, timeout time.Duration, limit *limiter,
 			disagree = append(disagree, f)
 		}
 	}
-	// The findings are ordered most severe first (stably, as judge
-	// ordered them).
-	res.Findings = slices.Concat(disagree, res.Findings, older)
-	slices.SortStableFunc(res.Findings, func(a, b Finding) int { return cmp.Compare(b.Severity, a.Severity) })
+	// The findings are ordered most severe first; these are high.
+	res.Findings = append(disagree, res.Findings...)
 }
 
-// olderReading returns the older-chromium-differs finding for verdict v,
-// whose proof contradicts it, when the browser is a Chromium older than
-// framing.Chromium that reads resp otherwise and whose verdict is that of
-// its own reading (see framing.AsChromium); it then records that reading
-// in v.Browser.Reads. The verdict, which follows current Chromium, stands.
-func olderReading(resp framing.Response, v *Verdict) (Finding, bool) {
+// olderReading reports whether the browser that contradicts verdict v is a
+// Chromium older than framing.Chromium that reads resp otherwise and gives
+// the verdict of its own reading (see framing.AsChromium); it then records
+// that reading in v.Browser.Reads. The verdict, which follows current
+// Chromium, stands, and judge's older-chromium-differs finding says what
+// older versions do.
+func olderReading(resp framing.Response, v *Verdict) bool {
 	b := v.Browser
 	major := chromiumMajor(b.Browser)
 	if major == 0 || major >= framing.Chromium {
-		return Finding{}, false
+		return false
 	}
 	rd := framing.AsChromium(resp, major)
 	if len(rd.Otherwise) == 0 {
-		return Finding{}, false
+		return false
 	}
 	ov, _, err := evaluateFrame(rd.Response, v.Ancestors)
 	if err != nil || ov.Framable != b.Rendered {
-		return Finding{}, false
+		return false
 	}
 	b.Reads = fmt.Sprintf("as Chromium %d reads the response: %s", major, strings.Join(rd.Otherwise, "; "))
+	return true
+}
+
+// chainOf names v's chain for a message: "foreign origin
+// (http://attacker.example)", or the ancestors of a chain given.
+func chainOf(v Verdict) string {
 	chain := strings.Join(v.Ancestors, " in ")
 	if v.Chain != "" {
 		chain = v.Chain + " (" + chain + ")"
 	}
-	f := Finding{
-		ID: "older-chromium-differs",
-		Evidence: append([]string{fmt.Sprintf("predicted (Chromium %d): %s", framing.Chromium, v.Reason),
-			fmt.Sprintf("%s: %s", b.Browser, b.What)}, rd.Otherwise...),
-	}
-	if b.Rendered {
-		f.Severity = SeverityMedium
-		f.Message = fmt.Sprintf("%s rendered the page in a frame of %s, where Chromium %d, whose verdicts the prediction follows, refuses it: it reads the response otherwise (%s). Visitors whose browser is Chromium %d, or older, can be clickjacked on this page.",
-			b.Browser, chain, framing.Chromium, strings.Join(rd.Otherwise, "; "), major)
-		f.Fix = fixNone + "\n(which every version of Chromium reads alike)"
-	} else {
-		f.Severity = SeverityInfo
-		f.Message = fmt.Sprintf("%s refused to render the page in a frame of %s, which Chromium %d, whose verdicts the prediction follows, allows: it reads the response otherwise (%s). The verdict stands for current browsers.",
-			b.Browser, chain, framing.Chromium, strings.Join(rd.Otherwise, "; "))
-	}
-	return f, true
+	return chain
 }
 
 // chromiumMajor returns the major version of a browser named as the proof
@@ -212,10 +195,7 @@ func chromiumMajor(name string) int {
 // disagreement is the finding for a verdict that the browser contradicts.
 func disagreement(v Verdict) Finding {
 	b := v.Browser
-	chain := strings.Join(v.Ancestors, " in ")
-	if v.Chain != "" {
-		chain = v.Chain + " (" + chain + ")"
-	}
+	chain := chainOf(v)
 	f := Finding{
 		ID:       "browser-disagrees",
 		Severity: SeverityHigh,

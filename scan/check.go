@@ -144,7 +144,50 @@ func judge(res *Result, p, top, direct *page, errPage *framing.Response, chains 
 		}
 	}
 	res.Findings = f.findings()
+	if of, ok := olderChromium(p.resp, res.Verdicts); ok {
+		res.Findings = append(res.Findings, of)
+		slices.SortStableFunc(res.Findings, func(a, b Finding) int { return cmp.Compare(b.Severity, a.Severity) })
+	}
 	return nil
+}
+
+// olderChromium returns the older-chromium-differs finding when Chromium
+// 148, which reads some responses otherwise than Chromium 156, whose
+// verdicts these are (see framing.AsChromium), gives resp another verdict
+// in one of the chains: medium when it renders the page in a chain where
+// Chromium 156 refuses it, since its users can be clickjacked there.
+func olderChromium(resp framing.Response, verdicts []Verdict) (Finding, bool) {
+	const older = 148 // the version measured
+	rd := framing.AsChromium(resp, older)
+	if len(rd.Otherwise) == 0 {
+		return Finding{}, false
+	}
+	var renders, refuses []string
+	for _, v := range verdicts {
+		ov, _, err := evaluateFrame(rd.Response, v.Ancestors)
+		switch {
+		case err != nil || ov.Framable == v.Framable:
+		case ov.Framable:
+			renders = append(renders, chainOf(v))
+		default:
+			refuses = append(refuses, chainOf(v))
+		}
+	}
+	if renders == nil && refuses == nil {
+		return Finding{}, false
+	}
+	f := Finding{ID: "older-chromium-differs", Severity: SeverityInfo, Evidence: rd.Otherwise}
+	msg := fmt.Sprintf("Chromium %d reads this response otherwise than Chromium %d, whose verdicts these are (measured): %s.", older, framing.Chromium, strings.Join(rd.Otherwise, "; "))
+	if renders != nil {
+		f.Severity = SeverityMedium
+		msg += fmt.Sprintf(" It renders the page in a frame of %s, where Chromium %d refuses it: visitors whose browser is Chromium %d, or older, can be clickjacked on this page.", strings.Join(renders, ", "), framing.Chromium, older)
+		f.Fix = fixNone + "\n(which every version of Chromium reads alike)"
+	}
+	if refuses != nil {
+		msg += fmt.Sprintf(" It refuses the page a frame of %s, which Chromium %d renders: the verdicts stand for current browsers.", strings.Join(refuses, ", "), framing.Chromium)
+	}
+	f.Message = msg
+	return f, true
 }
 
 func verdict(name string, chain []string, v framing.Verdict, frameURL string) Verdict {

@@ -50,8 +50,8 @@ var rules = []Rule{
 	},
 	{
 		ID: "older-chromium-differs", Name: "OlderChromiumDiffers", Severity: SeverityMedium,
-		Short: "An older Chromium frames the page otherwise than current Chromium",
-		Full:  "With the browser proof in a Chromium older than the one the predictions follow (156): that Chromium reads the response otherwise (a vertical tab in Content-Security-Policy as a space; the same Content-Disposition twice as no download; X-Content-Type-Options: nosniff given more than once as not nosniff), and its verdict is the one of that reading. Medium when it renders a page that current Chromium refuses: visitors with that browser can be clickjacked; info when it refuses one that current Chromium renders.",
+		Short: "Chromium 148 and older frame the page otherwise than current Chromium",
+		Full:  "Chromium 148 (measured), and as far as is known the versions before it, read some responses otherwise than Chromium 156, whose verdicts the scanner gives: a vertical tab in Content-Security-Policy as a space, the same Content-Disposition twice as no download, X-Content-Type-Options: nosniff given more than once as not nosniff. This response is one, and Chromium 148 gives it another verdict in a chain. Medium when it renders the page where Chromium 156 refuses it: visitors with such a browser can be clickjacked; info otherwise. With the browser proof in such a Chromium, a verdict of that reading is no browser-disagrees.",
 		Help:  "Send Content-Security-Policy: frame-ancestors 'none' (or the origins allowed to embed the page), and each header once.",
 	},
 	{

@@ -102,13 +102,13 @@ being synthetic pages that Chromium is told to serve for those origins (no
 request reaches them), and the report says beside each verdict whether
 Chromium rendered the first document the frame committed for it or refused
 it. Where Chromium contradicts the prediction, a high finding
-browser-disagrees says so. The predictions follow Chromium 156. Chromium
+browser-disagrees says so. The predictions follow Chromium 156; Chromium
 148 (measured) reads a vertical tab in Content-Security-Policy as a space,
 and Content-Disposition, or X-Content-Type-Options: nosniff, given twice
-otherwise: where an older
-Chromium contradicts the prediction as that reading says, the finding is
-older-chromium-differs instead (medium when it renders what Chromium 156
-refuses), and its proof says how it read the response (reads in JSON).
+otherwise, which the finding older-chromium-differs reports where it
+changes a verdict, with or without -browser. An older Chromium that gives
+the verdict of that reading is no browser-disagrees: its proof says how it
+read the response (reads in JSON).
 Chromium sends no -header values: where it
 contradicts a verdict with another status than the scanner got (a 401 for
 want of an Authorization header), it judged another response, and the
