@@ -130,6 +130,12 @@ func (c *ctlConn) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// maxPendingLine bounds what ctlConn holds of a line whose end has not
+// come: beyond it, it passes the line on as it is, and net/http's own
+// bound on a header (Options.MaxHeaderBytes) refuses it, or not, as it
+// would without ctlConn.
+const maxPendingLine = 1 << 20
+
 // escapeLines moves the whole lines of c.in to c.out, escaping header
 // values, until the end of the final response's header, and then the rest
 // as it is.
@@ -137,6 +143,9 @@ func (c *ctlConn) escapeLines() {
 	for !c.body {
 		i := bytes.IndexByte(c.in, '\n')
 		if i < 0 {
+			if len(c.in) > maxPendingLine {
+				c.out, c.in = append(c.out, c.in...), nil
+			}
 			return
 		}
 		line := c.in[:i+1]

@@ -134,3 +134,33 @@ func FuzzCTLConn(f *testing.F) {
 		}
 	})
 }
+
+// countingReader counts the bytes read from it.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+// TestCTLConn_longLine: a header line that does not end is passed on once
+// it passes maxPendingLine, not held whole: net/http's bound on a header
+// then applies as without ctlConn.
+func TestCTLConn_longLine(t *testing.T) {
+	src := &countingReader{r: io.MultiReader(strings.NewReader("HTTP/1.1 200 OK\r\nX-Long: "), bytes.NewReader(bytes.Repeat([]byte("a"), 8<<20)))}
+	c := &ctlConn{Conn: byteConn{r: src}}
+	if _, err := io.ReadFull(c, make([]byte, 64)); err != nil {
+		t.Fatal(err)
+	}
+	if src.n > maxPendingLine+64<<10 {
+		t.Errorf("ctlConn read %d bytes of an unended line before passing any on, want at most about %d", src.n, maxPendingLine)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(&ctlConn{Conn: byteConn{r: strings.NewReader("HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("a", 2<<20) + "\x01\r\nContent-Length: 0\r\n\r\n")}}), nil)
+	if err == nil {
+		t.Errorf("a header line longer than maxPendingLine with a control character read as %q, want net/http's refusal", resp.Header)
+	}
+}

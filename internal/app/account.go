@@ -121,7 +121,8 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
 	current, next, confirm := r.PostFormValue("current_password"), r.PostFormValue("new_password"), r.PostFormValue("confirm_password")
 	origins := strings.Join(u.EmbedOrigins, "\n")
 	// A failure of the server or of DynamoDB before the password is
-	// changed brings the form back, saying so; then says maybe adds to it.
+	// changed brings the form back, saying so (failedThen adds maybe to
+	// the message).
 	failedThen := func(err error, maybe string) {
 		a.formFailed(w, r, err, "Your password could not be changed", "the three passwords", func(status int, msg string) {
 			a.renderAccount(w, r, status, u.Version, origins, nil, oneError(msg+maybe))
