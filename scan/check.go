@@ -143,11 +143,11 @@ func judge(res *Result, p, top, direct *page, errPage *framing.Response, chains 
 			res.Verdicts = append(res.Verdicts, verdict("", chain, v, frameURL))
 		}
 	}
-	res.Findings = f.findings()
+	var older []Finding
 	if of, ok := olderChromium(p.resp, res.Verdicts); ok {
-		res.Findings = append(res.Findings, of)
-		slices.SortStableFunc(res.Findings, func(a, b Finding) int { return cmp.Compare(b.Severity, a.Severity) })
+		older = append(older, of)
 	}
+	res.Findings = f.findings(older...)
 	return nil
 }
 
@@ -299,9 +299,10 @@ func newFacts(p, top, direct *page, errPage *framing.Response) (*facts, error) {
 	return f, nil
 }
 
-// findings runs every check, most severe first; checks of equal severity
-// keep the order below.
-func (f *facts) findings() []Finding {
+// findings runs every check and returns their findings with others, most
+// severe first; findings of equal severity keep the order below, others
+// last, and all are bounded together (see bound).
+func (f *facts) findings(others ...Finding) []Finding {
 	var out []Finding
 	add := func(fs ...Finding) { out = append(out, fs...) }
 	add(f.checkProtection()...)
@@ -314,6 +315,7 @@ func (f *facts) findings() []Finding {
 	add(f.checkTopLevel()...)
 	add(f.checkDocument()...)
 	add(f.checkRefresh()...)
+	add(others...)
 	slices.SortStableFunc(out, func(a, b Finding) int { return cmp.Compare(b.Severity, a.Severity) })
 	return bound(out)
 }
