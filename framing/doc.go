@@ -12,6 +12,10 @@
 // developer can act on. [ParseXFO], [ParseCSP], [ParseSource]
 // and [ParseOrigin] expose the parsers for tools that report on headers.
 //
+// The verdicts are those of Chromium 156 ([Chromium]), in which the corpora
+// were measured; [AsChromium] says how Chromium 148 reads three shapes of
+// response otherwise.
+//
 // # Security model
 //
 // The model answers one question: given these response headers, will the
