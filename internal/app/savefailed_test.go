@@ -12,6 +12,7 @@ import (
 
 	"github.com/clickguard/clickguard/internal/app"
 	"github.com/clickguard/clickguard/internal/store"
+	"github.com/clickguard/clickguard/internal/store/storetest"
 )
 
 // TestSaveFailed: when DynamoDB does not answer a save (a 503) or the
@@ -123,17 +124,8 @@ func TestSaveFailed(t *testing.T) {
 // works; sent again once the failure is over, it goes through.
 func TestAuthFormFailed(t *testing.T) {
 	t.Parallel()
-	// fail decides, while set, which DynamoDB calls fail and how.
-	var fail atomic.Pointer[func(op string, in any) error]
-	env := newEnv(t)
-	data, sessions := env.Tables.Data, env.Tables.Sessions // the throttle's in sessions
-	env = env.InterceptedInput(func(op string, in any) error {
-		if f := fail.Load(); f != nil {
-			return (*f)(op, in)
-		}
-		return nil
-	})
-	srv := newServer(t, env, app.Config{})
+	f := newFailingApp(t)
+	srv, data, sessions := f.srv, f.env.Tables.Data, f.env.Tables.Sessions // the throttle's in sessions
 	user(t, srv, "alice")
 	unavailable, bug := fmt.Errorf("write cut off: %w", store.ErrUnavailable), errors.New("a bug")
 	// The calls to fail: the throttle's writes, the account's write, the
@@ -165,15 +157,8 @@ func TestAuthFormFailed(t *testing.T) {
 			b := newTab(t, srv)
 			form := maps.Clone(tc.form)
 			form.Set("csrf_token", tokenIn(b.get(tc.page).body))
-			failing := func(op string, in any) error {
-				if tc.calls(op, in) {
-					return tc.err
-				}
-				return nil
-			}
-			fail.Store(&failing)
-			r := b.postRaw(tc.page, form)
-			fail.Store(nil)
+			var r response
+			f.during(tc.calls, tc.err, func() { r = b.postRaw(tc.page, form) })
 			if r.status != tc.status || tokenIn(r.body) == "" {
 				t.Fatalf("status %d; want %d and the form, with a token:\n%s", r.status, tc.status, r.body)
 			}
@@ -224,16 +209,8 @@ func nothingToFix(t *testing.T, body string) {
 // failure is over, it goes through.
 func TestPasswordFormFailed(t *testing.T) {
 	t.Parallel()
-	var fail atomic.Pointer[func(op string, in any) error]
-	env := newEnv(t)
-	data, sessions := env.Tables.Data, env.Tables.Sessions // the throttle's in sessions
-	env = env.InterceptedInput(func(op string, in any) error {
-		if f := fail.Load(); f != nil {
-			return (*f)(op, in)
-		}
-		return nil
-	})
-	srv := newServer(t, env, app.Config{})
+	f := newFailingApp(t)
+	srv, data, sessions := f.srv, f.env.Tables.Data, f.env.Tables.Sessions // the throttle's in sessions
 	unavailable, bug := fmt.Errorf("write cut off: %w", store.ErrUnavailable), errors.New("a bug")
 	throttle := func(_ string, in any) bool { return writesTable(in, sessions) }
 	setPassword := func(_ string, in any) bool { return setsPassword(in) }
@@ -265,15 +242,8 @@ func TestPasswordFormFailed(t *testing.T) {
 			b := user(t, srv, name)
 			form := maps.Clone(tc.form)
 			form.Set("csrf_token", tokenIn(b.get(tc.page).body))
-			failing := func(op string, in any) error {
-				if tc.calls(op, in) {
-					return tc.err
-				}
-				return nil
-			}
-			fail.Store(&failing)
-			r := b.postRaw(tc.action, form)
-			fail.Store(nil)
+			var r response
+			f.during(tc.calls, tc.err, func() { r = b.postRaw(tc.action, form) })
 			if r.status != tc.status || tokenIn(r.body) == "" || !strings.Contains(r.body, `action="`+tc.action+`"`) {
 				t.Fatalf("status %d; want %d and the form, with a token:\n%s", r.status, tc.status, r.body)
 			}
@@ -307,4 +277,38 @@ func TestPasswordFormFailed(t *testing.T) {
 			}
 		})
 	}
+}
+
+// failingApp is an app on a fresh environment whose DynamoDB calls fail as
+// told, while told (see during).
+type failingApp struct {
+	srv *testServer
+	env storetest.Env
+	fn  atomic.Pointer[func(op string, in any) error]
+}
+
+func newFailingApp(t *testing.T) *failingApp {
+	t.Helper()
+	f := &failingApp{}
+	f.env = newEnv(t).InterceptedInput(func(op string, in any) error {
+		if fn := f.fn.Load(); fn != nil {
+			return (*fn)(op, in)
+		}
+		return nil
+	})
+	f.srv = newServer(t, f.env, app.Config{})
+	return f
+}
+
+// during runs do while the DynamoDB calls that calls picks fail with err.
+func (f *failingApp) during(calls func(op string, in any) bool, err error, do func()) {
+	fn := func(op string, in any) error {
+		if calls(op, in) {
+			return err
+		}
+		return nil
+	}
+	f.fn.Store(&fn)
+	defer f.fn.Store(nil)
+	do()
 }
