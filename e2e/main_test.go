@@ -73,13 +73,13 @@ func startBrowser(parent context.Context) (context.Context, context.CancelFunc, 
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
 		// A tab's error page stays as it committed (Chromium would reload it).
 		chromedp.Flag("disable-auto-reload", true),
 		chromedp.Flag("mute-audio", true),
 		chromedp.WindowSize(1280, 900),
 		chromedp.UserDataDir(profile),
 	}
+	opts = append(opts, chromium.SharedMemory()...)
 	actx, acancel := chromedp.NewExecAllocator(parent, opts...)
 	bctx, bcancel := chromedp.NewContext(actx)
 	cancel := func() {

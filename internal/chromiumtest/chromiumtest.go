@@ -52,11 +52,11 @@ func Start(t testing.TB, opts ...chromedp.ExecAllocatorOption) context.Context {
 		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(profile),
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
 		// A tab's error page stays as it committed: Chromium would reload
 		// it after a second, under a test that is still reading it.
 		chromedp.Flag("disable-auto-reload", true),
-	}, opts...)
+	}, chromium.SharedMemory()...)
+	flags = append(flags, opts...)
 	// Not t.Context(), which ends before the cleanup runs and would kill
 	// the browser instead of letting chromium.Close close it.
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.WithoutCancel(t.Context()), flags...)

@@ -249,7 +249,6 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 		chromedp.ExecPath(path), chromedp.Headless, chromedp.DisableGPU,
 		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(b.profile),
 		chromedp.WindowSize(1024, 768),
-		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-default-apps", true),
@@ -278,6 +277,7 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 	// and reports a lost connection instead.
 	output := &startOutput{}
 	flags = append(flags, chromedp.CombinedOutput(output))
+	flags = append(flags, chromium.SharedMemory()...)
 	if err := ctx.Err(); err != nil {
 		chromium.RemoveProfile(b.profile)
 		return nil, fmt.Errorf("proof: start Chromium: %w", err)
