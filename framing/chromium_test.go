@@ -1,14 +1,20 @@
 package framing
 
 import (
+	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 )
 
-// TestAsChromium checks the rewrite on the shapes Chromium 148 was measured
-// to read otherwise than Chromium 156, and on their neighbours that it
-// reads alike, and which versions it applies to. (internal/chromiumlive
-// measures it in the local Chromium.)
+// TestAsChromium checks the rewrite on the shapes older versions of
+// Chromium were measured to read otherwise than Chromium 156, and on their
+// neighbours that they read alike, and which versions it applies to: the
+// versions up to old (the newest measured to read the shape otherwise),
+// not those from current (the oldest measured to read it as the model),
+// and, not known, those between. (internal/chromiumlive measures it in the
+// local Chromium.)
 func TestAsChromium(t *testing.T) {
 	h := func(kv ...string) []Header {
 		var out []Header
@@ -17,53 +23,99 @@ func TestAsChromium(t *testing.T) {
 		}
 		return out
 	}
+	// As measured in Chromium 148, 150 and 156.
+	const vt, disposition, nosniff = "150 156", "150 156", "148 150"
 	for _, tc := range []struct {
-		name      string
-		in, want  []Header
-		unchanged bool
+		name     string
+		in, want []Header
+		versions string // old and current; "" for a response every version reads alike
 	}{
-		{"VT in frame-ancestors", h("Content-Security-Policy", "frame-ancestors\v'none'"), h("Content-Security-Policy", "frame-ancestors 'none'"), false},
-		{"VT in a report-only policy", h("content-security-policy-report-only", "a\vb"), h("content-security-policy-report-only", "a b"), false},
-		{"VT in X-Frame-Options", h("X-Frame-Options", "\vDENY"), nil, true},
-		{"attachment on two lines", h("Content-Type", "text/html", "Content-Disposition", "attachment", "Content-Disposition", "attachment"), h("Content-Type", "text/html"), false},
-		{"attachment twice, the same", h("Content-Disposition", "attachment, attachment"), []Header{}, false},
-		{"inline twice", h("Content-Disposition", "inline, inline"), nil, true},
-		{"two different dispositions", h("Content-Disposition", "inline, attachment"), nil, true},
-		{"a comma in a quoted filename", h("Content-Disposition", `attachment; filename="a,b.html"`), nil, true},
-		{"attachment with a filename, twice", h("Content-Disposition", "attachment; filename=a", "Content-Disposition", "attachment; filename=a"), nil, true},
-		{"one attachment", h("Content-Disposition", "attachment"), nil, true},
-		{"nosniff before another value", h("X-Content-Type-Options", "NOSNIFF, foo"), []Header{}, false},
-		{"nosniff on two lines", h("X-Content-Type-Options", "nosniff", "X-Content-Type-Options", "nosniff"), []Header{}, false},
-		{"nosniff alone", h("X-Content-Type-Options", " nosniff "), nil, true},
-		{"nosniff on a second line", h("X-Content-Type-Options", "foo", "X-Content-Type-Options", "nosniff"), nil, true},
+		{"VT in frame-ancestors", h("Content-Security-Policy", "frame-ancestors\v'none'"), h("Content-Security-Policy", "frame-ancestors 'none'"), vt},
+		{"VT in a report-only policy", h("content-security-policy-report-only", "a\vb"), h("content-security-policy-report-only", "a b"), vt},
+		{"VT in X-Frame-Options", h("X-Frame-Options", "\vDENY"), nil, ""},
+		{"attachment on two lines", h("Content-Type", "text/html", "Content-Disposition", "attachment", "Content-Disposition", "attachment"), h("Content-Type", "text/html"), disposition},
+		{"attachment twice, the same", h("Content-Disposition", "attachment, attachment"), []Header{}, disposition},
+		{"inline twice", h("Content-Disposition", "inline, inline"), nil, ""},
+		{"two different dispositions", h("Content-Disposition", "inline, attachment"), nil, ""},
+		{"a comma in a quoted filename", h("Content-Disposition", `attachment; filename="a,b.html"`), nil, ""},
+		{"attachment with a filename, twice", h("Content-Disposition", "attachment; filename=a", "Content-Disposition", "attachment; filename=a"), nil, ""},
+		{"one attachment", h("Content-Disposition", "attachment"), nil, ""},
+		{"nosniff before another value", h("X-Content-Type-Options", "NOSNIFF, foo"), []Header{}, nosniff},
+		{"nosniff on two lines", h("X-Content-Type-Options", "nosniff", "X-Content-Type-Options", "nosniff"), []Header{}, nosniff},
+		{"nosniff alone", h("X-Content-Type-Options", " nosniff "), nil, ""},
+		{"nosniff on a second line", h("X-Content-Type-Options", "foo", "X-Content-Type-Options", "nosniff"), nil, ""},
 	} {
 		resp := Response{URL: "https://a.example/", Status: 200, Headers: tc.in}
-		rd := AsChromium(resp, 148)
-		got := rd.Response
-		if !rd.Known {
-			t.Errorf("%s: Chromium 148's reading is not known", tc.name)
-		}
-		if tc.unchanged {
-			if !reflect.DeepEqual(got, resp) || rd.Otherwise != nil {
-				t.Errorf("%s: rewritten to %q (%q), want it as it is", tc.name, got.Headers, rd.Otherwise)
+		if tc.versions == "" {
+			for _, major := range []int{100, 148, 149, 150, 153, Chromium} {
+				if rd := AsChromium(resp, major); !reflect.DeepEqual(rd.Response, resp) || rd.Otherwise != nil || !rd.Known {
+					t.Errorf("%s: AsChromium(%d) rewrote it to %q (%q), known %v; want it as it is, known", tc.name, major, rd.Response.Headers, rd.Otherwise, rd.Known)
+				}
 			}
 			continue
 		}
-		if len(got.Headers) != len(tc.want) || len(tc.want) > 0 && !reflect.DeepEqual(got.Headers, tc.want) || got.URL != resp.URL || got.Status != resp.Status {
-			t.Errorf("%s: rewritten to %q, want %q", tc.name, got.Headers, tc.want)
-		}
-		if len(rd.Otherwise) != 1 {
-			t.Errorf("%s: says it reads otherwise %q, want one clause", tc.name, rd.Otherwise)
+		var old, current int
+		if _, err := fmt.Sscan(tc.versions, &old, &current); err != nil {
+			t.Fatal(err)
 		}
 		for _, v := range []struct {
-			major int
-			same  bool
-			known bool
-		}{{Chromium, true, true}, {200, true, true}, {150, false, false}, {100, false, true}} {
+			major        int
+			reads, known bool
+		}{
+			{100, true, true}, {old, true, true}, {old + 1, true, old+1 == current}, {current - 1, true, false},
+			{current, false, true}, {Chromium, false, true}, {200, false, true},
+		} {
+			if v.major == current {
+				v.reads = false
+			}
 			rd := AsChromium(resp, v.major)
-			if reflect.DeepEqual(rd.Response, resp) != v.same || (rd.Otherwise == nil) != v.same || rd.Known != v.known {
-				t.Errorf("%s: AsChromium(%d) left it as it is: %v (%q), known %v; want %v, %v", tc.name, v.major, reflect.DeepEqual(rd.Response, resp), rd.Otherwise, rd.Known, v.same, v.known)
+			if !v.reads {
+				if !reflect.DeepEqual(rd.Response, resp) || rd.Otherwise != nil || !rd.Known {
+					t.Errorf("%s: AsChromium(%d) rewrote it to %q (%q), known %v; want it as it is, known", tc.name, v.major, rd.Response.Headers, rd.Otherwise, rd.Known)
+				}
+				continue
+			}
+			got := rd.Response
+			if len(got.Headers) != len(tc.want) || len(tc.want) > 0 && !reflect.DeepEqual(got.Headers, tc.want) || got.URL != resp.URL || got.Status != resp.Status {
+				t.Errorf("%s: AsChromium(%d) rewrote it to %q, want %q", tc.name, v.major, got.Headers, tc.want)
+			}
+			if rd.Known != v.known {
+				t.Errorf("%s: AsChromium(%d) known %v, want %v", tc.name, v.major, rd.Known, v.known)
+			}
+			says := fmt.Sprintf("to Chromium %d and older", old)
+			if len(rd.Otherwise) != 1 || !strings.Contains(rd.Otherwise[0], says) || strings.Contains(rd.Otherwise[0], "not measured") == v.known {
+				t.Errorf("%s: AsChromium(%d) says it reads otherwise %q; want one clause, saying %q, and whether %d was measured", tc.name, v.major, rd.Otherwise, says, v.major)
 			}
 		}
+	}
+}
+
+// TestAsChromium_twoShapes: a version reads each shape of a response as
+// measured for that shape: Chromium 150 reads a VT as 148 does and nosniff
+// twice as 156 does; 149's reading of nosniff was not measured.
+func TestAsChromium_twoShapes(t *testing.T) {
+	resp := Response{URL: "https://a.example/", Status: 200, Headers: []Header{
+		{Name: "Content-Security-Policy", Value: "frame-ancestors\v'none'"},
+		{Name: "X-Content-Type-Options", Value: "nosniff, nosniff"},
+	}}
+	for _, tc := range []struct {
+		major   int
+		headers []Header
+		clauses int
+		known   bool
+	}{
+		{148, []Header{{Name: "Content-Security-Policy", Value: "frame-ancestors 'none'"}}, 2, true},
+		{149, []Header{{Name: "Content-Security-Policy", Value: "frame-ancestors 'none'"}}, 2, false},
+		{150, []Header{{Name: "Content-Security-Policy", Value: "frame-ancestors 'none'"}, resp.Headers[1]}, 1, true},
+		{155, []Header{{Name: "Content-Security-Policy", Value: "frame-ancestors 'none'"}, resp.Headers[1]}, 1, false},
+		{156, resp.Headers, 0, true},
+	} {
+		rd := AsChromium(resp, tc.major)
+		if !reflect.DeepEqual(rd.Response.Headers, tc.headers) || len(rd.Otherwise) != tc.clauses || rd.Known != tc.known {
+			t.Errorf("AsChromium(%d) = %q, %q, known %v; want %q, %d clauses, known %v", tc.major, rd.Response.Headers, rd.Otherwise, rd.Known, tc.headers, tc.clauses, tc.known)
+		}
+	}
+	if got := OlderChromium(); !slices.Equal(got, []int{150, 148}) {
+		t.Errorf("OlderChromium() = %v, want the versions measured, newest first", got)
 	}
 }

@@ -13,8 +13,8 @@
 // and [ParseOrigin] expose the parsers for tools that report on headers.
 //
 // The verdicts are those of Chromium 156 ([Chromium]), in which the corpora
-// were measured; [AsChromium] says how Chromium 148 reads three shapes of
-// response otherwise.
+// were measured; [AsChromium] says how older versions (measured in
+// Chromium 148 and 150) read three shapes of response otherwise.
 //
 // # Security model
 //

@@ -120,14 +120,14 @@ func TestRun_browserChromium(t *testing.T) {
 }
 
 // TestRun_olderChromium proves in the local Chromium two pages that
-// Chromium 148 reads otherwise than Chromium 156, whose verdicts the
-// scanner predicts: an HTML page with Content-Disposition: attachment on
-// two lines and no framing header, a download to Chromium 156 and a page to
-// 148; and one whose only policy is "frame-ancestors<VT>'none'", a
+// Chromium 150 and older read otherwise than Chromium 156, whose verdicts
+// the scanner predicts: an HTML page with Content-Disposition: attachment
+// on two lines and no framing header, a download to Chromium 156 and a
+// page to 150; and one whose only policy is "frame-ancestors<VT>'none'", a
 // directive of another name to Chromium 156 (framable) and frame-ancestors
-// 'none' to 148. Each gets its older-chromium-differs finding (medium for
+// 'none' to 150. Each gets its older-chromium-differs finding (medium for
 // the first, info for the second) and no browser-disagrees: from Chromium
-// 156 on the proof agrees with the prediction; up to 148 it gives 148's
+// 156 on the proof agrees with the prediction; up to 150 it gives 150's
 // reading, which each proof says; in between either may hold.
 func TestRun_olderChromium(t *testing.T) {
 	chromiumtest.Require(t)
@@ -184,10 +184,10 @@ func TestRun_olderChromium(t *testing.T) {
 			}
 		}
 		switch {
-		case major >= framing.Chromium && reads != 0, major <= 148 && reads != 3:
-			t.Errorf("%s in %s: %d proofs read the response as Chromium 148 does (%+v)", res.URL, b.Version(), reads, res.Verdicts)
+		case major >= framing.Chromium && reads != 0, major <= 150 && reads != 3:
+			t.Errorf("%s in %s: %d proofs read the response as Chromium 150 does (%+v)", res.URL, b.Version(), reads, res.Verdicts)
 		}
-		t.Logf("%s in %s: %d proofs read the response as Chromium 148 does", res.URL, b.Version(), reads)
+		t.Logf("%s in %s: %d proofs read the response as Chromium 150 does", res.URL, b.Version(), reads)
 	})
 	if err != nil {
 		t.Fatal(err)

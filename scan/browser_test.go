@@ -37,9 +37,9 @@ func (p *fakeProver) Prove(ctx context.Context, url string, ancestors []string, 
 	return scan.BrowserVerdict{Browser: name, Rendered: p.rendered, Status: p.status, What: "what the fake saw"}, nil
 }
 
-// TestRun_browserOlderChromium: a page that Chromium 148 frames otherwise
-// than Chromium 156, whose verdicts the scanner gives, gets one
-// older-chromium-differs finding, medium where 148 renders what 156
+// TestRun_browserOlderChromium: a page that Chromium 148 or 150 frames
+// otherwise than Chromium 156, whose verdicts the scanner gives, gets one
+// older-chromium-differs finding, medium where one renders what 156
 // refuses, info the other way round, with a browser proof or without. A
 // Chromium older than 156 that gives the verdict of its own reading of
 // the response (framing.AsChromium) is no browser-disagrees, and its
@@ -48,11 +48,11 @@ func (p *fakeProver) Prove(ctx context.Context, url string, ancestors []string, 
 // response it reads alike, or that contradicts its own reading, still
 // disagrees.
 func TestRun_browserOlderChromium(t *testing.T) {
-	const old, current = "Chromium 148.0.7778.167", "Chromium 156.0.8078.114"
+	const old, older, current = "Chromium 150.0.7871.100", "Chromium 148.0.7778.167", "Chromium 156.0.8078.114"
 	twice := [][2]string{{"Content-Type", "text/html"}, {"Content-Disposition", "attachment"}, {"Content-Disposition", "attachment"}}
-	const twiceSays = "Content-Disposition: attachment, given 2 times, is no download to Chromium 148"
+	const twiceSays = "Content-Disposition: attachment, given 2 times, is no download to Chromium 150 and older"
 	nosniff := [][2]string{{"Content-Type", "text/plain"}, {"X-Content-Type-Options", "nosniff, nosniff"}}
-	const nosniffSays = "X-Content-Type-Options: nosniff, nosniff is not nosniff to Chromium 148"
+	const nosniffSays = "X-Content-Type-Options: nosniff, nosniff is not nosniff to Chromium 148 and older"
 	for _, tc := range []struct {
 		name      string
 		headers   [][2]string
@@ -65,12 +65,15 @@ func TestRun_browserOlderChromium(t *testing.T) {
 	}{
 		{"a download twice, no proof", twice, "", false, scan.SeverityMedium, twiceSays, false, false},
 		{"nosniff twice, no proof", nosniff, "", false, scan.SeverityInfo, nosniffSays, false, false},
-		{"a download twice, rendered by Chromium 148", twice, old, true, scan.SeverityMedium, twiceSays, false, true},
-		{"nosniff twice, refused by Chromium 148", nosniff, old, false, scan.SeverityInfo, nosniffSays, false, true},
+		{"a download twice, rendered by Chromium 148", twice, older, true, scan.SeverityMedium, twiceSays, false, true},
+		{"a download twice, rendered by Chromium 150", twice, old, true, scan.SeverityMedium, twiceSays, false, true},
+		{"nosniff twice, refused by Chromium 148", nosniff, older, false, scan.SeverityInfo, nosniffSays, false, true},
+		{"nosniff twice, refused by Chromium 150", nosniff, old, false, scan.SeverityInfo, nosniffSays, true, false},
+		{"nosniff twice, rendered by Chromium 150", nosniff, old, true, scan.SeverityInfo, nosniffSays, false, false},
 		{"a download twice, as Chromium 156 predicts", twice, current, false, scan.SeverityMedium, twiceSays, false, false},
 		{"a download twice, rendered by Chromium 156", twice, current, true, scan.SeverityMedium, twiceSays, true, false},
-		{"a download twice beside DENY, rendered by Chromium 148", append([][2]string{{"X-Frame-Options", "DENY"}}, twice...), old, true, 0, "", true, false},
-		{"read alike, rendered by Chromium 148", [][2]string{{"X-Frame-Options", "DENY"}}, old, true, 0, "", true, false},
+		{"a download twice beside DENY, rendered by Chromium 148", append([][2]string{{"X-Frame-Options", "DENY"}}, twice...), older, true, 0, "", true, false},
+		{"read alike, rendered by Chromium 148", [][2]string{{"X-Frame-Options", "DENY"}}, older, true, 0, "", true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -111,9 +114,11 @@ func TestRun_browserOlderChromium(t *testing.T) {
 			if want := map[bool]int{true: 3}[tc.disagrees]; disagree != want {
 				t.Errorf("%d browser-disagrees findings, want %d", disagree, want)
 			}
+			version, _, _ := strings.Cut(tc.browser, ".")
+			readsAs := "as " + version + " reads the response: "
 			for _, v := range res.Verdicts {
-				if reads := v.Browser != nil && strings.Contains(v.Browser.Reads, "as Chromium 148 reads the response: "+tc.says); reads != tc.reads {
-					t.Errorf("verdict %q: browser %+v, want it to say how Chromium 148 read the response: %v", v.Chain, v.Browser, tc.reads)
+				if reads := v.Browser != nil && strings.Contains(v.Browser.Reads, readsAs+tc.says); reads != tc.reads {
+					t.Errorf("verdict %q: browser %+v, want it to say how %s read the response: %v", v.Chain, v.Browser, version, tc.reads)
 				}
 			}
 			for _, format := range []scan.Format{scan.FormatText, scan.FormatHTML} {
@@ -121,7 +126,7 @@ func TestRun_browserOlderChromium(t *testing.T) {
 				rep := scan.NewReport(&out, format, false)
 				rep.Add(res)
 				rep.Close()
-				if shown, disagrees := strings.Contains(out.String(), "(as Chromium 148 reads the response: "), strings.Contains(strings.ToLower(out.String()), "disagrees with the prediction"); shown != tc.reads || disagrees != tc.disagrees {
+				if shown, disagrees := strings.Contains(out.String(), "("+readsAs), strings.Contains(strings.ToLower(out.String()), "disagrees with the prediction"); shown != tc.reads || disagrees != tc.disagrees {
 					t.Errorf("the %s report shows the reading: %v, a disagreement: %v:\n%s", format, shown, disagrees, out.String())
 				}
 			}
@@ -477,5 +482,59 @@ func TestRun_controlCharacters(t *testing.T) {
 		if res := results[base+"/nul"]; !strings.Contains(res.Error, "malformed MIME header line") {
 			t.Errorf("%s/nul: error %q, want net/http's refusal", base, res.Error)
 		}
+	}
+}
+
+// TestRun_olderChromiumVersions: the older-chromium-differs finding names
+// the versions measured that frame the page otherwise (Chromium 148 and
+// 150 read the shapes each as measured, see framing.AsChromium), and says
+// "or older" only where the oldest of them does.
+func TestRun_olderChromiumVersions(t *testing.T) {
+	binary := "\x00\x01bin"
+	attachment := [][2]string{{"Content-Disposition", "attachment"}, {"Content-Disposition", "attachment"}}
+	nosniff := [][2]string{{"X-Content-Type-Options", "nosniff"}, {"X-Content-Type-Options", "nosniff"}}
+	for _, tc := range []struct {
+		name     string
+		page     sitePage
+		severity scan.Severity
+		says     []string
+		not      []string
+	}{
+		{"a download twice", sitePage{headers: append([][2]string{{"Content-Type", "text/html"}}, attachment...)}, scan.SeverityMedium,
+			[]string{"is no download to Chromium 150 and older", "Chromium 148 and 150 render the page in a frame of foreign origin", "visitors whose browser is Chromium 150, or older, can be clickjacked"},
+			[]string{"nosniff"}},
+		{"nosniff twice on binary text", sitePage{headers: append([][2]string{{"Content-Type", "text/plain"}}, nosniff...), body: binary}, scan.SeverityInfo,
+			[]string{"is not nosniff to Chromium 148 and older", "Chromium 148 refuses the page a frame of foreign origin", "the verdicts stand for current browsers"},
+			[]string{"150", "clickjacked"}},
+		// 150 reads the download as 148 does and nosniff as 156 does: it
+		// alone shows the text; 148 shows nothing, as 156.
+		{"both on binary text", sitePage{headers: append(append([][2]string{{"Content-Type", "text/plain"}}, attachment...), nosniff...), body: binary}, scan.SeverityMedium,
+			[]string{"is no download to Chromium 150 and older", "Chromium 150 renders the page in a frame of foreign origin", "visitors whose browser is Chromium 150 can be clickjacked"},
+			[]string{"148 and", "or older", "nosniff"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(site{pages: map[string]sitePage{"/p": tc.page}})
+			defer srv.Close()
+			r := scanOne(t, srv, scan.Options{SkipErrorPage: true}, "/p")
+			i := slices.IndexFunc(r.Findings, func(f scan.Finding) bool { return f.ID == "older-chromium-differs" })
+			if i < 0 {
+				t.Fatalf("no older-chromium-differs finding in %+v", r.Findings)
+			}
+			f := r.Findings[i]
+			text := f.Message + " " + strings.Join(f.Evidence, " ")
+			if f.Severity != tc.severity {
+				t.Errorf("severity %s, want %s: %s", f.Severity, tc.severity, f.Message)
+			}
+			for _, s := range tc.says {
+				if !strings.Contains(text, s) {
+					t.Errorf("the finding does not say %q: %s %q", s, f.Message, f.Evidence)
+				}
+			}
+			for _, s := range tc.not {
+				if strings.Contains(text, s) {
+					t.Errorf("the finding says %q: %s %q", s, f.Message, f.Evidence)
+				}
+			}
+		})
 	}
 }

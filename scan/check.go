@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -151,40 +152,78 @@ func judge(res *Result, p, top, direct *page, errPage *framing.Response, chains 
 	return nil
 }
 
-// olderChromium returns the older-chromium-differs finding when Chromium
-// 148, which reads some responses otherwise than Chromium 156, whose
-// verdicts these are (see framing.AsChromium), gives resp another verdict
-// in one of the chains: medium when it renders the page in a chain where
-// Chromium 156 refuses it, since its users can be clickjacked there.
+// olderChromium returns the older-chromium-differs finding when an older
+// version of Chromium that was measured (framing.OlderChromium), which
+// reads some responses otherwise than Chromium 156, whose verdicts these
+// are (see framing.AsChromium), gives resp another verdict in one of the
+// chains: medium when one renders the page in a chain where Chromium 156
+// refuses it, since its users can be clickjacked there.
 func olderChromium(resp framing.Response, verdicts []Verdict) (Finding, bool) {
-	const older = 148 // the version measured
-	rd := framing.AsChromium(resp, older)
-	if len(rd.Otherwise) == 0 {
-		return Finding{}, false
+	// differs is what some versions, oldest first, make otherwise of resp.
+	type differs struct {
+		versions         []string
+		renders, refuses []string
 	}
-	var renders, refuses []string
-	for _, v := range verdicts {
-		ov, _, err := evaluateFrame(rd.Response, v.Ancestors)
-		switch {
-		case err != nil || ov.Framable == v.Framable:
-		case ov.Framable:
-			renders = append(renders, chainOf(v))
-		default:
-			refuses = append(refuses, chainOf(v))
+	var all []differs
+	var otherwise []string
+	for _, major := range slices.Backward(framing.OlderChromium()) {
+		rd := framing.AsChromium(resp, major)
+		var d differs
+		for _, v := range verdicts {
+			ov, _, err := evaluateFrame(rd.Response, v.Ancestors)
+			switch {
+			case err != nil || ov.Framable == v.Framable:
+			case ov.Framable:
+				d.renders = append(d.renders, chainOf(v))
+			default:
+				d.refuses = append(d.refuses, chainOf(v))
+			}
 		}
+		if d.renders == nil && d.refuses == nil {
+			continue
+		}
+		for _, c := range rd.Otherwise {
+			if !slices.Contains(otherwise, c) {
+				otherwise = append(otherwise, c)
+			}
+		}
+		d.versions = []string{strconv.Itoa(major)}
+		if n := len(all); n > 0 && slices.Equal(all[n-1].renders, d.renders) && slices.Equal(all[n-1].refuses, d.refuses) {
+			all[n-1].versions = append(all[n-1].versions, d.versions...)
+			continue
+		}
+		all = append(all, d)
 	}
-	if renders == nil && refuses == nil {
+	if all == nil {
 		return Finding{}, false
 	}
-	f := Finding{ID: "older-chromium-differs", Severity: SeverityInfo, Evidence: rd.Otherwise}
-	msg := fmt.Sprintf("Chromium %d reads this response otherwise than Chromium %d, whose verdicts these are (measured): %s.", older, framing.Chromium, strings.Join(rd.Otherwise, "; "))
-	if renders != nil {
-		f.Severity = SeverityMedium
-		msg += fmt.Sprintf(" It renders the page in a frame of %s, where Chromium %d refuses it: visitors whose browser is Chromium %d, or older, can be clickjacked on this page.", strings.Join(renders, ", "), framing.Chromium, older)
-		f.Fix = fixNone + "\n(which every version of Chromium reads alike)"
+	f := Finding{ID: "older-chromium-differs", Severity: SeverityInfo, Evidence: otherwise}
+	msg := fmt.Sprintf("Older versions of Chromium read this response otherwise than Chromium %d, whose verdicts these are (measured): %s.", framing.Chromium, strings.Join(otherwise, "; "))
+	var measured []string // oldest first
+	for _, major := range slices.Backward(framing.OlderChromium()) {
+		measured = append(measured, strconv.Itoa(major))
 	}
-	if refuses != nil {
-		msg += fmt.Sprintf(" It refuses the page a frame of %s, which Chromium %d renders: the verdicts stand for current browsers.", strings.Join(refuses, ", "), framing.Chromium)
+	for _, d := range all {
+		versions, s := "Chromium "+strings.Join(d.versions, " and "), ""
+		if len(d.versions) == 1 {
+			s = "s" // Chromium 150 renders; Chromium 148 and 150 render
+		}
+		if d.renders != nil {
+			visitors := "Chromium " + strings.Join(d.versions, " or ")
+			if slices.Equal(d.versions, measured[:len(d.versions)]) {
+				// The versions before these read as the oldest, as far as
+				// is known.
+				visitors = "Chromium " + d.versions[len(d.versions)-1] + ", or older,"
+			}
+			if f.Severity != SeverityMedium {
+				f.Severity = SeverityMedium
+				f.Fix = fixNone + "\n(which every version of Chromium reads alike)"
+			}
+			msg += fmt.Sprintf(" %s render%s the page in a frame of %s, where Chromium %d refuses it: visitors whose browser is %s can be clickjacked on this page.", versions, s, strings.Join(d.renders, ", "), framing.Chromium, visitors)
+		}
+		if d.refuses != nil {
+			msg += fmt.Sprintf(" %s refuse%s the page a frame of %s, which Chromium %d renders: the verdicts stand for current browsers.", versions, s, strings.Join(d.refuses, ", "), framing.Chromium)
+		}
 	}
 	f.Message = msg
 	return f, true
@@ -714,7 +753,7 @@ func (f *facts) checkPolicies() []Finding {
 				out = append(out, Finding{
 					ID:       "csp-directive-misspelled",
 					Severity: SeverityMedium,
-					Message:  fmt.Sprintf("Directive %q is not frame-ancestors: a control character such as a vertical tab (U+000B) separates nothing in a policy, so browsers read it as part of the directive's name, and ignore the directive. (Chromium 148 and older read a vertical tab as a space, and enforce it.)", d.Name),
+					Message:  fmt.Sprintf("Directive %q is not frame-ancestors: a control character such as a vertical tab (U+000B) separates nothing in a policy, so browsers read it as part of the directive's name, and ignore the directive. (Chromium 150 and older read a vertical tab as a space, and enforce it.)", d.Name),
 					Evidence: []string{p.ev},
 					Fix:      "Content-Security-Policy: " + directiveText("frame-ancestors", sources),
 				})

@@ -50,8 +50,8 @@ var rules = []Rule{
 	},
 	{
 		ID: "older-chromium-differs", Name: "OlderChromiumDiffers", Severity: SeverityMedium,
-		Short: "Chromium 148 and older frame the page otherwise than current Chromium",
-		Full:  "Chromium 148 (measured), and as far as is known the versions before it, read some responses otherwise than Chromium 156, whose verdicts the scanner gives: a vertical tab in Content-Security-Policy as a space, the same Content-Disposition twice as no download, X-Content-Type-Options: nosniff given more than once as not nosniff. This response is one, and Chromium 148 gives it another verdict in a chain. Medium when it renders the page where Chromium 156 refuses it: visitors with such a browser can be clickjacked; info otherwise. With the browser proof in such a Chromium, a verdict of that reading is no browser-disagrees.",
+		Short: "Chromium 150 and older frame the page otherwise than current Chromium",
+		Full:  "Chromium 148 and 150 (measured), and as far as is known the versions before them, read some responses otherwise than Chromium 156, whose verdicts the scanner gives: Chromium 150 and older a vertical tab in Content-Security-Policy as a space and the same Content-Disposition twice as no download, Chromium 148 and older X-Content-Type-Options: nosniff given more than once as not nosniff. This response is one, and one of those versions gives it another verdict in a chain. Medium when one renders the page where Chromium 156 refuses it: visitors with such a browser can be clickjacked; info otherwise. With the browser proof in such a Chromium, a verdict of that reading is no browser-disagrees.",
 		Help:  "Send Content-Security-Policy: frame-ancestors 'none' (or the origins allowed to embed the page), and each header once.",
 	},
 	{

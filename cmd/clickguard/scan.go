@@ -103,10 +103,11 @@ request reaches them), and the report says beside each verdict whether
 Chromium rendered the first document the frame committed for it or refused
 it. Where Chromium contradicts the prediction, a high finding
 browser-disagrees says so. The predictions follow Chromium 156; Chromium
-148 (measured) reads a vertical tab in Content-Security-Policy as a space,
-and Content-Disposition, or X-Content-Type-Options: nosniff, given twice
-otherwise, which the finding older-chromium-differs reports where it
-changes a verdict, with or without -browser. An older Chromium that gives
+150 and older (measured in 148 and 150) read a vertical tab in
+Content-Security-Policy as a space, and Content-Disposition given twice
+otherwise, and 148 X-Content-Type-Options: nosniff given twice, which the
+finding older-chromium-differs reports where it changes a verdict, with or
+without -browser. An older Chromium that gives
 the verdict of that reading is no browser-disagrees: its proof says how it
 read the response (reads in JSON).
 Chromium sends no -header values: where it

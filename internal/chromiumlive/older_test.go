@@ -10,10 +10,12 @@ import (
 )
 
 // The framing model follows Chromium 156 (framing.Chromium), in which its
-// corpora were measured; the files hold that version's verdicts. Chromium
-// 148 reads three shapes of response otherwise (see framing.AsChromium),
-// as these tests measured: from a Chromium up to 148 they require 148's
-// reading, from 156 on the model's, and in between either.
+// corpora were measured; the files hold that version's verdicts. Older
+// versions read three shapes of response otherwise (see
+// framing.AsChromium), as these tests measured in Chromium 148 and 150:
+// from a version that was measured, or older than 148, they require its
+// reading of each shape, from 156 on the model's, and from a version
+// between two measured ones that read a shape otherwise, either.
 
 // chromiumMajor returns the major version of a browser's product string,
 // such as "HeadlessChrome/148.0.7778.167".
