@@ -12,5 +12,8 @@
 // contexts, over http and https, and fails on every case where the model
 // disagrees with Chromium (see framing/testdata/README.md), and
 // TestMixedContent_chromium, which measures the cases of
-// framing/testdata/mixed-content.json. It has no non-test code.
+// framing/testdata/mixed-content.json, and TestCorpus_firefox, which
+// measures the corpora's lines over http in the local Firefox ESR and
+// requires Chromium's verdict but where framing/testdata/firefox.json
+// records Firefox's own. It has no non-test code.
 package chromiumlive
