@@ -86,9 +86,11 @@
 //
 // What the model does not do: it does not fetch, follow redirects or read
 // HTML (the caller supplies the final response and the meta tags); it follows
-// Chromium only, so where Firefox or Safari differ (the corpus measured the
-// four departures above in Chromium alone) its verdict is Chromium's; and it
-// knows nothing of framing by browser extensions, fenced frames or the
+// Chromium only, so where Firefox or Safari differ its verdict is
+// Chromium's (Firefox, measured against the corpora over http in
+// testdata/firefox.json, shares the first two departures above and ignores
+// a source's path on any page; Safari was not measured); and it knows
+// nothing of framing by browser extensions, fenced frames or the
 // Permissions Policy.
 // Its truth is a corpus of measurements in headless Chromium, kept beside the
 // module as ../shared/corpus/chromium-framing.jsonl, and the project's own

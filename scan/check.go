@@ -472,7 +472,7 @@ func (f *facts) checkProtection() []Finding {
 			out = append(out, Finding{
 				ID:       "browser-difference",
 				Severity: SeverityInfo,
-				Message:  "Chromium and Firefox may differ here: for X-Frame-Options: SAMEORIGIN Chromium compares the page's URL origin (measured), so the page still renders in a sandboxed frame of its own origin, while the HTML standard compares the sandboxed frame's opaque origin and blocks it. frame-ancestors 'self' blocks sandboxed frames in every browser.",
+				Message:  "Browsers may differ here: for X-Frame-Options: SAMEORIGIN Chromium and Firefox compare the page's URL origin (measured), so the page still renders in a sandboxed frame of its own origin, while the HTML standard compares the sandboxed frame's opaque origin and blocks it (Safari was not measured). frame-ancestors 'self' blocks sandboxed frames in Chromium and Firefox alike.",
 				Evidence: headerEvidence(f.xfoLines),
 				Fix:      fixSelf,
 			})
@@ -550,6 +550,15 @@ func (f *facts) checkXFO() []Finding {
 			Fix:      fix,
 		})
 	}
+	if v, ok := firefoxIgnoresXFO(f.xfoLines); ok && !f.hasFA && (f.xfo.Mode == framing.XFODeny || f.xfo.Mode == framing.XFOSameOrigin) {
+		out = append(out, Finding{
+			ID:       "xfo-firefox-ignores",
+			Severity: SeverityMedium,
+			Message:  fmt.Sprintf("X-Frame-Options value %q is %s to Chromium, which trims the vertical tab or form feed around it, but Firefox (measured) trims only spaces and tabs: to it the value is unknown and the header is ignored, so that Firefox users can be clickjacked on this page. Send the value alone, and frame-ancestors.", v, strings.ToUpper(f.xfo.Tokens[0])),
+			Evidence: ev,
+			Fix:      "X-Frame-Options: " + strings.ToUpper(f.xfo.Tokens[0]),
+		})
+	}
 	if f.xfo.Mode == framing.XFODeny || f.xfo.Mode == framing.XFOSameOrigin {
 		n := 0
 		for _, h := range f.xfoLines {
@@ -566,6 +575,29 @@ func (f *facts) checkXFO() []Finding {
 		}
 	}
 	return out
+}
+
+// firefoxIgnoresXFO reports whether Firefox ignores X-Frame-Options given
+// as lines, which Chromium reads as DENY or SAMEORIGIN, for a vertical tab
+// or a form feed around its one value, and returns that value. Firefox
+// (measured in 153 ESR) splits the lines at commas and trims spaces and
+// tabs, where Chromium trims every ASCII whitespace, so that "\vDENY\v"
+// is an unknown value to it; as the HTML standard says, a single unknown
+// value, however often given, makes the header ignored.
+func firefoxIgnoresXFO(lines []framing.Header) (string, bool) {
+	value := ""
+	for i, h := range lines {
+		for j, v := range strings.Split(h.Value, ",") {
+			v = strings.Trim(v, " \t")
+			switch {
+			case i+j == 0:
+				value = v
+			case !strings.EqualFold(v, value):
+				return "", false
+			}
+		}
+	}
+	return value, value != strings.Trim(value, "\v\f")
 }
 
 // checkHeaderNames finds misspelled or obsolete framing header names.
@@ -815,10 +847,17 @@ func (f *facts) checkSources(evidence string, d framing.Directive) []Finding {
 				// which empty-frame-ancestors asks to write as 'none'.
 				fix = fixNone
 			}
+			msg := fmt.Sprintf("Source %s matches nothing in frame-ancestors (only 'self', 'none', schemes and hosts do).", s.Text)
+			if origin, ok := firefoxOrigin(s); ok {
+				// Measured: Firefox cuts the query or fragment and
+				// matches the origin.
+				msg = fmt.Sprintf("Source %s matches nothing in frame-ancestors to Chromium, for a query or fragment after the host, but Firefox (measured) reads it as %s and lets that origin frame the page. Write it as %s, or drop it, so that browsers agree.", s.Text, origin.Text, origin.Text)
+				fix = "Content-Security-Policy: " + directiveText(d.Name, replace(d.Sources, s, origin))
+			}
 			out = append(out, Finding{
 				ID:       "invalid-source",
 				Severity: SeverityLow,
-				Message:  fmt.Sprintf("Source %s matches nothing in frame-ancestors (only 'self', 'none', schemes and hosts do).", s.Text),
+				Message:  msg,
 				Evidence: ev,
 				Fix:      fix,
 			})
@@ -917,6 +956,19 @@ func (f *facts) checkSources(evidence string, d framing.Directive) []Finding {
 // frame-ancestors.
 func matchesSomething(s framing.Source) bool {
 	return s.Kind != framing.SourceKeyword && s.Kind != framing.SourceInvalid && s.Kind != framing.SourceNone
+}
+
+// firefoxOrigin returns the host source that Firefox reads an invalid
+// source as when a query or a fragment follows its host or port
+// ("https://partner.example?x"), which Chromium finds invalid and Firefox
+// (measured) matches as the source before it.
+func firefoxOrigin(s framing.Source) (framing.Source, bool) {
+	i := strings.IndexAny(s.Text, "?#")
+	if s.Kind != framing.SourceInvalid || i < 0 {
+		return framing.Source{}, false
+	}
+	origin := framing.ParseSource(s.Text[:i])
+	return origin, origin.Kind == framing.SourceHost && origin.Path == ""
 }
 
 // unquotedKeyword reports whether s is a keyword written without its
@@ -1059,7 +1111,7 @@ func (f *facts) checkHostSource(ev []string, d framing.Directive, s framing.Sour
 		out = append(out, Finding{
 			ID:       "source-path",
 			Severity: SeverityMedium,
-			Message:  fmt.Sprintf("Source %s has a path, on which Chromium and Firefox may differ: Chromium (measured) matches such a source only when the page was reached through a redirect, and the specification compares the path with the ancestor's origin (path \"/\"), so it never matches, but browsers that compare the ancestor's full URL match it on pages under that path. %s Drop the path.", s.Text, after),
+			Message:  fmt.Sprintf("Source %s has a path, on which Chromium and Firefox differ (measured): Chromium matches such a source only when the page was reached through a redirect, Firefox ignores the path and matches the source's origin on any page, and the specification compares the path with the ancestor's origin (path \"/\"), so that it never matches. %s Drop the path.", s.Text, after),
 			Evidence: ev,
 			Fix:      "Content-Security-Policy: " + directiveText(d.Name, replace(d.Sources, s, fixed)),
 		})
@@ -1071,18 +1123,18 @@ func (f *facts) checkHostSource(ev []string, d framing.Directive, s framing.Sour
 		out = append(out, Finding{
 			ID:       "browser-difference",
 			Severity: SeverityInfo,
-			Message:  fmt.Sprintf("Chromium and Firefox may differ: CSP 3 lets %s also match the same host and port over https, and Chromium (measured) does not. List the https origin explicitly if it should frame the page.", s.Text),
+			Message:  fmt.Sprintf("Browsers may differ: CSP 3 lets %s also match the same host and port over https, and Chromium (measured) does not (Firefox was not measured over https). List the https origin explicitly if it should frame the page.", s.Text),
 			Evidence: ev,
 			Fix:      "Content-Security-Policy: " + directiveText(d.Name, append(slices.Clone(d.Sources), https)),
 		})
 	}
-	// CSP 3 lets 127.0.0.1 match and no other IP address; Chromium matches
-	// them all.
+	// CSP 3 lets 127.0.0.1 match and no other IP address; Chromium and
+	// Firefox match them all.
 	if ip := net.ParseIP(strings.Trim(s.Host, "[]")); ip != nil && s.Host != "127.0.0.1" {
 		out = append(out, Finding{
 			ID:       "browser-difference",
 			Severity: SeverityInfo,
-			Message:  fmt.Sprintf("Chromium and Firefox may differ: Chromium (measured) matches the IP-address source %s, but CSP 3 says IP-address sources other than 127.0.0.1 match nothing, so browsers that follow it block the frame. Frame from a host name.", s.Text),
+			Message:  fmt.Sprintf("Browsers may differ: Chromium and Firefox (measured) match the IP-address source %s, but CSP 3 says IP-address sources other than 127.0.0.1 match nothing, so a browser that follows it (Safari was not measured) blocks the frame. Frame from a host name.", s.Text),
 			Evidence: ev,
 			Fix:      "",
 		})

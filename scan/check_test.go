@@ -115,6 +115,14 @@ func TestRun_findings(t *testing.T) {
 		{"DENY with semicolon", sitePage{headers: [][2]string{{xfo, "DENY;"}}}, []string{"no-protection:high", "xfo-invalid:medium"}, ""},
 		{"conflicting lines", sitePage{headers: [][2]string{{xfo, "SAMEORIGIN"}, {xfo, "DENY"}}}, []string{"xfo-conflict:medium"}, "X-Frame-Options: DENY"},
 		{"duplicated lines", sitePage{headers: [][2]string{{xfo, "DENY"}, {xfo, "DENY"}}}, []string{"xfo-duplicate:info", "xfo-only:low"}, ""},
+		// Chromium trims a VT or an FF around a value, Firefox (measured)
+		// does not, and ignores the header.
+		{"DENY between vertical tabs", sitePage{headers: [][2]string{{xfo, "\vDENY\v"}}}, []string{"xfo-firefox-ignores:medium", "xfo-only:low"}, "X-Frame-Options: DENY"},
+		{"SAMEORIGIN after a form feed, twice", sitePage{headers: [][2]string{{xfo, "\fSAMEORIGIN"}, {xfo, " \fsameorigin"}}},
+			[]string{"browser-difference:info", "xfo-duplicate:info", "xfo-firefox-ignores:medium", "xfo-only:low"}, ""},
+		// A second value, DENY, makes a conflict that Firefox blocks.
+		{"DENY between vertical tabs beside DENY", sitePage{headers: [][2]string{{xfo, "\vDENY\v"}, {xfo, "DENY"}}}, []string{"xfo-duplicate:info", "xfo-only:low"}, ""},
+		{"DENY between vertical tabs beside frame-ancestors", sitePage{headers: [][2]string{{csp, "frame-ancestors 'none'"}, {xfo, "\vDENY\v"}}}, nil, ""},
 		{"misspelled header", sitePage{headers: [][2]string{{"X-Frame-Option", "DENY"}}}, []string{"header-misspelled:medium", "no-protection:high"}, ""},
 		{"XFO in meta", sitePage{body: `<meta http-equiv="X-Frame-Options" content="SAMEORIGIN">`},
 			[]string{"meta-xfo:medium", "no-protection:high"}, ""},
@@ -133,6 +141,9 @@ func TestRun_findings(t *testing.T) {
 		{"none mixed", sitePage{headers: [][2]string{{csp, "frame-ancestors 'none' https://partner.example"}}},
 			[]string{"embeddable:info", "none-mixed:medium"}, ""},
 		{"invalid keyword", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' 'unsafe-inline'"}}}, []string{"invalid-source:low"}, "Content-Security-Policy: frame-ancestors 'self'"},
+		// Firefox (measured) reads the origin before the query.
+		{"a query after the host", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' https://partner.example?x"}}}, []string{"invalid-source:low"}, "Content-Security-Policy: frame-ancestors 'self' https://partner.example"},
+		{"a fragment after the port", sitePage{headers: [][2]string{{csp, "frame-ancestors https://partner.example:8443#x"}}}, []string{"invalid-source:low"}, "Content-Security-Policy: frame-ancestors https://partner.example:8443"},
 		// Without it the directive would be empty: the fix says 'none'.
 		{"only an invalid keyword", sitePage{headers: [][2]string{{csp, "frame-ancestors 'unsafe-inline'"}}}, []string{"invalid-source:low"}, "Content-Security-Policy: frame-ancestors 'none'"},
 		{"unquoted none", sitePage{headers: [][2]string{{csp, "frame-ancestors none"}}}, []string{"unquoted-keyword:low"}, "Content-Security-Policy: frame-ancestors 'none'"},

@@ -73,6 +73,12 @@ var rules = []Rule{
 		Help:  "Send exactly X-Frame-Options: DENY or X-Frame-Options: SAMEORIGIN.",
 	},
 	{
+		ID: "xfo-firefox-ignores", Name: "XfoFirefoxIgnores", Severity: SeverityMedium,
+		Short: "Firefox ignores this X-Frame-Options value",
+		Full:  "The one X-Frame-Options value is DENY or SAMEORIGIN between vertical tabs or after a form feed, which Chromium trims and Firefox (measured) does not: to Firefox the value is unknown and the header is ignored, so that, with no frame-ancestors, Firefox users can be clickjacked.",
+		Help:  "Send X-Frame-Options: DENY (or SAMEORIGIN) with no other characters around it, and Content-Security-Policy: frame-ancestors.",
+	},
+	{
 		ID: "header-misspelled", Name: "HeaderMisspelled", Severity: SeverityMedium,
 		Short: "Misspelled or obsolete framing header",
 		Full:  "A header such as X-Frame-Option, Frame-Options or X-Content-Security-Policy is not one browsers read: it protects nothing.",
@@ -117,7 +123,7 @@ var rules = []Rule{
 	{
 		ID: "source-path", Name: "SourcePath", Severity: SeverityMedium,
 		Short: "frame-ancestors source with a path",
-		Full:  "Chromium matches a source with a path only when the page was reached through a redirect, and the specification compares the origin alone: browsers may differ.",
+		Full:  "Chromium matches a source with a path only when the page was reached through a redirect, Firefox (measured) ignores the path and matches the source's origin on any page, and the specification compares the path with the ancestor's origin, so that it never matches: browsers differ.",
 		Help:  "Write the source as an origin, without a path.",
 	},
 	{
@@ -176,8 +182,8 @@ var rules = []Rule{
 	},
 	{
 		ID: "browser-difference", Name: "BrowserDifference", Severity: SeverityInfo,
-		Short: "Chromium and Firefox may differ on this policy",
-		Full:  "Chromium and the specification (and Firefox) differ on http://host:port sources and https ancestors, on IP-address sources, and on X-Frame-Options: SAMEORIGIN in a sandboxed frame.",
+		Short: "Browsers may differ on this policy",
+		Full:  "Chromium and the specification differ on http://host:port sources and https ancestors (Firefox not measured there), and Chromium and Firefox (measured) on one side and the specification on the other on IP-address sources and on X-Frame-Options: SAMEORIGIN in a sandboxed frame, so that a browser that follows the specification (Safari was not measured) may decide otherwise.",
 		Help:  "List the https origins explicitly, avoid IP-address sources, and prefer frame-ancestors 'self' to SAMEORIGIN.",
 	},
 	{

@@ -5,8 +5,8 @@
 // (GET, following redirects, browser-like Accept headers, Sec-Fetch-Dest:
 // iframe, Sec-Fetch-Site: cross-site), hands the final response to the
 // [framing] model, and reports verdicts for framing chains and findings:
-// missing or ignored protection, risky policies, and places where Chromium
-// and Firefox disagree. It fetches each URL a second time as a top-level
+// missing or ignored protection, risky policies, and places where browsers
+// disagree (Chromium and Firefox, measured, and the specifications). It fetches each URL a second time as a top-level
 // navigation (Sec-Fetch-Dest: document) and reports when the server
 // answers the two differently.
 //
