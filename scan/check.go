@@ -495,6 +495,23 @@ func (f *facts) checkXFO() []Finding {
 	}
 	ev := headerEvidence(f.xfoLines)
 	var out []Finding
+	if chromium, ok := map[framing.XFOMode]string{
+		framing.XFODeny:       "DENY",
+		framing.XFOSameOrigin: "SAMEORIGIN",
+		framing.XFOConflict:   "a conflict, which blocks every frame",
+	}[f.xfo.Mode]; ok && !f.hasFA && firefoxXFO(f.xfoLines) == "" {
+		fix := "X-Frame-Options: DENY"
+		if f.xfo.Mode == framing.XFOSameOrigin {
+			fix = "X-Frame-Options: SAMEORIGIN"
+		}
+		out = append(out, Finding{
+			ID:       "xfo-firefox-ignores",
+			Severity: SeverityMedium,
+			Message:  fmt.Sprintf("Chromium reads X-Frame-Options (%s) as %s, but Firefox (measured) ignores it: it splits the header at every comma, even inside quotes, and trims only spaces and tabs, not a vertical tab or a form feed, and to it no value here is DENY or SAMEORIGIN. With no frame-ancestors, Firefox users can be clickjacked on this page. Send one value alone, and frame-ancestors.", quoteList(f.xfo.Tokens), chromium),
+			Evidence: ev,
+			Fix:      fix,
+		})
+	}
 	if f.xfo.Mode == framing.XFOConflict {
 		sev, note := SeverityMedium, "Chromium then blocks every frame, even the page's own, and older browsers may pick either value."
 		if f.hasFA {
@@ -550,15 +567,6 @@ func (f *facts) checkXFO() []Finding {
 			Fix:      fix,
 		})
 	}
-	if v, ok := firefoxIgnoresXFO(f.xfoLines); ok && !f.hasFA && (f.xfo.Mode == framing.XFODeny || f.xfo.Mode == framing.XFOSameOrigin) {
-		out = append(out, Finding{
-			ID:       "xfo-firefox-ignores",
-			Severity: SeverityMedium,
-			Message:  fmt.Sprintf("X-Frame-Options value %q is %s to Chromium, which trims the vertical tab or form feed around it, but Firefox (measured) trims only spaces and tabs: to it the value is unknown and the header is ignored, so that Firefox users can be clickjacked on this page. Send the value alone, and frame-ancestors.", v, strings.ToUpper(f.xfo.Tokens[0])),
-			Evidence: ev,
-			Fix:      "X-Frame-Options: " + strings.ToUpper(f.xfo.Tokens[0]),
-		})
-	}
 	if f.xfo.Mode == framing.XFODeny || f.xfo.Mode == framing.XFOSameOrigin {
 		n := 0
 		for _, h := range f.xfoLines {
@@ -577,27 +585,31 @@ func (f *facts) checkXFO() []Finding {
 	return out
 }
 
-// firefoxIgnoresXFO reports whether Firefox ignores X-Frame-Options given
-// as lines, which Chromium reads as DENY or SAMEORIGIN, for a vertical tab
-// or a form feed around its one value, and returns that value. Firefox
-// (measured in 153 ESR) splits the lines at commas and trims spaces and
-// tabs, where Chromium trims every ASCII whitespace, so that "\vDENY\v"
-// is an unknown value to it; as the HTML standard says, a single unknown
-// value, however often given, makes the header ignored.
-func firefoxIgnoresXFO(lines []framing.Header) (string, bool) {
-	value := ""
-	for i, h := range lines {
-		for j, v := range strings.Split(h.Value, ",") {
-			v = strings.Trim(v, " \t")
-			switch {
-			case i+j == 0:
-				value = v
-			case !strings.EqualFold(v, value):
-				return "", false
+// firefoxXFO returns how Firefox reads X-Frame-Options given as lines:
+// "deny", "sameorigin", "conflict" (several values, one of them DENY,
+// SAMEORIGIN or ALLOWALL, which blocks every frame) or "" (the header is
+// ignored). Firefox (measured in 153 ESR, framing/testdata/firefox.json)
+// follows the HTML standard's algorithm, but splits the lines at every
+// comma, quoted or not, and trims only spaces and tabs from the values,
+// where Chromium keeps a quoted string whole and trims every ASCII
+// whitespace, a vertical tab and a form feed among them.
+func firefoxXFO(lines []framing.Header) string {
+	var values []string
+	for _, h := range lines {
+		for v := range strings.SplitSeq(h.Value, ",") {
+			v = strings.ToLower(strings.Trim(v, " \t"))
+			if !slices.Contains(values, v) {
+				values = append(values, v)
 			}
 		}
 	}
-	return value, value != strings.Trim(value, "\v\f")
+	switch {
+	case len(values) > 1 && slices.ContainsFunc(values, func(v string) bool { return v == "deny" || v == "sameorigin" || v == "allowall" }):
+		return "conflict"
+	case len(values) == 1 && (values[0] == "deny" || values[0] == "sameorigin"):
+		return values[0]
+	}
+	return ""
 }
 
 // checkHeaderNames finds misspelled or obsolete framing header names.

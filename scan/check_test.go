@@ -120,6 +120,16 @@ func TestRun_findings(t *testing.T) {
 		{"DENY between vertical tabs", sitePage{headers: [][2]string{{xfo, "\vDENY\v"}}}, []string{"xfo-firefox-ignores:medium", "xfo-only:low"}, "X-Frame-Options: DENY"},
 		{"SAMEORIGIN after a form feed, twice", sitePage{headers: [][2]string{{xfo, "\fSAMEORIGIN"}, {xfo, " \fsameorigin"}}},
 			[]string{"browser-difference:info", "xfo-duplicate:info", "xfo-firefox-ignores:medium", "xfo-only:low"}, ""},
+		// Two values that Chromium reads as a conflict are two unknown
+		// values to Firefox, which keeps a VT or FF: it ignores the header.
+		{"quoted DENY beside DENY after a vertical tab", sitePage{headers: [][2]string{{xfo, "'DENY'"}, {xfo, "\vDENY"}}},
+			[]string{"xfo-conflict:medium", "xfo-firefox-ignores:medium"}, ""},
+		{"ALLOWALL after a form feed beside another value", sitePage{headers: [][2]string{{xfo, "foo"}, {xfo, "\fALLOWALL"}}},
+			[]string{"xfo-conflict:medium", "xfo-firefox-ignores:medium"}, ""},
+		// Firefox splits at the commas of a quoted string: SAMEORIGIN
+		// among other values, a conflict; Chromium ignores the header.
+		{"SAMEORIGIN in an unterminated quoted string", sitePage{headers: [][2]string{{xfo, "foo"}, {xfo, `"SAMEORIGIN,,SAMEORIGIN`}}},
+			[]string{"no-protection:high", "xfo-invalid:medium", "xfo-invalid:medium"}, ""},
 		// A second value, DENY, makes a conflict that Firefox blocks.
 		{"DENY between vertical tabs beside DENY", sitePage{headers: [][2]string{{xfo, "\vDENY\v"}, {xfo, "DENY"}}}, []string{"xfo-duplicate:info", "xfo-only:low"}, ""},
 		{"DENY between vertical tabs beside frame-ancestors", sitePage{headers: [][2]string{{csp, "frame-ancestors 'none'"}, {xfo, "\vDENY\v"}}}, nil, ""},

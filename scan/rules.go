@@ -75,7 +75,7 @@ var rules = []Rule{
 	{
 		ID: "xfo-firefox-ignores", Name: "XfoFirefoxIgnores", Severity: SeverityMedium,
 		Short: "Firefox ignores this X-Frame-Options value",
-		Full:  "The one X-Frame-Options value is DENY or SAMEORIGIN between vertical tabs or after a form feed, which Chromium trims and Firefox (measured) does not: to Firefox the value is unknown and the header is ignored, so that, with no frame-ancestors, Firefox users can be clickjacked.",
+		Full:  "Chromium reads X-Frame-Options as DENY, SAMEORIGIN or a conflict that blocks every frame, and Firefox (measured) ignores it: Firefox follows the HTML standard, splitting at every comma and trimming only spaces and tabs, so that a value between vertical tabs or after a form feed is unknown to it. With no frame-ancestors, Firefox users can be clickjacked.",
 		Help:  "Send X-Frame-Options: DENY (or SAMEORIGIN) with no other characters around it, and Content-Security-Policy: frame-ancestors.",
 	},
 	{
