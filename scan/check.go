@@ -972,8 +972,8 @@ func matchesSomething(s framing.Source) bool {
 
 // firefoxOrigin returns the host source that Firefox reads an invalid
 // source as when a query or a fragment follows its host or port
-// ("https://partner.example?x"), which Chromium finds invalid and Firefox
-// (measured) matches as the source before it.
+// ("https://partner.example?x"): Chromium finds such a source invalid, and
+// Firefox (measured) matches it as what comes before the "?" or "#".
 func firefoxOrigin(s framing.Source) (framing.Source, bool) {
 	i := strings.IndexAny(s.Text, "?#")
 	if s.Kind != framing.SourceInvalid || i < 0 {

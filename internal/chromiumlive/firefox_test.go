@@ -99,8 +99,8 @@ func requireFirefox(t *testing.T) (path, version string) {
 }
 
 // firefoxRun opens the lab's framing pages for records in one headless
-// Firefox, each as a top-level page, one after the other, and returns the
-// ids of those whose victim document loaded. A page goes on to the next
+// Firefox, each as a top-level page, one after the other, and returns
+// whether each record's victim document loaded, by id. A page goes on to the next
 // once loaded (its load event waits for every frame's, and a victim's for
 // its beacon), or after four seconds; the lab's navigator, on 127.0.0.2,
 // redirects /next/<i> to page i and takes /next/<len> as the end.
@@ -134,8 +134,11 @@ func firefoxRun(t *testing.T, path string, l *lab, records []corpustest.Record) 
 		l.forget(r.ID)
 		top, markup := l.frames(t, r)
 		next := nav.URL + "/next/" + strconv.Itoa(i+1)
-		tops = append(tops, top+l.addPage(markup+`<script>let gone = false; function next() { if (!gone) { gone = true; location = "`+next+`"; } }
-onload = () => setTimeout(next, 50); setTimeout(next, 4000);</script>`))
+		page := top + l.addPage(markup+`<script>let gone = false; function next() { if (!gone) { gone = true; location = "`+next+`"; } }
+onload = () => setTimeout(next, 50); setTimeout(next, 4000);</script>`)
+		mu.Lock()
+		tops = append(tops, page)
+		mu.Unlock()
 	}
 
 	profile := t.TempDir()
