@@ -495,6 +495,9 @@ func (f *facts) checkXFO() []Finding {
 	}
 	ev := headerEvidence(f.xfoLines)
 	var out []Finding
+	// Splitting at quoted commas adds values but never takes one that
+	// Chromium reads away: only the trimming makes Firefox ignore what
+	// Chromium obeys.
 	if chromium, ok := map[framing.XFOMode]string{
 		framing.XFODeny:       "DENY",
 		framing.XFOSameOrigin: "SAMEORIGIN",
@@ -507,7 +510,7 @@ func (f *facts) checkXFO() []Finding {
 		out = append(out, Finding{
 			ID:       "xfo-firefox-ignores",
 			Severity: SeverityMedium,
-			Message:  fmt.Sprintf("Chromium reads X-Frame-Options (%s) as %s, but Firefox (measured) ignores it: it splits the header at every comma, even inside quotes, and trims only spaces and tabs, not a vertical tab or a form feed, and to it no value here is DENY or SAMEORIGIN. With no frame-ancestors, Firefox users can be clickjacked on this page. Send one value alone, and frame-ancestors.", quoteList(f.xfo.Tokens), chromium),
+			Message:  fmt.Sprintf("Chromium reads X-Frame-Options (%s) as %s, for it trims a vertical tab or a form feed around a value, but Firefox (measured) trims only spaces and tabs: to it no value here is DENY or SAMEORIGIN, and it ignores the header. With no frame-ancestors, Firefox users can be clickjacked on this page. Send one value alone, and frame-ancestors.", quoteList(f.xfo.Tokens), chromium),
 			Evidence: ev,
 			Fix:      fix,
 		})
