@@ -88,8 +88,9 @@
 // HTML (the caller supplies the final response and the meta tags); it follows
 // Chromium only, so where Firefox or Safari differ its verdict is
 // Chromium's (Firefox, measured against the corpora over http in
-// testdata/firefox.json, shares the first two departures above and ignores
-// a source's path on any page; Safari was not measured); and it knows
+// testdata/firefox.json, shares the first two departures above, ignores
+// a source's path on any page and reads X-Frame-Options as [FirefoxXFO]
+// says; Safari was not measured); and it knows
 // nothing of framing by browser extensions, fenced frames or the
 // Permissions Policy.
 // Its truth is a corpus of measurements in headless Chromium, kept beside the

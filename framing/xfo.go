@@ -73,6 +73,23 @@ type XFO struct {
 // mode; only unknown values give XFOInvalid; known and other values together
 // give XFOConflict.
 func ParseXFO(values []string) XFO {
+	return parseXFO(values, splitHeaderValue, xfoSpace)
+}
+
+// FirefoxXFO parses X-Frame-Options as Firefox reads it, which the model
+// does not follow (measured in Firefox 153 ESR against the corpora, see
+// testdata/firefox.json): as [ParseXFO] does, but every comma splits, inside
+// quotes too, and each item is trimmed of tabs and spaces only, as Fetch
+// says, so that "\vDENY\v" is an unknown value and "\"a, DENY, \"" holds
+// DENY.
+func FirefoxXFO(values []string) XFO {
+	return parseXFO(values, func(v string) []string { return strings.Split(v, ",") }, " \t")
+}
+
+// parseXFO parses X-Frame-Options lines, split into items by split and
+// trimmed of the bytes in space, as the HTML standard derives a mode from
+// the set of values.
+func parseXFO(values []string, split func(string) []string, space string) XFO {
 	if len(values) == 0 {
 		return XFO{Mode: XFOAbsent}
 	}
@@ -80,8 +97,8 @@ func ParseXFO(values []string) XFO {
 	seen := make(map[string]bool)
 	mode := XFOAbsent
 	for _, v := range values {
-		for _, item := range splitHeaderValue(v) {
-			tok := lowerASCII(strings.Trim(item, xfoSpace))
+		for _, item := range split(v) {
+			tok := lowerASCII(strings.Trim(item, space))
 			if seen[tok] {
 				continue
 			}

@@ -83,3 +83,34 @@ func TestXFOMode_String(t *testing.T) {
 		}
 	}
 }
+
+// TestFirefoxXFO checks FirefoxXFO on the shapes whose Firefox verdict was
+// measured (testdata/firefox.json names the lines that Firefox frames
+// otherwise than Chromium; the others it frames alike).
+func TestFirefoxXFO(t *testing.T) {
+	for _, tc := range []struct {
+		lines []string
+		want  framing.XFOMode
+	}{
+		{[]string{"DENY"}, framing.XFODeny},
+		{[]string{" deny\t"}, framing.XFODeny},
+		{[]string{"SAMEORIGIN", "sameorigin"}, framing.XFOSameOrigin},
+		{[]string{"SAMEORIGIN", ""}, framing.XFOConflict},
+		{[]string{"SAMEORIGIN", "DENY"}, framing.XFOConflict},
+		{[]string{`"a, DENY, "`}, framing.XFOConflict},                    // extra-xfo-quoted-commas
+		{[]string{"foo", `"SAMEORIGIN,,SAMEORIGIN`}, framing.XFOConflict}, // extra-xfo-unknown-and-quoted-SAMEORIGIN
+		{[]string{"\vDENY\v"}, framing.XFOInvalid},                        // extra-xfo-vt-trimmed
+		{[]string{"\fSAMEORIGIN"}, framing.XFOInvalid},                    // extra-xfo-ff-trimmed
+		{[]string{"SAMEORIGIN \v"}, framing.XFOInvalid},                   // extra-xfo-SAMEORIGIN-space-vt
+		{[]string{"'DENY'", "\vDENY"}, framing.XFOInvalid},                // extra-xfo-quoted-and-vt-DENY
+		{[]string{"deny\u3000,SAMEORIGIN\f"}, framing.XFOInvalid},         // extra-xfo-ideographic-space-conflict
+		{[]string{"foo", "\fALLOWALL"}, framing.XFOInvalid},               // extra-xfo-unknown-and-ff-ALLOWALL
+		{[]string{"ALLOWALL"}, framing.XFOAllowAll},
+		{[]string{"ALLOW-FROM https://a.example"}, framing.XFOInvalid},
+		{[]string{"foo,foo"}, framing.XFOInvalid},
+	} {
+		if got := framing.FirefoxXFO(tc.lines).Mode; got != tc.want {
+			t.Errorf("FirefoxXFO(%q) = %s, want %s", tc.lines, got, tc.want)
+		}
+	}
+}

@@ -69,7 +69,8 @@ type facts struct {
 	resp       framing.Response
 	xfoLines   []framing.Header
 	xfo        framing.XFO
-	enforced   []policyAt // every policy of every Content-Security-Policy line
+	firefoxXFO framing.XFO // as Firefox reads it (framing.FirefoxXFO)
+	enforced   []policyAt  // every policy of every Content-Security-Policy line
 	reportOnly []policyAt
 	hasFA      bool // an enforced policy has frame-ancestors
 	// dropped are the enforced policies whose frame-ancestors browsers
@@ -297,6 +298,7 @@ func newFacts(p, top, direct *page, errPage *framing.Response) (*facts, error) {
 		}
 	}
 	f.xfo = framing.ParseXFO(xfoValues)
+	f.firefoxXFO = framing.FirefoxXFO(xfoValues)
 
 	home := p.home()
 	own, err := framing.ParseOrigin(home.Scheme + "://" + home.Host)
@@ -498,11 +500,8 @@ func (f *facts) checkXFO() []Finding {
 	// Splitting at quoted commas adds values but never takes one that
 	// Chromium reads away: only the trimming makes Firefox ignore what
 	// Chromium obeys.
-	if chromium, ok := map[framing.XFOMode]string{
-		framing.XFODeny:       "DENY",
-		framing.XFOSameOrigin: "SAMEORIGIN",
-		framing.XFOConflict:   "a conflict, which blocks every frame",
-	}[f.xfo.Mode]; ok && !f.hasFA && firefoxXFO(f.xfoLines) == "" {
+	chromium, chromiumBlocks := xfoBlocks[f.xfo.Mode]
+	if _, firefoxBlocks := xfoBlocks[f.firefoxXFO.Mode]; chromiumBlocks && !firefoxBlocks && !f.hasFA {
 		fix := "X-Frame-Options: DENY"
 		if f.xfo.Mode == framing.XFOSameOrigin {
 			fix = "X-Frame-Options: SAMEORIGIN"
@@ -588,31 +587,12 @@ func (f *facts) checkXFO() []Finding {
 	return out
 }
 
-// firefoxXFO returns how Firefox reads X-Frame-Options given as lines:
-// "deny", "sameorigin", "conflict" (several values, one of them DENY,
-// SAMEORIGIN or ALLOWALL, which blocks every frame) or "" (the header is
-// ignored). Firefox (measured in 153 ESR, framing/testdata/firefox.json)
-// follows the HTML standard's algorithm, but splits the lines at every
-// comma, quoted or not, and trims only spaces and tabs from the values,
-// where Chromium keeps a quoted string whole and trims every ASCII
-// whitespace, a vertical tab and a form feed among them.
-func firefoxXFO(lines []framing.Header) string {
-	var values []string
-	for _, h := range lines {
-		for v := range strings.SplitSeq(h.Value, ",") {
-			v = strings.ToLower(strings.Trim(v, " \t"))
-			if !slices.Contains(values, v) {
-				values = append(values, v)
-			}
-		}
-	}
-	switch {
-	case len(values) > 1 && slices.ContainsFunc(values, func(v string) bool { return v == "deny" || v == "sameorigin" || v == "allowall" }):
-		return "conflict"
-	case len(values) == 1 && (values[0] == "deny" || values[0] == "sameorigin"):
-		return values[0]
-	}
-	return ""
+// xfoBlocks names, for a message, the X-Frame-Options modes that restrict
+// framing.
+var xfoBlocks = map[framing.XFOMode]string{
+	framing.XFODeny:       "DENY",
+	framing.XFOSameOrigin: "SAMEORIGIN",
+	framing.XFOConflict:   "a conflict, which blocks every frame",
 }
 
 // checkHeaderNames finds misspelled or obsolete framing header names.
