@@ -32,8 +32,8 @@ var (
 func OlderChromium() []int { return []int{150, 148} }
 
 // reads reports whether version major reads the shape otherwise than the
-// model (taking a version between old and current to, as the newest
-// version measured before it does), and whether that is known.
+// model (a version between old and current is taken to read it as old
+// does), and whether that is known.
 func (c change) reads(major int) (otherwise, known bool) {
 	return major < c.current, major <= c.old || major >= c.current
 }

@@ -167,7 +167,9 @@ func olderChromium(resp framing.Response, verdicts []Verdict) (Finding, bool) {
 	}
 	var all []differs
 	var otherwise []string
+	var measured []string // the versions, oldest first
 	for _, major := range slices.Backward(framing.OlderChromium()) {
+		measured = append(measured, strconv.Itoa(major))
 		rd := framing.AsChromium(resp, major)
 		var d differs
 		for _, v := range verdicts {
@@ -188,7 +190,7 @@ func olderChromium(resp framing.Response, verdicts []Verdict) (Finding, bool) {
 				otherwise = append(otherwise, c)
 			}
 		}
-		d.versions = []string{strconv.Itoa(major)}
+		d.versions = []string{measured[len(measured)-1]}
 		if n := len(all); n > 0 && slices.Equal(all[n-1].renders, d.renders) && slices.Equal(all[n-1].refuses, d.refuses) {
 			all[n-1].versions = append(all[n-1].versions, d.versions...)
 			continue
@@ -200,10 +202,6 @@ func olderChromium(resp framing.Response, verdicts []Verdict) (Finding, bool) {
 	}
 	f := Finding{ID: "older-chromium-differs", Severity: SeverityInfo, Evidence: otherwise}
 	msg := fmt.Sprintf("Older versions of Chromium read this response otherwise than Chromium %d, whose verdicts these are (measured): %s.", framing.Chromium, strings.Join(otherwise, "; "))
-	var measured []string // oldest first
-	for _, major := range slices.Backward(framing.OlderChromium()) {
-		measured = append(measured, strconv.Itoa(major))
-	}
 	for _, d := range all {
 		versions, s := "Chromium "+strings.Join(d.versions, " and "), ""
 		if len(d.versions) == 1 {
