@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clickguard/clickguard/framing"
 	"github.com/clickguard/clickguard/internal/corpustest"
 )
 
@@ -278,10 +279,11 @@ func blocksBeacon(r corpustest.Record) bool {
 		if !strings.EqualFold(h.Name, "Content-Security-Policy") {
 			continue
 		}
-		for _, d := range strings.Split(h.Value, ";") {
-			name, value, _ := strings.Cut(strings.TrimSpace(d), " ")
-			if (strings.EqualFold(name, "default-src") || strings.EqualFold(name, "img-src")) && strings.TrimSpace(value) == "'none'" {
-				return true
+		for _, p := range framing.ParseCSP(h.Value) {
+			for _, d := range p.Directives {
+				if (d.Name == "default-src" || d.Name == "img-src") && d.Value == "'none'" {
+					return true
+				}
 			}
 		}
 	}
