@@ -48,7 +48,7 @@ func (p *fakeProver) Prove(ctx context.Context, url string, ancestors []string, 
 // response it reads alike, or that contradicts its own reading, still
 // disagrees.
 func TestRun_browserOlderChromium(t *testing.T) {
-	const old, older, current = "Chromium 150.0.7871.100", "Chromium 148.0.7778.167", "Chromium 156.0.8078.114"
+	const chromium148, chromium150, chromium156 = "Chromium 148.0.7778.167", "Chromium 150.0.7871.100", "Chromium 156.0.8078.114"
 	twice := [][2]string{{"Content-Type", "text/html"}, {"Content-Disposition", "attachment"}, {"Content-Disposition", "attachment"}}
 	const twiceSays = "Content-Disposition: attachment, given 2 times, is no download to Chromium 150 and older"
 	nosniff := [][2]string{{"Content-Type", "text/plain"}, {"X-Content-Type-Options", "nosniff, nosniff"}}
@@ -65,15 +65,15 @@ func TestRun_browserOlderChromium(t *testing.T) {
 	}{
 		{"a download twice, no proof", twice, "", false, scan.SeverityMedium, twiceSays, false, false},
 		{"nosniff twice, no proof", nosniff, "", false, scan.SeverityInfo, nosniffSays, false, false},
-		{"a download twice, rendered by Chromium 148", twice, older, true, scan.SeverityMedium, twiceSays, false, true},
-		{"a download twice, rendered by Chromium 150", twice, old, true, scan.SeverityMedium, twiceSays, false, true},
-		{"nosniff twice, refused by Chromium 148", nosniff, older, false, scan.SeverityInfo, nosniffSays, false, true},
-		{"nosniff twice, refused by Chromium 150", nosniff, old, false, scan.SeverityInfo, nosniffSays, true, false},
-		{"nosniff twice, rendered by Chromium 150", nosniff, old, true, scan.SeverityInfo, nosniffSays, false, false},
-		{"a download twice, as Chromium 156 predicts", twice, current, false, scan.SeverityMedium, twiceSays, false, false},
-		{"a download twice, rendered by Chromium 156", twice, current, true, scan.SeverityMedium, twiceSays, true, false},
-		{"a download twice beside DENY, rendered by Chromium 148", append([][2]string{{"X-Frame-Options", "DENY"}}, twice...), older, true, 0, "", true, false},
-		{"read alike, rendered by Chromium 148", [][2]string{{"X-Frame-Options", "DENY"}}, older, true, 0, "", true, false},
+		{"a download twice, rendered by Chromium 148", twice, chromium148, true, scan.SeverityMedium, twiceSays, false, true},
+		{"a download twice, rendered by Chromium 150", twice, chromium150, true, scan.SeverityMedium, twiceSays, false, true},
+		{"nosniff twice, refused by Chromium 148", nosniff, chromium148, false, scan.SeverityInfo, nosniffSays, false, true},
+		{"nosniff twice, refused by Chromium 150", nosniff, chromium150, false, scan.SeverityInfo, nosniffSays, true, false},
+		{"nosniff twice, rendered by Chromium 150", nosniff, chromium150, true, scan.SeverityInfo, nosniffSays, false, false},
+		{"a download twice, as Chromium 156 predicts", twice, chromium156, false, scan.SeverityMedium, twiceSays, false, false},
+		{"a download twice, rendered by Chromium 156", twice, chromium156, true, scan.SeverityMedium, twiceSays, true, false},
+		{"a download twice beside DENY, rendered by Chromium 148", append([][2]string{{"X-Frame-Options", "DENY"}}, twice...), chromium148, true, 0, "", true, false},
+		{"read alike, rendered by Chromium 148", [][2]string{{"X-Frame-Options", "DENY"}}, chromium148, true, 0, "", true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
