@@ -67,7 +67,8 @@ type Guard struct {
 	// a 413 when the token check found the body too large to read: cut off
 	// by [http.MaxBytesReader] or, for a URL-encoded body that none bounds,
 	// over net/http's own bound of 10 MB (the reason then wraps
-	// [http.MaxBytesError]), or a multipart body with more parts or more
+	// [http.MaxBytesError]) or of more fields than [net/url.ParseQuery]
+	// takes (10,000), or a multipart body with more parts or more
 	// text in its fields than [http.Request.ParseMultipartForm] takes (it
 	// wraps [mime/multipart.ErrMessageTooLarge]); [BodyTooLarge] tells
 	// those apart.

@@ -102,7 +102,10 @@ type SessionStore interface {
 // are removed when next returns. A limit that next sets on the body comes too
 // late: bound it outside TokenHandler, with [http.MaxBytesHandler], and a
 // body over the limit is refused with 413 (see [Guard.DenyHandler]), as is
-// a URL-encoded body over 10 MB, net/http's own bound, without one.
+// a URL-encoded body over 10 MB, net/http's own bound, without one, or of
+// more fields than net/url parses. An error in the URL query (a semicolon,
+// a bad escape) refuses nothing: next's own [http.Request.ParseForm]
+// reports it, as it would without guard.
 //
 // Every unsafe request that reaches TokenHandler needs the token: a route
 // that must take them without one, such as a webhook that authenticates its
@@ -184,15 +187,13 @@ func checkToken(store SessionStore, r *http.Request) error {
 	}
 	if sent == "" {
 		if err := parsePostForm(r); err != nil {
-			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-				// Leave the form unparsed: a handler that runs anyway
-				// (ReportOnly) then reads the same error from the body,
-				// not an empty form.
-				r.Form, r.PostForm, r.MultipartForm = nil, nil, nil
-			} else if err.Error() == postTooLarge {
+			switch {
+			case err.Error() == postTooLarge:
 				// net/http's own bound on a URL-encoded body that no
 				// MaxBytesReader bounds, told as the limit it is.
 				err = &http.MaxBytesError{Limit: maxFormSize}
+			case err.Error() == tooManyParams:
+				err = fmt.Errorf("%w (%w)", errTooManyFields, err)
 			}
 			return fmt.Errorf("%w: the body could not be read: %w", ErrToken, err)
 		}
@@ -215,12 +216,19 @@ func checkToken(store SessionStore, r *http.Request) error {
 
 // postTooLarge is the text of the error of [http.Request.ParseForm] for a
 // URL-encoded body over maxFormSize bytes, which net/http reads only when
-// the body is not an [http.MaxBytesReader]. The error is not exported;
-// TestTokenHandler_tooLarge fails if its text changes.
+// the body is not an [http.MaxBytesReader], and tooManyParams that of
+// [net/url.ParseQuery] for more fields than it parses (10,000, unless the
+// GODEBUG setting urlmaxqueryparams says otherwise). Neither error is
+// exported; TestTokenHandler_tooLarge fails if their texts change.
 const (
-	postTooLarge = "http: POST too large"
-	maxFormSize  = 10 << 20
+	postTooLarge  = "http: POST too large"
+	tooManyParams = "number of URL query parameters exceeded limit"
+	maxFormSize   = 10 << 20
 )
+
+// errTooManyFields is the reason for a URL-encoded body of more fields than
+// net/url parses.
+var errTooManyFields = errors.New("the form has more fields than net/url parses")
 
 // BodyTooLarge reports whether err, a refusal of the token check (see
 // [Reason]), says the body is larger than the server takes, so that a deny
@@ -230,27 +238,54 @@ const (
 // [http.MaxBytesReader].
 func BodyTooLarge(err error) bool {
 	_, ok := errors.AsType[*http.MaxBytesError](err)
-	return ok || errors.Is(err, multipart.ErrMessageTooLarge)
+	return ok || errors.Is(err, multipart.ErrMessageTooLarge) || errors.Is(err, errTooManyFields)
 }
 
-// parsePostForm parses the body as [http.Request.PostFormValue] does, but
-// returns the error, so that a refusal can say the body was too large
-// ([http.MaxBytesError]) or malformed rather than without a token.
+// parsePostForm parses the body as [http.Request.PostFormValue] does, and
+// only the body: the query string is the handler's business, and an error
+// in it (a semicolon, a bad escape) refuses nothing; the handler's own
+// [http.Request.ParseForm] reports it, as it would without guard. It
+// returns the body's error, so that a refusal can say the body was too large
+// ([http.MaxBytesError]) or malformed rather than without a token; the
+// form is then left unparsed and the body gives that error again, so that a
+// handler that runs anyway (ReportOnly) reads the same error from it, not
+// an empty form or the part of the body guard did not read.
 func parsePostForm(r *http.Request) error {
 	if r.PostForm != nil {
 		return nil
 	}
+	// A copy of r without its URL, whose query ParseForm would parse too.
+	body := r.WithContext(r.Context())
+	body.URL = nil
 	// ParseMultipartForm would hide ParseForm's error behind
 	// ErrNotMultipart.
-	if err := r.ParseForm(); err != nil {
+	err := body.ParseForm()
+	if err == nil {
+		err = body.ParseMultipartForm(32 << 20)
+		if errors.Is(err, http.ErrNotMultipart) {
+			err = nil
+		}
+	}
+	if err != nil {
+		r.Body = failedBody{err}
 		return err
 	}
-	err := r.ParseMultipartForm(32 << 20)
-	if errors.Is(err, http.ErrNotMultipart) {
-		return nil
+	r.PostForm, r.MultipartForm = body.PostForm, body.MultipartForm
+	switch {
+	case r.URL == nil || r.URL.RawQuery == "":
+		r.Form = body.Form // the body's fields, as ParseForm would make it
+	case r.ParseForm() != nil:
+		r.Form = nil // for the handler's ParseForm to report the query's error
 	}
-	return err
+	return nil
 }
+
+// failedBody is a request body that was read and failed: it gives the
+// error again.
+type failedBody struct{ err error }
+
+func (b failedBody) Read([]byte) (int, error) { return 0, b.err }
+func (b failedBody) Close() error             { return nil }
 
 // Token returns the session's token, freshly masked for this render, for a
 // hidden TokenField input or the TokenHeader of a script. It creates the

@@ -251,6 +251,41 @@ func TestTokenHandler_ReportOnly(t *testing.T) {
 	if _, ok := errors.AsType[*http.MaxBytesError](parseErr); !ok {
 		t.Errorf("report-only, body over the limit: the handler's ParseForm = %v, want an *http.MaxBytesError", parseErr)
 	}
+
+	// Bodies net/http itself reads in part, or in full and refuses: the
+	// handler's ParseForm gives the error it gives without guard, not an
+	// empty form or the part guard did not read. Of a malformed body it gets
+	// no field at all, where net/http alone gives the fields it could read.
+	for _, tc := range []struct {
+		name, body, wantErr string
+		bareFields          int
+	}{
+		{"over 10 MB", "title=" + strings.Repeat("x", 10<<20), "http: POST too large", 0},
+		{"10,001 fields", "title=t" + strings.Repeat("&a=1", 10000), "number of URL query parameters exceeded limit", 0},
+		{"malformed", "title=%zz&x=1", `invalid URL escape "%zz"`, 1},
+	} {
+		var form url.Values
+		handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			parseErr = r.ParseForm()
+			form = r.PostForm
+		})
+		for _, s := range []struct {
+			name       string
+			h          http.Handler
+			wantFields int
+		}{
+			{"without guard", handler, tc.bareFields},
+			{"report-only", sm.LoadAndSave(g.TokenHandler(handler)), 0},
+		} {
+			parseErr = nil
+			req := httptest.NewRequest("POST", "/", strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			s.h.ServeHTTP(httptest.NewRecorder(), req)
+			if parseErr == nil || parseErr.Error() != tc.wantErr || len(form) != s.wantFields {
+				t.Errorf("%s, %s: the handler's ParseForm = %v with %d fields, want %q with %d", s.name, tc.name, parseErr, len(form), tc.wantErr, s.wantFields)
+			}
+		}
+	}
 }
 
 // TestTokenHandler_Body: the token is read from urlencoded and multipart
@@ -328,8 +363,9 @@ func TestTokenHandler_Body(t *testing.T) {
 // TestTokenHandler_tooLarge: a body that net/http itself will not read in
 // full, with no http.MaxBytesReader around it, is refused as too large (413,
 // and a Reason that says so), not as tokenless: a URL-encoded body over 10
-// MB, and a multipart body of more parts than ParseMultipartForm takes. A
-// URL-encoded body of exactly 10 MB is read.
+// MB or of more than 10,000 fields, and a multipart body of more parts than
+// ParseMultipartForm takes. A URL-encoded body of exactly 10 MB, or of
+// 10,000 fields, is read.
 func TestTokenHandler_tooLarge(t *testing.T) {
 	t.Parallel()
 	g := &guard.Guard{Sessions: oneSession{}}
@@ -354,6 +390,10 @@ func TestTokenHandler_tooLarge(t *testing.T) {
 		}},
 		{"multipart, 1,001 parts", mw.FormDataContentType(), parts.String(), 413, func(err error) bool {
 			return errors.Is(err, multipart.ErrMessageTooLarge)
+		}},
+		{"urlencoded, 10,000 fields", "application/x-www-form-urlencoded", field + strings.Repeat("&a=1", 10000-2), 200, nil},
+		{"urlencoded, 10,001 fields", "application/x-www-form-urlencoded", field + strings.Repeat("&a=1", 10001-2), 413, func(err error) bool {
+			return strings.Contains(err.Error(), "more fields than net/url parses")
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -611,5 +651,64 @@ func TestTokenHandler_NoRoute(t *testing.T) {
 				t.Errorf("%s %s: X-Frame-Options %q, want guard's DENY", tc.method, tc.path, got)
 			}
 		})
+	}
+}
+
+// TestTokenHandler_query: the token check reads the body alone. A query
+// string that Go's parser refuses (a semicolon, a bad escape, more than
+// 10,000 parameters) on a form post whose body carries a valid token is
+// no reason to refuse it: the handler's own ParseForm reports the query's
+// error, as it would without guard, and finds the body's fields.
+func TestTokenHandler_query(t *testing.T) {
+	t.Parallel()
+	g := &guard.Guard{Sessions: oneSession{}}
+	token := g.Token(httptest.NewRequest("GET", "/", nil))
+	var parts bytes.Buffer
+	mw := multipart.NewWriter(&parts)
+	mw.WriteField("title", "t")
+	mw.WriteField(guard.TokenField, token)
+	mw.Close()
+	for _, q := range []struct{ name, query, wantErr string }{
+		{"semicolon", "a=1;b=2&c=3", "invalid semicolon separator in query"},
+		{"bad escape", "q=%zz&c=3", `invalid URL escape "%zz"`},
+		{"10,001 parameters", strings.Repeat("a=1&", 10000) + "c=3", "number of URL query parameters exceeded limit"},
+	} {
+		for _, body := range []struct{ name, contentType, body string }{
+			{"urlencoded", "application/x-www-form-urlencoded", "title=t&" + guard.TokenField + "=" + token},
+			{"multipart", mw.FormDataContentType(), parts.String()},
+		} {
+			t.Run(q.name+", "+body.name, func(t *testing.T) {
+				t.Parallel()
+				var parseErr error
+				var title string
+				handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					parseErr = r.ParseForm()
+					r.ParseMultipartForm(1 << 20)
+					title = r.FormValue("title")
+				})
+				newReq := func() *http.Request {
+					req := httptest.NewRequest("POST", "/items?"+q.query, strings.NewReader(body.body))
+					req.Header.Set("Content-Type", body.contentType)
+					req.Header.Set("Sec-Fetch-Site", "same-origin")
+					return req
+				}
+				// Without guard, for comparison.
+				serve(handler, newReq())
+				if parseErr == nil || parseErr.Error() != q.wantErr || title != "t" {
+					t.Fatalf("without guard, ParseForm = %v and title %q, want %q and t", parseErr, title, q.wantErr)
+				}
+				parseErr, title = nil, ""
+				rec := serve(g.Handler(g.TokenHandler(handler)), newReq())
+				if rec.Code != 200 {
+					t.Fatalf("status %d, want 200: %s", rec.Code, rec.Body.String())
+				}
+				if parseErr == nil || parseErr.Error() != q.wantErr {
+					t.Errorf("the handler's ParseForm = %v, want %q", parseErr, q.wantErr)
+				}
+				if title != "t" {
+					t.Errorf("the handler found title %q, want t", title)
+				}
+			})
+		}
 	}
 }
