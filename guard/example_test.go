@@ -106,6 +106,44 @@ func ExampleEmbeddable() {
 	// Routes set: true 200 frame-ancestors https://partner.example
 }
 
+// A mux behind http.StripPrefix: guard sees the request before the prefix
+// is stripped, so a RoutesFunc strips it to find the route's declaration,
+// and a partner's frame is served. The same shape asks a router of another
+// kind which handler it will call.
+func ExampleRoutesFunc() {
+	api := http.NewServeMux()
+	api.Handle("GET /widget", guard.Embeddable(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := guard.AllowFraming(r, "https://partner.example"); err != nil {
+			http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, "widget")
+	})))
+	root := http.NewServeMux()
+	root.Handle("/api/", http.StripPrefix("/api", api))
+	routes := guard.RoutesFunc(func(r *http.Request) (http.Handler, string) {
+		if rest, ok := strings.CutPrefix(r.URL.Path, "/api/"); ok {
+			r = r.Clone(r.Context())
+			r.URL.Path, r.URL.RawPath = "/"+rest, ""
+			return api.Handler(r)
+		}
+		return root.Handler(r)
+	})
+
+	for _, g := range []*guard.Guard{{}, {Routes: routes}} {
+		// The partner's page frames the widget.
+		req := httptest.NewRequest("GET", "/api/widget", nil)
+		req.Header.Set("Sec-Fetch-Dest", "iframe")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		rec := httptest.NewRecorder()
+		g.Handler(root).ServeHTTP(rec, req)
+		fmt.Println("RoutesFunc:", g.Routes != nil, rec.Code, rec.Header().Get("Content-Security-Policy"))
+	}
+	// Output:
+	// RoutesFunc: false 403 frame-ancestors 'none'
+	// RoutesFunc: true 200 frame-ancestors https://partner.example
+}
+
 func ExampleGuard_AddTrustedOrigin() {
 	var g guard.Guard
 	fmt.Println(g.AddTrustedOrigin("https://sso.example:443"))

@@ -48,11 +48,12 @@ type Guard struct {
 	// mux, or the declaration registered inside other middleware), it logs
 	// a warning saying why, once.
 	//
-	// Routes sees the request as it reaches guard: for a mux behind
-	// [http.StripPrefix], give it a lookup that strips the same prefix, or
-	// it may find another route; or put guard inside StripPrefix, where it
-	// sees the path the mux sees (but then the 404 StripPrefix writes for
-	// other paths carries none of guard's headers).
+	// For a router of another kind, give Routes a [RoutesFunc] that asks
+	// it. Routes sees the request as it reaches guard: for a mux behind
+	// [http.StripPrefix], give it a RoutesFunc that strips the same prefix
+	// (see its example), or it may find another route; or put guard inside
+	// StripPrefix, where it sees the path the mux sees (but then the 404
+	// StripPrefix writes for other paths carries none of guard's headers).
 	Routes interface {
 		Handler(r *http.Request) (h http.Handler, pattern string)
 	}
@@ -198,6 +199,18 @@ func (g *Guard) AddInsecureBypassPattern(pattern string) {
 // mustHandler panics if h is nil, as [http.ServeMux.Handle] does: a nil
 // handler would otherwise panic on every request, each answered with a
 // 500. who names the function given it.
+// RoutesFunc lets a function serve as [Guard.Routes], for a router other
+// than [http.ServeMux] or a mux behind [http.StripPrefix]. It returns the
+// handler the router will call for r, as registered (the [Embeddable] or
+// [Policy.Handler] itself, so that guard sees the declaration), and the
+// pattern it matched, or nil and "" for no route. guard calls it only for
+// requests that a frame of another origin makes (and once more, to warn of
+// a route it cannot reach), before the handler runs; it must not change r.
+type RoutesFunc func(r *http.Request) (h http.Handler, pattern string)
+
+// Handler returns f(r).
+func (f RoutesFunc) Handler(r *http.Request) (http.Handler, string) { return f(r) }
+
 func mustHandler(h http.Handler, who string) {
 	if h == nil {
 		panic("guard: " + who + " given a nil handler")
