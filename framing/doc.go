@@ -87,10 +87,11 @@
 // What the model does not do: it does not fetch, follow redirects or read
 // HTML (the caller supplies the final response and the meta tags); it follows
 // Chromium only, so where Firefox or Safari differ its verdict is
-// Chromium's (Firefox, measured against the corpora over http in
+// Chromium's (Firefox, measured against the corpora in
 // testdata/firefox.json, shares the first two departures above, ignores
-// a source's path on any page and reads X-Frame-Options as [FirefoxXFO]
-// says; Safari was not measured); and it knows
+// a source's path on any page, lets http://host:port match
+// https://host:port as CSP 3 says, and reads X-Frame-Options as
+// [FirefoxXFO] says; Safari was not measured); and it knows
 // nothing of framing by browser extensions, fenced frames or the
 // Permissions Policy.
 // Its truth is a corpus of measurements in headless Chromium, kept beside the

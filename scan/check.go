@@ -1116,7 +1116,7 @@ func (f *facts) checkHostSource(ev []string, d framing.Directive, s framing.Sour
 		out = append(out, Finding{
 			ID:       "browser-difference",
 			Severity: SeverityInfo,
-			Message:  fmt.Sprintf("Browsers may differ: CSP 3 lets %s also match the same host and port over https, and Chromium (measured) does not (Firefox was not measured over https). List the https origin explicitly if it should frame the page.", s.Text),
+			Message:  fmt.Sprintf("Browsers differ: CSP 3 lets %s also match the same host and port over https, and Firefox does, where Chromium does not (both measured). List the https origin explicitly if it should frame the page.", s.Text),
 			Evidence: ev,
 			Fix:      "Content-Security-Policy: " + directiveText(d.Name, append(slices.Clone(d.Sources), https)),
 		})

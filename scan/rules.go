@@ -183,7 +183,7 @@ var rules = []Rule{
 	{
 		ID: "browser-difference", Name: "BrowserDifference", Severity: SeverityInfo,
 		Short: "Browsers may differ on this policy",
-		Full:  "Chromium and the specification differ on http://host:port sources and https ancestors (Firefox not measured there), and Chromium and Firefox (measured) on one side and the specification on the other on IP-address sources and on X-Frame-Options: SAMEORIGIN in a sandboxed frame, so that a browser that follows the specification (Safari was not measured) may decide otherwise.",
+		Full:  "Chromium on one side and Firefox and the specification on the other differ on http://host:port sources and https ancestors on the same port, and Chromium and Firefox on one side and the specification on the other on IP-address sources and on X-Frame-Options: SAMEORIGIN in a sandboxed frame (all measured in Chromium and Firefox), so that a browser that follows the specification (Safari was not measured) may decide otherwise.",
 		Help:  "List the https origins explicitly, avoid IP-address sources, and prefer frame-ancestors 'self' to SAMEORIGIN.",
 	},
 	{

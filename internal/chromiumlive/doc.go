@@ -13,7 +13,7 @@
 // disagrees with Chromium (see framing/testdata/README.md), and
 // TestMixedContent_chromium, which measures the cases of
 // framing/testdata/mixed-content.json, and TestCorpus_firefox, which
-// measures the corpora's lines over http in the local Firefox ESR and
+// measures the corpora's lines in the local Firefox ESR and
 // requires Chromium's verdict but where framing/testdata/firefox.json
 // records Firefox's own. It has no non-test code.
 package chromiumlive

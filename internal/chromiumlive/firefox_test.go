@@ -78,25 +78,65 @@ user_pref("browser.download.folderList", 2);
 user_pref("browser.download.dir", "/nonexistent");
 `
 
-// requireFirefox returns the path of the local Firefox (Debian's
-// firefox-esr) and its version ("Mozilla Firefox 153.8.0esr"), or skips t,
-// or fails it under CLICKGUARD_REQUIRE_ALL=1.
-func requireFirefox(t *testing.T) (path, version string) {
+// firefox is the local Firefox (Debian's firefox-esr) and NSS's certutil
+// (Debian's libnss3-tools), which tells its profile to trust the lab's
+// certificate authority.
+type firefox struct {
+	path, version string // version as it says: "Mozilla Firefox 153.8.0esr"
+	certutil      string
+}
+
+// requireFirefox finds the local Firefox and certutil, or skips t, or fails
+// it under CLICKGUARD_REQUIRE_ALL=1.
+func requireFirefox(t *testing.T) firefox {
 	t.Helper()
-	path, err := exec.LookPath("firefox-esr")
-	if err != nil {
-		if os.Getenv("CLICKGUARD_REQUIRE_ALL") == "1" {
-			t.Fatalf("Firefox is required (CLICKGUARD_REQUIRE_ALL=1): firefox-esr not found (apt-get install firefox-esr): %v", err)
+	var ff firefox
+	for _, need := range []struct {
+		name, pkg string
+		path      *string
+	}{{"firefox-esr", "firefox-esr", &ff.path}, {"certutil", "libnss3-tools", &ff.certutil}} {
+		path, err := exec.LookPath(need.name)
+		if err != nil {
+			if os.Getenv("CLICKGUARD_REQUIRE_ALL") == "1" {
+				t.Fatalf("Firefox is required (CLICKGUARD_REQUIRE_ALL=1): %s not found (apt-get install %s): %v", need.name, need.pkg, err)
+			}
+			t.Skipf("%s not found (apt-get install %s): %v", need.name, need.pkg, err)
 		}
-		t.Skipf("firefox-esr not found (apt-get install firefox-esr): %v", err)
+		*need.path = path
 	}
-	cmd := exec.Command(path, "--version")
+	cmd := exec.Command(ff.path, "--version")
 	cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("%s --version: %v", path, err)
+		t.Fatalf("%s --version: %v", ff.path, err)
 	}
-	return path, strings.TrimSpace(string(out))
+	ff.version = strings.TrimSpace(string(out))
+	return ff
+}
+
+// profile makes a Firefox profile in a directory of its own, removed when
+// the test ends: firefoxPrefs, and the lab's certificate authority trusted
+// for web sites in its certificate database.
+func (ff firefox) profile(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	caPEM, _ := labCA()
+	ca := filepath.Join(dir, "lab-ca.pem")
+	if err := os.WriteFile(filepath.Join(dir, "user.js"), []byte(firefoxPrefs), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ca, caPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"-N", "-d", "sql:" + dir, "--empty-password"},
+		{"-A", "-d", "sql:" + dir, "-n", "clickguard test lab authority", "-t", "C,,", "-i", ca},
+	} {
+		if out, err := exec.Command(ff.certutil, args...).CombinedOutput(); err != nil {
+			t.Fatalf("certutil %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	return dir
 }
 
 // firefoxRun opens the lab's framing pages for records in one headless
@@ -105,7 +145,7 @@ func requireFirefox(t *testing.T) (path, version string) {
 // once loaded (its load event waits for every frame's, and a victim's for
 // its beacon), or after four seconds; the lab's navigator, on 127.0.0.2,
 // redirects /next/<i> to page i and takes /next/<len> as the end.
-func firefoxRun(t *testing.T, path string, l *lab, records []corpustest.Record) map[string]bool {
+func firefoxRun(t *testing.T, ff firefox, l *lab, records []corpustest.Record) map[string]bool {
 	t.Helper()
 	var (
 		mu   sync.Mutex
@@ -142,11 +182,8 @@ onload = () => setTimeout(next, 50); setTimeout(next, 4000);</script>`)
 		mu.Unlock()
 	}
 
-	profile := t.TempDir()
-	if err := os.WriteFile(filepath.Join(profile, "user.js"), []byte(firefoxPrefs), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(path, "--headless", "--no-remote", "--profile", profile, nav.URL+"/next/0")
+	profile := ff.profile(t)
+	cmd := exec.Command(ff.path, "--headless", "--no-remote", "--profile", profile, nav.URL+"/next/0")
 	// Firefox writes under HOME and TMPDIR: both are the profile, removed
 	// with it.
 	cmd.Env = append(os.Environ(), "HOME="+profile, "TMPDIR="+profile,
@@ -191,16 +228,15 @@ type firefoxFile struct {
 }
 
 // TestCorpus_firefox measures in the local Firefox the lines of the shared
-// corpus and of the extra corpus that are served over http (the lab's
-// https servers have a certificate that Firefox does not trust, and it has
-// no switch to ignore that), but those whose own policy blocks the lab's
-// beacon (see blocksBeacon), and requires on each the verdict recorded for
+// corpus and of the extra corpus, over http and https (its profile trusts
+// the lab's certificate authority), but those whose own policy blocks the
+// lab's beacon (see blocksBeacon), and requires on each the verdict recorded for
 // Chromium, or the other where framing/testdata/firefox.json lists the line
 // as one that Firefox frames otherwise. A line that disagrees is measured
 // again in a second Firefox before it counts. The corpora's control lines
 // make the test fail when the harness is broken, whichever way.
 func TestCorpus_firefox(t *testing.T) {
-	path, version := requireFirefox(t)
+	ff := requireFirefox(t)
 	b, err := os.ReadFile(filepath.Join("..", "..", "framing", "testdata", "firefox.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -215,7 +251,7 @@ func TestCorpus_firefox(t *testing.T) {
 	for _, o := range file.Otherwise {
 		otherwise[o.ID] = o.Framed
 	}
-	t.Logf("measuring in %s (the file: %s, %s)", version, file.Browser, file.Measured)
+	t.Logf("measuring in %s (the file: %s, %s)", ff.version, file.Browser, file.Measured)
 
 	seen := 0
 	for _, corpus := range []struct {
@@ -224,7 +260,7 @@ func TestCorpus_firefox(t *testing.T) {
 	}{{"shared corpus", corpustest.Read(t)}, {"extra corpus", corpustest.ReadExtra(t)}} {
 		var records []corpustest.Record
 		for _, r := range corpus.records {
-			if !strings.Contains(r.VictimOrigin+strings.Join(r.Ancestors, " "), "https:") && !blocksBeacon(r) {
+			if !blocksBeacon(r) {
 				records = append(records, r)
 			}
 		}
@@ -240,7 +276,7 @@ func TestCorpus_firefox(t *testing.T) {
 			}
 		}
 		l := newLab(t, records)
-		got := firefoxRun(t, path, l, records)
+		got := firefoxRun(t, ff, l, records)
 		var again []corpustest.Record
 		for _, r := range records {
 			if got[r.ID] != want[r.ID] {
@@ -248,7 +284,7 @@ func TestCorpus_firefox(t *testing.T) {
 			}
 		}
 		if len(again) > 0 {
-			got2 := firefoxRun(t, path, l, again)
+			got2 := firefoxRun(t, ff, l, again)
 			for _, r := range again {
 				if got2[r.ID] != want[r.ID] {
 					t.Errorf("%s: Firefox framed = %v (twice), Chromium = %v, and so the Firefox file says %v\n\theaders: %q\n\tmeta: %q\n\tancestors: %q, element %s, sandbox %q",
@@ -264,10 +300,10 @@ func TestCorpus_firefox(t *testing.T) {
 				differ++
 			}
 		}
-		t.Logf("%s: %d lines over http measured, %d framed otherwise than in Chromium", corpus.name, len(records), differ)
+		t.Logf("%s: %d lines measured, %d framed otherwise than in Chromium", corpus.name, len(records), differ)
 	}
 	if seen != len(file.Otherwise) {
-		t.Errorf("framing/testdata/firefox.json lists %d lines, of which %d are lines over http of the corpora", len(file.Otherwise), seen)
+		t.Errorf("framing/testdata/firefox.json lists %d lines, of which %d are lines of the corpora measured", len(file.Otherwise), seen)
 	}
 }
 

@@ -2,6 +2,7 @@ package chromiumlive
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"html"
 	"net"
@@ -89,7 +90,7 @@ func newLab(t *testing.T, records []corpustest.Record) *lab {
 }
 
 // serveOn serves h over http on addr until the test ends; serveTLSOn over
-// https, with httptest's certificate.
+// https, with the lab's certificate (see labCA).
 func serveOn(t *testing.T, addr string, h http.Handler) *httptest.Server {
 	t.Helper()
 	s := unstartedOn(t, addr, h)
@@ -100,6 +101,8 @@ func serveOn(t *testing.T, addr string, h http.Handler) *httptest.Server {
 func serveTLSOn(t *testing.T, addr string, h http.Handler) *httptest.Server {
 	t.Helper()
 	s := unstartedOn(t, addr, h)
+	_, cert := labCA()
+	s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	s.StartTLS()
 	return s
 }
