@@ -19,7 +19,7 @@ import (
 // addresses and the corpus's named attackers (attacker.test,
 // *.attacker.test). Chromium is told to ignore certificate errors; Firefox,
 // which has no such switch, is told to trust the authority (see
-// firefoxProfile). Both are made once per test binary and live a day.
+// firefox.profile). Both are made once per test binary and live a day.
 var labCA = sync.OnceValues(func() (caPEM []byte, cert tls.Certificate) {
 	now := time.Now()
 	caKey := mustKey()
@@ -33,14 +33,7 @@ var labCA = sync.OnceValues(func() (caPEM []byte, cert tls.Certificate) {
 		IsCA:                  true,
 		MaxPathLenZero:        true,
 	}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
-	if err != nil {
-		panic(err)
-	}
-	ca, err = x509.ParseCertificate(caDER)
-	if err != nil {
-		panic(err)
-	}
+	ca, caDER := mustIssue(ca, ca, &caKey.PublicKey, caKey)
 	key := mustKey()
 	leaf := &x509.Certificate{
 		SerialNumber: big.NewInt(2),
@@ -52,13 +45,24 @@ var labCA = sync.OnceValues(func() (caPEM []byte, cert tls.Certificate) {
 		DNSNames:     []string{"attacker.test", "*.attacker.test"},
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv4(127, 0, 0, 2)},
 	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, ca, &key.PublicKey, caKey)
-	if err != nil {
-		panic(err)
-	}
+	_, leafDER := mustIssue(leaf, ca, &key.PublicKey, caKey)
 	caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
 	return caPEM, tls.Certificate{Certificate: [][]byte{leafDER, caDER}, PrivateKey: key}
 })
+
+// mustIssue signs tmpl with the key of parent (tmpl itself, for the
+// authority) and returns the certificate and its DER.
+func mustIssue(tmpl, parent *x509.Certificate, pub *ecdsa.PublicKey, signer *ecdsa.PrivateKey) (*x509.Certificate, []byte) {
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, signer)
+	if err != nil {
+		panic(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		panic(err)
+	}
+	return cert, der
+}
 
 func mustKey() *ecdsa.PrivateKey {
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
