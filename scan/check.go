@@ -1170,14 +1170,24 @@ func (f *facts) checkNoDocument(protected bool) []Finding {
 			Evidence: []string{"not fetched: " + f.page.final.Redacted()},
 		}}
 	}
+	ev := append([]string{fmt.Sprintf("GET %s: status %d", f.page.final.Redacted(), f.resp.Status)},
+		headerEvidence(headersNamed(f.resp.Headers, hdrType, hdrDisposition, hdrNosniff))...)
+	if f.resp.Status == 407 { // Proxy Authentication Required
+		// Measured: framing/testdata/firefox.json, extra-407@cross-origin.
+		msg := "Chromium shows nothing of this response in a frame: " + f.foreignV.Reason + ". Firefox renders the page of a 407 in a frame (measured)"
+		if _, blocks := xfoBlocks[f.firefoxXFO.Mode]; f.hasFA || blocks {
+			return []Finding{{ID: "no-document", Severity: SeverityInfo, Message: msg + ", under its framing headers, which protect it.", Evidence: ev}}
+		}
+		return []Finding{{ID: "no-document", Severity: SeverityLow,
+			Message:  msg + ", and this one sends no framing protection: Firefox users can be clickjacked on it.",
+			Evidence: ev, Fix: fixNone}}
+	}
 	msg := "Browsers show nothing of this response in a frame, so there is nothing to click on: " + f.foreignV.Reason + "."
 	fix := ""
 	if !protected {
 		msg += " It sends no framing protection that browsers enforce: should it become a page that browsers show, any site could frame it."
 		fix = fixNone
 	}
-	ev := append([]string{fmt.Sprintf("GET %s: status %d", f.page.final.Redacted(), f.resp.Status)},
-		headerEvidence(headersNamed(f.resp.Headers, hdrType, hdrDisposition, hdrNosniff))...)
 	return []Finding{{ID: "no-document", Severity: SeverityInfo, Message: msg, Evidence: ev, Fix: fix}}
 }
 

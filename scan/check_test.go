@@ -974,16 +974,33 @@ func TestRun_noDocument(t *testing.T) {
 		w.Header()["Content-Type"] = nil
 		_, _ = w.Write([]byte{0, 1, 2, 3})
 	})
+	// Firefox renders the page of a 407 (measured), which Chromium fails.
+	mux.HandleFunc("/407", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusProxyAuthRequired)
+		fmt.Fprint(w, "<!doctype html><title>sign in</title><button>Continue</button>")
+	})
+	mux.HandleFunc("/407-protected", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
+		w.WriteHeader(http.StatusProxyAuthRequired)
+		fmt.Fprint(w, "<!doctype html><title>sign in</title><button>Continue</button>")
+	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
+	const firefox407 = "Firefox renders the page of a 407 in a frame (measured)"
 	for _, tc := range []struct {
 		path, why string
 		protected bool
+		severity  scan.Severity
+		firefox   string // what the message says of Firefox, if anything
 	}{
-		{"/204", "status 204 commits no document", false},
-		{"/attachment", `Content-Disposition: attachment; filename="items.html" makes the response a download`, false},
-		{"/csv", "Content-Type: text/csv is not a type Chromium renders", true},
-		{"/binary", "the body sniffs as application/octet-stream (there is no Content-Type)", false},
+		{"/204", "status 204 commits no document", false, scan.SeverityInfo, ""},
+		{"/attachment", `Content-Disposition: attachment; filename="items.html" makes the response a download`, false, scan.SeverityInfo, ""},
+		{"/csv", "Content-Type: text/csv is not a type Chromium renders", true, scan.SeverityInfo, ""},
+		{"/binary", "the body sniffs as application/octet-stream (there is no Content-Type)", false, scan.SeverityInfo, ""},
+		{"/407", "status 407 (Proxy Authentication Required)", false, scan.SeverityLow, firefox407 + ", and this one sends no framing protection: Firefox users can be clickjacked on it"},
+		{"/407-protected", "status 407 (Proxy Authentication Required)", true, scan.SeverityInfo, firefox407 + ", under its framing headers, which protect it"},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			t.Parallel()
@@ -1006,8 +1023,9 @@ func TestRun_noDocument(t *testing.T) {
 				if tc.protected {
 					wantFix = ""
 				}
-				if f.Severity != scan.SeverityInfo || f.Fix != wantFix || !strings.Contains(f.Message, tc.why) {
-					t.Errorf("no-document finding %+v, want info, fix %q, saying %q", f, wantFix, tc.why)
+				if f.Severity != tc.severity || f.Fix != wantFix || !strings.Contains(f.Message, tc.why) ||
+					tc.firefox != "" && !strings.Contains(f.Message, tc.firefox) || tc.firefox == "" && strings.Contains(f.Message, "Firefox") {
+					t.Errorf("no-document finding %+v, want %s, fix %q, saying %q and, of Firefox, %q", f, tc.severity, wantFix, tc.why, tc.firefox)
 				}
 			}
 			if !slices.Contains(ids, "no-document") || slices.Contains(ids, "no-protection") || slices.Contains(ids, "not-html") {
