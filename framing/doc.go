@@ -91,7 +91,12 @@
 // testdata/firefox.json, shares the first two departures above, ignores
 // a source's path on any page, lets http://host:port match
 // https://host:port as CSP 3 says, and reads X-Frame-Options as
-// [FirefoxXFO] says; Safari was not measured); and it knows
+// [FirefoxXFO] says; WebKit, the engine Safari is built on, measured in
+// WebKitGTK in testdata/webkit.json, shares the first two, never matches a
+// source with a path, follows CSP 3 on the http-to-https upgrade and on
+// ws: and wss:, which it matches against http and https ancestors, reads a
+// VT in a policy as whitespace and splits X-Frame-Options at every comma;
+// Safari itself was not measured); and it knows
 // nothing of framing by browser extensions, fenced frames or the
 // Permissions Policy.
 // Its truth is a corpus of measurements in headless Chromium, kept beside the

@@ -15,5 +15,7 @@
 // framing/testdata/mixed-content.json, and TestCorpus_firefox, which
 // measures the corpora's lines in the local Firefox ESR and
 // requires Chromium's verdict but where framing/testdata/firefox.json
-// records Firefox's own. It has no non-test code.
+// records Firefox's own, and TestCorpus_webkit, which does the same in
+// WebKitGTK's MiniBrowser with framing/testdata/webkit.json. It has no
+// non-test code.
 package chromiumlive

@@ -1,21 +1,11 @@
 package chromiumlive
 
 import (
-	"encoding/json"
-	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
-
-	"github.com/clickguard/clickguard/framing"
-	"github.com/clickguard/clickguard/internal/corpustest"
 )
 
 // firefoxPrefs is the user.js of the profile of a live test's Firefox: no
@@ -78,46 +68,40 @@ user_pref("browser.download.folderList", 2);
 user_pref("browser.download.dir", "/nonexistent");
 `
 
-// firefox is the local Firefox (Debian's firefox-esr) and NSS's certutil
-// (Debian's libnss3-tools), which tells its profile to trust the lab's
-// certificate authority.
-type firefox struct {
-	path, version string // version as it says: "Mozilla Firefox 153.8.0esr"
-	certutil      string
-}
-
-// requireFirefox finds the local Firefox and certutil, or skips t, or fails
-// it under CLICKGUARD_REQUIRE_ALL=1.
-func requireFirefox(t *testing.T) firefox {
+// requireFirefox returns the local Firefox (Debian's firefox-esr), whose
+// profile NSS's certutil (Debian's libnss3-tools) tells to trust the lab's
+// certificate authority, or skips t, or fails it under
+// CLICKGUARD_REQUIRE_ALL=1.
+func requireFirefox(t *testing.T) pageBrowser {
 	t.Helper()
-	var ff firefox
-	for _, need := range []struct {
-		name, pkg string
-		path      *string
-	}{{"firefox-esr", "firefox-esr", &ff.path}, {"certutil", "libnss3-tools", &ff.certutil}} {
-		path, err := exec.LookPath(need.name)
-		if err != nil {
-			if os.Getenv("CLICKGUARD_REQUIRE_ALL") == "1" {
-				t.Fatalf("Firefox is required (CLICKGUARD_REQUIRE_ALL=1): %s not found (apt-get install %s): %v", need.name, need.pkg, err)
-			}
-			t.Skipf("%s not found (apt-get install %s): %v", need.name, need.pkg, err)
-		}
-		*need.path = path
-	}
-	cmd := exec.Command(ff.path, "--version")
+	paths := requireTools(t, "Firefox", tool{"firefox-esr", "firefox-esr"}, tool{"certutil", "libnss3-tools"})
+	path, certutil := paths[0], paths[1]
+	cmd := exec.Command(path, "--version")
 	cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("%s --version: %v", ff.path, err)
+		t.Fatalf("%s --version: %v", path, err)
 	}
-	ff.version = strings.TrimSpace(string(out))
-	return ff
+	return pageBrowser{
+		name:    "Firefox",
+		version: strings.TrimSpace(string(out)),
+		file:    "firefox.json",
+		open: func(t *testing.T, url string) *exec.Cmd {
+			profile := firefoxProfile(t, certutil)
+			cmd := exec.Command(path, "--headless", "--no-remote", "--profile", profile, url)
+			// Firefox writes under HOME and TMPDIR: both are the profile,
+			// removed with it.
+			cmd.Env = append(os.Environ(), "HOME="+profile, "TMPDIR="+profile,
+				"MOZ_CRASHREPORTER_DISABLE=1", "MOZ_REMOTE_SETTINGS_DEVTOOLS=1")
+			return cmd
+		},
+	}
 }
 
-// profile makes a Firefox profile in a directory of its own, removed when
-// the test ends: firefoxPrefs, and the lab's certificate authority trusted
-// for web sites in its certificate database.
-func (ff firefox) profile(t *testing.T) string {
+// firefoxProfile makes a Firefox profile in a directory of its own, removed
+// when the test ends: firefoxPrefs, and the lab's certificate authority
+// trusted for web sites in its certificate database.
+func firefoxProfile(t *testing.T, certutil string) string {
 	t.Helper()
 	dir := t.TempDir()
 	caPEM, _ := labCA()
@@ -132,196 +116,18 @@ func (ff firefox) profile(t *testing.T) string {
 		{"-N", "-d", "sql:" + dir, "--empty-password"},
 		{"-A", "-d", "sql:" + dir, "-n", "clickguard test lab authority", "-t", "C,,", "-i", ca},
 	} {
-		if out, err := exec.Command(ff.certutil, args...).CombinedOutput(); err != nil {
+		if out, err := exec.Command(certutil, args...).CombinedOutput(); err != nil {
 			t.Fatalf("certutil %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
 	return dir
 }
 
-// firefoxRun opens the lab's framing pages for records in one headless
-// Firefox, each as a top-level page, one after the other, and returns
-// whether each record's victim document loaded, by id. A page goes on to the next
-// once loaded (its load event waits for every frame's, and a victim's for
-// its beacon), or after four seconds; the lab's navigator, on 127.0.0.2,
-// redirects /next/<i> to page i and takes /next/<len> as the end.
-func firefoxRun(t *testing.T, ff firefox, l *lab, records []corpustest.Record) map[string]bool {
-	t.Helper()
-	var (
-		mu   sync.Mutex
-		tops []string
-		at   int // the last page asked for
-	)
-	done := make(chan struct{})
-	nav := serveOn(t, "127.0.0.2:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		i, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/next/"))
-		mu.Lock()
-		defer mu.Unlock()
-		switch {
-		case err != nil || i < 0 || i > len(tops):
-			http.NotFound(w, r)
-		case i == len(tops):
-			if at < i {
-				at = i
-				close(done)
-			}
-			fmt.Fprint(w, "done")
-		default:
-			at = max(at, i)
-			http.Redirect(w, r, tops[i], http.StatusFound)
-		}
-	}))
-	for i, r := range records {
-		l.forget(r.ID)
-		top, markup := l.frames(t, r)
-		next := nav.URL + "/next/" + strconv.Itoa(i+1)
-		page := top + l.addPage(markup+`<script>let gone = false; function next() { if (!gone) { gone = true; location = "`+next+`"; } }
-onload = () => setTimeout(next, 50); setTimeout(next, 4000);</script>`)
-		mu.Lock()
-		tops = append(tops, page)
-		mu.Unlock()
-	}
-
-	profile := ff.profile(t)
-	cmd := exec.Command(ff.path, "--headless", "--no-remote", "--profile", profile, nav.URL+"/next/0")
-	// Firefox writes under HOME and TMPDIR: both are the profile, removed
-	// with it.
-	cmd.Env = append(os.Environ(), "HOME="+profile, "TMPDIR="+profile,
-		"MOZ_CRASHREPORTER_DISABLE=1", "MOZ_REMOTE_SETTINGS_DEVTOOLS=1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start Firefox: %v", err)
-	}
-	// Its content processes share its process group.
-	stop := func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-	}
-	select {
-	case <-done:
-		stop()
-	case <-time.After(time.Duration(len(records))*5*time.Second + 30*time.Second):
-		stop()
-		mu.Lock()
-		defer mu.Unlock()
-		t.Fatalf("Firefox did not go through the %d pages: it asked for page %d last; its output:\n%s", len(records), at, stderr.String())
-	}
-	loaded := make(map[string]bool)
-	for _, r := range records {
-		loaded[r.ID] = l.wasLoaded(r.ID)
-	}
-	return loaded
-}
-
-// firefoxFile is framing/testdata/firefox.json: the lines of the corpora
-// that Firefox frames otherwise than Chromium.
-type firefoxFile struct {
-	Browser   string `json:"browser"`
-	Measured  string `json:"measured"`
-	Otherwise []struct {
-		ID     string `json:"id"`
-		Framed bool   `json:"framed"` // Firefox's verdict
-		Note   string `json:"note"`
-	} `json:"otherwise"`
-}
-
-// TestCorpus_firefox measures in the local Firefox the lines of the shared
-// corpus and of the extra corpus, over http and https (its profile trusts
-// the lab's certificate authority), but those whose own policy blocks the
-// lab's beacon (see blocksBeacon), and requires on each the verdict recorded for
-// Chromium, or the other where framing/testdata/firefox.json lists the line
-// as one that Firefox frames otherwise. A line that disagrees is measured
-// again in a second Firefox before it counts. The corpora's control lines
-// make the test fail when the harness is broken, whichever way.
+// TestCorpus_firefox measures the corpora's lines in the local Firefox, over
+// http and https (its profile trusts the lab's certificate authority), and
+// requires Chromium's verdict on each, or the other where
+// framing/testdata/firefox.json lists the line as one that Firefox frames
+// otherwise (see measureCorpora).
 func TestCorpus_firefox(t *testing.T) {
-	ff := requireFirefox(t)
-	b, err := os.ReadFile(filepath.Join("..", "..", "framing", "testdata", "firefox.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file firefoxFile
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&file); err != nil {
-		t.Fatalf("framing/testdata/firefox.json: %v", err)
-	}
-	otherwise := make(map[string]bool)
-	for _, o := range file.Otherwise {
-		otherwise[o.ID] = o.Framed
-	}
-	t.Logf("measuring in %s (the file: %s, %s)", ff.version, file.Browser, file.Measured)
-
-	seen := 0
-	for _, corpus := range []struct {
-		name    string
-		records []corpustest.Record
-	}{{"shared corpus", corpustest.Read(t)}, {"extra corpus", corpustest.ReadExtra(t)}} {
-		var records []corpustest.Record
-		for _, r := range corpus.records {
-			if !blocksBeacon(r) {
-				records = append(records, r)
-			}
-		}
-		want := make(map[string]bool)
-		for _, r := range records {
-			want[r.ID] = r.Framed
-			if framed, ok := otherwise[r.ID]; ok {
-				seen++
-				if framed == r.Framed {
-					t.Errorf("framing/testdata/firefox.json: %s: Firefox framed = %v, as Chromium: no line of the file", r.ID, framed)
-				}
-				want[r.ID] = framed
-			}
-		}
-		l := newLab(t, records)
-		got := firefoxRun(t, ff, l, records)
-		var again []corpustest.Record
-		for _, r := range records {
-			if got[r.ID] != want[r.ID] {
-				again = append(again, r)
-			}
-		}
-		if len(again) > 0 {
-			got2 := firefoxRun(t, ff, l, again)
-			for _, r := range again {
-				if got2[r.ID] != want[r.ID] {
-					t.Errorf("%s: Firefox framed = %v (twice), Chromium = %v, and so the Firefox file says %v\n\theaders: %q\n\tmeta: %q\n\tancestors: %q, element %s, sandbox %q",
-						r.ID, got2[r.ID], r.Framed, want[r.ID], r.Headers, r.Meta, r.Ancestors, r.Element, r.Sandbox)
-				} else {
-					t.Logf("%s: framed = %v the second time, %v the first", r.ID, got2[r.ID], got[r.ID])
-				}
-			}
-		}
-		differ := 0
-		for _, r := range records {
-			if want[r.ID] != r.Framed {
-				differ++
-			}
-		}
-		t.Logf("%s: %d lines measured, %d framed otherwise than in Chromium", corpus.name, len(records), differ)
-	}
-	if seen != len(file.Otherwise) {
-		t.Errorf("framing/testdata/firefox.json lists %d lines, of which %d are lines of the corpora measured", len(file.Otherwise), seen)
-	}
-}
-
-// blocksBeacon reports whether r's policy forbids the victim document its
-// own images (default-src or img-src 'none'), so that the lab's beacon
-// cannot say that it loaded.
-func blocksBeacon(r corpustest.Record) bool {
-	for _, h := range r.Headers {
-		if !strings.EqualFold(h.Name, "Content-Security-Policy") {
-			continue
-		}
-		for _, p := range framing.ParseCSP(h.Value) {
-			for _, d := range p.Directives {
-				if (d.Name == "default-src" || d.Name == "img-src") && d.Value == "'none'" {
-					return true
-				}
-			}
-		}
-	}
-	return false
+	measureCorpora(t, requireFirefox(t))
 }
