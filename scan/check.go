@@ -472,7 +472,7 @@ func (f *facts) checkProtection() []Finding {
 			out = append(out, Finding{
 				ID:       "browser-difference",
 				Severity: SeverityInfo,
-				Message:  "Browsers may differ here: for X-Frame-Options: SAMEORIGIN Chromium and Firefox compare the page's URL origin (measured), so the page still renders in a sandboxed frame of its own origin, while the HTML standard compares the sandboxed frame's opaque origin and blocks it (Safari was not measured). frame-ancestors 'self' blocks sandboxed frames in Chromium and Firefox alike.",
+				Message:  "Browsers may differ here: for X-Frame-Options: SAMEORIGIN Chromium and Firefox compare the page's URL origin (measured), so the page still renders in a sandboxed frame of its own origin, while the HTML standard compares the sandboxed frame's opaque origin and blocks it (WebKit was not measured there). frame-ancestors 'self' blocks sandboxed frames in Chromium and Firefox alike.",
 				Evidence: headerEvidence(f.xfoLines),
 				Fix:      fixSelf,
 			})
@@ -778,7 +778,7 @@ func (f *facts) checkPolicies() []Finding {
 				out = append(out, Finding{
 					ID:       "csp-directive-misspelled",
 					Severity: SeverityMedium,
-					Message:  fmt.Sprintf("Directive %q is not frame-ancestors: a control character such as a vertical tab (U+000B) separates nothing in a policy, so browsers read it as part of the directive's name, and ignore the directive. (Chromium 150 and older read a vertical tab as a space, and enforce it.)", d.Name),
+					Message:  fmt.Sprintf("Directive %q is not frame-ancestors: a control character such as a vertical tab (U+000B) separates nothing in a policy, so browsers read it as part of the directive's name, and ignore the directive. (Chromium 150 and older, and WebKit, the engine Safari is built on, read a vertical tab as a space, and enforce it: measured.)", d.Name),
 					Evidence: []string{p.ev},
 					Fix:      "Content-Security-Policy: " + directiveText("frame-ancestors", sources),
 				})
@@ -865,6 +865,8 @@ func (f *facts) checkSources(evidence string, d framing.Directive) []Finding {
 			})
 			kept = append(kept, quoted)
 			continue
+		case s.Kind == framing.SourceScheme && (s.Scheme == "ws" || s.Scheme == "wss"):
+			out = append(out, wsSource(ev, d, s))
 		case s.Kind == framing.SourceHost:
 			hosts = append(hosts, s)
 			out = append(out, f.checkHostSource(ev, d, s)...)
@@ -949,6 +951,35 @@ func (f *facts) checkSources(evidence string, d framing.Directive) []Finding {
 // frame-ancestors.
 func matchesSomething(s framing.Source) bool {
 	return s.Kind != framing.SourceKeyword && s.Kind != framing.SourceInvalid && s.Kind != framing.SourceNone
+}
+
+// wsPages names the pages that WebKit, as CSP 3 says, lets a source of a
+// WebSocket scheme match: ws: also matches http and https, wss: https.
+func wsPages(scheme string) string {
+	if scheme == "wss" {
+		return "https"
+	}
+	return "http and https"
+}
+
+// wsSource is the finding for a ws: or wss: scheme source in
+// frame-ancestors: Chromium and Firefox match it against no page, WebKit
+// against every http and https page, or every https one (all measured:
+// framing/testdata/webkit.json).
+func wsSource(ev []string, d framing.Directive, s framing.Source) Finding {
+	rest := without(d.Sources, s)
+	fix := "Content-Security-Policy: " + directiveText(d.Name, rest)
+	if !slices.ContainsFunc(rest, matchesSomething) {
+		fix = fixNone
+	}
+	return Finding{
+		ID:       "ws-source",
+		Severity: SeverityMedium,
+		Message: fmt.Sprintf("Source %s names a WebSocket scheme, which Chromium and Firefox match against no page, but WebKit, the engine Safari is built on, follows CSP 3 and matches it against every %s page (all measured): in Safari any site served over %s can frame this page, unless another policy keeps it out. Drop it.",
+			s.Text, wsPages(s.Scheme), wsPages(s.Scheme)),
+		Evidence: ev,
+		Fix:      fix,
+	}
 }
 
 // firefoxOrigin returns the host source that Firefox reads an invalid
@@ -1104,30 +1135,40 @@ func (f *facts) checkHostSource(ev []string, d framing.Directive, s framing.Sour
 		out = append(out, Finding{
 			ID:       "source-path",
 			Severity: SeverityMedium,
-			Message:  fmt.Sprintf("Source %s has a path, on which Chromium and Firefox differ (measured): Chromium matches such a source only when the page was reached through a redirect, Firefox ignores the path and matches the source's origin on any page, and the specification compares the path with the ancestor's origin (path \"/\"), so that it never matches. %s Drop the path.", s.Text, after),
+			Message:  fmt.Sprintf("Source %s has a path, on which browsers differ (measured): Chromium matches such a source only when the page was reached through a redirect, Firefox ignores the path and matches the source's origin on any page, and WebKit, as the specification says, compares the path with the ancestor's origin (path \"/\"), so that it never matches. %s Drop the path.", s.Text, after),
 			Evidence: ev,
 			Fix:      "Content-Security-Policy: " + directiveText(d.Name, replace(d.Sources, s, fixed)),
 		})
 	}
+	// The same host and port over https, which a fix may name.
+	https := s
+	https.Scheme = "https"
+	https.Text = sourceText(https)
 	if s.Scheme == "http" && s.Port != "" && s.Port != "*" {
-		https := s
-		https.Scheme = "https"
-		https.Text = sourceText(https)
 		out = append(out, Finding{
 			ID:       "browser-difference",
 			Severity: SeverityInfo,
-			Message:  fmt.Sprintf("Browsers differ: CSP 3 lets %s also match the same host and port over https, and Firefox does, where Chromium does not (both measured). List the https origin explicitly if it should frame the page.", s.Text),
+			Message:  fmt.Sprintf("Browsers differ: CSP 3 lets %s also match the same host and port over https, and Firefox and WebKit do, where Chromium does not (all measured). List the https origin explicitly if it should frame the page.", s.Text),
 			Evidence: ev,
 			Fix:      "Content-Security-Policy: " + directiveText(d.Name, append(slices.Clone(d.Sources), https)),
 		})
 	}
-	// CSP 3 lets 127.0.0.1 match and no other IP address; Chromium and
-	// Firefox match them all.
+	if s.Scheme == "ws" || s.Scheme == "wss" {
+		out = append(out, Finding{
+			ID:       "browser-difference",
+			Severity: SeverityInfo,
+			Message:  fmt.Sprintf("Browsers differ: %s names a WebSocket scheme, which Chromium and Firefox match against no page, but WebKit, the engine Safari is built on, follows CSP 3 and matches it against the %s pages of that host (all measured), so that only Safari lets them frame this page. Name the https origin if it should frame the page.", s.Text, wsPages(s.Scheme)),
+			Evidence: ev,
+			Fix:      "Content-Security-Policy: " + directiveText(d.Name, replace(d.Sources, s, https)),
+		})
+	}
+	// CSP 3 lets 127.0.0.1 match and no other IP address; Chromium,
+	// Firefox and WebKit match them all.
 	if ip := net.ParseIP(strings.Trim(s.Host, "[]")); ip != nil && s.Host != "127.0.0.1" {
 		out = append(out, Finding{
 			ID:       "browser-difference",
 			Severity: SeverityInfo,
-			Message:  fmt.Sprintf("Browsers may differ: Chromium and Firefox (measured) match the IP-address source %s, but CSP 3 says IP-address sources other than 127.0.0.1 match nothing, so a browser that follows it (Safari was not measured) blocks the frame. Frame from a host name.", s.Text),
+			Message:  fmt.Sprintf("Browsers may differ: Chromium, Firefox and WebKit (measured) match the IP-address source %s, but CSP 3 says IP-address sources other than 127.0.0.1 match nothing, so a browser that follows it blocks the frame. Frame from a host name.", s.Text),
 			Evidence: ev,
 			Fix:      "",
 		})
@@ -1173,13 +1214,14 @@ func (f *facts) checkNoDocument(protected bool) []Finding {
 	ev := append([]string{fmt.Sprintf("GET %s: status %d", f.page.final.Redacted(), f.resp.Status)},
 		headerEvidence(headersNamed(f.resp.Headers, hdrType, hdrDisposition, hdrNosniff))...)
 	if f.resp.Status == 407 { // Proxy Authentication Required
-		// Measured: framing/testdata/firefox.json, extra-407@cross-origin.
-		msg := "Chromium shows nothing of this response in a frame: " + f.foreignV.Reason + ". Firefox renders the page of a 407 in a frame (measured)"
+		// Measured: extra-407@cross-origin in framing/testdata/firefox.json
+		// and webkit.json.
+		msg := "Chromium shows nothing of this response in a frame: " + f.foreignV.Reason + ". Firefox and WebKit render the page of a 407 in a frame (measured)"
 		if _, blocks := xfoBlocks[f.firefoxXFO.Mode]; f.hasFA || blocks {
 			return []Finding{{ID: "no-document", Severity: SeverityInfo, Message: msg + ", under its framing headers, which protect it.", Evidence: ev}}
 		}
 		return []Finding{{ID: "no-document", Severity: SeverityLow,
-			Message:  msg + ", and this one sends no framing protection: Firefox users can be clickjacked on it.",
+			Message:  msg + ", and this one sends no framing protection: their users can be clickjacked on it.",
 			Evidence: ev, Fix: fixNone}}
 	}
 	msg := "Browsers show nothing of this response in a frame, so there is nothing to click on: " + f.foreignV.Reason + "."

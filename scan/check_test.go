@@ -209,6 +209,15 @@ func TestRun_findings(t *testing.T) {
 			[]string{"embeddable:info"}, ""},
 		{"query after a path", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' https://partner.example/embed?x"}}},
 			[]string{"embeddable:info", "source-path:medium"}, "Content-Security-Policy: frame-ancestors 'self' https://partner.example"},
+		// Chromium and Firefox match ws: and wss: sources against
+		// WebSocket URLs only; WebKit (measured), as CSP 3 says, against
+		// http and https pages too.
+		{"ws scheme", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' ws:"}}},
+			[]string{"ws-source:medium"}, "Content-Security-Policy: frame-ancestors 'self'"},
+		{"wss scheme alone", sitePage{headers: [][2]string{{csp, "frame-ancestors wss:"}}},
+			[]string{"ws-source:medium"}, "Content-Security-Policy: frame-ancestors 'none'"},
+		{"ws host source", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' ws://partner.example"}}},
+			[]string{"browser-difference:info", "embeddable:info"}, "Content-Security-Policy: frame-ancestors 'self' https://partner.example"},
 		{"image", sitePage{headers: append([][2]string{{"Content-Type", "image/png"}}, both...), body: "\x89PNG\r\n"}, []string{"not-html:info"}, ""},
 		{"unprotected JSON", sitePage{headers: [][2]string{{"Content-Type", "application/json"}}, body: `{"ok":true}`}, []string{"no-protection:low", "not-html:info"}, ""},
 	}
@@ -988,7 +997,7 @@ func TestRun_noDocument(t *testing.T) {
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	const firefox407 = "Firefox renders the page of a 407 in a frame (measured)"
+	const firefox407 = "Firefox and WebKit render the page of a 407 in a frame (measured)"
 	for _, tc := range []struct {
 		path, why string
 		protected bool
@@ -999,7 +1008,7 @@ func TestRun_noDocument(t *testing.T) {
 		{"/attachment", `Content-Disposition: attachment; filename="items.html" makes the response a download`, false, scan.SeverityInfo, ""},
 		{"/csv", "Content-Type: text/csv is not a type Chromium renders", true, scan.SeverityInfo, ""},
 		{"/binary", "the body sniffs as application/octet-stream (there is no Content-Type)", false, scan.SeverityInfo, ""},
-		{"/407", "status 407 (Proxy Authentication Required)", false, scan.SeverityLow, firefox407 + ", and this one sends no framing protection: Firefox users can be clickjacked on it"},
+		{"/407", "status 407 (Proxy Authentication Required)", false, scan.SeverityLow, firefox407 + ", and this one sends no framing protection: their users can be clickjacked on it"},
 		{"/407-protected", "status 407 (Proxy Authentication Required)", true, scan.SeverityInfo, firefox407 + ", under its framing headers, which protect it"},
 	} {
 		t.Run(tc.path, func(t *testing.T) {

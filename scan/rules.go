@@ -117,13 +117,19 @@ var rules = []Rule{
 	{
 		ID: "frame-ancestors-ignored", Name: "FrameAncestorsIgnored", Severity: SeverityMedium,
 		Short: "frame-ancestors holds a byte browsers do not allow, so they ignore it",
-		Full:  "A frame-ancestors value may hold only printable ASCII and spaces: with any other byte (a vertical tab, a non-ASCII character) browsers drop the directive, and any later one in the policy, as if the policy had none. Low when another header still blocks foreign frames.",
+		Full:  "A frame-ancestors value may hold only printable ASCII and spaces: with any other byte (a vertical tab, a non-ASCII character) browsers drop the directive, and any later one in the policy, as if the policy had none (Chromium 150 and older, and WebKit, read a vertical tab as a space: measured). Low when another header still blocks foreign frames.",
 		Help:  "Write the directive in printable ASCII, such as Content-Security-Policy: frame-ancestors 'none'.",
+	},
+	{
+		ID: "ws-source", Name: "WsSource", Severity: SeverityMedium,
+		Short: "Safari lets any site frame the page through a ws: or wss: source",
+		Full:  "frame-ancestors names the scheme ws: or wss:. Chromium and Firefox match it against WebSocket URLs only, which no frame has; WebKit, the engine Safari is built on, follows CSP 3 and matches ws: against every http and https page and wss: against every https page (all measured), so that in Safari any such site can frame the page, unless another policy keeps it out.",
+		Help:  "Drop ws: and wss: from frame-ancestors: no frame is a WebSocket.",
 	},
 	{
 		ID: "source-path", Name: "SourcePath", Severity: SeverityMedium,
 		Short: "frame-ancestors source with a path",
-		Full:  "Chromium matches a source with a path only when the page was reached through a redirect, Firefox (measured) ignores the path and matches the source's origin on any page, and the specification compares the path with the ancestor's origin, so that it never matches: browsers differ.",
+		Full:  "Chromium matches a source with a path only when the page was reached through a redirect, Firefox ignores the path and matches the source's origin on any page, and WebKit, as the specification says, compares the path with the ancestor's origin, so that it never matches (all measured): browsers differ.",
 		Help:  "Write the source as an origin, without a path.",
 	},
 	{
@@ -183,7 +189,7 @@ var rules = []Rule{
 	{
 		ID: "browser-difference", Name: "BrowserDifference", Severity: SeverityInfo,
 		Short: "Browsers may differ on this policy",
-		Full:  "Chromium on one side and Firefox and the specification on the other differ on http://host:port sources and https ancestors on the same port, and Chromium and Firefox on one side and the specification on the other on IP-address sources and on X-Frame-Options: SAMEORIGIN in a sandboxed frame (all measured in Chromium and Firefox), so that a browser that follows the specification (Safari was not measured) may decide otherwise.",
+		Full:  "Chromium on one side and Firefox, WebKit (the engine Safari is built on) and the specification on the other differ on http://host:port sources and https ancestors on the same port; only WebKit, as the specification says, matches a ws:// or wss:// host source against the http or https pages of that host; Chromium, Firefox and WebKit on one side and the specification on the other differ on IP-address sources, and Chromium and Firefox on one side and the specification on the other on X-Frame-Options: SAMEORIGIN in a sandboxed frame (all measured; WebKit not there), so that a browser that follows the specification may decide otherwise.",
 		Help:  "List the https origins explicitly, avoid IP-address sources, and prefer frame-ancestors 'self' to SAMEORIGIN.",
 	},
 	{
@@ -219,7 +225,7 @@ var rules = []Rule{
 	{
 		ID: "no-document", Name: "NoDocument", Severity: SeverityInfo,
 		Short: "Browsers show nothing of the response in a frame",
-		Full:  "The response commits no document in a frame: its status is 204, 205 or 304, or 407 (which Chromium takes for a proxy's challenge) or 101 (an upgrade no navigation asks for), which Chromium fails (Firefox renders the page of a 407: low when it has no framing protection), or it is a download (Content-Disposition: attachment, or a type Chromium does not render, such as application/octet-stream or text/csv), or its URL is on a bad port of the Fetch standard (such as 6000 or 6666), from which browsers fetch nothing (and the scanner neither, so its headers are not known), or a redirect led to a URL of another scheme than http and https (data:, javascript:, mailto:, an application's own), which browsers do not follow. A frame keeps its empty document, or shows the browser's error page, so there is nothing to click on whatever the framing headers say.",
+		Full:  "The response commits no document in a frame: its status is 204, 205 or 304, or 407 (which Chromium takes for a proxy's challenge) or 101 (an upgrade no navigation asks for), which Chromium fails (Firefox and WebKit render the page of a 407: low when it has no framing protection), or it is a download (Content-Disposition: attachment, or a type Chromium does not render, such as application/octet-stream or text/csv), or its URL is on a bad port of the Fetch standard (such as 6000 or 6666), from which browsers fetch nothing (and the scanner neither, so its headers are not known), or a redirect led to a URL of another scheme than http and https (data:, javascript:, mailto:, an application's own), which browsers do not follow. A frame keeps its empty document, or shows the browser's error page, so there is nothing to click on whatever the framing headers say.",
 		Help:  "Nothing to do while the response stays so; send Content-Security-Policy: frame-ancestors 'none' anyway, so that it is protected should it become a page.",
 	},
 	{
