@@ -203,9 +203,11 @@ func (g *Guard) AddInsecureBypassPattern(pattern string) {
 // than [http.ServeMux] or a mux behind [http.StripPrefix]. It returns the
 // handler the router will call for r, as registered (the [Embeddable] or
 // [Policy.Handler] itself, so that guard sees the declaration), and the
-// pattern it matched, or nil and "" for no route. guard calls it only for
-// requests that a frame of another origin makes (and once more, to warn of
-// a route it cannot reach), before the handler runs; it must not change r.
+// pattern it matched, or nil and "" for no route. guard calls it for the
+// requests a frame of another origin makes, before the handler runs, and
+// after each GET or HEAD of a route that other origins may frame, to warn
+// once if it cannot find the route's declaration (see [Guard.Routes]); it
+// must not change r.
 type RoutesFunc func(r *http.Request) (h http.Handler, pattern string)
 
 // Handler returns f(r).

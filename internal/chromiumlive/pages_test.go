@@ -77,6 +77,9 @@ onload = () => setTimeout(next, 50); setTimeout(next, 4000);</script>`)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var output strings.Builder
 	cmd.Stdout, cmd.Stderr = &output, &output
+	// A process that left the group and holds its output open does not
+	// keep Wait waiting.
+	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", b.name, err)
 	}
