@@ -15,7 +15,9 @@
 // framing/testdata/mixed-content.json, and TestCorpus_firefox, which
 // measures the corpora's lines in the local Firefox ESR and
 // requires Chromium's verdict but where framing/testdata/firefox.json
-// records Firefox's own, and TestCorpus_webkit, which does the same in
-// WebKitGTK's MiniBrowser with framing/testdata/webkit.json. It has no
-// non-test code.
+// records Firefox's own, TestCorpus_webkit, which does the same in
+// WebKitGTK's MiniBrowser with framing/testdata/webkit.json, and
+// TestGuard_pageBrowsers, which proves guard's refusals of framed
+// navigations and of confirmation pages opened from another site in both.
+// It has no non-test code.
 package chromiumlive

@@ -73,35 +73,42 @@ onload = () => setTimeout(next, 50); setTimeout(next, 4000);</script>`)
 		mu.Unlock()
 	}
 
-	cmd := b.open(t, nav.URL+"/next/0")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var output strings.Builder
-	cmd.Stdout, cmd.Stderr = &output, &output
-	// A process that left the group and holds its output open does not
-	// keep Wait waiting.
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", b.name, err)
-	}
-	// Its other processes share its process group.
-	stop := func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-	}
-	select {
-	case <-done:
-		stop()
-	case <-time.After(time.Duration(len(records))*5*time.Second + 30*time.Second):
-		stop()
+	if output, ok := b.browse(t, nav.URL+"/next/0", done, time.Duration(len(records))*5*time.Second+30*time.Second); !ok {
 		mu.Lock()
 		defer mu.Unlock()
-		t.Fatalf("%s did not go through the %d pages: it asked for page %d last; its output:\n%s", b.name, len(records), at, output.String())
+		t.Fatalf("%s did not go through the %d pages: it asked for page %d last; its output:\n%s", b.name, len(records), at, output)
 	}
 	loaded := make(map[string]bool)
 	for _, r := range records {
 		loaded[r.ID] = l.wasLoaded(r.ID)
 	}
 	return loaded
+}
+
+// browse opens url in b and waits until done is closed, or timeout has
+// passed, then kills b with every process of its group. It returns what b
+// wrote and whether done was closed in time.
+func (b pageBrowser) browse(t *testing.T, url string, done <-chan struct{}, timeout time.Duration) (output string, ok bool) {
+	t.Helper()
+	cmd := b.open(t, url)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	// A process that left the group and holds its output open does not
+	// keep Wait waiting.
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", b.name, err)
+	}
+	select {
+	case <-done:
+		ok = true
+	case <-time.After(timeout):
+	}
+	// Its other processes share its process group.
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	_ = cmd.Wait()
+	return out.String(), ok
 }
 
 // browserFile is a file of framing/testdata (firefox.json, webkit.json):
