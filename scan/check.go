@@ -472,7 +472,7 @@ func (f *facts) checkProtection() []Finding {
 			out = append(out, Finding{
 				ID:       "browser-difference",
 				Severity: SeverityInfo,
-				Message:  "Browsers may differ here: for X-Frame-Options: SAMEORIGIN Chromium and Firefox compare the page's URL origin (measured), so the page still renders in a sandboxed frame of its own origin, while the HTML standard compares the sandboxed frame's opaque origin and blocks it (WebKit was not measured there). frame-ancestors 'self' blocks sandboxed frames in Chromium and Firefox alike.",
+				Message:  "Browsers and the HTML standard differ here: for X-Frame-Options: SAMEORIGIN Chromium, Firefox and WebKit compare the page's URL origin (measured), so the page still renders in a sandboxed frame of its own origin, which the standard, comparing the frame's opaque origin, would block. frame-ancestors 'self' renders it there too, in the three browsers (measured) as in CSP 3, so that browsers and standards agree on it; either way only the page's own origin can frame it.",
 				Evidence: headerEvidence(f.xfoLines),
 				Fix:      fixSelf,
 			})

@@ -189,7 +189,7 @@ var rules = []Rule{
 	{
 		ID: "browser-difference", Name: "BrowserDifference", Severity: SeverityInfo,
 		Short: "Browsers may differ on this policy",
-		Full:  "Chromium on one side and Firefox, WebKit (the engine Safari is built on) and the specification on the other differ on http://host:port sources and https ancestors on the same port; only WebKit, as the specification says, matches a ws:// or wss:// host source against the http or https pages of that host; Chromium, Firefox and WebKit on one side and the specification on the other differ on IP-address sources, and Chromium and Firefox on one side and the specification on the other on X-Frame-Options: SAMEORIGIN in a sandboxed frame (all measured; WebKit not there), so that a browser that follows the specification may decide otherwise.",
+		Full:  "Chromium on one side and Firefox, WebKit (the engine Safari is built on) and the specification on the other differ on http://host:port sources and https ancestors on the same port; only WebKit, as the specification says, matches a ws:// or wss:// host source against the http or https pages of that host; and Chromium, Firefox and WebKit on one side and the specifications on the other differ on IP-address sources and on X-Frame-Options: SAMEORIGIN in a sandboxed frame (all measured in the three), so that a browser that follows the specification may decide otherwise.",
 		Help:  "List the https origins explicitly, avoid IP-address sources, and prefer frame-ancestors 'self' to SAMEORIGIN.",
 	},
 	{
