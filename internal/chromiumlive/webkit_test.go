@@ -27,7 +27,7 @@ func requireWebKit(t *testing.T) pageBrowser {
 	if found, _ := filepath.Glob("/usr/lib/*/webkit2gtk-4.1/MiniBrowser"); len(found) > 0 {
 		mini = found[0]
 	}
-	paths := requireTools(t, "WebKit", tool{mini, "libwebkit2gtk-4.1-0"}, tool{"Xvfb", "xvfb"})
+	paths := requireTools(t, "WebKit", tool{mini, "webkit2gtk-driver"}, tool{"Xvfb", "xvfb"})
 	mini = paths[0]
 	display := startXvfb(t, paths[1])
 	proxy := namedHostProxy(t)
