@@ -117,6 +117,10 @@ func TestHandler_FramedNavigation(t *testing.T) {
 		{"frame cross-site", &guard.Guard{}, "/plain", "frame", "cross-site", false, false, 403},
 		{"object same-site", &guard.Guard{}, "/plain", "object", "same-site", false, false, 403},
 		{"embed cross-site", &guard.Guard{}, "/plain", "embed", "cross-site", false, false, 403},
+		// Chromium 126 and later send fencedframe for a fenced frame and
+		// the frames inside one.
+		{"fencedframe cross-site", &guard.Guard{}, "/plain", "fencedframe", "cross-site", false, false, 403},
+		{"fencedframe cross-site, embeddable route", &guard.Guard{}, "/embed", "fencedframe", "cross-site", false, false, 200},
 		{"iframe same-origin", &guard.Guard{}, "/plain", "iframe", "same-origin", false, false, 200},
 		{"iframe without Sec-Fetch-Site", &guard.Guard{}, "/plain", "iframe", "", false, false, 200},
 		{"document cross-site", &guard.Guard{}, "/plain", "document", "cross-site", false, false, 200},

@@ -18,8 +18,8 @@
 //     write it; a value stored under another spelling is a second header);
 //   - refuses, before any handler runs, navigations that would load a route
 //     that is not embeddable inside a frame of another origin
-//     (Sec-Fetch-Dest iframe, frame, object or embed with Sec-Fetch-Site
-//     cross-site or same-site);
+//     (Sec-Fetch-Dest iframe, frame, object, embed or fencedframe with
+//     Sec-Fetch-Site cross-site or same-site);
 //   - refuses unsafe requests from other origins, with the standard
 //     library's [net/http.CrossOriginProtection] (Sec-Fetch-Site, then
 //     Origin against Host), validated trusted origins and, for a route

@@ -28,11 +28,14 @@ type Guard struct {
 	Framing Policy
 
 	// AllowFramedNavigation turns off the refusal of framed navigations: by
-	// default a request whose Sec-Fetch-Dest is iframe, frame, object or
-	// embed and whose Sec-Fetch-Site is cross-site or same-site is answered
-	// 403 before the handler runs, unless its route lets other origins frame
-	// it. The response headers stop the rendering; the refusal also stops the
-	// work and any side effect.
+	// default a request whose Sec-Fetch-Dest is iframe, frame, object,
+	// embed or fencedframe (which Chromium sends for a fenced frame and the
+	// frames inside one) and whose Sec-Fetch-Site is cross-site or same-site
+	// is answered 403 before the handler runs, unless its route lets other
+	// origins frame it. The response headers stop the rendering (a fenced
+	// frame renders only a page that opts in with Supports-Loading-Mode,
+	// which guard never sends); the refusal also stops the work and any side
+	// effect.
 	AllowFramedNavigation bool
 
 	// Routes finds the handler that will serve a request, so that a framed
@@ -472,7 +475,7 @@ func (c *compiled) checkFramed(r *http.Request) error {
 		return nil
 	}
 	switch dest[0] {
-	case "iframe", "frame", "object", "embed":
+	case "iframe", "frame", "object", "embed", "fencedframe":
 	default:
 		return nil
 	}
