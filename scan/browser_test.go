@@ -502,7 +502,12 @@ func TestRun_olderChromiumVersions(t *testing.T) {
 	}{
 		{"a download twice", sitePage{headers: append([][2]string{{"Content-Type", "text/html"}}, attachment...)}, scan.SeverityMedium,
 			[]string{"is no download to Chromium 150 and older", "Chromium 148 and 150 render the page in a frame of foreign origin", "visitors whose browser is Chromium 150, or older, can be clickjacked"},
-			[]string{"nosniff"}},
+			[]string{"nosniff", "WebKit"}},
+		// WebKit reads the VT as 150 does (framing/testdata/webkit.json):
+		// frame-ancestors * *, which switches X-Frame-Options off.
+		{"a VT in a policy beside DENY", sitePage{headers: [][2]string{{"Content-Security-Policy", "frame-ancestors *\v*"}, {"X-Frame-Options", "DENY"}}}, scan.SeverityMedium,
+			[]string{"Chromium 148 and 150 render the page in a frame of foreign origin", "WebKit, the engine Safari is built on, reads a vertical tab in a policy as Chromium 150 does", "Safari's visitors can be clickjacked"},
+			nil},
 		{"nosniff twice on binary text", sitePage{headers: append([][2]string{{"Content-Type", "text/plain"}}, nosniff...), body: binary}, scan.SeverityInfo,
 			[]string{"is not nosniff to Chromium 148 and older", "Chromium 148 refuses the page a frame of foreign origin", "the verdicts stand for current browsers"},
 			[]string{"150", "clickjacked"}},

@@ -201,6 +201,7 @@ func olderChromium(resp framing.Response, verdicts []Verdict) (Finding, bool) {
 		return Finding{}, false
 	}
 	f := Finding{ID: "older-chromium-differs", Severity: SeverityInfo, Evidence: otherwise}
+	webkitSaid := false
 	msg := fmt.Sprintf("Older versions of Chromium read this response otherwise than Chromium %d, whose verdicts these are (measured): %s.", framing.Chromium, strings.Join(otherwise, "; "))
 	for _, d := range all {
 		versions, s := "Chromium "+strings.Join(d.versions, " and "), ""
@@ -219,6 +220,10 @@ func olderChromium(resp framing.Response, verdicts []Verdict) (Finding, bool) {
 				f.Fix = fixNone + "\n(which every version of Chromium reads alike)"
 			}
 			msg += fmt.Sprintf(" %s render%s the page in a frame of %s, where Chromium %d refuses it: visitors whose browser is %s can be clickjacked on this page.", versions, s, strings.Join(d.renders, ", "), framing.Chromium, visitors)
+			if !webkitSaid && webkitVT(resp, verdicts) {
+				webkitSaid = true
+				msg += " WebKit, the engine Safari is built on, reads a vertical tab in a policy as Chromium 150 does (measured), so Safari's visitors can be clickjacked on it too."
+			}
 		}
 		if d.refuses != nil {
 			msg += fmt.Sprintf(" %s refuse%s the page a frame of %s, which Chromium %d renders: the verdicts stand for current browsers.", versions, s, strings.Join(d.refuses, ", "), framing.Chromium)
@@ -226,6 +231,34 @@ func olderChromium(resp framing.Response, verdicts []Verdict) (Finding, bool) {
 	}
 	f.Message = msg
 	return f, true
+}
+
+// webkitVT reports whether WebKit, which reads a VT in a policy as
+// whitespace, as Chromium 150 and older do (measured:
+// framing/testdata/webkit.json), renders resp in a chain whose verdict
+// refuses it: the VT is the only shape read otherwise here.
+func webkitVT(resp framing.Response, verdicts []Verdict) bool {
+	rd := resp
+	rd.Headers = slices.Clone(resp.Headers)
+	vt := false
+	for i, h := range rd.Headers {
+		if strings.EqualFold(h.Name, hdrCSP) && strings.Contains(h.Value, "\v") {
+			rd.Headers[i].Value = strings.ReplaceAll(h.Value, "\v", " ")
+			vt = true
+		}
+	}
+	if !vt {
+		return false
+	}
+	for _, v := range verdicts {
+		if v.Framable {
+			continue
+		}
+		if ov, _, err := evaluateFrame(rd, v.Ancestors); err == nil && ov.Framable {
+			return true
+		}
+	}
+	return false
 }
 
 func verdict(name string, chain []string, v framing.Verdict, frameURL string) Verdict {
