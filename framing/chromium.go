@@ -2,6 +2,7 @@ package framing
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -113,18 +114,16 @@ func asChromium(resp Response, major int) Reading {
 		return otherwise
 	}
 	var dispositions, options []string // the header lines, trimmed
-	vt := false
 	for _, h := range resp.Headers {
 		switch {
 		case strings.EqualFold(h.Name, "Content-Disposition"):
 			dispositions = append(dispositions, strings.Trim(h.Value, " \t"))
 		case strings.EqualFold(h.Name, "X-Content-Type-Options"):
 			options = append(options, strings.Trim(h.Value, " \t"))
-		case isCSP(h.Name):
-			vt = vt || strings.Contains(h.Value, "\v")
 		}
 	}
 	var otherwise []string
+	spaced, vt := VTAsWhitespace(resp)
 	vt = vt && reads(vtChange)
 	if vt {
 		otherwise = append(otherwise, "a VT (U+000B) in Content-Security-Policy is whitespace "+vtChange.to(major))
@@ -157,18 +156,38 @@ func asChromium(resp Response, major int) Reading {
 	}
 
 	out := resp
+	if vt {
+		out = spaced
+	}
+	headers := out.Headers
 	out.Headers = nil
-	for _, h := range resp.Headers {
-		switch {
-		case vt && isCSP(h.Name):
-			h.Value = strings.ReplaceAll(h.Value, "\v", " ")
-		case strings.EqualFold(h.Name, "Content-Disposition") && dropDisposition,
-			strings.EqualFold(h.Name, "X-Content-Type-Options") && dropOptions:
+	for _, h := range headers {
+		if strings.EqualFold(h.Name, "Content-Disposition") && dropDisposition ||
+			strings.EqualFold(h.Name, "X-Content-Type-Options") && dropOptions {
 			continue
 		}
 		out.Headers = append(out.Headers, h)
 	}
 	return Reading{Response: out, Otherwise: otherwise, Known: known}
+}
+
+// VTAsWhitespace returns resp with every VT (U+000B) in its Content
+// Security Policies read as a space, as Chromium 150 and older and WebKit
+// read it (measured: see AsChromium and testdata/webkit.json), and whether
+// it held one; without one, it returns resp itself.
+func VTAsWhitespace(resp Response) (Response, bool) {
+	holds := func(h Header) bool { return isCSP(h.Name) && strings.Contains(h.Value, "\v") }
+	if !slices.ContainsFunc(resp.Headers, holds) {
+		return resp, false
+	}
+	out := resp
+	out.Headers = slices.Clone(resp.Headers)
+	for i, h := range out.Headers {
+		if holds(h) {
+			out.Headers[i].Value = strings.ReplaceAll(h.Value, "\v", " ")
+		}
+	}
+	return out, true
 }
 
 // isCSP reports whether a header of that name holds a Content Security

@@ -119,3 +119,30 @@ func TestAsChromium_twoShapes(t *testing.T) {
 		t.Errorf("OlderChromium() = %v, want the versions measured, newest first", got)
 	}
 }
+
+// TestVTAsWhitespace: a VT in an enforced or a report-only policy becomes a
+// space, the other headers stay as they are, and a response with no VT in a
+// policy comes back as it was.
+func TestVTAsWhitespace(t *testing.T) {
+	resp := Response{URL: "https://victim.example/", Status: 200, Headers: []Header{
+		{Name: "content-security-policy", Value: "frame-ancestors\v'none'"},
+		{Name: "Content-Security-Policy-Report-Only", Value: "frame-ancestors *\v*"},
+		{Name: "X-Frame-Options", Value: "\vDENY"},
+	}}
+	got, vt := VTAsWhitespace(resp)
+	want := []Header{
+		{Name: "content-security-policy", Value: "frame-ancestors 'none'"},
+		{Name: "Content-Security-Policy-Report-Only", Value: "frame-ancestors * *"},
+		{Name: "X-Frame-Options", Value: "\vDENY"},
+	}
+	if !vt || !slices.Equal(got.Headers, want) || got.URL != resp.URL || got.Status != resp.Status {
+		t.Errorf("VTAsWhitespace = %+v, %v; want headers %q and true", got, vt, want)
+	}
+	if resp.Headers[0].Value != "frame-ancestors\v'none'" {
+		t.Errorf("VTAsWhitespace changed the response it was given: %q", resp.Headers[0].Value)
+	}
+	plain := Response{Status: 200, Headers: []Header{{Name: "X-Frame-Options", Value: "\vDENY"}}}
+	if got, vt := VTAsWhitespace(plain); vt || &got.Headers[0] != &plain.Headers[0] {
+		t.Errorf("VTAsWhitespace(%+v) = %+v, %v; want it back, false", plain, got, vt)
+	}
+}

@@ -238,15 +238,7 @@ func olderChromium(resp framing.Response, verdicts []Verdict) (Finding, bool) {
 // framing/testdata/webkit.json), renders resp in a chain whose verdict
 // refuses it: the VT is the only shape read otherwise here.
 func webkitVT(resp framing.Response, verdicts []Verdict) bool {
-	rd := resp
-	rd.Headers = slices.Clone(resp.Headers)
-	vt := false
-	for i, h := range rd.Headers {
-		if strings.EqualFold(h.Name, hdrCSP) && strings.Contains(h.Value, "\v") {
-			rd.Headers[i].Value = strings.ReplaceAll(h.Value, "\v", " ")
-			vt = true
-		}
-	}
+	rd, vt := framing.VTAsWhitespace(resp)
 	if !vt {
 		return false
 	}
@@ -445,12 +437,12 @@ func cut(s string) string {
 // checkProtection judges the page as a whole: unprotected, framable by a
 // foreign origin through its policy, or protected only by the legacy header.
 func (f *facts) checkProtection() []Finding {
-	xfoBlocks := f.xfo.Mode == framing.XFODeny || f.xfo.Mode == framing.XFOSameOrigin || f.xfo.Mode == framing.XFOConflict
+	_, xfoBlocked := xfoBlocks[f.xfo.Mode]
 	if f.foreignV.DecidedBy == framing.DecidedByNoDocument {
-		return f.checkNoDocument(f.hasFA || xfoBlocks)
+		return f.checkNoDocument(f.hasFA || xfoBlocked)
 	}
 	switch {
-	case !f.hasFA && !xfoBlocks && f.foreignV.Framable:
+	case !f.hasFA && !xfoBlocked && f.foreignV.Framable:
 		msg := "No framing protection that browsers enforce: any site can load this page in a frame and trick users into clicking on it (clickjacking)."
 		switch {
 		case f.xfo.Mode == framing.XFOAllowAll:
@@ -618,8 +610,8 @@ func (f *facts) checkXFO() []Finding {
 	return out
 }
 
-// xfoBlocks names, for a message, the X-Frame-Options modes that restrict
-// framing.
+// xfoBlocks holds the X-Frame-Options modes that restrict framing, each
+// named for a message.
 var xfoBlocks = map[framing.XFOMode]string{
 	framing.XFODeny:       "DENY",
 	framing.XFOSameOrigin: "SAMEORIGIN",
