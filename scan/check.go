@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +26,8 @@ const (
 	hdrType        = "content-type"
 	hdrDisposition = "content-disposition"
 	hdrNosniff     = "x-content-type-options"
+
+	hdrRetryAfter = "retry-after"
 )
 
 // Fixes that recur.
@@ -377,6 +380,7 @@ func (f *facts) findings(others ...Finding) []Finding {
 	add(f.checkPolicies()...)
 	add(f.checkErrorPage()...)
 	add(f.checkTopLevel()...)
+	add(f.checkStatus()...)
 	add(f.checkDocument()...)
 	add(f.checkRefresh()...)
 	add(others...)
@@ -1256,6 +1260,40 @@ func (f *facts) checkNoDocument(protected bool) []Finding {
 		fix = fixNone
 	}
 	return []Finding{{ID: "no-document", Severity: SeverityInfo, Message: msg, Evidence: ev, Fix: fix}}
+}
+
+// checkStatus says that the response judged is an error, not the page the
+// URL serves when it works, and what that means for the verdicts: a
+// refusal by Fetch Metadata (checkTopLevel) and a response that shows
+// nothing (checkNoDocument) say so in their own findings.
+func (f *facts) checkStatus() []Finding {
+	st := f.resp.Status
+	if st < 400 || f.page.notFetched != "" || f.refused() || f.foreignV.DecidedBy == framing.DecidedByNoDocument {
+		return nil
+	}
+	what := fmt.Sprintf("The server answered %d %s", st, http.StatusText(st))
+	if http.StatusText(st) == "" {
+		what = fmt.Sprintf("The server answered status %d", st)
+	}
+	ev := []string{fmt.Sprintf("GET %s: status %d", f.page.final.Redacted(), st)}
+	var msg string
+	switch {
+	case st == http.StatusUnauthorized || st == http.StatusForbidden:
+		msg = what + ", so the verdicts judge the page of a visitor whom the server does not let in. A frame of another site loads the URL with its visitor's cookies for this site wherever their SameSite attribute lets them through (SameSite=None), so a signed-in visitor may get the page itself, under other framing headers, or none: scan it with the -cookie (or -header) of a signed-in session to judge that page."
+	case st == http.StatusNotFound || st == http.StatusGone:
+		msg = what + ": the URL names no page, so the verdicts judge the server's error page. Check the URL."
+	case st >= 500:
+		msg = what + ", an error of its own: the verdicts judge this answer, which visitors get now, not the page the URL serves when it works, which may send other framing headers."
+		if ra := headersNamed(f.resp.Headers, hdrRetryAfter); len(ra) > 0 {
+			msg += " It says when to ask again (Retry-After): scan the page again then."
+			ev = append(ev, headerEvidence(ra[:1])...)
+		} else {
+			msg += " Scan the page again when it is served."
+		}
+	default:
+		msg = what + ", an error: the verdicts judge this answer, not a page the URL serves to other requests, which may send other framing headers."
+	}
+	return []Finding{{ID: "error-status", Severity: SeverityInfo, Message: msg, Evidence: ev}}
 }
 
 // refused reports whether the framed navigation got a refusal rather than

@@ -753,7 +753,7 @@ func TestRun_fetchMetadata(t *testing.T) {
 		{"guard's confirmation page opens only from its own site", g.Handler(g.ConfirmationHandler(mux)),
 			false, 403, 403, []string{"cross-site-navigation-refused:info"}, 200},
 		{"refused to every navigation", byDest{frame: sitePage{status: 403, headers: none}, top: sitePage{status: 403, headers: none}},
-			false, 403, 403, nil, 403},
+			false, 403, 403, []string{"error-status:info"}, 403},
 		{"refusal without framing headers", byDest{frame: sitePage{status: 403}, top: sitePage{headers: none}},
 			true, 403, 200, []string{"framed-navigation-refused:info", "framing-headers-differ:info", "no-protection:low"}, 0},
 		{"protection only for framed navigations", byDest{frame: sitePage{headers: none}, top: sitePage{}},
@@ -1042,6 +1042,85 @@ func TestRun_noDocument(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRun_errorStatus: a page answered with an error that is not a
+// refusal of the framed navigation is judged as it is, and an info finding
+// says that the verdicts are those of an error, with what to do for each
+// kind; a refusal, a redirect to the page and a 407 get none.
+func TestRun_errorStatus(t *testing.T) {
+	t.Parallel()
+	none := [][2]string{{"Content-Security-Policy", "frame-ancestors 'none'"}}
+	srv := httptest.NewServer(site{pages: map[string]sitePage{
+		"/401":       {status: 401},
+		"/403":       {status: 403, headers: none},
+		"/404":       {status: 404, headers: none},
+		"/410":       {status: 410},
+		"/503":       {status: 503, headers: [][2]string{{"Retry-After", "120"}}},
+		"/500":       {status: 500},
+		"/400":       {status: 400, headers: none},
+		"/599":       {status: 599},
+		"/200":       {},
+		"/moved":     {status: 302, location: "/200"},
+		"/moved-404": {status: 302, location: "/404"},
+		"/407":       {status: 407},
+	}})
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct {
+		path     string
+		framable bool
+		says     []string // in the message; nil: no error-status finding
+		evidence []string // after the status line
+	}{
+		{"/401", true, []string{"401 Unauthorized", "signed-in visitor may get the page itself", "-cookie"}, nil},
+		{"/403", false, []string{"403 Forbidden", "SameSite=None", "-cookie"}, nil},
+		{"/404", false, []string{"404 Not Found", "names no page", "Check the URL"}, nil},
+		{"/410", true, []string{"410 Gone", "names no page"}, nil},
+		{"/503", true, []string{"503 Service Unavailable", "an error of its own", "Retry-After"}, []string{"Retry-After: 120"}},
+		{"/500", true, []string{"500 Internal Server Error", "when it is served"}, nil},
+		{"/400", false, []string{"400 Bad Request", "not a page the URL serves to other requests"}, nil},
+		{"/599", true, []string{"status 599", "an error of its own"}, nil},
+		{"/200", true, nil, nil},
+		{"/moved", true, nil, nil},
+		{"/moved-404", false, []string{"404 Not Found"}, nil},
+		{"/407", false, nil, nil},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			t.Parallel()
+			r := scanOne(t, srv, scan.Options{SkipErrorPage: true}, tc.path)
+			if got := r.Verdicts[0].Framable; got != tc.framable {
+				t.Errorf("foreign verdict framable = %v, want %v: the error is judged as it is", got, tc.framable)
+			}
+			i := slices.IndexFunc(r.Findings, func(f scan.Finding) bool { return f.ID == "error-status" })
+			if tc.says == nil {
+				if i >= 0 {
+					t.Fatalf("error-status finding %+v, want none", r.Findings[i])
+				}
+				return
+			}
+			if i < 0 {
+				t.Fatalf("findings %v, want error-status", idSeverities(r))
+			}
+			f := r.Findings[i]
+			for _, s := range tc.says {
+				if !strings.Contains(f.Message, s) {
+					t.Errorf("message %q does not say %q", f.Message, s)
+				}
+			}
+			wantEv := append([]string{fmt.Sprintf("GET %s%s: status %d", srv.URL, finalPath(tc.path), r.Status)}, tc.evidence...)
+			if f.Severity != scan.SeverityInfo || f.Fix != "" || !slices.Equal(f.Evidence, wantEv) {
+				t.Errorf("finding %+v, want info, no fix, evidence %q", f, wantEv)
+			}
+		})
+	}
+}
+
+// finalPath is the path a path of TestRun_errorStatus ends at.
+func finalPath(path string) string {
+	if p, ok := strings.CutPrefix(path, "/moved-"); ok {
+		return "/" + p
+	}
+	return path
 }
 
 // TestRun_unfollowedRedirect: a redirect to a URL of another scheme than

@@ -211,6 +211,12 @@ var rules = []Rule{
 		Help:  "Keep sending the framing headers as well.",
 	},
 	{
+		ID: "error-status", Name: "ErrorStatus", Severity: SeverityInfo,
+		Short: "The server answered with an error, not the page",
+		Full:  "The response judged has an error status (4xx or 5xx) that is not a refusal of the framed navigation: the verdicts judge that answer, which visitors get now, not the page the URL serves when it works, which may send other framing headers. A 401 or 403 is what a visitor the server does not let in gets; a frame of another site sends its visitor's cookies wherever SameSite lets them through, so a signed-in visitor may get the page itself. A 404 or 410 names no page; a 5xx is the server's own error.",
+		Help:  "Scan the URL as the page is served: with the -cookie or -header of a signed-in session for a 401 or 403, at its right address for a 404, again later for a 5xx; and send the framing headers on error responses too.",
+	},
+	{
 		ID: "redirected", Name: "Redirected", Severity: SeverityInfo,
 		Short: "The page was reached through redirects",
 		Full:  "Only the final response's headers decide framing.",

@@ -227,7 +227,7 @@ func TestScan_endToEnd(t *testing.T) {
 		"/embed":        {false, true, false, "csp", []string{"embeddable", "error-page-framable"}},
 		"/comma":        {false, false, false, "csp", []string{"csp-comma", "embeddable", "error-page-framable"}},
 		"/conflict":     {false, false, false, "xfo", []string{"error-page-framable", "xfo-conflict"}},
-		"/server-error": {false, false, false, "csp", []string{"error-page-framable"}},
+		"/server-error": {false, false, false, "csp", []string{"error-page-framable", "error-status"}},
 		"/meta-only":    {true, true, true, "none", []string{"meta-frame-ancestors", "no-protection"}},
 		"/old":          {false, false, false, "csp", []string{"error-page-framable", "redirected"}},
 	}
