@@ -61,12 +61,12 @@ func newPolicy(sources []string) (Policy, error) {
 		// Sources written as in a CSP header, which NewPolicy does not
 		// take, get a message saying how to write them.
 		switch {
-		case strings.EqualFold(s, selfSource): // CSP keywords ignore case
+		case equalFoldASCII(s, selfSource): // CSP keywords ignore ASCII case
 			p.self = true
 			continue
-		case strings.EqualFold(s, "'none'"):
+		case equalFoldASCII(s, "'none'"):
 			return Policy{}, errors.New("'none' is not a source: no sources at all make frame-ancestors 'none'")
-		case strings.EqualFold(s, "self"):
+		case equalFoldASCII(s, "self"):
 			return Policy{}, fmt.Errorf("%q is not an origin: the keyword is 'self', with its quotes", s)
 		case strings.HasPrefix(s, "'"):
 			return Policy{}, fmt.Errorf("%q is not a frame-ancestors source: give 'self' or origins", s)

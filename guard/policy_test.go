@@ -20,6 +20,10 @@ func TestNewPolicy(t *testing.T) {
 	}{
 		{"none", nil, "frame-ancestors 'none'", nil, false, false},
 		{"self", []string{"'self'"}, "frame-ancestors 'self'", nil, true, false},
+		{"self in capitals", []string{"'SELF'"}, "frame-ancestors 'self'", nil, true, false},
+		// Keywords ignore the case of ASCII letters only: 'ſ' (U+017F)
+		// folds to 's' in Unicode, not in CSP.
+		{"self with a long s refused", []string{"'\u017felf'"}, "", nil, false, true},
 		{"origins normalised and deduplicated", []string{"HTTPS://A.example:443", "https://a.example", "http://127.0.0.1:8080"},
 			"frame-ancestors https://a.example http://127.0.0.1:8080", []string{"https://a.example", "http://127.0.0.1:8080"}, true, false},
 		{"self and origin", []string{originA, "'self'"}, "frame-ancestors 'self' https://a.example", []string{originA}, true, false},

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 )
 
 // TokenField is the form field that carries the token.
@@ -105,7 +106,10 @@ type SessionStore interface {
 // a URL-encoded body over 10 MB, net/http's own bound, without one, or of
 // more fields than net/url parses. An error in the URL query (a semicolon,
 // a bad escape) refuses nothing: next's own [http.Request.ParseForm]
-// reports it, as it would without guard.
+// reports it, as it would without guard ([http.Request.ParseMultipartForm],
+// which returns at once for a body already parsed, does not repeat it).
+// The form next reads is the one net/http would make, its fields in the
+// same order.
 //
 // Every unsafe request that reaches TokenHandler needs the token: a route
 // that must take them without one, such as a webhook that authenticates its
@@ -271,11 +275,27 @@ func parsePostForm(r *http.Request) error {
 		return err
 	}
 	r.PostForm, r.MultipartForm = body.PostForm, body.MultipartForm
-	switch {
-	case r.URL == nil || r.URL.RawQuery == "":
+	if r.URL == nil || r.URL.RawQuery == "" {
 		r.Form = body.Form // the body's fields, as ParseForm would make it
-	case r.ParseForm() != nil:
+		return nil
+	}
+	query, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
 		r.Form = nil // for the handler's ParseForm to report the query's error
+		return nil
+	}
+	// r.Form as net/http makes it: the fields of a URL-encoded body before
+	// the query's (ParseForm), those of a multipart body after them
+	// (ParseMultipartForm).
+	first, then := body.PostForm, query
+	if r.MultipartForm != nil {
+		first, then = query, body.PostForm
+	}
+	r.Form = make(url.Values, len(first)+len(then))
+	for _, vs := range []url.Values{first, then} {
+		for k, v := range vs {
+			r.Form[k] = append(r.Form[k], v...)
+		}
 	}
 	return nil
 }

@@ -7,12 +7,14 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -654,6 +656,46 @@ func TestTokenHandler_NoRoute(t *testing.T) {
 	}
 }
 
+// TestTokenHandler_formOrder: a field both in the query and in the body
+// reads behind guard as without it: r.Form holds a URL-encoded body's values
+// before the query's, a multipart body's after them, as net/http puts them.
+func TestTokenHandler_formOrder(t *testing.T) {
+	t.Parallel()
+	g := &guard.Guard{Sessions: oneSession{}}
+	token := g.Token(httptest.NewRequest("GET", "/", nil))
+	multipartType, multipartBody := multipartForm("id", "body", "id", "body2", guard.TokenField, token)
+	for _, body := range []struct{ name, contentType, body string }{
+		{"urlencoded", "application/x-www-form-urlencoded", "id=body&id=body2&" + guard.TokenField + "=" + token},
+		{"multipart", multipartType, multipartBody},
+	} {
+		t.Run(body.name, func(t *testing.T) {
+			t.Parallel()
+			var form, postForm url.Values
+			handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+					t.Errorf("ParseMultipartForm: %v", err)
+				}
+				form, postForm = r.Form, r.PostForm
+			})
+			newReq := func() *http.Request {
+				req := httptest.NewRequest("POST", "/items?id=query&q=1", strings.NewReader(body.body))
+				req.Header.Set("Content-Type", body.contentType)
+				req.Header.Set("Sec-Fetch-Site", "same-origin")
+				return req
+			}
+			serve(handler, newReq())
+			wantForm, wantPost := form, postForm
+			form, postForm = nil, nil
+			if rec := serve(g.Handler(g.TokenHandler(handler)), newReq()); rec.Code != 200 {
+				t.Fatalf("status %d, want 200: %s", rec.Code, rec.Body.String())
+			}
+			if !maps.EqualFunc(form, wantForm, slices.Equal) || !maps.EqualFunc(postForm, wantPost, slices.Equal) {
+				t.Errorf("behind guard, Form %v and PostForm %v; without it %v and %v", form, postForm, wantForm, wantPost)
+			}
+		})
+	}
+}
+
 // TestTokenHandler_query: the token check reads the body alone. A query
 // string that Go's parser refuses (a semicolon, a bad escape, more than
 // 10,000 parameters) on a form post whose body carries a valid token is
@@ -663,11 +705,7 @@ func TestTokenHandler_query(t *testing.T) {
 	t.Parallel()
 	g := &guard.Guard{Sessions: oneSession{}}
 	token := g.Token(httptest.NewRequest("GET", "/", nil))
-	var parts bytes.Buffer
-	mw := multipart.NewWriter(&parts)
-	mw.WriteField("title", "t")
-	mw.WriteField(guard.TokenField, token)
-	mw.Close()
+	multipartType, multipartBody := multipartForm("title", "t", guard.TokenField, token)
 	for _, q := range []struct{ name, query, wantErr string }{
 		{"semicolon", "a=1;b=2&c=3", "invalid semicolon separator in query"},
 		{"bad escape", "q=%zz&c=3", `invalid URL escape "%zz"`},
@@ -675,7 +713,7 @@ func TestTokenHandler_query(t *testing.T) {
 	} {
 		for _, body := range []struct{ name, contentType, body string }{
 			{"urlencoded", "application/x-www-form-urlencoded", "title=t&" + guard.TokenField + "=" + token},
-			{"multipart", mw.FormDataContentType(), parts.String()},
+			{"multipart", multipartType, multipartBody},
 		} {
 			t.Run(q.name+", "+body.name, func(t *testing.T) {
 				t.Parallel()
@@ -711,4 +749,16 @@ func TestTokenHandler_query(t *testing.T) {
 			})
 		}
 	}
+}
+
+// multipartForm encodes the fields, given as name, value, name, value...,
+// as a multipart/form-data body, and returns its Content-Type and body.
+func multipartForm(fields ...string) (contentType, body string) {
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for i := 0; i+1 < len(fields); i += 2 {
+		mw.WriteField(fields[i], fields[i+1])
+	}
+	mw.Close()
+	return mw.FormDataContentType(), b.String()
 }
