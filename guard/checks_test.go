@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -49,6 +50,21 @@ func TestHandler_CSPMerge(t *testing.T) {
 		{"two app headers become one", &guard.Guard{},
 			http.Header{"Content-Security-Policy": {"default-src 'self'", "img-src https:; frame-ancestors *"}},
 			"default-src 'self'; frame-ancestors 'none', img-src https:", []string{"DENY"}, nil},
+		// A line break inside a directive would make the whole line
+		// invalid, guard's directive in it (see TestHandler_CSPMergeHTTP2).
+		{"multi-line app policy", &guard.Guard{},
+			http.Header{"Content-Security-Policy": {"default-src 'self';\n  script-src 'self'\r\n\thttps://cdn.example;\fimg-src\fdata:"}},
+			"default-src 'self'; script-src 'self'  \thttps://cdn.example; img-src data:; frame-ancestors 'none'", []string{"DENY"}, nil},
+		// WebKit reads the VT as a space: a frame-ancestors before guard's.
+		{"app frame-ancestors joined by a vertical tab dropped", &guard.Guard{},
+			http.Header{"Content-Security-Policy": {"frame-ancestors\v*; default-src 'self'"}},
+			"default-src 'self'; frame-ancestors 'none'", []string{"DENY"}, nil},
+		{"app directive with a control character dropped", &guard.Guard{},
+			http.Header{"Content-Security-Policy": {"img-src a\x00b; style-src 'self'"}},
+			"style-src 'self'; frame-ancestors 'none'", []string{"DENY"}, nil},
+		{"report-only directive with a control character dropped", &guard.Guard{},
+			http.Header{"Content-Security-Policy-Report-Only": {"script-src\x1f'self'; img-src 'self'"}},
+			"frame-ancestors 'none'", []string{"DENY"}, []string{"img-src 'self'"}},
 		{"frame-ancestors-like directive kept", &guard.Guard{},
 			http.Header{"Content-Security-Policy": {"frame-ancestors-x a"}},
 			"frame-ancestors-x a; frame-ancestors 'none'", []string{"DENY"}, nil},
@@ -85,6 +101,53 @@ func TestHandler_CSPMerge(t *testing.T) {
 				t.Errorf("Content-Security-Policy-Report-Only = %q, want %q", got, tc.wantRO)
 			}
 		})
+	}
+}
+
+// TestHandler_CSPMergeHTTP2: an application policy written over several
+// lines, behind an allowlist (no X-Frame-Options), reaches an HTTP/2 client
+// with guard's frame-ancestors in it: Go's HTTP/2 server drops a header
+// line with a line break whole. The left-out directive is logged, once, and
+// the page's policy means what the allowlist says, read as Chromium 156 and
+// as WebKit (a VT as whitespace) read it.
+func TestHandler_CSPMergeHTTP2(t *testing.T) {
+	t.Parallel()
+	var log bytes.Buffer
+	g := guard.Guard{Framing: mustPolicy(t, originA), Logger: slog.New(slog.NewTextHandler(&log, nil))}
+	srv := httptest.NewUnstartedServer(g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'self';\n  script-src 'self'\n    https://cdn.example;\n  frame-ancestors\v*")
+		w.Write([]byte("page"))
+	})))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	for range 2 {
+		resp, err := srv.Client().Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.ProtoMajor != 2 {
+			t.Fatalf("protocol %s, want HTTP/2", resp.Proto)
+		}
+		const want = "default-src 'self'; script-src 'self'     https://cdn.example; frame-ancestors " + originA
+		got := resp.Header.Values("Content-Security-Policy")
+		if !slices.Equal(got, []string{want}) {
+			t.Fatalf("Content-Security-Policy = %q, want [%q]", got, want)
+		}
+		page := framing.Response{URL: srv.URL, Status: resp.StatusCode, Headers: []framing.Header{{Name: "Content-Security-Policy", Value: got[0]}}}
+		webkit, _ := framing.VTAsWhitespace(page)
+		for _, ancestor := range []string{originA, "https://evil.example"} {
+			for reader, resp := range map[string]framing.Response{"Chromium": page, "WebKit": webkit} {
+				v, err := framing.Evaluate(resp, []string{ancestor})
+				if err != nil || v.Framable != (ancestor == originA) {
+					t.Errorf("%s: %s framable = %v (%v), want %v", reader, ancestor, v.Framable, err, ancestor == originA)
+				}
+			}
+		}
+	}
+	if n := strings.Count(log.String(), "control character"); n != 1 {
+		t.Errorf("log %q: %d warnings of the left-out directive, want 1", log.String(), n)
 	}
 }
 
@@ -887,6 +950,143 @@ func TestHandler_ResponseController(t *testing.T) {
 		t.Errorf("flushed response Content-Security-Policy = %q", got)
 	}
 }
+
+// TestHandler_HeaderOpenUntilSent: the policy is final only once the
+// header has gone to the writer below. Until then a handler may still
+// choose (AllowFraming), and guard writes its headers again over whatever
+// the handler put in their place: after a copy from an empty source, which
+// writes nothing, after a Flush the writer below cannot do, and after a
+// WriteHeader that panicked, whose panic guard answers with its 500.
+func TestHandler_HeaderOpenUntilSent(t *testing.T) {
+	t.Parallel()
+	const partner = "https://partner.example"
+	// replace puts the handler's own framing headers in guard's place.
+	replace := func(w http.ResponseWriter) {
+		w.Header().Set("Content-Security-Policy", "frame-ancestors *")
+		w.Header().Del("X-Frame-Options")
+	}
+	g := guard.Guard{Logger: slog.New(slog.DiscardHandler)}
+	for _, tc := range []struct {
+		name    string
+		h       http.Handler
+		outside func(http.ResponseWriter) http.ResponseWriter // around guard
+		status  int
+		csp     string
+		xfo     []string
+		body    string
+	}{
+		{"empty copy, then a choice", guard.Embeddable(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if n, err := io.Copy(w, onlyReader{strings.NewReader("")}); n != 0 || err != nil {
+				t.Errorf("empty copy = %d, %v", n, err)
+			}
+			if err := guard.AllowFraming(r, partner); err != nil {
+				t.Errorf("AllowFraming after an empty copy: %v", err)
+			}
+			replace(w)
+			w.Write([]byte("widget"))
+		})), nil, 200, "frame-ancestors " + partner, nil, "widget"},
+		{"copy", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if n, err := io.Copy(w, onlyReader{strings.NewReader("page")}); n != 4 || err != nil {
+				t.Errorf("copy = %d, %v", n, err)
+			}
+			if err := guard.AllowFraming(r, partner); err == nil {
+				t.Errorf("AllowFraming after a copy = nil")
+			}
+			replace(w)
+		}), nil, 200, "frame-ancestors 'none'", []string{"DENY"}, "page"},
+		{"flush the writer below cannot do", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := http.NewResponseController(w).Flush(); !errors.Is(err, http.ErrNotSupported) {
+				t.Errorf("Flush = %v, want %v", err, http.ErrNotSupported)
+			}
+			replace(w)
+			w.Write([]byte("page"))
+		}), func(w http.ResponseWriter) http.ResponseWriter { return noFlush{w} }, 200, "frame-ancestors 'none'", []string{"DENY"}, "page"},
+		{"WriteHeader panics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			replace(w)
+			w.WriteHeader(0) // net/http panics: an invalid code
+		}), nil, 500, "frame-ancestors 'none'", []string{"DENY"}, "Internal Server Error\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := g.Handler(tc.h)
+			if tc.outside != nil {
+				inner := h
+				h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { inner.ServeHTTP(tc.outside(w), r) })
+			}
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			resp, err := srv.Client().Get(srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status || string(body) != tc.body {
+				t.Errorf("got %d %q, want %d %q", resp.StatusCode, body, tc.status, tc.body)
+			}
+			if got := resp.Header.Values("Content-Security-Policy"); !slices.Equal(got, []string{tc.csp}) {
+				t.Errorf("Content-Security-Policy = %q, want %q", got, tc.csp)
+			}
+			if got := resp.Header.Values("X-Frame-Options"); !slices.Equal(got, tc.xfo) {
+				t.Errorf("X-Frame-Options = %q, want %q", got, tc.xfo)
+			}
+		})
+	}
+}
+
+// TestHandler_ReadFrom: a copy into guard's writer reaches the writer
+// below's ReadFrom (sendfile for a file), whole, with guard's headers.
+func TestHandler_ReadFrom(t *testing.T) {
+	t.Parallel()
+	var g guard.Guard
+	body := strings.Repeat("0123456789", 1000)
+	rw := &readFromWriter{recordingWriter: recordingWriter{h: http.Header{}}}
+	g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n, err := io.Copy(w, onlyReader{strings.NewReader(body)}); n != int64(len(body)) || err != nil {
+			t.Errorf("copy = %d, %v; want %d, nil", n, err, len(body))
+		}
+	})).ServeHTTP(rw, httptest.NewRequest("GET", "/", nil))
+	if got := rw.buf.String(); got != body {
+		t.Errorf("the writer below got %d bytes, want the %d copied", len(got), len(body))
+	}
+	if rw.readFrom != len(body)-1 {
+		t.Errorf("the writer below's ReadFrom copied %d bytes, want all but the first (%d)", rw.readFrom, len(body)-1)
+	}
+	if len(rw.headers) != 1 || rw.headers[0].Get("X-Frame-Options") != "DENY" {
+		t.Errorf("header written %d times, first %v; want once, with X-Frame-Options: DENY", len(rw.headers), rw.headers)
+	}
+}
+
+// readFromWriter is a recordingWriter that keeps the body and has a
+// ReadFrom of its own, which counts what it copies.
+type readFromWriter struct {
+	recordingWriter
+	buf      bytes.Buffer
+	readFrom int
+}
+
+func (w *readFromWriter) Write(b []byte) (int, error) {
+	w.recordingWriter.Write(b)
+	return w.buf.Write(b)
+}
+
+func (w *readFromWriter) ReadFrom(src io.Reader) (int64, error) {
+	if len(w.codes) == 0 {
+		w.WriteHeader(200)
+	}
+	n, err := w.buf.ReadFrom(src)
+	w.readFrom += int(n)
+	return n, err
+}
+
+// onlyReader hides every method of its reader but Read (bytes.Reader's
+// WriteTo, which io.Copy would prefer to the writer's ReadFrom), as the
+// body of a proxied response does.
+type onlyReader struct{ io.Reader }
+
+// noFlush hides the Flush and Unwrap of the writer it wraps, as a plain
+// logging middleware does.
+type noFlush struct{ http.ResponseWriter }
 
 // plainWriter is a ResponseWriter with nothing optional.
 type plainWriter struct{ h http.Header }

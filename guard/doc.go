@@ -13,7 +13,12 @@
 //     X-Frame-Options: DENY. There is always exactly one
 //     Content-Security-Policy header: if the application writes its own,
 //     guard merges frame-ancestors into it and removes any frame-ancestors
-//     the application wrote. X-Frame-Options is sent at most once. (guard
+//     the application wrote, and any directive of the application's that
+//     holds a control character no header may carry (with ReportOnly, the
+//     enforced headers are the application's as it wrote them). The header
+//     is final when it goes to the writer below guard, not before: until
+//     then guard writes it again over what a handler puts in its place.
+//     X-Frame-Options is sent at most once. (guard
 //     reads the header map by canonical key, as [http.Header]'s methods
 //     write it; a value stored under another spelling is a second header);
 //   - refuses, before any handler runs, navigations that would load a route

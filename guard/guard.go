@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -240,6 +241,7 @@ type compiled struct {
 	reportOnly bool
 
 	unreachableWarned atomic.Bool // warnUnreachable has spoken
+	droppedWarned     atomic.Bool // warnDropped has spoken
 }
 
 func (g *Guard) compile() *compiled {
@@ -374,7 +376,7 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 		}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		gw := &responseWriter{w: w, pol: &c.framing}
+		gw := &responseWriter{w: w, c: c, pol: &c.framing}
 		gw.hsts = c.hsts != "" && c.isHTTPS(r)
 		gw.report = c.reportOnly
 		// What the middleware around guard has set (a request ID, say)
@@ -383,6 +385,11 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 		outer.save(w.Header())
 		gw.setDefaults(c)
 		defer c.recover(gw, r, &outer)
+		if gw, _ := r.Context().Value(frameKey{}).(*responseWriter); gw != nil {
+			// Inside a route another guard declared: AllowFraming speaks
+			// to this guard, whose routes declare their own.
+			r = r.WithContext(context.WithValue(r.Context(), frameKey{}, (*responseWriter)(nil)))
+		}
 		if err := c.check(r); err != nil && c.reject(gw, r, err) {
 			gw.apply()
 			return
@@ -409,12 +416,29 @@ func (c *compiled) warnUnreachable(r *http.Request) {
 	if c.routes == nil {
 		why = "Guard.Routes is nil and the handler Guard.Handler wraps is not a *http.ServeMux: set Guard.Routes to the mux"
 	}
-	logger := c.logger
-	if logger == nil {
-		logger = slog.Default()
-	}
-	logger.WarnContext(r.Context(), "framed navigations to a route other origins may frame are refused",
+	c.log().WarnContext(r.Context(), "framed navigations to a route other origins may frame are refused",
 		slog.String("path", r.URL.Path), slog.String("why", why))
+}
+
+// log is the Logger guard speaks through: Guard.Logger, or slog's default.
+func (c *compiled) log() *slog.Logger {
+	if c.logger == nil {
+		return slog.Default()
+	}
+	return c.logger
+}
+
+// warnDropped says, once, that guard left out a directive of the
+// application's policy in header, when dropped: one holding a control
+// character, which would have made the header line, guard's frame-ancestors
+// in it, invalid (see withoutFrameAncestors).
+func (c *compiled) warnDropped(dropped bool, header string) {
+	if !dropped || c.droppedWarned.Swap(true) {
+		return
+	}
+	c.log().Warn("a directive of the application's policy holds a control character and was left out",
+		slog.String("header", header),
+		slog.String("why", "no header value may carry one, and an invalid line would take guard's frame-ancestors with it"))
 }
 
 // Check applies the framed-navigation and cross-origin checks of
@@ -648,11 +672,7 @@ func (c *compiled) recover(gw *responseWriter, r *http.Request, outer *outerHead
 	if v == http.ErrAbortHandler {
 		panic(v)
 	}
-	logger := c.logger
-	if logger == nil {
-		logger = slog.Default()
-	}
-	logger.ErrorContext(r.Context(), "panic serving request",
+	c.log().ErrorContext(r.Context(), "panic serving request",
 		slog.Any("panic", v),
 		slog.Group("request",
 			slog.String("method", r.Method),

@@ -203,6 +203,13 @@ func TestHandler_NestedGuards(t *testing.T) {
 		}))
 	}
 	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "page") })
+	// undeclared calls AllowFraming on a route the inner guard does not
+	// declare: the outer guard's declaration is not the inner route's.
+	undeclared := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := guard.AllowFraming(r, originA); !errors.Is(err, guard.ErrNotEmbeddable) {
+			t.Errorf("AllowFraming on a route the inner guard does not declare: %v; want %v", err, guard.ErrNotEmbeddable)
+		}
+	})
 	for _, tc := range []struct {
 		name          string
 		outer, inner  *guard.Guard
@@ -224,6 +231,10 @@ func TestHandler_NestedGuards(t *testing.T) {
 			app: choose(guard.ErrNotEmbeddable, originA), wantCSP: "frame-ancestors 'none'", wantXFO: "DENY"},
 		{name: "inner choice inside embeddable mount", outer: &guard.Guard{}, inner: &guard.Guard{},
 			outerRoute: guard.Embeddable, app: choose(nil, originA), wantCSP: "frame-ancestors " + originA},
+		{name: "undeclared inner route inside embeddable mount", outer: &guard.Guard{}, inner: &guard.Guard{},
+			outerRoute: guard.Embeddable, app: undeclared, wantCSP: "frame-ancestors 'none'", wantXFO: "DENY"},
+		{name: "undeclared inner route inside allowlist mount", outer: &guard.Guard{}, inner: &guard.Guard{},
+			outerRoute: ab.Handler, app: undeclared, wantCSP: "frame-ancestors 'none'", wantXFO: "DENY"},
 		{name: "inner choice inside allowlist mount", outer: &guard.Guard{}, inner: &guard.Guard{},
 			outerRoute: ab.Handler, app: choose(nil, originA, originB), wantCSP: "frame-ancestors " + originA + " " + originB},
 		{name: "inner choice beyond allowlist mount", outer: &guard.Guard{}, inner: &guard.Guard{},

@@ -2,6 +2,7 @@ package guard
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -24,6 +25,7 @@ const (
 // backing array and the shared values computed at setup are never aliased.
 type responseWriter struct {
 	w   http.ResponseWriter
+	c   *compiled
 	pol *Policy // policy for this response
 
 	// Route limits set by Embeddable and Policy.Handler (see declare).
@@ -34,7 +36,11 @@ type responseWriter struct {
 
 	hsts   bool // whether this request may receive HSTS
 	report bool // ReportOnly: the framing policy is reported, not enforced
-	done   bool // headers applied
+	// done: the header has gone to the writer below (or the connection was
+	// hijacked), so the policy is final. apply writes guard's headers into
+	// the map before that and again, to the same effect, whenever it is
+	// called while the header may still change.
+	done bool
 
 	vals [6]string
 }
@@ -49,34 +55,73 @@ func (w *responseWriter) WriteHeader(code int) {
 		w.w.WriteHeader(code)
 		return
 	}
+	if w.done {
+		w.w.WriteHeader(code) // superfluous: the writer below says so
+		return
+	}
 	w.apply()
+	// A WriteHeader that panics (an invalid code) has sent nothing: the
+	// 500 that guard's recover writes then still can be.
 	w.w.WriteHeader(code)
+	w.done = true
 }
 
 func (w *responseWriter) Write(b []byte) (int, error) {
+	if w.done {
+		return w.w.Write(b)
+	}
 	w.apply()
-	return w.w.Write(b)
+	n, err := w.w.Write(b)
+	w.done = true
+	return n, err
 }
 
 // ReadFrom keeps the underlying writer's fast path (sendfile for
-// http.FileServer) available through the wrapper.
+// http.FileServer) available through the wrapper. The header goes out with
+// the first byte, as with Write: an empty source writes nothing, and the
+// handler may still change the header and its policy.
 func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
-	w.apply()
-	if rf, ok := w.w.(io.ReaderFrom); ok {
-		return rf.ReadFrom(src)
+	var n int64
+	if !w.done {
+		var first [1]byte
+		if _, err := io.ReadFull(src, first[:]); err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return 0, err
+		}
+		if _, err := w.Write(first[:]); err != nil {
+			return 0, err
+		}
+		n = 1
 	}
-	return io.Copy(w.w, src)
+	var m int64
+	var err error
+	if rf, ok := w.w.(io.ReaderFrom); ok {
+		m, err = rf.ReadFrom(src)
+	} else {
+		m, err = io.Copy(w.w, src)
+	}
+	return n + m, err
 }
 
 // Flush writes the headers and flushes; it does nothing if the underlying
-// writer cannot flush.
+// writer cannot flush, and the header may then still change.
 func (w *responseWriter) Flush() { _ = w.FlushError() }
 
 // FlushError writes the headers and flushes, reporting whether the
 // underlying writer could; [http.ResponseController] prefers it to Flush.
+// When it could not ([http.ErrNotSupported]), nothing was sent.
 func (w *responseWriter) FlushError() error {
+	if w.done {
+		return http.NewResponseController(w.w).Flush()
+	}
 	w.apply()
-	return http.NewResponseController(w.w).Flush()
+	err := http.NewResponseController(w.w).Flush()
+	if !errors.Is(err, http.ErrNotSupported) {
+		w.done = true
+	}
+	return err
 }
 
 // Hijack hands over the connection when the underlying writer allows it;
@@ -96,7 +141,6 @@ func (w *responseWriter) apply() {
 	if w.done {
 		return
 	}
-	w.done = true
 	// Inside another guard working in the same mode, the outer one writes
 	// the policy both allow.
 	if outer := findWriter(w.w); outer != nil && outer.report == w.report {
@@ -112,26 +156,32 @@ func (w *responseWriter) apply() {
 		// Report, do not enforce: guard's frame-ancestors joins the
 		// report-only policy, and the enforced headers stay exactly as the
 		// application wrote them, so adopting guard changes no verdict.
+		var dropped bool
 		if ro := h[hCSPReport]; len(ro) > 0 {
-			w.vals[0] = mergeCSP(ro, fa)
+			w.vals[0], dropped = mergeCSP(ro, fa)
 		} else {
 			w.vals[0] = fa
 		}
 		h[hCSPReport] = w.vals[0:1:1]
+		w.c.warnDropped(dropped, hCSPReport)
 		return
 	}
+	var dropped bool
 	if app := h[hCSP]; len(app) > 0 {
-		w.vals[0] = mergeCSP(app, fa)
+		w.vals[0], dropped = mergeCSP(app, fa)
 	} else {
 		w.vals[0] = fa
 	}
 	h[hCSP] = w.vals[0:1:1]
+	w.c.warnDropped(dropped, hCSP)
 	if ro := h[hCSPReport]; len(ro) > 0 {
-		if v := stripFrameAncestors(ro); v != "" {
+		v, dropped := stripFrameAncestors(ro)
+		if v != "" {
 			h[hCSPReport] = []string{v}
 		} else {
 			delete(h, hCSPReport)
 		}
+		w.c.warnDropped(dropped, hCSPReport)
 	}
 	if x := w.pol.xfo(); x != "" {
 		w.vals[1] = x
