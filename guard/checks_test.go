@@ -11,8 +11,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
+	"net/http/httputil"
 	"net/netip"
+	"net/textproto"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -881,20 +886,61 @@ func TestHandler_Informational(t *testing.T) {
 func intsToStrings(a []int) []string {
 	s := make([]string, len(a))
 	for i, v := range a {
-		s[i] = http.StatusText(v)[:0] + itoa(v)
+		s[i] = strconv.Itoa(v)
 	}
 	return s
 }
 
-func itoa(v int) string {
-	var b [8]byte
-	i := len(b)
-	for v > 0 {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
+// TestHandler_InformationalProxy: behind httputil.ReverseProxy, which
+// clears the header map after it relays a backend's 103 Early Hints, the
+// final response still carries every header of guard's, and the backend's
+// own value of one is kept.
+func TestHandler_InformationalProxy(t *testing.T) {
+	t.Parallel()
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</app.css>; rel=preload; as=style")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.Header().Del("Link")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		w.Write([]byte("page"))
+	}))
+	defer backend.Close()
+	target, err := url.Parse(backend.URL)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return string(b[i:])
+	var g guard.Guard
+	front := httptest.NewTLSServer(g.Handler(httputil.NewSingleHostReverseProxy(target)))
+	defer front.Close()
+	var hints []int
+	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, _ textproto.MIMEHeader) error {
+		hints = append(hints, code)
+		return nil
+	}}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(t.Context(), trace), "GET", front.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := front.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if !slices.Equal(hints, []int{http.StatusEarlyHints}) || resp.StatusCode != 200 {
+		t.Fatalf("got %v then %d, want [103] then 200", hints, resp.StatusCode)
+	}
+	for name, want := range map[string]string{
+		"Content-Security-Policy":    "frame-ancestors 'none'",
+		"X-Frame-Options":            "DENY",
+		"X-Content-Type-Options":     "nosniff",
+		"Referrer-Policy":            "no-referrer",
+		"Cross-Origin-Opener-Policy": "same-origin",
+		"Strict-Transport-Security":  "max-age=63072000",
+	} {
+		if got := resp.Header.Values(name); !slices.Equal(got, []string{want}) {
+			t.Errorf("%s = %q, want [%q]", name, got, want)
+		}
+	}
 }
 
 func TestHandler_ResponseController(t *testing.T) {

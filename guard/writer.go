@@ -41,6 +41,8 @@ type responseWriter struct {
 	// the map before that and again, to the same effect, whenever it is
 	// called while the header may still change.
 	done bool
+	// hinted: an informational response has gone out (see fillDefaults).
+	hinted bool
 
 	vals [6]string
 }
@@ -53,6 +55,7 @@ func (w *responseWriter) WriteHeader(code int) {
 	// its policy; 101 Switching Protocols is final.
 	if code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols {
 		w.w.WriteHeader(code)
+		w.hinted = true
 		return
 	}
 	if w.done {
@@ -150,6 +153,9 @@ func (w *responseWriter) apply() {
 	h := w.w.Header()
 	if h == nil {
 		return
+	}
+	if w.hinted {
+		w.fillDefaults(h)
 	}
 	fa := w.pol.directive()
 	if w.report {
@@ -260,5 +266,28 @@ func (w *responseWriter) setDefaults(c *compiled) {
 	if w.hsts {
 		w.vals[5] = c.hsts
 		h[hHSTS] = w.vals[5:6:6]
+	}
+}
+
+// fillDefaults writes again those of setDefaults' headers that are missing
+// from h after an informational response: [httputil.ReverseProxy] clears
+// the header map once it has relayed a backend's 103 Early Hints, guard's
+// headers with it, before it copies in the final response's. (A handler
+// that means to send none of one after a 1xx must set it to another value
+// rather than delete it.)
+func (w *responseWriter) fillDefaults(h http.Header) {
+	for _, d := range [...]struct {
+		key string
+		i   int
+		on  bool
+	}{
+		{hNosniff, 2, w.c.nosniff},
+		{hReferrer, 3, w.c.referrer != ""},
+		{hCOOP, 4, w.c.coop != ""},
+		{hHSTS, 5, w.hsts},
+	} {
+		if _, ok := h[d.key]; d.on && !ok {
+			h[d.key] = w.vals[d.i : d.i+1 : d.i+1]
+		}
 	}
 }
