@@ -83,7 +83,9 @@ func (l *serverLog) wait(path string) (seen, bool) {
 // server side what the refusal depends on: Chromium really sends
 // Sec-Fetch-Dest: iframe with Sec-Fetch-Site: cross-site, the route that is
 // not embeddable answers 403 without its handler running, and the
-// embeddable route that allows the attacker's origin runs.
+// embeddable route that allows the attacker's origin runs, also when framed
+// at a path ServeMux redirects to it (/widget to /widget/): Chromium follows
+// the redirect in the frame, whatever the redirect's own framing headers.
 func TestHandler_FramedNavigationChromium(t *testing.T) {
 	ctx := chromiumtest.Start(t)
 	var log serverLog
@@ -105,11 +107,19 @@ func TestHandler_FramedNavigationChromium(t *testing.T) {
 		log.ran(r)
 		io.WriteString(w, "<p>embed</p>")
 	})))
+	// The same widget at /widget/, framed as /widget: ServeMux redirects.
+	mux.Handle("GET /widget/", guard.Embeddable(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := guard.AllowFraming(r, attackerOrigin); err != nil {
+			t.Errorf("AllowFraming(%q): %v", attackerOrigin, err)
+		}
+		log.ran(r)
+		io.WriteString(w, "<p>widget</p>")
+	})))
 	var g guard.Guard
 	victim := httptest.NewServer(log.serve(g.Handler(mux)))
 	defer victim.Close()
 	attacker.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, `<!doctype html><iframe src="%[1]s/plain"></iframe><iframe src="%[1]s/embed"></iframe>`, victim.URL)
+		fmt.Fprintf(w, `<!doctype html><iframe src="%[1]s/plain"></iframe><iframe src="%[1]s/embed"></iframe><iframe src="%[1]s/widget"></iframe>`, victim.URL)
 	})
 
 	if _, err := chromedp.Run(ctx, chromedp.Navigate(attackerOrigin+"/")); err != nil {
@@ -131,6 +141,18 @@ func TestHandler_FramedNavigationChromium(t *testing.T) {
 	}
 	if embed.status != http.StatusOK || !embed.ran {
 		t.Errorf("/embed framed by an allowed origin: status %d, handler ran %v; want 200 from the handler", embed.status, embed.ran)
+	}
+	// The redirect to the embeddable route is let through, and Chromium
+	// follows it in the frame, whose request guard checks in turn.
+	if redirect, ok := log.wait("/widget"); !ok || redirect.status != http.StatusTemporaryRedirect {
+		t.Errorf("/widget framed by an allowed origin: answered %v, status %d; want ServeMux's 307 to /widget/", ok, redirect.status)
+	}
+	widget, ok := log.wait("/widget/")
+	if !ok {
+		t.Fatalf("Chromium never followed the redirect to /widget/")
+	}
+	if widget.dest != "iframe" || widget.status != http.StatusOK || !widget.ran {
+		t.Errorf("/widget/ after the redirect: Sec-Fetch-Dest %q, status %d, handler ran %v; want iframe, 200 from the handler", widget.dest, widget.status, widget.ran)
 	}
 }
 

@@ -206,6 +206,14 @@ func TestHandler_FramedNavigation(t *testing.T) {
 		{"embeddable behind middleware, Routes", &guard.Guard{}, "/embed", "iframe", "cross-site", true, true, 200},
 		{"plain behind middleware, Routes", &guard.Guard{}, "/plain", "iframe", "cross-site", true, true, 403},
 		{"report-only", &guard.Guard{ReportOnly: true}, "/plain", "iframe", "cross-site", false, false, 200},
+		// A redirect shows nothing in a frame, and its target is checked
+		// in turn: ServeMux's own, to a route's canonical path, and one
+		// the application registers.
+		{"mux redirect to an embeddable route", &guard.Guard{}, "/widget", "iframe", "cross-site", false, false, 307},
+		{"mux redirect to a cleaned path", &guard.Guard{}, "/x/../widget/", "iframe", "cross-site", false, false, 307},
+		{"mux redirect to a plain route", &guard.Guard{}, "/dir", "iframe", "cross-site", false, false, 307},
+		{"the plain route it redirects to", &guard.Guard{}, "/dir/", "iframe", "cross-site", false, false, 403},
+		{"application's redirect", &guard.Guard{}, "/old", "iframe", "cross-site", false, false, 302},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -218,6 +226,9 @@ func TestHandler_FramedNavigation(t *testing.T) {
 			mux.Handle("GET /allow", policyA.Handler(ok))
 			mux.Handle("GET /self", guard.SameOrigin().Handler(ok))
 			mux.Handle("GET /none", guard.Policy{}.Handler(ok))
+			mux.Handle("GET /widget/", guard.Embeddable(ok))
+			mux.Handle("GET /dir/", ok)
+			mux.Handle("GET /old", http.RedirectHandler("/plain", http.StatusFound))
 			var reason error
 			g := tc.guard
 			g.DenyHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"net/netip"
+	"reflect"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -36,7 +37,10 @@ type Guard struct {
 	// origins frame it. The response headers stop the rendering (a fenced
 	// frame renders only a page that opts in with Supports-Loading-Mode,
 	// which guard never sends); the refusal also stops the work and any side
-	// effect.
+	// effect. A route whose handler is [http.RedirectHandler], as ServeMux's
+	// own redirects to a canonical path (/widget to /widget/) are, is let
+	// through: a redirect shows nothing in a frame, and the request for its
+	// target is checked in turn.
 	AllowFramedNavigation bool
 
 	// Routes finds the handler that will serve a request, so that a framed
@@ -523,12 +527,22 @@ func (c *compiled) checkFramed(r *http.Request) error {
 func (c *compiled) routeFramable(r *http.Request) bool {
 	if c.routes != nil {
 		h, _ := c.routes.Handler(r)
+		if reflect.TypeOf(h) == redirectType {
+			// http.RedirectHandler, which is also how ServeMux sends
+			// /widget to /widget/ and /a/../b to /b: it does no work, a
+			// redirect shows nothing in a frame, and the browser's request
+			// for its target comes through this check in turn.
+			return true
+		}
 		if allowed, declared := framableByOthers(h); declared {
 			return allowed
 		}
 	}
 	return len(c.framing.origins) > 0
 }
+
+// redirectType is the type of the handlers http.RedirectHandler returns.
+var redirectType = reflect.TypeOf(http.RedirectHandler("/", http.StatusFound))
 
 // framableByOthers reports whether the route declarations at the top of h,
 // nested ones included, may let another origin frame it: every one of them
