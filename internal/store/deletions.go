@@ -97,12 +97,31 @@ const markAttempts = 4
 // that checks the profile still carries it, so that a deletion started by
 // an older version, which wrote no record, gets one too. ErrNotFound if
 // there is no profile.
+//
+// In a request bound to its session (WithSessionMemo), each of these
+// transactions also checks that the session has not ended: ErrSessionEnded
+// otherwise, with nothing marked. So a deletion request that was in flight
+// while the account's deletion ended its sessions, finished, and the name
+// was signed up again does not mark the new account.
 func (s *Store) markDeleting(ctx context.Context, username string) (string, error) {
 	if checkUsername(username) != nil {
 		return "", fmt.Errorf("mark %q: %w", username, ErrNotFound)
 	}
 	names := map[string]string{"#pk": attrPK, "#deleting": attrDeleting}
-	var err error
+	// send writes items in one transaction with the session check after
+	// them, if any, and reports whether that check failed.
+	session, bound := s.sessionCheck(ctx)
+	send := func(items ...types.TransactWriteItem) (ended bool, err error) {
+		if bound {
+			items = append(items, session)
+		}
+		err = s.transactWrite(ctx, items)
+		return bound && conditionFailedAt(err, len(items)-1), err
+	}
+	var (
+		ended bool
+		err   error
+	)
 	for attempt := range markAttempts {
 		if attempt > 0 {
 			select {
@@ -119,8 +138,8 @@ func (s *Store) markDeleting(ctx context.Context, username string) (string, erro
 		if put, err = s.deletionPut(username, mark); err != nil {
 			return "", fmt.Errorf("mark %q: %w", username, err)
 		}
-		err = s.transactWrite(ctx, []types.TransactWriteItem{
-			{Update: &types.Update{
+		ended, err = send(
+			types.TransactWriteItem{Update: &types.Update{
 				TableName:                 aws.String(s.tables.Data),
 				Key:                       key(userPK(username), profileSK),
 				UpdateExpression:          aws.String("SET #deleting = :mark"),
@@ -129,12 +148,14 @@ func (s *Store) markDeleting(ctx context.Context, username string) (string, erro
 				ExpressionAttributeValues: map[string]types.AttributeValue{":mark": &types.AttributeValueMemberS{Value: mark}},
 			}},
 			put,
-		})
+		)
 		switch {
 		case err == nil:
 			return mark, nil
 		case unknownOperation(err):
 			return "", fmt.Errorf("mark %q: %w: %w", username, ErrNoTransactions, err)
+		case ended:
+			return "", fmt.Errorf("mark %q: %w", username, sessionEnded(err))
 		case !conditionFailedAt(err, 0):
 			return "", fmt.Errorf("mark %q: %w", username, translate(err))
 		}
@@ -149,8 +170,8 @@ func (s *Store) markDeleting(ctx context.Context, username string) (string, erro
 		if put, err = s.deletionPut(username, mark); err != nil {
 			return "", fmt.Errorf("mark %q: %w", username, err)
 		}
-		err = s.transactWrite(ctx, []types.TransactWriteItem{
-			{ConditionCheck: &types.ConditionCheck{
+		ended, err = send(
+			types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
 				TableName:                 aws.String(s.tables.Data),
 				Key:                       key(userPK(username), profileSK),
 				ConditionExpression:       aws.String("#deleting = :mark"),
@@ -158,10 +179,12 @@ func (s *Store) markDeleting(ctx context.Context, username string) (string, erro
 				ExpressionAttributeValues: map[string]types.AttributeValue{":mark": &types.AttributeValueMemberS{Value: mark}},
 			}},
 			put,
-		})
+		)
 		switch {
 		case err == nil:
 			return mark, nil
+		case ended:
+			return "", fmt.Errorf("mark %q: %w", username, sessionEnded(err))
 		case conditionFailedAt(err, 0):
 			continue // that deletion ended meanwhile
 		}

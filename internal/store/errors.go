@@ -38,7 +38,7 @@ func (e *SchemaError) Error() string {
 // dbError is an SDK error translated to one of the package's sentinels. It
 // keeps the SDK error, so its message still says what failed and where.
 type dbError struct {
-	kind error // ErrConflict, ErrNotFound, ErrExists, ErrUnavailable or ErrAccountGone
+	kind error // ErrConflict, ErrNotFound, ErrExists, ErrUnavailable, ErrAccountGone or ErrSessionEnded
 	err  error
 }
 

@@ -18,7 +18,9 @@ const DefaultCommitGrace = time.Minute
 
 // sessionMemo is what one request's FindCtx read of its session record: the
 // token hash, the data and the stored expiry. CommitCtx compares its commit
-// with it to skip a write that would only move the expiry a little later.
+// with it to skip a write that would only move the expiry a little later,
+// and every transaction of the request checks that the session with that
+// hash has not ended (see Store.sessionCheck).
 type sessionMemo struct {
 	mu     sync.Mutex
 	hash   string // "" when nothing is remembered
@@ -29,12 +31,27 @@ type sessionMemo struct {
 type sessionMemoKey struct{}
 
 // WithSessionMemo returns a copy of ctx that remembers, for the rest of one
-// request, the session record that [Sessions.FindCtx] reads, so that
-// [Sessions.CommitCtx] can skip rewriting it unchanged (see
-// [Sessions.CommitGrace]). Call it once per request, outside the session
-// middleware (scs LoadAndSave); without it every commit writes. The memo
-// belongs to that one request: never share the returned context between
-// requests.
+// request, the session record that [Sessions.FindCtx] reads. It does two
+// things with it:
+//
+//   - it binds the request's writes to that session: every transaction a
+//     [Store] method makes with the context (a change and its audit record,
+//     the mark of an account deletion) also checks that the session has not
+//     ended, and fails with [ErrSessionEnded], writing nothing, if it has. So
+//     a request still in flight when its session is logged out, signed out
+//     from another session or ended by a password change or the account's
+//     deletion changes nothing, and cannot write into a new account that took
+//     the name of a deleted one;
+//   - [Sessions.CommitCtx] can skip rewriting the session unchanged (see
+//     [Sessions.CommitGrace]).
+//
+// Call it once per request, outside the session middleware (scs
+// LoadAndSave). Without it, writes are bound to no session and every commit
+// writes. A session this request ends itself with [Sessions.DeleteCtx] (a
+// logout, scs RenewToken at login) is forgotten, so the writes that follow
+// are bound to none; one it ends otherwise ([Sessions.EndAll]) is not, so
+// that they fail. The memo belongs to that one request: never share the
+// returned context between requests.
 func WithSessionMemo(ctx context.Context) context.Context {
 	return context.WithValue(ctx, sessionMemoKey{}, &sessionMemo{})
 }
@@ -63,6 +80,17 @@ func (m *sessionMemo) forget() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.hash, m.data, m.expiry = "", nil, time.Time{}
+}
+
+// sessionHash returns the token hash of the session record remembered, or
+// "" when there is none (or no memo: m is nil).
+func (m *sessionMemo) sessionHash() string {
+	if m == nil {
+		return ""
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.hash
 }
 
 // unchanged reports whether committing data with expiry for hash at now

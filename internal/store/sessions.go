@@ -33,7 +33,9 @@ import (
 // session read and no write. The stored expiry therefore trails the last
 // request by at most CommitGrace (and at most a tenth of the idle timeout),
 // so a session may end that much before its idle timeout, never after it.
-// Use [SessionCodec] so that unchanged data encodes to the same bytes.
+// Use [SessionCodec] so that unchanged data encodes to the same bytes. The
+// same memo binds the request's [Store] transactions to its session (see
+// [WithSessionMemo]).
 //
 // Sessions does not run a cleanup goroutine: TTL removes old records.
 type Sessions struct {
@@ -181,7 +183,9 @@ func (s *Sessions) grace() time.Duration {
 	return s.CommitGrace
 }
 
-// DeleteCtx ends the session token. Ending a missing session is not an error.
+// DeleteCtx ends the session token and forgets what ctx's memo remembers
+// (see [WithSessionMemo]), so that the request's later writes are bound to
+// no session. Ending a missing session is not an error.
 func (s *Sessions) DeleteCtx(ctx context.Context, token string) error {
 	memoFrom(ctx).forget()
 	if err := s.end(ctx, hashToken(token), time.Time{}); err != nil {

@@ -164,8 +164,9 @@ func shareWidely(t *testing.T, s *store.Store, n int) store.Item {
 // in its transaction (47 shares do): the transaction holds as many
 // operations as fit in DynamoDB's limit of 100 (the embedded server does not
 // enforce it, so the test counts): the item, its ref, the item count, 47
-// shares of two records each, the account check and the audit record, 99;
-// the rest are deleted in batches, and no grantee keeps an entry.
+// shares of two records each, the account check, the check of the
+// request's session and the audit record, 100; the rest are deleted in
+// batches, and no grantee keeps an entry.
 func TestDeleteItem_ManyShares(t *testing.T) {
 	t.Parallel()
 	env := newUsersEnv(t, "alice")
@@ -179,11 +180,11 @@ func TestDeleteItem_ManyShares(t *testing.T) {
 	}
 	var sizes []int
 	counting := env.TransactionSizes(&sizes).Store
-	if err := counting.DeleteItem(ctx, "alice", it.ID, cur.Version, store.Actor{}); err != nil {
+	if err := counting.DeleteItem(sessionRequest(t, env), "alice", it.ID, cur.Version, store.Actor{}); err != nil {
 		t.Fatalf("DeleteItem: %v", err)
 	}
-	if len(sizes) != 1 || sizes[0] != 99 {
-		t.Errorf("DeleteItem's transactions hold %v operations, want one of 99", sizes)
+	if len(sizes) != 1 || sizes[0] != 100 {
+		t.Errorf("DeleteItem's transactions hold %v operations, want one of 100", sizes)
 	}
 	if sh, err := s.ListShares(ctx, "alice", it.ID); err != nil || len(sh) != 0 {
 		t.Errorf("shares left: %d, %v", len(sh), err)

@@ -50,6 +50,14 @@ var (
 	// deleted, or its deletion has started ([Store.DeleteAccount]): nothing
 	// may be written into it any more. It wraps ErrNotFound.
 	ErrAccountGone = fmt.Errorf("account deleted: %w", ErrNotFound)
+	// ErrSessionEnded means the session of the request a change was made
+	// for (see [WithSessionMemo]) has ended since the request read it: it
+	// was logged out, signed out from another session, or ended by a
+	// password change or the account's deletion. Nothing was written. It
+	// wraps no other sentinel: what the change names may well exist (the
+	// account of the same name signed up again, say); the application
+	// answers as it answers a form that outlived its session.
+	ErrSessionEnded = errors.New("session ended")
 )
 
 // Tables names the DynamoDB tables clickguard uses.

@@ -22,9 +22,10 @@ import (
 const maxTransactItems = 100
 
 // MaxTransactOps is the most operations a mutation may pass to transact:
-// DynamoDB's limit less two, for the audit record and the check that the
-// owner's account is live.
-const MaxTransactOps = maxTransactItems - 2
+// DynamoDB's limit less three, for the audit record, the check that the
+// owner's account is live and the check that the request's session has not
+// ended (see WithSessionMemo).
+const MaxTransactOps = maxTransactItems - 3
 
 // auditRecord is an audit event: pk USER#<username>, sk AUDIT#<time>#<hex>.
 type auditRecord struct {
@@ -147,18 +148,48 @@ func (s *Store) accountCheck(username string) types.TransactWriteItem {
 	}}
 }
 
+// sessionCheck returns the condition check that the session whose record
+// this request read (ctx's memo, see WithSessionMemo) has not ended, and
+// true; or false when ctx remembers no session (no memo, no session found,
+// or one this request ended or renewed itself). A record not yet written
+// passes: only a tombstone (attrEnded, see Sessions.end) fails it.
+func (s *Store) sessionCheck(ctx context.Context) (types.TransactWriteItem, bool) {
+	h := memoFrom(ctx).sessionHash()
+	if h == "" {
+		return types.TransactWriteItem{}, false
+	}
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName:                aws.String(s.tables.Sessions),
+		Key:                      key(sessionPK(h), sessionSK),
+		ConditionExpression:      aws.String("attribute_not_exists(#ended)"),
+		ExpressionAttributeNames: map[string]string{"#ended": attrEnded},
+	}}, true
+}
+
+// sessionEnded returns ErrSessionEnded for err, a transaction whose
+// session check failed. The SDK error is kept as text only: whatever else
+// failed beside the check is no answer for a request whose session has
+// ended, and callers that ask which condition failed (conditionFailedAt)
+// must not find one.
+func sessionEnded(err error) error {
+	return &dbError{kind: ErrSessionEnded, err: errors.New(err.Error())}
+}
+
 // transact writes ops and the audit record of ev (in owner's partition) in
 // one TransactWriteItems call: all of them or none. Unless an op writes
 // owner's profile itself (a transaction may not name one record twice, so
 // that op must carry the condition), the transaction also checks that
 // owner's account is live (accountCheck); when that check fails, transact
-// returns ErrAccountGone. The check and the audit Put come after ops, so
-// indexes into ops keep their meaning for failedConditions and
-// conditionFailedAt. Any other failed condition is ErrConflict; callers
-// that need ErrNotFound or ErrExists test which op failed with
-// conditionFailedAt. With no ops, transact writes the audit record alone.
-// A transaction cancelled only because another one held the same records
-// is tried again, twice, before it is ErrUnavailable.
+// returns ErrAccountGone. In a request whose context remembers its session
+// (WithSessionMemo), it also checks that the session has not ended
+// (sessionCheck); when that check fails and the account's has not,
+// transact returns ErrSessionEnded, whatever else failed. The checks and
+// the audit Put come after ops, so indexes into ops keep their meaning for
+// failedConditions and conditionFailedAt. Any other failed condition is
+// ErrConflict; callers that need ErrNotFound or ErrExists test which op
+// failed with conditionFailedAt. With no ops, transact writes the audit
+// record alone. A transaction cancelled only because another one held the
+// same records is tried again, twice, before it is ErrUnavailable.
 func (s *Store) transact(ctx context.Context, owner string, ev Event, ops ...types.TransactWriteItem) error {
 	if len(ops) > MaxTransactOps {
 		return fmt.Errorf("transact: %d operations, want at most %d", len(ops), MaxTransactOps)
@@ -168,10 +199,15 @@ func (s *Store) transact(ctx context.Context, owner string, ev Event, ops ...typ
 		return fmt.Errorf("transact: %w", err)
 	}
 	check := !s.touches(ops, userPK(owner), profileSK)
-	items := make([]types.TransactWriteItem, 0, len(ops)+2)
+	items := make([]types.TransactWriteItem, 0, len(ops)+3)
 	items = append(items, ops...)
 	if check {
 		items = append(items, s.accountCheck(owner))
+	}
+	sessionAt := -1 // the index of the session check, if any
+	if session, ok := s.sessionCheck(ctx); ok {
+		sessionAt = len(items)
+		items = append(items, session)
 	}
 	items = append(items, audit)
 	err = s.transactWrite(ctx, items)
@@ -179,8 +215,13 @@ func (s *Store) transact(ctx context.Context, owner string, ev Event, ops ...typ
 		// dynalite: say so plainly rather than fail with an opaque 400.
 		return fmt.Errorf("%w: %w", ErrNoTransactions, err)
 	}
+	// An account being deleted says more than the session its deletion
+	// ended: the owner hears that the account is gone.
 	if check && conditionFailedAt(err, len(ops)) {
 		return &dbError{kind: ErrAccountGone, err: err}
+	}
+	if sessionAt >= 0 && conditionFailedAt(err, sessionAt) {
+		return sessionEnded(err)
 	}
 	return translate(err)
 }

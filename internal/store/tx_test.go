@@ -1,11 +1,13 @@
 package store_test
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -122,14 +124,16 @@ func TestCheckTransactions(t *testing.T) {
 	})
 }
 
-// TestTransact_Limit: a mutation of MaxTransactOps operations goes out as
-// one transaction of exactly DynamoDB's 100 operations, its audit record
-// and the check of the owner's account included (the embedded server does
-// not enforce the limit, so the test counts); one more is refused before
-// anything is sent.
+// TestTransact_Limit: a mutation of MaxTransactOps operations, in a request
+// bound to its session, goes out as one transaction of exactly DynamoDB's
+// 100 operations, its audit record, the check of the owner's account and
+// the check of the session included (the embedded server does not enforce
+// the limit, so the test counts); one more is refused before anything is
+// sent.
 func TestTransact_Limit(t *testing.T) {
 	t.Parallel()
 	env := newUsersEnv(t, "erin")
+	ctx := sessionRequest(t, env)
 	var sizes []int
 	counting := env.TransactionSizes(&sizes).Store
 	ops := make([]types.TransactWriteItem, store.MaxTransactOps+1)
@@ -137,10 +141,10 @@ func TestTransact_Limit(t *testing.T) {
 		ops[i] = putOp(env.Tables.Data, "X#"+strconv.Itoa(i), "X")
 	}
 	ev := store.Event{Action: "test.many"}
-	if err := counting.Transact(t.Context(), "erin", ev, ops[:store.MaxTransactOps]...); err != nil {
+	if err := counting.Transact(ctx, "erin", ev, ops[:store.MaxTransactOps]...); err != nil {
 		t.Fatalf("Transact of MaxTransactOps operations: %v", err)
 	}
-	if err := counting.Transact(t.Context(), "erin", ev, ops...); err == nil {
+	if err := counting.Transact(ctx, "erin", ev, ops...); err == nil {
 		t.Errorf("Transact of MaxTransactOps+1 operations succeeded")
 	}
 	if len(sizes) != 1 || sizes[0] != 100 {
@@ -202,6 +206,199 @@ func TestTransact_InFlightConflict(t *testing.T) {
 			if _, err := env.Store.GetItem(t.Context(), "erin", it.ID); err != nil {
 				t.Errorf("%s: the item is not there: %v", tc.name, err)
 			}
+		}
+	}
+}
+
+// sessionRequest returns the context of a request of a new live session
+// on env, as the app's middleware makes it: the session read into the
+// context's memo (store.WithSessionMemo), so that the request's
+// transactions check that the session has not ended.
+func sessionRequest(t *testing.T, env storetest.Env) context.Context {
+	t.Helper()
+	ss := store.NewSessions(env.Client, env.Tables.Sessions)
+	token := "request-" + strconv.FormatInt(time.Now().UnixNano(), 10)
+	if err := ss.CommitCtx(t.Context(), token, []byte("data"), time.Now().Add(time.Hour)); err != nil {
+		t.Fatalf("CommitCtx: %v", err)
+	}
+	ctx := store.WithSessionMemo(t.Context())
+	if _, found, err := ss.FindCtx(ctx, token); err != nil || !found {
+		t.Fatalf("FindCtx = %v, %v; want the session", found, err)
+	}
+	return ctx
+}
+
+// TestTransact_SessionEnded: the changes of a request bound to its session
+// (WithSessionMemo) are written only while that session lives. Once it has
+// ended, whichever way (logged out, signed out from another session, every
+// session of its user ended at a password change or an account deletion),
+// a change and the mark of an account deletion fail with ErrSessionEnded,
+// which is no ErrNotFound, and write nothing, also after the account was
+// deleted and its name signed up again. Each way of ending leaves the
+// tombstone that the check reads, on every backend; the check itself is a
+// transaction's, so it is tested where there are transactions.
+func TestTransact_SessionEnded(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		t.Parallel()
+		e := b.Env(t)
+		ss := store.NewSessions(e.Client, e.Tables.Sessions)
+		ctx := t.Context()
+		exp := time.Now().Add(time.Hour)
+		// request returns the context of a request of token's session, as
+		// the app's middleware makes it: the session read into its memo.
+		request := func(token string) context.Context {
+			t.Helper()
+			rctx := store.WithSessionMemo(ctx)
+			if _, found, err := ss.FindCtx(rctx, token); err != nil || !found {
+				t.Fatalf("FindCtx(%q) = %v, %v; want the session", token, found, err)
+			}
+			return rctx
+		}
+		open := func(token string) {
+			t.Helper()
+			if err := ss.CommitCtx(ctx, token, []byte("data"), exp); err != nil {
+				t.Fatalf("CommitCtx(%q): %v", token, err)
+			}
+			if err := ss.Track(ctx, "erin", token, exp, store.SessionInfo{}); err != nil {
+				t.Fatalf("Track(%q): %v", token, err)
+			}
+		}
+		ends := []struct {
+			name string
+			end  func(token string) error
+		}{
+			{"logged out", func(token string) error { return ss.DeleteCtx(ctx, token) }},
+			{"signed out from another session", func(token string) error { return ss.End(ctx, "erin", store.SessionID(token)) }},
+			// Last: it ends every tracked session of erin.
+			{"every session of its user ended", func(token string) error { return ss.EndAll(ctx, "erin") }},
+		}
+		ended := make([]context.Context, len(ends))
+		for i, tc := range ends {
+			token := "ended-" + strconv.Itoa(i)
+			open(token)
+			ended[i] = request(token)
+			if err := tc.end(token); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			if _, ok := sessionRecord(t, e, token)["ended"]; !ok {
+				t.Errorf("%s: the session's record has no ended attribute, which the check reads", tc.name)
+			}
+		}
+		if err := ss.CommitCtx(ctx, "live", []byte("data"), exp); err != nil {
+			t.Fatalf("CommitCtx(live): %v", err)
+		}
+		live := request("live")
+		if _, ok := sessionRecord(t, e, "live")["ended"]; ok {
+			t.Fatal("a live session's record has the ended attribute")
+		}
+
+		b.Require(t, storetest.Transactions)
+		s := e.Store
+		if _, err := s.CreateUser(ctx, store.User{Username: "erin", PasswordHash: "h"}, store.Actor{}); err != nil {
+			t.Fatalf("CreateUser: %v", err)
+		}
+		if _, err := s.CreateItem(live, "erin", "mine", "", store.Actor{}); err != nil {
+			t.Fatalf("CreateItem in a live session: %v", err)
+		}
+		// refused checks that do, in each ended session, fails with
+		// ErrSessionEnded and writes nothing.
+		refused := func(what string, do func(rctx context.Context) error) {
+			t.Helper()
+			for i, rctx := range ended {
+				before := len(scanData(t, e))
+				err := do(rctx)
+				if !errors.Is(err, store.ErrSessionEnded) || errors.Is(err, store.ErrNotFound) {
+					t.Errorf("%s, %s: %v, want ErrSessionEnded, not ErrNotFound", what, ends[i].name, err)
+				}
+				if n := len(scanData(t, e)); n != before {
+					t.Errorf("%s, %s: the data table went from %d to %d records", what, ends[i].name, before, n)
+				}
+			}
+		}
+		refused("CreateItem", func(rctx context.Context) error {
+			_, err := s.CreateItem(rctx, "erin", "late", "", store.Actor{})
+			return err
+		})
+		refused("RecordEvent", func(rctx context.Context) error {
+			return s.RecordEvent(rctx, "erin", store.Event{Action: "export"})
+		})
+		refused("DeleteAccount", func(rctx context.Context) error {
+			return s.DeleteAccount(rctx, "erin", store.Actor{})
+		})
+		if _, err := s.GetUser(ctx, "erin"); err != nil {
+			t.Fatalf("GetUser after the refused deletions: %v, want the account untouched", err)
+		}
+
+		// The account is deleted (every session of it ended) and its name
+		// taken again: the ended sessions' requests reach nothing of the
+		// new account, and its first session writes.
+		if err := s.DeleteAccount(ctx, "erin", store.Actor{}); err != nil {
+			t.Fatalf("DeleteAccount: %v", err)
+		}
+		if _, err := s.CreateUser(ctx, store.User{Username: "erin", PasswordHash: "new"}, store.Actor{}); err != nil {
+			t.Fatalf("CreateUser of the freed name: %v", err)
+		}
+		refused("CreateItem in the new account", func(rctx context.Context) error {
+			_, err := s.CreateItem(rctx, "erin", "planted", "", store.Actor{})
+			return err
+		})
+		refused("DeleteAccount of the new account", func(rctx context.Context) error {
+			return s.DeleteAccount(rctx, "erin", store.Actor{})
+		})
+		if u, err := s.GetUser(ctx, "erin"); err != nil || u.PasswordHash != "new" {
+			t.Errorf("the new erin = %+v, %v; want her account, not being deleted", u, err)
+		}
+		if _, err := s.CreateItem(live, "erin", "fresh", "", store.Actor{}); err != nil {
+			t.Errorf("CreateItem in a live session: %v", err)
+		}
+	})
+}
+
+// TestTransact_SessionEndedBeside: when the session check of a request's
+// transaction fails beside another condition, the caller hears
+// ErrSessionEnded, never what the other condition would have meant (here
+// CreateItem's item limit); only an account being deleted says more. The
+// embedded server reports the first failed condition of a transaction
+// alone, so the cancellation DynamoDB sends, which names each failed
+// condition, is made here from what the transaction holds.
+func TestTransact_SessionEndedBeside(t *testing.T) {
+	t.Parallel()
+	env := newUsersEnv(t, "erin")
+	ctx := sessionRequest(t, env)
+	for _, tc := range []struct {
+		name    string
+		account bool // the account check fails too
+		want    error
+		notWant error
+	}{
+		{"the session and the item limit", false, store.ErrSessionEnded, store.ErrLimit},
+		{"the session, the account and the item limit", true, store.ErrAccountGone, store.ErrLimit},
+	} {
+		s := env.InterceptedInput(func(_ string, in any) error {
+			tx, ok := in.(*dynamodb.TransactWriteItemsInput)
+			if !ok {
+				return nil
+			}
+			tce := &types.TransactionCanceledException{Message: aws.String("Transaction cancelled")}
+			for i, it := range tx.TransactItems {
+				code := "None"
+				cc := it.ConditionCheck
+				switch {
+				case i == 2: // CreateItem's count of the owner's items
+					code = "ConditionalCheckFailed"
+				case cc != nil && aws.ToString(cc.TableName) == env.Tables.Sessions:
+					code = "ConditionalCheckFailed"
+				case cc != nil && tc.account:
+					code = "ConditionalCheckFailed"
+				}
+				tce.CancellationReasons = append(tce.CancellationReasons, types.CancellationReason{Code: aws.String(code)})
+			}
+			return tce
+		}).Store
+		_, err := s.CreateItem(ctx, "erin", "late", "", store.Actor{})
+		if !errors.Is(err, tc.want) || errors.Is(err, tc.notWant) {
+			t.Errorf("%s failing: CreateItem = %v, want %v and not %v", tc.name, err, tc.want, tc.notWant)
 		}
 	}
 }
