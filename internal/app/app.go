@@ -7,7 +7,7 @@
 //	the app's Content-Security-Policy, which guard completes with frame-ancestors
 //	guard.Handler: security headers, framed-navigation refusal, panic recovery, cross-origin check
 //	body size limit   (limitBody)
-//	session memo: what the session read found, so an unchanged re-commit is skipped
+//	session memo: binds the request's writes to its session; skips an unchanged re-commit
 //	session load/save (scs with the DynamoDB store; not for /static/, /healthz, /readyz)
 //	the mux's 404 and 405 as the app's error page   (muxErrors; no token needed)
 //	guard.TokenHandler: session-bound token on unsafe methods

@@ -2,6 +2,7 @@ package app
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -48,8 +49,39 @@ type unsavedField struct {
 // expiredLoggedIn is the message above a form sent again to its author.
 const expiredLoggedIn = "The form had expired: it was made for an earlier session (you logged out and in again, perhaps in another tab), so nothing was saved. Check what you entered and send it again."
 
-// sessionEnded begins what a visitor whose session ended is told.
-const sessionEnded = "Your session ended before this form was sent (it ends when you log out, or after a time without activity)"
+// sessionEnded begins what a visitor whose session ended is told: before
+// the form was sent, or while it was on its way (sessionEndedMeanwhile).
+const sessionEnded = "Your session ended before this form went through (it ends when you log out, in this browser or another, or after a time without activity)"
+
+// outlived answers a form that outlived its session with its route's
+// expired handler, which keeps what the form held, or, for a route
+// without one, with expiredForm.
+func (a *App) outlived(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := a.expired.Handler(r); pattern != "" {
+		a.expired.ServeHTTP(w, r)
+		return
+	}
+	a.expiredForm(w, r)
+}
+
+// sessionEndedMeanwhile answers a change the store refused because the
+// request's session ended while the request was on its way
+// (store.ErrSessionEnded): it was logged out or signed out in another tab
+// or browser, or ended by a password change or the account's deletion.
+// Nothing was changed. The request is answered as the next one of that
+// session will be, a logged-out visitor's, and its form as one that
+// outlived its session: what the user typed comes back, to copy, with a
+// way to log in again.
+func (a *App) sessionEndedMeanwhile(w http.ResponseWriter, r *http.Request) {
+	// Clearing the session's values writes nothing now, and scs's commit
+	// of them at the end of the request meets the tombstone and is
+	// dropped (store.Sessions.CommitCtx): the session stays ended.
+	if err := a.sessions.Clear(r.Context()); err != nil {
+		a.serverError(w, r, fmt.Errorf("app: clear an ended session: %w", err))
+		return
+	}
+	a.outlived(w, r)
+}
 
 // expiredForm answers a refused form that holds nothing worth keeping.
 func (a *App) expiredForm(w http.ResponseWriter, r *http.Request) {

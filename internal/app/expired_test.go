@@ -103,7 +103,7 @@ func TestExpiredForm(t *testing.T) {
 		before := dataItems(t, env)
 		r := alice.postRaw("/items", with(itemText, tok))
 		wantCopy(t, r, "/items/new")
-		if !strings.Contains(r.body, "Your session ended before this form was sent") {
+		if !strings.Contains(r.body, "Your session ended before this form went through") {
 			t.Error("the page does not say why nothing was saved")
 		}
 		if n := dataItems(t, env); n != before {
@@ -284,7 +284,7 @@ func TestExpiredForm(t *testing.T) {
 		tok := tokenIn(ivan.get(share + "?with=alice").body)
 		ivan.logout()
 		r := ivan.postRaw(share, url.Values{"csrf_token": {tok}, "action": {"add"}, "grantee": {"alice"}})
-		if r.status != http.StatusForbidden || !strings.Contains(r.body, "Your session ended before this form was sent") {
+		if r.status != http.StatusForbidden || !strings.Contains(r.body, "Your session ended before this form went through") {
 			t.Errorf("logged out: status %d, want 403 saying the session ended:\n%s", r.status, r.body)
 		}
 		ivan.login("ivan", testPassword)

@@ -450,6 +450,8 @@ func (a *App) storeRefusal(w http.ResponseWriter, r *http.Request, err error) bo
 		// The user's own account: its deletion started after this
 		// request's session was loaded. The session has ended too.
 		a.clientErrorMsg(w, r, http.StatusNotFound, "This account has been deleted. Nothing was changed.")
+	case errors.Is(err, store.ErrSessionEnded):
+		a.sessionEndedMeanwhile(w, r)
 	case errors.Is(err, store.ErrSharedItemGone):
 		a.sharedItemGone(w, r)
 	case errors.Is(err, store.ErrNotFound):

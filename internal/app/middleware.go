@@ -345,10 +345,15 @@ func sealOnSessionError(next http.Handler) http.Handler {
 }
 
 // withSessionMemo gives each request a fresh memo of the session record it
-// reads (store.WithSessionMemo), just outside the session layer: scs's
-// idle-timeout re-commit of a session the request did not change then costs
-// no write unless the expiry moves by at least the store's commit grace, so
-// a logged-in page view takes one session read and no session write.
+// reads (store.WithSessionMemo), just outside the session layer. It binds
+// the request's changes to its session: every transaction the store makes
+// for the request checks that the session has not ended meanwhile (logged
+// out or signed out elsewhere, ended by a password change or the account's
+// deletion), and fails with store.ErrSessionEnded, writing nothing, if it
+// has (see sessionEndedMeanwhile). And scs's idle-timeout re-commit of a
+// session the request did not change then costs no write unless the expiry
+// moves by at least the store's commit grace, so a logged-in page view
+// takes one session read and no session write.
 func withSessionMemo(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, r.WithContext(store.WithSessionMemo(r.Context())))

@@ -71,11 +71,7 @@ func (a *App) denied(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, guard.ErrToken):
 		// Mostly a form that outlived its session: keep what was typed.
-		if _, pattern := a.expired.Handler(r); pattern != "" {
-			a.expired.ServeHTTP(w, r)
-			return
-		}
-		a.expiredForm(w, r)
+		a.outlived(w, r)
 		return
 	case errors.Is(err, guard.ErrCrossOrigin):
 		msg = "Changes can only be made from clickguard's own pages. If another site sent you here, open clickguard directly."
