@@ -143,6 +143,8 @@ type App struct {
 	// expired routes the forms the token layer refused to the routes'
 	// expired handlers (see expired.go).
 	expired *http.ServeMux
+	// typed holds, by mux pattern, the routes' Route.typed.
+	typed   map[string]func(*http.Request) ([]unsavedField, string)
 	guard   *guard.Guard // nil when cfg.Unprotected
 	handler http.Handler
 	// readiness is the last check of DynamoDB /readyz made; now is its clock.
@@ -235,6 +237,7 @@ func New(cfg Config, st *store.Store, sessions sessionStore, logger *slog.Logger
 		}
 	}
 	a.sessionless, a.returnable = map[string]bool{}, map[string]bool{}
+	a.typed = map[string]func(*http.Request) ([]unsavedField, string){}
 	a.expired = http.NewServeMux()
 	for _, rt := range Routes() {
 		pattern := rt.Method + " " + rt.Pattern
@@ -246,6 +249,9 @@ func New(cfg Config, st *store.Store, sessions sessionStore, logger *slog.Logger
 		}
 		if rt.expired != nil {
 			a.expired.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { rt.expired(a, w, r) })
+		}
+		if rt.typed != nil {
+			a.typed[pattern] = rt.typed
 		}
 		var h http.Handler = a.route(rt)
 		if rt.Confirms && a.guard != nil {
@@ -297,14 +303,22 @@ func (a *App) buildHandler() http.Handler {
 //
 // A form is answered with a redirect once it has done what it asked, so a
 // save that fails then says that it was done: "try again" would do it
-// twice (a second item, say).
+// twice (a second item, say). A form whose session could not be read, so
+// that its handler never ran, gives back what the user typed in it, if
+// anything (typedBack).
 func (a *App) sessionError(w http.ResponseWriter, r *http.Request, err error) {
 	ri := info(r)
-	msg := ""
-	if ri != nil && ri.answer != nil && r.Method == http.MethodPost && ri.answer.status >= 300 && ri.answer.status < 400 {
-		msg = "What you sent was done, but the database stopped answering before your session was saved, so you may have been logged out. Check what you see before sending it again."
+	err = fmt.Errorf("app: session: %w", err)
+	switch {
+	case ri != nil && ri.answer == nil && a.typedBack(w, r, err):
+		// The session could not be loaded (markSession sets ri.answer
+		// inside the session layer), so the handler never ran: what the
+		// form held is shown back.
+	case ri != nil && ri.answer != nil && r.Method == http.MethodPost && ri.answer.status >= 300 && ri.answer.status < 400:
+		a.serverErrorMsg(w, r, err, "What you sent was done, but the database stopped answering before your session was saved, so you may have been logged out. Check what you see before sending it again.")
+	default:
+		a.serverError(w, r, err)
 	}
-	a.serverErrorMsg(w, r, fmt.Errorf("app: session: %w", err), msg)
 	if ri != nil && ri.seal != nil {
 		ri.seal.sealed = true
 	}

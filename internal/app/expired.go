@@ -37,6 +37,9 @@ type unsavedPage struct {
 	Fields  []unsavedField
 	// Login is the address of the login page that goes on to the form.
 	Login string
+	// Reopen says that the user may still be logged in: the link to Login
+	// is named for opening the form again, not for logging in.
+	Reopen bool
 }
 
 // unsavedField is one field of a refused form, shown to be copied.
@@ -92,10 +95,11 @@ func (a *App) expiredForm(w http.ResponseWriter, r *http.Request) {
 	a.renderError(w, r, http.StatusForbidden, msg)
 }
 
-// renderUnsaved shows the fields of a form that was not saved, under msg;
-// form is the page of the form, where they can be entered again.
-func (a *App) renderUnsaved(w http.ResponseWriter, r *http.Request, msg string, fields []unsavedField, form string) {
-	a.render(w, r, http.StatusForbidden, "unsaved", unsavedPage{page: a.basePage(r, "Not saved"), Message: msg, Fields: fields, Login: loginTo(form)})
+// renderUnsaved shows, with status, the fields of a form that was not
+// saved, under msg; form is the page of the form, where they can be
+// entered again.
+func (a *App) renderUnsaved(w http.ResponseWriter, r *http.Request, status int, msg string, fields []unsavedField, form string) {
+	a.render(w, r, status, "unsaved", unsavedPage{page: a.basePage(r, "Not saved"), Message: msg, Fields: fields, Login: loginTo(form)})
 }
 
 // unsavedForVisitor is the message above what a visitor whose session ended
@@ -129,7 +133,7 @@ func (a *App) itemExpired(w http.ResponseWriter, r *http.Request) {
 			if err != nil || verr != nil || v < 1 {
 				// Not this user's item (or the store failed), or not a
 				// form of ours: show the text to copy, as to a visitor.
-				a.renderUnsaved(w, r, "The form had expired: it was made for an earlier session, so nothing was saved, and the item cannot be edited from here. Your text is below.", itemFields(title, body), form)
+				a.renderUnsaved(w, r, http.StatusForbidden, "The form had expired: it was made for an earlier session, so nothing was saved, and the item cannot be edited from here. Your text is below.", itemFields(title, body), form)
 				return
 			}
 			it = cur
@@ -138,7 +142,7 @@ func (a *App) itemExpired(w http.ResponseWriter, r *http.Request) {
 		a.renderItemForm(w, r, http.StatusForbidden, it, title, body, oneError(expiredLoggedIn))
 		return
 	}
-	a.renderUnsaved(w, r, unsavedForVisitor("your text"), itemFields(title, body), form)
+	a.renderUnsaved(w, r, http.StatusForbidden, unsavedForVisitor("your text"), itemFields(title, body), form)
 }
 
 func itemFields(title, body string) []unsavedField {
@@ -161,7 +165,70 @@ func (a *App) originsExpired(w http.ResponseWriter, r *http.Request) {
 		a.renderAccount(w, r, http.StatusForbidden, v, limit(field, 4096), oneError(expiredLoggedIn, "origins"), nil)
 		return
 	}
-	a.renderUnsaved(w, r, unsavedForVisitor("the embed allowlist"), []unsavedField{{Label: "Sites that may embed your public items", Value: limit(field, 4096), Multiline: true}}, "/account")
+	a.renderUnsaved(w, r, http.StatusForbidden, unsavedForVisitor("the embed allowlist"), originsFields(field), "/account")
+}
+
+func originsFields(field string) []unsavedField {
+	return []unsavedField{{Label: "Sites that may embed your public items", Value: limit(field, 4096), Multiline: true}}
+}
+
+// newItemTyped is what the new-item form held (Route.typed).
+func newItemTyped(r *http.Request) ([]unsavedField, string) {
+	return itemTyped(r), "/items/new"
+}
+
+// editItemTyped is what an item's edit form held (Route.typed); the form
+// posts to its own page.
+func editItemTyped(r *http.Request) ([]unsavedField, string) {
+	return itemTyped(r), r.URL.EscapedPath()
+}
+
+func itemTyped(r *http.Request) []unsavedField {
+	title, body := r.PostForm.Get("title"), r.PostForm.Get("body")
+	if title == "" && body == "" {
+		return nil
+	}
+	return itemFields(title, body)
+}
+
+// originsTyped is what the embed allowlist's form held (Route.typed).
+func originsTyped(r *http.Request) ([]unsavedField, string) {
+	field := r.PostForm.Get("origins")
+	if field == "" {
+		return nil, ""
+	}
+	return originsFields(field), "/account"
+}
+
+// typedBack answers err, the failure to read the session of a form whose
+// route keeps what the user typed (Route.typed), with the unsaved page:
+// the text sent, to copy, and a link that opens the form again in a new
+// tab (after a login, should the session have ended). There is no session,
+// so the page has no form and no token; nothing was saved, and the status
+// is that of the failure (503 when DynamoDB did not answer). It reports
+// whether it answered: not for another route or method, a form that does
+// not parse or one with nothing typed.
+func (a *App) typedBack(w http.ResponseWriter, r *http.Request, err error) bool {
+	if r.Method != http.MethodPost {
+		return false
+	}
+	_, pattern := a.mux.Handler(r)
+	typed := a.typed[pattern]
+	if typed == nil || r.ParseForm() != nil {
+		return false
+	}
+	fields, form := typed(r)
+	if fields == nil {
+		return false
+	}
+	status := a.failed(w, r, err)
+	why, when := "something went wrong on the server", ""
+	if status == http.StatusServiceUnavailable {
+		why, when = "the database did not answer in time", " in a moment"
+	}
+	msg := "Your session could not be read just now: " + why + ", so nothing was saved. What you entered is below: copy it, and send it again" + when + " from the form, which the link opens in a new tab, so that this page stays open."
+	a.render(w, r, status, "unsaved", unsavedPage{page: a.basePage(r, "Not saved"), Message: msg, Fields: fields, Login: loginTo(form), Reopen: true})
+	return true
 }
 
 // loginExpired answers a refused login: the form again, with the username

@@ -269,10 +269,16 @@ func (a *App) showItem(w http.ResponseWriter, r *http.Request) {
 // shared with the user is a 403 that says it is read-only. On failure it has
 // answered and returns false.
 func (a *App) ownItem(w http.ResponseWriter, r *http.Request) (store.Item, bool) {
+	return a.ownItemOr(w, r, func(err error) { a.storeError(w, r, err) })
+}
+
+// ownItemOr is ownItem with failed, not storeError, answering an error of
+// the store's read.
+func (a *App) ownItemOr(w http.ResponseWriter, r *http.Request, failed func(error)) (store.Item, bool) {
 	user := a.currentUser(r)
 	it, err := a.store.ReadableItem(r.Context(), user, r.PathValue("id"))
 	if err != nil {
-		a.storeError(w, r, err)
+		failed(err)
 		return store.Item{}, false
 	}
 	if it.Owner != user {
@@ -324,14 +330,48 @@ func (a *App) ownItemForm(w http.ResponseWriter, r *http.Request) (store.Item, i
 
 // editItem saves an edit if nobody changed the item since the form was
 // rendered; otherwise it answers 409 with both texts side by side.
+//
+// The text sent is never lost: when a read of the item fails (its owner
+// checked before the save, its current text after a lost race) as a save
+// can, the form comes back filled in, as after a failed save; when the item
+// is gone (deleted in another tab), the text comes back to copy.
 func (a *App) editItem(w http.ResponseWriter, r *http.Request) {
-	it, version, ok := a.ownItemForm(w, r)
-	if !ok {
+	if !a.parseForm(w, r) {
 		return
 	}
 	title, body := r.PostFormValue("title"), r.PostFormValue("body")
+	// The version the edit started from, if the form is one of ours
+	// (formVersion refuses it otherwise, once the item is read).
+	v, verr := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
+	ours := verr == nil && v >= 1
+	// it is the item as the form shows it again; until the item is read,
+	// the title sent stands for its own.
+	it := store.Item{ID: r.PathValue("id"), Title: title, Version: v}
+	// failed answers err, an error of the store: a gone item shows the
+	// text sent, to copy; a failure brings the form back with it.
+	failed := func(err error) {
+		switch {
+		case itemGone(err):
+			a.itemGone(w, r, title, body)
+		case !ours:
+			a.storeError(w, r, err)
+		default:
+			a.saveFailed(w, r, err, "Your changes", func(status int, msg string) {
+				a.renderItemForm(w, r, status, it, title, body, oneError(msg))
+			})
+		}
+	}
+	read, ok := a.ownItemOr(w, r, failed)
+	if !ok {
+		return
+	}
+	version, ok := a.formVersion(w, r)
+	if !ok {
+		return
+	}
+	it = read
+	it.Version = version // keep the version the user started from
 	if errs := validateItem(title, body); errs != nil {
-		it.Version = version // keep the version the user started from
 		a.renderItemForm(w, r, http.StatusUnprocessableEntity, it, title, body, errs)
 		return
 	}
@@ -339,7 +379,7 @@ func (a *App) editItem(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, store.ErrConflict) {
 		cur, gerr := a.store.GetItem(r.Context(), it.Owner, it.ID)
 		if gerr != nil {
-			a.storeError(w, r, gerr)
+			failed(gerr)
 			return
 		}
 		a.render(w, r, http.StatusConflict, "item_conflict", conflictPage{
@@ -355,14 +395,28 @@ func (a *App) editItem(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		// Sent again, a change that was made after all meets its own
 		// version: the conflict page, with the text, not a second save.
-		a.saveFailed(w, r, err, "Your changes", func(status int, msg string) {
-			it.Version = version
-			a.renderItemForm(w, r, status, it, title, body, oneError(msg))
-		})
+		failed(err)
 		return
 	}
 	a.setFlash(r, "Changes saved.")
 	http.Redirect(w, r, "/items/"+it.ID, http.StatusSeeOther)
+}
+
+// itemGone reports whether err says that the item asked for is not there:
+// deleted, or never the user's (which looks the same), but not an account
+// being deleted or an entry of an item shared with the user, which have
+// pages of their own.
+func itemGone(err error) bool {
+	return errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrAccountGone) && !errors.Is(err, store.ErrSharedItemGone)
+}
+
+// itemGone answers an edit of an item that is not there (deleted in
+// another tab, say) with the title and text sent, to copy: 404, as for any
+// item that is not the user's, which says nothing more about it.
+func (a *App) itemGone(w http.ResponseWriter, r *http.Request, title, body string) {
+	a.renderUnsaved(w, r, http.StatusNotFound,
+		"This item is not there any more (it may have been deleted, in another tab perhaps), so your changes were not saved. Your text is below: copy it to keep it.",
+		itemFields(title, body), "/items/new")
 }
 
 // showDeleteItem asks to confirm a delete, saying exactly what goes: the

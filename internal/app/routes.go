@@ -38,6 +38,11 @@ type Route struct {
 	// without a valid token or a logged-in user (the form outlived its
 	// session), keeping what the user typed (see expired.go).
 	expired func(*App, http.ResponseWriter, *http.Request)
+	// typed, when set, returns the fields of the route's parsed form that
+	// hold text the user typed, and the page of the form, or no fields when
+	// they are empty: a form whose session could not be read, which never
+	// reaches the route, gives them back (see typedBack).
+	typed func(*http.Request) (fields []unsavedField, form string)
 }
 
 // Routes returns the application's route table: every page and action, in
@@ -60,10 +65,10 @@ func Routes() []Route {
 		// grantee may use leave.
 		{Method: "GET", Pattern: "/items", handle: (*App).listItems},
 		{Method: "GET", Pattern: "/items/new", handle: (*App).showNewItem},
-		{Method: "POST", Pattern: "/items", Mutates: true, handle: (*App).createItem, expired: (*App).itemExpired},
+		{Method: "POST", Pattern: "/items", Mutates: true, handle: (*App).createItem, expired: (*App).itemExpired, typed: newItemTyped},
 		{Method: "GET", Pattern: "/items/{id}", handle: (*App).showItem},
 		{Method: "GET", Pattern: "/items/{id}/edit", handle: (*App).showEditItem},
-		{Method: "POST", Pattern: "/items/{id}/edit", Mutates: true, handle: (*App).editItem, expired: (*App).itemExpired},
+		{Method: "POST", Pattern: "/items/{id}/edit", Mutates: true, handle: (*App).editItem, expired: (*App).itemExpired, typed: editItemTyped},
 		{Method: "GET", Pattern: "/items/{id}/delete", Confirms: true, handle: (*App).showDeleteItem},
 		{Method: "POST", Pattern: "/items/{id}/delete", Mutates: true, handle: (*App).deleteItem},
 		{Method: "GET", Pattern: "/items/{id}/share", Confirms: true, handle: (*App).showShares},
@@ -85,7 +90,7 @@ func Routes() []Route {
 		{Method: "GET", Pattern: "/activity", handle: (*App).showActivity},
 		{Method: "GET", Pattern: "/account", handle: (*App).showAccount},
 		{Method: "POST", Pattern: "/account/password", Mutates: true, handle: (*App).changePassword},
-		{Method: "POST", Pattern: "/account/embed-origins", Mutates: true, handle: (*App).setEmbedOrigins, expired: (*App).originsExpired},
+		{Method: "POST", Pattern: "/account/embed-origins", Mutates: true, handle: (*App).setEmbedOrigins, expired: (*App).originsExpired, typed: originsTyped},
 		{Method: "GET", Pattern: "/account/sessions", Confirms: true, handle: (*App).showSessions},
 		{Method: "POST", Pattern: "/account/sessions/end", Mutates: true, handle: (*App).endSession},
 		{Method: "POST", Pattern: "/account/sessions/end-others", Mutates: true, handle: (*App).endOtherSessions},

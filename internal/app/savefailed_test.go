@@ -3,12 +3,16 @@ package app_test
 import (
 	"errors"
 	"fmt"
+	"html"
 	"maps"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/clickguard/clickguard/internal/app"
 	"github.com/clickguard/clickguard/internal/store"
@@ -311,4 +315,163 @@ func (f *failingApp) during(calls func(op string, in any) bool, err error, do fu
 	f.fn.Store(&fn)
 	defer f.fn.Store(nil)
 	do()
+}
+
+// TestSaveFailed_Reads: a save loses nothing typed when a read of the same
+// request fails, as TestSaveFailed shows for its writes. When the edit's
+// read of the item (the owner's check before the save) fails, or, after a
+// lost race, the read of the current text for the conflict page, the form
+// comes back filled in, with a token and the version the edit started
+// from. When the session cannot be read, what was sent comes back to copy,
+// with a link that opens the form again (without a session, the page has
+// no form and no token). An edit of an item deleted meanwhile, in another
+// tab, gives its text back to copy. Nothing is written meanwhile.
+func TestSaveFailed_Reads(t *testing.T) {
+	t.Parallel()
+	f := newFailingApp(t)
+	srv, data, sessions := f.srv, f.env.Tables.Data, f.env.Tables.Sessions
+	alice := user(t, srv, "alice")
+	queriesData := func(_ string, in any) bool {
+		q, ok := in.(*dynamodb.QueryInput)
+		return ok && aws.ToString(q.TableName) == data
+	}
+	getsData := func(_ string, in any) bool {
+		g, ok := in.(*dynamodb.GetItemInput)
+		return ok && aws.ToString(g.TableName) == data
+	}
+	readsSession := func(_ string, in any) bool {
+		g, ok := in.(*dynamodb.GetItemInput)
+		return ok && aws.ToString(g.TableName) == sessions
+	}
+	// failing posts form to action with the token of page while the calls
+	// picked fail with err, and checks that nothing was written.
+	failing := func(t *testing.T, calls func(string, any) bool, err error, page response, action string, form url.Values) response {
+		t.Helper()
+		before := dataItems(t, f.env)
+		form = maps.Clone(form)
+		form.Set("csrf_token", tokenIn(page.body))
+		var r response
+		f.during(calls, err, func() { r = alice.postRaw(action, form) })
+		if n := dataItems(t, f.env); n != before {
+			t.Errorf("the data table went from %d to %d records", before, n)
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		status int
+		err    error
+		says   string
+	}{
+		{http.StatusServiceUnavailable, fmt.Errorf("read cut off: %w", store.ErrUnavailable), "the database did not answer in time"},
+		{http.StatusInternalServerError, errors.New("a bug"), "something went wrong on the server"},
+	} {
+		// wantForm checks that r is the edit form again, saying why, with
+		// text and version v, and a token.
+		wantForm := func(t *testing.T, r response, text, v string) {
+			t.Helper()
+			if r.status != tc.status || !strings.Contains(r.body, "Your changes could not be saved just now: "+tc.says) || tokenIn(r.body) == "" {
+				t.Fatalf("status %d; want %d and the form, with a token, saying %q:\n%s", r.status, tc.status, tc.says, r.body)
+			}
+			nothingToFix(t, r.body)
+			if got := textareaValue(t, r.body, "body"); got != text {
+				t.Errorf("the form holds %q, want %q", got, text)
+			}
+			if m := versionRE.FindStringSubmatch(r.body); m == nil || m[1] != v {
+				t.Errorf("the form carries version %v, want the one the edit started from, %s", m, v)
+			}
+		}
+		t.Run(fmt.Sprintf("edit, the item unreadable, %d", tc.status), func(t *testing.T) {
+			id := alice.createItem("Plan", "original")
+			edit := "/items/" + id + "/edit"
+			page := alice.get(edit)
+			v := versionRE.FindStringSubmatch(page.body)[1]
+			text := fmt.Sprintf("kept through a failed read, %d", tc.status)
+			r := failing(t, queriesData, tc.err, page, edit, url.Values{"title": {"Plan"}, "body": {text}, "version": {v}})
+			wantForm(t, r, text, v)
+			again := alice.postRaw(edit, url.Values{"csrf_token": {tokenIn(r.body)}, "title": {"Plan"}, "body": {textareaValue(t, r.body, "body")}, "version": {v}})
+			if again.status != http.StatusSeeOther {
+				t.Fatalf("sent again: status %d, want 303", again.status)
+			}
+			if got := textareaValue(t, alice.get(edit).body, "body"); got != text {
+				t.Errorf("saved text %q, want %q", got, text)
+			}
+		})
+		t.Run(fmt.Sprintf("edit after a lost race, the current text unreadable, %d", tc.status), func(t *testing.T) {
+			id := alice.createItem("Plan", "original")
+			edit := "/items/" + id + "/edit"
+			page := alice.get(edit)
+			v := versionRE.FindStringSubmatch(page.body)[1]
+			if r := alice.submit(edit, edit, url.Values{"title": {"Plan"}, "body": {"from another tab"}, "version": {v}}); r.status != http.StatusSeeOther {
+				t.Fatalf("the other tab's edit: status %d", r.status)
+			}
+			text := fmt.Sprintf("lost the race, then the read, %d", tc.status)
+			r := failing(t, getsData, tc.err, page, edit, url.Values{"title": {"Plan"}, "body": {text}, "version": {v}})
+			wantForm(t, r, text, v)
+			// Sent again, it meets the other tab's change: the conflict
+			// page, with both texts.
+			again := alice.postRaw(edit, url.Values{"csrf_token": {tokenIn(r.body)}, "title": {"Plan"}, "body": {text}, "version": {v}})
+			if again.status != http.StatusConflict || !strings.Contains(again.body, text) || !strings.Contains(again.body, "from another tab") {
+				t.Errorf("sent again: status %d, want 409 with both texts", again.status)
+			}
+		})
+		for _, form := range []struct {
+			name, page, action string
+			fields             url.Values
+			kept               []string // the fields shown to copy, in order
+		}{
+			{"new item", "/items/new", "/items", url.Values{"title": {keptTitle}, "body": {keptBody}}, []string{keptTitle, keptBody}},
+			{"edit", "", "", url.Values{"title": {keptTitle}, "body": {keptBody}, "version": {"1"}}, []string{keptTitle, keptBody}},
+			{"embed allowlist", "/account", "/account/embed-origins", url.Values{"origins": {"https://blog.example"}, "version": {"1"}}, []string{"https://blog.example"}},
+		} {
+			t.Run(fmt.Sprintf("%s, the session unreadable, %d", form.name, tc.status), func(t *testing.T) {
+				if form.page == "" {
+					form.page = "/items/" + alice.createItem("Plan", "original") + "/edit"
+					form.action = form.page
+				}
+				r := failing(t, readsSession, tc.err, alice.get(form.page), form.action, form.fields)
+				if r.status != tc.status || !strings.Contains(r.body, "Your session could not be read just now: "+tc.says) {
+					t.Fatalf("status %d; want %d saying that the session could not be read:\n%s", r.status, tc.status, r.body)
+				}
+				for i, want := range form.kept {
+					id := fmt.Sprintf("unsaved-%d", i)
+					if got, ok, ro := field(t, r.body, id); !ok || got != want || !ro {
+						t.Errorf("field %s: %q (present %v, read-only %v), want %q, read-only", id, got, ok, ro, want)
+					}
+				}
+				back := `<a class="button" href="` + html.EscapeString(loginTo(form.page)) + `" target="_blank">Open the form in a new tab</a>`
+				if !strings.Contains(r.body, back) {
+					t.Errorf("no link that opens %s in a new tab (%s):\n%s", form.page, back, r.body)
+				}
+				if tokenIn(r.body) != "" {
+					t.Error("the page has a form, without a session to take it")
+				}
+				if !alice.loggedIn() {
+					t.Error("logged out by the failure")
+				}
+			})
+		}
+	}
+	t.Run("edit of an item deleted meanwhile", func(t *testing.T) {
+		id := alice.createItem("Plan", "original")
+		edit := "/items/" + id + "/edit"
+		page := alice.get(edit)
+		v := versionRE.FindStringSubmatch(page.body)[1]
+		if r := alice.submit("/items/"+id+"/delete", "/items/"+id+"/delete", url.Values{"version": {v}}); r.status != http.StatusSeeOther {
+			t.Fatalf("delete in another tab: status %d", r.status)
+		}
+		r := alice.postRaw(edit, url.Values{"csrf_token": {tokenIn(page.body)}, "title": {keptTitle}, "body": {keptBody}, "version": {v}})
+		if r.status != http.StatusNotFound || !strings.Contains(r.body, "your changes were not saved") {
+			t.Fatalf("status %d; want 404 saying the changes were not saved:\n%s", r.status, r.body)
+		}
+		for id, want := range map[string]string{"unsaved-0": keptTitle, "unsaved-1": keptBody} {
+			if got, ok, ro := field(t, r.body, id); !ok || got != want || !ro {
+				t.Errorf("field %s: %q (present %v, read-only %v), want %q, read-only", id, got, ok, ro, want)
+			}
+		}
+	})
+}
+
+// loginTo is the address of the login page that goes on to page.
+func loginTo(page string) string {
+	return "/login?next=" + url.QueryEscape(page)
 }
