@@ -148,7 +148,7 @@ func (s *Sessions) CommitCtx(ctx context.Context, token string, b []byte, expiry
 	if len(b) == 0 {
 		data = &types.AttributeValueMemberNULL{Value: true}
 	}
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	err := s.updateRecord(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(s.table),
 		Key:                 key(sessionPK(h), sessionSK),
 		UpdateExpression:    aws.String("SET #type = :type, #data = :data, #exp = :exp"),
@@ -204,7 +204,7 @@ func (s *Sessions) end(ctx context.Context, h string, until time.Time) error {
 	if until.After(fallback) {
 		fallback = until
 	}
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	err := s.updateRecord(ctx, &dynamodb.UpdateItemInput{
 		TableName:        aws.String(s.table),
 		Key:              key(sessionPK(h), sessionSK),
 		UpdateExpression: aws.String("SET #type = :type, #data = :empty, #ended = :true, #exp = :exp"),
@@ -219,6 +219,30 @@ func (s *Sessions) end(ctx context.Context, h string, until time.Time) error {
 		},
 	})
 	return translate(err)
+}
+
+// updateRecord sends in, an update of a session record, and returns the
+// SDK's error untranslated. Every transaction of a request of the session
+// checks the record (see WithSessionMemo), and DynamoDB refuses a write of
+// a record that a transaction in flight holds with a
+// TransactionConflictException, which the SDK does not retry. The
+// transaction is usually over within milliseconds, so updateRecord tries
+// again twice: a commit, or the end of the session, must not fail for a
+// change the session is making.
+func (s *Sessions) updateRecord(ctx context.Context, in *dynamodb.UpdateItemInput) error {
+	_, err := s.db.UpdateItem(ctx, in)
+	for attempt := 1; attempt <= 2; attempt++ {
+		if _, ok := errors.AsType[*types.TransactionConflictException](err); !ok {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt) * 15 * time.Millisecond):
+		}
+		_, err = s.db.UpdateItem(ctx, in)
+	}
+	return err
 }
 
 // Find is FindCtx with context.Background, for scs.Store.

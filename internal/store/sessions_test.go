@@ -429,3 +429,56 @@ func TestSessions_ListEnd(t *testing.T) {
 		}
 	})
 }
+
+// TestSessions_TransactionConflict: a commit or the end of a session that
+// meets a transaction of the session in flight, which holds the session's
+// record for its check (DynamoDB's TransactionConflictException, which the
+// local servers do not produce, so it is made here), is tried again and
+// succeeds once the transaction is done; one that keeps conflicting is
+// ErrUnavailable.
+func TestSessions_TransactionConflict(t *testing.T) {
+	t.Parallel()
+	env := storetest.EmbeddedBackend(t).Env(t)
+	exp := time.Now().Add(time.Hour)
+	commit := func(ss *store.Sessions, token string) error {
+		return ss.CommitCtx(t.Context(), token, []byte("data"), exp)
+	}
+	end := func(ss *store.Sessions, token string) error { return ss.DeleteCtx(t.Context(), token) }
+	for _, tc := range []struct {
+		name       string
+		do         func(ss *store.Sessions, token string) error
+		conflicted int   // how many calls conflict
+		calls      int   // calls made in all
+		want       error // nil: done
+	}{
+		{"commit, once", commit, 1, 2, nil},
+		{"end, twice", end, 2, 3, nil},
+		{"commit, throughout", commit, 99, 3, store.ErrUnavailable},
+	} {
+		token := "conflict-" + tc.name
+		calls := 0
+		conflicting := env.Intercepted(func(op string) error {
+			if op != "UpdateItem" {
+				return nil
+			}
+			calls++
+			if calls <= tc.conflicted {
+				return &types.TransactionConflictException{Message: aws.String("Transaction is ongoing for the item")}
+			}
+			return nil
+		})
+		err := tc.do(store.NewSessions(conflicting.Client, env.Tables.Sessions), token)
+		switch {
+		case tc.want == nil && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != nil && !errors.Is(err, tc.want):
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+		if calls != tc.calls {
+			t.Errorf("%s: %d UpdateItem calls, want %d", tc.name, calls, tc.calls)
+		}
+		if tc.want == nil && len(sessionRecord(t, env, token)) == 0 {
+			t.Errorf("%s: no session record written", tc.name)
+		}
+	}
+}
