@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -50,6 +51,19 @@ func hostilePages() map[string]func(w http.ResponseWriter) {
 			w.Header().Set("Content-Security-Policy", "frame-ancestors 'self'"+strings.Repeat(" 'x'", 10000)+" "+hosts(2000, " "))
 			html(w, "")
 		},
+		// A broad source or policy just past what the checks look at one
+		// by one: the 65th source of the directive, the 65th policy.
+		"/late-source": func(w http.ResponseWriter) {
+			w.Header().Set("Content-Security-Policy", "frame-ancestors "+hosts(64, " ")+" *")
+			html(w, "")
+		},
+		"/late-policy": func(w http.ResponseWriter) {
+			for range 64 {
+				w.Header().Add("Content-Security-Policy", "img-src x")
+			}
+			w.Header().Add("Content-Security-Policy", "frame-ancestors *")
+			html(w, "")
+		},
 		// 5,000 meta tags, each ignored by browsers.
 		"/meta": func(w http.ResponseWriter) {
 			w.Header().Set("X-Frame-Options", "DENY")
@@ -64,7 +78,8 @@ func hostilePages() map[string]func(w http.ResponseWriter) {
 // findings of bounded size, and says that it left some out. The verdicts
 // stay exact. (Before the bounds, the checks' time grew with the square of
 // what a header names, and /lines, /meta and /invalid each wrote from
-// 0.9 to 3.9 GB of SARIF.)
+// 0.9 to 3.9 GB of SARIF.) A page any site can frame has a high finding
+// whatever the checks leave out: /late-source and /late-policy had none.
 func TestRun_hostileBounded(t *testing.T) {
 	t.Parallel()
 	pages := hostilePages()
@@ -75,7 +90,8 @@ func TestRun_hostileBounded(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close) // the subtests run in parallel, after this function returns
 
-	framable := map[string]bool{"/hosts": false, "/lines": false, "/broad": true, "/invalid": false, "/meta": false}
+	framable := map[string]bool{"/hosts": false, "/lines": false, "/broad": true, "/invalid": false, "/meta": false,
+		"/late-source": true, "/late-policy": true}
 	for path := range pages {
 		t.Run(strings.TrimPrefix(path, "/"), func(t *testing.T) {
 			t.Parallel()
@@ -88,6 +104,9 @@ func TestRun_hostileBounded(t *testing.T) {
 			}
 			if got := res.Verdicts[0].Framable; got != framable[path] {
 				t.Errorf("framable by a foreign origin: %v, want %v (%s)", got, framable[path], res.Verdicts[0].Reason)
+			}
+			if res.Verdicts[0].Framable && !slices.ContainsFunc(res.Findings, func(f scan.Finding) bool { return f.Severity == scan.SeverityHigh }) {
+				t.Errorf("a page a foreign origin can frame has no high finding: %v", idSeverities(res))
 			}
 			if n := len(res.Findings); n > scan.MaxFindings {
 				t.Errorf("%d findings, want at most %d", n, scan.MaxFindings)

@@ -377,7 +377,12 @@ func (f *facts) findings(others ...Finding) []Finding {
 	add(f.checkHeaderNames()...)
 	add(f.checkMeta()...)
 	add(f.checkReportOnly()...)
-	add(f.checkPolicies()...)
+	policies := f.checkPolicies()
+	if ff, ok := f.checkForeign(policies); ok {
+		// First among the high findings, as checkProtection's would be.
+		out = append([]Finding{ff}, out...)
+	}
+	add(policies...)
 	add(f.checkErrorPage()...)
 	add(f.checkTopLevel()...)
 	add(f.checkStatus()...)
@@ -438,8 +443,9 @@ func cut(s string) string {
 	return fmt.Sprintf("%s… (%d more bytes)", s[:n], len(s)-n)
 }
 
-// checkProtection judges the page as a whole: unprotected, framable by a
-// foreign origin through its policy, or protected only by the legacy header.
+// checkProtection judges the page as a whole: unprotected, or protected
+// only by the legacy header. A policy that lets a foreign origin frame the
+// page is checkForeign's.
 func (f *facts) checkProtection() []Finding {
 	_, xfoBlocked := xfoBlocks[f.xfo.Mode]
 	if f.foreignV.DecidedBy == framing.DecidedByNoDocument {
@@ -485,14 +491,6 @@ func (f *facts) checkProtection() []Finding {
 			msg += " The response is not HTML, so there is little to click on."
 		}
 		return []Finding{{ID: "no-protection", Severity: sev, Message: msg, Evidence: ev, Fix: fixNone}}
-	case f.hasFA && f.foreignV.Framable && !f.hasOverbroad():
-		return []Finding{{
-			ID:       "framable-by-foreign",
-			Severity: SeverityHigh,
-			Message:  fmt.Sprintf("The enforced frame-ancestors policy lets a foreign site (%s) frame this page.", f.foreign),
-			Evidence: f.faEvidence(),
-			Fix:      fixSelf,
-		}}
 	case !f.hasFA && (f.xfo.Mode == framing.XFODeny || f.xfo.Mode == framing.XFOSameOrigin):
 		fix := fixNone
 		var out []Finding
@@ -515,6 +513,29 @@ func (f *facts) checkProtection() []Finding {
 		}}, out...)
 	}
 	return nil
+}
+
+// checkForeign returns the framable-by-foreign finding when the enforced
+// frame-ancestors lets the foreign origin frame the page and no high
+// overbroad-source among policies, the findings of checkPolicies, says so
+// already. It asks what those checks found, not which sources the policies
+// name: they look at the first maxPolicies policies and maxSources sources
+// of each, and a broad source past those bounds, which no check reports,
+// must still make a high finding (fail closed).
+func (f *facts) checkForeign(policies []Finding) (Finding, bool) {
+	if !f.hasFA || !f.foreignV.Framable {
+		return Finding{}, false
+	}
+	if slices.ContainsFunc(policies, func(p Finding) bool { return p.ID == "overbroad-source" && p.Severity == SeverityHigh }) {
+		return Finding{}, false
+	}
+	return Finding{
+		ID:       "framable-by-foreign",
+		Severity: SeverityHigh,
+		Message:  fmt.Sprintf("The enforced frame-ancestors policy lets a foreign site (%s) frame this page.", f.foreign),
+		Evidence: f.faEvidence(),
+		Fix:      fixSelf,
+	}, true
 }
 
 // checkXFO looks at the X-Frame-Options values themselves.
@@ -1477,19 +1498,6 @@ func (f *facts) checkDocument() []Finding {
 		})
 	}
 	return out
-}
-
-func (f *facts) hasOverbroad() bool {
-	for _, p := range f.enforced {
-		if d, ok := p.policy.FrameAncestors(); ok {
-			for _, s := range d.Sources {
-				if isBroad(s) {
-					return true
-				}
-			}
-		}
-	}
-	return false
 }
 
 func (f *facts) faEvidence() []string {

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -21,6 +22,16 @@ func FuzzJudge(f *testing.F) {
 		"X-Frame-Options: SAMEORIGIN\nX-Frame-Options: DENY,\nContent-Security-Policy-Report-Only: frame-ancestors 'self'",
 		"X-Frame-Option: deny\nx-content-security-policy: frame-ancestors 'none'",
 	}
+	// A broad source and a policy past what the checks look at one by one
+	// (maxSources, maxPolicies): the verdict still sees them.
+	var hosts []string
+	for i := range maxSources {
+		hosts = append(hosts, fmt.Sprintf("https://p%d.example", i+1))
+	}
+	seeds = append(seeds,
+		"Content-Security-Policy: frame-ancestors "+strings.Join(hosts, " ")+" *",
+		strings.Repeat("Content-Security-Policy: img-src x\n", maxPolicies)+"Content-Security-Policy: frame-ancestors *",
+	)
 	for _, s := range seeds {
 		f.Add(s, `<meta http-equiv="Content-Security-Policy" content="frame-ancestors 'none'">`, false)
 	}

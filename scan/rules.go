@@ -33,7 +33,7 @@ var rules = []Rule{
 	{
 		ID: "framable-by-foreign", Name: "FramableByForeign", Severity: SeverityHigh,
 		Short: "The enforced frame-ancestors lets a foreign site frame the page",
-		Full:  "The enforced Content-Security-Policy frame-ancestors directive allows an arbitrary foreign origin to frame the page.",
+		Full:  "The enforced Content-Security-Policy frame-ancestors directive allows an arbitrary foreign origin to frame the page, and no high overbroad-source says so: a source names that origin, or the broad source is past the ones the checks look at one by one (the first 64 policies, the first 64 sources of each).",
 		Help:  "List only 'self' and the origins that must embed the page in frame-ancestors, such as Content-Security-Policy: frame-ancestors 'self'.",
 	},
 	{
