@@ -1046,10 +1046,33 @@ func firefoxOrigin(s framing.Source) (framing.Source, bool) {
 }
 
 // unquotedKeyword reports whether s is a keyword written without its
-// quotes, which makes it a host of that name.
+// quotes, in any case (self, SELF, None), which makes it a host of that
+// name: Chromium (measured) matches SELF as a host named self.
 func unquotedKeyword(s framing.Source) bool {
 	return s.Kind == framing.SourceHost && (s.Host == "none" || s.Host == "self") &&
-		s.Scheme == "" && s.Port == "" && s.Path == "" && s.Text == s.Host
+		s.Scheme == "" && s.Port == "" && s.Path == "" && equalFoldASCII(s.Text, s.Host)
+}
+
+// equalFoldASCII reports whether a and b are equal but for the case of
+// ASCII letters, as CSP compares keywords (framing.ParseSource);
+// strings.EqualFold would also fold non-ASCII letters, such as 'ſ' to 's'.
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		if lowerByte(a[i]) != lowerByte(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerByte(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // unquotedNote says what an unquoted keyword does instead.

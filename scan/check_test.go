@@ -157,6 +157,12 @@ func TestRun_findings(t *testing.T) {
 		// Without it the directive would be empty: the fix says 'none'.
 		{"only an invalid keyword", sitePage{headers: [][2]string{{csp, "frame-ancestors 'unsafe-inline'"}}}, []string{"invalid-source:low"}, "Content-Security-Policy: frame-ancestors 'none'"},
 		{"unquoted none", sitePage{headers: [][2]string{{csp, "frame-ancestors none"}}}, []string{"unquoted-keyword:low"}, "Content-Security-Policy: frame-ancestors 'none'"},
+		// Keywords are case-insensitive, and so is their unquoted form:
+		// Chromium (measured) matches SELF as a host named self.
+		{"unquoted self in upper case", sitePage{headers: [][2]string{{csp, "frame-ancestors SELF"}}}, []string{"unquoted-keyword:low"}, "Content-Security-Policy: frame-ancestors 'self'"},
+		{"unquoted none in title case", sitePage{headers: [][2]string{{csp, "frame-ancestors None"}}}, []string{"unquoted-keyword:low"}, "Content-Security-Policy: frame-ancestors 'none'"},
+		{"unquoted self in title case beside a partner", sitePage{headers: [][2]string{{csp, "frame-ancestors Self https://partner.example"}}},
+			[]string{"embeddable:info", "unquoted-keyword:low"}, "Content-Security-Policy: frame-ancestors 'self' https://partner.example"},
 		{"unquoted self beside a partner", sitePage{headers: [][2]string{{csp, "frame-ancestors self https://partner.example"}}},
 			[]string{"embeddable:info", "unquoted-keyword:low"}, "Content-Security-Policy: frame-ancestors 'self' https://partner.example"},
 		{"duplicate directive", sitePage{headers: [][2]string{{csp, "frame-ancestors 'none'; frame-ancestors *"}}}, []string{"csp-duplicate-directive:low"}, ""},

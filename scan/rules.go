@@ -171,7 +171,7 @@ var rules = []Rule{
 	{
 		ID: "unquoted-keyword", Name: "UnquotedKeyword", Severity: SeverityLow,
 		Short: "frame-ancestors keyword without its single quotes",
-		Full:  "none or self without single quotes is a host of that name, not the keyword: frame-ancestors none admits only a site whose host is \"none\" (no site, but by accident), and self does not admit the page's own origin.",
+		Full:  "none or self without single quotes, in any case (SELF, None), is a host of that name, not the keyword: frame-ancestors none admits only a site whose host is \"none\" (no site, but by accident), and self does not admit the page's own origin.",
 		Help:  "Write the keywords in single quotes: 'none', 'self'.",
 	},
 	{
