@@ -808,7 +808,7 @@ func (f *facts) checkPolicies() []Finding {
 				Severity: sev,
 				Message:  fmt.Sprintf("Browsers ignore this frame-ancestors directive, and any later one in the policy, because its value holds a byte that is not allowed (0x%02X; only printable ASCII and spaces are, so write a non-ASCII host name in punycode): it protects nothing.", c),
 				Evidence: []string{p.ev},
-				Fix:      "Content-Security-Policy: " + directiveText(d.Name, allowedSources(d)),
+				Fix:      f.fixSources(allowedSources(d)),
 			})
 			continue
 		}
@@ -830,7 +830,7 @@ func (f *facts) checkPolicies() []Finding {
 					Severity: SeverityMedium,
 					Message:  fmt.Sprintf("Directive %q is not frame-ancestors: a control character such as a vertical tab (U+000B) separates nothing in a policy, so browsers read it as part of the directive's name, and ignore the directive. (Chromium 150 and older, and WebKit, the engine Safari is built on, read a vertical tab as a space, and enforce it: measured.)", d.Name),
 					Evidence: []string{p.ev},
-					Fix:      "Content-Security-Policy: " + directiveText("frame-ancestors", sources),
+					Fix:      f.fixSources(sources),
 				})
 			} else if isFATypo(d.Name) {
 				out = append(out, Finding{
@@ -838,7 +838,7 @@ func (f *facts) checkPolicies() []Finding {
 					Severity: SeverityMedium,
 					Message:  fmt.Sprintf("Directive %q is not frame-ancestors: browsers ignore it.", d.Name),
 					Evidence: []string{p.ev},
-					Fix:      "Content-Security-Policy: " + directiveText("frame-ancestors", d.Sources),
+					Fix:      f.fixSources(d.Sources),
 				})
 			}
 		}
@@ -851,7 +851,7 @@ func (f *facts) checkPolicies() []Finding {
 				Severity: SeverityLow,
 				Message:  fmt.Sprintf("frame-ancestors appears %d times in one policy: browsers use the first (%s) and ignore the rest.", len(fas), directiveText(fas[0].Name, fas[0].Sources)),
 				Evidence: []string{p.ev},
-				Fix:      "Content-Security-Policy: " + directiveText(fas[0].Name, fas[0].Sources),
+				Fix:      f.fixSources(fas[0].Sources),
 			})
 		}
 		out = append(out, f.checkSources(p.ev, fas[0])...)
@@ -873,7 +873,7 @@ func (f *facts) checkSources(evidence string, d framing.Directive) []Finding {
 		}}
 	}
 	var out []Finding
-	var broad, kept, none []framing.Source
+	var broad, none []framing.Source
 	var hosts []framing.Source
 	for _, s := range d.Sources[:min(len(d.Sources), maxSources)] {
 		switch {
@@ -883,19 +883,13 @@ func (f *facts) checkSources(evidence string, d framing.Directive) []Finding {
 		case s.Kind == framing.SourceNone:
 			none = append(none, s)
 		case s.Kind == framing.SourceKeyword, s.Kind == framing.SourceInvalid:
-			fix := "Content-Security-Policy: " + directiveText(d.Name, without(d.Sources, s))
-			if !slices.ContainsFunc(d.Sources, matchesSomething) {
-				// No source can match: the directive blocks every frame,
-				// so say it with 'none' rather than leave it empty,
-				// which empty-frame-ancestors asks to write as 'none'.
-				fix = fixNone
-			}
+			fix := f.fixSources(without(d.Sources, s))
 			msg := fmt.Sprintf("Source %s matches nothing in frame-ancestors (only 'self', 'none', schemes and hosts do).", s.Text)
 			if origin, ok := firefoxOrigin(s); ok {
 				// Measured: Firefox cuts the query or fragment and
 				// matches the origin.
 				msg = fmt.Sprintf("Source %s matches nothing in frame-ancestors to Chromium, for a query or fragment after the host, but Firefox (measured) reads it as %s and lets that origin frame the page. Write it as %s, or drop it, so that browsers agree.", s.Text, origin.Text, origin.Text)
-				fix = "Content-Security-Policy: " + directiveText(d.Name, replace(d.Sources, s, origin))
+				fix = f.fixSources(replace(d.Sources, s, origin))
 			}
 			out = append(out, Finding{
 				ID:       "invalid-source",
@@ -911,17 +905,15 @@ func (f *facts) checkSources(evidence string, d framing.Directive) []Finding {
 				Severity: SeverityLow,
 				Message:  fmt.Sprintf("Source %s is a host named %q, not the keyword %s: keywords need single quotes.%s", s.Text, s.Host, quoted.Text, unquotedNote(s.Host)),
 				Evidence: ev,
-				Fix:      "Content-Security-Policy: " + directiveText(d.Name, replace(d.Sources, s, quoted)),
+				Fix:      f.fixSources(replace(d.Sources, s, quoted)),
 			})
-			kept = append(kept, quoted)
 			continue
-		case s.Kind == framing.SourceScheme && (s.Scheme == "ws" || s.Scheme == "wss"):
-			out = append(out, wsSource(ev, d, s))
+		case wsScheme(s):
+			out = append(out, f.wsSource(ev, d, s))
 		case s.Kind == framing.SourceHost:
 			hosts = append(hosts, s)
 			out = append(out, f.checkHostSource(ev, d, s)...)
 		}
-		kept = append(kept, s)
 	}
 	if len(broad) > 0 {
 		// High when a site that the broad sources let in may frame the
@@ -964,16 +956,12 @@ func (f *facts) checkSources(evidence string, d framing.Directive) []Finding {
 			}
 			broadNote = fmt.Sprintf(" Today %s still cannot (another policy or the page's scheme keeps it out), but the source is broader than intended.", strings.Join(them, " or "))
 		}
-		fixSources := kept
-		if len(fixSources) == 0 {
-			fixSources = []framing.Source{framing.ParseSource("'self'")}
-		}
 		out = append(out, Finding{
 			ID:       "overbroad-source",
 			Severity: sev,
 			Message:  fmt.Sprintf("frame-ancestors %s lets %s frame this page.%s", strings.Join(texts, " "), who, broadNote),
 			Evidence: ev,
-			Fix:      "Content-Security-Policy: " + directiveText(d.Name, fixSources),
+			Fix:      f.fixSources(d.Sources),
 		})
 	}
 	if len(none) > 0 && len(d.Sources) > len(none) {
@@ -997,6 +985,58 @@ func (f *facts) checkSources(evidence string, d framing.Directive) []Finding {
 	return out
 }
 
+// fixSources returns the fix that sends frame-ancestors with srcs, less the
+// sources that match nothing and those that let any site frame the page:
+// the broad ones (isBroad), and ws: and wss:, which WebKit matches against
+// every http or https page. When none is left, the fix is 'none' if no
+// source of srcs let a page in either (the directive blocks every frame),
+// and 'self' otherwise, as the page was meant to be framed. A fix, sent
+// alone, keeps the foreign origin out: if a source left names it, the fix
+// is 'self' too.
+func (f *facts) fixSources(srcs []framing.Source) string {
+	var keep []framing.Source
+	lets := false
+	for _, s := range srcs {
+		if !matchesSomething(s) || wsScheme(s) {
+			continue
+		}
+		lets = true
+		if !isBroad(s) {
+			keep = append(keep, s)
+		}
+	}
+	switch {
+	case len(keep) > 0:
+		if fix := "Content-Security-Policy: " + directiveText("frame-ancestors", keep); f.keepsOut(fix) {
+			return fix
+		}
+		return fixSelf
+	case lets:
+		return fixSelf
+	}
+	return fixNone
+}
+
+// keepsOut reports whether a response to the page that sends only the
+// header lines of fix keeps the foreign origin from framing it.
+func (f *facts) keepsOut(fix string) bool {
+	resp := framing.Response{URL: f.resp.URL, Status: http.StatusOK, Redirected: f.resp.Redirected}
+	for l := range strings.SplitSeq(fix, "\n") {
+		name, value, ok := strings.Cut(l, ":")
+		if !ok {
+			return false
+		}
+		resp.Headers = append(resp.Headers, framing.Header{Name: name, Value: strings.TrimSpace(value)})
+	}
+	v, err := framing.Evaluate(resp, []string{f.foreign})
+	return err == nil && !v.Framable
+}
+
+// wsScheme reports whether s is the scheme-source ws: or wss:.
+func wsScheme(s framing.Source) bool {
+	return s.Kind == framing.SourceScheme && (s.Scheme == "ws" || s.Scheme == "wss")
+}
+
 // matchesSomething reports whether s can match an ancestor in
 // frame-ancestors.
 func matchesSomething(s framing.Source) bool {
@@ -1016,19 +1056,14 @@ func wsPages(scheme string) string {
 // frame-ancestors: Chromium and Firefox match it against no page, WebKit
 // against every http and https page, or every https one (all measured:
 // framing/testdata/webkit.json).
-func wsSource(ev []string, d framing.Directive, s framing.Source) Finding {
-	rest := without(d.Sources, s)
-	fix := "Content-Security-Policy: " + directiveText(d.Name, rest)
-	if !slices.ContainsFunc(rest, matchesSomething) {
-		fix = fixNone
-	}
+func (f *facts) wsSource(ev []string, d framing.Directive, s framing.Source) Finding {
 	return Finding{
 		ID:       "ws-source",
 		Severity: SeverityMedium,
 		Message: fmt.Sprintf("Source %s names a WebSocket scheme, which Chromium and Firefox match against no page, but WebKit, the engine Safari is built on, follows CSP 3 and matches it against every %s page (all measured): in Safari any site served over %s can frame this page, unless another policy keeps it out. Drop it.",
 			s.Text, wsPages(s.Scheme), wsPages(s.Scheme)),
 		Evidence: ev,
-		Fix:      fix,
+		Fix:      f.fixSources(without(d.Sources, s)),
 	}
 }
 
@@ -1210,7 +1245,7 @@ func (f *facts) checkHostSource(ev []string, d framing.Directive, s framing.Sour
 			Severity: SeverityMedium,
 			Message:  fmt.Sprintf("Source %s has a path, on which browsers differ (measured): Chromium matches such a source only when the page was reached through a redirect, Firefox ignores the path and matches the source's origin on any page, and WebKit, as the specification says, compares the path with the ancestor's origin (path \"/\"), so that it never matches. %s Drop the path.", s.Text, after),
 			Evidence: ev,
-			Fix:      "Content-Security-Policy: " + directiveText(d.Name, replace(d.Sources, s, fixed)),
+			Fix:      f.fixSources(replace(d.Sources, s, fixed)),
 		})
 	}
 	// The same host and port over https, which a fix may name.
@@ -1223,7 +1258,7 @@ func (f *facts) checkHostSource(ev []string, d framing.Directive, s framing.Sour
 			Severity: SeverityInfo,
 			Message:  fmt.Sprintf("Browsers differ: CSP 3 lets %s also match the same host and port over https, and Firefox and WebKit do, where Chromium does not (all measured). List the https origin explicitly if it should frame the page.", s.Text),
 			Evidence: ev,
-			Fix:      "Content-Security-Policy: " + directiveText(d.Name, append(slices.Clone(d.Sources), https)),
+			Fix:      f.fixSources(append(slices.Clone(d.Sources), https)),
 		})
 	}
 	if s.Scheme == "ws" || s.Scheme == "wss" {
@@ -1232,7 +1267,7 @@ func (f *facts) checkHostSource(ev []string, d framing.Directive, s framing.Sour
 			Severity: SeverityInfo,
 			Message:  fmt.Sprintf("Browsers differ: %s names a WebSocket scheme, which Chromium and Firefox match against no page, but WebKit, the engine Safari is built on, follows CSP 3 and matches it against the %s pages of that host (all measured), so that only Safari lets them frame this page. Name the https origin if it should frame the page.", s.Text, wsPages(s.Scheme)),
 			Evidence: ev,
-			Fix:      "Content-Security-Policy: " + directiveText(d.Name, replace(d.Sources, s, https)),
+			Fix:      f.fixSources(replace(d.Sources, s, https)),
 		})
 	}
 	// CSP 3 lets 127.0.0.1 match and no other IP address; Chromium,

@@ -82,3 +82,24 @@ func FuzzJudge(f *testing.F) {
 		}
 	})
 }
+
+// fixFramable judges a finding's fix as the page's only framing headers:
+// it reports whether a response to pageURL (redirected to it, or not) that
+// sends just the header lines of fix lets ancestor frame the page, with
+// framing.Evaluate's reason. A line in parentheses is a note, not a
+// header.
+func fixFramable(pageURL, fix, ancestor string, redirected bool) (bool, string, error) {
+	resp := framing.Response{URL: pageURL, Status: 200, Redirected: redirected}
+	for l := range strings.SplitSeq(fix, "\n") {
+		if strings.HasPrefix(l, "(") {
+			continue
+		}
+		name, value, ok := strings.Cut(l, ":")
+		if !ok {
+			return false, "", fmt.Errorf("fix line %q is not a header", l)
+		}
+		resp.Headers = append(resp.Headers, framing.Header{Name: name, Value: strings.TrimSpace(value)})
+	}
+	v, err := framing.Evaluate(resp, []string{ancestor})
+	return v.Framable, v.Reason, err
+}

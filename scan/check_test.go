@@ -247,6 +247,7 @@ func TestRun_findings(t *testing.T) {
 					t.Errorf("finding %s (%s) follows a less severe one", f.ID, f.Severity)
 				}
 			}
+			checkFixes(t, srv.URL+"/p", r)
 			if tc.fix != "" {
 				var got string
 				for _, id := range tc.want {
@@ -259,6 +260,78 @@ func TestRun_findings(t *testing.T) {
 				if got != tc.fix {
 					t.Errorf("fix = %q, want %q", got, tc.fix)
 				}
+			}
+		})
+	}
+}
+
+// checkFixes checks that the fix of each of r's findings protects the page
+// at pageURL: a response that sends only the fix's headers keeps the
+// foreign origin of r's first verdict out.
+func checkFixes(t *testing.T, pageURL string, r scan.Result) {
+	t.Helper()
+	foreign := r.Verdicts[0].Ancestors[0]
+	for _, f := range r.Findings {
+		if f.Fix == "" {
+			continue
+		}
+		framable, why, err := scan.FixFramable(pageURL, f.Fix, foreign, false)
+		if err != nil {
+			t.Errorf("%s: fix %q: %v", f.ID, f.Fix, err)
+		} else if framable {
+			t.Errorf("%s: fix %q, sent alone, lets %s frame the page: %s", f.ID, f.Fix, foreign, why)
+		}
+	}
+}
+
+// TestRun_fixes checks the fix of one finding of a page, where the page has
+// several that have one, or a fix that protects the page but says
+// otherwise than the page meant. A fix never keeps a source that lets any
+// site frame the page, nor one that matches nothing: it is the directive
+// as it should be sent.
+func TestRun_fixes(t *testing.T) {
+	t.Parallel()
+	const csp = "Content-Security-Policy"
+	tests := []struct {
+		name    string
+		headers [][2]string
+		id, fix string
+	}{
+		// The broad source's fix kept ws:, which WebKit matches against
+		// every page, and ws-source's kept http:.
+		{"http and ws schemes, overbroad", [][2]string{{csp, "frame-ancestors http: ws:"}}, "overbroad-source", "Content-Security-Policy: frame-ancestors 'self'"},
+		{"http and ws schemes, ws", [][2]string{{csp, "frame-ancestors http: ws:"}}, "ws-source", "Content-Security-Policy: frame-ancestors 'self'"},
+		// 'unsafe-inline' alone matches nothing, the page's origin neither.
+		{"star and an invalid keyword, overbroad", [][2]string{{csp, "frame-ancestors * 'unsafe-inline'"}}, "overbroad-source", "Content-Security-Policy: frame-ancestors 'self'"},
+		{"star and an invalid keyword, invalid", [][2]string{{csp, "frame-ancestors * 'unsafe-inline'"}}, "invalid-source", "Content-Security-Policy: frame-ancestors 'self'"},
+		{"star and a source with a path", [][2]string{{csp, "frame-ancestors * https://partner.example/embed"}}, "source-path", "Content-Security-Policy: frame-ancestors https://partner.example"},
+		{"star and an unquoted self", [][2]string{{csp, "frame-ancestors self *"}}, "unquoted-keyword", "Content-Security-Policy: frame-ancestors 'self'"},
+		{"star and an http source with a port", [][2]string{{csp, "frame-ancestors * http://partner.example:8080"}}, "browser-difference",
+			"Content-Security-Policy: frame-ancestors http://partner.example:8080 https://partner.example:8080"},
+		{"star and a ws host source", [][2]string{{csp, "frame-ancestors * ws://partner.example"}}, "browser-difference", "Content-Security-Policy: frame-ancestors https://partner.example"},
+		{"star first of two directives", [][2]string{{csp, "frame-ancestors *; frame-ancestors 'self'"}}, "csp-duplicate-directive", "Content-Security-Policy: frame-ancestors 'self'"},
+		{"misspelled directive with star", [][2]string{{csp, "frame-ancestor *"}}, "csp-directive-misspelled", "Content-Security-Policy: frame-ancestors 'self'"},
+		{"star with an invalid byte", [][2]string{{csp, "frame-ancestors * \xff"}}, "frame-ancestors-ignored", "Content-Security-Policy: frame-ancestors 'self'"},
+		{"ws scheme and an invalid keyword", [][2]string{{csp, "frame-ancestors ws: 'unsafe-inline'"}}, "invalid-source", "Content-Security-Policy: frame-ancestors 'none'"},
+		// A source that names the foreign origin itself stays out too.
+		{"foreign origin and an invalid keyword", [][2]string{{csp, "frame-ancestors 'self' http://attacker.example 'unsafe-inline'"}}, "invalid-source", "Content-Security-Policy: frame-ancestors 'self'"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(site{pages: map[string]sitePage{"/p": {headers: tc.headers}}})
+			defer srv.Close()
+			r := scanOne(t, srv, scan.Options{}, "/p")
+			if r.Error != "" {
+				t.Fatalf("Error = %q", r.Error)
+			}
+			checkFixes(t, srv.URL+"/p", r)
+			i := slices.IndexFunc(r.Findings, func(f scan.Finding) bool { return f.ID == tc.id })
+			if i < 0 {
+				t.Fatalf("no %s finding: %v", tc.id, idSeverities(r))
+			}
+			if got := r.Findings[i].Fix; got != tc.fix {
+				t.Errorf("%s fix = %q, want %q", tc.id, got, tc.fix)
 			}
 		})
 	}
