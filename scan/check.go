@@ -589,32 +589,21 @@ func (f *facts) checkXFO() []Finding {
 			sev = SeverityInfo
 		}
 		if rest, ok := strings.CutPrefix(tok, "allow-from"); ok {
-			fix := fixNone
-			if o, err := framing.ParseOrigin(strings.TrimSpace(rest)); err == nil && !o.Opaque {
-				fix = "Content-Security-Policy: frame-ancestors 'self' " + o.String()
-			}
 			out = append(out, Finding{
 				ID:       "xfo-allow-from",
 				Severity: sev,
 				Message:  "X-Frame-Options: ALLOW-FROM is not supported by any current browser: the value is ignored, as if the header were absent. Name the allowed origins in frame-ancestors instead.",
 				Evidence: ev,
-				Fix:      fix,
+				Fix:      f.allowFromFix(rest),
 			})
 			continue
-		}
-		fix := "X-Frame-Options: DENY"
-		switch strings.Trim(tok, "\"'; ") {
-		case "sameorigin":
-			fix = "X-Frame-Options: SAMEORIGIN"
-		case "allowall":
-			fix = fixNone
 		}
 		out = append(out, Finding{
 			ID:       "xfo-invalid",
 			Severity: sev,
 			Message:  fmt.Sprintf("X-Frame-Options value %q is not one browsers know (DENY or SAMEORIGIN): it is ignored.", tok),
 			Evidence: ev,
-			Fix:      fix,
+			Fix:      invalidXFOFix(tok),
 		})
 	}
 	if f.xfo.Mode == framing.XFODeny || f.xfo.Mode == framing.XFOSameOrigin {
@@ -728,12 +717,13 @@ func (f *facts) checkMeta() []Finding {
 	for _, m := range f.resp.Meta[:min(len(f.resp.Meta), maxMeta)] {
 		switch strings.ToLower(strings.TrimSpace(m.HTTPEquiv)) {
 		case hdrXFO:
+			fix, asIs := f.xfoFix(m.Content)
 			out = append(out, Finding{
 				ID:       "meta-xfo",
 				Severity: sev,
-				Message:  "X-Frame-Options in a <meta> tag is ignored by browsers: only the HTTP header counts.",
+				Message:  "X-Frame-Options in a <meta> tag is ignored by browsers: only the HTTP header counts." + asIsNote(asIs),
 				Evidence: []string{metaTag(m)},
-				Fix:      "X-Frame-Options: " + strings.TrimSpace(m.Content),
+				Fix:      fix,
 			})
 		case hdrCSP, hdrCSPRO:
 			for _, pol := range framing.ParseCSP(m.Content) {
@@ -741,15 +731,64 @@ func (f *facts) checkMeta() []Finding {
 					out = append(out, Finding{
 						ID:       "meta-frame-ancestors",
 						Severity: sev,
-						Message:  "frame-ancestors in a <meta> Content-Security-Policy is ignored by browsers: it only works as an HTTP header.",
+						Message:  "frame-ancestors in a <meta> Content-Security-Policy is ignored by browsers: it only works as an HTTP header." + asIsNote(f.keepsOut("Content-Security-Policy: "+directiveText(d.Name, d.Sources))),
 						Evidence: []string{metaTag(m)},
-						Fix:      "Content-Security-Policy: " + directiveText(d.Name, d.Sources),
+						Fix:      f.fixSources(d.Sources),
 					})
 				}
 			}
 		}
 	}
 	return out
+}
+
+// asIsNote says, when a policy that browsers ignore where it is would not
+// keep a foreign site out in force either (asIs false), that the fix is
+// not that policy.
+func asIsNote(asIs bool) string {
+	if asIs {
+		return ""
+	}
+	return " Sent as written in an HTTP header, it would still let a foreign site frame this page: send the fix instead."
+}
+
+// xfoFix returns the fix for an X-Frame-Options value that browsers ignore
+// where it is sent (a <meta> tag, a misspelled header): that value in the
+// header when it keeps the foreign origin out (asIs), and otherwise what
+// xfo-allow-from or xfo-invalid suggest for it.
+func (f *facts) xfoFix(value string) (fix string, asIs bool) {
+	value = strings.TrimSpace(value)
+	fix = "X-Frame-Options: " + value
+	if !strings.ContainsAny(value, "\r\n") && f.keepsOut(fix) {
+		return fix, true
+	}
+	tok := strings.ToLower(value)
+	if rest, ok := strings.CutPrefix(tok, "allow-from"); ok {
+		return f.allowFromFix(rest), false
+	}
+	return invalidXFOFix(tok), false
+}
+
+// allowFromFix returns the fix for X-Frame-Options: ALLOW-FROM rest: the
+// origin it names in frame-ancestors, beside 'self'.
+func (f *facts) allowFromFix(rest string) string {
+	if o, err := framing.ParseOrigin(strings.TrimSpace(rest)); err == nil && !o.Opaque {
+		return "Content-Security-Policy: frame-ancestors 'self' " + o.String()
+	}
+	return fixNone
+}
+
+// invalidXFOFix returns the fix for an X-Frame-Options value browsers do
+// not know, lower-cased: SAMEORIGIN or DENY, or frame-ancestors 'none' for
+// ALLOWALL.
+func invalidXFOFix(tok string) string {
+	switch strings.Trim(tok, "\"'; ") {
+	case "sameorigin":
+		return "X-Frame-Options: SAMEORIGIN"
+	case "allowall":
+		return fixNone
+	}
+	return "X-Frame-Options: DENY"
 }
 
 // checkReportOnly reports frame-ancestors that is only report-only.
@@ -762,9 +801,9 @@ func (f *facts) checkReportOnly() []Finding {
 			return []Finding{{
 				ID:       "csp-report-only",
 				Severity: SeverityMedium,
-				Message:  "frame-ancestors is only in Content-Security-Policy-Report-Only: browsers report violations but still render the page in the frame.",
+				Message:  "frame-ancestors is only in Content-Security-Policy-Report-Only: browsers report violations but still render the page in the frame." + asIsNote(f.keepsOut("Content-Security-Policy: "+directiveText(d.Name, d.Sources))),
 				Evidence: []string{p.ev},
-				Fix:      "Content-Security-Policy: " + directiveText(d.Name, d.Sources),
+				Fix:      f.fixSources(d.Sources),
 			}}
 		}
 	}

@@ -291,35 +291,50 @@ func checkFixes(t *testing.T, pageURL string, r scan.Result) {
 // as it should be sent.
 func TestRun_fixes(t *testing.T) {
 	t.Parallel()
-	const csp = "Content-Security-Policy"
+	const (
+		csp = "Content-Security-Policy"
+		ro  = "Content-Security-Policy-Report-Only"
+	)
+	meta := func(equiv, content string) string {
+		return fmt.Sprintf("<meta http-equiv=%q content=%q>", equiv, content)
+	}
 	tests := []struct {
 		name    string
-		headers [][2]string
+		page    sitePage
 		id, fix string
 	}{
 		// The broad source's fix kept ws:, which WebKit matches against
 		// every page, and ws-source's kept http:.
-		{"http and ws schemes, overbroad", [][2]string{{csp, "frame-ancestors http: ws:"}}, "overbroad-source", "Content-Security-Policy: frame-ancestors 'self'"},
-		{"http and ws schemes, ws", [][2]string{{csp, "frame-ancestors http: ws:"}}, "ws-source", "Content-Security-Policy: frame-ancestors 'self'"},
+		{"http and ws schemes, overbroad", sitePage{headers: [][2]string{{csp, "frame-ancestors http: ws:"}}}, "overbroad-source", "Content-Security-Policy: frame-ancestors 'self'"},
+		{"http and ws schemes, ws", sitePage{headers: [][2]string{{csp, "frame-ancestors http: ws:"}}}, "ws-source", "Content-Security-Policy: frame-ancestors 'self'"},
 		// 'unsafe-inline' alone matches nothing, the page's origin neither.
-		{"star and an invalid keyword, overbroad", [][2]string{{csp, "frame-ancestors * 'unsafe-inline'"}}, "overbroad-source", "Content-Security-Policy: frame-ancestors 'self'"},
-		{"star and an invalid keyword, invalid", [][2]string{{csp, "frame-ancestors * 'unsafe-inline'"}}, "invalid-source", "Content-Security-Policy: frame-ancestors 'self'"},
-		{"star and a source with a path", [][2]string{{csp, "frame-ancestors * https://partner.example/embed"}}, "source-path", "Content-Security-Policy: frame-ancestors https://partner.example"},
-		{"star and an unquoted self", [][2]string{{csp, "frame-ancestors self *"}}, "unquoted-keyword", "Content-Security-Policy: frame-ancestors 'self'"},
-		{"star and an http source with a port", [][2]string{{csp, "frame-ancestors * http://partner.example:8080"}}, "browser-difference",
+		{"star and an invalid keyword, overbroad", sitePage{headers: [][2]string{{csp, "frame-ancestors * 'unsafe-inline'"}}}, "overbroad-source", "Content-Security-Policy: frame-ancestors 'self'"},
+		{"star and an invalid keyword, invalid", sitePage{headers: [][2]string{{csp, "frame-ancestors * 'unsafe-inline'"}}}, "invalid-source", "Content-Security-Policy: frame-ancestors 'self'"},
+		{"star and a source with a path", sitePage{headers: [][2]string{{csp, "frame-ancestors * https://partner.example/embed"}}}, "source-path", "Content-Security-Policy: frame-ancestors https://partner.example"},
+		{"star and an unquoted self", sitePage{headers: [][2]string{{csp, "frame-ancestors self *"}}}, "unquoted-keyword", "Content-Security-Policy: frame-ancestors 'self'"},
+		{"star and an http source with a port", sitePage{headers: [][2]string{{csp, "frame-ancestors * http://partner.example:8080"}}}, "browser-difference",
 			"Content-Security-Policy: frame-ancestors http://partner.example:8080 https://partner.example:8080"},
-		{"star and a ws host source", [][2]string{{csp, "frame-ancestors * ws://partner.example"}}, "browser-difference", "Content-Security-Policy: frame-ancestors https://partner.example"},
-		{"star first of two directives", [][2]string{{csp, "frame-ancestors *; frame-ancestors 'self'"}}, "csp-duplicate-directive", "Content-Security-Policy: frame-ancestors 'self'"},
-		{"misspelled directive with star", [][2]string{{csp, "frame-ancestor *"}}, "csp-directive-misspelled", "Content-Security-Policy: frame-ancestors 'self'"},
-		{"star with an invalid byte", [][2]string{{csp, "frame-ancestors * \xff"}}, "frame-ancestors-ignored", "Content-Security-Policy: frame-ancestors 'self'"},
-		{"ws scheme and an invalid keyword", [][2]string{{csp, "frame-ancestors ws: 'unsafe-inline'"}}, "invalid-source", "Content-Security-Policy: frame-ancestors 'none'"},
+		{"star and a ws host source", sitePage{headers: [][2]string{{csp, "frame-ancestors * ws://partner.example"}}}, "browser-difference", "Content-Security-Policy: frame-ancestors https://partner.example"},
+		{"star first of two directives", sitePage{headers: [][2]string{{csp, "frame-ancestors *; frame-ancestors 'self'"}}}, "csp-duplicate-directive", "Content-Security-Policy: frame-ancestors 'self'"},
+		{"misspelled directive with star", sitePage{headers: [][2]string{{csp, "frame-ancestor *"}}}, "csp-directive-misspelled", "Content-Security-Policy: frame-ancestors 'self'"},
+		{"star with an invalid byte", sitePage{headers: [][2]string{{csp, "frame-ancestors * \xff"}}}, "frame-ancestors-ignored", "Content-Security-Policy: frame-ancestors 'self'"},
+		{"ws scheme and an invalid keyword", sitePage{headers: [][2]string{{csp, "frame-ancestors ws: 'unsafe-inline'"}}}, "invalid-source", "Content-Security-Policy: frame-ancestors 'none'"},
 		// A source that names the foreign origin itself stays out too.
-		{"foreign origin and an invalid keyword", [][2]string{{csp, "frame-ancestors 'self' http://attacker.example 'unsafe-inline'"}}, "invalid-source", "Content-Security-Policy: frame-ancestors 'self'"},
+		// A policy browsers ignore where it is, which would let any site
+		// in where they enforce it, is no fix.
+		{"report-only star", sitePage{headers: [][2]string{{ro, "frame-ancestors *"}}}, "csp-report-only", "Content-Security-Policy: frame-ancestors 'self'"},
+		{"star in meta beside a header", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self'"}}, body: meta(csp, "frame-ancestors *")},
+			"meta-frame-ancestors", "Content-Security-Policy: frame-ancestors 'self'"},
+		{"ALLOWALL in meta", sitePage{body: meta("X-Frame-Options", "ALLOWALL")}, "meta-xfo", "Content-Security-Policy: frame-ancestors 'none'"},
+		{"ALLOW-FROM in meta", sitePage{body: meta("X-Frame-Options", "ALLOW-FROM https://partner.example")},
+			"meta-xfo", "Content-Security-Policy: frame-ancestors 'self' https://partner.example"},
+		{"SAMEORIGIN; in meta", sitePage{body: meta("X-Frame-Options", "SAMEORIGIN;")}, "meta-xfo", "X-Frame-Options: SAMEORIGIN"},
+		{"foreign origin and an invalid keyword", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' http://attacker.example 'unsafe-inline'"}}}, "invalid-source", "Content-Security-Policy: frame-ancestors 'self'"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := httptest.NewServer(site{pages: map[string]sitePage{"/p": {headers: tc.headers}}})
+			srv := httptest.NewServer(site{pages: map[string]sitePage{"/p": tc.page}})
 			defer srv.Close()
 			r := scanOne(t, srv, scan.Options{}, "/p")
 			if r.Error != "" {

@@ -88,19 +88,19 @@ var rules = []Rule{
 		ID: "meta-xfo", Name: "MetaXfo", Severity: SeverityMedium,
 		Short: "X-Frame-Options in a <meta> tag is ignored",
 		Full:  "Browsers read X-Frame-Options only from the HTTP header, never from <meta http-equiv>. Medium when the page has no other protection, low otherwise.",
-		Help:  "Send X-Frame-Options as an HTTP response header.",
+		Help:  "Send X-Frame-Options as an HTTP response header, DENY or SAMEORIGIN (a value such as ALLOWALL or ALLOW-FROM protects nothing there either), or frame-ancestors.",
 	},
 	{
 		ID: "meta-frame-ancestors", Name: "MetaFrameAncestors", Severity: SeverityMedium,
 		Short: "frame-ancestors in a <meta> tag is ignored",
 		Full:  "Browsers ignore frame-ancestors in a <meta http-equiv=\"Content-Security-Policy\"> policy. Medium when the page has no other protection, low otherwise.",
-		Help:  "Send frame-ancestors in the Content-Security-Policy HTTP response header.",
+		Help:  "Send frame-ancestors in the Content-Security-Policy HTTP response header, without a source that lets any site in.",
 	},
 	{
 		ID: "csp-report-only", Name: "CspReportOnly", Severity: SeverityMedium,
 		Short: "frame-ancestors only in Content-Security-Policy-Report-Only",
 		Full:  "A report-only policy reports violations but still lets the page render in the frame.",
-		Help:  "Send frame-ancestors in the enforced Content-Security-Policy header.",
+		Help:  "Send frame-ancestors in the enforced Content-Security-Policy header, without a source that lets any site in.",
 	},
 	{
 		ID: "csp-comma", Name: "CspComma", Severity: SeverityMedium,
