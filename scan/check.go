@@ -589,12 +589,13 @@ func (f *facts) checkXFO() []Finding {
 			sev = SeverityInfo
 		}
 		if rest, ok := strings.CutPrefix(tok, "allow-from"); ok {
+			fix, note := f.allowFromFix(rest)
 			out = append(out, Finding{
 				ID:       "xfo-allow-from",
 				Severity: sev,
-				Message:  "X-Frame-Options: ALLOW-FROM is not supported by any current browser: the value is ignored, as if the header were absent. Name the allowed origins in frame-ancestors instead.",
+				Message:  "X-Frame-Options: ALLOW-FROM is not supported by any current browser: the value is ignored, as if the header were absent. Name the allowed origins in frame-ancestors instead." + note,
 				Evidence: ev,
-				Fix:      f.allowFromFix(rest),
+				Fix:      fix,
 			})
 			continue
 		}
@@ -764,18 +765,27 @@ func (f *facts) xfoFix(value string) (fix string, asIs bool) {
 	}
 	tok := strings.ToLower(value)
 	if rest, ok := strings.CutPrefix(tok, "allow-from"); ok {
-		return f.allowFromFix(rest), false
+		fix, _ := f.allowFromFix(rest)
+		return fix, false
 	}
 	return invalidXFOFix(tok), false
 }
 
 // allowFromFix returns the fix for X-Frame-Options: ALLOW-FROM rest: the
-// origin it names in frame-ancestors, beside 'self'.
-func (f *facts) allowFromFix(rest string) string {
-	if o, err := framing.ParseOrigin(strings.TrimSpace(rest)); err == nil && !o.Opaque {
-		return "Content-Security-Policy: frame-ancestors 'self' " + o.String()
+// origin it names in frame-ancestors, beside 'self'. An origin that no
+// frame-ancestors source can name (a host with '_', an IPv6 address) is
+// left out, and note, for the message, says so.
+func (f *facts) allowFromFix(rest string) (fix, note string) {
+	o, err := framing.ParseOrigin(strings.TrimSpace(rest))
+	if err != nil || o.Opaque {
+		return fixNone, ""
 	}
-	return fixNone
+	self := framing.ParseSource("'self'")
+	src := framing.ParseSource(o.String())
+	if src.Kind != framing.SourceHost {
+		return f.fixSources([]framing.Source{self}), fmt.Sprintf(" No frame-ancestors source can name %s: a host there is letters, digits and '-' (no '_', no IPv6 address), so the fix leaves it out; frame the page from a host name.", o)
+	}
+	return f.fixSources([]framing.Source{self, src}), ""
 }
 
 // invalidXFOFix returns the fix for an X-Frame-Options value browsers do

@@ -329,6 +329,13 @@ func TestRun_fixes(t *testing.T) {
 		{"ALLOW-FROM in meta", sitePage{body: meta("X-Frame-Options", "ALLOW-FROM https://partner.example")},
 			"meta-xfo", "Content-Security-Policy: frame-ancestors 'self' https://partner.example"},
 		{"SAMEORIGIN; in meta", sitePage{body: meta("X-Frame-Options", "SAMEORIGIN;")}, "meta-xfo", "X-Frame-Options: SAMEORIGIN"},
+		// No frame-ancestors source can name these origins.
+		{"ALLOW-FROM a host with an underscore", sitePage{headers: [][2]string{{"X-Frame-Options", "ALLOW-FROM https://partner_x.example"}}},
+			"xfo-allow-from", "Content-Security-Policy: frame-ancestors 'self'"},
+		{"ALLOW-FROM an IPv6 address", sitePage{headers: [][2]string{{"X-Frame-Options", "ALLOW-FROM http://[::1]:8080"}}},
+			"xfo-allow-from", "Content-Security-Policy: frame-ancestors 'self'"},
+		{"ALLOW-FROM a host", sitePage{headers: [][2]string{{"X-Frame-Options", "ALLOW-FROM https://partner.example"}}},
+			"xfo-allow-from", "Content-Security-Policy: frame-ancestors 'self' https://partner.example"},
 		{"foreign origin and an invalid keyword", sitePage{headers: [][2]string{{csp, "frame-ancestors 'self' http://attacker.example 'unsafe-inline'"}}}, "invalid-source", "Content-Security-Policy: frame-ancestors 'self'"},
 	}
 	for _, tc := range tests {

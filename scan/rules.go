@@ -64,7 +64,7 @@ var rules = []Rule{
 		ID: "xfo-allow-from", Name: "XfoAllowFrom", Severity: SeverityMedium,
 		Short: "X-Frame-Options: ALLOW-FROM is ignored by browsers",
 		Full:  "No current browser supports ALLOW-FROM: the header is ignored, as if it were absent. Info when frame-ancestors decides instead.",
-		Help:  "Name the allowed origins in Content-Security-Policy frame-ancestors instead.",
+		Help:  "Name the allowed origins in Content-Security-Policy frame-ancestors instead, by host name: a frame-ancestors source names no host with '_' and no IPv6 address.",
 	},
 	{
 		ID: "xfo-invalid", Name: "XfoInvalid", Severity: SeverityMedium,
