@@ -108,6 +108,7 @@ func TestRun_hostileBounded(t *testing.T) {
 			if res.Verdicts[0].Framable && !slices.ContainsFunc(res.Findings, func(f scan.Finding) bool { return f.Severity == scan.SeverityHigh }) {
 				t.Errorf("a page a foreign origin can frame has no high finding: %v", idSeverities(res))
 			}
+			checkFixes(t, srv.URL+path, res)
 			if n := len(res.Findings); n > scan.MaxFindings {
 				t.Errorf("%d findings, want at most %d", n, scan.MaxFindings)
 			}

@@ -401,7 +401,7 @@ func bound(findings []Finding) []Finding {
 	seen := map[string]bool{}
 	size, left := 0, 0
 	for _, f := range findings {
-		f.Message, f.Fix = cut(f.Message), cut(f.Fix)
+		f.Message, f.Fix = cut(f.Message), cutFix(f.Fix)
 		ev := make([]string, 0, len(f.Evidence))
 		for _, e := range f.Evidence {
 			ev = append(ev, cut(e))
@@ -428,6 +428,19 @@ func bound(findings []Finding) []Finding {
 		})
 	}
 	return out
+}
+
+// cutFix shortens a fix to at most maxText bytes as cut does, but at a
+// space or a line's end, so that what is left is still header lines to
+// send: fewer sources of a directive, which lets fewer sites in, or fewer
+// lines, after the ones that protect the page (see policyFix). A last
+// line, in parentheses, says how much was left out.
+func cutFix(fix string) string {
+	if len(fix) <= maxText {
+		return fix
+	}
+	n := max(strings.LastIndexAny(fix[:maxText-64], " \n"), 0)
+	return fmt.Sprintf("%s\n(%d more bytes of the fix left out)", fix[:n], len(fix)-n)
 }
 
 // cut shortens s to at most maxText bytes, on a character boundary, saying
@@ -641,12 +654,13 @@ func (f *facts) checkHeaderNames() []Finding {
 		switch {
 		case name == hdrXFO || name == hdrCSP || name == hdrCSPRO:
 		case name == "frame-options" || (len(name) > 8 && editDistance(name, hdrXFO) <= 2):
+			fix, asIs := f.xfoFix(h.Value)
 			out = append(out, Finding{
 				ID:       "header-misspelled",
 				Severity: SeverityMedium,
-				Message:  fmt.Sprintf("Header %q is not X-Frame-Options: browsers ignore it.", h.Name),
+				Message:  fmt.Sprintf("Header %q is not X-Frame-Options: browsers ignore it.", h.Name) + asIsNote("X-Frame-Options", asIs),
 				Evidence: []string{line(h)},
-				Fix:      "X-Frame-Options: " + strings.TrimSpace(h.Value),
+				Fix:      fix,
 			})
 		case name == "x-content-security-policy" || name == "x-webkit-csp" ||
 			(len(name) > 10 && editDistance(name, hdrCSP) <= 2):
@@ -655,7 +669,7 @@ func (f *facts) checkHeaderNames() []Finding {
 				Severity: SeverityMedium,
 				Message:  fmt.Sprintf("Header %q is not Content-Security-Policy (obsolete or misspelled): current browsers ignore it.", h.Name),
 				Evidence: []string{line(h)},
-				Fix:      "Content-Security-Policy: " + strings.TrimSpace(h.Value),
+				Fix:      f.policyFix([]string{h.Value}),
 			})
 		}
 	}
@@ -722,7 +736,7 @@ func (f *facts) checkMeta() []Finding {
 			out = append(out, Finding{
 				ID:       "meta-xfo",
 				Severity: sev,
-				Message:  "X-Frame-Options in a <meta> tag is ignored by browsers: only the HTTP header counts." + asIsNote(asIs),
+				Message:  "X-Frame-Options in a <meta> tag is ignored by browsers: only the HTTP header counts." + asIsNote("X-Frame-Options", asIs),
 				Evidence: []string{metaTag(m)},
 				Fix:      fix,
 			})
@@ -732,7 +746,7 @@ func (f *facts) checkMeta() []Finding {
 					out = append(out, Finding{
 						ID:       "meta-frame-ancestors",
 						Severity: sev,
-						Message:  "frame-ancestors in a <meta> Content-Security-Policy is ignored by browsers: it only works as an HTTP header." + asIsNote(f.keepsOut("Content-Security-Policy: "+directiveText(d.Name, d.Sources))),
+						Message:  "frame-ancestors in a <meta> Content-Security-Policy is ignored by browsers: it only works as an HTTP header." + asIsNote("Content-Security-Policy", f.keepsOut("Content-Security-Policy: "+directiveText(d.Name, d.Sources))),
 						Evidence: []string{metaTag(m)},
 						Fix:      f.fixSources(d.Sources),
 					})
@@ -744,13 +758,13 @@ func (f *facts) checkMeta() []Finding {
 }
 
 // asIsNote says, when a policy that browsers ignore where it is would not
-// keep a foreign site out in force either (asIs false), that the fix is
-// not that policy.
-func asIsNote(asIs bool) string {
+// keep a foreign site out in the header named either (asIs false), that
+// the fix is not that policy.
+func asIsNote(header string, asIs bool) string {
 	if asIs {
 		return ""
 	}
-	return " Sent as written in an HTTP header, it would still let a foreign site frame this page: send the fix instead."
+	return fmt.Sprintf(" As written, in a %s header, it would still let a foreign site frame this page: send the fix instead.", header)
 }
 
 // xfoFix returns the fix for an X-Frame-Options value that browsers ignore
@@ -811,7 +825,7 @@ func (f *facts) checkReportOnly() []Finding {
 			return []Finding{{
 				ID:       "csp-report-only",
 				Severity: SeverityMedium,
-				Message:  "frame-ancestors is only in Content-Security-Policy-Report-Only: browsers report violations but still render the page in the frame." + asIsNote(f.keepsOut("Content-Security-Policy: "+directiveText(d.Name, d.Sources))),
+				Message:  "frame-ancestors is only in Content-Security-Policy-Report-Only: browsers report violations but still render the page in the frame." + asIsNote("Content-Security-Policy", f.keepsOut("Content-Security-Policy: "+directiveText(d.Name, d.Sources))),
 				Evidence: []string{p.ev},
 				Fix:      f.fixSources(d.Sources),
 			}}
@@ -842,7 +856,7 @@ func (f *facts) checkPolicies() []Finding {
 			Severity: SeverityMedium,
 			Message:  fmt.Sprintf("This Content-Security-Policy line holds %d policies separated by commas: each is enforced on its own, and sources after a comma are not part of the directive before it.", len(pols)),
 			Evidence: []string{p.ev},
-			Fix:      commaFix(pols),
+			Fix:      f.commaFix(pols),
 		})
 	}
 	for _, p := range enforced {
@@ -1682,22 +1696,58 @@ func commaMatters(pols []framing.Policy) bool {
 
 // commaFix rewrites comma-joined policies: a piece that starts with a
 // source was meant as more sources of the directive before; otherwise each
-// policy goes on its own header line.
-func commaFix(pols []framing.Policy) string {
-	var b strings.Builder
-	b.WriteString("Content-Security-Policy: ")
+// policy goes on its own header line (see policyFix).
+func (f *facts) commaFix(pols []framing.Policy) string {
+	var texts []string
 	for i, p := range pols {
 		text := strings.TrimSpace(p.Text)
-		switch {
-		case i == 0:
-		case len(p.Directives) > 0 && looksLikeSource(p.Directives[0].Name):
-			b.WriteString(" ")
-		default:
-			b.WriteString("\nContent-Security-Policy: ")
+		if i > 0 && len(p.Directives) > 0 && looksLikeSource(p.Directives[0].Name) {
+			texts[len(texts)-1] += " " + text
+			continue
 		}
-		b.WriteString(text)
+		texts = append(texts, text)
 	}
-	return b.String()
+	return f.policyFix(texts)
+}
+
+// policyFix returns the fix that enforces the policies of texts, each
+// without commas, one a line, as they should be sent: each frame-ancestors
+// as fixSources writes it (a second one in a policy, which browsers
+// ignore, left out). When none has frame-ancestors, a line of it comes
+// first, 'self' if the page's own origin may frame it now and 'none'
+// otherwise, so that the fix protects the page. frame-ancestors comes
+// first in its policy and its policies first, so that a fix cut short
+// (cutFix) still protects the page.
+func (f *facts) policyFix(texts []string) string {
+	var framed, others []string
+	for _, t := range texts {
+		for _, p := range framing.ParseCSP(t) {
+			var ds []string
+			fa := false
+			for _, d := range p.Directives {
+				switch {
+				case d.Name != "frame-ancestors":
+					ds = append(ds, strings.TrimSpace(d.Name+" "+d.Value))
+				case !fa:
+					fa = true
+					ds = append([]string{strings.TrimPrefix(f.fixSources(d.Sources), "Content-Security-Policy: ")}, ds...)
+				}
+			}
+			line := "Content-Security-Policy: " + strings.Join(ds, "; ")
+			if fa {
+				framed = append(framed, line)
+			} else {
+				others = append(others, line)
+			}
+		}
+	}
+	if len(framed) == 0 {
+		framed = []string{fixNone}
+		if f.ownV.Framable {
+			framed = []string{fixSelf}
+		}
+	}
+	return strings.Join(append(framed, others...), "\n")
 }
 
 func looksLikeSource(name string) bool {

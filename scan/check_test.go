@@ -329,6 +329,17 @@ func TestRun_fixes(t *testing.T) {
 		{"ALLOW-FROM in meta", sitePage{body: meta("X-Frame-Options", "ALLOW-FROM https://partner.example")},
 			"meta-xfo", "Content-Security-Policy: frame-ancestors 'self' https://partner.example"},
 		{"SAMEORIGIN; in meta", sitePage{body: meta("X-Frame-Options", "SAMEORIGIN;")}, "meta-xfo", "X-Frame-Options: SAMEORIGIN"},
+		// A source after a comma joins the directive before it, but not a
+		// broad one; a policy under an obsolete or misspelled name is sent
+		// as one that protects the page.
+		{"comma before a star", sitePage{headers: [][2]string{{csp, "frame-ancestors https://partner.example, *"}}},
+			"csp-comma", "Content-Security-Policy: frame-ancestors https://partner.example"},
+		{"misspelled header with ALLOW-FROM", sitePage{headers: [][2]string{{"X-Frame-Option", "ALLOW-FROM https://partner.example"}}},
+			"header-misspelled", "Content-Security-Policy: frame-ancestors 'self' https://partner.example"},
+		{"obsolete header with a star", sitePage{headers: [][2]string{{"X-Content-Security-Policy", "default-src 'self'; frame-ancestors *"}}},
+			"header-misspelled", "Content-Security-Policy: frame-ancestors 'self'; default-src 'self'"},
+		{"obsolete header without frame-ancestors", sitePage{headers: [][2]string{{"X-Content-Security-Policy", "default-src 'self'"}}},
+			"header-misspelled", "Content-Security-Policy: frame-ancestors 'self'\nContent-Security-Policy: default-src 'self'"},
 		// No frame-ancestors source can name these origins.
 		{"ALLOW-FROM a host with an underscore", sitePage{headers: [][2]string{{"X-Frame-Options", "ALLOW-FROM https://partner_x.example"}}},
 			"xfo-allow-from", "Content-Security-Policy: frame-ancestors 'self'"},

@@ -82,7 +82,7 @@ var rules = []Rule{
 		ID: "header-misspelled", Name: "HeaderMisspelled", Severity: SeverityMedium,
 		Short: "Misspelled or obsolete framing header",
 		Full:  "A header such as X-Frame-Option, Frame-Options or X-Content-Security-Policy is not one browsers read: it protects nothing.",
-		Help:  "Send the value under its standard name, X-Frame-Options or Content-Security-Policy.",
+		Help:  "Send the value under its standard name, X-Frame-Options or Content-Security-Policy, with a value that protects the page (DENY, SAMEORIGIN, or frame-ancestors without a source that lets any site in).",
 	},
 	{
 		ID: "meta-xfo", Name: "MetaXfo", Severity: SeverityMedium,
