@@ -1028,10 +1028,14 @@ func (f *facts) checkSources(evidence string, d framing.Directive) []Finding {
 		})
 	}
 	if len(none) > 0 && len(d.Sources) > len(none) {
+		msg := "'none' is ignored when frame-ancestors lists other sources: the directive allows them. Send 'none' alone to block every frame, or drop it."
+		if !slices.ContainsFunc(d.Sources, matchesSomething) {
+			msg = "'none' is ignored when frame-ancestors lists other sources; none of these matches a page either, so the directive blocks every frame all the same, but not by 'none'. Send 'none' alone to say so."
+		}
 		out = append(out, Finding{
 			ID:       "none-mixed",
 			Severity: SeverityMedium,
-			Message:  "'none' is ignored when frame-ancestors lists other sources: the directive allows them. Send 'none' alone to block every frame, or drop it.",
+			Message:  msg,
 			Evidence: ev,
 			Fix:      fixNone,
 		})

@@ -370,6 +370,34 @@ func TestRun_fixes(t *testing.T) {
 	}
 }
 
+// TestRun_noneMixed checks what none-mixed says of the sources beside
+// 'none': that they are allowed, or, when none of them matches a page,
+// that the directive blocks every frame all the same.
+func TestRun_noneMixed(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, policy, want string
+	}{
+		{"beside a host", "frame-ancestors 'none' https://partner.example", "the directive allows them"},
+		{"beside a keyword that matches nothing", "frame-ancestors 'none' 'unsafe-inline'", "blocks every frame all the same"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(site{pages: map[string]sitePage{"/p": {headers: [][2]string{{"Content-Security-Policy", tc.policy}}}}})
+			defer srv.Close()
+			r := scanOne(t, srv, scan.Options{}, "/p")
+			i := slices.IndexFunc(r.Findings, func(f scan.Finding) bool { return f.ID == "none-mixed" })
+			if i < 0 {
+				t.Fatalf("no none-mixed finding: %v", idSeverities(r))
+			}
+			if msg := r.Findings[i].Message; !strings.Contains(msg, tc.want) {
+				t.Errorf("none-mixed message = %q, want it to say %q", msg, tc.want)
+			}
+		})
+	}
+}
+
 // TestRun_ignoredFrameAncestors checks what the scanner says of a
 // frame-ancestors that browsers drop for a byte they do not allow: the
 // verdict's reason and the no-protection finding say so, with the header

@@ -135,7 +135,7 @@ var rules = []Rule{
 	{
 		ID: "none-mixed", Name: "NoneMixed", Severity: SeverityMedium,
 		Short: "'none' beside other sources is ignored",
-		Full:  "When frame-ancestors lists other sources, 'none' is ignored and the directive allows them.",
+		Full:  "When frame-ancestors lists other sources, 'none' is ignored and the directive allows them (when none of them matches a page, such as 'unsafe-inline', it blocks every frame all the same, but not by 'none').",
 		Help:  "Send 'none' alone to block every frame, or drop it.",
 	},
 	{
