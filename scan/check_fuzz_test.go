@@ -12,8 +12,10 @@ import (
 )
 
 // FuzzJudge feeds arbitrary header lines and <meta> tags to the checks:
-// they must not panic, must be deterministic, and every finding must be
-// well formed.
+// they must not panic, must be deterministic, every finding must be well
+// formed, a page the foreign origin can frame must have a high finding,
+// and every fix, sent as the page's only framing headers, must keep the
+// foreign origin out.
 func FuzzJudge(f *testing.F) {
 	seeds := []string{
 		"X-Frame-Options: ALLOW-FROM https://a.example",
@@ -21,6 +23,9 @@ func FuzzJudge(f *testing.F) {
 		"Content-Security-Policy: frame-ancestor 'self'; frame-ancestors; frame-ancestors http://1.2.3.4:80",
 		"X-Frame-Options: SAMEORIGIN\nX-Frame-Options: DENY,\nContent-Security-Policy-Report-Only: frame-ancestors 'self'",
 		"X-Frame-Option: deny\nx-content-security-policy: frame-ancestors 'none'",
+		"Content-Security-Policy: frame-ancestors https: ws: * 'unsafe-inline' SELF https://p.example/x",
+		"Content-Security-Policy-Report-Only: frame-ancestors *\nX-Frame-Options: ALLOW-FROM http://[::1]:8080",
+		"Frame-Options: ALLOWALL\nX-Webkit-CSP: default-src 'self', *",
 	}
 	// A broad source and a policy past what the checks look at one by one
 	// (maxSources, maxPolicies): the verdict still sees them.
@@ -79,6 +84,16 @@ func FuzzJudge(f *testing.F) {
 		}
 		if foreign && !high {
 			t.Fatalf("a page the foreign origin can frame has no high finding: %+v", first.Findings)
+		}
+		attacker := first.Verdicts[0].Ancestors[0]
+		for _, fd := range first.Findings {
+			if fd.Fix == "" {
+				continue
+			}
+			framable, why, err := fixFramable(final.String(), fd.Fix, attacker, redirected)
+			if err != nil || framable {
+				t.Fatalf("%s: fix %q, sent alone, does not keep %s out: %s %v", fd.ID, fd.Fix, attacker, why, err)
+			}
 		}
 	})
 }

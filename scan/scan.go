@@ -294,7 +294,10 @@ type Finding struct {
 	Severity Severity `json:"severity"`
 	Message  string   `json:"message"`
 	Evidence []string `json:"evidence"`
-	Fix      string   `json:"fix"`
+	// Fix is the header lines to send, one a line (a line in parentheses
+	// is a note), or empty: sent as the page's only framing headers, they
+	// keep a foreign site from framing it.
+	Fix string `json:"fix"`
 }
 
 // ErrTooManyRedirects is wrapped by a Result's Err when a URL redirected more
