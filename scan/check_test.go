@@ -76,6 +76,19 @@ func scanOne(t *testing.T, srv *httptest.Server, opts scan.Options, path string)
 	return got[0]
 }
 
+// scanPage scans p, served alone at /p, with the default options, and
+// fails t if the scan gives an error.
+func scanPage(t *testing.T, p sitePage) scan.Result {
+	t.Helper()
+	srv := httptest.NewServer(site{pages: map[string]sitePage{"/p": p}})
+	t.Cleanup(srv.Close)
+	r := scanOne(t, srv, scan.Options{}, "/p")
+	if r.Error != "" {
+		t.Fatalf("Error = %q", r.Error)
+	}
+	return r
+}
+
 // idSeverities lists a result's findings as "id:severity".
 func idSeverities(r scan.Result) []string {
 	var out []string
@@ -230,12 +243,7 @@ func TestRun_findings(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := httptest.NewServer(site{pages: map[string]sitePage{"/p": tc.page}})
-			defer srv.Close()
-			r := scanOne(t, srv, scan.Options{}, "/p")
-			if r.Error != "" {
-				t.Fatalf("Error = %q", r.Error)
-			}
+			r := scanPage(t, tc.page)
 			if diff := cmp.Diff(tc.want, idSeverities(r)); diff != "" {
 				t.Errorf("findings mismatch (-want +got):\n%s\nfindings: %+v", diff, r.Findings)
 			}
@@ -247,7 +255,7 @@ func TestRun_findings(t *testing.T) {
 					t.Errorf("finding %s (%s) follows a less severe one", f.ID, f.Severity)
 				}
 			}
-			checkFixes(t, srv.URL+"/p", r)
+			checkFixes(t, r.URL, r)
 			if tc.fix != "" {
 				var got string
 				for _, id := range tc.want {
@@ -352,13 +360,8 @@ func TestRun_fixes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := httptest.NewServer(site{pages: map[string]sitePage{"/p": tc.page}})
-			defer srv.Close()
-			r := scanOne(t, srv, scan.Options{}, "/p")
-			if r.Error != "" {
-				t.Fatalf("Error = %q", r.Error)
-			}
-			checkFixes(t, srv.URL+"/p", r)
+			r := scanPage(t, tc.page)
+			checkFixes(t, r.URL, r)
 			i := slices.IndexFunc(r.Findings, func(f scan.Finding) bool { return f.ID == tc.id })
 			if i < 0 {
 				t.Fatalf("no %s finding: %v", tc.id, idSeverities(r))
@@ -384,9 +387,7 @@ func TestRun_noneMixed(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := httptest.NewServer(site{pages: map[string]sitePage{"/p": {headers: [][2]string{{"Content-Security-Policy", tc.policy}}}}})
-			defer srv.Close()
-			r := scanOne(t, srv, scan.Options{}, "/p")
+			r := scanPage(t, sitePage{headers: [][2]string{{"Content-Security-Policy", tc.policy}}})
 			i := slices.IndexFunc(r.Findings, func(f scan.Finding) bool { return f.ID == "none-mixed" })
 			if i < 0 {
 				t.Fatalf("no none-mixed finding: %v", idSeverities(r))
@@ -458,9 +459,7 @@ func TestRun_embeddable(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := httptest.NewServer(site{pages: map[string]sitePage{"/p": {headers: tc.headers}}})
-			defer srv.Close()
-			r := scanOne(t, srv, scan.Options{}, "/p")
+			r := scanPage(t, sitePage{headers: tc.headers})
 			var got []string
 			for _, f := range r.Findings {
 				if f.ID == "embeddable" {
