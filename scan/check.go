@@ -1149,7 +1149,8 @@ func firefoxOrigin(s framing.Source) (framing.Source, bool) {
 
 // unquotedKeyword reports whether s is a keyword written without its
 // quotes, in any case (self, SELF, None), which makes it a host of that
-// name: Chromium (measured) matches SELF as a host named self.
+// name: Chromium (measured: extra-fa-SELF-unquoted in
+// framing/testdata/chromium-extra.jsonl) matches SELF as a host named self.
 func unquotedKeyword(s framing.Source) bool {
 	return s.Kind == framing.SourceHost && (s.Host == "none" || s.Host == "self") &&
 		s.Scheme == "" && s.Port == "" && s.Path == "" && equalFoldASCII(s.Text, s.Host)
