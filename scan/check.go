@@ -1152,30 +1152,11 @@ func firefoxOrigin(s framing.Source) (framing.Source, bool) {
 // name: Chromium (measured: extra-fa-SELF-unquoted in
 // framing/testdata/chromium-extra.jsonl) matches SELF as a host named self.
 func unquotedKeyword(s framing.Source) bool {
+	// Host is the text's host, its ASCII letters lower-cased
+	// (framing.ParseSource): of the same length, the text is the host
+	// alone, in any case.
 	return s.Kind == framing.SourceHost && (s.Host == "none" || s.Host == "self") &&
-		s.Scheme == "" && s.Port == "" && s.Path == "" && equalFoldASCII(s.Text, s.Host)
-}
-
-// equalFoldASCII reports whether a and b are equal but for the case of
-// ASCII letters, as CSP compares keywords (framing.ParseSource);
-// strings.EqualFold would also fold non-ASCII letters, such as 'ſ' to 's'.
-func equalFoldASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range len(a) {
-		if lowerByte(a[i]) != lowerByte(b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func lowerByte(c byte) byte {
-	if c >= 'A' && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
+		s.Scheme == "" && s.Port == "" && s.Path == "" && len(s.Text) == len(s.Host)
 }
 
 // unquotedNote says what an unquoted keyword does instead.
