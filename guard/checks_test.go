@@ -725,6 +725,9 @@ func TestHandler_HSTS(t *testing.T) {
 		{"forwarded https, trusted proxy over IPv4-mapped IPv6", &guard.Guard{TrustedProxies: proxies}, false, "[::ffff:10.1.2.3]:1234", "https", "max-age=63072000"},
 		{"forwarded https, untrusted peer", &guard.Guard{TrustedProxies: proxies}, false, "192.0.2.1:1234", "https", ""},
 		{"forwarded http, trusted proxy", &guard.Guard{TrustedProxies: proxies}, false, "10.1.2.3:1234", "http", ""},
+		// An IPv6 link-local peer's address carries its zone.
+		{"forwarded https, trusted link-local proxy", &guard.Guard{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("fe80::/10")}}, false, "[fe80::1%eth0]:1234", "https", "max-age=63072000"},
+		{"forwarded https, untrusted link-local peer", &guard.Guard{TrustedProxies: proxies}, false, "[fe80::1%eth0]:1234", "https", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

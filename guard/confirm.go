@@ -14,19 +14,32 @@ import "net/http"
 // window the site opened) to the confirmation page, a top-level GET that
 // carries SameSite=Lax cookies, and the second click lands on the page's
 // button. Framing headers cannot stop it and the token check passes, since
-// the form is the application's own. Since a redirect chain is as
-// cross-site as any request in it, an open redirect on the application does
-// not launder the navigation. For the same reason, a sign-in at another site
-// (a single sign-on provider) that redirects back to a confirmation page is
-// refused too: after such a sign-in, send the user to a page that links to
-// the confirmation page, not to the page itself.
+// the form is the application's own. Since a chain of HTTP redirects that
+// another site's page starts is as cross-site as any request in it, an
+// open redirect (a 3xx) on the application does not launder the
+// navigation. A navigation that a page of the application starts itself
+// is the application's own, though (Sec-Fetch-Site same-origin): a
+// <meta> refresh or a script that goes on to an address taken from the
+// request must never lead to a confirmation page. And a chain the user
+// starts stays Sec-Fetch-Site none through the redirects of other sites.
+// For the first reason, a sign-in at another site (a single sign-on
+// provider) that redirects back to a confirmation page is refused too:
+// after such a sign-in, send the user to a page that links to the
+// confirmation page, not to the page itself.
+//
+// Every response adds Sec-Fetch-Site to Vary, so that a browser does not
+// answer another site's navigation from a copy in its cache that the
+// application's own link fetched (Firefox and WebKit do, measured, for a
+// page whose Cache-Control lets them keep it): the refusal needs the
+// request.
 //
 // A request without Sec-Fetch-Site (a browser without Fetch Metadata, or not
 // a browser) passes: the refusal fails open, like the framed-navigation
 // refusal. Refusals go to [Guard.DenyHandler] with a reason wrapping
-// [ErrCrossSiteConfirmation] and are logged; with [Guard.ReportOnly] they
-// are only logged. It may run inside or outside [Guard.Handler], but only
-// inside does the refusal carry guard's headers.
+// [ErrCrossSiteConfirmation] and are logged to [Guard.Logger], when it is
+// set; with [Guard.ReportOnly] they are only logged. It may run inside or
+// outside [Guard.Handler], but only inside does the refusal carry guard's
+// headers.
 func (g *Guard) ConfirmationHandler(h http.Handler) http.Handler {
 	mustHandler(h, "Guard.ConfirmationHandler")
 	return &confirmation{c: g.compile(), h: h}
@@ -38,6 +51,7 @@ type confirmation struct {
 }
 
 func (cf *confirmation) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Add("Vary", "Sec-Fetch-Site")
 	if v := r.Header["Sec-Fetch-Site"]; len(v) > 0 && (v[0] == "cross-site" || v[0] == "same-site") &&
 		cf.c.reject(w, r, ErrCrossSiteConfirmation) {
 		return

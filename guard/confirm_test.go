@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -48,7 +49,10 @@ func TestConfirmationHandler(t *testing.T) {
 				}),
 			}
 			ran := false
-			h := g.ConfirmationHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ran = true }))
+			h := g.ConfirmationHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				ran = true
+				w.Header().Add("Vary", "Cookie")
+			}))
 			if tc.inside {
 				h = g.Handler(h)
 			}
@@ -82,6 +86,15 @@ func TestConfirmationHandler(t *testing.T) {
 			}
 			if !tc.wantRan && rec.Code != http.StatusForbidden {
 				t.Errorf("status %d, want 403", rec.Code)
+			}
+			// The answer depends on Sec-Fetch-Site: a cache must not give
+			// one site's answer to another (Firefox would, measured).
+			wantVary := []string{"Sec-Fetch-Site"}
+			if ran {
+				wantVary = append(wantVary, "Cookie") // the handler's own kept
+			}
+			if got := rec.Header().Values("Vary"); !slices.Equal(got, wantVary) {
+				t.Errorf("Vary = %q, want %q", got, wantVary)
 			}
 			if tc.inside && !tc.wantRan {
 				if got := rec.Header().Get("X-Frame-Options"); got != "DENY" {

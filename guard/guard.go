@@ -83,8 +83,9 @@ type Guard struct {
 	// those apart.
 	DenyHandler http.Handler
 
-	// Logger receives one Warn record per refused (or, in report-only mode,
-	// would-be-refused) request, giving why, the method, host, path, the
+	// Logger receives one Warn record per refusal (or, in report-only mode,
+	// would-be refusal: a request that several checks would refuse gives a
+	// record for each), giving why, the method, host, path, the
 	// route's pattern where guard can find it, the Origin, Sec-Fetch-Site and
 	// Sec-Fetch-Dest headers and the client's address, and one Error record,
 	// with the stack, per recovered panic. With the default, nil, refusals
@@ -584,7 +585,8 @@ func (c *compiled) isHTTPS(r *http.Request) bool {
 	if err != nil {
 		return false
 	}
-	a := ap.Addr().Unmap()
+	// A prefix never contains an address with a zone (fe80::1%eth0).
+	a := ap.Addr().Unmap().WithZone("")
 	for _, p := range c.proxies {
 		if p.Contains(a) {
 			return true

@@ -124,6 +124,13 @@ type SessionStore interface {
 // back button keep working; each render masks it afresh (against BREACH);
 // the comparison takes constant time. If Sessions is nil, TokenHandler
 // returns next unchanged.
+//
+// [Guard.Token] makes the session's token on its first render. Two
+// requests that load a session without one at the same time (tabs a
+// browser restores at once) each make one, and a session manager that
+// saves a request's whole session, as scs does, keeps the last: the form of
+// the other fails its check. Make the token when the session starts, with
+// [Guard.RenewToken] right after the login, so that renders only read it.
 func (g *Guard) TokenHandler(next http.Handler) http.Handler {
 	mustHandler(next, "Guard.TokenHandler")
 	if g.Sessions == nil {

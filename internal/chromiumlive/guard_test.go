@@ -21,7 +21,11 @@ import (
 // route must be served and render (its image loads), the top-level
 // navigation must be served, and the confirmation page must be served to
 // the application's own link and refused, before its handler runs, to the
-// other site.
+// other site, which reaches it through a redirect of its own. A second
+// confirmation page lets the browser keep it (Cache-Control: private,
+// max-age=600): opened by the application's link, then by the other site
+// directly, it must be asked for again and refused (guard's Vary:
+// Sec-Fetch-Site; without it, Firefox shows its copy).
 func TestGuard_pageBrowsers(t *testing.T) {
 	for _, b := range []struct {
 		name    string
@@ -52,12 +56,27 @@ func guardInBrowser(t *testing.T, b pageBrowser) {
 		mu.Unlock()
 		fmt.Fprint(w, `<p>account</p><script>setTimeout(() => { location = "/confirm" }, 50)</script>`)
 	})
-	g := &guard.Guard{}
+	// After the first refusal, the refusal page goes on, by a link of the
+	// application's, to the confirmation page browsers may keep.
+	g := &guard.Guard{DenyHandler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, "<p>refused</p>")
+		if r.URL.Path == "/confirm" {
+			fmt.Fprint(w, `<script>setTimeout(() => { location = "/confirm-cached" }, 50)</script>`)
+		}
+	})}
 	mux.Handle("GET /confirm", g.ConfirmationHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		ran["/confirm"]++
 		mu.Unlock()
 		fmt.Fprintf(w, "<p>Delete?</p><script>setTimeout(() => { location = %q }, 50)</script>", attackerURL+"/to-confirm")
+	})))
+	mux.Handle("GET /confirm-cached", g.ConfirmationHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		ran["/confirm-cached"]++
+		mu.Unlock()
+		w.Header().Set("Cache-Control", "private, max-age=600")
+		fmt.Fprintf(w, "<p>Delete?</p><script>setTimeout(() => { location = %q }, 50)</script>", attackerURL+"/direct")
 	})))
 	mux.Handle("GET /widget", guard.Embeddable(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := guard.AllowFraming(r, attackerURL); err != nil {
@@ -83,7 +102,7 @@ func guardInBrowser(t *testing.T, b pageBrowser) {
 		defer mu.Unlock()
 		seen[r.URL.Path] = append(seen[r.URL.Path], fmt.Sprintf("dest=%s site=%s status=%d",
 			r.Header.Get("Sec-Fetch-Dest"), r.Header.Get("Sec-Fetch-Site"), rec.status))
-		if r.URL.Path == "/confirm" && len(seen["/confirm"]) == 2 {
+		if r.URL.Path == "/confirm-cached" && len(seen["/confirm-cached"]) == 2 {
 			close(done)
 		}
 	})
@@ -94,6 +113,8 @@ func guardInBrowser(t *testing.T, b pageBrowser) {
 <script>onload = () => setTimeout(() => { location = %[2]q }, 50)</script>`, victimURL, victimURL+"/account")
 		case "/to-confirm":
 			http.Redirect(w, r, victimURL+"/confirm", http.StatusFound)
+		case "/direct":
+			fmt.Fprintf(w, "<script>setTimeout(() => { location = %q }, 50)</script>", victimURL+"/confirm-cached")
 		default:
 			http.NotFound(w, r)
 		}
@@ -101,24 +122,26 @@ func guardInBrowser(t *testing.T, b pageBrowser) {
 	victim.Start()
 	attacker.Start()
 
-	if output, ok := b.browse(t, attackerURL+"/", done, 60*time.Second); !ok {
-		t.Fatalf("%s did not reach the end: its output:\n%s", b.name, output)
-	}
+	output, ok := b.browse(t, attackerURL+"/", done, 60*time.Second)
 	mu.Lock()
 	defer mu.Unlock()
+	if !ok {
+		t.Fatalf("%s did not reach the end; the server saw %q; its output:\n%s", b.name, seen, output)
+	}
 	want := map[string][]string{
-		"/account": {"dest=iframe site=cross-site status=403", "dest=document site=cross-site status=200"},
-		"/widget":  {"dest=iframe site=cross-site status=200"},
-		"/beacon":  {"dest=image site=same-origin status=200"},
-		"/confirm": {"dest=document site=same-origin status=200", "dest=document site=cross-site status=403"},
+		"/account":        {"dest=iframe site=cross-site status=403", "dest=document site=cross-site status=200"},
+		"/widget":         {"dest=iframe site=cross-site status=200"},
+		"/beacon":         {"dest=image site=same-origin status=200"},
+		"/confirm":        {"dest=document site=same-origin status=200", "dest=document site=cross-site status=403"},
+		"/confirm-cached": {"dest=document site=same-origin status=200", "dest=document site=cross-site status=403"},
 	}
 	for path, w := range want {
 		if got := seen[path]; fmt.Sprint(got) != fmt.Sprint(w) {
 			t.Errorf("%s, %s: the server saw %q, want %q", b.version, path, got, w)
 		}
 	}
-	if ran["/account"] != 1 || ran["/widget"] != 1 || ran["/beacon"] != 1 || ran["/confirm"] != 1 {
-		t.Errorf("%s: handlers ran %v times, want /account and /confirm once (the top-level navigation, the application's own link), /widget and /beacon once", b.version, ran)
+	if ran["/account"] != 1 || ran["/widget"] != 1 || ran["/beacon"] != 1 || ran["/confirm"] != 1 || ran["/confirm-cached"] != 1 {
+		t.Errorf("%s: handlers ran %v times, want /account and each confirmation page once (the top-level navigation, the application's own link), /widget and /beacon once", b.version, ran)
 	}
 }
 
