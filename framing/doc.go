@@ -10,7 +10,8 @@
 // last; it returns a [Verdict]: whether the document renders, what decided
 // ("csp", "xfo", "none", "status", "mixed-content" or "no-document"), and a reason a web
 // developer can act on. [ParseXFO], [ParseCSP], [ParseSource]
-// and [ParseOrigin] expose the parsers for tools that report on headers.
+// and [ParseOrigin] expose the parsers for tools that report on headers,
+// and [ContentType] the MIME type the model takes from Content-Type.
 //
 // The verdicts are those of Chromium 156 ([Chromium]), in which the corpora
 // were measured; [AsChromium] says how older versions (measured in

@@ -62,7 +62,8 @@ func noDocument(resp Response) (Verdict, bool) {
 		}
 	}
 	if why == "" {
-		why = downloadType(mimeType(contentType), resp.Sniffed, nosniff)
+		mt, _ := mimeType(contentType)
+		why = downloadType(mt, resp.Sniffed, nosniff)
 	}
 	if why == "" {
 		return Verdict{}, false
@@ -97,17 +98,33 @@ func dispositionType(v string) string {
 	return t
 }
 
+// ContentType returns the MIME type Chromium takes from a response's
+// Content-Type lines, the one by which [Evaluate] tells a download from a
+// page: of the values of every line, split on commas, the last with a '/'
+// that is not */*, its essence (type and subtype, before any parameter)
+// trimmed and lowercased; "" when there is none. params is what that value
+// holds after its first ';' (" charset=utf-8"), as written. A value that a
+// strict parser refuses (text/html; charset=) still has its type.
+func ContentType(headers []Header) (mt, params string) {
+	var values []string
+	for _, h := range headers {
+		if strings.EqualFold(h.Name, "Content-Type") {
+			values = append(values, splitValues(h.Value)...)
+		}
+	}
+	return mimeType(values)
+}
+
 // mimeType returns the MIME type Chromium takes from the Content-Type
-// values: the last one with a '/' that is not */*, its essence lowercased,
-// or "" when there is none.
-func mimeType(values []string) string {
-	mt := ""
+// values (see ContentType) and the parameters written after it.
+func mimeType(values []string) (mt, params string) {
 	for _, v := range values {
 		if t := essence(v); strings.Contains(t, "/") && t != "*/*" {
 			mt = t
+			_, params, _ = strings.Cut(v, ";")
 		}
 	}
-	return mt
+	return mt, params
 }
 
 // essence returns the type and subtype of a MIME type value, before any

@@ -267,6 +267,39 @@ func TestEvaluate_noDocument(t *testing.T) {
 	}
 }
 
+// TestContentType: the type is the one the download rule judges (the last
+// value with a '/', across lines and commas), whatever a strict parser
+// makes of its parameters; the scanner looks for <meta> tags by it.
+func TestContentType(t *testing.T) {
+	t.Parallel()
+	ct := func(v ...string) []framing.Header {
+		var hs []framing.Header
+		for _, s := range v {
+			hs = append(hs, framing.Header{Name: "content-type", Value: s})
+		}
+		return hs
+	}
+	for _, tc := range []struct {
+		headers    []framing.Header
+		mt, params string
+	}{
+		{nil, "", ""},
+		{ct("text/html; charset=utf-8"), "text/html", " charset=utf-8"},
+		{ct("TEXT/HTML ; charset="), "text/html", " charset="},
+		{ct("text/html; charset=utf-8;;"), "text/html", " charset=utf-8;;"},
+		{ct("text/plain, text/html"), "text/html", ""},
+		{ct("text/plain", "text/html"), "text/html", ""},
+		{ct("text/html", "text/plain"), "text/plain", ""},
+		{ct("text/html", "*/*", "nonsense"), "text/html", ""},
+		{ct(`text/html; charset="a,b"`), "text/html", ` charset="a,b"`},
+	} {
+		mt, params := framing.ContentType(tc.headers)
+		if mt != tc.mt || params != tc.params {
+			t.Errorf("ContentType(%v) = %q, %q; want %q, %q", tc.headers, mt, params, tc.mt, tc.params)
+		}
+	}
+}
+
 // TestEvaluate_unfollowedRedirect checks that a redirect to a URL that is
 // not http or https leaves nothing of the page in a frame, whatever the
 // headers say, as measured in Chromium by scan/proof's

@@ -1581,15 +1581,15 @@ func (f *facts) checkDocument() []Finding {
 	if !f.page.isHTML && !f.refused() && f.foreignV.DecidedBy != framing.DecidedByNoDocument {
 		// (A refusal's body is not the page: its type says nothing; and
 		// no-document has said what the type does.)
-		ev := "(no Content-Type header)"
-		if ct := f.page.contentType; ct != "" {
-			ev = "Content-Type: " + ct
+		ev := headerEvidence(headersNamed(f.resp.Headers, hdrType))
+		if len(ev) == 0 {
+			ev = []string{"(no Content-Type header)"}
 		}
 		out = append(out, Finding{
 			ID:       "not-html",
 			Severity: SeverityInfo,
 			Message:  "The body is not HTML, so no <meta> tags were looked for; browsers still apply the headers when they show it in a frame.",
-			Evidence: []string{ev},
+			Evidence: ev,
 		})
 	} else if f.page.unfinished != 0 {
 		out = append(out, Finding{

@@ -105,6 +105,8 @@ func TestRun_findings(t *testing.T) {
 		csp = "Content-Security-Policy"
 		ro  = "Content-Security-Policy-Report-Only"
 		xfo = "X-Frame-Options"
+		// metaDeny is a <meta> tag looked for only in an HTML body.
+		metaDeny = `<meta http-equiv="X-Frame-Options" content="DENY">`
 	)
 	both := [][2]string{{csp, "frame-ancestors 'none'"}, {xfo, "DENY"}}
 	tests := []struct {
@@ -239,6 +241,15 @@ func TestRun_findings(t *testing.T) {
 			[]string{"browser-difference:info", "embeddable:info"}, "Content-Security-Policy: frame-ancestors 'self' https://partner.example"},
 		{"image", sitePage{headers: append([][2]string{{"Content-Type", "image/png"}}, both...), body: "\x89PNG\r\n"}, []string{"not-html:info"}, ""},
 		{"unprotected JSON", sitePage{headers: [][2]string{{"Content-Type", "application/json"}}, body: `{"ok":true}`}, []string{"no-protection:low", "not-html:info"}, ""},
+		// Content-Type lines that mime.ParseMediaType refuses, or that it
+		// reads only the first of: Chromium renders each as HTML (checked
+		// with --dump-dom), taking the essence of the last value with a
+		// '/', across lines, as the framing model does.
+		{"HTML with an empty charset", sitePage{headers: [][2]string{{"Content-Type", "text/html; charset="}}, body: metaDeny}, []string{"meta-xfo:medium", "no-protection:high"}, ""},
+		{"HTML with a trailing ;;", sitePage{headers: [][2]string{{"Content-Type", "text/html; charset=utf-8;;"}}, body: metaDeny}, []string{"meta-xfo:medium", "no-protection:high"}, ""},
+		{"text/plain, text/html", sitePage{headers: [][2]string{{"Content-Type", "text/plain, text/html"}}, body: metaDeny}, []string{"meta-xfo:medium", "no-protection:high"}, ""},
+		{"text/plain then text/html", sitePage{headers: [][2]string{{"Content-Type", "text/plain"}, {"Content-Type", "text/html"}}, body: metaDeny}, []string{"meta-xfo:medium", "no-protection:high"}, ""},
+		{"text/html then text/plain", sitePage{headers: [][2]string{{"Content-Type", "text/html"}, {"Content-Type", "text/plain"}}, body: metaDeny}, []string{"no-protection:low", "not-html:info"}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1066,20 +1077,20 @@ func TestRun_notHTMLEvidence(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name        string
-		contentType string // "" sends none
-		want        string
+		contentType []string // one a line; none sends none
+		want        []string
 	}{
-		{"no Content-Type and no body", "", "(no Content-Type header)"},
-		{"image", "image/png", "Content-Type: image/png"},
+		{"no Content-Type and no body", nil, []string{"(no Content-Type header)"}},
+		{"image", []string{"image/png"}, []string{"Content-Type: image/png"}},
+		// Chromium takes the last type: every line is evidence.
+		{"two lines", []string{"text/html", "image/png"}, []string{"Content-Type: text/html", "Content-Type: image/png"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
-				if tc.contentType != "" {
-					w.Header().Set("Content-Type", tc.contentType)
-				}
+				w.Header()["Content-Type"] = tc.contentType
 				// 200, not 204: a 204 shows nothing in a frame at all.
 				w.WriteHeader(http.StatusOK)
 			}))
@@ -1087,7 +1098,7 @@ func TestRun_notHTMLEvidence(t *testing.T) {
 			r := scanOne(t, srv, scan.Options{SkipErrorPage: true}, "/p")
 			for _, f := range r.Findings {
 				if f.ID == "not-html" {
-					if diff := cmp.Diff([]string{tc.want}, f.Evidence); diff != "" {
+					if diff := cmp.Diff(tc.want, f.Evidence); diff != "" {
 						t.Errorf("evidence mismatch (-want +got):\n%s", diff)
 					}
 					return

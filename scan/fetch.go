@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -78,8 +77,6 @@ type page struct {
 	// isHTML reports whether the body was HTML (by Content-Type, or sniffed
 	// when there is none), so that <meta> tags were looked for.
 	isHTML bool
-	// contentType is the response's Content-Type line, if any.
-	contentType string
 	// truncated reports whether the body was longer than MaxBodyBytes.
 	truncated bool
 	// unfinished, when not zero, is the Timeout option, within which the
@@ -416,7 +413,7 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation, credOri
 		return nil, fmt.Errorf("fetch %s: %w: status %d to %s", u.Redacted(), ErrRedirectNotFollowed, resp.StatusCode, redact(loc))
 	}
 
-	p := &page{final: resp.Request.URL, contentType: resp.Header.Get("Content-Type"), redirects: redirectsTo(resp)}
+	p := &page{final: resp.Request.URL, redirects: redirectsTo(resp)}
 
 	// After a 101 the connection speaks another protocol, which net/http
 	// hands over as the body, out of reach of the request's deadline:
@@ -440,10 +437,10 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation, credOri
 		body = body[:s.opts.MaxBodyBytes]
 		p.truncated = true
 	}
-	p.isHTML = isHTML(p.contentType, body)
 	p.resp = p.response()
 	p.resp.Status = resp.StatusCode
 	p.resp.Headers = headerLines(resp.Header)
+	p.isHTML = isHTML(p.resp.Headers, body)
 	// What browsers sniff tells a download from a page where the type
 	// does not (see framing.Response).
 	p.resp.Sniffed = http.DetectContentType(body)
@@ -568,14 +565,13 @@ func headerLines(h http.Header) []framing.Header {
 	return lines
 }
 
-// isHTML reports whether a body is an HTML document: by its Content-Type,
+// isHTML reports whether a body is an HTML document: by the MIME type
+// Chromium takes from the Content-Type lines, the one the framing model
+// judges (the last, across lines and commas: text/plain, text/html is
+// HTML, and so is text/html; charset=, which mime.ParseMediaType refuses),
 // or, without one, by its first non-blank byte, as browsers sniff.
-func isHTML(contentType string, body []byte) bool {
-	if contentType != "" {
-		mt, _, err := mime.ParseMediaType(contentType)
-		if err != nil {
-			return false
-		}
+func isHTML(headers []framing.Header, body []byte) bool {
+	if mt, _ := framing.ContentType(headers); mt != "" {
 		return mt == "text/html" || mt == "application/xhtml+xml"
 	}
 	trimmed := strings.TrimLeft(string(body[:min(len(body), 512)]), " \t\r\n\f")

@@ -237,7 +237,7 @@ var rules = []Rule{
 	{
 		ID: "not-html", Name: "NotHtml", Severity: SeverityInfo,
 		Short: "The response is not HTML",
-		Full:  "No <meta> tags were looked for; browsers still apply the headers when they show the response in a frame.",
+		Full:  "The type Chromium takes from the Content-Type lines (the last value with a '/', across lines and commas; without one, what the body starts with) is not text/html or application/xhtml+xml: no <meta> tags were looked for; browsers still apply the headers when they show the response in a frame.",
 		Help:  "Nothing to do unless the response should be HTML.",
 	},
 	{
