@@ -124,6 +124,7 @@ func TestRun_badInput(t *testing.T) {
 		{"bad IPv6", "http://[::1/", scan.Options{}, "invalid URL", ""},
 		{"control character", "http://example.com/\x7f", scan.Options{}, "invalid URL", ""},
 		{"empty", "", scan.Options{}, "invalid URL", ""},
+		{"longer than Chromium takes", "http://example.com/?q=" + strings.Repeat("a", scan.MaxURLBytes), scan.Options{}, `invalid URL "http://example.com/?q=aaa`, ""},
 		{"Unicode host browsers refuse", "http://a\u200db.example/", scan.Options{}, "not a domain name browsers accept", ""},
 		{"closed port", "http://" + closedPort(t) + "/", scan.Options{}, "connection refused", ""},
 		{"not HTTP", "http://" + garbageServer(t) + "/", scan.Options{}, "malformed HTTP", ""},
@@ -169,7 +170,7 @@ func TestRun_badInput(t *testing.T) {
 				}
 				return
 			}
-			t.Logf("error: %s", r.Error)
+			t.Logf("error: %.500s", r.Error)
 			if !strings.Contains(r.Error, tc.wantErr) {
 				t.Errorf("Error = %q, want it to contain %q", r.Error, tc.wantErr)
 			}

@@ -82,6 +82,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/clickguard/clickguard/framing"
 )
@@ -98,6 +99,11 @@ const (
 	// headers: a page Chromium would show is one the scanner can judge.
 	DefaultMaxHeaderBytes = 256 << 10
 )
+
+// MaxURLBytes is the length of the longest URL the scanner takes, given or
+// read from a list: Chromium's own bound (url::kMaxURLChars, 2 MiB), beyond
+// which it loads nothing. Run reports a longer one as an error, shown cut.
+const MaxURLBytes = 2 << 20
 
 // ForeignOrigin is the host of the attacker origin in the standard framing
 // chains; the .example top-level domain is reserved and never a real site.
@@ -394,7 +400,7 @@ func RunSeq(ctx context.Context, opts Options, urls iter.Seq[string], emit func(
 				j.links <- links
 			}
 		})
-		j.url = redact(raw)
+		j.url = shownURL(raw)
 		select {
 		case order <- j:
 			return j, true
@@ -569,7 +575,7 @@ type crawled struct {
 // off the crawl's origin.
 func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool) (Result, crawled) {
 	// Empty lists, not nil: JSON readers get [] for a failed URL too.
-	res := Result{URL: redact(raw), Verdicts: []Verdict{}, Findings: []Finding{}}
+	res := Result{URL: shownURL(raw), Verdicts: []Verdict{}, Findings: []Finding{}}
 	var found crawled
 	u, err := parseTarget(raw)
 	if err != nil {
@@ -740,10 +746,24 @@ func (s *scanner) errorPage(ctx context.Context, final *url.URL, credOrigin stri
 	return p.resp, nil
 }
 
+// shownURL is raw as a report shows a URL given: its password redacted,
+// and, when it is too long to scan (see MaxURLBytes), only its start.
+func shownURL(raw string) string {
+	s := redact(raw)
+	if len(raw) <= MaxURLBytes {
+		return s
+	}
+	n := min(len(s), 256)
+	for n > 0 && n < len(s) && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
 // CheckURL reports why raw cannot be scanned, or nil: it must be an
 // absolute http or https URL with a host (a Unicode host name is scanned in
 // the ASCII form browsers give it, and must have one), and a port from 1 to
-// 65535 if any. Run reports such a URL through Result.Error; a command
+// 65535 if any, of at most MaxURLBytes. Run reports such a URL through Result.Error; a command
 // line can call CheckURL first to treat it as a usage error.
 func CheckURL(raw string) error {
 	_, err := parseTarget(raw)
@@ -754,6 +774,9 @@ func CheckURL(raw string) error {
 func parseTarget(raw string) (*url.URL, error) {
 	if strings.TrimSpace(raw) == "" {
 		return nil, fmt.Errorf("invalid URL %q: empty", raw)
+	}
+	if len(raw) > MaxURLBytes {
+		return nil, fmt.Errorf("invalid URL %q: longer than 2 MiB (%d bytes), the most Chromium takes in a URL", shownURL(raw), MaxURLBytes)
 	}
 	lower := strings.ToLower(raw)
 	if !strings.Contains(raw, "://") && !strings.HasPrefix(lower, "http:") && !strings.HasPrefix(lower, "https:") {

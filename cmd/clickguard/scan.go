@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -14,8 +15,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
-	"golang.org/x/text/encoding/unicode"
+	xunicode "golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
 
 	"github.com/clickguard/clickguard/scan"
@@ -130,10 +132,12 @@ included), 3 when no finding reaches -fail-on but a URL could not be
 fetched, judged or proved, such as a redirect beyond -max-redirects, a 429
 Too Many Requests (the server limiting the scan, not the page; one whose
 Retry-After asks for at most 10 seconds is asked again after that wait,
-twice at most) or a malformed line of -urls (the others are still reported),
-130 when interrupted (SIGINT or SIGTERM) before every URL was reported,
-which the report says. A page found by -crawl counts like a URL given,
-except one that redirects to another origin: that is reported as not
+twice at most) or a malformed line of -urls, or one longer than 2 MiB, the
+most Chromium takes in a URL (the others are still reported), and when the
+-urls file cannot be read to its end, which the report says as it does an
+interruption; 130 when interrupted (SIGINT or SIGTERM) before every URL was
+reported, which the report says. A page found by -crawl counts like a URL
+given, except one that redirects to another origin: that is reported as not
 followed, not as an error, as the crawl chose not to follow it.
 
 The cookie and headers may carry credentials: they go only to the origin
@@ -149,8 +153,9 @@ type scanFlags struct {
 	failOn scan.Severity // 0: never fail on findings
 	urls   []string
 	// urlFile, when not empty, names a file of more URLs, one per line
-	// ("-" for standard input).
+	// ("-" for standard input, read from stdin).
 	urlFile string
+	stdin   io.Reader
 	// browser, when not nil, starts Chromium to prove the verdicts.
 	browser *proof.Options
 }
@@ -181,7 +186,7 @@ func parseScanFlags(args []string, stdout io.Writer) (*scanFlags, error) {
 	if err := parseFlags(fs, "scan", args, stdout); err != nil {
 		return nil, err
 	}
-	sf := &scanFlags{urls: fs.Args(), urlFile: *urlFile}
+	sf := &scanFlags{urls: fs.Args(), urlFile: *urlFile, stdin: os.Stdin}
 	if len(sf.urls) == 0 && sf.urlFile == "" {
 		return nil, usagef("scan", fs, "no URL given")
 	}
@@ -407,7 +412,7 @@ func readAt(s string) (string, error) {
 // pass unchanged. Without it, a cookie read from such a file would carry
 // the mark in its name, and servers would ignore it.
 func textReader(r io.Reader) io.Reader {
-	return transform.NewReader(r, unicode.BOMOverride(transform.Nop))
+	return transform.NewReader(r, xunicode.BOMOverride(transform.Nop))
 }
 
 // isToken reports whether s is an HTTP header name (RFC 9110 token).
@@ -429,6 +434,11 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	return sf.run(ctx, stdout)
+}
+
+// run scans and writes the report to stdout.
+func (sf *scanFlags) run(ctx context.Context, stdout io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if sf.browser != nil {
@@ -493,11 +503,20 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		_ = report.Close()
 		return withExitCode(exitInterrupted, fmt.Errorf("scan interrupted before every URL was reported: %w", err))
 	}
+	if err := readErr(); err != nil {
+		// The URLs after the part read were not scanned: the report must
+		// not look whole.
+		err = fmt.Errorf("scan: read -urls %s: %w", sf.urlFile, err)
+		report.Interrupted(err)
+		_ = report.Close()
+		code := exitUnreachable
+		if failed {
+			code = exitFailure
+		}
+		return withExitCode(code, err)
+	}
 	if err := report.Close(); err != nil {
 		return err
-	}
-	if err := readErr(); err != nil {
-		return fmt.Errorf("scan: read -urls %s: %w", sf.urlFile, err)
 	}
 	switch {
 	case failed:
@@ -517,7 +536,7 @@ func (sf *scanFlags) urlSeq() (urls iter.Seq[string], readErr func() error, clos
 	switch sf.urlFile {
 	case "":
 	case "-":
-		r = os.Stdin
+		r = sf.stdin
 	default:
 		f, err := os.Open(sf.urlFile)
 		if err != nil {
@@ -535,19 +554,55 @@ func (sf *scanFlags) urlSeq() (urls iter.Seq[string], readErr func() error, clos
 		if r == nil {
 			return
 		}
-		sc := bufio.NewScanner(textReader(r))
-		for sc.Scan() {
-			line := strings.TrimSpace(sc.Text())
-			if line == "" || strings.HasPrefix(line, "#") {
-				continue
+		br := bufio.NewReader(textReader(r))
+		for n := 1; ; n++ {
+			line, cut, err := readURLLine(br)
+			if err != nil && err != io.EOF {
+				// The line may be cut: none of it is scanned.
+				scanErr = fmt.Errorf("%w: the URLs after line %d were not scanned", err, n-1)
+				return
 			}
-			if !yield(line) {
+			if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "#") {
+				if !cut {
+					line = t
+				}
+				// A line too long to be a URL goes on as it is, longer
+				// than one: the scan reports it, as it does a malformed
+				// one.
+				if !yield(line) {
+					return
+				}
+			}
+			if err == io.EOF {
 				return
 			}
 		}
-		scanErr = sc.Err()
 	}
 	return urls, func() error { return scanErr }, closeFile, nil
+}
+
+// readURLLine reads a line of a -urls file from br, without its line end
+// and the blanks and byte order marks that start it (files joined with cat
+// have a mark at the start of each), keeping at most scan.MaxURLBytes+1
+// bytes of it, enough for the scan to refuse a longer URL, and dropping the
+// rest: cut reports whether it did. err is io.EOF after the last line.
+func readURLLine(br *bufio.Reader) (line string, cut bool, err error) {
+	var b []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if err == nil {
+			chunk = bytes.TrimSuffix(chunk[:len(chunk)-1], []byte("\r"))
+		}
+		if len(b) == 0 {
+			chunk = bytes.TrimLeftFunc(chunk, func(r rune) bool { return unicode.IsSpace(r) || r == '\uFEFF' })
+		}
+		room := scan.MaxURLBytes + 1 - len(b)
+		cut = cut || len(chunk) > room
+		b = append(b, chunk[:min(len(chunk), room)]...)
+		if err != bufio.ErrBufferFull {
+			return string(b), cut, err
+		}
+	}
 }
 
 // useColor reports whether w is a terminal (a character device) and

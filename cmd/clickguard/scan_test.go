@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -18,12 +19,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 	"unicode/utf16"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/clickguard/clickguard/internal/chromiumtest"
+	"github.com/clickguard/clickguard/scan"
 )
 
 // scanSite is a small site with the framing mistakes the scanner reports:
@@ -825,5 +828,98 @@ func TestScan_rateOption(t *testing.T) {
 	}
 	if sf.opts.Rate != 2.5 {
 		t.Errorf("-rate 2.5 gives Options.Rate %v", sf.opts.Rate)
+	}
+}
+
+// TestScan_urlsLongLines: a -urls line longer than bufio.Scanner's 64 KiB
+// is a URL like any other, one longer than scan.MaxURLBytes (Chromium's
+// own bound) is an error result, and the lines after both are scanned; a
+// byte order mark starts any line of files joined with cat, not only the
+// first.
+func TestScan_urlsLongLines(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(scanSite())
+	t.Cleanup(srv.Close)
+	long := srv.URL + "/protected?q=" + strings.Repeat("a", 70<<10)
+	tooLong := "  " + srv.URL + "/protected?q=" + strings.Repeat("b", scan.MaxURLBytes)
+	list := filepath.Join(t.TempDir(), "urls.txt")
+	content := "\uFEFF" + srv.URL + "/protected\n" + long + "\n" + tooLong + "\n\uFEFF" + srv.URL + "/legacy\n\uFEFF# a comment\n"
+	if err := os.WriteFile(list, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runScanCmd(t, "", "-format", "json", "-fail-on", "never", "-skip-error-page", "-urls", list)
+	if code != exitUnreachable || stderr != "" {
+		t.Errorf("exit code %d, stderr %q; want %d (a line not scanned) and nothing", code, stderr, exitUnreachable)
+	}
+	var doc struct {
+		Results []struct{ URL, Error string }
+		// Interrupted is absent: every line was read.
+		Interrupted *string
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatalf("report is not JSON: %v", err)
+	}
+	if doc.Interrupted != nil {
+		t.Errorf("interrupted %q, want none", *doc.Interrupted)
+	}
+	if len(doc.Results) != 4 {
+		t.Fatalf("got %d results, want 4:\n%.2000s", len(doc.Results), stdout)
+	}
+	for i, want := range []string{srv.URL + "/protected", long, "", srv.URL + "/legacy"} {
+		r := doc.Results[i]
+		if want == "" {
+			// The line too long: an error that says why, its URL cut.
+			if !strings.Contains(r.Error, "longer than 2 MiB (2097152 bytes), the most Chromium takes in a URL") || len(r.URL) > 1024 || len(r.Error) > 1024 {
+				t.Errorf("result %d: URL of %d bytes, error %.300q; want a short one that says the line is too long", i, len(r.URL), r.Error)
+			}
+			continue
+		}
+		if r.URL != want || r.Error != "" {
+			t.Errorf("result %d: URL %.100q, error %q; want %.100q scanned", i, r.URL, r.Error, want)
+		}
+	}
+}
+
+// TestScan_urlsReadError: a -urls file that cannot be read to its end
+// leaves a report that says it is incomplete, in every format, and exits 3,
+// not 1 with a report that looks whole.
+func TestScan_urlsReadError(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(scanSite())
+	t.Cleanup(srv.Close)
+	for _, format := range []string{"text", "json", "sarif", "html"} {
+		t.Run(format, func(t *testing.T) {
+			t.Parallel()
+			sf, err := parseScanFlags([]string{"-format", format, "-fail-on", "never", "-skip-error-page", "-urls", "-"}, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// /legacy has a finding, which every format reports.
+			sf.stdin = io.MultiReader(strings.NewReader(srv.URL+"/legacy\n"), iotest.ErrReader(errors.New("disk gone")))
+			var stdout, stderr bytes.Buffer
+			code := report(sf.run(t.Context(), &stdout), &stderr)
+			if want := "clickguard: scan: read -urls -: disk gone: the URLs after line 1 were not scanned\n"; code != exitUnreachable || stderr.String() != want {
+				t.Errorf("exit code %d, stderr %q; want %d and %q", code, stderr.String(), exitUnreachable, want)
+			}
+			out := stdout.String()
+			if !strings.Contains(out, "/legacy") {
+				t.Errorf("the URL read is not reported:\n%s", out)
+			}
+			switch format {
+			case "json":
+				var doc struct{ Interrupted string }
+				if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil || !strings.Contains(doc.Interrupted, "disk gone") {
+					t.Errorf("interrupted %q (%v), want the read error", doc.Interrupted, err)
+				}
+			case "sarif":
+				if !strings.Contains(out, `"executionSuccessful": false`) || !strings.Contains(out, "disk gone") {
+					t.Errorf("SARIF log does not fail the invocation with the read error:\n%s", out)
+				}
+			default:
+				if !strings.Contains(out, "disk gone") {
+					t.Errorf("%s report does not say that the scan stopped:\n%s", format, out)
+				}
+			}
+		})
 	}
 }
