@@ -1038,18 +1038,31 @@ func TestRun_redactsCredentials(t *testing.T) {
 	}
 	unreachable := closed.Addr().String() // nothing listens there
 	closed.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
 	tests := []struct {
 		name, url string
 		opts      scan.Options
 		wantURL   string
+		// unwant is more text that must not reach the result: a part of
+		// the password that an error might quote.
+		unwant string
 	}{
-		{"page", withUser + "/p", scan.Options{}, "http://user:xxxxx@" + strings.TrimPrefix(srv.URL, "http://") + "/p"},
-		{"redirect", withUser + "/old", scan.Options{}, ""},
-		{"redirect not followed", withUser + "/old", scan.Options{MaxRedirects: -1}, ""},
-		{"refused framed navigation", withUser + "/guarded", scan.Options{}, ""},
-		{"unreachable", "http://user:" + secret + "@" + unreachable + "/", scan.Options{}, "http://user:xxxxx@" + unreachable + "/"},
-		{"on a bad port", "http://user:" + secret + "@127.0.0.1:1/", scan.Options{}, "http://user:xxxxx@127.0.0.1:1/"},
-		{"not http", "ftp://user:" + secret + "@127.0.0.1/", scan.Options{}, ""},
+		{"page", withUser + "/p", scan.Options{}, "http://user:xxxxx@" + host + "/p", ""},
+		{"redirect", withUser + "/old", scan.Options{}, "", ""},
+		{"redirect not followed", withUser + "/old", scan.Options{MaxRedirects: -1}, "", ""},
+		{"refused framed navigation", withUser + "/guarded", scan.Options{}, "", ""},
+		{"unreachable", "http://user:" + secret + "@" + unreachable + "/", scan.Options{}, "http://user:xxxxx@" + unreachable + "/", ""},
+		{"on a bad port", "http://user:" + secret + "@127.0.0.1:1/", scan.Options{}, "http://user:xxxxx@127.0.0.1:1/", ""},
+		{"not http", "ftp://user:" + secret + "@127.0.0.1/", scan.Options{}, "", ""},
+		// URLs that do not parse, or not as http: the password is found
+		// without parsing.
+		{"raw % in the password", "http://user:" + secret + "%q7@" + host + "/p", scan.Options{}, "http://user:xxxxx@" + host + "/p", "%q7"},
+		{"bad escape in the path", "http://user:" + secret + "@" + host + "/%zz", scan.Options{}, "http://user:xxxxx@" + host + "/%zz", ""},
+		{"space in the password", "http://user:" + secret + " x@" + host + "/", scan.Options{}, "http://user:xxxxx@" + host + "/", ""},
+		{"no scheme", "user:" + secret + "@" + host + "/", scan.Options{}, "user:xxxxx@" + host + "/", ""},
+		{"http: without slashes", "http:user:" + secret + "@" + host + "/", scan.Options{}, "", ""},
+		{"http:/ with one slash", "http:/user:" + secret + "@" + host + "/", scan.Options{}, "", ""},
+		{"out of range port", "http://user:" + secret + "@127.0.0.1:99999/", scan.Options{}, "http://user:xxxxx@127.0.0.1:99999/", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1062,7 +1075,7 @@ func TestRun_redactsCredentials(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if strings.Contains(string(b), secret) {
+			if strings.Contains(string(b), secret) || tc.unwant != "" && strings.Contains(string(b), tc.unwant) {
 				t.Errorf("the password reached the result: %s", b)
 			}
 			if tc.wantURL != "" && got[0].URL != tc.wantURL {

@@ -537,13 +537,55 @@ func fetchError(ctx context.Context, u *url.URL, err error, timeout time.Duratio
 }
 
 // redact returns raw with the password of its user information, if any,
-// replaced by "xxxxx", so that reports never echo a credential.
+// replaced by "xxxxx", so that reports never echo a credential: as
+// url.URL.Redacted writes it when raw parses with one, and otherwise (a raw
+// % in the password, a bad escape in the path, no scheme, http: without
+// slashes) where passwordAt finds it without parsing.
 func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
+	if u, err := url.Parse(raw); err == nil && u.User != nil {
+		return u.Redacted()
 	}
-	return u.Redacted()
+	if i, j, ok := passwordAt(raw); ok {
+		return raw[:i] + "xxxxx" + raw[j:]
+	}
+	return raw
+}
+
+// passwordAt returns where the password of raw's user information starts
+// and ends, found as a browser finds the authority, whatever the rest of
+// raw is: after a scheme and the slashes that follow it (http://, http:/),
+// or else at the start (alice:pw@host, http:alice:pw@host); up to the
+// first /, \, ? or #. The password runs from the authority's first ':' to
+// its last '@'. It errs towards hiding: in mailto:a@b.example, "a" counts
+// as one.
+func passwordAt(raw string) (start, end int, ok bool) {
+	auth := 0
+	if i := strings.IndexByte(raw, ':'); i > 0 && isScheme(raw[:i]) {
+		if rest := strings.TrimLeft(raw[i+1:], "/\\"); len(rest) < len(raw)-i-1 {
+			auth = len(raw) - len(rest)
+		}
+	}
+	a := raw[auth:]
+	if i := strings.IndexAny(a, "/\\?#"); i >= 0 {
+		a = a[:i]
+	}
+	at := strings.LastIndexByte(a, '@')
+	colon := strings.IndexByte(a, ':')
+	if at < 0 || colon < 0 || colon > at {
+		return 0, 0, false
+	}
+	return auth + colon + 1, auth + at, true
+}
+
+// isScheme reports whether s is a URL scheme: a letter, then letters,
+// digits, '+', '-' or '.'.
+func isScheme(s string) bool {
+	for i, c := range []byte(s) {
+		if !isASCIILetter(c) && (i == 0 || !('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // headerLines lists the response's header lines. net/http keeps the order

@@ -770,48 +770,57 @@ func CheckURL(raw string) error {
 	return err
 }
 
-// parseTarget checks that raw is an absolute http or https URL.
+// parseTarget checks that raw is an absolute http or https URL. Its
+// errors show raw as given, its password redacted (see shownURL).
 func parseTarget(raw string) (*url.URL, error) {
 	if strings.TrimSpace(raw) == "" {
 		return nil, fmt.Errorf("invalid URL %q: empty", raw)
 	}
+	shown := shownURL(raw)
 	if len(raw) > MaxURLBytes {
-		return nil, fmt.Errorf("invalid URL %q: longer than 2 MiB (%d bytes), the most Chromium takes in a URL", shownURL(raw), MaxURLBytes)
+		return nil, fmt.Errorf("invalid URL %q: longer than 2 MiB (%d bytes), the most Chromium takes in a URL", shown, MaxURLBytes)
 	}
 	lower := strings.ToLower(raw)
 	if !strings.Contains(raw, "://") && !strings.HasPrefix(lower, "http:") && !strings.HasPrefix(lower, "https:") {
 		switch colon := strings.IndexByte(raw, ':'); {
 		case strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, "?") || strings.HasPrefix(raw, "#"):
-			return nil, fmt.Errorf("invalid URL %q: a relative URL; scheme must be http or https, with a host", raw)
+			return nil, fmt.Errorf("invalid URL %q: a relative URL; scheme must be http or https, with a host", shown)
 		case colon > 0 && (colon == len(raw)-1 || raw[colon+1] < '0' || raw[colon+1] > '9'):
 			// A scheme of its own: "javascript:…", "data:…", "mailto:…".
-			return nil, fmt.Errorf("invalid URL %q: scheme must be http or https", raw)
+			return nil, fmt.Errorf("invalid URL %q: scheme must be http or https", shown)
 		}
 		// "example.com", "127.0.0.1:8080/ok" and "localhost:8080" are host
 		// names without a scheme, whatever url.Parse makes of them.
-		return nil, fmt.Errorf("invalid URL %q: no http:// or https:// scheme (did you mean %q?)", raw, "https://"+raw)
+		return nil, fmt.Errorf("invalid URL %q: no http:// or https:// scheme (did you mean %q?)", shown, shownURL("https://"+raw))
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("invalid URL %q: %w", raw, errors.Unwrap(err))
+		err = errors.Unwrap(err)
+		if esc, ok := errors.AsType[url.EscapeError](err); ok {
+			if i, j, ok := passwordAt(raw); ok && strings.Contains(raw[i:j], string(esc)) {
+				// The escape quoted is part of the password.
+				err = errors.New("invalid URL escape in the password (write % as %25)")
+			}
+		}
+		return nil, fmt.Errorf("invalid URL %q: %w", shown, err)
 	}
 	if !isHTTP(u) {
-		return nil, fmt.Errorf("invalid URL %q: scheme must be http or https", u.Redacted())
+		return nil, fmt.Errorf("invalid URL %q: scheme must be http or https", shown)
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return nil, fmt.Errorf("invalid URL %q: no host", u.Redacted())
+		return nil, fmt.Errorf("invalid URL %q: no host", shown)
 	}
 	// url.Parse takes any digits for a port; the dialer would refuse them
 	// only once the scan runs.
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("invalid URL %q: port %s is not between 1 and 65535", u.Redacted(), p)
+			return nil, fmt.Errorf("invalid URL %q: port %s is not between 1 and 65535", shown, p)
 		}
 	}
 	// Origins are compared in their ASCII form, which a browser's address
 	// bar gives a host name too, and its query is sent percent-encoded.
 	if err := asBrowser(u); err != nil {
-		return nil, fmt.Errorf("invalid URL %q: %w", u.Redacted(), err)
+		return nil, fmt.Errorf("invalid URL %q: %w", shown, err)
 	}
 	return u, nil
 }

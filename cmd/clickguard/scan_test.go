@@ -923,3 +923,52 @@ func TestScan_urlsReadError(t *testing.T) {
 		})
 	}
 }
+
+// TestScan_passwordNotEchoed: a password in a URL that does not parse is
+// not echoed either, in any format or in the usage error of the command
+// line.
+func TestScan_passwordNotEchoed(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(scanSite())
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	secrets := []string{"s3cr%t", "pw99", "pw3", "hunter2"}
+	lines := []string{
+		"http://alice:s3cr%t@" + host + "/protected", // a raw % in the password
+		"http://alice:pw99@" + host + "/%zz",         // a bad escape elsewhere
+		"alice:pw3@" + host + "/",                    // no scheme
+		"http://alice:hunter2@" + host + "/legacy",   // parses: reported redacted
+	}
+	list := filepath.Join(t.TempDir(), "urls.txt")
+	if err := os.WriteFile(list, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check := func(t *testing.T, out string) {
+		t.Helper()
+		for _, s := range secrets {
+			if strings.Contains(out, s) {
+				t.Errorf("password %q echoed:\n%s", s, out)
+			}
+		}
+	}
+	for _, format := range []string{"text", "json", "jsonl", "sarif", "html"} {
+		t.Run(format, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runScanCmd(t, "", "-format", format, "-skip-error-page", "-urls", list)
+			if code != exitUnreachable {
+				t.Errorf("exit code %d, want %d", code, exitUnreachable)
+			}
+			check(t, stdout+stderr)
+			if n := strings.Count(stdout, "alice:xxxxx@"); n < len(lines) {
+				t.Errorf("%d URLs shown redacted, want %d at least:\n%s", n, len(lines), stdout)
+			}
+		})
+	}
+	for _, u := range lines[:3] {
+		code, stdout, stderr := runScanCmd(t, "", u)
+		if code != exitUsage || !strings.Contains(stderr, "alice:xxxxx@") {
+			t.Errorf("scan %s: exit code %d, stderr %q; want a usage error that shows the URL redacted", u, code, strings.SplitN(stderr, "\n", 2)[0])
+		}
+		check(t, stdout+stderr)
+	}
+}
