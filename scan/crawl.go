@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -117,19 +118,38 @@ var unsafeWords = []string{
 }
 
 // isUnsafeLink reports whether u's path or query suggests that a GET of it
-// changes state.
+// changes state: an unsafe word in them as written, or percent-decoded.
 func isUnsafeLink(u *url.URL) bool {
-	s := u.Path + "?" + u.RawQuery
-	if d, err := url.QueryUnescape(u.EscapedPath() + "?" + u.RawQuery); err == nil {
-		s = d
-	}
-	s = strings.ToLower(s)
+	raw := strings.ToLower(u.EscapedPath() + "?" + u.RawQuery)
+	decoded := strings.ToLower(unescapeEach(raw))
 	for _, w := range unsafeWords {
-		if strings.Contains(s, w) {
+		if strings.Contains(raw, w) || strings.Contains(decoded, w) {
 			return true
 		}
 	}
 	return false
+}
+
+// unescapeEach decodes each %XX escape of s by itself and leaves a '%' that
+// starts none as it is (100%, %zz), as servers read such a URL:
+// url.QueryUnescape refuses the whole string for one bad escape, so that
+// the words around it would go unseen.
+func unescapeEach(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) {
+			if c, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
+				b = append(b, byte(c))
+				i += 2
+				continue
+			}
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
 }
 
 // nonPageExt are the file extensions (of the last path segment,

@@ -81,6 +81,9 @@ func crawlSite(t *testing.T) (site, other *httptest.Server, siteRec, otherRec *r
 <a href="/items/7/delete">delete</a>
 <a href="/items?action=remove&amp;id=7">remove</a>
 <a href="/newsletter/un%73ubscribe">unsubscribe, percent-encoded</a>
+<a href="/q?action=log%6Fut&amp;x=%zz">log out, percent-encoded beside a bad escape</a>
+<a href="/q2?op=d%65lete&amp;id=5&amp;pct=100%">delete, percent-encoded beside a lone %</a>
+<a href="/acc%6Funt/re%6dove%zz">remove, percent-encoded in a path with a bad escape</a>
 <a href="/img/logo.PNG">an image</a>
 <a href="/static/app.css">a style sheet</a>
 <a href="/files/report.pdf">a PDF</a>
@@ -204,7 +207,7 @@ func TestCrawl_site(t *testing.T) {
 				if host != site.Listener.Addr().String() {
 					t.Errorf("request %s: to another host name", req)
 				}
-				for _, bad := range []string{"logout", "Sign-Out", "delete", "remove", "subscribe", "post-only", ".PNG", ".css", ".pdf", "other-host", "/https", "#"} {
+				for _, bad := range []string{"logout", "Sign-Out", "delete", "remove", "subscribe", "post-only", ".PNG", ".css", ".pdf", "other-host", "/https", "#", "/q?", "/q2?", "/acc"} {
 					if strings.Contains(uri, bad) {
 						t.Errorf("request %s: the crawl must not follow it", req)
 					}
@@ -388,6 +391,34 @@ func TestCrawl_links(t *testing.T) {
 	want := []string{"http://example.com/dir/a", "http://example.com/dir/b", "http://example.com/c", "http://example.com/d", "http://example.com/s"}
 	if !slices.Equal(got, want) {
 		t.Errorf("links:\n got %q\nwant %q", got, want)
+	}
+}
+
+// TestIsUnsafeLink: the words match the path and query as written and
+// percent-decoded, each escape by itself, so that a bad escape elsewhere
+// (which fails url.QueryUnescape on the whole) hides none.
+func TestIsUnsafeLink(t *testing.T) {
+	for _, tc := range []struct {
+		link   string
+		unsafe bool
+	}{
+		{"/q?action=log%6Fut&x=%zz", true},
+		{"/q2?op=d%65lete&id=5&pct=100%", true},
+		{"/re%6Dove?x=%", true},
+		{"/a?x=%2", false},
+		{"/%4Cog%4Fut?x=%", true},
+		{"/log%2Dout?x=%", true},
+		{"/p?x=%25zz&y=reset", true},
+		{"/p?x=%6", false},
+		{"/100%25?q=%E2%82%AC", false},
+	} {
+		u, err := url.Parse("http://example.com" + tc.link)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.link, err)
+		}
+		if got := isUnsafeLink(u); got != tc.unsafe {
+			t.Errorf("isUnsafeLink(%s) = %v, want %v", tc.link, got, tc.unsafe)
+		}
 	}
 }
 
