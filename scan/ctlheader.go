@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/textproto"
@@ -47,14 +48,15 @@ func ctlHeaderError(err error) bool {
 // checks as newClient's.
 func newCTLTransport(opts Options) http.RoundTripper {
 	dialer := &net.Dialer{Timeout: opts.Timeout, KeepAlive: 30 * time.Second}
-	return unescapeTransport{&http.Transport{
+	max := opts.MaxHeaderBytes
+	return unescapeTransport{maxHeaderBytes: max, base: &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := dialer.DialContext(ctx, network, addr)
 			if err != nil {
 				return nil, err
 			}
-			return &ctlConn{Conn: c}, nil
+			return &ctlConn{Conn: c, maxHeader: max}, nil
 		},
 		// A connection of its own (not a *tls.Conn): net/http then speaks
 		// HTTP/1.1 over it, as ALPN offers only that.
@@ -71,20 +73,30 @@ func newCTLTransport(opts Options) http.RoundTripper {
 				raw.Close()
 				return nil, err
 			}
-			return &ctlConn{Conn: tc}, nil
+			return &ctlConn{Conn: tc, maxHeader: max}, nil
 		},
 		DisableKeepAlives: true,
-		// An escape doubles a byte at most.
-		MaxResponseHeaderBytes: 2 * opts.MaxHeaderBytes,
+		// ctlConn holds the server to MaxHeaderBytes of header, as sent;
+		// net/http counts it escaped, which doubles a byte at most, and
+		// the part of the body it reads ahead.
+		MaxResponseHeaderBytes: 2*max + 64<<10,
 	}}
 }
 
 // unescapeTransport restores the control bytes that ctlConn escaped in the
-// header values of the responses of its base.
-type unescapeTransport struct{ base http.RoundTripper }
+// header values of the responses of its base, and reports headers longer
+// than maxHeaderBytes, as ctlConn counts them, in the words of the
+// transport of newClient.
+type unescapeTransport struct {
+	maxHeaderBytes int64
+	base           http.RoundTripper
+}
 
 func (t unescapeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
+	if errors.Is(err, errHeaderTooLong) {
+		return nil, fmt.Errorf("net/http: server response headers exceeded %d bytes; aborted", t.maxHeaderBytes)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -96,20 +108,34 @@ func (t unescapeTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	return resp, nil
 }
 
+// errHeaderTooLong is ctlConn's error for headers longer than its
+// maxHeader.
+var errHeaderTooLong = errors.New("response headers too long")
+
 // ctlConn escapes the control bytes of the header values of the responses
 // read from its connection (see escapeByte), and passes the rest through:
 // status lines, names, and everything after the header of the first final
-// (not 1xx) response.
+// (not 1xx) response. It fails with errHeaderTooLong once the status lines
+// and headers, 1xx responses' included, pass maxHeader bytes as the server
+// sent them, as net/http's own bound (MaxResponseHeaderBytes) fails them
+// without ctlConn, and Chromium (ERR_RESPONSE_HEADERS_TOO_BIG): the
+// escapes do not count.
 type ctlConn struct {
 	net.Conn
+	maxHeader     int64
+	header        int64  // bytes of status lines and headers read
 	in, out       []byte // read, not yet escaped (part of a line); escaped, not yet returned
 	inHeader      bool   // past a status line, before its header's blank line
 	informational bool   // the header is a 1xx's (not 101's): a response follows
 	body          bool   // past the final response's header: passed through
+	tooLong       bool   // the header passed maxHeader
 }
 
 func (c *ctlConn) Read(p []byte) (int, error) {
 	for len(c.out) == 0 {
+		if c.tooLong {
+			return 0, errHeaderTooLong
+		}
 		if c.body && len(c.in) == 0 {
 			return c.Conn.Read(p)
 		}
@@ -130,12 +156,6 @@ func (c *ctlConn) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// maxPendingLine bounds what ctlConn holds of a line whose end has not
-// come: beyond it, it passes the line on as it is, and net/http's own
-// bound on a header (Options.MaxHeaderBytes) refuses it, or not, as it
-// would without ctlConn.
-const maxPendingLine = 1 << 20
-
 // escapeLines moves the whole lines of c.in to c.out, escaping header
 // values, until the end of the final response's header, and then the rest
 // as it is.
@@ -143,12 +163,16 @@ func (c *ctlConn) escapeLines() {
 	for !c.body {
 		i := bytes.IndexByte(c.in, '\n')
 		if i < 0 {
-			if len(c.in) > maxPendingLine {
-				c.out, c.in = append(c.out, c.in...), nil
-			}
+			// What it holds of a line whose end has not come is bounded
+			// too.
+			c.tooLong = c.header+int64(len(c.in)) > c.maxHeader
 			return
 		}
 		line := c.in[:i+1]
+		if c.header += int64(len(line)); c.header > c.maxHeader {
+			c.tooLong = true
+			return
+		}
 		c.in = c.in[i+1:]
 		switch {
 		case !c.inHeader:

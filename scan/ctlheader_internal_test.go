@@ -3,6 +3,7 @@ package scan
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -34,7 +35,7 @@ func TestCTLConn(t *testing.T) {
 		"X-Obs: caf\xe9 \xff\xff\x7f\x1f\r\n" +
 		"X-Tab: a\tb\r\n" +
 		"Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
-	c := &ctlConn{Conn: byteConn{r: iotest.OneByteReader(bytes.NewReader([]byte(raw)))}}
+	c := &ctlConn{Conn: byteConn{r: iotest.OneByteReader(bytes.NewReader([]byte(raw)))}, maxHeader: DefaultMaxHeaderBytes}
 	br := bufio.NewReader(c)
 	hints, err := http.ReadResponse(br, nil)
 	if err != nil || hints.StatusCode != http.StatusEarlyHints || unescapeCTL(hints.Header.Get("Link")) != "</a.css>; rel=preload\x0b" {
@@ -122,7 +123,7 @@ func FuzzCTLConn(f *testing.F) {
 			return resp, body, err
 		}
 		plainResp, plainBody, plainErr := read(strings.NewReader(raw), false)
-		ctlResp, ctlBody, ctlErr := read(&ctlConn{Conn: byteConn{r: strings.NewReader(raw)}}, true)
+		ctlResp, ctlBody, ctlErr := read(&ctlConn{Conn: byteConn{r: strings.NewReader(raw)}, maxHeader: int64(len(raw))}, true)
 		if plainErr != nil {
 			return
 		}
@@ -147,20 +148,37 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// TestCTLConn_longLine: a header line that does not end is passed on once
-// it passes maxPendingLine, not held whole: net/http's bound on a header
-// then applies as without ctlConn.
-func TestCTLConn_longLine(t *testing.T) {
-	src := &countingReader{r: io.MultiReader(strings.NewReader("HTTP/1.1 200 OK\r\nX-Long: "), bytes.NewReader(bytes.Repeat([]byte("a"), 8<<20)))}
-	c := &ctlConn{Conn: byteConn{r: src}}
-	if _, err := io.ReadFull(c, make([]byte, 64)); err != nil {
-		t.Fatal(err)
-	}
-	if src.n > maxPendingLine+64<<10 {
-		t.Errorf("ctlConn read %d bytes of an unended line before passing any on, want at most about %d", src.n, maxPendingLine)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(&ctlConn{Conn: byteConn{r: strings.NewReader("HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("a", 2<<20) + "\x01\r\nContent-Length: 0\r\n\r\n")}}), nil)
-	if err == nil {
-		t.Errorf("a header line longer than maxPendingLine with a control character read as %q, want net/http's refusal", resp.Header)
+// TestCTLConn_longHeader: ctlConn holds a server to maxHeader bytes of
+// status lines and headers as it sent them, a line that does not end
+// included, 1xx responses' too, whatever the escapes add; the body does
+// not count.
+func TestCTLConn_longHeader(t *testing.T) {
+	const max = 64 << 10
+	ctl := strings.Repeat("\x01", 40<<10)
+	for _, tc := range []struct {
+		name, raw string
+		tooLong   bool
+	}{
+		{"unended line", "HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("a", 8<<20), true},
+		{"a line over the bound", "HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("a", max) + "\x01\r\nContent-Length: 0\r\n\r\n", true},
+		{"1xx responses over the bound", "HTTP/1.1 103 Early Hints\r\nX-A: " + ctl + "\r\n\r\nHTTP/1.1 200 OK\r\nX-B: " + ctl + "\r\nContent-Length: 0\r\n\r\n", true},
+		{"doubled by escapes, within the bound", "HTTP/1.1 200 OK\r\nX-A: " + ctl + "\r\nContent-Length: 0\r\n\r\n", false},
+		{"a long body", "HTTP/1.1 200 OK\r\nX-A: \x01\r\nContent-Length: 100000\r\n\r\n" + strings.Repeat("b", 100000), false},
+	} {
+		src := &countingReader{r: strings.NewReader(tc.raw)}
+		br := bufio.NewReader(&ctlConn{Conn: byteConn{r: src}, maxHeader: max})
+		resp, err := http.ReadResponse(br, nil)
+		for err == nil && resp.StatusCode == http.StatusEarlyHints {
+			resp, err = http.ReadResponse(br, nil)
+		}
+		if err == nil {
+			_, err = io.Copy(io.Discard, resp.Body)
+		}
+		if tc.tooLong != errors.Is(err, errHeaderTooLong) {
+			t.Errorf("%s: error %v, want errHeaderTooLong %v", tc.name, err, tc.tooLong)
+		}
+		if tc.tooLong && src.n > max+64<<10 {
+			t.Errorf("%s: read %d bytes, want about %d at most", tc.name, src.n, max)
+		}
 	}
 }
