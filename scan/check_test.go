@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -1546,5 +1547,65 @@ func TestRun_badPort(t *testing.T) {
 	}
 	if n := hits.Load(); n != 0 {
 		t.Errorf("the server on the bad port got %d requests, want none", n)
+	}
+}
+
+// TestRun_utf16: a page in UTF-16, by its byte order mark or the charset of
+// its Content-Type (the mark first, as browsers take them), is read as
+// browsers read it: its <meta> tags, its refresh and its links count, as
+// in the same page in UTF-8.
+func TestRun_utf16(t *testing.T) {
+	t.Parallel()
+	const page = `<html><head><meta http-equiv="refresh" content="1;url=/next-page">` +
+		`<meta http-equiv="X-Frame-Options" content="DENY"></head><body><a href="/other">o</a></body></html>`
+	encode := func(bigEndian bool, bom bool) string {
+		s := page
+		if bom {
+			s = "\uFEFF" + s
+		}
+		var b []byte
+		for _, u := range utf16.Encode([]rune(s)) {
+			if bigEndian {
+				b = append(b, byte(u>>8), byte(u))
+			} else {
+				b = append(b, byte(u), byte(u>>8))
+			}
+		}
+		return string(b)
+	}
+	pages := map[string]sitePage{
+		"/utf-8":          {headers: [][2]string{{"Content-Type", "text/html; charset=utf-8"}}, body: page},
+		"/le-bom":         {headers: [][2]string{{"Content-Type", "text/html"}}, body: encode(false, true)},
+		"/be-bom":         {headers: [][2]string{{"Content-Type", "text/html; charset=utf-8"}}, body: encode(true, true)},
+		"/le-charset":     {headers: [][2]string{{"Content-Type", "text/html; charset=utf-16le"}}, body: encode(false, false)},
+		"/be-charset":     {headers: [][2]string{{"Content-Type", `text/html; charset="UTF-16BE"`}}, body: encode(true, false)},
+		"/utf-16-charset": {headers: [][2]string{{"Content-Type", "text/html;charset=utf-16"}}, body: encode(false, false)},
+		"/le-both":        {headers: [][2]string{{"Content-Type", "text/html; charset=utf-16"}}, body: encode(false, true)},
+		"/next-page":      {},
+		"/other":          {},
+	}
+	srv := httptest.NewServer(site{pages: pages})
+	t.Cleanup(srv.Close)
+	for _, path := range []string{"/utf-8", "/le-bom", "/be-bom", "/le-charset", "/be-charset", "/utf-16-charset", "/le-both"} {
+		t.Run(path[1:], func(t *testing.T) {
+			t.Parallel()
+			var got []scan.Result
+			if err := scan.Run(t.Context(), scan.Options{Crawl: 5, SkipErrorPage: true}, []string{srv.URL + path}, func(r scan.Result) { got = append(got, r) }); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) == 0 || got[0].Error != "" {
+				t.Fatalf("results %+v", got)
+			}
+			if diff := cmp.Diff([]string{"meta-xfo:medium", "no-protection:high", "refresh:info"}, idSeverities(got[0])); diff != "" {
+				t.Errorf("findings mismatch (-want +got):\n%s", diff)
+			}
+			var found []string
+			for _, r := range got[1:] {
+				found = append(found, strings.TrimPrefix(r.URL, srv.URL))
+			}
+			if diff := cmp.Diff([]string{"/next-page", "/other"}, found); diff != "" {
+				t.Errorf("pages crawled mismatch (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

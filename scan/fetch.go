@@ -440,15 +440,17 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation, credOri
 	p.resp = p.response()
 	p.resp.Status = resp.StatusCode
 	p.resp.Headers = headerLines(resp.Header)
-	p.isHTML = isHTML(p.resp.Headers, body)
+	mt, params := framing.ContentType(p.resp.Headers)
+	p.isHTML = isHTML(mt, body)
 	// What browsers sniff tells a download from a page where the type
 	// does not (see framing.Response).
 	p.resp.Sniffed = http.DetectContentType(body)
 	if p.isHTML {
-		h := readHead(body)
+		doc := htmlText(body, params)
+		h := readHead(doc)
 		p.resp.Meta, p.metaBase = h.meta, newMetaBase(h, p.final)
 		if s.opts.Crawl > 0 {
-			p.body = body
+			p.body = doc
 		}
 	}
 	return p, nil
@@ -607,13 +609,14 @@ func headerLines(h http.Header) []framing.Header {
 	return lines
 }
 
-// isHTML reports whether a body is an HTML document: by the MIME type
+// isHTML reports whether a body is an HTML document: by mt, the MIME type
 // Chromium takes from the Content-Type lines, the one the framing model
-// judges (the last, across lines and commas: text/plain, text/html is
-// HTML, and so is text/html; charset=, which mime.ParseMediaType refuses),
-// or, without one, by its first non-blank byte, as browsers sniff.
-func isHTML(headers []framing.Header, body []byte) bool {
-	if mt, _ := framing.ContentType(headers); mt != "" {
+// judges (framing.ContentType: the last, across lines and commas, so that
+// text/plain, text/html is HTML, and so is text/html; charset=, which
+// mime.ParseMediaType refuses), or, without one, by its first non-blank
+// byte, as browsers sniff.
+func isHTML(mt string, body []byte) bool {
+	if mt != "" {
 		return mt == "text/html" || mt == "application/xhtml+xml"
 	}
 	trimmed := strings.TrimLeft(string(body[:min(len(body), 512)]), " \t\r\n\f")

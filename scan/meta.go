@@ -2,12 +2,62 @@ package scan
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/clickguard/clickguard/framing"
 )
+
+// htmlText returns an HTML body as UTF-8 for the scans that look for tags
+// in it (readHead, crawlLinks), given the parameters of its Content-Type
+// (see framing.ContentType): decoded from UTF-16 when its byte order mark
+// says so, or else its charset, as browsers take them, the mark first. A
+// <meta charset> cannot make a page UTF-16 (browsers read UTF-8 then), and
+// the other encodings browsers read write tags in ASCII: any other body is
+// returned as it is. The result is at most half as long again as body.
+func htmlText(body []byte, params string) []byte {
+	var order binary.ByteOrder
+	switch {
+	case bytes.HasPrefix(body, []byte{0xEF, 0xBB, 0xBF}):
+		return body
+	case bytes.HasPrefix(body, []byte{0xFF, 0xFE}):
+		order, body = binary.LittleEndian, body[2:]
+	case bytes.HasPrefix(body, []byte{0xFE, 0xFF}):
+		order, body = binary.BigEndian, body[2:]
+	default:
+		// The labels of UTF-16LE and UTF-16BE in the Encoding standard.
+		switch charsetParam(params) {
+		case "utf-16", "utf-16le", "unicode", "unicodefeff", "ucs-2", "csunicode", "iso-10646-ucs-2":
+			order = binary.LittleEndian
+		case "utf-16be", "unicodefffe":
+			order = binary.BigEndian
+		default:
+			return body
+		}
+	}
+	units := make([]uint16, len(body)/2)
+	for i := range units {
+		units[i] = order.Uint16(body[2*i:])
+	}
+	return []byte(string(utf16.Decode(units)))
+}
+
+// charsetParam returns the value of the charset parameter of a
+// Content-Type's parameters, lower-cased, unquoted and trimmed, or "".
+// It reads each parameter by itself, so that a malformed one elsewhere
+// (charset=utf-16;;) does not hide it.
+func charsetParam(params string) string {
+	for p := range strings.SplitSeq(params, ";") {
+		name, value, ok := strings.Cut(p, "=")
+		if ok && strings.EqualFold(strings.TrimSpace(name), "charset") {
+			return strings.ToLower(strings.Trim(strings.TrimSpace(value), `"`))
+		}
+	}
+	return ""
+}
 
 // rawTextTags are elements whose content is not markup: a "<meta" inside
 // them is text, so the scanner skips to their end tag.
