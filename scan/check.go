@@ -127,8 +127,9 @@ func (f *facts) evaluate(ancestor string) (framing.Verdict, error) {
 // judge fills in res's verdicts and findings for a page fetched as a framed
 // navigation. top, when not nil, is the same URL fetched as a top-level
 // navigation from another site, and direct as one from the address bar;
-// errPage, when not nil, is the same origin's response to a missing path.
-func judge(res *Result, p, top, direct *page, errPage *framing.Response, chains [][]string) error {
+// errPage, when not nil, is the same origin's response to a missing path,
+// and probeErr, when not nil, why there is none when one was asked for.
+func judge(res *Result, p, top, direct *page, errPage *framing.Response, probeErr error, chains [][]string) error {
 	f, err := newFacts(p, top, direct, errPage)
 	if err != nil {
 		return err
@@ -148,11 +149,19 @@ func judge(res *Result, p, top, direct *page, errPage *framing.Response, chains 
 			res.Verdicts = append(res.Verdicts, verdict("", chain, v, frameURL))
 		}
 	}
-	var older []Finding
+	var others []Finding
 	if of, ok := olderChromium(p.resp, res.Verdicts); ok {
-		older = append(older, of)
+		others = append(others, of)
 	}
-	res.Findings = f.findings(older...)
+	if probeErr != nil {
+		others = append(others, Finding{
+			ID:       "error-page-unchecked",
+			Severity: SeverityInfo,
+			Message:  "The probe of a missing page of this origin, fetched once per origin, failed, so whether its error pages can be framed was not checked, for this page or any other of the origin.",
+			Evidence: []string{probeErr.Error()},
+		})
+	}
+	res.Findings = f.findings(others...)
 	return nil
 }
 

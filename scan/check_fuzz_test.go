@@ -53,11 +53,11 @@ func FuzzJudge(f *testing.F) {
 		}
 		errPage := &framing.Response{URL: "https://site.example/missing", Status: 404}
 		var first Result
-		if err := judge(&first, p, p, nil, errPage, nil); err != nil {
+		if err := judge(&first, p, p, nil, errPage, nil, nil); err != nil {
 			t.Fatalf("judge: %v", err)
 		}
 		var second Result
-		if err := judge(&second, p, p, nil, errPage, nil); err != nil {
+		if err := judge(&second, p, p, nil, errPage, nil, nil); err != nil {
 			t.Fatalf("judge: %v", err)
 		}
 		if diff := cmp.Diff(first, second); diff != "" {

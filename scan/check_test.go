@@ -684,6 +684,56 @@ func TestParseChainOrigin(t *testing.T) {
 	}
 }
 
+// TestRun_errorPageUnchecked: a probe of the missing page that fails (the
+// server limits the scan, or closes the connection) does not fail the
+// scan, but every URL of the origin, whose probe it shares, says that its
+// error pages were not checked, and why.
+func TestRun_errorPageUnchecked(t *testing.T) {
+	t.Parallel()
+	protected := sitePage{headers: [][2]string{{"Content-Security-Policy", "frame-ancestors 'none'"}}}
+	for name, probe := range map[string]http.HandlerFunc{
+		"rate limited": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "3600")
+			w.WriteHeader(http.StatusTooManyRequests)
+		},
+		"connection closed": func(w http.ResponseWriter, r *http.Request) {
+			c, _, err := http.NewResponseController(w).Hijack()
+			if err == nil {
+				c.Close()
+			}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			pages := site{pages: map[string]sitePage{"/p": protected, "/q": protected}}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasPrefix(r.URL.Path, "/clickguard-scan-") {
+					probe(w, r)
+					return
+				}
+				pages.ServeHTTP(w, r)
+			}))
+			t.Cleanup(srv.Close)
+			var got []scan.Result
+			if err := scan.Run(t.Context(), scan.Options{Concurrency: 1}, []string{srv.URL + "/p", srv.URL + "/q"}, func(r scan.Result) { got = append(got, r) }); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range got {
+				if r.Error != "" {
+					t.Errorf("%s: error %q, want the page judged", r.URL, r.Error)
+				}
+				if diff := cmp.Diff([]string{"error-page-unchecked:info"}, idSeverities(r)); diff != "" {
+					t.Errorf("%s: findings mismatch (-want +got):\n%s", r.URL, diff)
+					continue
+				}
+				if ev := r.Findings[0].Evidence; len(ev) != 1 || !strings.Contains(ev[0], "/clickguard-scan-") {
+					t.Errorf("%s: evidence %q, want the probe's error", r.URL, ev)
+				}
+			}
+		})
+	}
+}
+
 func TestRun_errorPage(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -247,6 +247,12 @@ var rules = []Rule{
 		Help:  "Nothing to do: browsers ignore framing policies in <meta> tags anyway.",
 	},
 	{
+		ID: "error-page-unchecked", Name: "ErrorPageUnchecked", Severity: SeverityInfo,
+		Short: "The error pages of the origin were not checked",
+		Full:  "The probe that fetches a missing page of the origin (/clickguard-scan-<random>), once per origin, failed (a 429 Too Many Requests, no response in time, a closed connection), so error-page-framable was not checked for this page, nor for the other pages of the origin in the scan. The page itself was judged.",
+		Help:  "Scan again, more slowly with -rate if the server limited the scan; -skip-error-page turns the probe off.",
+	},
+	{
 		ID: "findings-truncated", Name: "FindingsTruncated", Severity: SeverityInfo,
 		Short: "The page has more findings than a report lists",
 		Full:  "A report lists at most 50 findings per page, and at most 256 KiB of them, the most severe first, and each text at most 16 KiB; the checks look one by one at the first 64 policies, sources of a directive and <meta> tags. The verdicts always judge the whole response.",

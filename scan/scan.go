@@ -672,15 +672,23 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 		direct.body = nil
 	}
 
-	var errPage *framing.Response
+	var (
+		errPage  *framing.Response
+		probeErr error
+	)
 	// Nothing to probe where nothing was fetched: a bad port's error pages
 	// are on the same port, and a URL of another scheme has none.
 	if !s.opts.SkipErrorPage && page.notFetched == "" {
-		if p, err := s.errorPage(ctx, page.final, creds); err == nil {
+		p, err := s.errorPage(ctx, page.final, creds)
+		if err == nil {
 			errPage = &p
+		} else {
+			// The page is judged all the same, saying what was not
+			// checked (error-page-unchecked).
+			probeErr = err
 		}
 	}
-	if err := judge(&res, page, top, direct, errPage, s.chains); err != nil {
+	if err := judge(&res, page, top, direct, errPage, probeErr, s.chains); err != nil {
 		res.Err = err
 		res.Error = err.Error()
 		return res, found

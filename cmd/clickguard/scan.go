@@ -46,27 +46,28 @@ let another origin frame the page, and why. It fetches each URL again as a
 top-level navigation (Sec-Fetch-Dest: document) and reports when the server
 answers the two differently, or refuses framed navigations.
 
-For each URL it reports verdicts for three framing chains - a foreign origin,
-the page's own origin, and the page's own origin inside a foreign top - or
-exactly the chains given with -from; then findings, each with a severity,
-the exact header lines as evidence, and the header to send as the fix. Once
-per origin it also fetches a missing page (/clickguard-scan-<random>) to
-check that error pages are protected too. Browsers block an http URL (not on
-the local machine) in a frame whose parent or top is https, as mixed
-content: such a verdict is blocked, except that an http URL which redirects
-to https is judged there as an attacker would frame it, by its final URL
-(frame_url in JSON). A response that shows nothing in a frame (status 204,
-205 or 304; 407, which Chromium takes for a proxy's challenge, and 101, an
-upgrade no navigation asks for, both of which it fails; or a download:
+For each URL it reports verdicts for three framing chains - a foreign
+origin, the page's own origin, and the page's own origin inside a foreign
+top - or exactly the chains given with -from; then findings, each with a
+severity, the exact header lines as evidence, and the header to send as the
+fix. Once per origin it also fetches a missing page
+(/clickguard-scan-<random>) to check that error pages are protected too;
+when that fetch fails, each URL of the origin says so
+(error-page-unchecked). Browsers block an http URL (not on the local
+machine) in a frame whose parent or top is https, as mixed content: such a
+verdict is blocked, except that an http URL which redirects to https is
+judged there as an attacker would frame it, by its final URL (frame_url in
+JSON). A response that shows nothing in a frame (status 204, 205 or 304;
+407, which Chromium takes for a proxy's challenge, and 101, an upgrade no
+navigation asks for, both of which it fails; or a download:
 Content-Disposition: attachment, or a type browsers do not render, such as
 application/octet-stream or text/csv), a URL on a port from which browsers
 fetch nothing (a bad port of the Fetch standard, such as 6000 or 6666), and
 a URL that redirects to one of another scheme than http and https (data:,
 javascript:, mailto:, an app's own), which browsers do not follow, are
-blocked in every chain, whatever the headers say. Nor does the scanner
-fetch anything from a bad port, given or redirected to, or follow such a
-redirect: it reports the URL it stopped at as not fetched, with that
-verdict.
+blocked in every chain, whatever the headers say. Nor does the scanner fetch
+anything from a bad port, given or redirected to, or follow such a redirect:
+it reports the URL it stopped at as not fetched, with that verdict.
 
 Output is text (coloured on a terminal unless NO_COLOR is set), one JSON
 document (-format json), one JSON result per line as results arrive
