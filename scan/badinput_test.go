@@ -124,7 +124,7 @@ func TestRun_badInput(t *testing.T) {
 		{"bad IPv6", "http://[::1/", scan.Options{}, "invalid URL", ""},
 		{"control character", "http://example.com/\x7f", scan.Options{}, "invalid URL", ""},
 		{"empty", "", scan.Options{}, "invalid URL", ""},
-		{"longer than Chromium takes", "http://example.com/?q=" + strings.Repeat("a", scan.MaxURLBytes), scan.Options{}, `invalid URL "http://example.com/?q=aaa`, ""},
+		{"longer than Chromium takes", "http://127.0.0.1:1/?q=" + strings.Repeat("a", scan.MaxURLBytes), scan.Options{}, `invalid URL "http://127.0.0.1:1/?q=aaa`, ""},
 		{"Unicode host browsers refuse", "http://a\u200db.example/", scan.Options{}, "not a domain name browsers accept", ""},
 		{"closed port", "http://" + closedPort(t) + "/", scan.Options{}, "connection refused", ""},
 		{"not HTTP", "http://" + garbageServer(t) + "/", scan.Options{}, "malformed HTTP", ""},
