@@ -251,6 +251,10 @@ func TestRun_findings(t *testing.T) {
 		{"text/plain, text/html", sitePage{headers: [][2]string{{"Content-Type", "text/plain, text/html"}}, body: metaDeny}, []string{"meta-xfo:medium", "no-protection:high"}, ""},
 		{"text/plain then text/html", sitePage{headers: [][2]string{{"Content-Type", "text/plain"}, {"Content-Type", "text/html"}}, body: metaDeny}, []string{"meta-xfo:medium", "no-protection:high"}, ""},
 		{"text/html then text/plain", sitePage{headers: [][2]string{{"Content-Type", "text/html"}, {"Content-Type", "text/plain"}}, body: metaDeny}, []string{"no-protection:low", "not-html:info"}, ""},
+		// Types that make Chromium sniff the body: HTML renders as HTML
+		// (checked with --dump-dom in Chromium 156.0.8078.129).
+		{"HTML as unknown/unknown", sitePage{headers: [][2]string{{"Content-Type", "unknown/unknown"}}, body: metaDeny}, []string{"meta-xfo:medium", "no-protection:high"}, ""},
+		{"HTML as application/unknown", sitePage{headers: [][2]string{{"Content-Type", "application/unknown"}}, body: metaDeny}, []string{"meta-xfo:medium", "no-protection:high"}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -613,10 +613,14 @@ func headerLines(h http.Header) []framing.Header {
 // Chromium takes from the Content-Type lines, the one the framing model
 // judges (framing.ContentType: the last, across lines and commas, so that
 // text/plain, text/html is HTML, and so is text/html; charset=, which
-// mime.ParseMediaType refuses), or, without one, by its first non-blank
-// byte, as browsers sniff.
+// mime.ParseMediaType refuses), or, without one or with one that asks
+// browsers to sniff (unknown/unknown, application/unknown: the framing
+// model's download rule sniffs them too), by its first non-blank byte, as
+// browsers sniff.
 func isHTML(mt string, body []byte) bool {
-	if mt != "" {
+	switch mt {
+	case "", "unknown/unknown", "application/unknown":
+	default:
 		return mt == "text/html" || mt == "application/xhtml+xml"
 	}
 	trimmed := strings.TrimLeft(string(body[:min(len(body), 512)]), " \t\r\n\f")
