@@ -230,19 +230,17 @@ func (s *Sessions) end(ctx context.Context, h string, until time.Time) error {
 // again twice: a commit, or the end of the session, must not fail for a
 // change the session is making.
 func (s *Sessions) updateRecord(ctx context.Context, in *dynamodb.UpdateItemInput) error {
-	_, err := s.db.UpdateItem(ctx, in)
-	for attempt := 1; attempt <= 2; attempt++ {
-		if _, ok := errors.AsType[*types.TransactionConflictException](err); !ok {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(time.Duration(attempt) * 15 * time.Millisecond):
-		}
-		_, err = s.db.UpdateItem(ctx, in)
-	}
-	return err
+	return retryInFlight(ctx, transactionConflict, func() error {
+		_, err := s.db.UpdateItem(ctx, in)
+		return err
+	})
+}
+
+// transactionConflict reports whether err is DynamoDB's refusal of a write
+// to a record that a transaction in flight holds.
+func transactionConflict(err error) bool {
+	_, ok := errors.AsType[*types.TransactionConflictException](err)
+	return ok
 }
 
 // Find is FindCtx with context.Background, for scs.Store.

@@ -233,14 +233,25 @@ func (s *Store) transact(ctx context.Context, owner string, ev Event, ops ...typ
 // returns that cancellation (which translate makes ErrUnavailable).
 func (s *Store) transactWrite(ctx context.Context, items []types.TransactWriteItem) error {
 	in := &dynamodb.TransactWriteItemsInput{TransactItems: items}
-	_, err := s.db.TransactWriteItems(ctx, in)
-	for attempt := 1; attempt <= 2 && inFlightConflict(err); attempt++ {
+	return retryInFlight(ctx, inFlightConflict, func() error {
+		_, err := s.db.TransactWriteItems(ctx, in)
+		return err
+	})
+}
+
+// retryInFlight calls send and, while conflict says its error is another
+// transaction in flight on the same records, calls it again, twice at most,
+// after 15 and then 30 ms: such a transaction is usually over within
+// milliseconds. It returns send's last error, untranslated.
+func retryInFlight(ctx context.Context, conflict func(error) bool, send func() error) error {
+	err := send()
+	for attempt := 1; attempt <= 2 && conflict(err); attempt++ {
 		select {
 		case <-ctx.Done():
 			return err
 		case <-time.After(time.Duration(attempt) * 15 * time.Millisecond):
 		}
-		_, err = s.db.TransactWriteItems(ctx, in)
+		err = send()
 	}
 	return err
 }
