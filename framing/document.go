@@ -143,7 +143,7 @@ func essence(v string) string {
 // as rendered). With nosniff, a response without a type renders as text.
 func downloadType(mt, sniffed string, nosniff bool) string {
 	sniffed = essence(sniffed)
-	sniffs := mt == "" || mt == "unknown/unknown" || mt == "application/unknown"
+	sniffs := SniffedType(mt)
 	switch {
 	case sniffs && nosniff && mt != "":
 		return fmt.Sprintf("Content-Type: %s is not a type Chromium renders, and X-Content-Type-Options: nosniff keeps it from sniffing the body, so the response is a download", mt)
@@ -163,6 +163,14 @@ func downloadType(mt, sniffed string, nosniff bool) string {
 		return fmt.Sprintf("Content-Type: %s is not a type Chromium renders, so the response is a download", mt)
 	}
 	return ""
+}
+
+// SniffedType reports whether Chromium, unless X-Content-Type-Options is
+// nosniff, takes a response's type from its body rather than from mt, the
+// type [ContentType] gives: when there is none, or it is unknown/unknown or
+// application/unknown.
+func SniffedType(mt string) bool {
+	return mt == "" || mt == "unknown/unknown" || mt == "application/unknown"
 }
 
 // rendersType reports whether Chromium renders a document of MIME type mt

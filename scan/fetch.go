@@ -614,13 +614,10 @@ func headerLines(h http.Header) []framing.Header {
 // judges (framing.ContentType: the last, across lines and commas, so that
 // text/plain, text/html is HTML, and so is text/html; charset=, which
 // mime.ParseMediaType refuses), or, without one or with one that asks
-// browsers to sniff (unknown/unknown, application/unknown: the framing
-// model's download rule sniffs them too), by its first non-blank byte, as
-// browsers sniff.
+// browsers to sniff (framing.SniffedType: unknown/unknown,
+// application/unknown), by its first non-blank byte, as browsers sniff.
 func isHTML(mt string, body []byte) bool {
-	switch mt {
-	case "", "unknown/unknown", "application/unknown":
-	default:
+	if !framing.SniffedType(mt) {
 		return mt == "text/html" || mt == "application/xhtml+xml"
 	}
 	trimmed := strings.TrimLeft(string(body[:min(len(body), 512)]), " \t\r\n\f")
