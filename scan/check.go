@@ -458,11 +458,20 @@ func cut(s string) string {
 	if len(s) <= maxText {
 		return s
 	}
-	n := maxText
+	head := runePrefix(s, maxText)
+	return fmt.Sprintf("%s… (%d more bytes)", head, len(s)-len(head))
+}
+
+// runePrefix returns the longest start of s of at most n bytes that ends
+// on a character boundary.
+func runePrefix(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
 	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
-	return fmt.Sprintf("%s… (%d more bytes)", s[:n], len(s)-n)
+	return s[:n]
 }
 
 // checkProtection judges the page as a whole: unprotected, or protected
@@ -663,11 +672,11 @@ func (f *facts) checkHeaderNames() []Finding {
 		switch {
 		case name == hdrXFO || name == hdrCSP || name == hdrCSPRO:
 		case name == "frame-options" || (len(name) > 8 && editDistance(name, hdrXFO) <= 2):
-			fix, asIs := f.xfoFix(h.Value)
+			fix, note := f.xfoFix(h.Value)
 			out = append(out, Finding{
 				ID:       "header-misspelled",
 				Severity: SeverityMedium,
-				Message:  fmt.Sprintf("Header %q is not X-Frame-Options: browsers ignore it.", h.Name) + asIsNote("X-Frame-Options", asIs),
+				Message:  fmt.Sprintf("Header %q is not X-Frame-Options: browsers ignore it.", h.Name) + note,
 				Evidence: []string{line(h)},
 				Fix:      fix,
 			})
@@ -741,23 +750,24 @@ func (f *facts) checkMeta() []Finding {
 	for _, m := range f.resp.Meta[:min(len(f.resp.Meta), maxMeta)] {
 		switch strings.ToLower(strings.TrimSpace(m.HTTPEquiv)) {
 		case hdrXFO:
-			fix, asIs := f.xfoFix(m.Content)
+			fix, note := f.xfoFix(m.Content)
 			out = append(out, Finding{
 				ID:       "meta-xfo",
 				Severity: sev,
-				Message:  "X-Frame-Options in a <meta> tag is ignored by browsers: only the HTTP header counts." + asIsNote("X-Frame-Options", asIs),
+				Message:  "X-Frame-Options in a <meta> tag is ignored by browsers: only the HTTP header counts." + note,
 				Evidence: []string{metaTag(m)},
 				Fix:      fix,
 			})
 		case hdrCSP, hdrCSPRO:
 			for _, pol := range framing.ParseCSP(m.Content) {
 				if d, ok := pol.FrameAncestors(); ok {
+					fix, note := f.movedFix(d)
 					out = append(out, Finding{
 						ID:       "meta-frame-ancestors",
 						Severity: sev,
-						Message:  "frame-ancestors in a <meta> Content-Security-Policy is ignored by browsers: it only works as an HTTP header." + asIsNote("Content-Security-Policy", f.keepsOut("Content-Security-Policy: "+directiveText(d.Name, d.Sources))),
+						Message:  "frame-ancestors in a <meta> Content-Security-Policy is ignored by browsers: it only works as an HTTP header." + note,
 						Evidence: []string{metaTag(m)},
-						Fix:      f.fixSources(d.Sources),
+						Fix:      fix,
 					})
 				}
 			}
@@ -766,32 +776,40 @@ func (f *facts) checkMeta() []Finding {
 	return out
 }
 
-// asIsNote says, when a policy that browsers ignore where it is would not
-// keep a foreign site out in the header named either (asIs false), that
+// asIsNote says, for a message, that a policy browsers ignore where it is
+// would not keep a foreign site out in the header named either, so that
 // the fix is not that policy.
-func asIsNote(header string, asIs bool) string {
-	if asIs {
-		return ""
-	}
+func asIsNote(header string) string {
 	return fmt.Sprintf(" As written, in a %s header, it would still let a foreign site frame this page: send the fix instead.", header)
+}
+
+// movedFix returns the fix for frame-ancestors d where browsers ignore it
+// (a <meta> tag, a report-only policy), and, when d as written would not
+// keep the foreign origin out in the header either, a note that says so.
+func (f *facts) movedFix(d framing.Directive) (fix, note string) {
+	if !f.keepsOut("Content-Security-Policy: " + directiveText(d.Name, d.Sources)) {
+		note = asIsNote("Content-Security-Policy")
+	}
+	return f.fixSources(d.Sources), note
 }
 
 // xfoFix returns the fix for an X-Frame-Options value that browsers ignore
 // where it is sent (a <meta> tag, a misspelled header): that value in the
-// header when it keeps the foreign origin out (asIs), and otherwise what
-// xfo-allow-from or xfo-invalid suggest for it.
-func (f *facts) xfoFix(value string) (fix string, asIs bool) {
+// header when it keeps the foreign origin out, and otherwise what
+// xfo-allow-from or xfo-invalid suggest for it, with a note that says so.
+func (f *facts) xfoFix(value string) (fix, note string) {
 	value = strings.TrimSpace(value)
 	fix = "X-Frame-Options: " + value
 	if !strings.ContainsAny(value, "\r\n") && f.keepsOut(fix) {
-		return fix, true
+		return fix, ""
 	}
+	note = asIsNote("X-Frame-Options")
 	tok := strings.ToLower(value)
 	if rest, ok := strings.CutPrefix(tok, "allow-from"); ok {
 		fix, _ := f.allowFromFix(rest)
-		return fix, false
+		return fix, note
 	}
-	return invalidXFOFix(tok), false
+	return invalidXFOFix(tok), note
 }
 
 // allowFromFix returns the fix for X-Frame-Options: ALLOW-FROM rest: the
@@ -831,12 +849,13 @@ func (f *facts) checkReportOnly() []Finding {
 	}
 	for _, p := range f.reportOnly {
 		if d, ok := p.policy.FrameAncestors(); ok {
+			fix, note := f.movedFix(d)
 			return []Finding{{
 				ID:       "csp-report-only",
 				Severity: SeverityMedium,
-				Message:  "frame-ancestors is only in Content-Security-Policy-Report-Only: browsers report violations but still render the page in the frame." + asIsNote("Content-Security-Policy", f.keepsOut("Content-Security-Policy: "+directiveText(d.Name, d.Sources))),
+				Message:  "frame-ancestors is only in Content-Security-Policy-Report-Only: browsers report violations but still render the page in the frame." + note,
 				Evidence: []string{p.ev},
-				Fix:      f.fixSources(d.Sources),
+				Fix:      fix,
 			}}
 		}
 	}

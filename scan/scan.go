@@ -82,7 +82,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/clickguard/clickguard/framing"
 )
@@ -761,11 +760,7 @@ func shownURL(raw string) string {
 	if len(raw) <= MaxURLBytes {
 		return s
 	}
-	n := min(len(s), 256)
-	for n > 0 && n < len(s) && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
+	return runePrefix(s, 256) + "…"
 }
 
 // CheckURL reports why raw cannot be scanned, or nil: it must be an
