@@ -102,6 +102,24 @@ func floorShared(next http.Handler) http.Handler {
 	})
 }
 
+// floorSharedToken is the least any stack that sends guard's five default
+// headers and checks its token can cost: floorShared's headers, then
+// guard's own token check (the header read, the session value, the decoding
+// and the constant-time comparison) with no wrapper, no framed-navigation
+// refusal and no cross-origin check. It gives the lower bound of the whole
+// stack's POST.
+func floorSharedToken(g *guard.Guard) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return floorShared(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if g.CheckToken(r) != nil {
+				http.Error(w, "Forbidden", http.StatusForbidden)
+				return
+			}
+			next.ServeHTTP(w, r)
+		}))
+	}
+}
+
 // secureOptions is unrolled/secure set up for the same headers guard sends.
 var secureOptions = secure.Options{
 	FrameDeny:               true,
@@ -268,6 +286,7 @@ func cases(tb testing.TB, method string) []struct {
 	r = request(method)
 	r.Header.Set(guard.TokenHeader, guardToken)
 	add("guard-stack", guardNoSessions(g)(app), r)
+	add("floor-shared-token", floorSharedToken(g)(app), r)
 
 	// A form submission, token in the body: the application parses its form
 	// (guard's token check parses it first, and the application reuses it).
@@ -366,7 +385,7 @@ func TestStacks(t *testing.T) {
 	}
 	for _, group := range [][]string{
 		{"floor", "guard-framing-headers", "guard-stack-framing"},
-		{"floor-full", "floor-shared", "secure", "guard-headers", "guard-stack", "secure+nosurf", "guard+scs", "secure+nosurf+scs"},
+		{"floor-full", "floor-shared", "secure", "guard-headers", "guard-stack", "floor-shared-token", "secure+nosurf", "guard+scs", "secure+nosurf+scs"},
 	} {
 		want := headers(group[0])
 		for _, name := range group[1:] {
@@ -402,6 +421,20 @@ func TestStacks(t *testing.T) {
 		}
 	}
 
+	// The lower bound of the whole stack checks the token too.
+	for _, tc := range []struct {
+		token string
+		code  int
+	}{{token, 200}, {strings.Repeat("A", len(token)), 403}, {"", 403}} {
+		r := request("POST")
+		r.Header.Set(guard.TokenHeader, tc.token)
+		rec := httptest.NewRecorder()
+		floorSharedToken(g)(app).ServeHTTP(rec, r)
+		if rec.Code != tc.code {
+			t.Errorf("floor-shared-token POST, token %.8q...: status %d, want %d", tc.token, rec.Code, tc.code)
+		}
+	}
+
 	allocs := func(h http.Handler) float64 {
 		r := request("GET")
 		return testing.AllocsPerRun(200, func() { h.ServeHTTP(httptest.NewRecorder(), r) })
@@ -432,6 +465,8 @@ func BenchmarkRatio(b *testing.B) {
 		{"floor-shared/bare/GET", get["floor-shared"], get["bare"], "floor", "bare"},
 		{"guard-stack/bare/GET", get["guard-stack"], get["bare"], "guard", "bare"},
 		{"guard-stack/bare/POST", post["guard-stack"], post["bare"], "guard", "bare"},
+		{"floor-shared-token/bare/POST", post["floor-shared-token"], post["bare"], "floor", "bare"},
+		{"guard-stack/floor-shared-token/POST", post["guard-stack"], post["floor-shared-token"], "guard", "floor"},
 		{"guard-stack-form/bare-form/POST", post["guard-stack-form"], post["bare-form"], "guard", "bare"},
 		{"guard-stack-framing/bare/GET", get["guard-stack-framing"], get["bare"], "guard", "bare"},
 		{"guard-stack-framing/bare/POST", post["guard-stack-framing"], post["bare"], "guard", "bare"},
