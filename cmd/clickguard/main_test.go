@@ -650,6 +650,7 @@ func TestServeSchemaMismatch(t *testing.T) {
 	for _, args := range [][]string{
 		{"serve", "-addr", "127.0.0.1:0", "-table-prefix", "mismatch-"},
 		{"tables", "check", "-table-prefix", "mismatch-"},
+		{"tables", "create", "-table-prefix", "mismatch-"},
 	} {
 		code, _, stderr := runCmd(t, args...)
 		if code != exitFailure {
@@ -660,6 +661,11 @@ func TestServeSchemaMismatch(t *testing.T) {
 				t.Errorf("%s: stderr does not say %q:\n%s", args[0], want, stderr)
 			}
 		}
+	}
+	// Nothing was created beside a table that is not clickguard's.
+	_, err = db.DescribeTable(t.Context(), &dynamodb.DescribeTableInput{TableName: aws.String("mismatch-sessions")})
+	if _, ok := errors.AsType[*types.ResourceNotFoundException](err); !ok {
+		t.Errorf("DescribeTable(mismatch-sessions) = %v, want not found: serve or tables create made it beside a foreign table", err)
 	}
 }
 

@@ -521,23 +521,26 @@ func openDynamoDB(ctx context.Context, embedded bool, stdout io.Writer) (*dynamo
 // and the cause, fit for the terminal; orElse ends the advice for missing
 // tables with what else the command could do.
 func prepareTables(ctx context.Context, st *store.Store, tables store.Tables, where string, create bool, orElse string) (created []string, err error) {
+	doing := "check tables"
 	if create {
-		if created, err = st.CreateTables(ctx); err != nil {
-			return created, dynamoError(where, "create tables", err)
-		}
+		doing = "create tables"
+		created, err = st.CreateTables(ctx)
 	}
-	if err := st.CheckTables(ctx); err != nil {
-		if se, ok := errors.AsType[*store.SchemaError](err); ok {
-			return created, fmt.Errorf("table %q at %s has key schema %q, clickguard needs %q: use another -table-prefix or delete the table",
-				se.Table, where, se.Found, se.Expected)
-		}
-		if errors.Is(err, store.ErrNotFound) && !create {
-			return created, fmt.Errorf("tables %q and %q are missing at %s: run \"clickguard tables create\"%s",
-				tables.Data, tables.Sessions, where, orElse)
-		}
-		return created, dynamoError(where, "check tables", err)
+	if err == nil {
+		doing = "check tables"
+		err = st.CheckTables(ctx)
 	}
-	return created, nil
+	switch se, schema := errors.AsType[*store.SchemaError](err); {
+	case err == nil:
+		return created, nil
+	case schema:
+		return created, fmt.Errorf("table %q at %s has key schema %q, clickguard needs %q: use another -table-prefix or delete the table",
+			se.Table, where, se.Found, se.Expected)
+	case errors.Is(err, store.ErrNotFound) && !create:
+		return created, fmt.Errorf("tables %q and %q are missing at %s: run \"clickguard tables create\"%s",
+			tables.Data, tables.Sessions, where, orElse)
+	}
+	return created, dynamoError(where, doing, err)
 }
 
 // checkTransactions stops serve on a DynamoDB without TransactWriteItems,

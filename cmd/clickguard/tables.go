@@ -15,7 +15,9 @@ expires_at in the sessions table).
 
   create  creates the missing tables, naming each it creates, waits until
           they are ACTIVE and enables TTL where the server supports it; safe
-          to run again.
+          to run again. A table that exists with another key schema, or
+          TTL already on another attribute, is an error, and a table of
+          another key schema is left as it is, nothing created beside it.
   check   checks that both tables exist with the right key schema.
 
 DynamoDB is configured as for serve (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB,

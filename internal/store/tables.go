@@ -28,11 +28,31 @@ const (
 // usable, and enables TTL on expires_at in the sessions table where the
 // server supports it (minidyn and dynalite do not; expiry is enforced on read
 // anyway). It is idempotent and safe to run from several instances at once.
-// It does not check the key schema of existing tables: see CheckTables.
-// The wait is bounded by ctx only. It returns the names of the tables it
-// created, none when both existed, even when it fails later.
+// It changes nothing in a table that is not clickguard's: a table that
+// exists with another key schema (another application's, under a mistaken
+// prefix) is a *SchemaError before any table is created or any TTL turned
+// on, and so is one that appears with another schema while it waits. TTL
+// already on for another attribute of the sessions table is an error too
+// (DynamoDB allows one per table, and clickguard's records would never
+// expire). The wait is bounded by ctx only. It returns the names of the
+// tables it created, none when both existed, even when it fails later.
 func (s *Store) CreateTables(ctx context.Context) (created []string, err error) {
-	for _, name := range []string{s.tables.Data, s.tables.Sessions} {
+	names := []string{s.tables.Data, s.tables.Sessions}
+	var missing []string
+	for _, name := range names {
+		out, err := s.db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		if _, ok := errors.AsType[*types.ResourceNotFoundException](err); ok {
+			missing = append(missing, name)
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: describe table %q: %w", name, translate(err))
+		}
+		if err := checkKeys(name, out.Table); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range missing {
 		made, err := s.createTable(ctx, name)
 		if made {
 			created = append(created, name)
@@ -41,7 +61,7 @@ func (s *Store) CreateTables(ctx context.Context) (created []string, err error) 
 			return created, err
 		}
 	}
-	for _, name := range []string{s.tables.Data, s.tables.Sessions} {
+	for _, name := range names {
 		if err := s.waitTable(ctx, name); err != nil {
 			return created, err
 		}
@@ -49,17 +69,11 @@ func (s *Store) CreateTables(ctx context.Context) (created []string, err error) 
 	return created, s.enableTTL(ctx, s.tables.Sessions)
 }
 
-// createTable creates table name unless it exists, and reports whether it
-// did: a table another instance created meanwhile is not this one's.
+// createTable creates table name, and reports whether it did: a table
+// another instance created meanwhile is not this one's (waitTable checks its
+// key schema).
 func (s *Store) createTable(ctx context.Context, name string) (bool, error) {
-	_, err := s.db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
-	if err == nil {
-		return false, nil
-	}
-	if _, ok := errors.AsType[*types.ResourceNotFoundException](err); !ok {
-		return false, fmt.Errorf("store: describe table %q: %w", name, translate(err))
-	}
-	_, err = s.db.CreateTable(ctx, &dynamodb.CreateTableInput{
+	_, err := s.db.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:   aws.String(name),
 		BillingMode: types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{
@@ -82,12 +96,15 @@ func (s *Store) createTable(ctx context.Context, name string) (bool, error) {
 
 // waitTable waits until DescribeTable succeeds with status ACTIVE, or with
 // no status at all (minidyn never reports one, so the SDK's waiter would
-// never return).
+// never return), and the table has clickguard's key schema.
 func (s *Store) waitTable(ctx context.Context, name string) error {
 	pause := tableWaitInterval
 	for {
 		out, err := s.db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
 		if err == nil && out.Table != nil {
+			if err := checkKeys(name, out.Table); err != nil {
+				return err
+			}
 			switch st := out.Table.TableStatus; st {
 			case types.TableStatusActive, types.TableStatusUpdating, "":
 				return nil
@@ -108,12 +125,17 @@ func (s *Store) waitTable(ctx context.Context, name string) error {
 }
 
 // enableTTL turns on TTL for expires_at unless it is on already. A server
-// without the TTL API is not an error: expiry is checked on read.
+// without the TTL API is not an error: expiry is checked on read. TTL on
+// another attribute is: DynamoDB takes one per table.
 func (s *Store) enableTTL(ctx context.Context, name string) error {
 	out, err := s.db.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
 	if err == nil && out.TimeToLiveDescription != nil {
-		switch out.TimeToLiveDescription.TimeToLiveStatus {
+		d := out.TimeToLiveDescription
+		switch d.TimeToLiveStatus {
 		case types.TimeToLiveStatusEnabled, types.TimeToLiveStatusEnabling:
+			if a := aws.ToString(d.AttributeName); a != attrExpiresAt {
+				return ttlElsewhere(name, a)
+			}
 			return nil
 		}
 	} else if err != nil {
@@ -129,23 +151,38 @@ func (s *Store) enableTTL(ctx context.Context, name string) error {
 			Enabled:       aws.Bool(true),
 		},
 	})
+	if ae, ok := errors.AsType[smithy.APIError](err); ok && strings.Contains(ae.ErrorMessage(), "different AttributeName") {
+		return ttlElsewhere(name, "")
+	}
 	if err != nil && !ttlUnsupported(err) {
 		return fmt.Errorf("store: enable TTL on %q: %w", name, translate(err))
 	}
 	return nil
 }
 
+// ttlElsewhere is the error of a sessions table whose TTL is on another
+// attribute (named, when known).
+func ttlElsewhere(table, attr string) error {
+	on := "another attribute"
+	if attr != "" {
+		on = fmt.Sprintf("%q", attr)
+	}
+	return fmt.Errorf("store: TTL of table %q is on %s, and DynamoDB takes one per table: clickguard's session and throttle records, which expire by %q, would never be deleted; turn that table's TTL off (it may take an hour) or use another -table-prefix",
+		table, on, attrExpiresAt)
+}
+
 // ttlUnsupported reports whether err says the server has no TTL API:
 // dynalite answers UnknownOperationException, minidyn a plain-text 400 that
 // the SDK cannot deserialize. Real DynamoDB answers ValidationException when
-// TTL is being changed already, which is fine too.
+// TTL is being changed already (TTL changes are rate limited), which is fine
+// too; enableTTL has told TTL on another attribute apart before.
 func ttlUnsupported(err error) bool {
 	if ae, ok := errors.AsType[smithy.APIError](err); ok {
 		switch ae.ErrorCode() {
 		case "UnknownOperationException":
 			return true
 		case "ValidationException":
-			return strings.Contains(ae.ErrorMessage(), "TimeToLive")
+			return strings.Contains(ae.ErrorMessage(), "TimeToLive") || strings.Contains(ae.ErrorMessage(), "Time to live")
 		}
 	}
 	if _, ok := errors.AsType[*smithy.DeserializationError](err); ok {
@@ -163,9 +200,18 @@ func (s *Store) CheckTables(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("store: check table %q: %w", name, translate(err))
 		}
-		if !keysMatch(out.Table) {
-			return &SchemaError{Table: name, Expected: keySchema, Found: describeKeys(out.Table)}
+		if err := checkKeys(name, out.Table); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// checkKeys returns a *SchemaError unless t, table name's description, has
+// clickguard's key schema.
+func checkKeys(name string, t *types.TableDescription) error {
+	if !keysMatch(t) {
+		return &SchemaError{Table: name, Expected: keySchema, Found: describeKeys(t)}
 	}
 	return nil
 }
