@@ -209,6 +209,18 @@ func TestServeBehindProxyAllowsAnyAddress(t *testing.T) {
 	if got := (prefixList{&o.behindProxy}).String(); got != "10.0.0.0/8,192.0.2.7/32" {
 		t.Errorf("behind-proxy = %q", got)
 	}
+	// IPv4-mapped forms stand for the IPv4 addresses they map, as peers
+	// are compared.
+	o, err = parseServe([]string{"-addr", ":8080", "-behind-proxy", "::ffff:10.0.0.0/104,::ffff:192.0.2.7,::ffff:198.51.100.9/128"}, io.Discard)
+	if err != nil {
+		t.Fatalf("parseServe: %v", err)
+	}
+	if got := (prefixList{&o.behindProxy}).String(); got != "10.0.0.0/8,192.0.2.7/32,198.51.100.9/32" {
+		t.Errorf("behind-proxy with IPv4-mapped forms = %q", got)
+	}
+	if _, err := parseServe([]string{"-addr", ":8080", "-behind-proxy", "::ffff:0:0/80"}, io.Discard); err == nil || !strings.Contains(err.Error(), "must be /96 or longer") {
+		t.Errorf("-behind-proxy ::ffff:0:0/80: %v, want an error", err)
+	}
 }
 
 // lockedBuffer collects a running server's output.
@@ -304,6 +316,55 @@ func TestServeEmbedded(t *testing.T) {
 	}
 }
 
+// TestServeAddrPort: the port of -addr is a number from 0 to 65535, not a
+// service name (which net.LookupPort would take: "http" is 80). It is
+// checked without starting serve, which a port taken would do.
+func TestServeAddrPort(t *testing.T) {
+	clearEnv(t)
+	for _, port := range []string{"http", "ssh", "-1", "+80", "", "65536", "0x50"} {
+		_, err := parseServe([]string{"-addr", "localhost:" + port}, io.Discard)
+		if want := fmt.Sprintf("port %q: want a number from 0 to 65535", port); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("-addr localhost:%s: %v, want an error saying %s", port, err, want)
+		}
+	}
+	for _, port := range []string{"0", "8080", "65535"} {
+		if _, err := parseServe([]string{"-addr", "localhost:" + port}, io.Discard); err != nil {
+			t.Errorf("-addr localhost:%s: %v", port, err)
+		}
+	}
+}
+
+// TestServeEmbeddedFlag: -embedded uses the embedded server even when AWS
+// is configured, and ignores that configuration, broken or not.
+func TestServeEmbeddedFlag(t *testing.T) {
+	for _, env := range [][2]string{
+		{"AWS_REGION", "eu-west-1"},
+		{"AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:1"},
+		{"AWS_PROFILE", "no-such-profile"},
+		{"AWS_ENDPOINT_URL_DYNAMODB", "localhost:8000"},
+	} {
+		t.Run(env[0]+"="+env[1], func(t *testing.T) {
+			clearEnv(t)
+			t.Setenv(env[0], env[1])
+			base, stdout, _, stop := startServe(t, "-embedded", "-addr", "127.0.0.1:0", "-log-level", "error")
+			if !strings.Contains(stdout.String(), "embedded in-memory server at http://127.0.0.1:") {
+				t.Errorf("stdout does not name the embedded server:\n%s", stdout.String())
+			}
+			resp, err := http.Get(base + "/readyz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("GET /readyz: status %d, want 200", resp.StatusCode)
+			}
+			if code := stop(); code != exitOK {
+				t.Errorf("serve exit code %d after shutdown, want 0", code)
+			}
+		})
+	}
+}
+
 // halfSignup starts a sign-up on the serve at base and leaves it in flight:
 // the server has answered 100 Continue, so its handler is reading the body,
 // of which half was sent. It returns the connection, its reader and the rest
@@ -364,6 +425,26 @@ func TestServeShutdownGrace(t *testing.T) {
 		t.Errorf("the connection of the cut-off request is still open 5s after serve returned")
 	}
 	conn.Close()
+
+	// A connection that never sent a request is no request cut off: serve
+	// closes it when the grace ends and exits 0.
+	base, _, stderr, stop := startServe(t, "-addr", "127.0.0.1:0", "-log-level", "info", "-shutdown-grace", "300ms")
+	idle, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	resp, err = http.Get(base + "/healthz") // the server has accepted it by now
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if code := stop(); code != exitOK {
+		t.Errorf("serve exit code %d with only a connection that sent nothing open, want 0\n%s", code, stderr.String())
+	}
+	if want := "closed connections that had not sent a whole request"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("the log does not say %q:\n%s", want, stderr.String())
+	}
 	if _, err := parseServe([]string{"-shutdown-grace", "0s"}, io.Discard); err == nil {
 		t.Error("-shutdown-grace 0s accepted")
 	}

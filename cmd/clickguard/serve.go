@@ -12,7 +12,9 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -44,7 +46,8 @@ over plain HTTP only to localhost.
 
 SIGINT or SIGTERM stops serve gracefully: requests in flight get up to
 -shutdown-grace (10 seconds by default) to finish; a longer one, such as a
-large export, is cut off then.
+large export, is cut off then, and serve exits 1. A connection that has not
+sent a whole request is closed then too, without making serve exit 1.
 
 In the background, serve finishes account deletions that were interrupted
 (by a crash or a DynamoDB failure) and started more than -deletion-grace
@@ -95,6 +98,15 @@ func (l prefixList) Set(v string) error {
 			p, err := netip.ParsePrefix(item)
 			if err != nil {
 				return fmt.Errorf("not an address or CIDR prefix: %q", item)
+			}
+			// Peers are compared unmapped (::ffff:10.0.0.5 is 10.0.0.5),
+			// as a lone address here is: an IPv4-mapped prefix is the IPv4
+			// prefix it maps.
+			if a := p.Addr(); a.Is4In6() {
+				if p.Bits() < 96 {
+					return fmt.Errorf("%q: an IPv4-mapped prefix must be /96 or longer; write the IPv4 prefix it stands for", item)
+				}
+				p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
 			}
 			*l.p = append(*l.p, p.Masked())
 			continue
@@ -156,7 +168,9 @@ func parseServe(args []string, stdout io.Writer) (serveOptions, error) {
 	if err != nil {
 		return o, usagef("serve", fs, "-addr %q: want host:port", o.addr)
 	}
-	if _, err := net.LookupPort("tcp", port); err != nil {
+	// A number, not a service name from /etc/services (net.LookupPort
+	// would take "http").
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
 		return o, usagef("serve", fs, "-addr %q: port %q: want a number from 0 to 65535", o.addr, port)
 	}
 	if (o.tlsCert == "") != (o.tlsKey == "") {
@@ -299,8 +313,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.addr, err)
 	}
+	// running counts the requests being served, so that shutdown can tell
+	// one cut off from a connection that never sent a whole request (a
+	// browser's preconnect, a load balancer's spare), which Shutdown also
+	// waits for, up to 5 s.
+	var running atomic.Int64
+	handler := a.Handler()
 	srv := &http.Server{
-		Handler:           a.Handler(),
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			running.Add(1)
+			defer running.Add(-1)
+			handler.ServeHTTP(w, r)
+		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      5 * time.Minute, // exports stream large downloads
@@ -348,11 +372,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := srv.Shutdown(shutCtx); err != nil {
 		// Shutdown leaves the connections still busy open: close them, so
 		// that their clients see the end now rather than at their timeout.
+		// (Counted first: a handler cut off returns as soon as they close.)
+		n := running.Load()
 		srv.Close()
-		if errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("shutdown: requests still in flight after -shutdown-grace %s were cut off", o.shutdownGrace)
+		switch {
+		case !errors.Is(err, context.DeadlineExceeded):
+			return fmt.Errorf("shutdown: %w", err)
+		case n > 0:
+			return fmt.Errorf("shutdown: %d requests still in flight after -shutdown-grace %s were cut off", n, o.shutdownGrace)
 		}
-		return fmt.Errorf("shutdown: %w", err)
+		logger.Info("closed connections that had not sent a whole request", slog.Duration("shutdown_grace", o.shutdownGrace))
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
@@ -486,13 +515,20 @@ func openConfiguredDynamoDB(ctx context.Context) (*dynamo, error) {
 // openDynamoDB returns the configured DynamoDB; with none configured, or with
 // embedded set, it starts the embedded server. It says which on stdout.
 func openDynamoDB(ctx context.Context, embedded bool, stdout io.Writer) (*dynamo, error) {
-	cfg, d, err := loadDynamoDB(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if d != nil && !embedded {
-		fmt.Fprintf(stdout, "clickguard: DynamoDB: %s\n", d.describe)
-		return d, nil
+	// With -embedded the AWS configuration is not read at all: none of it
+	// applies to the embedded server, and a broken one (a profile missing
+	// from ~/.aws) must not stop it.
+	var cfg aws.Config
+	if !embedded {
+		var d *dynamo
+		var err error
+		if cfg, d, err = loadDynamoDB(ctx); err != nil {
+			return nil, err
+		}
+		if d != nil {
+			fmt.Fprintf(stdout, "clickguard: DynamoDB: %s\n", d.describe)
+			return d, nil
+		}
 	}
 	srv, err := ddblocal.Start(ctx)
 	if err != nil {
