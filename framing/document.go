@@ -1,7 +1,9 @@
 package framing
 
 import (
+	"bytes"
 	"fmt"
+	"net/http"
 	"strings"
 )
 
@@ -100,9 +102,11 @@ func dispositionType(v string) string {
 
 // ContentType returns the MIME type Chromium takes from a response's
 // Content-Type lines, the one by which [Evaluate] tells a download from a
-// page: of the values of every line, split on commas, the last with a '/'
-// that is not */*, its essence (type and subtype, before any parameter)
-// trimmed and lowercased; "" when there is none. params is what that value
+// page: of the values of every line, split on commas, the last that is not
+// "*/*" and whose essence has a '/'; its essence is the type and subtype,
+// from the first character that is not a space or a tab to the next space,
+// tab, ';' or '(', lowercased ("application/json x" is application/json,
+// and "*/* x" is */*, which asks browsers to sniff); "" when there is none. params is what that value
 // holds after its first ';' (" charset=utf-8"), as written. A value that a
 // strict parser refuses (text/html; charset=) still has its type.
 func ContentType(headers []Header) (mt, params string) {
@@ -119,7 +123,7 @@ func ContentType(headers []Header) (mt, params string) {
 // values (see ContentType) and the parameters written after it.
 func mimeType(values []string) (mt, params string) {
 	for _, v := range values {
-		if t := essence(v); strings.Contains(t, "/") && t != "*/*" {
+		if t := essence(v); strings.Contains(t, "/") && v != "*/*" {
 			mt = t
 			_, params, _ = strings.Cut(v, ";")
 		}
@@ -127,11 +131,17 @@ func mimeType(values []string) (mt, params string) {
 	return mt, params
 }
 
-// essence returns the type and subtype of a MIME type value, before any
-// parameter, trimmed and lowercased.
+// essence returns the type and subtype of a MIME type value, lowercased:
+// what Chromium reads of it, from its first character that is not a space
+// or a tab to the next space, tab, ';' or '(' ("text/html(comment)" is
+// text/html, "text /html" is "text", which has no '/': Chromium then takes
+// no type from the value, and sniffs).
 func essence(v string) string {
-	t, _, _ := strings.Cut(v, ";")
-	return lowerASCII(strings.Trim(t, " \t"))
+	v = strings.TrimLeft(v, " \t")
+	if i := strings.IndexAny(v, " \t;("); i >= 0 {
+		v = v[:i]
+	}
+	return lowerASCII(v)
 }
 
 // downloadType says why a response of MIME type mt (from Content-Type; ""
@@ -156,7 +166,9 @@ func downloadType(mt, sniffed string, nosniff bool) string {
 			return fmt.Sprintf("the body sniffs as %s (%s), a type Chromium does not render, so the response is a download", sniffed, what)
 		}
 	case mt == "text/plain":
-		if !nosniff && sniffed != "" && !strings.HasPrefix(sniffed, "text/") {
+		// A binary body takes the type its magic number gives, rendered
+		// if Chromium renders that (a GIF shows as an image).
+		if !nosniff && sniffed != "" && !strings.HasPrefix(sniffed, "text/") && !rendersType(sniffed) {
 			return fmt.Sprintf("the text/plain body sniffs as %s, binary, so Chromium makes the response a download (X-Content-Type-Options: nosniff would stop that)", sniffed)
 		}
 	case !sniffs && !rendersType(mt):
@@ -167,10 +179,30 @@ func downloadType(mt, sniffed string, nosniff bool) string {
 
 // SniffedType reports whether Chromium, unless X-Content-Type-Options is
 // nosniff, takes a response's type from its body rather than from mt, the
-// type [ContentType] gives: when there is none, or it is unknown/unknown or
-// application/unknown.
+// type [ContentType] gives: when there is none, or it is unknown/unknown,
+// application/unknown or */* (from a value such as "*/* x": a value that
+// is exactly */* gives no type).
 func SniffedType(mt string) bool {
-	return mt == "" || mt == "unknown/unknown" || mt == "application/unknown"
+	return mt == "" || mt == "unknown/unknown" || mt == "application/unknown" || mt == "*/*"
+}
+
+// Sniff returns the MIME type Chromium gives a body when it sniffs it, as
+// [Response.Sniffed] wants it: the type [net/http.DetectContentType]
+// computes under the MIME Sniffing Standard's rules, except that a binary
+// body beginning with one of the signatures Chromium's sniffer takes for
+// scripts and mail ("#!", "%!", "From", ">From", matched as written) is
+// text/plain, which Chromium renders, where the standard makes it
+// application/octet-stream, a download.
+func Sniff(body []byte) string {
+	t := http.DetectContentType(body)
+	if t == "application/octet-stream" {
+		for _, sig := range [...]string{"#!", "%!", "From", ">From"} {
+			if bytes.HasPrefix(body, []byte(sig)) {
+				return "text/plain"
+			}
+		}
+	}
+	return t
 }
 
 // rendersType reports whether Chromium renders a document of MIME type mt

@@ -39,14 +39,15 @@ type Response struct {
 	// Content-Type, Content-Disposition and X-Content-Type-Options, which
 	// tell whether the response is a download (see Evaluate).
 	Headers []Header
-	// Sniffed is the MIME type the start of the body sniffs as under the
-	// MIME Sniffing Standard's rules for a resource of unknown type, as
-	// [net/http.DetectContentType] computes it ("text/html;
-	// charset=utf-8", "application/octet-stream"). Chromium sniffs when the
-	// response has no Content-Type (or says unknown/unknown or
-	// application/unknown), and looks whether a text/plain body is binary;
-	// a body that sniffs as a type it does not render is a download. Empty
-	// means unknown: the body then counts as one Chromium renders.
+	// Sniffed is the MIME type the start of the body sniffs as, as [Sniff]
+	// computes it ("text/html; charset=utf-8", "application/octet-stream"):
+	// the MIME Sniffing Standard's rules for a resource of unknown type,
+	// with Chromium's own signatures of text. Chromium sniffs when the
+	// response has no Content-Type (or says unknown/unknown,
+	// application/unknown or */*), and looks whether a text/plain body is
+	// binary; a body that sniffs as a type it does not render is a
+	// download. Empty means unknown: the body then counts as one Chromium
+	// renders.
 	Sniffed string
 	// Meta are the <meta http-equiv> tags of the body: reported, never
 	// obeyed.

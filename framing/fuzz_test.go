@@ -1,7 +1,6 @@
 package framing_test
 
 import (
-	"net/http"
 	neturl "net/url"
 	"slices"
 	"strings"
@@ -250,7 +249,7 @@ func FuzzEvaluate_noDocument(f *testing.F) {
 		if nosniff {
 			headers = append(headers, framing.Header{Name: "X-Content-Type-Options", Value: "nosniff"})
 		}
-		resp := framing.Response{URL: "https://v.test/", Status: status, Headers: headers, Sniffed: http.DetectContentType([]byte(body))}
+		resp := framing.Response{URL: "https://v.test/", Status: status, Headers: headers, Sniffed: framing.Sniff([]byte(body))}
 		ancestors := []string{"https://a.test"}
 		v, err := framing.Evaluate(resp, ancestors)
 		if err != nil {

@@ -255,6 +255,18 @@ func TestRun_findings(t *testing.T) {
 		// (checked with --dump-dom in Chromium 156.0.8078.129).
 		{"HTML as unknown/unknown", sitePage{headers: [][2]string{{"Content-Type", "unknown/unknown"}}, body: metaDeny}, []string{"meta-xfo:medium", "no-protection:high"}, ""},
 		{"HTML as application/unknown", sitePage{headers: [][2]string{{"Content-Type", "application/unknown"}}, body: metaDeny}, []string{"meta-xfo:medium", "no-protection:high"}, ""},
+		// Chromium reads a type up to a space, a tab, ';' or '(' (measured
+		// in 156.0.8078.129, framing/testdata/no-document.json): "text
+		// /html" gives no type, so the body is sniffed; "*/* x" asks for
+		// sniffing; a forgotten ';' keeps the type.
+		{"HTML as text /html", sitePage{headers: [][2]string{{"Content-Type", "text /html"}}, body: metaDeny}, []string{"meta-xfo:medium", "no-protection:high"}, ""},
+		{"HTML as */* and a word", sitePage{headers: [][2]string{{"Content-Type", "*/* x"}}, body: metaDeny}, []string{"meta-xfo:medium", "no-protection:high"}, ""},
+		{"XHTML with a charset after a space", sitePage{headers: [][2]string{{"Content-Type", "application/xhtml+xml charset=utf-8"}}, body: metaDeny}, []string{"meta-xfo:medium", "no-protection:high"}, ""},
+		{"text/csv and a word", sitePage{headers: [][2]string{{"Content-Type", "text/csv x"}}, body: "a,b\n"}, []string{"no-document:info"}, ""},
+		// A binary body that Chromium's sniffer takes for a script renders
+		// as text.
+		{"binary script without a type", sitePage{headers: [][2]string{{"Content-Type", ""}}, body: "#!/bin/sh\x00\x01"}, []string{"no-protection:low", "not-html:info"}, ""},
+		{"text/plain holding a GIF", sitePage{headers: [][2]string{{"Content-Type", "text/plain"}}, body: "GIF89a\x01\x00\x01\x00\x00\x00\x00;"}, []string{"no-protection:low", "not-html:info"}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

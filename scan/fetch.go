@@ -444,7 +444,7 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation, credOri
 	p.isHTML = isHTML(mt, body)
 	// What browsers sniff tells a download from a page where the type
 	// does not (see framing.Response).
-	p.resp.Sniffed = http.DetectContentType(body)
+	p.resp.Sniffed = framing.Sniff(body)
 	if p.isHTML {
 		doc := htmlText(body, params)
 		h := readHead(doc)
@@ -614,7 +614,7 @@ func headerLines(h http.Header) []framing.Header {
 // judges (framing.ContentType: the last, across lines and commas, so that
 // text/plain, text/html is HTML, and so is text/html; charset=, which
 // mime.ParseMediaType refuses), or, without one or with one that asks
-// browsers to sniff (framing.SniffedType: unknown/unknown,
+// browsers to sniff (framing.SniffedType: unknown/unknown, */*,
 // application/unknown), by its first non-blank byte, as browsers sniff.
 func isHTML(mt string, body []byte) bool {
 	if !framing.SniffedType(mt) {

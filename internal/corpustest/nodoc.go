@@ -2,7 +2,6 @@ package corpustest
 
 import (
 	"fmt"
-	"net/http"
 	"testing"
 
 	"github.com/clickguard/clickguard/framing"
@@ -51,7 +50,7 @@ func (c NoDocumentCase) Response(pageURL, element string) framing.Response {
 		headers[i] = framing.Header{Name: h[0], Value: h[1]}
 	}
 	return framing.Response{URL: pageURL, Status: c.Status, Element: element, Headers: headers,
-		Sniffed: http.DetectContentType([]byte(c.Body))}
+		Sniffed: framing.Sniff([]byte(c.Body))}
 }
 
 // ReadNoDocument reads framing/testdata/no-document.json, a JSON array of
