@@ -374,6 +374,43 @@ func TestHandler_ReportOnly(t *testing.T) {
 	}
 }
 
+// TestHandler_ReportOnlyEveryCheck: in report-only mode a request that
+// several checks would refuse gives a record for each, as Logger says: a
+// cross-site post in a frame (a 3-D Secure challenge's, say) is reported as
+// framed and as cross-origin, so that declaring the route embeddable is not
+// mistaken for all it needs.
+func TestHandler_ReportOnlyEveryCheck(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	g := guard.Guard{ReportOnly: true, Logger: slog.New(slog.NewTextHandler(&buf, nil))}
+	h := g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	for _, tc := range []struct {
+		method string
+		want   []error
+	}{
+		{"POST", []error{guard.ErrFramed, guard.ErrCrossOrigin}},
+		{"GET", []error{guard.ErrFramed}},
+	} {
+		buf.Reset()
+		req := httptest.NewRequest(tc.method, "http://app.example/pay/return", nil)
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		req.Header.Set("Sec-Fetch-Dest", "iframe")
+		req.Header.Set("Origin", "https://bank.example")
+		if rec := serve(h, req); rec.Code != 200 {
+			t.Errorf("%s: report-only answered %d", tc.method, rec.Code)
+		}
+		log := buf.String()
+		if n := strings.Count(log, "request would be refused"); n != len(tc.want) {
+			t.Errorf("%s: %d records, want %d:\n%s", tc.method, n, len(tc.want), log)
+		}
+		for _, err := range tc.want {
+			if !strings.Contains(log, err.Error()) {
+				t.Errorf("%s: no record says %q:\n%s", tc.method, err, log)
+			}
+		}
+	}
+}
+
 // TestHandler_RefusalLog checks that the record of a refusal says enough to
 // act on it: which route, and from which origin and context the browser
 // says the request came, so that adopting guard in report-only mode shows

@@ -91,7 +91,7 @@ func TestConfirmationHandler(t *testing.T) {
 			// one site's answer to another (Firefox would, measured).
 			wantVary := []string{"Sec-Fetch-Site"}
 			if ran {
-				wantVary = append(wantVary, "Cookie") // the handler's own kept
+				wantVary = []string{"Cookie", "Sec-Fetch-Site"} // the handler's own kept
 			}
 			if got := rec.Header().Values("Vary"); !slices.Equal(got, wantVary) {
 				t.Errorf("Vary = %q, want %q", got, wantVary)
@@ -102,6 +102,56 @@ func TestConfirmationHandler(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestConfirmationHandler_Vary: Sec-Fetch-Site is in Vary however the
+// handler writes its own Vary (Set replaces the whole header) and however
+// it sends the header, unless Vary names it already or is "*".
+func TestConfirmationHandler_Vary(t *testing.T) {
+	t.Parallel()
+	var g guard.Guard
+	for _, tc := range []struct {
+		name string
+		h    http.HandlerFunc
+		want []string
+	}{
+		{"Set", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Vary", "Cookie")
+			w.Write([]byte("page"))
+		}, []string{"Cookie", "Sec-Fetch-Site"}},
+		{"Del", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Del("Vary")
+			w.WriteHeader(http.StatusOK)
+		}, []string{"Sec-Fetch-Site"}},
+		{"writes nothing", func(w http.ResponseWriter, r *http.Request) {}, []string{"Sec-Fetch-Site"}},
+		{"flushes", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Vary", "Accept")
+			http.NewResponseController(w).Flush()
+			w.Header().Set("Vary", "Cookie") // too late: the header is sent
+		}, []string{"Accept", "Sec-Fetch-Site"}},
+		{"named already", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Vary", "Accept, sec-fetch-site")
+			w.Write([]byte("page"))
+		}, []string{"Accept, sec-fetch-site"}},
+		{"*", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Vary", "*")
+			w.Write([]byte("page"))
+		}, []string{"*"}},
+	} {
+		for _, inside := range []bool{false, true} {
+			h := g.ConfirmationHandler(tc.h)
+			if inside {
+				h = g.Handler(h)
+			}
+			req := httptest.NewRequest("GET", "http://app.example/items/1/delete", nil)
+			req.Header.Set("Sec-Fetch-Site", "same-origin")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if got := rec.Result().Header.Values("Vary"); !slices.Equal(got, tc.want) {
+				t.Errorf("%s (inside Guard.Handler: %v): Vary = %q, want %q", tc.name, inside, got, tc.want)
+			}
+		}
 	}
 }
 

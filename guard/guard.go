@@ -2,6 +2,7 @@ package guard
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -90,8 +91,8 @@ type Guard struct {
 	// Sec-Fetch-Dest headers and the client's address, and one Error record,
 	// with the stack, per recovered panic. With the default, nil, refusals
 	// are not logged, would-be refusals of report-only mode and panics go
-	// to [slog.Default], so that none is lost. Tokens, cookies and query
-	// strings are never logged.
+	// to [slog.Default], so that none is lost. Tokens, cookies, query
+	// strings and bodies are never logged.
 	Logger *slog.Logger
 
 	// ReportOnly makes the framed-navigation refusal, the cross-origin check,
@@ -395,9 +396,19 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 			// to this guard, whose routes declare their own.
 			r = r.WithContext(context.WithValue(r.Context(), frameKey{}, (*responseWriter)(nil)))
 		}
-		if err := c.check(r); err != nil && c.reject(gw, r, err) {
-			gw.apply()
-			return
+		if err := c.check(r); err != nil {
+			if c.reject(gw, r, err) {
+				gw.apply()
+				return
+			}
+			// Report-only: what the cross-origin check would refuse after
+			// a framed navigation is reported too, or turning enforcement
+			// on would show it for the first time.
+			if errors.Is(err, ErrFramed) {
+				if err := c.checkCrossOrigin(r); err != nil {
+					c.warn(r, err)
+				}
+			}
 		}
 		next.ServeHTTP(gw, r)
 		gw.apply()
@@ -462,6 +473,11 @@ func (c *compiled) check(r *http.Request) error {
 			return err
 		}
 	}
+	return c.checkCrossOrigin(r)
+}
+
+// checkCrossOrigin is the cross-origin check of unsafe requests.
+func (c *compiled) checkCrossOrigin(r *http.Request) error {
 	if safeMethod(r.Method) {
 		return nil
 	}

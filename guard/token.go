@@ -7,9 +7,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // TokenField is the form field that carries the token.
@@ -109,7 +111,11 @@ type SessionStore interface {
 // reports it, as it would without guard ([http.Request.ParseMultipartForm],
 // which returns at once for a body already parsed, does not repeat it).
 // The form next reads is the one net/http would make, its fields in the
-// same order.
+// same order, with one exception: after such a query error, the fields of
+// a multipart body come before the query's in [http.Request.Form] (so
+// FormValue gives the body's value of a field that is in both), where
+// net/http puts them after; a handler that needs the query's value reads
+// [http.Request.URL] itself.
 //
 // Every unsafe request that reaches TokenHandler needs the token: a route
 // that must take them without one, such as a webhook that authenticates its
@@ -206,7 +212,7 @@ func checkToken(store SessionStore, r *http.Request) error {
 			case err.Error() == tooManyParams:
 				err = fmt.Errorf("%w (%w)", errTooManyFields, err)
 			}
-			return fmt.Errorf("%w: the body could not be read: %w", ErrToken, err)
+			return fmt.Errorf("%w: the body could not be read: %w", ErrToken, bodyError{err})
 		}
 		if v := r.PostForm[TokenField]; len(v) > 0 {
 			sent = v[0]
@@ -252,15 +258,35 @@ func BodyTooLarge(err error) bool {
 	return ok || errors.Is(err, multipart.ErrMessageTooLarge) || errors.Is(err, errTooManyFields)
 }
 
+// bodyError is why the body could not be read, told without the body's own
+// bytes: the errors of mime/multipart, net/textproto and net/url quote what
+// they failed on, which may be the token or a password, and a refusal's
+// reason is logged. It wraps the parser's error, for [BodyTooLarge] and
+// errors.Is.
+type bodyError struct{ err error }
+
+func (e bodyError) Error() string {
+	msg := e.err.Error()
+	if BodyTooLarge(e.err) || strings.HasPrefix(msg, "mime: ") {
+		// Limits, and the Content-Type header's own errors: no body.
+		return msg
+	}
+	return "it is malformed (the parser's words are not repeated: they may quote the body)"
+}
+
+func (e bodyError) Unwrap() error { return e.err }
+
 // parsePostForm parses the body as [http.Request.PostFormValue] does, and
 // only the body: the query string is the handler's business, and an error
 // in it (a semicolon, a bad escape) refuses nothing; the handler's own
 // [http.Request.ParseForm] reports it, as it would without guard. It
 // returns the body's error, so that a refusal can say the body was too large
 // ([http.MaxBytesError]) or malformed rather than without a token; the
-// form is then left unparsed and the body gives that error again, so that a
-// handler that runs anyway (ReportOnly) reads the same error from it, not
-// an empty form or the part of the body guard did not read.
+// form is then left unparsed and, once guard has read part of the body,
+// the body gives that error again, so that a handler that runs anyway
+// (ReportOnly) reads the same error from it, not an empty form or the part
+// of the body guard did not read. A body of which nothing was read (the
+// Content-Type header did not parse) is left to the handler as it came.
 func parsePostForm(r *http.Request) error {
 	if r.PostForm != nil {
 		return nil
@@ -278,7 +304,9 @@ func parsePostForm(r *http.Request) error {
 		}
 	}
 	if err != nil {
-		r.Body = failedBody{err}
+		if !headerError(r, err) {
+			r.Body = failedBody{err}
+		}
 		return err
 	}
 	r.PostForm, r.MultipartForm = body.PostForm, body.MultipartForm
@@ -288,7 +316,10 @@ func parsePostForm(r *http.Request) error {
 	}
 	query, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		r.Form = nil // for the handler's ParseForm to report the query's error
+		// For the handler's ParseForm to report the query's error. It then
+		// puts the body's fields first, as it does for a URL-encoded body;
+		// net/http puts a multipart body's after the query's.
+		r.Form = nil
 		return nil
 	}
 	// r.Form as net/http makes it: the fields of a URL-encoded body before
@@ -305,6 +336,24 @@ func parsePostForm(r *http.Request) error {
 		}
 	}
 	return nil
+}
+
+// headerError reports whether err, of parsing r's body as a form, came from
+// its Content-Type header alone, before any byte of the body was read:
+// ParseForm reads the header's media type first for the methods whose body
+// it parses, and a multipart type without a boundary is refused before
+// reading.
+func headerError(r *http.Request, err error) bool {
+	if errors.Is(err, http.ErrMissingBoundary) {
+		return true
+	}
+	switch r.Method {
+	case "POST", "PUT", "PATCH":
+		ct := r.Header.Get("Content-Type")
+		_, _, perr := mime.ParseMediaType(ct)
+		return ct != "" && perr != nil
+	}
+	return false
 }
 
 // failedBody is a request body that was read and failed: it gives the

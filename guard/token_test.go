@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"log/slog"
 	"maps"
 	"mime/multipart"
 	"net/http"
@@ -761,4 +762,78 @@ func multipartForm(fields ...string) (contentType, body string) {
 	}
 	mw.Close()
 	return mw.FormDataContentType(), b.String()
+}
+
+// TestTokenHandler_bodyUnread: in report-only mode, a body of which the
+// token check read nothing, because its Content-Type header does not parse
+// (a JSON endpoint without a token, the kind report-only lets through),
+// reaches the handler whole, as it would without guard.
+func TestTokenHandler_bodyUnread(t *testing.T) {
+	t.Parallel()
+	const payload = `{"title":"t"}`
+	for _, contentType := range []string{"application/json; charset", "application/json, text/plain", "multipart/form-data"} {
+		var got string
+		var readErr error
+		handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, err := io.ReadAll(r.Body)
+			got, readErr = string(b), err
+		})
+		newReq := func() *http.Request {
+			req := httptest.NewRequest("POST", "/api/items", strings.NewReader(payload))
+			req.Header.Set("Content-Type", contentType)
+			req.Header.Set("Sec-Fetch-Site", "same-origin")
+			return req
+		}
+		serve(handler, newReq())
+		if got != payload || readErr != nil {
+			t.Fatalf("%s without guard: %q, %v", contentType, got, readErr)
+		}
+		got, readErr = "", nil
+		var log bytes.Buffer
+		g := &guard.Guard{Sessions: oneSession{}, ReportOnly: true, Logger: slog.New(slog.NewTextHandler(&log, nil))}
+		serve(g.Handler(g.TokenHandler(handler)), newReq())
+		if got != payload || readErr != nil {
+			t.Errorf("%s in report-only mode: the handler read %q, error %v; without guard %q", contentType, got, readErr, payload)
+		}
+		if !strings.Contains(log.String(), "request would be refused") {
+			t.Errorf("%s in report-only mode: no record of the would-be refusal:\n%s", contentType, log.String())
+		}
+	}
+}
+
+// TestTokenHandler_bodyErrorNotLogged: the parsers' errors quote the line
+// they failed on, which may hold the token or a password; a refusal's
+// reason, which is logged, says the body is malformed without them.
+func TestTokenHandler_bodyErrorNotLogged(t *testing.T) {
+	t.Parallel()
+	var log bytes.Buffer
+	g := &guard.Guard{Sessions: oneSession{}, Logger: slog.New(slog.NewTextHandler(&log, nil))}
+	token := g.Token(httptest.NewRequest("GET", "/", nil))
+	var reason error
+	g.DenyHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reason = guard.Reason(r)
+		http.Error(w, "Forbidden", http.StatusForbidden)
+	})
+	for _, tc := range []struct{ secret, contentType, body string }{
+		// A part without the blank line after its headers.
+		{token, "multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n" + token + "\r\n--b--\r\n"},
+		{"hunter2-secret", "multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"password\"\r\nhunter2-secret\r\n--b--\r\n"},
+		// A bad escape in a URL-encoded password.
+		{"%zz", "application/x-www-form-urlencoded", "password=ab%zzcd&" + guard.TokenField + "=" + token},
+	} {
+		log.Reset()
+		reason = nil
+		req := httptest.NewRequest("POST", "/", strings.NewReader(tc.body))
+		req.Header.Set("Content-Type", tc.contentType)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		if rec := serve(g.Handler(g.TokenHandler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))), req); rec.Code != 403 {
+			t.Fatalf("%.20q: status %d, want 403", tc.body, rec.Code)
+		}
+		if !errors.Is(reason, guard.ErrToken) || !strings.Contains(reason.Error(), "malformed") {
+			t.Errorf("%.20q: reason %v, want a token error saying the body is malformed", tc.body, reason)
+		}
+		if strings.Contains(reason.Error(), tc.secret) || strings.Contains(log.String(), tc.secret) {
+			t.Errorf("%.20q: %q is in the reason or the log:\n%v\n%s", tc.body, tc.secret, reason, log.String())
+		}
+	}
 }
