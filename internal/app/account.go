@@ -231,7 +231,7 @@ func parseOrigins(field string) ([]string, formErrors) {
 					if u := errors.Unwrap(err); u != nil {
 						why = u.Error()
 					}
-					errs.add(fmt.Sprintf("Line %d: %q is not an exact origin (%s). Write scheme, host and optional port only, such as https://blog.example.com.", n+1, limit(f, 100), why), "origins")
+					errs.add(fmt.Sprintf("Line %d: %q is not an exact origin (%s). Write scheme, host and optional port only, such as https://blog.example.com.", n+1, store.Cut(f, 100), why), "origins")
 				}
 				continue
 			}
@@ -269,7 +269,7 @@ func (a *App) setEmbedOrigins(w http.ResponseWriter, r *http.Request) {
 	field := r.PostFormValue("origins")
 	origins, errs := parseOrigins(field)
 	if errs != nil {
-		a.renderAccount(w, r, http.StatusUnprocessableEntity, version, limit(field, 4096), errs, nil)
+		a.renderAccount(w, r, http.StatusUnprocessableEntity, version, field, errs, nil)
 		return
 	}
 	err := a.store.SetEmbedOrigins(r.Context(), a.currentUser(r), origins, version, a.actor(r))

@@ -305,7 +305,11 @@ func (a *App) buildHandler() http.Handler {
 // save that fails then says that it was done: "try again" would do it
 // twice (a second item, say). A form whose session could not be read, so
 // that its handler never ran, gives back what the user typed in it, if
-// anything (typedBack).
+// anything (typedBack). A form its handler answers with a page (the form
+// shown again after a failed save or a refusal, holding what was typed)
+// keeps that page: the same outage that failed the save usually fails the
+// session's commit too, and the error page would lose the text. It goes
+// out without the session cookie; the session stays as it was stored.
 func (a *App) sessionError(w http.ResponseWriter, r *http.Request, err error) {
 	ri := info(r)
 	err = fmt.Errorf("app: session: %w", err)
@@ -316,6 +320,21 @@ func (a *App) sessionError(w http.ResponseWriter, r *http.Request, err error) {
 		// form held is shown back.
 	case ri != nil && ri.answer != nil && r.Method == http.MethodPost && ri.answer.status >= 300 && ri.answer.status < 400:
 		a.serverErrorMsg(w, r, err, "What you sent was done, but the database stopped answering before your session was saved, so you may have been logged out. Check what you see before sending it again.")
+	case ri != nil && ri.answer != nil && r.Method == http.MethodPost:
+		level := slog.LevelError
+		if errors.Is(err, store.ErrUnavailable) {
+			level = slog.LevelWarn
+		}
+		a.logger.Log(r.Context(), level, "session not saved; the page answering the form goes without it",
+			slog.Any("error", err),
+			slog.Group("request",
+				slog.String("id", requestID(r)),
+				slog.String("method", r.Method),
+				slog.String("pattern", r.Pattern),
+				slog.Int("status", ri.answer.status),
+			),
+		)
+		return
 	default:
 		a.serverError(w, r, err)
 	}
@@ -411,16 +430,8 @@ func (a *App) actor(r *http.Request) store.Actor {
 	return store.Actor{
 		Username:     a.currentUser(r),
 		ClientAddr:   clientAddr(r),
-		UserAgent:    limit(r.UserAgent(), 256),
-		SecFetchSite: limit(r.Header.Get("Sec-Fetch-Site"), 32),
-		Origin:       limit(r.Header.Get("Origin"), 256),
+		UserAgent:    store.Cut(r.UserAgent(), 256),
+		SecFetchSite: store.Cut(r.Header.Get("Sec-Fetch-Site"), 32),
+		Origin:       store.Cut(r.Header.Get("Origin"), 256),
 	}
-}
-
-// limit cuts s to at most n bytes.
-func limit(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }

@@ -133,7 +133,7 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) {
 	}
 	username := strings.TrimSpace(r.PostFormValue("username"))
 	password := r.PostFormValue("password")
-	shown := limit(username, 64) // echoed back into the form
+	shown := store.Cut(username, 64) // echoed back into the form
 	var errs formErrors
 	if msg := validateUsername(username); msg != "" {
 		errs.add(msg, "username")
@@ -347,7 +347,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	// capitals, from habit or by a keyboard, names the same account.
 	username := lowerASCII(strings.TrimSpace(r.PostFormValue("username")))
 	password := r.PostFormValue("password")
-	shown := limit(username, 64)
+	shown := store.Cut(username, 64)
 	if username == "" || password == "" {
 		a.renderLogin(w, r, http.StatusUnprocessableEntity, shown, oneError("Enter your username and your password.", "username", "password"))
 		return
@@ -360,7 +360,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	ctx := r.Context()
-	userKey := store.UserThrottleKey(strings.ToLower(limit(username, 64)))
+	userKey := store.UserThrottleKey(strings.ToLower(store.Cut(username, 64)))
 	attempt, ok := a.reserveAttempt(w, r, "login", "There have been too many failed log-in attempts for this account or from your network.",
 		fail, userKey, store.AddrThrottleKey(throttleAddr(clientAddr(r))))
 	if !ok {

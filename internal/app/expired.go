@@ -162,14 +162,14 @@ func (a *App) originsExpired(w http.ResponseWriter, r *http.Request) {
 			a.expiredForm(w, r) // not a form of ours
 			return
 		}
-		a.renderAccount(w, r, http.StatusForbidden, v, limit(field, 4096), oneError(expiredLoggedIn, "origins"), nil)
+		a.renderAccount(w, r, http.StatusForbidden, v, field, oneError(expiredLoggedIn, "origins"), nil)
 		return
 	}
 	a.renderUnsaved(w, r, http.StatusForbidden, unsavedForVisitor("the embed allowlist"), originsFields(field), "/account")
 }
 
 func originsFields(field string) []unsavedField {
-	return []unsavedField{{Label: "Sites that may embed your public items", Value: limit(field, 4096), Multiline: true}}
+	return []unsavedField{{Label: "Sites that may embed your public items", Value: field, Multiline: true}}
 }
 
 // newItemTyped is what the new-item form held (Route.typed).
@@ -256,5 +256,5 @@ func (a *App) accountFormExpired(w http.ResponseWriter, r *http.Request, render 
 // shownUsername is the username of a login or sign-up form, as the form
 // shows it back.
 func shownUsername(r *http.Request) string {
-	return limit(strings.TrimSpace(r.PostForm.Get("username")), 64)
+	return store.Cut(strings.TrimSpace(r.PostForm.Get("username")), 64)
 }

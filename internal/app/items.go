@@ -155,16 +155,20 @@ func validateItem(title, body string) formErrors {
 const maxMarkRun = 8
 
 // longestMarkRun returns the length of the longest run of non-spacing and
-// enclosing marks (Unicode categories Mn and Me) in s.
+// enclosing marks (Unicode categories Mn and Me) in s. Format characters
+// (Cf: zero-width joiners and non-joiners, word joiners and the like) show
+// nothing and break no run: marks on either side of them stack on the same
+// character.
 func longestMarkRun(s string) int {
 	longest, run := 0, 0
 	for _, r := range s {
-		if unicode.In(r, unicode.Mn, unicode.Me) {
+		switch {
+		case unicode.In(r, unicode.Mn, unicode.Me):
 			run++
 			longest = max(longest, run)
-			continue
+		case !unicode.Is(unicode.Cf, r):
+			run = 0
 		}
-		run = 0
 	}
 	return longest
 }

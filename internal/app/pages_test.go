@@ -445,6 +445,11 @@ func TestItemValidation(t *testing.T) {
 		{"eight marks on one letter", "a" + strings.Repeat("\u0301", 8), "", ""},
 		{"marks stacked over the title's row", "Groceries" + strings.Repeat("\u0301\u0300", 5), "", "10 combining marks"},
 		{"marks stacked over the text", "Plan", "ok " + strings.Repeat("\u0489", 30), "30 combining marks"},
+		// Zero-width (non-)joiners between them keep the marks on the same
+		// letter (Chromium draws them in one column).
+		{"marks stacked across zero-width non-joiners", "a" + strings.Repeat("\u0301\u0300\u0302\u0303\u200c", 4), "", "16 combining marks"},
+		{"marks stacked across zero-width joiners", "Plan", "ok " + strings.Repeat("\u0301\u0300\u0302\u0303\u0304\u200d", 3), "15 combining marks"},
+		{"an emoji sequence", "Pride \U0001F3F3\uFE0F\u200D\U0001F308", "\U0001F441\uFE0F\u200D\U0001F5E8\uFE0F", ""},
 	} {
 		for _, form := range []struct{ page, action string }{{"/items/new", "/items"}, {edit, edit}} {
 			v := url.Values{"title": {tc.title}, "body": {tc.body}}
@@ -667,6 +672,28 @@ func TestEmbedOrigins_manyBadLines(t *testing.T) {
 	}
 	if len(r.body) > 64<<10 {
 		t.Errorf("the page is %d bytes", len(r.body))
+	}
+}
+
+// TestEmbedOrigins_refusedKeptWhole: an allowlist refused for having too
+// many origins comes back whole, however long, for the user to trim.
+func TestEmbedOrigins_refusedKeptWhole(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, newEnv(t), app.Config{})
+	alice := user(t, srv, "alice")
+	label := strings.Repeat("a", 60)
+	var lines []string
+	for i := range 21 {
+		lines = append(lines, fmt.Sprintf("https://%s.%s.%s.site%02d.example", label, label, label, i))
+	}
+	field := strings.Join(lines, "\n") + "\nhttps://bücher.example" // 4,300 bytes and more
+	v := versionRE.FindStringSubmatch(alice.get("/account").body)[1]
+	r := alice.submit("/account", "/account/embed-origins", url.Values{"version": {v}, "origins": {field}})
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("22 origins: status %d, want 422", r.status)
+	}
+	if got := textareaValue(t, r.body, "origins"); got != field {
+		t.Errorf("the refused allowlist (%d bytes) comes back with %d bytes", len(field), len(got))
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -474,4 +475,60 @@ func TestSaveFailed_Reads(t *testing.T) {
 // loginTo is the address of the login page that goes on to page.
 func loginTo(page string) string {
 	return "/login?next=" + url.QueryEscape(page)
+}
+
+// TestSaveFailed_SessionNotSaved: an outage of writes fails the session's
+// commit too, once its idle expiry is due to move (here after a short
+// idle timeout; by default after a minute on the form). A form its handler
+// answers with a page, the form again holding what was typed (a failed
+// save, a refusal), keeps that page.
+func TestSaveFailed_SessionNotSaved(t *testing.T) {
+	t.Parallel()
+	var failing atomic.Bool
+	env := newEnv(t)
+	data, sessions := env.Tables.Data, env.Tables.Sessions
+	env = env.InterceptedInput(func(_ string, in any) error {
+		if failing.Load() && (writesTable(in, data) || writesTable(in, sessions)) {
+			return fmt.Errorf("writes throttled: %w", store.ErrUnavailable)
+		}
+		return nil
+	})
+	srv := newServer(t, env, app.Config{SessionIdle: 3 * time.Second})
+	alice := user(t, srv, "alice")
+	id := alice.createItem("Plan", "original")
+	edit := "/items/" + id + "/edit"
+	const typed = "an hour of careful writing that must not be lost"
+	for _, tc := range []struct {
+		name, page, action string
+		form               url.Values
+		status             int
+		field              string
+	}{
+		{"new item", "/items/new", "/items", url.Values{"title": {"Minutes"}, "body": {typed}}, http.StatusServiceUnavailable, "body"},
+		{"edit", edit, edit, url.Values{"title": {"Plan"}, "body": {typed}}, http.StatusServiceUnavailable, "body"},
+		{"embed allowlist", "/account", "/account/embed-origins", url.Values{"origins": {"https://blog.example"}}, http.StatusServiceUnavailable, "origins"},
+		{"refused: no title", "/items/new", "/items", url.Values{"title": {""}, "body": {typed}}, http.StatusUnprocessableEntity, "body"},
+	} {
+		page := alice.get(tc.page)
+		form := maps.Clone(tc.form)
+		form.Set("csrf_token", tokenIn(page.body))
+		if m := versionRE.FindStringSubmatch(page.body); m != nil {
+			form.Set("version", m[1])
+		}
+		time.Sleep(400 * time.Millisecond) // past the commit grace of a 3 s idle timeout
+		failing.Store(true)
+		r := alice.postRaw(tc.action, form)
+		failing.Store(false)
+		if r.status != tc.status || textareaValue(t, r.body, tc.field) != form.Get(tc.field) {
+			t.Errorf("%s with the session's commit failing: status %d, want %d with the form holding %q:\n%s",
+				tc.name, r.status, tc.status, form.Get(tc.field), r.body)
+		}
+		if c := r.header.Get("Set-Cookie"); c != "" {
+			t.Errorf("%s: Set-Cookie %q for a session that was not saved", tc.name, c)
+		}
+	}
+	// The session, as it was stored, still works.
+	if r := alice.get("/items"); r.status != http.StatusOK {
+		t.Errorf("GET /items after: status %d", r.status)
+	}
 }

@@ -63,7 +63,7 @@ func (a *App) renderShares(w http.ResponseWriter, r *http.Request, status int, i
 		page:    a.newPage(r, errorTitle("Sharing “"+it.Title+"”", errs)),
 		Item:    it,
 		Shares:  shares,
-		Grantee: limit(grantee, 64),
+		Grantee: store.Cut(grantee, 64),
 		Errors:  errs,
 		Max:     store.MaxShares,
 	})
@@ -149,7 +149,7 @@ func (a *App) changeShares(w http.ResponseWriter, r *http.Request) {
 	case "revoke":
 		err := a.store.RemoveShare(ctx, it.Owner, it.ID, grantee, a.actor(r))
 		if errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrAccountGone) {
-			a.renderShares(w, r, http.StatusConflict, it, "", oneError(fmt.Sprintf("This item was not shared with %q (any more).", limit(grantee, 64))))
+			a.renderShares(w, r, http.StatusConflict, it, "", oneError(fmt.Sprintf("This item was not shared with %q (any more).", store.Cut(grantee, 64))))
 			return
 		}
 		if err != nil {

@@ -300,7 +300,7 @@ func (s *Sessions) Track(ctx context.Context, username, token string, expiry tim
 		{attrUserAgent, "#ua", info.UserAgent},
 		{attrAddr, "#addr", info.Addr},
 	} {
-		if v := cut(f.value, maxSessionField); v != "" {
+		if v := Cut(f.value, maxSessionField); v != "" {
 			update += ", " + f.name + " = :" + f.attr
 			names[f.name] = f.attr
 			values[":"+f.attr] = &types.AttributeValueMemberS{Value: v}

@@ -150,7 +150,7 @@ func (s *Store) RemoveShare(ctx context.Context, owner, id, grantee string, a Ac
 		// No account has that name (the form's field can hold anything),
 		// so nothing was shared with it; and a key made from it may be
 		// one DynamoDB refuses.
-		return fmt.Errorf("store: unshare item %s from %q: %w", id, cut(grantee, maxAuditField), ErrNotFound)
+		return fmt.Errorf("store: unshare item %s from %q: %w", id, Cut(grantee, maxAuditField), ErrNotFound)
 	}
 	ops, err := s.unshareOps(owner, id, grantee)
 	if err != nil {

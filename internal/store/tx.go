@@ -88,14 +88,14 @@ func (s *Store) newAuditRecord(username string, ev Event) (auditRecord, error) {
 		SK:           auditSK(t, hex.EncodeToString(b[:])),
 		Type:         typeAudit,
 		Time:         t,
-		Action:       cut(ev.Action, maxAuditField),
-		Target:       cut(ev.Target, maxAuditField),
-		Detail:       cut(ev.Detail, maxAuditDetail),
-		Actor:        cut(ev.Actor.Username, maxAuditField),
-		ClientAddr:   cut(ev.Actor.ClientAddr, maxAuditField),
-		UserAgent:    cut(ev.Actor.UserAgent, maxAuditField),
-		SecFetchSite: cut(ev.Actor.SecFetchSite, maxAuditField),
-		Origin:       cut(ev.Actor.Origin, maxAuditField),
+		Action:       Cut(ev.Action, maxAuditField),
+		Target:       Cut(ev.Target, maxAuditField),
+		Detail:       Cut(ev.Detail, maxAuditDetail),
+		Actor:        Cut(ev.Actor.Username, maxAuditField),
+		ClientAddr:   Cut(ev.Actor.ClientAddr, maxAuditField),
+		UserAgent:    Cut(ev.Actor.UserAgent, maxAuditField),
+		SecFetchSite: Cut(ev.Actor.SecFetchSite, maxAuditField),
+		Origin:       Cut(ev.Actor.Origin, maxAuditField),
 	}, nil
 }
 
@@ -306,8 +306,8 @@ func unknownOperation(err error) bool {
 	return ok && ae.ErrorCode() == "UnknownOperationException"
 }
 
-// cut returns s shortened to at most n bytes, on a rune boundary.
-func cut(s string, n int) string {
+// Cut returns s shortened to at most n bytes, on a rune boundary.
+func Cut(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
