@@ -325,15 +325,8 @@ func (a *App) sessionError(w http.ResponseWriter, r *http.Request, err error) {
 		if errors.Is(err, store.ErrUnavailable) {
 			level = slog.LevelWarn
 		}
-		a.logger.Log(r.Context(), level, "session not saved; the page answering the form goes without it",
-			slog.Any("error", err),
-			slog.Group("request",
-				slog.String("id", requestID(r)),
-				slog.String("method", r.Method),
-				slog.String("pattern", r.Pattern),
-				slog.Int("status", ri.answer.status),
-			),
-		)
+		a.logFailure(r, level, "session not saved; the page answering the form goes without it", err,
+			slog.Int("status", ri.answer.status))
 		return
 	default:
 		a.serverError(w, r, err)

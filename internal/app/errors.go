@@ -42,15 +42,21 @@ func (a *App) failed(w http.ResponseWriter, r *http.Request, err error) int {
 		status, level = http.StatusServiceUnavailable, slog.LevelWarn
 		w.Header().Set("Retry-After", "5")
 	}
-	a.logger.Log(r.Context(), level, "request failed",
+	a.logFailure(r, level, "request failed", err)
+	return status
+}
+
+// logFailure logs msg at level with err and the request's ID, method and
+// pattern, and attrs beside them.
+func (a *App) logFailure(r *http.Request, level slog.Level, msg string, err error, attrs ...any) {
+	a.logger.Log(r.Context(), level, msg,
 		slog.Any("error", err),
-		slog.Group("request",
+		slog.Group("request", append([]any{
 			slog.String("id", requestID(r)),
 			slog.String("method", r.Method),
 			slog.String("pattern", r.Pattern),
-		),
+		}, attrs...)...),
 	)
-	return status
 }
 
 // clientError renders the error page for a 4xx status with the standard
