@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -128,6 +131,84 @@ func TestArming_Chromium(t *testing.T) {
 						motion, p, i+1, s.First[i], s.Armed[i])
 				}
 			}
+		}
+	}
+}
+
+// TestArming_backForward_Chromium: a confirmation page left for another
+// site in the same tab comes back when that site calls history.back(), the
+// first half of a double-click, with no request that guard could refuse
+// when it comes from the back/forward cache: the second half must find the
+// buttons waiting again, not armed as they were when the page was left.
+// Chromium 156 does not keep these pages in that cache (they say no-store,
+// and the session cookie, HttpOnly, is set again on each), so the page is
+// loaded anew and waits as at any load; the page's script makes it wait too
+// when a browser does restore it, which a pageshow event of a restored
+// page, dispatched by the test, shows.
+func TestArming_backForward_Chromium(t *testing.T) {
+	t.Parallel()
+	ctx := chromiumtest.Start(t, chromedp.Flag("ignore-certificate-errors", true))
+	tour := newBrowserTour(t, "https://blog.example.com")
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><title>another site</title><button>Double-click here</button>`)
+	}))
+	t.Cleanup(other.Close)
+	// Each one-click button's pointer-events at the instant a document is
+	// shown, loaded or restored: every document of the tab records it on
+	// pageshow, with a listener added before the page's own script.
+	const buttons = `[...document.querySelectorAll("form.one-click button, form.one-click-quiet button")].map(b => getComputedStyle(b).pointerEvents)`
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `addEventListener("pageshow", e => { window.shown = {Restored: e.persisted, First: ` + buttons + `} })`,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	type shown struct {
+		Restored bool
+		First    []string
+	}
+	tour.signIn(t, ctx, "alice")
+	for _, p := range []string{"/items/" + tour.id + "/delete", "/account/delete"} {
+		tour.open(t, ctx, "alice", tour.srv.URL+p)
+		time.Sleep(1200 * time.Millisecond) // the user reads the page: armed
+		armed, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.shown = null; `+buttons))
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if len(armed) < 2 || slices.Contains(armed, "none") {
+			t.Fatalf("%s: pointer-events %q after 1.2 s, want the page's button and the header's Log out armed", p, armed)
+		}
+		if err := chromedp.Do(ctx, chromedp.Navigate(other.URL)); err != nil {
+			t.Fatalf("%s: go to another site: %v", p, err)
+		}
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`history.back()`)); err != nil {
+			t.Fatalf("%s: history.back(): %v", p, err)
+		}
+		var got *shown
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && got == nil; time.Sleep(20 * time.Millisecond) {
+			got, _ = chromedp.Run(ctx, chromedp.Evaluate[*shown](`location.href.startsWith(`+strconv.Quote(tour.srv.URL)+`) ? window.shown : null`))
+		}
+		if got == nil {
+			t.Fatalf("%s: history.back() did not show the page again", p)
+		}
+		t.Logf("%s: shown again, restored from the back/forward cache: %v", p, got.Restored)
+		if len(got.First) != len(armed) || slices.ContainsFunc(got.First, func(pe string) bool { return pe != "none" }) {
+			t.Errorf("%s: shown again by another site's history.back(): pointer-events %q, want every button waiting (none)", p, got.First)
+		}
+		// As a restored page: the page's own pageshow listener arms the
+		// buttons again, before the click that follows can be handled.
+		again, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`new Promise(done => setTimeout(() => {
+			dispatchEvent(new PageTransitionEvent("pageshow", {persisted: true}));
+			done(`+buttons+`);
+		}, 1200))`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if len(again) != len(armed) || slices.ContainsFunc(again, func(pe string) bool { return pe != "none" }) {
+			t.Errorf("%s: armed, then shown as restored from the back/forward cache: pointer-events %q, want every button waiting (none)", p, again)
+		}
+		finished, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`document.getAnimations().forEach(a => a.finish()); `+buttons))
+		if err != nil || slices.Contains(finished, "none") {
+			t.Errorf("%s: once the animations are over: pointer-events %q (%v), want every button armed", p, finished, err)
 		}
 	}
 }

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"log/slog"
 	"net"
@@ -131,10 +133,17 @@ func (a *App) observe(next http.Handler) http.Handler {
 	})
 }
 
-// contentPolicy is the app's Content-Security-Policy. Pages have no script
-// and no inline style; forms post only to this origin. guard.Handler adds
-// frame-ancestors to it when the header is written.
-const contentPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'"
+// contentPolicy is the app's Content-Security-Policy. Pages have one script,
+// rearmScript, allowed by its hash, and no inline style; forms post only to
+// this origin. guard.Handler adds frame-ancestors to it when the header is
+// written.
+var contentPolicy = "default-src 'none'; script-src '" + scriptHash(rearmScript) + "'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'"
+
+// scriptHash is the CSP hash source of an inline script's text.
+func scriptHash(script string) string {
+	sum := sha256.Sum256([]byte(script))
+	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
+}
 
 // setContentPolicy sets contentPolicy on every response; a handler may
 // replace it before writing.

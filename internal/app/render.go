@@ -33,6 +33,19 @@ type page struct {
 	csrf func() string // see CSRFToken
 }
 
+// rearmScript is the pages' one script. A page shown again from the
+// browser's back/forward cache keeps the state it was left in, its
+// one-click buttons armed, and no request reaches the server, which would
+// refuse another site's (guard's ConfirmationHandler): another site that the
+// user went on to in the same tab could call history.back() on the first
+// half of a double-click and have the second land on the button. Switching
+// the class rearm on the root element switches the buttons' animation to a
+// copy of itself (app.css), which starts again: they wait a second more.
+const rearmScript = `addEventListener("pageshow", e => { if (e.persisted) document.documentElement.classList.toggle("rearm") })`
+
+// RearmScript returns rearmScript for the layout's <script>.
+func (page) RearmScript() template.JS { return rearmScript }
+
 // CSRFToken returns a freshly masked session-bound token for a form on the
 // page ("" outside the token layer). It is computed only when a template asks:
 // a page without a form (the landing page for a visitor) then creates no
