@@ -39,7 +39,11 @@ func (a *App) showShares(w http.ResponseWriter, r *http.Request) {
 		// Usernames are lower case: one typed with capitals names the same
 		// account, as at log-in, and the confirmation shows it as it is.
 		grantee := lowerASCII(strings.TrimSpace(r.URL.Query().Get("with")))
-		if msg := a.checkGrantee(r, it, grantee); msg != "" {
+		msg, ok := a.checkGrantee(w, r, it, grantee)
+		if !ok {
+			return
+		}
+		if msg != "" {
 			a.renderShares(w, r, http.StatusUnprocessableEntity, it, grantee, oneError(msg, "with"))
 			return
 		}
@@ -79,23 +83,42 @@ func validateGrantee(grantee string) string {
 }
 
 // checkGrantee returns what is wrong with sharing it with grantee, or "".
-func (a *App) checkGrantee(r *http.Request, it store.Item, grantee string) string {
+// Looking the name up takes a slot of the lookup throttle (lookupSlot);
+// when it is refused, or the store fails, checkGrantee answers the request
+// and returns false.
+func (a *App) checkGrantee(w http.ResponseWriter, r *http.Request, it store.Item, grantee string) (string, bool) {
 	if msg := validateGrantee(grantee); msg != "" {
-		return msg
+		return msg, true
 	}
 	if grantee == it.Owner {
-		return "This is your own item: you can already read it."
+		return "This is your own item: you can already read it.", true
 	}
 	if it.ShareCount >= store.MaxShares {
-		return fmt.Sprintf("This item is already shared with %d users, the most allowed. Revoke a share first.", store.MaxShares)
+		return fmt.Sprintf("This item is already shared with %d users, the most allowed. Revoke a share first.", store.MaxShares), true
+	}
+	if !a.lookupSlot(w, r) {
+		return "", false
 	}
 	if _, err := a.store.GetUser(r.Context(), grantee); errors.Is(err, store.ErrNotFound) {
-		return fmt.Sprintf("There is no user named %q. Check the spelling.", grantee)
+		return fmt.Sprintf("There is no user named %q. Check the spelling.", grantee), true
 	}
 	if _, err := a.store.SharedEntry(r.Context(), grantee, it.ID); err == nil {
-		return fmt.Sprintf("This item is already shared with %s.", grantee)
+		return fmt.Sprintf("This item is already shared with %s.", grantee), true
 	}
-	return ""
+	return "", true
+}
+
+// lookupSlot takes a slot of the throttle of names looked up, for the
+// signed-in user and for the client's address (store.LookupThrottleKey),
+// before sharing looks a name up, and keeps it: each name counts, found or
+// not, so that sharing is no faster a way to learn which usernames are
+// taken than signing up. When a slot is refused (429) or the store fails,
+// it answers the request and returns false.
+func (a *App) lookupSlot(w http.ResponseWriter, r *http.Request) bool {
+	_, ok := a.reserveAttempt(w, r, "name lookup", "You have looked up too many usernames to share with.",
+		func(err error) { a.storeError(w, r, err) },
+		store.LookupThrottleKey(a.currentUser(r)), store.LookupAddrThrottleKey(throttleAddr(clientAddr(r))))
+	return ok
 }
 
 // changeShares adds (action=add, after the confirmation page) or revokes
@@ -115,6 +138,9 @@ func (a *App) changeShares(w http.ResponseWriter, r *http.Request) {
 		grantee = lowerASCII(grantee)
 		if msg := validateGrantee(grantee); msg != "" {
 			a.renderShares(w, r, http.StatusUnprocessableEntity, it, grantee, oneError(msg, "with"))
+			return
+		}
+		if !a.lookupSlot(w, r) {
 			return
 		}
 		err := a.store.AddShare(ctx, it.Owner, it.ID, grantee, a.actor(r))

@@ -463,3 +463,53 @@ func TestSignupThrottle(t *testing.T) {
 		t.Errorf("login from the same address: status %d, want 303", r.status)
 	}
 }
+
+// TestLookupThrottle: sharing tells whether a username exists, so the
+// names an account looks up by sharing (the confirmation page of ?with=,
+// and the share it confirms) are counted like sign-ups: beyond the limit,
+// sharing answers 429 with Retry-After and looks nothing up. A name refused
+// for its spelling counts nothing, and other pages are not affected.
+func TestLookupThrottle(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	if err := env.Store.SetThrottlePolicy(store.ThrottlePolicy{Window: 15 * time.Minute, Max: 10, MaxLookups: 5}); err != nil {
+		t.Fatal(err)
+	}
+	win := pinWindow(env, 15*time.Minute)
+	srv := newServer(t, env, app.Config{})
+	alice := user(t, srv, "alice")
+	user(t, srv, "bob")
+	id := alice.createItem("Plan", "")
+	share := "/items/" + id + "/share"
+	// Four lookups: two names that do not exist, bob, and the share with
+	// him, which looks him up again.
+	for _, name := range []string{"nobody1", "nobody2"} {
+		if r := alice.get(share + "?with=" + name); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "There is no user named") {
+			t.Fatalf("?with=%s: status %d, want 422 saying there is no such user", name, r.status)
+		}
+	}
+	alice.share(id, "bob")
+	// A name refused for its spelling is not looked up.
+	if r := alice.get(share + "?with=" + url.QueryEscape("no spaces")); r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("?with= an invalid name: status %d, want 422", r.status)
+	}
+	if r := alice.get(share + "?with=nobody3"); r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("fifth lookup: status %d, want 422", r.status)
+	}
+	start := time.Now()
+	for _, probe := range []func() response{
+		func() response { return alice.get(share + "?with=nobody4") },
+		func() response {
+			return alice.postRaw(share, url.Values{"csrf_token": {tokenIn(alice.get(share).body)}, "action": {"add"}, "grantee": {"nobody4"}})
+		},
+	} {
+		r := probe()
+		if r.status != http.StatusTooManyRequests || !strings.Contains(r.body, "looked up too many usernames") {
+			t.Fatalf("sixth lookup: status %d, want 429 saying why", r.status)
+		}
+		checkRetryAfter(t, "lookup over the limit", r, win, start, time.Now())
+	}
+	if r := alice.get("/items/" + id); r.status != http.StatusOK {
+		t.Errorf("the item's page at the limit: status %d, want 200", r.status)
+	}
+}

@@ -53,6 +53,8 @@ import (
 //	                     THROTTLE#sess#<sha256 hex token>
 //	                                                 <window start> count (N): attempts per logged-in session
 //	                     THROTTLE#signup#<ip>        <window start> count (N): sign-ups per client address
+//	                     THROTTLE#lookup#<username>  <window start> count (N): names an account looked up by sharing
+//	                     THROTTLE#lookupaddr#<ip>    <window start> count (N): the same per client address
 //
 // Rules: every write is conditional (attribute_not_exists(pk) on create,
 // version = :read on update and delete); a mutation and its audit record go
@@ -104,11 +106,13 @@ const (
 	sessionSK          = "SESSION"
 	userSessionsPrefix = "USERSESSIONS#"
 	throttlePrefix     = "THROTTLE#"
-	userThrottle       = "user#"   // throttle key of an account
-	addrThrottle       = "addr#"   // throttle key of a client address
-	sessionThrottle    = "sess#"   // throttle key of a logged-in session
-	signupThrottle     = "signup#" // throttle key of sign-ups from a client address
-	probePK            = "PROBE"   // never written: CheckTransactions' condition check
+	userThrottle       = "user#"       // throttle key of an account
+	addrThrottle       = "addr#"       // throttle key of a client address
+	sessionThrottle    = "sess#"       // throttle key of a logged-in session
+	signupThrottle     = "signup#"     // throttle key of sign-ups from a client address
+	lookupThrottle     = "lookup#"     // throttle key of an account's lookups of other users' names
+	lookupAddrThrottle = "lookupaddr#" // throttle key of lookups of users' names from a client address
+	probePK            = "PROBE"       // never written: CheckTransactions' condition check
 	deletionsPK        = "DELETIONS"
 	throttleUserPrefix = throttlePrefix + userThrottle
 )

@@ -37,12 +37,21 @@ type ThrottlePolicy struct {
 	// so that one address can neither create accounts without end nor probe
 	// for taken names faster. Zero means MaxPerAddr; at most 1<<20.
 	MaxSignupsPerAddr int
+	// MaxLookups is the number of other users' names one account, and
+	// one client address, may look up in one window by sharing
+	// (LookupThrottleKey, LookupAddrThrottleKey): every name looked up
+	// counts, found or not, so that sharing is not a way to learn which
+	// names are taken much faster than signing up. Zero means twice
+	// MaxSignupsPerAddr (a share looks its name up twice, on its
+	// confirmation page and when it is made); at most 1<<20.
+	MaxLookups int
 }
 
 // DefaultThrottlePolicy allows 10 failed logins per account and 100 per
-// client address, and 20 sign-ups per client address, in each 15-minute
+// client address, 20 sign-ups per client address, and 40 lookups of users'
+// names (20 shares) per account and per client address, in each 15-minute
 // window.
-var DefaultThrottlePolicy = ThrottlePolicy{Window: 15 * time.Minute, Max: 10, MaxPerAddr: 100, MaxSignupsPerAddr: 20}
+var DefaultThrottlePolicy = ThrottlePolicy{Window: 15 * time.Minute, Max: 10, MaxPerAddr: 100, MaxSignupsPerAddr: 20, MaxLookups: 40}
 
 // SetClock replaces the clock the Store reads the time from (time.Now by
 // default): for throttle windows, timestamps and expiries. It is for tests,
@@ -56,16 +65,19 @@ func (s *Store) SetClock(now func() time.Time) { s.now = now }
 // to call concurrently with other methods. Every instance sharing the tables
 // should use the same policy.
 func (s *Store) SetThrottlePolicy(p ThrottlePolicy) error {
-	if p.Window < time.Second || p.Max < 1 || p.MaxPerAddr < 0 || p.MaxSignupsPerAddr < 0 ||
-		p.Max > maxThrottleCount || p.MaxPerAddr > maxThrottleCount || p.MaxSignupsPerAddr > maxThrottleCount {
-		return fmt.Errorf("store: throttle policy window %v, max %d, max per address %d, max sign-ups per address %d: want window ≥ 1s, max from 1 to %d and the others from 0 to %d",
-			p.Window, p.Max, p.MaxPerAddr, p.MaxSignupsPerAddr, maxThrottleCount, maxThrottleCount)
+	if p.Window < time.Second || p.Max < 1 || p.MaxPerAddr < 0 || p.MaxSignupsPerAddr < 0 || p.MaxLookups < 0 ||
+		p.Max > maxThrottleCount || p.MaxPerAddr > maxThrottleCount || p.MaxSignupsPerAddr > maxThrottleCount || p.MaxLookups > maxThrottleCount {
+		return fmt.Errorf("store: throttle policy window %v, max %d, max per address %d, max sign-ups per address %d, max lookups %d: want window ≥ 1s, max from 1 to %d and the others from 0 to %d",
+			p.Window, p.Max, p.MaxPerAddr, p.MaxSignupsPerAddr, p.MaxLookups, maxThrottleCount, maxThrottleCount)
 	}
 	if p.MaxPerAddr == 0 {
 		p.MaxPerAddr = p.Max
 	}
 	if p.MaxSignupsPerAddr == 0 {
 		p.MaxSignupsPerAddr = p.MaxPerAddr
+	}
+	if p.MaxLookups == 0 {
+		p.MaxLookups = min(2*p.MaxSignupsPerAddr, maxThrottleCount)
 	}
 	s.throttle = p
 	return nil
@@ -94,9 +106,19 @@ func AddrThrottleKey(addr string) string { return addrThrottle + addr }
 // it.
 func SignupThrottleKey(addr string) string { return signupThrottle + addr }
 
+// LookupThrottleKey returns the throttle key counting the names of other
+// users an account looks up (by sharing), limited by the policy's
+// MaxLookups. A lookup takes its slot with ReserveAttempt and keeps it.
+func LookupThrottleKey(username string) string { return lookupThrottle + username }
+
+// LookupAddrThrottleKey is LookupThrottleKey for a client address (an IP
+// address, without port).
+func LookupAddrThrottleKey(addr string) string { return lookupAddrThrottle + addr }
+
 // throttlePK returns the partition key of a throttle key (see schema.go:
 // THROTTLE#user#<username>, THROTTLE#addr#<ip>,
-// THROTTLE#sess#<sha256 hex token>, THROTTLE#signup#<ip>).
+// THROTTLE#sess#<sha256 hex token>, THROTTLE#signup#<ip>,
+// THROTTLE#lookup#<username>, THROTTLE#lookupaddr#<ip>).
 func throttlePK(k string) string { return throttlePrefix + k }
 
 // maxThrottleKey bounds a throttle key, which carries user input.
@@ -147,6 +169,8 @@ func (s *Store) limit(k string) int {
 		return s.throttle.MaxPerAddr
 	case strings.HasPrefix(k, signupThrottle):
 		return s.throttle.MaxSignupsPerAddr
+	case strings.HasPrefix(k, lookupThrottle), strings.HasPrefix(k, lookupAddrThrottle):
+		return s.throttle.MaxLookups
 	}
 	return s.throttle.Max
 }

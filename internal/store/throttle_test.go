@@ -189,6 +189,24 @@ func TestReserveAttempt(t *testing.T) {
 		if !refused(t, one, signups) {
 			t.Error("after 7 sign-ups from the address: not refused, want refused (limit 7)")
 		}
+		// Lookups of names, per account and per address: by default twice
+		// the sign-ups.
+		for _, k := range []string{store.LookupThrottleKey("alice"), store.LookupAddrThrottleKey("198.51.100.9")} {
+			for range 14 {
+				reserve(t, one, k)
+			}
+			if !refused(t, one, k) {
+				t.Errorf("after 14 lookups (%s): not refused, want refused (limit 14, twice MaxSignupsPerAddr)", k)
+			}
+		}
+		if err := one.SetThrottlePolicy(store.ThrottlePolicy{Window: 15 * time.Minute, Max: 3, MaxLookups: 15}); err != nil {
+			t.Fatalf("SetThrottlePolicy: %v", err)
+		}
+		k := store.LookupThrottleKey("alice")
+		reserve(t, one, k)
+		if !refused(t, one, k) {
+			t.Error("after 15 lookups: not refused, want refused (limit 15)")
+		}
 	})
 }
 
@@ -400,6 +418,8 @@ func TestThrottlePolicy_Invalid(t *testing.T) {
 		{Window: time.Minute, Max: 3, MaxPerAddr: 1<<20 + 1},
 		{Window: time.Minute, Max: 3, MaxSignupsPerAddr: -1},
 		{Window: time.Minute, Max: 3, MaxSignupsPerAddr: 1<<20 + 1},
+		{Window: time.Minute, Max: 3, MaxLookups: -1},
+		{Window: time.Minute, Max: 3, MaxLookups: 1<<20 + 1},
 	} {
 		if err := s.SetThrottlePolicy(p); err == nil {
 			t.Errorf("SetThrottlePolicy(%+v) = nil, want an error", p)
