@@ -232,9 +232,11 @@ func (s *Store) transact(ctx context.Context, owner string, ev Event, ops ...typ
 // over within milliseconds, so transactWrite tries again twice before it
 // returns that cancellation (which translate makes ErrUnavailable).
 func (s *Store) transactWrite(ctx context.Context, items []types.TransactWriteItem) error {
-	in := &dynamodb.TransactWriteItemsInput{TransactItems: items}
 	return retryInFlight(ctx, inFlightConflict, func() error {
-		_, err := s.db.TransactWriteItems(ctx, in)
+		// A new input each time: the SDK writes the client token it makes
+		// into the input, and a try after a cancelled one is a new
+		// request, not a replay that DynamoDB could answer as it did.
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		return err
 	})
 }

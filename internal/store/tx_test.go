@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/clickguard/clickguard/internal/store"
 	"github.com/clickguard/clickguard/internal/store/storetest"
@@ -180,16 +181,31 @@ func TestTransact_InFlightConflict(t *testing.T) {
 		{"a failed condition beside it", conflicting("TransactionConflict", "ConditionalCheckFailed", "None"), 99, 1, store.ErrConflict},
 	} {
 		calls := 0
-		s := env.Intercepted(func(op string) error {
-			if op != "TransactWriteItems" {
-				return nil
+		tokens := map[string]bool{}
+		// After the SDK's own Initialize steps, which give the request its
+		// client token when it has none.
+		mw := middleware.InitializeMiddlewareFunc("cancel", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			tx, ok := in.Parameters.(*dynamodb.TransactWriteItemsInput)
+			if !ok {
+				return next.HandleInitialize(ctx, in)
 			}
 			calls++
-			if calls <= tc.cancelled {
-				return tc.cancel
+			// A cancelled transaction wrote nothing: the next try is a new
+			// request, with a new client token, not a replay of the
+			// cancelled one, which DynamoDB could answer as it did.
+			if tok := aws.ToString(tx.ClientRequestToken); tok == "" || tokens[tok] {
+				t.Errorf("%s: call %d has client token %q, want a new one", tc.name, calls, tok)
+			} else {
+				tokens[tok] = true
 			}
-			return nil
-		}).Store
+			if calls <= tc.cancelled {
+				return middleware.InitializeOutput{}, middleware.Metadata{}, tc.cancel
+			}
+			return next.HandleInitialize(ctx, in)
+		})
+		s := store.New(dynamodb.New(env.Client.Options(), func(o *dynamodb.Options) {
+			o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error { return s.Initialize.Add(mw, middleware.After) })
+		}), env.Tables)
 		it, err := s.CreateItem(t.Context(), "erin", tc.name, "", store.Actor{})
 		switch {
 		case tc.want == nil && err != nil:
