@@ -139,8 +139,12 @@ func prove(ctx context.Context, p Prover, timeout time.Duration, limit *limiter,
 			disagree = append(disagree, f)
 		}
 	}
-	// The findings are ordered most severe first; these are high.
-	res.Findings = append(disagree, res.Findings...)
+	// The findings are ordered most severe first; these are high. (Only
+	// when there are some: appending an empty list to none gives nil,
+	// which JSON shows as null.)
+	if len(disagree) > 0 {
+		res.Findings = append(disagree, res.Findings...)
+	}
 }
 
 // olderReading reports whether the browser that contradicts verdict v is a

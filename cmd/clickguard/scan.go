@@ -14,6 +14,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -458,7 +459,7 @@ func (sf *scanFlags) run(ctx context.Context, stdout io.Writer) error {
 		failed, unreachable bool
 		writeErr            error
 	)
-	urls, readErr, closeFile, err := sf.urlSeq()
+	urls, readErr, closeFile, err := sf.urlSeq(ctx)
 	if err != nil {
 		return err
 	}
@@ -530,8 +531,11 @@ func (sf *scanFlags) run(ctx context.Context, stdout io.Writer) error {
 
 // urlSeq returns the URLs of the command line followed by those of the
 // -urls file, read lazily; readErr reports a read error once the sequence
-// is done, and closeFile closes the file.
-func (sf *scanFlags) urlSeq() (urls iter.Seq[string], readErr func() error, closeFile func(), err error) {
+// is done, and closeFile closes the file. The sequence ends when ctx is
+// done, even while a read waits: the lines are read in a goroutine of
+// their own, one line ahead of the scan, so that a terminal or a pipe that
+// has nothing to give yet does not keep an interrupt from ending the scan.
+func (sf *scanFlags) urlSeq(ctx context.Context) (urls iter.Seq[string], readErr func() error, closeFile func(), err error) {
 	var r io.Reader
 	closeFile = func() {}
 	switch sf.urlFile {
@@ -545,6 +549,7 @@ func (sf *scanFlags) urlSeq() (urls iter.Seq[string], readErr func() error, clos
 		}
 		r, closeFile = f, func() { f.Close() }
 	}
+	var mu sync.Mutex
 	var scanErr error
 	urls = func(yield func(string) bool) {
 		for _, u := range sf.urls {
@@ -555,31 +560,55 @@ func (sf *scanFlags) urlSeq() (urls iter.Seq[string], readErr func() error, clos
 		if r == nil {
 			return
 		}
-		br := bufio.NewReader(textReader(r))
-		for n := 1; ; n++ {
-			line, cut, err := readURLLine(br)
-			if err != nil && err != io.EOF {
-				// The line may be cut: none of it is scanned.
-				scanErr = fmt.Errorf("%w: the URLs after line %d were not scanned", err, n-1)
-				return
-			}
-			if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "#") {
-				if !cut {
-					line = t
+		lines, done := make(chan string), make(chan struct{})
+		defer close(done)
+		go func() {
+			defer close(lines)
+			br := bufio.NewReader(textReader(r))
+			for n := 1; ; n++ {
+				line, cut, err := readURLLine(br)
+				if err != nil && err != io.EOF {
+					// The line may be cut: none of it is scanned.
+					mu.Lock()
+					scanErr = fmt.Errorf("%w: the URLs after line %d were not scanned", err, n-1)
+					mu.Unlock()
+					return
 				}
-				// A line too long to be a URL goes on as it is, longer
-				// than one: the scan reports it, as it does a malformed
-				// one.
-				if !yield(line) {
+				if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "#") {
+					if !cut {
+						line = t
+					}
+					// A line too long to be a URL goes on as it is, longer
+					// than one: the scan reports it, as it does a
+					// malformed one.
+					select {
+					case lines <- line:
+					case <-done:
+						return
+					}
+				}
+				if err == io.EOF {
 					return
 				}
 			}
-			if err == io.EOF {
+		}()
+		for {
+			select {
+			case line, ok := <-lines:
+				if !ok || !yield(line) {
+					return
+				}
+			case <-ctx.Done():
 				return
 			}
 		}
 	}
-	return urls, func() error { return scanErr }, closeFile, nil
+	readErr = func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		return scanErr
+	}
+	return urls, readErr, closeFile, nil
 }
 
 // readURLLine reads a line of a -urls file from br, without its line end

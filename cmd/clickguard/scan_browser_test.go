@@ -32,12 +32,15 @@ func TestScan_browser(t *testing.T) {
 			w.Header().Set("Content-Security-Policy", "frame-ancestors 'self'")
 		case "/attacker":
 			w.Header().Set("Content-Security-Policy", "frame-ancestors http://attacker.example")
+		case "/both":
+			w.Header().Set("X-Frame-Options", "DENY")
+			w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
 		}
 		fmt.Fprint(w, "<!doctype html><title>page</title>")
 	}))
 	defer srv.Close()
 	var urls []string
-	for _, p := range []string{"/none", "/deny", "/sameorigin", "/self", "/attacker"} {
+	for _, p := range []string{"/none", "/deny", "/sameorigin", "/self", "/attacker", "/both"} {
 		urls = append(urls, srv.URL+p)
 	}
 	code, stdout, stderr := runScanCmd(t, "", append([]string{"-browser", "-chromium", chromiumPath, "-timeout", "60s", "-skip-error-page", "-fail-on", "never", "-format", "json"}, urls...)...)
@@ -47,6 +50,16 @@ func TestScan_browser(t *testing.T) {
 	var doc struct{ Results []scan.Result }
 	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
 		t.Fatalf("decode: %v\n%s", err, stdout)
+	}
+	// Lists are lists, empty ones too, as without -browser.
+	var raw struct{ Results []map[string]json.RawMessage }
+	if err := json.Unmarshal([]byte(stdout), &raw); err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	for i, r := range raw.Results {
+		if f := string(r["findings"]); !strings.HasPrefix(f, "[") {
+			t.Errorf("%s: \"findings\": %s, want a list", urls[i], f)
+		}
 	}
 	framable := 0
 	for _, r := range doc.Results {

@@ -541,6 +541,51 @@ func TestScan_interrupted(t *testing.T) {
 	}
 }
 
+// TestScan_interruptedReadingURLs: an interrupt ends a scan whose -urls
+// - is a terminal or a pipe that has nothing to give yet, at once, with
+// the interrupted report: it does not wait for the next line.
+func TestScan_interruptedReadingURLs(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Frame-Options", "DENY")
+		fmt.Fprint(w, "<!doctype html><title>ok</title>")
+	}))
+	t.Cleanup(srv.Close)
+	sf, err := parseScanFlags([]string{"-skip-error-page", "-format", "json", "-urls", "-", srv.URL + "/given"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdin, typing := io.Pipe() // open, with nothing typed yet
+	t.Cleanup(func() { typing.Close() })
+	sf.stdin = stdin
+	ctx, cancel := context.WithCancel(t.Context())
+	var stdout bytes.Buffer
+	done := make(chan error, 1)
+	go func() { done <- sf.run(ctx, &stdout) }()
+	if _, err := io.WriteString(typing, srv.URL+"/typed\n"); err != nil { // read: the next read waits
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	cancel() // Ctrl-C
+	select {
+	case err = <-done:
+	case <-time.After(5 * time.Second):
+		typing.Close()
+		<-done
+		t.Fatal("the scan still ran 5 s after the interrupt, waiting for the next line")
+	}
+	if ee, ok := errors.AsType[*exitError](err); !ok || ee.code != exitInterrupted {
+		t.Errorf("run = %v, want exit code %d", err, exitInterrupted)
+	}
+	var doc struct {
+		scanJSON
+		Interrupted string `json:"interrupted"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil || doc.Interrupted == "" {
+		t.Errorf("report %q (%v): want JSON that says it was interrupted", stdout.String(), err)
+	}
+}
+
 // TestScan_messages checks that the messages of common mistakes say what
 // to do, and that a mistake on the command line is a usage error.
 func TestScan_messages(t *testing.T) {
