@@ -334,6 +334,14 @@ func (a *App) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusUnprocessableEntity, oneError(msg, "password"))
 		return
 	}
+	// Sign the other sessions out before the deletion, as before a password
+	// change: the deletion ends them after its mark too, but should that
+	// step fail, the account is deleted and its data still readable until
+	// the deletion is finished, and a stolen session must not read it.
+	if _, err := a.sessStore.EndOthers(ctx, u.Username, store.SessionID(a.sessions.Token(ctx))); err != nil {
+		failed(fmt.Errorf("app: end other sessions of %q: %w", u.Username, err))
+		return
+	}
 	err := a.store.DeleteAccount(ctx, u.Username, a.actor(r))
 	// Past the mark the account is deleted for good, however far the rest
 	// went: "try again" would send its owner, logged out, to a form they

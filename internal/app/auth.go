@@ -526,9 +526,13 @@ var errAccountChanged = errors.New("account changed while its session was starti
 // which never held the username, is destroyed and the error returned.
 func (a *App) startSession(r *http.Request, username, hash string) error {
 	ctx := r.Context()
+	before, beforeToken := a.currentUser(r), a.sessions.Token(ctx)
 	if err := a.sessions.RenewToken(ctx); err != nil {
 		return fmt.Errorf("renew session: %w", err)
 	}
+	// A login in a browser already logged in ends the session it had
+	// (RenewToken): the list of sessions no longer shows it.
+	a.untrack(r, before, beforeToken)
 	a.renewCSRF(r)
 	expiry := time.Now().Add(a.cfg.SessionLifetime)
 	info := store.SessionInfo{SignedIn: time.Now(), UserAgent: r.UserAgent(), Addr: clientAddr(r)}

@@ -349,6 +349,43 @@ func TestDeleteAccount_Interrupted(t *testing.T) {
 	}
 }
 
+// TestDeleteAccount_EndsOthersFirst: the deletion signs the account's other
+// sessions out before its mark, so that when its own round of ending them
+// fails (after the mark: the account is deleted, its data still there
+// until the deletion is finished), no other session, a thief's, reads on.
+func TestDeleteAccount_EndsOthersFirst(t *testing.T) {
+	t.Parallel()
+	var deleting, marked, cut atomic.Bool
+	env := newEnv(t)
+	data := env.Tables.Data
+	env = env.InterceptedInput(func(op string, in any) error {
+		// Once the deletion has written its mark (its first write to the
+		// data table), the account's sessions can no longer be listed.
+		if deleting.Load() && writesTable(in, data) {
+			marked.Store(true)
+		}
+		if marked.Load() && queriesSessions(op, in) {
+			cut.Store(true)
+			return fmt.Errorf("query cut off: %w", store.ErrUnavailable)
+		}
+		return nil
+	})
+	srv := newServer(t, env, app.Config{})
+	owner := user(t, srv, "alice")
+	owner.createItem("Secret plan", "the body")
+	thief := loginAgain(t, srv, "alice")
+	deleting.Store(true)
+	r := owner.submit("/account/delete", "/account/delete", url.Values{"password": {testPassword}})
+	deleting.Store(false)
+	marked.Store(false)
+	if !cut.Load() || r.status != http.StatusOK || !strings.Contains(r.body, "still being removed") {
+		t.Fatalf("delete, its own sign-out failing after the mark (cut: %v): status %d, want 200 saying the data is still being removed", cut.Load(), r.status)
+	}
+	if thief.loggedIn() {
+		t.Error("another session of the account is still logged in after its owner was told the account was deleted")
+	}
+}
+
 // TestCreateItem_AfterAccountDeleted: a form post whose session was loaded
 // before the account was deleted, and whose body arrives after, saves
 // nothing: it answers 404, and the next account of that name starts empty.

@@ -9,6 +9,10 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/clickguard/clickguard/internal/app"
 	"github.com/clickguard/clickguard/internal/store"
 )
@@ -147,6 +151,49 @@ func TestSessions_EndOthersBeyondList(t *testing.T) {
 	}
 	if !alice.loggedIn() {
 		t.Error("signing out the others logged alice out")
+	}
+}
+
+// TestSessions_LoginAgain: a login in a browser already logged in ends the
+// session it had and forgets it, so that logging in again and again leaves
+// nothing in the list's index to push another, live session out of sight.
+func TestSessions_LoginAgain(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	srv := newServer(t, env, app.Config{})
+	owner := user(t, srv, "alice")
+	other := loginAgain(t, srv, "alice") // the session to find in the list
+	again := loginAgain(t, srv, "alice")
+	for i := range store.MaxListedSessions + 1 {
+		// The login form of a logged-in browser (its page redirects), sent
+		// with the token of any of its pages.
+		form := url.Values{"csrf_token": {tokenIn(again.get("/items/new").body)}, "username": {"alice"}, "password": {testPassword}}
+		if r := again.postRaw("/login", form); r.status != http.StatusSeeOther {
+			t.Fatalf("login again %d: status %d", i+1, r.status)
+		}
+	}
+	again.logout()
+	if !other.loggedIn() {
+		t.Fatal("the other session is not logged in")
+	}
+	listed := false
+	for _, m := range sessionIDRE.FindAllStringSubmatch(owner.get("/account/sessions").body, -1) {
+		listed = listed || m[1] == store.SessionID(other.cookie())
+	}
+	if !listed {
+		t.Error("the owner's list of sessions does not show the other live session")
+	}
+	out, err := env.Client.Query(t.Context(), &dynamodb.QueryInput{
+		TableName:                 aws.String(env.Tables.Sessions),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "USERSESSIONS#alice"}},
+		ConsistentRead:            aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Items) != 2 {
+		t.Errorf("%d sessions tracked for alice, want 2 (the owner's and the other): the logins again left theirs", len(out.Items))
 	}
 }
 

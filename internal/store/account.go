@@ -235,16 +235,27 @@ func (s *Store) releaseShare(ctx context.Context, owner, id, grantee string) err
 	return nil
 }
 
-// deleteThrottle deletes username's login throttle counters. They expire on
-// their own; deleting them leaves nothing behind at once.
+// deleteThrottle deletes username's throttle counters: its failed logins
+// and the names it looked up. They expire on their own; deleting them
+// leaves nothing behind at once, for a new account of the name.
 func (s *Store) deleteThrottle(ctx context.Context, username string) error {
-	kc := expression.Key(attrPK).Equal(expression.Value(throttleUserPrefix + username))
+	for _, k := range []string{UserThrottleKey(username), LookupThrottleKey(username)} {
+		if err := s.deletePartition(ctx, s.tables.Sessions, throttlePK(k)); err != nil {
+			return fmt.Errorf("throttle: %w", err)
+		}
+	}
+	return nil
+}
+
+// deletePartition deletes every record of partition pk in table.
+func (s *Store) deletePartition(ctx context.Context, table, pk string) error {
+	kc := expression.Key(attrPK).Equal(expression.Value(pk))
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
-		return fmt.Errorf("throttle: build query: %w", err)
+		return fmt.Errorf("build query: %w", err)
 	}
 	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.tables.Sessions),
+		TableName:                 aws.String(table),
 		KeyConditionExpression:    expr.KeyCondition(),
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
@@ -253,7 +264,7 @@ func (s *Store) deleteThrottle(ctx context.Context, username string) error {
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
-			return fmt.Errorf("throttle: query: %w", translate(err))
+			return fmt.Errorf("query: %w", translate(err))
 		}
 		var del [][2]string
 		for _, av := range out.Items {
@@ -262,12 +273,12 @@ func (s *Store) deleteThrottle(ctx context.Context, username string) error {
 				SK string `dynamodbav:"sk"`
 			}
 			if err := attributevalue.UnmarshalMap(av, &r); err != nil {
-				return fmt.Errorf("throttle: unmarshal: %w", err)
+				return fmt.Errorf("unmarshal: %w", err)
 			}
 			del = append(del, [2]string{r.PK, r.SK})
 		}
-		if err := s.batchDelete(ctx, s.tables.Sessions, del); err != nil {
-			return fmt.Errorf("throttle: %w", err)
+		if err := s.batchDelete(ctx, table, del); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -36,8 +36,25 @@ func TestDeleteAccount(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Her throttle counters: failed logins and names looked up. Those of
+	// her address are the address's, not hers.
+	counted := []string{store.UserThrottleKey("alice"), store.LookupThrottleKey("alice")}
+	addr := store.AddrThrottleKey("192.0.2.9")
+	for _, k := range append(counted, addr) {
+		if _, err := s.ReserveAttempt(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := s.DeleteAccount(ctx, "alice", a); err != nil {
 		t.Fatalf("DeleteAccount: %v", err)
+	}
+	for _, k := range counted {
+		if n, err := s.LoginFailures(ctx, k); err != nil || n != 0 {
+			t.Errorf("%s after the deletion: %d attempts (%v), want none: a new account of the name starts from nothing", k, n, err)
+		}
+	}
+	if n, err := s.LoginFailures(ctx, addr); err != nil || n != 1 {
+		t.Errorf("%s after the deletion: %d attempts (%v), want 1", addr, n, err)
 	}
 	if _, err := s.GetUser(ctx, "alice"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("GetUser after delete error = %v, want ErrNotFound", err)

@@ -114,7 +114,6 @@ const (
 	lookupAddrThrottle = "lookupaddr#" // throttle key of lookups of users' names from a client address
 	probePK            = "PROBE"       // never written: CheckTransactions' condition check
 	deletionsPK        = "DELETIONS"
-	throttleUserPrefix = throttlePrefix + userThrottle
 )
 
 // Record types (the type attribute).

@@ -35,8 +35,11 @@ var sessionIDRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 func IsSessionID(id string) bool { return sessionIDRE.MatchString(id) }
 
 // List returns the live sessions of username (tracked, neither ended nor
-// expired), newest login first: of the MaxListedSessions newest logins
-// whose tracking has not expired, those still live.
+// expired), newest login first: the MaxListedSessions newest of them. It
+// reads the record of each tracked session, newest first, until it has
+// found that many live ones, so sessions that ended without being
+// forgotten (by their idle timeout, say) cannot push a live one out of
+// the list.
 func (s *Sessions) List(ctx context.Context, username string) ([]TrackedSession, error) {
 	return s.list(ctx, username, MaxListedSessions)
 }
@@ -71,12 +74,12 @@ func (s *Sessions) list(ctx context.Context, username string, newest int) ([]Tra
 		t.UserAgent, t.Addr = attrString(e, attrUserAgent), attrString(e, attrAddr)
 		tracked = append(tracked, t)
 	}
-	slices.SortFunc(tracked, func(a, b TrackedSession) int { return b.SignedIn.Compare(a.SignedIn) })
-	if newest > 0 {
-		tracked = tracked[:min(len(tracked), newest)]
-	}
+	slices.SortStableFunc(tracked, func(a, b TrackedSession) int { return b.SignedIn.Compare(a.SignedIn) })
 	live := tracked[:0]
 	for _, t := range tracked {
+		if newest > 0 && len(live) == newest {
+			break
+		}
 		_, exp, ok, err := s.getLive(ctx, t.ID)
 		if err != nil {
 			return nil, fmt.Errorf("store: list sessions of %q: %w", username, err)

@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -481,4 +482,43 @@ func TestSessions_TransactionConflict(t *testing.T) {
 			t.Errorf("%s: no session record written", tc.name)
 		}
 	}
+}
+
+// TestSessions_ListPastEnded: sessions that ended without being forgotten
+// (by their idle timeout, say), however many and however new, do not push
+// a live one out of List, which reads on until it has its MaxListedSessions
+// live ones.
+func TestSessions_ListPastEnded(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		t.Parallel()
+		ctx := t.Context()
+		s, _ := twoInstances(t, b)
+		exp := time.Now().Add(time.Hour).Truncate(time.Second)
+		start := time.Now().Add(-time.Hour).Truncate(time.Second)
+		track := func(tok string, at time.Time) {
+			t.Helper()
+			if err := s.CommitCtx(ctx, tok, []byte(tok), exp); err != nil {
+				t.Fatalf("CommitCtx(%s): %v", tok, err)
+			}
+			if err := s.Track(ctx, "alice", tok, exp, store.SessionInfo{SignedIn: at}); err != nil {
+				t.Fatalf("Track(%s): %v", tok, err)
+			}
+		}
+		track("alice-live", start)
+		for i := range store.MaxListedSessions + 1 {
+			tok := fmt.Sprintf("alice-ended-%d", i)
+			track(tok, start.Add(time.Duration(i+1)*time.Second))
+			if err := s.DeleteCtx(ctx, tok); err != nil { // ended, still tracked
+				t.Fatal(err)
+			}
+		}
+		got, err := s.List(ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].ID != store.SessionID("alice-live") {
+			t.Errorf("List(alice) = %d sessions, want alice-live alone", len(got))
+		}
+	})
 }
