@@ -942,6 +942,33 @@ func intsToStrings(a []int) []string {
 	return s
 }
 
+// TestHandler_InformationalDeleted: a default header the handler deletes
+// before sending an informational response stays deleted on the final one;
+// only those there at the 1xx come back (see TestHandler_InformationalProxy).
+func TestHandler_InformationalDeleted(t *testing.T) {
+	t.Parallel()
+	var g guard.Guard
+	srv := httptest.NewServer(g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Del("Cross-Origin-Opener-Policy") // a page that opens a sign-in popup
+		w.Header().Add("Link", "</style.css>; rel=preload; as=style")
+		w.WriteHeader(http.StatusEarlyHints)
+		clear(w.Header()) // as httputil.ReverseProxy does after relaying a 1xx
+		w.WriteHeader(http.StatusOK)
+	})))
+	t.Cleanup(srv.Close)
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if v := resp.Header.Values("Cross-Origin-Opener-Policy"); len(v) != 0 {
+		t.Errorf("Cross-Origin-Opener-Policy deleted before a 103: the final response has %q", v)
+	}
+	if v := resp.Header.Get("X-Content-Type-Options"); v != "nosniff" {
+		t.Errorf("X-Content-Type-Options, cleared after the 103: %q, want nosniff back", v)
+	}
+}
+
 // TestHandler_InformationalProxy: behind httputil.ReverseProxy, which
 // clears the header map after it relays a backend's 103 Early Hints, the
 // final response still carries every header of guard's, and the backend's
@@ -1277,6 +1304,20 @@ func TestAllowFraming_Outside(t *testing.T) {
 	rec := serve(h, httptest.NewRequest("GET", "/", nil))
 	if got := rec.Header().Get("Content-Security-Policy"); got != "frame-ancestors 'none'" {
 		t.Errorf("Content-Security-Policy = %q after a refused AllowFraming", got)
+	}
+}
+
+// TestAllowFraming_AfterReturn: once the guarded handler has returned, its
+// response is what it left (written or not): AllowFraming says so rather
+// than report a choice that changes nothing.
+func TestAllowFraming_AfterReturn(t *testing.T) {
+	t.Parallel()
+	var g guard.Guard
+	var later *http.Request
+	h := g.Handler(guard.Embeddable(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { later = r })))
+	rec := serve(h, httptest.NewRequest("GET", "/", nil))
+	if err := guard.AllowFraming(later, originA); !errors.Is(err, guard.ErrHeaderWritten) {
+		t.Errorf("AllowFraming after the handler returned = %v, want %v (the response has %q)", err, guard.ErrHeaderWritten, rec.Header().Get("Content-Security-Policy"))
 	}
 }
 

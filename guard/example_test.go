@@ -123,8 +123,12 @@ func ExampleRoutesFunc() {
 	root.Handle("/api/", http.StripPrefix("/api", api))
 	routes := guard.RoutesFunc(func(r *http.Request) (http.Handler, string) {
 		if rest, ok := strings.CutPrefix(r.URL.Path, "/api/"); ok {
+			// Strip the prefix as StripPrefix does, from the escaped path
+			// too, which the mux matches (/api/widget%2F1 is not
+			// /widget/1).
 			r = r.Clone(r.Context())
-			r.URL.Path, r.URL.RawPath = "/"+rest, ""
+			r.URL.Path = "/" + rest
+			r.URL.RawPath = strings.TrimPrefix(r.URL.RawPath, "/api")
 			return api.Handler(r)
 		}
 		return root.Handler(r)
@@ -255,23 +259,37 @@ func ExampleGuard_ConfirmationHandler() {
 
 // The card issuer's 3-D Secure page posts the shopper back from an origin
 // not known in advance. The return route is let past the cross-origin check
-// and served outside TokenHandler; it checks the payment itself.
+// and served outside TokenHandler; it checks the payment itself. The
+// challenge runs in an iframe of the shop's own page, so the post is also a
+// framed navigation from another site: the route's policy names the shop's
+// origin, and Routes asks the outer mux before the application's, so that
+// guard finds that declaration.
 func ExampleGuard_AddInsecureBypassPattern() {
 	app := http.NewServeMux()
-	g := &guard.Guard{Sessions: oneSession{}, Routes: app}
-	g.AddInsecureBypassPattern("POST /payments/return")
 	app.HandleFunc("POST /save", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "saved") })
+	shop, err := guard.NewPolicy("https://shop.example")
+	if err != nil {
+		panic(err)
+	}
 	root := http.NewServeMux()
-	root.HandleFunc("POST /payments/return", func(w http.ResponseWriter, r *http.Request) {
+	root.Handle("POST /payments/return", shop.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Look the payment up with the provider before trusting the post.
 		fmt.Fprint(w, "returned")
-	})
+	})))
+	g := &guard.Guard{Sessions: oneSession{}, Routes: guard.RoutesFunc(func(r *http.Request) (http.Handler, string) {
+		if h, pattern := root.Handler(r); pattern != "/" {
+			return h, pattern
+		}
+		return app.Handler(r)
+	})}
+	g.AddInsecureBypassPattern("POST /payments/return")
 	root.Handle("/", g.TokenHandler(app))
 	h := g.Handler(root)
 
 	for _, path := range []string{"/payments/return", "/save"} {
 		req := httptest.NewRequest("POST", "https://shop.example"+path, nil)
 		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		req.Header.Set("Sec-Fetch-Dest", "iframe")
 		req.Header.Set("Origin", "https://acs.bank.example")
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
@@ -285,7 +303,9 @@ func ExampleGuard_AddInsecureBypassPattern() {
 // A route that takes unsafe requests without a token, such as a webhook
 // that authenticates its sender its own way, goes on a mux outside
 // TokenHandler; Routes then points guard at the application's mux, where
-// its route declarations are.
+// its route declarations are. (Should the outer mux declare routes too,
+// give Routes a RoutesFunc that asks it first, as in the example of
+// AddInsecureBypassPattern.)
 func ExampleGuard_TokenHandler_webhook() {
 	app := http.NewServeMux()
 	g := &guard.Guard{Sessions: oneSession{}, Routes: app}

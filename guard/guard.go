@@ -201,7 +201,10 @@ func (g *Guard) AddTrustedOrigin(origin string) error {
 // Register such a route with a [Policy.Handler] whose policy names the
 // application's own origin, as [NewPolicy]("https://shop.example") does
 // ('self' alone is not enough), so that the frame may render in the
-// application's page and in no other.
+// application's page and in no other, where [Guard.Routes] finds it: a
+// route on a mux outside the application's (outside TokenHandler) needs a
+// [RoutesFunc] that asks that mux first, as the example does, or its framed
+// posts are refused.
 func (g *Guard) AddInsecureBypassPattern(pattern string) {
 	g.cop.AddInsecureBypassPattern(pattern)
 }
@@ -412,6 +415,9 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(gw, r)
 		gw.apply()
+		// What the handler left is the response: AllowFraming, called
+		// later, can change nothing.
+		gw.done = true
 		if c.refuse && gw.declared && (gw.anyOrigin || len(gw.ceiling.origins) > 0) && !c.unreachableWarned.Load() {
 			c.warnUnreachable(r)
 		}
@@ -551,7 +557,7 @@ func (c *compiled) routeFramable(r *http.Request) bool {
 			// for its target comes through this check in turn.
 			return true
 		}
-		if allowed, declared := framableByOthers(h); declared {
+		if allowed, declared := framableByOthers(h, r); declared {
 			return allowed
 		}
 	}
@@ -562,11 +568,13 @@ func (c *compiled) routeFramable(r *http.Request) bool {
 var redirectType = reflect.TypeOf(http.RedirectHandler("/", http.StatusFound))
 
 // framableByOthers reports whether the route declarations at the top of h,
-// nested ones included, may let another origin frame it: every one of them
-// must (an Embeddable may, a Policy.Handler if it names origins, and nested
-// allowlists must share one), since an inner declaration only narrows.
-// declared is false when h is no declaration.
-func framableByOthers(h http.Handler) (allowed, declared bool) {
+// nested ones included, may let another origin frame r's route: every one
+// of them must (an Embeddable may, a Policy.Handler if it names origins,
+// and nested allowlists must share one), since an inner declaration only
+// narrows. A *http.ServeMux inside a declaration is asked for r's handler,
+// whose own declarations count too. declared is false when h is no
+// declaration.
+func framableByOthers(h http.Handler, r *http.Request) (allowed, declared bool) {
 	var within *Policy // nil: no allowlist yet
 	for {
 		switch d := h.(type) {
@@ -579,6 +587,12 @@ func framableByOthers(h http.Handler) (allowed, declared bool) {
 				within = intersect(within, &d.p)
 			}
 			h = d.h
+		case *http.ServeMux:
+			if !declared {
+				return false, false
+			}
+			h, _ = d.Handler(r)
+			continue
 		default:
 			return declared && (within == nil || len(within.origins) > 0), declared
 		}

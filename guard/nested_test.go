@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"strings"
 	"sync"
 	"testing"
@@ -406,5 +407,35 @@ func TestAllowFraming_OuterHeaderWritten(t *testing.T) {
 	}
 	if csp, xfo := framingHeaders(rec); csp != "frame-ancestors 'none'" || xfo != "DENY" {
 		t.Errorf("CSP %q, X-Frame-Options %q; want the outer guard's 'none'", csp, xfo)
+	}
+}
+
+// TestHandler_FramedNavigationSubMux: the refusal of framed navigations
+// looks through a mux inside a declaration to the route it serves: an
+// inner declaration that narrows an Embeddable subtree to the page's own
+// origin is refused before its handler runs, one that keeps it open is not.
+func TestHandler_FramedNavigationSubMux(t *testing.T) {
+	t.Parallel()
+	ran := map[string]bool{}
+	page := func(name string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ran[name] = true })
+	}
+	sub := http.NewServeMux()
+	sub.Handle("GET /embed/settings", guard.SameOrigin().Handler(page("settings")))
+	sub.Handle("GET /embed/widget", page("widget"))
+	mux := http.NewServeMux()
+	mux.Handle("/embed/", guard.Embeddable(sub))
+	var g guard.Guard
+	for _, tc := range []struct {
+		path string
+		code int
+	}{{"/embed/settings", http.StatusForbidden}, {"/embed/widget", http.StatusOK}} {
+		req := httptest.NewRequest("GET", tc.path, nil)
+		req.Header.Set("Sec-Fetch-Dest", "iframe")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		rec := serve(g.Handler(mux), req)
+		if rec.Code != tc.code || ran[path.Base(tc.path)] != (tc.code == http.StatusOK) {
+			t.Errorf("%s framed by another site: status %d, handler ran %v; want %d", tc.path, rec.Code, ran[path.Base(tc.path)], tc.code)
+		}
 	}
 }

@@ -41,8 +41,10 @@ type responseWriter struct {
 	// the map before that and again, to the same effect, whenever it is
 	// called while the header may still change.
 	done bool
-	// hinted: an informational response has gone out (see fillDefaults).
+	// hinted: an informational response has gone out; kept: which of the
+	// headers setDefaults writes were there when it did (see fillDefaults).
 	hinted bool
+	kept   [4]bool
 
 	vals [6]string
 }
@@ -54,6 +56,13 @@ func (w *responseWriter) WriteHeader(code int) {
 	// header map as it is now and do not end the handler's chance to choose
 	// its policy; 101 Switching Protocols is final.
 	if code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols {
+		if !w.hinted {
+			if h := w.w.Header(); h != nil {
+				for i, k := range defaultKeys {
+					_, w.kept[i] = h[k]
+				}
+			}
+		}
 		w.w.WriteHeader(code)
 		w.hinted = true
 		return
@@ -269,25 +278,20 @@ func (w *responseWriter) setDefaults(c *compiled) {
 	}
 }
 
-// fillDefaults writes again those of setDefaults' headers that are missing
-// from h after an informational response: [httputil.ReverseProxy] clears
-// the header map once it has relayed a backend's 103 Early Hints, guard's
-// headers with it, before it copies in the final response's. (A handler
-// that means to send none of one after a 1xx must set it to another value
-// rather than delete it.)
+// defaultKeys are the headers setDefaults writes, in the order of vals
+// from index 2.
+var defaultKeys = [4]string{hNosniff, hReferrer, hCOOP, hHSTS}
+
+// fillDefaults writes again those of setDefaults' headers that were there
+// when the first informational response went out and are missing from h
+// now: [httputil.ReverseProxy] clears the header map once it has relayed a
+// backend's 103 Early Hints, guard's headers with it, before it copies in
+// the final response's. A header the handler had deleted before then stays
+// deleted.
 func (w *responseWriter) fillDefaults(h http.Header) {
-	for _, d := range [...]struct {
-		key string
-		i   int
-		on  bool
-	}{
-		{hNosniff, 2, w.c.nosniff},
-		{hReferrer, 3, w.c.referrer != ""},
-		{hCOOP, 4, w.c.coop != ""},
-		{hHSTS, 5, w.hsts},
-	} {
-		if _, ok := h[d.key]; d.on && !ok {
-			h[d.key] = w.vals[d.i : d.i+1 : d.i+1]
+	for i, k := range defaultKeys {
+		if _, ok := h[k]; w.kept[i] && !ok {
+			h[k] = w.vals[i+2 : i+3 : i+3]
 		}
 	}
 }
