@@ -20,6 +20,37 @@ import (
 // scan: the Result has Skipped, not Error.
 var ErrLeftOrigin = errors.New("redirect to another origin not followed by the crawl")
 
+// ErrUnsafeRedirect is wrapped by the Err of a crawled page that redirected
+// to a URL the crawl does not follow for its words (a logout, a delete: see
+// [Options.Crawl]), as it does not follow such a link. Like ErrLeftOrigin,
+// it is not an error of the scan: the Result has Skipped.
+var ErrUnsafeRedirect = errors.New("redirect to a URL whose words say it changes something (a logout, a delete) not followed by the crawl")
+
+// maxLinkBytes is the longest crawled link the crawl keeps: a page whose
+// <base href> is long would otherwise make every short relative link as
+// long, thousands of them, held in the crawl's queue (a hostile page could
+// make hundreds of megabytes of one of 256 KiB).
+const maxLinkBytes = 2048
+
+// browserRef returns a URL reference as a browser reads it in an http(s)
+// document: without the tabs and line breaks it drops, and with each '\'
+// before the query or the fragment read as '/' (the URL Standard, for
+// special schemes: /\host/x is //host/x, another host). Go's parser keeps
+// both as written.
+func browserRef(ref string) string {
+	ref = strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return -1
+		}
+		return r
+	}, ref)
+	end := len(ref)
+	if i := strings.IndexAny(ref, "?#"); i >= 0 {
+		end = i
+	}
+	return strings.ReplaceAll(ref[:end], "\\", "/") + ref[end:]
+}
+
 // crawl is the state of the crawl from one start URL: its origin and the
 // pages already taken, bounded by the Crawl option.
 type crawl struct {
@@ -255,8 +286,17 @@ func crawlLinks(body []byte, docURL *url.URL, origin string, limit int) []string
 		if b == nil {
 			b = docBase
 		}
-		u, err := b.Parse(strings.TrimSpace(f.url))
-		if err != nil {
+		ref := browserRef(strings.TrimSpace(f.url))
+		if len(b.String()) > maxLinkBytes && !strings.HasPrefix(ref, "/") && !hasScheme(ref) {
+			continue // it would be longer still: not parsed at all
+		}
+		u, err := b.Parse(ref)
+		if err != nil || len(u.String()) > maxLinkBytes {
+			continue
+		}
+		if u.User != nil && (docURL.User == nil || u.User.String() != docURL.User.String()) {
+			// Credentials the start URL did not carry: the same page as
+			// without them, or another account's.
 			continue
 		}
 		n, ok := crawlable(u, origin)
@@ -267,6 +307,20 @@ func crawlLinks(body []byte, docURL *url.URL, origin string, limit int) []string
 		links = append(links, n)
 	}
 	return links
+}
+
+// hasScheme reports whether a URL reference starts with a scheme.
+func hasScheme(ref string) bool {
+	i := strings.IndexByte(ref, ':')
+	if i <= 0 {
+		return false
+	}
+	for j, c := range ref[:i] {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || j > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	return true
 }
 
 // crawlable returns u in the form the crawl keeps (see normalizeURL) if the

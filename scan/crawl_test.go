@@ -596,3 +596,128 @@ func FuzzCrawlLinks(f *testing.F) {
 		}
 	})
 }
+
+// TestCrawl_linksAsBrowsers: links are read as a browser reads them: a '\'
+// in the path is a '/' (so /\other.test/x is another host), tabs and line
+// breaks are dropped; links with credentials the page did not carry are
+// skipped (the same page again, or another account's); and links longer
+// than maxLinkBytes, such as every relative one under a long <base href>,
+// are not kept at all.
+func TestCrawl_linksAsBrowsers(t *testing.T) {
+	doc, _ := url.Parse("http://site.test/dir/page")
+	body := `<a href="/\other.test/x"><a href="\up"><a href="/a\b?q=\"><a href="/t` + "\t\n" + `ab">` +
+		`<a href="http://u1@site.test/"><a href="http://u2:pw@site.test/private"><a href="/ok">`
+	got := crawlLinks([]byte(body), doc, originOf(doc), 10)
+	want := []string{"http://site.test/up", "http://site.test/a/b?q=\\", "http://site.test/tab", "http://site.test/ok"}
+	if !slices.Equal(got, want) {
+		t.Errorf("links:\n got %q\nwant %q", got, want)
+	}
+
+	var b strings.Builder
+	b.WriteString(`<base href="/` + strings.Repeat("p", 150<<10) + `/">`)
+	for i := 0; b.Len() < DefaultMaxBodyBytes-64; i++ {
+		fmt.Fprintf(&b, "<a href=%d>", i)
+	}
+	b.WriteString(`<a href="/short">`)
+	got = crawlLinks([]byte(b.String()), doc, originOf(doc), 3*1000+2)
+	if !slices.Equal(got, []string{"http://site.test/short"}) {
+		total := 0
+		for _, l := range got {
+			total += len(l)
+		}
+		t.Errorf("a page of %d KiB under a long <base href> gave %d links, %d KiB in all; want /short alone", b.Len()>>10, len(got), total>>10)
+	}
+}
+
+// TestCrawl_redirects: a crawled page that redirects, on its origin, to a
+// URL the crawl would not follow as a link (a logout) is skipped, not
+// followed with the cookie; one that redirects off the origin is skipped
+// also with redirects off (-max-redirects 0), not an error; and a Location
+// with a '\' goes where a browser goes.
+func TestCrawl_redirects(t *testing.T) {
+	t.Parallel()
+	other := &recorder{next: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<p>the landing page`)
+	})}
+	otherSrv := httptest.NewServer(other)
+	t.Cleanup(otherSrv.Close)
+	otherHost := strings.TrimPrefix(otherSrv.URL, "http://")
+	site := &recorder{next: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/":
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, `<a href="/account/switch">switch</a><a href="/away">away</a>`)
+		case "/account/switch":
+			http.Redirect(w, r, "/logout", http.StatusFound)
+		case "/away":
+			http.Redirect(w, r, otherSrv.URL+"/", http.StatusFound)
+		case "/slash":
+			w.Header().Set("Location", `/\`+otherHost+`/landing`)
+			w.WriteHeader(http.StatusFound)
+		default:
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, `<p>page`)
+		}
+	})}
+	siteSrv := httptest.NewServer(site)
+	t.Cleanup(siteSrv.Close)
+	for _, maxRedirects := range []int{0, -1} {
+		var results []Result
+		err := Run(t.Context(), Options{Crawl: 5, SkipErrorPage: true, Cookie: "session=SECRET", MaxRedirects: maxRedirects}, []string{siteSrv.URL + "/"}, func(r Result) { results = append(results, r) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range results {
+			switch {
+			case strings.HasSuffix(r.URL, "/away") && (r.Error != "" || !errors.Is(r.Err, ErrLeftOrigin)):
+				t.Errorf("MaxRedirects %d: %s: Error %q, Err %v; want skipped, left the origin", maxRedirects, r.URL, r.Error, r.Err)
+			case strings.HasSuffix(r.URL, "/account/switch") && maxRedirects != -1 && (r.Error != "" || !errors.Is(r.Err, ErrUnsafeRedirect)):
+				t.Errorf("MaxRedirects %d: %s: Error %q, Err %v; want skipped, a logout", maxRedirects, r.URL, r.Error, r.Err)
+			}
+		}
+	}
+	for _, req := range site.list() {
+		if strings.Contains(req, "/logout") {
+			t.Errorf("the crawl followed a redirect to the logout: %s", req)
+		}
+	}
+	var results []Result
+	if err := Run(t.Context(), Options{SkipErrorPage: true}, []string{siteSrv.URL + "/slash"}, func(r Result) { results = append(results, r) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 1 || results[0].FinalURL != otherSrv.URL+"/landing" || results[0].Status != 200 {
+		t.Errorf(`Location /\host/landing: judged %q (status %d), want %s/landing, where a browser goes`, results[0].FinalURL, results[0].Status, otherSrv.URL)
+	}
+}
+
+// TestErrorPage_oncePerOrigin: the error-page probe is fetched once per
+// origin, however the URLs spell it (host case, the default port).
+func TestErrorPage_oncePerOrigin(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{next: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("X-Frame-Options", "DENY")
+		fmt.Fprint(w, `<p>page`)
+	})}
+	srv := httptest.NewServer(rec)
+	t.Cleanup(srv.Close)
+	addr := srv.Listener.Addr().String()
+	transport := &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr) // every host name is this server
+	}}
+	err := Run(t.Context(), Options{Transport: transport, Concurrency: 1}, []string{"http://site.test/a", "http://SITE.test/b", "http://site.test:80/c"}, func(Result) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var probes []string
+	for _, r := range rec.list() {
+		if strings.Contains(r, "/clickguard-scan-") {
+			probes = append(probes, r)
+		}
+	}
+	if len(probes) != 1 {
+		t.Errorf("one origin probed %d times: %q", len(probes), probes)
+	}
+}

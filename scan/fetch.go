@@ -215,7 +215,38 @@ func newClient(opts Options, limit *limiter) *http.Client {
 	return &http.Client{
 		Transport: rt,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			// Follow the Location a browser would: net/http resolved it
+			// as Go's parser reads it, with a '\\' in the path as
+			// written.
+			if resp := req.Response; resp != nil && resp.Request != nil {
+				if loc := resp.Header.Get("Location"); browserRef(loc) != loc {
+					if u, err := resp.Request.URL.Parse(browserRef(loc)); err == nil {
+						req.URL, req.Host = u, ""
+					}
+				}
+			}
+			origin, crawled := req.Context().Value(originKey{}).(string)
+			// leaves is the crawl's refusal of a redirect, for a URL as
+			// the browser writes it.
+			leaves := func(u *url.URL) error {
+				switch {
+				case !crawled:
+					return nil
+				case originOf(u) != origin:
+					return fmt.Errorf("%w: %s (the crawl stays on %s)", ErrLeftOrigin, u.Redacted(), origin)
+				case isUnsafeLink(u):
+					return fmt.Errorf("%w: %s", ErrUnsafeRedirect, u.Redacted())
+				}
+				return nil
+			}
 			if max == 0 {
+				// Not followed; a crawled page's redirect off the origin
+				// is still the crawl's choice, not an error.
+				if u := *req.URL; isHTTP(&u) && u.Hostname() != "" && asBrowser(&u) == nil {
+					if err := leaves(&u); errors.Is(err, ErrLeftOrigin) {
+						return err
+					}
+				}
 				return http.ErrUseLastResponse
 			}
 			if len(via) > max {
@@ -237,8 +268,8 @@ func newClient(opts Options, limit *limiter) *http.Client {
 					return fmt.Errorf("redirect to %s: %w, so they refuse the redirect", req.URL.Redacted(), err)
 				}
 			}
-			if origin, ok := req.Context().Value(originKey{}).(string); ok && originOf(req.URL) != origin {
-				return fmt.Errorf("%w: %s (the crawl stays on %s)", ErrLeftOrigin, req.URL.Redacted(), origin)
+			if err := leaves(req.URL); err != nil {
+				return err
 			}
 			if unfollowable(req.URL) {
 				return &unfollowedError{req.URL}

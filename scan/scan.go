@@ -341,7 +341,10 @@ var ErrRateLimited = errors.New("rate limited")
 // pages found from it, in the order they were found). At most Concurrency URLs are in flight and at most
 // twice that many results wait to be emitted, so memory stays flat however
 // long the list; the price of the order is that a slow URL holds back the
-// results after it (for at most Timeout).
+// results after it: each of its requests (the framed fetch, and the
+// top-level, address-bar and error-page fetches the checks need, up to
+// four) has its own Timeout, and a 429's short waits come on top (see
+// [MaxRetryWait]).
 //
 // Run returns when every URL was emitted, or early with ctx's error when
 // ctx is done (results not yet emitted are then dropped). A URL that
@@ -591,7 +594,7 @@ func (s *scanner) scanOne(ctx context.Context, raw string, c *crawl, inner bool)
 	page, err := s.fetch(ctx, u, frameNavigation, creds)
 	if err != nil {
 		res.Err = err
-		if errors.Is(err, ErrLeftOrigin) {
+		if errors.Is(err, ErrLeftOrigin) || errors.Is(err, ErrUnsafeRedirect) {
 			// Not an error: the crawl chose not to follow.
 			res.Skipped = errors.Unwrap(err).Error()
 			return res, found
@@ -721,7 +724,7 @@ func (s *scanner) hasCredentials() bool {
 // it carries the cookie and headers only when credOrigin may receive them,
 // and is fetched once more for the URLs that may send them there.
 func (s *scanner) errorPage(ctx context.Context, final *url.URL, credOrigin string) (framing.Response, error) {
-	key := final.Scheme + "://" + final.Host
+	key := originOf(final)
 	if s.hasCredentials() && mayReceive(credOrigin, final) {
 		key += " with credentials"
 	}
