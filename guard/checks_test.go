@@ -967,6 +967,28 @@ func TestHandler_InformationalDeleted(t *testing.T) {
 	if v := resp.Header.Get("X-Content-Type-Options"); v != "nosniff" {
 		t.Errorf("X-Content-Type-Options, cleared after the 103: %q, want nosniff back", v)
 	}
+
+	// A header guard did not send (HSTS the handler set on plain HTTP)
+	// is not guard's to give back, nor one guard's options turned off.
+	g = guard.Guard{OmitCOOP: true}
+	srv2 := httptest.NewServer(g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", "max-age=60")
+		w.Header().Set("Cross-Origin-Opener-Policy", "same-origin-allow-popups")
+		w.WriteHeader(http.StatusEarlyHints)
+		clear(w.Header())
+		w.WriteHeader(http.StatusOK)
+	})))
+	t.Cleanup(srv2.Close)
+	resp, err = srv2.Client().Get(srv2.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, k := range []string{"Strict-Transport-Security", "Cross-Origin-Opener-Policy"} {
+		if v, ok := resp.Header[k]; ok {
+			t.Errorf("%s, the handler's, cleared after the 103: %q, want none (not guard's to give back)", k, v)
+		}
+	}
 }
 
 // TestHandler_InformationalProxy: behind httputil.ReverseProxy, which

@@ -290,7 +290,9 @@ var defaultKeys = [4]string{hNosniff, hReferrer, hCOOP, hHSTS}
 // deleted.
 func (w *responseWriter) fillDefaults(h http.Header) {
 	for i, k := range defaultKeys {
-		if _, ok := h[k]; w.kept[i] && !ok {
+		// vals holds guard's value only where guard sent the header (an
+		// HSTS the handler set on a plain-HTTP request is not guard's).
+		if _, ok := h[k]; w.kept[i] && !ok && w.vals[i+2] != "" {
 			h[k] = w.vals[i+2 : i+3 : i+3]
 		}
 	}
