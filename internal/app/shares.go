@@ -111,8 +111,9 @@ func (a *App) checkGrantee(w http.ResponseWriter, r *http.Request, it store.Item
 // lookupSlot takes a slot of the throttle of names looked up, for the
 // signed-in user and for the client's address (store.LookupThrottleKey),
 // before sharing looks a name up, and keeps it: each name counts, found or
-// not, so that sharing is no faster a way to learn which usernames are
-// taken than signing up. When a slot is refused (429) or the store fails,
+// not, so that sharing is not a way to learn which usernames are taken
+// much faster than signing up (store.ThrottlePolicy.MaxLookups). When a
+// slot is refused (429) or the store fails,
 // it answers the request and returns false.
 func (a *App) lookupSlot(w http.ResponseWriter, r *http.Request) bool {
 	_, ok := a.reserveAttempt(w, r, "name lookup", "You have looked up too many usernames to share with.",
