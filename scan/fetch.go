@@ -216,7 +216,7 @@ func newClient(opts Options, limit *limiter) *http.Client {
 		Transport: rt,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			// Follow the Location a browser would: net/http resolved it
-			// as Go's parser reads it, with a '\\' in the path as
+			// as Go's parser reads it, with a '\' in the path as
 			// written.
 			if resp := req.Response; resp != nil && resp.Request != nil {
 				if loc := resp.Header.Get("Location"); browserRef(loc) != loc {
