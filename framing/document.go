@@ -26,19 +26,16 @@ import (
 //     request, show Chromium's error page in an iframe or embed and the
 //     fallback content of an <object>.
 func noDocument(resp Response) (Verdict, bool) {
-	var dispositions, contentType, options []string
+	var dispositions, contentType []string
 	for _, h := range resp.Headers {
 		switch {
 		case strings.EqualFold(h.Name, "Content-Disposition"):
 			dispositions = append(dispositions, splitValues(h.Value)...)
 		case strings.EqualFold(h.Name, "Content-Type"):
 			contentType = append(contentType, splitValues(h.Value)...)
-		case strings.EqualFold(h.Name, "X-Content-Type-Options"):
-			options = append(options, splitValues(h.Value)...)
 		}
 	}
-	// Only the first value counts, as Fetch's "determine nosniff" says.
-	nosniff := len(options) > 0 && strings.EqualFold(options[0], "nosniff")
+	nosniff := Nosniff(resp.Headers)
 	for _, d := range dispositions[min(1, len(dispositions)):] {
 		if d != dispositions[0] {
 			return Verdict{Framable: false, DecidedBy: DecidedByNoDocument,
@@ -175,6 +172,20 @@ func downloadType(mt, sniffed string, nosniff bool) string {
 		return fmt.Sprintf("Content-Type: %s is not a type Chromium renders, so the response is a download", mt)
 	}
 	return ""
+}
+
+// Nosniff reports whether a response's header lines say
+// X-Content-Type-Options: nosniff: its first value, across lines and
+// commas, as Fetch's "determine nosniff" reads it.
+func Nosniff(headers []Header) bool {
+	for _, h := range headers {
+		if strings.EqualFold(h.Name, "X-Content-Type-Options") {
+			if v := splitValues(h.Value); len(v) > 0 {
+				return strings.EqualFold(v[0], "nosniff")
+			}
+		}
+	}
+	return false
 }
 
 // SniffedType reports whether Chromium, unless X-Content-Type-Options is

@@ -259,6 +259,9 @@ func TestRun_findings(t *testing.T) {
 		// in 156.0.8078.129, framing/testdata/no-document.json): "text
 		// /html" gives no type, so the body is sniffed; "*/* x" asks for
 		// sniffing; a forgotten ';' keeps the type.
+		// Under nosniff Chromium sniffs nothing: HTML without a type shows
+		// as text (measured), a page with no markup to click.
+		{"HTML without a type, nosniff", sitePage{headers: [][2]string{{"Content-Type", ""}, {"X-Content-Type-Options", "nosniff"}}, body: metaDeny}, []string{"no-protection:low", "not-html:info"}, ""},
 		{"HTML as text /html", sitePage{headers: [][2]string{{"Content-Type", "text /html"}}, body: metaDeny}, []string{"meta-xfo:medium", "no-protection:high"}, ""},
 		{"HTML as */* and a word", sitePage{headers: [][2]string{{"Content-Type", "*/* x"}}, body: metaDeny}, []string{"meta-xfo:medium", "no-protection:high"}, ""},
 		{"XHTML with a charset after a space", sitePage{headers: [][2]string{{"Content-Type", "application/xhtml+xml charset=utf-8"}}, body: metaDeny}, []string{"meta-xfo:medium", "no-protection:high"}, ""},

@@ -472,7 +472,7 @@ func (s *scanner) fetch(ctx context.Context, u *url.URL, nav navigation, credOri
 	p.resp.Status = resp.StatusCode
 	p.resp.Headers = headerLines(resp.Header)
 	mt, params := framing.ContentType(p.resp.Headers)
-	p.isHTML = isHTML(mt, body)
+	p.isHTML = isHTML(mt, body, framing.Nosniff(p.resp.Headers))
 	// What browsers sniff tells a download from a page where the type
 	// does not (see framing.Response).
 	p.resp.Sniffed = framing.Sniff(body)
@@ -646,10 +646,15 @@ func headerLines(h http.Header) []framing.Header {
 // text/plain, text/html is HTML, and so is text/html; charset=, which
 // mime.ParseMediaType refuses), or, without one or with one that asks
 // browsers to sniff (framing.SniffedType: unknown/unknown, */*,
-// application/unknown), by its first non-blank byte, as browsers sniff.
-func isHTML(mt string, body []byte) bool {
+// application/unknown), by its first non-blank byte, as browsers sniff;
+// unless nosniff (X-Content-Type-Options) keeps them from sniffing: a body
+// without a type then shows as text, and one of those types is a download.
+func isHTML(mt string, body []byte, nosniff bool) bool {
 	if !framing.SniffedType(mt) {
 		return mt == "text/html" || mt == "application/xhtml+xml"
+	}
+	if nosniff {
+		return false
 	}
 	trimmed := strings.TrimLeft(string(body[:min(len(body), 512)]), " \t\r\n\f")
 	return strings.HasPrefix(trimmed, "<")
