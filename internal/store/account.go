@@ -247,39 +247,25 @@ func (s *Store) deleteThrottle(ctx context.Context, username string) error {
 	return nil
 }
 
-// deletePartition deletes every record of partition pk in table.
+// deletePartition deletes every record of partition pk in table, a page of
+// the query at a time (queryAll).
 func (s *Store) deletePartition(ctx context.Context, table, pk string) error {
 	kc := expression.Key(attrPK).Equal(expression.Value(pk))
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
 		return fmt.Errorf("build query: %w", err)
 	}
-	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+	return s.queryAll(ctx, &dynamodb.QueryInput{
 		TableName:                 aws.String(table),
 		KeyConditionExpression:    expr.KeyCondition(),
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
 		ProjectionExpression:      aws.String("pk, sk"),
+	}, func(items []map[string]types.AttributeValue) error {
+		del := make([][2]string, 0, len(items))
+		for _, av := range items {
+			del = append(del, [2]string{attrString(av, attrPK), attrString(av, attrSK)})
+		}
+		return s.batchDelete(ctx, table, del)
 	})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return fmt.Errorf("query: %w", translate(err))
-		}
-		var del [][2]string
-		for _, av := range out.Items {
-			var r struct {
-				PK string `dynamodbav:"pk"`
-				SK string `dynamodbav:"sk"`
-			}
-			if err := attributevalue.UnmarshalMap(av, &r); err != nil {
-				return fmt.Errorf("unmarshal: %w", err)
-			}
-			del = append(del, [2]string{r.PK, r.SK})
-		}
-		if err := s.batchDelete(ctx, table, del); err != nil {
-			return err
-		}
-	}
-	return nil
 }
