@@ -321,11 +321,7 @@ func (a *App) sessionError(w http.ResponseWriter, r *http.Request, err error) {
 	case ri != nil && ri.answer != nil && r.Method == http.MethodPost && ri.answer.status >= 300 && ri.answer.status < 400:
 		a.serverErrorMsg(w, r, err, "What you sent was done, but the database stopped answering before your session was saved, so you may have been logged out. Check what you see before sending it again.")
 	case ri != nil && ri.answer != nil && r.Method == http.MethodPost:
-		level := slog.LevelError
-		if errors.Is(err, store.ErrUnavailable) {
-			level = slog.LevelWarn
-		}
-		a.logFailure(r, level, "session not saved; the page answering the form goes without it", err,
+		a.logFailure(r, "session not saved; the page answering the form goes without it", err,
 			slog.Int("status", ri.answer.status))
 		return
 	default:

@@ -37,18 +37,29 @@ func (a *App) serverErrorMsg(w http.ResponseWriter, r *http.Request, err error, 
 // the server too busy (errBusy), logged as a warning, since the fault is
 // not in this process; 500 otherwise.
 func (a *App) failed(w http.ResponseWriter, r *http.Request, err error) int {
-	status, level := http.StatusInternalServerError, slog.LevelError
-	if errors.Is(err, store.ErrUnavailable) || errors.Is(err, errBusy) {
-		status, level = http.StatusServiceUnavailable, slog.LevelWarn
+	status := http.StatusInternalServerError
+	if outsideFault(err) {
+		status = http.StatusServiceUnavailable
 		w.Header().Set("Retry-After", "5")
 	}
-	a.logFailure(r, level, "request failed", err)
+	a.logFailure(r, "request failed", err)
 	return status
 }
 
-// logFailure logs msg at level with err and the request's ID, method and
-// pattern, and attrs beside them.
-func (a *App) logFailure(r *http.Request, level slog.Level, msg string, err error, attrs ...any) {
+// outsideFault reports whether err is a fault outside this process:
+// DynamoDB unavailable, or the server too busy.
+func outsideFault(err error) bool {
+	return errors.Is(err, store.ErrUnavailable) || errors.Is(err, errBusy)
+}
+
+// logFailure logs msg with err and the request's ID, method and pattern,
+// and attrs beside them: at Warn for a fault outside this process
+// (outsideFault), at Error otherwise.
+func (a *App) logFailure(r *http.Request, msg string, err error, attrs ...any) {
+	level := slog.LevelError
+	if outsideFault(err) {
+		level = slog.LevelWarn
+	}
 	a.logger.Log(r.Context(), level, msg,
 		slog.Any("error", err),
 		slog.Group("request", append([]any{

@@ -113,8 +113,8 @@ func (a *App) checkGrantee(w http.ResponseWriter, r *http.Request, it store.Item
 // before sharing looks a name up, and keeps it: each name counts, found or
 // not, so that sharing is not a way to learn which usernames are taken
 // much faster than signing up (store.ThrottlePolicy.MaxLookups). When a
-// slot is refused (429) or the store fails,
-// it answers the request and returns false.
+// slot is refused (429) or the store fails, it answers the request and
+// returns false.
 func (a *App) lookupSlot(w http.ResponseWriter, r *http.Request) bool {
 	_, ok := a.reserveAttempt(w, r, "name lookup", "You have looked up too many usernames to share with.",
 		func(err error) { a.storeError(w, r, err) },
