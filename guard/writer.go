@@ -42,7 +42,8 @@ type responseWriter struct {
 	// called while the header may still change.
 	done bool
 	// hinted: an informational response has gone out; kept: which of the
-	// headers setDefaults writes were there when it did (see fillDefaults).
+	// headers setDefaults wrote were still there when it did (see
+	// fillDefaults).
 	hinted bool
 	kept   [4]bool
 
@@ -59,7 +60,10 @@ func (w *responseWriter) WriteHeader(code int) {
 		if !w.hinted {
 			if h := w.w.Header(); h != nil {
 				for i, k := range defaultKeys {
-					_, w.kept[i] = h[k]
+					// vals holds a value only where guard sent the header
+					// (an HSTS the handler set on plain HTTP is not guard's).
+					_, there := h[k]
+					w.kept[i] = there && w.vals[i+2] != ""
 				}
 			}
 		}
@@ -290,9 +294,7 @@ var defaultKeys = [4]string{hNosniff, hReferrer, hCOOP, hHSTS}
 // deleted.
 func (w *responseWriter) fillDefaults(h http.Header) {
 	for i, k := range defaultKeys {
-		// vals holds guard's value only where guard sent the header (an
-		// HSTS the handler set on a plain-HTTP request is not guard's).
-		if _, ok := h[k]; w.kept[i] && !ok && w.vals[i+2] != "" {
+		if _, ok := h[k]; w.kept[i] && !ok {
 			h[k] = w.vals[i+2 : i+3 : i+3]
 		}
 	}
