@@ -38,12 +38,7 @@ const maxLinkBytes = 2048
 // special schemes: /\host/x is //host/x, another host). Go's parser keeps
 // both as written.
 func browserRef(ref string) string {
-	ref = strings.Map(func(r rune) rune {
-		if r == '\t' || r == '\n' || r == '\r' {
-			return -1
-		}
-		return r
-	}, ref)
+	ref = dropTabsAndBreaks(ref)
 	end := len(ref)
 	if i := strings.IndexAny(ref, "?#"); i >= 0 {
 		end = i
@@ -277,6 +272,9 @@ func crawlLinks(body []byte, docURL *url.URL, origin string, limit int) []string
 	}
 	docBase := soFar()
 	seen := map[string]bool{normalizeURL(docURL): true}
+	// longBase tells, once per base, whether a relative link resolved
+	// against it would be longer than maxLinkBytes.
+	longBase := map[*url.URL]bool{}
 	var links []string
 	for _, f := range found {
 		if len(links) == limit {
@@ -286,8 +284,13 @@ func crawlLinks(body []byte, docURL *url.URL, origin string, limit int) []string
 		if b == nil {
 			b = docBase
 		}
+		long, ok := longBase[b]
+		if !ok {
+			long = len(b.String()) > maxLinkBytes
+			longBase[b] = long
+		}
 		ref := browserRef(strings.TrimSpace(f.url))
-		if len(b.String()) > maxLinkBytes && !strings.HasPrefix(ref, "/") && !hasScheme(ref) {
+		if long && !strings.HasPrefix(ref, "/") && !hasScheme(ref) {
 			continue // it would be longer still: not parsed at all
 		}
 		u, err := b.Parse(ref)
@@ -309,18 +312,15 @@ func crawlLinks(body []byte, docURL *url.URL, origin string, limit int) []string
 	return links
 }
 
-// hasScheme reports whether a URL reference starts with a scheme.
+// dropTabsAndBreaks removes the tabs and line breaks of a URL reference,
+// which the URL parser drops wherever they are.
+var dropTabsAndBreaks = strings.NewReplacer("\t", "", "\n", "", "\r", "").Replace
+
+// hasScheme reports whether a URL reference starts with a scheme (see
+// isScheme).
 func hasScheme(ref string) bool {
 	i := strings.IndexByte(ref, ':')
-	if i <= 0 {
-		return false
-	}
-	for j, c := range ref[:i] {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || j > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.')) {
-			return false
-		}
-	}
-	return true
+	return i > 0 && isScheme(ref[:i])
 }
 
 // crawlable returns u in the form the crawl keeps (see normalizeURL) if the

@@ -159,7 +159,7 @@ func parseRefresh(value string, base *url.URL) (delay string, target *url.URL, o
 	// The URL parser drops leading and trailing spaces and controls, and
 	// tabs and line breaks anywhere.
 	ref = strings.Trim(ref, "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f ")
-	ref = strings.NewReplacer("\t", "", "\n", "", "\r", "").Replace(ref)
+	ref = dropTabsAndBreaks(ref)
 	u, err := base.Parse(ref)
 	if err != nil {
 		return "", nil, false
