@@ -5,7 +5,6 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -97,18 +96,7 @@ func audits(action string) func(in any) bool {
 
 // marksDeletion reports whether in is the transaction that marks an account
 // as being deleted.
-func marksDeletion(in any) bool {
-	tx, ok := in.(*dynamodb.TransactWriteItemsInput)
-	if !ok {
-		return false
-	}
-	for _, it := range tx.TransactItems {
-		if it.Update != nil && slices.Contains(slices.Collect(maps.Values(it.Update.ExpressionAttributeNames)), "deleting") {
-			return true
-		}
-	}
-	return false
-}
+func marksDeletion(in any) bool { return updatesAttribute(in, "deleting") }
 
 // wantTextBack checks the answer to an item form whose session ended while
 // it was in flight: a 403 that says so and to log in, with the title and
